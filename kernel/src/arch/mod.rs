@@ -1,0 +1,24 @@
+//! x86-64 specifics: CPU tables, entry code, the PIC, the PIT and COM1.
+pub mod cpu;
+pub mod entry;
+pub mod gdt;
+pub mod idt;
+pub mod pic;
+pub mod pit;
+pub mod port;
+pub mod serial;
+
+/// Status codes written to QEMU's isa-debug-exit device; QEMU exits with
+/// `(code << 1) | 1`, so the host sees 33, 35 and 37.
+pub const EXIT_SUCCESS: u8 = 0x10;
+pub const EXIT_FAILURE: u8 = 0x11;
+pub const EXIT_PANIC: u8 = 0x12;
+
+pub fn exit_qemu(code: u8) -> ! {
+    // SAFETY: port 0xf4 is QEMU's isa-debug-exit device, present in every Resurgo boot.
+    unsafe { port::outb(0xf4, code) };
+    loop {
+        // SAFETY: halting with interrupts off just stops this CPU.
+        unsafe { core::arch::asm!("cli; hlt") };
+    }
+}

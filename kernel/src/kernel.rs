@@ -1,0 +1,362 @@
+//! The kernel's state and the big lock around it, thread switching, time, and how
+//! task events reach a task's creator.
+//!
+//! The kernel runs with interrupts off and never blocks; every entry takes the
+//! lock, acts, picks the thread to run and releases the lock before returning to
+//! user mode. One lock over the whole state keeps the door open for more CPUs.
+
+use crate::arch::{cpu, gdt};
+use crate::irq::Line;
+use crate::mem::frames::FrameAllocator;
+use crate::obj::{Arena, ObjId, Object};
+use crate::sched::{Scheduler, TIME_SLICE};
+use crate::thread::{Source, State};
+use alloc::vec::Vec;
+use l4_sys::event::{Cause, Event, TaskState};
+use l4_sys::{Error, MsgTag};
+
+#[derive(Default, Clone, Copy)]
+pub struct Stats {
+    pub ipc_denied: u64,
+    pub faults: u64,
+}
+
+pub struct Kernel {
+    pub frames: FrameAllocator,
+    pub objs: Arena,
+    pub sched: Scheduler,
+    pub ticks: u64,
+    /// Threads with a pending timeout (lazily pruned).
+    pub sleepers: Vec<ObjId>,
+    pub lines: [Line; crate::arch::pic::LINES],
+    pub stats: Stats,
+    /// The kernel's own PML4: source of the upper half of every space.
+    pub master_pml4: u64,
+    /// Usable RAM, `[start, end)` physical: never handed out as device memory.
+    pub ram: Vec<(u64, u64)>,
+    /// PML4 entry for spaces with no port grants (all ports denied).
+    pub io_deny_entry: u64,
+    /// A frame of all-ones bytes: the byte after every I/O bitmap.
+    pub io_ones_page: u64,
+    /// The kernel log object every task gets.
+    pub log: Option<ObjId>,
+    /// A thread that IPC made ready and that should run next if priorities allow.
+    pub handoff: Option<ObjId>,
+    /// CR3 and thread whose state the CPU currently holds.
+    loaded_space: u64,
+    loaded_thread: Option<ObjId>,
+}
+
+pub static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel::new());
+
+impl Kernel {
+    const fn new() -> Kernel {
+        Kernel {
+            frames: FrameAllocator::empty(),
+            objs: Arena::new(),
+            sched: Scheduler::new(),
+            ticks: 0,
+            sleepers: Vec::new(),
+            lines: [const { Line::new() }; crate::arch::pic::LINES],
+            stats: Stats { ipc_denied: 0, faults: 0 },
+            master_pml4: 0,
+            ram: Vec::new(),
+            io_deny_entry: 0,
+            io_ones_page: 0,
+            log: None,
+            handoff: None,
+            loaded_space: 0,
+            loaded_thread: None,
+        }
+    }
+
+    pub fn is_ram(&self, start: u64, end: u64) -> bool {
+        self.ram.iter().any(|&(s, e)| start < e && s < end)
+    }
+
+    /// Makes a blocked thread ready and queues it.
+    pub fn make_ready(&mut self, id: ObjId) {
+        if let Some(t) = self.objs.thread_mut(id) {
+            if matches!(t.state, State::Dead | State::Inactive) {
+                return;
+            }
+            t.state = State::Ready;
+            t.wakeup = None;
+            let prio = t.priority;
+            if self.sched.current != Some(id) {
+                self.sched.enqueue(id, prio);
+            }
+        }
+    }
+
+    /// Sets the result of a thread's pending `invoke` and lets it run again.
+    pub fn finish(&mut self, id: ObjId, result: Result<(MsgTag, u64), Error>) {
+        if let Some(t) = self.objs.thread_mut(id) {
+            t.set_result(result);
+            if t.state != State::Ready {
+                self.make_ready(id);
+            }
+        }
+    }
+
+    /// Like `finish`, but the woken thread runs next if its priority allows
+    /// (direct process switch on IPC).
+    pub fn finish_handoff(&mut self, id: ObjId, result: Result<(MsgTag, u64), Error>) {
+        if let Some(t) = self.objs.thread_mut(id) {
+            t.set_result(result);
+            t.state = State::Ready;
+            t.wakeup = None;
+            if let Some(prev) = self.handoff.replace(id) {
+                self.make_ready_queued(prev);
+            }
+        }
+    }
+
+    fn make_ready_queued(&mut self, id: ObjId) {
+        if let Some(t) = self.objs.thread(id) {
+            if t.state == State::Ready && self.sched.current != Some(id) {
+                let prio = t.priority;
+                self.sched.enqueue(id, prio);
+            }
+        }
+    }
+
+    /// Arms a timeout `ms` ticks from now for a thread about to block.
+    pub fn arm_timeout(&mut self, id: ObjId, ms: u32) {
+        let at = self.ticks + ms as u64;
+        if let Some(t) = self.objs.thread_mut(id) {
+            t.wakeup = Some(at);
+            self.sleepers.push(id);
+        }
+    }
+
+    /// The timer tick: wake timed-out threads, account the time slice.
+    pub fn tick(&mut self) {
+        self.ticks += 1;
+        let now = self.ticks;
+        let mut i = 0;
+        while i < self.sleepers.len() {
+            let id = self.sleepers[i];
+            let due = match self.objs.thread(id) {
+                Some(t) => match t.wakeup {
+                    Some(at) if at <= now => true,
+                    Some(_) => {
+                        i += 1;
+                        continue;
+                    }
+                    None => false,
+                },
+                None => false,
+            };
+            self.sleepers.swap_remove(i);
+            if due {
+                self.timeout(id);
+            }
+        }
+        if let Some(cur) = self.sched.current {
+            if let Some(t) = self.objs.thread_mut(cur) {
+                t.slice = t.slice.saturating_sub(1);
+                if t.slice == 0 {
+                    t.slice = TIME_SLICE;
+                    if t.state == State::Ready {
+                        let prio = t.priority;
+                        if self.sched.highest().is_some_and(|h| h >= prio) {
+                            self.sched.enqueue(cur, prio);
+                            self.sched.current = None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn timeout(&mut self, id: ObjId) {
+        let Some(t) = self.objs.thread_mut(id) else { return };
+        t.wakeup = None;
+        match t.state {
+            State::Sending { to } => {
+                if let Some(target) = self.objs.thread_mut(to) {
+                    target.senders.retain(|&s| s != id);
+                }
+                self.finish(id, Err(Error::Timeout));
+            }
+            State::Receiving { .. } => self.finish(id, Err(Error::Timeout)),
+            _ => {}
+        }
+    }
+
+    /// Chooses the thread to run and loads it; `None` means idle.
+    pub fn schedule(&mut self) -> Option<*const crate::arch::entry::TrapFrame> {
+        let current = self.sched.current.filter(|&c| self.objs.thread(c).is_some_and(|t| t.state == State::Ready));
+        let handoff = self.handoff.take().filter(|&h| self.objs.thread(h).is_some_and(|t| t.state == State::Ready));
+        let queued = self.sched.highest();
+        let prio = |k: &Kernel, id: ObjId| k.objs.thread(id).map_or(0, |t| t.priority);
+
+        let next = match (current, handoff) {
+            (Some(c), Some(h)) => {
+                // A send woke a thread without blocking the sender: a higher
+                // priority receiver preempts, otherwise it queues.
+                if prio(self, h) > prio(self, c) {
+                    self.sched.enqueue_front(c, prio(self, c));
+                    h
+                } else {
+                    self.sched.enqueue(h, prio(self, h));
+                    c
+                }
+            }
+            (Some(c), None) => {
+                if queued.is_some_and(|q| q > prio(self, c)) {
+                    self.sched.enqueue_front(c, prio(self, c));
+                    self.sched.pop_highest().unwrap_or(c)
+                } else {
+                    c
+                }
+            }
+            (None, Some(h)) => {
+                if queued.is_some_and(|q| q > prio(self, h)) {
+                    self.sched.enqueue(h, prio(self, h));
+                    self.sched.pop_highest().unwrap_or(h)
+                } else {
+                    h
+                }
+            }
+            (None, None) => match self.sched.pop_highest() {
+                Some(n) => n,
+                None => {
+                    self.sched.current = None;
+                    return None;
+                }
+            },
+        };
+        Some(self.load(next))
+    }
+
+    /// Makes `id` the running thread: address space, UTCB pointer, entry frame.
+    fn load(&mut self, id: ObjId) -> *const crate::arch::entry::TrapFrame {
+        self.sched.current = Some(id);
+        let t = self.objs.thread(id).expect("scheduled thread vanished");
+        if self.loaded_thread != Some(id) {
+            let pml4 = self.objs.task(t.task).expect("thread without task").space.pml4;
+            if pml4 != self.loaded_space {
+                // SAFETY: every task PML4 shares the kernel half with the master.
+                unsafe { cpu::write_cr3(pml4) };
+                self.loaded_space = pml4;
+            }
+            // SAFETY: FS base is the user's UTCB pointer; any value is harmless to
+            // the kernel, which never uses %fs.
+            unsafe { cpu::wrmsr(cpu::MSR_FS_BASE, t.utcb_addr) };
+            gdt::set_current(t.frame_top(), &t.fpu as *const _ as u64);
+            self.loaded_thread = Some(id);
+        }
+        &t.frame
+    }
+
+    /// Forgets the loaded thread (it is being destroyed).
+    pub fn unload_thread(&mut self, id: ObjId) {
+        if self.loaded_thread == Some(id) {
+            self.loaded_thread = None;
+        }
+        if self.sched.current == Some(id) {
+            self.sched.current = None;
+        }
+    }
+
+    /// Forgets the loaded address space (it is being destroyed): switch to the
+    /// kernel's own tables first so the CPU never walks freed frames.
+    pub fn unload_space(&mut self, pml4: u64) {
+        if self.loaded_space == pml4 {
+            // SAFETY: the master PML4 maps the kernel half like every space.
+            unsafe { cpu::write_cr3(self.master_pml4) };
+            self.loaded_space = self.master_pml4;
+        }
+    }
+
+    pub fn is_loaded_space(&self, pml4: u64) -> bool {
+        self.loaded_space == pml4
+    }
+
+    /// Records an event of a task and notifies its creator. `stop` events also
+    /// stop every thread of the task.
+    pub fn report(&mut self, task: ObjId, event: Event, reason: &[u8]) {
+        let Some(t) = self.objs.task_mut(task) else { return };
+        if t.state == TaskState::Stopped {
+            return;
+        }
+        t.last_event = Some(event);
+        t.events_total += 1;
+        let n = reason.len().min(t.reason.len());
+        t.reason[..n].copy_from_slice(&reason[..n]);
+        t.reason_len = n;
+        let notify = t.event_irq;
+        if event.cause.stops_task() {
+            t.state = TaskState::Stopped;
+            self.stop_threads(task);
+        }
+        if let Some(irq) = notify {
+            self.trigger_irq(irq);
+        }
+    }
+
+    /// A fault or violation of the current thread: report it with its place.
+    pub fn report_current(&mut self, cause: Cause, addr: u64, code: u64) {
+        let Some(cur) = self.sched.current else { return };
+        let Some(t) = self.objs.thread(cur) else { return };
+        let (task, ip, index) = (t.task, t.frame.rip, t.index as u64);
+        self.report(task, Event { cause, ip, addr, code, thread: index }, &[]);
+    }
+
+    /// Stops every thread of a task: they leave the run queues and every IPC
+    /// partner waiting on them gets an error.
+    pub fn stop_threads(&mut self, task: ObjId) {
+        let threads: Vec<ObjId> = match self.objs.task(task) {
+            Some(t) => t.live_threads().collect(),
+            None => return,
+        };
+        for id in threads {
+            self.stop_thread(id);
+        }
+    }
+
+    pub fn stop_thread(&mut self, id: ObjId) {
+        let Some(t) = self.objs.thread_mut(id) else { return };
+        let (state, prio) = (t.state, t.priority);
+        if state == State::Dead {
+            return;
+        }
+        t.state = State::Dead;
+        t.wakeup = None;
+        t.pending_irqs.clear();
+        let senders: Vec<ObjId> = t.senders.drain(..).collect();
+        let reply_to = t.reply_to.take();
+        if state == State::Ready && self.sched.current != Some(id) {
+            self.sched.remove(id, prio);
+        }
+        if self.sched.current == Some(id) {
+            self.sched.current = None;
+        }
+        if self.handoff == Some(id) {
+            self.handoff = None;
+        }
+        if let State::Sending { to } = state {
+            if let Some(target) = self.objs.thread_mut(to) {
+                target.senders.retain(|&s| s != id);
+            }
+        }
+        for s in senders {
+            self.finish(s, Err(Error::PeerDied));
+        }
+        if let Some(c) = reply_to {
+            if self.objs.thread(c).is_some_and(|t| t.state == (State::Receiving { from: Source::Thread(id) })) {
+                self.finish(c, Err(Error::PeerDied));
+            }
+        }
+        // Anyone else waiting for a message from this thread.
+        let waiting = self.objs.ids_where(|o| {
+            matches!(o, Object::Thread(t) if t.state == State::Receiving { from: Source::Thread(id) })
+        });
+        for w in waiting {
+            self.finish(w, Err(Error::PeerDied));
+        }
+        self.detach_thread(id);
+    }
+}

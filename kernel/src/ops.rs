@@ -1,0 +1,575 @@
+//! Operations of the kernel objects: what a message to a task, thread, factory,
+//! gate, IRQ, ICU, I/O range, dataspace, log or kernel capability does.
+//!
+//! Each operation reads its arguments from the caller's message registers,
+//! validates all of them, then acts, and answers in the message registers. Rights
+//! are checked against the capability used. A new capability goes to the slot
+//! named by the caller's buffer register 0, which is checked before anything is
+//! created, so a failed call leaves nothing behind.
+
+use crate::kernel::Kernel;
+use crate::lifecycle::TaskLimits;
+use crate::obj::{Gate, IoMem, IoPorts, Irq, ObjId, Object};
+use crate::space::{Dataspace, Memory};
+use crate::task::Cap;
+use crate::thread::State;
+use alloc::boxed::Box;
+use l4_sys::event::{Cause, Event, TaskState};
+use l4_sys::proto::{self, *};
+use l4_sys::utcb::BR_RECV_CAP;
+use l4_sys::{CapIdx, Error, MsgTag, Rights};
+
+type OpResult = Result<(MsgTag, u64), Error>;
+
+/// The caller's view during one operation.
+struct Call {
+    thread: ObjId,
+    task: ObjId,
+    cap: Cap,
+    tag: MsgTag,
+}
+
+fn need(cap: &Cap, rights: Rights) -> Result<(), Error> {
+    if cap.rights.contains(rights) { Ok(()) } else { Err(Error::Denied) }
+}
+
+impl Kernel {
+    pub fn kernel_op(&mut self, thread: ObjId, cap: Cap, tag: MsgTag) -> OpResult {
+        let task = self.objs.thread(thread).ok_or(Error::DeadObject)?.task;
+        let c = Call { thread, task, cap, tag };
+        let label = tag.label();
+        match (self.objs.get(cap.obj).ok_or(Error::DeadObject)?, label) {
+            (Object::Task(_), PROTO_TASK) => self.task_op(&c),
+            (Object::Thread(_), PROTO_THREAD) => self.thread_op(&c),
+            (Object::Factory(_), PROTO_FACTORY) => self.factory_op(&c),
+            (Object::Gate(_), PROTO_KOBJECT) => self.gate_op(&c),
+            (Object::Irq(_), PROTO_IRQ | PROTO_IRQ_SENDER) => self.irq_op(&c),
+            (Object::Icu, PROTO_ICU) => self.icu_op(&c),
+            (Object::IoPorts(_), PROTO_IO_PORTS) => self.io_ports_op(&c),
+            (Object::IoMem(_), PROTO_IO_MEM) => self.io_mem_op(&c),
+            (Object::Dataspace(_), PROTO_DATASPACE) => self.dataspace_op(&c),
+            (Object::Log, PROTO_LOG) => self.log_op(&c),
+            (Object::Kernel, PROTO_KERNEL) => self.kernel_info_op(&c),
+            _ => Err(Error::BadProtocol),
+        }
+    }
+
+    fn mr(&self, c: &Call, i: usize) -> u64 {
+        if i >= c.tag.words() {
+            return 0;
+        }
+        self.objs.thread(c.thread).map_or(0, |t| t.utcb().mr[i])
+    }
+
+    /// Bytes packed in message registers from `first`, `len` long.
+    fn mr_bytes(&self, c: &Call, first: usize, len: usize, out: &mut [u8]) -> usize {
+        let Some(t) = self.objs.thread(c.thread) else { return 0 };
+        let avail = c.tag.words().saturating_sub(first) * 8;
+        let n = len.min(avail).min(out.len());
+        let words = &t.utcb().mr[first..];
+        for (i, b) in out[..n].iter_mut().enumerate() {
+            *b = (words[i / 8] >> ((i % 8) * 8)) as u8;
+        }
+        n
+    }
+
+    fn reply_words(&mut self, c: &Call, words: &[u64]) -> OpResult {
+        let t = self.objs.thread_mut(c.thread).ok_or(Error::DeadObject)?;
+        t.utcb_mut().mr[..words.len()].copy_from_slice(words);
+        Ok((MsgTag::new(0, words.len(), 0), 0))
+    }
+
+    fn done(&self) -> OpResult {
+        Ok((MsgTag::new(0, 0, 0), 0))
+    }
+
+    /// The empty slot buffer register 0 names, for a capability about to be made.
+    fn recv_slot(&self, c: &Call) -> Result<CapIdx, Error> {
+        let sel = self.objs.thread(c.thread).ok_or(Error::DeadObject)?.utcb().br[BR_RECV_CAP];
+        let idx = CapIdx::from_selector(sel);
+        if !idx.is_valid() {
+            return Err(Error::NoReceiveSlot);
+        }
+        let task = self.objs.task(c.task).ok_or(Error::DeadObject)?;
+        if task.caps.get(idx).is_some() {
+            return Err(Error::InUse);
+        }
+        Ok(idx)
+    }
+
+    /// A capability of the caller, of the expected kind.
+    fn arg_cap(&self, c: &Call, slot: u64) -> Result<Cap, Error> {
+        let cap = self.objs.task(c.task).and_then(|t| t.caps.get(CapIdx(slot as u32))).ok_or(Error::NoCapability)?;
+        self.objs.get(cap.obj).ok_or(Error::DeadObject)?;
+        Ok(cap)
+    }
+
+    fn task_op(&mut self, c: &Call) -> OpResult {
+        let target = c.cap.obj;
+        match self.mr(c, 0) {
+            task::MAP => {
+                need(&c.cap, Rights::WRITE)?;
+                let (ds_slot, offset, addr, size, rights) = (self.mr(c, 1), self.mr(c, 2), self.mr(c, 3), self.mr(c, 4), self.mr(c, 5));
+                if offset % 4096 != 0 || size % 4096 != 0 {
+                    return Err(Error::BadAddress);
+                }
+                let ds = self.arg_cap(c, ds_slot)?;
+                if !matches!(self.objs.get(ds.obj), Some(Object::Dataspace(_))) {
+                    return Err(Error::InvalidArgument);
+                }
+                need(&ds, Rights::READ)?;
+                // Fiasco's fpage rights: 4 read, 2 write, 1 execute.
+                let writable = rights & 2 != 0;
+                let executable = rights & 1 != 0;
+                if writable {
+                    need(&ds, Rights::WRITE)?;
+                }
+                self.map_ds(target, ds.obj, offset / 4096, addr, size / 4096, writable, executable)?;
+                self.done()
+            }
+            task::UNMAP => {
+                need(&c.cap, Rights::WRITE)?;
+                self.unmap_range(target, self.mr(c, 1), self.mr(c, 2))?;
+                self.done()
+            }
+            task::CAP_COPY => {
+                need(&c.cap, Rights::WRITE)?;
+                let mask = Rights::from_bits_truncate(self.mr(c, 3) as u8);
+                self.copy_cap(c.task, CapIdx(self.mr(c, 1) as u32), target, CapIdx(self.mr(c, 2) as u32), mask)?;
+                self.done()
+            }
+            task::CAP_DELETE => {
+                need(&c.cap, Rights::WRITE)?;
+                self.delete_cap(target, CapIdx(self.mr(c, 1) as u32))?;
+                self.done()
+            }
+            task::INFO => {
+                need(&c.cap, Rights::READ)?;
+                let t = self.objs.task(target).ok_or(Error::DeadObject)?;
+                let mut w = [0u64; 9 + 15];
+                w[0] = t.state as u64;
+                if let Some(e) = t.last_event {
+                    w[1] = 1;
+                    w[2..7].copy_from_slice(&e.to_words());
+                }
+                w[7] = t.events_total;
+                w[8] = t.reason_len as u64;
+                for (i, b) in t.reason[..t.reason_len].iter().enumerate() {
+                    w[9 + i / 8] |= (*b as u64) << ((i % 8) * 8);
+                }
+                let n = 9 + t.reason_len.div_ceil(8);
+                self.reply_words(c, &w[..n])
+            }
+            task::KILL => {
+                need(&c.cap, Rights::WRITE)?;
+                let ip = self.objs.thread(c.thread).map_or(0, |t| t.frame.rip);
+                self.report(target, Event { cause: Cause::Killed, ip, addr: 0, code: 0, thread: 0 }, b"killed");
+                self.done()
+            }
+            task::EXIT => {
+                if target != c.task {
+                    return Err(Error::Denied);
+                }
+                let code = self.mr(c, 1);
+                let mut reason = [0u8; l4_sys::event::REASON_BYTES];
+                let n = self.mr_bytes(c, 3, self.mr(c, 2) as usize, &mut reason);
+                let (ip, index) = self.objs.thread(c.thread).map_or((0, 0), |t| (t.frame.rip, t.index as u64));
+                let event = Event { cause: Cause::Exit, ip, addr: 0, code, thread: index };
+                self.report(target, event, &reason[..n]);
+                if self.objs.task(target).is_some_and(|t| t.event_irq.is_none()) {
+                    let name = self.objs.task(target).map(|t| t.name()).unwrap_or("?");
+                    crate::kinfo!("{} exited with status {} and nobody to tell", name, code);
+                }
+                self.done()
+            }
+            task::GRANT_IO => {
+                need(&c.cap, Rights::WRITE)?;
+                let io = self.arg_cap(c, self.mr(c, 1))?;
+                need(&io, Rights::DELEGATE)?;
+                let Some(Object::IoPorts(p)) = self.objs.get(io.obj) else { return Err(Error::InvalidArgument) };
+                let (base, count) = (p.base, p.count);
+                if self.mr(c, 2) == 1 {
+                    if base != 0 || count != 65536 {
+                        return Err(Error::Denied);
+                    }
+                    self.grant_iopl(target)?;
+                } else {
+                    self.grant_ports(target, base, count)?;
+                }
+                self.done()
+            }
+            task::DESTROY => {
+                need(&c.cap, Rights::WRITE)?;
+                if target == c.task {
+                    return Err(Error::InvalidArgument);
+                }
+                self.destroy_task(target);
+                self.done()
+            }
+            task::FACTORY => {
+                need(&c.cap, Rights::WRITE)?;
+                let slot = self.recv_slot(c)?;
+                let f = self.objs.task(target).and_then(|t| t.factory).ok_or(Error::DeadObject)?;
+                self.install_cap(c.task, slot, Cap { obj: f, rights: Rights::ALL })?;
+                self.done()
+            }
+            task::VIRT_TO_PHYS => {
+                need(&c.cap, Rights::READ)?;
+                let t = self.objs.task(target).ok_or(Error::DeadObject)?;
+                let (phys, _) = crate::mem::paging::translate(t.space.pml4, self.mr(c, 1)).ok_or(Error::BadAddress)?;
+                self.reply_words(c, &[phys])
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn thread_op(&mut self, c: &Call) -> OpResult {
+        let target = c.cap.obj;
+        let own = self.objs.thread(target).is_some_and(|t| t.task == c.task);
+        match self.mr(c, 0) {
+            thread::START => {
+                need(&c.cap, Rights::WRITE)?;
+                self.start_thread(target, self.mr(c, 1), self.mr(c, 2), self.mr(c, 3), self.mr(c, 4))?;
+                self.done()
+            }
+            thread::YIELD => {
+                if target != c.thread {
+                    return Err(Error::Denied);
+                }
+                let prio = self.objs.thread(target).map_or(0, |t| t.priority);
+                if self.sched.highest().is_some_and(|h| h >= prio) {
+                    self.sched.enqueue(target, prio);
+                    self.sched.current = None;
+                }
+                self.done()
+            }
+            thread::EXIT => {
+                if !own {
+                    return Err(Error::Denied);
+                }
+                let others = self
+                    .objs
+                    .task(c.task)
+                    .map_or(0, |t| t.live_threads().filter(|&x| x != target && self.objs.thread(x).is_some_and(|t| t.is_alive())).count());
+                if others == 0 {
+                    let (ip, index) = self.objs.thread(target).map_or((0, 0), |t| (t.frame.rip, t.index as u64));
+                    self.report(c.task, Event { cause: Cause::Exit, ip, addr: 0, code: 0, thread: index }, b"last thread exited");
+                } else {
+                    self.stop_thread(target);
+                }
+                self.done()
+            }
+            thread::SET_PRIORITY => {
+                need(&c.cap, Rights::WRITE)?;
+                let max = self.objs.task(self.objs.thread(target).ok_or(Error::DeadObject)?.task).map_or(0, |t| t.max_priority);
+                let prio = self.mr(c, 1).min(max as u64) as u8;
+                let t = self.objs.thread_mut(target).ok_or(Error::DeadObject)?;
+                let (old, state) = (t.priority, t.state);
+                t.priority = prio;
+                if state == State::Ready && self.sched.current != Some(target) {
+                    self.sched.remove(target, old);
+                    self.sched.enqueue(target, prio);
+                }
+                self.done()
+            }
+            thread::INFO => {
+                let t = self.objs.thread(target).ok_or(Error::DeadObject)?;
+                let state = match t.state {
+                    State::Inactive => 0,
+                    State::Ready => 1,
+                    State::Sending { .. } => 2,
+                    State::Receiving { .. } => 3,
+                    State::Dead => 4,
+                };
+                let w = [t.index as u64, state, t.priority as u64];
+                self.reply_words(c, &w)
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn factory_op(&mut self, c: &Call) -> OpResult {
+        need(&c.cap, Rights::WRITE)?;
+        let Some(Object::Factory(f)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
+        let charged = f.task;
+        let slot = self.recv_slot(c)?;
+        let kind = self.mr(c, 0) as i64;
+        let (obj, rights, out) = match kind {
+            factory::CREATE_TASK => {
+                let irq_slot = self.mr(c, 1);
+                let event_irq = if irq_slot == 0 {
+                    None
+                } else {
+                    let cap = self.arg_cap(c, irq_slot)?;
+                    match self.objs.get(cap.obj) {
+                        Some(Object::Irq(_)) => Some(cap.obj),
+                        _ => return Err(Error::InvalidArgument),
+                    }
+                };
+                let parent = self.objs.task(charged).ok_or(Error::DeadObject)?;
+                let limits = TaskLimits {
+                    quota_pages: self.mr(c, 2).min(parent.quota_pages),
+                    max_priority: self.mr(c, 3).min(parent.max_priority as u64) as u8,
+                    max_threads: self.mr(c, 4).min(l4_sys::layout::MAX_THREADS) as u32,
+                };
+                let mut name = [0u8; 32];
+                let n = self.mr_bytes(c, 6, self.mr(c, 5) as usize, &mut name);
+                let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
+                let log = self.log.expect("log object exists after boot");
+                let id = self.create_task(Some(c.task), name, event_irq, limits, log)?;
+                (id, Rights::ALL, None)
+            }
+            factory::CREATE_THREAD => {
+                let task = self.arg_cap(c, self.mr(c, 1))?;
+                need(&task, Rights::WRITE)?;
+                if !matches!(self.objs.get(task.obj), Some(Object::Task(_))) {
+                    return Err(Error::InvalidArgument);
+                }
+                let (id, index) = self.create_thread(task.obj)?;
+                (id, Rights::ALL, Some(index as u64))
+            }
+            factory::CREATE_GATE => {
+                let thread_slot = self.mr(c, 1);
+                let thread = if thread_slot == 0 { None } else { Some(self.thread_arg(c, thread_slot)?) };
+                let id = self.objs.insert(Object::Gate(Gate { owner: c.task, thread, label: self.mr(c, 2) }));
+                (id, Rights::ALL, None)
+            }
+            factory::CREATE_IRQ => {
+                let irq = Irq { owner: c.task, target: None, pending: false, line: None, awaiting_ack: false };
+                (self.objs.insert(Object::Irq(irq)), Rights::ALL, None)
+            }
+            factory::CREATE_DATASPACE => {
+                let size = self.mr(c, 1);
+                if size == 0 || size % 4096 != 0 {
+                    return Err(Error::InvalidArgument);
+                }
+                let contiguous = self.mr(c, 2) & factory::DS_CONTIGUOUS != 0;
+                (self.create_ram_ds(charged, size / 4096, contiguous)?, Rights::ALL, None)
+            }
+            _ => return Err(Error::BadOpcode),
+        };
+        self.install_cap(c.task, slot, Cap { obj, rights })?;
+        match out {
+            Some(v) => self.reply_words(c, &[v]),
+            None => self.done(),
+        }
+    }
+
+    fn thread_arg(&self, c: &Call, slot: u64) -> Result<ObjId, Error> {
+        let cap = self.arg_cap(c, slot)?;
+        match self.objs.get(cap.obj) {
+            Some(Object::Thread(t)) if t.is_alive() => Ok(cap.obj),
+            Some(Object::Thread(_)) => Err(Error::PeerDied),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    fn gate_op(&mut self, c: &Call) -> OpResult {
+        need(&c.cap, Rights::SERVER)?;
+        match self.mr(c, 0) {
+            gate::BIND => {
+                let thread = self.thread_arg(c, self.mr(c, 1))?;
+                let label = self.mr(c, 2);
+                let Some(Object::Gate(g)) = self.objs.get_mut(c.cap.obj) else { return Err(Error::DeadObject) };
+                g.thread = Some(thread);
+                g.label = label;
+                self.done()
+            }
+            gate::UNBIND => {
+                if let Some(Object::Gate(g)) = self.objs.get_mut(c.cap.obj) {
+                    g.thread = None;
+                }
+                self.done()
+            }
+            gate::INFO => {
+                let Some(Object::Gate(g)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
+                let w = [g.label, g.thread.is_some() as u64];
+                self.reply_words(c, &w)
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn irq_op(&mut self, c: &Call) -> OpResult {
+        let id = c.cap.obj;
+        match (c.tag.label(), self.mr(c, 0)) {
+            (PROTO_IRQ_SENDER, irq::ATTACH) => {
+                need(&c.cap, Rights::SERVER)?;
+                let thread = self.thread_arg(c, self.mr(c, 1))?;
+                let label = self.mr(c, 2);
+                let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
+                i.target = Some((thread, label));
+                let pending = core::mem::take(&mut i.pending);
+                if pending {
+                    self.trigger_irq(id);
+                }
+                self.done()
+            }
+            (PROTO_IRQ_SENDER, irq::DETACH) => {
+                need(&c.cap, Rights::SERVER)?;
+                self.objs.irq_mut(id).ok_or(Error::DeadObject)?.target = None;
+                self.done()
+            }
+            (PROTO_IRQ, irq::TRIGGER) => {
+                need(&c.cap, Rights::WRITE)?;
+                if self.objs.irq_mut(id).ok_or(Error::DeadObject)?.line.is_some() {
+                    return Err(Error::Denied);
+                }
+                self.trigger_irq(id);
+                self.done()
+            }
+            (PROTO_IRQ, irq::UNMASK) => {
+                need(&c.cap, Rights::SERVER)?;
+                self.ack_irq(id);
+                self.done()
+            }
+            (PROTO_IRQ, irq::INFO) => {
+                let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
+                let w = [i.line.map_or(u64::MAX, |l| l as u64), i.pending as u64, i.target.is_some() as u64];
+                self.reply_words(c, &w)
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn icu_op(&mut self, c: &Call) -> OpResult {
+        match self.mr(c, 0) {
+            icu::BIND => {
+                need(&c.cap, Rights::WRITE)?;
+                let line = self.mr(c, 1);
+                // Line 0 is the kernel's timer, line 2 the cascade.
+                if line >= crate::arch::pic::LINES as u64 || line == 0 || line == crate::arch::pic::CASCADE as u64 {
+                    return Err(Error::InvalidArgument);
+                }
+                let irq = self.arg_cap(c, self.mr(c, 2))?;
+                let i = self.objs.irq_mut(irq.obj).ok_or(Error::InvalidArgument)?;
+                if i.line.is_some() {
+                    return Err(Error::Busy);
+                }
+                self.bind_line(line as u8, irq.obj);
+                self.done()
+            }
+            icu::INFO => self.reply_words(c, &[crate::arch::pic::LINES as u64]),
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn io_ports_op(&mut self, c: &Call) -> OpResult {
+        let Some(Object::IoPorts(p)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
+        let (base, count) = (p.base as u64, p.count as u64);
+        match self.mr(c, 0) {
+            io_ports::RESTRICT => {
+                need(&c.cap, Rights::DELEGATE)?;
+                let (first, n) = (self.mr(c, 1), self.mr(c, 2));
+                if n == 0 || first < base || first.saturating_add(n) > base + count {
+                    self.report_current(Cause::ResourceDenied, first, n);
+                    return Err(Error::Denied);
+                }
+                let slot = self.recv_slot(c)?;
+                let id = self.objs.insert(Object::IoPorts(IoPorts { owner: Some(c.task), base: first as u16, count: n as u32 }));
+                self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights })?;
+                self.done()
+            }
+            io_ports::INFO => self.reply_words(c, &[base, count]),
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn io_mem_op(&mut self, c: &Call) -> OpResult {
+        let Some(Object::IoMem(m)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
+        let (base, size) = (m.base, m.size);
+        let (addr, len) = (self.mr(c, 1), self.mr(c, 2));
+        let inside = len > 0 && addr >= base && addr.checked_add(len).is_some_and(|e| e <= base + size);
+        match self.mr(c, 0) {
+            op @ (io_mem::RESTRICT | io_mem::CREATE_DATASPACE) => {
+                if addr % 4096 != 0 || len % 4096 != 0 {
+                    return Err(Error::InvalidArgument);
+                }
+                if !inside || self.is_ram(addr, addr + len) {
+                    let (name, _) = self.current_place();
+                    crate::kwarn!("denied: {} asked for device memory {:#x}+{:#x} outside its grant", name, addr, len);
+                    self.report_current(Cause::MmioDenied, addr, len);
+                    return Err(Error::Denied);
+                }
+                let slot = self.recv_slot(c)?;
+                let id = if op == io_mem::RESTRICT {
+                    need(&c.cap, Rights::DELEGATE)?;
+                    self.objs.insert(Object::IoMem(IoMem { owner: Some(c.task), base: addr, size: len }))
+                } else {
+                    let ds = Dataspace { memory: Memory::Device { phys: addr }, pages: len / 4096, refs: 0, charged_to: None };
+                    self.objs.insert(Object::Dataspace(Box::new(ds)))
+                };
+                self.install_cap(c.task, slot, Cap { obj: id, rights: Rights::ALL })?;
+                self.done()
+            }
+            io_mem::INFO => self.reply_words(c, &[base, size]),
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn dataspace_op(&mut self, c: &Call) -> OpResult {
+        let Some(Object::Dataspace(d)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
+        match self.mr(c, 0) {
+            dataspace::INFO => {
+                let flags = if matches!(d.memory, Memory::Contiguous { .. }) { factory::DS_CONTIGUOUS } else { 0 };
+                let w = [d.pages * 4096, flags, d.phys_base().unwrap_or(0)];
+                self.reply_words(c, &w)
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn log_op(&mut self, c: &Call) -> OpResult {
+        match self.mr(c, 0) {
+            proto::log::WRITE => {
+                let level = crate::log::Level::from_raw(self.mr(c, 1));
+                let mut buf = [0u8; 8 * 61];
+                let n = self.mr_bytes(c, 3, self.mr(c, 2) as usize, &mut buf);
+                let text = core::str::from_utf8(&buf[..n]).unwrap_or("<invalid utf-8>");
+                let name = self.objs.task(c.task).map_or("?", |t| t.name());
+                crate::log::line(level, name, format_args!("{}", text.trim_end_matches('\n')));
+                self.done()
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn kernel_info_op(&mut self, c: &Call) -> OpResult {
+        match self.mr(c, 0) {
+            kernel::STATS => {
+                let tasks = self.objs.ids_where(|o| matches!(o, Object::Task(_))).len() as u64;
+                let threads = self.objs.ids_where(|o| matches!(o, Object::Thread(_))).len() as u64;
+                let w = [
+                    self.frames.free_count(),
+                    self.frames.total_count(),
+                    self.stats.ipc_denied,
+                    self.ticks,
+                    tasks,
+                    threads,
+                    crate::mem::heap::used() as u64,
+                ];
+                self.reply_words(c, &w)
+            }
+            kernel::SHUTDOWN => {
+                need(&c.cap, Rights::WRITE)?;
+                let status = self.mr(c, 1);
+                crate::kinfo!("shutdown requested with status {}", status);
+                crate::arch::exit_qemu(if status == 0 { crate::arch::EXIT_SUCCESS } else { crate::arch::EXIT_FAILURE });
+            }
+            kernel::IRQ_ENTRY_TSC => {
+                let line = self.mr(c, 1) as usize;
+                let tsc = self.lines.get(line).ok_or(Error::InvalidArgument)?.entry_tsc;
+                self.reply_words(c, &[tsc])
+            }
+            kernel::SET_LOG_LEVEL => {
+                need(&c.cap, Rights::WRITE)?;
+                crate::log::set_level(crate::log::Level::from_raw(self.mr(c, 1)));
+                self.done()
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+}
+
+// Keep the task state encoding in sync with the ABI.
+const _: () = assert!(TaskState::Running as u64 == 0 && TaskState::Stopped as u64 == 1);

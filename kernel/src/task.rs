@@ -1,0 +1,93 @@
+//! Tasks: a protection domain with an address space, a capability table, threads,
+//! I/O rights and a memory quota. The creator learns of its faults.
+
+use crate::obj::ObjId;
+use crate::space::AddressSpace;
+use alloc::vec::Vec;
+use l4_sys::event::{Event, REASON_BYTES, TaskState};
+use l4_sys::{CapIdx, Rights};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cap {
+    pub obj: ObjId,
+    pub rights: Rights,
+}
+
+pub struct CapTable {
+    slots: Vec<Option<Cap>>,
+}
+
+impl CapTable {
+    pub fn new() -> CapTable {
+        CapTable { slots: alloc::vec![None; l4_sys::cap::CAP_SLOTS] }
+    }
+
+    #[inline]
+    pub fn get(&self, idx: CapIdx) -> Option<Cap> {
+        *self.slots.get(idx.0 as usize)?
+    }
+
+    /// Puts `cap` into an empty slot.
+    pub fn install(&mut self, idx: CapIdx, cap: Cap) -> Result<(), l4_sys::Error> {
+        if !idx.is_valid() {
+            return Err(l4_sys::Error::InvalidArgument);
+        }
+        let slot = &mut self.slots[idx.0 as usize];
+        if slot.is_some() {
+            return Err(l4_sys::Error::InUse);
+        }
+        *slot = Some(cap);
+        Ok(())
+    }
+
+    pub fn take(&mut self, idx: CapIdx) -> Option<Cap> {
+        self.slots.get_mut(idx.0 as usize)?.take()
+    }
+
+    pub fn drain(&mut self) -> impl Iterator<Item = Cap> + '_ {
+        self.slots.iter_mut().filter_map(|s| s.take())
+    }
+}
+
+/// The per-space I/O permission bitmap and the page-table chain that maps it.
+pub struct IoBitmap {
+    /// The two bitmap frames (a set bit denies the port).
+    pub bitmap: [u64; 2],
+    /// PDPT, PD and PT frames of the window.
+    pub tables: [u64; 3],
+}
+
+pub struct Task {
+    pub name: [u8; 32],
+    pub name_len: usize,
+    /// The task that created it (and owns it: destroying the creator destroys it).
+    pub creator: Option<ObjId>,
+    /// IRQ object triggered on every event.
+    pub event_irq: Option<ObjId>,
+    pub caps: CapTable,
+    pub space: AddressSpace,
+    /// Threads by index; `None` marks a free index.
+    pub threads: Vec<Option<ObjId>>,
+    pub max_threads: u32,
+    pub state: TaskState,
+    pub last_event: Option<Event>,
+    pub events_total: u64,
+    pub reason: [u8; REASON_BYTES],
+    pub reason_len: usize,
+    pub quota_pages: u64,
+    pub used_pages: u64,
+    pub max_priority: u8,
+    pub iopl: bool,
+    pub io_bitmap: Option<IoBitmap>,
+    pub factory: Option<ObjId>,
+}
+
+impl Task {
+    pub fn name(&self) -> &str {
+        core::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
+    }
+
+    pub fn live_threads(&self) -> impl Iterator<Item = ObjId> + '_ {
+        self.threads.iter().flatten().copied()
+    }
+}

@@ -1,0 +1,116 @@
+//! Threads: a register frame, an FPU area, a UTCB, and where the thread stands in
+//! IPC.
+
+use crate::arch::entry::{FpuArea, TrapFrame};
+use crate::mem::frames::Frame;
+use crate::obj::ObjId;
+use alloc::collections::VecDeque;
+use l4_sys::MsgTag;
+use l4_sys::utcb::Utcb;
+
+/// Whom a receiving thread waits for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Source {
+    /// Any gate bound to it, any IRQ attached to it (open wait).
+    Any,
+    /// One thread: the callee of a call, or a closed receive.
+    Thread(ObjId),
+    /// One IRQ object.
+    Irq(ObjId),
+    /// Nobody: a sleep that ends with the timeout.
+    Nobody,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    /// Created, not started.
+    Inactive,
+    /// Running or in the ready queue.
+    Ready,
+    /// Waiting to send to a thread (queued in its `senders`).
+    Sending { to: ObjId },
+    /// Waiting to receive.
+    Receiving { from: Source },
+    /// Its task stopped or it exited: never runs again.
+    Dead,
+}
+
+/// A send that waits for its receiver.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingSend {
+    pub tag: MsgTag,
+    /// Label the receiver gets (the gate's).
+    pub label: u64,
+    /// A call: wait for the reply after the send.
+    pub call: bool,
+    /// Receive timeout of the call's reply phase, in ticks from the send (0: none).
+    pub reply_timeout: Option<u32>,
+}
+
+#[repr(C)]
+pub struct Thread {
+    /// Saved user registers. Must stay first: the entry code saves into it.
+    pub frame: TrapFrame,
+    pub fpu: FpuArea,
+    pub task: ObjId,
+    pub index: u32,
+    pub state: State,
+    pub priority: u8,
+    /// Ticks left in the current time slice.
+    pub slice: u32,
+    /// Kernel mapping of the UTCB (through the direct map).
+    pub utcb: *mut Utcb,
+    pub utcb_frame: Frame,
+    pub utcb_addr: u64,
+    /// Threads waiting to send to this one, in arrival order.
+    pub senders: VecDeque<ObjId>,
+    /// The caller whose reply this thread owes.
+    pub reply_to: Option<ObjId>,
+    /// IRQ objects triggered while this thread was not waiting for them.
+    pub pending_irqs: VecDeque<ObjId>,
+    /// Tick at which the current wait times out.
+    pub wakeup: Option<u64>,
+    pub send: Option<PendingSend>,
+}
+
+// SAFETY: the raw UTCB pointer refers to a frame owned by the thread; the kernel
+// reaches threads only under its big lock, so moving one between CPUs is sound.
+unsafe impl Send for Thread {}
+
+impl Thread {
+    pub fn utcb(&self) -> &Utcb {
+        // SAFETY: `utcb` points into the UTCB frame owned by this thread, mapped
+        // through the kernel's direct map for the thread's whole life.
+        unsafe { &*self.utcb }
+    }
+
+    pub fn utcb_mut(&mut self) -> &mut Utcb {
+        // SAFETY: as in `utcb`; `&mut self` makes the access exclusive in the kernel
+        // (user code on this CPU is not running while the kernel is).
+        unsafe { &mut *self.utcb }
+    }
+
+    pub fn frame_top(&self) -> u64 {
+        &self.frame as *const TrapFrame as u64 + core::mem::size_of::<TrapFrame>() as u64
+    }
+
+    pub fn is_alive(&self) -> bool {
+        !matches!(self.state, State::Dead)
+    }
+
+    /// Sets the results `invoke` returns to this thread.
+    pub fn set_result(&mut self, result: Result<(MsgTag, u64), l4_sys::Error>) {
+        match result {
+            Ok((tag, label)) => {
+                self.frame.rax = 0;
+                self.frame.rsi = tag.0;
+                self.frame.rdx = label;
+            }
+            Err(e) => {
+                self.frame.rax = e as u64;
+                self.frame.rsi = 0;
+                self.frame.rdx = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Object protocols: the label a message to a kernel object carries, and the
+//! operation numbers in `mr[0]`.
+//!
+//! For each operation: **in** lists the message registers after `mr[0]`, **out** the
+//! message registers of the answer, **cap** whether a new capability lands in the
+//! slot named by buffer register 0. A call to a kernel object is `SEND` (add
+//! `RECV` to wait for nothing: kernel operations complete in the call); results are
+//! in the UTCB when `invoke` returns.
+//!
+//! Labels are Fiasco.OC's where Fiasco has the object; Resurgo's own objects use
+//! labels below `-0x100`.
+
+pub const PROTO_IRQ: i64 = -1;
+pub const PROTO_KOBJECT: i64 = -10;
+pub const PROTO_TASK: i64 = -11;
+pub const PROTO_THREAD: i64 = -12;
+pub const PROTO_LOG: i64 = -13;
+pub const PROTO_FACTORY: i64 = -15;
+pub const PROTO_IRQ_SENDER: i64 = -18;
+pub const PROTO_DATASPACE: i64 = -0x101;
+pub const PROTO_ICU: i64 = -0x102;
+pub const PROTO_IO_PORTS: i64 = -0x103;
+pub const PROTO_IO_MEM: i64 = -0x104;
+pub const PROTO_KERNEL: i64 = -0x105;
+
+/// Operations on a task (label [`PROTO_TASK`]).
+pub mod task {
+    /// Map part of a dataspace into the task.
+    /// in: `[ds slot, ds offset, address, size, rights (Rights bits)]`. Needs WRITE
+    /// on the task and, for writable mappings, WRITE on the dataspace. Errors:
+    /// `BadAddress` (unaligned, outside the user half), `InUse` (overlaps a mapping),
+    /// `InvalidArgument` (beyond the dataspace).
+    pub const MAP: u64 = 0;
+    /// Remove mappings. in: `[address, size]`.
+    pub const UNMAP: u64 = 1;
+    /// Copy a capability from the caller's table into the task's.
+    /// in: `[source slot in caller, destination slot in task, rights mask]`. The
+    /// source needs DELEGATE. Errors: `InUse` if the destination slot is taken.
+    pub const CAP_COPY: u64 = 2;
+    /// Empty a slot of the task. in: `[slot]`.
+    pub const CAP_DELETE: u64 = 3;
+    /// Read the task's state and last event.
+    /// out: `[state, has_event, cause, ip, addr, code, thread, events_total,
+    /// reason_len, reason bytes...]` (see [`crate::event`]).
+    pub const INFO: u64 = 4;
+    /// Stop the task: its threads stop for good, its memory stays until destroyed;
+    /// its creator is notified with cause `Killed`.
+    pub const KILL: u64 = 5;
+    /// End the calling task. in: `[code, reason_len, reason bytes...]`. Only on
+    /// the caller's own task.
+    pub const EXIT: u64 = 6;
+    /// Give the task the ports of an I/O-port capability.
+    /// in: `[io ports slot, iopl]`; `iopl = 1` instead raises the task's I/O
+    /// privilege level to 3 (all ports), which needs the full-range capability.
+    pub const GRANT_IO: u64 = 7;
+    /// Destroy the task: free its memory, threads, capabilities and the objects it
+    /// created; the task capability becomes dead. Works on running tasks too.
+    pub const DESTROY: u64 = 8;
+    /// Map the task's factory into the caller's slot (cap).
+    pub const FACTORY: u64 = 9;
+    /// Physical address of a mapped page of the task, for DMA.
+    /// in: `[address]`; out: `[physical address]`.
+    pub const VIRT_TO_PHYS: u64 = 10;
+}
+
+/// Operations on a thread (label [`PROTO_THREAD`]).
+pub mod thread {
+    /// Start the thread. in: `[ip, sp, priority, arg]`; `arg` arrives in `rdi`.
+    /// The priority is capped by the task's maximum. Errors: `Busy` if running.
+    pub const START: u64 = 0;
+    /// Give up the rest of the time slice. Only on the caller's own threads.
+    pub const YIELD: u64 = 1;
+    /// End the calling thread (not the task). Only on the caller's own thread.
+    pub const EXIT: u64 = 2;
+    /// Change the priority. in: `[priority]`.
+    pub const SET_PRIORITY: u64 = 3;
+    /// out: `[thread index, state, priority]`.
+    pub const INFO: u64 = 4;
+}
+
+/// Operations on a factory (label [`PROTO_FACTORY`]): `mr[0]` is the protocol of
+/// the object to create; the new capability lands in buffer register 0's slot.
+pub mod factory {
+    /// Create a task. mr[0] = [`super::PROTO_TASK`];
+    /// in: `[fault irq slot (0: none), memory quota pages, max priority,
+    /// max threads, name_len, name bytes...]`. The creator's factory must have the
+    /// quota to give. The new task's slots 1..4 are filled (task, no thread yet,
+    /// factory, log).
+    pub const CREATE_TASK: i64 = super::PROTO_TASK;
+    /// Create a thread in a task. mr[0] = [`super::PROTO_THREAD`]; in: `[task slot]`.
+    /// out: `[thread index]`. Its UTCB is mapped at `layout::utcb_addr(index)`.
+    pub const CREATE_THREAD: i64 = super::PROTO_THREAD;
+    /// Create an IPC gate. mr[0] = [`super::PROTO_KOBJECT`]; in: `[thread slot
+    /// (0: unbound), label]`.
+    pub const CREATE_GATE: i64 = super::PROTO_KOBJECT;
+    /// Create a software IRQ (a notification object). mr[0] = [`super::PROTO_IRQ`].
+    pub const CREATE_IRQ: i64 = super::PROTO_IRQ;
+    /// Create a dataspace of zeroed RAM. mr[0] = [`super::PROTO_DATASPACE`];
+    /// in: `[size, flags]` with [`DS_CONTIGUOUS`] for DMA memory.
+    pub const CREATE_DATASPACE: i64 = super::PROTO_DATASPACE;
+    /// Dataspace flag: physically contiguous (DMA-able), its physical address known.
+    pub const DS_CONTIGUOUS: u64 = 1;
+}
+
+/// Operations on an IPC gate (label [`PROTO_KOBJECT`], needs SERVER). Any other
+/// label is an IPC to the bound thread, which receives the gate's label.
+pub mod gate {
+    /// in: `[thread slot, label]`.
+    pub const BIND: u64 = 0x10;
+    /// out: `[label, bound]`.
+    pub const INFO: u64 = 0x11;
+    pub const UNBIND: u64 = 0x12;
+}
+
+/// Operations on an IRQ object: attach/detach use [`PROTO_IRQ_SENDER`], the rest
+/// [`PROTO_IRQ`]. A thread attached to an IRQ receives each trigger as a message with
+/// label [`PROTO_IRQ`] and the attach label; triggers while it is not waiting are
+/// kept (counted once) until it waits.
+pub mod irq {
+    /// in: `[thread slot, label]`. Needs SERVER.
+    pub const ATTACH: u64 = 0;
+    pub const DETACH: u64 = 1;
+    /// Needs WRITE. Software IRQs only.
+    pub const TRIGGER: u64 = 2;
+    /// Acknowledge a hardware interrupt: the line is unmasked once every IRQ object
+    /// sharing it has acknowledged. Needs SERVER.
+    pub const UNMASK: u64 = 4;
+    /// out: `[line or u64::MAX, pending, attached]`.
+    pub const INFO: u64 = 5;
+}
+
+/// Operations on the interrupt controller (label [`PROTO_ICU`]), held by init.
+pub mod icu {
+    /// Bind hardware line to an IRQ object. in: `[line, irq slot]`.
+    pub const BIND: u64 = 0;
+    /// out: `[number of lines]`.
+    pub const INFO: u64 = 2;
+}
+
+/// Operations on an I/O-port range capability (label [`PROTO_IO_PORTS`]).
+pub mod io_ports {
+    /// A capability for a sub-range. in: `[first port, count]` (cap).
+    pub const RESTRICT: u64 = 0;
+    /// out: `[first port, count]`.
+    pub const INFO: u64 = 1;
+}
+
+/// Operations on a physical-address-range capability for device memory
+/// (label [`PROTO_IO_MEM`]). Ranges that are RAM are never granted.
+pub mod io_mem {
+    /// A capability for a sub-range. in: `[physical address, size]` (cap).
+    pub const RESTRICT: u64 = 0;
+    /// An uncached dataspace for device registers. in: `[physical address, size]`
+    /// (cap). `Denied` outside the capability's range.
+    pub const CREATE_DATASPACE: u64 = 1;
+    /// out: `[physical address, size]`.
+    pub const INFO: u64 = 2;
+}
+
+/// Operations on a dataspace (label [`PROTO_DATASPACE`]).
+pub mod dataspace {
+    /// out: `[size, flags, physical address (contiguous and device only, else 0)]`.
+    pub const INFO: u64 = 0;
+}
+
+/// Operations on the kernel log (label [`PROTO_LOG`]).
+pub mod log {
+    /// in: `[level, length, bytes...]`; the kernel prefixes the task's name.
+    pub const WRITE: u64 = 0;
+    pub const LEVEL_ERROR: u64 = 1;
+    pub const LEVEL_WARN: u64 = 2;
+    pub const LEVEL_INFO: u64 = 3;
+    pub const LEVEL_DEBUG: u64 = 4;
+}
+
+/// Operations on the kernel-information capability (label [`PROTO_KERNEL`]).
+pub mod kernel {
+    /// out: `[free frames, total frames, ipc denied count, ticks, tasks, threads,
+    /// kernel heap bytes in use]`.
+    pub const STATS: u64 = 0;
+    /// Power off QEMU through its debug-exit device. in: `[status]`.
+    pub const SHUTDOWN: u64 = 1;
+    /// TSC at kernel entry of the last interrupt on a line. in: `[line]`;
+    /// out: `[tsc]`. For interrupt-latency measurement.
+    pub const IRQ_ENTRY_TSC: u64 = 2;
+    /// Set the console log level. in: `[level]`.
+    pub const SET_LOG_LEVEL: u64 = 3;
+}

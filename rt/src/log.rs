@@ -1,0 +1,72 @@
+//! Logging through the kernel log capability, with the task's name as prefix.
+use core::fmt;
+use l4_sys::MsgTag;
+use l4_sys::cap::slot;
+use l4_sys::proto::{PROTO_LOG, log::WRITE};
+
+/// A fixed buffer for formatting without the heap (panics may run out of it).
+pub struct Buf {
+    bytes: [u8; 480],
+    len: usize,
+}
+
+impl Buf {
+    pub const fn new() -> Buf {
+        Buf { bytes: [0; 480], len: 0 }
+    }
+    pub fn as_str(&self) -> &str {
+        // Only whole UTF-8 sequences are ever appended.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Write for Buf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.bytes.len() - self.len;
+        let mut n = s.len().min(room);
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// Writes one line at a level (see `l4_sys::proto::log`).
+pub fn write(level: u64, text: &str) {
+    let mr = crate::ipc::mr();
+    let bytes = text.as_bytes();
+    let n = bytes.len().min(60 * 8);
+    mr[0] = WRITE;
+    mr[1] = level;
+    mr[2] = n as u64;
+    for (i, chunk) in bytes[..n].chunks(8).enumerate() {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        mr[3 + i] = u64::from_le_bytes(w);
+    }
+    let words = 3 + n.div_ceil(8);
+    let _ = crate::ipc::send(slot::LOG, MsgTag::new(PROTO_LOG, words, 0), l4_sys::Timeout::Never);
+}
+
+pub fn write_fmt(level: u64, args: fmt::Arguments) {
+    let mut b = Buf::new();
+    let _ = fmt::write(&mut b, args);
+    write(level, b.as_str());
+}
+
+#[macro_export]
+macro_rules! info { ($($a:tt)*) => { $crate::log::write_fmt($crate::sys::proto::log::LEVEL_INFO, format_args!($($a)*)) } }
+#[macro_export]
+macro_rules! warn { ($($a:tt)*) => { $crate::log::write_fmt($crate::sys::proto::log::LEVEL_WARN, format_args!($($a)*)) } }
+#[macro_export]
+macro_rules! error { ($($a:tt)*) => { $crate::log::write_fmt($crate::sys::proto::log::LEVEL_ERROR, format_args!($($a)*)) } }
+#[macro_export]
+macro_rules! debug { ($($a:tt)*) => { $crate::log::write_fmt($crate::sys::proto::log::LEVEL_DEBUG, format_args!($($a)*)) } }
