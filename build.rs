@@ -1,0 +1,74 @@
+//! Checks every boot manifest when the host tool builds, so that `cargo build`
+//! names the file, line and column of anything wrong in `system/*.toml` (and in
+//! the test manifests that are meant to be valid, `tests/manifests/*.toml` not
+//! starting with `bad-`).
+
+#[path = "src/report.rs"]
+#[allow(dead_code)]
+mod report;
+
+use std::path::{Path, PathBuf};
+
+/// Whether a manifest file name in a folder is checked.
+type Wanted = fn(&str) -> bool;
+
+/// Folders of manifests that must be valid, and which of their files are checked.
+const FOLDERS: &[(&str, Wanted)] = &[
+    ("system", |_| true),
+    ("tests/manifests", |name| !name.starts_with("bad-")),
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+
+    let mut lines = Vec::new();
+    for (folder, wanted) in FOLDERS {
+        let dir = root.join(folder);
+        if !dir.is_dir() {
+            continue;
+        }
+        println!("cargo:rerun-if-changed={}", dir.display());
+        for path in manifests_in(&dir, *wanted) {
+            lines.extend(check(&path, &root));
+        }
+    }
+
+    if !lines.is_empty() {
+        for line in &lines {
+            println!("cargo:warning={line}");
+            eprintln!("{line}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn manifests_in(dir: &Path, wanted: Wanted) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(wanted))
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn check(path: &Path, root: &Path) -> Vec<String> {
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![format!(
+                "error: {}: cannot read: {e}",
+                report::display_path(path, root)
+            )];
+        }
+    };
+    match manifest::load(&text) {
+        Ok(_) => Vec::new(),
+        Err(problems) => report::problem_lines(path, root, &text, &problems),
+    }
+}
