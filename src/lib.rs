@@ -5,6 +5,7 @@
 //! integration tests under `tests/` call [`image::build`] and [`qemu::Guest`]
 //! directly.
 
+pub mod image;
 mod report;
 
 use std::path::{Path, PathBuf};
