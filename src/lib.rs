@@ -6,6 +6,7 @@
 //! directly.
 
 pub mod image;
+pub mod qemu;
 mod report;
 
 use std::path::{Path, PathBuf};
