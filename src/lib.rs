@@ -5,6 +5,7 @@
 //! integration tests under `tests/` call [`image::build`] and [`qemu::Guest`]
 //! directly.
 
+pub mod bench;
 pub mod image;
 pub mod qemu;
 mod report;

@@ -1,1 +1,175 @@
-fn main() {}
+//! `resurgo`: builds the boot image, boots it in QEMU, runs benchmarks.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use resurgo::image::{self, BuildOptions};
+use resurgo::qemu::{self, NetConfig, QemuConfig};
+use resurgo::{bench, resolve_manifest_path, workspace_root};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "resurgo", version, about = "Build, boot and measure Resurgo")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the kernel, the tasks and the boot archive for a manifest.
+    Build {
+        /// The boot manifest.
+        #[arg(long, default_value = "system/default.toml")]
+        manifest: PathBuf,
+    },
+    /// Build, then boot in QEMU with the serial console on this terminal.
+    Up {
+        /// The boot manifest.
+        #[arg(long, default_value = "system/default.toml")]
+        manifest: PathBuf,
+        /// Stream the serial output and take no input (for scripts and CI).
+        #[arg(long)]
+        headless: bool,
+        /// Add a network card on QEMU's user network, with TCP forwards
+        /// 127.0.0.1:5555 → guest port 7 (echo) and 127.0.0.1:5556 → guest port 9 (discard).
+        #[arg(long, value_enum)]
+        nic: Option<Nic>,
+    },
+    /// Run a benchmark in the guest and report its figures.
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
+    /// Work with boot manifests.
+    Manifest {
+        #[command(subcommand)]
+        action: ManifestAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// IPC round trips, counted in guest instructions (`-icount shift=0`).
+    Ipc {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestAction {
+    /// Validate manifests and print every problem with its file and line.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Nic {
+    Rtl8139,
+    #[value(name = "ne2k_pci")]
+    Ne2kPci,
+    E1000,
+    Pcnet,
+}
+
+impl Nic {
+    fn model(self) -> &'static str {
+        match self {
+            Nic::Rtl8139 => "rtl8139",
+            Nic::Ne2kPci => "ne2k_pci",
+            Nic::E1000 => "e1000",
+            Nic::Pcnet => "pcnet",
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("{}", error_text(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes; lines that already say `error:` stand as they are.
+fn error_text(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    if text.starts_with("error:") {
+        text
+    } else {
+        format!("error: {text}")
+    }
+}
+
+fn build(manifest: &Path) -> Result<image::Image> {
+    image::build(&BuildOptions {
+        manifest: resolve_manifest_path(manifest),
+        progress: true,
+    })
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    let root = workspace_root();
+    match cli.command {
+        Command::Build { manifest } => {
+            let image = build(&manifest)?;
+            println!("system   {}", image.system.name);
+            println!("kernel   {}", image.kernel.display());
+            println!("archive  {}", image.archive.display());
+            Ok(0)
+        }
+        Command::Up {
+            manifest,
+            headless,
+            nic,
+        } => {
+            let image = build(&manifest)?;
+            let cfg = QemuConfig {
+                netdev: nic.map(|n| NetConfig::new(n.model())),
+                ..QemuConfig::default()
+            };
+            if headless {
+                qemu::run_headless(&image, &cfg)
+            } else {
+                qemu::run_interactive(&image, &cfg)
+            }
+        }
+        Command::Bench {
+            which: Bench::Ipc { json },
+        } => {
+            let report = bench::ipc(true)?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", report.json());
+            }
+            Ok(0)
+        }
+        Command::Manifest {
+            action: ManifestAction::Check { paths },
+        } => {
+            let mut failed = false;
+            for path in paths {
+                let path = resolve_manifest_path(&path);
+                match resurgo::load_manifest(&path) {
+                    Ok((_, system)) => println!(
+                        "ok: {} (system `{}`, {} tasks)",
+                        resurgo::display_path(&path, &root),
+                        system.name,
+                        system.tasks.len()
+                    ),
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{}", error_text(&e));
+                    }
+                }
+            }
+            Ok(i32::from(failed))
+        }
+    }
+}
