@@ -1,18 +1,161 @@
-//! init
+//! init, the root task.
+//!
+//! The kernel starts init with the root capabilities: the interrupt controller,
+//! all I/O ports, all device memory, the kernel-information object and the boot
+//! archive. init reads `manifest.toml` from the archive, turns each task's grants
+//! into capabilities (least privilege: a task gets what its declaration lists
+//! and nothing else), starts the tasks whose parent it is and hands every other
+//! task's grants to its parent. Then it reports what happens to its children.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use boot::{Boot, Grants, NamedCap, gate_label};
+use manifest::Task;
+use rt::loader::Child;
+use rt::obj::{Factory, Gate, Icu, IoMem, IoPorts, Irq, KernelCap, Thread};
+use rt::{Rights, Timeout};
+
 rt::entry!(main);
 
+struct Roots {
+    icu: Icu,
+    ports: IoPorts,
+    mem: IoMem,
+    kernel: KernelCap,
+}
+
 fn main() {
-    rt::info!("hello from init, env name {}", rt::env::name());
-    let k = rt::obj::KernelCap(rt::env::require_cap("kernel"));
-    let s = k.stats().unwrap();
-    rt::info!("free frames {} of {}", s.free_frames, s.total_frames);
-    let r = rt::mem::alloc(1 << 20, true).unwrap();
-    rt::info!("dma region at {:#x} phys {:#x}", r.addr, r.phys);
-    r.free();
-    let s2 = k.stats().unwrap();
-    rt::info!("free frames after {}", s2.free_frames);
-    k.shutdown(0);
+    let roots = Roots {
+        icu: Icu(rt::env::require_cap("icu")),
+        ports: IoPorts(rt::env::require_cap("io-ports")),
+        mem: IoMem(rt::env::require_cap("io-mem")),
+        kernel: KernelCap(rt::env::require_cap("kernel")),
+    };
+    let boot = match Boot::open() {
+        Ok(b) => b,
+        Err(e) => {
+            rt::error!("cannot boot: {}", e);
+            roots.kernel.shutdown(1);
+        }
+    };
+    let _ = roots.kernel.set_log_level(boot.system.log_level as u64);
+    rt::info!("system `{}`: {} tasks", boot.system.name, boot.system.tasks.len());
+
+    rt::debug!("creating grants");
+    let grants = match make_grants(&boot, &roots) {
+        Ok(g) => g,
+        Err(e) => {
+            rt::error!("cannot create the grants: {}", e);
+            roots.kernel.shutdown(1);
+        }
+    };
+    let mut children: Vec<(String, Child, Irq)> = Vec::new();
+    for task in boot.children_of(None).filter(|t| t.start) {
+        let label = children.len() as u64 + 1;
+        let irq = match Factory::own().create_irq().and_then(|irq| irq.attach(&Thread::own_main(), label).map(|_| irq)) {
+            Ok(i) => i,
+            Err(e) => {
+                rt::error!("no event IRQ for {}: {}", task.name, e);
+                continue;
+            }
+        };
+        rt::debug!("starting {}", task.name);
+        match boot::spawn(&boot, task, &grants[&task.name], Some(irq)) {
+            Ok(child) => children.push((task.name.clone(), child, irq)),
+            Err(e) => rt::error!("cannot start {}: {}", task.name, e),
+        }
+    }
+    rt::info!("started {} tasks", children.len());
+
+    // Report what happens to the tasks init started.
+    loop {
+        let Ok(msg) = rt::ipc::wait(Timeout::Never) else { continue };
+        let Some((name, child, _)) = children.get((msg.label as usize).wrapping_sub(1)) else { continue };
+        while let Ok(info) = child.task.next_event() {
+            let Some(ev) = info.event else { break };
+            if ev.cause == rt::sys::event::Cause::Exit {
+                rt::info!("{} exited with status {} {}", name, ev.code, info.reason());
+            } else if ev.cause.stops_task() {
+                rt::warn!("{} stopped: {} at ip {:#x}, address {:#x} {}", name, ev.cause.name(), ev.ip, ev.addr, info.reason());
+            } else {
+                rt::warn!("{} violated its grants: {} (address {:#x})", name, ev.cause.name(), ev.addr);
+            }
+        }
+    }
+}
+
+fn make_grants(boot: &Boot, roots: &Roots) -> Result<BTreeMap<String, Grants>, rt::Error> {
+    let factory = Factory::own();
+    // Gates first: clients may be started before their servers' parents.
+    let mut gates: BTreeMap<(String, String), Gate> = BTreeMap::new();
+    for t in &boot.system.tasks {
+        for ep in &t.serves {
+            gates.insert((t.name.clone(), ep.clone()), factory.create_gate(None, 0)?);
+        }
+    }
+    let mut all: BTreeMap<String, Grants> = BTreeMap::new();
+    for t in &boot.system.tasks {
+        all.insert(t.name.clone(), own_grants(t, roots, &gates, boot)?);
+    }
+    // Parents receive their children's grants.
+    for t in &boot.system.tasks {
+        let Some(parent) = &t.parent else { continue };
+        let child = all[&t.name].clone();
+        let p = all.get_mut(parent).expect("validated parent");
+        for c in &child.caps {
+            p.caps.push(NamedCap { name: format!("{}:{}", t.name, c.name), cap: c.cap, rights: c.rights | Rights::DELEGATE });
+        }
+        for (i, port) in child.ports.iter().enumerate() {
+            p.caps.push(NamedCap { name: format!("{}:ports.{i}", t.name), cap: port.0, rights: Rights::ALL });
+        }
+        if let Some(all_ports) = child.iopl {
+            p.caps.push(NamedCap { name: format!("{}:iopl", t.name), cap: all_ports.0, rights: Rights::ALL });
+        }
+        if !p.caps.iter().any(|c| c.name == "boot-archive") {
+            p.caps.push(NamedCap { name: "boot-archive".into(), cap: boot.archive_cap(), rights: Rights::READ | Rights::DELEGATE });
+        }
+    }
+    Ok(all)
+}
+
+fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<(String, String), Gate>, boot: &Boot) -> Result<Grants, rt::Error> {
+    let mut g = Grants::default();
+    let mut cap = |name: String, cap: rt::CapIdx, rights: Rights| g.caps.push(NamedCap { name, cap, rights });
+    for (i, ep) in t.serves.iter().enumerate() {
+        cap(format!("gate.{ep}"), gates[&(t.name.clone(), ep.clone())].0, Rights::ALL);
+        let _ = gate_label(i);
+    }
+    for (server, ep) in &t.uses {
+        cap(format!("{server}.{ep}"), gates[&(server.clone(), ep.clone())].0, Rights::READ);
+    }
+    for &line in &t.irqs {
+        let irq = Factory::own().create_irq()?;
+        roots.icu.bind(line, &irq)?;
+        cap(format!("irq.{line}"), irq.0, Rights::READ | Rights::SERVER | Rights::DELEGATE);
+    }
+    for (i, &(base, size)) in t.mmio.iter().enumerate() {
+        cap(format!("mmio.{i}"), roots.mem.restrict(base, size)?.0, Rights::ALL);
+    }
+    if t.kernel {
+        cap("kernel".into(), roots.kernel.0, Rights::ALL);
+    }
+    if boot.children_of(Some(&t.name)).next().is_some() {
+        cap("boot-archive".into(), boot.archive_cap(), Rights::READ | Rights::DELEGATE);
+    }
+    for &(base, count) in &t.ports {
+        g.ports.push(roots.ports.restrict(base, count)?);
+    }
+    if t.iopl {
+        g.iopl = Some(roots.ports);
+    }
+    for (i, ep) in t.serves.iter().enumerate() {
+        g.serve.push((gates[&(t.name.clone(), ep.clone())], gate_label(i)));
+    }
+    Ok(g)
 }

@@ -50,7 +50,9 @@ impl Kernel {
                     Err(e) => return self.finish(cur, Err(e)),
                 };
                 let (target, label) = match self.objs.get(cap.obj) {
-                    Some(Object::Thread(_)) => (cap.obj, 0),
+                    // A thread is an IPC destination, except for its own
+                    // control protocol.
+                    Some(Object::Thread(_)) if tag.label() != l4_sys::proto::PROTO_THREAD => (cap.obj, 0),
                     Some(Object::Gate(g)) if tag.label() != l4_sys::proto::PROTO_KOBJECT => {
                         if !cap.rights.contains(Rights::READ) {
                             return self.finish(cur, Err(Error::Denied));

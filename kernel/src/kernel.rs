@@ -282,11 +282,13 @@ impl Kernel {
         if t.state == TaskState::Stopped {
             return;
         }
-        t.last_event = Some(event);
+        let record = crate::task::Record::new(event, reason);
+        t.last_event = Some(record);
+        if t.events.len() == l4_sys::event::QUEUE_LEN {
+            t.events.pop_front();
+        }
+        t.events.push_back(record);
         t.events_total += 1;
-        let n = reason.len().min(t.reason.len());
-        t.reason[..n].copy_from_slice(&reason[..n]);
-        t.reason_len = n;
         let notify = t.event_irq;
         if event.cause.stops_task() {
             t.state = TaskState::Stopped;

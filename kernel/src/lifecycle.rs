@@ -18,7 +18,7 @@ use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use l4_sys::cap::slot;
-use l4_sys::event::{REASON_BYTES, TaskState};
+use l4_sys::event::TaskState;
 use l4_sys::utcb::Utcb;
 use l4_sys::{Error, Rights, layout};
 
@@ -54,9 +54,8 @@ impl Kernel {
             max_threads: limits.max_threads.min(layout::MAX_THREADS as u32),
             state: TaskState::Running,
             last_event: None,
+            events: VecDeque::new(),
             events_total: 0,
-            reason: [0; REASON_BYTES],
-            reason_len: 0,
             quota_pages: limits.quota_pages,
             used_pages: 0,
             max_priority: limits.max_priority,

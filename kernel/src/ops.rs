@@ -143,21 +143,23 @@ impl Kernel {
                 self.delete_cap(target, CapIdx(self.mr(c, 1) as u32))?;
                 self.done()
             }
-            task::INFO => {
+            op @ (task::INFO | task::NEXT_EVENT) => {
                 need(&c.cap, Rights::READ)?;
-                let t = self.objs.task(target).ok_or(Error::DeadObject)?;
+                let t = self.objs.task_mut(target).ok_or(Error::DeadObject)?;
+                let record = if op == task::INFO { t.last_event } else { t.events.pop_front() };
                 let mut w = [0u64; 9 + 15];
                 w[0] = t.state as u64;
-                if let Some(e) = t.last_event {
-                    w[1] = 1;
-                    w[2..7].copy_from_slice(&e.to_words());
-                }
                 w[7] = t.events_total;
-                w[8] = t.reason_len as u64;
-                for (i, b) in t.reason[..t.reason_len].iter().enumerate() {
-                    w[9 + i / 8] |= (*b as u64) << ((i % 8) * 8);
+                let mut n = 9;
+                if let Some(r) = record {
+                    w[1] = 1;
+                    w[2..7].copy_from_slice(&r.event.to_words());
+                    w[8] = r.reason_len as u64;
+                    for (i, b) in r.reason[..r.reason_len].iter().enumerate() {
+                        w[9 + i / 8] |= (*b as u64) << ((i % 8) * 8);
+                    }
+                    n += r.reason_len.div_ceil(8);
                 }
-                let n = 9 + t.reason_len.div_ceil(8);
                 self.reply_words(c, &w[..n])
             }
             task::KILL => {

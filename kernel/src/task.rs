@@ -3,6 +3,7 @@
 
 use crate::obj::ObjId;
 use crate::space::AddressSpace;
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use l4_sys::event::{Event, REASON_BYTES, TaskState};
 use l4_sys::{CapIdx, Rights};
@@ -57,6 +58,23 @@ pub struct IoBitmap {
     pub tables: [u64; 3],
 }
 
+/// An event with the reason text that came with it (exits carry one).
+#[derive(Clone, Copy)]
+pub struct Record {
+    pub event: Event,
+    pub reason: [u8; REASON_BYTES],
+    pub reason_len: usize,
+}
+
+impl Record {
+    pub fn new(event: Event, reason: &[u8]) -> Record {
+        let n = reason.len().min(REASON_BYTES);
+        let mut r = Record { event, reason: [0; REASON_BYTES], reason_len: n };
+        r.reason[..n].copy_from_slice(&reason[..n]);
+        r
+    }
+}
+
 pub struct Task {
     pub name: [u8; 32],
     pub name_len: usize,
@@ -70,10 +88,10 @@ pub struct Task {
     pub threads: Vec<Option<ObjId>>,
     pub max_threads: u32,
     pub state: TaskState,
-    pub last_event: Option<Event>,
+    pub last_event: Option<Record>,
+    /// Events the creator has not taken yet, oldest first.
+    pub events: VecDeque<Record>,
     pub events_total: u64,
-    pub reason: [u8; REASON_BYTES],
-    pub reason_len: usize,
     pub quota_pages: u64,
     pub used_pages: u64,
     pub max_priority: u8,

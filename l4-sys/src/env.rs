@@ -7,7 +7,7 @@
 //! it is what lets a task ask for `"rtc.irq"` instead of a magic slot number.
 
 pub const MAGIC: u64 = 0x5245_5355_5247_4f31; // "RESURGO1"
-pub const NAME_LEN: usize = 24;
+pub const NAME_LEN: usize = 40;
 pub const TASK_NAME_LEN: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(p.find("rtc.irq", Kind::Cap), Some(17));
         assert_eq!(p.find("rtc.irq", Kind::Value), None);
         assert_eq!(p.find("heap", Kind::Value), Some(1 << 20));
-        assert_eq!(p.push("a-name-that-is-far-too-long-for-it", Kind::Cap, 1), Err(EnvError::NameTooLong));
+        assert_eq!(p.push("a-name-that-is-far-too-long-for-any-env-entry", Kind::Cap, 1), Err(EnvError::NameTooLong));
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub struct Event {
 }
 
 pub const EVENT_WORDS: usize = 5;
+/// Events the kernel keeps per task until its parent takes them; older ones are
+/// dropped (and still counted in `events_total`).
+pub const QUEUE_LEN: usize = 16;
 /// Longest exit reason kept with a task.
 pub const REASON_BYTES: usize = 120;
 

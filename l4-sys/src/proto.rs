@@ -61,6 +61,10 @@ pub mod task {
     /// Physical address of a mapped page of the task, for DMA.
     /// in: `[address]`; out: `[physical address]`.
     pub const VIRT_TO_PHYS: u64 = 10;
+    /// Take the oldest event not yet taken (the kernel keeps the last
+    /// [`crate::event::QUEUE_LEN`]). out: as [`INFO`], with `has_event = 0` when
+    /// none is left.
+    pub const NEXT_EVENT: u64 = 11;
 }
 
 /// Operations on a thread (label [`PROTO_THREAD`]).

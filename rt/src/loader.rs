@@ -5,7 +5,7 @@
 //! against the child's quota and goes when the child is destroyed.
 
 use crate::mem;
-use crate::obj::{Factory, Irq, IoPorts, MAP_R, MAP_W, MAP_X, Task, TaskSpec, Thread, release};
+use crate::obj::{Factory, Gate, IoPorts, Irq, MAP_R, MAP_W, MAP_X, Task, TaskSpec, Thread, release};
 use l4_sys::cap::slot;
 use l4_sys::env::{EnvPage, Kind};
 use l4_sys::layout::{ENV_PAGE, HEAP_BASE, PAGE_SIZE, STACK_TOP};
@@ -32,6 +32,9 @@ pub struct Spawn<'a> {
     pub values: &'a [(&'a str, u64)],
     pub ports: &'a [IoPorts],
     pub iopl: Option<IoPorts>,
+    /// Gates to bind to the child's first thread (with their labels) before it
+    /// runs, so that no call through them can find them unbound.
+    pub bind: &'a [(Gate, u64)],
 }
 
 /// A started child.
@@ -161,6 +164,19 @@ fn populate_with(task: &Task, factory: &Factory, s: &Spawn) -> Result<Thread, Lo
     }
     let (thread, _) = Factory::own().create_thread(task)?;
     task.give(thread.0, slot::THREAD, Rights::ALL)?;
+    for (gate, label) in s.bind {
+        gate.bind(&thread, *label)?;
+    }
     thread.start(file.ehdr.e_entry, STACK_TOP, s.priority, 0)?;
     Ok(thread)
+}
+
+impl Child {
+    /// Destroys the child and drops this task's capabilities to it: its memory,
+    /// threads and the objects it created go back to the kernel.
+    pub fn destroy(self) {
+        let _ = self.task.destroy();
+        release(self.task.0);
+        release(self.thread.0);
+    }
 }

@@ -42,9 +42,14 @@ fn pack_str(out: &mut [u64], s: &str) -> usize {
     s.len().div_ceil(8)
 }
 
+/// Deletes one of this task's capabilities; the slot stays reserved for reuse.
+pub fn delete(idx: CapIdx) -> Result<(), Error> {
+    kcall(slot::TASK, PROTO_TASK, &[task::CAP_DELETE, idx.0 as u64]).map(|_| ())
+}
+
 /// Deletes one of this task's capabilities and frees its slot.
 pub fn release(idx: CapIdx) {
-    let _ = kcall(slot::TASK, PROTO_TASK, &[task::CAP_DELETE, idx.0 as u64]);
+    let _ = delete(idx);
     cap::free(idx);
 }
 
@@ -90,8 +95,19 @@ impl Task {
         kcall(self.0, PROTO_TASK, &[task::CAP_COPY, src.0 as u64, dst.0 as u64, mask.bits() as u64]).map(|_| ())
     }
 
+    /// State and last event (the event stays queued).
     pub fn info(&self) -> Result<TaskInfo, Error> {
-        let tag = kcall(self.0, PROTO_TASK, &[task::INFO])?;
+        self.read_info(task::INFO)
+    }
+
+    /// State and the oldest event not yet taken (`event` is `None` when none is
+    /// left).
+    pub fn next_event(&self) -> Result<TaskInfo, Error> {
+        self.read_info(task::NEXT_EVENT)
+    }
+
+    fn read_info(&self, op: u64) -> Result<TaskInfo, Error> {
+        let tag = kcall(self.0, PROTO_TASK, &[op])?;
         let m = mr();
         let state = if m[0] == 1 { TaskState::Stopped } else { TaskState::Running };
         let event = if m[1] == 1 { Event::from_words(&m[2..7]) } else { None };

@@ -96,3 +96,11 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 /// Named by the precompiled `core`; never called under `panic = "abort"`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rust_eh_personality() {}
+
+/// Named by the precompiled `alloc` (built with unwinding); with `panic = "abort"`
+/// nothing ever unwinds, so reaching it is a bug: stop hard.
+#[unsafe(no_mangle)]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    // SAFETY: ud2 raises an invalid-opcode exception; it has no other effect.
+    unsafe { core::arch::asm!("ud2", options(noreturn)) }
+}

@@ -1,0 +1,181 @@
+//! The boot manifest: which tasks a system has and what each may touch.
+//!
+//! ```toml
+//! [system]
+//! name = "rtc-demo"
+//! log-level = "info"
+//!
+//! [tasks.rtc]
+//! image = "rtc-test"          # binary in the boot archive (default: the task name)
+//! priority = 120              # 1..=250, default 100
+//! memory = "2M"               # memory quota, default 4M
+//! heap = "256K"               # default 256K
+//! ports = [{ base = 0x70, count = 2 }]
+//! irqs = [8]
+//! serves = ["events"]         # IPC gates bound to its main thread
+//! uses = ["clock.time"]       # gates of other tasks it may call
+//! ```
+//!
+//! Everything a task may use is listed here and nothing else is given to it
+//! (least privilege). The host checks a manifest when it builds the image and
+//! reports each problem with its line; init parses the same file at boot with
+//! the same code.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod sizes;
+mod validate;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Deserialize;
+pub use sizes::parse_size;
+pub use toml::Spanned;
+pub use validate::{Problem, validate};
+
+/// Priorities above this are reserved for init and the kernel's own use.
+pub const MAX_TASK_PRIORITY: u8 = 250;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub system: SystemDecl,
+    #[serde(default)]
+    pub tasks: BTreeMap<String, Spanned<TaskDecl>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SystemDecl {
+    pub name: String,
+    #[serde(default)]
+    pub log_level: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TaskDecl {
+    pub image: Option<Spanned<String>>,
+    pub priority: Option<Spanned<i64>>,
+    pub memory: Option<Spanned<Size>>,
+    pub heap: Option<Spanned<Size>>,
+    pub stack: Option<Spanned<Size>>,
+    pub threads: Option<Spanned<i64>>,
+    #[serde(default = "yes")]
+    pub start: bool,
+    pub parent: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ports: Vec<Spanned<PortRange>>,
+    #[serde(default)]
+    pub iopl: bool,
+    #[serde(default)]
+    pub irqs: Vec<Spanned<i64>>,
+    #[serde(default)]
+    pub mmio: Vec<Spanned<MmioRange>>,
+    #[serde(default)]
+    pub serves: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub uses: Vec<Spanned<String>>,
+    /// The kernel-information capability (statistics, shutdown).
+    #[serde(default)]
+    pub kernel: bool,
+    /// Plain numbers handed to the task in its environment.
+    #[serde(default)]
+    pub values: BTreeMap<String, Spanned<i64>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PortRange {
+    pub base: i64,
+    pub count: i64,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MmioRange {
+    pub base: i64,
+    pub size: i64,
+}
+
+/// A byte size: an integer, or a string like `"64K"`, `"4M"`, `"1G"`.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Size {
+    Bytes(i64),
+    Text(String),
+}
+
+/// The defaults a task gets for what its declaration leaves out.
+pub mod defaults {
+    pub const PRIORITY: u8 = 100;
+    pub const MEMORY: u64 = 4 << 20;
+    pub const HEAP: u64 = 256 << 10;
+    pub const STACK: u64 = 64 << 10;
+    pub const THREADS: u32 = 8;
+}
+
+/// A manifest that parsed and validated: every value resolved and in range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct System {
+    pub name: String,
+    pub log_level: LogLevel,
+    /// In start order: parents before children, servers before their clients.
+    pub tasks: Vec<Task>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub name: String,
+    pub image: String,
+    pub priority: u8,
+    pub memory: u64,
+    pub heap: u64,
+    pub stack: u64,
+    pub threads: u32,
+    pub start: bool,
+    /// `None`: init.
+    pub parent: Option<String>,
+    pub ports: Vec<(u16, u32)>,
+    pub iopl: bool,
+    pub irqs: Vec<u8>,
+    pub mmio: Vec<(u64, u64)>,
+    pub serves: Vec<String>,
+    /// `(task, endpoint)` pairs.
+    pub uses: Vec<(String, String)>,
+    pub kernel: bool,
+    pub values: Vec<(String, u64)>,
+}
+
+/// Parses and validates a manifest. Every problem found is returned, each with
+/// the byte range of the text it concerns.
+pub fn load(text: &str) -> Result<System, Vec<Problem>> {
+    let manifest: Manifest = toml::from_str(text).map_err(|e| {
+        alloc::vec![Problem { span: e.span(), message: alloc::string::ToString::to_string(e.message()) }]
+    })?;
+    validate(&manifest)
+}
+
+/// 1-based line and column of a byte offset, for reports.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}

@@ -1,0 +1,329 @@
+//! Checks a parsed manifest and resolves it: every reference must name something
+//! that exists, no two tasks may be granted the same ports or device memory, and
+//! every number must be in range. All problems are collected, not just the first.
+
+use crate::{LogLevel, Manifest, MAX_TASK_PRIORITY, Size, Spanned, System, Task, defaults, parse_size};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::ops::Range;
+
+/// One thing wrong with a manifest, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub span: Option<Range<usize>>,
+    pub message: String,
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn err<T>(&mut self, at: &Spanned<T>, message: String) {
+        self.problems.push(Problem { span: Some(at.span()), message });
+    }
+
+    fn int_in<T: TryFrom<i64> + Copy>(&mut self, v: &Spanned<i64>, lo: i64, hi: i64, what: &str) -> Option<T> {
+        let x = *v.get_ref();
+        if x < lo || x > hi {
+            self.err(v, format!("{what} {x} is out of range ({lo}..={hi})"));
+            return None;
+        }
+        T::try_from(x).ok()
+    }
+
+    fn size(&mut self, v: &Option<Spanned<Size>>, default: u64, what: &str) -> u64 {
+        let Some(s) = v else { return default };
+        let bytes = match s.get_ref() {
+            Size::Bytes(n) if *n > 0 => Some(*n as u64),
+            Size::Bytes(_) => None,
+            Size::Text(t) => parse_size(t),
+        };
+        match bytes {
+            Some(b) if b > 0 && b <= (1 << 32) => b.next_multiple_of(4096),
+            _ => {
+                self.err(s, format!("{what} is not a size like \"64K\", \"4M\" or a byte count up to 4G"));
+                default
+            }
+        }
+    }
+}
+
+pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
+    let mut c = Checker { problems: Vec::new() };
+    let log_level = match m.system.log_level.as_ref().map(|l| (l, l.get_ref().as_str())) {
+        None | Some((_, "info")) => LogLevel::Info,
+        Some((_, "error")) => LogLevel::Error,
+        Some((_, "warn")) => LogLevel::Warn,
+        Some((_, "debug")) => LogLevel::Debug,
+        Some((l, other)) => {
+            c.err(l, format!("log-level `{other}` is not one of error, warn, info, debug"));
+            LogLevel::Info
+        }
+    };
+
+    let names: BTreeSet<&str> = m.tasks.keys().map(|s| s.as_str()).collect();
+    let mut tasks = Vec::new();
+    for (name, decl) in &m.tasks {
+        let d = decl.get_ref();
+        if name.is_empty() || name.len() > 24 || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+            c.err(decl, format!("task name `{name}` must be 1..=24 letters, digits, `-` or `_`"));
+        }
+        if name == "init" {
+            c.err(decl, "`init` is the root task and cannot be declared".to_string());
+        }
+        let priority = d.priority.as_ref().and_then(|p| c.int_in::<u8>(p, 1, MAX_TASK_PRIORITY as i64, "priority")).unwrap_or(defaults::PRIORITY);
+        let threads = d.threads.as_ref().and_then(|t| c.int_in::<u32>(t, 1, 256, "threads")).unwrap_or(defaults::THREADS);
+        let memory = c.size(&d.memory, defaults::MEMORY, "memory");
+        let heap = c.size(&d.heap, defaults::HEAP, "heap");
+        let stack = c.size(&d.stack, defaults::STACK, "stack");
+        if heap + stack > memory {
+            let at = d.memory.as_ref().map(|m| m.span()).unwrap_or(decl.span());
+            c.problems.push(Problem {
+                span: Some(at),
+                message: format!("task `{name}`: heap and stack ({} KiB) do not fit its memory quota ({} KiB)", (heap + stack) >> 10, memory >> 10),
+            });
+        }
+        let parent = match &d.parent {
+            None => None,
+            Some(p) if p.get_ref() == "init" => None,
+            Some(p) if !names.contains(p.get_ref().as_str()) => {
+                c.err(p, format!("parent `{}` is not a task of this manifest", p.get_ref()));
+                None
+            }
+            Some(p) if p.get_ref() == name => {
+                c.err(p, format!("task `{name}` cannot be its own parent"));
+                None
+            }
+            Some(p) => Some(p.get_ref().clone()),
+        };
+        if !d.start && parent.is_none() {
+            c.err(decl, format!("task `{name}` has `start = false` but no parent to start it"));
+        }
+        let mut ports = Vec::new();
+        for p in &d.ports {
+            let r = p.get_ref();
+            if r.base < 0 || r.count <= 0 || r.base + r.count > 0x10000 {
+                c.err(p, format!("ports {:#x}+{} do not exist (ports are 0..=0xffff)", r.base, r.count));
+            } else {
+                ports.push((r.base as u16, r.count as u32));
+            }
+        }
+        let mut irqs = Vec::new();
+        for i in &d.irqs {
+            let line = *i.get_ref();
+            if !(1..16).contains(&line) || line == 2 {
+                c.err(i, format!("IRQ line {line} does not exist or is the kernel's (lines 1 and 3..=15 can be granted)"));
+            } else {
+                irqs.push(line as u8);
+            }
+        }
+        let mut mmio = Vec::new();
+        for r in &d.mmio {
+            let v = r.get_ref();
+            if v.base < 0 || v.size <= 0 || v.base % 4096 != 0 || v.size % 4096 != 0 || v.base.checked_add(v.size).is_none_or(|e| e > 1 << 46) {
+                c.err(r, format!("device memory {:#x}+{:#x} must be page aligned, non-empty and below 2^46", v.base, v.size));
+            } else {
+                mmio.push((v.base as u64, v.size as u64));
+            }
+        }
+        let mut serves = Vec::new();
+        for s in &d.serves {
+            if s.get_ref().is_empty() || s.get_ref().contains('.') {
+                c.err(s, format!("endpoint name `{}` must be non-empty and without `.`", s.get_ref()));
+            } else if serves.contains(s.get_ref()) {
+                c.err(s, format!("endpoint `{}` is declared twice", s.get_ref()));
+            } else {
+                serves.push(s.get_ref().clone());
+            }
+        }
+        let mut values = Vec::new();
+        for (k, v) in &d.values {
+            if *v.get_ref() < 0 {
+                c.err(v, format!("value `{k}` must not be negative"));
+            } else {
+                values.push((k.clone(), *v.get_ref() as u64));
+            }
+        }
+        tasks.push(Task {
+            name: name.clone(),
+            image: d.image.as_ref().map_or_else(|| name.clone(), |i| i.get_ref().clone()),
+            priority,
+            memory,
+            heap,
+            stack,
+            threads,
+            start: d.start,
+            parent,
+            ports,
+            iopl: d.iopl,
+            irqs,
+            mmio,
+            serves,
+            uses: Vec::new(),
+            kernel: d.kernel,
+            values,
+        });
+    }
+
+    // References to other tasks' endpoints.
+    let served: BTreeMap<&str, &Vec<String>> = tasks.iter().map(|t| (t.name.as_str(), &t.serves)).collect();
+    let mut uses_all = Vec::new();
+    for (name, decl) in &m.tasks {
+        let mut uses = Vec::new();
+        for u in &decl.get_ref().uses {
+            let Some((task, endpoint)) = u.get_ref().split_once('.') else {
+                c.err(u, format!("`{}` must name an endpoint as `task.endpoint`", u.get_ref()));
+                continue;
+            };
+            match served.get(task) {
+                None => c.err(u, format!("task `{task}` (in `{}`) is not declared", u.get_ref())),
+                Some(eps) if !eps.iter().any(|e| e == endpoint) => {
+                    c.err(u, format!("task `{task}` serves no endpoint `{endpoint}`"))
+                }
+                Some(_) => uses.push((task.to_string(), endpoint.to_string())),
+            }
+        }
+        uses_all.push((name.clone(), uses));
+    }
+    for (t, (_, uses)) in tasks.iter_mut().zip(uses_all) {
+        t.uses = uses;
+    }
+
+    // Exclusive resources: no two tasks share ports or device memory.
+    let decls: Vec<&Spanned<crate::TaskDecl>> = m.tasks.values().collect();
+    for (i, a) in tasks.iter().enumerate() {
+        for b in tasks.iter().skip(i + 1) {
+            for (pi, &(pa, na)) in a.ports.iter().enumerate() {
+                for &(pb, nb) in &b.ports {
+                    if (pa as u32) < pb as u32 + nb && (pb as u32) < pa as u32 + na {
+                        let at = &decls[i].get_ref().ports[pi];
+                        c.err(at, format!("ports {:#x}+{} of `{}` overlap ports {:#x}+{} of `{}`", pa, na, a.name, pb, nb, b.name));
+                    }
+                }
+            }
+            for (mi, &(ma, sa)) in a.mmio.iter().enumerate() {
+                for &(mb, sb) in &b.mmio {
+                    if ma < mb + sb && mb < ma + sa {
+                        let at = &decls[i].get_ref().mmio[mi];
+                        c.err(at, format!("device memory of `{}` overlaps that of `{}`", a.name, b.name));
+                    }
+                }
+            }
+        }
+    }
+
+    // Parent chains must end at init.
+    for (i, t) in tasks.iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        let mut cur = t.parent.clone();
+        while let Some(p) = cur {
+            if !seen.insert(p.clone()) {
+                c.err(decls[i], format!("the parent chain of `{}` loops through `{p}`", t.name));
+                break;
+            }
+            cur = tasks.iter().find(|x| x.name == p).and_then(|x| x.parent.clone());
+        }
+    }
+
+    if !c.problems.is_empty() {
+        c.problems.sort_by_key(|p| p.span.as_ref().map_or(0, |s| s.start));
+        return Err(c.problems);
+    }
+    let tasks = start_order(tasks);
+    Ok(System { name: m.system.name.clone(), log_level, tasks })
+}
+
+/// Parents before children, servers before their clients, otherwise by name.
+fn start_order(mut pending: Vec<Task>) -> Vec<Task> {
+    let mut out: Vec<Task> = Vec::new();
+    while !pending.is_empty() {
+        let ready = |t: &Task, out: &Vec<Task>| {
+            let placed = |n: &str| out.iter().any(|o| o.name == n);
+            t.parent.as_deref().is_none_or(placed) && t.uses.iter().all(|(s, _)| s == &t.name || placed(s))
+        };
+        let i = pending.iter().position(|t| ready(t, &out)).unwrap_or(0);
+        out.push(pending.remove(i));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{line_col, load};
+
+    const GOOD: &str = r#"
+[system]
+name = "demo"
+
+[tasks.server]
+serves = ["main"]
+ports = [{ base = 0x70, count = 2 }]
+
+[tasks.client]
+uses = ["server.main"]
+memory = "1M"
+values = { rounds = 10 }
+
+[tasks.child]
+parent = "client"
+start = false
+"#;
+
+    #[test]
+    fn a_good_manifest_resolves_in_start_order() {
+        let s = load(GOOD).unwrap();
+        let names: Vec<_> = s.tasks.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["server", "client", "child"]);
+        let client = &s.tasks[1];
+        assert_eq!(client.uses, [("server".to_string(), "main".to_string())]);
+        assert_eq!(client.memory, 1 << 20);
+        assert_eq!(client.values, [("rounds".to_string(), 10)]);
+        assert_eq!(s.tasks[2].parent.as_deref(), Some("client"));
+    }
+
+    fn problems(text: &str) -> Vec<(usize, String)> {
+        load(text).unwrap_err().into_iter().map(|p| (line_col(text, p.span.unwrap().start).0, p.message)).collect()
+    }
+
+    #[test]
+    fn overlapping_ports_are_reported_at_their_line() {
+        let text = "[system]\nname = \"x\"\n[tasks.a]\nports = [{ base = 0x60, count = 8 }]\n[tasks.b]\nports = [{ base = 0x64, count = 1 }]\n";
+        let p = problems(text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, 4);
+        assert!(p[0].1.contains("overlap"), "{}", p[0].1);
+    }
+
+    #[test]
+    fn unknown_tasks_endpoints_and_keys_are_reported() {
+        let text = "[system]\nname = \"x\"\n[tasks.a]\nuses = [\"nobody.main\"]\nparent = \"ghost\"\n";
+        let p = problems(text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().any(|(l, m)| *l == 4 && m.contains("`nobody`")));
+        assert!(p.iter().any(|(l, m)| *l == 5 && m.contains("ghost")));
+
+        let text = "[system]\nname = \"x\"\n[tasks.a]\nportz = []\n";
+        let p = problems(text);
+        assert_eq!(p[0].0, 4);
+        assert!(p[0].1.contains("portz"), "{}", p[0].1);
+    }
+
+    #[test]
+    fn grants_that_do_not_exist_are_reported() {
+        let text = "[system]\nname = \"x\"\n[tasks.a]\nirqs = [0, 16, 8]\nports = [{ base = 0xffff, count = 2 }]\nmmio = [{ base = 0x1001, size = 4096 }]\npriority = 300\n";
+        let p = problems(text);
+        let lines: Vec<usize> = p.iter().map(|x| x.0).collect();
+        assert_eq!(lines, [4, 4, 5, 6, 7], "{p:?}");
+    }
+
+    #[test]
+    fn parent_loops_and_unstartable_tasks_are_reported() {
+        let text = "[system]\nname = \"x\"\n[tasks.a]\nparent = \"b\"\n[tasks.b]\nparent = \"a\"\n[tasks.c]\nstart = false\n";
+        let p = problems(text);
+        assert!(p.iter().any(|(_, m)| m.contains("loops")), "{p:?}");
+        assert!(p.iter().any(|(l, m)| *l == 7 && m.contains("start = false")), "{p:?}");
+    }
+}
