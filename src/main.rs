@@ -158,10 +158,11 @@ fn run(cli: Cli) -> Result<i32> {
                 let path = resolve_manifest_path(&path);
                 match resurgo::load_manifest(&path) {
                     Ok((_, system)) => println!(
-                        "ok: {} (system `{}`, {} tasks)",
+                        "ok: {} (system `{}`, {} task{})",
                         resurgo::display_path(&path, &root),
                         system.name,
-                        system.tasks.len()
+                        system.tasks.len(),
+                        if system.tasks.len() == 1 { "" } else { "s" }
                     ),
                     Err(e) => {
                         failed = true;
