@@ -5,11 +5,12 @@
 //! from the boot archive (a tar file QEMU passes as `-initrd`) and hands it the
 //! root capabilities: everything else is init's to give out.
 
-use crate::arch::entry::{FpuArea, syscall_entry};
+use crate::arch::entry::syscall_entry;
+use crate::arch::frame::FpuArea;
 use crate::arch::{cpu, gdt, idt, pic, pit};
 use crate::boot::{self, MemMapEntry, Module, StartInfo};
 use crate::kernel::{KERNEL, Kernel};
-use crate::lifecycle::TaskLimits;
+use crate::lifecycle::{Access, TaskLimits};
 use crate::mem::frames::FrameAllocator;
 use crate::mem::{PAGE_SIZE, PHYS_OFFSET, heap, paging, phys_to_virt};
 use crate::obj::{IoMem, IoPorts, ObjId, Object};
@@ -104,7 +105,7 @@ pub fn start(start_info: u64) -> ! {
     // SAFETY: boot, single CPU, interrupts off; the TSS page is mapped.
     unsafe {
         let kstack_top = (&raw const boot::BOOT_STACK) as u64 + boot::BOOT_STACK_SIZE as u64;
-        gdt::init(kstack_top, syscall_entry as usize as u64, (&raw mut IDLE_FPU) as u64);
+        gdt::init(kstack_top, syscall_entry as *const () as u64, (&raw mut IDLE_FPU) as u64);
         idt::init();
         pic::init(idt::IRQ_BASE as u8);
         pit::init(TIMER_HZ);
@@ -112,7 +113,7 @@ pub fn start(start_info: u64) -> ! {
     pic::unmask(0);
     crate::kinfo!(
         "{} MiB RAM, {} frames free, kernel heap {} MiB, boot archive {} KiB",
-        k.frames.total_count() * PAGE_SIZE >> 20,
+        (k.frames.total_count() * PAGE_SIZE) >> 20,
         k.frames.free_count(),
         HEAP_SIZE >> 20,
         module.size >> 10
@@ -130,7 +131,14 @@ fn build_kernel_tables(frames: &mut FrameAllocator, ram_end: u64, kend: u64) -> 
     let pml4 = paging::alloc_table(frames).expect("no memory for page tables");
     let data = paging::WRITABLE | paging::GLOBAL | paging::NO_EXECUTE;
     paging::map_kernel_huge(pml4, PHYS_OFFSET, 0, ram_end.next_multiple_of(2 << 20), data, frames);
-    paging::map_kernel_huge(pml4, KERNEL_OFFSET, 0, kend.next_multiple_of(2 << 20), paging::WRITABLE | paging::GLOBAL, frames);
+    paging::map_kernel_huge(
+        pml4,
+        KERNEL_OFFSET,
+        0,
+        kend.next_multiple_of(2 << 20),
+        paging::WRITABLE | paging::GLOBAL,
+        frames,
+    );
     let tss = frames.alloc().expect("no memory for the TSS");
     paging::map_kernel_page(pml4, gdt::TSS_PAGE, tss.addr(), data, frames);
     // Every top-level kernel slot needs its table now: spaces copy them once.
@@ -184,17 +192,15 @@ fn load_init(k: &mut Kernel, archive: (u64, u64)) {
     // SAFETY: the archive lies in RAM reserved for it, covered by the direct map.
     let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(archive.0), (archive.1 - archive.0) as usize) };
     let tar = tar_no_std::TarArchiveRef::new(bytes).expect("the boot archive is not a tar file");
-    let image = tar
-        .entries()
-        .find(|e| e.filename().as_str() == Ok("init"))
-        .expect("the boot archive has no `init`")
-        .data();
+    let image =
+        tar.entries().find(|e| e.filename().as_str() == Ok("init")).expect("the boot archive has no `init`").data();
     let entry = load_elf(k, task, image);
 
     let stack = k.create_ram_ds(task, INIT_STACK / PAGE_SIZE, false).expect("no memory for init");
-    k.map_ds(task, stack, 0, layout::STACK_TOP - INIT_STACK, INIT_STACK / PAGE_SIZE, true, false).expect("map stack");
+    k.map_ds(task, stack, 0, layout::STACK_TOP - INIT_STACK, INIT_STACK / PAGE_SIZE, Access::READ_WRITE)
+        .expect("map stack");
     let heap = k.create_ram_ds(task, INIT_HEAP / PAGE_SIZE, false).expect("no memory for init");
-    k.map_ds(task, heap, 0, layout::HEAP_BASE, INIT_HEAP / PAGE_SIZE, true, false).expect("map heap");
+    k.map_ds(task, heap, 0, layout::HEAP_BASE, INIT_HEAP / PAGE_SIZE, Access::READ_WRITE).expect("map heap");
 
     let env = k.create_ram_ds(task, 1, false).expect("no memory for init");
     let env_page = phys_to_virt(ds_phys(k, env, 0)) as *mut EnvPage;
@@ -215,9 +221,9 @@ fn load_init(k: &mut Kernel, archive: (u64, u64)) {
     e.push("boot-archive.size", Kind::Value, archive.1 - archive.0).expect("room");
     e.push("heap.size", Kind::Value, INIT_HEAP).expect("room");
     e.push("stack.size", Kind::Value, INIT_STACK).expect("room");
-    k.map_ds(task, env, 0, layout::ENV_PAGE, 1, false, false).expect("map env");
+    k.map_ds(task, env, 0, layout::ENV_PAGE, 1, Access::READ).expect("map env");
 
-    let (thread, _) = k.create_thread(task).expect("cannot create init's thread");
+    let (thread, _) = k.create_thread(task, task).expect("cannot create init's thread");
     k.install_cap(task, slot::THREAD, Cap { obj: thread, rights: Rights::ALL }).expect("fresh table");
     k.start_thread(thread, entry, layout::STACK_TOP, INIT_PRIORITY, 0).expect("start init");
 }
@@ -258,7 +264,8 @@ fn load_elf(k: &mut Kernel, task: ObjId, image: &[u8]) -> u64 {
         }
         let writable = ph.p_flags & elf::abi::PF_W != 0;
         let exec = ph.p_flags & elf::abi::PF_X != 0;
-        k.map_ds(task, ds, 0, start, pages, writable, exec).expect("init's segments overlap");
+        k.map_ds(task, ds, 0, start, pages, Access { write: writable, execute: exec })
+            .expect("init's segments overlap");
     }
     file.ehdr.e_entry
 }

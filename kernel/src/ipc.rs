@@ -39,10 +39,10 @@ impl Kernel {
 
         if flags.contains(Flags::SEND) {
             if flags.contains(Flags::REPLY) {
-                if let Err(e) = self.reply(cur, tag) {
-                    if !flags.contains(Flags::RECV) {
-                        return self.finish(cur, Err(e));
-                    }
+                if let Err(e) = self.reply(cur, tag)
+                    && !flags.contains(Flags::RECV)
+                {
+                    return self.finish(cur, Err(e));
                 }
             } else {
                 let cap = match self.lookup(task, dest) {
@@ -113,14 +113,18 @@ impl Kernel {
             Some(_) => Err(Error::DeadObject),
             None => {
                 self.stats.ipc_denied += 1;
+                let n = self.stats.ipc_denied;
                 let (name, ip) = self.current_place();
-                crate::kwarn!(
-                    "denied: {} invoked slot {} it holds no capability in (ip {:#x}; denied so far: {})",
-                    name,
-                    idx.0,
-                    ip,
-                    self.stats.ipc_denied
-                );
+                // Every denial is counted and reported to the creator.
+                crate::kernel::worth_logging(n).then(|| {
+                    crate::kwarn!(
+                        "denied: {} invoked slot {} it holds no capability in (ip {:#x}; denied so far: {})",
+                        name,
+                        idx.0,
+                        ip,
+                        n
+                    )
+                });
                 self.report_current(Cause::IpcDenied, idx.0 as u64, 0);
                 Err(Error::NoCapability)
             }
@@ -136,7 +140,14 @@ impl Kernel {
             .unwrap_or(("?", 0))
     }
 
-    fn send(&mut self, cur: ObjId, target: ObjId, p: PendingSend, timeout: Timeout, recv_timeout: Timeout) -> Result<Sent, Error> {
+    fn send(
+        &mut self,
+        cur: ObjId,
+        target: ObjId,
+        p: PendingSend,
+        timeout: Timeout,
+        recv_timeout: Timeout,
+    ) -> Result<Sent, Error> {
         let ready = match self.objs.thread(target) {
             None => return Err(Error::DeadObject),
             Some(t) if !t.is_alive() => return Err(Error::PeerDied),
@@ -202,10 +213,10 @@ impl Kernel {
             Source::Irq(i) => Some(Some(i)),
             _ => None,
         };
-        if let Some(only) = irq_filter {
-            if let Some(label) = self.take_pending_irq(cur, only) {
-                return self.finish(cur, Ok((MsgTag::new(l4_sys::proto::PROTO_IRQ, 0, 0), label)));
-            }
+        if let Some(only) = irq_filter
+            && let Some(label) = self.take_pending_irq(cur, only)
+        {
+            return self.finish(cur, Ok((MsgTag::new(l4_sys::proto::PROTO_IRQ, 0, 0), label)));
         }
         loop {
             let sender = {
@@ -333,10 +344,9 @@ impl Kernel {
         if ds.refs > 0 {
             return;
         }
-        if let Some(Object::Dataspace(ds)) = self.objs.remove(id) {
-            let charged = ds.charged_pages();
-            if let Some(t) = ds.charged_to.and_then(|t| self.objs.task_mut(t)) {
-                t.used_pages -= charged;
+        if let Some(Object::Dataspace(ds)) = self.remove_object(id) {
+            if let Some(t) = ds.charged_to {
+                self.refund(t, ds.charged_pages());
             }
             ds.release(&mut self.frames);
         }

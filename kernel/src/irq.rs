@@ -50,12 +50,12 @@ impl Kernel {
                 i.pending = false;
             }
             self.finish(thread, Ok((MsgTag::new(PROTO_IRQ, 0, 0), label)));
-        } else if let Some(i) = self.objs.irq_mut(irq) {
-            if !i.pending {
-                i.pending = true;
-                if let Some(t) = self.objs.thread_mut(thread) {
-                    t.pending_irqs.push_back(irq);
-                }
+        } else if let Some(i) = self.objs.irq_mut(irq)
+            && !i.pending
+        {
+            i.pending = true;
+            if let Some(t) = self.objs.thread_mut(thread) {
+                t.pending_irqs.push_back(irq);
             }
         }
     }
@@ -94,9 +94,10 @@ impl Kernel {
         l.count += 1;
         pic::mask(line);
         pic::eoi(line);
-        let irqs = l.irqs.clone();
-        l.outstanding = irqs.len() as u32;
-        for irq in irqs {
+        l.outstanding = l.irqs.len() as u32;
+        // Indexing, not iterating: triggering borrows the kernel mutably.
+        for n in 0..self.lines[line as usize].irqs.len() {
+            let irq = self.lines[line as usize].irqs[n];
             if let Some(i) = self.objs.irq_mut(irq) {
                 i.awaiting_ack = true;
             }

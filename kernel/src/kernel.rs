@@ -10,7 +10,7 @@ use crate::irq::Line;
 use crate::mem::frames::FrameAllocator;
 use crate::obj::{Arena, ObjId, Object};
 use crate::sched::{Scheduler, TIME_SLICE};
-use crate::thread::{Source, State};
+use crate::thread::{Source, State, Thread};
 use alloc::vec::Vec;
 use l4_sys::event::{Cause, Event, TaskState};
 use l4_sys::{Error, MsgTag};
@@ -18,7 +18,14 @@ use l4_sys::{Error, MsgTag};
 #[derive(Default, Clone, Copy)]
 pub struct Stats {
     pub ipc_denied: u64,
+    pub resources_denied: u64,
     pub faults: u64,
+}
+
+/// Whether the `n`-th occurrence of a repeated warning is logged: the first few,
+/// then every power of two, so that a task cannot flood the console.
+pub fn worth_logging(n: u64) -> bool {
+    n <= 16 || n.is_power_of_two()
 }
 
 pub struct Kernel {
@@ -58,7 +65,7 @@ impl Kernel {
             ticks: 0,
             sleepers: Vec::new(),
             lines: [const { Line::new() }; crate::arch::pic::LINES],
-            stats: Stats { ipc_denied: 0, faults: 0 },
+            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0 },
             master_pml4: 0,
             ram: Vec::new(),
             io_deny_entry: 0,
@@ -67,6 +74,37 @@ impl Kernel {
             handoff: None,
             loaded_space: 0,
             loaded_thread: None,
+        }
+    }
+
+    /// Creates an object charged to `task`'s memory quota (`pages` pages of
+    /// kernel memory): a task cannot exhaust the kernel by creating objects.
+    pub fn new_object(&mut self, object: Object, task: ObjId, pages: u64) -> Result<ObjId, Error> {
+        self.charge(task, pages)?;
+        Ok(self.objs.insert_charged(object, Some((task, pages))))
+    }
+
+    /// Destroys an object and refunds its charge.
+    pub fn remove_object(&mut self, id: ObjId) -> Option<Object> {
+        let (obj, charge) = self.objs.remove(id)?;
+        if let Some((task, pages)) = charge {
+            self.refund(task, pages);
+        }
+        Some(obj)
+    }
+
+    pub fn charge(&mut self, task: ObjId, pages: u64) -> Result<(), Error> {
+        let t = self.objs.task_mut(task).ok_or(Error::DeadObject)?;
+        if t.used_pages + pages > t.quota_pages {
+            return Err(Error::QuotaExceeded);
+        }
+        t.used_pages += pages;
+        Ok(())
+    }
+
+    pub fn refund(&mut self, task: ObjId, pages: u64) {
+        if let Some(t) = self.objs.task_mut(task) {
+            t.used_pages = t.used_pages.saturating_sub(pages);
         }
     }
 
@@ -113,11 +151,12 @@ impl Kernel {
     }
 
     fn make_ready_queued(&mut self, id: ObjId) {
-        if let Some(t) = self.objs.thread(id) {
-            if t.state == State::Ready && self.sched.current != Some(id) {
-                let prio = t.priority;
-                self.sched.enqueue(id, prio);
-            }
+        if let Some(t) = self.objs.thread(id)
+            && t.state == State::Ready
+            && self.sched.current != Some(id)
+        {
+            let prio = t.priority;
+            self.sched.enqueue(id, prio);
         }
     }
 
@@ -153,17 +192,17 @@ impl Kernel {
                 self.timeout(id);
             }
         }
-        if let Some(cur) = self.sched.current {
-            if let Some(t) = self.objs.thread_mut(cur) {
-                t.slice = t.slice.saturating_sub(1);
-                if t.slice == 0 {
-                    t.slice = TIME_SLICE;
-                    if t.state == State::Ready {
-                        let prio = t.priority;
-                        if self.sched.highest().is_some_and(|h| h >= prio) {
-                            self.sched.enqueue(cur, prio);
-                            self.sched.current = None;
-                        }
+        if let Some(cur) = self.sched.current
+            && let Some(t) = self.objs.thread_mut(cur)
+        {
+            t.slice = t.slice.saturating_sub(1);
+            if t.slice == 0 {
+                t.slice = TIME_SLICE;
+                if t.state == State::Ready {
+                    let prio = t.priority;
+                    if self.sched.highest().is_some_and(|h| h >= prio) {
+                        self.sched.enqueue(cur, prio);
+                        self.sched.current = None;
                     }
                 }
             }
@@ -186,7 +225,7 @@ impl Kernel {
     }
 
     /// Chooses the thread to run and loads it; `None` means idle.
-    pub fn schedule(&mut self) -> Option<*const crate::arch::entry::TrapFrame> {
+    pub fn schedule(&mut self) -> Option<*const crate::arch::frame::TrapFrame> {
         let current = self.sched.current.filter(|&c| self.objs.thread(c).is_some_and(|t| t.state == State::Ready));
         let handoff = self.handoff.take().filter(|&h| self.objs.thread(h).is_some_and(|t| t.state == State::Ready));
         let queued = self.sched.highest();
@@ -232,21 +271,27 @@ impl Kernel {
     }
 
     /// Makes `id` the running thread: address space, UTCB pointer, entry frame.
-    fn load(&mut self, id: ObjId) -> *const crate::arch::entry::TrapFrame {
-        self.sched.current = Some(id);
-        let t = self.objs.thread(id).expect("scheduled thread vanished");
-        if self.loaded_thread != Some(id) {
-            let pml4 = self.objs.task(t.task).expect("thread without task").space.pml4;
-            if pml4 != self.loaded_space {
+    pub fn load(&mut self, id: ObjId) -> *const crate::arch::frame::TrapFrame {
+        let t = self.objs.thread(id).expect("scheduled thread vanished") as *const Thread;
+        // SAFETY: `t` was just looked up and stays valid while the lock is held.
+        unsafe { self.load_thread(&*t) }
+    }
+
+    /// `load` for a thread the caller already holds.
+    #[inline]
+    pub fn load_thread(&mut self, t: &Thread) -> *const crate::arch::frame::TrapFrame {
+        self.sched.current = Some(t.id);
+        if self.loaded_thread != Some(t.id) {
+            if t.space != self.loaded_space {
                 // SAFETY: every task PML4 shares the kernel half with the master.
-                unsafe { cpu::write_cr3(pml4) };
-                self.loaded_space = pml4;
+                unsafe { cpu::write_cr3(t.space) };
+                self.loaded_space = t.space;
             }
             // SAFETY: FS base is the user's UTCB pointer; any value is harmless to
             // the kernel, which never uses %fs.
             unsafe { cpu::wrmsr(cpu::MSR_FS_BASE, t.utcb_addr) };
             gdt::set_current(t.frame_top(), &t.fpu as *const _ as u64);
-            self.loaded_thread = Some(id);
+            self.loaded_thread = Some(t.id);
         }
         &t.frame
     }
@@ -339,23 +384,23 @@ impl Kernel {
         if self.handoff == Some(id) {
             self.handoff = None;
         }
-        if let State::Sending { to } = state {
-            if let Some(target) = self.objs.thread_mut(to) {
-                target.senders.retain(|&s| s != id);
-            }
+        if let State::Sending { to } = state
+            && let Some(target) = self.objs.thread_mut(to)
+        {
+            target.senders.retain(|&s| s != id);
         }
         for s in senders {
             self.finish(s, Err(Error::PeerDied));
         }
-        if let Some(c) = reply_to {
-            if self.objs.thread(c).is_some_and(|t| t.state == (State::Receiving { from: Source::Thread(id) })) {
-                self.finish(c, Err(Error::PeerDied));
-            }
+        if let Some(c) = reply_to
+            && self.objs.thread(c).is_some_and(|t| t.state == (State::Receiving { from: Source::Thread(id) }))
+        {
+            self.finish(c, Err(Error::PeerDied));
         }
         // Anyone else waiting for a message from this thread.
-        let waiting = self.objs.ids_where(|o| {
-            matches!(o, Object::Thread(t) if t.state == State::Receiving { from: Source::Thread(id) })
-        });
+        let waiting = self
+            .objs
+            .ids_where(|o| matches!(o, Object::Thread(t) if t.state == State::Receiving { from: Source::Thread(id) }));
         for w in waiting {
             self.finish(w, Err(Error::PeerDied));
         }

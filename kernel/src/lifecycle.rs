@@ -6,7 +6,7 @@
 //! every frame goes back to the allocator unless another task still holds the
 //! dataspace.
 
-use crate::arch::entry::{FpuArea, TrapFrame, user_rflags};
+use crate::arch::frame::{FpuArea, TrapFrame, user_rflags};
 use crate::kernel::Kernel;
 use crate::mem::frames::Frame;
 use crate::mem::{PAGE_SIZE, paging, phys_to_virt};
@@ -21,6 +21,25 @@ use l4_sys::cap::slot;
 use l4_sys::event::TaskState;
 use l4_sys::utcb::Utcb;
 use l4_sys::{Error, Rights, layout};
+
+/// Pages of quota a task, a thread and a small object (gate, IRQ, I/O range)
+/// cost their creator: the kernel memory behind them (capability table, control
+/// blocks, UTCB), rounded up.
+pub const TASK_PAGES: u64 = 6;
+pub const THREAD_PAGES: u64 = 2;
+pub const OBJECT_PAGES: u64 = 1;
+
+/// What a mapping allows beyond reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub write: bool,
+    pub execute: bool,
+}
+
+impl Access {
+    pub const READ: Access = Access { write: false, execute: false };
+    pub const READ_WRITE: Access = Access { write: true, execute: false };
+}
 
 /// Limits a new task starts with.
 pub struct TaskLimits {
@@ -38,7 +57,18 @@ impl Kernel {
         limits: TaskLimits,
         log: ObjId,
     ) -> Result<ObjId, Error> {
-        let pml4 = paging::new_space(self.master_pml4, &mut self.frames)?;
+        if let Some(c) = creator {
+            self.charge(c, TASK_PAGES)?;
+        }
+        let pml4 = match paging::new_space(self.master_pml4, &mut self.frames) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(c) = creator {
+                    self.refund(c, TASK_PAGES);
+                }
+                return Err(e);
+            }
+        };
         paging::set_per_space_slot(pml4, self.io_deny_entry);
         let mut name_buf = [0u8; 32];
         let n = name.len().min(32);
@@ -63,7 +93,7 @@ impl Kernel {
             io_bitmap: None,
             factory: None,
         });
-        let id = self.objs.insert(Object::Task(task));
+        let id = self.objs.insert_charged(Object::Task(task), creator.map(|c| (c, TASK_PAGES)));
         let factory = self.objs.insert(Object::Factory(Factory { task: id }));
         let t = self.objs.task_mut(id).expect("just inserted");
         t.factory = Some(factory);
@@ -73,8 +103,8 @@ impl Kernel {
         Ok(id)
     }
 
-    /// A new, inactive thread in `task`, with its UTCB mapped.
-    pub fn create_thread(&mut self, task: ObjId) -> Result<(ObjId, u32), Error> {
+    /// A new, inactive thread in `task`, with its UTCB mapped, charged to `payer`.
+    pub fn create_thread(&mut self, task: ObjId, payer: ObjId) -> Result<(ObjId, u32), Error> {
         let t = self.objs.task(task).ok_or(Error::DeadObject)?;
         if t.state != TaskState::Running {
             return Err(Error::DeadObject);
@@ -85,11 +115,17 @@ impl Kernel {
             None => return Err(Error::QuotaExceeded),
         } as u32;
         let pml4 = t.space.pml4;
-        let frame = self.frames.alloc().ok_or(Error::OutOfMemory)?;
+        let caps = &t.caps as *const CapTable;
+        self.charge(payer, THREAD_PAGES)?;
+        let Some(frame) = self.frames.alloc() else {
+            self.refund(payer, THREAD_PAGES);
+            return Err(Error::OutOfMemory);
+        };
         let utcb_addr = layout::utcb_addr(index as u64);
         let flags = paging::PRESENT | paging::WRITABLE | paging::USER | paging::NO_EXECUTE;
         if let Err(e) = paging::map_page(pml4, utcb_addr, frame.addr(), flags, &mut self.frames) {
             self.frames.free(frame);
+            self.refund(payer, THREAD_PAGES);
             return Err(e);
         }
         let utcb = phys_to_virt(frame.addr()) as *mut Utcb;
@@ -103,6 +139,9 @@ impl Kernel {
             frame: TrapFrame::default(),
             fpu: FpuArea::new(),
             task,
+            id: self.objs.next_id(),
+            caps,
+            space: pml4,
             index,
             state: State::Inactive,
             priority: 0,
@@ -116,7 +155,8 @@ impl Kernel {
             wakeup: None,
             send: None,
         });
-        let id = self.objs.insert(Object::Thread(thread));
+        let id = self.objs.insert_charged(Object::Thread(thread), Some((payer, THREAD_PAGES)));
+        debug_assert_eq!(self.objs.thread(id).map(|t| t.id), Some(id));
         let t = self.objs.task_mut(task).expect("checked above");
         if index as usize == t.threads.len() {
             t.threads.push(Some(id));
@@ -149,7 +189,7 @@ impl Kernel {
     pub fn destroy_thread(&mut self, id: ObjId) {
         self.stop_thread(id);
         self.unload_thread(id);
-        let Some(Object::Thread(t)) = self.objs.remove(id) else { return };
+        let Some(Object::Thread(t)) = self.remove_object(id) else { return };
         if let Some(task) = self.objs.task_mut(t.task) {
             if let Some(slot) = task.threads.get_mut(t.index as usize) {
                 *slot = None;
@@ -179,11 +219,11 @@ impl Kernel {
                 Some(Object::Task(_)) if obj != id => self.destroy_task(obj),
                 Some(Object::Irq(_)) => {
                     self.unbind_irq(obj);
-                    self.objs.remove(obj);
+                    self.remove_object(obj);
                 }
                 Some(Object::Task(_)) | None => {}
                 Some(_) => {
-                    self.objs.remove(obj);
+                    self.remove_object(obj);
                 }
             }
         }
@@ -208,7 +248,7 @@ impl Kernel {
         if let Some(io) = io {
             io.bitmap.iter().chain(io.tables.iter()).for_each(|&f| self.frames.free(Frame::containing(f)));
         }
-        self.objs.remove(id);
+        self.remove_object(id);
     }
 
     /// A dataspace of zeroed RAM, charged to `charged`'s quota. Its reference
@@ -241,12 +281,27 @@ impl Kernel {
             Memory::Ram(frames)
         };
         self.objs.task_mut(charged).expect("checked above").used_pages += pages;
-        Ok(self.objs.insert(Object::Dataspace(Box::new(Dataspace { memory, pages, refs: 0, charged_to: Some(charged) }))))
+        Ok(self.objs.insert(Object::Dataspace(Box::new(Dataspace {
+            memory,
+            pages,
+            refs: 0,
+            charged_to: Some(charged),
+        }))))
     }
 
     /// Maps `pages` pages of a dataspace, starting at page `ds_page`, at `vaddr`.
-    pub fn map_ds(&mut self, task: ObjId, ds: ObjId, ds_page: u64, vaddr: u64, pages: u64, writable: bool, executable: bool) -> Result<(), Error> {
-        if pages == 0 || !l4_sys::layout::is_user_range(vaddr, pages.checked_mul(PAGE_SIZE).ok_or(Error::InvalidArgument)?) {
+    pub fn map_ds(
+        &mut self,
+        task: ObjId,
+        ds: ObjId,
+        ds_page: u64,
+        vaddr: u64,
+        pages: u64,
+        access: Access,
+    ) -> Result<(), Error> {
+        if pages == 0
+            || !l4_sys::layout::is_user_range(vaddr, pages.checked_mul(PAGE_SIZE).ok_or(Error::InvalidArgument)?)
+        {
             return Err(Error::BadAddress);
         }
         // UTCBs live in their own window, mapped by the kernel only.
@@ -258,14 +313,14 @@ impl Kernel {
         if ds_page.checked_add(pages).is_none_or(|end| end > d.pages) {
             return Err(Error::InvalidArgument);
         }
-        if writable && d.is_read_only() {
+        if access.write && d.is_read_only() {
             return Err(Error::Denied);
         }
         let mut flags = paging::PRESENT | paging::USER;
-        if writable {
+        if access.write {
             flags |= paging::WRITABLE;
         }
-        if !executable {
+        if !access.execute {
             flags |= paging::NO_EXECUTE;
         }
         if d.is_device() {
@@ -277,15 +332,27 @@ impl Kernel {
             return Err(Error::InUse);
         }
         let pml4 = t.space.pml4;
+        // Page tables count against the task's quota too: at most three per
+        // started 2 MiB of the range plus one per further 2 MiB.
+        let worst = 3 + pages.div_ceil(512);
+        if t.used_pages + worst > t.quota_pages {
+            return Err(Error::QuotaExceeded);
+        }
+        let mut tables = 0;
         for (i, &p) in phys.iter().enumerate() {
-            if let Err(e) = paging::map_page(pml4, vaddr + i as u64 * PAGE_SIZE, p, flags, &mut self.frames) {
-                for j in 0..i {
-                    paging::unmap_page(pml4, vaddr + j as u64 * PAGE_SIZE);
+            match paging::map_page(pml4, vaddr + i as u64 * PAGE_SIZE, p, flags, &mut self.frames) {
+                Ok(n) => tables += n,
+                Err(e) => {
+                    for j in 0..i {
+                        paging::unmap_page(pml4, vaddr + j as u64 * PAGE_SIZE);
+                    }
+                    self.objs.task_mut(task).expect("checked").used_pages += tables;
+                    return Err(e);
                 }
-                return Err(e);
             }
         }
-        self.objs.task_mut(task).expect("checked").space.insert(Mapping { vaddr, pages, ds, ds_page, flags });
+        self.objs.task_mut(task).expect("checked").used_pages += tables;
+        self.objs.task_mut(task).expect("checked").space.insert(Mapping { vaddr, pages, ds });
         if let Some(d) = self.objs.dataspace_mut(ds) {
             d.refs += 1;
         }
@@ -352,7 +419,8 @@ impl Kernel {
                     crate::arch::cpu::invlpg(crate::arch::gdt::IO_BITMAP_BASE + i * PAGE_SIZE);
                 }
             }
-            self.objs.task_mut(task).expect("checked").io_bitmap = Some(IoBitmap { bitmap: [b0, b1], tables: [pdpt, pd, pt] });
+            self.objs.task_mut(task).expect("checked").io_bitmap =
+                Some(IoBitmap { bitmap: [b0, b1], tables: [pdpt, pd, pt] });
         }
         let io = self.objs.task(task).and_then(|t| t.io_bitmap.as_ref()).expect("just set");
         let bitmap = io.bitmap;

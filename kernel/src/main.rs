@@ -1,60 +1,6 @@
-//! The Resurgo microkernel: address spaces, threads, capabilities, IPC, IRQ
-//! objects, I/O bitmaps, dataspaces and fault notification. Everything else runs
-//! at user level.
-//!
-//! The kernel runs with interrupts off, on one stack per CPU, and never trusts a
-//! value that comes from user mode: capability selectors are looked up in the
-//! caller's table, addresses are checked against the user half and the caller's
-//! mappings, ranges against the grants.
-#![cfg_attr(not(test), no_std)]
-#![cfg_attr(not(test), no_main)]
+//! The bootable kernel ELF: links the `kernel` library, which holds everything
+//! (the PVH entry point, `kernel_main`, the panic handler).
+#![no_std]
+#![no_main]
 
-extern crate alloc;
-#[cfg(not(test))]
-extern crate freestanding;
-
-#[macro_use]
-pub mod log;
-mod mem;
-mod obj;
-mod sched;
-mod space;
-
-#[cfg(not(test))]
-mod arch;
-#[cfg(not(test))]
-mod boot;
-#[cfg(not(test))]
-mod bootstrap;
-#[cfg(not(test))]
-mod ipc;
-#[cfg(not(test))]
-mod irq;
-#[cfg(not(test))]
-mod kernel;
-#[cfg(not(test))]
-mod lifecycle;
-#[cfg(not(test))]
-mod ops;
-#[cfg(not(test))]
-mod task;
-#[cfg(not(test))]
-mod thread;
-#[cfg(not(test))]
-mod trap;
-
-#[cfg(not(test))]
-#[unsafe(no_mangle)]
-extern "C" fn kernel_main(start_info: u64) -> ! {
-    arch::serial::init();
-    log::line(log::Level::Info, "kernel", format_args!("Resurgo microkernel {}", env!("CARGO_PKG_VERSION")));
-    bootstrap::start(start_info)
-}
-
-#[cfg(not(test))]
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    use core::fmt::Write;
-    let _ = writeln!(log::Console, "\n[kernel] PANIC: {info}");
-    arch::exit_qemu(arch::EXIT_PANIC)
-}
+use kernel as _;

@@ -8,7 +8,7 @@
 //! created, so a failed call leaves nothing behind.
 
 use crate::kernel::Kernel;
-use crate::lifecycle::TaskLimits;
+use crate::lifecycle::{Access, OBJECT_PAGES, TaskLimits};
 use crate::obj::{Gate, IoMem, IoPorts, Irq, ObjId, Object};
 use crate::space::{Dataspace, Memory};
 use crate::task::Cap;
@@ -109,7 +109,8 @@ impl Kernel {
         match self.mr(c, 0) {
             task::MAP => {
                 need(&c.cap, Rights::WRITE)?;
-                let (ds_slot, offset, addr, size, rights) = (self.mr(c, 1), self.mr(c, 2), self.mr(c, 3), self.mr(c, 4), self.mr(c, 5));
+                let (ds_slot, offset, addr, size, rights) =
+                    (self.mr(c, 1), self.mr(c, 2), self.mr(c, 3), self.mr(c, 4), self.mr(c, 5));
                 if offset % 4096 != 0 || size % 4096 != 0 {
                     return Err(Error::BadAddress);
                 }
@@ -124,7 +125,14 @@ impl Kernel {
                 if writable {
                     need(&ds, Rights::WRITE)?;
                 }
-                self.map_ds(target, ds.obj, offset / 4096, addr, size / 4096, writable, executable)?;
+                self.map_ds(
+                    target,
+                    ds.obj,
+                    offset / 4096,
+                    addr,
+                    size / 4096,
+                    Access { write: writable, execute: executable },
+                )?;
                 self.done()
             }
             task::UNMAP => {
@@ -249,13 +257,18 @@ impl Kernel {
                 if !own {
                     return Err(Error::Denied);
                 }
-                let others = self
-                    .objs
-                    .task(c.task)
-                    .map_or(0, |t| t.live_threads().filter(|&x| x != target && self.objs.thread(x).is_some_and(|t| t.is_alive())).count());
+                let others = self.objs.task(c.task).map_or(0, |t| {
+                    t.live_threads()
+                        .filter(|&x| x != target && self.objs.thread(x).is_some_and(|t| t.is_alive()))
+                        .count()
+                });
                 if others == 0 {
                     let (ip, index) = self.objs.thread(target).map_or((0, 0), |t| (t.frame.rip, t.index as u64));
-                    self.report(c.task, Event { cause: Cause::Exit, ip, addr: 0, code: 0, thread: index }, b"last thread exited");
+                    self.report(
+                        c.task,
+                        Event { cause: Cause::Exit, ip, addr: 0, code: 0, thread: index },
+                        b"last thread exited",
+                    );
                 } else {
                     self.stop_thread(target);
                 }
@@ -263,7 +276,10 @@ impl Kernel {
             }
             thread::SET_PRIORITY => {
                 need(&c.cap, Rights::WRITE)?;
-                let max = self.objs.task(self.objs.thread(target).ok_or(Error::DeadObject)?.task).map_or(0, |t| t.max_priority);
+                let max = self
+                    .objs
+                    .task(self.objs.thread(target).ok_or(Error::DeadObject)?.task)
+                    .map_or(0, |t| t.max_priority);
                 let prio = self.mr(c, 1).min(max as u64) as u8;
                 let t = self.objs.thread_mut(target).ok_or(Error::DeadObject)?;
                 let (old, state) = (t.priority, t.state);
@@ -327,22 +343,23 @@ impl Kernel {
                 if !matches!(self.objs.get(task.obj), Some(Object::Task(_))) {
                     return Err(Error::InvalidArgument);
                 }
-                let (id, index) = self.create_thread(task.obj)?;
+                let (id, index) = self.create_thread(task.obj, charged)?;
                 (id, Rights::ALL, Some(index as u64))
             }
             factory::CREATE_GATE => {
                 let thread_slot = self.mr(c, 1);
                 let thread = if thread_slot == 0 { None } else { Some(self.thread_arg(c, thread_slot)?) };
-                let id = self.objs.insert(Object::Gate(Gate { owner: c.task, thread, label: self.mr(c, 2) }));
+                let gate = Gate { owner: c.task, thread, label: self.mr(c, 2) };
+                let id = self.new_object(Object::Gate(gate), charged, OBJECT_PAGES)?;
                 (id, Rights::ALL, None)
             }
             factory::CREATE_IRQ => {
                 let irq = Irq { owner: c.task, target: None, pending: false, line: None, awaiting_ack: false };
-                (self.objs.insert(Object::Irq(irq)), Rights::ALL, None)
+                (self.new_object(Object::Irq(irq), charged, OBJECT_PAGES)?, Rights::ALL, None)
             }
             factory::CREATE_DATASPACE => {
                 let size = self.mr(c, 1);
-                if size == 0 || size % 4096 != 0 {
+                if size == 0 || !size.is_multiple_of(4096) {
                     return Err(Error::InvalidArgument);
                 }
                 let contiguous = self.mr(c, 2) & factory::DS_CONTIGUOUS != 0;
@@ -468,7 +485,8 @@ impl Kernel {
                     return Err(Error::Denied);
                 }
                 let slot = self.recv_slot(c)?;
-                let id = self.objs.insert(Object::IoPorts(IoPorts { owner: Some(c.task), base: first as u16, count: n as u32 }));
+                let ports = IoPorts { owner: Some(c.task), base: first as u16, count: n as u32 };
+                let id = self.new_object(Object::IoPorts(ports), c.task, OBJECT_PAGES)?;
                 self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights })?;
                 self.done()
             }
@@ -488,18 +506,35 @@ impl Kernel {
                     return Err(Error::InvalidArgument);
                 }
                 if !inside || self.is_ram(addr, addr + len) {
-                    let (name, _) = self.current_place();
-                    crate::kwarn!("denied: {} asked for device memory {:#x}+{:#x} outside its grant", name, addr, len);
+                    self.stats.resources_denied += 1;
+                    if crate::kernel::worth_logging(self.stats.resources_denied) {
+                        let (name, _) = self.current_place();
+                        crate::kwarn!(
+                            "denied: {} asked for device memory {:#x}+{:#x} outside its grant",
+                            name,
+                            addr,
+                            len
+                        );
+                    }
                     self.report_current(Cause::MmioDenied, addr, len);
                     return Err(Error::Denied);
                 }
                 let slot = self.recv_slot(c)?;
                 let id = if op == io_mem::RESTRICT {
                     need(&c.cap, Rights::DELEGATE)?;
-                    self.objs.insert(Object::IoMem(IoMem { owner: Some(c.task), base: addr, size: len }))
+                    self.new_object(
+                        Object::IoMem(IoMem { owner: Some(c.task), base: addr, size: len }),
+                        c.task,
+                        OBJECT_PAGES,
+                    )?
                 } else {
-                    let ds = Dataspace { memory: Memory::Device { phys: addr }, pages: len / 4096, refs: 0, charged_to: None };
-                    self.objs.insert(Object::Dataspace(Box::new(ds)))
+                    let ds = Dataspace {
+                        memory: Memory::Device { phys: addr },
+                        pages: len / 4096,
+                        refs: 0,
+                        charged_to: None,
+                    };
+                    self.new_object(Object::Dataspace(Box::new(ds)), c.task, OBJECT_PAGES)?
                 };
                 self.install_cap(c.task, slot, Cap { obj: id, rights: Rights::ALL })?;
                 self.done()
@@ -527,9 +562,17 @@ impl Kernel {
                 let level = crate::log::Level::from_raw(self.mr(c, 1));
                 let mut buf = [0u8; 8 * 61];
                 let n = self.mr_bytes(c, 3, self.mr(c, 2) as usize, &mut buf);
+                // One line per message, no control characters: a task cannot
+                // forge a line that looks like someone else's (or the kernel's).
+                let n = buf[..n].iter().rposition(|&b| b != b'\n').map_or(0, |i| i + 1);
+                for b in &mut buf[..n] {
+                    if *b < 0x20 || *b == 0x7f {
+                        *b = b' ';
+                    }
+                }
                 let text = core::str::from_utf8(&buf[..n]).unwrap_or("<invalid utf-8>");
                 let name = self.objs.task(c.task).map_or("?", |t| t.name());
-                crate::log::line(level, name, format_args!("{}", text.trim_end_matches('\n')));
+                crate::log::line(level, name, format_args!("{}", text));
                 self.done()
             }
             _ => Err(Error::BadOpcode),

@@ -80,9 +80,6 @@ pub struct Mapping {
     pub vaddr: u64,
     pub pages: u64,
     pub ds: ObjId,
-    pub ds_page: u64,
-    /// Leaf page-table flags.
-    pub flags: u64,
 }
 
 impl Mapping {
@@ -119,10 +116,6 @@ impl AddressSpace {
         self.mappings = kept;
         Ok(taken)
     }
-
-    pub fn find(&self, vaddr: u64) -> Option<&Mapping> {
-        self.mappings.iter().find(|m| m.vaddr <= vaddr && vaddr < m.end())
-    }
 }
 
 #[cfg(test)]
@@ -130,7 +123,7 @@ mod tests {
     use super::*;
 
     fn m(vaddr: u64, pages: u64) -> Mapping {
-        Mapping { vaddr, pages, ds: ObjId { index: 0, generation: 0 }, ds_page: 0, flags: 0 }
+        Mapping { vaddr, pages, ds: ObjId { index: 0, generation: 0 } }
     }
 
     #[test]
@@ -146,6 +139,5 @@ mod tests {
         let taken = s.take_range(0x3000, 0x2000).unwrap();
         assert_eq!(taken.len(), 1);
         assert_eq!(s.mappings.len(), 1);
-        assert!(s.find(0x1fff).is_some() && s.find(0x2000).is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! Threads: a register frame, an FPU area, a UTCB, and where the thread stands in
 //! IPC.
 
-use crate::arch::entry::{FpuArea, TrapFrame};
+use crate::arch::frame::{FpuArea, TrapFrame};
 use crate::mem::frames::Frame;
 use crate::obj::ObjId;
 use alloc::collections::VecDeque;
@@ -53,6 +53,13 @@ pub struct Thread {
     pub frame: TrapFrame,
     pub fpu: FpuArea,
     pub task: ObjId,
+    /// This thread's own id.
+    pub id: ObjId,
+    /// The task's capability table, for the IPC fast path: the task outlives its
+    /// threads (they are destroyed first), and the table never moves.
+    pub caps: *const crate::task::CapTable,
+    /// The task's PML4 (fixed for the thread's life): switching needs no task lookup.
+    pub space: u64,
     pub index: u32,
     pub state: State,
     pub priority: u8,

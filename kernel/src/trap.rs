@@ -6,21 +6,30 @@
 //! the reason and ends QEMU with a failure status.
 
 use crate::arch::cpu;
-use crate::arch::entry::{SYSCALL_VECTOR, TrapFrame};
+use crate::arch::frame::{SYSCALL_VECTOR, TrapFrame};
 use crate::arch::idt::IRQ_BASE;
 use crate::kernel::{KERNEL, Kernel};
 use crate::mem::paging;
 use crate::obj::ObjId;
+use crate::thread::Thread;
 use l4_sys::event::{Cause, Event};
 
 /// Called by the entry code for `syscall`; returns the frame to resume.
 pub extern "C" fn syscall_from_user(frame: *mut TrapFrame) -> *const TrapFrame {
     let next = {
         let mut k = KERNEL.lock();
-        if let Some(cur) = k.sched.current {
-            debug_assert!(k.objs.thread(cur).is_some_and(|t| core::ptr::eq(&t.frame, frame)));
-            k.invoke(cur);
+        let Some(cur) = k.sched.current else {
+            drop(k);
+            idle()
+        };
+        debug_assert!(k.objs.thread(cur).is_some_and(|t| core::ptr::eq(&t.frame, frame)));
+        // SAFETY: the frame is the first field of the current thread's control
+        // block (`Thread` is `repr(C)`), which the entry code just filled and
+        // nothing else references while the lock is held.
+        if let Some(next) = unsafe { k.fastpath(frame.cast::<Thread>()) } {
+            return next;
         }
+        k.invoke(cur);
         k.schedule()
     };
     next.unwrap_or_else(|| idle())
@@ -78,11 +87,12 @@ fn user_fault(k: &mut Kernel, cur: ObjId, f: &TrapFrame) {
     let mut addr = 0;
     if f.vector == Cause::PageFault as u64 {
         addr = cpu::read_cr2();
-    } else if f.vector == Cause::GeneralProtection as u64 && f.error == 0 {
-        if let Some(port) = port_access(k, pml4, f) {
-            cause = Cause::IoPort;
-            addr = port as u64;
-        }
+    } else if f.vector == Cause::GeneralProtection as u64
+        && f.error == 0
+        && let Some(port) = port_access(k, pml4, f)
+    {
+        cause = Cause::IoPort;
+        addr = port as u64;
     }
     k.stats.faults += 1;
     let name = k.objs.task(task).map_or("?", |t| t.name());

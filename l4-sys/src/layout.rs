@@ -35,8 +35,8 @@ pub const fn utcb_addr(thread_index: u64) -> u64 {
 
 /// Whether `[addr, addr + len)` is page aligned and inside the user half.
 pub const fn is_user_range(addr: u64, len: u64) -> bool {
-    addr % PAGE_SIZE == 0
-        && len % PAGE_SIZE == 0
+    addr.is_multiple_of(PAGE_SIZE)
+        && len.is_multiple_of(PAGE_SIZE)
         && len != 0
         && addr < USER_END
         && len <= USER_END - addr
@@ -52,6 +52,6 @@ mod tests {
         assert!(!is_user_range(IMAGE_BASE + 1, PAGE_SIZE));
         assert!(!is_user_range(USER_END - PAGE_SIZE, 2 * PAGE_SIZE));
         assert!(!is_user_range(0, 0));
-        assert!(!is_user_range(u64::MAX & !0xfff, PAGE_SIZE));
+        assert!(!is_user_range(!0xfff, PAGE_SIZE));
     }
 }

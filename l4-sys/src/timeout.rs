@@ -17,7 +17,7 @@ impl Timeout {
     pub const fn to_raw(self) -> u32 {
         match self {
             Timeout::Zero => 0,
-            Timeout::Millis(ms) if ms >= Self::NEVER_RAW => Self::NEVER_RAW - 1,
+            Timeout::Millis(Self::NEVER_RAW) => Self::NEVER_RAW - 1,
             Timeout::Millis(ms) => ms,
             Timeout::Never => Self::NEVER_RAW,
         }

@@ -1,7 +1,6 @@
 //! Control registers, MSRs and the time-stamp counter.
 use core::arch::asm;
 
-pub const MSR_EFER: u32 = 0xc000_0080;
 pub const MSR_STAR: u32 = 0xc000_0081;
 pub const MSR_LSTAR: u32 = 0xc000_0082;
 pub const MSR_FMASK: u32 = 0xc000_0084;
@@ -19,24 +18,10 @@ pub unsafe fn wrmsr(msr: u32, value: u64) {
     }
 }
 
-pub fn rdmsr(msr: u32) -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: reading the architectural MSRs this kernel uses has no side effects.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nostack, nomem, preserves_flags)) };
-    (hi as u64) << 32 | lo as u64
-}
-
 pub fn read_cr2() -> u64 {
     let v;
     // SAFETY: reading CR2 has no side effects.
     unsafe { asm!("mov {}, cr2", out(reg) v, options(nostack, nomem, preserves_flags)) };
-    v
-}
-
-pub fn read_cr3() -> u64 {
-    let v;
-    // SAFETY: reading CR3 has no side effects.
-    unsafe { asm!("mov {}, cr3", out(reg) v, options(nostack, nomem, preserves_flags)) };
     v
 }
 

@@ -11,8 +11,7 @@ pub const KERNEL_CS: u16 = 0x08;
 pub const KERNEL_DS: u16 = 0x10;
 /// Base for `sysret`: user SS = base + 8, user CS = base + 16.
 const USER_BASE: u16 = 0x18;
-pub const USER_DS: u16 = 0x20 | 3;
-pub const USER_CS: u16 = 0x28 | 3;
+pub use super::frame::{USER_CS, USER_DS};
 const TSS_SEL: u16 = 0x30;
 
 /// Start of the per-address-space window holding the I/O bitmap (PML4 slot 510).

@@ -14,7 +14,8 @@ struct Gate {
     _zero: u32,
 }
 
-static mut IDT: [Gate; 48] = [Gate { offset_lo: 0, selector: 0, ist: 0, attr: 0, offset_mid: 0, offset_hi: 0, _zero: 0 }; 48];
+static mut IDT: [Gate; 48] =
+    [Gate { offset_lo: 0, selector: 0, ist: 0, attr: 0, offset_mid: 0, offset_hi: 0, _zero: 0 }; 48];
 
 pub const DOUBLE_FAULT: usize = 8;
 /// First vector of the remapped PIC lines.

@@ -1,11 +1,20 @@
 //! x86-64 specifics: CPU tables, entry code, the PIC, the PIT and COM1.
+#[cfg(not(test))]
 pub mod cpu;
+#[cfg(not(test))]
 pub mod entry;
+pub mod frame;
+#[cfg(not(test))]
 pub mod gdt;
+#[cfg(not(test))]
 pub mod idt;
+#[cfg(not(test))]
 pub mod pic;
+#[cfg(not(test))]
 pub mod pit;
+#[cfg(not(test))]
 pub mod port;
+#[cfg(not(test))]
 pub mod serial;
 
 /// Status codes written to QEMU's isa-debug-exit device; QEMU exits with
@@ -14,6 +23,7 @@ pub const EXIT_SUCCESS: u8 = 0x10;
 pub const EXIT_FAILURE: u8 = 0x11;
 pub const EXIT_PANIC: u8 = 0x12;
 
+#[cfg(not(test))]
 pub fn exit_qemu(code: u8) -> ! {
     // SAFETY: port 0xf4 is QEMU's isa-debug-exit device, present in every Resurgo boot.
     unsafe { port::outb(0xf4, code) };

@@ -5,8 +5,6 @@ use super::port::{inb, outb};
 
 const PIC1: u16 = 0x20;
 const PIC2: u16 = 0xa0;
-const ELCR1: u16 = 0x4d0;
-const ELCR2: u16 = 0x4d1;
 
 pub const LINES: usize = 16;
 pub const CASCADE: u8 = 2;
@@ -26,7 +24,7 @@ pub unsafe fn init(base: u8) {
         outb(PIC2 + 1, 2);
         outb(PIC1 + 1, 1);
         outb(PIC2 + 1, 1);
-        MASK = 0xffff & !(1 << CASCADE);
+        MASK = !(1 << CASCADE);
         write_mask();
     }
 }
@@ -86,11 +84,4 @@ pub fn is_spurious(line: u8) -> bool {
             _ => false,
         }
     }
-}
-
-/// Whether the firmware configured the line as level-triggered (PCI lines).
-pub fn is_level(line: u8) -> bool {
-    // SAFETY: reading the edge/level control registers has no side effects.
-    let elcr = unsafe { inb(ELCR1) as u16 | (inb(ELCR2) as u16) << 8 };
-    elcr & (1 << line) != 0
 }

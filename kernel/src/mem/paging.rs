@@ -39,14 +39,16 @@ pub fn alloc_table(frames: &mut FrameAllocator) -> Result<u64, Error> {
     Ok(f.addr())
 }
 
-/// Maps one 4 KiB page, creating intermediate tables as needed.
-/// `flags` must include `PRESENT`.
-pub fn map_page(pml4: u64, vaddr: u64, paddr: u64, flags: u64, frames: &mut FrameAllocator) -> Result<(), Error> {
+/// Maps one 4 KiB page, creating intermediate tables as needed; returns how many
+/// tables it created. `flags` must include `PRESENT`.
+pub fn map_page(pml4: u64, vaddr: u64, paddr: u64, flags: u64, frames: &mut FrameAllocator) -> Result<u64, Error> {
+    let mut created = 0;
     let mut t = pml4;
     for level in (1..4).rev() {
         let e = &mut table(t)[index(vaddr, level)];
         if *e & PRESENT == 0 {
             let new = alloc_table(frames)?;
+            created += 1;
             // Intermediate entries allow everything; the leaf decides.
             *e = new | PRESENT | WRITABLE | (flags & USER);
         }
@@ -57,7 +59,7 @@ pub fn map_page(pml4: u64, vaddr: u64, paddr: u64, flags: u64, frames: &mut Fram
         return Err(Error::InUse);
     }
     *leaf = (paddr & ADDR_MASK) | flags;
-    Ok(())
+    Ok(created)
 }
 
 /// The leaf entry for `vaddr`, if one exists (4 KiB pages only).
@@ -145,9 +147,4 @@ pub fn map_kernel_huge(pml4: u64, virt: u64, phys: u64, size: u64, flags: u64, f
 /// Maps one 4 KiB kernel page (boot-time only).
 pub fn map_kernel_page(pml4: u64, virt: u64, phys: u64, flags: u64, frames: &mut FrameAllocator) {
     map_page(pml4, virt, phys, flags | PRESENT, frames).expect("kernel page already mapped");
-}
-
-/// The raw PML4 entry for a table at `phys` (for sharing subtrees).
-pub fn table_entry(phys: u64, user: bool) -> u64 {
-    phys | PRESENT | WRITABLE | if user { USER } else { 0 }
 }
