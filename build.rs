@@ -13,10 +13,7 @@ use std::path::{Path, PathBuf};
 type Wanted = fn(&str) -> bool;
 
 /// Folders of manifests that must be valid, and which of their files are checked.
-const FOLDERS: &[(&str, Wanted)] = &[
-    ("system", |_| true),
-    ("tests/manifests", |name| !name.starts_with("bad-")),
-];
+const FOLDERS: &[(&str, Wanted)] = &[("system", |_| true), ("tests/manifests", |name| !name.starts_with("bad-"))];
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -61,10 +58,7 @@ fn check(path: &Path, root: &Path) -> Vec<String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            return vec![format!(
-                "error: {}: cannot read: {e}",
-                report::display_path(path, root)
-            )];
+            return vec![format!("error: {}: cannot read: {e}", report::display_path(path, root))];
         }
     };
     match manifest::load(&text) {

@@ -32,9 +32,7 @@ pub enum BenchLine {
 fn bench_body(line: &str) -> Option<&str> {
     let line = line.trim();
     let body = match line.strip_prefix('[') {
-        Some(rest) => rest
-            .split_once("] ")
-            .map_or(line, |(_, body)| body.trim_start()),
+        Some(rest) => rest.split_once("] ").map_or(line, |(_, body)| body.trim_start()),
         None => line,
     };
     let rest = body.strip_prefix("BENCH")?;
@@ -58,10 +56,7 @@ pub fn parse_bench_line(line: &str) -> Result<Option<BenchLine>> {
         let Some((key, value)) = pair.split_once('=') else {
             bail!("malformed benchmark line ({pair:?} is not key=value): {line:?}");
         };
-        let key_ok = !key.is_empty()
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let key_ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !key_ok {
             bail!("malformed benchmark line (bad key {key:?}): {line:?}");
         }
@@ -69,11 +64,7 @@ pub fn parse_bench_line(line: &str) -> Result<Option<BenchLine>> {
             .parse::<i64>()
             .map(Number::from)
             .or_else(|_| value.parse::<u64>().map(Number::from))
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "malformed benchmark line ({key}={value} is not an integer): {line:?}"
-                )
-            })?;
+            .map_err(|_| anyhow::anyhow!("malformed benchmark line ({key}={value} is not an integer): {line:?}"))?;
         values.push((key.to_string(), number));
     }
     Ok(Some(BenchLine::Values(values)))
@@ -100,20 +91,8 @@ impl BenchReport {
 
     /// A readable two-column table, values right-aligned.
     pub fn table(&self) -> String {
-        let kw = self
-            .values
-            .iter()
-            .map(|(k, _)| k.len())
-            .chain([3])
-            .max()
-            .unwrap_or(3);
-        let vw = self
-            .values
-            .iter()
-            .map(|(_, v)| v.to_string().len())
-            .chain([5])
-            .max()
-            .unwrap_or(5);
+        let kw = self.values.iter().map(|(k, _)| k.len()).chain([3]).max().unwrap_or(3);
+        let vw = self.values.iter().map(|(_, v)| v.to_string().len()).chain([5]).max().unwrap_or(5);
         let mut out = format!("{:<kw$}  {:>vw$}\n", "key", "value");
         out.push_str(&format!("{}  {}\n", "-".repeat(kw), "-".repeat(vw)));
         for (k, v) in &self.values {
@@ -124,11 +103,7 @@ impl BenchReport {
 
     /// One JSON object with every key, on one line.
     pub fn json(&self) -> String {
-        let map: Map<String, Value> = self
-            .values
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::Number(v.clone())))
-            .collect();
+        let map: Map<String, Value> = self.values.iter().map(|(k, v)| (k.clone(), Value::Number(v.clone()))).collect();
         Value::Object(map).to_string()
     }
 }
@@ -154,10 +129,7 @@ pub fn collect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Option<Be
 /// Builds and boots the system in `manifest` with `cfg`, and collects its
 /// `BENCH` lines until `BENCH done` (at most [`BENCH_TIMEOUT`]).
 pub fn run(manifest: &Path, cfg: &QemuConfig, progress: bool) -> Result<BenchReport> {
-    let image = image::build(&BuildOptions {
-        manifest: manifest.to_path_buf(),
-        progress,
-    })?;
+    let image = image::build(&BuildOptions { manifest: manifest.to_path_buf(), progress })?;
     let guest = Guest::boot(&image, cfg)?;
     let deadline = Instant::now() + BENCH_TIMEOUT;
     let mut report = BenchReport::default();
@@ -177,10 +149,7 @@ pub fn run(manifest: &Path, cfg: &QemuConfig, progress: bool) -> Result<BenchRep
         }
     }
     if report.values.is_empty() {
-        bail!(
-            "benchmark `{}` said `BENCH done` without reporting any figure",
-            image.system.name
-        );
+        bail!("benchmark `{}` said `BENCH done` without reporting any figure", image.system.name);
     }
     Ok(report)
 }
@@ -188,10 +157,7 @@ pub fn run(manifest: &Path, cfg: &QemuConfig, progress: bool) -> Result<BenchRep
 /// `resurgo bench ipc`: the IPC benchmark system, with `-icount shift=0` so the
 /// guest TSC counts instructions.
 pub fn ipc(progress: bool) -> Result<BenchReport> {
-    let cfg = QemuConfig {
-        icount: true,
-        ..QemuConfig::default()
-    };
+    let cfg = QemuConfig { icount: true, ..QemuConfig::default() };
     run(&workspace_root().join(IPC_MANIFEST), &cfg, progress)
 }
 
@@ -200,86 +166,47 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, i64)]) -> BenchLine {
-        BenchLine::Values(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), Number::from(*v)))
-                .collect(),
-        )
+        BenchLine::Values(pairs.iter().map(|(k, v)| (k.to_string(), Number::from(*v))).collect())
     }
 
     #[test]
     fn parses_plain_and_prefixed_lines() {
-        assert_eq!(
-            parse_bench_line("BENCH a=1 b=-2").unwrap(),
-            Some(values(&[("a", 1), ("b", -2)]))
-        );
+        assert_eq!(parse_bench_line("BENCH a=1 b=-2").unwrap(), Some(values(&[("a", 1), ("b", -2)])));
         assert_eq!(
             parse_bench_line("[bench-ipc] BENCH ipc_roundtrip_instructions=412\r").unwrap(),
             Some(values(&[("ipc_roundtrip_instructions", 412)]))
         );
-        assert_eq!(
-            parse_bench_line("[bench] BENCH done").unwrap(),
-            Some(BenchLine::Done)
-        );
-        assert_eq!(
-            parse_bench_line("BENCH done").unwrap(),
-            Some(BenchLine::Done)
-        );
+        assert_eq!(parse_bench_line("[bench] BENCH done").unwrap(), Some(BenchLine::Done));
+        assert_eq!(parse_bench_line("BENCH done").unwrap(), Some(BenchLine::Done));
     }
 
     #[test]
     fn other_lines_are_not_bench_lines() {
-        for line in [
-            "",
-            "[init] hello",
-            "BENCHMARK starting",
-            "[x] BENCHES a=1",
-            "the BENCH a=1",
-            "[kernel] PANIC: BENCH a=1",
-        ] {
+        for line in
+            ["", "[init] hello", "BENCHMARK starting", "[x] BENCHES a=1", "the BENCH a=1", "[kernel] PANIC: BENCH a=1"]
+        {
             assert_eq!(parse_bench_line(line).unwrap(), None, "{line:?}");
         }
     }
 
     #[test]
     fn malformed_bench_lines_are_errors() {
-        for line in [
-            "BENCH",
-            "BENCH a",
-            "BENCH a=x",
-            "BENCH a=1.5",
-            "BENCH =3",
-            "[t] BENCH a=1 b",
-        ] {
+        for line in ["BENCH", "BENCH a", "BENCH a=x", "BENCH a=1.5", "BENCH =3", "[t] BENCH a=1 b"] {
             assert!(parse_bench_line(line).is_err(), "{line:?}");
         }
     }
 
     #[test]
     fn large_unsigned_values_are_kept() {
-        let Some(BenchLine::Values(v)) =
-            parse_bench_line("BENCH big=18446744073709551615").unwrap()
-        else {
-            panic!()
-        };
+        let Some(BenchLine::Values(v)) = parse_bench_line("BENCH big=18446744073709551615").unwrap() else { panic!() };
         assert_eq!(v[0].1.as_u64(), Some(u64::MAX));
     }
 
     #[test]
     fn collect_needs_done_and_keeps_first_order() {
-        let out = [
-            "[kernel] booting",
-            "[bench] BENCH b=2 a=1",
-            "[bench] noise",
-            "[bench] BENCH c=3 b=20",
-        ];
+        let out = ["[kernel] booting", "[bench] BENCH b=2 a=1", "[bench] noise", "[bench] BENCH c=3 b=20"];
         assert_eq!(collect(out).unwrap(), None);
-        let done: Vec<&str> = out
-            .iter()
-            .copied()
-            .chain(["[bench] BENCH done", "BENCH z=9"])
-            .collect();
+        let done: Vec<&str> = out.iter().copied().chain(["[bench] BENCH done", "BENCH z=9"]).collect();
         let report = collect(done).unwrap().unwrap();
         let keys: Vec<&str> = report.values.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "a", "c"]);

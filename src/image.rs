@@ -76,16 +76,9 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
     let built = cargo_build(&root, &target, &packages, opts.progress)?;
     let mut binaries = BTreeMap::new();
     for bin in &wanted {
-        let path = built
-            .get(bin)
-            .cloned()
-            .unwrap_or_else(|| target.join("release").join(bin));
+        let path = built.get(bin).cloned().unwrap_or_else(|| target.join("release").join(bin));
         if !path.is_file() {
-            bail!(
-                "cargo built package `{}` but its binary `{bin}` is not at {}",
-                providers[bin],
-                path.display()
-            );
+            bail!("cargo built package `{}` but its binary `{bin}` is not at {}", providers[bin], path.display());
         }
         binaries.insert(bin.clone(), path);
     }
@@ -98,13 +91,7 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
         .collect();
     write_archive(&archive, &text, &members)?;
 
-    Ok(Image {
-        kernel: binaries[KERNEL_BIN].clone(),
-        archive,
-        system,
-        manifest_path: opts.manifest.clone(),
-        binaries,
-    })
+    Ok(Image { kernel: binaries[KERNEL_BIN].clone(), archive, system, manifest_path: opts.manifest.clone(), binaries })
 }
 
 /// The binaries an image needs, each once, in order: the kernel, init, then each
@@ -123,9 +110,7 @@ pub fn needed_binaries(system: &manifest::System) -> Vec<String> {
 fn check_system_name(path: &Path, name: &str) -> Result<()> {
     let plain = !name.is_empty()
         && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !plain {
         bail!(
             "error: {}: the system name `{name}` must be letters, digits, `-`, `_` or `.` (it names the image's folder)",
@@ -143,10 +128,7 @@ fn missing_binary_line(path: &Path, text: &str, system: &manifest::System, bin: 
         return format!("error: {shown}: no binary named `{bin}` in the workspace");
     };
     let (line, col) = manifest::line_col(text, task_image_offset(text, &task.name));
-    format!(
-        "error: {shown}:{line}:{col}: no task binary named `{bin}` in the workspace (task `{}`)",
-        task.name
-    )
+    format!("error: {shown}:{line}:{col}: no task binary named `{bin}` in the workspace (task `{}`)", task.name)
 }
 
 /// Byte offset of a task's `image` value, else of its `[tasks.NAME]` header,
@@ -192,14 +174,9 @@ pub fn workspace_binaries(root: &Path) -> Result<BTreeMap<String, String>> {
         .output()
         .context("cannot run `cargo metadata`")?;
     if !out.status.success() {
-        bail!(
-            "`cargo metadata` failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("`cargo metadata` failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     }
-    let meta: Metadata =
-        serde_json::from_slice(&out.stdout).context("cannot parse `cargo metadata` output")?;
+    let meta: Metadata = serde_json::from_slice(&out.stdout).context("cannot parse `cargo metadata` output")?;
     let host_manifest = root.join("Cargo.toml");
     let mut bins = BTreeMap::new();
     for package in meta.packages {
@@ -246,15 +223,8 @@ const LEAKED_VARS: &[&str] = &[
 ];
 
 /// Prefixes of variables an outer cargo sets per package or per target.
-const LEAKED_PREFIXES: &[&str] = &[
-    "__CARGO",
-    "CARGO_PKG_",
-    "CARGO_CFG_",
-    "CARGO_FEATURE_",
-    "CARGO_BIN_EXE_",
-    "CARGO_TARGET_",
-    "DEP_",
-];
+const LEAKED_PREFIXES: &[&str] =
+    &["__CARGO", "CARGO_PKG_", "CARGO_CFG_", "CARGO_FEATURE_", "CARGO_BIN_EXE_", "CARGO_TARGET_", "DEP_"];
 
 /// A `cargo` command (the `CARGO` the outer cargo names, else `cargo` on PATH)
 /// run at the workspace root with the outer cargo's variables removed.
@@ -296,19 +266,11 @@ fn cargo_build(
     progress: bool,
 ) -> Result<BTreeMap<String, PathBuf>> {
     let mut cmd = cargo_command(root);
-    cmd.args([
-        "build",
-        "--release",
-        "--message-format=json-render-diagnostics",
-    ])
-    .arg("--target-dir")
-    .arg(target);
+    cmd.args(["build", "--release", "--message-format=json-render-diagnostics"]).arg("--target-dir").arg(target);
     for p in packages {
         cmd.args(["-p", p]);
     }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
 
     let names: Vec<&str> = packages.iter().copied().collect();
     let bar = if progress {
@@ -324,9 +286,7 @@ fn cargo_build(
     };
     bar.set_message(format!("({})", names.join(", ")));
 
-    let mut child = cmd
-        .spawn()
-        .context("cannot run `cargo build` for the image")?;
+    let mut child = cmd.spawn().context("cannot run `cargo build` for the image")?;
     let stderr = child.stderr.take().expect("piped stderr");
     let stderr_bar = bar.clone();
     let stderr_thread = std::thread::spawn(move || {
@@ -338,16 +298,9 @@ fn cargo_build(
                 stderr_bar.set_message(format!("compiling {krate}"));
                 continue;
             }
-            if [
-                "Finished ",
-                "Fresh ",
-                "Blocking ",
-                "Locking ",
-                "Updating ",
-                "Downloaded ",
-            ]
-            .iter()
-            .any(|p| trimmed.starts_with(p))
+            if ["Finished ", "Fresh ", "Blocking ", "Locking ", "Updating ", "Downloaded "]
+                .iter()
+                .any(|p| trimmed.starts_with(p))
             {
                 continue;
             }
@@ -418,20 +371,13 @@ fn warning_count(stderr: &[String]) -> usize {
 /// binary under its name. Deterministic: zero times and ids, fixed modes.
 /// Written to a temporary file and renamed, so a reader never sees half of it.
 pub fn write_archive(path: &Path, manifest_text: &str, binaries: &[(&str, &Path)]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| anyhow!("no folder for {}", path.display()))?;
+    let dir = path.parent().ok_or_else(|| anyhow!("no folder for {}", path.display()))?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = path.with_extension("tar.tmp");
     let file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut builder = tar::Builder::new(BufWriter::new(file));
     builder.mode(tar::HeaderMode::Deterministic);
-    append(
-        &mut builder,
-        ARCHIVE_MANIFEST,
-        manifest_text.as_bytes(),
-        0o644,
-    )?;
+    append(&mut builder, ARCHIVE_MANIFEST, manifest_text.as_bytes(), 0o644)?;
     for (name, bin) in binaries {
         let data = fs::read(bin).with_context(|| format!("cannot read {}", bin.display()))?;
         append(&mut builder, name, &data, 0o755)?;
@@ -443,12 +389,7 @@ pub fn write_archive(path: &Path, manifest_text: &str, binaries: &[(&str, &Path)
     Ok(())
 }
 
-fn append<W: Write>(
-    builder: &mut tar::Builder<W>,
-    name: &str,
-    data: &[u8],
-    mode: u32,
-) -> Result<()> {
+fn append<W: Write>(builder: &mut tar::Builder<W>, name: &str, data: &[u8], mode: u32) -> Result<()> {
     let mut header = tar::Header::new_ustar();
     header.set_entry_type(tar::EntryType::Regular);
     header.set_size(data.len() as u64);
@@ -456,9 +397,7 @@ fn append<W: Write>(
     header.set_mtime(0);
     header.set_uid(0);
     header.set_gid(0);
-    builder
-        .append_data(&mut header, name, data)
-        .with_context(|| format!("cannot add `{name}` to the boot archive"))
+    builder.append_data(&mut header, name, data).with_context(|| format!("cannot add `{name}` to the boot archive"))
 }
 
 /// Holds the process-wide and the file lock of the image build.
@@ -472,8 +411,7 @@ static PROCESS_LOCK: Mutex<()> = Mutex::new(());
 impl BuildLock {
     fn acquire(target: &Path) -> Result<BuildLock> {
         let guard = PROCESS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        fs::create_dir_all(target)
-            .with_context(|| format!("cannot create {}", target.display()))?;
+        fs::create_dir_all(target).with_context(|| format!("cannot create {}", target.display()))?;
         let path = target.join(".build-lock");
         let file = OpenOptions::new()
             .create(true)
@@ -481,12 +419,8 @@ impl BuildLock {
             .write(true)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(BuildLock {
-            _file: file,
-            _guard: guard,
-        })
+        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+        Ok(BuildLock { _file: file, _guard: guard })
     }
 }
 
@@ -500,9 +434,7 @@ mod tests {
 
     #[test]
     fn needed_binaries_are_kernel_init_then_each_image_once() {
-        let s = system(
-            "[system]\nname = \"s\"\n[tasks.a]\nimage = \"echo\"\n[tasks.b]\nimage = \"echo\"\n[tasks.c]\n",
-        );
+        let s = system("[system]\nname = \"s\"\n[tasks.a]\nimage = \"echo\"\n[tasks.b]\nimage = \"echo\"\n[tasks.c]\n");
         let bins = needed_binaries(&s);
         assert_eq!(&bins[..2], ["kernel", "init"]);
         assert_eq!(bins.iter().filter(|b| *b == "echo").count(), 1);
@@ -515,10 +447,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n\n[tasks.a]\nimage = \"nope\"\n";
         let s = system(text);
         let line = missing_binary_line(&workspace_root().join("system/s.toml"), text, &s, "nope");
-        assert_eq!(
-            line,
-            "error: system/s.toml:5:9: no task binary named `nope` in the workspace (task `a`)"
-        );
+        assert_eq!(line, "error: system/s.toml:5:9: no task binary named `nope` in the workspace (task `a`)");
     }
 
     #[test]
@@ -526,10 +455,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n\n[tasks.ghost]\npriority = 10\n";
         let s = system(text);
         let line = missing_binary_line(&workspace_root().join("system/s.toml"), text, &s, "ghost");
-        assert_eq!(
-            line,
-            "error: system/s.toml:4:1: no task binary named `ghost` in the workspace (task `ghost`)"
-        );
+        assert_eq!(line, "error: system/s.toml:4:1: no task binary named `ghost` in the workspace (task `ghost`)");
     }
 
     #[test]
@@ -561,29 +487,16 @@ mod tests {
         let bin = dir.join("init");
         fs::write(&bin, b"\x7fELF fake").unwrap();
         let archive = dir.join("boot.tar");
-        write_archive(
-            &archive,
-            "[system]\nname = \"t\"\n",
-            &[("init", bin.as_path())],
-        )
-        .unwrap();
+        write_archive(&archive, "[system]\nname = \"t\"\n", &[("init", bin.as_path())]).unwrap();
         let bytes = fs::read(&archive).unwrap();
         // ustar magic at offset 257 of the first header.
         assert_eq!(&bytes[257..263], b"ustar\0");
         let mut ar = tar::Archive::new(bytes.as_slice());
-        let names: Vec<String> = ar
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().display().to_string())
-            .collect();
+        let names: Vec<String> =
+            ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
         assert_eq!(names, ["manifest.toml", "init"]);
         // Deterministic: the same inputs give the same bytes.
-        write_archive(
-            &archive,
-            "[system]\nname = \"t\"\n",
-            &[("init", bin.as_path())],
-        )
-        .unwrap();
+        write_archive(&archive, "[system]\nname = \"t\"\n", &[("init", bin.as_path())]).unwrap();
         assert_eq!(fs::read(&archive).unwrap(), bytes);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -30,17 +30,11 @@ pub fn manifest_report(path: &Path, text: &str, problems: &[manifest::Problem]) 
 /// [`manifest_report`]'s lines.
 pub fn load_manifest(path: &Path) -> anyhow::Result<(String, manifest::System)> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::anyhow!(
-            "error: {}: cannot read the manifest: {e}",
-            display_path(path, &workspace_root())
-        )
+        anyhow::anyhow!("error: {}: cannot read the manifest: {e}", display_path(path, &workspace_root()))
     })?;
     match manifest::load(&text) {
         Ok(system) => Ok((text, system)),
-        Err(problems) => Err(anyhow::anyhow!(
-            "{}",
-            manifest_report(path, &text, &problems)
-        )),
+        Err(problems) => Err(anyhow::anyhow!("{}", manifest_report(path, &text, &problems))),
     }
 }
 
@@ -52,11 +46,7 @@ pub fn resolve_manifest_path(path: &Path) -> PathBuf {
         return path.to_path_buf();
     }
     let in_root = workspace_root().join(path);
-    if in_root.exists() {
-        in_root
-    } else {
-        path.to_path_buf()
-    }
+    if in_root.exists() { in_root } else { path.to_path_buf() }
 }
 
 #[cfg(test)]
@@ -64,10 +54,7 @@ mod tests {
     use super::*;
 
     fn problem(start: Option<usize>, message: &str) -> manifest::Problem {
-        manifest::Problem {
-            span: start.map(|s| s..s + 1),
-            message: message.to_string(),
-        }
+        manifest::Problem { span: start.map(|s| s..s + 1), message: message.to_string() }
     }
 
     #[test]
@@ -78,10 +65,7 @@ mod tests {
         let report = manifest_report(
             &path,
             text,
-            &[
-                problem(Some(at), "priority 999 is out of range (1..=250)"),
-                problem(None, "no tasks"),
-            ],
+            &[problem(Some(at), "priority 999 is out of range (1..=250)"), problem(None, "no tasks")],
         );
         assert_eq!(
             report,
@@ -92,15 +76,9 @@ mod tests {
 
     #[test]
     fn report_keeps_paths_outside_the_root_and_folds_multiline_messages() {
-        let report = manifest_report(
-            Path::new("/elsewhere/m.toml"),
-            "x",
-            &[problem(Some(0), "invalid key\n  expected `=`\n")],
-        );
-        assert_eq!(
-            report,
-            "error: /elsewhere/m.toml:1:1: invalid key expected `=`"
-        );
+        let report =
+            manifest_report(Path::new("/elsewhere/m.toml"), "x", &[problem(Some(0), "invalid key\n  expected `=`\n")]);
+        assert_eq!(report, "error: /elsewhere/m.toml:1:1: invalid key expected `=`");
     }
 
     #[test]

@@ -100,18 +100,11 @@ fn main() -> ExitCode {
 /// The error and its causes; lines that already say `error:` stand as they are.
 fn error_text(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
-    if text.starts_with("error:") {
-        text
-    } else {
-        format!("error: {text}")
-    }
+    if text.starts_with("error:") { text } else { format!("error: {text}") }
 }
 
 fn build(manifest: &Path) -> Result<image::Image> {
-    image::build(&BuildOptions {
-        manifest: resolve_manifest_path(manifest),
-        progress: true,
-    })
+    image::build(&BuildOptions { manifest: resolve_manifest_path(manifest), progress: true })
 }
 
 fn run(cli: Cli) -> Result<i32> {
@@ -124,25 +117,12 @@ fn run(cli: Cli) -> Result<i32> {
             println!("archive  {}", image.archive.display());
             Ok(0)
         }
-        Command::Up {
-            manifest,
-            headless,
-            nic,
-        } => {
+        Command::Up { manifest, headless, nic } => {
             let image = build(&manifest)?;
-            let cfg = QemuConfig {
-                netdev: nic.map(|n| NetConfig::new(n.model())),
-                ..QemuConfig::default()
-            };
-            if headless {
-                qemu::run_headless(&image, &cfg)
-            } else {
-                qemu::run_interactive(&image, &cfg)
-            }
+            let cfg = QemuConfig { netdev: nic.map(|n| NetConfig::new(n.model())), ..QemuConfig::default() };
+            if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }
         }
-        Command::Bench {
-            which: Bench::Ipc { json },
-        } => {
+        Command::Bench { which: Bench::Ipc { json } } => {
             let report = bench::ipc(true)?;
             print!("{}", report.table());
             if json {
@@ -150,9 +130,7 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Manifest {
-            action: ManifestAction::Check { paths },
-        } => {
+        Command::Manifest { action: ManifestAction::Check { paths } } => {
             let mut failed = false;
             for path in paths {
                 let path = resolve_manifest_path(&path);

@@ -21,8 +21,7 @@ pub const QEMU_BIN: &str = "qemu-system-x86_64";
 /// The Debian package that provides it.
 pub const QEMU_PACKAGE: &str = "qemu-system-x86";
 /// What to tell the user when QEMU is missing and cannot be installed here.
-pub const QEMU_MISSING: &str =
-    "QEMU is not installed: run `sudo apt-get install -y qemu-system-x86`";
+pub const QEMU_MISSING: &str = "QEMU is not installed: run `sudo apt-get install -y qemu-system-x86`";
 /// A guest line containing this means the kernel panicked.
 pub const KERNEL_PANIC_MARK: &str = "[kernel] PANIC";
 /// Set to `1` to echo every guest line to stderr as `guest| ...`.
@@ -49,10 +48,7 @@ pub struct NetConfig {
 impl NetConfig {
     /// A card of `model` with the [`DEFAULT_HOSTFWD`] forwards.
     pub fn new(model: &str) -> NetConfig {
-        NetConfig {
-            model: model.to_string(),
-            hostfwd: DEFAULT_HOSTFWD.to_vec(),
-        }
+        NetConfig { model: model.to_string(), hostfwd: DEFAULT_HOSTFWD.to_vec() }
     }
 }
 
@@ -71,12 +67,7 @@ pub struct QemuConfig {
 
 impl Default for QemuConfig {
     fn default() -> QemuConfig {
-        QemuConfig {
-            memory_mib: 512,
-            icount: false,
-            netdev: None,
-            extra_args: Vec::new(),
-        }
+        QemuConfig { memory_mib: 512, icount: false, netdev: None, extra_args: Vec::new() }
     }
 }
 
@@ -134,9 +125,7 @@ impl fmt::Display for GuestExit {
             GuestExit::Success => f.write_str("the guest shut down successfully"),
             GuestExit::Failure => f.write_str("the guest shut down reporting failure"),
             GuestExit::KernelPanic => f.write_str("the kernel panicked"),
-            GuestExit::Other(0) => {
-                f.write_str("QEMU exited without the guest's status (guest reset, or quit)")
-            }
+            GuestExit::Other(0) => f.write_str("QEMU exited without the guest's status (guest reset, or quit)"),
             GuestExit::Other(code) => write!(f, "QEMU exited with status {code}"),
         }
     }
@@ -195,9 +184,7 @@ pub fn find_qemu() -> Option<PathBuf> {
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
 fn running_as_root() -> bool {
@@ -226,25 +213,15 @@ pub fn ensure_qemu(install: bool) -> Result<PathBuf> {
         bail!("{QEMU_MISSING}");
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("progress template"),
-    );
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("progress template"));
     bar.enable_steady_tick(Duration::from_millis(120));
-    bar.set_message(format!(
-        "QEMU is missing: installing {QEMU_PACKAGE} with apt-get"
-    ));
+    bar.set_message(format!("QEMU is missing: installing {QEMU_PACKAGE} with apt-get"));
     let mut log = String::new();
-    let mut ok = apt_get(
-        &["install", "-y", "--no-install-recommends", QEMU_PACKAGE],
-        &mut log,
-    );
+    let mut ok = apt_get(&["install", "-y", "--no-install-recommends", QEMU_PACKAGE], &mut log);
     if !ok {
         bar.set_message("updating apt's package lists");
         ok = apt_get(&["update"], &mut log)
-            && apt_get(
-                &["install", "-y", "--no-install-recommends", QEMU_PACKAGE],
-                &mut log,
-            );
+            && apt_get(&["install", "-y", "--no-install-recommends", QEMU_PACKAGE], &mut log);
     }
     bar.finish_and_clear();
     match (ok, find_qemu()) {
@@ -255,20 +232,13 @@ pub fn ensure_qemu(install: bool) -> Result<PathBuf> {
         _ => {
             let tail: Vec<&str> = log.lines().rev().take(20).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            bail!(
-                "{QEMU_MISSING} (installing it failed:\n{})",
-                tail.join("\n")
-            )
+            bail!("{QEMU_MISSING} (installing it failed:\n{})", tail.join("\n"))
         }
     }
 }
 
 fn apt_get(args: &[&str], log: &mut String) -> bool {
-    let out = Command::new("apt-get")
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdin(Stdio::null())
-        .output();
+    let out = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").stdin(Stdio::null()).output();
     match out {
         Ok(out) => {
             log.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -358,10 +328,7 @@ impl Guest {
         let echo = std::env::var(ECHO_ENV).is_ok_and(|v| v == "1");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
-        let readers = vec![
-            spawn_stdout_reader(stdout, out.clone(), echo),
-            spawn_stderr_reader(stderr, out.clone()),
-        ];
+        let readers = vec![spawn_stdout_reader(stdout, out.clone(), echo), spawn_stderr_reader(stderr, out.clone())];
         Ok(Guest {
             stdin: child.stdin.take(),
             child,
@@ -387,7 +354,7 @@ impl Guest {
         loop {
             while next < state.lines.len() {
                 let line = &state.lines[next];
-                if line.contains(KERNEL_PANIC_MARK) {
+                if line.starts_with(KERNEL_PANIC_MARK) {
                     drop(state);
                     return Err(self.panic_error(next));
                 }
@@ -413,12 +380,7 @@ impl Guest {
                     state.tail(TAIL_LINES)
                 );
             }
-            state = self
-                .out
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            state = self.out.changed.wait_timeout(state, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
@@ -435,11 +397,7 @@ impl Guest {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        let panic: Vec<&str> = state.lines[at..]
-            .iter()
-            .take(20)
-            .map(String::as_str)
-            .collect();
+        let panic: Vec<&str> = state.lines[at..].iter().take(20).map(String::as_str).collect();
         anyhow::anyhow!(
             "kernel panic in the guest ({}): {}\nlast {TAIL_LINES} lines of output:\n{}",
             self.system,
@@ -465,10 +423,7 @@ impl Guest {
 
     /// Types a line on the serial console (followed by a carriage return).
     pub fn send_line(&mut self, s: &str) -> Result<()> {
-        let stdin = self
-            .stdin
-            .as_mut()
-            .context("the guest's console input is closed")?;
+        let stdin = self.stdin.as_mut().context("the guest's console input is closed")?;
         stdin
             .write_all(s.as_bytes())
             .and_then(|()| stdin.write_all(b"\r"))
@@ -521,11 +476,7 @@ impl Drop for Guest {
     }
 }
 
-fn spawn_stdout_reader(
-    mut stdout: impl Read + Send + 'static,
-    out: Arc<Output>,
-    echo: bool,
-) -> JoinHandle<()> {
+fn spawn_stdout_reader(mut stdout: impl Read + Send + 'static, out: Arc<Output>, echo: bool) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         let mut pending: Vec<u8> = Vec::new();
@@ -568,10 +519,7 @@ fn spawn_stdout_reader(
 fn spawn_stderr_reader(stderr: impl Read + Send + 'static, out: Arc<Output>) -> JoinHandle<()> {
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
             out.lock().stderr.push(line);
             out.changed.notify_all();
         }
@@ -589,10 +537,7 @@ fn clean_line(raw: &[u8]) -> String {
 /// quit, else [`GuestExit::exit_code`].
 pub fn run_interactive(image: &Image, cfg: &QemuConfig) -> Result<i32> {
     let qemu = ensure_qemu(true)?;
-    println!(
-        "Booting {} in QEMU; press Ctrl-A then X to quit.",
-        image.system.name
-    );
+    println!("Booting {} in QEMU; press Ctrl-A then X to quit.", image.system.name);
     let status = Command::new(&qemu)
         .args(qemu_args(&image.kernel, &image.archive, cfg, "mon:stdio"))
         .status()
@@ -658,14 +603,8 @@ mod tests {
     #[test]
     fn exit_status_from_a_signal_is_128_plus_signal() {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(
-            GuestExit::from_status(ExitStatus::from_raw(9)),
-            GuestExit::Other(137)
-        );
-        assert_eq!(
-            GuestExit::from_status(ExitStatus::from_raw(33 << 8)),
-            GuestExit::Success
-        );
+        assert_eq!(GuestExit::from_status(ExitStatus::from_raw(9)), GuestExit::Other(137));
+        assert_eq!(GuestExit::from_status(ExitStatus::from_raw(33 << 8)), GuestExit::Success);
     }
 
     #[test]
@@ -676,11 +615,7 @@ mod tests {
         assert!(has_pair(&a, "-display", "none"));
         assert!(has_pair(&a, "-serial", "stdio"));
         assert!(has_pair(&a, "-nic", "none"));
-        assert!(has_pair(
-            &a,
-            "-device",
-            "isa-debug-exit,iobase=0xf4,iosize=0x04"
-        ));
+        assert!(has_pair(&a, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"));
         assert!(has_pair(&a, "-kernel", "/k"));
         assert!(has_pair(&a, "-initrd", "/b.tar"));
         assert!(a.contains(&"-no-reboot".to_string()));
@@ -699,11 +634,7 @@ mod tests {
         let a = args(&cfg);
         assert!(has_pair(&a, "-m", "64"));
         assert!(has_pair(&a, "-icount", "shift=0"));
-        assert!(has_pair(
-            &a,
-            "-netdev",
-            "user,id=net0,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=tcp:127.0.0.1:5556-:9"
-        ));
+        assert!(has_pair(&a, "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=tcp:127.0.0.1:5556-:9"));
         assert!(has_pair(&a, "-device", "e1000,netdev=net0"));
         assert!(!a.contains(&"-nic".to_string()));
         assert_eq!(&a[a.len() - 2..], ["-d", "int"]);

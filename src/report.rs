@@ -15,24 +15,13 @@ pub fn display_path(path: &Path, root: &Path) -> String {
 /// One line per problem, `error: PATH:LINE:COL: MESSAGE` (or `error: PATH: MESSAGE`
 /// when the problem has no position in the text). `text` is the manifest the
 /// problems were found in; the path is shown relative to `root` when possible.
-pub fn problem_lines(
-    path: &Path,
-    root: &Path,
-    text: &str,
-    problems: &[manifest::Problem],
-) -> Vec<String> {
+pub fn problem_lines(path: &Path, root: &Path, text: &str, problems: &[manifest::Problem]) -> Vec<String> {
     let shown = display_path(path, root);
     problems
         .iter()
         .map(|p| {
             // Messages from the TOML parser can span lines; a report line must not.
-            let message = p
-                .message
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let message = p.message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
             match &p.span {
                 Some(span) => {
                     let (line, col) = manifest::line_col(text, span.start);

@@ -58,7 +58,8 @@ fn main() {
     let mut children: Vec<(String, Child, Irq)> = Vec::new();
     for task in boot.children_of(None).filter(|t| t.start) {
         let label = children.len() as u64 + 1;
-        let irq = match Factory::own().create_irq().and_then(|irq| irq.attach(&Thread::own_main(), label).map(|_| irq)) {
+        let irq = match Factory::own().create_irq().and_then(|irq| irq.attach(&Thread::own_main(), label).map(|_| irq))
+        {
             Ok(i) => i,
             Err(e) => {
                 rt::error!("no event IRQ for {}: {}", task.name, e);
@@ -82,7 +83,14 @@ fn main() {
             if ev.cause == rt::sys::event::Cause::Exit {
                 rt::info!("{} exited with status {} {}", name, ev.code, info.reason());
             } else if ev.cause.stops_task() {
-                rt::warn!("{} stopped: {} at ip {:#x}, address {:#x} {}", name, ev.cause.name(), ev.ip, ev.addr, info.reason());
+                rt::warn!(
+                    "{} stopped: {} at ip {:#x}, address {:#x} {}",
+                    name,
+                    ev.cause.name(),
+                    ev.ip,
+                    ev.addr,
+                    info.reason()
+                );
             } else {
                 rt::warn!("{} violated its grants: {} (address {:#x})", name, ev.cause.name(), ev.addr);
             }
@@ -109,7 +117,11 @@ fn make_grants(boot: &Boot, roots: &Roots) -> Result<BTreeMap<String, Grants>, r
         let child = all[&t.name].clone();
         let p = all.get_mut(parent).expect("validated parent");
         for c in &child.caps {
-            p.caps.push(NamedCap { name: format!("{}:{}", t.name, c.name), cap: c.cap, rights: c.rights | Rights::DELEGATE });
+            p.caps.push(NamedCap {
+                name: format!("{}:{}", t.name, c.name),
+                cap: c.cap,
+                rights: c.rights | Rights::DELEGATE,
+            });
         }
         for (i, port) in child.ports.iter().enumerate() {
             p.caps.push(NamedCap { name: format!("{}:ports.{i}", t.name), cap: port.0, rights: Rights::ALL });
@@ -118,13 +130,22 @@ fn make_grants(boot: &Boot, roots: &Roots) -> Result<BTreeMap<String, Grants>, r
             p.caps.push(NamedCap { name: format!("{}:iopl", t.name), cap: all_ports.0, rights: Rights::ALL });
         }
         if !p.caps.iter().any(|c| c.name == "boot-archive") {
-            p.caps.push(NamedCap { name: "boot-archive".into(), cap: boot.archive_cap(), rights: Rights::READ | Rights::DELEGATE });
+            p.caps.push(NamedCap {
+                name: "boot-archive".into(),
+                cap: boot.archive_cap(),
+                rights: Rights::READ | Rights::DELEGATE,
+            });
         }
     }
     Ok(all)
 }
 
-fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<(String, String), Gate>, boot: &Boot) -> Result<Grants, rt::Error> {
+fn own_grants(
+    t: &Task,
+    roots: &Roots,
+    gates: &BTreeMap<(String, String), Gate>,
+    boot: &Boot,
+) -> Result<Grants, rt::Error> {
     let mut g = Grants::default();
     let mut cap = |name: String, cap: rt::CapIdx, rights: Rights| g.caps.push(NamedCap { name, cap, rights });
     for (i, ep) in t.serves.iter().enumerate() {

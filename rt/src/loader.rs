@@ -98,7 +98,14 @@ fn populate(task: &Task, s: &Spawn) -> Result<Thread, LoadError> {
 
 /// Allocates `size` bytes through the child's factory, fills them through a
 /// temporary mapping here, then maps them into the child.
-fn place(task: &Task, factory: &Factory, addr: u64, size: u64, rights: u64, fill: impl FnOnce(&mut [u8])) -> Result<(), LoadError> {
+fn place(
+    task: &Task,
+    factory: &Factory,
+    addr: u64,
+    size: u64,
+    rights: u64,
+    fill: impl FnOnce(&mut [u8]),
+) -> Result<(), LoadError> {
     let ds = factory.create_dataspace(size, false)?;
     let result = (|| {
         let tmp = mem::attach(&ds, size, true)?;
@@ -137,16 +144,15 @@ fn populate_with(task: &Task, factory: &Factory, s: &Spawn) -> Result<Thread, Lo
     }
 
     let mut env_fill = Ok(());
-    let mut next_slot = slot::FIRST_GRANT.0;
-    for g in s.grants {
-        task.give(g.cap, CapIdx(next_slot), g.rights)?;
-        next_slot += 1;
+    for (slot, g) in (slot::FIRST_GRANT.0..).zip(s.grants) {
+        task.give(g.cap, CapIdx(slot), g.rights)?;
     }
     place(task, factory, ENV_PAGE, PAGE_SIZE, MAP_R, |m| {
         // SAFETY: the page is 4 KiB, page aligned and zeroed; EnvPage is plain data.
         let env = unsafe { &mut *(m.as_mut_ptr() as *mut EnvPage) };
         env.init(s.name);
-        let caps = s.grants.iter().enumerate().map(|(i, g)| (g.name, Kind::Cap, (slot::FIRST_GRANT.0 + i as u32) as u64));
+        let caps =
+            s.grants.iter().enumerate().map(|(i, g)| (g.name, Kind::Cap, (slot::FIRST_GRANT.0 + i as u32) as u64));
         let values = s.values.iter().map(|&(n, v)| (n, Kind::Value, v));
         let sizes = [("heap.size", Kind::Value, s.heap), ("stack.size", Kind::Value, s.stack)];
         for (name, kind, value) in caps.chain(values).chain(sizes) {

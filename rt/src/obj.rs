@@ -17,7 +17,8 @@ pub const ITEM_MAP: u64 = 8;
 /// returned in `mr` and their number in the tag.
 pub fn kcall(cap: CapIdx, proto: i64, words: &[u64]) -> Result<MsgTag, Error> {
     mr()[..words.len()].copy_from_slice(words);
-    invoke(cap, Flags::SEND, MsgTag::new(proto, words.len(), 0), Timeout::pair(Timeout::Never, Timeout::Never)).map(|r| r.tag)
+    invoke(cap, Flags::SEND, MsgTag::new(proto, words.len(), 0), Timeout::pair(Timeout::Never, Timeout::Never))
+        .map(|r| r.tag)
 }
 
 /// Like [`kcall`] for an operation that creates a capability: returns its slot.

@@ -36,12 +36,6 @@ extern "C" fn rt_start() -> ! {
     crate::exit(0, "")
 }
 
-/// Bytes of heap in use and free.
-pub fn heap_usage() -> (usize, usize) {
-    let h = HEAP.lock();
-    (h.used(), h.free())
-}
-
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     let mut buf = crate::log::Buf::new();

@@ -2,7 +2,7 @@
 //! that exists, no two tasks may be granted the same ports or device memory, and
 //! every number must be in range. All problems are collected, not just the first.
 
-use crate::{LogLevel, Manifest, MAX_TASK_PRIORITY, Size, Spanned, System, Task, defaults, parse_size};
+use crate::{LogLevel, MAX_TASK_PRIORITY, Manifest, Size, Spanned, System, Task, defaults, parse_size};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -68,14 +68,22 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
     let mut tasks = Vec::new();
     for (name, decl) in &m.tasks {
         let d = decl.get_ref();
-        if name.is_empty() || name.len() > 24 || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+        if name.is_empty()
+            || name.len() > 24
+            || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
             c.err(decl, format!("task name `{name}` must be 1..=24 letters, digits, `-` or `_`"));
         }
         if name == "init" {
             c.err(decl, "`init` is the root task and cannot be declared".to_string());
         }
-        let priority = d.priority.as_ref().and_then(|p| c.int_in::<u8>(p, 1, MAX_TASK_PRIORITY as i64, "priority")).unwrap_or(defaults::PRIORITY);
-        let threads = d.threads.as_ref().and_then(|t| c.int_in::<u32>(t, 1, 256, "threads")).unwrap_or(defaults::THREADS);
+        let priority = d
+            .priority
+            .as_ref()
+            .and_then(|p| c.int_in::<u8>(p, 1, MAX_TASK_PRIORITY as i64, "priority"))
+            .unwrap_or(defaults::PRIORITY);
+        let threads =
+            d.threads.as_ref().and_then(|t| c.int_in::<u32>(t, 1, 256, "threads")).unwrap_or(defaults::THREADS);
         let memory = c.size(&d.memory, defaults::MEMORY, "memory");
         let heap = c.size(&d.heap, defaults::HEAP, "heap");
         let stack = c.size(&d.stack, defaults::STACK, "stack");
@@ -83,7 +91,11 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
             let at = d.memory.as_ref().map(|m| m.span()).unwrap_or(decl.span());
             c.problems.push(Problem {
                 span: Some(at),
-                message: format!("task `{name}`: heap and stack ({} KiB) do not fit its memory quota ({} KiB)", (heap + stack) >> 10, memory >> 10),
+                message: format!(
+                    "task `{name}`: heap and stack ({} KiB) do not fit its memory quota ({} KiB)",
+                    (heap + stack) >> 10,
+                    memory >> 10
+                ),
             });
         }
         let parent = match &d.parent {
@@ -115,7 +127,10 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         for i in &d.irqs {
             let line = *i.get_ref();
             if !(1..16).contains(&line) || line == 2 {
-                c.err(i, format!("IRQ line {line} does not exist or is the kernel's (lines 1 and 3..=15 can be granted)"));
+                c.err(
+                    i,
+                    format!("IRQ line {line} does not exist or is the kernel's (lines 1 and 3..=15 can be granted)"),
+                );
             } else {
                 irqs.push(line as u8);
             }
@@ -123,8 +138,16 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         let mut mmio = Vec::new();
         for r in &d.mmio {
             let v = r.get_ref();
-            if v.base < 0 || v.size <= 0 || v.base % 4096 != 0 || v.size % 4096 != 0 || v.base.checked_add(v.size).is_none_or(|e| e > 1 << 46) {
-                c.err(r, format!("device memory {:#x}+{:#x} must be page aligned, non-empty and below 2^46", v.base, v.size));
+            if v.base < 0
+                || v.size <= 0
+                || v.base % 4096 != 0
+                || v.size % 4096 != 0
+                || v.base.checked_add(v.size).is_none_or(|e| e > 1 << 46)
+            {
+                c.err(
+                    r,
+                    format!("device memory {:#x}+{:#x} must be page aligned, non-empty and below 2^46", v.base, v.size),
+                );
             } else {
                 mmio.push((v.base as u64, v.size as u64));
             }
@@ -200,7 +223,13 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
                 for &(pb, nb) in &b.ports {
                     if (pa as u32) < pb as u32 + nb && (pb as u32) < pa as u32 + na {
                         let at = &decls[i].get_ref().ports[pi];
-                        c.err(at, format!("ports {:#x}+{} of `{}` overlap ports {:#x}+{} of `{}`", pa, na, a.name, pb, nb, b.name));
+                        c.err(
+                            at,
+                            format!(
+                                "ports {:#x}+{} of `{}` overlap ports {:#x}+{} of `{}`",
+                                pa, na, a.name, pb, nb, b.name
+                            ),
+                        );
                     }
                 }
             }
@@ -321,7 +350,8 @@ start = false
 
     #[test]
     fn parent_loops_and_unstartable_tasks_are_reported() {
-        let text = "[system]\nname = \"x\"\n[tasks.a]\nparent = \"b\"\n[tasks.b]\nparent = \"a\"\n[tasks.c]\nstart = false\n";
+        let text =
+            "[system]\nname = \"x\"\n[tasks.a]\nparent = \"b\"\n[tasks.b]\nparent = \"a\"\n[tasks.c]\nstart = false\n";
         let p = problems(text);
         assert!(p.iter().any(|(_, m)| m.contains("loops")), "{p:?}");
         assert!(p.iter().any(|(l, m)| *l == 7 && m.contains("start = false")), "{p:?}");

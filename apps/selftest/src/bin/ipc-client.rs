@@ -55,8 +55,10 @@ fn main() {
     let r = ipc::receive(rt::CapIdx::INVALID, Timeout::Zero);
     let r2 = ipc::wait(Timeout::Zero);
     // A send to a thread that is not receiving fails at once.
-    let sleeper = rt::thread::spawn(50, 16 << 10, || loop {
-        ipc::sleep_ms(1000);
+    let sleeper = rt::thread::spawn(50, 16 << 10, || {
+        loop {
+            ipc::sleep_ms(1000);
+        }
     })
     .expect("thread");
     let r3 = ipc::send(sleeper.thread.0, MsgTag::new(0, 0, 0), Timeout::Zero);
@@ -74,7 +76,12 @@ fn main() {
     ipc::mr()[0] = 300;
     let r = ipc::call(server, MsgTag::new(SLOW, 1, 0), Timeout::Millis(50));
     let waited = ticks(&kernel) - t0;
-    check!("ipc.timeout_finite", r == Err(Error::Timeout) && (50..300).contains(&waited), "waited_ms={waited} result={:?}", r.err());
+    check!(
+        "ipc.timeout_finite",
+        r == Err(Error::Timeout) && (50..300).contains(&waited),
+        "waited_ms={waited} result={:?}",
+        r.err()
+    );
     // Let the server finish that request (its reply finds nobody waiting).
     ipc::sleep_ms(300);
 
@@ -91,7 +98,13 @@ fn main() {
     let r = ipc::call(victim, MsgTag::new(DIE, 0, 0), Timeout::Never);
     let r2 = ipc::call(victim, MsgTag::new(ECHO, 0, 0), Timeout::Never);
     let waited = ticks(&kernel) - t0;
-    check!("ipc.dead_partner", r == Err(Error::PeerDied) && r2.is_err() && waited < 1000, "in_flight={:?} after={:?}", r.err(), r2.err());
+    check!(
+        "ipc.dead_partner",
+        r == Err(Error::PeerDied) && r2.is_err() && waited < 1000,
+        "in_flight={:?} after={:?}",
+        r.err(),
+        r2.err()
+    );
 
     rt::info!("TEST ipc done");
 }

@@ -61,5 +61,9 @@ fn main() {
     let ms = kernel.stats().map(|s| s.ticks).unwrap_or(0) - t0;
     cmos_write(0x0b, cmos_read(0x0b) & !0x40);
     // 20 interrupts at 64 Hz take about 300 ms.
-    check!("irq.rtc", got == WANTED && periodic == WANTED && (150..3000).contains(&ms), "count={got} periodic={periodic} ms={ms}");
+    check!(
+        "irq.rtc",
+        got == WANTED && periodic == WANTED && (150..3000).contains(&ms),
+        "count={got} periodic={periodic} ms={ms}"
+    );
 }

@@ -1,0 +1,92 @@
+//! Shared by the integration tests: build an image for a test manifest (once per
+//! test binary), boot it, and read the `TEST name ok|FAIL key=value ...` lines
+//! the guest tasks print.
+#![allow(dead_code)]
+
+use resurgo::image::{self, BuildOptions, Image};
+use resurgo::qemu::{Guest, QemuConfig};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// How long a guest may take for one step; generous, CI machines are slow.
+pub const STEP: Duration = Duration::from_secs(180);
+
+/// The image for `tests/manifests/<name>.toml`, built once per test binary.
+pub fn image(name: &str) -> Image {
+    static CACHE: OnceLock<Mutex<HashMap<String, Image>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(img) = cache.lock().unwrap().get(name) {
+        return img.clone();
+    }
+    let manifest = manifest_path(name);
+    let img = image::build(&BuildOptions { manifest, progress: false })
+        .unwrap_or_else(|e| panic!("building the image for {name}: {e:#}"));
+    cache.lock().unwrap().insert(name.to_string(), img.clone());
+    img
+}
+
+pub fn manifest_path(name: &str) -> PathBuf {
+    resurgo::workspace_root().join("tests/manifests").join(format!("{name}.toml"))
+}
+
+pub fn boot(name: &str) -> Guest {
+    boot_with(name, &QemuConfig::default())
+}
+
+pub fn boot_with(name: &str, cfg: &QemuConfig) -> Guest {
+    Guest::boot(&image(name), cfg).unwrap_or_else(|e| panic!("booting {name}: {e:#}"))
+}
+
+/// One `TEST` line.
+#[derive(Debug, Clone)]
+pub struct TestLine {
+    pub name: String,
+    pub ok: bool,
+    pub fields: BTreeMap<String, String>,
+    pub raw: String,
+}
+
+impl TestLine {
+    pub fn field(&self, key: &str) -> &str {
+        self.fields.get(key).map(String::as_str).unwrap_or_else(|| panic!("no `{key}` in: {}", self.raw))
+    }
+
+    pub fn num(&self, key: &str) -> u64 {
+        let v = self.field(key);
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => v.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("`{key}={v}` is not a number in: {}", self.raw))
+    }
+}
+
+/// Parses `[task] TEST name ok|FAIL|event key=value ...`.
+pub fn parse_test_line(line: &str) -> Option<TestLine> {
+    let rest = &line[line.find("TEST ")? + 5..];
+    let mut words = rest.split_whitespace();
+    let name = words.next()?.to_string();
+    let verdict = words.next()?;
+    let mut fields = BTreeMap::new();
+    for w in words {
+        if let Some((k, v)) = w.split_once('=') {
+            fields.insert(k.to_string(), v.to_string());
+        }
+    }
+    Some(TestLine { name, ok: verdict == "ok", fields, raw: line.to_string() })
+}
+
+/// Waits for a line containing `done`, then returns every `TEST` line so far.
+pub fn run_until(guest: &Guest, done: &str) -> Vec<TestLine> {
+    guest.wait_line(done, STEP).unwrap_or_else(|e| panic!("{e:#}"));
+    guest.lines().iter().filter_map(|l| parse_test_line(l)).collect()
+}
+
+/// The result named `name`, which must be `ok`.
+pub fn passed<'a>(results: &'a [TestLine], name: &str) -> &'a TestLine {
+    let t = results.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no result for {name} in {results:#?}"));
+    assert!(t.ok, "{name} failed in the guest: {}", t.raw);
+    t
+}
