@@ -100,11 +100,16 @@ fn main() {
 
 fn make_grants(boot: &Boot, roots: &Roots) -> Result<BTreeMap<String, Grants>, rt::Error> {
     let factory = Factory::own();
-    // Gates first: clients may be started before their servers' parents.
-    let mut gates: BTreeMap<(String, String), Gate> = BTreeMap::new();
-    for t in &boot.system.tasks {
-        for ep in &t.serves {
-            gates.insert((t.name.clone(), ep.clone()), factory.create_gate(None, 0)?);
+    // One gate per client and endpoint, created up front: clients may start
+    // before their servers' parents do.
+    let mut gates: BTreeMap<Link, (Gate, u64)> = BTreeMap::new();
+    for (ci, client) in boot.system.tasks.iter().enumerate() {
+        for (server, ep) in &client.uses {
+            let s = boot.task(server).expect("validated");
+            let ei = s.serves.iter().position(|e| e == ep).expect("validated");
+            let label = gate_label(ei, ci);
+            let key = (server.clone(), ep.clone(), client.name.clone());
+            gates.insert(key, (factory.create_gate(None, label)?, label));
         }
     }
     let mut all: BTreeMap<String, Grants> = BTreeMap::new();
@@ -129,6 +134,9 @@ fn make_grants(boot: &Boot, roots: &Roots) -> Result<BTreeMap<String, Grants>, r
         if let Some(all_ports) = child.iopl {
             p.caps.push(NamedCap { name: format!("{}:iopl", t.name), cap: all_ports.0, rights: Rights::ALL });
         }
+        for (name, v) in &child.values {
+            p.values.push((format!("{}:{name}", t.name), *v));
+        }
         if !p.caps.iter().any(|c| c.name == "boot-archive") {
             p.caps.push(NamedCap {
                 name: "boot-archive".into(),
@@ -140,20 +148,19 @@ fn make_grants(boot: &Boot, roots: &Roots) -> Result<BTreeMap<String, Grants>, r
     Ok(all)
 }
 
-fn own_grants(
-    t: &Task,
-    roots: &Roots,
-    gates: &BTreeMap<(String, String), Gate>,
-    boot: &Boot,
-) -> Result<Grants, rt::Error> {
+/// A client's gate to a server's endpoint: (server, endpoint, client).
+type Link = (String, String, String);
+
+fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot: &Boot) -> Result<Grants, rt::Error> {
     let mut g = Grants::default();
     let mut cap = |name: String, cap: rt::CapIdx, rights: Rights| g.caps.push(NamedCap { name, cap, rights });
-    for (i, ep) in t.serves.iter().enumerate() {
-        cap(format!("gate.{ep}"), gates[&(t.name.clone(), ep.clone())].0, Rights::ALL);
-        let _ = gate_label(i);
-    }
-    for (server, ep) in &t.uses {
-        cap(format!("{server}.{ep}"), gates[&(server.clone(), ep.clone())].0, Rights::READ);
+    for ((server, ep, client), (gate, _)) in gates {
+        if *server == t.name {
+            cap(format!("gate.{ep}@{client}"), gate.0, Rights::ALL);
+        }
+        if *client == t.name {
+            cap(format!("{server}.{ep}"), gate.0, Rights::READ);
+        }
     }
     for &line in &t.irqs {
         let irq = Factory::own().create_irq()?;
@@ -175,8 +182,11 @@ fn own_grants(
     if t.iopl {
         g.iopl = Some(roots.ports);
     }
-    for (i, ep) in t.serves.iter().enumerate() {
-        g.serve.push((gates[&(t.name.clone(), ep.clone())], gate_label(i)));
+    for ((server, ep, client), (gate, label)) in gates {
+        if *server == t.name {
+            g.serve.push((*gate, *label));
+            g.values.push((format!("{ep}@{client}"), *label));
+        }
     }
     Ok(g)
 }

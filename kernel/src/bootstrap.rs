@@ -119,6 +119,7 @@ pub fn start(start_info: u64) -> ! {
         module.size >> 10
     );
 
+    setup_kip(&mut k);
     load_init(&mut k, archive);
     let frame = k.schedule().expect("init is ready to run");
     drop(k);
@@ -143,6 +144,22 @@ fn build_kernel_tables(frames: &mut FrameAllocator, ram_end: u64, kend: u64) -> 
     paging::map_kernel_page(pml4, gdt::TSS_PAGE, tss.addr(), data, frames);
     // Every top-level kernel slot needs its table now: spaces copy them once.
     pml4
+}
+
+/// The kernel information page: time, readable by every task.
+fn setup_kip(k: &mut Kernel) {
+    let f = k.frames.alloc().expect("no memory for the KIP");
+    let tsc_per_ms = pit::calibrate_tsc_per_ms();
+    // SAFETY: fresh frame through the direct map, written before any task exists.
+    unsafe {
+        phys_to_virt(f.addr()).write_bytes(0, PAGE_SIZE as usize);
+        let kip = &mut *(phys_to_virt(f.addr()) as *mut l4_sys::kip::Kip);
+        kip.magic = l4_sys::kip::MAGIC;
+        kip.hz = TIMER_HZ as u64;
+        kip.tsc_per_ms = tsc_per_ms;
+    }
+    k.kip = f.addr();
+    crate::kinfo!("TSC: {} per ms", tsc_per_ms);
 }
 
 /// The all-ones page that ends every I/O bitmap, and the window that denies all

@@ -47,6 +47,8 @@ pub struct Kernel {
     pub io_ones_page: u64,
     /// The kernel log object every task gets.
     pub log: Option<ObjId>,
+    /// Physical address of the kernel information page, mapped in every task.
+    pub kip: u64,
     /// A thread that IPC made ready and that should run next if priorities allow.
     pub handoff: Option<ObjId>,
     /// CR3 and thread whose state the CPU currently holds.
@@ -71,6 +73,7 @@ impl Kernel {
             io_deny_entry: 0,
             io_ones_page: 0,
             log: None,
+            kip: 0,
             handoff: None,
             loaded_space: 0,
             loaded_thread: None,
@@ -172,6 +175,15 @@ impl Kernel {
     /// The timer tick: wake timed-out threads, account the time slice.
     pub fn tick(&mut self) {
         self.ticks += 1;
+        if self.kip != 0 {
+            // SAFETY: the KIP frame is the kernel's, mapped through the direct map;
+            // tasks only read it.
+            unsafe {
+                (*(crate::mem::phys_to_virt(self.kip) as *const l4_sys::kip::Kip))
+                    .ticks
+                    .store(self.ticks, core::sync::atomic::Ordering::Relaxed)
+            };
+        }
         let now = self.ticks;
         let mut i = 0;
         while i < self.sleepers.len() {

@@ -70,6 +70,16 @@ impl Kernel {
             }
         };
         paging::set_per_space_slot(pml4, self.io_deny_entry);
+        if self.kip != 0 {
+            let flags = paging::PRESENT | paging::USER | paging::NO_EXECUTE;
+            if let Err(e) = paging::map_page(pml4, layout::KIP, self.kip, flags, &mut self.frames) {
+                paging::free_space(pml4, &mut self.frames);
+                if let Some(c) = creator {
+                    self.refund(c, TASK_PAGES);
+                }
+                return Err(e);
+            }
+        }
         let mut name_buf = [0u8; 32];
         let n = name.len().min(32);
         name_buf[..n].copy_from_slice(&name.as_bytes()[..n]);

@@ -11,6 +11,9 @@ pub const IMAGE_BASE: u64 = 0x40_0000;
 /// Read-only page the creator fills: task name, named capabilities, arguments.
 pub const ENV_PAGE: u64 = 0x10_0000;
 
+/// Read-only kernel information page (time), mapped by the kernel.
+pub const KIP: u64 = 0x11_0000;
+
 /// The heap the creator maps for the runtime.
 pub const HEAP_BASE: u64 = 0x1_0000_0000;
 

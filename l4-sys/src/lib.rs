@@ -17,6 +17,7 @@ pub mod cap;
 pub mod env;
 pub mod error;
 pub mod event;
+pub mod kip;
 pub mod layout;
 pub mod proto;
 pub mod syscall;

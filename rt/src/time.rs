@@ -8,3 +8,15 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, nomem, preserves_flags)) };
     (hi as u64) << 32 | lo as u64
 }
+
+/// Milliseconds (timer ticks) since boot, from the kernel information page.
+pub fn ticks() -> u64 {
+    // SAFETY: the kernel maps the KIP in every task before it starts.
+    unsafe { l4_sys::kip::Kip::get() }.ticks()
+}
+
+/// TSC increments per millisecond.
+pub fn tsc_per_ms() -> u64 {
+    // SAFETY: as in `ticks`.
+    unsafe { l4_sys::kip::Kip::get() }.tsc_per_ms
+}

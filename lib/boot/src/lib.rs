@@ -128,6 +128,9 @@ pub struct Grants {
     pub iopl: Option<IoPorts>,
     /// Gates to bind to its first thread before it runs, with their labels.
     pub serve: Vec<(Gate, u64)>,
+    /// Plain values for its environment besides the manifest's own (for a
+    /// server: which gate label belongs to which client, as `endpoint@client`).
+    pub values: Vec<(String, u64)>,
 }
 
 impl Grants {
@@ -137,18 +140,19 @@ impl Grants {
         let prefix = format!("{child}:");
         let mut g = Grants::default();
         for (name, kind, value) in rt::env::page().entries() {
-            if kind != rt::sys::env::Kind::Cap {
+            let Some(rest) = name.strip_prefix(prefix.as_str()) else { continue };
+            if kind == rt::sys::env::Kind::Value {
+                g.values.push((rest.to_string(), value));
                 continue;
             }
-            let Some(rest) = name.strip_prefix(prefix.as_str()) else { continue };
             let cap = CapIdx(value as u32);
             if rest.starts_with("ports.") {
                 g.ports.push(IoPorts(cap));
             } else if rest == "iopl" {
                 g.iopl = Some(IoPorts(cap));
             } else {
-                if let Some(ep) = rest.strip_prefix("gate.") {
-                    let label = rt::env::value(&format!("{child}:gate.{ep}.label")).unwrap_or(0);
+                if let Some(gate) = rest.strip_prefix("gate.") {
+                    let label = rt::env::value(&format!("{child}:{gate}")).unwrap_or(0);
                     g.serve.push((Gate(cap), label));
                 }
                 g.caps.push(NamedCap { name: rest.to_string(), cap, rights: Rights::ALL });
@@ -158,9 +162,22 @@ impl Grants {
     }
 }
 
-/// Label of the gate for a task's `index`-th served endpoint.
-pub fn gate_label(index: usize) -> u64 {
-    index as u64 + 1
+/// Label of the gate through which client number `client` (its index in the
+/// manifest, from 0) reaches a server's `endpoint`-th endpoint: unique per gate,
+/// so a server knows who calls.
+pub fn gate_label(endpoint: usize, client: usize) -> u64 {
+    ((client as u64 + 1) << 8) | (endpoint as u64 + 1)
+}
+
+/// The clients of this task's `endpoint`, by the labels of their gates (from the
+/// `endpoint@client` values init put in the environment).
+pub fn clients_of(endpoint: &str) -> Vec<(String, u64)> {
+    let suffix = format!("{endpoint}@");
+    rt::env::page()
+        .entries()
+        .filter(|(_, kind, _)| *kind == rt::sys::env::Kind::Value)
+        .filter_map(|(name, _, v)| Some((name.strip_prefix(suffix.as_str())?.to_string(), v)))
+        .collect()
 }
 
 /// Loads and starts one task of the manifest with its grants.
@@ -168,9 +185,7 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
     let image = boot.image(&task.image)?;
     let caps: Vec<Grant> = grants.caps.iter().map(|c| Grant { name: &c.name, cap: c.cap, rights: c.rights }).collect();
     let mut values: Vec<(String, u64)> = task.values.clone();
-    for (i, ep) in task.serves.iter().enumerate() {
-        values.push((format!("gate.{ep}.label"), gate_label(i)));
-    }
+    values.extend(grants.values.iter().cloned());
     let value_refs: Vec<(&str, u64)> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let spec = Spawn {
         name: &task.name,

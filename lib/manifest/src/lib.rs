@@ -14,7 +14,14 @@
 //! irqs = [8]
 //! serves = ["events"]         # IPC gates bound to its main thread
 //! uses = ["clock.time"]       # gates of other tasks it may call
+//!
+//! [tasks.eth0]
+//! driver = "8139cp"           # runs drivers-legacy/8139cp (image drv-8139cp)
+//! uses = ["io.pci", "netd.nic"]
 //! ```
+//!
+//! Every client of an endpoint gets a gate of its own, so the server knows who
+//! calls: the server's environment maps `endpoint@client` to the gate's label.
 //!
 //! Everything a task may use is listed here and nothing else is given to it
 //! (least privilege). The host checks a manifest when it builds the image and
@@ -24,6 +31,7 @@
 
 extern crate alloc;
 
+pub mod driver;
 mod sizes;
 mod validate;
 
@@ -59,6 +67,10 @@ pub struct SystemDecl {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TaskDecl {
+    /// This task runs the legacy driver `drivers-legacy/NAME`; its image is
+    /// `drv-NAME` unless `image` says otherwise, and the io server gives it a
+    /// device matching the driver's PCI ids.
+    pub driver: Option<Spanned<String>>,
     pub image: Option<Spanned<String>>,
     pub priority: Option<Spanned<i64>>,
     pub memory: Option<Spanned<Size>>,
@@ -143,6 +155,8 @@ pub enum LogLevel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
     pub name: String,
+    /// The legacy driver it runs, if any.
+    pub driver: Option<String>,
     pub image: String,
     pub priority: u8,
     pub memory: u64,

@@ -170,9 +170,22 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
                 values.push((k.clone(), *v.get_ref() as u64));
             }
         }
+        let driver = d.driver.as_ref().map(|x| x.get_ref().clone());
+        if let Some(dr) = &d.driver {
+            let n = dr.get_ref();
+            if n.is_empty() || !n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+                c.err(dr, format!("driver name `{n}` must be letters, digits, `-` or `_`"));
+            }
+        }
+        let image = match (&d.image, &driver) {
+            (Some(i), _) => i.get_ref().clone(),
+            (None, Some(dr)) => format!("drv-{dr}"),
+            (None, None) => name.clone(),
+        };
         tasks.push(Task {
             name: name.clone(),
-            image: d.image.as_ref().map_or_else(|| name.clone(), |i| i.get_ref().clone()),
+            driver,
+            image,
             priority,
             memory,
             heap,

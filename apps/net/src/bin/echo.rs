@@ -1,0 +1,5 @@
+//! echo (being written)
+#![no_std]
+#![no_main]
+rt::entry!(main);
+fn main() {}

@@ -1,0 +1,2 @@
+//! Socket client for netd (being written).
+#![no_std]

@@ -1,0 +1,2 @@
+//! The task around a legacy Linux driver (being written).
+#![no_std]

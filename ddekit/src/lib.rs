@@ -1,0 +1,2 @@
+//! DDEKit on Resurgo (being written).
+#![no_std]

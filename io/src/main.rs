@@ -1,0 +1,5 @@
+//! io (being written)
+#![no_std]
+#![no_main]
+rt::entry!(main);
+fn main() {}
