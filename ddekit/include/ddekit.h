@@ -208,12 +208,17 @@ static inline void ddekit_outl(uint32_t v, uint16_t port) { __asm__ volatile("ou
 
 /* ---- initcalls ---------------------------------------------------------------- */
 
-/* Initcalls are function pointers in the linker section `ddekit_initcall_N`
- * (N = 0..7, run in order of N, then of link order). The Linux shim's
- * module_init/subsys_initcall/... put them there. */
+/* An initcall is an entry in the linker section `ddekit_initcalls`; ddekit
+ * runs them by ascending level, and within a level in link order. The Linux
+ * shim's module_init, subsys_initcall, ... expand to DDEKIT_INITCALL. */
 typedef int (*ddekit_initcall_t)(void);
-#define DDEKIT_INITCALL(fn, level) \
-    static ddekit_initcall_t __ddekit_initcall_##fn __attribute__((used, section("ddekit_initcall_" #level))) = fn
+struct ddekit_initcall {
+    int level;
+    ddekit_initcall_t fn;
+};
+#define DDEKIT_INITCALL(fn, lvl)                                                            \
+    static const struct ddekit_initcall __ddekit_initcall_##fn                              \
+        __attribute__((used, section("ddekit_initcalls"), aligned(8))) = {(lvl), (fn)}
 /* Runs every initcall once; returns the number that failed (returned != 0). */
 int ddekit_do_initcalls(void);
 
