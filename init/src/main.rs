@@ -173,7 +173,12 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
     if t.kernel {
         cap("kernel".into(), roots.kernel.0, Rights::ALL);
     }
-    if boot.children_of(Some(&t.name)).next().is_some() {
+    if t.devices {
+        cap("icu".into(), roots.icu.0, Rights::ALL);
+        cap("io-ports".into(), roots.ports.0, Rights::ALL);
+        cap("io-mem".into(), roots.mem.0, Rights::ALL);
+    }
+    if t.devices || boot.children_of(Some(&t.name)).next().is_some() {
         cap("boot-archive".into(), boot.archive_cap(), Rights::READ | Rights::DELEGATE);
     }
     for &(base, count) in &t.ports {

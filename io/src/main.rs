@@ -1,5 +1,200 @@
-//! io (being written)
+//! io, the PCI bus server.
+//!
+//! io owns PCI configuration space (ports 0xcf8-0xcff) and holds the authority
+//! to hand out device resources. At boot it scans the bus; then each driver task
+//! that calls its `pci` endpoint gets exactly its device: the device the boot
+//! manifest assigns to it (its `driver`'s PCI ids from `drivers/NAME.toml` in the
+//! boot archive), with capabilities for that device's I/O-port ranges,
+//! device-memory ranges and interrupt line, and nothing else. A driver sees only
+//! its own configuration space, and writes that would move a BAR or reach past
+//! the allowed command bits are refused. The objects io creates outlive the
+//! drivers: a restarted driver gets the same IRQ object back, with any interrupt
+//! its predecessor never handled.
 #![no_std]
 #![no_main]
+
+extern crate alloc;
+
+mod pci;
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use manifest::driver::DriverManifest;
+use pci::Device;
+use protocols::pci::{self as proto, INFO_WORDS};
+use rt::obj::{Factory, Icu, IoMem, IoPorts};
+use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
+
 rt::entry!(main);
-fn main() {}
+
+/// What a client was given: its device and the capabilities for it.
+struct Assignment {
+    client: String,
+    device: usize,
+    dma: bool,
+    /// Capabilities in BAR order, then the IRQ.
+    caps: Vec<CapIdx>,
+}
+
+fn main() {
+    let icu = Icu(rt::env::require_cap("icu"));
+    let ports = IoPorts(rt::env::require_cap("io-ports"));
+    let mem = IoMem(rt::env::require_cap("io-mem"));
+    let boot = boot::Boot::open().expect("io needs the boot archive");
+
+    let devices = pci::scan();
+    for d in &devices {
+        let mut line = format!(
+            "{} {:04x}:{:04x} class {:06x} irq {}",
+            d.bdf, d.info.vendor, d.info.device, d.info.class_code, d.info.irq_line
+        );
+        for (i, b) in d.info.bars.iter().enumerate() {
+            if let Some(b) = b {
+                line += &format!(" bar{i} {} {:#x}+{:#x}", if b.is_io { "io" } else { "mem" }, b.base, b.size);
+            }
+        }
+        rt::info!("{}", line);
+    }
+
+    // Assign devices to the clients of `pci`, in manifest order.
+    let mut assignments: BTreeMap<u64, Assignment> = BTreeMap::new();
+    let mut taken = Vec::new();
+    let clients = boot::clients_of("pci");
+    for task in &boot.system.tasks {
+        let Some(&(_, label)) = clients.iter().find(|(c, _)| *c == task.name) else { continue };
+        let Some(driver) = &task.driver else {
+            rt::warn!("{} uses io.pci but names no driver: it gets no device", task.name);
+            continue;
+        };
+        let manifest =
+            match boot.image(&format!("drivers/{driver}.toml")).ok().and_then(|b| core::str::from_utf8(b).ok()) {
+                Some(text) => match DriverManifest::parse(text) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        rt::error!("drivers/{}.toml: {}", driver, e);
+                        continue;
+                    }
+                },
+                None => {
+                    rt::error!("the boot archive has no drivers/{}.toml", driver);
+                    continue;
+                }
+            };
+        let found = devices
+            .iter()
+            .enumerate()
+            .find(|(i, d)| !taken.contains(i) && manifest.matches(d.info.vendor, d.info.device));
+        let Some((index, dev)) = found else {
+            rt::info!("{}: no {} device on the bus", task.name, driver);
+            continue;
+        };
+        match grant(dev, &manifest, &icu, &ports, &mem) {
+            Ok(caps) => {
+                rt::info!("{} ({}) gets {}", task.name, driver, dev.bdf);
+                taken.push(index);
+                assignments.insert(
+                    label,
+                    Assignment { client: task.name.clone(), device: index, dma: manifest.resources.dma, caps },
+                );
+            }
+            Err(e) => rt::error!("cannot grant {} to {}: {}", dev.bdf, task.name, e),
+        }
+    }
+
+    serve(&devices, &assignments);
+}
+
+/// Capabilities for a device's resources, as its driver manifest allows.
+fn grant(dev: &Device, m: &DriverManifest, icu: &Icu, ports: &IoPorts, mem: &IoMem) -> Result<Vec<CapIdx>, rt::Error> {
+    let mut caps = Vec::new();
+    for bar in dev.info.bars.iter().flatten() {
+        if bar.is_io && m.resources.ports {
+            caps.push(ports.restrict(bar.base as u16, bar.size as u32)?.0);
+        } else if !bar.is_io && m.resources.mmio {
+            let base = bar.base & !0xfff;
+            let size = (bar.base + bar.size).next_multiple_of(4096) - base;
+            caps.push(mem.restrict(base, size)?.0);
+        }
+    }
+    if m.resources.irq && (1..16).contains(&dev.info.irq_line) && dev.info.irq_line != 2 {
+        let irq = Factory::own().create_irq()?;
+        icu.bind(dev.info.irq_line, &irq)?;
+        caps.push(irq.0);
+    }
+    Ok(caps)
+}
+
+fn error(code: i64) -> MsgTag {
+    ipc::mr()[0] = code as u64;
+    MsgTag::new(0, 1, 0)
+}
+
+fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>) -> ! {
+    let mut msg = ipc::wait(Timeout::Never);
+    loop {
+        let reply = match msg {
+            Err(e) => {
+                rt::warn!("receive failed: {}", e);
+                msg = ipc::wait(Timeout::Never);
+                continue;
+            }
+            Ok(m) => match assignments.get(&m.label) {
+                None => error(proto::ERR_NO_DEVICE),
+                Some(a) => handle(&devices[a.device], a, m.tag),
+            },
+        };
+        msg = ipc::reply_and_wait(reply, Timeout::Never);
+    }
+}
+
+fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
+    let mr = ipc::mr();
+    match tag.label() {
+        proto::OPEN => {
+            let words: [u64; INFO_WORDS] = dev.info.to_words();
+            mr[..INFO_WORDS].copy_from_slice(&words);
+            for (i, cap) in a.caps.iter().enumerate() {
+                let [w0, w1] = ipc::cap_item(*cap, Rights::READ | Rights::WRITE | Rights::SERVER | Rights::DELEGATE);
+                mr[INFO_WORDS + 2 * i] = w0;
+                mr[INFO_WORDS + 2 * i + 1] = w1;
+            }
+            rt::debug!("{} opened {}", a.client, dev.bdf);
+            MsgTag::new(0, INFO_WORDS, a.caps.len())
+        }
+        proto::CONFIG_READ => {
+            let (offset, len) = (mr[0], mr[1]);
+            if offset > 0xff || !matches!(len, 1 | 2 | 4) || offset % len != 0 {
+                return error(proto::ERR_INVALID);
+            }
+            mr[0] = pci::read(dev.bdf, offset as u8, len as u8) as u64;
+            MsgTag::new(0, 1, 0)
+        }
+        proto::CONFIG_WRITE => {
+            let (offset, len, value) = (mr[0], mr[1], mr[2] as u32);
+            if offset > 0xff || !matches!(len, 1 | 2 | 4) {
+                return error(proto::ERR_INVALID);
+            }
+            let command = pci::read(dev.bdf, 0x04, 2);
+            match pci::filter_write(command, offset as u8, len as u8, value, a.dma) {
+                Some(v) => {
+                    pci::write(dev.bdf, offset as u8, len as u8, v);
+                    mr[0] = 0;
+                    MsgTag::new(0, 1, 0)
+                }
+                None => {
+                    rt::warn!(
+                        "refused: {} writing {:#x} to config offset {:#x} of {}",
+                        a.client,
+                        value,
+                        offset,
+                        dev.bdf
+                    );
+                    error(proto::ERR_DENIED)
+                }
+            }
+        }
+        _ => error(proto::ERR_INVALID),
+    }
+}

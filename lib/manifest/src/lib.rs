@@ -95,6 +95,11 @@ pub struct TaskDecl {
     /// The kernel-information capability (statistics, shutdown).
     #[serde(default)]
     pub kernel: bool,
+    /// Authority over devices: the interrupt controller, all I/O ports, all
+    /// device memory and the boot archive, to hand out to drivers (the io
+    /// server, and nobody else).
+    #[serde(default)]
+    pub devices: bool,
     /// Plain numbers handed to the task in its environment.
     #[serde(default)]
     pub values: BTreeMap<String, Spanned<i64>>,
@@ -174,6 +179,7 @@ pub struct Task {
     /// `(task, endpoint)` pairs.
     pub uses: Vec<(String, String)>,
     pub kernel: bool,
+    pub devices: bool,
     pub values: Vec<(String, u64)>,
 }
 

@@ -200,6 +200,7 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
             serves,
             uses: Vec::new(),
             kernel: d.kernel,
+            devices: d.devices,
             values,
         });
     }
