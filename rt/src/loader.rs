@@ -21,7 +21,10 @@ pub struct Grant<'a> {
 pub struct Spawn<'a> {
     pub name: &'a str,
     pub image: &'a [u8],
+    /// Priority of the first thread.
     pub priority: u8,
+    /// Highest priority any thread of the task may have (at least `priority`).
+    pub max_priority: u8,
     pub quota_pages: u64,
     pub max_threads: u32,
     pub heap: u64,
@@ -75,7 +78,7 @@ pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
         name: s.name,
         event_irq: s.event_irq,
         quota_pages: s.quota_pages,
-        max_priority: s.priority,
+        max_priority: s.max_priority.max(s.priority),
         max_threads: s.max_threads,
     };
     let task = Factory::own().create_task(&spec)?;

@@ -23,6 +23,10 @@ use rt::{CapIdx, Rights};
 /// the loader's own bookkeeping.
 pub const QUOTA_SLACK_PAGES: u64 = 64;
 
+/// How far above its declared priority a task may raise its own threads (a
+/// driver's interrupt threads run above its other threads).
+pub const PRIORITY_HEADROOM: u8 = 10;
+
 #[derive(Debug)]
 pub enum BootError {
     NoArchive,
@@ -191,6 +195,7 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
         name: &task.name,
         image,
         priority: task.priority,
+        max_priority: task.priority.saturating_add(PRIORITY_HEADROOM),
         quota_pages: task.memory / 4096 + QUOTA_SLACK_PAGES,
         max_threads: task.threads,
         heap: task.heap,
