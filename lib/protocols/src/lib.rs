@@ -146,3 +146,474 @@ mod tests {
         assert_eq!(super::nic::word_to_mac(super::nic::mac_to_word([1, 2, 3, 4, 5, 6])), [1, 2, 3, 4, 5, 6]);
     }
 }
+
+/// netd's `sockets` endpoint: TCP for applications.
+///
+/// **No call blocks.** netd is one thread serving every application and every
+/// NIC, and the kernel lets a server reply only to the caller it received last,
+/// so a call that had to wait inside netd (an `accept` with nobody connecting)
+/// would stall everyone else. Instead each call answers at once, with
+/// [`ERR_WOULD_BLOCK`] when there is nothing yet, and netd triggers the client's
+/// notification IRQ (from [`HELLO`]) when something it waits for happens. The
+/// client library turns that into blocking calls: try, arm, try again, sleep
+/// on the IRQ.
+///
+/// **Data does not travel in messages.** Each accepted connection comes with a
+/// dataspace of two byte rings ([`stream`]): netd writes received bytes into
+/// `rx`, the application writes what it sends into `tx`. Either side sets the
+/// other's wake flag when it is about to sleep; the other triggers an IRQ (netd:
+/// the client's notification IRQ, the client: its kick IRQ into netd) only when
+/// it finds the flag set. A bulk transfer thus costs no system call per chunk in
+/// the steady state, and the receiver reads the bytes where they lie.
+///
+/// Every reply carries a status in `mr[0]`: a value `>= 0` or a negative error
+/// (see [`encode`], [`decode`]). Handles belong to the client that got them: a
+/// handle of another client, a stale one or garbage is [`ERR_BAD_HANDLE`].
+pub mod socket {
+    /// Open (or reopen, after a restart of the application) a session. Every
+    /// socket the client had is aborted. out: `[status]`; items: the
+    /// notification IRQ (the client attaches a thread to it, right SERVER) and
+    /// the kick IRQ (the client triggers it, right WRITE). The same two objects
+    /// on every call. The client sets two receive slots (buffer registers 0, 1).
+    pub const HELLO: i64 = 0x5301;
+    /// Listen on a TCP port. in: `[port, backlog]` (backlog 1..=[`MAX_BACKLOG`],
+    /// 0 means 1). out: `[handle]`.
+    pub const LISTEN: i64 = 0x5302;
+    /// Take an established connection of a listener. in: `[listener]`. out:
+    /// `[handle, remote IPv4 (big-endian u32), remote port, stream bytes]`;
+    /// item: the stream dataspace (read/write, see [`stream`]). Nothing yet:
+    /// [`ERR_WOULD_BLOCK`], and the notification IRQ fires when one arrives.
+    pub const ACCEPT: i64 = 0x5303;
+    /// Close a handle. A listener stops listening (its connections not yet
+    /// accepted are reset); a connection is closed gracefully: what the client
+    /// put into `tx` is still sent, then FIN. The handle is invalid afterwards.
+    pub const CLOSE: i64 = 0x5304;
+    /// Reset a connection (RST) and drop the handle.
+    pub const ABORT: i64 = 0x5305;
+    /// The interface's address. out: `[IPv4 (big-endian u32), prefix length,
+    /// gateway IPv4, link up]`; IPv4 0 while unconfigured.
+    pub const INFO: i64 = 0x5306;
+
+    pub const MAX_BACKLOG: u64 = 4;
+
+    pub const ERR_BAD_HANDLE: i64 = -9;
+    pub const ERR_WOULD_BLOCK: i64 = -11;
+    pub const ERR_NO_MEMORY: i64 = -12;
+    pub const ERR_INVALID: i64 = -22;
+    pub const ERR_TOO_MANY: i64 = -24;
+    pub const ERR_NOT_SUPPORTED: i64 = -38;
+    pub const ERR_IN_USE: i64 = -98;
+    /// The client has no session: call [`HELLO`] first.
+    pub const ERR_NO_SESSION: i64 = -107;
+
+    /// A status word from a result: the value, or the (negative) error.
+    pub fn encode(r: Result<u64, i64>) -> u64 {
+        match r {
+            Ok(v) => v & (i64::MAX as u64),
+            Err(e) => (if e < 0 { e } else { ERR_INVALID }) as u64,
+        }
+    }
+
+    /// The result a status word stands for.
+    pub fn decode(w: u64) -> Result<u64, i64> {
+        if (w as i64) < 0 { Err(w as i64) } else { Ok(w) }
+    }
+
+    /// Handles name a slot of netd's table and its generation, so that a handle
+    /// whose slot was reused is refused rather than taken for the new socket.
+    pub fn make_handle(slot: u32, generation: u32) -> u64 {
+        (generation as u64) << 32 | slot as u64 | 1 << 31
+    }
+
+    /// `(slot, generation)` of a handle, or `None` when it cannot be one.
+    pub fn split_handle(h: u64) -> Option<(u32, u32)> {
+        if h >> 63 != 0 || h & (1 << 31) == 0 {
+            return None;
+        }
+        Some(((h as u32) & !(1 << 31), (h >> 32) as u32))
+    }
+
+    /// The shared byte rings of one connection.
+    ///
+    /// One dataspace: a page of header, then the `rx` ring (netd → client),
+    /// then the `tx` ring (client → netd). Each ring is single-producer,
+    /// single-consumer with free-running `u32` byte counters; its size is a
+    /// power of two. Neither side trusts the other's counter beyond the ring's
+    /// size: a client that corrupts them garbles only its own stream.
+    pub mod stream {
+        use core::sync::atomic::{AtomicU32, Ordering};
+
+        pub const MAGIC: u32 = 0x5354_524d; // "STRM"
+        pub const VERSION: u32 = 1;
+        pub const HEADER_BYTES: usize = 4096;
+        /// Largest ring this protocol allows (each direction).
+        pub const MAX_RING: usize = 16 << 20;
+
+        /// `Header::state` bits, written by netd.
+        /// The peer sent FIN: after what is in `rx`, there is no more.
+        pub const EOF: u32 = 1;
+        /// The connection was reset or failed; nothing more goes either way.
+        pub const RESET: u32 = 2;
+
+        /// `Header::app_state` bits, written by the client.
+        /// The client will send no more: netd sends FIN once `tx` is drained.
+        pub const SHUT_WR: u32 = 1;
+
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Dir {
+            /// netd → client.
+            Rx,
+            /// client → netd.
+            Tx,
+        }
+
+        #[repr(C)]
+        pub struct Indices {
+            /// Bytes ever produced.
+            pub head: AtomicU32,
+            /// Bytes ever consumed.
+            pub tail: AtomicU32,
+            /// The consumer sleeps until bytes arrive (or the state changes).
+            pub wake_consumer: AtomicU32,
+            /// The producer sleeps until space comes free.
+            pub wake_producer: AtomicU32,
+            _pad: [u32; 12],
+        }
+
+        #[repr(C)]
+        pub struct Header {
+            pub magic: u32,
+            pub version: u32,
+            pub rx_size: u32,
+            pub tx_size: u32,
+            pub state: AtomicU32,
+            pub app_state: AtomicU32,
+            _pad: [u32; 10],
+            pub rx: Indices,
+            pub tx: Indices,
+        }
+
+        const _: () = assert!(core::mem::size_of::<Header>() <= HEADER_BYTES);
+
+        /// Bytes of a stream dataspace with rings of these sizes.
+        pub const fn region_size(rx: usize, tx: usize) -> usize {
+            HEADER_BYTES + rx + tx
+        }
+
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum StreamError {
+            TooSmall,
+            BadMagic,
+            BadGeometry,
+        }
+
+        /// A view of a mapped stream region.
+        pub struct Stream {
+            base: *mut u8,
+            rx_size: u32,
+            tx_size: u32,
+        }
+
+        // SAFETY: the region is shared memory by design: every word both sides
+        // write is atomic, and ring bytes are read only after the producer's
+        // release store of `head` was seen with acquire, and written only while
+        // the consumer's `tail` says they are free.
+        unsafe impl Send for Stream {}
+
+        fn ok_size(n: u32) -> bool {
+            n.is_power_of_two() && n >= 64 && n as usize <= MAX_RING
+        }
+
+        impl Stream {
+            /// Formats a fresh region (netd).
+            ///
+            /// # Safety
+            /// `base` must point to `len` writable bytes, page aligned, that stay
+            /// mapped while the returned value lives.
+            pub unsafe fn init(base: *mut u8, len: usize, rx: usize, tx: usize) -> Result<Stream, StreamError> {
+                if !ok_size(rx as u32) || !ok_size(tx as u32) || rx > MAX_RING || tx > MAX_RING {
+                    return Err(StreamError::BadGeometry);
+                }
+                if len < region_size(rx, tx) {
+                    return Err(StreamError::TooSmall);
+                }
+                // SAFETY: the caller guarantees `len >= HEADER_BYTES` writable bytes.
+                unsafe { core::ptr::write_bytes(base, 0, HEADER_BYTES) };
+                // SAFETY: as above; nobody else sees the region yet.
+                let h = unsafe { &mut *(base as *mut Header) };
+                h.magic = MAGIC;
+                h.version = VERSION;
+                h.rx_size = rx as u32;
+                h.tx_size = tx as u32;
+                Ok(Stream { base, rx_size: rx as u32, tx_size: tx as u32 })
+            }
+
+            /// Checks and opens a region netd formatted (client). The geometry is
+            /// read once here and never again.
+            ///
+            /// # Safety
+            /// As [`Stream::init`].
+            pub unsafe fn attach(base: *mut u8, len: usize) -> Result<Stream, StreamError> {
+                if len < HEADER_BYTES {
+                    return Err(StreamError::TooSmall);
+                }
+                // SAFETY: at least a header's worth of mapped bytes.
+                let h = unsafe { &*(base as *const Header) };
+                if h.magic != MAGIC || h.version != VERSION {
+                    return Err(StreamError::BadMagic);
+                }
+                let (rx, tx) = (h.rx_size, h.tx_size);
+                if !ok_size(rx) || !ok_size(tx) {
+                    return Err(StreamError::BadGeometry);
+                }
+                if len < region_size(rx as usize, tx as usize) {
+                    return Err(StreamError::TooSmall);
+                }
+                Ok(Stream { base, rx_size: rx, tx_size: tx })
+            }
+
+            pub fn header(&self) -> &Header {
+                // SAFETY: `base` holds a checked header while `self` lives.
+                unsafe { &*(self.base as *const Header) }
+            }
+
+            pub fn indices(&self, dir: Dir) -> &Indices {
+                match dir {
+                    Dir::Rx => &self.header().rx,
+                    Dir::Tx => &self.header().tx,
+                }
+            }
+
+            pub fn size(&self, dir: Dir) -> u32 {
+                match dir {
+                    Dir::Rx => self.rx_size,
+                    Dir::Tx => self.tx_size,
+                }
+            }
+
+            fn data(&self, dir: Dir) -> *mut u8 {
+                let off = match dir {
+                    Dir::Rx => HEADER_BYTES,
+                    Dir::Tx => HEADER_BYTES + self.rx_size as usize,
+                };
+                // SAFETY: inside the region checked at init/attach.
+                unsafe { self.base.add(off) }
+            }
+
+            /// Bytes the consumer may read (clamped to the ring's size).
+            pub fn readable(&self, dir: Dir) -> usize {
+                let i = self.indices(dir);
+                let used = i.head.load(Ordering::Acquire).wrapping_sub(i.tail.load(Ordering::Acquire));
+                used.min(self.size(dir)) as usize
+            }
+
+            /// Bytes the producer may write.
+            pub fn writable(&self, dir: Dir) -> usize {
+                let i = self.indices(dir);
+                let used = i.head.load(Ordering::Acquire).wrapping_sub(i.tail.load(Ordering::Acquire));
+                self.size(dir).saturating_sub(used) as usize
+            }
+
+            /// Producer: copies as much of `data` as fits; returns the bytes taken.
+            pub fn write(&self, dir: Dir, data: &[u8]) -> usize {
+                let n = data.len().min(self.writable(dir));
+                if n == 0 {
+                    return 0;
+                }
+                let i = self.indices(dir);
+                let head = i.head.load(Ordering::Relaxed);
+                let size = self.size(dir) as usize;
+                let at = head as usize & (size - 1);
+                let first = n.min(size - at);
+                // SAFETY: `n` bytes from `at` (wrapping) are free (writable above)
+                // and inside the ring; the consumer does not read them before the
+                // release store of `head` below.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(data.as_ptr(), self.data(dir).add(at), first);
+                    core::ptr::copy_nonoverlapping(data.as_ptr().add(first), self.data(dir), n - first);
+                }
+                i.head.store(head.wrapping_add(n as u32), Ordering::Release);
+                n
+            }
+
+            /// Consumer: the readable bytes as (up to) two slices, in order.
+            pub fn peek(&self, dir: Dir) -> (&[u8], &[u8]) {
+                let n = self.readable(dir);
+                let tail = self.indices(dir).tail.load(Ordering::Relaxed);
+                let size = self.size(dir) as usize;
+                let at = tail as usize & (size - 1);
+                let first = n.min(size - at);
+                // SAFETY: the producer published these bytes (head, acquire in
+                // `readable`) and does not touch them until `tail` passes them.
+                unsafe {
+                    (
+                        core::slice::from_raw_parts(self.data(dir).add(at), first),
+                        core::slice::from_raw_parts(self.data(dir), n - first),
+                    )
+                }
+            }
+
+            /// Consumer: the first `n` readable bytes are used up.
+            pub fn consume(&self, dir: Dir, n: usize) {
+                let n = n.min(self.readable(dir));
+                let i = self.indices(dir);
+                let tail = i.tail.load(Ordering::Relaxed);
+                i.tail.store(tail.wrapping_add(n as u32), Ordering::Release);
+            }
+
+            /// Consumer: copies into `buf`; returns the bytes read.
+            pub fn read(&self, dir: Dir, buf: &mut [u8]) -> usize {
+                let (a, b) = self.peek(dir);
+                let n1 = a.len().min(buf.len());
+                buf[..n1].copy_from_slice(&a[..n1]);
+                let n2 = b.len().min(buf.len() - n1);
+                buf[n1..n1 + n2].copy_from_slice(&b[..n2]);
+                self.consume(dir, n1 + n2);
+                n1 + n2
+            }
+
+            /// Consumer about to sleep: asks for a wake-up, then says whether the
+            /// ring is still empty (sleep only then).
+            pub fn arm_consumer(&self, dir: Dir) -> bool {
+                self.indices(dir).wake_consumer.store(1, Ordering::SeqCst);
+                self.readable(dir) == 0
+            }
+
+            /// Producer about to sleep on a full ring: asks for a wake-up, then
+            /// says whether the ring is still full.
+            pub fn arm_producer(&self, dir: Dir) -> bool {
+                self.indices(dir).wake_producer.store(1, Ordering::SeqCst);
+                self.writable(dir) == 0
+            }
+
+            /// Producer after writing (or a state change): whether the consumer
+            /// asked to be woken; the request is used up.
+            pub fn take_consumer_wake(&self, dir: Dir) -> bool {
+                let w = &self.indices(dir).wake_consumer;
+                w.load(Ordering::SeqCst) != 0 && w.swap(0, Ordering::SeqCst) != 0
+            }
+
+            /// Consumer after reading: whether the producer asked to be woken.
+            pub fn take_producer_wake(&self, dir: Dir) -> bool {
+                let w = &self.indices(dir).wake_producer;
+                w.load(Ordering::SeqCst) != 0 && w.swap(0, Ordering::SeqCst) != 0
+            }
+
+            /// netd's state bits ([`EOF`], [`RESET`]).
+            pub fn state(&self) -> u32 {
+                self.header().state.load(Ordering::Acquire)
+            }
+
+            pub fn set_state(&self, bits: u32) {
+                self.header().state.fetch_or(bits, Ordering::AcqRel);
+            }
+
+            /// The client's state bits ([`SHUT_WR`]).
+            pub fn app_state(&self) -> u32 {
+                self.header().app_state.load(Ordering::Acquire)
+            }
+
+            pub fn set_app_state(&self, bits: u32) {
+                self.header().app_state.fetch_or(bits, Ordering::AcqRel);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod socket_tests {
+    extern crate std;
+    use super::socket::stream::*;
+    use super::socket::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn region(rx: usize, tx: usize) -> Vec<u64> {
+        vec![0u64; region_size(rx, tx) / 8]
+    }
+
+    #[test]
+    fn status_words_round_trip() {
+        assert_eq!(decode(encode(Ok(42))), Ok(42));
+        assert_eq!(decode(encode(Err(ERR_WOULD_BLOCK))), Err(ERR_WOULD_BLOCK));
+        assert_eq!(decode(encode(Err(5))), Err(ERR_INVALID), "a positive error is still an error");
+        assert_eq!(decode(encode(Ok(u64::MAX))), Ok(i64::MAX as u64), "values never read as errors");
+    }
+
+    #[test]
+    fn handles_carry_slot_and_generation_and_garbage_is_refused() {
+        let h = make_handle(7, 3);
+        assert_eq!(split_handle(h), Some((7, 3)));
+        assert_eq!(split_handle(0), None);
+        assert_eq!(split_handle(7), None, "a bare slot number is not a handle");
+        assert_eq!(split_handle(u64::MAX), None);
+    }
+
+    #[test]
+    fn bytes_cross_in_order_and_wrap() {
+        let mut mem = region(64, 128);
+        let base = mem.as_mut_ptr() as *mut u8;
+        let len = mem.len() * 8;
+        // SAFETY: the vector outlives both views.
+        let (netd, app) = unsafe { (Stream::init(base, len, 64, 128).unwrap(), Stream::attach(base, len).unwrap()) };
+        let data: Vec<u8> = (0..200u32).map(|n| (n % 251) as u8).collect();
+        let mut got = Vec::new();
+        let mut sent = 0;
+        while got.len() < data.len() {
+            sent += netd.write(Dir::Rx, &data[sent..(sent + 40).min(data.len())]);
+            let mut buf = [0u8; 25];
+            let n = app.read(Dir::Rx, &mut buf);
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, data);
+        assert_eq!(netd.write(Dir::Rx, &[0; 100]), 64, "a full ring takes no more");
+        assert_eq!(netd.write(Dir::Rx, &[0; 1]), 0);
+        let (a, b) = app.peek(Dir::Rx);
+        assert_eq!(a.len() + b.len(), 64);
+        // The other direction is independent.
+        assert_eq!(app.write(Dir::Tx, &[9; 200]), 128);
+        assert_eq!(netd.readable(Dir::Tx), 128);
+    }
+
+    #[test]
+    fn wake_flags_are_one_shot() {
+        let mut mem = region(64, 64);
+        let base = mem.as_mut_ptr() as *mut u8;
+        let len = mem.len() * 8;
+        // SAFETY: as above.
+        let (netd, app) = unsafe { (Stream::init(base, len, 64, 64).unwrap(), Stream::attach(base, len).unwrap()) };
+        assert!(!netd.take_consumer_wake(Dir::Rx));
+        assert!(app.arm_consumer(Dir::Rx), "empty: sleep");
+        netd.write(Dir::Rx, b"x");
+        assert!(netd.take_consumer_wake(Dir::Rx));
+        assert!(!netd.take_consumer_wake(Dir::Rx));
+        assert!(!app.arm_consumer(Dir::Rx), "data: do not sleep");
+        netd.write(Dir::Rx, &[0; 63]);
+        assert!(netd.arm_producer(Dir::Rx), "full: sleep");
+        app.consume(Dir::Rx, 10);
+        assert!(app.take_producer_wake(Dir::Rx));
+        assert!(!netd.arm_producer(Dir::Rx));
+    }
+
+    #[test]
+    fn corrupt_regions_and_counters_stay_inside() {
+        let mut mem = region(64, 64);
+        let base = mem.as_mut_ptr() as *mut u8;
+        let len = mem.len() * 8;
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(Stream::attach(base, len).err(), Some(StreamError::BadMagic));
+            assert_eq!(Stream::init(base, len, 65, 64).err(), Some(StreamError::BadGeometry));
+            assert_eq!(Stream::init(base, 100, 64, 64).err(), Some(StreamError::TooSmall));
+            let s = Stream::init(base, len, 64, 64).unwrap();
+            // A client that moves the consumer counter past the producer's.
+            s.header().rx.tail.store(1000, core::sync::atomic::Ordering::SeqCst);
+            assert_eq!(s.writable(Dir::Rx), 0);
+            assert!(s.readable(Dir::Rx) <= 64);
+            let (a, b) = s.peek(Dir::Rx);
+            assert!(a.len() + b.len() <= 64);
+            (*(base as *mut Header)).tx_size = 1 << 30;
+            assert_eq!(Stream::attach(base, len).err(), Some(StreamError::BadGeometry));
+        }
+    }
+}
