@@ -6,7 +6,9 @@
 //! directly.
 
 pub mod bench;
+pub mod drivers;
 pub mod image;
+pub mod linux;
 pub mod qemu;
 mod report;
 

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use resurgo::image::{self, BuildOptions};
 use resurgo::qemu::{self, NetConfig, QemuConfig};
-use resurgo::{bench, resolve_manifest_path, workspace_root};
+use resurgo::{bench, drivers, resolve_manifest_path, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -45,6 +45,26 @@ enum Command {
     Manifest {
         #[command(subcommand)]
         action: ManifestAction,
+    },
+    /// List the legacy drivers in drivers-legacy/ (their PCI ids, files, whether built).
+    Drivers {
+        /// Also print one JSON object with every driver as the last line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with legacy drivers: fetch their sources, build them, add new ones.
+    Driver {
+        #[command(subcommand)]
+        action: DriverAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DriverAction {
+    /// Fetch the drivers' Linux sources into the cache and check their sha256 sums.
+    Fetch {
+        /// Driver names (default: every driver in drivers-legacy/).
+        names: Vec<String>,
     },
 }
 
@@ -107,6 +127,11 @@ fn build(manifest: &Path) -> Result<image::Image> {
     image::build(&BuildOptions { manifest: resolve_manifest_path(manifest), progress: true })
 }
 
+/// The named drivers, or every driver when no name is given.
+fn chosen_drivers(names: &[String]) -> Result<Vec<drivers::Driver>> {
+    if names.is_empty() { drivers::all() } else { names.iter().map(|n| drivers::find(n)).collect() }
+}
+
 fn run(cli: Cli) -> Result<i32> {
     let root = workspace_root();
     match cli.command {
@@ -127,6 +152,28 @@ fn run(cli: Cli) -> Result<i32> {
             print!("{}", report.table());
             if json {
                 println!("{}", report.json());
+            }
+            Ok(0)
+        }
+        Command::Drivers { json } => {
+            let all = drivers::all()?;
+            print!("{}", drivers::list_table(&all));
+            if json {
+                println!("{}", drivers::list_json(&all));
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Fetch { names } } => {
+            let chosen = chosen_drivers(&names)?;
+            let refs: Vec<&drivers::Driver> = chosen.iter().collect();
+            let set = drivers::fetch_sources(&refs, true)?;
+            for d in &chosen {
+                for f in d.files() {
+                    println!("ok  {:10} {}  {}", d.name, &f.sha256[..16], set.get(&d.name, &f.path).display());
+                }
+            }
+            if let Some(v) = set.linux_version {
+                println!("linux sources: {} {v}", resurgo::linux::PACKAGE);
             }
             Ok(0)
         }

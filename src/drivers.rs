@@ -1,0 +1,265 @@
+//! Legacy drivers: `drivers-legacy/NAME/driver.toml`, where their files come
+//! from, and what `resurgo drivers` prints.
+//!
+//! A manifest lists files by their path in the Linux tree. A file that exists
+//! at that path inside the driver's own folder (a user dropped it there) is
+//! taken from there; every other file comes from Debian's `linux-source-6.1`
+//! (see [`crate::linux`]). Either way its sha256 must be the pinned one.
+
+use crate::linux::{self, PinnedFile};
+use crate::{display_path, workspace_root};
+use anyhow::{Context, Result, bail};
+use manifest::driver::{DriverManifest, SourceFile};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The folder of legacy drivers in the workspace.
+pub const DRIVERS_DIR: &str = "drivers-legacy";
+/// A driver's manifest in its folder.
+pub const MANIFEST_FILE: &str = "driver.toml";
+/// The prefix of a driver's task image: `drv-NAME`.
+pub const IMAGE_PREFIX: &str = "drv-";
+
+/// A driver manifest that parsed.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    pub name: String,
+    /// `drivers-legacy/NAME`.
+    pub dir: PathBuf,
+    /// `drivers-legacy/NAME/driver.toml`.
+    pub manifest_path: PathBuf,
+    /// The manifest's text, put verbatim into the boot archive.
+    pub text: String,
+    pub manifest: DriverManifest,
+}
+
+/// The image name of a driver.
+pub fn image_name(driver: &str) -> String {
+    format!("{IMAGE_PREFIX}{driver}")
+}
+
+/// `drivers-legacy` in the workspace.
+pub fn drivers_dir() -> PathBuf {
+    workspace_root().join(DRIVERS_DIR)
+}
+
+impl Driver {
+    /// Reads and checks `dir/driver.toml`; the folder's name must be the driver's name.
+    pub fn load(dir: &Path) -> Result<Driver> {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let shown = display_path(&manifest_path, &workspace_root());
+        let text =
+            fs::read_to_string(&manifest_path).with_context(|| format!("error: {shown}: cannot read the manifest"))?;
+        let manifest = DriverManifest::parse(&text).map_err(|e| anyhow::anyhow!("error: {shown}: {e}"))?;
+        let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if manifest.name != folder {
+            bail!("error: {shown}: the driver is named `{}` but its folder is `{folder}`", manifest.name);
+        }
+        Ok(Driver { name: manifest.name.clone(), dir: dir.to_path_buf(), manifest_path, text, manifest })
+    }
+
+    /// The manifest's path as shown in messages.
+    pub fn shown_manifest(&self) -> String {
+        display_path(&self.manifest_path, &workspace_root())
+    }
+
+    /// Every file, sources first, then includes.
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.manifest.sources.iter().chain(&self.manifest.includes)
+    }
+
+    /// The copy of a file in the driver's own folder, if the user put one there.
+    pub fn local_file(&self, f: &SourceFile) -> Option<PathBuf> {
+        let p = self.dir.join(&f.path);
+        p.is_file().then_some(p)
+    }
+
+    /// The files that come from the Linux package.
+    pub fn linux_files(&self) -> Vec<PinnedFile> {
+        self.files()
+            .filter(|f| self.local_file(f).is_none())
+            .map(|f| PinnedFile { path: f.path.clone(), sha256: f.sha256.clone(), pinned_by: self.shown_manifest() })
+            .collect()
+    }
+
+    /// The image built from it: `target/image/release/drv-NAME`.
+    pub fn image_path(&self) -> PathBuf {
+        crate::image::target_dir().join("release").join(image_name(&self.name))
+    }
+}
+
+/// Every driver in `drivers-legacy/`, by name. A manifest that does not parse is
+/// an error naming it.
+pub fn all() -> Result<Vec<Driver>> {
+    all_in(&drivers_dir())
+}
+
+/// Every driver in a folder of driver folders, sorted by name.
+pub fn all_in(dir: &Path) -> Result<Vec<Driver>> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut dirs: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join(MANIFEST_FILE).is_file()).collect();
+    dirs.sort();
+    let mut drivers = Vec::new();
+    let mut errors = Vec::new();
+    for d in dirs {
+        match Driver::load(&d) {
+            Ok(driver) => drivers.push(driver),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(drivers)
+}
+
+/// The driver named `name` (`drivers-legacy/NAME/driver.toml`).
+pub fn find(name: &str) -> Result<Driver> {
+    let dir = drivers_dir().join(name);
+    if !dir.join(MANIFEST_FILE).is_file() {
+        bail!("error: no legacy driver `{name}`: {DRIVERS_DIR}/{name}/{MANIFEST_FILE} does not exist");
+    }
+    Driver::load(&dir)
+}
+
+/// Where each file of some drivers is, checked against its pinned sha256.
+#[derive(Debug, Clone)]
+pub struct SourceSet {
+    /// (driver name, path in the manifest) → the file on disk.
+    pub files: BTreeMap<(String, String), PathBuf>,
+    /// The Linux package version the files were taken from, if any were.
+    pub linux_version: Option<String>,
+}
+
+impl SourceSet {
+    pub fn get(&self, driver: &str, path: &str) -> &Path {
+        &self.files[&(driver.to_string(), path.to_string())]
+    }
+}
+
+/// Fetches what is missing (one pass over the Linux package for all of them)
+/// and checks every file of the drivers.
+pub fn fetch_sources(drivers: &[&Driver], progress: bool) -> Result<SourceSet> {
+    let mut files = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    let mut pinned = Vec::new();
+    for d in drivers {
+        for f in d.files() {
+            if let Some(local) = d.local_file(f) {
+                let actual = linux::sha256_file(&local)?;
+                if actual != f.sha256 {
+                    let p =
+                        PinnedFile { path: f.path.clone(), sha256: f.sha256.clone(), pinned_by: d.shown_manifest() };
+                    mismatches.push(linux::mismatch_message(&p, &actual, &display_path(&local, &workspace_root())));
+                }
+                files.insert((d.name.clone(), f.path.clone()), local);
+            }
+        }
+        pinned.extend(d.linux_files());
+    }
+    if !mismatches.is_empty() {
+        bail!("{}", mismatches.join("\n"));
+    }
+    let mut linux_version = None;
+    if !pinned.is_empty() {
+        let sources = linux::ensure(&pinned, progress)?;
+        for d in drivers {
+            for f in d.linux_files() {
+                files.insert((d.name.clone(), f.path.clone()), sources.path(&f.path));
+            }
+        }
+        linux_version = Some(sources.version);
+    }
+    Ok(SourceSet { files, linux_version })
+}
+
+/// The last line of `resurgo drivers --json`.
+pub fn list_json(drivers: &[Driver]) -> String {
+    let list: Vec<serde_json::Value> = drivers
+        .iter()
+        .map(|d| {
+            json!({
+                "name": d.name,
+                "sources": d.manifest.sources.iter().map(|f| json!({"path": f.path, "sha256": f.sha256})).collect::<Vec<_>>(),
+                "pci_ids": d.manifest.pci_ids,
+                "built": d.image_path().is_file(),
+            })
+        })
+        .collect();
+    json!({ "drivers": list }).to_string()
+}
+
+/// The table `resurgo drivers` prints.
+pub fn list_table(drivers: &[Driver]) -> String {
+    if drivers.is_empty() {
+        return format!("no legacy drivers in {DRIVERS_DIR}/\n");
+    }
+    let width = drivers.iter().map(|d| d.name.len()).max().unwrap_or(0).max(6);
+    let mut out = format!("{:width$}  {:5}  {:>5}  {:>8}  DESCRIPTION\n", "DRIVER", "BUILT", "FILES", "PCI IDS");
+    for d in drivers {
+        let built = if d.image_path().is_file() { "yes" } else { "no" };
+        let files = d.manifest.sources.len() + d.manifest.includes.len();
+        out.push_str(&format!(
+            "{:width$}  {built:5}  {files:>5}  {:>8}  {}\n",
+            d.name,
+            d.manifest.pci_ids.len(),
+            d.manifest.description
+        ));
+        out.push_str(&format!("{:width$}  ids: {}\n", "", d.manifest.pci_ids.join(" ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_manifests_parse_and_pin_qemus_cards() {
+        let drivers = all().unwrap();
+        let names: Vec<&str> = drivers.iter().map(|d| d.name.as_str()).collect();
+        for (name, id) in
+            [("8139cp", "10ec:8139"), ("ne2k-pci", "10ec:8029"), ("e1000", "8086:100e"), ("pcnet32", "1022:2000")]
+        {
+            let d = drivers.iter().find(|d| d.name == name).unwrap_or_else(|| panic!("{name} in {names:?}"));
+            assert!(d.manifest.pci_ids.iter().any(|i| i == id), "{name} lacks {id}");
+            assert!(d.files().all(|f| f.path.starts_with("drivers/net/ethernet/")), "{name}");
+        }
+    }
+
+    #[test]
+    fn json_has_exactly_the_promised_fields() {
+        let drivers = all().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&list_json(&drivers)).unwrap();
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.keys().collect::<Vec<_>>(), ["drivers"]);
+        for d in v["drivers"].as_array().unwrap() {
+            let keys: Vec<&String> = d.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["name", "sources", "pci_ids", "built"]);
+            for s in d["sources"].as_array().unwrap() {
+                assert_eq!(s.as_object().unwrap().keys().collect::<Vec<_>>(), ["path", "sha256"]);
+            }
+        }
+    }
+
+    #[test]
+    fn folder_and_name_must_agree() {
+        let tmp = std::env::temp_dir().join(format!("resurgo-drivers-{}", std::process::id()));
+        let dir = tmp.join("other");
+        fs::create_dir_all(&dir).unwrap();
+        let sha = "0".repeat(64);
+        fs::write(
+            dir.join(MANIFEST_FILE),
+            format!("name = \"x\"\npci-ids = [\"10ec:8139\"]\nsources = [{{ path = \"a.c\", sha256 = \"{sha}\" }}]\n"),
+        )
+        .unwrap();
+        let e = all_in(&tmp).unwrap_err().to_string();
+        assert!(e.contains("named `x` but its folder is `other`"), "{e}");
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+}
