@@ -617,3 +617,317 @@ mod socket_tests {
         }
     }
 }
+
+/// The data store's `store` endpoint: key/value entries in per-owner
+/// namespaces, a name service for capabilities, publish/subscribe, and the
+/// private state a driver gets back after a restart.
+///
+/// **Who calls.** The store knows its caller by the gate the call came through
+/// (every client has its own, see `lib/boot`), so a request never names its
+/// sender. A task's namespace is its own name: it writes `NAME/...` and nothing
+/// else there. It reads its own namespace and those the manifest grants it
+/// (`reads = ["eth0"]`, or `"*"`). Keys under `NAME/.private/` are read by
+/// `NAME` alone, whatever the manifest says: that is where a driver keeps what
+/// its next incarnation needs. Entries outlive their writer.
+///
+/// **Global names** (no `/`, e.g. `net.eth0`) are first come, first served: the
+/// first task to write one owns it while it exists (a restarted task has the
+/// same name and so still owns it); everyone may read them.
+///
+/// **Keys** are UTF-8, 1..=[`MAX_KEY`] bytes, no control characters or
+/// whitespace. Namespaced: `OWNER/SEG[/SEG...]`, OWNER a task name, no empty,
+/// `.` or `..` segments. Global: letters, digits, `.`, `-`, `_`, not starting
+/// or ending with `.`, no `..`.
+///
+/// **Values** are an `i64`, a UTF-8 string or a byte blob of up to
+/// [`MAX_VALUE`] bytes, or a capability (name service, [`PUBLISH`]). A string
+/// or blob longer than one message goes in several [`PUT`] calls with rising
+/// offsets (chunks), and comes back in several [`GET`] calls; the client checks
+/// that the version did not change between chunks.
+///
+/// **Encoding.** Every request starts with a [`Head`] word (key length, value
+/// kind, flags, chunk length); the key's bytes follow packed little-endian into
+/// words ([`pack_bytes`]). Every reply carries a status in `mr[0]`: a value
+/// `>= 0` or a negative error ([`encode`], [`decode`]). Versions come from one
+/// counter for the whole store: every change gets a larger one than any before.
+pub mod store {
+    /// Write a value. in: `[head, total, offset, key..., chunk...]`: `head` with
+    /// the key length, the kind ([`KIND_INT`], [`KIND_STR`], [`KIND_BYTES`]) and
+    /// the chunk length; `total` is the value itself for an integer, else the
+    /// whole length; `offset` where this chunk goes. A value is written when its
+    /// last chunk arrives; chunks must come in order, one value at a time per
+    /// client (offset 0 starts over). out: `[version]` once complete, `[0]`
+    /// while chunks are missing.
+    pub const PUT: i64 = 0x5401;
+    /// Read a value (or part of it). in: `[head, offset, key...]`. out:
+    /// `[version, head, total, chunk...]`: `head` carries the kind and the chunk
+    /// length (bytes from `offset`, at most [`GET_CHUNK`]), `total` is the
+    /// integer or the whole length. For a capability only its kind and version.
+    pub const GET: i64 = 0x5402;
+    /// Delete an entry (a capability is dropped). in: `[head, key...]`. out:
+    /// `[version of the deletion]`.
+    pub const DELETE: i64 = 0x5403;
+    /// Store a capability under a name (name service). in: `[head, key...]`,
+    /// item: the capability, with DELEGATE (the store passes it on). With
+    /// [`FLAG_DELEGATE`] in the head, lookers may pass it on too; without it
+    /// they get it without DELEGATE. out: `[version]`.
+    pub const PUBLISH: i64 = 0x5404;
+    /// Fetch a published capability. in: `[head, key...]`. out: `[version]`,
+    /// item: the capability, into the caller's receive slot (buffer register
+    /// 0). [`ERR_DEAD`] when the object is gone (its owner died): the entry
+    /// stays until its owner publishes again.
+    pub const LOOKUP: i64 = 0x5405;
+    /// Watch the keys that start with a prefix. in: `[head, prefix...]` (the
+    /// head's key length is the prefix length, 0 for every key), item: a
+    /// software IRQ object (right WRITE is enough). On every create, change or
+    /// delete of a matching key the caller may read, the store queues an event
+    /// and triggers the IRQ; the caller fetches with [`EVENTS`]. out:
+    /// `[subscription id]`. A prefix inside a namespace the caller may not read
+    /// is refused.
+    pub const SUBSCRIBE: i64 = 0x5406;
+    /// Stop watching. in: `[id]`, 0 for every subscription of the caller (a
+    /// restarted task drops its predecessor's). out: `[subscriptions removed]`.
+    pub const UNSUBSCRIBE: i64 = 0x5407;
+    /// Take queued events. in: `[id]`. out: `[count, lost, more, event...]`:
+    /// `lost` events were dropped because the queue was full since the last
+    /// call (re-read what you watch), `more` is 1 when events are left for the
+    /// next call. Each event is [`event_words`] words (see [`pack_event`]).
+    pub const EVENTS: i64 = 0x5408;
+    /// The first key after a given one that the caller may read, to list keys.
+    /// in: `[head, after...]` (an empty `after` starts at the beginning). out:
+    /// `[version, head, key...]` with the key's length and kind in `head`;
+    /// [`ERR_NOT_FOUND`] past the last.
+    pub const NEXT: i64 = 0x5409;
+    /// The caller's usage and limits. in: `[]`. out: `[0, entries, bytes, caps,
+    /// subscriptions, max entries, max bytes, max caps, max subscriptions]`.
+    pub const INFO: i64 = 0x540a;
+
+    /// Longest key (and subscription prefix), in bytes.
+    pub const MAX_KEY: usize = 128;
+    /// Longest string or blob value, in bytes.
+    pub const MAX_VALUE: usize = 8192;
+    /// Most words a message carries (the tag's word count has six bits).
+    pub const MSG_WORDS: usize = 63;
+    /// Words of a [`PUT`] before the key.
+    pub const PUT_KEY_AT: usize = 3;
+    /// Words of a [`GET`] request before the key.
+    pub const GET_KEY_AT: usize = 2;
+    /// Words of a [`GET`] reply before the data.
+    pub const GET_DATA_AT: usize = 3;
+    /// Most bytes one [`GET`] reply carries.
+    pub const GET_CHUNK: usize = (MSG_WORDS - GET_DATA_AT) * 8;
+    /// Words of an [`EVENTS`] reply before the first event.
+    pub const EVENTS_AT: usize = 3;
+    /// Words of the [`INFO`] reply.
+    pub const INFO_WORDS: usize = 9;
+
+    /// Value kinds.
+    pub const KIND_INT: u8 = 1;
+    pub const KIND_STR: u8 = 2;
+    pub const KIND_BYTES: u8 = 3;
+    pub const KIND_CAP: u8 = 4;
+
+    /// Event kinds.
+    pub const EVENT_CREATED: u8 = 1;
+    pub const EVENT_CHANGED: u8 = 2;
+    pub const EVENT_DELETED: u8 = 3;
+
+    /// [`PUBLISH`]: lookers may delegate the capability further.
+    pub const FLAG_DELEGATE: u8 = 1;
+
+    /// Not allowed: another owner's key, a namespace not granted, a private key
+    /// of another task, a global name someone else owns.
+    pub const ERR_DENIED: i64 = -1;
+    /// No such key (or subscription).
+    pub const ERR_NOT_FOUND: i64 = -2;
+    /// A subscription id the caller does not hold.
+    pub const ERR_BAD_ID: i64 = -9;
+    /// The store itself is out of memory or capability slots.
+    pub const ERR_NO_MEMORY: i64 = -12;
+    /// Malformed request: bad label, lengths that do not match the message,
+    /// invalid UTF-8 or key syntax, reserved bits set.
+    pub const ERR_INVALID: i64 = -22;
+    /// Too many subscriptions.
+    pub const ERR_TOO_MANY: i64 = -24;
+    /// A key or value longer than allowed.
+    pub const ERR_TOO_BIG: i64 = -27;
+    /// A chunk out of order (or of another value than the one being written).
+    pub const ERR_SEQUENCE: i64 = -71;
+    /// The capability sent is unusable: not delegable, dead, or (for
+    /// [`SUBSCRIBE`]) not a software IRQ; or no capability came with the call.
+    pub const ERR_BAD_CAP: i64 = -77;
+    /// The calling gate belongs to no client the manifest declares.
+    pub const ERR_NO_CLIENT: i64 = -107;
+    /// The owner's quota (entries, bytes, capabilities) is used up.
+    pub const ERR_QUOTA: i64 = -122;
+    /// The entry holds another kind of value than the call expects (a
+    /// [`LOOKUP`] of a string, say).
+    pub const ERR_WRONG_KIND: i64 = -124;
+    /// The published object is gone.
+    pub const ERR_DEAD: i64 = -130;
+
+    /// A status word from a result: the value, or the (negative) error.
+    pub fn encode(r: Result<u64, i64>) -> u64 {
+        match r {
+            Ok(v) => v & (i64::MAX as u64),
+            Err(e) => (if e < 0 { e } else { ERR_INVALID }) as u64,
+        }
+    }
+
+    /// The result a status word stands for.
+    pub fn decode(w: u64) -> Result<u64, i64> {
+        if (w as i64) < 0 { Err(w as i64) } else { Ok(w) }
+    }
+
+    /// The first word of a request (and of some replies): `key_len` in bits
+    /// 0..8, `kind` in 8..12, `flags` in 12..16, `chunk_len` in 16..32; the
+    /// upper half is reserved and must be zero.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Head {
+        pub key_len: usize,
+        pub kind: u8,
+        pub flags: u8,
+        pub chunk_len: usize,
+    }
+
+    impl Head {
+        pub fn to_word(&self) -> u64 {
+            (self.key_len as u64 & 0xff)
+                | (self.kind as u64 & 0xf) << 8
+                | (self.flags as u64 & 0xf) << 12
+                | (self.chunk_len as u64 & 0xffff) << 16
+        }
+
+        /// `None` when reserved bits are set.
+        pub fn from_word(w: u64) -> Option<Head> {
+            if w >> 32 != 0 {
+                return None;
+            }
+            Some(Head {
+                key_len: (w & 0xff) as usize,
+                kind: ((w >> 8) & 0xf) as u8,
+                flags: ((w >> 12) & 0xf) as u8,
+                chunk_len: ((w >> 16) & 0xffff) as usize,
+            })
+        }
+    }
+
+    /// Words that `len` bytes take.
+    pub const fn words_for(len: usize) -> usize {
+        len.div_ceil(8)
+    }
+
+    /// Packs bytes little-endian into words (the last one zero-padded); returns
+    /// the words used, or `None` when `out` is too short.
+    pub fn pack_bytes(out: &mut [u64], bytes: &[u8]) -> Option<usize> {
+        let n = words_for(bytes.len());
+        let out = out.get_mut(..n)?;
+        for (w, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            *w = u64::from_le_bytes(b);
+        }
+        Some(n)
+    }
+
+    /// The first `len` bytes packed in `words`, copied into `out`; `None` when
+    /// the words or `out` are too short.
+    pub fn unpack_bytes<'a>(words: &[u64], len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {
+        let words = words.get(..words_for(len))?;
+        let out = out.get_mut(..len)?;
+        for (chunk, w) in out.chunks_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
+        }
+        Some(out)
+    }
+
+    /// Bytes of value one [`PUT`] with a key of `key_len` bytes carries.
+    pub const fn put_capacity(key_len: usize) -> usize {
+        (MSG_WORDS - PUT_KEY_AT - words_for(key_len)) * 8
+    }
+
+    /// Words one event takes in an [`EVENTS`] reply.
+    pub const fn event_words(key_len: usize) -> usize {
+        2 + words_for(key_len)
+    }
+
+    /// Packs one event: `[head with key length and event kind, version,
+    /// key...]`. Returns the words used, or `None` when it does not fit.
+    pub fn pack_event(out: &mut [u64], kind: u8, version: u64, key: &[u8]) -> Option<usize> {
+        if key.len() > MAX_KEY || out.len() < event_words(key.len()) {
+            return None;
+        }
+        out[0] = Head { key_len: key.len(), kind, ..Head::default() }.to_word();
+        out[1] = version;
+        Some(2 + pack_bytes(&mut out[2..], key)?)
+    }
+
+    /// One event from the start of `words`, its key copied into `key`:
+    /// `(kind, version, key length, words used)`, or `None` when the words do
+    /// not hold one.
+    pub fn unpack_event(words: &[u64], key: &mut [u8; MAX_KEY]) -> Option<(u8, u64, usize, usize)> {
+        let head = Head::from_word(*words.first()?)?;
+        if head.key_len > MAX_KEY || !(EVENT_CREATED..=EVENT_DELETED).contains(&head.kind) {
+            return None;
+        }
+        let version = *words.get(1)?;
+        unpack_bytes(words.get(2..)?, head.key_len, key)?;
+        Some((head.kind, version, head.key_len, event_words(head.key_len)))
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::store::*;
+
+    #[test]
+    fn heads_round_trip_and_reserved_bits_are_refused() {
+        let h = Head { key_len: 128, kind: KIND_BYTES, flags: FLAG_DELEGATE, chunk_len: 456 };
+        assert_eq!(Head::from_word(h.to_word()), Some(h));
+        assert_eq!(Head::from_word(1 << 32), None);
+        assert_eq!(Head::from_word(u64::MAX), None);
+    }
+
+    #[test]
+    fn bytes_pack_and_unpack_with_padding() {
+        let mut w = [u64::MAX; 4];
+        assert_eq!(pack_bytes(&mut w, b"eth0/.private/mac"), Some(3));
+        assert_eq!(w[2] >> 8, 0, "the last word is zero-padded");
+        let mut out = [0u8; 32];
+        assert_eq!(unpack_bytes(&w, 17, &mut out), Some(&b"eth0/.private/mac"[..]));
+        assert_eq!(pack_bytes(&mut w[..2], b"seventeen bytes!!"), None, "too few words");
+        assert_eq!(unpack_bytes(&w[..2], 17, &mut out), None, "the words do not hold 17 bytes");
+        assert_eq!(unpack_bytes(&w, 17, &mut out[..16]), None, "the buffer is too short");
+        assert_eq!(pack_bytes(&mut [], b""), Some(0));
+    }
+
+    #[test]
+    fn statuses_keep_values_and_errors_apart() {
+        assert_eq!(decode(encode(Ok(7))), Ok(7));
+        assert_eq!(decode(encode(Err(ERR_QUOTA))), Err(ERR_QUOTA));
+        assert_eq!(decode(encode(Err(3))), Err(ERR_INVALID));
+        assert_eq!(decode(encode(Ok(u64::MAX))), Ok(i64::MAX as u64));
+    }
+
+    #[test]
+    fn events_pack_back_to_back() {
+        let mut w = [0u64; MSG_WORDS];
+        let a = pack_event(&mut w, EVENT_CREATED, 5, b"netd/link").unwrap();
+        let b = pack_event(&mut w[a..], EVENT_DELETED, 9, b"net.eth0").unwrap();
+        assert_eq!((a, b), (event_words(9), event_words(8)));
+        let mut key = [0u8; MAX_KEY];
+        let (kind, version, len, used) = unpack_event(&w, &mut key).unwrap();
+        assert_eq!((kind, version, &key[..len], used), (EVENT_CREATED, 5, &b"netd/link"[..], a));
+        let (kind, version, len, _) = unpack_event(&w[a..], &mut key).unwrap();
+        assert_eq!((kind, version, &key[..len]), (EVENT_DELETED, 9, &b"net.eth0"[..]));
+        assert_eq!(unpack_event(&w[a + b..], &mut key), None, "zero words are no event");
+        assert_eq!(pack_event(&mut w[..3], EVENT_CHANGED, 1, b"a/long-key"), None);
+    }
+
+    #[test]
+    fn a_put_with_the_longest_key_still_carries_data() {
+        assert_eq!(put_capacity(MAX_KEY), (MSG_WORDS - PUT_KEY_AT - 16) * 8);
+        assert!(put_capacity(MAX_KEY) >= 256);
+        assert_eq!(GET_CHUNK, 480);
+    }
+}
