@@ -1,5 +1,91 @@
-//! netd (being written)
+//! netd: the network server. TCP/IP on smoltcp over the shared-memory rings of
+//! NIC driver tasks (endpoint `nic`), TCP sockets for applications (endpoint
+//! `sockets`).
+//!
+//! One thread does everything in a loop: take what the drivers left in the rx
+//! rings, let smoltcp process it and send, move bytes between smoltcp and the
+//! applications' stream rings, then sleep in an open wait until a call, a
+//! driver's or an application's IRQ, or smoltcp's next timer. Calls never block
+//! (see `protocols::socket`), so netd is never stuck with one client while
+//! others wait. Everything a driver needs lives here, so a driver that dies and
+//! comes back finds its rings, and every TCP connection, as they were.
 #![no_std]
 #![no_main]
+
+extern crate alloc;
+
+mod device;
+mod nic;
+mod sockets;
+mod stack;
+
+use rt::{MsgTag, Timeout, ipc};
+
 rt::entry!(main);
-fn main() {}
+
+/// Labels of the IRQs attached to netd's thread (gate labels are small).
+const IRQ_NIC: u64 = 1 << 62;
+const IRQ_KICK: u64 = 1 << 61;
+
+/// Longest sleep: the loop also looks at link state and statistics.
+const MAX_SLEEP_MS: u64 = 1000;
+
+fn main() {
+    let mut nics = nic::Nics::new(IRQ_NIC);
+    let mut socks = sockets::Sockets::new(IRQ_KICK);
+    let mut net = stack::Stack::new();
+    let names: alloc::vec::Vec<&str> = nics.clients.iter().map(|(n, _)| n.as_str()).collect();
+    let apps: alloc::vec::Vec<&str> = socks.clients.iter().map(|c| c.name.as_str()).collect();
+    rt::info!("waiting for NICs ({}) and serving sockets to ({})", names.join(", "), apps.join(", "));
+    drop(names);
+    drop(apps);
+
+    // The reply to the last call, kept out of the message registers while the
+    // loop runs (logging and kernel calls use them).
+    let mut reply: Option<(MsgTag, [u64; 8])> = None;
+    loop {
+        let delay = net.run(&mut nics, &mut socks);
+        let timeout = match delay {
+            0 => Timeout::Zero,
+            ms => Timeout::Millis(ms.min(MAX_SLEEP_MS) as u32),
+        };
+        // No client may hand netd a capability: receiving one fails the send.
+        ipc::utcb().br[0] = 0;
+        let r = match reply.take() {
+            Some((tag, words)) => {
+                let n = tag.words() + 2 * tag.items();
+                ipc::mr()[..n].copy_from_slice(&words[..n]);
+                ipc::reply_and_wait(tag, timeout)
+            }
+            None => ipc::wait(timeout),
+        };
+        let msg = match r {
+            Ok(m) => m,
+            Err(rt::Error::Timeout) => continue,
+            Err(e) => {
+                rt::warn!("receive failed: {}", e);
+                continue;
+            }
+        };
+        if msg.label & (IRQ_NIC | IRQ_KICK) != 0 {
+            // A driver or an application wants the loop to run: it does.
+            continue;
+        }
+        let tag = if nics.is_client(msg.label) {
+            let (tag, event) = nics.handle(msg.label, msg.tag);
+            net.nic_event(&mut nics, event);
+            tag
+        } else if let Some(c) = socks.client_of(msg.label) {
+            let info = net.info(&nics);
+            socks.handle(c, msg.tag, &mut net.sockets, info)
+        } else {
+            rt::warn!("call through unknown gate label {:#x}", msg.label);
+            ipc::mr()[0] = protocols::socket::ERR_INVALID as u64;
+            MsgTag::new(0, 1, 0)
+        };
+        let mut words = [0u64; 8];
+        let n = (tag.words() + 2 * tag.items()).min(8);
+        words[..n].copy_from_slice(&ipc::mr()[..n]);
+        reply = Some((tag, words));
+    }
+}

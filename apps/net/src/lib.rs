@@ -1,2 +1,364 @@
-//! Socket client for netd (being written).
+//! The socket client for netd, used by the network applications.
+//!
+//! netd never blocks in a call (see `protocols::socket`); blocking happens here.
+//! A session has a notification IRQ attached to this thread: an operation that
+//! cannot go on arms a wake-up (ACCEPT's `ERR_WOULD_BLOCK`, a stream ring's
+//! wake flag), checks once more, and sleeps on that IRQ. Bytes move through
+//! each connection's shared stream rings without a call; this side triggers
+//! netd's kick IRQ only when netd asked for it.
 #![no_std]
+
+extern crate alloc;
+
+use core::fmt;
+use protocols::socket::stream::{self, Dir, Stream};
+use protocols::socket::{self as proto, decode};
+use rt::obj::{Dataspace, Irq, Thread};
+use rt::{CapIdx, MsgTag, Timeout, ipc};
+
+/// The label of the notification IRQ as this thread receives it.
+const NOTIFY_LABEL: u64 = 0x4e45_5444; // "NETD"
+/// A sleep never lasts longer than this: a safety net, not the mechanism.
+const MAX_SLEEP: Timeout = Timeout::Millis(1000);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetError {
+    /// The manifest gives this task no `netd.sockets`.
+    NoGate,
+    /// The kernel refused an operation (netd gone, no free slot, ...).
+    Kernel(rt::Error),
+    /// netd answered with an error (`protocols::socket::ERR_*`).
+    Netd(i64),
+    /// The connection was reset.
+    Reset,
+    /// netd's reply or stream region did not make sense.
+    Protocol,
+}
+
+impl From<rt::Error> for NetError {
+    fn from(e: rt::Error) -> Self {
+        NetError::Kernel(e)
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetError::NoGate => f.write_str("no `netd.sockets` capability"),
+            NetError::Kernel(e) => write!(f, "kernel: {e}"),
+            NetError::Netd(e) => write!(f, "netd: error {e}"),
+            NetError::Reset => f.write_str("connection reset"),
+            NetError::Protocol => f.write_str("netd's answer does not make sense"),
+        }
+    }
+}
+
+pub type Result<T> = core::result::Result<T, NetError>;
+
+/// A session with netd.
+pub struct Net {
+    gate: CapIdx,
+    notify: Irq,
+    kick: Irq,
+}
+
+/// Where the interface stands (`INFO`).
+#[derive(Clone, Copy, Debug)]
+pub struct IfInfo {
+    pub addr: [u8; 4],
+    pub prefix: u8,
+    pub gateway: [u8; 4],
+    pub link_up: bool,
+}
+
+pub struct Listener {
+    handle: u64,
+    pub port: u16,
+}
+
+/// One TCP connection.
+pub struct Conn<'n> {
+    net: &'n Net,
+    handle: u64,
+    stream: Stream,
+    addr: u64,
+    size: u64,
+    ds: CapIdx,
+    pub remote: ([u8; 4], u16),
+    closed: bool,
+}
+
+impl Net {
+    /// Opens a session through the gate the manifest names `netd.sockets`.
+    /// Sockets of an earlier instance of this task are dropped by netd.
+    pub fn open() -> Result<Net> {
+        let gate = rt::env::cap("netd.sockets").ok_or(NetError::NoGate)?;
+        let slots = [rt::cap::alloc(), rt::cap::alloc()];
+        let [Some(notify), Some(kick)] = slots else {
+            slots.into_iter().flatten().for_each(rt::cap::free);
+            return Err(NetError::Kernel(rt::Error::QuotaExceeded));
+        };
+        let br = &mut ipc::utcb().br;
+        br[0] = notify.selector();
+        br[1] = kick.selector();
+        let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Never);
+        let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr()[0]).is_ok();
+        let status = ipc::mr()[0];
+        ipc::utcb().br[..2].fill(0);
+        if !ok {
+            for s in [notify, kick] {
+                rt::obj::release(s);
+            }
+            r?;
+            return Err(decode(status).err().map_or(NetError::Protocol, NetError::Netd));
+        }
+        let notify = Irq(notify);
+        notify.attach(&Thread(rt::thread::current_cap()), NOTIFY_LABEL)?;
+        Ok(Net { gate, notify, kick: Irq(kick) })
+    }
+
+    /// A call with `args`; the status word's value, or netd's error.
+    fn call(&self, op: i64, args: &[u64]) -> Result<u64> {
+        ipc::mr()[..args.len()].copy_from_slice(args);
+        ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never)?;
+        decode(ipc::mr()[0]).map_err(NetError::Netd)
+    }
+
+    pub fn info(&self) -> Result<IfInfo> {
+        self.call(proto::INFO, &[])?;
+        let m = ipc::mr();
+        Ok(IfInfo {
+            addr: (m[1] as u32).to_be_bytes(),
+            prefix: m[2] as u8,
+            gateway: (m[3] as u32).to_be_bytes(),
+            link_up: m[4] != 0,
+        })
+    }
+
+    pub fn listen(&self, port: u16, backlog: u8) -> Result<Listener> {
+        let handle = self.call(proto::LISTEN, &[port as u64, backlog as u64])?;
+        Ok(Listener { handle, port })
+    }
+
+    /// An established connection, if one is waiting; if not, the next
+    /// [`Net::wait`] ends when one arrives.
+    pub fn try_accept(&self, l: &Listener) -> Result<Option<Conn<'_>>> {
+        let Some(slot) = rt::cap::alloc() else { return Err(NetError::Kernel(rt::Error::QuotaExceeded)) };
+        ipc::utcb().br[0] = slot.selector();
+        ipc::mr()[0] = l.handle;
+        let r = ipc::call(self.gate, MsgTag::new(proto::ACCEPT, 1, 0), Timeout::Never);
+        ipc::utcb().br[0] = 0;
+        let m = ipc::mr();
+        let got = match r {
+            Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= 4,
+            Err(e) => {
+                rt::cap::free(slot);
+                return Err(e.into());
+            }
+        };
+        if !got {
+            rt::cap::free(slot);
+            return match decode(m[0]) {
+                Err(proto::ERR_WOULD_BLOCK) => Ok(None),
+                Err(e) => Err(NetError::Netd(e)),
+                Ok(_) => Err(NetError::Protocol),
+            };
+        }
+        let (handle, ip, port, size) = (m[0], m[1] as u32, m[2] as u16, m[3]);
+        let ds = Dataspace(slot);
+        let fail = |e: NetError| {
+            rt::obj::release(slot);
+            let _ = self.call(proto::ABORT, &[handle]);
+            Err(e)
+        };
+        if size == 0 || size > (stream::HEADER_BYTES + 2 * stream::MAX_RING) as u64 {
+            return fail(NetError::Protocol);
+        }
+        let addr = match rt::mem::attach(&ds, size, true) {
+            Ok(a) => a,
+            Err(e) => return fail(e.into()),
+        };
+        // SAFETY: `size` bytes of the dataspace are mapped writable at `addr`
+        // until `Conn` drops them.
+        let stream = match unsafe { Stream::attach(addr as *mut u8, size as usize) } {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = rt::mem::detach(addr, size);
+                return fail(NetError::Protocol);
+            }
+        };
+        Ok(Some(Conn {
+            net: self,
+            handle,
+            stream,
+            addr,
+            size,
+            ds: slot,
+            remote: (ip.to_be_bytes(), port),
+            closed: false,
+        }))
+    }
+
+    /// Waits for the next connection of `l`.
+    pub fn accept(&self, l: &Listener) -> Result<Conn<'_>> {
+        loop {
+            if let Some(c) = self.try_accept(l)? {
+                return Ok(c);
+            }
+            self.wait();
+        }
+    }
+
+    /// Sleeps until netd signals anything this session asked for.
+    pub fn wait(&self) {
+        let _ = self.notify.wait(MAX_SLEEP);
+    }
+
+    /// Stops listening.
+    pub fn close_listener(&self, l: Listener) -> Result<()> {
+        self.call(proto::CLOSE, &[l.handle]).map(|_| ())
+    }
+
+    fn kick(&self) {
+        let _ = self.kick.trigger();
+    }
+}
+
+impl Conn<'_> {
+    /// Hands the readable bytes (one or two slices, in order) to `f`, which
+    /// returns how many it used. Blocks until there is something; `Ok(0)` is
+    /// the end of the stream.
+    pub fn read_with(&mut self, mut f: impl FnMut(&[u8]) -> usize) -> Result<usize> {
+        loop {
+            let state = self.stream.state();
+            let (a, b) = self.stream.peek(Dir::Rx);
+            if !a.is_empty() {
+                let mut n = f(a);
+                if n == a.len() && !b.is_empty() {
+                    n += f(b);
+                }
+                let n = n.min(a.len() + b.len());
+                self.stream.consume(Dir::Rx, n);
+                if self.stream.take_producer_wake(Dir::Rx) {
+                    self.net.kick();
+                }
+                return Ok(n);
+            }
+            if state & stream::RESET != 0 {
+                return Err(NetError::Reset);
+            }
+            if state & stream::EOF != 0 {
+                return Ok(0);
+            }
+            if self.stream.arm_consumer(Dir::Rx) && self.stream.state() & (stream::EOF | stream::RESET) == 0 {
+                self.net.wait();
+            }
+        }
+    }
+
+    /// Reads into `buf`; `Ok(0)` is the end of the stream.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let mut at = 0;
+        self.read_with(|s| {
+            let n = s.len().min(buf.len() - at);
+            buf[at..at + n].copy_from_slice(&s[..n]);
+            at += n;
+            n
+        })
+    }
+
+    /// Writes what fits of `data`, at least one byte; blocks while the ring is
+    /// full.
+    pub fn write(&mut self, data: &[u8]) -> Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.stream.state() & stream::RESET != 0 {
+                return Err(NetError::Reset);
+            }
+            let n = self.stream.write(Dir::Tx, data);
+            if n > 0 {
+                if self.stream.take_consumer_wake(Dir::Tx) {
+                    self.net.kick();
+                }
+                return Ok(n);
+            }
+            if self.stream.arm_producer(Dir::Tx) && self.stream.state() & stream::RESET == 0 {
+                self.net.wait();
+            }
+        }
+    }
+
+    pub fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let n = self.write(data)?;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// Room in the send ring right now.
+    pub fn writable(&self) -> usize {
+        self.stream.writable(Dir::Tx)
+    }
+
+    /// No more bytes from this side: netd sends FIN after what was written.
+    pub fn shutdown_write(&mut self) {
+        self.stream.set_app_state(stream::SHUT_WR);
+        self.net.kick();
+    }
+
+    /// Closes gracefully: what was written is still delivered.
+    pub fn close(mut self) -> Result<()> {
+        self.release()
+    }
+
+    /// Resets the connection.
+    pub fn abort(mut self) -> Result<()> {
+        self.closed = true;
+        let r = self.net.call(proto::ABORT, &[self.handle]).map(|_| ());
+        self.unmap();
+        r
+    }
+
+    fn release(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let r = self.net.call(proto::CLOSE, &[self.handle]).map(|_| ());
+        self.unmap();
+        r
+    }
+
+    fn unmap(&mut self) {
+        let _ = rt::mem::detach(self.addr, self.size);
+        rt::obj::release(self.ds);
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        let _ = self.release();
+    }
+}
+
+/// Formats an IPv4 address.
+pub struct Ip(pub [u8; 4]);
+
+impl fmt::Display for Ip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d] = self.0;
+        write!(f, "{a}.{b}.{c}.{d}")
+    }
+}
+
+/// Ends the task with a reason naming what failed.
+pub fn fail(what: &str, e: NetError) -> ! {
+    use core::fmt::Write;
+    let mut b = rt::log::Buf::new();
+    let _ = write!(b, "{what}: {e}");
+    rt::error!("{}", b.as_str());
+    rt::exit(1, b.as_str())
+}

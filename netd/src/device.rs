@@ -1,0 +1,119 @@
+//! smoltcp's `Device` over a NIC driver's `netring` rings.
+//!
+//! Received frames are copied out of the shared slot before smoltcp parses them:
+//! the driver can write its memory at any time, and a parser that reads a
+//! length twice must not see two different values. Frames to send are built in
+//! a buffer on the stack and pushed into the tx ring; the driver is woken only
+//! when it asked for it (the ring's wake flag), so a burst costs one trigger.
+
+use netring::{Dir, MAX_FRAME, Rings};
+use rt::obj::Irq;
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::time::Instant;
+
+/// Counters for the statistics line.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct Counters {
+    pub rx_frames: u64,
+    pub tx_frames: u64,
+    /// Frames smoltcp built while the tx ring was full (TCP sends them again).
+    pub tx_dropped: u64,
+    pub driver_kicks: u64,
+    /// The tx ring was found full since the main loop last cleared this.
+    pub tx_full: bool,
+}
+
+pub struct RingDevice<'r> {
+    pub rings: &'r Rings,
+    pub to_driver: Irq,
+    pub rx_buf: &'r mut [u8; MAX_FRAME],
+    pub counters: &'r mut Counters,
+}
+
+pub struct RxToken<'a> {
+    frame: &'a [u8],
+}
+
+pub struct TxToken<'a> {
+    rings: &'a Rings,
+    to_driver: Irq,
+    counters: &'a mut Counters,
+}
+
+impl phy::Device for RingDevice<'_> {
+    type RxToken<'a>
+        = RxToken<'a>
+    where
+        Self: 'a;
+    type TxToken<'a>
+        = TxToken<'a>
+    where
+        Self: 'a;
+
+    fn receive(&mut self, _now: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
+        let (_, frame) = self.rings.peek(Dir::Rx)?;
+        let n = frame.len().min(MAX_FRAME);
+        self.rx_buf[..n].copy_from_slice(&frame[..n]);
+        self.rings.take(Dir::Rx);
+        self.counters.rx_frames += 1;
+        Some((
+            RxToken { frame: &self.rx_buf[..n] },
+            TxToken { rings: self.rings, to_driver: self.to_driver, counters: self.counters },
+        ))
+    }
+
+    fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
+        if self.rings.space(Dir::Tx) == 0 {
+            // Ask the driver to say when slots come free; netd also looks again
+            // soon, for a driver that does not.
+            self.rings.indices(Dir::Tx).wake_producer.store(1, core::sync::atomic::Ordering::SeqCst);
+            self.counters.tx_full = true;
+            return None;
+        }
+        Some(TxToken { rings: self.rings, to_driver: self.to_driver, counters: self.counters })
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        // Ethernet header included, FCS and VLAN tag not.
+        caps.max_transmission_unit = 1514;
+        caps.max_burst_size = None;
+        caps
+    }
+}
+
+impl phy::RxToken for RxToken<'_> {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(self.frame)
+    }
+}
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut buf = [0u8; MAX_FRAME];
+        if len > MAX_FRAME {
+            // smoltcp never builds more than the MTU; should it, the frame is
+            // built and dropped rather than truncated.
+            let mut big = alloc::vec![0u8; len];
+            self.counters.tx_dropped += 1;
+            return f(&mut big);
+        }
+        let r = f(&mut buf[..len]);
+        if self.rings.push(Dir::Tx, &buf[..len]) {
+            self.counters.tx_frames += 1;
+        } else {
+            self.counters.tx_dropped += 1;
+        }
+        kick(self.rings, self.to_driver, self.counters);
+        r
+    }
+}
+
+/// Wakes the driver if it sleeps waiting for tx frames.
+pub fn kick(rings: &Rings, to_driver: Irq, counters: &mut Counters) {
+    if rings.should_wake(Dir::Tx) {
+        counters.driver_kicks += 1;
+        let _ = to_driver.trigger();
+    }
+}

@@ -1,0 +1,236 @@
+//! NIC driver tasks attaching through netd's `nic` endpoint.
+//!
+//! netd owns everything a driver's data path needs: the ring dataspace and both
+//! IRQ objects are created in netd's task on a client's first ATTACH and handed
+//! out again, untouched, when the same client (a restarted driver, recognised by
+//! its gate's label) attaches again. Rings, indices and every TCP connection on
+//! top of them outlive the driver; the new instance carries on where the old one
+//! stopped.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use netring::{Dir, Rings};
+use protocols::nic;
+use rt::mem::Region;
+use rt::obj::{Factory, Irq, Thread};
+use rt::{MsgTag, Rights, ipc};
+
+/// Slots per ring: 256 frames each way (about 1 MiB of shared memory).
+pub const SLOTS: u32 = 256;
+
+/// Error words of a `nic` reply (a negative `mr[0]`, as in the `pci` protocol).
+pub const ERR_INVALID: i64 = -22;
+pub const ERR_NO_MEMORY: i64 = -12;
+
+pub struct Nic {
+    /// The label of the driver's gate: who it is across restarts.
+    pub label: u64,
+    /// The driver task's name in the manifest (`eth0`).
+    pub name: String,
+    pub region: Region,
+    pub rings: Rings,
+    /// netd triggers it for the driver (tx frames, rx slots free).
+    pub to_driver: Irq,
+    /// The driver triggers it for netd (rx frames, tx slots done).
+    pub to_netd: Irq,
+    pub mac: [u8; 6],
+    pub link_up: bool,
+    pub attaches: u32,
+}
+
+#[derive(Debug)]
+pub enum NicError {
+    /// The MAC address is not a unicast address smoltcp can use.
+    BadMac,
+    Kernel(rt::Error),
+    Ring(netring::RingError),
+}
+
+impl From<rt::Error> for NicError {
+    fn from(e: rt::Error) -> Self {
+        NicError::Kernel(e)
+    }
+}
+
+impl core::fmt::Display for NicError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NicError::BadMac => f.write_str("not a unicast MAC address"),
+            NicError::Kernel(e) => write!(f, "kernel: {e}"),
+            NicError::Ring(e) => write!(f, "rings: {e:?}"),
+        }
+    }
+}
+
+impl NicError {
+    fn code(&self) -> i64 {
+        match self {
+            NicError::BadMac | NicError::Ring(_) => ERR_INVALID,
+            NicError::Kernel(_) => ERR_NO_MEMORY,
+        }
+    }
+}
+
+impl Nic {
+    fn create(label: u64, name: &str, index: usize, irq_label: u64) -> Result<Nic, NicError> {
+        let size = netring::region_size(SLOTS) as u64;
+        let region = rt::mem::alloc(size, false)?;
+        // SAFETY: `region` is `size` bytes of fresh RAM mapped writable here and
+        // kept mapped as long as the `Nic` (it is never freed).
+        let rings = match unsafe { Rings::init(region.as_mut_ptr(), region.size as usize, SLOTS) } {
+            Ok(r) => r,
+            Err(e) => {
+                region.free();
+                return Err(NicError::Ring(e));
+            }
+        };
+        let f = Factory::own();
+        let to_driver = f.create_irq()?;
+        let to_netd = f.create_irq()?;
+        to_netd.attach(&Thread::own_main(), irq_label | index as u64)?;
+        Ok(Nic {
+            label,
+            name: name.into(),
+            region,
+            rings,
+            to_driver,
+            to_netd,
+            mac: [0; 6],
+            link_up: false,
+            attaches: 0,
+        })
+    }
+
+    /// Reads the link state the driver keeps in the ring header.
+    pub fn refresh_link(&mut self) -> bool {
+        let up = self.rings.header().link_up.load(core::sync::atomic::Ordering::Acquire) != 0;
+        let changed = up != self.link_up;
+        self.link_up = up;
+        changed
+    }
+}
+
+/// A MAC smoltcp accepts for an Ethernet interface: unicast, not all zero.
+pub fn usable_mac(mac: [u8; 6]) -> bool {
+    mac[0] & 1 == 0 && mac != [0; 6]
+}
+
+pub struct Nics {
+    pub list: Vec<Nic>,
+    /// `(driver task, gate label)` for every client of `nic`.
+    pub clients: Vec<(String, u64)>,
+    irq_label: u64,
+}
+
+/// What a `nic` call changed, for the main loop.
+pub enum Event {
+    None,
+    /// A driver attached (first time or again): index into `list`.
+    Attached(usize),
+    /// A driver reported its link state.
+    Link,
+}
+
+impl Nics {
+    pub fn new(irq_label: u64) -> Nics {
+        Nics { list: Vec::new(), clients: boot::clients_of("nic"), irq_label }
+    }
+
+    pub fn is_client(&self, label: u64) -> bool {
+        self.clients.iter().any(|(_, l)| *l == label)
+    }
+
+    /// Serves one call from a driver's gate; the reply is left in the message
+    /// registers and its tag returned.
+    pub fn handle(&mut self, label: u64, tag: MsgTag) -> (MsgTag, Event) {
+        match tag.label() {
+            nic::ATTACH if tag.words() >= 3 => {
+                let m = ipc::mr();
+                let (mac, link) = (nic::word_to_mac(m[0]), m[2] != 0);
+                match self.attach(label, mac, link) {
+                    Ok(i) => {
+                        let n = &self.list[i];
+                        let m = ipc::mr();
+                        m[0] = n.region.size;
+                        m[1] = SLOTS as u64;
+                        let items = [
+                            ipc::cap_item(n.region.ds.0, Rights::READ | Rights::WRITE),
+                            ipc::cap_item(n.to_driver.0, Rights::SERVER | Rights::READ),
+                            ipc::cap_item(n.to_netd.0, Rights::WRITE | Rights::READ),
+                        ];
+                        for (k, [a, b]) in items.iter().enumerate() {
+                            m[2 + 2 * k] = *a;
+                            m[3 + 2 * k] = *b;
+                        }
+                        (MsgTag::new(0, 2, 3), Event::Attached(i))
+                    }
+                    Err(e) => {
+                        rt::warn!("attach from {} refused: {}", self.client_name(label), e);
+                        ipc::mr()[0] = e.code() as u64;
+                        (MsgTag::new(0, 1, 0), Event::None)
+                    }
+                }
+            }
+            nic::LINK if tag.words() >= 1 => {
+                let up = ipc::mr()[0] != 0;
+                let i = self.list.iter().position(|n| n.label == label);
+                ipc::mr()[0] = if i.is_some() { 0 } else { ERR_INVALID as u64 };
+                match i {
+                    Some(i) => {
+                        self.list[i].link_up = up;
+                        rt::info!("{}: link {}", self.list[i].name, if up { "up" } else { "down" });
+                        (MsgTag::new(0, 1, 0), Event::Link)
+                    }
+                    None => (MsgTag::new(0, 1, 0), Event::None),
+                }
+            }
+            _ => {
+                ipc::mr()[0] = ERR_INVALID as u64;
+                (MsgTag::new(0, 1, 0), Event::None)
+            }
+        }
+    }
+
+    fn client_name(&self, label: u64) -> &str {
+        self.clients.iter().find(|(_, l)| *l == label).map_or("?", |(n, _)| n.as_str())
+    }
+
+    fn attach(&mut self, label: u64, mac: [u8; 6], link: bool) -> Result<usize, NicError> {
+        if !usable_mac(mac) {
+            return Err(NicError::BadMac);
+        }
+        let i = match self.list.iter().position(|n| n.label == label) {
+            Some(i) => i,
+            None => {
+                let name: String = self.client_name(label).into();
+                let nic = Nic::create(label, &name, self.list.len(), self.irq_label)?;
+                self.list.push(nic);
+                self.list.len() - 1
+            }
+        };
+        let n = &mut self.list[i];
+        n.attaches += 1;
+        n.link_up = link;
+        if n.attaches > 1 && n.mac != mac {
+            rt::warn!("{}: attached again with MAC {:02x?}, keeping {:02x?}", n.name, mac, n.mac);
+        } else {
+            n.mac = mac;
+        }
+        let (rx, tx) = (n.rings.pending(Dir::Rx), n.rings.space(Dir::Tx));
+        rt::info!(
+            "{}: attached (#{}) mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {} rx pending {} tx free {}",
+            n.name,
+            n.attaches,
+            n.mac[0],
+            n.mac[1],
+            n.mac[2],
+            n.mac[3],
+            n.mac[4],
+            n.mac[5],
+            if link { "up" } else { "down" },
+            rx,
+            tx
+        );
+        Ok(i)
+    }
+}

@@ -1,0 +1,557 @@
+//! Sockets for applications: sessions, handles, listeners, connections, and the
+//! shared stream rings between smoltcp's socket buffers and the application.
+//!
+//! No call blocks netd (see `protocols::socket`): an ACCEPT with nothing ready
+//! answers `ERR_WOULD_BLOCK` and remembers that the client waits; when a
+//! connection arrives, netd triggers the client's notification IRQ. Data moves
+//! through each connection's stream dataspace; [`Sockets::service`] copies
+//! between it and smoltcp on every turn of the main loop and wakes whoever
+//! asked to be woken.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use protocols::socket::stream::{self, Dir, Stream};
+use protocols::socket::{self as proto, encode, make_handle, split_handle};
+use rt::mem::Region;
+use rt::obj::{Factory, Irq, Thread};
+use rt::{MsgTag, Rights, ipc};
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::socket::tcp::{self, State};
+use smoltcp::time::Duration;
+
+/// smoltcp's buffers per connection: the receive buffer is the TCP window
+/// (256 KiB, window scaling on), the send buffer what may be in flight.
+pub const TCP_RX_BYTES: usize = 256 << 10;
+pub const TCP_TX_BYTES: usize = 128 << 10;
+/// The shared rings per connection.
+pub const STREAM_RX_BYTES: usize = 128 << 10;
+pub const STREAM_TX_BYTES: usize = 128 << 10;
+/// Handles in the whole table, and per client.
+const MAX_SLOTS: usize = 256;
+const MAX_PER_CLIENT: usize = 64;
+/// Established connections a listener keeps for ACCEPT.
+const MAX_READY: usize = 8;
+/// A connection the application closed gets this long to deliver what is left.
+const LINGER: Duration = Duration::from_secs(30);
+
+type Result<T> = core::result::Result<T, i64>;
+
+pub struct Client {
+    pub label: u64,
+    pub name: String,
+    /// netd → client; created on the first HELLO, kept across its restarts.
+    session: Option<Session>,
+}
+
+struct Session {
+    notify: Irq,
+    kick: Irq,
+    /// Trigger `notify` at the end of this turn.
+    wake: bool,
+}
+
+struct Listener {
+    port: u16,
+    backlog: usize,
+    /// smoltcp sockets in Listen or SynReceived.
+    listening: Vec<SocketHandle>,
+    /// Established, waiting for ACCEPT.
+    ready: VecDeque<SocketHandle>,
+    /// The client got ERR_WOULD_BLOCK and waits for a connection.
+    waiting: bool,
+}
+
+struct Conn {
+    sock: SocketHandle,
+    region: Region,
+    stream: Stream,
+    /// We told smoltcp to close (FIN after the send buffer).
+    fin_queued: bool,
+    /// netd set EOF (or RESET) in the stream header.
+    eof_set: bool,
+}
+
+enum Entry {
+    Listener(Listener),
+    Conn(Conn),
+}
+
+struct Slot {
+    generation: u32,
+    /// Index into `clients`, and the entry; `None` when free.
+    used: Option<(usize, Entry)>,
+}
+
+/// A connection whose handle is gone: it still drains what the client wrote
+/// (graceful close) or waits for its RST to leave (abort).
+struct Closing {
+    sock: SocketHandle,
+    conn: Option<Conn>,
+    since: u64,
+}
+
+pub struct Sockets {
+    pub clients: Vec<Client>,
+    slots: Vec<Slot>,
+    closing: Vec<Closing>,
+    kick_label: u64,
+}
+
+/// Why a turn must come round again at once.
+#[derive(Default)]
+pub struct Turn {
+    /// Bytes or state moved: smoltcp may have something to send.
+    pub moved: bool,
+    /// A ring could not be emptied or filled and nobody will wake netd for it.
+    pub again: bool,
+}
+
+impl Sockets {
+    pub fn new(kick_label: u64) -> Sockets {
+        let clients = boot::clients_of("sockets")
+            .into_iter()
+            .map(|(name, label)| Client { label, name, session: None })
+            .collect();
+        Sockets { clients, slots: Vec::new(), closing: Vec::new(), kick_label }
+    }
+
+    pub fn client_of(&self, label: u64) -> Option<usize> {
+        self.clients.iter().position(|c| c.label == label)
+    }
+
+    /// Serves one call of client `c`; the reply is left in the message registers.
+    pub fn handle(&mut self, c: usize, tag: MsgTag, set: &mut SocketSet<'static>, info: [u64; 4]) -> MsgTag {
+        let w = tag.words();
+        let m = ipc::mr();
+        let (a0, a1) = (m[0], m[1]);
+        let r = match tag.label() {
+            proto::HELLO => return self.hello(c, set),
+            _ if self.clients[c].session.is_none() => Err(proto::ERR_NO_SESSION),
+            proto::LISTEN if w >= 2 => self.listen(c, a0, a1, set),
+            proto::ACCEPT if w >= 1 => return self.accept(c, a0, set),
+            proto::CLOSE if w >= 1 => self.close(c, a0, set, false),
+            proto::ABORT if w >= 1 => self.close(c, a0, set, true),
+            proto::INFO => {
+                ipc::mr()[..5].copy_from_slice(&[0, info[0], info[1], info[2], info[3]]);
+                return MsgTag::new(0, 5, 0);
+            }
+            proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT => Err(proto::ERR_INVALID),
+            _ => Err(proto::ERR_NOT_SUPPORTED),
+        };
+        ipc::mr()[0] = encode(r);
+        MsgTag::new(0, 1, 0)
+    }
+
+    fn hello(&mut self, c: usize, set: &mut SocketSet<'static>) -> MsgTag {
+        // A new instance of the client: whatever the old one had goes.
+        let mut dropped = 0;
+        for i in 0..self.slots.len() {
+            if matches!(self.slots[i].used, Some((owner, _)) if owner == c) {
+                self.free_slot(i, set, true);
+                dropped += 1;
+            }
+        }
+        let client = &mut self.clients[c];
+        if client.session.is_none() {
+            match new_session(self.kick_label | c as u64) {
+                Ok(s) => client.session = Some(s),
+                Err(e) => {
+                    rt::warn!("{}: no session: {}", client.name, e);
+                    ipc::mr()[0] = encode(Err(proto::ERR_NO_MEMORY));
+                    return MsgTag::new(0, 1, 0);
+                }
+            }
+        }
+        if dropped > 0 {
+            rt::info!("{}: new session, {} old socket(s) dropped", client.name, dropped);
+        }
+        let s = client.session.as_ref().expect("created above");
+        let m = ipc::mr();
+        m[0] = 0;
+        let [a, b] = ipc::cap_item(s.notify.0, Rights::SERVER | Rights::READ);
+        let [d, e] = ipc::cap_item(s.kick.0, Rights::WRITE | Rights::READ);
+        m[1..5].copy_from_slice(&[a, b, d, e]);
+        MsgTag::new(0, 1, 2)
+    }
+
+    fn alloc_slot(&mut self, c: usize, entry: Entry) -> Result<u64> {
+        if self.slots.iter().filter(|s| matches!(s.used, Some((o, _)) if o == c)).count() >= MAX_PER_CLIENT {
+            return Err(proto::ERR_TOO_MANY);
+        }
+        let i = match self.slots.iter().position(|s| s.used.is_none()) {
+            Some(i) => i,
+            None if self.slots.len() < MAX_SLOTS => {
+                self.slots.push(Slot { generation: 0, used: None });
+                self.slots.len() - 1
+            }
+            None => return Err(proto::ERR_TOO_MANY),
+        };
+        let s = &mut self.slots[i];
+        s.generation = s.generation.wrapping_add(1);
+        s.used = Some((c, entry));
+        Ok(make_handle(i as u32, s.generation))
+    }
+
+    /// The slot of a handle that client `c` owns.
+    fn lookup(&self, c: usize, h: u64) -> Result<usize> {
+        let (i, generation) = split_handle(h).ok_or(proto::ERR_BAD_HANDLE)?;
+        let s = self.slots.get(i as usize).ok_or(proto::ERR_BAD_HANDLE)?;
+        match s.used {
+            Some((owner, _)) if owner == c && s.generation == generation => Ok(i as usize),
+            _ => Err(proto::ERR_BAD_HANDLE),
+        }
+    }
+
+    fn listen(&mut self, c: usize, port: u64, backlog: u64, set: &mut SocketSet<'static>) -> Result<u64> {
+        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or(proto::ERR_INVALID)?;
+        if backlog > proto::MAX_BACKLOG {
+            return Err(proto::ERR_INVALID);
+        }
+        let taken = self.slots.iter().any(|s| matches!(&s.used, Some((_, Entry::Listener(l))) if l.port == port));
+        if taken {
+            return Err(proto::ERR_IN_USE);
+        }
+        let mut l = Listener {
+            port,
+            backlog: backlog.max(1) as usize,
+            listening: Vec::new(),
+            ready: VecDeque::new(),
+            waiting: false,
+        };
+        refill(&mut l, set);
+        if l.listening.is_empty() {
+            return Err(proto::ERR_NO_MEMORY);
+        }
+        let socks = l.listening.clone();
+        match self.alloc_slot(c, Entry::Listener(l)) {
+            Ok(h) => {
+                rt::info!("{}: listening on {}", self.clients[c].name, port);
+                Ok(h)
+            }
+            Err(e) => {
+                for sock in socks {
+                    set.remove(sock);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn accept(&mut self, c: usize, h: u64, set: &mut SocketSet<'static>) -> MsgTag {
+        let r = self.try_accept(c, h, set);
+        let m = ipc::mr();
+        match r {
+            Ok((handle, ip, port, ds, size)) => {
+                m[..4].copy_from_slice(&[handle, ip as u64, port as u64, size]);
+                let [a, b] = ipc::cap_item(ds, Rights::READ | Rights::WRITE);
+                m[4] = a;
+                m[5] = b;
+                MsgTag::new(0, 4, 1)
+            }
+            Err(e) => {
+                m[0] = encode(Err(e));
+                MsgTag::new(0, 1, 0)
+            }
+        }
+    }
+
+    fn try_accept(
+        &mut self,
+        c: usize,
+        h: u64,
+        set: &mut SocketSet<'static>,
+    ) -> Result<(u64, u32, u16, rt::CapIdx, u64)> {
+        let i = self.lookup(c, h)?;
+        let Some((_, Entry::Listener(l))) = &mut self.slots[i].used else { return Err(proto::ERR_BAD_HANDLE) };
+        let Some(sock) = l.ready.pop_front() else {
+            l.waiting = true;
+            return Err(proto::ERR_WOULD_BLOCK);
+        };
+        let conn = match new_conn(sock) {
+            Ok(conn) => conn,
+            Err(e) => {
+                // Keep it for a later try once memory is back.
+                l.ready.push_front(sock);
+                return Err(e);
+            }
+        };
+        let (ip, port) = match set.get::<tcp::Socket>(sock).remote_endpoint() {
+            Some(ep) => {
+                let smoltcp::wire::IpAddress::Ipv4(a) = ep.addr;
+                (u32::from_be_bytes(a.octets()), ep.port)
+            }
+            None => (0, 0),
+        };
+        let (ds, size) = (conn.region.ds.0, conn.region.size);
+        match self.alloc_slot(c, Entry::Conn(conn)) {
+            Ok(handle) => Ok((handle, ip, port, ds, size)),
+            Err(e) => {
+                // No handle for it: give the connection up.
+                set.get_mut::<tcp::Socket>(sock).abort();
+                self.closing.push(Closing { sock, conn: None, since: rt::time::ticks() });
+                Err(e)
+            }
+        }
+    }
+
+    fn close(&mut self, c: usize, h: u64, set: &mut SocketSet<'static>, abort: bool) -> Result<u64> {
+        let i = self.lookup(c, h)?;
+        self.free_slot(i, set, abort);
+        Ok(0)
+    }
+
+    /// Drops a handle. Listeners go at once (their sockets are reset);
+    /// connections drain gracefully unless `abort`.
+    fn free_slot(&mut self, i: usize, set: &mut SocketSet<'static>, abort: bool) {
+        let Some((_, entry)) = self.slots[i].used.take() else { return };
+        let now = rt::time::ticks();
+        match entry {
+            Entry::Listener(l) => {
+                for sock in l.listening.into_iter().chain(l.ready) {
+                    set.get_mut::<tcp::Socket>(sock).abort();
+                    self.closing.push(Closing { sock, conn: None, since: now });
+                }
+            }
+            Entry::Conn(conn) => {
+                let s = set.get_mut::<tcp::Socket>(conn.sock);
+                if abort {
+                    s.abort();
+                } else {
+                    s.set_timeout(Some(LINGER));
+                    // Whatever was written goes out, then FIN.
+                    conn.stream.set_app_state(stream::SHUT_WR);
+                }
+                self.closing.push(Closing { sock: conn.sock, conn: Some(conn), since: now });
+            }
+        }
+    }
+
+    /// One turn after smoltcp's poll: new connections to listeners, bytes
+    /// between smoltcp and the stream rings, closes. Triggers the clients that
+    /// asked for it.
+    pub fn service(&mut self, set: &mut SocketSet<'static>) -> Turn {
+        let mut turn = Turn::default();
+        let now = rt::time::ticks();
+        for slot in self.slots.iter_mut() {
+            let Some((owner, entry)) = &mut slot.used else { continue };
+            let wake = match entry {
+                Entry::Listener(l) => service_listener(l, set),
+                Entry::Conn(conn) => service_conn(conn, set, &mut turn),
+            };
+            if wake && let Some(s) = &mut self.clients[*owner].session {
+                s.wake = true;
+            }
+        }
+        self.closing.retain_mut(|cl| {
+            let s = set.get_mut::<tcp::Socket>(cl.sock);
+            if let Some(conn) = &mut cl.conn {
+                // The client is gone from this connection: discard what
+                // arrives, send what it left.
+                while let Ok(n) = s.recv(|b| (b.len(), b.len())) {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let mut ignored = Turn::default();
+                drain_tx(conn, s, &mut ignored);
+                turn.moved |= ignored.moved;
+                if !conn.fin_queued && conn.stream.readable(Dir::Tx) == 0 {
+                    s.close();
+                    conn.fin_queued = true;
+                    turn.moved = true;
+                }
+            }
+            let finished = matches!(s.state(), State::Closed | State::TimeWait);
+            let expired = now.saturating_sub(cl.since) > LINGER.total_millis() + 5000;
+            if expired && !finished {
+                s.abort();
+            }
+            if finished || expired {
+                set.remove(cl.sock);
+                if let Some(conn) = cl.conn.take() {
+                    conn.region.free();
+                }
+                return false;
+            }
+            true
+        });
+        for c in self.clients.iter_mut() {
+            if let Some(s) = &mut c.session
+                && core::mem::take(&mut s.wake)
+            {
+                let _ = s.notify.trigger();
+            }
+        }
+        turn
+    }
+
+    /// Connections (open and closing) and listeners, for the statistics line.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let conns = self.slots.iter().filter(|s| matches!(s.used, Some((_, Entry::Conn(_))))).count();
+        let listeners = self.slots.iter().filter(|s| matches!(s.used, Some((_, Entry::Listener(_))))).count();
+        (listeners, conns, self.closing.len())
+    }
+}
+
+fn new_session(kick_label: u64) -> core::result::Result<Session, rt::Error> {
+    let f = Factory::own();
+    let notify = f.create_irq()?;
+    let kick = match f.create_irq() {
+        Ok(k) => k,
+        Err(e) => {
+            rt::obj::release(notify.0);
+            return Err(e);
+        }
+    };
+    if let Err(e) = kick.attach(&Thread::own_main(), kick_label) {
+        rt::obj::release(notify.0);
+        rt::obj::release(kick.0);
+        return Err(e);
+    }
+    Ok(Session { notify, kick, wake: false })
+}
+
+fn new_tcp_socket() -> tcp::Socket<'static> {
+    let mut s =
+        tcp::Socket::new(tcp::SocketBuffer::new(vec![0; TCP_RX_BYTES]), tcp::SocketBuffer::new(vec![0; TCP_TX_BYTES]));
+    // Bulk transfers and request/response both: no Nagle; ACK every second
+    // segment at once (smoltcp does so while an ACK is delayed).
+    s.set_nagle_enabled(false);
+    s
+}
+
+/// Keeps `backlog` sockets listening.
+fn refill(l: &mut Listener, set: &mut SocketSet<'static>) {
+    while l.listening.len() < l.backlog && l.ready.len() < MAX_READY {
+        let mut s = new_tcp_socket();
+        if s.listen(l.port).is_err() {
+            return;
+        }
+        l.listening.push(set.add(s));
+    }
+}
+
+/// Moves established connections to the ready queue; says whether the client
+/// waits for one.
+fn service_listener(l: &mut Listener, set: &mut SocketSet<'static>) -> bool {
+    let mut arrived = false;
+    let mut k = 0;
+    while k < l.listening.len() {
+        let h = l.listening[k];
+        let s = set.get_mut::<tcp::Socket>(h);
+        match s.state() {
+            State::Listen | State::SynReceived => k += 1,
+            State::Closed => {
+                // A handshake that failed: listen again on the same socket.
+                if s.listen(l.port).is_err() {
+                    set.remove(h);
+                    l.listening.swap_remove(k);
+                } else {
+                    k += 1;
+                }
+            }
+            _ => {
+                l.listening.swap_remove(k);
+                l.ready.push_back(h);
+                arrived = true;
+            }
+        }
+    }
+    refill(l, set);
+    arrived && core::mem::take(&mut l.waiting)
+}
+
+fn new_conn(sock: SocketHandle) -> Result<Conn> {
+    let bytes = stream::region_size(STREAM_RX_BYTES, STREAM_TX_BYTES) as u64;
+    let region = rt::mem::alloc(bytes, false).map_err(|_| proto::ERR_NO_MEMORY)?;
+    // SAFETY: `region` is fresh RAM mapped writable at its address for its size
+    // and stays mapped until `Conn` frees it.
+    match unsafe { Stream::init(region.as_mut_ptr(), region.size as usize, STREAM_RX_BYTES, STREAM_TX_BYTES) } {
+        Ok(stream) => Ok(Conn { sock, region, stream, fin_queued: false, eof_set: false }),
+        Err(_) => {
+            region.free();
+            Err(proto::ERR_NO_MEMORY)
+        }
+    }
+}
+
+/// Copies between smoltcp and the stream rings; returns whether the client
+/// must be woken.
+fn service_conn(conn: &mut Conn, set: &mut SocketSet<'static>, turn: &mut Turn) -> bool {
+    let s = set.get_mut::<tcp::Socket>(conn.sock);
+    let st = &conn.stream;
+    let mut wake = false;
+
+    // smoltcp → rx ring.
+    let mut moved = false;
+    while st.writable(Dir::Rx) > 0 {
+        match s.recv(|b| {
+            let n = st.write(Dir::Rx, b);
+            (n, n)
+        }) {
+            Ok(n) if n > 0 => moved = true,
+            _ => break,
+        }
+    }
+    if moved {
+        turn.moved = true;
+        wake |= st.take_consumer_wake(Dir::Rx);
+    }
+    if s.recv_queue() > 0 && !st.arm_producer(Dir::Rx) {
+        // The client made room while we armed.
+        turn.again = true;
+    }
+
+    // End of the incoming stream, or of the connection.
+    if !conn.eof_set && s.recv_queue() == 0 && !s.may_recv() && s.state() != State::Listen {
+        let reset = s.state() == State::Closed && !conn.fin_queued;
+        conn.eof_set = true;
+        st.set_state(stream::EOF | if reset { stream::RESET } else { 0 });
+        wake |= st.take_consumer_wake(Dir::Rx) | st.take_producer_wake(Dir::Tx);
+    }
+
+    // tx ring → smoltcp.
+    wake |= drain_tx(conn, s, turn);
+    let st = &conn.stream;
+    if st.readable(Dir::Tx) == 0 {
+        if !st.arm_consumer(Dir::Tx) {
+            turn.again = true;
+        }
+        if st.app_state() & stream::SHUT_WR != 0 && !conn.fin_queued {
+            s.close();
+            conn.fin_queued = true;
+            turn.moved = true;
+        }
+    }
+    wake
+}
+
+/// Moves what the client wrote into smoltcp's send buffer; returns whether the
+/// client waits for the room this made.
+fn drain_tx(conn: &mut Conn, s: &mut tcp::Socket<'static>, turn: &mut Turn) -> bool {
+    let st = &conn.stream;
+    if conn.fin_queued {
+        return false;
+    }
+    let mut freed = false;
+    loop {
+        let (a, _) = st.peek(Dir::Tx);
+        if a.is_empty() || !s.can_send() {
+            break;
+        }
+        match s.send_slice(a) {
+            Ok(n) if n > 0 => {
+                st.consume(Dir::Tx, n);
+                freed = true;
+            }
+            _ => break,
+        }
+    }
+    if freed {
+        turn.moved = true;
+        return st.take_producer_wake(Dir::Tx);
+    }
+    false
+}

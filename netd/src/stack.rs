@@ -1,0 +1,222 @@
+//! The IP stack: one smoltcp interface over the first NIC that attaches, its
+//! address (DHCP, or a static fallback after three seconds without a lease),
+//! and the loop that feeds it frames and moves bytes to and from applications.
+
+use crate::device::{Counters, RingDevice, kick};
+use crate::nic::{self, Nics};
+use crate::sockets::Sockets;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+use core::sync::atomic::Ordering;
+use netring::{Dir, MAX_FRAME};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::dhcpv4;
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Cidr};
+
+/// How long DHCP may take before the static fallback.
+const DHCP_WAIT_MS: u64 = 3000;
+/// QEMU's user network.
+const FALLBACK: (Ipv4Addr, u8, Ipv4Addr) = (Ipv4Addr::new(10, 0, 2, 15), 24, Ipv4Addr::new(10, 0, 2, 2));
+/// Rounds of poll-and-service per turn of the main loop before it looks at
+/// its messages again.
+const MAX_ROUNDS: usize = 8;
+/// Statistics every this many milliseconds while frames flow.
+const STATS_EVERY_MS: u64 = 10_000;
+
+struct Iface {
+    iface: Interface,
+    /// Index of its NIC in `Nics::list`.
+    nic: usize,
+    dhcp: Option<SocketHandle>,
+    /// Address, prefix, gateway.
+    addr: Option<(Ipv4Cidr, Option<Ipv4Addr>)>,
+    dhcp_deadline: u64,
+}
+
+pub struct Stack {
+    pub sockets: SocketSet<'static>,
+    iface: Option<Iface>,
+    rx_buf: [u8; MAX_FRAME],
+    counters: Counters,
+    last_stats: (u64, u64),
+}
+
+fn now() -> Instant {
+    Instant::from_millis(rt::time::ticks() as i64)
+}
+
+impl Stack {
+    pub fn new() -> Stack {
+        Stack {
+            sockets: SocketSet::new(Vec::new()),
+            iface: None,
+            rx_buf: [0; MAX_FRAME],
+            counters: Counters::default(),
+            last_stats: (0, 0),
+        }
+    }
+
+    /// A driver attached or reported its link.
+    pub fn nic_event(&mut self, nics: &mut Nics, event: nic::Event) {
+        let nic::Event::Attached(i) = event else { return };
+        if let Some(f) = &self.iface {
+            if f.nic == i {
+                rt::info!("{}: driver back; rings, addresses and connections kept", nics.list[i].name);
+            } else {
+                rt::warn!("{}: only one interface is supported; its frames are ignored", nics.list[i].name);
+            }
+            return;
+        }
+        let n = &nics.list[i];
+        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(n.mac)));
+        config.random_seed = rt::time::rdtsc();
+        let mut dev = RingDevice {
+            rings: &n.rings,
+            to_driver: n.to_driver,
+            rx_buf: &mut self.rx_buf,
+            counters: &mut self.counters,
+        };
+        let iface = Interface::new(config, &mut dev, now());
+        let dhcp = self.sockets.add(dhcpv4::Socket::new());
+        self.iface = Some(Iface {
+            iface,
+            nic: i,
+            dhcp: Some(dhcp),
+            addr: None,
+            dhcp_deadline: rt::time::ticks() + DHCP_WAIT_MS,
+        });
+    }
+
+    /// `[IPv4, prefix, gateway, link up]` for the socket protocol's INFO.
+    pub fn info(&self, nics: &Nics) -> [u64; 4] {
+        let Some(f) = &self.iface else { return [0; 4] };
+        let link = nics.list.get(f.nic).is_some_and(|n| n.link_up) as u64;
+        match f.addr {
+            Some((cidr, gw)) => [
+                u32::from_be_bytes(cidr.address().octets()) as u64,
+                cidr.prefix_len() as u64,
+                gw.map_or(0, |g| u32::from_be_bytes(g.octets()) as u64),
+                link,
+            ],
+            None => [0, 0, 0, link],
+        }
+    }
+
+    /// One turn: frames in, smoltcp, bytes to and from applications, frames
+    /// out. Returns how many milliseconds netd may sleep (0: look again at once).
+    pub fn run(&mut self, nics: &mut Nics, socks: &mut Sockets) -> u64 {
+        let Some(f) = &mut self.iface else {
+            let _ = socks.service(&mut self.sockets);
+            return u64::MAX;
+        };
+        let n = &mut nics.list[f.nic];
+        if n.refresh_link() {
+            rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
+        }
+        let mut again = false;
+        for _ in 0..MAX_ROUNDS {
+            let mut dev = RingDevice {
+                rings: &n.rings,
+                to_driver: n.to_driver,
+                rx_buf: &mut self.rx_buf,
+                counters: &mut self.counters,
+            };
+            f.iface.poll(now(), &mut dev, &mut self.sockets);
+            configure(f, &mut self.sockets, &n.name);
+            let turn = socks.service(&mut self.sockets);
+            again = turn.again;
+            if !turn.moved && !turn.again && n.rings.pending(Dir::Rx) == 0 {
+                break;
+            }
+        }
+        // The driver may wait for rx slots netd just freed, and for tx frames.
+        if n.rings.indices(Dir::Rx).wake_producer.swap(0, Ordering::SeqCst) != 0 {
+            let _ = n.to_driver.trigger();
+        }
+        kick(&n.rings, n.to_driver, &mut self.counters);
+
+        let t = rt::time::ticks();
+        if self.counters.rx_frames + self.counters.tx_frames != self.last_stats.1
+            && t.saturating_sub(self.last_stats.0) >= STATS_EVERY_MS
+        {
+            let c = &self.counters;
+            let (l, o, cl) = socks.counts();
+            rt::debug!(
+                "frames rx {} tx {} tx-dropped {} driver kicks {}; listeners {} connections {} closing {}",
+                c.rx_frames,
+                c.tx_frames,
+                c.tx_dropped,
+                c.driver_kicks,
+                l,
+                o,
+                cl
+            );
+            self.last_stats = (t, c.rx_frames + c.tx_frames);
+        }
+
+        let mut delay = f.iface.poll_delay(now(), &self.sockets).map_or(u64::MAX, |d| d.total_millis());
+        if f.addr.is_none() {
+            delay = delay.min(f.dhcp_deadline.saturating_sub(t).max(1));
+        }
+        if core::mem::take(&mut self.counters.tx_full) {
+            delay = delay.min(1);
+        }
+        if again || !n.rings.arm_wake(Dir::Rx) {
+            delay = 0;
+        }
+        delay
+    }
+}
+
+/// Takes DHCP's news, or falls back to the static address when it is late.
+fn configure(f: &mut Iface, sockets: &mut SocketSet<'static>, name: &str) {
+    if let Some(h) = f.dhcp {
+        match sockets.get_mut::<dhcpv4::Socket>(h).poll() {
+            Some(dhcpv4::Event::Configured(cfg)) => {
+                set_address(f, cfg.address, cfg.router);
+                announce(f, name, "dhcp");
+            }
+            Some(dhcpv4::Event::Deconfigured) => {
+                rt::warn!("{}: DHCP lease lost", name);
+                f.iface.update_ip_addrs(|a| a.clear());
+                f.iface.routes_mut().remove_default_ipv4_route();
+                f.addr = None;
+                f.dhcp_deadline = rt::time::ticks() + DHCP_WAIT_MS;
+            }
+            None => {}
+        }
+    }
+    if f.addr.is_none() && rt::time::ticks() >= f.dhcp_deadline {
+        if let Some(h) = f.dhcp.take() {
+            sockets.remove(h);
+        }
+        let (ip, prefix, gw) = FALLBACK;
+        set_address(f, Ipv4Cidr::new(ip, prefix), Some(gw));
+        announce(f, name, "static fallback (no DHCP lease in 3 s)");
+    }
+}
+
+fn set_address(f: &mut Iface, cidr: Ipv4Cidr, router: Option<Ipv4Addr>) {
+    f.iface.update_ip_addrs(|a| {
+        a.clear();
+        let _ = a.push(IpCidr::Ipv4(cidr));
+    });
+    match router {
+        Some(gw) => {
+            let _ = f.iface.routes_mut().add_default_ipv4_route(gw);
+        }
+        None => {
+            f.iface.routes_mut().remove_default_ipv4_route();
+        }
+    }
+    f.addr = Some((cidr, router));
+}
+
+fn announce(f: &Iface, name: &str, how: &str) {
+    let Some((cidr, gw)) = f.addr else { return };
+    match gw {
+        Some(gw) => rt::info!("{} up {} via {} (gateway {})", name, cidr, how, gw),
+        None => rt::info!("{} up {} via {} (no gateway)", name, cidr, how),
+    }
+}
