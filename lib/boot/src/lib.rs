@@ -213,6 +213,19 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
 /// Starts (or restarts) a child declared with this task as its parent, with the
 /// grants init handed over for it.
 pub fn spawn_child(boot: &Boot, name: &str, event_irq: Option<Irq>) -> Result<Child, BootError> {
+    spawn_child_with(boot, name, event_irq, &[])
+}
+
+/// [`spawn_child`], with more values for the child's environment (an
+/// incarnation number, say).
+pub fn spawn_child_with(
+    boot: &Boot,
+    name: &str,
+    event_irq: Option<Irq>,
+    extra: &[(String, u64)],
+) -> Result<Child, BootError> {
     let task = boot.task(name).ok_or_else(|| BootError::NoImage(name.to_string()))?;
-    spawn(boot, task, &Grants::for_child(name), event_irq)
+    let mut grants = Grants::for_child(name);
+    grants.values.extend(extra.iter().cloned());
+    spawn(boot, task, &grants, event_irq)
 }

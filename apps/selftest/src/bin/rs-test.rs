@@ -1,0 +1,150 @@
+//! Drives the reincarnation server through its `svc` endpoint and checks what
+//! it does with a crash-looping driver, a hung one, and operator requests.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::string::String;
+use reincarnation::policy::State;
+use reincarnation::proto::{self, svc};
+use rt::obj::KernelCap;
+use rt::{Error, MsgTag, Timeout, ipc};
+use selftest::check;
+
+rt::entry!(main);
+
+struct Status {
+    state: State,
+    incarnation: u64,
+    restarts: u64,
+    cause: String,
+}
+
+fn status(rs: rt::CapIdx, name: &str) -> Option<Status> {
+    for n in 0..64 {
+        ipc::mr()[0] = n;
+        ipc::call(rs, MsgTag::new(svc::STATUS, 1, 0), Timeout::Never).ok()?;
+        let mr = ipc::mr();
+        if mr[0] == u64::MAX {
+            return None;
+        }
+        let (b, len) = proto::unpack_name(mr[4], &mr[5..9])?;
+        if &b[..len] != name.as_bytes() {
+            continue;
+        }
+        let cause_len = (mr[9] as usize).min(320);
+        let mut cause = String::new();
+        for i in 0..cause_len {
+            cause.push((mr[10 + i / 8] >> ((i % 8) * 8)) as u8 as char);
+        }
+        return Some(Status { state: State::from_code(mr[0]), incarnation: mr[1], restarts: mr[2], cause });
+    }
+    None
+}
+
+fn command(rs: rt::CapIdx, op: i64, name: &str, arg: u64) -> u64 {
+    let mut w = [0u64; 4];
+    let n = proto::pack_name(name, &mut w);
+    let mr = ipc::mr();
+    mr[0] = n as u64;
+    mr[1..5].copy_from_slice(&w);
+    mr[5] = arg;
+    match ipc::call(rs, MsgTag::new(op, 6, 0), Timeout::Never) {
+        Ok(_) => ipc::mr()[0],
+        Err(_) => u64::MAX,
+    }
+}
+
+fn wait_until(rs: rt::CapIdx, name: &str, ms: u64, pred: impl Fn(&Status) -> bool) -> Option<Status> {
+    let t0 = rt::time::ticks();
+    while rt::time::ticks() - t0 < ms {
+        if let Some(s) = status(rs, name).filter(|s| pred(s)) {
+            return Some(s);
+        }
+        ipc::sleep_ms(50);
+    }
+    status(rs, name)
+}
+
+fn main() {
+    let rs = rt::env::require_cap("reincarnation.svc");
+    let heartbeat = rt::env::require_cap("heartbeat.main");
+    let crash_loop_ctl = rt::env::require_cap("crash-loop.control");
+    let kernel = KernelCap(rt::env::require_cap("kernel"));
+
+    // A driver whose probe always faults: restarted with growing delays, then
+    // held down; its clients get an error, not a hang.
+    let t0 = rt::time::ticks();
+    let s = wait_until(rs, "crash-loop", 20_000, |s| s.state == State::HeldDown).expect("status");
+    let took = rt::time::ticks() - t0;
+    let t1 = rt::time::ticks();
+    let r = ipc::call(crash_loop_ctl, MsgTag::new(reincarnation::proto::control::PING, 0, 0), Timeout::Millis(5000));
+    let call_ms = rt::time::ticks() - t1;
+    check!(
+        "rs.crash_loop_held_down",
+        s.state == State::HeldDown && s.incarnation >= 6 && took > 1000 && s.cause.contains("fake_probe"),
+        "incarnations={} restarts={} after_ms={} cause=\"{}\"",
+        s.incarnation,
+        s.restarts,
+        took,
+        s.cause
+    );
+    check!(
+        "rs.held_down_clients_get_errors",
+        matches!(r, Err(Error::NotBound) | Err(Error::PeerDied)) && call_ms < 1000,
+        "call={:?} ms={}",
+        r.err(),
+        call_ms
+    );
+
+    // A driver stuck in an endless loop is found by heartbeat and restarted.
+    let s = wait_until(rs, "hang", 20_000, |s| s.restarts >= 1).expect("status");
+    check!(
+        "rs.hang_found_by_heartbeat",
+        s.restarts >= 1 && s.cause.contains("heartbeat"),
+        "restarts={} cause=\"{}\"",
+        s.restarts,
+        s.cause
+    );
+
+    // Operator requests: kill brings it back; down keeps it down; up restarts it.
+    let before = status(rs, "steady").expect("status");
+    let killed = command(rs, svc::KILL, "steady", 0);
+    let after = wait_until(rs, "steady", 5000, |s| s.incarnation > before.incarnation && s.state == State::Running)
+        .expect("status");
+    let down = command(rs, svc::DOWN, "steady", 0);
+    let downed = status(rs, "steady").expect("status");
+    let up = command(rs, svc::UP, "steady", 0);
+    let upped = wait_until(rs, "steady", 5000, |s| s.state == State::Running).expect("status");
+    check!(
+        "rs.operator_requests",
+        killed == 0
+            && down == 0
+            && up == 0
+            && downed.state == State::Down
+            && upped.incarnation == after.incarnation + 1,
+        "incarnations={}->{}->{} cause=\"{}\"",
+        before.incarnation,
+        after.incarnation,
+        upped.incarnation,
+        after.cause
+    );
+    check!("rs.unknown_service_refused", command(rs, svc::KILL, "nobody", 0) == svc::ERR_UNKNOWN, "");
+
+    // Fault injection through the server.
+    let inj = command(rs, svc::INJECT, "steady", reincarnation::proto::control::INJECT_CRASH_NOW);
+    let crashed = wait_until(rs, "steady", 5000, |s| s.incarnation > upped.incarnation).expect("status");
+    check!(
+        "rs.injected_crash_restarts",
+        inj == 0 && crashed.cause.contains("page-fault"),
+        "cause=\"{}\"",
+        crashed.cause
+    );
+
+    // All the while, the rest of the system kept running.
+    let alive = ipc::call(heartbeat, MsgTag::new(1, 0, 0), Timeout::Millis(2000)).is_ok();
+    let stats = kernel.stats().expect("stats");
+    check!("rs.others_alive", alive, "ticks={}", stats.ticks);
+    rt::info!("TEST rs done");
+}

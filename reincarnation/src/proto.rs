@@ -1,0 +1,81 @@
+//! Messages of the reincarnation server's `svc` endpoint and of the `control`
+//! endpoint every supervised driver serves.
+
+/// `svc`: operators (the shell, `resurgo svc`, httpd) and complaining servers.
+pub mod svc {
+    /// Status of the `n`-th service. in: `[n]`. out: `[state code, incarnation,
+    /// restarts, failures in window, name len, name bytes (4 words), cause len,
+    /// cause bytes...]`, or `[u64::MAX]` past the last service.
+    pub const STATUS: i64 = 0x5301;
+    /// in: `[name len, name bytes...]`; out: `[0]` or an error code.
+    pub const RESTART: i64 = 0x5302;
+    pub const KILL: i64 = 0x5303;
+    pub const DOWN: i64 = 0x5304;
+    pub const UP: i64 = 0x5305;
+    /// A server reports a driver misbehaving (netd: transmit ring stalled).
+    /// in: `[name len, name bytes (4 words), reason len, reason bytes...]`.
+    pub const COMPLAIN: i64 = 0x5306;
+    /// Fault injection through the server. in: `[name len, name bytes (4
+    /// words), kind]` (see [`super::control`]).
+    pub const INJECT: i64 = 0x5307;
+
+    pub const ERR_UNKNOWN: u64 = u64::MAX - 1;
+    pub const ERR_STATE: u64 = u64::MAX - 2;
+    pub const ERR_DENIED: u64 = u64::MAX - 3;
+}
+
+/// `control`: the supervisor's line into a driver task.
+pub mod control {
+    /// Heartbeat: answered by the driver's main loop, so a driver stuck in a
+    /// loop (or starved by its own spinning thread) does not answer.
+    pub const PING: i64 = 0x4301;
+    /// Fault injection (tests and the restart benchmark). in: `[kind]`.
+    pub const INJECT: i64 = 0x4302;
+    /// The next interrupt handler invocation faults (a wild write).
+    pub const INJECT_CRASH_IRQ: u64 = 1;
+    /// The next interrupt handler invocation spins forever.
+    pub const INJECT_HANG_IRQ: u64 = 2;
+    /// Fault at once, on the main thread.
+    pub const INJECT_CRASH_NOW: u64 = 3;
+}
+
+/// Packs a short name into words (at most 32 bytes).
+pub fn pack_name(name: &str, out: &mut [u64; 4]) -> usize {
+    let b = &name.as_bytes()[..name.len().min(32)];
+    *out = [0; 4];
+    for (i, chunk) in b.chunks(8).enumerate() {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        out[i] = u64::from_le_bytes(w);
+    }
+    b.len()
+}
+
+/// The inverse of [`pack_name`]; invalid UTF-8 or lengths give `None`.
+pub fn unpack_name(len: u64, words: &[u64]) -> Option<([u8; 32], usize)> {
+    let len = len as usize;
+    if len > 32 || words.len() * 8 < len {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate().take(len) {
+        *b = (words[i / 8] >> ((i % 8) * 8)) as u8;
+    }
+    core::str::from_utf8(&out[..len]).ok()?;
+    Some((out, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_garbage_is_refused() {
+        let mut w = [0u64; 4];
+        let n = pack_name("eth-8139cp", &mut w);
+        let (b, len) = unpack_name(n as u64, &w).unwrap();
+        assert_eq!(core::str::from_utf8(&b[..len]).unwrap(), "eth-8139cp");
+        assert!(unpack_name(33, &w).is_none());
+        assert!(unpack_name(8, &[u64::MAX]).is_none(), "not UTF-8");
+    }
+}
