@@ -5,7 +5,7 @@
 //! own target directory (`target/image`), so that this works from inside
 //! `cargo test` and `cargo run` without waiting on the outer build's lock.
 
-use crate::{display_path, load_manifest, workspace_root};
+use crate::{display_path, driver_build, drivers, load_manifest, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
@@ -22,6 +22,8 @@ pub const KERNEL_BIN: &str = "kernel";
 pub const INIT_BIN: &str = "init";
 /// The manifest's name inside the boot archive.
 pub const ARCHIVE_MANIFEST: &str = "manifest.toml";
+/// The folder of the drivers' manifests inside the boot archive (`drivers/NAME.toml`).
+pub const ARCHIVE_DRIVERS: &str = "drivers";
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -63,19 +65,36 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
 
     let wanted = needed_binaries(&system);
     let providers = workspace_binaries(&root)?;
+    let task_drivers = task_drivers(&opts.manifest, &text, &system)?;
+    let driver_images = driver_images(&system, &wanted, &providers, &task_drivers);
     let missing: Vec<String> = wanted
         .iter()
-        .filter(|bin| !providers.contains_key(*bin))
+        .filter(|bin| !providers.contains_key(*bin) && !driver_images.contains_key(*bin))
         .map(|bin| missing_binary_line(&opts.manifest, &text, &system, bin))
         .collect();
     if !missing.is_empty() {
         bail!("{}", missing.join("\n"));
     }
-    let packages: BTreeSet<&str> = wanted.iter().map(|bin| providers[bin].as_str()).collect();
+    let mut packages: BTreeSet<&str> = wanted.iter().filter_map(|bin| providers.get(bin)).map(String::as_str).collect();
+    if !driver_images.is_empty() {
+        packages.insert(driver_build::SHIM_PACKAGE);
+    }
 
     let built = cargo_build(&root, &target, &packages, opts.progress)?;
     let mut binaries = BTreeMap::new();
-    for bin in &wanted {
+    if !driver_images.is_empty() {
+        let mut to_build: Vec<&drivers::Driver> = Vec::new();
+        for name in driver_images.values() {
+            if !to_build.iter().any(|d| &d.name == name) {
+                to_build.push(&task_drivers[name]);
+            }
+        }
+        let images = driver_build::build(&to_build, driver_build::Mode::Link, opts.progress)?;
+        for (bin, name) in &driver_images {
+            binaries.insert(bin.clone(), images[name].clone());
+        }
+    }
+    for bin in wanted.iter().filter(|bin| !driver_images.contains_key(*bin)) {
         let path = built.get(bin).cloned().unwrap_or_else(|| target.join("release").join(bin));
         if !path.is_file() {
             bail!("cargo built package `{}` but its binary `{bin}` is not at {}", providers[bin], path.display());
@@ -89,7 +108,12 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
         .filter(|bin| bin.as_str() != KERNEL_BIN)
         .map(|bin| (bin.as_str(), binaries[bin].as_path()))
         .collect();
-    write_archive(&archive, &text, &members)?;
+    // The io server matches devices to drivers with their manifests.
+    let files: Vec<(String, Vec<u8>)> = task_drivers
+        .values()
+        .map(|d| (format!("{ARCHIVE_DRIVERS}/{}.toml", d.name), d.text.clone().into_bytes()))
+        .collect();
+    write_archive_with_files(&archive, &text, &members, &files)?;
 
     Ok(Image { kernel: binaries[KERNEL_BIN].clone(), archive, system, manifest_path: opts.manifest.clone(), binaries })
 }
@@ -104,6 +128,89 @@ pub fn needed_binaries(system: &manifest::System) -> Vec<String> {
         }
     }
     out
+}
+
+/// The legacy drivers the system's tasks run (`driver = "NAME"`), by name. A
+/// driver without a manifest is an error pointing at the task's `driver` field.
+fn task_drivers(path: &Path, text: &str, system: &manifest::System) -> Result<BTreeMap<String, drivers::Driver>> {
+    let mut out = BTreeMap::new();
+    let mut errors = Vec::new();
+    for task in &system.tasks {
+        let Some(name) = &task.driver else { continue };
+        if out.contains_key(name) {
+            continue;
+        }
+        let dir = drivers::drivers_dir().join(name);
+        if !dir.join(drivers::MANIFEST_FILE).is_file() {
+            let (line, col) = manifest::line_col(text, task_driver_offset(text, &task.name));
+            errors.push(format!(
+                "error: {}:{line}:{col}: no legacy driver `{name}`: {}/{name}/{} does not exist (task `{}`)",
+                display_path(path, &workspace_root()),
+                drivers::DRIVERS_DIR,
+                drivers::MANIFEST_FILE,
+                task.name
+            ));
+            continue;
+        }
+        match drivers::Driver::load(&dir) {
+            Ok(d) => {
+                out.insert(name.clone(), d);
+            }
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(out)
+}
+
+/// The images no cargo binary provides that are legacy drivers' (`drv-NAME`,
+/// or any image of a task with `driver = "NAME"`): image → driver name.
+fn driver_images(
+    system: &manifest::System,
+    wanted: &[String],
+    providers: &BTreeMap<String, String>,
+    task_drivers: &BTreeMap<String, drivers::Driver>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for bin in wanted.iter().filter(|bin| !providers.contains_key(*bin)) {
+        let by_task = system.tasks.iter().find(|t| &t.image == bin).and_then(|t| t.driver.clone());
+        let by_name = bin.strip_prefix(drivers::IMAGE_PREFIX).map(String::from);
+        if let Some(name) = by_task.or(by_name).filter(|n| task_drivers.contains_key(n)) {
+            out.insert(bin.clone(), name);
+        }
+    }
+    out
+}
+
+/// Byte offset of a task's `driver` value, else of its `[tasks.NAME]` header.
+fn task_driver_offset(text: &str, task: &str) -> usize {
+    let Ok(parsed) = toml::from_str::<manifest::Manifest>(text) else {
+        return 0;
+    };
+    let Some(decl) = parsed.tasks.get(task) else {
+        return 0;
+    };
+    if let Some(driver) = &decl.get_ref().driver {
+        return driver.span().start;
+    }
+    text.find(&format!("[tasks.{task}]")).unwrap_or(decl.span().start)
+}
+
+/// Builds the shim library alone (for `resurgo driver build`), under the build lock.
+pub fn build_shim(progress: bool) -> Result<PathBuf> {
+    let root = workspace_root();
+    let target = target_dir();
+    let _lock = BuildLock::acquire(&target)?;
+    cargo_build(&root, &target, &BTreeSet::from([driver_build::SHIM_PACKAGE]), progress)?;
+    Ok(target.join(driver_build::SHIM_LIB))
+}
+
+/// Runs `f` under the image build's lock (threads and processes).
+pub fn with_build_lock<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let _lock = BuildLock::acquire(&target_dir())?;
+    f()
 }
 
 /// The system name becomes a folder under `target/image`: keep it a plain name.
@@ -371,6 +478,16 @@ fn warning_count(stderr: &[String]) -> usize {
 /// binary under its name. Deterministic: zero times and ids, fixed modes.
 /// Written to a temporary file and renamed, so a reader never sees half of it.
 pub fn write_archive(path: &Path, manifest_text: &str, binaries: &[(&str, &Path)]) -> Result<()> {
+    write_archive_with_files(path, manifest_text, binaries, &[])
+}
+
+/// [`write_archive`], then `files` (name, contents) after the binaries.
+pub fn write_archive_with_files(
+    path: &Path,
+    manifest_text: &str,
+    binaries: &[(&str, &Path)],
+    files: &[(String, Vec<u8>)],
+) -> Result<()> {
     let dir = path.parent().ok_or_else(|| anyhow!("no folder for {}", path.display()))?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = path.with_extension("tar.tmp");
@@ -381,6 +498,9 @@ pub fn write_archive(path: &Path, manifest_text: &str, binaries: &[(&str, &Path)
     for (name, bin) in binaries {
         let data = fs::read(bin).with_context(|| format!("cannot read {}", bin.display()))?;
         append(&mut builder, name, &data, 0o755)?;
+    }
+    for (name, data) in files {
+        append(&mut builder, name, data, 0o644)?;
     }
     let mut out = builder.into_inner().context("finishing the boot archive")?;
     out.flush()?;
@@ -456,6 +576,27 @@ mod tests {
         let s = system(text);
         let line = missing_binary_line(&workspace_root().join("system/s.toml"), text, &s, "ghost");
         assert_eq!(line, "error: system/s.toml:4:1: no task binary named `ghost` in the workspace (task `ghost`)");
+    }
+
+    #[test]
+    fn a_driver_task_names_an_existing_driver() {
+        let text = "[system]\nname = \"s\"\n\n[tasks.eth0]\ndriver = \"nosuch\"\n\n[tasks.eth1]\ndriver = \"8139cp\"\n";
+        let s = system(text);
+        let e = task_drivers(&workspace_root().join("system/s.toml"), text, &s).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "error: system/s.toml:5:10: no legacy driver `nosuch`: drivers-legacy/nosuch/driver.toml does not exist (task `eth0`)"
+        );
+        let text = "[system]\nname = \"s\"\n[tasks.eth0]\ndriver = \"8139cp\"\n[tasks.eth1]\ndriver = \"e1000\"\nimage = \"nic\"\n";
+        let s = system(text);
+        let drivers = task_drivers(Path::new("s.toml"), text, &s).unwrap();
+        assert_eq!(drivers.keys().collect::<Vec<_>>(), ["8139cp", "e1000"]);
+        let wanted = needed_binaries(&s);
+        let images = driver_images(&s, &wanted, &BTreeMap::new(), &drivers);
+        assert_eq!(images, BTreeMap::from([("drv-8139cp".into(), "8139cp".into()), ("nic".into(), "e1000".into())]));
+        // A cargo binary of that name wins.
+        let providers = BTreeMap::from([("nic".to_string(), "some-package".to_string())]);
+        assert!(!driver_images(&s, &wanted, &providers, &drivers).contains_key("nic"));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! directly.
 
 pub mod bench;
+pub mod diagnostics;
+pub mod driver_build;
 pub mod drivers;
 pub mod image;
 pub mod linux;

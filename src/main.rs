@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use resurgo::image::{self, BuildOptions};
 use resurgo::qemu::{self, NetConfig, QemuConfig};
-use resurgo::{bench, drivers, resolve_manifest_path, workspace_root};
+use resurgo::{bench, driver_build, drivers, resolve_manifest_path, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -63,6 +63,17 @@ enum Command {
 enum DriverAction {
     /// Fetch the drivers' Linux sources into the cache and check their sha256 sums.
     Fetch {
+        /// Driver names (default: every driver in drivers-legacy/).
+        names: Vec<String>,
+    },
+    /// Compile the drivers against the shim's headers (no linking) and report
+    /// what Linux API they use that the shim lacks.
+    Check {
+        /// Driver names (default: every driver in drivers-legacy/).
+        names: Vec<String>,
+    },
+    /// Build the shim, then compile and link each driver into target/image/release/drv-NAME.
+    Build {
         /// Driver names (default: every driver in drivers-legacy/).
         names: Vec<String>,
     },
@@ -127,6 +138,10 @@ fn build(manifest: &Path) -> Result<image::Image> {
     image::build(&BuildOptions { manifest: resolve_manifest_path(manifest), progress: true })
 }
 
+fn names_of(drivers: &[drivers::Driver]) -> String {
+    drivers.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 /// The named drivers, or every driver when no name is given.
 fn chosen_drivers(names: &[String]) -> Result<Vec<drivers::Driver>> {
     if names.is_empty() { drivers::all() } else { names.iter().map(|n| drivers::find(n)).collect() }
@@ -174,6 +189,23 @@ fn run(cli: Cli) -> Result<i32> {
             }
             if let Some(v) = set.linux_version {
                 println!("linux sources: {} {v}", resurgo::linux::PACKAGE);
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Check { names } } => {
+            let chosen = chosen_drivers(&names)?;
+            let refs: Vec<&drivers::Driver> = chosen.iter().collect();
+            image::with_build_lock(|| driver_build::build(&refs, driver_build::Mode::Check, true))?;
+            println!("ok: {} compiled against the shim's headers", names_of(&chosen));
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Build { names } } => {
+            let chosen = chosen_drivers(&names)?;
+            let refs: Vec<&drivers::Driver> = chosen.iter().collect();
+            image::build_shim(true)?;
+            let images = image::with_build_lock(|| driver_build::build(&refs, driver_build::Mode::Link, true))?;
+            for (name, path) in images {
+                println!("{name:10} {}", resurgo::display_path(&path, &root));
             }
             Ok(0)
         }

@@ -1,0 +1,617 @@
+//! Compiling and linking a legacy driver into its task image `drv-NAME`.
+//!
+//! Each file of the manifest's `sources` is compiled with the shim's flags
+//! (`dde-linux-shim/cflags`, one flag per line) plus the include folders and
+//! the `KBUILD_*` names Linux's build would give it; objects go to
+//! `target/image/drivers/NAME/` and are reused while the source, the flags and
+//! every header the compiler read are unchanged. The objects are linked with
+//! the shim (`libdde_linux_shim.a`, built by the image's cargo build) into a
+//! static task image, checked for an entry point and undefined symbols.
+//!
+//! When a driver does not compile or link, the compiler's output goes to
+//! `target/image/drivers/build.log` and the build fails with the missing-API
+//! report of [`crate::diagnostics`] instead.
+
+use crate::diagnostics::{self, Finding, Kind, Report};
+use crate::drivers::{self, Driver, SourceSet};
+use crate::image::target_dir;
+use crate::linux;
+use crate::{display_path, workspace_root};
+use anyhow::{Context, Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::fs;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// The shim's compiler flags, one per line (`#` comments and blank lines skipped).
+pub const CFLAGS_FILE: &str = "dde-linux-shim/cflags";
+/// The include folders every driver file gets, after the shim's flags.
+pub const INCLUDE_DIRS: &[&str] = &["dde-linux-shim/include", "ddekit/include"];
+/// The shim's static library in the image's target folder.
+pub const SHIM_LIB: &str = "release/libdde_linux_shim.a";
+/// The cargo package of the shim.
+pub const SHIM_PACKAGE: &str = "dde-linux-shim";
+/// The linker script of every task.
+pub const LINKER_SCRIPT: &str = "lib/task-link/user.ld";
+/// The host triple the compiler is asked for.
+const TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+/// `target/image/drivers`: objects, per driver, and the build log.
+pub fn objects_dir() -> PathBuf {
+    target_dir().join("drivers")
+}
+
+/// The full compiler log of the last driver build.
+pub fn log_path() -> PathBuf {
+    objects_dir().join("build.log")
+}
+
+/// Reads `dde-linux-shim/cflags`.
+pub fn read_cflags(root: &Path) -> Result<Vec<String>> {
+    let path = root.join(CFLAGS_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "error: {CFLAGS_FILE} does not exist yet: legacy drivers are compiled with the shim's flags \
+             (one per line), which the shim provides there"
+        ),
+        Err(e) => bail!("error: cannot read {CFLAGS_FILE}: {e}"),
+    };
+    Ok(parse_cflags(&text))
+}
+
+/// One flag per line; blank lines and lines starting with `#` are skipped.
+pub fn parse_cflags(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+}
+
+/// Linux's `name-fix`: a module or file name as KBUILD_MODNAME has it (`ne2k-pci` → `ne2k_pci`).
+pub fn kbuild_name(name: &str) -> String {
+    name.replace(['-', ','], "_")
+}
+
+/// The C compiler: `CC` (or cc's other variables) when set, else the system's.
+fn compiler() -> Result<cc::Tool> {
+    let out = objects_dir();
+    cc::Build::new()
+        .target(TRIPLE)
+        .host(TRIPLE)
+        .opt_level(2)
+        .debug(false)
+        .out_dir(&out)
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .cargo_debug(false)
+        .emit_rerun_if_env_changed(false)
+        .warnings(false)
+        .no_default_flags(true)
+        .try_get_compiler()
+        .map_err(|e| {
+            anyhow!("error: no C compiler for legacy drivers: {e} (install one: `sudo apt-get install -y gcc`)")
+        })
+}
+
+/// What to do with the drivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Compile only (no shim library needed): find what the shim lacks.
+    Check,
+    /// Compile and link with the shim library into `target/image/release/drv-NAME`.
+    Link,
+}
+
+/// One file to compile.
+struct Unit {
+    driver: String,
+    /// The path in the manifest (`drivers/net/...`).
+    tree_path: String,
+    source: PathBuf,
+    object: PathBuf,
+    args: Vec<OsString>,
+    flags_hash: String,
+    source_hash: String,
+}
+
+/// What compiling one file gave.
+struct Compiled {
+    ok: bool,
+    output: String,
+    /// Headers `gcc -M -MG` found missing, when a header was.
+    missing_headers: Vec<String>,
+    cached: bool,
+}
+
+/// Builds the drivers; returns each driver's image by name (empty in [`Mode::Check`]).
+/// Fails with the missing-API report (printed to stderr) when one does not build.
+pub fn build(drivers: &[&Driver], mode: Mode, progress: bool) -> Result<BTreeMap<String, PathBuf>> {
+    let root = workspace_root();
+    let cflags = read_cflags(&root)?;
+    let sources = drivers::fetch_sources(drivers, progress)?;
+    let tool = compiler()?;
+    let out_root = objects_dir();
+    fs::create_dir_all(&out_root).with_context(|| format!("cannot create {}", out_root.display()))?;
+
+    let units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    let results = compile_all(&units, &tool, &root, progress);
+
+    let mut log = String::new();
+    let mut report = Report::default();
+    let show = shower(&sources);
+    for (unit, res) in units.iter().zip(&results) {
+        log.push_str(&format!("== {}: {}\n", unit.driver, command_line(&tool, &unit.args)));
+        log.push_str(if res.cached { "(up to date)\n" } else { &res.output });
+        if res.ok && !res.output.contains("implicit declaration of function") {
+            continue;
+        }
+        let mut found = diagnostics::parse_gcc(&unit.driver, &res.output, &show);
+        for header in &res.missing_headers {
+            if !found.iter().any(|f| f.kind == Kind::Header && &f.item == header) {
+                found.extend(header_sites(&unit.driver, header, unit, &show));
+            }
+        }
+        if !res.ok {
+            report.failed.insert(unit.driver.clone());
+            if found.is_empty() {
+                found.push(other(
+                    &unit.driver,
+                    &display_path(&unit.source, &root),
+                    "the compiler failed (see the log)",
+                ));
+            }
+        }
+        report.findings.extend(found);
+    }
+
+    let mut images = BTreeMap::new();
+    if mode == Mode::Link {
+        let lib = target_dir().join(SHIM_LIB);
+        for d in drivers {
+            let image = d.image_path();
+            if report.failed.contains(&d.name) {
+                let _ = fs::remove_file(&image);
+                continue;
+            }
+            let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == d.name).collect();
+            match link(d, &objects, &lib, &tool, &root, &image, &show, &mut log) {
+                Ok(()) => {
+                    images.insert(d.name.clone(), image);
+                }
+                Err(findings) => {
+                    let _ = fs::remove_file(&image);
+                    report.failed.insert(d.name.clone());
+                    report.findings.extend(findings);
+                }
+            }
+        }
+    }
+
+    let log_file = log_path();
+    fs::write(&log_file, &log).with_context(|| format!("cannot write {}", log_file.display()))?;
+    if !report.failed.is_empty() {
+        // Findings of drivers that built (implicit declarations that linked) are not failures.
+        report.findings.retain(|f| report.failed.contains(&f.at.driver));
+        let shown_log = display_path(&log_file, &root);
+        eprint!("{}", report.render(&shown_log));
+        bail!("{}", report.summary(&shown_log));
+    }
+    Ok(images)
+}
+
+/// Paths as the report shows them: Linux files by their path in the tree,
+/// workspace files relative to it.
+fn shower(sources: &SourceSet) -> impl Fn(&str) -> String + use<> {
+    let mut prefixes: Vec<String> = Vec::new();
+    if let Some(v) = &sources.linux_version
+        && let Ok(dir) = linux::version_dir(v)
+    {
+        prefixes.push(format!("{}/", dir.display()));
+    }
+    prefixes.push(format!("{}/", workspace_root().display()));
+    move |p: &str| {
+        for prefix in &prefixes {
+            if let Some(rest) = p.strip_prefix(prefix.as_str()) {
+                return rest.to_string();
+            }
+        }
+        p.to_string()
+    }
+}
+
+fn other(driver: &str, file: &str, message: &str) -> Finding {
+    Finding {
+        kind: Kind::Other,
+        item: message.to_string(),
+        at: diagnostics::Use { driver: driver.into(), file: file.into(), line: None, function: None },
+    }
+}
+
+/// Where a header `gcc -M -MG` found missing is included: the files the
+/// compiler read (from its output's include chain) and the unit itself.
+fn header_sites(driver: &str, header: &str, unit: &Unit, show: &dyn Fn(&str) -> String) -> Vec<Finding> {
+    let mut candidates = vec![unit.source.clone()];
+    candidates.extend(read_depfile(&unit.object.with_extension("mg.d")));
+    let mut out = Vec::new();
+    for file in candidates {
+        let Ok(text) = fs::read_to_string(&file) else { continue };
+        for line in diagnostics::include_lines(&text, header) {
+            out.push(Finding {
+                kind: Kind::Header,
+                item: header.to_string(),
+                at: diagnostics::Use {
+                    driver: driver.into(),
+                    file: show(&file.to_string_lossy()),
+                    line: Some(line),
+                    function: None,
+                },
+            });
+        }
+    }
+    if out.is_empty() {
+        out.push(Finding {
+            kind: Kind::Header,
+            item: header.to_string(),
+            at: diagnostics::Use {
+                driver: driver.into(),
+                file: show(&unit.source.to_string_lossy()),
+                line: None,
+                function: None,
+            },
+        });
+    }
+    out
+}
+
+/// The compile jobs, with their arguments and cache keys.
+fn plan(
+    drivers: &[&Driver],
+    sources: &SourceSet,
+    cflags: &[String],
+    tool: &cc::Tool,
+    root: &Path,
+) -> Result<Vec<Unit>> {
+    let mut units = Vec::new();
+    for d in drivers {
+        let dir = objects_dir().join(&d.name);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut stems = BTreeSet::new();
+        for f in &d.manifest.sources {
+            let source = sources.get(&d.name, &f.path).to_path_buf();
+            let stem = Path::new(&f.path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let mut obj_name = stem.clone();
+            let mut n = 1;
+            while !stems.insert(obj_name.clone()) {
+                n += 1;
+                obj_name = format!("{stem}-{n}");
+            }
+            let object = dir.join(format!("{obj_name}.o"));
+            let mut args: Vec<OsString> = cflags.iter().map(OsString::from).collect();
+            for inc in INCLUDE_DIRS {
+                args.push("-I".into());
+                args.push(root.join(inc).into());
+            }
+            args.push("-I".into());
+            args.push(source.parent().expect("a source in a folder").into());
+            args.push(format!("-DKBUILD_MODNAME=\"{}\"", kbuild_name(&d.name)).into());
+            args.push(format!("-DKBUILD_BASENAME=\"{}\"", kbuild_name(&stem)).into());
+            let flags_hash = flags_hash(tool, &args);
+            args.extend(["-MD".into(), "-MF".into(), object.with_extension("d").into_os_string()]);
+            args.extend(["-c".into(), source.clone().into_os_string(), "-o".into(), object.clone().into_os_string()]);
+            units.push(Unit {
+                driver: d.name.clone(),
+                tree_path: f.path.clone(),
+                source,
+                object,
+                args,
+                flags_hash,
+                source_hash: f.sha256.clone(),
+            });
+        }
+    }
+    Ok(units)
+}
+
+fn flags_hash(tool: &cc::Tool, args: &[OsString]) -> String {
+    let mut text = tool.path().to_string_lossy().into_owned();
+    for a in tool.args().iter().chain(args) {
+        text.push('\0');
+        text.push_str(&a.to_string_lossy());
+    }
+    linux::sha256_hex(text.as_bytes())
+}
+
+fn command_line(tool: &cc::Tool, args: &[OsString]) -> String {
+    let mut parts = vec![tool.path().to_string_lossy().into_owned()];
+    parts.extend(tool.args().iter().chain(args).map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// The stamp of an object: the keys it was built with.
+fn stamp_text(unit: &Unit) -> String {
+    format!("source {}\nflags {}\n", unit.source_hash, unit.flags_hash)
+}
+
+/// Whether the object is there, built from this source with these flags, and
+/// newer than every file the compiler read for it.
+fn up_to_date(unit: &Unit) -> bool {
+    let Ok(stamp) = fs::read_to_string(unit.object.with_extension("stamp")) else { return false };
+    if stamp != stamp_text(unit) {
+        return false;
+    }
+    let Some(built) = mtime(&unit.object) else { return false };
+    let deps = read_depfile(&unit.object.with_extension("d"));
+    !deps.is_empty() && deps.iter().all(|d| mtime(d).is_some_and(|t| t <= built))
+}
+
+fn mtime(p: &Path) -> Option<SystemTime> {
+    fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// The prerequisites of a make rule file written by `-MD`/`-M`.
+fn read_depfile(path: &Path) -> Vec<PathBuf> {
+    let Ok(text) = fs::read_to_string(path) else { return Vec::new() };
+    parse_depfile(&text)
+}
+
+/// The prerequisites of the first rule (`target: a b \` ...), with `\ ` as a space.
+pub fn parse_depfile(text: &str) -> Vec<PathBuf> {
+    let joined = text.replace("\\\n", " ");
+    let first = joined.lines().next().unwrap_or("");
+    let Some((_, deps)) = first.split_once(": ") else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = deps.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&' ') => {
+                cur.push(' ');
+                chars.next();
+            }
+            c if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    out.push(PathBuf::from(std::mem::take(&mut cur)));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(PathBuf::from(cur));
+    }
+    out
+}
+
+fn run_compiler(tool: &cc::Tool, args: &[OsString], root: &Path) -> std::io::Result<Output> {
+    let mut cmd = tool.to_command();
+    cmd.args(args).current_dir(root).env("LC_ALL", "C").stdin(Stdio::null());
+    cmd.output()
+}
+
+/// Compiles every unit that is not up to date, on as many threads as there are CPUs.
+fn compile_all(units: &[Unit], tool: &cc::Tool, root: &Path, progress: bool) -> Vec<Compiled> {
+    let todo: Vec<usize> = (0..units.len()).filter(|&i| !up_to_date(&units[i])).collect();
+    let bar = if progress && !todo.is_empty() && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(todo.len() as u64).with_style(
+            ProgressStyle::with_template("{spinner} compiling legacy drivers {bar:20} {pos}/{len} {wide_msg}")
+                .expect("progress template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    } else {
+        if progress && !todo.is_empty() {
+            eprintln!("compiling {} legacy driver file{}", todo.len(), if todo.len() == 1 { "" } else { "s" });
+        }
+        ProgressBar::hidden()
+    };
+    let results: Vec<Mutex<Option<Compiled>>> = units.iter().map(|_| Mutex::new(None)).collect();
+    let queue = Mutex::new(todo.clone());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(todo.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let Some(i) = queue.lock().unwrap().pop() else { break };
+                    let unit = &units[i];
+                    bar.set_message(format!("{}: {}", unit.driver, unit.tree_path));
+                    let res = compile_one(unit, tool, root);
+                    *results[i].lock().unwrap() = Some(res);
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner().unwrap().unwrap_or(Compiled {
+                ok: true,
+                output: String::new(),
+                missing_headers: Vec::new(),
+                cached: true,
+            })
+        })
+        .collect()
+}
+
+fn compile_one(unit: &Unit, tool: &cc::Tool, root: &Path) -> Compiled {
+    let stamp = unit.object.with_extension("stamp");
+    let _ = fs::remove_file(&stamp);
+    let out = match run_compiler(tool, &unit.args, root) {
+        Ok(out) => out,
+        Err(e) => {
+            return Compiled {
+                ok: false,
+                output: format!("error: cannot run the C compiler {}: {e}\n", tool.path().display()),
+                missing_headers: Vec::new(),
+                cached: false,
+            };
+        }
+    };
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    let ok = out.status.success() && unit.object.is_file();
+    if ok {
+        let _ = fs::write(&stamp, stamp_text(unit));
+        return Compiled { ok, output, missing_headers: Vec::new(), cached: false };
+    }
+    let _ = fs::remove_file(&unit.object);
+    // gcc stops at the first missing header: list all of them at once.
+    let mut missing_headers = Vec::new();
+    if output.contains(": No such file or directory") {
+        let depfile = unit.object.with_extension("mg.d");
+        let mut args: Vec<OsString> = unit.args.iter().take_while(|a| *a != "-MD").cloned().collect();
+        args.extend(["-M".into(), "-MG".into(), "-MF".into(), depfile.clone().into_os_string()]);
+        args.push(unit.source.clone().into_os_string());
+        if run_compiler(tool, &args, root).is_ok_and(|o| o.status.success())
+            && let Ok(rule) = fs::read_to_string(&depfile)
+        {
+            missing_headers = diagnostics::missing_from_depfile(&rule);
+        }
+    }
+    Compiled { ok, output, missing_headers, cached: false }
+}
+
+/// Links one driver's objects with the shim into its image and checks it.
+#[allow(clippy::too_many_arguments)]
+fn link(
+    d: &Driver,
+    objects: &[&Unit],
+    lib: &Path,
+    tool: &cc::Tool,
+    root: &Path,
+    image: &Path,
+    show: &dyn Fn(&str) -> String,
+    log: &mut String,
+) -> std::result::Result<(), Vec<Finding>> {
+    let shown_lib = display_path(lib, root);
+    if !lib.is_file() {
+        return Err(vec![other(&d.name, &shown_lib, "the shim library was not built")]);
+    }
+    let tmp = image.with_extension("tmp");
+    if let Some(parent) = image.parent() {
+        let _ = fs::create_dir_all(parent);
+    }
+    let mut args: Vec<OsString> = [
+        "-nostdlib",
+        "-nostartfiles",
+        "-static",
+        "-no-pie",
+        "-Wl,--build-id=none",
+        "-Wl,--gc-sections",
+        &format!("-Wl,-T,{}", root.join(LINKER_SCRIPT).display()),
+        "-Wl,-u,_start",
+        "-Wl,-u,__resurgo_main",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    args.extend(objects.iter().map(|u| u.object.clone().into_os_string()));
+    args.push(lib.into());
+    args.extend(["-o".into(), tmp.clone().into_os_string()]);
+    log.push_str(&format!("== {}: {}\n", d.name, command_line(tool, &args)));
+    let out = match run_compiler(tool, &args, root) {
+        Ok(out) => out,
+        Err(e) => return Err(vec![other(&d.name, "", &format!("cannot run the linker: {e}"))]),
+    };
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    log.push_str(&output);
+    if !out.status.success() {
+        let _ = fs::remove_file(&tmp);
+        let by_object: BTreeMap<String, (String, PathBuf)> = objects
+            .iter()
+            .map(|u| (u.object.to_string_lossy().into_owned(), (u.tree_path.clone(), u.source.clone())))
+            .collect();
+        let object = |o: &str| {
+            by_object
+                .get(o)
+                .or_else(|| by_object.iter().find(|(k, _)| k.ends_with(o)).map(|(_, v)| v))
+                .map(|v| v.0.clone())
+        };
+        let mut findings = diagnostics::parse_ld(&d.name, &output, show, &object);
+        // Undefined references without a line: find the use in the source.
+        for f in findings.iter_mut().filter(|f| f.kind == Kind::Symbol && f.at.line.is_none()) {
+            if let Some((_, source)) = by_object.values().find(|(tree, _)| *tree == f.at.file)
+                && let Ok(text) = fs::read_to_string(source)
+            {
+                f.at.line = diagnostics::find_use_line(&text, &f.item, f.at.function.as_deref());
+            }
+        }
+        if findings.is_empty() {
+            findings.push(other(&d.name, "", &format!("the link failed ({})", out.status)));
+        }
+        return Err(findings);
+    }
+    if let Err(problem) = check_image(&tmp) {
+        let _ = fs::remove_file(&tmp);
+        log.push_str(&format!("{problem:?}\n"));
+        return Err(problem
+            .into_iter()
+            .map(|(kind, item)| Finding {
+                kind,
+                item,
+                at: diagnostics::Use {
+                    driver: d.name.clone(),
+                    file: image_shown(image, root),
+                    line: None,
+                    function: None,
+                },
+            })
+            .collect());
+    }
+    fs::rename(&tmp, image).map_err(|e| vec![other(&d.name, "", &format!("cannot write {}: {e}", image.display()))])?;
+    Ok(())
+}
+
+fn image_shown(image: &Path, root: &Path) -> String {
+    display_path(image, root)
+}
+
+/// An image must have an entry point and no undefined (non-weak) symbols.
+fn check_image(path: &Path) -> std::result::Result<(), Vec<(Kind, String)>> {
+    use object::{Object, ObjectSymbol};
+    let data = fs::read(path).map_err(|e| vec![(Kind::Other, format!("cannot read the image: {e}"))])?;
+    let file =
+        object::File::parse(&*data).map_err(|e| vec![(Kind::Other, format!("the image is not an ELF file: {e}"))])?;
+    let mut problems = Vec::new();
+    if file.entry() == 0 {
+        problems.push((Kind::Other, "the image has no entry point (_start)".to_string()));
+    }
+    for sym in file.symbols() {
+        if sym.is_undefined() && !sym.is_weak() && !sym.name().unwrap_or("").is_empty() {
+            problems.push((Kind::Symbol, sym.name().unwrap_or("?").to_string()));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cflags_are_one_per_line() {
+        let text = "# the shim's flags\n-O2\n\n  -ffreestanding  \n-DFOO=\"a b\"\n";
+        assert_eq!(parse_cflags(text), ["-O2", "-ffreestanding", "-DFOO=\"a b\""]);
+    }
+
+    #[test]
+    fn kbuild_names_have_no_dashes() {
+        assert_eq!(kbuild_name("ne2k-pci"), "ne2k_pci");
+        assert_eq!(kbuild_name("8139cp"), "8139cp");
+    }
+
+    #[test]
+    fn depfiles_list_prerequisites() {
+        let text = "x.o: /a/x.c /b/with\\ space.h \\\n /c/y.h\n/c/y.h:\n";
+        assert_eq!(
+            parse_depfile(text),
+            [PathBuf::from("/a/x.c"), PathBuf::from("/b/with space.h"), PathBuf::from("/c/y.h")]
+        );
+    }
+}
