@@ -606,6 +606,31 @@ impl Kernel {
                 let tsc = self.lines.get(line).ok_or(Error::InvalidArgument)?.entry_tsc;
                 self.reply_words(c, &[tsc])
             }
+            kernel::TASK_INFO => {
+                let n = self.mr(c, 1) as usize;
+                let ids = self.objs.ids_where(|o| matches!(o, Object::Task(_)));
+                let Some(t) = ids.get(n).and_then(|&id| self.objs.task(id)) else {
+                    return self.reply_words(c, &[u64::MAX]);
+                };
+                let mut w = [0u64; 14];
+                w[0] = t.state as u64;
+                w[1] = t.events_total;
+                w[2] = t.used_pages;
+                w[3] = t.quota_pages;
+                w[4] = t.live_threads().filter(|&x| self.objs.thread(x).is_some_and(|th| th.is_alive())).count() as u64;
+                if let Some(r) = t.last_event {
+                    w[5] = 1;
+                    w[6] = r.event.cause as u64;
+                    w[7] = r.event.ip;
+                    w[8] = r.event.addr;
+                }
+                let name = &t.name[..t.name_len.min(32)];
+                w[9] = name.len() as u64;
+                for (i, b) in name.iter().enumerate() {
+                    w[10 + i / 8] |= (*b as u64) << ((i % 8) * 8);
+                }
+                self.reply_words(c, &w)
+            }
             kernel::SET_LOG_LEVEL => {
                 need(&c.cap, Rights::WRITE)?;
                 crate::log::set_level(crate::log::Level::from_raw(self.mr(c, 1)));

@@ -189,4 +189,9 @@ pub mod kernel {
     pub const IRQ_ENTRY_TSC: u64 = 2;
     /// Set the console log level. in: `[level]`.
     pub const SET_LOG_LEVEL: u64 = 3;
+    /// The `n`-th live task (in creation order of its slot). in: `[n]`.
+    /// out: `[state, events total, pages used, quota pages, live threads,
+    /// has event, cause, ip, address, name length, name bytes (4 words)]`, or
+    /// `[u64::MAX]` past the last task.
+    pub const TASK_INFO: u64 = 4;
 }

@@ -15,6 +15,8 @@
 
 extern crate alloc;
 
+#[cfg(not(test))]
+pub mod client;
 pub mod policy;
 pub mod proto;
 pub mod symbols;

@@ -333,6 +333,26 @@ pub struct KernelStats {
     pub heap_bytes: u64,
 }
 
+/// A task as the kernel sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelTaskInfo {
+    pub running: bool,
+    pub events_total: u64,
+    pub used_pages: u64,
+    pub quota_pages: u64,
+    pub threads: u64,
+    /// Cause, instruction pointer and address of the last event.
+    pub last_event: Option<(l4_sys::event::Cause, u64, u64)>,
+    pub name: [u8; 32],
+    pub name_len: usize,
+}
+
+impl KernelTaskInfo {
+    pub fn name(&self) -> &str {
+        core::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
+    }
+}
+
 impl KernelCap {
     pub fn stats(&self) -> Result<KernelStats, Error> {
         kcall(self.0, PROTO_KERNEL, &[kernel::STATS])?;
@@ -355,6 +375,30 @@ impl KernelCap {
         kcall(self.0, PROTO_KERNEL, &[kernel::IRQ_ENTRY_TSC, line as u64])?;
         Ok(mr()[0])
     }
+    /// The `n`-th live task, or `None` past the last.
+    pub fn task_info(&self, n: u64) -> Result<Option<KernelTaskInfo>, Error> {
+        kcall(self.0, PROTO_KERNEL, &[kernel::TASK_INFO, n])?;
+        let m = mr();
+        if m[0] == u64::MAX {
+            return Ok(None);
+        }
+        let mut name = [0u8; 32];
+        let len = (m[9] as usize).min(32);
+        for (i, b) in name[..len].iter_mut().enumerate() {
+            *b = (m[10 + i / 8] >> ((i % 8) * 8)) as u8;
+        }
+        Ok(Some(KernelTaskInfo {
+            running: m[0] == 0,
+            events_total: m[1],
+            used_pages: m[2],
+            quota_pages: m[3],
+            threads: m[4],
+            last_event: if m[5] == 1 { l4_sys::event::Cause::from_raw(m[6]).map(|c| (c, m[7], m[8])) } else { None },
+            name,
+            name_len: len,
+        }))
+    }
+
     pub fn set_log_level(&self, level: u64) -> Result<(), Error> {
         kcall(self.0, PROTO_KERNEL, &[kernel::SET_LOG_LEVEL, level]).map(|_| ())
     }

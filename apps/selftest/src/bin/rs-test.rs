@@ -3,56 +3,23 @@
 #![no_std]
 #![no_main]
 
-extern crate alloc;
-
-use alloc::string::String;
+use reincarnation::client::{self, Status};
 use reincarnation::policy::State;
-use reincarnation::proto::{self, svc};
+use reincarnation::proto::svc;
 use rt::obj::KernelCap;
 use rt::{Error, MsgTag, Timeout, ipc};
 use selftest::check;
 
 rt::entry!(main);
 
-struct Status {
-    state: State,
-    incarnation: u64,
-    restarts: u64,
-    cause: String,
-}
-
 fn status(rs: rt::CapIdx, name: &str) -> Option<Status> {
-    for n in 0..64 {
-        ipc::mr()[0] = n;
-        ipc::call(rs, MsgTag::new(svc::STATUS, 1, 0), Timeout::Never).ok()?;
-        let mr = ipc::mr();
-        if mr[0] == u64::MAX {
-            return None;
-        }
-        let (b, len) = proto::unpack_name(mr[4], &mr[5..9])?;
-        if &b[..len] != name.as_bytes() {
-            continue;
-        }
-        let cause_len = (mr[9] as usize).min(320);
-        let mut cause = String::new();
-        for i in 0..cause_len {
-            cause.push((mr[10 + i / 8] >> ((i % 8) * 8)) as u8 as char);
-        }
-        return Some(Status { state: State::from_code(mr[0]), incarnation: mr[1], restarts: mr[2], cause });
-    }
-    None
+    client::status(rs, name)
 }
 
 fn command(rs: rt::CapIdx, op: i64, name: &str, arg: u64) -> u64 {
-    let mut w = [0u64; 4];
-    let n = proto::pack_name(name, &mut w);
-    let mr = ipc::mr();
-    mr[0] = n as u64;
-    mr[1..5].copy_from_slice(&w);
-    mr[5] = arg;
-    match ipc::call(rs, MsgTag::new(op, 6, 0), Timeout::Never) {
-        Ok(_) => ipc::mr()[0],
-        Err(_) => u64::MAX,
+    match client::command(rs, op, name, arg) {
+        Ok(()) => 0,
+        Err(code) => code,
     }
 }
 
@@ -83,12 +50,12 @@ fn main() {
     let call_ms = rt::time::ticks() - t1;
     check!(
         "rs.crash_loop_held_down",
-        s.state == State::HeldDown && s.incarnation >= 6 && took > 1000 && s.cause.contains("fake_probe"),
+        s.state == State::HeldDown && s.incarnation >= 6 && took > 1000 && s.last_cause.contains("fake_probe"),
         "incarnations={} restarts={} after_ms={} cause=\"{}\"",
         s.incarnation,
         s.restarts,
         took,
-        s.cause
+        s.last_cause
     );
     check!(
         "rs.held_down_clients_get_errors",
@@ -102,10 +69,10 @@ fn main() {
     let s = wait_until(rs, "hang", 20_000, |s| s.restarts >= 1).expect("status");
     check!(
         "rs.hang_found_by_heartbeat",
-        s.restarts >= 1 && s.cause.contains("heartbeat"),
+        s.restarts >= 1 && s.last_cause.contains("heartbeat"),
         "restarts={} cause=\"{}\"",
         s.restarts,
-        s.cause
+        s.last_cause
     );
 
     // Operator requests: kill brings it back; down keeps it down; up restarts it.
@@ -128,7 +95,7 @@ fn main() {
         before.incarnation,
         after.incarnation,
         upped.incarnation,
-        after.cause
+        after.last_cause
     );
     check!("rs.unknown_service_refused", command(rs, svc::KILL, "nobody", 0) == svc::ERR_UNKNOWN, "");
 
@@ -137,9 +104,9 @@ fn main() {
     let crashed = wait_until(rs, "steady", 5000, |s| s.incarnation > upped.incarnation).expect("status");
     check!(
         "rs.injected_crash_restarts",
-        inj == 0 && crashed.cause.contains("page-fault"),
+        inj == 0 && crashed.last_cause.contains("page-fault"),
         "cause=\"{}\"",
-        crashed.cause
+        crashed.last_cause
     );
 
     // All the while, the rest of the system kept running.
