@@ -178,7 +178,7 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
         cap("io-ports".into(), roots.ports.0, Rights::ALL);
         cap("io-mem".into(), roots.mem.0, Rights::ALL);
     }
-    if t.devices || boot.children_of(Some(&t.name)).next().is_some() {
+    if t.devices || t.boot_archive || boot.children_of(Some(&t.name)).next().is_some() {
         cap("boot-archive".into(), boot.archive_cap(), Rights::READ | Rights::DELEGATE);
     }
     for &(base, count) in &t.ports {

@@ -14,6 +14,7 @@
 //! irqs = [8]
 //! serves = ["events"]         # IPC gates bound to its main thread
 //! uses = ["clock.time"]       # gates of other tasks it may call
+//! reads = ["eth0"]            # data store namespaces it may read ("*": all)
 //!
 //! [tasks.eth0]
 //! driver = "8139cp"           # runs drivers-legacy/8139cp (image drv-8139cp)
@@ -100,6 +101,14 @@ pub struct TaskDecl {
     /// server, and nobody else).
     #[serde(default)]
     pub devices: bool,
+    /// Data store namespaces this task may read besides its own: task names,
+    /// or `"*"` for all (private keys stay their owner's).
+    #[serde(default)]
+    pub reads: Vec<Spanned<String>>,
+    /// The boot archive (read-only), for a task that reads the manifest or
+    /// loads images itself (the data store reads everyone's `reads`).
+    #[serde(default)]
+    pub boot_archive: bool,
     /// Plain numbers handed to the task in its environment.
     #[serde(default)]
     pub values: BTreeMap<String, Spanned<i64>>,
@@ -180,6 +189,9 @@ pub struct Task {
     pub uses: Vec<(String, String)>,
     pub kernel: bool,
     pub devices: bool,
+    /// Data store namespaces it may read besides its own (`"*"`: all).
+    pub reads: Vec<String>,
+    pub boot_archive: bool,
     pub values: Vec<(String, u64)>,
 }
 

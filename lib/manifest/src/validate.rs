@@ -170,6 +170,15 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
                 values.push((k.clone(), *v.get_ref() as u64));
             }
         }
+        let mut reads = Vec::new();
+        for r in &d.reads {
+            let ns = r.get_ref();
+            if ns != "*" && !names.contains(ns.as_str()) {
+                c.err(r, format!("`reads` names `{ns}`, which is not a task of this manifest (or `*` for all)"));
+            } else if !reads.contains(ns) {
+                reads.push(ns.clone());
+            }
+        }
         let driver = d.driver.as_ref().map(|x| x.get_ref().clone());
         if let Some(dr) = &d.driver {
             let n = dr.get_ref();
@@ -201,6 +210,8 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
             uses: Vec::new(),
             kernel: d.kernel,
             devices: d.devices,
+            reads,
+            boot_archive: d.boot_archive,
             values,
         });
     }
@@ -309,6 +320,8 @@ ports = [{ base = 0x70, count = 2 }]
 uses = ["server.main"]
 memory = "1M"
 values = { rounds = 10 }
+reads = ["server", "*"]
+boot-archive = true
 
 [tasks.child]
 parent = "client"
@@ -325,6 +338,18 @@ start = false
         assert_eq!(client.memory, 1 << 20);
         assert_eq!(client.values, [("rounds".to_string(), 10)]);
         assert_eq!(s.tasks[2].parent.as_deref(), Some("client"));
+        assert_eq!(client.reads, ["server", "*"]);
+        assert!(client.boot_archive && !s.tasks[0].boot_archive);
+        assert!(s.tasks[0].reads.is_empty());
+    }
+
+    #[test]
+    fn reads_must_name_tasks() {
+        let text = "[system]\nname = \"x\"\n[tasks.a]\nreads = [\"b\", \"ghost\", \"*\"]\n[tasks.b]\n";
+        let p = problems(text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, 4);
+        assert!(p[0].1.contains("`ghost`"), "{}", p[0].1);
     }
 
     fn problems(text: &str) -> Vec<(usize, String)> {
