@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod diagnostics;
+pub mod driver_add;
 pub mod driver_build;
 pub mod drivers;
 pub mod image;

@@ -114,68 +114,13 @@ pub fn mismatch_message(file: &PinnedFile, actual: &str, origin: &str) -> String
 pub fn ensure(files: &[PinnedFile], progress: bool) -> Result<Sources> {
     let files = dedup(files)?;
     let _lock = CacheLock::acquire()?;
-
-    let mut version = PINNED_VERSION.to_string();
-    let mut dir = version_dir(&version)?;
-    if missing(&dir, &files).is_empty() {
+    let complete = |dir: &Path| missing(dir, &files).is_empty();
+    let (dir, version, deb) = package_for(&complete, progress)?;
+    let Some(deb) = deb else {
         return finish(dir, version, &files);
-    }
-
-    let mut deb = None;
-    let mut keep_deb = false;
-    if let Some(given) = std::env::var_os(DEB_ENV).filter(|v| !v.is_empty()) {
-        let given = PathBuf::from(given);
-        if !given.is_file() {
-            bail!("error: {DEB_ENV}={} is not a file", given.display());
-        }
-        if let Some(v) = deb_version(&given) {
-            version = v;
-            dir = version_dir(&version)?;
-        }
-        deb = Some(given);
-        keep_deb = true;
-    } else if let Some(left) = deb_in(&dir) {
-        // A download whose extraction did not finish.
-        deb = Some(left);
-    }
-
-    let deb = match deb {
-        Some(deb) => deb,
-        None => {
-            let fetched = download(&cache_root()?, progress)?;
-            if fetched.version != version {
-                version = fetched.version.clone();
-                dir = version_dir(&version)?;
-                if missing(&dir, &files).is_empty() {
-                    let _ = fs::remove_dir_all(fetched.tmp_dir);
-                    return finish(dir, version, &files);
-                }
-            }
-            fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            let into = dir.join(fetched.deb.file_name().expect("a .deb file name"));
-            fs::rename(&fetched.deb, &into)
-                .with_context(|| format!("cannot move the package into {}", dir.display()))?;
-            let _ = fs::remove_dir_all(fetched.tmp_dir);
-            into
-        }
     };
-
     let wanted: BTreeSet<String> = missing(&dir, &files).into_iter().map(|f| f.path.clone()).collect();
-    let started = Instant::now();
-    let found = extract(&deb, &dir, &wanted, progress);
-    let found = match found {
-        Ok(found) => found,
-        Err(e) => {
-            if !keep_deb {
-                // A broken download: the next build fetches it again.
-                let _ = fs::remove_file(&deb);
-            }
-            return Err(e.context(format!("cannot extract the Linux sources from {}", deb.display())));
-        }
-    };
-    if progress && !std::io::stderr().is_terminal() {
-        eprintln!("extracted {} file{} in {:.1} s", found.len(), plural(found.len()), started.elapsed().as_secs_f64());
-    }
+    let found = extract_from(&deb, &dir, &wanted, &BTreeSet::new(), progress)?;
     let absent: Vec<&PinnedFile> =
         files.iter().filter(|f| wanted.contains(&f.path) && !found.contains(&f.path)).collect();
     if !absent.is_empty() {
@@ -185,10 +130,119 @@ pub fn ensure(files: &[PinnedFile], progress: bool) -> Result<Sources> {
             .collect();
         bail!("{}", lines.join("\n"));
     }
-    if !keep_deb {
-        let _ = fs::remove_file(&deb);
-    }
+    deb.done();
     finish(dir, version, &files)
+}
+
+/// Fetches files and whole folders of the Linux tree without checking them
+/// (for `resurgo driver add`, which computes the sums to pin). Files the
+/// package lacks are left out: the caller sees they are not there.
+pub fn fetch_unchecked(files: &[String], folders: &[String], progress: bool) -> Result<Sources> {
+    let _lock = CacheLock::acquire()?;
+    let complete = |dir: &Path| {
+        files.iter().all(|f| dir.join(f).is_file()) && folders.iter().all(|f| dir.join(f).join(FOLDER_MARK).is_file())
+    };
+    let (dir, version, deb) = package_for(&complete, progress)?;
+    if let Some(deb) = deb {
+        let wanted: BTreeSet<String> = files.iter().cloned().collect();
+        let folders: BTreeSet<String> = folders.iter().map(|f| f.trim_end_matches('/').to_string()).collect();
+        extract_from(&deb, &dir, &wanted, &folders, progress)?;
+        for f in &folders {
+            let _ = fs::create_dir_all(dir.join(f));
+            let _ = fs::write(dir.join(f).join(FOLDER_MARK), "");
+        }
+        deb.done();
+    }
+    Ok(Sources { dir, version })
+}
+
+/// Marks a folder of the tree extracted whole.
+const FOLDER_MARK: &str = ".resurgo-folder-complete";
+
+/// A package file to extract from.
+struct Deb {
+    path: PathBuf,
+    /// Given by the user: never deleted.
+    keep: bool,
+}
+
+impl Deb {
+    /// Extraction succeeded: the cache keeps the files, not the package.
+    fn done(self) {
+        if !self.keep {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The version folder to use and, unless `complete` says it has everything
+/// already, the package to extract from (given, left from a failed run, or
+/// downloaded now).
+fn package_for(complete: &dyn Fn(&Path) -> bool, progress: bool) -> Result<(PathBuf, String, Option<Deb>)> {
+    let mut version = PINNED_VERSION.to_string();
+    let mut dir = version_dir(&version)?;
+    if complete(&dir) {
+        return Ok((dir, version, None));
+    }
+    if let Some(given) = std::env::var_os(DEB_ENV).filter(|v| !v.is_empty()) {
+        let given = PathBuf::from(given);
+        if !given.is_file() {
+            bail!("error: {DEB_ENV}={} is not a file", given.display());
+        }
+        if let Some(v) = deb_version(&given) {
+            version = v;
+            dir = version_dir(&version)?;
+        }
+        return Ok((dir, version, Some(Deb { path: given, keep: true })));
+    }
+    if let Some(left) = deb_in(&dir) {
+        // A download whose extraction did not finish.
+        return Ok((dir, version, Some(Deb { path: left, keep: false })));
+    }
+    let fetched = download(&cache_root()?, progress)?;
+    if fetched.version != version {
+        version = fetched.version.clone();
+        dir = version_dir(&version)?;
+        if complete(&dir) {
+            let _ = fs::remove_dir_all(fetched.tmp_dir);
+            return Ok((dir, version, None));
+        }
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let into = dir.join(fetched.deb.file_name().expect("a .deb file name"));
+    fs::rename(&fetched.deb, &into).with_context(|| format!("cannot move the package into {}", dir.display()))?;
+    let _ = fs::remove_dir_all(fetched.tmp_dir);
+    Ok((dir, version, Some(Deb { path: into, keep: false })))
+}
+
+/// [`extract`], deleting a package that cannot be read (the next run fetches it again).
+fn extract_from(
+    deb: &Deb,
+    dir: &Path,
+    wanted: &BTreeSet<String>,
+    folders: &BTreeSet<String>,
+    progress: bool,
+) -> Result<BTreeSet<String>> {
+    let started = Instant::now();
+    match extract(&deb.path, dir, wanted, folders, progress) {
+        Ok(found) => {
+            if progress && !std::io::stderr().is_terminal() {
+                eprintln!(
+                    "extracted {} file{} in {:.1} s",
+                    found.len(),
+                    plural(found.len()),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(found)
+        }
+        Err(e) => {
+            if !deb.keep {
+                let _ = fs::remove_file(&deb.path);
+            }
+            Err(e.context(format!("cannot extract the Linux sources from {}", deb.path.display())))
+        }
+    }
 }
 
 /// Checks every file's sha256; the error names each file that differs.
@@ -431,7 +485,13 @@ fn apt_output(args: &[&str]) -> Result<String> {
 /// Extracts the wanted files (paths in the Linux tree) from the package into
 /// `dir`, streaming through both archives once and stopping when all are out.
 /// Returns the paths it found.
-pub fn extract(deb: &Path, dir: &Path, wanted: &BTreeSet<String>, progress: bool) -> Result<BTreeSet<String>> {
+pub fn extract(
+    deb: &Path,
+    dir: &Path,
+    wanted: &BTreeSet<String>,
+    folders: &BTreeSet<String>,
+    progress: bool,
+) -> Result<BTreeSet<String>> {
     let file = File::open(deb).with_context(|| format!("cannot open {}", deb.display()))?;
     let mut deb_archive = ar::Archive::new(BufReader::with_capacity(1 << 20, file));
     let mut found = BTreeSet::new();
@@ -459,13 +519,13 @@ pub fn extract(deb: &Path, dir: &Path, wanted: &BTreeSet<String>, progress: bool
                 )
             } else {
                 if progress {
-                    eprintln!("extracting {} file{} from {TARBALL}", wanted.len(), plural(wanted.len()));
+                    eprintln!("extracting {} from {TARBALL}", what(wanted, folders));
                 }
                 ProgressBar::hidden()
             };
-            bar.set_message(format!("{} file{}", wanted.len(), plural(wanted.len())));
+            bar.set_message(what(wanted, folders));
             let inner = xz2::read::XzDecoder::new(BufReader::with_capacity(1 << 20, bar.wrap_read(item)));
-            let result = extract_tree(inner, dir, wanted, &mut found);
+            let result = extract_tree(inner, dir, wanted, folders, &mut found);
             bar.finish_and_clear();
             result?;
             return Ok(found);
@@ -480,6 +540,7 @@ fn extract_tree<R: Read>(
     tarball: R,
     dir: &Path,
     wanted: &BTreeSet<String>,
+    folders: &BTreeSet<String>,
     found: &mut BTreeSet<String>,
 ) -> Result<()> {
     let mut tree = tar::Archive::new(tarball);
@@ -493,7 +554,8 @@ fn extract_tree<R: Read>(
         else {
             continue;
         };
-        if !wanted.contains(rel) {
+        let in_folder = rel.rsplit_once('/').is_some_and(|(parent, _)| folders.contains(parent));
+        if !wanted.contains(rel) && !in_folder {
             continue;
         }
         let rel = rel.to_string();
@@ -507,11 +569,17 @@ fn extract_tree<R: Read>(
         drop(file);
         fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
         found.insert(rel);
-        if found.len() == wanted.len() {
+        if folders.is_empty() && found.len() == wanted.len() {
             break;
         }
     }
     Ok(())
+}
+
+/// `3 files` or `3 files and 2 folders`.
+fn what(wanted: &BTreeSet<String>, folders: &BTreeSet<String>) -> String {
+    let files = format!("{} file{}", wanted.len(), plural(wanted.len()));
+    if folders.is_empty() { files } else { format!("{files} and {} folder{}", folders.len(), plural(folders.len())) }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -655,10 +723,15 @@ mod tests {
 
         let out = tmp.join("tree");
         let wanted: BTreeSet<String> = ["drivers/net/b.c".to_string(), "drivers/net/none.c".to_string()].into();
-        let found = extract(&deb, &out, &wanted, false).unwrap();
+        let found = extract(&deb, &out, &wanted, &BTreeSet::new(), false).unwrap();
         assert_eq!(found, BTreeSet::from(["drivers/net/b.c".to_string()]));
         assert_eq!(fs::read(out.join("drivers/net/b.c")).unwrap(), b"int b;\n");
         assert!(!out.join("drivers/net/a.c").exists() && !out.join("Makefile").exists());
+        // Whole folders, for `driver add`.
+        let folders = BTreeSet::from(["drivers/net".to_string()]);
+        let found = extract(&deb, &out, &BTreeSet::from(["Makefile".to_string()]), &folders, false).unwrap();
+        assert_eq!(found.len(), 3);
+        assert_eq!(fs::read(out.join("drivers/net/a.c")).unwrap(), b"int a;\n");
         fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -77,6 +77,19 @@ enum DriverAction {
         /// Driver names (default: every driver in drivers-legacy/).
         names: Vec<String>,
     },
+    /// Write drivers-legacy/NAME/driver.toml for a driver's source files: files
+    /// in a Linux tree or in drivers-legacy/NAME/, or paths in the Linux tree
+    /// (drivers/net/...) fetched from Debian's linux-source-6.1.
+    Add {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The driver's name (default: the first file's name without `.c`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace an existing manifest.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,6 +219,22 @@ fn run(cli: Cli) -> Result<i32> {
             let images = image::with_build_lock(|| driver_build::build(&refs, driver_build::Mode::Link, true))?;
             for (name, path) in images {
                 println!("{name:10} {}", resurgo::display_path(&path, &root));
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Add { paths, name, force } } => {
+            let added = resurgo::driver_add::add(&paths, name.as_deref(), force, true)?;
+            print!("{}", added.text);
+            println!(
+                "wrote {}: {} file{}, {} PCI id{}",
+                resurgo::display_path(&added.manifest_path, &root),
+                added.files,
+                if added.files == 1 { "" } else { "s" },
+                added.ids.len(),
+                if added.ids.len() == 1 { "" } else { "s" }
+            );
+            for u in &added.unresolved {
+                eprintln!("warning: {u}");
             }
             Ok(0)
         }
