@@ -547,6 +547,11 @@ pub struct Added {
 /// on disk (in a Linux tree, or in `drivers-legacy/NAME/`), or paths in the
 /// Linux tree that are fetched from Debian's package (`drivers/net/...`).
 pub fn add(paths: &[PathBuf], name: Option<&str>, force: bool, progress: bool) -> Result<Added> {
+    add_into(&drivers::drivers_dir(), paths, name, force, progress)
+}
+
+/// [`add`], writing `NAME/driver.toml` under `out` instead of `drivers-legacy`.
+pub fn add_into(out: &Path, paths: &[PathBuf], name: Option<&str>, force: bool, progress: bool) -> Result<Added> {
     if paths.is_empty() {
         bail!("error: name at least one source file");
     }
@@ -691,7 +696,7 @@ pub fn add(paths: &[PathBuf], name: Option<&str>, force: bool, progress: bool) -
     manifest::driver::DriverManifest::parse(&text)
         .map_err(|e| anyhow!("error: the manifest for `{name}` would be wrong: {e}"))?;
 
-    let dir = drivers::drivers_dir().join(&name);
+    let dir = out.join(&name);
     let manifest_path = dir.join(drivers::MANIFEST_FILE);
     if manifest_path.exists() && !force {
         bail!(

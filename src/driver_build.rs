@@ -129,6 +129,25 @@ struct Compiled {
 /// Builds the drivers; returns each driver's image by name (empty in [`Mode::Check`]).
 /// Fails with the missing-API report (printed to stderr) when one does not build.
 pub fn build(drivers: &[&Driver], mode: Mode, progress: bool) -> Result<BTreeMap<String, PathBuf>> {
+    let compiled = compile(drivers, progress)?;
+    match mode {
+        Mode::Check => Ok(BTreeMap::new()),
+        Mode::Link => link_all(compiled),
+    }
+}
+
+/// Drivers whose every source compiled: ready to link once the shim library is built.
+pub struct CompiledDrivers {
+    drivers: Vec<Driver>,
+    units: Vec<Unit>,
+    tool: cc::Tool,
+    sources: SourceSet,
+    log: String,
+}
+
+/// Fetches, checks and compiles the drivers' sources (the shim's headers are
+/// all that is needed). Fails with the missing-API report when one does not compile.
+pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     let root = workspace_root();
     let cflags = read_cflags(&root)?;
     let sources = drivers::fetch_sources(drivers, progress)?;
@@ -145,7 +164,7 @@ pub fn build(drivers: &[&Driver], mode: Mode, progress: bool) -> Result<BTreeMap
     for (unit, res) in units.iter().zip(&results) {
         log.push_str(&format!("== {}: {}\n", unit.driver, command_line(&tool, &unit.args)));
         log.push_str(if res.cached { "(up to date)\n" } else { &res.output });
-        if res.ok && !res.output.contains("implicit declaration of function") {
+        if res.ok {
             continue;
         }
         let mut found = diagnostics::parse_gcc(&unit.driver, &res.output, &show);
@@ -154,52 +173,62 @@ pub fn build(drivers: &[&Driver], mode: Mode, progress: bool) -> Result<BTreeMap
                 found.extend(header_sites(&unit.driver, header, unit, &show));
             }
         }
-        if !res.ok {
-            report.failed.insert(unit.driver.clone());
-            if found.is_empty() {
-                found.push(other(
-                    &unit.driver,
-                    &display_path(&unit.source, &root),
-                    "the compiler failed (see the log)",
-                ));
-            }
+        if found.is_empty() {
+            found.push(other(&unit.driver, &display_path(&unit.source, &root), "the compiler failed (see the log)"));
         }
+        report.failed.insert(unit.driver.clone());
         report.findings.extend(found);
     }
-
-    let mut images = BTreeMap::new();
-    if mode == Mode::Link {
-        let lib = target_dir().join(SHIM_LIB);
-        for d in drivers {
-            let image = d.image_path();
+    let compiled =
+        CompiledDrivers { drivers: drivers.iter().map(|d| (*d).clone()).collect(), units, tool, sources, log };
+    if !report.failed.is_empty() {
+        for d in &compiled.drivers {
             if report.failed.contains(&d.name) {
-                let _ = fs::remove_file(&image);
-                continue;
+                // No stale image claims the driver built.
+                let _ = fs::remove_file(d.image_path());
             }
-            let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == d.name).collect();
-            match link(d, &objects, &lib, &tool, &root, &image, &show, &mut log) {
-                Ok(()) => {
-                    images.insert(d.name.clone(), image);
-                }
-                Err(findings) => {
-                    let _ = fs::remove_file(&image);
-                    report.failed.insert(d.name.clone());
-                    report.findings.extend(findings);
-                }
+        }
+        fail(&report, &compiled.log)?;
+    }
+    Ok(compiled)
+}
+
+/// Links each compiled driver with the shim library into `target/image/release/drv-NAME`.
+pub fn link_all(compiled: CompiledDrivers) -> Result<BTreeMap<String, PathBuf>> {
+    let CompiledDrivers { drivers, units, tool, sources, mut log } = compiled;
+    let root = workspace_root();
+    let show = shower(&sources);
+    let lib = target_dir().join(SHIM_LIB);
+    let mut report = Report::default();
+    let mut images = BTreeMap::new();
+    for d in &drivers {
+        let image = d.image_path();
+        let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == d.name).collect();
+        match link(d, &objects, &lib, &tool, &root, &image, &show, &mut log) {
+            Ok(()) => {
+                images.insert(d.name.clone(), image);
+            }
+            Err(findings) => {
+                let _ = fs::remove_file(&image);
+                report.failed.insert(d.name.clone());
+                report.findings.extend(findings);
             }
         }
     }
-
-    let log_file = log_path();
-    fs::write(&log_file, &log).with_context(|| format!("cannot write {}", log_file.display()))?;
-    if !report.failed.is_empty() {
-        // Findings of drivers that built (implicit declarations that linked) are not failures.
-        report.findings.retain(|f| report.failed.contains(&f.at.driver));
-        let shown_log = display_path(&log_file, &root);
-        eprint!("{}", report.render(&shown_log));
-        bail!("{}", report.summary(&shown_log));
-    }
+    fail(&report, &log)?;
     Ok(images)
+}
+
+/// Writes the log; with failures, prints the report and fails with its summary line.
+fn fail(report: &Report, log: &str) -> Result<()> {
+    let log_file = log_path();
+    fs::write(&log_file, log).with_context(|| format!("cannot write {}", log_file.display()))?;
+    if report.failed.is_empty() {
+        return Ok(());
+    }
+    let shown_log = display_path(&log_file, &workspace_root());
+    eprint!("{}", report.render(&shown_log));
+    bail!("{}", report.summary(&shown_log))
 }
 
 /// Paths as the report shows them: Linux files by their path in the tree,

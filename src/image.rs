@@ -80,16 +80,23 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
         packages.insert(driver_build::SHIM_PACKAGE);
     }
 
-    let built = cargo_build(&root, &target, &packages, opts.progress)?;
-    let mut binaries = BTreeMap::new();
-    if !driver_images.is_empty() {
+    // Legacy drivers compile against the shim's headers alone: a missing API
+    // shows before the long cargo build, and they link after it.
+    let compiled = if driver_images.is_empty() {
+        None
+    } else {
         let mut to_build: Vec<&drivers::Driver> = Vec::new();
         for name in driver_images.values() {
             if !to_build.iter().any(|d| &d.name == name) {
                 to_build.push(&task_drivers[name]);
             }
         }
-        let images = driver_build::build(&to_build, driver_build::Mode::Link, opts.progress)?;
+        Some(driver_build::compile(&to_build, opts.progress)?)
+    };
+    let built = cargo_build(&root, &target, &packages, opts.progress)?;
+    let mut binaries = BTreeMap::new();
+    if let Some(compiled) = compiled {
+        let images = driver_build::link_all(compiled)?;
         for (bin, name) in &driver_images {
             binaries.insert(bin.clone(), images[name].clone());
         }
