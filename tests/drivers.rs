@@ -1,0 +1,94 @@
+//! The legacy-driver pipeline on the host: Debian's Linux sources fetched and
+//! checked against the committed manifests, `resurgo drivers --json`, manifests
+//! written by `driver add`, and the drivers compiled against the shim's headers
+//! (or the missing-API report when the shim lacks something).
+//!
+//! The first test to need the sources downloads `linux-source-6.1` with apt
+//! (about 140 MB, a few seconds) into `~/.cache/resurgo`; the rest reuse it.
+
+use resurgo::driver_build::{self, Mode};
+use resurgo::drivers::{self, Driver};
+use resurgo::{driver_add, linux, workspace_root};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn all() -> Vec<Driver> {
+    drivers::all().expect("the driver manifests parse")
+}
+
+#[test]
+fn sources_are_fetched_and_match_their_pins() {
+    let all = all();
+    let refs: Vec<&Driver> = all.iter().collect();
+    let set = drivers::fetch_sources(&refs, false).expect("fetching the Linux sources");
+    assert_eq!(set.linux_version.as_deref(), Some(linux::PINNED_VERSION));
+    for d in &all {
+        for f in d.files() {
+            let path = set.get(&d.name, &f.path);
+            assert_eq!(linux::sha256_file(path).unwrap(), f.sha256, "{}", path.display());
+        }
+    }
+}
+
+#[test]
+fn drivers_json_is_the_last_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_resurgo")).args(["drivers", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = stdout.lines().last().unwrap();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    let list = v["drivers"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    for name in ["8139cp", "e1000", "ne2k-pci", "pcnet32"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let cp = list.iter().find(|d| d["name"] == "8139cp").unwrap();
+    assert_eq!(cp["sources"][0]["path"], "drivers/net/ethernet/realtek/8139cp.c");
+    assert_eq!(cp["pci_ids"][0], "10ec:8139");
+    assert!(cp["built"].is_boolean());
+}
+
+#[test]
+fn driver_add_reproduces_the_committed_manifests() {
+    let all = all();
+    let refs: Vec<&Driver> = all.iter().collect();
+    let set = drivers::fetch_sources(&refs, false).expect("fetching the Linux sources");
+    let out = std::env::temp_dir().join(format!("resurgo-driver-add-{}", std::process::id()));
+    for d in &all {
+        let paths: Vec<PathBuf> = d.manifest.sources.iter().map(|f| set.get(&d.name, &f.path).to_path_buf()).collect();
+        let added = driver_add::add_into(&out, &paths, Some(&d.name), true, false).unwrap();
+        let m = manifest::driver::DriverManifest::parse(&added.text).unwrap();
+        assert_eq!(m.pci_ids, d.manifest.pci_ids, "{}", d.name);
+        assert_eq!(m.sources, d.manifest.sources, "{}", d.name);
+        let mut got = m.includes.clone();
+        let mut want = d.manifest.includes.clone();
+        got.sort_by(|a, b| a.path.cmp(&b.path));
+        want.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(got, want, "{}", d.name);
+        assert_eq!(m.description, d.manifest.description, "{}", d.name);
+        assert!(added.unresolved.is_empty(), "{}: {:?}", d.name, added.unresolved);
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Every driver compiles against the shim's headers, or the build fails with
+/// the missing-API report's summary line (never with anything else).
+#[test]
+fn drivers_compile_or_report_what_the_shim_lacks() {
+    if !workspace_root().join(driver_build::CFLAGS_FILE).is_file() {
+        let e = driver_build::read_cflags(&workspace_root()).unwrap_err().to_string();
+        assert!(e.contains("dde-linux-shim/cflags does not exist yet"), "{e}");
+        return;
+    }
+    let all = all();
+    let refs: Vec<&Driver> = all.iter().collect();
+    let result = resurgo::image::with_build_lock(|| driver_build::build(&refs, Mode::Check, false));
+    if let Err(e) = result {
+        let text = format!("{e:#}");
+        assert!(
+            text.starts_with("error: ") && text.contains("failed to build") && text.contains("build.log"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+}
