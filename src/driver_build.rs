@@ -623,6 +623,73 @@ fn check_image(path: &Path) -> std::result::Result<(), Vec<(Kind, String)>> {
 mod tests {
     use super::*;
 
+    /// Links a tiny "driver" with a tiny "shim" through the real linker and
+    /// linker script: once complete, once with an undefined function.
+    #[test]
+    fn link_checks_the_image_and_reports_undefined_functions() {
+        let tmp = std::env::temp_dir().join(format!("resurgo-link-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).unwrap();
+        let root = workspace_root();
+        let tool = compiler().unwrap();
+        let cc = |src: &str, name: &str| {
+            let c = tmp.join(format!("{name}.c"));
+            fs::write(&c, src).unwrap();
+            let o = tmp.join(format!("{name}.o"));
+            let args: Vec<OsString> = ["-O2", "-ffreestanding", "-fno-pie", "-ffunction-sections", "-c"]
+                .iter()
+                .map(OsString::from)
+                .chain([c.clone().into_os_string(), "-o".into(), o.clone().into_os_string()])
+                .collect();
+            assert!(run_compiler(&tool, &args, &root).unwrap().status.success());
+            (c, o)
+        };
+        let (_, shim_o) = cc(
+            "int tiny_probe(void);\nvoid __resurgo_main(void) { tiny_probe(); }\nvoid _start(void) { __resurgo_main(); for (;;) {} }\n",
+            "shim",
+        );
+        let lib = tmp.join("libshim.a");
+        assert!(std::process::Command::new("ar").arg("rcs").arg(&lib).arg(&shim_o).status().unwrap().success());
+        let manifest = manifest::driver::DriverManifest::parse(&format!(
+            "name = \"tiny\"\npci-ids = [\"10ec:8139\"]\nsources = [{{ path = \"tiny.c\", sha256 = \"{}\" }}]\n",
+            "0".repeat(64)
+        ))
+        .unwrap();
+        let d = Driver {
+            name: "tiny".into(),
+            dir: tmp.clone(),
+            manifest_path: tmp.join("driver.toml"),
+            text: String::new(),
+            manifest,
+        };
+        let unit = |source: PathBuf, object: PathBuf| Unit {
+            driver: "tiny".into(),
+            tree_path: "tiny.c".into(),
+            source,
+            object,
+            args: Vec::new(),
+            flags_hash: String::new(),
+            source_hash: String::new(),
+        };
+        let show = |p: &str| p.to_string();
+        let image = tmp.join("drv-tiny");
+
+        let (src, obj) = cc("int tiny_probe(void) { return 42; }\n", "good");
+        let mut log = String::new();
+        link(&d, &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log).unwrap();
+        assert!(check_image(&image).is_ok());
+
+        let (src, obj) =
+            cc("int pci_enable_device(int);\nint tiny_probe(void)\n{\n\treturn pci_enable_device(1);\n}\n", "bad");
+        let _ = fs::remove_file(&image);
+        let findings = link(&d, &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log).unwrap_err();
+        assert_eq!(findings.len(), 1, "{findings:?}\n{log}");
+        assert_eq!((findings[0].kind, findings[0].item.as_str()), (Kind::Symbol, "pci_enable_device"));
+        assert_eq!((findings[0].at.file.as_str(), findings[0].at.line), ("tiny.c", Some(4)));
+        assert!(!image.exists());
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
     #[test]
     fn cflags_are_one_per_line() {
         let text = "# the shim's flags\n-O2\n\n  -ffreestanding  \n-DFOO=\"a b\"\n";
