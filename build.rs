@@ -1,7 +1,7 @@
 //! Checks every boot manifest when the host tool builds, so that `cargo build`
 //! names the file, line and column of anything wrong in `system/*.toml` (and in
 //! the test manifests that are meant to be valid, `tests/manifests/*.toml` not
-//! starting with `bad-`).
+//! starting with `bad-`), and every legacy driver's `drivers-legacy/*/driver.toml`.
 
 #[path = "src/report.rs"]
 #[allow(dead_code)]
@@ -30,6 +30,8 @@ fn main() {
             lines.extend(check(&path, &root));
         }
     }
+
+    lines.extend(check_drivers(&root));
 
     if !lines.is_empty() {
         for line in &lines {
@@ -65,4 +67,40 @@ fn check(path: &Path, root: &Path) -> Vec<String> {
         Ok(_) => Vec::new(),
         Err(problems) => report::problem_lines(path, root, &text, &problems),
     }
+}
+
+/// Problems of the driver manifests, `error: drivers-legacy/NAME/driver.toml: message`.
+fn check_drivers(root: &Path) -> Vec<String> {
+    let dir = root.join("drivers-legacy");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut folders: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    folders.sort();
+    let mut lines = Vec::new();
+    for folder in folders {
+        let path = folder.join("driver.toml");
+        println!("cargo:rerun-if-changed={}", folder.display());
+        if !path.is_file() {
+            continue;
+        }
+        println!("cargo:rerun-if-changed={}", path.display());
+        let shown = report::display_path(&path, root);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                lines.push(format!("error: {shown}: cannot read: {e}"));
+                continue;
+            }
+        };
+        let folder_name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match manifest::driver::DriverManifest::parse(&text) {
+            Ok(m) if m.name != folder_name => lines
+                .push(format!("error: {shown}: the driver is named `{}` but its folder is `{folder_name}`", m.name)),
+            Ok(_) => {}
+            Err(e) => lines.push(format!("error: {shown}: {}", e.lines().next().unwrap_or(&e))),
+        }
+    }
+    lines
 }
