@@ -404,6 +404,21 @@ fn resolve_depth(expr: &str, defs: &BTreeMap<String, Define>, depth: usize) -> O
     VENDORS.iter().chain(DEVICES).find(|(n, _)| *n == e).map(|(_, v)| *v)
 }
 
+/// The text with preprocessor directive lines (and their continuations) blanked.
+fn without_directives(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut continued = false;
+    for line in text.lines() {
+        let directive = continued || line.trim_start().starts_with('#');
+        continued = directive && line.ends_with('\\');
+        if !directive {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// What the id table of some files says.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Ids {
@@ -418,7 +433,8 @@ pub struct Ids {
 pub fn pci_ids(texts: &[&str], defs: &BTreeMap<String, Define>) -> Ids {
     let mut out = Ids::default();
     for text in texts {
-        for entry in id_table_entries(text) {
+        // Entries under `#ifdef CONFIG_...` count: the directives go.
+        for entry in id_table_entries(&without_directives(text)) {
             match entry_ids(&entry, defs) {
                 None => {}
                 Some(Err(why)) => out.unresolved.push(why),
@@ -754,6 +770,21 @@ mod tests {
             \t{ PCI_DEVICE(PCI_VENDOR_ID_TTTECH,      PCI_DEVICE_ID_TTTECH_MC322), },\n\
             \t{ },\n};\nMODULE_DEVICE_TABLE(pci, cp_pci_tbl);\n";
         assert_eq!(ids_of(src, &[]), Ids { ids: vec!["10ec:8139".into(), "0357:000a".into()], unresolved: vec![] });
+    }
+
+    #[test]
+    fn entries_under_ifdef_like_tulips() {
+        let src = "static const struct pci_device_id tulip_pci_tbl[] = {\n\
+            \t{ 0x1011, 0x0009, PCI_ANY_ID, PCI_ANY_ID, 0, 0, DC21140 },\n\
+            #ifdef CONFIG_TULIP_DM910X\n\
+            \t{ 0x1282, 0x9100, PCI_ANY_ID, PCI_ANY_ID, 0, 0, DM910X },\n\
+            #endif\n\
+            \t{ 0x1113, 0x1216, PCI_ANY_ID, PCI_ANY_ID, 0, 0, COMET },\n\
+            \t{ } /* terminate list */\n};\n";
+        assert_eq!(
+            ids_of(src, &[]),
+            Ids { ids: vec!["1011:0009".into(), "1282:9100".into(), "1113:1216".into()], unresolved: vec![] }
+        );
     }
 
     #[test]
