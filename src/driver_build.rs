@@ -88,7 +88,6 @@ fn compiler() -> Result<cc::Tool> {
         .cargo_warnings(false)
         .cargo_debug(false)
         .emit_rerun_if_env_changed(false)
-        .warnings(false)
         .no_default_flags(true)
         .try_get_compiler()
         .map_err(|e| {
@@ -181,15 +180,13 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     }
     let compiled =
         CompiledDrivers { drivers: drivers.iter().map(|d| (*d).clone()).collect(), units, tool, sources, log };
-    if !report.failed.is_empty() {
-        for d in &compiled.drivers {
-            if report.failed.contains(&d.name) {
-                // No stale image claims the driver built.
-                let _ = fs::remove_file(d.image_path());
-            }
+    for d in &compiled.drivers {
+        if report.failed.contains(&d.name) {
+            // No stale image claims the driver built.
+            let _ = fs::remove_file(d.image_path());
         }
-        fail(&report, &compiled.log)?;
     }
+    fail(&report, &compiled.log)?;
     Ok(compiled)
 }
 
@@ -346,7 +343,7 @@ fn plan(
 
 fn flags_hash(tool: &cc::Tool, args: &[OsString]) -> String {
     let mut text = tool.path().to_string_lossy().into_owned();
-    for a in tool.args().iter().chain(args) {
+    for a in args {
         text.push('\0');
         text.push_str(&a.to_string_lossy());
     }
@@ -355,7 +352,7 @@ fn flags_hash(tool: &cc::Tool, args: &[OsString]) -> String {
 
 fn command_line(tool: &cc::Tool, args: &[OsString]) -> String {
     let mut parts = vec![tool.path().to_string_lossy().into_owned()];
-    parts.extend(tool.args().iter().chain(args).map(|a| a.to_string_lossy().into_owned()));
+    parts.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
     parts.join(" ")
 }
 
@@ -414,8 +411,18 @@ pub fn parse_depfile(text: &str) -> Vec<PathBuf> {
     out
 }
 
+/// The compiler `cc` found, with its environment but none of its flags (it
+/// would add warning options and the host's CFLAGS: the shim's cflags rule).
+fn compiler_command(tool: &cc::Tool) -> std::process::Command {
+    let mut cmd = std::process::Command::new(tool.path());
+    for (key, value) in tool.get_envs() {
+        cmd.env(key, value);
+    }
+    cmd
+}
+
 fn run_compiler(tool: &cc::Tool, args: &[OsString], root: &Path) -> std::io::Result<Output> {
-    let mut cmd = tool.to_command();
+    let mut cmd = compiler_command(tool);
     cmd.args(args).current_dir(root).env("LC_ALL", "C").stdin(Stdio::null());
     cmd.output()
 }
