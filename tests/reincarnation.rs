@@ -30,3 +30,17 @@ fn reincarnation_server_policy_heartbeat_and_operator_requests() {
     assert!(delays.len() >= 4, "{delays:?}");
     assert!(delays.windows(2).all(|w| w[1] == 2 * w[0] || w[1] == w[0]), "{delays:?}");
 }
+
+#[test]
+fn the_shell_lists_and_controls_services() {
+    let mut guest = boot("shell");
+    guest.wait_line("[shell] type `svc list`", STEP).unwrap();
+    guest.send_line("svc list").unwrap();
+    let row = guest.wait_for(|l| l.starts_with("[shell] steady "), STEP).unwrap();
+    assert!(row.contains("running"), "{row}");
+    guest.send_line("svc kill steady").unwrap();
+    guest.wait_line("[shell] svc kill steady: done", STEP).unwrap();
+    seen(&guest, "[reincarnation] steady incarnation 2 started", STEP);
+    guest.send_line("svc down nosuch").unwrap();
+    guest.wait_line("[shell] svc down: no service `nosuch`", STEP).unwrap();
+}

@@ -90,3 +90,16 @@ pub fn passed<'a>(results: &'a [TestLine], name: &str) -> &'a TestLine {
     assert!(t.ok, "{name} failed in the guest: {}", t.raw);
     t
 }
+
+/// Waits until some line since boot contains `needle`, wherever the cursor of
+/// `wait_for` stands (for lines whose order against others is not fixed).
+pub fn seen(guest: &Guest, needle: &str, timeout: Duration) -> String {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(l) = guest.lines().into_iter().find(|l| l.contains(needle)) {
+            return l;
+        }
+        assert!(std::time::Instant::now() < deadline, "no line with `{needle}`; last lines:\n{}", guest.tail(40));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

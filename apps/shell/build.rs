@@ -1,0 +1,1 @@
+fn main() { task_link::emit() }
