@@ -248,20 +248,29 @@ fn strip_linker_prefix(line: &str) -> &str {
     }
 }
 
-/// The first line at or after the definition of `function` (when given and
-/// found) that uses `symbol` as a whole word; else its first use anywhere.
+/// The line that uses `symbol`: inside the definition of `function` when the
+/// linker named one (none when the function does not spell it out: the use
+/// comes from a macro or an inlined helper), else its first use in the file.
 pub fn find_use_line(text: &str, symbol: &str, function: Option<&str>) -> Option<u32> {
     let lines: Vec<&str> = text.lines().collect();
-    let start = function
-        .and_then(|f| {
-            lines.iter().position(|l| {
-                let t = l.trim_end();
-                has_word(l, f) && l.contains(&format!("{f}(")) && !t.ends_with(';') && !l.starts_with([' ', '\t'])
-            })
+    // gcc's clones: `cp_init_one.cold`, `pcnet32_suspend.constprop.0`.
+    let function = function.map(|f| f.split('.').next().unwrap_or(f));
+    let start = function.and_then(|f| {
+        lines.iter().position(|l| {
+            let t = l.trim_end();
+            has_word(l, f) && l.contains(&format!("{f}(")) && !t.ends_with(';') && !l.starts_with([' ', '\t'])
         })
-        .unwrap_or(0);
-    let hit = |from: usize| (from..lines.len()).find(|&i| has_word(lines[i], symbol));
-    hit(start).or_else(|| hit(0)).map(|i| i as u32 + 1)
+    });
+    let hit = |range: std::ops::Range<usize>| range.into_iter().find(|&i| has_word(lines[i], symbol));
+    let found = match start {
+        Some(start) => {
+            // The body ends at the first `}` in column 0.
+            let end = (start + 1..lines.len()).find(|&i| lines[i].starts_with('}')).map_or(lines.len(), |i| i + 1);
+            hit(start..end)
+        }
+        None => hit(0..lines.len()),
+    };
+    found.map(|i| i as u32 + 1)
 }
 
 fn has_word(line: &str, word: &str) -> bool {
@@ -390,13 +399,7 @@ impl Report {
                     by_driver.entry(&u.driver).or_default().push(u);
                 }
                 for (driver, list) in by_driver {
-                    let places: Vec<String> = list.iter().take(SHOWN_PER_ITEM).map(|u| place(u)).collect();
-                    let more = if list.len() > SHOWN_PER_ITEM {
-                        format!(" (+{} more)", list.len() - SHOWN_PER_ITEM)
-                    } else {
-                        String::new()
-                    };
-                    let _ = writeln!(out, "      {driver:driver_width$}  {}{more}", places.join(", "));
+                    let _ = writeln!(out, "      {driver:driver_width$}  {}", places(&list));
                 }
             }
             if items.len() > SHOWN_PER_SECTION {
@@ -423,11 +426,53 @@ impl Report {
     }
 }
 
+/// One driver's uses of an item, by file: `path:12,40 (in f, g)`, files joined by `; `.
+fn places(uses: &[&Use]) -> String {
+    let mut by_file: BTreeMap<&str, (Vec<u32>, Vec<&str>)> = BTreeMap::new();
+    for u in uses {
+        let entry = by_file.entry(u.file.as_str()).or_default();
+        match (u.line, &u.function) {
+            (Some(l), _) if !entry.0.contains(&l) => entry.0.push(l),
+            (None, Some(f)) => {
+                let f = f.split('.').next().unwrap_or(f);
+                if !entry.1.contains(&f) {
+                    entry.1.push(f);
+                }
+            }
+            _ => {}
+        }
+    }
+    let limited = |items: Vec<String>, sep: &str| {
+        let more = items.len().saturating_sub(SHOWN_PER_ITEM);
+        let mut text = items.into_iter().take(SHOWN_PER_ITEM).collect::<Vec<_>>().join(sep);
+        if more > 0 {
+            text.push_str(&format!(" +{more} more"));
+        }
+        text
+    };
+    by_file
+        .into_iter()
+        .map(|(file, (mut lines, functions))| {
+            lines.sort_unstable();
+            let mut text = file.to_string();
+            if !lines.is_empty() {
+                text.push(':');
+                text.push_str(&limited(lines.iter().map(u32::to_string).collect(), ","));
+            }
+            if !functions.is_empty() {
+                text.push_str(&format!(" (in {})", limited(functions.iter().map(|f| f.to_string()).collect(), ", ")));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// `file:line`, or the file with the function the linker named.
 fn place(u: &Use) -> String {
     match (u.line, &u.function) {
         (Some(l), _) => format!("{}:{l}", u.file),
-        (None, Some(f)) => format!("{} (in {f})", u.file),
+        (None, Some(f)) => format!("{} (in {})", u.file, f.split('.').next().unwrap_or(f)),
         (None, None) => u.file.clone(),
     }
 }
@@ -578,9 +623,12 @@ collect2: error: ld returned 1 exit status
     fn use_lines_are_found_in_the_named_function() {
         let src = "int a(void)\n{\n\treturn pci_x();\n}\nstatic int cp_init_one(struct pci_dev *p)\n{\n\tint pci_x_y = 0;\n\treturn pci_x(p);\n}\n";
         assert_eq!(find_use_line(src, "pci_x", Some("cp_init_one")), Some(8));
+        assert_eq!(find_use_line(src, "pci_x", Some("cp_init_one.cold")), Some(8));
         assert_eq!(find_use_line(src, "pci_x", None), Some(3));
         assert_eq!(find_use_line(src, "pci_x", Some("nowhere")), Some(3));
         assert_eq!(find_use_line(src, "absent", None), None);
+        // Used through a macro: the function does not spell it, so no line.
+        assert_eq!(find_use_line(src, "pci_x_y", Some("a")), None);
     }
 
     #[test]
@@ -609,6 +657,8 @@ collect2: error: ld returned 1 exit status
         add("e1000", Kind::Function, "pci_enable_device", "e1000_main.c", 900);
         add("e1000", Kind::Symbol, "pci_enable_device", "e1000_main.c", 900);
         add("e1000", Kind::Symbol, "netdev_priv", "e1000_main.c", 100);
+        add("e1000", Kind::Symbol, "netdev_priv", "e1000_main.c", 40);
+        add("e1000", Kind::Symbol, "netdev_priv", "e1000_hw.c", 7);
         add("e1000", Kind::Other, "too few arguments to function 'skb_put'", "e1000_main.c", 7);
         let text = report.render("target/image/drivers/build.log");
         let expected = "\
@@ -627,7 +677,7 @@ undeclared functions (1)
 
 undefined symbols at link (1)
   netdev_priv()  [1 driver]
-      e1000    e1000_main.c:100
+      e1000    e1000_hw.c:7; e1000_main.c:40,100
 
 other errors (1)
   e1000    e1000_main.c:7: too few arguments to function 'skb_put'
