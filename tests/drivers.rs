@@ -8,7 +8,7 @@
 
 use resurgo::driver_build::{self, Mode};
 use resurgo::drivers::{self, Driver};
-use resurgo::{driver_add, linux, workspace_root};
+use resurgo::{driver_add, linux};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -71,24 +71,17 @@ fn driver_add_reproduces_the_committed_manifests() {
     std::fs::remove_dir_all(&out).unwrap();
 }
 
-/// Every driver compiles against the shim's headers, or the build fails with
-/// the missing-API report's summary line (never with anything else).
+/// Every driver compiles against the shim's headers; when one does not, the
+/// failure is the missing-API report's one summary line (the report itself is
+/// on stderr).
 #[test]
-fn drivers_compile_or_report_what_the_shim_lacks() {
-    if !workspace_root().join(driver_build::CFLAGS_FILE).is_file() {
-        let e = driver_build::read_cflags(&workspace_root()).unwrap_err().to_string();
-        assert!(e.contains("dde-linux-shim/cflags does not exist yet"), "{e}");
-        return;
-    }
+fn drivers_compile_against_the_shim_headers() {
     let all = all();
     let refs: Vec<&Driver> = all.iter().collect();
     let result = resurgo::image::with_build_lock(|| driver_build::build(&refs, Mode::Check, false));
     if let Err(e) = result {
         let text = format!("{e:#}");
-        assert!(
-            text.starts_with("error: ") && text.contains("failed to build") && text.contains("build.log"),
-            "{text}"
-        );
-        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.starts_with("error: ") && text.lines().count() == 1, "not a one-line summary: {text}");
+        panic!("{text}");
     }
 }
