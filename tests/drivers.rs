@@ -8,7 +8,7 @@
 
 use resurgo::driver_build::{self, Mode};
 use resurgo::drivers::{self, Driver};
-use resurgo::{driver_add, linux};
+use resurgo::{driver_add, linux, workspace_root};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -76,6 +76,12 @@ fn driver_add_reproduces_the_committed_manifests() {
 /// on stderr).
 #[test]
 fn drivers_compile_against_the_shim_headers() {
+    if !workspace_root().join(driver_build::CFLAGS_FILE).is_file() {
+        // Before the shim has its flags, the build says so in one line.
+        let e = driver_build::read_cflags(&workspace_root()).unwrap_err().to_string();
+        assert!(e.contains("dde-linux-shim/cflags does not exist yet"), "{e}");
+        return;
+    }
     let all = all();
     let refs: Vec<&Driver> = all.iter().collect();
     let result = resurgo::image::with_build_lock(|| driver_build::build(&refs, Mode::Check, false));
