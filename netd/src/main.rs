@@ -16,10 +16,12 @@ extern crate alloc;
 
 mod device;
 mod nic;
+mod reply;
 mod sockets;
 mod stack;
 
-use rt::{MsgTag, Timeout, ipc};
+use reply::{Reply, Request};
+use rt::{Timeout, ipc};
 
 rt::entry!(main);
 
@@ -42,7 +44,7 @@ fn main() {
 
     // The reply to the last call, kept out of the message registers while the
     // loop runs (logging and kernel calls use them).
-    let mut reply: Option<(MsgTag, [u64; 8])> = None;
+    let mut reply: Option<Reply> = None;
     loop {
         let delay = net.run(&mut nics, &mut socks);
         let timeout = match delay {
@@ -52,10 +54,9 @@ fn main() {
         // No client may hand netd a capability: receiving one fails the send.
         ipc::utcb().br[0] = 0;
         let r = match reply.take() {
-            Some((tag, words)) => {
-                let n = tag.words() + 2 * tag.items();
-                ipc::mr()[..n].copy_from_slice(&words[..n]);
-                ipc::reply_and_wait(tag, timeout)
+            Some(r) => {
+                r.load();
+                ipc::reply_and_wait(r.tag, timeout)
             }
             None => ipc::wait(timeout),
         };
@@ -71,21 +72,17 @@ fn main() {
             // A driver or an application wants the loop to run: it does.
             continue;
         }
-        let tag = if nics.is_client(msg.label) {
-            let (tag, event) = nics.handle(msg.label, msg.tag);
+        let req = Request::take(msg.tag);
+        reply = Some(if nics.is_client(msg.label) {
+            let (r, event) = nics.handle(msg.label, &req);
             net.nic_event(&mut nics, event);
-            tag
+            r
         } else if let Some(c) = socks.client_of(msg.label) {
             let info = net.info(&nics);
-            socks.handle(c, msg.tag, &mut net.sockets, info)
+            socks.handle(c, &req, &mut net.sockets, info)
         } else {
             rt::warn!("call through unknown gate label {:#x}", msg.label);
-            ipc::mr()[0] = protocols::socket::ERR_INVALID as u64;
-            MsgTag::new(0, 1, 0)
-        };
-        let mut words = [0u64; 8];
-        let n = (tag.words() + 2 * tag.items()).min(8);
-        words[..n].copy_from_slice(&ipc::mr()[..n]);
-        reply = Some((tag, words));
+            Reply::word(protocols::socket::ERR_INVALID as u64)
+        });
     }
 }

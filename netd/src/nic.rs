@@ -7,13 +7,14 @@
 //! top of them outlive the driver; the new instance carries on where the old one
 //! stopped.
 
+use crate::reply::{Reply, Request};
 use alloc::string::String;
 use alloc::vec::Vec;
 use netring::{Dir, Rings};
 use protocols::nic;
 use rt::mem::Region;
 use rt::obj::{Factory, Irq, Thread};
-use rt::{MsgTag, Rights, ipc};
+use rt::{Rights, ipc};
 
 /// Slots per ring: 256 frames each way (about 1 MiB of shared memory).
 pub const SLOTS: u32 = 256;
@@ -140,54 +141,38 @@ impl Nics {
         self.clients.iter().any(|(_, l)| *l == label)
     }
 
-    /// Serves one call from a driver's gate; the reply is left in the message
-    /// registers and its tag returned.
-    pub fn handle(&mut self, label: u64, tag: MsgTag) -> (MsgTag, Event) {
-        match tag.label() {
-            nic::ATTACH if tag.words() >= 3 => {
-                let m = ipc::mr();
-                let (mac, link) = (nic::word_to_mac(m[0]), m[2] != 0);
+    /// Serves one call from a driver's gate.
+    pub fn handle(&mut self, label: u64, req: &Request) -> (Reply, Event) {
+        let error = |code: i64| Reply::word(code as u64);
+        match req.op {
+            nic::ATTACH if req.words >= 3 => {
+                let (mac, link) = (nic::word_to_mac(req.args[0]), req.args[2] != 0);
                 match self.attach(label, mac, link) {
                     Ok(i) => {
                         let n = &self.list[i];
-                        let m = ipc::mr();
-                        m[0] = n.region.size;
-                        m[1] = SLOTS as u64;
                         let items = [
                             ipc::cap_item(n.region.ds.0, Rights::READ | Rights::WRITE),
                             ipc::cap_item(n.to_driver.0, Rights::SERVER | Rights::READ),
                             ipc::cap_item(n.to_netd.0, Rights::WRITE | Rights::READ),
                         ];
-                        for (k, [a, b]) in items.iter().enumerate() {
-                            m[2 + 2 * k] = *a;
-                            m[3 + 2 * k] = *b;
-                        }
-                        (MsgTag::new(0, 2, 3), Event::Attached(i))
+                        (Reply::new(&[n.region.size, SLOTS as u64], &items), Event::Attached(i))
                     }
                     Err(e) => {
                         rt::warn!("attach from {} refused: {}", self.client_name(label), e);
-                        ipc::mr()[0] = e.code() as u64;
-                        (MsgTag::new(0, 1, 0), Event::None)
+                        (error(e.code()), Event::None)
                     }
                 }
             }
-            nic::LINK if tag.words() >= 1 => {
-                let up = ipc::mr()[0] != 0;
-                let i = self.list.iter().position(|n| n.label == label);
-                ipc::mr()[0] = if i.is_some() { 0 } else { ERR_INVALID as u64 };
-                match i {
-                    Some(i) => {
-                        self.list[i].link_up = up;
-                        rt::info!("{}: link {}", self.list[i].name, if up { "up" } else { "down" });
-                        (MsgTag::new(0, 1, 0), Event::Link)
-                    }
-                    None => (MsgTag::new(0, 1, 0), Event::None),
+            nic::LINK if req.words >= 1 => match self.list.iter().position(|n| n.label == label) {
+                Some(i) => {
+                    let n = &mut self.list[i];
+                    n.link_up = req.args[0] != 0;
+                    rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
+                    (Reply::word(0), Event::Link)
                 }
-            }
-            _ => {
-                ipc::mr()[0] = ERR_INVALID as u64;
-                (MsgTag::new(0, 1, 0), Event::None)
-            }
+                None => (error(ERR_INVALID), Event::None),
+            },
+            _ => (error(ERR_INVALID), Event::None),
         }
     }
 
@@ -211,6 +196,8 @@ impl Nics {
         let n = &mut self.list[i];
         n.attaches += 1;
         n.link_up = link;
+        // What the driver says now stands until it writes the header itself.
+        n.rings.header().link_up.store(link as u32, core::sync::atomic::Ordering::Release);
         if n.attaches > 1 && n.mac != mac {
             rt::warn!("{}: attached again with MAC {:02x?}, keeping {:02x?}", n.name, mac, n.mac);
         } else {

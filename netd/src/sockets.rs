@@ -8,6 +8,7 @@
 //! between it and smoltcp on every turn of the main loop and wakes whoever
 //! asked to be woken.
 
+use crate::reply::{Reply, Request};
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec;
@@ -16,7 +17,7 @@ use protocols::socket::stream::{self, Dir, Stream};
 use protocols::socket::{self as proto, encode, make_handle, split_handle};
 use rt::mem::Region;
 use rt::obj::{Factory, Irq, Thread};
-use rt::{MsgTag, Rights, ipc};
+use rt::{Rights, ipc};
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 use smoltcp::time::Duration;
@@ -121,30 +122,24 @@ impl Sockets {
         self.clients.iter().position(|c| c.label == label)
     }
 
-    /// Serves one call of client `c`; the reply is left in the message registers.
-    pub fn handle(&mut self, c: usize, tag: MsgTag, set: &mut SocketSet<'static>, info: [u64; 4]) -> MsgTag {
-        let w = tag.words();
-        let m = ipc::mr();
-        let (a0, a1) = (m[0], m[1]);
-        let r = match tag.label() {
+    /// Serves one call of client `c`.
+    pub fn handle(&mut self, c: usize, req: &Request, set: &mut SocketSet<'static>, info: [u64; 4]) -> Reply {
+        let (w, a) = (req.words, req.args);
+        let r = match req.op {
             proto::HELLO => return self.hello(c, set),
             _ if self.clients[c].session.is_none() => Err(proto::ERR_NO_SESSION),
-            proto::LISTEN if w >= 2 => self.listen(c, a0, a1, set),
-            proto::ACCEPT if w >= 1 => return self.accept(c, a0, set),
-            proto::CLOSE if w >= 1 => self.close(c, a0, set, false),
-            proto::ABORT if w >= 1 => self.close(c, a0, set, true),
-            proto::INFO => {
-                ipc::mr()[..5].copy_from_slice(&[0, info[0], info[1], info[2], info[3]]);
-                return MsgTag::new(0, 5, 0);
-            }
+            proto::LISTEN if w >= 2 => self.listen(c, a[0], a[1], set),
+            proto::ACCEPT if w >= 1 => return self.accept(c, a[0], set),
+            proto::CLOSE if w >= 1 => self.close(c, a[0], set, false),
+            proto::ABORT if w >= 1 => self.close(c, a[0], set, true),
+            proto::INFO => return Reply::new(&[0, info[0], info[1], info[2], info[3]], &[]),
             proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT => Err(proto::ERR_INVALID),
             _ => Err(proto::ERR_NOT_SUPPORTED),
         };
-        ipc::mr()[0] = encode(r);
-        MsgTag::new(0, 1, 0)
+        Reply::word(encode(r))
     }
 
-    fn hello(&mut self, c: usize, set: &mut SocketSet<'static>) -> MsgTag {
+    fn hello(&mut self, c: usize, set: &mut SocketSet<'static>) -> Reply {
         // A new instance of the client: whatever the old one had goes.
         let mut dropped = 0;
         for i in 0..self.slots.len() {
@@ -159,8 +154,7 @@ impl Sockets {
                 Ok(s) => client.session = Some(s),
                 Err(e) => {
                     rt::warn!("{}: no session: {}", client.name, e);
-                    ipc::mr()[0] = encode(Err(proto::ERR_NO_MEMORY));
-                    return MsgTag::new(0, 1, 0);
+                    return Reply::word(encode(Err(proto::ERR_NO_MEMORY)));
                 }
             }
         }
@@ -168,12 +162,11 @@ impl Sockets {
             rt::info!("{}: new session, {} old socket(s) dropped", client.name, dropped);
         }
         let s = client.session.as_ref().expect("created above");
-        let m = ipc::mr();
-        m[0] = 0;
-        let [a, b] = ipc::cap_item(s.notify.0, Rights::SERVER | Rights::READ);
-        let [d, e] = ipc::cap_item(s.kick.0, Rights::WRITE | Rights::READ);
-        m[1..5].copy_from_slice(&[a, b, d, e]);
-        MsgTag::new(0, 1, 2)
+        let items = [
+            ipc::cap_item(s.notify.0, Rights::SERVER | Rights::READ),
+            ipc::cap_item(s.kick.0, Rights::WRITE | Rights::READ),
+        ];
+        Reply::new(&[0], &items)
     }
 
     fn alloc_slot(&mut self, c: usize, entry: Entry) -> Result<u64> {
@@ -239,21 +232,12 @@ impl Sockets {
         }
     }
 
-    fn accept(&mut self, c: usize, h: u64, set: &mut SocketSet<'static>) -> MsgTag {
-        let r = self.try_accept(c, h, set);
-        let m = ipc::mr();
-        match r {
+    fn accept(&mut self, c: usize, h: u64, set: &mut SocketSet<'static>) -> Reply {
+        match self.try_accept(c, h, set) {
             Ok((handle, ip, port, ds, size)) => {
-                m[..4].copy_from_slice(&[handle, ip as u64, port as u64, size]);
-                let [a, b] = ipc::cap_item(ds, Rights::READ | Rights::WRITE);
-                m[4] = a;
-                m[5] = b;
-                MsgTag::new(0, 4, 1)
+                Reply::new(&[handle, ip as u64, port as u64, size], &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)])
             }
-            Err(e) => {
-                m[0] = encode(Err(e));
-                MsgTag::new(0, 1, 0)
-            }
+            Err(e) => Reply::word(encode(Err(e))),
         }
     }
 

@@ -177,14 +177,14 @@ fn configure(f: &mut Iface, sockets: &mut SocketSet<'static>, name: &str) {
                 set_address(f, cfg.address, cfg.router);
                 announce(f, name, "dhcp");
             }
-            Some(dhcpv4::Event::Deconfigured) => {
+            Some(dhcpv4::Event::Deconfigured) if f.addr.is_some() => {
                 rt::warn!("{}: DHCP lease lost", name);
                 f.iface.update_ip_addrs(|a| a.clear());
                 f.iface.routes_mut().remove_default_ipv4_route();
                 f.addr = None;
                 f.dhcp_deadline = rt::time::ticks() + DHCP_WAIT_MS;
             }
-            None => {}
+            _ => {}
         }
     }
     if f.addr.is_none() && rt::time::ticks() >= f.dhcp_deadline {
