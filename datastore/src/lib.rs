@@ -1,0 +1,416 @@
+//! The data store's client library: typed calls for `protocols::store`.
+//!
+//! A task that declares `uses = ["datastore.store"]` gets a gate named
+//! [`ENDPOINT`]; [`Client::from_env`] finds it. The store knows the caller by
+//! that gate, so no call names its sender: a task writes `NAME/...` (its own
+//! name, [`own_key`]), keeps what its next incarnation needs under
+//! `NAME/.private/...` ([`private_key`]), reads the namespaces its manifest's
+//! `reads` grants, and may claim global names such as `net.eth0`.
+//!
+//! ```ignore
+//! let store = datastore::Client::from_env().expect("uses datastore.store");
+//! store.put_bytes(&datastore::private_key("rings"), &state)?;
+//! let (mtu, version) = store.get(&"eth0/mtu")?;
+//! ```
+//!
+//! Strings and blobs longer than one message travel in chunks; [`Client::get`]
+//! reads them back chunk by chunk and starts over when the value changed in
+//! between. One thread of a task writes one long value at a time.
+//!
+//! Subscriptions notify through a software IRQ of the subscriber's: the store
+//! triggers it, the subscriber fetches the queued events with
+//! [`Client::events`].
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use protocols::store::{self as proto, Head, MAX_KEY, words_for};
+use rt::obj::Irq;
+use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
+
+pub use store_core::Error as Refusal;
+
+/// The name of the store's gate in a client's environment (task `datastore`,
+/// endpoint `store`).
+pub const ENDPOINT: &str = "datastore.store";
+
+/// How often [`Client::get`] starts over when a long value keeps changing.
+const GET_RETRIES: usize = 8;
+
+/// Why a call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The store refused, with its reason.
+    Refused(Refusal),
+    /// The call itself failed: no gate, the store died, no receive slot.
+    Ipc(rt::Error),
+    /// A long value kept changing while it was read.
+    Busy,
+    /// The reply does not follow the protocol.
+    BadReply,
+}
+
+impl From<Refusal> for Error {
+    fn from(e: Refusal) -> Error {
+        Error::Refused(e)
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::Refused(e) => write!(f, "refused: {e}"),
+            Error::Ipc(e) => write!(f, "IPC: {e}"),
+            Error::Busy => f.write_str("the value kept changing"),
+            Error::BadReply => f.write_str("malformed reply"),
+        }
+    }
+}
+
+/// A value as a client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Int(i64),
+    Str(String),
+    Bytes(Vec<u8>),
+    /// A published capability: fetch it with [`Client::lookup`].
+    Cap,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Created,
+    Changed,
+    Deleted,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub key: String,
+    pub kind: EventKind,
+    pub version: u64,
+}
+
+/// What one [`Client::events`] call fetched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Events {
+    pub events: Vec<Event>,
+    /// Events dropped because the queue was full: re-read what you watch.
+    pub lost: u64,
+    /// More are queued: call again.
+    pub more: bool,
+}
+
+/// The caller's usage and limits ([`Client::info`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Info {
+    pub entries: u64,
+    pub bytes: u64,
+    pub caps: u64,
+    pub subscriptions: u64,
+    pub max_entries: u64,
+    pub max_bytes: u64,
+    pub max_caps: u64,
+    pub max_subscriptions: u64,
+}
+
+/// `NAME/rest` for this task's own namespace.
+pub fn own_key(rest: &str) -> String {
+    format!("{}/{rest}", rt::env::name())
+}
+
+/// `NAME/.private/rest`: read by this task (and its later incarnations) alone.
+pub fn private_key(rest: &str) -> String {
+    format!("{}/.private/{rest}", rt::env::name())
+}
+
+/// A connection to the store: its gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Client {
+    gate: CapIdx,
+}
+
+/// Writes the key's bytes from `mr[at]`; returns the words used.
+fn put_key(at: usize, key: &str) -> Result<usize, Error> {
+    if key.len() > MAX_KEY {
+        return Err(Refusal::TooBig.into());
+    }
+    proto::pack_bytes(&mut ipc::mr()[at..], key.as_bytes()).ok_or(Error::Refused(Refusal::TooBig))
+}
+
+fn head(key: &str) -> Head {
+    Head { key_len: key.len(), ..Head::default() }
+}
+
+impl Client {
+    pub fn new(gate: CapIdx) -> Client {
+        Client { gate }
+    }
+
+    /// The gate the manifest grants as `datastore.store`.
+    pub fn from_env() -> Option<Client> {
+        rt::env::cap(ENDPOINT).map(Client::new)
+    }
+
+    /// Sends the request in `mr`; returns the reply's tag and status value.
+    fn call(&self, label: i64, words: usize, items: usize) -> Result<(MsgTag, u64), Error> {
+        let r = ipc::call(self.gate, MsgTag::new(label, words, items), Timeout::Never).map_err(Error::Ipc)?;
+        if r.tag.words() == 0 {
+            return Err(Error::BadReply);
+        }
+        let status = proto::decode(ipc::mr()[0]).map_err(|code| Error::Refused(Refusal::from_code(code)))?;
+        Ok((r.tag, status))
+    }
+
+    pub fn put_int(&self, key: &str, value: i64) -> Result<u64, Error> {
+        let n = put_key(proto::PUT_KEY_AT, key)?;
+        let mr = ipc::mr();
+        mr[0] = Head { kind: proto::KIND_INT, ..head(key) }.to_word();
+        mr[1] = value as u64;
+        mr[2] = 0;
+        self.call(proto::PUT, proto::PUT_KEY_AT + n, 0).map(|(_, v)| v)
+    }
+
+    pub fn put_str(&self, key: &str, value: &str) -> Result<u64, Error> {
+        self.put_chunks(key, proto::KIND_STR, value.as_bytes())
+    }
+
+    pub fn put_bytes(&self, key: &str, value: &[u8]) -> Result<u64, Error> {
+        self.put_chunks(key, proto::KIND_BYTES, value)
+    }
+
+    /// Writes a string or blob in as many calls as it takes; returns the
+    /// version.
+    fn put_chunks(&self, key: &str, kind: u8, value: &[u8]) -> Result<u64, Error> {
+        if value.len() > proto::MAX_VALUE {
+            return Err(Refusal::TooBig.into());
+        }
+        if key.len() > MAX_KEY {
+            return Err(Refusal::TooBig.into());
+        }
+        let room = proto::put_capacity(key.len());
+        let mut offset = 0;
+        loop {
+            let chunk = &value[offset..(offset + room).min(value.len())];
+            let n = put_key(proto::PUT_KEY_AT, key)?;
+            let mr = ipc::mr();
+            mr[0] = Head { kind, chunk_len: chunk.len(), ..head(key) }.to_word();
+            mr[1] = value.len() as u64;
+            mr[2] = offset as u64;
+            let d = proto::pack_bytes(&mut mr[proto::PUT_KEY_AT + n..], chunk).ok_or(Error::BadReply)?;
+            let (_, status) = self.call(proto::PUT, proto::PUT_KEY_AT + n + d, 0)?;
+            offset += chunk.len();
+            if offset >= value.len() {
+                // The last chunk writes the value: its version, never 0.
+                return if status == 0 { Err(Error::BadReply) } else { Ok(status) };
+            }
+        }
+    }
+
+    /// A value and its version.
+    pub fn get(&self, key: &str) -> Result<(Value, u64), Error> {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut first_version = None;
+        let mut retries = 0;
+        loop {
+            let n = put_key(proto::GET_KEY_AT, key)?;
+            let mr = ipc::mr();
+            mr[0] = head(key).to_word();
+            mr[1] = buf.len() as u64;
+            let (tag, version) = self.call(proto::GET, proto::GET_KEY_AT + n, 0)?;
+            let mr = ipc::mr();
+            let h = Head::from_word(mr[1]).ok_or(Error::BadReply)?;
+            let total = mr[2];
+            if tag.words() < proto::GET_DATA_AT {
+                return Err(Error::BadReply);
+            }
+            let kind = h.kind;
+            match kind {
+                proto::KIND_INT => return Ok((Value::Int(total as i64), version)),
+                proto::KIND_CAP => return Ok((Value::Cap, version)),
+                proto::KIND_STR | proto::KIND_BYTES => {}
+                _ => return Err(Error::BadReply),
+            }
+            if first_version.is_some_and(|v| v != version) {
+                // Changed between chunks: start over.
+                retries += 1;
+                if retries > GET_RETRIES {
+                    return Err(Error::Busy);
+                }
+                buf.clear();
+                first_version = None;
+                continue;
+            }
+            first_version = Some(version);
+            let total = total as usize;
+            let len = h.chunk_len;
+            if total > proto::MAX_VALUE
+                || len > proto::GET_CHUNK
+                || buf.len() + len > total
+                || tag.words() < proto::GET_DATA_AT + words_for(len)
+                || (len == 0 && buf.len() < total)
+            {
+                return Err(Error::BadReply);
+            }
+            let start = buf.len();
+            buf.resize(start + len, 0);
+            proto::unpack_bytes(&mr[proto::GET_DATA_AT..], len, &mut buf[start..]).ok_or(Error::BadReply)?;
+            if buf.len() == total {
+                let value = if kind == proto::KIND_STR {
+                    Value::Str(String::from_utf8(buf).map_err(|_| Error::BadReply)?)
+                } else {
+                    Value::Bytes(buf)
+                };
+                return Ok((value, version));
+            }
+        }
+    }
+
+    /// Deletes an entry; returns the version of the deletion.
+    pub fn delete(&self, key: &str) -> Result<u64, Error> {
+        let n = put_key(1, key)?;
+        ipc::mr()[0] = head(key).to_word();
+        self.call(proto::DELETE, 1 + n, 0).map(|(_, v)| v)
+    }
+
+    /// Publishes a capability under `key`. Lookers get it with `rights` (and
+    /// may pass it on when `delegate`); this task's capability must carry
+    /// DELEGATE.
+    pub fn publish(&self, key: &str, cap: CapIdx, rights: Rights, delegate: bool) -> Result<u64, Error> {
+        let n = put_key(1, key)?;
+        let mr = ipc::mr();
+        let flags = if delegate { proto::FLAG_DELEGATE } else { 0 };
+        mr[0] = Head { flags, ..head(key) }.to_word();
+        let [a, b] = ipc::cap_item(cap, rights | Rights::DELEGATE);
+        mr[1 + n] = a;
+        mr[2 + n] = b;
+        self.call(proto::PUBLISH, 1 + n, 1).map(|(_, v)| v)
+    }
+
+    /// The capability published under `key`, in a new slot of this task, and
+    /// its version.
+    pub fn lookup(&self, key: &str) -> Result<(CapIdx, u64), Error> {
+        let n = put_key(1, key)?;
+        let slot = rt::cap::alloc().ok_or(Error::Ipc(rt::Error::QuotaExceeded))?;
+        ipc::set_receive_slot(slot);
+        ipc::mr()[0] = head(key).to_word();
+        match self.call(proto::LOOKUP, 1 + n, 0) {
+            Ok((tag, version)) if tag.items() == 1 => Ok((slot, version)),
+            Ok(_) => {
+                rt::cap::free(slot);
+                Err(Error::BadReply)
+            }
+            Err(e) => {
+                rt::cap::free(slot);
+                Err(e)
+            }
+        }
+    }
+
+    /// Watches keys starting with `prefix` (`""`: every key this task may
+    /// read); the store triggers `irq` when events are queued. Returns the
+    /// subscription's id.
+    pub fn subscribe(&self, prefix: &str, irq: &Irq) -> Result<u64, Error> {
+        let n = put_key(1, prefix)?;
+        let mr = ipc::mr();
+        mr[0] = head(prefix).to_word();
+        let [a, b] = ipc::cap_item(irq.0, Rights::WRITE);
+        mr[1 + n] = a;
+        mr[2 + n] = b;
+        self.call(proto::SUBSCRIBE, 1 + n, 1).map(|(_, v)| v)
+    }
+
+    /// Drops a subscription; returns how many went.
+    pub fn unsubscribe(&self, id: u64) -> Result<u64, Error> {
+        ipc::mr()[0] = id;
+        self.call(proto::UNSUBSCRIBE, 1, 0).map(|(_, v)| v)
+    }
+
+    /// Drops every subscription of this task (a predecessor's too).
+    pub fn unsubscribe_all(&self) -> Result<u64, Error> {
+        self.unsubscribe(0)
+    }
+
+    /// Fetches queued events of a subscription.
+    pub fn events(&self, id: u64) -> Result<Events, Error> {
+        ipc::mr()[0] = id;
+        let (tag, count) = self.call(proto::EVENTS, 1, 0)?;
+        let mr = ipc::mr();
+        let words = mr.get(..tag.words()).ok_or(Error::BadReply)?;
+        if words.len() < proto::EVENTS_AT {
+            return Err(Error::BadReply);
+        }
+        let mut out = Events { events: Vec::new(), lost: words[1], more: words[2] != 0 };
+        let mut at = proto::EVENTS_AT;
+        let mut key = [0u8; MAX_KEY];
+        for _ in 0..count {
+            let (kind, version, len, used) = proto::unpack_event(&words[at..], &mut key).ok_or(Error::BadReply)?;
+            let key = core::str::from_utf8(&key[..len]).map_err(|_| Error::BadReply)?;
+            let kind = match kind {
+                proto::EVENT_CREATED => EventKind::Created,
+                proto::EVENT_CHANGED => EventKind::Changed,
+                _ => EventKind::Deleted,
+            };
+            out.events.push(Event { key: String::from(key), kind, version });
+            at += used;
+        }
+        Ok(out)
+    }
+
+    /// The first key after `after` that this task may read: `(key, kind,
+    /// version)`, `None` past the last.
+    pub fn next(&self, after: &str) -> Result<Option<(String, u8, u64)>, Error> {
+        let n = put_key(1, after)?;
+        ipc::mr()[0] = head(after).to_word();
+        let (tag, version) = match self.call(proto::NEXT, 1 + n, 0) {
+            Err(Error::Refused(Refusal::NotFound)) => return Ok(None),
+            other => other?,
+        };
+        let mr = ipc::mr();
+        let h = Head::from_word(mr[1]).ok_or(Error::BadReply)?;
+        let mut key = [0u8; MAX_KEY];
+        if tag.words() < 2 + words_for(h.key_len) {
+            return Err(Error::BadReply);
+        }
+        let key = proto::unpack_bytes(&mr[2..], h.key_len, &mut key).ok_or(Error::BadReply)?;
+        let key = core::str::from_utf8(key).map_err(|_| Error::BadReply)?;
+        Ok(Some((String::from(key), h.kind, version)))
+    }
+
+    /// The keys starting with `prefix` this task may read, in order (a key
+    /// equal to `prefix` itself is not listed).
+    pub fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let mut keys = Vec::new();
+        let mut after = String::from(prefix);
+        while let Some((key, _, _)) = self.next(&after)? {
+            if !key.starts_with(prefix) {
+                break;
+            }
+            after.clone_from(&key);
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    /// This task's usage and limits.
+    pub fn info(&self) -> Result<Info, Error> {
+        let (tag, _) = self.call(proto::INFO, 0, 0)?;
+        if tag.words() < proto::INFO_WORDS {
+            return Err(Error::BadReply);
+        }
+        let m = ipc::mr();
+        Ok(Info {
+            entries: m[1],
+            bytes: m[2],
+            caps: m[3],
+            subscriptions: m[4],
+            max_entries: m[5],
+            max_bytes: m[6],
+            max_caps: m[7],
+            max_subscriptions: m[8],
+        })
+    }
+}

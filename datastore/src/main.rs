@@ -1,0 +1,484 @@
+//! datastore, the data store task.
+//!
+//! It serves `protocols::store` on its `store` endpoint: key/value entries in
+//! per-owner namespaces, global names for capabilities (the name service),
+//! subscriptions with notification IRQs, and the private state a driver saves
+//! and reads back after a restart. The rules live in `store-core`; this task
+//! decodes messages, keeps the capabilities clients hand it, triggers the
+//! subscribers' IRQs, and logs what it refuses.
+//!
+//! It knows each caller by the gate the call came through (init gives every
+//! client its own gate; the environment maps `store@client` to its label), and
+//! it reads the boot manifest for the namespaces each task may read (`reads`),
+//! which is why it needs `boot-archive = true`. It outlives the drivers: what
+//! they stored stays when they die.
+//!
+//! Nothing a client sends can stop it: every message is checked (lengths,
+//! UTF-8, key syntax, reserved bits), every capability it is given is checked
+//! before use and only ever invoked without blocking, and every owner has a
+//! quota so that no client can use up its memory or capability slots.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use protocols::store::{self as proto, Head, MAX_KEY, MSG_WORDS, words_for};
+use rt::obj::{Task, delete, release};
+use rt::sys::proto::{PROTO_IRQ, irq};
+use rt::sys::syscall::{Flags, invoke};
+use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
+use store_core::{Acl, CapRef, Error, Limits, Outcome, Store, Value};
+
+rt::entry!(main);
+
+/// Bytes of heap a store without a `heap.size` value assumes.
+const DEFAULT_HEAP: u64 = 256 << 10;
+
+fn main() {
+    let boot = match boot::Boot::open() {
+        Ok(b) => b,
+        Err(e) => {
+            rt::error!("cannot read the manifest: {} (the manifest must say `boot-archive = true`)", e);
+            rt::exit(1, "no manifest");
+        }
+    };
+    let clients: BTreeMap<u64, String> =
+        boot::clients_of("store").into_iter().map(|(name, label)| (label, name)).collect();
+    let mut acl = Acl::new();
+    for t in &boot.system.tasks {
+        acl.grant(&t.name, t.reads.iter().map(String::as_str));
+    }
+    // Entries may use half the heap; queues, unfinished values and the map
+    // nodes' slack live in the other half.
+    let heap = rt::env::value("heap.size").unwrap_or(DEFAULT_HEAP);
+    let limits = Limits { total_bytes: (heap / 2) as usize, ..Limits::default() };
+    rt::info!(
+        "{} clients; each may hold {} entries, {} KiB, {} capabilities, {} subscriptions; {} KiB in all",
+        clients.len(),
+        limits.entries,
+        limits.bytes >> 10,
+        limits.caps,
+        limits.subscriptions,
+        limits.total_bytes >> 10
+    );
+    let Some(scratch) = rt::cap::alloc() else { rt::exit(1, "no capability slot") };
+    let mut server = Server { store: Store::new(acl, limits), clients, recv: CapIdx::INVALID, scratch, refusals: 0 };
+    server.run()
+}
+
+struct Server {
+    store: Store,
+    /// Client task names by the labels of their gates.
+    clients: BTreeMap<u64, String>,
+    /// Where the next capability a client sends arrives.
+    recv: CapIdx,
+    /// A slot for checking that a capability still names a live object.
+    scratch: CapIdx,
+    refusals: u64,
+}
+
+/// A reply being put together: status and words, and at most one capability.
+struct Reply {
+    words: [u64; MSG_WORDS],
+    len: usize,
+    item: Option<(CapIdx, Rights)>,
+}
+
+impl Reply {
+    fn status(r: Result<u64, Error>) -> Reply {
+        let mut words = [0; MSG_WORDS];
+        words[0] = proto::encode(r.map_err(Error::code));
+        Reply { words, len: 1, item: None }
+    }
+
+    fn ok(value: u64) -> Reply {
+        Reply::status(Ok(value))
+    }
+
+    fn push(&mut self, w: u64) {
+        self.words[self.len] = w;
+        self.len += 1;
+    }
+}
+
+/// The head word of a request; `None` when reserved bits are set.
+fn head(words: &[u64]) -> Result<Head, Error> {
+    words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)
+}
+
+/// The `len` key bytes packed from `words[at..]`, as UTF-8.
+fn text_at<'b>(words: &[u64], at: usize, len: usize, buf: &'b mut [u8; MAX_KEY]) -> Result<&'b str, Error> {
+    if len > MAX_KEY {
+        return Err(Error::TooBig);
+    }
+    let bytes = proto::unpack_bytes(words.get(at..).ok_or(Error::Invalid)?, len, buf).ok_or(Error::Invalid)?;
+    core::str::from_utf8(bytes).map_err(|_| Error::Invalid)
+}
+
+/// A request that is a head and a key and nothing else: the key.
+fn key_only<'b>(words: &[u64], flags_allowed: u8, buf: &'b mut [u8; MAX_KEY]) -> Result<(&'b str, Head), Error> {
+    let h = head(words)?;
+    if h.kind != 0 || h.chunk_len != 0 || h.flags & !flags_allowed != 0 || words.len() != 1 + words_for(h.key_len) {
+        return Err(Error::Invalid);
+    }
+    Ok((text_at(words, 1, h.key_len, buf)?, h))
+}
+
+/// An operation on an IRQ object a client gave us, without ever blocking: a
+/// client could pass a gate or a thread instead, and an IRQ label sent there is
+/// IPC to that client's thread.
+fn irq_op(cap: CapIdx, op: u64) -> Result<MsgTag, rt::Error> {
+    ipc::mr()[0] = op;
+    invoke(cap, Flags::SEND, MsgTag::new(PROTO_IRQ, 1, 0), Timeout::pair(Timeout::Zero, Timeout::Zero)).map(|r| r.tag)
+}
+
+/// What a capability a client gave as its notification IRQ turned out to be.
+enum Probe {
+    /// A live software IRQ, as it must be.
+    SoftwareIrq,
+    /// An IRQ bound to an interrupt line (the store cannot trigger it).
+    LineIrq,
+    /// Something that took the probe as IPC (a gate or a thread).
+    Ipc,
+    /// The kernel's answer: dead, another kind of object, nobody receiving.
+    Failed(rt::Error),
+}
+
+impl core::fmt::Display for Probe {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Probe::SoftwareIrq => f.write_str("a software IRQ"),
+            Probe::LineIrq => f.write_str("an IRQ bound to an interrupt line"),
+            Probe::Ipc => f.write_str("something that took the probe as IPC"),
+            Probe::Failed(e) => write!(f, "the kernel said: {e}"),
+        }
+    }
+}
+
+fn probe(cap: CapIdx) -> Probe {
+    // An IRQ answers INFO with three words: line (none: u64::MAX), pending,
+    // attached. IPC to a client's thread answers with none.
+    match irq_op(cap, irq::INFO) {
+        Ok(tag) if tag.words() == 3 && ipc::mr()[0] == u64::MAX => Probe::SoftwareIrq,
+        Ok(tag) if tag.words() == 3 => Probe::LineIrq,
+        Ok(_) => Probe::Ipc,
+        Err(e) => Probe::Failed(e),
+    }
+}
+
+/// Log refusals sparingly: the first ones, then every hundredth.
+fn worth_logging(n: u64) -> bool {
+    n <= 20 || n.is_multiple_of(100)
+}
+
+impl Server {
+    fn run(&mut self) -> ! {
+        self.prepare_receive();
+        let mut msg = ipc::wait(Timeout::Never);
+        loop {
+            let m = match msg {
+                Ok(m) => m,
+                Err(e) => {
+                    rt::warn!("receive failed: {}", e);
+                    self.prepare_receive();
+                    msg = ipc::wait(Timeout::Never);
+                    continue;
+                }
+            };
+            // Work from a copy: every kernel call below reuses the registers.
+            let request: [u64; MSG_WORDS] = ipc::mr()[..MSG_WORDS].try_into().unwrap_or([0; MSG_WORDS]);
+            let words = &request[..m.tag.words().min(MSG_WORDS)];
+            let reply = self.handle(m.label, m.tag, words);
+            self.prepare_receive();
+            let mr = ipc::mr();
+            mr[..reply.len].copy_from_slice(&reply.words[..reply.len]);
+            let items = match reply.item {
+                Some((cap, rights)) => {
+                    let [a, b] = ipc::cap_item(cap, rights);
+                    mr[reply.len] = a;
+                    mr[reply.len + 1] = b;
+                    1
+                }
+                None => 0,
+            };
+            msg = ipc::reply_and_wait(MsgTag::new(0, reply.len, items), Timeout::Never);
+        }
+    }
+
+    /// Empties the receive slot and names it in buffer register 0. A message
+    /// whose capability was not kept leaves it there, and so can a failed send
+    /// of several capabilities (the kernel does not take back the ones it
+    /// already installed), which would block every later transfer.
+    fn prepare_receive(&mut self) {
+        if self.recv.is_valid() {
+            let _ = delete(self.recv);
+        } else if let Some(slot) = rt::cap::alloc() {
+            self.recv = slot;
+        }
+        let br = &mut ipc::utcb().br;
+        br.fill(0);
+        br[0] = self.recv.selector();
+    }
+
+    fn handle(&mut self, label: u64, tag: MsgTag, words: &[u64]) -> Reply {
+        let Some(client) = self.clients.get(&label).cloned() else {
+            self.refused("?", "call", &alloc::format!("through unknown gate label {label:#x}"), Error::NoClient);
+            return Reply::status(Err(Error::NoClient));
+        };
+        // A capability sent along is in `recv` now (only buffer register 0 is
+        // set, so at most one arrives).
+        let cap = (tag.items() > 0).then_some(self.recv);
+        let mut key = [0u8; MAX_KEY];
+        let r = match tag.label() {
+            proto::PUT => self.put(&client, words, &mut key),
+            proto::GET => self.get(&client, words, &mut key),
+            proto::DELETE => key_only(words, 0, &mut key).and_then(|(k, _)| {
+                let r = self.store.delete(&client, k);
+                self.logged(&client, "delete", k, r).map(|o| Reply::ok(self.finish(o)))
+            }),
+            proto::PUBLISH => self.publish(&client, words, cap, &mut key),
+            proto::LOOKUP => self.lookup(&client, words, &mut key),
+            proto::SUBSCRIBE => self.subscribe(&client, words, cap, &mut key),
+            proto::UNSUBSCRIBE => self.unsubscribe(&client, words),
+            proto::EVENTS => self.events(&client, words),
+            proto::NEXT => self.next(&client, words, &mut key),
+            proto::INFO if words.is_empty() => Ok(self.info(&client)),
+            _ => Err(Error::Invalid),
+        };
+        r.unwrap_or_else(|e| Reply::status(Err(e)))
+    }
+
+    /// Logs a refusal.
+    fn refused(&mut self, client: &str, what: &str, key: &str, e: Error) {
+        self.refusals += 1;
+        if worth_logging(self.refusals) {
+            rt::warn!("refused: {} may not {} `{}`: {} ({} refusals)", client, what, key, e, self.refusals);
+        }
+    }
+
+    /// `r`, with a denial logged.
+    fn logged<T>(&mut self, client: &str, what: &str, key: &str, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e @ Error::Denied) = r {
+            self.refused(client, what, key, e);
+        }
+        r
+    }
+
+    /// Wakes the subscribers and drops the capability a change made useless;
+    /// returns the version.
+    fn finish(&mut self, o: Outcome) -> u64 {
+        if let Some(slot) = o.release {
+            release(CapIdx(slot));
+        }
+        for w in o.wake {
+            if let Err(e) = irq_op(CapIdx(w.irq), irq::TRIGGER) {
+                // Dead (its task is gone) or unusable: the subscription ends.
+                if let Some(slot) = self.store.drop_subscription(w.id) {
+                    release(CapIdx(slot));
+                }
+                rt::info!("subscription {} dropped: its notification IRQ failed ({})", w.id, e);
+            }
+        }
+        o.version
+    }
+
+    fn put(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
+        let h = head(words)?;
+        let data_at = proto::PUT_KEY_AT + words_for(h.key_len);
+        if h.flags != 0 || words.len() != data_at + words_for(h.chunk_len) {
+            return Err(Error::Invalid);
+        }
+        let (total, offset) = (words[1], words[2]);
+        let key = text_at(words, proto::PUT_KEY_AT, h.key_len, buf)?;
+        let r = match h.kind {
+            proto::KIND_INT if h.chunk_len == 0 && offset == 0 => {
+                self.store.put(client, key, Value::Int(total as i64)).map(Some)
+            }
+            proto::KIND_STR | proto::KIND_BYTES => {
+                if total > proto::MAX_VALUE as u64 {
+                    return Err(Error::TooBig);
+                }
+                let mut data = [0u8; MSG_WORDS * 8];
+                let data = proto::unpack_bytes(&words[data_at..], h.chunk_len, &mut data).ok_or(Error::Invalid)?;
+                let offset = usize::try_from(offset).map_err(|_| Error::Invalid)?;
+                self.store.put_chunk(client, key, h.kind, total as usize, offset, data)
+            }
+            _ => return Err(Error::Invalid),
+        };
+        Ok(match self.logged(client, "write", key, r)? {
+            Some(o) => Reply::ok(self.finish(o)),
+            None => Reply::ok(0),
+        })
+    }
+
+    fn get(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
+        let h = head(words)?;
+        if h.kind != 0 || h.flags != 0 || h.chunk_len != 0 || words.len() != proto::GET_KEY_AT + words_for(h.key_len) {
+            return Err(Error::Invalid);
+        }
+        let key = text_at(words, proto::GET_KEY_AT, h.key_len, buf)?;
+        let r = self.store.get(client, key).map(|e| (e.version, e.value.clone()));
+        let (version, value) = self.logged(client, "read", key, r)?;
+        let mut reply = Reply::ok(version);
+        let kind = value.kind();
+        match value {
+            Value::Int(v) => {
+                reply.push(Head { kind, ..Head::default() }.to_word());
+                reply.push(v as u64);
+            }
+            Value::Cap(_) => {
+                reply.push(Head { kind, ..Head::default() }.to_word());
+                reply.push(0);
+            }
+            Value::Str(_) | Value::Bytes(_) => {
+                let bytes = value.bytes();
+                let offset = usize::try_from(words[1]).ok().filter(|&o| o <= bytes.len()).ok_or(Error::Invalid)?;
+                let chunk = &bytes[offset..bytes.len().min(offset + proto::GET_CHUNK)];
+                reply.push(Head { kind, chunk_len: chunk.len(), ..Head::default() }.to_word());
+                reply.push(bytes.len() as u64);
+                reply.len += proto::pack_bytes(&mut reply.words[proto::GET_DATA_AT..], chunk).ok_or(Error::Invalid)?;
+            }
+        }
+        Ok(reply)
+    }
+
+    /// Whether a capability in our table names a live object we may pass on
+    /// (copying it needs DELEGATE and fails for a destroyed object).
+    fn delegable(&self, cap: CapIdx) -> Result<(), rt::Error> {
+        Task::own().give(cap, self.scratch, Rights::READ)?;
+        delete(self.scratch)
+    }
+
+    fn publish(
+        &mut self,
+        client: &str,
+        words: &[u64],
+        cap: Option<CapIdx>,
+        buf: &mut [u8; MAX_KEY],
+    ) -> Result<Reply, Error> {
+        let (key, h) = key_only(words, proto::FLAG_DELEGATE, buf)?;
+        let cap = cap.ok_or(Error::BadCap)?;
+        if let Err(e) = self.delegable(cap) {
+            rt::warn!("{} published `{}` with a capability the store cannot pass on: {}", client, key, e);
+            return Err(Error::BadCap);
+        }
+        // The capability stays in `cap`; the next one arrives elsewhere.
+        let spare = rt::cap::alloc().ok_or(Error::NoMemory)?;
+        let r = self.store.publish(client, key, CapRef { slot: cap.0, delegate: h.flags & proto::FLAG_DELEGATE != 0 });
+        match self.logged(client, "publish", key, r) {
+            Ok(o) => {
+                self.recv = spare;
+                Ok(Reply::ok(self.finish(o)))
+            }
+            Err(e) => {
+                rt::cap::free(spare);
+                Err(e)
+            }
+        }
+    }
+
+    fn lookup(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
+        let (key, _) = key_only(words, 0, buf)?;
+        let r = self.store.lookup(client, key);
+        let (cap, version) = self.logged(client, "look up", key, r)?;
+        // The entry stays when its object died: its owner publishes again
+        // after a restart, and until then lookers learn it is gone.
+        self.delegable(CapIdx(cap.slot)).map_err(|_| Error::Dead)?;
+        let rights = if cap.delegate { Rights::ALL } else { Rights::ALL - Rights::DELEGATE };
+        let mut reply = Reply::ok(version);
+        reply.item = Some((CapIdx(cap.slot), rights));
+        Ok(reply)
+    }
+
+    fn subscribe(
+        &mut self,
+        client: &str,
+        words: &[u64],
+        cap: Option<CapIdx>,
+        buf: &mut [u8; MAX_KEY],
+    ) -> Result<Reply, Error> {
+        let (prefix, _) = key_only(words, 0, buf)?;
+        let cap = cap.ok_or(Error::BadCap)?;
+        match probe(cap) {
+            Probe::SoftwareIrq => {}
+            other => {
+                rt::warn!(
+                    "{} subscribed to `{}` with something that is not a live software IRQ: {}",
+                    client,
+                    prefix,
+                    other
+                );
+                return Err(Error::BadCap);
+            }
+        }
+        if self.store.usage(client).subscriptions >= self.store.limits().subscriptions {
+            // Subscriptions of a dead predecessor may be in the way.
+            for (id, slot) in self.store.subscriptions_of(client) {
+                if !matches!(probe(CapIdx(slot)), Probe::SoftwareIrq) {
+                    self.store.drop_subscription(id);
+                    release(CapIdx(slot));
+                    rt::info!("subscription {} of {} dropped: its notification IRQ is gone", id, client);
+                }
+            }
+        }
+        let spare = rt::cap::alloc().ok_or(Error::NoMemory)?;
+        let r = self.store.subscribe(client, prefix, cap.0);
+        match self.logged(client, "watch", prefix, r) {
+            Ok(id) => {
+                self.recv = spare;
+                Ok(Reply::ok(id))
+            }
+            Err(e) => {
+                rt::cap::free(spare);
+                Err(e)
+            }
+        }
+    }
+
+    fn unsubscribe(&mut self, client: &str, words: &[u64]) -> Result<Reply, Error> {
+        let &[id] = words else { return Err(Error::Invalid) };
+        let slots = self.store.unsubscribe(client, id)?;
+        for &slot in &slots {
+            release(CapIdx(slot));
+        }
+        Ok(Reply::ok(slots.len() as u64))
+    }
+
+    fn events(&mut self, client: &str, words: &[u64]) -> Result<Reply, Error> {
+        let &[id] = words else { return Err(Error::Invalid) };
+        let batch = self.store.events(client, id, MSG_WORDS - proto::EVENTS_AT)?;
+        let mut reply = Reply::ok(batch.events.len() as u64);
+        reply.push(batch.lost);
+        reply.push(batch.more as u64);
+        for e in &batch.events {
+            let n = proto::pack_event(&mut reply.words[reply.len..], e.kind.code(), e.version, e.key.as_bytes())
+                .ok_or(Error::Invalid)?;
+            reply.len += n;
+        }
+        Ok(reply)
+    }
+
+    fn next(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
+        let (after, _) = key_only(words, 0, buf)?;
+        let (key, entry) = self.store.next(client, after)?;
+        let mut reply = Reply::ok(entry.version);
+        reply.push(Head { key_len: key.len(), kind: entry.value.kind(), ..Head::default() }.to_word());
+        reply.len += proto::pack_bytes(&mut reply.words[reply.len..], key.as_bytes()).ok_or(Error::Invalid)?;
+        Ok(reply)
+    }
+
+    fn info(&self, client: &str) -> Reply {
+        let u = self.store.usage(client);
+        let l = self.store.limits();
+        let mut reply = Reply::ok(0);
+        for w in [u.entries as u64, u.bytes as u64, u.caps as u64, u.subscriptions as u64] {
+            reply.push(w);
+        }
+        for w in [l.entries as u64, l.bytes as u64, l.caps as u64, l.subscriptions as u64] {
+            reply.push(w);
+        }
+        reply
+    }
+}
