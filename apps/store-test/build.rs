@@ -1,0 +1,4 @@
+//! Links the test tasks like every task (see `lib/task-link`).
+fn main() {
+    task_link::emit()
+}
