@@ -85,7 +85,7 @@ pub fn parse_pci_id(s: &str) -> Option<PciId> {
 impl DriverManifest {
     /// Parses and checks a driver manifest; problems are described in words.
     pub fn parse(text: &str) -> Result<DriverManifest, String> {
-        let m: DriverManifest = toml::from_str(text).map_err(|e| format!("{}", e.message()))?;
+        let m: DriverManifest = toml::from_str(text).map_err(|e| alloc::string::ToString::to_string(e.message()))?;
         if m.name.is_empty() || !m.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(format!("driver name `{}` must be letters, digits, `-` or `_`", m.name));
         }
