@@ -6,12 +6,14 @@
 //! directly.
 
 pub mod bench;
+pub mod bench_net;
 pub mod diagnostics;
 pub mod driver_add;
 pub mod driver_build;
 pub mod drivers;
 pub mod image;
 pub mod linux;
+pub mod linux_baseline;
 pub mod qemu;
 mod report;
 

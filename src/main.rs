@@ -100,6 +100,64 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// TCP throughput of each NIC through Resurgo (driver task, netd, sink)
+    /// and through native Linux 6.1 running the same driver, side by side.
+    Net {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+        /// A NIC model to measure (repeat for several; default: all four).
+        #[arg(long = "nic", value_enum)]
+        nics: Vec<Nic>,
+        /// Transfers per system, NIC and direction; medians are reported.
+        #[arg(long, default_value_t = resurgo::bench_net::DEFAULT_RUNS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
+        /// Bytes per transfer for every NIC, like 4M or 512K (default: 16M, 1M for ne2k_pci).
+        #[arg(long, value_parser = parse_byte_size)]
+        size: Option<u64>,
+        /// Measure one system only.
+        #[arg(long, value_enum)]
+        only: Option<SystemArg>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SystemArg {
+    Resurgo,
+    Linux,
+}
+
+fn parse_byte_size(s: &str) -> std::result::Result<u64, String> {
+    match manifest::parse_size(s) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{s}` is not a byte size (like 16M, 512K or 1048576)")),
+    }
+}
+
+/// `resurgo bench net`: table, plot, and with `--json` the JSON object last.
+fn bench_net(json: bool, nics: Vec<Nic>, runs: u32, size: Option<u64>, only: Option<SystemArg>) -> Result<i32> {
+    use resurgo::bench_net::{self, NetOptions, System};
+    let systems = match only {
+        None => vec![System::Resurgo, System::Linux],
+        Some(SystemArg::Resurgo) => vec![System::Resurgo],
+        Some(SystemArg::Linux) => vec![System::Linux],
+    };
+    let nics = nics.iter().map(|n| n.model().to_string()).collect();
+    let opts = NetOptions { nics, runs: runs as usize, size, systems, progress: true };
+    let report = bench_net::run(&opts)?;
+    for error in &report.errors {
+        eprintln!("error: {error}");
+    }
+    print!("{}", report.summary.table());
+    let plot = bench_net::plot_path();
+    match bench_net::plot(&report.summary, &plot) {
+        Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
+        Err(e) => eprintln!("error: {e:#}"),
+    }
+    if json {
+        println!("{}", report.summary.json());
+    }
+    Ok(i32::from(!report.errors.is_empty()))
 }
 
 #[derive(Subcommand)]
@@ -182,6 +240,9 @@ fn run(cli: Cli) -> Result<i32> {
                 println!("{}", report.json());
             }
             Ok(0)
+        }
+        Command::Bench { which: Bench::Net { json, nics, runs, size, only } } => {
+            bench_net(json, nics, runs, size, only)
         }
         Command::Drivers { json } => {
             let all = drivers::all()?;

@@ -177,6 +177,17 @@ pub fn qemu_args(kernel: &Path, archive: &Path, cfg: &QemuConfig, serial: &str) 
     args
 }
 
+/// [`qemu_args`] with the serial console on stdio and, when given, `-append`
+/// with a kernel command line.
+pub fn boot_args(kernel: &Path, initrd: &Path, append: Option<&str>, cfg: &QemuConfig) -> Vec<OsString> {
+    let mut args = qemu_args(kernel, initrd, cfg, "stdio");
+    if let Some(append) = append {
+        args.push("-append".into());
+        args.push(append.into());
+    }
+    args
+}
+
 /// `qemu-system-x86_64` on PATH, if there is one.
 pub fn find_qemu() -> Option<PathBuf> {
     find_on_path(QEMU_BIN)
@@ -316,9 +327,23 @@ impl Guest {
     /// Boots the image (installing QEMU first when it is missing and that is
     /// possible here) and starts collecting the serial output.
     pub fn boot(image: &Image, cfg: &QemuConfig) -> Result<Guest> {
+        Guest::boot_kernel(&image.system.name, &image.kernel, &image.archive, None, cfg)
+    }
+
+    /// Boots any kernel QEMU's `-kernel` takes (Resurgo's, or a Linux
+    /// `vmlinuz`) with `initrd` and, when given, the kernel command line
+    /// `append`, in the same configuration as [`Guest::boot`]. `name` stands
+    /// for the system in error messages.
+    pub fn boot_kernel(
+        name: &str,
+        kernel: &Path,
+        initrd: &Path,
+        append: Option<&str>,
+        cfg: &QemuConfig,
+    ) -> Result<Guest> {
         let qemu = ensure_qemu(true)?;
         let mut child = Command::new(&qemu)
-            .args(qemu_args(&image.kernel, &image.archive, cfg, "stdio"))
+            .args(boot_args(kernel, initrd, append, cfg))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -336,7 +361,7 @@ impl Guest {
             cursor: Mutex::new(0),
             readers,
             exit: None,
-            system: image.system.name.clone(),
+            system: name.to_string(),
         })
     }
 
@@ -638,6 +663,22 @@ mod tests {
         assert!(has_pair(&a, "-device", "e1000,netdev=net0"));
         assert!(!a.contains(&"-nic".to_string()));
         assert_eq!(&a[a.len() - 2..], ["-d", "int"]);
+    }
+
+    #[test]
+    fn boot_args_append_a_command_line_when_given() {
+        let cfg = QemuConfig::default();
+        let plain = boot_args(Path::new("/k"), Path::new("/b.tar"), None, &cfg);
+        assert_eq!(plain, qemu_args(Path::new("/k"), Path::new("/b.tar"), &cfg, "stdio"));
+        let linux: Vec<String> =
+            boot_args(Path::new("/vmlinuz"), Path::new("/i.cpio"), Some("console=ttyS0 x=1"), &cfg)
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect();
+        assert!(has_pair(&linux, "-kernel", "/vmlinuz"));
+        assert!(has_pair(&linux, "-initrd", "/i.cpio"));
+        assert!(has_pair(&linux, "-append", "console=ttyS0 x=1"));
+        assert!(has_pair(&linux, "-serial", "stdio"));
     }
 
     #[test]
