@@ -32,6 +32,12 @@ pub const STREAM_TX_BYTES: usize = 128 << 10;
 /// Handles in the whole table, and per client.
 const MAX_SLOTS: usize = 256;
 const MAX_PER_CLIENT: usize = 64;
+/// smoltcp sockets (listening, waiting for ACCEPT, connected) per client.
+const MAX_SOCKETS_PER_CLIENT: usize = 16;
+/// Heap kept free of socket buffers, for everything else netd allocates.
+const HEAP_RESERVE: usize = 4 << 20;
+/// How often netd looks whether its clients still run.
+const LIVENESS_EVERY_MS: u64 = 1000;
 /// Established connections a listener keeps for ACCEPT.
 const MAX_READY: usize = 8;
 /// A connection the application closed gets this long to deliver what is left.
@@ -51,6 +57,9 @@ struct Session {
     kick: Irq,
     /// Trigger `notify` at the end of this turn.
     wake: bool,
+    /// A thread of the client was seen attached to `notify`. When the client
+    /// dies the kernel detaches it: its sockets are then dropped.
+    attached: bool,
 }
 
 struct Listener {
@@ -98,6 +107,9 @@ pub struct Sockets {
     slots: Vec<Slot>,
     closing: Vec<Closing>,
     kick_label: u64,
+    /// smoltcp sockets the heap may hold (their buffers are most of it).
+    max_sockets: usize,
+    last_liveness: u64,
 }
 
 /// Why a turn must come round again at once.
@@ -115,7 +127,54 @@ impl Sockets {
             .into_iter()
             .map(|(name, label)| Client { label, name, session: None })
             .collect();
-        Sockets { clients, slots: Vec::new(), closing: Vec::new(), kick_label }
+        let heap = rt::env::value("heap.size").unwrap_or(0) as usize;
+        let max_sockets = heap.saturating_sub(HEAP_RESERVE) / (TCP_RX_BYTES + TCP_TX_BYTES);
+        Sockets { clients, slots: Vec::new(), closing: Vec::new(), kick_label, max_sockets, last_liveness: 0 }
+    }
+
+    /// Whether one more smoltcp socket fits, for client `c`: the heap's
+    /// budget ([`proto::ERR_NO_MEMORY`]), the client's share
+    /// ([`proto::ERR_TOO_MANY`]).
+    fn socket_allowed(&self, c: usize, set: &SocketSet<'static>) -> Result<()> {
+        let total = set.iter().filter(|(_, s)| matches!(s, smoltcp::socket::Socket::Tcp(_))).count();
+        let mine: usize = self
+            .slots
+            .iter()
+            .map(|s| match &s.used {
+                Some((o, Entry::Listener(l))) if *o == c => l.listening.len() + l.ready.len(),
+                Some((o, Entry::Conn(_))) if *o == c => 1,
+                _ => 0,
+            })
+            .sum();
+        if mine >= MAX_SOCKETS_PER_CLIENT {
+            Err(proto::ERR_TOO_MANY)
+        } else if total >= self.max_sockets {
+            Err(proto::ERR_NO_MEMORY)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Drops the sockets of clients whose thread is gone from their
+    /// notification IRQ (the kernel detaches a dead task's threads).
+    fn check_liveness(&mut self, set: &mut SocketSet<'static>) {
+        for c in 0..self.clients.len() {
+            let Some(s) = &mut self.clients[c].session else { continue };
+            let attached = irq_attached(s.notify);
+            if attached || !s.attached {
+                s.attached |= attached;
+                continue;
+            }
+            s.attached = false;
+            let mut dropped = 0;
+            for i in 0..self.slots.len() {
+                if matches!(self.slots[i].used, Some((owner, _)) if owner == c) {
+                    self.free_slot(i, set, true);
+                    dropped += 1;
+                }
+            }
+            rt::info!("{} is gone: {} socket(s) dropped", self.clients[c].name, dropped);
+        }
     }
 
     pub fn client_of(&self, label: u64) -> Option<usize> {
@@ -206,6 +265,7 @@ impl Sockets {
         if taken {
             return Err(proto::ERR_IN_USE);
         }
+        self.socket_allowed(c, set)?;
         let mut l = Listener {
             port,
             backlog: backlog.max(1) as usize,
@@ -213,7 +273,7 @@ impl Sockets {
             ready: VecDeque::new(),
             waiting: false,
         };
-        refill(&mut l, set);
+        refill(&mut l, set, 1);
         if l.listening.is_empty() {
             return Err(proto::ERR_NO_MEMORY);
         }
@@ -318,10 +378,21 @@ impl Sockets {
     pub fn service(&mut self, set: &mut SocketSet<'static>) -> Turn {
         let mut turn = Turn::default();
         let now = rt::time::ticks();
-        for slot in self.slots.iter_mut() {
-            let Some((owner, entry)) = &mut slot.used else { continue };
+        if now.saturating_sub(self.last_liveness) >= LIVENESS_EVERY_MS {
+            self.last_liveness = now;
+            self.check_liveness(set);
+        }
+        for i in 0..self.slots.len() {
+            // Room for new listening sockets: one at a time, within the budget.
+            let room = match &self.slots[i].used {
+                Some((owner, Entry::Listener(l))) if l.listening.len() < l.backlog => {
+                    self.socket_allowed(*owner, set).is_ok() as usize
+                }
+                _ => 0,
+            };
+            let Some((owner, entry)) = &mut self.slots[i].used else { continue };
             let wake = match entry {
-                Entry::Listener(l) => service_listener(l, set),
+                Entry::Listener(l) => service_listener(l, set, room),
                 Entry::Conn(conn) => service_conn(conn, set, &mut turn),
             };
             if wake && let Some(s) = &mut self.clients[*owner].session {
@@ -394,7 +465,14 @@ fn new_session(kick_label: u64) -> core::result::Result<Session, rt::Error> {
         rt::obj::release(kick.0);
         return Err(e);
     }
-    Ok(Session { notify, kick, wake: false })
+    Ok(Session { notify, kick, wake: false, attached: false })
+}
+
+/// Whether a thread is attached to the IRQ.
+fn irq_attached(irq: Irq) -> bool {
+    use rt::sys::proto::{PROTO_IRQ, irq::INFO};
+    // An error (it cannot be: the object is netd's) counts as attached.
+    rt::obj::kcall(irq.0, PROTO_IRQ, &[INFO]).map_or(true, |_| ipc::mr()[2] != 0)
 }
 
 fn new_tcp_socket() -> tcp::Socket<'static> {
@@ -406,20 +484,21 @@ fn new_tcp_socket() -> tcp::Socket<'static> {
     s
 }
 
-/// Keeps `backlog` sockets listening.
-fn refill(l: &mut Listener, set: &mut SocketSet<'static>) {
-    while l.listening.len() < l.backlog && l.ready.len() < MAX_READY {
+/// Keeps `backlog` sockets listening, adding at most `room`.
+fn refill(l: &mut Listener, set: &mut SocketSet<'static>, mut room: usize) {
+    while l.listening.len() < l.backlog && l.ready.len() < MAX_READY && room > 0 {
         let mut s = new_tcp_socket();
         if s.listen(l.port).is_err() {
             return;
         }
         l.listening.push(set.add(s));
+        room -= 1;
     }
 }
 
 /// Moves established connections to the ready queue; says whether the client
 /// waits for one.
-fn service_listener(l: &mut Listener, set: &mut SocketSet<'static>) -> bool {
+fn service_listener(l: &mut Listener, set: &mut SocketSet<'static>, room: usize) -> bool {
     let mut arrived = false;
     let mut k = 0;
     while k < l.listening.len() {
@@ -443,7 +522,7 @@ fn service_listener(l: &mut Listener, set: &mut SocketSet<'static>) -> bool {
             }
         }
     }
-    refill(l, set);
+    refill(l, set, room);
     arrived && core::mem::take(&mut l.waiting)
 }
 

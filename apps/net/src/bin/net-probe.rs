@@ -1,0 +1,133 @@
+//! net-probe: sends netd's `sockets` endpoint the requests a buggy or hostile
+//! application might send (no session, bad ports, unknown and forged handles,
+//! handles of other applications, unknown operations, too few words, a
+//! capability netd did not ask for, a flood of listeners) and checks each gets
+//! its error reply while netd keeps serving. Prints one `TEST` line per check.
+//! It ends listening on a port and exiting, so that netd's cleanup of a dead
+//! application's sockets shows in the log.
+#![no_std]
+#![no_main]
+
+use protocols::socket::{self as proto, decode, make_handle};
+use rt::obj::Factory;
+use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
+
+rt::entry!(main);
+
+macro_rules! check {
+    ($name:expr, $ok:expr, $($fmt:tt)*) => {{
+        let ok = $ok;
+        rt::info!("TEST {} {} {}", $name, if ok { "ok" } else { "FAIL" }, format_args!($($fmt)*));
+        ok
+    }};
+}
+
+/// A call with `words`; the decoded status word (or the IPC error as `-1000 - code`).
+fn call(gate: CapIdx, op: i64, words: &[u64]) -> Result<u64, i64> {
+    ipc::mr()[..words.len()].copy_from_slice(words);
+    match ipc::call(gate, MsgTag::new(op, words.len(), 0), Timeout::Millis(5000)) {
+        Ok(_) => decode(ipc::mr()[0]),
+        Err(e) => Err(-1000 - e as i64),
+    }
+}
+
+fn main() {
+    let gate = rt::env::require_cap("netd.sockets");
+    let mut all = true;
+
+    let r = call(gate, proto::LISTEN, &[1234, 1]);
+    all &= check!("net.no_session", r == Err(proto::ERR_NO_SESSION), "listen={:?}", r);
+
+    let slots = [rt::cap::alloc().expect("slot"), rt::cap::alloc().expect("slot")];
+    ipc::utcb().br[0] = slots[0].selector();
+    ipc::utcb().br[1] = slots[1].selector();
+    let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Millis(5000));
+    ipc::utcb().br[..2].fill(0);
+    let items = r.map(|m| m.tag.items()).unwrap_or(0);
+    all &= check!("net.hello", items == 2 && decode(ipc::mr()[0]) == Ok(0), "items={}", items);
+
+    let bad = [
+        call(gate, proto::LISTEN, &[0, 1]),
+        call(gate, proto::LISTEN, &[70000, 1]),
+        call(gate, proto::LISTEN, &[1234, 99]),
+        call(gate, proto::LISTEN, &[1234]),
+        call(gate, proto::ACCEPT, &[]),
+    ];
+    all &= check!("net.bad_arguments", bad.iter().all(|r| *r == Err(proto::ERR_INVALID)), "{:?}", bad);
+
+    let r = call(gate, proto::LISTEN, &[7, 1]);
+    all &= check!("net.port_in_use", r == Err(proto::ERR_IN_USE), "listen 7={:?}", r);
+
+    let mine = call(gate, proto::LISTEN, &[1234, 1]);
+    let r = mine.and_then(|h| call(gate, proto::ACCEPT, &[h]));
+    all &= check!("net.accept_would_block", mine.is_ok() && r == Err(proto::ERR_WOULD_BLOCK), "{:?} {:?}", mine, r);
+
+    // Garbage and forged handles: every slot and generation near the start,
+    // which includes the listeners of echo and sink.
+    let own = mine.unwrap_or(0);
+    let mut refused = 0;
+    let mut tried = 0;
+    for h in [0, 1, 7, u64::MAX, 1 << 63, own ^ (1 << 40), own + 1] {
+        tried += 1;
+        refused += (call(gate, proto::ACCEPT, &[h]) == Err(proto::ERR_BAD_HANDLE)) as u32;
+    }
+    for slot in 0..8 {
+        for generation in 0..4 {
+            let h = make_handle(slot, generation);
+            if h == own {
+                continue;
+            }
+            tried += 1;
+            refused += (call(gate, proto::CLOSE, &[h]) == Err(proto::ERR_BAD_HANDLE)) as u32;
+        }
+    }
+    all &= check!("net.foreign_handles", refused == tried, "refused={} of {}", refused, tried);
+
+    let r = call(gate, 0x53ff, &[1, 2, 3]);
+    all &= check!("net.unknown_op", r == Err(proto::ERR_NOT_SUPPORTED), "{:?}", r);
+
+    // A capability netd never asked for: the kernel refuses the send, netd
+    // carries on.
+    let irq = Factory::own().create_irq().expect("irq");
+    let [a, b] = ipc::cap_item(irq.0, Rights::WRITE);
+    ipc::mr()[..2].copy_from_slice(&[a, b]);
+    let r = ipc::call(gate, MsgTag::new(proto::INFO, 0, 1), Timeout::Millis(5000));
+    let after = call(gate, proto::INFO, &[]);
+    all &= check!("net.unwanted_capability", r.is_err() && after.is_ok(), "send={:?} then info={:?}", r.err(), after);
+
+    // A flood of listeners: refused once the client's share is used, never a crash.
+    let mut opened = 0;
+    let mut last = Ok(0);
+    for port in 2000..2100u64 {
+        last = call(gate, proto::LISTEN, &[port, proto::MAX_BACKLOG]);
+        if last.is_err() {
+            break;
+        }
+        opened += 1;
+    }
+    let info = call(gate, proto::INFO, &[]);
+    all &= check!(
+        "net.listener_flood",
+        matches!(last, Err(proto::ERR_NO_MEMORY | proto::ERR_TOO_MANY)) && info.is_ok(),
+        "opened={} then {:?}",
+        opened,
+        last
+    );
+
+    // A new session drops the old sockets: the port is free again.
+    ipc::utcb().br[0] = slots[0].selector();
+    ipc::utcb().br[1] = slots[1].selector();
+    for s in slots {
+        let _ = rt::obj::delete(s);
+    }
+    let _ = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Millis(5000));
+    ipc::utcb().br[..2].fill(0);
+    let again = call(gate, proto::LISTEN, &[1234, 1]);
+    all &= check!("net.hello_resets", again.is_ok(), "listen 1234 again={:?}", again);
+
+    rt::info!("TEST net.probe {}", if all { "done" } else { "FAILED" });
+    // Exit with a listener open: netd notices and drops it.
+    let notify = rt::obj::Irq(slots[0]);
+    let _ = notify.attach(&rt::obj::Thread::own_main(), 1);
+    rt::time::sleep_ms(1500);
+}
