@@ -2,8 +2,9 @@
 //! threads, sleeping locks under contention and their FIFO hand-off,
 //! semaphores, condition variables, timers, sleep accuracy against the tick
 //! count, DMA memory whose physical addresses the kernel confirms page by
-//! page, slabs, initcall order, joined print fragments, and calls with bad
-//! arguments that are refused while the task lives on.
+//! page, slabs, initcall order, joined print fragments, interrupt threads
+//! driven by the RTC, and calls with bad arguments that are refused while the
+//! task lives on.
 
 mod common;
 
@@ -29,6 +30,7 @@ fn ddekit_in_a_task() {
         "ddekit.misuse",
         "ddekit.initcall",
         "ddekit.print",
+        "ddekit.irq",
         "ddekit.nodevice",
     ] {
         passed(&r, name);
@@ -68,6 +70,13 @@ fn ddekit_in_a_task() {
     for (a, t) in asked.iter().zip(&took) {
         assert!((a + 1..=a + 2).contains(t), "msleep({a}) took {t} ticks");
     }
+
+    // Interrupts run on a thread above the driver's others; a disabled line
+    // holds them; a disable waits for the handler that runs.
+    let irq = passed(&r, "ddekit.irq");
+    assert!(irq.num("irq_priority") > irq.num("main_priority"), "{}", irq.raw);
+    assert_eq!(irq.field("held_while_disabled"), "true");
+    assert!(irq.num("disable_waited_ms") >= 5, "{}", irq.raw);
 
     // Misuse was reported, not fatal: the task went on to the end.
     assert!(guest.lines().iter().any(|l| l.contains("not allocated (double free?); ignored")));

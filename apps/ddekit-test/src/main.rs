@@ -5,9 +5,14 @@
 //! (checked page by page against the kernel's own translation), slabs,
 //! initcalls, and calls with bad arguments that must be refused, not crash.
 //!
+//! Interrupts come from the CMOS real-time clock (line 8, which the manifest
+//! grants directly, with its ports): handler thread and thread_init, held
+//! interrupts while disabled (nesting), a disable that waits for a running
+//! handler, sharing rules, detach.
+//!
 //! Each check prints `TEST ddekit.<name> ok|FAIL key=value ...`; the last line
-//! is `TEST ddekit done`. PCI, interrupts and resources need the io server and
-//! a device: only their refusal without one is checked here.
+//! is `TEST ddekit done`. PCI and resources need the io server and a device:
+//! only their refusal without one is checked here.
 #![no_std]
 #![no_main]
 
@@ -96,6 +101,7 @@ fn main() {
     misuse();
     initcalls();
     print();
+    interrupts();
     no_device();
     rt::info!("TEST ddekit done");
 }
@@ -624,7 +630,10 @@ fn memory() {
     ddekit_simple_free(again);
 
     let large = ddekit_large_malloc(5 * 4096 + 1);
-    ok &= !large.is_null() && (large as u64).is_multiple_of(4096) && fill(large, 5 * 4096 + 1, 7) && dma_ok(large, 6 * 4096);
+    ok &= !large.is_null()
+        && (large as u64).is_multiple_of(4096)
+        && fill(large, 5 * 4096 + 1, 7)
+        && dma_ok(large, 6 * 4096);
     ddekit_large_free(large);
 
     // Beyond the first region: the pool grows, still contiguous.
@@ -652,7 +661,8 @@ fn contiguous() {
     // 64 KiB aligned (physically), below 4 GiB.
     let a = ddekit_contig_malloc(64 << 10, 0, 0xffff_ffff, 64 << 10, 0);
     let pa = ddekit_pgtab_get_physaddr(a);
-    let aligned = !a.is_null() && pa.is_multiple_of(64 << 10) && pa + (64 << 10) - 1 <= 0xffff_ffff && dma_ok(a, 64 << 10);
+    let aligned =
+        !a.is_null() && pa.is_multiple_of(64 << 10) && pa + (64 << 10) - 1 <= 0xffff_ffff && dma_ok(a, 64 << 10);
     // 12 KiB that must not cross a 16 KiB boundary.
     let mut no_cross = true;
     let mut bs = [null_mut(); 8];
@@ -815,6 +825,155 @@ fn print() {
         ddekit_print(c(b"joined=\0"));
         ddekit_print(c(b"yes\n\0"));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Interrupts, from the RTC
+// ---------------------------------------------------------------------------
+
+fn cmos_read(reg: u8) -> u8 {
+    // SAFETY: ports 0x70-0x71 are granted to this task by its manifest.
+    unsafe {
+        core::arch::asm!("out 0x70, al", in("al") reg, options(nomem, nostack));
+        let v: u8;
+        core::arch::asm!("in al, 0x71", out("al") v, options(nomem, nostack));
+        v
+    }
+}
+
+fn cmos_write(reg: u8, value: u8) {
+    // SAFETY: as in `cmos_read`.
+    unsafe {
+        core::arch::asm!("out 0x70, al", in("al") reg, options(nomem, nostack));
+        core::arch::asm!("out 0x71, al", in("al") value, options(nomem, nostack));
+    }
+}
+
+static IRQS: AtomicU32 = AtomicU32::new(0);
+static IRQS_B: AtomicU32 = AtomicU32::new(0);
+static INITS: AtomicU32 = AtomicU32::new(0);
+static INIT_ON_IRQ_THREAD: AtomicU32 = AtomicU32::new(0);
+static WRONG_THREAD: AtomicU32 = AtomicU32::new(0);
+static IN_HANDLER: AtomicU32 = AtomicU32::new(0);
+static SLOW: AtomicBool = AtomicBool::new(false);
+static IRQ_THREAD: AtomicPtr<DdekitThread> = AtomicPtr::new(null_mut());
+
+extern "C" fn irq_init(arg: *mut c_void) {
+    INITS.fetch_add(1, R);
+    if arg as usize == 0x88 && name_of(ddekit_thread_myself()) == "irq008" {
+        INIT_ON_IRQ_THREAD.fetch_add(1, R);
+    }
+}
+
+extern "C" fn irq_handler(_: *mut c_void) {
+    IN_HANDLER.store(1, R);
+    if ddekit_thread_myself() != IRQ_THREAD.load(R) {
+        WRONG_THREAD.fetch_add(1, R);
+    }
+    // Acknowledge at the device (register C), as a driver's handler does.
+    cmos_read(0x0c);
+    IRQS.fetch_add(1, R);
+    if SLOW.swap(false, R) {
+        // A handler that blocks lets the main thread run while it is inside.
+        ddekit_thread_msleep(20);
+    }
+    IN_HANDLER.store(0, R);
+}
+
+extern "C" fn irq_handler_b(_: *mut c_void) {
+    IRQS_B.fetch_add(1, R);
+}
+
+/// Waits until `f()` holds, at most `ms` milliseconds.
+fn wait_until(ms: u64, f: impl Fn() -> bool) -> bool {
+    let end = jiffies() + ms;
+    while !f() {
+        if jiffies() >= end {
+            return false;
+        }
+        ddekit_thread_msleep(1);
+    }
+    true
+}
+
+fn interrupts() {
+    let t =
+        ddekit_interrupt_attach(8, 0, Some(as_callback(irq_init)), Some(as_callback(irq_handler)), 0x88 as *mut c_void);
+    IRQ_THREAD.store(t, R);
+    if t.is_null() {
+        check!("irq", false, "attach failed");
+        return;
+    }
+    // SAFETY: DDEKit returns thread records, valid for the task's life.
+    let irq_prio = unsafe { &*t }.thread().and_then(|th| th.info().ok()).map_or(0, |i| i.2);
+    let main_prio = rt::obj::Thread::own_main().info().map_or(0, |i| i.2);
+    // Not shared: a second handler is refused.
+    let refused = ddekit_interrupt_attach(8, 1, None, Some(as_callback(irq_handler_b)), null_mut()).is_null();
+
+    // 1024 Hz periodic interrupt: rate 6 in register A, PIE in register B.
+    cmos_write(0x0a, (cmos_read(0x0a) & 0xf0) | 6);
+    cmos_write(0x0b, cmos_read(0x0b) | 0x40);
+    cmos_read(0x0c);
+    let running = wait_until(2000, || IRQS.load(R) >= 20);
+
+    // Disabled (twice): interrupts are held, none handled.
+    ddekit_interrupt_disable(8);
+    ddekit_interrupt_disable_nosync(8);
+    let at_disable = IRQS.load(R);
+    ddekit_thread_msleep(30);
+    let while_disabled = IRQS.load(R) - at_disable;
+    ddekit_interrupt_enable(8);
+    ddekit_thread_msleep(10);
+    let after_one_enable = IRQS.load(R) - at_disable;
+    // The last enable runs the held interrupt, and they flow again.
+    ddekit_interrupt_enable(8);
+    let resumed = wait_until(1000, || IRQS.load(R) >= at_disable + 10);
+
+    // A disable waits for a handler that is running (here: sleeping inside).
+    SLOW.store(true, R);
+    let slow_started = wait_until(1000, || IN_HANDLER.load(R) == 1 && !SLOW.load(R));
+    let t0 = jiffies();
+    ddekit_interrupt_disable(8);
+    let waited = jiffies() - t0;
+    let idle_after_disable = IN_HANDLER.load(R) == 0;
+    ddekit_interrupt_enable(8);
+
+    // Detach: no more handler calls; then two shared handlers both run.
+    ddekit_interrupt_detach(8);
+    let at_detach = IRQS.load(R);
+    ddekit_thread_msleep(20);
+    let after_detach = IRQS.load(R) - at_detach;
+    let a = ddekit_interrupt_attach(8, 1, None, Some(as_callback(irq_handler)), null_mut());
+    let b = ddekit_interrupt_attach(8, 1, None, Some(as_callback(irq_handler_b)), null_mut());
+    let shared = a == t && b == t && wait_until(1000, || IRQS_B.load(R) >= 10 && IRQS.load(R) >= at_detach + 10);
+    ddekit_interrupt_detach(8);
+    cmos_write(0x0b, cmos_read(0x0b) & !0x40);
+    cmos_read(0x0c);
+
+    check!(
+        "irq",
+        running
+            && irq_prio > main_prio
+            && refused
+            && INITS.load(R) == 1
+            && INIT_ON_IRQ_THREAD.load(R) == 1
+            && WRONG_THREAD.load(R) == 0
+            && while_disabled == 0
+            && after_one_enable == 0
+            && resumed
+            && slow_started
+            && waited >= 5
+            && idle_after_disable
+            && after_detach == 0
+            && shared,
+        "handled={} irq_priority={} main_priority={} held_while_disabled={} disable_waited_ms={} shared_b={}",
+        IRQS.load(R),
+        irq_prio,
+        main_prio,
+        while_disabled == 0,
+        waited,
+        IRQS_B.load(R)
+    );
 }
 
 fn no_device() {
