@@ -241,7 +241,7 @@ pub mod socket {
     /// power of two. Neither side trusts the other's counter beyond the ring's
     /// size: a client that corrupts them garbles only its own stream.
     pub mod stream {
-        use core::sync::atomic::{AtomicU32, Ordering};
+        use core::sync::atomic::{AtomicU32, Ordering, fence};
 
         pub const MAGIC: u32 = 0x5354_524d; // "STRM"
         pub const VERSION: u32 = 1;
@@ -476,6 +476,9 @@ pub mod socket {
             /// ring is still empty (sleep only then).
             pub fn arm_consumer(&self, dir: Dir) -> bool {
                 self.indices(dir).wake_consumer.store(1, Ordering::SeqCst);
+                // The flag must be visible before the counters are read again
+                // (the producer orders its counter before reading the flag).
+                fence(Ordering::SeqCst);
                 self.readable(dir) == 0
             }
 
@@ -483,18 +486,21 @@ pub mod socket {
             /// says whether the ring is still full.
             pub fn arm_producer(&self, dir: Dir) -> bool {
                 self.indices(dir).wake_producer.store(1, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
                 self.writable(dir) == 0
             }
 
             /// Producer after writing (or a state change): whether the consumer
             /// asked to be woken; the request is used up.
             pub fn take_consumer_wake(&self, dir: Dir) -> bool {
+                fence(Ordering::SeqCst);
                 let w = &self.indices(dir).wake_consumer;
                 w.load(Ordering::SeqCst) != 0 && w.swap(0, Ordering::SeqCst) != 0
             }
 
             /// Consumer after reading: whether the producer asked to be woken.
             pub fn take_producer_wake(&self, dir: Dir) -> bool {
+                fence(Ordering::SeqCst);
                 let w = &self.indices(dir).wake_producer;
                 w.load(Ordering::SeqCst) != 0 && w.swap(0, Ordering::SeqCst) != 0
             }
