@@ -62,4 +62,12 @@ int dde_netdev_set_mtu(resurgo_netdev_t dev, int mtu);
  * multicast addresses. */
 int dde_netdev_set_rx_mode(resurgo_netdev_t dev, unsigned flags, const uint8_t *mc, int n);
 
+/* ---- added by the shim (C), called by the host ------------------------------
+ * Not part of the original contract; see the shim's report. */
+
+/* Orderly shutdown: runs the drivers' module_exit functions in reverse order,
+ * then removes the PCI device if a driver is still bound to it (its remove()
+ * stops the device and unregisters its net devices). */
+void dde_linux_exit(void);
+
 #endif

@@ -1,0 +1,248 @@
+/*
+ * Kernel timers (timer_list) on DDEKit timers.
+ *
+ * Arming a timer queues a DDEKit timer whose argument is a small "shot"
+ * record, not the timer itself: when a timer is re-armed or deleted while its
+ * DDEKit timer has already fired but the callback has not started, the shot
+ * is marked cancelled and the trampoline drops it without touching the
+ * timer_list, which the driver may have freed by then (legal after
+ * del_timer() returned 1). Callbacks run on DDEKit's timer thread in softirq
+ * context; del_timer_sync() waits for a running callback (unless called from
+ * that callback). All timer state is guarded by one lock.
+ */
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/timer.h>
+
+#include "internal.h"
+
+struct shot {
+    struct timer_list *timer; /* NULL once cancelled */
+};
+
+/* A callback in progress; lives on the trampoline's stack. */
+struct running {
+    struct timer_list *timer;
+    ddekit_thread_t *thread;
+    struct running *next;
+};
+
+static ddekit_lock_t timer_lock;
+static ddekit_condvar_t *timer_done; /* broadcast when a callback returns */
+static struct running *running_list;
+static struct dde_once timer_once;
+
+static void timer_init_once(void)
+{
+    if (!dde_once_begin(&timer_once))
+        return;
+    timer_done = ddekit_condvar_init();
+    if (!timer_done)
+        ddekit_panic("dde-linux: cannot create the timer condition variable");
+    dde_once_done(&timer_once);
+}
+
+#define SHOT(t) (*(struct shot **)&(t)->dde_shot)
+
+static bool is_running(const struct timer_list *t, bool other_thread_only)
+{
+    ddekit_thread_t *me = ddekit_thread_myself();
+
+    for (struct running *r = running_list; r; r = r->next)
+        if (r->timer == t && (!other_thread_only || r->thread != me))
+            return true;
+    return false;
+}
+
+static void trampoline(void *arg)
+{
+    struct shot *shot = arg;
+    struct timer_list *t;
+    struct running me;
+    void (*fn)(struct timer_list *);
+    struct dde_thread_ctx *c = dde_ctx();
+
+    ddekit_lock_lock(&timer_lock);
+    t = shot->timer;
+    if (!t) {
+        ddekit_lock_unlock(&timer_lock);
+        kfree(shot);
+        return;
+    }
+    SHOT(t) = NULL;
+    t->dde_id = -1;
+    __atomic_store_n(&t->dde_pending, 0, __ATOMIC_RELEASE);
+    fn = t->function;
+    me.timer = t;
+    me.thread = ddekit_thread_myself();
+    me.next = running_list;
+    running_list = &me;
+    ddekit_lock_unlock(&timer_lock);
+    kfree(shot);
+
+    c->softirq++;
+    fn(t);
+    c->softirq--;
+
+    ddekit_lock_lock(&timer_lock);
+    for (struct running **pp = &running_list; *pp; pp = &(*pp)->next) {
+        if (*pp == &me) {
+            *pp = me.next;
+            break;
+        }
+    }
+    ddekit_condvar_broadcast(timer_done);
+    ddekit_lock_unlock(&timer_lock);
+}
+
+/* Cancels the armed DDEKit timer; true if the timer was pending. Timer lock held. */
+static bool disarm(struct timer_list *t)
+{
+    struct shot *shot = SHOT(t);
+
+    if (!t->dde_pending)
+        return false;
+    if (shot) {
+        if (t->dde_id >= 0 && ddekit_del_timer(t->dde_id) == 0)
+            kfree(shot); /* never fired: the shot is ours to free */
+        else
+            shot->timer = NULL; /* fired: the trampoline will drop it */
+    }
+    SHOT(t) = NULL;
+    t->dde_id = -1;
+    __atomic_store_n(&t->dde_pending, 0, __ATOMIC_RELEASE);
+    return true;
+}
+
+/* Timer lock held. */
+static void arm(struct timer_list *t, unsigned long expires)
+{
+    struct shot *shot = kmalloc(sizeof(*shot), GFP_ATOMIC);
+
+    t->expires = expires;
+    if (!shot) {
+        pr_err("dde-linux: out of memory arming a timer\n");
+        return;
+    }
+    shot->timer = t;
+    t->dde_id = ddekit_add_timer(trampoline, shot, expires);
+    if (t->dde_id < 0) {
+        kfree(shot);
+        pr_err("dde-linux: DDEKit refused a timer\n");
+        return;
+    }
+    SHOT(t) = shot;
+    __atomic_store_n(&t->dde_pending, 1, __ATOMIC_RELEASE);
+}
+
+void timer_setup(struct timer_list *timer, void (*callback)(struct timer_list *), unsigned int flags)
+{
+    timer->function = callback;
+    timer->flags = flags;
+    timer->expires = 0;
+    timer->dde_id = -1;
+    timer->dde_pending = 0;
+    timer->dde_shot = NULL;
+}
+
+static int modify(struct timer_list *timer, unsigned long expires, bool pending_only)
+{
+    int ret;
+
+    timer_init_once();
+    ddekit_lock_lock(&timer_lock);
+    if (timer->dde_pending && timer->expires == expires) {
+        ddekit_lock_unlock(&timer_lock);
+        return 1;
+    }
+    if (pending_only && !timer->dde_pending) {
+        ddekit_lock_unlock(&timer_lock);
+        return 0;
+    }
+    ret = disarm(timer);
+    arm(timer, expires);
+    ddekit_lock_unlock(&timer_lock);
+    return ret;
+}
+
+int mod_timer(struct timer_list *timer, unsigned long expires) { return modify(timer, expires, false); }
+
+int mod_timer_pending(struct timer_list *timer, unsigned long expires) { return modify(timer, expires, true); }
+
+int timer_reduce(struct timer_list *timer, unsigned long expires)
+{
+    if (timer_pending(timer) && time_before_eq(timer->expires, expires))
+        return 1;
+    return mod_timer(timer, expires);
+}
+
+void add_timer(struct timer_list *timer)
+{
+    BUG_ON(timer_pending(timer));
+    mod_timer(timer, timer->expires);
+}
+
+int del_timer(struct timer_list *timer)
+{
+    int ret;
+
+    timer_init_once();
+    ddekit_lock_lock(&timer_lock);
+    ret = disarm(timer);
+    ddekit_lock_unlock(&timer_lock);
+    return ret;
+}
+
+int try_to_del_timer_sync(struct timer_list *timer)
+{
+    int ret;
+
+    timer_init_once();
+    ddekit_lock_lock(&timer_lock);
+    if (is_running(timer, true)) {
+        ddekit_lock_unlock(&timer_lock);
+        return -1;
+    }
+    ret = disarm(timer);
+    ddekit_lock_unlock(&timer_lock);
+    return ret;
+}
+
+int del_timer_sync(struct timer_list *timer)
+{
+    int ret;
+
+    timer_init_once();
+    ddekit_lock_lock(&timer_lock);
+    ret = disarm(timer);
+    /* A callback that is running re-arming itself is caught by disarming
+     * again once it returned. */
+    while (is_running(timer, true)) {
+        ddekit_condvar_wait(timer_done, &timer_lock);
+        ret |= disarm(timer);
+    }
+    ddekit_lock_unlock(&timer_lock);
+    return ret;
+}
+
+/* ---- rounding ------------------------------------------------------------------------ */
+
+/* Rounds to a whole second (to batch wake-ups), never into the past. */
+static unsigned long round_abs(unsigned long j, bool force_up)
+{
+    unsigned long original = j, rem = j % HZ;
+
+    if (rem < HZ / 4 && !force_up)
+        j = j - rem;
+    else
+        j = j - rem + HZ;
+    if (time_is_after_jiffies(j))
+        return j;
+    return original;
+}
+
+unsigned long round_jiffies(unsigned long j) { return round_abs(j, false); }
+unsigned long round_jiffies_relative(unsigned long j) { return round_abs(j + jiffies, false) - jiffies; }
+unsigned long round_jiffies_up(unsigned long j) { return round_abs(j, true); }
+unsigned long round_jiffies_up_relative(unsigned long j) { return round_abs(j + jiffies, true) - jiffies; }

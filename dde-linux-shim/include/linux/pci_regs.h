@@ -1,0 +1,1 @@
+#include <uapi/linux/pci_regs.h>
