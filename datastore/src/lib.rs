@@ -10,7 +10,7 @@
 //! ```ignore
 //! let store = datastore::Client::from_env().expect("uses datastore.store");
 //! store.put_bytes(&datastore::private_key("rings"), &state)?;
-//! let (mtu, version) = store.get(&"eth0/mtu")?;
+//! let (mtu, version) = store.get("eth0/mtu")?;
 //! ```
 //!
 //! Strings and blobs longer than one message travel in chunks; [`Client::get`]
