@@ -21,6 +21,9 @@ pub struct Counters {
     pub driver_kicks: u64,
     /// The tx ring was found full since the main loop last cleared this.
     pub tx_full: bool,
+    /// Turns of the main loop, and TSC ticks spent in them.
+    pub turns: u64,
+    pub busy_tsc: u64,
 }
 
 pub struct RingDevice<'r> {

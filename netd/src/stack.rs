@@ -22,7 +22,7 @@ const FALLBACK: (Ipv4Addr, u8, Ipv4Addr) = (Ipv4Addr::new(10, 0, 2, 15), 24, Ipv
 /// its messages again.
 const MAX_ROUNDS: usize = 8;
 /// Statistics every this many milliseconds while frames flow.
-const STATS_EVERY_MS: u64 = 10_000;
+const STATS_EVERY_MS: u64 = 5_000;
 
 struct Iface {
     iface: Interface,
@@ -110,6 +110,7 @@ impl Stack {
             let _ = socks.service(&mut self.sockets);
             return u64::MAX;
         };
+        let t0 = rt::time::rdtsc();
         let n = &mut nics.list[f.nic];
         if n.refresh_link() {
             rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
@@ -143,11 +144,13 @@ impl Stack {
             let c = &self.counters;
             let (l, o, cl) = socks.counts();
             rt::debug!(
-                "frames rx {} tx {} tx-dropped {} driver kicks {}; listeners {} connections {} closing {}",
+                "frames rx {} tx {} tx-dropped {} driver kicks {}; turns {} busy {} ms; listeners {} connections {} closing {}",
                 c.rx_frames,
                 c.tx_frames,
                 c.tx_dropped,
                 c.driver_kicks,
+                c.turns,
+                c.busy_tsc / rt::time::tsc_per_ms().max(1),
                 l,
                 o,
                 cl
@@ -165,6 +168,8 @@ impl Stack {
         if again || !n.rings.arm_wake(Dir::Rx) {
             delay = 0;
         }
+        self.counters.turns += 1;
+        self.counters.busy_tsc += rt::time::rdtsc() - t0;
         delay
     }
 }
