@@ -85,6 +85,11 @@ void ddekit_thread_usleep(unsigned long usecs);
 void ddekit_thread_nsleep(unsigned long nsecs);
 void ddekit_yield(void);
 void ddekit_thread_exit(void) __attribute__((noreturn));
+/* Every thread that calls into DDEKit has a wake-up IRQ object attached to
+ * itself with this label; its blocking waits are closed receives on it. A
+ * thread that also does open waits of its own may receive it (a wake-up that
+ * came after its wait had ended) and must ignore it. */
+#define DDEKIT_WAKE_LABEL 0xdde0UL
 
 /* ---- locks (sleeping mutexes) ---------------------------------------------- */
 
@@ -99,6 +104,8 @@ int ddekit_lock_try_lock(ddekit_lock_t *lock);
 void ddekit_lock_unlock(ddekit_lock_t *lock);
 /* The holder, or NULL. */
 ddekit_thread_t *ddekit_lock_owner(ddekit_lock_t *lock);
+/* A ddekit_lock_t that is NULL (zeroed, never initialised) is a valid unlocked
+ * lock: the first lock, try_lock or condvar wait creates it, race-free. */
 
 /* ---- semaphores ------------------------------------------------------------ */
 

@@ -65,7 +65,8 @@ fn grow(pool: &mut Pool<'static, MAX_REGIONS>, need: u64) -> bool {
     let min = (pages + meta_pages(pages + meta_pages(pages))) * PAGE;
     let usual = pool.total_bytes().clamp(FIRST_REGION, MAX_REGION);
     let mut last_error = None;
-    for size in [usual.max(min), min] {
+    let sizes = [usual.max(min), min];
+    for &size in if sizes[0] == sizes[1] { &sizes[..1] } else { &sizes[..] } {
         let region = match rt_call(|| rt::mem::alloc(size, true)) {
             Ok(r) => r,
             Err(e) => {

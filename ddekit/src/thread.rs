@@ -33,8 +33,9 @@ use rt::{CapIdx, Error, Timeout};
 
 /// UTCB thread-local word that holds the running thread's [`DdekitThread`].
 pub const TLS_THREAD: usize = 1;
-/// Attach label of a thread's wake-up IRQ.
-pub const WAKE_LABEL: u64 = 0;
+/// Attach label of a thread's wake-up IRQ (`DDEKIT_WAKE_LABEL` in ddekit.h):
+/// a thread that does open waits of its own may see it and must ignore it.
+pub const WAKE_LABEL: u64 = 0xdde0;
 /// Stack of threads DDEKit starts.
 pub const STACK_SIZE: u64 = 64 << 10;
 /// Bytes of a log line collected per thread.
