@@ -220,7 +220,9 @@ impl Sockets {
         if dropped > 0 {
             rt::info!("{}: new session, {} old socket(s) dropped", client.name, dropped);
         }
-        let s = client.session.as_ref().expect("created above");
+        let s = client.session.as_mut().expect("created above");
+        // The new instance attaches its thread after this reply.
+        s.attached = false;
         let items = [
             ipc::cap_item(s.notify.0, Rights::SERVER | Rights::READ),
             ipc::cap_item(s.kick.0, Rights::WRITE | Rights::READ),

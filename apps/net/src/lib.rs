@@ -157,7 +157,8 @@ impl Net {
             }
         };
         if !got {
-            rt::cap::free(slot);
+            // Deletes whatever arrived in the slot, if anything did.
+            rt::obj::release(slot);
             return match decode(m[0]) {
                 Err(proto::ERR_WOULD_BLOCK) => Ok(None),
                 Err(e) => Err(NetError::Netd(e)),
