@@ -93,7 +93,10 @@ impl Kernel {
             return None;
         }
         copy_words(c, s, tag.words());
-        c.state = State::Receiving { from: Source::Thread(server) };
+        c.state = State::Receiving { from: Source::Reply(server) };
+        // The callee runs on the caller's time slice: a client and a server that
+        // call each other share one slice, and others of their priority get turns.
+        s.slice = c.slice.max(1);
         s.reply_to = Some(cur_id);
         s.set_result(Ok((tag, label)));
         s.state = State::Ready;
@@ -113,7 +116,7 @@ impl Kernel {
         let c = self.objs.thread_ptr(caller)?;
         // SAFETY: two distinct live threads, no other references (see fast_call).
         let (s, c) = unsafe { (&mut *cur, &mut *c) };
-        if c.state != (State::Receiving { from: Source::Thread(cur_id) })
+        if c.state != (State::Receiving { from: Source::Reply(cur_id) })
             || !s.senders.is_empty()
             || !s.pending_irqs.is_empty()
             || queued.is_some_and(|q| q > c.priority)
@@ -126,6 +129,7 @@ impl Kernel {
         c.set_result(Ok((tag, 0)));
         c.state = State::Ready;
         c.wakeup = None;
+        c.slice = s.slice.max(1);
         Some(self.load_thread(c))
     }
 }

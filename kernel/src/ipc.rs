@@ -163,6 +163,13 @@ impl Kernel {
                 self.objs.thread_mut(target).expect("checked").reply_to = Some(cur);
                 self.block_for_reply(cur, target, recv_timeout);
             }
+            if p.call {
+                // The callee runs on the caller's time slice (see fastpath.rs).
+                let slice = self.objs.thread(cur).map_or(1, |t| t.slice.max(1));
+                if let Some(t) = self.objs.thread_mut(target) {
+                    t.slice = slice;
+                }
+            }
             self.finish_handoff(target, Ok((tag, p.label)));
             return Ok(Sent::Delivered);
         }
@@ -181,7 +188,7 @@ impl Kernel {
 
     fn block_for_reply(&mut self, caller: ObjId, callee: ObjId, timeout: Timeout) {
         if let Some(t) = self.objs.thread_mut(caller) {
-            t.state = State::Receiving { from: Source::Thread(callee) };
+            t.state = State::Receiving { from: Source::Reply(callee) };
         }
         if let Timeout::Millis(ms) = timeout {
             self.arm_timeout(caller, ms);
@@ -190,7 +197,7 @@ impl Kernel {
 
     fn reply(&mut self, cur: ObjId, tag: MsgTag) -> Result<(), Error> {
         let caller = self.objs.thread_mut(cur).and_then(|t| t.reply_to.take()).ok_or(Error::NoReplyPartner)?;
-        let waits = self.objs.thread(caller).is_some_and(|t| t.state == State::Receiving { from: Source::Thread(cur) });
+        let waits = self.objs.thread(caller).is_some_and(|t| t.state == State::Receiving { from: Source::Reply(cur) });
         if !waits {
             return Err(Error::NoReplyPartner);
         }
@@ -289,20 +296,37 @@ impl Kernel {
         }
         let recv_slots: [u64; BR_COUNT] = dst.br;
         let (from_task, to_task) = (s.task, r.task);
+        // All or nothing: if one item fails, the ones already installed go again,
+        // so a failed message leaves the receiver's slots as they were.
+        let mut installed = 0;
+        let mut result = Ok(());
         for (i, &(flags, fpage)) in descs.iter().enumerate().take(items) {
-            if flags & ITEM_MAP == 0 {
-                return Err(Error::InvalidArgument);
-            }
             let dst_slot = CapIdx::from_selector(recv_slots[i]);
-            if !dst_slot.is_valid() {
-                return Err(Error::NoReceiveSlot);
+            let step = if flags & ITEM_MAP == 0 {
+                Err(Error::InvalidArgument)
+            } else if !dst_slot.is_valid() {
+                Err(Error::NoReceiveSlot)
+            } else {
+                let src_slot = CapIdx::from_selector(fpage);
+                let mask = Rights::from_bits_truncate(fpage as u8 & 0xf);
+                self.copy_cap(from_task, src_slot, to_task, dst_slot, mask)
+            };
+            if let Err(e) = step {
+                result = Err(e);
+                break;
             }
-            let src_slot = CapIdx::from_selector(fpage);
-            let mask = Rights::from_bits_truncate(fpage as u8 & 0xf);
-            self.copy_cap(from_task, src_slot, to_task, dst_slot, mask)?;
-            let r = self.objs.thread_mut(to).ok_or(Error::PeerDied)?.utcb_mut();
+            installed += 1;
+        }
+        if let Err(e) = result {
+            for &slot in recv_slots.iter().take(installed) {
+                let _ = self.delete_cap(to_task, CapIdx::from_selector(slot));
+            }
+            return Err(e);
+        }
+        let r = self.objs.thread_mut(to).ok_or(Error::PeerDied)?.utcb_mut();
+        for (i, &slot) in recv_slots.iter().enumerate().take(items) {
             r.mr[words + 2 * i] = ITEM_MAP;
-            r.mr[words + 2 * i + 1] = dst_slot.selector();
+            r.mr[words + 2 * i + 1] = slot;
         }
         Ok(tag)
     }

@@ -405,14 +405,15 @@ impl Kernel {
             self.finish(s, Err(Error::PeerDied));
         }
         if let Some(c) = reply_to
-            && self.objs.thread(c).is_some_and(|t| t.state == (State::Receiving { from: Source::Thread(id) }))
+            && self.objs.thread(c).is_some_and(|t| t.state == (State::Receiving { from: Source::Reply(id) }))
         {
             self.finish(c, Err(Error::PeerDied));
         }
         // Anyone else waiting for a message from this thread.
-        let waiting = self
-            .objs
-            .ids_where(|o| matches!(o, Object::Thread(t) if t.state == State::Receiving { from: Source::Thread(id) }));
+        let waiting = self.objs.ids_where(|o| {
+            matches!(o, Object::Thread(t) if t.state == State::Receiving { from: Source::Thread(id) }
+                    || t.state == State::Receiving { from: Source::Reply(id) })
+        });
         for w in waiting {
             self.finish(w, Err(Error::PeerDied));
         }

@@ -13,8 +13,11 @@ use l4_sys::utcb::Utcb;
 pub enum Source {
     /// Any gate bound to it, any IRQ attached to it (open wait).
     Any,
-    /// One thread: the callee of a call, or a closed receive.
+    /// One thread's sends (a closed receive).
     Thread(ObjId),
+    /// One thread's reply: the receive phase of a call. Only a reply matches,
+    /// not an ordinary send from that thread.
+    Reply(ObjId),
     /// One IRQ object.
     Irq(ObjId),
     /// Nobody: a sleep that ends with the timeout.
