@@ -374,9 +374,21 @@ pub fn parse_source_report(line: &str) -> Option<u64> {
     (words.next()? == "bytes").then_some(bytes)
 }
 
-/// netd's line once the interface is configured: `netd: eth0 up 10.0.2.15/24 ...`.
+/// netd's line once an interface has its address: `[netd] NIC up
+/// 10.0.2.15/24 via dhcp (gateway 10.0.2.2)`, where NIC is the driver task's
+/// name (also accepted: `netd: eth0 up 10.0.2.15/24 ...`).
 pub fn is_netd_up(line: &str) -> bool {
-    line.contains("netd: eth0 up") || (line.starts_with("[netd]") && line.contains("eth0 up"))
+    let line = line.trim();
+    let body = match line.strip_prefix("[netd]") {
+        Some(rest) => rest.trim_start(),
+        None if line.starts_with('[') => return false,
+        None => line,
+    };
+    let Some(body) = body.strip_prefix("netd: ").or(line.starts_with("[netd]").then_some(body)) else {
+        return false;
+    };
+    let words: Vec<&str> = body.split_whitespace().take(3).collect();
+    matches!(words[..], [_, "up", cidr] if cidr.split_once('/').is_some_and(|(ip, _)| ip.parse::<std::net::Ipv4Addr>().is_ok()))
 }
 
 /// The sink's line once it listens: `[sink] listening on 9 (and source on 19)`.
@@ -525,7 +537,7 @@ fn boot_once(what: &Bootable, nic: &NicSpec, size: u64, sink_port: u16, source_p
                 let left = deadline.saturating_duration_since(Instant::now());
                 let line = guest
                     .wait_for(|l| is_netd_up(l) || is_sink_ready(l), left)
-                    .context("Resurgo did not get ready (netd's `eth0 up` and the sink's `listening on 9`)")?;
+                    .context("Resurgo did not get ready (netd's `NIC up ADDRESS` and the sink's `listening on 9`)")?;
                 netd |= is_netd_up(&line);
                 sink |= is_sink_ready(&line);
             }
@@ -1033,10 +1045,16 @@ mod tests {
 
     #[test]
     fn readiness_lines() {
-        assert!(is_netd_up("[netd] eth0 up 10.0.2.15/24 via static (gateway 10.0.2.2)"));
+        assert!(is_netd_up("[netd] eth-e1000 up 10.0.2.15/24 via dhcp (gateway 10.0.2.2)"));
+        assert!(is_netd_up(
+            "[netd] eth0 up 10.0.2.15/24 via static fallback (no DHCP lease in 3 s) (gateway 10.0.2.2)"
+        ));
         assert!(is_netd_up("netd: eth0 up 10.0.2.15/24"));
-        assert!(!is_netd_up("[eth-e1000] eth0 up"));
+        assert!(!is_netd_up("[eth-e1000] eth0 up 10.0.2.15/24"));
+        assert!(!is_netd_up("[netd] eth-e1000: link up"));
         assert!(!is_netd_up("[netd] eth0: link down"));
+        assert!(!is_netd_up("[netd] eth0 up"));
+        assert!(!is_netd_up("[netd] WARN eth0: DHCP lease lost"));
         assert!(is_sink_ready("[sink] listening on 9 (and source on 19)"));
         assert!(is_sink_ready("sink: listening on 9 (and source on 19)"));
         assert!(!is_sink_ready("[sink] listening on 7"));
@@ -1071,6 +1089,66 @@ mod tests {
         sent.truncate(150_000);
         let expected: String = Sha256::digest(&sent).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(pattern_sha256(&block, 150_000), expected);
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn rx_transfer_sends_the_pattern_and_waits_for_the_close() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sink = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let (mut hasher, mut total, mut buf) = (Sha256::new(), 0u64, [0u8; 8192]);
+            loop {
+                let n = conn.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                total += n as u64;
+            }
+            (total, hex(&hasher.finalize()))
+        });
+        let block = pattern_block();
+        rx_transfer(port, 200_000, &block).unwrap();
+        let (total, sha256) = sink.join().unwrap();
+        assert_eq!(total, 200_000);
+        assert_eq!(sha256, pattern_sha256(&block, 200_000));
+    }
+
+    /// A source like Resurgo's sink on port 19, optionally flipping one byte.
+    fn source(flip_at: Option<usize>) -> (u16, std::thread::JoinHandle<u64>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut count = [0u8; 8];
+            conn.read_exact(&mut count).unwrap();
+            let want = u64::from_le_bytes(count);
+            let mut data: Vec<u8> = (0..want).map(|n| (n % 251) as u8).collect();
+            if let Some(at) = flip_at {
+                data[at] ^= 0x40;
+            }
+            let _ = conn.write_all(&data);
+            want
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn tx_transfer_asks_for_the_count_and_checks_the_data() {
+        let (port, server) = source(None);
+        let (_, got) = tx_transfer(port, 100_000, SourceData::Mod251).unwrap();
+        assert_eq!(got, 100_000);
+        assert_eq!(server.join().unwrap(), 100_000);
+
+        let (port, server) = source(Some(54_321));
+        let err = tx_transfer(port, 100_000, SourceData::Mod251).unwrap_err().to_string();
+        assert!(err.contains("wrong byte at offset 54321"), "{err}");
+        server.join().unwrap();
     }
 
     #[test]

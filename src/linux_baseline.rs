@@ -369,7 +369,7 @@ pub fn ensure(roots: &[&str], progress: bool) -> Result<Baseline> {
     if !busybox.is_file() {
         let deb = fetch(&BUSYBOX, &root, progress)?;
         let wanted = |path: &str| path == "bin/busybox";
-        let mut found = unpack(&deb, &BUSYBOX, &wanted, progress)?;
+        let mut found = unpack(&deb, &BUSYBOX, &wanted, "bin/busybox", progress)?;
         let data = found.remove("bin/busybox").ok_or_else(|| anyhow!("{} has no bin/busybox", BUSYBOX.spec()))?;
         write_file(&busybox, &data, 0o755)?;
         remove_download(&deb);
@@ -408,7 +408,7 @@ pub fn ensure(roots: &[&str], progress: bool) -> Result<Baseline> {
             Ok(true)
         };
         let wanted = |path: &str| path == vmlinuz || (path.starts_with(&modules_prefix) && path.ends_with(".ko"));
-        scan(&deb, &KERNEL, &wanted, &mut visit, progress)?;
+        scan(&deb, &KERNEL, &wanted, &mut visit, "the kernel and the modules' dependencies", progress)?;
     }
     if !kept.contains_key(VMLINUZ) {
         bail!("{} has no {vmlinuz}", KERNEL.spec());
@@ -418,7 +418,7 @@ pub fn ensure(roots: &[&str], progress: bool) -> Result<Baseline> {
         load_order(&index, roots)?.iter().map(|name| index[name].0.clone()).filter(|p| !kept.contains_key(p)).collect();
     if !needed.is_empty() {
         let wanted = |path: &str| path.strip_prefix(&modules_prefix).is_some_and(|rel| needed.contains(rel));
-        let found = unpack(&deb, &KERNEL, &wanted, progress)?;
+        let found = unpack(&deb, &KERNEL, &wanted, &format!("{} needed module(s)", needed.len()), progress)?;
         for (path, data) in found {
             kept.insert(path.strip_prefix(&modules_prefix).unwrap_or(&path).to_string(), data);
         }
@@ -465,6 +465,7 @@ fn unpack(
     deb: &Path,
     pkg: &Pinned,
     wanted: &dyn Fn(&str) -> bool,
+    what: &str,
     progress: bool,
 ) -> Result<BTreeMap<String, Vec<u8>>> {
     let mut found = BTreeMap::new();
@@ -472,7 +473,7 @@ fn unpack(
         found.insert(path.to_string(), data.to_vec());
         Ok(true)
     };
-    scan(deb, pkg, wanted, &mut keep, progress)?;
+    scan(deb, pkg, wanted, &mut keep, what, progress)?;
     Ok(found)
 }
 
@@ -484,6 +485,7 @@ fn scan(
     pkg: &Pinned,
     wanted: &dyn Fn(&str) -> bool,
     visit: &mut dyn FnMut(&str, &[u8]) -> Result<bool>,
+    what: &str,
     progress: bool,
 ) -> Result<()> {
     let file = File::open(deb).with_context(|| format!("cannot open {}", deb.display()))?;
@@ -498,7 +500,7 @@ fn scan(
             bail!("the data of {} is `{name}`: only data.tar.xz is supported", pkg.spec());
         }
         let size = entry.header().size();
-        let bar = bar(progress, size, &format!("unpacking {} {}", pkg.package, pkg.version));
+        let bar = bar(progress, size, &format!("unpacking {} from {} {}", what, pkg.package, pkg.version));
         let mut tar = tar::Archive::new(xz2::read::XzDecoder::new(BufReader::new(bar.wrap_read(entry))));
         let mut data = Vec::new();
         let result = (|| -> Result<()> {
