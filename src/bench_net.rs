@@ -4,9 +4,11 @@
 //!
 //! Both systems boot in the same QEMU configuration (TCG, [`MEMORY_MIB`], the
 //! same NIC model, user networking with forwards from free ports on 127.0.0.1
-//! to the guest's ports 9 and 19), one fresh boot per system and NIC, both
-//! kept running while the transfers alternate between them. The host measures
-//! every transfer the same way:
+//! to the guest's ports 9 and 19), one fresh boot per system and NIC. Both
+//! guests stay up while the transfers alternate between them, but only the
+//! one being measured runs: the other is stopped through QEMU's QMP socket
+//! (its virtual clock stands still), so neither takes CPU time from the
+//! other. The host measures every transfer the same way:
 //!
 //! - rx (host → guest): connect to port 9 (the sink), write the bytes as fast
 //!   as possible, shut down the write side, wait for the guest to close; time
@@ -26,8 +28,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::io::{ErrorKind, IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, IsTerminal, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -480,12 +483,97 @@ pub struct NetReport {
     pub errors: Vec<String>,
 }
 
-/// A booted guest and the host ports forwarded to its sink and source.
+/// A booted guest, the host ports forwarded to its sink and source, and its
+/// QMP control socket.
 struct Booted {
     system: System,
     guest: Guest,
     sink_port: u16,
     source_port: u16,
+    qmp: Qmp,
+}
+
+/// A client of QEMU's machine protocol (QMP) on a Unix socket: enough to stop
+/// and continue the virtual machine. A stopped machine's virtual clock stands
+/// still too, so the guest sees no jump in time when it continues.
+struct Qmp {
+    path: PathBuf,
+    writer: UnixStream,
+    reader: BufReader<UnixStream>,
+}
+
+impl Qmp {
+    /// The socket path for one guest: in the temporary folder, unique per process.
+    fn socket_path(system: System, model: &str, attempt: u32) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "resurgo-bench-net-{}-{}-{model}-{attempt}.qmp",
+            std::process::id(),
+            system.name()
+        ))
+    }
+
+    /// QEMU's arguments for a QMP server on `path`.
+    fn qemu_args(path: &Path) -> Vec<String> {
+        vec!["-qmp".into(), format!("unix:{},server=on,wait=off", path.display())]
+    }
+
+    /// Connects (QEMU creates the socket as it starts) and leaves capability
+    /// negotiation mode.
+    fn connect(path: &Path) -> Result<Qmp> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let stream = loop {
+            match UnixStream::connect(path) {
+                Ok(stream) => break stream,
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => return Err(anyhow!("cannot connect to QEMU's QMP socket {}: {e}", path.display())),
+            }
+        };
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut qmp = Qmp { path: path.to_path_buf(), writer: stream.try_clone()?, reader: BufReader::new(stream) };
+        let greeting = qmp.message()?;
+        if greeting.get("QMP").is_none() {
+            bail!("QEMU's QMP socket did not greet: {greeting}");
+        }
+        qmp.execute("qmp_capabilities")?;
+        Ok(qmp)
+    }
+
+    /// The next message (one JSON object a line).
+    fn message(&mut self) -> Result<Value> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line).context("reading from QEMU's QMP socket")? == 0 {
+            bail!("QEMU closed its QMP socket");
+        }
+        serde_json::from_str(&line).with_context(|| format!("QMP sent something that is not JSON: {line:?}"))
+    }
+
+    /// Runs a command and waits for its answer (events in between are skipped).
+    fn execute(&mut self, command: &str) -> Result<()> {
+        writeln!(self.writer, "{}", json!({ "execute": command })).context("writing to QEMU's QMP socket")?;
+        loop {
+            let msg = self.message()?;
+            if msg.get("return").is_some() {
+                return Ok(());
+            }
+            if let Some(error) = msg.get("error") {
+                bail!("QMP `{command}` failed: {error}");
+            }
+        }
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        self.execute("stop")
+    }
+
+    fn cont(&mut self) -> Result<()> {
+        self.execute("cont")
+    }
+}
+
+impl Drop for Qmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Host ports on 127.0.0.1 that are free now (all distinct).
@@ -514,23 +602,43 @@ enum Bootable<'a> {
 
 /// Boots one system with `nic` and waits until it is ready to measure. Tries
 /// again with other ports when QEMU could not bind the forwards.
+/// The guest is left stopped (see [`Qmp`]).
 fn boot(what: &Bootable, nic: &NicSpec, size: u64) -> Result<Booted> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let ports = free_ports(2)?;
-        match boot_once(what, nic, size, ports[0], ports[1]) {
+        match boot_once(what, nic, size, ports[0], ports[1], attempt) {
             Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
-            other => return other,
+            Ok(mut booted) => {
+                booted.qmp.stop()?;
+                return Ok(booted);
+            }
+            Err(e) => return Err(e),
         }
     }
 }
 
-fn boot_once(what: &Bootable, nic: &NicSpec, size: u64, sink_port: u16, source_port: u16) -> Result<Booted> {
-    let cfg = qemu_config(nic.model, sink_port, source_port);
+fn boot_once(
+    what: &Bootable,
+    nic: &NicSpec,
+    size: u64,
+    sink_port: u16,
+    source_port: u16,
+    attempt: u32,
+) -> Result<Booted> {
+    let mut cfg = qemu_config(nic.model, sink_port, source_port);
+    let system = match what {
+        Bootable::Resurgo(_) => System::Resurgo,
+        Bootable::Linux { .. } => System::Linux,
+    };
+    let qmp_path = Qmp::socket_path(system, nic.model, attempt);
+    let _ = std::fs::remove_file(&qmp_path);
+    cfg.extra_args.extend(Qmp::qemu_args(&qmp_path));
     match what {
         Bootable::Resurgo(image) => {
             let guest = Guest::boot(image, &cfg)?;
+            let qmp = Qmp::connect(&qmp_path)?;
             let (mut netd, mut sink) = (false, false);
             let deadline = Instant::now() + BOOT_TIMEOUT;
             while !(netd && sink) {
@@ -541,12 +649,13 @@ fn boot_once(what: &Bootable, nic: &NicSpec, size: u64, sink_port: u16, source_p
                 netd |= is_netd_up(&line);
                 sink |= is_sink_ready(&line);
             }
-            Ok(Booted { system: System::Resurgo, guest, sink_port, source_port })
+            Ok(Booted { system: System::Resurgo, guest, sink_port, source_port, qmp })
         }
         Bootable::Linux { baseline, initramfs } => {
             let order = baseline::load_order(&baseline.index, &[nic.linux_module])?;
             let append = baseline::cmdline(&order, size);
             let guest = Guest::boot_kernel("linux-baseline", &baseline.kernel, initramfs, Some(&append), &cfg)?;
+            let qmp = Qmp::connect(&qmp_path)?;
             let line = guest
                 .wait_for(|l| l.contains(baseline::READY_MARK) || l.contains(baseline::ERROR_MARK), BOOT_TIMEOUT)
                 .context("Linux did not get ready")?;
@@ -557,7 +666,7 @@ fn boot_once(what: &Bootable, nic: &NicSpec, size: u64, sink_port: u16, source_p
             if driver != nic.linux_driver {
                 bail!("Linux bound `{driver}` to the {}, not `{}`: {line}", nic.model, nic.linux_driver);
             }
-            Ok(Booted { system: System::Linux, guest, sink_port, source_port })
+            Ok(Booted { system: System::Linux, guest, sink_port, source_port, qmp })
         }
     }
 }
@@ -797,8 +906,14 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
                         system.name(),
                         opts.runs
                     ));
-                    std::thread::sleep(SETTLE);
-                    match measure(booted, direction, size, &block, &sha256) {
+                    // Only the guest measured runs; the other one is stopped.
+                    let result = booted.qmp.cont().and_then(|()| {
+                        std::thread::sleep(SETTLE);
+                        let seconds = measure(booted, direction, size, &block, &sha256)?;
+                        booted.qmp.stop()?;
+                        Ok(seconds)
+                    });
+                    match result {
                         Ok(seconds) => {
                             let sample =
                                 Sample { nic: spec.model.to_string(), system, direction, bytes: size, seconds };
@@ -1149,6 +1264,41 @@ mod tests {
         let err = tx_transfer(port, 100_000, SourceData::Mod251).unwrap_err().to_string();
         assert!(err.contains("wrong byte at offset 54321"), "{err}");
         server.join().unwrap();
+    }
+
+    #[test]
+    fn qmp_negotiates_skips_events_and_reports_errors() {
+        use std::os::unix::net::UnixListener;
+        let path = std::env::temp_dir().join(format!("resurgo-qmp-test-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut out = conn;
+            let mut commands = Vec::new();
+            writeln!(out, r#"{{"QMP": {{"version": {{}}, "capabilities": []}}}}"#).unwrap();
+            let answers = [
+                r#"{"return": {}}"#.to_string(),
+                format!("{}\n{}", r#"{"event": "STOP", "timestamp": {}}"#, r#"{"return": {}}"#),
+                r#"{"error": {"class": "GenericError", "desc": "no"}}"#.to_string(),
+            ];
+            for answer in answers {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                commands.push(serde_json::from_str::<Value>(&line).unwrap()["execute"].as_str().unwrap().to_string());
+                writeln!(out, "{answer}").unwrap();
+            }
+            commands
+        });
+        let mut qmp = Qmp::connect(&path).unwrap();
+        qmp.stop().unwrap();
+        let err = qmp.cont().unwrap_err().to_string();
+        assert!(err.contains("`cont` failed") && err.contains("GenericError"), "{err}");
+        assert_eq!(server.join().unwrap(), ["qmp_capabilities", "stop", "cont"]);
+        drop(qmp);
+        assert!(!path.exists(), "the socket file is removed");
+        assert_eq!(Qmp::qemu_args(Path::new("/tmp/q.sock")), ["-qmp", "unix:/tmp/q.sock,server=on,wait=off"]);
     }
 
     #[test]
