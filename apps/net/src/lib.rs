@@ -148,7 +148,8 @@ impl Net {
         ipc::mr()[0] = l.handle;
         let r = ipc::call(self.gate, MsgTag::new(proto::ACCEPT, 1, 0), Timeout::Never);
         ipc::utcb().br[0] = 0;
-        let m = ipc::mr();
+        // Copied out before anything else uses the message registers.
+        let m: [u64; 4] = ipc::mr()[..4].try_into().unwrap_or([0; 4]);
         let got = match r {
             Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= 4,
             Err(e) => {
