@@ -394,6 +394,14 @@ pub fn is_netd_up(line: &str) -> bool {
     matches!(words[..], [_, "up", cidr] if cidr.split_once('/').is_some_and(|(ip, _)| ip.parse::<std::net::Ipv4Addr>().is_ok()))
 }
 
+/// Whether a line says the task ended: init's `[init] TASK exited ...`, or the
+/// kernel's `fault: TASK thread ...` (the task is stopped).
+pub fn task_ended(line: &str, task: &str) -> bool {
+    let line = line.trim();
+    line.strip_prefix("[init] ").and_then(|r| r.strip_prefix(task)).is_some_and(|r| r.starts_with(" exited"))
+        || (line.starts_with("[kernel]") && line.contains(&format!("fault: {task} ")))
+}
+
 /// The sink's line once it listens: `[sink] listening on 9 (and source on 19)`.
 pub fn is_sink_ready(line: &str) -> bool {
     let port = sink_text(line).and_then(|t| t.strip_prefix("listening on ")?.split_whitespace().next());
@@ -637,6 +645,15 @@ fn boot_once(
     cfg.extra_args.extend(Qmp::qemu_args(&qmp_path));
     match what {
         Bootable::Resurgo(image) => {
+            // The task that runs this NIC's driver: if it ends before netd has
+            // the NIC up, waiting longer is pointless.
+            let driver_task = image
+                .system
+                .tasks
+                .iter()
+                .find(|t| t.driver.as_deref() == Some(nic.resurgo_driver))
+                .map(|t| t.name.clone())
+                .ok_or_else(|| anyhow!("{MANIFEST} has no task with driver = \"{}\"", nic.resurgo_driver))?;
             let guest = Guest::boot(image, &cfg)?;
             let qmp = Qmp::connect(&qmp_path)?;
             let (mut netd, mut sink) = (false, false);
@@ -644,8 +661,17 @@ fn boot_once(
             while !(netd && sink) {
                 let left = deadline.saturating_duration_since(Instant::now());
                 let line = guest
-                    .wait_for(|l| is_netd_up(l) || is_sink_ready(l), left)
+                    .wait_for(|l| is_netd_up(l) || is_sink_ready(l) || (!netd && task_ended(l, &driver_task)), left)
                     .context("Resurgo did not get ready (netd's `NIC up ADDRESS` and the sink's `listening on 9`)")?;
+                if !is_netd_up(&line) && !is_sink_ready(&line) {
+                    bail!(
+                        "Resurgo: the driver task `{driver_task}` ended before netd had the {} up: {line}\n\
+                         last {} lines of output:\n{}",
+                        nic.model,
+                        crate::qemu::TAIL_LINES,
+                        guest.tail(crate::qemu::TAIL_LINES)
+                    );
+                }
                 netd |= is_netd_up(&line);
                 sink |= is_sink_ready(&line);
             }
@@ -1176,6 +1202,19 @@ mod tests {
         assert!(!is_sink_ready("[echo] listening on 9"));
         assert!(!is_sink_ready("[netd] sink: listening on 9"));
         assert!(!is_sink_ready("[sink] listening on 90"));
+    }
+
+    #[test]
+    fn driver_task_ends_are_recognised() {
+        assert!(task_ended("[init] eth-8139cp exited with status 0 no device", "eth-8139cp"));
+        assert!(task_ended(
+            "[kernel] WARN fault: eth-e1000 thread 3: page-fault at ip 0x400235, address 0x0, error 0x4; task stopped",
+            "eth-e1000"
+        ));
+        assert!(!task_ended("[init] eth-e1000 exited with status 0 no device", "eth-8139cp"));
+        assert!(!task_ended("[init] eth-8139cp-2 exited with status 0", "eth-8139cp"));
+        assert!(!task_ended("[eth-8139cp] exited the probe", "eth-8139cp"));
+        assert!(!task_ended("[sink] fault: eth-8139cp thread", "eth-8139cp"));
     }
 
     #[test]
