@@ -220,6 +220,7 @@ int __pci_register_driver(struct pci_driver *drv, struct module *owner, const ch
     if (!dev || dev->driver)
         return 0;
     id = pci_match_id(drv->id_table, dev);
+
     if (!id)
         return 0;
     dev->driver = drv;

@@ -298,8 +298,9 @@ static int emit_pointer(struct out *o, const char *fmt, const void *ptr, struct 
          * the address. */
         break;
     default: {
-        /* A plain %p. */
-        struct spec nsp = {.flags = F_SPECIAL, .width = -1, .precision = -1, .base = 16};
+        /* A plain %p: the address in hex, without "0x" (Linux prints a
+         * hashed value in the same form; an address is more useful here). */
+        struct spec nsp = {.flags = 0, .width = -1, .precision = -1, .base = 16};
 
         if (!ptr) {
             sp.precision = -1;
@@ -315,7 +316,7 @@ static int emit_pointer(struct out *o, const char *fmt, const void *ptr, struct 
         sp.precision = -1;
         emit_string(o, "(null)", &sp);
     } else {
-        struct spec nsp = {.flags = F_SPECIAL, .width = -1, .precision = -1, .base = 16};
+        struct spec nsp = {.flags = 0, .width = -1, .precision = -1, .base = 16};
         emit_number(o, (unsigned long)ptr, false, &nsp);
     }
     return 1;
