@@ -384,6 +384,11 @@ fn cargo_build(
     for p in packages {
         cmd.args(["-p", p]);
     }
+    // The kernel's binary exists only with this feature, so that host builds of
+    // the workspace (`cargo build`, `cargo test`) never link it against std.
+    if packages.contains(KERNEL_BIN) {
+        cmd.args(["--features", "kernel/image"]);
+    }
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
 
     let names: Vec<&str> = packages.iter().copied().collect();

@@ -56,9 +56,11 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     bootstrap::start(start_info)
 }
 
+/// Prints a panic's reason and ends QEMU with the panic status: the bootable
+/// binary's panic handler (in `main.rs`, so that host builds of this library
+/// never meet std's).
 #[cfg(not(test))]
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
+pub fn panic_exit(info: &core::panic::PanicInfo) -> ! {
     use core::fmt::Write;
     let _ = writeln!(log::Console, "\n[kernel] PANIC: {info}");
     arch::exit_qemu(arch::EXIT_PANIC)

@@ -1,6 +1,9 @@
 //! The bootable kernel ELF: links the `kernel` library, which holds everything
-//! (the PVH entry point, `kernel_main`, the panic handler).
+//! else (the PVH entry point, `kernel_main`).
 #![no_std]
 #![no_main]
 
-use kernel as _;
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    kernel::panic_exit(info)
+}
