@@ -1,0 +1,125 @@
+//! One Linux net_device attached to netd: the frames between the driver and the
+//! shared rings, and the transmit completions that let a restarted driver resend
+//! what its predecessor had taken but not finished.
+//!
+//! The rings belong to netd; this side maps them, pushes received frames, takes
+//! frames to transmit and marks them done when the driver frees their skb. Any
+//! driver thread may call in (its interrupt thread, its NAPI thread, the
+//! transmit thread), so the two pieces of mutable state take a sleeping ddekit
+//! lock: never a spin lock, which would livelock a high-priority interrupt thread
+//! against a preempted holder on one CPU.
+
+use crate::bindings::{self, resurgo_netdev_t};
+use crate::sync::Lock;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+use netring::{Dir, Rings};
+use rt::obj::Irq;
+
+pub struct Nic {
+    pub dev: resurgo_netdev_t,
+    pub rings: Rings,
+    /// Triggered to wake netd.
+    pub to_netd: Irq,
+    rx: Lock<()>,
+    /// Which taken tx slots are finished, indexed by slot number modulo the ring.
+    tx_done: Lock<Vec<bool>>,
+    pub rx_dropped: AtomicU64,
+    pub tx_dropped: AtomicU64,
+}
+
+// SAFETY: the net_device pointer is only passed back to the shim, which does
+// its own locking; everything else is atomics, shared memory or locked.
+unsafe impl Send for Nic {}
+unsafe impl Sync for Nic {}
+
+impl Nic {
+    pub fn new(dev: resurgo_netdev_t, rings: Rings, to_netd: Irq) -> Nic {
+        let slots = rings.slots() as usize;
+        Nic {
+            dev,
+            rings,
+            to_netd,
+            rx: Lock::new(()),
+            tx_done: Lock::new(vec![false; slots]),
+            rx_dropped: AtomicU64::new(0),
+            tx_dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// A frame the driver received.
+    pub fn receive(&self, frame: &[u8]) {
+        let pushed = {
+            let _g = self.rx.lock();
+            self.rings.push(Dir::Rx, frame)
+        };
+        if !pushed {
+            self.rx_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.rings.should_wake(Dir::Rx) {
+            let _ = self.to_netd.trigger();
+        }
+    }
+
+    /// The driver freed the skb of tx slot `index`: advance `done` over every
+    /// finished slot in order.
+    pub fn transmitted(&self, index: u32) {
+        let advanced = {
+            let mut done_flags = self.tx_done.lock();
+            let mask = self.rings.slots() - 1;
+            let idx = self.rings.indices(Dir::Tx);
+            let taken = idx.taken.load(Ordering::Acquire);
+            let mut done = idx.done.load(Ordering::Acquire);
+            // Ignore cookies outside [done, taken): stale or bogus.
+            if index.wrapping_sub(done) >= taken.wrapping_sub(done) {
+                return;
+            }
+            done_flags[(index & mask) as usize] = true;
+            let start = done;
+            while done != taken && done_flags[(done & mask) as usize] {
+                done_flags[(done & mask) as usize] = false;
+                done = done.wrapping_add(1);
+            }
+            self.rings.complete(Dir::Tx, done);
+            done != start
+        };
+        if advanced && self.rings.indices(Dir::Tx).wake_producer.swap(0, Ordering::SeqCst) != 0 {
+            let _ = self.to_netd.trigger();
+        }
+    }
+
+    /// A new incarnation starts: finish nothing twice, resend what was taken
+    /// but not done.
+    pub fn resume(&self) {
+        self.tx_done.lock().iter_mut().for_each(|f| *f = false);
+        self.rings.rewind(Dir::Tx);
+        self.rings.header().incarnation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Hands every pending tx frame to the driver. Returns `false` when the
+    /// driver's queue is stopped (wait for a wake-up and call again).
+    pub fn transmit_pending(&self) -> bool {
+        while let Some((index, frame)) = self.rings.peek(Dir::Tx) {
+            // SAFETY: `dev` is a registered net_device; the frame stays valid until
+            // `take` (netd does not reuse a slot before `done` passes it).
+            let r = unsafe { bindings::dde_netdev_xmit(self.dev, frame.as_ptr().cast(), frame.len(), index as u64) };
+            match r {
+                0 => self.rings.take(Dir::Tx),
+                1 => return false,
+                _ => {
+                    // Dropped by the driver (bad frame): finished as far as netd goes.
+                    self.tx_dropped.fetch_add(1, Ordering::Relaxed);
+                    self.rings.take(Dir::Tx);
+                    self.transmitted(index);
+                }
+            }
+        }
+        true
+    }
+
+    pub fn set_link(&self, up: bool) {
+        self.rings.header().link_up.store(up as u32, Ordering::Release);
+        let _ = self.to_netd.trigger();
+    }
+}

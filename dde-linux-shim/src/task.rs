@@ -1,0 +1,196 @@
+//! The task around one legacy Linux NIC driver.
+//!
+//! It runs the driver's initcalls (which probe the device the io server gives
+//! this task), attaches each network device to netd's rings, opens it, and then
+//! moves frames: received frames go into the rx ring from whichever driver
+//! thread receives them; the main thread takes frames from the tx ring and
+//! hands them to the driver, and sleeps when there is nothing to send or the
+//! driver's queue is stopped.
+
+use crate::bindings::{self, resurgo_netdev_t};
+use crate::nic::Nic;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use netring::{Dir, Rings};
+use protocols::nic;
+use rt::obj::{Dataspace, Factory, Irq, Thread};
+use rt::{MsgTag, Timeout, ipc};
+
+/// Labels of the two notifications the main thread waits for.
+const LABEL_TX: u64 = 1;
+const LABEL_KICK: u64 = 2;
+
+/// Devices the shim registered during probe.
+static REGISTERED: spin::Mutex<Vec<usize>> = spin::Mutex::new(Vec::new());
+/// The attached device (one per task), for the callbacks.
+static NIC: AtomicPtr<Nic> = AtomicPtr::new(core::ptr::null_mut());
+/// Wakes the main thread when the driver's queue starts again.
+static KICK: spin::Once<Irq> = spin::Once::new();
+
+pub fn main() {
+    let kick = Factory::own().create_irq().expect("no IRQ object for the transmit thread");
+    kick.attach(&Thread::own_main(), LABEL_KICK).expect("attach");
+    KICK.call_once(|| kick);
+
+    // SAFETY: runs the driver's initcalls once, on the main thread.
+    let n = unsafe { bindings::dde_linux_init() };
+    let devs: Vec<usize> = REGISTERED.lock().clone();
+    if n <= 0 || devs.is_empty() {
+        rt::info!("no network device registered: nothing to do");
+        rt::exit(0, "no device");
+    }
+    let dev = devs[0] as resurgo_netdev_t;
+    let name = cstr(
+        // SAFETY: `dev` was registered by the shim and stays registered.
+        unsafe { bindings::dde_netdev_name(dev) },
+    );
+    let mut mac = [0u8; 6];
+    // SAFETY: as above; `mac` has room for 6 bytes.
+    unsafe { bindings::dde_netdev_mac(dev, mac.as_mut_ptr()) };
+    // SAFETY: as above.
+    let mtu = unsafe { bindings::dde_netdev_mtu(dev) };
+
+    let Some(netd) = rt::env::cap("netd.nic") else {
+        // Without netd the device is opened and its frames dropped: useful to
+        // watch a driver probe on its own.
+        // SAFETY: as above.
+        let r = unsafe { bindings::dde_netdev_open(dev) };
+        rt::info!("{} opened ({}); no netd to attach to", name, r);
+        loop {
+            ipc::sleep_ms(60_000);
+        }
+    };
+
+    let nic = match attach(netd, dev, mac, mtu) {
+        Ok(n) => n,
+        Err(e) => {
+            rt::error!("cannot attach {} to netd: {}", name, e);
+            rt::exit(1, "netd attach failed");
+        }
+    };
+    nic.resume();
+    let nic: &'static Nic = Box::leak(Box::new(nic));
+    NIC.store(nic as *const Nic as *mut Nic, Ordering::Release);
+
+    // SAFETY: as above.
+    let r = unsafe { bindings::dde_netdev_open(dev) };
+    if r != 0 {
+        rt::error!("{}: ndo_open failed: {}", name, r);
+        rt::exit(1, "open failed");
+    }
+    // SAFETY: as above.
+    nic.set_link(unsafe { bindings::dde_netdev_carrier_ok(dev) } != 0);
+    rt::info!(
+        "{} attached to netd: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} mtu {}, incarnation {}",
+        name,
+        mac[0],
+        mac[1],
+        mac[2],
+        mac[3],
+        mac[4],
+        mac[5],
+        mtu,
+        nic.rings.header().incarnation.load(Ordering::Relaxed)
+    );
+    transmit_loop(nic)
+}
+
+fn cstr(p: *const core::ffi::c_char) -> &'static str {
+    if p.is_null() {
+        return "?";
+    }
+    // SAFETY: the shim returns NUL-terminated names that live as long as the device.
+    unsafe { core::ffi::CStr::from_ptr(p) }.to_str().unwrap_or("?")
+}
+
+/// ATTACH to netd: the ring dataspace and the two notification IRQs.
+fn attach(netd: rt::CapIdx, dev: resurgo_netdev_t, mac: [u8; 6], mtu: i32) -> Result<Nic, rt::Error> {
+    let slots: Vec<rt::CapIdx> =
+        (0..3).map(|_| rt::cap::alloc().ok_or(rt::Error::QuotaExceeded)).collect::<Result<_, _>>()?;
+    let u = ipc::utcb();
+    for (i, s) in slots.iter().enumerate() {
+        u.br[i] = s.selector();
+    }
+    let mr = ipc::mr();
+    mr[0] = nic::mac_to_word(mac);
+    mr[1] = mtu as u64;
+    // SAFETY: `dev` is registered.
+    mr[2] = unsafe { bindings::dde_netdev_carrier_ok(dev) } as u64;
+    let r = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Never)?;
+    if r.tag.items() != 3 || r.tag.words() < 2 {
+        return Err(rt::Error::InvalidArgument);
+    }
+    let (size, _) = (ipc::mr()[0], ipc::mr()[1]);
+    let ds = Dataspace(slots[0]);
+    let to_driver = Irq(slots[1]);
+    let to_netd = Irq(slots[2]);
+    let base = rt::mem::attach(&ds, size, true)?;
+    // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
+    let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }.map_err(|_| rt::Error::InvalidArgument)?;
+    to_driver.attach(&Thread::own_main(), LABEL_TX)?;
+    Ok(Nic::new(dev, rings, to_netd))
+}
+
+fn transmit_loop(nic: &'static Nic) -> ! {
+    loop {
+        let more = nic.transmit_pending();
+        // Sleep until netd adds frames (when the ring was empty) or the driver
+        // wakes its queue (when it was stopped).
+        if !more || nic.rings.arm_wake(Dir::Tx) {
+            let _ = ipc::wait(Timeout::Never);
+        }
+    }
+}
+
+fn nic_of(dev: resurgo_netdev_t) -> Option<&'static Nic> {
+    // SAFETY: the pointer is either null or a leaked, never-freed Nic.
+    let nic = unsafe { NIC.load(Ordering::Acquire).as_ref()? };
+    (nic.dev == dev).then_some(nic)
+}
+
+// ---- callbacks from the shim (see include/resurgo/host.h) --------------------
+
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_netdev_registered(dev: resurgo_netdev_t) {
+    REGISTERED.lock().push(dev as usize);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_netdev_unregistered(dev: resurgo_netdev_t) {
+    REGISTERED.lock().retain(|&d| d != dev as usize);
+}
+
+/// # Safety
+/// `frame` must point to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn resurgo_netdev_rx(dev: resurgo_netdev_t, frame: *const core::ffi::c_void, len: usize) {
+    if frame.is_null() {
+        return;
+    }
+    if let Some(nic) = nic_of(dev) {
+        // SAFETY: the caller guarantees `len` readable bytes.
+        nic.receive(unsafe { core::slice::from_raw_parts(frame.cast::<u8>(), len) });
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_netdev_tx_done(dev: resurgo_netdev_t, cookie: u64) {
+    if let Some(nic) = nic_of(dev) {
+        nic.transmitted(cookie as u32);
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_netdev_queue_woken(_dev: resurgo_netdev_t) {
+    if let Some(kick) = KICK.get() {
+        let _ = kick.trigger();
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_netdev_carrier(dev: resurgo_netdev_t, up: core::ffi::c_int) {
+    if let Some(nic) = nic_of(dev) {
+        nic.set_link(up != 0);
+    }
+}
