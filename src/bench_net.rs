@@ -1023,6 +1023,7 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .y_max_light_lines(1)
             .x_labels(0)
             .x_label_formatter(&|_| String::new())
             .y_desc("MiB/s (median)")
