@@ -85,10 +85,30 @@ impl Nic {
                 return Err(NicError::Ring(e));
             }
         };
-        let f = Factory::own();
-        let to_driver = f.create_irq()?;
-        let to_netd = f.create_irq()?;
-        to_netd.attach(&Thread::own_main(), irq_label | index as u64)?;
+        let irqs = (|| {
+            let f = Factory::own();
+            let to_driver = f.create_irq()?;
+            let to_netd = match f.create_irq() {
+                Ok(i) => i,
+                Err(e) => {
+                    rt::obj::release(to_driver.0);
+                    return Err(e);
+                }
+            };
+            if let Err(e) = to_netd.attach(&Thread::own_main(), irq_label | index as u64) {
+                rt::obj::release(to_driver.0);
+                rt::obj::release(to_netd.0);
+                return Err(e);
+            }
+            Ok((to_driver, to_netd))
+        })();
+        let (to_driver, to_netd) = match irqs {
+            Ok(i) => i,
+            Err(e) => {
+                region.free();
+                return Err(NicError::Kernel(e));
+            }
+        };
         Ok(Nic {
             label,
             name: name.into(),
