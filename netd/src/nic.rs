@@ -136,11 +136,24 @@ pub fn usable_mac(mac: [u8; 6]) -> bool {
     mac[0] & 1 == 0 && mac != [0; 6]
 }
 
+/// What netd does when a driver attaches again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartMode {
+    /// The new driver gets the rings as they are and carries on from their
+    /// indices: nothing in flight is lost (the default).
+    Transparent,
+    /// MINIX 3's way, for comparison: netd notices the new instance, formats
+    /// the rings afresh and drops the frames in flight; TCP sends them again.
+    /// Chosen with `values = { restart-mode = 1 }`.
+    Minix,
+}
+
 pub struct Nics {
     pub list: Vec<Nic>,
     /// `(driver task, gate label)` for every client of `nic`.
     pub clients: Vec<(String, u64)>,
     irq_label: u64,
+    pub mode: RestartMode,
 }
 
 /// What a `nic` call changed, for the main loop.
@@ -154,7 +167,11 @@ pub enum Event {
 
 impl Nics {
     pub fn new(irq_label: u64) -> Nics {
-        Nics { list: Vec::new(), clients: boot::clients_of("nic"), irq_label }
+        let mode = match rt::env::value("restart-mode") {
+            Some(1) => RestartMode::Minix,
+            _ => RestartMode::Transparent,
+        };
+        Nics { list: Vec::new(), clients: boot::clients_of("nic"), irq_label, mode }
     }
 
     pub fn is_client(&self, label: u64) -> bool {
@@ -215,6 +232,27 @@ impl Nics {
         };
         let n = &mut self.list[i];
         n.attaches += 1;
+        if n.attaches > 1 && self.mode == RestartMode::Minix {
+            let (rx, tx) = (n.rings.pending(Dir::Rx), SLOTS - n.rings.space(Dir::Tx));
+            // The count of driver instances is not in-flight state: it stays.
+            let incarnation = n.rings.header().incarnation.load(core::sync::atomic::Ordering::Acquire);
+            // SAFETY: the region is netd's, mapped for the life of the `Nic`;
+            // the previous driver is gone and the new one maps it after this
+            // reply.
+            match unsafe { Rings::init(n.region.as_mut_ptr(), n.region.size as usize, SLOTS) } {
+                Ok(r) => {
+                    r.header().incarnation.store(incarnation, core::sync::atomic::Ordering::Release);
+                    n.rings = r;
+                }
+                Err(e) => return Err(NicError::Ring(e)),
+            }
+            rt::info!(
+                "{}: MINIX-style restart: rings formatted afresh, {} rx and {} tx frames dropped",
+                n.name,
+                rx,
+                tx
+            );
+        }
         n.link_up = link;
         // What the driver says now stands until it writes the header itself.
         n.rings.header().link_up.store(link as u32, core::sync::atomic::Ordering::Release);

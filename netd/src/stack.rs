@@ -62,7 +62,11 @@ impl Stack {
         let nic::Event::Attached(i) = event else { return };
         if let Some(f) = &self.iface {
             if f.nic == i {
-                rt::info!("{}: driver back; rings, addresses and connections kept", nics.list[i].name);
+                let kept = match nics.mode {
+                    crate::nic::RestartMode::Transparent => "rings,",
+                    crate::nic::RestartMode::Minix => "rings formatted afresh;",
+                };
+                rt::info!("{}: driver back; {} addresses and connections kept", nics.list[i].name, kept);
             } else {
                 rt::warn!("{}: only one interface is supported; its frames are ignored", nics.list[i].name);
             }
