@@ -62,29 +62,40 @@ impl Nic {
         }
     }
 
-    /// The driver freed the skb of tx slot `index`: advance `done` over every
-    /// finished slot in order.
+    /// The driver freed the skb of tx slot `index`. It may do so before
+    /// `dde_netdev_xmit` returns (its interrupt thread runs at a higher priority
+    /// and the device may finish at once), so the slot being handed over counts
+    /// too; `done` advances over every finished slot in order.
     pub fn transmitted(&self, index: u32) {
-        let advanced = {
-            let mut done_flags = self.tx_done.lock();
-            let mask = self.rings.slots() - 1;
-            let idx = self.rings.indices(Dir::Tx);
-            let taken = idx.taken.load(Ordering::Acquire);
-            let mut done = idx.done.load(Ordering::Acquire);
-            // Ignore cookies outside [done, taken): stale or bogus.
-            if index.wrapping_sub(done) >= taken.wrapping_sub(done) {
-                return;
-            }
-            done_flags[(index & mask) as usize] = true;
-            let start = done;
-            while done != taken && done_flags[(done & mask) as usize] {
-                done_flags[(done & mask) as usize] = false;
-                done = done.wrapping_add(1);
-            }
-            self.rings.complete(Dir::Tx, done);
-            done != start
-        };
-        if advanced && self.rings.indices(Dir::Tx).wake_producer.swap(0, Ordering::SeqCst) != 0 {
+        let mut flags = self.tx_done.lock();
+        let idx = self.rings.indices(Dir::Tx);
+        let done = idx.done.load(Ordering::Acquire);
+        let taken = idx.taken.load(Ordering::Acquire);
+        // Ignore cookies outside [done, taken]: stale or bogus.
+        if index.wrapping_sub(done) > taken.wrapping_sub(done) {
+            return;
+        }
+        flags[(index & (self.rings.slots() - 1)) as usize] = true;
+        self.advance(&mut flags);
+    }
+
+    /// Moves `done` over the finished slots below `taken`; wakes netd if it
+    /// waits for room.
+    fn advance(&self, flags: &mut [bool]) {
+        let mask = self.rings.slots() - 1;
+        let idx = self.rings.indices(Dir::Tx);
+        let taken = idx.taken.load(Ordering::Acquire);
+        let start = idx.done.load(Ordering::Acquire);
+        let mut done = start;
+        while done != taken && flags[(done & mask) as usize] {
+            flags[(done & mask) as usize] = false;
+            done = done.wrapping_add(1);
+        }
+        if done == start {
+            return;
+        }
+        self.rings.complete(Dir::Tx, done);
+        if idx.wake_producer.swap(0, Ordering::SeqCst) != 0 {
             let _ = self.to_netd.trigger();
         }
     }
@@ -105,7 +116,11 @@ impl Nic {
             // `take` (netd does not reuse a slot before `done` passes it).
             let r = unsafe { bindings::dde_netdev_xmit(self.dev, frame.as_ptr().cast(), frame.len(), index as u64) };
             match r {
-                0 => self.rings.take(Dir::Tx),
+                0 => {
+                    self.rings.take(Dir::Tx);
+                    // Its completion may already have come.
+                    self.advance(&mut self.tx_done.lock());
+                }
                 1 => return false,
                 _ => {
                     // Dropped by the driver (bad frame): finished as far as netd goes.

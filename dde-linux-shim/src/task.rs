@@ -35,6 +35,7 @@ pub fn main() {
 
     // SAFETY: runs the driver's initcalls once, on the main thread.
     let n = unsafe { bindings::dde_linux_init() };
+    rt::debug!("initcalls done: {} net devices", n);
     let devs: Vec<usize> = REGISTERED.lock().clone();
     if n <= 0 || devs.is_empty() {
         rt::info!("no network device registered: nothing to do");

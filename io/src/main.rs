@@ -153,6 +153,8 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
     let mr = ipc::mr();
     match tag.label() {
         proto::OPEN => {
+            // Log first: logging goes through the message registers too.
+            rt::debug!("{} opened {}", a.client, dev.bdf);
             let words: [u64; INFO_WORDS] = dev.info.to_words();
             mr[..INFO_WORDS].copy_from_slice(&words);
             for (i, cap) in a.caps.iter().enumerate() {
@@ -160,7 +162,6 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
                 mr[INFO_WORDS + 2 * i] = w0;
                 mr[INFO_WORDS + 2 * i + 1] = w1;
             }
-            rt::debug!("{} opened {}", a.client, dev.bdf);
             MsgTag::new(0, INFO_WORDS, a.caps.len())
         }
         proto::CONFIG_READ => {

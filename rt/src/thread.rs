@@ -34,7 +34,9 @@ pub struct Handle {
 pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Result<Handle, Error> {
     let (thread, index) = Factory::own().create_thread(&Task::own())?;
     let region = mem::alloc(stack, false)?;
-    let sp = region.addr + region.size;
+    // The ABI wants rsp + 8 to be 16-byte aligned at function entry (as if a call
+    // had pushed a return address).
+    let sp = region.addr + region.size - 8;
     // The stack stays mapped for the thread's life; only its capability goes.
     crate::obj::release(region.ds.0);
     // The new thread finds its own capability in its UTCB.
