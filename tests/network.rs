@@ -1,0 +1,149 @@
+//! Unmodified Linux NIC drivers in their own tasks, in QEMU: each probes its
+//! device, the guest gets an address, and data crosses byte for byte. And a
+//! driver task that reaches past its device is refused.
+
+mod common;
+
+use common::*;
+use resurgo::qemu::{Guest, NetConfig, QemuConfig};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+/// A host port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Boots the network system with one QEMU NIC, forwarding echo and sink.
+fn boot_nic(model: &str) -> (Guest, u16, u16) {
+    let (echo, sink) = (free_port(), free_port());
+    let cfg = QemuConfig {
+        netdev: Some(NetConfig { model: model.into(), hostfwd: vec![(echo, 7), (sink, 9)] }),
+        ..Default::default()
+    };
+    (boot_with("net", &cfg), echo, sink)
+}
+
+fn check_nic(model: &str, driver: &str, probe_line: &str) {
+    let (guest, echo_port, sink_port) = boot_nic(model);
+    // The Linux driver's own probe message, from its task.
+    let line = seen(&guest, probe_line, STEP);
+    assert!(line.starts_with(&format!("[eth-{driver}]")), "probe message from the driver's task: {line}");
+    // The other driver tasks found no device and ended quietly.
+    seen(&guest, &format!("[netd] eth-{driver} up 10.0.2.15/24"), STEP);
+    seen(&guest, "[echo] listening on 7", STEP);
+    seen(&guest, "[sink] listening on 9", STEP);
+
+    // 1 MiB of random data to echo comes back byte for byte.
+    let data = random_bytes(1 << 20, 0x5eed);
+    let mut s = TcpStream::connect(("127.0.0.1", echo_port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut reader = s.try_clone().unwrap();
+    let got = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).map(|_| got)
+    });
+    s.write_all(&data).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let got = got.join().unwrap().expect("echo stream");
+    assert_eq!(got.len(), data.len(), "{model}: echoed length");
+    assert!(got == data, "{model}: echoed bytes differ");
+
+    // A 4 MiB stream to the sink, whose sha256 must match.
+    let data = random_bytes(4 << 20, 0xfeed);
+    let want = hex(&Sha256::digest(&data));
+    let mut s = TcpStream::connect(("127.0.0.1", sink_port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+    s.write_all(&data).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    let report = guest.wait_line("[sink] received ", STEP).unwrap();
+    assert!(report.contains(&format!("received {} bytes sha256 {want}", data.len())), "{model}: {report}");
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn rtl8139_with_linux_8139cp() {
+    check_nic("rtl8139", "8139cp", "RTL-8139C+ at ");
+}
+
+#[test]
+fn ne2k_pci_with_linux_ne2k_pci() {
+    check_nic("ne2k_pci", "ne2k-pci", "RTL-8029");
+}
+
+#[test]
+fn a_driver_that_reaches_past_its_device_is_refused() {
+    let cfg = QemuConfig {
+        extra_args: [
+            "-netdev",
+            "user,id=a",
+            "-device",
+            "rtl8139,netdev=a",
+            "-netdev",
+            "user,id=b",
+            "-device",
+            "ne2k_pci,netdev=b",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Default::default()
+    };
+    let guest = boot_with("pci-isolation", &cfg);
+    let r = run_until(&guest, "TEST fault done");
+    // The layout this test assumes: the rtl8139's ports at 0xc000, the ne2k's at 0xc100.
+    seen(&guest, "[io] 00:03.0 10ec:8139 class 020000 irq 11 bar0 io 0xc000+0x100", STEP);
+    seen(&guest, "[io] 00:04.0 10ec:8029 class 020000 irq 11 bar0 io 0xc100+0x100", STEP);
+    // Each snoop task claims its own device, which works...
+    let own: Vec<&TestLine> = r.iter().filter(|t| t.name == "pci.own_device").collect();
+    assert_eq!(own.len(), 2, "{r:#?}");
+    assert!(own.iter().all(|t| t.ok));
+    // ...and moving a BAR, or mapping device memory outside its BARs, is refused.
+    assert!(r.iter().filter(|t| t.name == "pci.bar_write_refused").all(|t| t.ok));
+    assert_eq!(r.iter().filter(|t| t.name == "pci.bar_write_refused").count(), 2);
+    passed(&r, "pci.mmio_outside_refused");
+    assert!(guest.lines().iter().any(|l| l.contains("[io] WARN refused: snoop-config-ports writing")));
+    // The kernel reported the refused device memory to the parent, and stopped
+    // each task when it reached for the configuration ports or the other
+    // device's ports.
+    let events = |task: &str| -> Vec<(String, u64)> {
+        r.iter()
+            .filter(|t| t.name == format!("fault.{task}"))
+            .map(|t| (t.field("cause").to_string(), t.num("addr")))
+            .collect()
+    };
+    assert_eq!(
+        events("snoop-config-ports"),
+        [("mmio-denied".to_string(), 0xfd00_0000), ("io-port".to_string(), 0xcfc)]
+    );
+    assert_eq!(events("snoop-foreign-ports"), [("io-port".to_string(), 0xc000)]);
+    assert_eq!(r.iter().filter(|t| t.name == "fault.others_alive" && t.ok).count(), 2);
+}
+
+#[test]
+fn e1000_with_linux_e1000() {
+    check_nic("e1000", "e1000", "Intel(R) PRO/1000 Network Connection");
+}
+
+#[test]
+fn pcnet_with_linux_pcnet32() {
+    check_nic("pcnet", "pcnet32", "PCnet/PCI II 79C970A");
+}
