@@ -36,6 +36,9 @@ fn ddekit_in_a_task() {
         passed(&r, name);
     }
 
+    // C code on DDEKit threads gets the stack alignment the ABI promises.
+    assert_eq!(passed(&r, "ddekit.threads").field("stack_aligned"), "true");
+
     // Two threads really contended for the lock, and nothing was lost.
     let lock = passed(&r, "ddekit.lock");
     assert_eq!(lock.num("count"), 6000);

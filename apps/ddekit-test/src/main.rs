@@ -110,11 +110,22 @@ fn main() {
 // Threads
 // ---------------------------------------------------------------------------
 
+// The stack pointer at entry of a C function: 8 bytes off a 16-byte boundary
+// when its caller's stack was aligned as the ABI requires.
+core::arch::global_asm!(".global ddekit_test_entry_rsp", "ddekit_test_entry_rsp:", "mov rax, rsp", "ret");
+
+unsafe extern "C" {
+    fn ddekit_test_entry_rsp() -> u64;
+}
+
 static CHILD_SELF: AtomicPtr<DdekitThread> = AtomicPtr::new(null_mut());
+static CHILD_STACK_ALIGNED: AtomicBool = AtomicBool::new(false);
 static CHILD_DATA: AtomicUsize = AtomicUsize::new(0);
 static REPORT: AtomicPtr<DdekitSem> = AtomicPtr::new(null_mut());
 
 extern "C" fn child(arg: *mut c_void) {
+    // SAFETY: the assembly only reads the stack pointer.
+    CHILD_STACK_ALIGNED.store(unsafe { ddekit_test_entry_rsp() } % 16 == 8, R);
     ddekit_thread_set_my_data(arg);
     CHILD_SELF.store(ddekit_thread_myself(), R);
     CHILD_DATA.store(ddekit_thread_get_my_data() as usize, R);
@@ -151,12 +162,14 @@ fn threads() {
             && ddekit_thread_get_data(t) as usize == 0x1234
             && name_of(t) == "worker"
             && main_name == "main"
-            && ddekit_thread_myself() == me,
-        "name={} main={} data={:#x} main_priority={}",
+            && ddekit_thread_myself() == me
+            && CHILD_STACK_ALIGNED.load(R),
+        "name={} main={} data={:#x} main_priority={} stack_aligned={}",
         name_of(t),
         main_name,
         CHILD_DATA.load(R),
-        prio_main
+        prio_main,
+        CHILD_STACK_ALIGNED.load(R)
     );
 }
 
