@@ -296,12 +296,10 @@ fn start(t: &'static DdekitThread, priority: u8, f: impl FnOnce() + Send + 'stat
     let handle = t.handle();
     let started = rt_call(|| {
         rt::thread::spawn(priority, STACK_SIZE, move || {
-            with_aligned_stack(move || {
-                // SAFETY: `handle` is the address of a record, never freed.
-                let me = unsafe { &*(handle as *const DdekitThread) };
-                me.adopt();
-                f();
-            })
+            // SAFETY: `handle` is the address of a record, never freed.
+            let me = unsafe { &*(handle as *const DdekitThread) };
+            me.adopt();
+            f();
         })
     });
     if let Err(e) = started {
@@ -315,47 +313,6 @@ fn start(t: &'static DdekitThread, priority: u8, f: impl FnOnce() + Send + 'stat
         return Err(e);
     }
     Ok(())
-}
-
-// Calls `f(arg)` with the stack pointer aligned as the C ABI requires at a
-// call (16 bytes). rt::thread::spawn enters a new thread with the stack
-// pointer 16-byte aligned at function entry, where the ABI expects it 8 bytes
-// off; compiled C then faults on the first aligned SSE store to the stack
-// (`movaps`, in any varargs function such as vsnprintf).
-core::arch::global_asm!(
-    ".pushsection .text.ddekit_aligned_call, \"ax\"",
-    ".global ddekit_aligned_call",
-    "ddekit_aligned_call:",
-    "push rbp",
-    "mov rbp, rsp",
-    "and rsp, -16",
-    "mov rax, rdi",
-    "mov rdi, rsi",
-    "call rax",
-    "mov rsp, rbp",
-    "pop rbp",
-    "ret",
-    ".popsection",
-);
-
-unsafe extern "C" {
-    fn ddekit_aligned_call(f: extern "C" fn(usize), arg: usize);
-}
-
-/// Runs `f` on a correctly aligned stack, whatever the alignment on entry.
-fn with_aligned_stack<F: FnOnce()>(f: F) {
-    extern "C" fn call<F: FnOnce()>(slot: usize) {
-        // SAFETY: `slot` is the address of the `Option<F>` below, alive for
-        // the whole call, and taken exactly once.
-        if let Some(f) = unsafe { (*(slot as *mut Option<F>)).take() } {
-            f();
-        }
-    }
-    let mut slot = Some(f);
-    // SAFETY: the assembly realigns the stack, calls `call::<F>` with the
-    // slot's address and restores the stack pointer; it clobbers only what a
-    // C call may.
-    unsafe { ddekit_aligned_call(call::<F>, &mut slot as *mut Option<F> as usize) };
 }
 
 /// Sleeps the calling thread until woken by [`wake`] (or `timeout_ms`).
