@@ -79,7 +79,8 @@ fn main() {
             r
         } else if let Some(c) = socks.client_of(msg.label) {
             let info = net.info(&nics);
-            socks.handle(c, &req, &mut net.sockets, info)
+            let (set, iface) = net.split();
+            socks.handle(c, &req, set, iface, info)
         } else {
             rt::warn!("call through unknown gate label {:#x}", msg.label);
             Reply::word(protocols::socket::ERR_INVALID as u64)

@@ -18,9 +18,10 @@ use protocols::socket::{self as proto, encode, make_handle, split_handle};
 use rt::mem::Region;
 use rt::obj::{Factory, Irq, Thread};
 use rt::{Rights, ipc};
-use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 use smoltcp::time::Duration;
+use smoltcp::wire::Ipv4Address;
 
 /// smoltcp's buffers per connection: the receive buffer is the TCP window
 /// (256 KiB, window scaling on), the send buffer what may be in flight.
@@ -40,6 +41,9 @@ const HEAP_RESERVE: usize = 4 << 20;
 const LIVENESS_EVERY_MS: u64 = 1000;
 /// Established connections a listener keeps for ACCEPT.
 const MAX_READY: usize = 8;
+/// Local ports for outgoing connections (IANA's dynamic range).
+const EPHEMERAL_FIRST: u16 = 49152;
+const EPHEMERAL_PORTS: u16 = 16384;
 /// A connection the application closed gets this long to deliver what is left.
 const LINGER: Duration = Duration::from_secs(30);
 
@@ -81,6 +85,8 @@ struct Conn {
     fin_queued: bool,
     /// netd set EOF (or RESET) in the stream header.
     eof_set: bool,
+    /// The handshake is done and CONNECTED is set.
+    connected: bool,
 }
 
 enum Entry {
@@ -110,6 +116,8 @@ pub struct Sockets {
     /// smoltcp sockets the heap may hold (their buffers are most of it).
     max_sockets: usize,
     last_liveness: u64,
+    /// Where the search for a free local port starts.
+    next_port: u16,
 }
 
 /// Why a turn must come round again at once.
@@ -129,7 +137,15 @@ impl Sockets {
             .collect();
         let heap = rt::env::value("heap.size").unwrap_or(0) as usize;
         let max_sockets = heap.saturating_sub(HEAP_RESERVE) / (TCP_RX_BYTES + TCP_TX_BYTES);
-        Sockets { clients, slots: Vec::new(), closing: Vec::new(), kick_label, max_sockets, last_liveness: 0 }
+        Sockets {
+            clients,
+            slots: Vec::new(),
+            closing: Vec::new(),
+            kick_label,
+            max_sockets,
+            last_liveness: 0,
+            next_port: (rt::time::rdtsc() % EPHEMERAL_PORTS as u64) as u16,
+        }
     }
 
     /// Whether one more smoltcp socket fits, for client `c`: the heap's
@@ -182,9 +198,24 @@ impl Sockets {
     }
 
     /// Serves one call of client `c`.
-    pub fn handle(&mut self, c: usize, req: &Request, set: &mut SocketSet<'static>, info: [u64; 4]) -> Reply {
+    pub fn handle(
+        &mut self,
+        c: usize,
+        req: &Request,
+        set: &mut SocketSet<'static>,
+        iface: Option<&mut Interface>,
+        info: [u64; 4],
+    ) -> Reply {
         let (w, a) = (req.words, req.args);
         let r = match req.op {
+            proto::CONNECT if w >= 2 && self.clients[c].session.is_some() => {
+                return match self.connect(c, a[0], a[1], set, iface) {
+                    Ok((handle, local, ds, size)) => {
+                        Reply::new(&[handle, local as u64, size], &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)])
+                    }
+                    Err(e) => Reply::word(encode(Err(e))),
+                };
+            }
             proto::HELLO => return self.hello(c, set),
             _ if self.clients[c].session.is_none() => Err(proto::ERR_NO_SESSION),
             proto::LISTEN if w >= 2 => self.listen(c, a[0], a[1], set),
@@ -192,7 +223,7 @@ impl Sockets {
             proto::CLOSE if w >= 1 => self.close(c, a[0], set, false),
             proto::ABORT if w >= 1 => self.close(c, a[0], set, true),
             proto::INFO => return Reply::new(&[0, info[0], info[1], info[2], info[3]], &[]),
-            proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT => Err(proto::ERR_INVALID),
+            proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT | proto::CONNECT => Err(proto::ERR_INVALID),
             _ => Err(proto::ERR_NOT_SUPPORTED),
         };
         Reply::word(encode(r))
@@ -294,6 +325,61 @@ impl Sockets {
         }
     }
 
+    /// Starts a connection; the handshake goes on after the reply.
+    fn connect(
+        &mut self,
+        c: usize,
+        ip: u64,
+        port: u64,
+        set: &mut SocketSet<'static>,
+        iface: Option<&mut Interface>,
+    ) -> Result<(u64, u16, rt::CapIdx, u64)> {
+        let ip = u32::try_from(ip).ok().filter(|&a| a != 0 && a != u32::MAX).ok_or(proto::ERR_INVALID)?;
+        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or(proto::ERR_INVALID)?;
+        let iface = iface.ok_or(proto::ERR_NETWORK_DOWN)?;
+        self.socket_allowed(c, set)?;
+        let local = self.ephemeral_port(set).ok_or(proto::ERR_TOO_MANY)?;
+        let mut s = new_tcp_socket();
+        let remote = (Ipv4Address::from_bits(ip), port);
+        if s.connect(iface.context(), remote, local).is_err() {
+            return Err(proto::ERR_INVALID);
+        }
+        let sock = set.add(s);
+        let conn = match new_conn(sock, false) {
+            Ok(conn) => conn,
+            Err(e) => {
+                set.remove(sock);
+                return Err(e);
+            }
+        };
+        let (ds, size) = (conn.region.ds.0, conn.region.size);
+        match self.alloc_slot(c, Entry::Conn(conn)) {
+            Ok(handle) => Ok((handle, local, ds, size)),
+            Err(e) => {
+                set.get_mut::<tcp::Socket>(sock).abort();
+                self.closing.push(Closing { sock, conn: None, since: rt::time::ticks() });
+                Err(e)
+            }
+        }
+    }
+
+    /// A local port no listener and no connection uses.
+    fn ephemeral_port(&mut self, set: &SocketSet<'static>) -> Option<u16> {
+        for _ in 0..EPHEMERAL_PORTS {
+            let p = EPHEMERAL_FIRST + (self.next_port % EPHEMERAL_PORTS);
+            self.next_port = self.next_port.wrapping_add(1);
+            let listened = self.slots.iter().any(|s| matches!(&s.used, Some((_, Entry::Listener(l))) if l.port == p));
+            let used = set.iter().any(|(_, s)| match s {
+                smoltcp::socket::Socket::Tcp(t) => t.local_endpoint().is_some_and(|e| e.port == p),
+                _ => false,
+            });
+            if !listened && !used {
+                return Some(p);
+            }
+        }
+        None
+    }
+
     fn accept(&mut self, c: usize, h: u64, set: &mut SocketSet<'static>) -> Reply {
         match self.try_accept(c, h, set) {
             Ok((handle, ip, port, ds, size)) => {
@@ -315,7 +401,7 @@ impl Sockets {
             l.waiting = true;
             return Err(proto::ERR_WOULD_BLOCK);
         };
-        let conn = match new_conn(sock) {
+        let conn = match new_conn(sock, true) {
             Ok(conn) => conn,
             Err(e) => {
                 // Keep it for a later try once memory is back.
@@ -528,13 +614,19 @@ fn service_listener(l: &mut Listener, set: &mut SocketSet<'static>, room: usize)
     arrived && core::mem::take(&mut l.waiting)
 }
 
-fn new_conn(sock: SocketHandle) -> Result<Conn> {
+/// A connection's stream region; `connected` for an accepted one.
+fn new_conn(sock: SocketHandle, connected: bool) -> Result<Conn> {
     let bytes = stream::region_size(STREAM_RX_BYTES, STREAM_TX_BYTES) as u64;
     let region = rt::mem::alloc(bytes, false).map_err(|_| proto::ERR_NO_MEMORY)?;
     // SAFETY: `region` is fresh RAM mapped writable at its address for its size
     // and stays mapped until `Conn` frees it.
     match unsafe { Stream::init(region.as_mut_ptr(), region.size as usize, STREAM_RX_BYTES, STREAM_TX_BYTES) } {
-        Ok(stream) => Ok(Conn { sock, region, stream, fin_queued: false, eof_set: false }),
+        Ok(stream) => {
+            if connected {
+                stream.set_state(stream::CONNECTED);
+            }
+            Ok(Conn { sock, region, stream, fin_queued: false, eof_set: false, connected })
+        }
         Err(_) => {
             region.free();
             Err(proto::ERR_NO_MEMORY)
@@ -570,7 +662,13 @@ fn service_conn(conn: &mut Conn, set: &mut SocketSet<'static>, turn: &mut Turn) 
     }
 
     // End of the incoming stream, or of the connection.
-    if !conn.eof_set && s.recv_queue() == 0 && !s.may_recv() && s.state() != State::Listen {
+    // An outgoing connection's handshake.
+    if !conn.connected && !matches!(s.state(), State::Closed | State::SynSent | State::SynReceived | State::Listen) {
+        conn.connected = true;
+        st.set_state(stream::CONNECTED);
+        wake |= st.take_consumer_wake(Dir::Rx) | st.take_producer_wake(Dir::Tx);
+    }
+    if !conn.eof_set && s.recv_queue() == 0 && !s.may_recv() && (conn.connected || s.state() == State::Closed) {
         let reset = s.state() == State::Closed && !conn.fin_queued;
         conn.eof_set = true;
         st.set_state(stream::EOF | if reset { stream::RESET } else { 0 });

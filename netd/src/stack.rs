@@ -92,6 +92,12 @@ impl Stack {
         });
     }
 
+    /// The sockets, and the interface once it has an address (for CONNECT).
+    pub fn split(&mut self) -> (&mut SocketSet<'static>, Option<&mut Interface>) {
+        let iface = self.iface.as_mut().filter(|f| f.addr.is_some()).map(|f| &mut f.iface);
+        (&mut self.sockets, iface)
+    }
+
     /// `[IPv4, prefix, gateway, link up]` for the socket protocol's INFO.
     pub fn info(&self, nics: &Nics) -> [u64; 4] {
         let Some(f) = &self.iface else { return [0; 4] };

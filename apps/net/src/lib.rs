@@ -143,15 +143,48 @@ impl Net {
     /// An established connection, if one is waiting; if not, the next
     /// [`Net::wait`] ends when one arrives.
     pub fn try_accept(&self, l: &Listener) -> Result<Option<Conn<'_>>> {
+        match self.call_for_stream(proto::ACCEPT, &[l.handle], 4) {
+            Ok((m, slot)) => {
+                let (handle, ip, port, size) = (m[0], m[1] as u32, m[2] as u16, m[3]);
+                self.map_stream(handle, slot, size, (ip.to_be_bytes(), port)).map(Some)
+            }
+            Err(NetError::Netd(proto::ERR_WOULD_BLOCK)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Connects to `addr:port`; waits for the handshake.
+    pub fn connect(&self, addr: [u8; 4], port: u16) -> Result<Conn<'_>> {
+        let ip = u32::from_be_bytes(addr) as u64;
+        let (m, slot) = self.call_for_stream(proto::CONNECT, &[ip, port as u64], 3)?;
+        let conn = self.map_stream(m[0], slot, m[2], (addr, port))?;
+        loop {
+            let state = conn.stream.state();
+            if state & stream::RESET != 0 {
+                let _ = conn.abort();
+                return Err(NetError::Reset);
+            }
+            if state & stream::CONNECTED != 0 {
+                return Ok(conn);
+            }
+            if conn.stream.arm_consumer(Dir::Rx) && conn.stream.state() & (stream::CONNECTED | stream::RESET) == 0 {
+                self.wait();
+            }
+        }
+    }
+
+    /// A call whose answer carries a stream dataspace: the answer's first
+    /// `words` words and the slot the dataspace arrived in.
+    fn call_for_stream(&self, op: i64, args: &[u64], words: usize) -> Result<([u64; 4], CapIdx)> {
         let Some(slot) = rt::cap::alloc() else { return Err(NetError::Kernel(rt::Error::QuotaExceeded)) };
         ipc::utcb().br[0] = slot.selector();
-        ipc::mr()[0] = l.handle;
-        let r = ipc::call(self.gate, MsgTag::new(proto::ACCEPT, 1, 0), Timeout::Never);
+        ipc::mr()[..args.len()].copy_from_slice(args);
+        let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never);
         ipc::utcb().br[0] = 0;
         // Copied out before anything else uses the message registers.
         let m: [u64; 4] = ipc::mr()[..4].try_into().unwrap_or([0; 4]);
         let got = match r {
-            Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= 4,
+            Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= words,
             Err(e) => {
                 rt::cap::free(slot);
                 return Err(e.into());
@@ -161,12 +194,15 @@ impl Net {
             // Deletes whatever arrived in the slot, if anything did.
             rt::obj::release(slot);
             return match decode(m[0]) {
-                Err(proto::ERR_WOULD_BLOCK) => Ok(None),
                 Err(e) => Err(NetError::Netd(e)),
                 Ok(_) => Err(NetError::Protocol),
             };
         }
-        let (handle, ip, port, size) = (m[0], m[1] as u32, m[2] as u16, m[3]);
+        Ok((m, slot))
+    }
+
+    /// Maps the stream dataspace netd sent for connection `handle`.
+    fn map_stream(&self, handle: u64, slot: CapIdx, size: u64, remote: ([u8; 4], u16)) -> Result<Conn<'_>> {
         let ds = Dataspace(slot);
         let fail = |e: NetError| {
             rt::obj::release(slot);
@@ -189,16 +225,7 @@ impl Net {
                 return fail(NetError::Protocol);
             }
         };
-        Ok(Some(Conn {
-            net: self,
-            handle,
-            stream,
-            addr,
-            size,
-            ds: slot,
-            remote: (ip.to_be_bytes(), port),
-            closed: false,
-        }))
+        Ok(Conn { net: self, handle, stream, addr, size, ds: slot, remote, closed: false })
     }
 
     /// Waits for the next connection of `l`.

@@ -193,6 +193,12 @@ pub mod socket {
     /// The interface's address. out: `[IPv4 (big-endian u32), prefix length,
     /// gateway IPv4, link up]`; IPv4 0 while unconfigured.
     pub const INFO: i64 = 0x5306;
+    /// Open a connection. in: `[remote IPv4 (big-endian u32), remote port]`.
+    /// out: `[handle, local port, stream bytes]`; item: the stream dataspace.
+    /// The handshake goes on after the reply: the stream's state gets
+    /// [`stream::CONNECTED`], or [`stream::RESET`] if it fails. Bytes written
+    /// before are sent once it is established.
+    pub const CONNECT: i64 = 0x5307;
 
     pub const MAX_BACKLOG: u64 = 4;
 
@@ -205,6 +211,8 @@ pub mod socket {
     pub const ERR_IN_USE: i64 = -98;
     /// The client has no session: call [`HELLO`] first.
     pub const ERR_NO_SESSION: i64 = -107;
+    /// No interface with an address yet.
+    pub const ERR_NETWORK_DOWN: i64 = -100;
 
     /// A status word from a result: the value, or the (negative) error.
     pub fn encode(r: Result<u64, i64>) -> u64 {
@@ -254,6 +262,8 @@ pub mod socket {
         pub const EOF: u32 = 1;
         /// The connection was reset or failed; nothing more goes either way.
         pub const RESET: u32 = 2;
+        /// The connection is established (set at once for accepted ones).
+        pub const CONNECTED: u32 = 4;
 
         /// `Header::app_state` bits, written by the client.
         /// The client will send no more: netd sends FIN once `tx` is drained.

@@ -83,6 +83,14 @@ fn main() {
     }
     all &= check!("net.foreign_handles", refused == tried, "refused={} of {}", refused, tried);
 
+    let bad = [
+        call(gate, proto::CONNECT, &[0, 80]),
+        call(gate, proto::CONNECT, &[0x0a00_0202, 0]),
+        call(gate, proto::CONNECT, &[1 << 40, 80]),
+        call(gate, proto::CONNECT, &[0x0a00_0202]),
+    ];
+    all &= check!("net.connect_bad_arguments", bad.iter().all(|r| *r == Err(proto::ERR_INVALID)), "{:?}", bad);
+
     let r = call(gate, 0x53ff, &[1, 2, 3]);
     all &= check!("net.unknown_op", r == Err(proto::ERR_NOT_SUPPORTED), "{:?}", r);
 
