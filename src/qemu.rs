@@ -33,8 +33,9 @@ pub const TAIL_LINES: usize = 60;
 pub const NIC_MODELS: &[&str] = &["rtl8139", "ne2k_pci", "e1000", "pcnet"];
 
 /// The default host→guest TCP forwards of a guest with a network card:
-/// 127.0.0.1:5555 → the guest's echo port 7, 127.0.0.1:5556 → its discard port 9.
-pub const DEFAULT_HOSTFWD: &[(u16, u16)] = &[(5555, 7), (5556, 9)];
+/// 127.0.0.1:5555 → the guest's echo port 7, 127.0.0.1:5556 → its sink (discard)
+/// port 9, 127.0.0.1:8080 → the status page on port 80.
+pub const DEFAULT_HOSTFWD: &[(u16, u16)] = &[(5555, 7), (5556, 9), (8080, 80)];
 
 /// A network card on QEMU's user-mode network.
 #[derive(Debug, Clone, PartialEq, Eq)]

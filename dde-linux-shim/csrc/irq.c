@@ -17,6 +17,7 @@
 #include <linux/string.h>
 
 #include "internal.h"
+#include <resurgo/host.h>
 
 struct irq_action {
     irq_handler_t handler;
@@ -117,7 +118,7 @@ static void dispatch(void *priv)
     c->irqs_off = 1;
     c->hardirq++;
     for (struct irq_action *a = l->actions; a; a = a->next)
-        a->handler((int)l->irq, a->dev_id);
+        a->handler((int)l->irq, resurgo_irq_inject(l->irq, a->dev_id));
     c->hardirq--;
     c->irqs_off = 0;
     dde_irq_virtual_unlock();

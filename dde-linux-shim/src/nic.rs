@@ -27,6 +27,30 @@ pub struct Nic {
     tx_done: Lock<Vec<bool>>,
     pub rx_dropped: AtomicU64,
     pub tx_dropped: AtomicU64,
+    /// Reports, once, when this incarnation moved its first frame.
+    first_frame: Once,
+}
+
+/// Logs when a restarted driver's first frame moves: the recovery time the
+/// restart benchmark reads, from the failure (`fault-ticks`, set by the
+/// reincarnation server) to traffic again.
+struct Once(core::sync::atomic::AtomicBool);
+
+impl Once {
+    fn hit(&self, what: &str) {
+        if self.0.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let incarnation = rt::env::value("incarnation").unwrap_or(1);
+        if let Some(fault) = rt::env::value("fault-ticks").filter(|&t| t > 0 && incarnation > 1) {
+            rt::info!(
+                "recovered: incarnation {} moved its first frame ({}) {} ms after the failure",
+                incarnation,
+                what,
+                rt::time::ticks().saturating_sub(fault)
+            );
+        }
+    }
 }
 
 // SAFETY: the net_device pointer is only passed back to the shim, which does
@@ -45,6 +69,7 @@ impl Nic {
             tx_done: Lock::new(vec![false; slots]),
             rx_dropped: AtomicU64::new(0),
             tx_dropped: AtomicU64::new(0),
+            first_frame: Once(core::sync::atomic::AtomicBool::new(false)),
         }
     }
 
@@ -54,7 +79,9 @@ impl Nic {
             let _g = self.rx.lock();
             self.rings.push(Dir::Rx, frame)
         };
-        if !pushed {
+        if pushed {
+            self.first_frame.hit("received");
+        } else {
             self.rx_dropped.fetch_add(1, Ordering::Relaxed);
         }
         if self.rings.should_wake(Dir::Rx) {
@@ -118,6 +145,7 @@ impl Nic {
             match r {
                 0 => {
                     self.rings.take(Dir::Tx);
+                    self.first_frame.hit("sent");
                     // Its completion may already have come.
                     self.advance(&mut self.tx_done.lock());
                 }

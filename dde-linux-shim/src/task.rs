@@ -11,9 +11,10 @@ use crate::bindings::{self, resurgo_netdev_t};
 use crate::nic::Nic;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use netring::{Dir, Rings};
 use protocols::nic;
+use reincarnation_core::proto::control;
 use rt::obj::{Dataspace, Factory, Irq, Thread};
 use rt::{MsgTag, Timeout, ipc};
 
@@ -133,16 +134,70 @@ fn attach(netd: rt::CapIdx, dev: resurgo_netdev_t, mac: [u8; 6], mtu: i32) -> Re
     Ok(Nic::new(dev, rings, to_netd))
 }
 
+/// The main loop: transmits, and answers the reincarnation server on the
+/// `control` endpoint. Heartbeats are answered here and nowhere else, so a
+/// driver stuck in its transmit path, or starved by its own spinning interrupt
+/// thread, misses them.
 fn transmit_loop(nic: &'static Nic) -> ! {
+    let mut reply: Option<MsgTag> = None;
     loop {
         let more = nic.transmit_pending();
         // Sleep until netd adds frames (when the ring was empty) or the driver
-        // wakes its queue (when it was stopped).
-        if !more || nic.rings.arm_wake(Dir::Tx) {
-            let _ = ipc::wait(Timeout::Never);
+        // wakes its queue (when it was stopped), or a control message comes.
+        let sleep = !more || nic.rings.arm_wake(Dir::Tx);
+        let msg = match (reply.take(), sleep) {
+            (Some(tag), true) => ipc::reply_and_wait(tag, Timeout::Never),
+            (Some(tag), false) => {
+                let _ = ipc::reply(tag);
+                continue;
+            }
+            (None, true) => ipc::wait(Timeout::Never),
+            (None, false) => continue,
+        };
+        match msg {
+            Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
+            Ok(m) => reply = Some(control(m.tag)),
+            Err(_) => {}
         }
     }
 }
+
+/// A message on the `control` endpoint.
+fn control(tag: MsgTag) -> MsgTag {
+    match tag.label() {
+        control::PING => MsgTag::new(0, 0, 0),
+        control::INJECT if tag.words() >= 1 => {
+            let kind = ipc::mr()[0];
+            match kind {
+                control::INJECT_CRASH_IRQ | control::INJECT_HANG_IRQ => {
+                    rt::info!(
+                        "fault injection armed: the next interrupt {}",
+                        if kind == control::INJECT_HANG_IRQ { "hangs" } else { "crashes" }
+                    );
+                    INJECT.store(kind, Ordering::Release);
+                }
+                control::INJECT_CRASH_NOW => crash_now(),
+                _ => return MsgTag::new(-1, 0, 0),
+            }
+            MsgTag::new(0, 0, 0)
+        }
+        _ => MsgTag::new(-1, 0, 0),
+    }
+}
+
+/// An injected fault on the main thread.
+#[inline(never)]
+fn crash_now() -> ! {
+    // SAFETY: deliberately faulting: fault injection for tests and benchmarks.
+    unsafe { core::ptr::write_volatile(WILD as *mut u64, 0) };
+    unreachable!("the wild write faults")
+}
+
+/// An address nothing maps: a fault there names the function that used it.
+const WILD: u64 = 0x0000_0dea_d000_0000;
+
+/// The fault armed by the reincarnation server for the next interrupt.
+static INJECT: AtomicU64 = AtomicU64::new(0);
 
 fn nic_of(dev: resurgo_netdev_t) -> Option<&'static Nic> {
     // SAFETY: the pointer is either null or a leaked, never-freed Nic.
@@ -151,6 +206,22 @@ fn nic_of(dev: resurgo_netdev_t) -> Option<&'static Nic> {
 }
 
 // ---- callbacks from the shim (see include/resurgo/host.h) --------------------
+
+/// Passes an interrupt handler's `dev_id` on, or poisons it when a crash is
+/// armed (the driver's own handler then faults on it), or spins when a hang is.
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_irq_inject(
+    _irq: core::ffi::c_uint,
+    dev_id: *mut core::ffi::c_void,
+) -> *mut core::ffi::c_void {
+    match INJECT.swap(0, Ordering::AcqRel) {
+        0 => dev_id,
+        control::INJECT_CRASH_IRQ => WILD as *mut core::ffi::c_void,
+        _ => loop {
+            core::hint::spin_loop();
+        },
+    }
+}
 
 #[unsafe(no_mangle)]
 pub extern "C" fn resurgo_netdev_registered(dev: resurgo_netdev_t) {

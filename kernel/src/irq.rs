@@ -155,6 +155,13 @@ impl Kernel {
             match self.objs.get_mut(id) {
                 Some(Object::Irq(i)) => {
                     i.target = None;
+                    // An interrupt delivered to the dead thread and never
+                    // acknowledged keeps its line masked: the next thread that
+                    // attaches gets it again, so a restarted driver sees the
+                    // interrupt its predecessor died handling.
+                    if i.awaiting_ack {
+                        i.pending = true;
+                    }
                 }
                 Some(Object::Gate(g)) => g.thread = None,
                 _ => {}

@@ -70,4 +70,11 @@ int dde_netdev_set_rx_mode(resurgo_netdev_t dev, unsigned flags, const uint8_t *
  * stops the device and unregisters its net devices). */
 void dde_linux_exit(void);
 
+/* ---- fault injection (implemented by the host) ----------------------------
+ * The interrupt dispatcher passes each handler's dev_id through this hook. An
+ * armed crash injection returns a wild pointer instead, so the driver's own
+ * interrupt handler faults on it; an armed hang never returns (an endless loop
+ * in interrupt context). Unarmed, it returns dev_id. */
+void *resurgo_irq_inject(unsigned int irq, void *dev_id);
+
 #endif
