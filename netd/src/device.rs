@@ -3,8 +3,9 @@
 //! Received frames are copied out of the shared slot before smoltcp parses them:
 //! the driver can write its memory at any time, and a parser that reads a
 //! length twice must not see two different values. Frames to send are built in
-//! a buffer on the stack and pushed into the tx ring; the driver is woken only
-//! when it asked for it (the ring's wake flag), so a burst costs one trigger.
+//! a buffer on the stack and pushed into the tx ring; the driver is woken after
+//! the whole batch, and only when it asked for it (the ring's wake flag), so a
+//! burst costs one trigger.
 
 use netring::{Dir, MAX_FRAME, Rings};
 use rt::obj::Irq;
@@ -28,7 +29,6 @@ pub struct Counters {
 
 pub struct RingDevice<'r> {
     pub rings: &'r Rings,
-    pub to_driver: Irq,
     pub rx_buf: &'r mut [u8; MAX_FRAME],
     pub counters: &'r mut Counters,
 }
@@ -39,7 +39,6 @@ pub struct RxToken<'a> {
 
 pub struct TxToken<'a> {
     rings: &'a Rings,
-    to_driver: Irq,
     counters: &'a mut Counters,
 }
 
@@ -59,10 +58,7 @@ impl phy::Device for RingDevice<'_> {
         self.rx_buf[..n].copy_from_slice(&frame[..n]);
         self.rings.take(Dir::Rx);
         self.counters.rx_frames += 1;
-        Some((
-            RxToken { frame: &self.rx_buf[..n] },
-            TxToken { rings: self.rings, to_driver: self.to_driver, counters: self.counters },
-        ))
+        Some((RxToken { frame: &self.rx_buf[..n] }, TxToken { rings: self.rings, counters: self.counters }))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
@@ -73,7 +69,7 @@ impl phy::Device for RingDevice<'_> {
             self.counters.tx_full = true;
             return None;
         }
-        Some(TxToken { rings: self.rings, to_driver: self.to_driver, counters: self.counters })
+        Some(TxToken { rings: self.rings, counters: self.counters })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -108,7 +104,8 @@ impl phy::TxToken for TxToken<'_> {
         } else {
             self.counters.tx_dropped += 1;
         }
-        kick(self.rings, self.to_driver, self.counters);
+        // The driver is woken once per batch, after smoltcp's poll (`kick`):
+        // a trigger per frame would switch to a waiting driver for every frame.
         r
     }
 }

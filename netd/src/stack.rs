@@ -75,12 +75,7 @@ impl Stack {
         let n = &nics.list[i];
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(n.mac)));
         config.random_seed = rt::time::rdtsc();
-        let mut dev = RingDevice {
-            rings: &n.rings,
-            to_driver: n.to_driver,
-            rx_buf: &mut self.rx_buf,
-            counters: &mut self.counters,
-        };
+        let mut dev = RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters };
         let iface = Interface::new(config, &mut dev, now());
         let dhcp = self.sockets.add(dhcpv4::Socket::new());
         self.iface = Some(Iface {
@@ -127,13 +122,10 @@ impl Stack {
         }
         let mut again = false;
         for _ in 0..MAX_ROUNDS {
-            let mut dev = RingDevice {
-                rings: &n.rings,
-                to_driver: n.to_driver,
-                rx_buf: &mut self.rx_buf,
-                counters: &mut self.counters,
-            };
+            let mut dev = RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters };
             f.iface.poll(now(), &mut dev, &mut self.sockets);
+            // What smoltcp sent goes to the driver now, as one batch.
+            kick(&n.rings, n.to_driver, &mut self.counters);
             configure(f, &mut self.sockets, &n.name);
             let turn = socks.service(&mut self.sockets);
             again = turn.again;
