@@ -255,8 +255,10 @@ impl Net {
 
 impl Conn<'_> {
     /// Hands the readable bytes (one or two slices, in order) to `f`, which
-    /// returns how many it used. Blocks until there is something; `Ok(0)` is
-    /// the end of the stream.
+    /// returns how many it used (the rest stays for the next call). Blocks
+    /// until there is something; `Ok(0)` is the end of the stream, so `f`
+    /// should use at least one byte of what it gets. Bytes that arrived before
+    /// a reset are read before the reset is reported.
     pub fn read_with(&mut self, mut f: impl FnMut(&[u8]) -> usize) -> Result<usize> {
         loop {
             let state = self.stream.state();
