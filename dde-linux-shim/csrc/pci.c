@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include <resurgo/host.h>
 
 static const struct bus_type pci_bus_type = {.name = "pci"};
 static struct pci_bus the_bus;
@@ -225,7 +226,7 @@ int __pci_register_driver(struct pci_driver *drv, struct module *owner, const ch
         return 0;
     dev->driver = drv;
     dev->dev.driver = &drv->driver;
-    rc = drv->probe(dev, id);
+    rc = drv->probe(resurgo_probe_inject(dev), id);
     if (rc) {
         dev->driver = NULL;
         dev->dev.driver = NULL;

@@ -207,6 +207,17 @@ fn nic_of(dev: resurgo_netdev_t) -> Option<&'static Nic> {
 
 // ---- callbacks from the shim (see include/resurgo/host.h) --------------------
 
+/// Passes the PCI device to the driver's probe, or a wild pointer when the
+/// manifest asks for a probe that always faults.
+#[unsafe(no_mangle)]
+pub extern "C" fn resurgo_probe_inject(dev: *mut bindings::pci_dev) -> *mut bindings::pci_dev {
+    if rt::env::value("inject-probe-fault") == Some(1) {
+        rt::info!("fault injection: the probe gets a wild device pointer");
+        return WILD as *mut bindings::pci_dev;
+    }
+    dev
+}
+
 /// Passes an interrupt handler's `dev_id` on, or poisons it when a crash is
 /// armed (the driver's own handler then faults on it), or spins when a hang is.
 #[unsafe(no_mangle)]

@@ -161,6 +161,7 @@ impl Server {
     fn failed(&mut self, i: usize, cause: String) {
         let now = ticks();
         let s = &mut self.services[i];
+        rt::warn!("{} failed: {}", s.svc.name, cause);
         if let Some(child) = s.child.take() {
             let _ = child.task.kill();
             child.destroy();
@@ -223,7 +224,6 @@ impl Server {
                 Cause::Killed => "killed".into(),
                 c => format!("{} at {} (ip {:#x}), address {:#x}", c.name(), place, ev.ip, ev.addr),
             };
-            rt::warn!("{} failed: {}", self.services[i].svc.name, cause);
             self.failed(i, cause);
             return;
         }

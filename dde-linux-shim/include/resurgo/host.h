@@ -76,5 +76,10 @@ void dde_linux_exit(void);
  * interrupt handler faults on it; an armed hang never returns (an endless loop
  * in interrupt context). Unarmed, it returns dev_id. */
 void *resurgo_irq_inject(unsigned int irq, void *dev_id);
+/* The PCI probe passes the device through this hook. A task started with the
+ * value `inject-probe-fault = 1` gets a wild pointer instead, so the driver's
+ * own probe faults, every time: a driver that can never start. */
+struct pci_dev;
+struct pci_dev *resurgo_probe_inject(struct pci_dev *dev);
 
 #endif

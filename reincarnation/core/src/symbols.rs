@@ -3,8 +3,14 @@
 use elf::ElfBytes;
 use elf::endian::LittleEndian;
 
-/// The function containing `addr` in an ELF image, and the offset into it.
-pub fn symbolize(image: &[u8], addr: u64) -> Option<(&str, u64)> {
+/// The function containing `addr` in an ELF image (Rust names demangled,
+/// without their hash), and the offset into it.
+pub fn symbolize(image: &[u8], addr: u64) -> Option<(alloc::string::String, u64)> {
+    let (name, off) = raw_symbol(image, addr)?;
+    Some((alloc::format!("{:#}", rustc_demangle::demangle(name)), off))
+}
+
+fn raw_symbol(image: &[u8], addr: u64) -> Option<(&str, u64)> {
     let file = ElfBytes::<LittleEndian>::minimal_parse(image).ok()?;
     let (symtab, strtab) = file.symbol_table().ok()??;
     let mut best: Option<(u64, u64, u32)> = None;
@@ -44,7 +50,18 @@ mod tests {
             .expect("probe symbol");
         assert_eq!(reincarnation_symbols_probe(), 42);
         let (name, off) = symbolize(&image, sym.st_value + 1).unwrap();
-        assert_eq!((name, off), ("reincarnation_symbols_probe", 1));
+        assert_eq!((name.as_str(), off), ("reincarnation_symbols_probe", 1));
+        // Rust names come out demangled, without the hash.
+        let mangled = symtab
+            .iter()
+            .find(|s| {
+                strtab
+                    .get(s.st_name as usize)
+                    .is_ok_and(|n| n.contains("finds_a_function_in_this_test_binary") && !n.contains("closure"))
+            })
+            .expect("the test function");
+        let (name, _) = symbolize(&image, mangled.st_value).unwrap();
+        assert!(name.ends_with("symbols::tests::finds_a_function_in_this_test_binary"), "{name}");
         assert!(symbolize(&image, 1).is_none());
         assert!(symbolize(b"not an elf", 0).is_none());
     }
