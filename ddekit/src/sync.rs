@@ -145,7 +145,13 @@ pub unsafe extern "C" fn ddekit_lock_deinit(lock: *mut *mut DdekitLock) {
 pub unsafe extern "C" fn ddekit_lock_lock(lock: *mut *mut DdekitLock) {
     // SAFETY: by the contract.
     if let Some(l) = unsafe { lock_of(lock, true, "ddekit_lock_lock") } {
-        l.m.lock(me());
+        let me = me();
+        if l.m.owner() == me {
+            // Locks do not nest: this thread will wait for itself forever.
+            // Say so, since nothing else will.
+            misuse!("ddekit_lock_lock: lock {:p} is already held by this thread: deadlock", l);
+        }
+        l.m.lock(me);
     }
 }
 
