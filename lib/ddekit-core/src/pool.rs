@@ -229,7 +229,13 @@ impl<'a> Region<'a> {
         }
         let per = per_page(class);
         let m = &mut self.meta[p as usize];
-        let bit = (0..per).find(|&b| m.map[b / 64] & (1 << (b % 64)) == 0)?;
+        let bit = m
+            .map
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != u64::MAX)
+            .map(|(i, w)| i * 64 + w.trailing_ones() as usize)
+            .filter(|&b| b < per)?;
         m.map[bit / 64] |= 1 << (bit % 64);
         m.used += 1;
         if m.used as usize == per {
