@@ -33,6 +33,20 @@ pub struct BuildOptions {
     pub progress: bool,
 }
 
+/// A copy of a manifest with `[system] restart` set to `mode` (and the system
+/// renamed `NAME-MODE`), written under target/image/manifests/; build it like
+/// any manifest. This is the command line's switch between transparent and
+/// MINIX-style restarts.
+pub fn with_restart_mode(manifest: &Path, mode: manifest::RestartMode) -> Result<PathBuf> {
+    let text = std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let dir = target_dir().join("manifests");
+    std::fs::create_dir_all(&dir)?;
+    let stem = manifest.file_stem().and_then(|s| s.to_str()).unwrap_or("system");
+    let out = dir.join(format!("{stem}-{}.toml", mode.name()));
+    std::fs::write(&out, manifest::with_restart_mode(&text, mode))?;
+    Ok(out)
+}
+
 /// A built image, ready for [`crate::qemu`].
 #[derive(Debug, Clone)]
 pub struct Image {

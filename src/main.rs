@@ -32,9 +32,15 @@ enum Command {
         #[arg(long)]
         headless: bool,
         /// Add a network card on QEMU's user network, with TCP forwards
-        /// 127.0.0.1:5555 → guest port 7 (echo) and 127.0.0.1:5556 → guest port 9 (discard).
+        /// 127.0.0.1:5555 → guest port 7 (echo), 127.0.0.1:5556 → guest port 9
+        /// (sink) and 127.0.0.1:8080 → guest port 80 (the status page).
         #[arg(long, value_enum)]
         nic: Option<Nic>,
+        /// How drivers come back: transparently (the default) or as MINIX 3 does
+        /// (clients re-initialise the new instance, what was in flight is lost).
+        /// Overrides the manifest's `[system] restart`.
+        #[arg(long, value_enum)]
+        restart: Option<Restart>,
     },
     /// Run a benchmark in the guest and report its figures.
     Bench {
@@ -169,6 +175,22 @@ enum ManifestAction {
     },
 }
 
+/// How drivers come back after a failure.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Restart {
+    Transparent,
+    Minix,
+}
+
+impl Restart {
+    fn mode(self) -> manifest::RestartMode {
+        match self {
+            Restart::Transparent => manifest::RestartMode::Transparent,
+            Restart::Minix => manifest::RestartMode::Minix,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Nic {
     Rtl8139,
@@ -228,7 +250,11 @@ fn run(cli: Cli) -> Result<i32> {
             println!("archive  {}", image.archive.display());
             Ok(0)
         }
-        Command::Up { manifest, headless, nic } => {
+        Command::Up { manifest, headless, nic, restart } => {
+            let manifest = match restart {
+                Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r.mode())?,
+                None => manifest,
+            };
             let image = build(&manifest)?;
             let cfg = QemuConfig { netdev: nic.map(|n| NetConfig::new(n.model())), ..QemuConfig::default() };
             if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }

@@ -3,9 +3,9 @@
 //! Slots below [`FIRST_DYNAMIC`] are the creator's to fill (see the environment
 //! page); the runtime hands out the rest.
 
+use crate::sync::Mutex;
 use l4_sys::CapIdx;
 use l4_sys::cap::CAP_SLOTS;
-use spin::Mutex;
 
 pub const FIRST_DYNAMIC: u32 = 256;
 

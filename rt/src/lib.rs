@@ -19,6 +19,7 @@ pub mod loader;
 pub mod log;
 pub mod mem;
 pub mod obj;
+pub mod sync;
 pub mod thread;
 pub mod time;
 

@@ -2,20 +2,22 @@
 //! shared dataspaces, placed in the task's map area.
 
 use crate::obj::{Dataspace, Factory, MAP_R, MAP_W, Task, release};
+use crate::sync::Mutex;
 use alloc::vec::Vec;
 use l4_sys::Error;
 use l4_sys::layout::{MAP_AREA, MAP_AREA_END, PAGE_SIZE};
-use spin::Mutex;
 
 /// Free address ranges of the map area, first fit.
 static FREE: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
-static INIT: spin::Once = spin::Once::new();
+static INIT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// Reserves `size` bytes (page multiple) of address space in the map area.
 pub fn reserve(size: u64) -> Result<u64, Error> {
-    INIT.call_once(|| FREE.lock().push((MAP_AREA, MAP_AREA_END)));
     let size = size.next_multiple_of(PAGE_SIZE);
     let mut free = FREE.lock();
+    if !INIT.swap(true, core::sync::atomic::Ordering::Relaxed) {
+        free.push((MAP_AREA, MAP_AREA_END));
+    }
     let i = free.iter().position(|&(s, e)| e - s >= size).ok_or(Error::OutOfMemory)?;
     let start = free[i].0;
     free[i].0 += size;

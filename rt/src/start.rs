@@ -1,10 +1,31 @@
 //! Task start, the heap, and panics.
 
+use crate::sync::Mutex;
+use core::alloc::{GlobalAlloc, Layout};
 use core::fmt::Write;
-use linked_list_allocator::LockedHeap;
+use core::ptr::NonNull;
+use linked_list_allocator::Heap;
+
+/// The task's heap, behind a lock that sleeps rather than spins (see `sync`).
+struct TaskHeap(Mutex<Heap>);
+
+// SAFETY: allocation and deallocation go through the locked `Heap`, which hands
+// out disjoint, correctly aligned blocks of the region it was given.
+unsafe impl GlobalAlloc for TaskHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.0.lock().allocate_first_fit(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(p) = NonNull::new(ptr) {
+            // SAFETY: the caller returns a block this allocator handed out.
+            unsafe { self.0.lock().deallocate(p, layout) };
+        }
+    }
+}
 
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: TaskHeap = TaskHeap(Mutex::new(Heap::empty()));
 
 core::arch::global_asm!(
     ".section .text.entry, \"ax\"",
@@ -29,7 +50,7 @@ extern "C" fn rt_start() -> ! {
     if heap > 0 {
         // SAFETY: the creator mapped `heap.size` bytes of RAM at HEAP_BASE for this
         // task alone, and this runs once, before any allocation.
-        unsafe { HEAP.lock().init(l4_sys::layout::HEAP_BASE as *mut u8, heap as usize) };
+        unsafe { HEAP.0.lock().init(l4_sys::layout::HEAP_BASE as *mut u8, heap as usize) };
     }
     // SAFETY: the task defines this function through `rt::entry!`.
     unsafe { __resurgo_main() };

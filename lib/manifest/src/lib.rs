@@ -63,6 +63,11 @@ pub struct SystemDecl {
     pub log_level: Option<Spanned<String>>,
     #[serde(default)]
     pub description: Option<String>,
+    /// How drivers come back: `"transparent"` (default: rings, endpoints and
+    /// configuration survive) or `"minix"` (as MINIX 3 does: clients notice and
+    /// re-initialise the new instance, what was in flight is dropped).
+    #[serde(default)]
+    pub restart: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -154,8 +159,59 @@ pub mod defaults {
 pub struct System {
     pub name: String,
     pub log_level: LogLevel,
+    pub restart: RestartMode,
     /// In start order: parents before children, servers before their clients.
     pub tasks: Vec<Task>,
+}
+
+/// How drivers come back after a failure (the manifest's `[system] restart`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestartMode {
+    #[default]
+    Transparent,
+    Minix,
+}
+
+impl RestartMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            RestartMode::Transparent => "transparent",
+            RestartMode::Minix => "minix",
+        }
+    }
+}
+
+/// A manifest's text with `[system] restart` set to `mode` and the system
+/// renamed `NAME-MODE` (so both variants can be built side by side). The rest
+/// of the text is kept as it is.
+pub fn with_restart_mode(text: &str, mode: RestartMode) -> alloc::string::String {
+    use alloc::string::String;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut in_system = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            in_system = t.starts_with("[system]");
+            out.push_str(line);
+            out.push('\n');
+            if in_system {
+                out.push_str(&alloc::format!("restart = \"{}\"\n", mode.name()));
+            }
+            continue;
+        }
+        if in_system && t.starts_with("restart") && t[7..].trim_start().starts_with('=') {
+            continue;
+        }
+        if in_system && t.starts_with("name") && t[4..].trim_start().starts_with('=') {
+            let value = t[4..].trim_start()[1..].trim();
+            let name = value.trim_matches('"');
+            out.push_str(&alloc::format!("name = \"{}-{}\"\n", name, mode.name()));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,6 +64,14 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         }
     };
 
+    let restart = match m.system.restart.as_ref().map(|r| (r, r.get_ref().as_str())) {
+        None | Some((_, "transparent")) => crate::RestartMode::Transparent,
+        Some((_, "minix")) => crate::RestartMode::Minix,
+        Some((r, other)) => {
+            c.err(r, format!("restart `{other}` is not one of transparent, minix"));
+            crate::RestartMode::Transparent
+        }
+    };
     let names: BTreeSet<&str> = m.tasks.keys().map(|s| s.as_str()).collect();
     let mut tasks = Vec::new();
     for (name, decl) in &m.tasks {
@@ -287,7 +295,7 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         return Err(c.problems);
     }
     let tasks = start_order(tasks);
-    Ok(System { name: m.system.name.clone(), log_level, tasks })
+    Ok(System { name: m.system.name.clone(), log_level, restart, tasks })
 }
 
 /// Parents before children, servers before their clients, otherwise by name.
@@ -327,6 +335,19 @@ boot-archive = true
 parent = "client"
 start = false
 "#;
+
+    #[test]
+    fn restart_mode_is_set_by_rewriting_the_text() {
+        let text = crate::with_restart_mode(GOOD, crate::RestartMode::Minix);
+        let s = load(&text).unwrap();
+        assert_eq!(s.restart, crate::RestartMode::Minix);
+        assert_eq!(s.name, "demo-minix");
+        assert_eq!(s.tasks.len(), 3);
+        let again = crate::with_restart_mode(&text, crate::RestartMode::Transparent);
+        assert_eq!(load(&again).unwrap().restart, crate::RestartMode::Transparent);
+        assert_eq!(load(GOOD).unwrap().restart, crate::RestartMode::Transparent);
+        assert!(load("[system]\nname = \"x\"\nrestart = \"maybe\"\n").is_err());
+    }
 
     #[test]
     fn a_good_manifest_resolves_in_start_order() {

@@ -133,13 +133,16 @@ impl Rings {
         }
         // SAFETY: the caller guarantees `len` writable bytes at `base`.
         unsafe { core::ptr::write_bytes(base, 0, HEADER_BYTES) };
-        let r = Rings { base, slots };
-        let h = r.header_mut();
-        h.magic = MAGIC;
-        h.version = VERSION;
-        h.slot_size = SLOT_SIZE as u32;
-        h.slots = slots;
-        Ok(r)
+        // SAFETY: the header lies at `base` (checked length), zeroed above, and
+        // the region is not shared yet.
+        unsafe {
+            let h = base as *mut Header;
+            (*h).magic = MAGIC;
+            (*h).version = VERSION;
+            (*h).slot_size = SLOT_SIZE as u32;
+            (*h).slots = slots;
+        }
+        Ok(Rings { base, slots })
     }
 
     /// Checks and opens a region another task formatted (driver).
@@ -159,7 +162,7 @@ impl Rings {
             return Err(RingError::BadVersion);
         }
         let slots = h.slots;
-        if h.slot_size as usize != SLOT_SIZE || !slots.is_power_of_two() || slots < 2 || slots > 1 << 16 {
+        if h.slot_size as usize != SLOT_SIZE || !slots.is_power_of_two() || !(2..=1 << 16).contains(&slots) {
             return Err(RingError::BadGeometry);
         }
         if len < region_size(slots) {
@@ -171,11 +174,6 @@ impl Rings {
     pub fn header(&self) -> &Header {
         // SAFETY: `base` holds a checked header for the life of `self`.
         unsafe { &*(self.base as *const Header) }
-    }
-
-    fn header_mut(&self) -> &mut Header {
-        // SAFETY: only used by `init` before the region is shared.
-        unsafe { &mut *(self.base as *mut Header) }
     }
 
     pub fn slots(&self) -> u32 {
