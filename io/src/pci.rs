@@ -174,7 +174,7 @@ fn probe(d: Bdf, id: u32, class: u32) -> DeviceInfo {
 /// configuration space, and the value to write (command register bits outside
 /// the allowed set keep their current value).
 pub fn filter_write(current_command: u32, offset: u8, len: u8, value: u32, allow_dma: bool) -> Option<u32> {
-    if !matches!(len, 1 | 2 | 4) || offset as u32 % len as u32 != 0 {
+    if !matches!(len, 1 | 2 | 4) || !(offset as u32).is_multiple_of(len as u32) {
         return None;
     }
     let start = offset as u32;
