@@ -22,7 +22,15 @@
 //! The layout is `repr(C)` with a magic number and version; both sides check
 //! the header before use and never trust an index from the other side beyond
 //! its ring's bounds.
+//!
+//! The header also carries the interface configuration (see [`config`]): netd
+//! publishes what the operator asked for in [`Config`], the driver applies it
+//! and reports what its device then has in the header's `driver_*` fields.
 #![cfg_attr(not(test), no_std)]
+
+pub mod config;
+
+pub use config::{ConfigError, DriverReport, Mac, NicConfig, Record};
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -50,9 +58,13 @@ pub struct Indices {
 }
 
 /// Configuration netd asks the driver to apply (and that survives restarts).
+/// netd writes it with [`Config::publish`], the driver reads it with
+/// [`Config::snapshot`].
 #[repr(C)]
 pub struct Config {
-    /// Bumped by netd for every change; the driver applies and echoes it.
+    /// Bumped by netd for every change; the driver applies and echoes it. It is
+    /// a sequence lock: odd while netd writes the fields below, even when they
+    /// are consistent (the first change is generation 2).
     pub generation: AtomicU32,
     pub applied: AtomicU32,
     pub mtu: AtomicU32,
@@ -77,7 +89,16 @@ pub struct Header {
     pub driver_mac: [AtomicU32; 2],
     /// Incremented by each driver instance that attaches.
     pub incarnation: AtomicU32,
-    _pad: [u32; 8],
+    /// What the driver's device has after its last configuration change
+    /// (with `driver_mac`): dev->mtu, the IFF_PROMISC/IFF_ALLMULTI bits of
+    /// dev->flags, the length of its multicast list. Written before `applied`.
+    pub driver_mtu: AtomicU32,
+    pub driver_flags: AtomicU32,
+    pub driver_mc_count: AtomicU32,
+    /// The result of the last configuration change: 0, or the first negative
+    /// errno (as `i32` bits) a driver call returned.
+    pub config_error: AtomicU32,
+    _pad: [u32; 4],
     pub rx: Indices,
     pub tx: Indices,
     pub config: Config,
