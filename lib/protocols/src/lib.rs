@@ -947,3 +947,218 @@ mod store_tests {
         assert_eq!(GET_CHUNK, 480);
     }
 }
+
+/// netd's `config` endpoint: an operator reads and changes the configuration
+/// of the NIC under netd's interface (the shell's `net` commands).
+///
+/// netd validates every change and answers at once (no call blocks netd, see
+/// [`socket`]): a refused change gets an error and changes nothing. An
+/// accepted one gets a new **generation**; netd applies what it must itself
+/// (smoltcp's MTU, and its hardware address once the driver has it) and hands
+/// the change to the driver through the ring header. The driver applies it
+/// through its own `netdev_ops`, records it in the data store (so that its next
+/// incarnation replays it), reports what its device has, and echoes the
+/// generation as **applied**. A client that wants to know the outcome calls
+/// [`SHOW`] until `applied` reaches its generation.
+///
+/// The endpoint is separate from `sockets` so that the manifest can give the
+/// right to reconfigure a NIC to the operator's shell and to no application.
+pub mod nicconfig {
+    /// What netd wants and what the driver reports. in: `[]`. out: [`SHOW_WORDS`]
+    /// words (see [`Show`]), then one word per multicast address
+    /// (`nic::mac_to_word`).
+    pub const SHOW: i64 = 0x4301;
+    /// Change one thing. in: `[what, value]`. out: `[generation]`, the one the
+    /// change (or, when nothing changed, the current configuration) has.
+    pub const SET: i64 = 0x4302;
+
+    /// `what` of [`SET`]; the value is the MTU, or a MAC address as a word
+    /// (`nic::mac_to_word`), or 0/1 for a flag.
+    pub const MTU: u64 = 1;
+    pub const MAC: u64 = 2;
+    pub const PROMISC: u64 = 3;
+    pub const ALLMULTI: u64 = 4;
+    pub const MC_ADD: u64 = 5;
+    pub const MC_DEL: u64 = 6;
+
+    /// Words of a [`SHOW`] reply before the multicast list.
+    pub const SHOW_WORDS: usize = 15;
+    /// Most multicast addresses (as `netring::config::MAX_MC`).
+    pub const MAX_MC: usize = 16;
+
+    /// A malformed request: an unknown `what`, a flag value other than 0 or 1,
+    /// a MAC word with bits past six bytes.
+    pub const ERR_INVALID: i64 = -22;
+    /// No NIC has attached to netd yet.
+    pub const ERR_NO_DEVICE: i64 = -19;
+    /// The MTU is outside 68..=1500 (a ring slot carries frames of up to 1518
+    /// bytes).
+    pub const ERR_MTU_RANGE: i64 = -34;
+    /// Not an address an interface can have (multicast or all zero).
+    pub const ERR_NOT_UNICAST: i64 = -99;
+    /// Not a multicast group address (or the broadcast address).
+    pub const ERR_NOT_MULTICAST: i64 = -89;
+    /// The multicast address is listed already.
+    pub const ERR_EXISTS: i64 = -17;
+    /// The multicast address is not listed.
+    pub const ERR_NOT_LISTED: i64 = -2;
+    /// The multicast list is full ([`MAX_MC`]).
+    pub const ERR_FULL: i64 = -28;
+    /// An unknown call.
+    pub const ERR_NOT_SUPPORTED: i64 = -38;
+
+    /// What an error word means, for an operator.
+    pub fn error_text(code: i64) -> &'static str {
+        match code {
+            ERR_INVALID => "invalid request",
+            ERR_NO_DEVICE => "no NIC attached to netd yet",
+            ERR_MTU_RANGE => "MTU out of range 68..=1500",
+            ERR_NOT_UNICAST => "not a unicast MAC address",
+            ERR_NOT_MULTICAST => "not a multicast MAC address",
+            ERR_EXISTS => "already in the multicast list",
+            ERR_NOT_LISTED => "not in the multicast list",
+            ERR_FULL => "the multicast list is full (16 addresses)",
+            ERR_NOT_SUPPORTED => "not supported",
+            _ => "error",
+        }
+    }
+
+    /// The [`SHOW`] reply: the configuration netd wants, and what the driver
+    /// reported for the generation it applied last.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Show {
+        /// The driver task's name, NUL-padded.
+        pub name: [u8; 16],
+        pub generation: u64,
+        pub applied: u64,
+        pub mtu: u64,
+        /// IFF_PROMISC (0x100) | IFF_ALLMULTI (0x200).
+        pub flags: u64,
+        pub mac: [u8; 6],
+        pub mc_count: u64,
+        pub driver_mtu: u64,
+        pub driver_flags: u64,
+        pub driver_mac: [u8; 6],
+        pub driver_mc_count: u64,
+        /// 0, or the first negative errno of the driver's last change.
+        pub driver_error: i64,
+        /// Driver instances that attached to these rings.
+        pub incarnation: u64,
+    }
+
+    impl Show {
+        pub fn to_words(&self) -> [u64; SHOW_WORDS] {
+            use super::nic::mac_to_word;
+            let mut name = [0u64; 2];
+            for (w, chunk) in name.iter_mut().zip(self.name.chunks(8)) {
+                *w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            }
+            [
+                0,
+                self.generation,
+                self.applied,
+                self.mtu,
+                self.flags,
+                mac_to_word(self.mac),
+                self.mc_count,
+                self.driver_mtu,
+                self.driver_flags,
+                mac_to_word(self.driver_mac),
+                self.driver_mc_count,
+                self.driver_error as u64,
+                self.incarnation,
+                name[0],
+                name[1],
+            ]
+        }
+
+        pub fn from_words(w: &[u64; SHOW_WORDS]) -> Show {
+            use super::nic::word_to_mac;
+            let mut name = [0u8; 16];
+            name[..8].copy_from_slice(&w[13].to_le_bytes());
+            name[8..].copy_from_slice(&w[14].to_le_bytes());
+            Show {
+                name,
+                generation: w[1],
+                applied: w[2],
+                mtu: w[3],
+                flags: w[4],
+                mac: word_to_mac(w[5]),
+                mc_count: w[6],
+                driver_mtu: w[7],
+                driver_flags: w[8],
+                driver_mac: word_to_mac(w[9]),
+                driver_mc_count: w[10],
+                driver_error: w[11] as i64,
+                incarnation: w[12],
+            }
+        }
+
+        /// The driver task's name.
+        pub fn name(&self) -> &str {
+            let n = self.name.iter().position(|&b| b == 0).unwrap_or(self.name.len());
+            core::str::from_utf8(&self.name[..n]).unwrap_or("?")
+        }
+
+        /// A name as it goes into [`Show::name`] (cut at 16 bytes).
+        pub fn name_bytes(name: &str) -> [u8; 16] {
+            let mut out = [0u8; 16];
+            let n = name.len().min(16);
+            out[..n].copy_from_slice(&name.as_bytes()[..n]);
+            out
+        }
+    }
+
+    /// A MAC address fits a word: the upper two bytes are zero.
+    pub fn is_mac_word(w: u64) -> bool {
+        w >> 48 == 0
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn show_round_trips() {
+            let s = Show {
+                name: Show::name_bytes("eth-8139cp"),
+                generation: 8,
+                applied: 6,
+                mtu: 1400,
+                flags: 0x100,
+                mac: [0x52, 0x54, 0, 0xaa, 0xbb, 0xcc],
+                mc_count: 2,
+                driver_mtu: 1500,
+                driver_flags: 0,
+                driver_mac: [0x52, 0x54, 0, 0x12, 0x34, 0x56],
+                driver_mc_count: 1,
+                driver_error: -16,
+                incarnation: 3,
+            };
+            assert_eq!(Show::from_words(&s.to_words()), s);
+            assert_eq!(s.name(), "eth-8139cp");
+            assert_eq!(Show { name: Show::name_bytes("a-name-longer-than-16"), ..s }.name(), "a-name-longer-th");
+        }
+
+        #[test]
+        fn errors_have_distinct_codes_and_texts() {
+            let all = [
+                ERR_INVALID,
+                ERR_NO_DEVICE,
+                ERR_MTU_RANGE,
+                ERR_NOT_UNICAST,
+                ERR_NOT_MULTICAST,
+                ERR_EXISTS,
+                ERR_NOT_LISTED,
+                ERR_FULL,
+                ERR_NOT_SUPPORTED,
+            ];
+            for (i, a) in all.iter().enumerate() {
+                assert!(*a < 0 && error_text(*a) != "error");
+                assert!(all[i + 1..].iter().all(|b| b != a && error_text(*b) != error_text(*a)));
+            }
+            assert!(is_mac_word(super::super::nic::mac_to_word([0xff; 6])));
+            assert!(!is_mac_word(1 << 48));
+        }
+    }
+}
