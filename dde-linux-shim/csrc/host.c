@@ -51,6 +51,10 @@ void dde_netdev_mac(resurgo_netdev_t dev, uint8_t mac[6]) { memcpy(mac, dev->dev
 
 int dde_netdev_mtu(resurgo_netdev_t dev) { return (int)dev->mtu; }
 
+unsigned dde_netdev_rx_flags(resurgo_netdev_t dev) { return dev->flags & (IFF_PROMISC | IFF_ALLMULTI); }
+
+int dde_netdev_mc_count(resurgo_netdev_t dev) { return netdev_mc_count(dev); }
+
 int dde_netdev_open(resurgo_netdev_t dev)
 {
     int err;
@@ -119,7 +123,11 @@ int dde_netdev_xmit(resurgo_netdev_t dev, const void *frame, size_t len, uint64_
     skb->dde_cookie = cookie;
     skb->dde_tx_dev = dev;
     skb->dde_has_cookie = true;
+    /* A read-side section, as in Linux's transmit path: synchronize_rcu()
+     * after netif_stop_queue() waits for a transmit in progress. */
+    rcu_read_lock();
     rc = dev->netdev_ops->ndo_start_xmit(skb, dev);
+    rcu_read_unlock();
     if (rc == NETDEV_TX_OK)
         txq_trans_update(txq);
     __netif_tx_unlock(txq);

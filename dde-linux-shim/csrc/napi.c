@@ -9,6 +9,7 @@
  * frame to the host at once.
  */
 #include <linux/netdevice.h>
+#include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 
 #include "internal.h"
@@ -161,7 +162,9 @@ void dde_napi_run(void)
 
         list_del_init(&n->poll_list);
         if (test_bit(NAPI_STATE_SCHED, &n->state)) {
+            rcu_read_lock();
             work = n->poll(n, weight);
+            rcu_read_unlock();
             WARN_ONCE(work > weight, "%pS exceeded its budget (%d > %d)\n", n->poll, work, weight);
         }
         if (likely(work < weight))

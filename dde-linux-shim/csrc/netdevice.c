@@ -654,3 +654,15 @@ void __dev_kfree_skb_any(struct sk_buff *skb, enum skb_free_reason reason)
     (void)reason;
     kfree_skb(skb);
 }
+
+void netdev_stats_to_stats64(struct rtnl_link_stats64 *stats64, const struct net_device_stats *netdev_stats)
+{
+    const unsigned long *src = (const unsigned long *)netdev_stats;
+    u64 *dst = (u64 *)stats64;
+    size_t n = sizeof(*netdev_stats) / sizeof(unsigned long);
+
+    BUILD_BUG_ON(sizeof(*netdev_stats) / sizeof(unsigned long) > sizeof(*stats64) / sizeof(u64));
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+    memset(dst + n, 0, sizeof(*stats64) - n * sizeof(u64));
+}

@@ -425,6 +425,31 @@ int skb_checksum_help(struct sk_buff *skb)
     return 0;
 }
 
+/* Copies a frame to `to`, filling in a CHECKSUM_PARTIAL checksum on the way
+ * (for devices without checksum offload that copy into their own buffers). */
+void skb_copy_and_csum_dev(const struct sk_buff *skb, u8 *to)
+{
+    int start = skb->ip_summed == CHECKSUM_PARTIAL ? skb_checksum_start_offset(skb) : (int)skb_headlen(skb);
+    __wsum csum;
+
+    if (start > (int)skb->len)
+        start = (int)skb->len;
+    if (skb_copy_bits(skb, 0, to, start))
+        return;
+    if (skb_copy_bits(skb, start, to + start, (int)skb->len - start))
+        return;
+    csum = csum_partial(to + start, (int)skb->len - start, 0);
+    if (skb->ip_summed == CHECKSUM_PARTIAL) {
+        __sum16 sum = csum_fold(csum);
+        int at = start + skb->csum_offset;
+
+        if (sum == 0)
+            sum = CSUM_MANGLED_0;
+        if (at + (int)sizeof(sum) <= (int)skb->len)
+            memcpy(to + at, &sum, sizeof(sum));
+    }
+}
+
 /* ---- queues -------------------------------------------------------------------------------- */
 
 void skb_queue_tail(struct sk_buff_head *list, struct sk_buff *newsk)

@@ -31,6 +31,8 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/types.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
 struct net_device;
@@ -249,6 +251,10 @@ struct rtnl_link_stats64 {
     __u64 tx_compressed;
     __u64 rx_nohandler;
 };
+
+/* Widens the classic counters into the 64-bit ones (the fields correspond
+ * one to one, in the same order), clearing the rest. */
+void netdev_stats_to_stats64(struct rtnl_link_stats64 *stats64, const struct net_device_stats *netdev_stats);
 
 /* Hardware address lists (unicast and multicast filters). */
 #define NETDEV_HW_ADDR_T_LAN 1

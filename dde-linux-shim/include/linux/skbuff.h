@@ -542,6 +542,7 @@ static inline __u32 skb_get_hash(struct sk_buff *skb) { return skb->hash; }
 
 __wsum skb_checksum(const struct sk_buff *skb, int offset, int len, __wsum csum);
 int skb_checksum_help(struct sk_buff *skb);
+void skb_copy_and_csum_dev(const struct sk_buff *skb, u8 *to);
 
 /* ---- queues ----------------------------------------------------------------------- */
 
