@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod bench_net;
+pub mod bench_restart;
 pub mod diagnostics;
 pub mod driver_add;
 pub mod driver_build;

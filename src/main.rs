@@ -125,6 +125,20 @@ enum Bench {
         #[arg(long, value_enum)]
         only: Option<SystemArg>,
     },
+    /// A TCP stream to the sink while the NIC's driver is killed, then crashed,
+    /// every second, with transparent and with MINIX-style restarts: throughput
+    /// against a fault-free stream, client errors, recovery times, and a plot.
+    Restart {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+        /// The NIC model to measure.
+        #[arg(long, value_enum, default_value = "rtl8139")]
+        nic: Nic,
+        /// Seconds per phase (no faults, kills, crashes); one fault a second.
+        #[arg(long, default_value_t = resurgo::bench_restart::DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(2..))]
+        seconds: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -164,6 +178,23 @@ fn bench_net(json: bool, nics: Vec<Nic>, runs: u32, size: Option<u64>, only: Opt
         println!("{}", report.summary.json());
     }
     Ok(i32::from(!report.errors.is_empty()))
+}
+
+/// `resurgo bench restart`: table, plot, and with `--json` the JSON object last.
+fn bench_restart(json: bool, nic: Nic, seconds: u64) -> Result<i32> {
+    use resurgo::bench_restart::{self, RestartOptions};
+    let opts = RestartOptions { nic: nic.model().to_string(), seconds, progress: true };
+    let report = bench_restart::run(&opts)?;
+    print!("{}", report.table());
+    let plot = bench_restart::plot_path();
+    match bench_restart::plot(&report, &plot) {
+        Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
+        Err(e) => eprintln!("error: {e:#}"),
+    }
+    if json {
+        println!("{}", report.json());
+    }
+    Ok(i32::from(report.modes.iter().any(|m| m.error.is_some())))
 }
 
 #[derive(Subcommand)]
@@ -270,6 +301,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Net { json, nics, runs, size, only } } => {
             bench_net(json, nics, runs, size, only)
         }
+        Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
         Command::Drivers { json } => {
             let all = drivers::all()?;
             print!("{}", drivers::list_table(&all));
