@@ -16,6 +16,7 @@ pub mod image;
 pub mod linux;
 pub mod linux_baseline;
 pub mod qemu;
+pub mod svc;
 mod report;
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,28 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Subcommand, Debug)]
+enum SvcAction {
+    /// Every supervised driver: state, incarnation, restarts, last fault.
+    List {
+        /// Print the guest's whole status document (JSON) instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kill the driver and start it again, fresh (no failure counted).
+    Restart { name: String },
+    /// Kill the driver as if it had failed: it comes back by the policy.
+    Kill { name: String },
+    /// Stop the driver and keep it down.
+    Down { name: String },
+    /// Start a stopped or held-down driver again.
+    Up { name: String },
+    /// Make the driver's next interrupt handler fault.
+    CrashIrq { name: String },
+    /// Make the driver spin in its next interrupt (found by heartbeat).
+    HangIrq { name: String },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Build the kernel, the tasks and the boot archive for a manifest.
@@ -51,6 +73,15 @@ enum Command {
     Manifest {
         #[command(subcommand)]
         action: ManifestAction,
+    },
+    /// Show or change the supervised drivers of a running guest (through its
+    /// status page, forwarded to 127.0.0.1:8080 by `resurgo up --nic ...`).
+    Svc {
+        /// The host port forwarded to the guest's port 80.
+        #[arg(long, default_value_t = resurgo::svc::DEFAULT_PORT)]
+        port: u16,
+        #[command(subcommand)]
+        action: SvcAction,
     },
     /// List the legacy drivers in drivers-legacy/ (their PCI ids, files, whether built).
     Drivers {
@@ -302,6 +333,18 @@ fn run(cli: Cli) -> Result<i32> {
             bench_net(json, nics, runs, size, only)
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
+        Command::Svc { port, action } => {
+            match action {
+                SvcAction::List { json } => resurgo::svc::list(port, json)?,
+                SvcAction::Restart { name } => resurgo::svc::command(port, "restart", &name)?,
+                SvcAction::Kill { name } => resurgo::svc::command(port, "kill", &name)?,
+                SvcAction::Down { name } => resurgo::svc::command(port, "down", &name)?,
+                SvcAction::Up { name } => resurgo::svc::command(port, "up", &name)?,
+                SvcAction::CrashIrq { name } => resurgo::svc::command(port, "crash-irq", &name)?,
+                SvcAction::HangIrq { name } => resurgo::svc::command(port, "hang-irq", &name)?,
+            }
+            Ok(0)
+        }
         Command::Drivers { json } => {
             let all = drivers::all()?;
             print!("{}", drivers::list_table(&all));
