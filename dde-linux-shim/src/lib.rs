@@ -19,6 +19,7 @@ pub mod bindings {
     include!(concat!(env!("OUT_DIR"), "/host.rs"));
 }
 
+mod config;
 mod nic;
 mod sync;
 mod task;

@@ -8,6 +8,7 @@
 //! driver's queue is stopped.
 
 use crate::bindings::{self, resurgo_netdev_t};
+use crate::config;
 use crate::nic::Nic;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -47,6 +48,10 @@ pub fn main() {
         // SAFETY: `dev` was registered by the shim and stays registered.
         unsafe { bindings::dde_netdev_name(dev) },
     );
+    // The recorded configuration goes into the device before anything else
+    // sees it (see config.rs): the MAC and MTU read next are the replayed ones.
+    let mut config = config::Recorder::new(dev, name);
+    config.replay();
     let mut mac = [0u8; 6];
     // SAFETY: as above; `mac` has room for 6 bytes.
     unsafe { bindings::dde_netdev_mac(dev, mac.as_mut_ptr()) };
@@ -95,7 +100,8 @@ pub fn main() {
         mtu,
         nic.rings.header().incarnation.load(Ordering::Relaxed)
     );
-    transmit_loop(nic)
+    config.attached(nic);
+    transmit_loop(nic, config)
 }
 
 fn cstr(p: *const core::ffi::c_char) -> &'static str {
@@ -138,9 +144,11 @@ fn attach(netd: rt::CapIdx, dev: resurgo_netdev_t, mac: [u8; 6], mtu: i32) -> Re
 /// `control` endpoint. Heartbeats are answered here and nowhere else, so a
 /// driver stuck in its transmit path, or starved by its own spinning interrupt
 /// thread, misses them.
-fn transmit_loop(nic: &'static Nic) -> ! {
+/// Configuration changes from netd are applied here too, between batches.
+fn transmit_loop(nic: &'static Nic, mut config: config::Recorder) -> ! {
     let mut reply: Option<MsgTag> = None;
     loop {
+        config.poll(nic);
         let more = nic.transmit_pending();
         // Sleep until netd adds frames (when the ring was empty) or the driver
         // wakes its queue (when it was stopped), or a control message comes.

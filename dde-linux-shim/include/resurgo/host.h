@@ -70,6 +70,12 @@ int dde_netdev_set_rx_mode(resurgo_netdev_t dev, unsigned flags, const uint8_t *
  * stops the device and unregisters its net devices). */
 void dde_linux_exit(void);
 
+/* What the device's receive mode is now, for the host's configuration report
+ * (dde_netdev_mtu and dde_netdev_mac give the rest): the IFF_PROMISC and
+ * IFF_ALLMULTI bits of dev->flags, and the length of dev's multicast list. */
+unsigned dde_netdev_rx_flags(resurgo_netdev_t dev);
+int dde_netdev_mc_count(resurgo_netdev_t dev);
+
 /* ---- fault injection (implemented by the host) ----------------------------
  * The interrupt dispatcher passes each handler's dev_id through this hook. An
  * armed crash injection returns a wild pointer instead, so the driver's own
