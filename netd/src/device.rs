@@ -31,6 +31,8 @@ pub struct RingDevice<'r> {
     pub rings: &'r Rings,
     pub rx_buf: &'r mut [u8; MAX_FRAME],
     pub counters: &'r mut Counters,
+    /// The interface's MTU (IP packet bytes).
+    pub mtu: usize,
 }
 
 pub struct RxToken<'a> {
@@ -76,7 +78,7 @@ impl phy::Device for RingDevice<'_> {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
         // Ethernet header included, FCS and VLAN tag not.
-        caps.max_transmission_unit = 1514;
+        caps.max_transmission_unit = self.mtu + 14;
         caps.max_burst_size = None;
         caps
     }

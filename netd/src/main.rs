@@ -1,6 +1,6 @@
 //! netd: the network server. TCP/IP on smoltcp over the shared-memory rings of
 //! NIC driver tasks (endpoint `nic`), TCP sockets for applications (endpoint
-//! `sockets`).
+//! `sockets`), the NIC's configuration for the operator (endpoint `config`).
 //!
 //! One thread does everything in a loop: take what the drivers left in the rx
 //! rings, let smoltcp process it and send, move bytes between smoltcp and the
@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+mod config;
 mod device;
 mod nic;
 mod reply;
@@ -36,6 +37,7 @@ fn main() {
     let mut nics = nic::Nics::new(IRQ_NIC);
     let mut socks = sockets::Sockets::new(IRQ_KICK);
     let mut net = stack::Stack::new();
+    let operators = config::Operators::new();
     let names: alloc::vec::Vec<&str> = nics.clients.iter().map(|(n, _)| n.as_str()).collect();
     let apps: alloc::vec::Vec<&str> = socks.clients.iter().map(|c| c.name.as_str()).collect();
     rt::info!("waiting for NICs ({}) and serving sockets to ({})", names.join(", "), apps.join(", "));
@@ -81,6 +83,9 @@ fn main() {
             let info = net.info(&nics);
             let (set, iface) = net.split();
             socks.handle(c, &req, set, iface, info)
+        } else if let Some(who) = operators.client_of(msg.label) {
+            let nic = net.nic_index();
+            operators.handle(who, &req, &mut nics, nic)
         } else {
             rt::warn!("call through unknown gate label {:#x}", msg.label);
             Reply::word(protocols::socket::ERR_INVALID as u64)

@@ -6,12 +6,18 @@
 //! its gate's label) attaches again. Rings, indices and every TCP connection on
 //! top of them outlive the driver; the new instance carries on where the old one
 //! stopped.
+//!
+//! netd also owns each NIC's configuration ([`Nic::change`]): it publishes an
+//! operator's change in the ring header for the driver, and follows what the
+//! driver reports its device has ([`Nic::refresh_driver`]).
 
 use crate::reply::{Reply, Request};
 use alloc::string::String;
 use alloc::vec::Vec;
-use netring::{Dir, Rings};
+use netring::config::{IFF_ALLMULTI, IFF_PROMISC, MAX_MTU, MIN_MTU};
+use netring::{ConfigError, Dir, Mac, NicConfig, Rings};
 use protocols::nic;
+use protocols::nicconfig;
 use rt::mem::Region;
 use rt::obj::{Factory, Irq, Thread};
 use rt::{Rights, ipc};
@@ -34,9 +40,17 @@ pub struct Nic {
     pub to_driver: Irq,
     /// The driver triggers it for netd (rx frames, tx slots done).
     pub to_netd: Irq,
+    /// The hardware address the driver's device has (from ATTACH, then from
+    /// its reports): what smoltcp must use.
     pub mac: [u8; 6],
+    /// The MTU the driver's device has.
+    pub driver_mtu: u32,
     pub link_up: bool,
     pub attaches: u32,
+    /// The configuration netd wants (the operator's), and its generation in
+    /// the ring header (even; 0 before the first change).
+    pub config: NicConfig,
+    pub generation: u32,
 }
 
 #[derive(Debug)]
@@ -117,8 +131,11 @@ impl Nic {
             to_driver,
             to_netd,
             mac: [0; 6],
+            driver_mtu: 0,
             link_up: false,
             attaches: 0,
+            config: NicConfig::new([0; 6], MAX_MTU),
+            generation: 0,
         })
     }
 
@@ -128,6 +145,98 @@ impl Nic {
         let changed = up != self.link_up;
         self.link_up = up;
         changed
+    }
+
+    /// Reads what the driver reports its device has; returns whether its MAC
+    /// or MTU changed. A report netd cannot use (the driver writes it) is
+    /// ignored.
+    pub fn refresh_driver(&mut self) -> bool {
+        let r = self.rings.header().driver_report();
+        if r.mac == self.mac && r.mtu == self.driver_mtu {
+            return false;
+        }
+        if !Mac(r.mac).is_unicast() || !(MIN_MTU..=MAX_MTU).contains(&r.mtu) {
+            return false;
+        }
+        if r.mac != self.mac {
+            rt::info!("{}: the driver's device has MAC {} now", self.name, Mac(r.mac));
+        }
+        if r.mtu != self.driver_mtu {
+            rt::info!("{}: the driver's device has MTU {} now", self.name, r.mtu);
+        }
+        self.mac = r.mac;
+        self.driver_mtu = r.mtu;
+        true
+    }
+
+    /// The MTU smoltcp may use: what netd wants, as far as the device takes it.
+    pub fn mtu(&self) -> u32 {
+        self.config.mtu.min(self.driver_mtu)
+    }
+
+    /// An operator's change (`protocols::nicconfig::SET`): validated, then
+    /// published for the driver. Returns the generation that carries it; a
+    /// refused change changes nothing.
+    pub fn change(&mut self, what: u64, value: u64) -> Result<u32, i64> {
+        let mut next = self.config;
+        let flag = |v: u64| match v {
+            0 | 1 => Ok(v == 1),
+            _ => Err(nicconfig::ERR_INVALID),
+        };
+        let mac =
+            |v: u64| if nicconfig::is_mac_word(v) { Ok(nic::word_to_mac(v)) } else { Err(nicconfig::ERR_INVALID) };
+        let r = match what {
+            nicconfig::MTU => next.set_mtu(u32::try_from(value).unwrap_or(u32::MAX)),
+            nicconfig::MAC => next.set_mac(mac(value)?),
+            nicconfig::PROMISC => next.set_flag(IFF_PROMISC, flag(value)?),
+            nicconfig::ALLMULTI => next.set_flag(IFF_ALLMULTI, flag(value)?),
+            nicconfig::MC_ADD => next.add_multicast(mac(value)?),
+            nicconfig::MC_DEL => next.remove_multicast(mac(value)?),
+            _ => return Err(nicconfig::ERR_INVALID),
+        };
+        r.map_err(config_error_code)?;
+        if next != self.config {
+            self.config = next;
+            self.generation = self.generation.wrapping_add(2);
+            self.rings.header().config.publish(self.generation, &self.config);
+            let _ = self.to_driver.trigger();
+        }
+        Ok(self.generation)
+    }
+
+    /// The `SHOW` reply's fixed part.
+    pub fn show(&self) -> nicconfig::Show {
+        let h = self.rings.header();
+        let r = h.driver_report();
+        let c = &self.config;
+        nicconfig::Show {
+            name: nicconfig::Show::name_bytes(&self.name),
+            generation: self.generation as u64,
+            applied: h.config.applied.load(core::sync::atomic::Ordering::Acquire) as u64,
+            mtu: c.mtu as u64,
+            flags: c.flags as u64,
+            mac: c.mac,
+            mc_count: c.multicast().len() as u64,
+            driver_mtu: r.mtu as u64,
+            driver_flags: r.flags as u64,
+            driver_mac: r.mac,
+            driver_mc_count: r.mc_count as u64,
+            driver_error: r.error as i64,
+            incarnation: h.incarnation.load(core::sync::atomic::Ordering::Acquire) as u64,
+        }
+    }
+}
+
+/// The `nicconfig` error for a refused change.
+fn config_error_code(e: ConfigError) -> i64 {
+    match e {
+        ConfigError::MtuRange => nicconfig::ERR_MTU_RANGE,
+        ConfigError::NotUnicast => nicconfig::ERR_NOT_UNICAST,
+        ConfigError::NotMulticast => nicconfig::ERR_NOT_MULTICAST,
+        ConfigError::Duplicate => nicconfig::ERR_EXISTS,
+        ConfigError::NotListed => nicconfig::ERR_NOT_LISTED,
+        ConfigError::ListFull => nicconfig::ERR_FULL,
+        ConfigError::BadFlags | ConfigError::Malformed => nicconfig::ERR_INVALID,
     }
 }
 
@@ -184,7 +293,7 @@ impl Nics {
         match req.op {
             nic::ATTACH if req.words >= 3 => {
                 let (mac, link) = (nic::word_to_mac(req.args[0]), req.args[2] != 0);
-                match self.attach(label, mac, link) {
+                match self.attach(label, mac, req.args[1], link) {
                     Ok(i) => {
                         let n = &self.list[i];
                         let items = [
@@ -217,7 +326,7 @@ impl Nics {
         self.clients.iter().find(|(_, l)| *l == label).map_or("?", |(n, _)| n.as_str())
     }
 
-    fn attach(&mut self, label: u64, mac: [u8; 6], link: bool) -> Result<usize, NicError> {
+    fn attach(&mut self, label: u64, mac: [u8; 6], mtu: u64, link: bool) -> Result<usize, NicError> {
         if !usable_mac(mac) {
             return Err(NicError::BadMac);
         }
@@ -246,6 +355,13 @@ impl Nics {
                 }
                 Err(e) => return Err(NicError::Ring(e)),
             }
+            // As MINIX's INET re-initialises a restarted driver, netd hands the
+            // new instance its configuration again (which the instance has
+            // already replayed from its record in the data store).
+            if n.generation > 0 {
+                n.generation = n.generation.wrapping_add(2);
+                n.rings.header().config.publish(n.generation, &n.config);
+            }
             rt::info!(
                 "{}: MINIX-style restart: rings formatted afresh, {} rx and {} tx frames dropped",
                 n.name,
@@ -256,11 +372,19 @@ impl Nics {
         n.link_up = link;
         // What the driver says now stands until it writes the header itself.
         n.rings.header().link_up.store(link as u32, core::sync::atomic::Ordering::Release);
-        if n.attaches > 1 && n.mac != mac {
-            rt::warn!("{}: attached again with MAC {:02x?}, keeping {:02x?}", n.name, mac, n.mac);
-        } else {
-            n.mac = mac;
+        // A device that reports a usable MTU is believed; otherwise Ethernet's.
+        let mtu = u32::try_from(mtu).ok().filter(|m| (MIN_MTU..=MAX_MTU).contains(m)).unwrap_or(MAX_MTU);
+        if n.attaches == 1 {
+            n.config = NicConfig::new(mac, mtu);
+        } else if mac != n.config.mac {
+            // The new instance did not replay the configured address: smoltcp
+            // follows the device (the two must agree), the operator sees both.
+            rt::warn!("{}: attached again with MAC {}, configured {}", n.name, Mac(mac), Mac(n.config.mac));
         }
+        n.mac = mac;
+        n.driver_mtu = mtu;
+        netring::config::store_mac(&n.rings.header().driver_mac, mac);
+        n.rings.header().driver_mtu.store(mtu, core::sync::atomic::Ordering::Release);
         let (rx, tx) = (n.rings.pending(Dir::Rx), n.rings.space(Dir::Tx));
         rt::info!(
             "{}: attached (#{}) mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {} rx pending {} tx free {}",

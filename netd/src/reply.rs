@@ -6,8 +6,9 @@ use rt::MsgTag;
 
 /// Words of a request netd looks at (no request of `nic` or `sockets` has more).
 pub const ARGS: usize = 4;
-/// Registers a reply may fill: words plus two per capability item.
-pub const REPLY_REGS: usize = 8;
+/// Registers a reply may fill: words plus two per capability item (the
+/// longest reply is `nicconfig::SHOW` with a full multicast list).
+pub const REPLY_REGS: usize = protocols::nicconfig::SHOW_WORDS + protocols::nicconfig::MAX_MC;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Request {

@@ -1,6 +1,13 @@
 //! The IP stack: one smoltcp interface over the first NIC that attaches, its
 //! address (DHCP, or a static fallback after three seconds without a lease),
 //! and the loop that feeds it frames and moves bytes to and from applications.
+//!
+//! The interface follows its NIC's configuration: smoltcp's MTU is what netd
+//! wants as far as the device takes it, and its hardware address is the one
+//! the device has (smoltcp and the driver must agree, or the device filters
+//! out every frame sent to smoltcp's address). When the address changes, netd
+//! announces it with a gratuitous ARP, so that the neighbours (QEMU's user
+//! network among them) send to the new one.
 
 use crate::device::{Counters, RingDevice, kick};
 use crate::nic::{self, Nics};
@@ -12,7 +19,10 @@ use netring::{Dir, MAX_FRAME};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::socket::dhcpv4;
 use smoltcp::time::Instant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Cidr};
+use smoltcp::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol, HardwareAddress, IpCidr,
+    Ipv4Cidr,
+};
 
 /// How long DHCP may take before the static fallback.
 const DHCP_WAIT_MS: u64 = 3000;
@@ -32,6 +42,11 @@ struct Iface {
     /// Address, prefix, gateway.
     addr: Option<(Ipv4Cidr, Option<Ipv4Addr>)>,
     dhcp_deadline: u64,
+    /// What smoltcp uses: the hardware address and the MTU.
+    mac: [u8; 6],
+    mtu: u32,
+    /// The hardware address changed: send a gratuitous ARP.
+    announce: bool,
 }
 
 pub struct Stack {
@@ -73,10 +88,10 @@ impl Stack {
             return;
         }
         let n = &nics.list[i];
-        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(n.mac)));
-        config.random_seed = rt::time::rdtsc();
-        let mut dev = RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters };
-        let iface = Interface::new(config, &mut dev, now());
+        let mtu = n.mtu();
+        let mut dev =
+            RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters, mtu: mtu as usize };
+        let iface = new_interface(n.mac, &mut dev);
         let dhcp = self.sockets.add(dhcpv4::Socket::new());
         self.iface = Some(Iface {
             iface,
@@ -84,7 +99,15 @@ impl Stack {
             dhcp: Some(dhcp),
             addr: None,
             dhcp_deadline: rt::time::ticks() + DHCP_WAIT_MS,
+            mac: n.mac,
+            mtu,
+            announce: false,
         });
+    }
+
+    /// The index in `Nics::list` of the interface's NIC, once one attached.
+    pub fn nic_index(&self) -> Option<usize> {
+        self.iface.as_ref().map(|f| f.nic)
     }
 
     /// The sockets, and the interface once it has an address (for CONNECT).
@@ -120,9 +143,23 @@ impl Stack {
         if n.refresh_link() {
             rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
         }
+        n.refresh_driver();
+        if (n.mac, n.mtu()) != (f.mac, f.mtu) {
+            let mut dev =
+                RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters, mtu: 0 };
+            f.follow(n.mac, n.mtu(), &mut dev, &n.name);
+        }
+        if f.announce && f.addr.is_some() {
+            f.announce = !gratuitous_arp(&n.rings, f);
+        }
         let mut again = false;
         for _ in 0..MAX_ROUNDS {
-            let mut dev = RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters };
+            let mut dev = RingDevice {
+                rings: &n.rings,
+                rx_buf: &mut self.rx_buf,
+                counters: &mut self.counters,
+                mtu: f.mtu as usize,
+            };
             f.iface.poll(now(), &mut dev, &mut self.sockets);
             // What smoltcp sent goes to the driver now, as one batch.
             kick(&n.rings, n.to_driver, &mut self.counters);
@@ -174,6 +211,65 @@ impl Stack {
         self.counters.busy_tsc += rt::time::rdtsc() - t0;
         delay
     }
+}
+
+fn new_interface(mac: [u8; 6], dev: &mut RingDevice<'_>) -> Interface {
+    let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
+    config.random_seed = rt::time::rdtsc();
+    Interface::new(config, dev, now())
+}
+
+impl Iface {
+    /// Makes smoltcp use `mac` and `mtu`. smoltcp takes the MTU from the device
+    /// only when an interface is made, so a new MTU means a new interface with
+    /// the same addresses and route; sockets, and so every connection, live
+    /// in the socket set and are kept.
+    fn follow(&mut self, mac: [u8; 6], mtu: u32, dev: &mut RingDevice<'_>, name: &str) {
+        if mtu != self.mtu {
+            dev.mtu = mtu as usize;
+            let addrs: Vec<IpCidr> = self.iface.ip_addrs().to_vec();
+            let mut iface = new_interface(mac, dev);
+            iface.update_ip_addrs(|a| {
+                for cidr in addrs {
+                    let _ = a.push(cidr);
+                }
+            });
+            if let Some((_, Some(gw))) = self.addr {
+                let _ = iface.routes_mut().add_default_ipv4_route(gw);
+            }
+            self.iface = iface;
+            rt::info!("{}: interface MTU {} -> {}", name, self.mtu, mtu);
+        } else {
+            self.iface.set_hardware_addr(HardwareAddress::Ethernet(EthernetAddress(mac)));
+        }
+        if mac != self.mac {
+            rt::info!("{}: interface MAC {} -> {}", name, netring::Mac(self.mac), netring::Mac(mac));
+            self.announce = true;
+        }
+        self.mac = mac;
+        self.mtu = mtu;
+    }
+}
+
+/// A gratuitous ARP (a request for netd's own address, from its new hardware
+/// address) into the tx ring. Returns whether it went in.
+fn gratuitous_arp(rings: &netring::Rings, f: &Iface) -> bool {
+    let Some((cidr, _)) = f.addr else { return true };
+    let mac = EthernetAddress(f.mac);
+    let mut buf = [0u8; 60];
+    let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
+    eth.set_dst_addr(EthernetAddress::BROADCAST);
+    eth.set_src_addr(mac);
+    eth.set_ethertype(EthernetProtocol::Arp);
+    let arp = ArpRepr::EthernetIpv4 {
+        operation: ArpOperation::Request,
+        source_hardware_addr: mac,
+        source_protocol_addr: cidr.address(),
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: cidr.address(),
+    };
+    arp.emit(&mut ArpPacket::new_unchecked(eth.payload_mut()));
+    rings.push(Dir::Tx, &buf)
 }
 
 /// Takes DHCP's news, or falls back to the static address when it is late.
