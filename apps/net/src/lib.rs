@@ -6,9 +6,16 @@
 //! wake flag), checks once more, and sleeps on that IRQ. Bytes move through
 //! each connection's shared stream rings without a call; this side triggers
 //! netd's kick IRQ only when netd asked for it.
+//!
+//! [`nicconfig`] is the operator's client for netd's `config` endpoint (the
+//! shell's `net` commands).
 #![no_std]
 
 extern crate alloc;
+
+pub mod nicconfig;
+
+pub use netring::Mac;
 
 use core::fmt;
 use protocols::socket::stream::{self, Dir, Stream};

@@ -1,11 +1,19 @@
 //! The guest shell: reads lines from the serial console (COM1's receive side,
-//! interrupt line 4) and passes `svc` commands to the reincarnation server.
+//! interrupt line 4), passes `svc` commands to the reincarnation server and
+//! `net` commands to netd's `config` endpoint.
 //!
 //! ```text
 //! svc list
 //! svc restart|kill|down|up NAME
 //! svc crash-irq|hang-irq|crash NAME     (fault injection)
+//! net show
+//! net mtu N | net mac 52:54:00:12:34:56 | net promisc|allmulti on|off
+//! net mc add|del 01:00:5e:00:00:fb
 //! ```
+//!
+//! A `net` change is answered by netd at once; the shell then waits (up to
+//! three seconds) until the driver has applied it and prints what the device
+//! has.
 //!
 //! The kernel keeps writing to COM1; this task only reads the receive buffer
 //! and enables the receive interrupt, so the two never fight over the UART.
@@ -15,6 +23,8 @@
 extern crate alloc;
 
 use alloc::string::String;
+use netapps::Mac;
+use netapps::nicconfig::{Change, NicConfigClient, State};
 use reincarnation::client;
 use reincarnation::proto::{control, svc};
 use rt::Timeout;
@@ -66,6 +76,9 @@ fn main() {
 }
 
 fn run(cmd: &str) {
+    if cmd.split_whitespace().next() == Some("net") {
+        return net(cmd);
+    }
     let mut words = cmd.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some("svc"), Some("list"), None) => list(),
@@ -101,4 +114,93 @@ fn list() {
 
 fn help() {
     rt::info!("svc list | svc restart|kill|down|up NAME | svc crash-irq|hang-irq|crash NAME");
+    rt::info!("net show | net mtu N | net mac MAC | net promisc|allmulti on|off | net mc add|del MAC");
+}
+
+/// How long a `net` change waits for the driver.
+const APPLY_WAIT_MS: u64 = 3000;
+
+/// `net ...`: the NIC's configuration through netd.
+fn net(cmd: &str) {
+    let words: alloc::vec::Vec<&str> = cmd.split_whitespace().collect();
+    let change = match words[1..] {
+        ["show"] => None,
+        ["mtu", n] => match n.parse() {
+            Ok(n) => Some(Change::Mtu(n)),
+            Err(_) => return rt::info!("{}: `{}` is not a number", cmd, n),
+        },
+        ["mac", m] => match Mac::parse(m) {
+            Some(m) => Some(Change::Mac(m.0)),
+            None => return rt::info!("{}: `{}` is not a MAC address like 52:54:00:12:34:56", cmd, m),
+        },
+        [flag @ ("promisc" | "allmulti"), v @ ("on" | "off")] => {
+            Some(if flag == "promisc" { Change::Promisc(v == "on") } else { Change::AllMulti(v == "on") })
+        }
+        ["mc", op @ ("add" | "del"), m] => match Mac::parse(m) {
+            Some(m) if op == "add" => Some(Change::McAdd(m.0)),
+            Some(m) => Some(Change::McDel(m.0)),
+            None => return rt::info!("{}: `{}` is not a MAC address like 01:00:5e:00:00:fb", cmd, m),
+        },
+        _ => return help(),
+    };
+    let c = match NicConfigClient::open() {
+        Ok(c) => c,
+        Err(e) => return rt::info!("{}: {}", cmd, e),
+    };
+    let Some(change) = change else {
+        return match c.show() {
+            Ok(s) => show(&s),
+            Err(e) => rt::info!("{}: {}", cmd, e),
+        };
+    };
+    let generation = match c.set(change) {
+        Ok(g) => g,
+        Err(e) => return rt::info!("{}: {}", cmd, e),
+    };
+    match c.wait_applied(generation, APPLY_WAIT_MS) {
+        Ok(s) if s.show.applied < generation => {
+            rt::info!("{}: accepted (generation {}), not applied by {} yet", cmd, generation, s.show.name())
+        }
+        Ok(s) if s.show.driver_error != 0 => {
+            rt::info!("{}: the driver refused: error {} (generation {})", cmd, s.show.driver_error, generation);
+            show(&s);
+        }
+        Ok(s) => {
+            rt::info!("{}: applied by {} (generation {})", cmd, s.show.name(), generation);
+            show(&s);
+        }
+        Err(e) => rt::info!("{}: accepted (generation {}), then {}", cmd, generation, e),
+    }
+}
+
+fn on(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// What netd wants and what the device has.
+fn show(s: &State) {
+    let w = &s.show;
+    rt::info!("net: {} generation {} applied {} incarnation {}", w.name(), w.generation, w.applied, w.incarnation);
+    let mut mc = String::new();
+    for m in &s.multicast {
+        use core::fmt::Write;
+        let _ = write!(mc, " {}", Mac(*m));
+    }
+    rt::info!(
+        "net: wanted mtu {} mac {} promisc {} allmulti {} mc{}",
+        w.mtu,
+        Mac(w.mac),
+        on(w.flags & 0x100 != 0),
+        on(w.flags & 0x200 != 0),
+        if mc.is_empty() { " none" } else { &mc }
+    );
+    rt::info!(
+        "net: device mtu {} mac {} promisc {} allmulti {} mc {}{}",
+        w.driver_mtu,
+        Mac(w.driver_mac),
+        on(w.driver_flags & 0x100 != 0),
+        on(w.driver_flags & 0x200 != 0),
+        w.driver_mc_count,
+        if w.driver_error != 0 { alloc::format!(" (last change: error {})", w.driver_error) } else { String::new() }
+    );
 }

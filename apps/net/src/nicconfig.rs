@@ -1,0 +1,131 @@
+//! The operator's side of netd's `config` endpoint (`protocols::nicconfig`):
+//! read the configuration of the interface's NIC, change one thing, and wait
+//! until the driver has applied it.
+//!
+//! netd answers every call at once; waiting for the driver happens here, by
+//! asking again until the generation a change got is applied.
+
+use alloc::vec::Vec;
+use core::fmt;
+use protocols::nic::{mac_to_word, word_to_mac};
+use protocols::nicconfig as proto;
+pub use protocols::nicconfig::Show;
+use rt::{CapIdx, MsgTag, Timeout, ipc};
+
+/// The gate's name in the environment (task `netd`, endpoint `config`).
+pub const ENDPOINT: &str = "netd.config";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The manifest gives this task no `netd.config`.
+    NoGate,
+    Kernel(rt::Error),
+    /// netd refused (`protocols::nicconfig::ERR_*`).
+    Refused(i64),
+    /// netd's answer does not follow the protocol.
+    Protocol,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NoGate => write!(f, "no `{ENDPOINT}` capability"),
+            ConfigError::Kernel(e) => write!(f, "kernel: {e}"),
+            ConfigError::Refused(code) => write!(f, "refused: {} ({code})", proto::error_text(*code)),
+            ConfigError::Protocol => f.write_str("netd's answer does not make sense"),
+        }
+    }
+}
+
+/// One change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Mtu(u32),
+    Mac([u8; 6]),
+    Promisc(bool),
+    AllMulti(bool),
+    McAdd([u8; 6]),
+    McDel([u8; 6]),
+}
+
+impl Change {
+    fn words(self) -> [u64; 2] {
+        match self {
+            Change::Mtu(m) => [proto::MTU, m as u64],
+            Change::Mac(m) => [proto::MAC, mac_to_word(m)],
+            Change::Promisc(on) => [proto::PROMISC, on as u64],
+            Change::AllMulti(on) => [proto::ALLMULTI, on as u64],
+            Change::McAdd(m) => [proto::MC_ADD, mac_to_word(m)],
+            Change::McDel(m) => [proto::MC_DEL, mac_to_word(m)],
+        }
+    }
+}
+
+/// What netd wants and what the driver reported, with netd's multicast list.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub show: Show,
+    pub multicast: Vec<[u8; 6]>,
+}
+
+impl State {
+    /// The driver has applied the configuration netd wants.
+    pub fn applied(&self) -> bool {
+        self.show.applied >= self.show.generation
+    }
+}
+
+pub struct NicConfigClient {
+    gate: CapIdx,
+}
+
+impl NicConfigClient {
+    pub fn open() -> Result<NicConfigClient, ConfigError> {
+        rt::env::cap(ENDPOINT).map(|gate| NicConfigClient { gate }).ok_or(ConfigError::NoGate)
+    }
+
+    fn call(&self, op: i64, args: &[u64]) -> Result<(u64, usize), ConfigError> {
+        ipc::mr()[..args.len()].copy_from_slice(args);
+        let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never).map_err(ConfigError::Kernel)?;
+        if r.tag.words() == 0 {
+            return Err(ConfigError::Protocol);
+        }
+        proto_status(ipc::mr()[0]).map(|v| (v, r.tag.words()))
+    }
+
+    pub fn show(&self) -> Result<State, ConfigError> {
+        let (_, words) = self.call(proto::SHOW, &[])?;
+        let m = ipc::mr();
+        let fixed: [u64; proto::SHOW_WORDS] =
+            m.get(..proto::SHOW_WORDS).and_then(|w| w.try_into().ok()).ok_or(ConfigError::Protocol)?;
+        let show = Show::from_words(&fixed);
+        let count = show.mc_count as usize;
+        if count > proto::MAX_MC || words < proto::SHOW_WORDS + count {
+            return Err(ConfigError::Protocol);
+        }
+        let multicast = m[proto::SHOW_WORDS..proto::SHOW_WORDS + count].iter().map(|w| word_to_mac(*w)).collect();
+        Ok(State { show, multicast })
+    }
+
+    /// Asks for one change; returns the generation that carries it.
+    pub fn set(&self, change: Change) -> Result<u64, ConfigError> {
+        self.call(proto::SET, &change.words()).map(|(g, _)| g)
+    }
+
+    /// Asks until the driver has applied `generation` (or a later one), for
+    /// at most `ms` milliseconds; the state then, applied or not.
+    pub fn wait_applied(&self, generation: u64, ms: u64) -> Result<State, ConfigError> {
+        let deadline = rt::time::ticks() + ms;
+        loop {
+            let s = self.show()?;
+            if s.show.applied >= generation || rt::time::ticks() >= deadline {
+                return Ok(s);
+            }
+            rt::time::sleep_ms(20);
+        }
+    }
+}
+
+fn proto_status(w: u64) -> Result<u64, ConfigError> {
+    protocols::socket::decode(w).map_err(ConfigError::Refused)
+}
