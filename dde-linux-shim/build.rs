@@ -30,11 +30,7 @@ fn main() {
 fn cflags(here: &Path) -> Vec<String> {
     let path = here.join("cflags");
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect()
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
 }
 
 fn build_c(here: &Path, include: &Path, ddekit_include: &Path) {

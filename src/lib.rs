@@ -16,8 +16,8 @@ pub mod image;
 pub mod linux;
 pub mod linux_baseline;
 pub mod qemu;
-pub mod svc;
 mod report;
+pub mod svc;
 
 use std::path::{Path, PathBuf};
 

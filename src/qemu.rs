@@ -660,7 +660,11 @@ mod tests {
         let a = args(&cfg);
         assert!(has_pair(&a, "-m", "64"));
         assert!(has_pair(&a, "-icount", "shift=0"));
-        assert!(has_pair(&a, "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=tcp:127.0.0.1:5556-:9,hostfwd=tcp:127.0.0.1:8080-:80"));
+        assert!(has_pair(
+            &a,
+            "-netdev",
+            "user,id=net0,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=tcp:127.0.0.1:5556-:9,hostfwd=tcp:127.0.0.1:8080-:80"
+        ));
         assert!(has_pair(&a, "-device", "e1000,netdev=net0"));
         assert!(!a.contains(&"-nic".to_string()));
         assert_eq!(&a[a.len() - 2..], ["-d", "int"]);

@@ -14,9 +14,8 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// One HTTP request; returns the status code and the body.
 fn request(port: u16, method: &str, path: &str) -> Result<(u16, String)> {
     let addr = format!("127.0.0.1:{port}");
-    let mut s = TcpStream::connect_timeout(&addr.parse()?, Duration::from_secs(5)).with_context(|| {
-        format!("no guest status page at {addr}: is a guest running (`resurgo up --nic rtl8139`)?")
-    })?;
+    let mut s = TcpStream::connect_timeout(&addr.parse()?, Duration::from_secs(5))
+        .with_context(|| format!("no guest status page at {addr}: is a guest running (`resurgo up --nic rtl8139`)?"))?;
     s.set_read_timeout(Some(Duration::from_secs(15)))?;
     write!(s, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n")?;
     let mut raw = Vec::new();
@@ -26,7 +25,8 @@ fn request(port: u16, method: &str, path: &str) -> Result<(u16, String)> {
 
 /// Splits an HTTP/1.x response into status code and body.
 pub fn parse_response(raw: &str) -> Result<(u16, String)> {
-    let (head, body) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).context("a response without headers")?;
+    let (head, body) =
+        raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).context("a response without headers")?;
     let code = head
         .lines()
         .next()

@@ -1,1 +1,3 @@
-fn main() { task_link::emit() }
+fn main() {
+    task_link::emit()
+}
