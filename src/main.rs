@@ -31,6 +31,8 @@ enum SvcAction {
     Down { name: String },
     /// Start a stopped or held-down driver again.
     Up { name: String },
+    /// Make the running driver fault now (a wild write on its main thread).
+    Crash { name: String },
     /// Make the driver's next interrupt handler fault.
     CrashIrq { name: String },
     /// Make the driver spin in its next interrupt (found by heartbeat).
@@ -157,8 +159,9 @@ enum Bench {
         only: Option<SystemArg>,
     },
     /// A TCP stream to the sink while the NIC's driver is killed, then crashed,
-    /// every second, with transparent and with MINIX-style restarts: throughput
-    /// against a fault-free stream, client errors, recovery times, and a plot.
+    /// then crashed in its interrupt handler, every second, with transparent and
+    /// with MINIX-style restarts: throughput against a fault-free stream, client
+    /// errors, recovery times, and a plot.
     Restart {
         /// Also print one JSON object with every figure as the last line.
         #[arg(long)]
@@ -166,7 +169,8 @@ enum Bench {
         /// The NIC model to measure.
         #[arg(long, value_enum, default_value = "rtl8139")]
         nic: Nic,
-        /// Seconds per phase (no faults, kills, crashes); one fault a second.
+        /// Seconds per phase (no faults, kills, crashes, interrupt-handler
+        /// crashes); one fault a second.
         #[arg(long, default_value_t = resurgo::bench_restart::DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(2..))]
         seconds: u64,
     },
@@ -340,6 +344,7 @@ fn run(cli: Cli) -> Result<i32> {
                 SvcAction::Kill { name } => resurgo::svc::command(port, "kill", &name)?,
                 SvcAction::Down { name } => resurgo::svc::command(port, "down", &name)?,
                 SvcAction::Up { name } => resurgo::svc::command(port, "up", &name)?,
+                SvcAction::Crash { name } => resurgo::svc::command(port, "crash", &name)?,
                 SvcAction::CrashIrq { name } => resurgo::svc::command(port, "crash-irq", &name)?,
                 SvcAction::HangIrq { name } => resurgo::svc::command(port, "hang-irq", &name)?,
             }

@@ -3,7 +3,7 @@
 //! `GET /` is an HTML page that refreshes itself; `GET /status.json` lists every
 //! task as the kernel sees it (state, faults, memory) and every supervised
 //! driver as the reincarnation server sees it (state, incarnation, restarts,
-//! last fault). `POST /svc/<restart|kill|down|up|crash-irq|hang-irq>/<name>`
+//! last fault). `POST /svc/<restart|kill|down|up|crash|crash-irq|hang-irq>/<name>`
 //! passes an operator request to the reincarnation server (the host's
 //! `resurgo svc` uses it). It is served through netd and a NIC driver, so the
 //! page stays up while that very driver is killed and restarted.
