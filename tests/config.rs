@@ -170,6 +170,15 @@ fn configuration_is_replayed_after_a_minix_style_restart() {
     configure(&mut guest);
     echo(port, 5);
     kill_and_check_replay(&mut guest, 2, "on");
-    line_after(&guest, 0, "[netd] eth-8139cp: MINIX-style restart: rings formatted afresh");
+    // The new instance owns its rings and announced them in the data store,
+    // which is where netd learned of it.
+    let lines = guest.lines();
+    let announced = lines
+        .iter()
+        .filter(|l| l.starts_with("[eth-8139cp] MINIX-style: own rings announced in the data store"))
+        .count();
+    assert_eq!(announced, 2, "each instance announces its rings");
+    let restart = line_after(&guest, 0, "[netd] eth-8139cp: MINIX-style restart: rings formatted afresh");
+    assert!(restart.ends_with("frames dropped (new instance learned from the data store)"), "{restart}");
     echo(port, 6);
 }

@@ -17,7 +17,7 @@ use netring::{Dir, Rings};
 use protocols::nic;
 use reincarnation_core::proto::control;
 use rt::obj::{Dataspace, Factory, Irq, Thread};
-use rt::{MsgTag, Timeout, ipc};
+use rt::{MsgTag, Rights, Timeout, ipc};
 
 /// Labels of the two notifications the main thread waits for.
 const LABEL_TX: u64 = 1;
@@ -69,7 +69,12 @@ pub fn main() {
         }
     };
 
-    let nic = match attach(netd, dev, mac, mtu) {
+    let minix = rt::env::value("restart-mode") == Some(1);
+    if minix && let Err(e) = announce() {
+        rt::error!("cannot announce {} in the data store: {}", name, e);
+        rt::exit(1, "announce failed");
+    }
+    let nic = match attach(netd, dev, mac, mtu, !minix) {
         Ok(n) => n,
         Err(e) => {
             rt::error!("cannot attach {} to netd: {}", name, e);
@@ -112,8 +117,16 @@ fn cstr(p: *const core::ffi::c_char) -> &'static str {
     unsafe { core::ffi::CStr::from_ptr(p) }.to_str().unwrap_or("?")
 }
 
-/// ATTACH to netd: the ring dataspace and the two notification IRQs.
-fn attach(netd: rt::CapIdx, dev: resurgo_netdev_t, mac: [u8; 6], mtu: i32) -> Result<Nic, rt::Error> {
+/// ATTACH to netd: the ring dataspace and the two notification IRQs. The
+/// main thread attaches to the one netd triggers, unless it did already
+/// (MINIX-style, the IRQ is this instance's own: see [`announce`]).
+fn attach(
+    netd: rt::CapIdx,
+    dev: resurgo_netdev_t,
+    mac: [u8; 6],
+    mtu: i32,
+    attach_wake: bool,
+) -> Result<Nic, rt::Error> {
     let slots: Vec<rt::CapIdx> =
         (0..3).map(|_| rt::cap::alloc().ok_or(rt::Error::QuotaExceeded)).collect::<Result<_, _>>()?;
     let u = ipc::utcb();
@@ -136,8 +149,68 @@ fn attach(netd: rt::CapIdx, dev: resurgo_netdev_t, mac: [u8; 6], mtu: i32) -> Re
     let base = rt::mem::attach(&ds, size, true)?;
     // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
     let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }.map_err(|_| rt::Error::InvalidArgument)?;
-    to_driver.attach(&Thread::own_main(), LABEL_TX)?;
+    if attach_wake {
+        to_driver.attach(&Thread::own_main(), LABEL_TX)?;
+    }
     Ok(Nic::new(dev, rings, to_netd))
+}
+
+/// MINIX-style restarts (see `protocols::nic::RINGS_KEY`): this instance's
+/// own rings and wake-up IRQ go into the data store, and it waits until netd
+/// has learned of them from there and formatted the rings. Meanwhile it
+/// answers the reincarnation server, so a netd that is slow to come is not
+/// taken for a hung driver.
+fn announce() -> Result<(), AnnounceError> {
+    let store = datastore::Client::from_env().ok_or(AnnounceError::NoStore)?;
+    let f = Factory::own();
+    let ds = f.create_dataspace(netring::region_size(nic::RING_SLOTS) as u64, false)?;
+    let wake = f.create_irq()?;
+    wake.attach(&Thread::own_main(), LABEL_TX)?;
+    // Delegable: netd hands both back with its ATTACH reply.
+    store.publish(&datastore::own_key(nic::WAKE_KEY), wake.0, Rights::WRITE, true)?;
+    store.publish(&datastore::own_key(nic::RINGS_KEY), ds.0, Rights::READ | Rights::WRITE, true)?;
+    // The store and netd hold them now; ATTACH hands them back.
+    rt::obj::release(ds.0);
+    rt::info!("MINIX-style: own rings announced in the data store; waiting for netd");
+    loop {
+        match ipc::wait(Timeout::Never) {
+            Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ && m.label == LABEL_TX => return Ok(()),
+            Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
+            Ok(m) => {
+                let _ = ipc::reply(control(m.tag));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+#[derive(Debug)]
+enum AnnounceError {
+    NoStore,
+    Kernel(rt::Error),
+    Store(datastore::Error),
+}
+
+impl From<rt::Error> for AnnounceError {
+    fn from(e: rt::Error) -> Self {
+        AnnounceError::Kernel(e)
+    }
+}
+
+impl From<datastore::Error> for AnnounceError {
+    fn from(e: datastore::Error) -> Self {
+        AnnounceError::Store(e)
+    }
+}
+
+impl core::fmt::Display for AnnounceError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AnnounceError::NoStore => f.write_str("the task has no `datastore.store` gate"),
+            AnnounceError::Kernel(e) => write!(f, "kernel: {e}"),
+            AnnounceError::Store(e) => write!(f, "data store: {e}"),
+        }
+    }
 }
 
 /// The main loop: transmits, and answers the reincarnation server on the

@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+mod announce;
 mod config;
 mod device;
 mod nic;
@@ -29,12 +30,13 @@ rt::entry!(main);
 /// Labels of the IRQs attached to netd's thread (gate labels are small).
 const IRQ_NIC: u64 = 1 << 62;
 const IRQ_KICK: u64 = 1 << 61;
+const IRQ_STORE: u64 = 1 << 60;
 
 /// Longest sleep: the loop also looks at link state and statistics.
 const MAX_SLEEP_MS: u64 = 1000;
 
 fn main() {
-    let mut nics = nic::Nics::new(IRQ_NIC);
+    let mut nics = nic::Nics::new(IRQ_NIC, IRQ_STORE);
     let mut socks = sockets::Sockets::new(IRQ_KICK);
     let mut net = stack::Stack::new();
     let operators = config::Operators::new();
@@ -70,6 +72,10 @@ fn main() {
                 continue;
             }
         };
+        if msg.label == IRQ_STORE {
+            nics.store_news();
+            continue;
+        }
         if msg.label & (IRQ_NIC | IRQ_KICK) != 0 {
             // A driver or an application wants the loop to run: it does.
             continue;

@@ -7,10 +7,16 @@
 //! top of them outlive the driver; the new instance carries on where the old one
 //! stopped.
 //!
+//! With MINIX-style restarts a driver instance owns its rings instead: netd
+//! learns of it from the data store ([`crate::announce`]), drops the previous
+//! instance's rings with what was in flight, and formats the new ones
+//! ([`Nics::announced`]).
+//!
 //! netd also owns each NIC's configuration ([`Nic::change`]): it publishes an
 //! operator's change in the ring header for the driver, and follows what the
 //! driver reports its device has ([`Nic::refresh_driver`]).
 
+use crate::announce::Announcements;
 use crate::reply::{Reply, Request};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -19,11 +25,11 @@ use netring::{ConfigError, Dir, Mac, NicConfig, Rings};
 use protocols::nic;
 use protocols::nicconfig;
 use rt::mem::Region;
-use rt::obj::{Factory, Irq, Thread};
+use rt::obj::{Dataspace, Factory, Irq, Thread};
 use rt::{Rights, ipc};
 
 /// Slots per ring: 256 frames each way (about 1 MiB of shared memory).
-pub const SLOTS: u32 = 256;
+pub const SLOTS: u32 = nic::RING_SLOTS;
 
 /// Error words of a `nic` reply (a negative `mr[0]`, as in the `pci` protocol).
 pub const ERR_INVALID: i64 = -22;
@@ -51,12 +57,17 @@ pub struct Nic {
     /// the ring header (even; 0 before the first change).
     pub config: NicConfig,
     pub generation: u32,
+    /// MINIX-style: the data-store version of the rings in use (0: netd's own).
+    pub announced: u64,
 }
 
 #[derive(Debug)]
 pub enum NicError {
     /// The MAC address is not a unicast address smoltcp can use.
     BadMac,
+    /// MINIX-style: the driver attached before announcing its rings.
+    NotAnnounced,
+    Store(datastore::Error),
     Kernel(rt::Error),
     Ring(netring::RingError),
 }
@@ -71,6 +82,8 @@ impl core::fmt::Display for NicError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             NicError::BadMac => f.write_str("not a unicast MAC address"),
+            NicError::NotAnnounced => f.write_str("no rings announced in the data store (MINIX-style restarts)"),
+            NicError::Store(e) => write!(f, "data store: {e}"),
             NicError::Kernel(e) => write!(f, "kernel: {e}"),
             NicError::Ring(e) => write!(f, "rings: {e:?}"),
         }
@@ -80,49 +93,56 @@ impl core::fmt::Display for NicError {
 impl NicError {
     fn code(&self) -> i64 {
         match self {
-            NicError::BadMac | NicError::Ring(_) => ERR_INVALID,
+            NicError::BadMac | NicError::Ring(_) | NicError::NotAnnounced | NicError::Store(_) => ERR_INVALID,
             NicError::Kernel(_) => ERR_NO_MEMORY,
         }
     }
 }
 
 impl Nic {
+    /// netd's own rings and both IRQ objects (transparent restarts).
     fn create(label: u64, name: &str, index: usize, irq_label: u64) -> Result<Nic, NicError> {
         let size = netring::region_size(SLOTS) as u64;
         let region = rt::mem::alloc(size, false)?;
-        // SAFETY: `region` is `size` bytes of fresh RAM mapped writable here and
-        // kept mapped as long as the `Nic` (it is never freed).
-        let rings = match unsafe { Rings::init(region.as_mut_ptr(), region.size as usize, SLOTS) } {
-            Ok(r) => r,
-            Err(e) => {
-                region.free();
-                return Err(NicError::Ring(e));
-            }
-        };
-        let irqs = (|| {
-            let f = Factory::own();
-            let to_driver = f.create_irq()?;
-            let to_netd = match f.create_irq() {
-                Ok(i) => i,
-                Err(e) => {
-                    rt::obj::release(to_driver.0);
-                    return Err(e);
-                }
-            };
-            if let Err(e) = to_netd.attach(&Thread::own_main(), irq_label | index as u64) {
-                rt::obj::release(to_driver.0);
-                rt::obj::release(to_netd.0);
-                return Err(e);
-            }
-            Ok((to_driver, to_netd))
-        })();
-        let (to_driver, to_netd) = match irqs {
+        let to_driver = match Factory::own().create_irq() {
             Ok(i) => i,
             Err(e) => {
                 region.free();
-                return Err(NicError::Kernel(e));
+                return Err(e.into());
             }
         };
+        Nic::with_rings(label, name, index, irq_label, region, to_driver)
+    }
+
+    /// A NIC over `region`, which is formatted here; `to_driver` is kept, or
+    /// released with the region if this fails.
+    fn with_rings(
+        label: u64,
+        name: &str,
+        index: usize,
+        irq_label: u64,
+        region: Region,
+        to_driver: Irq,
+    ) -> Result<Nic, NicError> {
+        let fail = |region: Region, to_driver: Irq, e: NicError| {
+            region.free();
+            rt::obj::release(to_driver.0);
+            Err(e)
+        };
+        // SAFETY: `region` is mapped writable here and stays mapped as long
+        // as the `Nic` holds it.
+        let rings = match unsafe { Rings::init(region.as_mut_ptr(), region.size as usize, SLOTS) } {
+            Ok(r) => r,
+            Err(e) => return fail(region, to_driver, NicError::Ring(e)),
+        };
+        let to_netd = match Factory::own().create_irq() {
+            Ok(i) => i,
+            Err(e) => return fail(region, to_driver, e.into()),
+        };
+        if let Err(e) = to_netd.attach(&Thread::own_main(), irq_label | index as u64) {
+            rt::obj::release(to_netd.0);
+            return fail(region, to_driver, e.into());
+        }
         Ok(Nic {
             label,
             name: name.into(),
@@ -136,6 +156,7 @@ impl Nic {
             attaches: 0,
             config: NicConfig::new([0; 6], MAX_MTU),
             generation: 0,
+            announced: 0,
         })
     }
 
@@ -263,6 +284,8 @@ pub struct Nics {
     pub clients: Vec<(String, u64)>,
     irq_label: u64,
     pub mode: RestartMode,
+    /// MINIX-style: where netd learns of driver instances.
+    announcements: Option<Announcements>,
 }
 
 /// What a `nic` call changed, for the main loop.
@@ -275,12 +298,124 @@ pub enum Event {
 }
 
 impl Nics {
-    pub fn new(irq_label: u64) -> Nics {
+    /// `irq_label` (or'ed with a NIC's index) is what a driver's notification
+    /// carries; `store_label` the data store's, with MINIX-style restarts.
+    pub fn new(irq_label: u64, store_label: u64) -> Nics {
         let mode = match rt::env::value("restart-mode") {
             Some(1) => RestartMode::Minix,
             _ => RestartMode::Transparent,
         };
-        Nics { list: Vec::new(), clients: boot::clients_of("nic"), irq_label, mode }
+        let clients = boot::clients_of("nic");
+        let announcements = match mode {
+            RestartMode::Transparent => None,
+            RestartMode::Minix => {
+                let names: Vec<&str> = clients.iter().map(|(n, _)| n.as_str()).collect();
+                match Announcements::new(&names, store_label) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        rt::error!("MINIX-style restarts without the data store: {}; no driver can attach", e);
+                        None
+                    }
+                }
+            }
+        };
+        let mut nics = Nics { list: Vec::new(), clients, irq_label, mode, announcements };
+        if let Some(a) = &nics.announcements {
+            let all = a.all();
+            nics.take_announcements(all);
+        }
+        nics
+    }
+
+    /// MINIX-style: the data store says drivers announced new instances.
+    pub fn store_news(&mut self) {
+        let Some(a) = &self.announcements else { return };
+        let news = a.news();
+        self.take_announcements(news);
+    }
+
+    fn take_announcements(&mut self, drivers: Vec<String>) {
+        for name in drivers {
+            match self.announced(&name) {
+                Ok(()) | Err(NicError::Store(datastore::Error::Refused(datastore::Refusal::NotFound))) => {}
+                Err(e) => rt::warn!("{}: announced rings refused: {}", name, e),
+            }
+        }
+    }
+
+    /// A new instance of driver `name` announced its rings: the previous
+    /// instance's go, with what was in flight on them; the new ones are
+    /// formatted and carry the configuration netd wants, and the instance is
+    /// woken to ATTACH. As MINIX's network server re-initialises a restarted
+    /// driver, nothing of the old data path survives but the connections.
+    fn announced(&mut self, name: &str) -> Result<(), NicError> {
+        let Some(label) = self.clients.iter().find(|(n, _)| n == name).map(|(_, l)| *l) else { return Ok(()) };
+        let Some(a) = &self.announcements else { return Ok(()) };
+        let (ds, wake, version) = a.lookup(name).map_err(NicError::Store)?;
+        let to_driver = Irq(wake);
+        let at = self.list.iter().position(|n| n.label == label);
+        if at.is_some_and(|i| self.list[i].announced == version) {
+            rt::obj::release(ds);
+            rt::obj::release(wake);
+            return Ok(());
+        }
+        let size = netring::region_size(SLOTS) as u64;
+        let ds = Dataspace(ds);
+        let addr = match rt::mem::attach(&ds, size, true) {
+            Ok(a) => a,
+            Err(e) => {
+                rt::obj::release(ds.0);
+                rt::obj::release(wake);
+                return Err(e.into());
+            }
+        };
+        let region = Region { addr, size, ds, phys: 0 };
+        let i = match at {
+            None => {
+                let nic = Nic::with_rings(label, name, self.list.len(), self.irq_label, region, to_driver)?;
+                self.list.push(nic);
+                self.list.len() - 1
+            }
+            Some(i) => {
+                let n = &mut self.list[i];
+                let (rx, tx) = (n.rings.pending(Dir::Rx), SLOTS - n.rings.space(Dir::Tx));
+                // The count of driver instances is not in-flight state: it stays.
+                let incarnation = n.rings.header().incarnation.load(core::sync::atomic::Ordering::Acquire);
+                // SAFETY: `region` is mapped writable here and stays mapped as
+                // long as the `Nic` holds it; the new driver instance waits
+                // for netd's trigger before it touches it.
+                let rings = match unsafe { Rings::init(region.as_mut_ptr(), region.size as usize, SLOTS) } {
+                    Ok(r) => r,
+                    Err(e) => {
+                        region.free();
+                        rt::obj::release(wake);
+                        return Err(NicError::Ring(e));
+                    }
+                };
+                rings.header().incarnation.store(incarnation, core::sync::atomic::Ordering::Release);
+                n.rings = rings;
+                core::mem::replace(&mut n.region, region).free();
+                rt::obj::release(core::mem::replace(&mut n.to_driver, to_driver).0);
+                // As MINIX's INET re-initialises a restarted driver, netd hands
+                // the new instance its configuration again (which the instance
+                // has already replayed from its record in the data store).
+                if n.generation > 0 {
+                    n.generation = n.generation.wrapping_add(2);
+                    n.rings.header().config.publish(n.generation, &n.config);
+                }
+                rt::info!(
+                    "{}: MINIX-style restart: rings formatted afresh, {} rx and {} tx frames dropped (new instance learned from the data store)",
+                    n.name,
+                    rx,
+                    tx
+                );
+                i
+            }
+        };
+        let n = &mut self.list[i];
+        n.announced = version;
+        let _ = n.to_driver.trigger();
+        Ok(())
     }
 
     pub fn is_client(&self, label: u64) -> bool {
@@ -332,6 +467,8 @@ impl Nics {
         }
         let i = match self.list.iter().position(|n| n.label == label) {
             Some(i) => i,
+            // MINIX-style, a driver's rings are its own: announced first.
+            None if self.mode == RestartMode::Minix => return Err(NicError::NotAnnounced),
             None => {
                 let name: String = self.client_name(label).into();
                 let nic = Nic::create(label, &name, self.list.len(), self.irq_label)?;
@@ -341,34 +478,6 @@ impl Nics {
         };
         let n = &mut self.list[i];
         n.attaches += 1;
-        if n.attaches > 1 && self.mode == RestartMode::Minix {
-            let (rx, tx) = (n.rings.pending(Dir::Rx), SLOTS - n.rings.space(Dir::Tx));
-            // The count of driver instances is not in-flight state: it stays.
-            let incarnation = n.rings.header().incarnation.load(core::sync::atomic::Ordering::Acquire);
-            // SAFETY: the region is netd's, mapped for the life of the `Nic`;
-            // the previous driver is gone and the new one maps it after this
-            // reply.
-            match unsafe { Rings::init(n.region.as_mut_ptr(), n.region.size as usize, SLOTS) } {
-                Ok(r) => {
-                    r.header().incarnation.store(incarnation, core::sync::atomic::Ordering::Release);
-                    n.rings = r;
-                }
-                Err(e) => return Err(NicError::Ring(e)),
-            }
-            // As MINIX's INET re-initialises a restarted driver, netd hands the
-            // new instance its configuration again (which the instance has
-            // already replayed from its record in the data store).
-            if n.generation > 0 {
-                n.generation = n.generation.wrapping_add(2);
-                n.rings.header().config.publish(n.generation, &n.config);
-            }
-            rt::info!(
-                "{}: MINIX-style restart: rings formatted afresh, {} rx and {} tx frames dropped",
-                n.name,
-                rx,
-                tx
-            );
-        }
         n.link_up = link;
         // What the driver says now stands until it writes the header itself.
         n.rings.header().link_up.store(link as u32, core::sync::atomic::Ordering::Release);

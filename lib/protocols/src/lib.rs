@@ -102,10 +102,29 @@ pub mod nic {
     /// mtu, link up]`. out words: `[ring region bytes, slots per ring]`. out items:
     /// the ring dataspace (read/write), the IRQ object netd triggers for the driver
     /// (the driver attaches a thread to it), the IRQ object the driver triggers for
-    /// netd. The rings are `netring` rings; they outlive the driver.
+    /// netd. The rings are `netring` rings; they outlive the driver. With
+    /// MINIX-style restarts they are the driver's own, announced first (see
+    /// [`RINGS_KEY`]); an ATTACH before that is refused.
     pub const ATTACH: i64 = 0x4e01;
     /// Link state changed. in: `[link up]`.
     pub const LINK: i64 = 0x4e02;
+
+    /// Frame slots per ring, each way.
+    pub const RING_SLOTS: u32 = 256;
+
+    /// MINIX-style restarts (`restart = "minix"`): a driver instance owns its
+    /// rings. It creates the ring dataspace (`netring::region_size(RING_SLOTS)`
+    /// bytes) and the IRQ object netd triggers for it, publishes them in its
+    /// data-store namespace under [`WAKE_KEY`] and then [`RINGS_KEY`], and
+    /// waits for that trigger. netd, subscribed to those keys, learns of the
+    /// new instance from the store, drops the previous instance's rings with
+    /// whatever was in flight, formats the new ones, and triggers; the driver
+    /// then ATTACHes as in transparent mode and gets its own rings back.
+    pub const RINGS_KEY: &str = "net/rings";
+    /// See [`RINGS_KEY`].
+    pub const WAKE_KEY: &str = "net/wake";
+    /// What netd subscribes to in a driver's namespace.
+    pub const ANNOUNCE_PREFIX: &str = "net/";
 
     pub fn mac_to_word(mac: [u8; 6]) -> u64 {
         let mut b = [0u8; 8];
