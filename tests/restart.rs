@@ -87,6 +87,18 @@ fn a_stream_survives_three_kills_and_an_interrupt_handler_crash() {
         "{}",
         guest.tail(60)
     );
+    // Each time, the device stopped mastering the bus before the dead
+    // instance's receive buffers were freed, and the next instance enabled it
+    // again (the stream went on).
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.ends_with("of eth-8139cp: bus mastering off until its driver enables it again"))
+            .count(),
+        4,
+        "{}",
+        guest.tail(60)
+    );
 }
 
 #[test]

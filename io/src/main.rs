@@ -10,6 +10,11 @@
 //! the allowed command bits are refused. The objects io creates outlive the
 //! drivers: a restarted driver gets the same IRQ object back, with any interrupt
 //! its predecessor never handled.
+//!
+//! On its `admin` endpoint the drivers' supervisor has io stop a dead driver's
+//! device from mastering the bus (`QUIESCE`) before the driver's DMA memory is
+//! freed: without an IOMMU, nothing else keeps the device from writing into
+//! frames that belong to somebody else by then.
 #![no_std]
 #![no_main]
 
@@ -103,7 +108,8 @@ fn main() {
         }
     }
 
-    serve(&devices, &assignments);
+    let admins: Vec<u64> = boot::clients_of("admin").into_iter().map(|(_, label)| label).collect();
+    serve(&devices, &assignments, &admins);
 }
 
 /// Capabilities for a device's resources, as its driver manifest allows.
@@ -131,7 +137,7 @@ fn error(code: i64) -> MsgTag {
     MsgTag::new(0, 1, 0)
 }
 
-fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>) -> ! {
+fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[u64]) -> ! {
     let mut msg = ipc::wait(Timeout::Never);
     loop {
         let reply = match msg {
@@ -140,6 +146,7 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>) -> ! {
                 msg = ipc::wait(Timeout::Never);
                 continue;
             }
+            Ok(m) if admins.contains(&m.label) => admin(devices, assignments, m.tag),
             Ok(m) => match assignments.get(&m.label) {
                 None => error(proto::ERR_NO_DEVICE),
                 Some(a) => handle(&devices[a.device], a, m.tag),
@@ -147,6 +154,25 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>) -> ! {
         };
         msg = ipc::reply_and_wait(reply, Timeout::Never);
     }
+}
+
+/// A call on the `admin` endpoint.
+fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTag) -> MsgTag {
+    let mr = ipc::mr();
+    if tag.label() != proto::QUIESCE || tag.words() < 5 {
+        return error(proto::ERR_INVALID);
+    }
+    let Some((bytes, len)) = protocols::name::unpack(mr[0], &mr[1..5]) else { return error(proto::ERR_INVALID) };
+    let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
+    let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::ERR_NO_DEVICE) };
+    let dev = &devices[a.device];
+    let command = pci::read(dev.bdf, 0x04, 2);
+    if command & pci::COMMAND_BUS_MASTER != 0 {
+        pci::write(dev.bdf, 0x04, 2, command & !pci::COMMAND_BUS_MASTER);
+        rt::info!("{} of {}: bus mastering off until its driver enables it again", dev.bdf, a.client);
+    }
+    mr[0] = 0;
+    MsgTag::new(0, 1, 0)
 }
 
 fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {

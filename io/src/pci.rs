@@ -170,6 +170,9 @@ fn probe(d: Bdf, id: u32, class: u32) -> DeviceInfo {
     info
 }
 
+/// Command register: the device may master the bus (DMA).
+pub const COMMAND_BUS_MASTER: u32 = 0x0004;
+
 /// Whether a driver may write `len` bytes at `offset` of its device's
 /// configuration space, and the value to write (command register bits outside
 /// the allowed set keep their current value).
@@ -194,7 +197,7 @@ pub fn filter_write(current_command: u32, offset: u8, len: u8, value: u32, allow
         // Command register: I/O, memory, bus master, INTx disable.
         let mut allowed = 0x0001 | 0x0002 | 0x0400;
         if allow_dma {
-            allowed |= 0x0004;
+            allowed |= COMMAND_BUS_MASTER;
         }
         let shift = (start.saturating_sub(0x04)) * 8;
         let new_cmd = if start <= 0x04 { value & 0xffff } else { (value << shift) & 0xffff };

@@ -48,6 +48,8 @@ struct Server {
     boot: Boot,
     policy: Policy,
     services: Vec<Supervised>,
+    /// io's `admin` endpoint, to stop a dead driver's device from DMA.
+    io_admin: Option<rt::CapIdx>,
 }
 
 fn main() {
@@ -70,7 +72,8 @@ fn main() {
             failed_at: 0,
         });
     }
-    let mut server = Server { boot, policy: Policy::default(), services };
+    let io_admin = rt::env::cap("io.admin");
+    let mut server = Server { boot, policy: Policy::default(), services, io_admin };
     let pings = heartbeat::start(&server.boot, &names, HEARTBEAT);
     for i in 0..server.services.len() {
         server.start(i);
@@ -104,6 +107,26 @@ fn main() {
         server.restart_due();
         pings.publish(&server.running());
     }
+}
+
+/// Ends a driver instance, if one runs. Its device stops mastering the bus
+/// first (when io is there to ask), while the instance's DMA memory is still
+/// its own: a faulted task is stopped, not freed, until it is killed here.
+fn end_instance(s: &mut Supervised, io_admin: Option<rt::CapIdx>) {
+    let Some(child) = s.child.take() else { return };
+    if let Some(io) = io_admin {
+        let mr = ipc::mr();
+        let mut name = [0u64; 4];
+        mr[0] = proto::pack_name(&s.svc.name, &mut name) as u64;
+        mr[1..5].copy_from_slice(&name);
+        match ipc::call(io, MsgTag::new(protocols::pci::QUIESCE, 5, 0), Timeout::Millis(1000)) {
+            // 0, or no device: nothing of its can write to memory.
+            Ok(_) => {}
+            Err(e) => rt::warn!("{}: io did not quiesce its device: {}", s.svc.name, e),
+        }
+    }
+    let _ = child.task.kill();
+    child.destroy();
 }
 
 impl Server {
@@ -162,10 +185,7 @@ impl Server {
         let now = ticks();
         let s = &mut self.services[i];
         rt::warn!("{} failed: {}", s.svc.name, cause);
-        if let Some(child) = s.child.take() {
-            let _ = child.task.kill();
-            child.destroy();
-        }
+        end_instance(s, self.io_admin);
         s.failed_at = now;
         s.svc.last_cause = cause;
         match s.svc.failed(now, s.started, &self.policy) {
@@ -274,10 +294,7 @@ impl Server {
         match tag.label() {
             svc::RESTART | svc::UP => {
                 let s = &mut self.services[i];
-                if let Some(child) = s.child.take() {
-                    let _ = child.task.kill();
-                    child.destroy();
-                }
+                end_instance(s, self.io_admin);
                 s.svc.reset();
                 s.failed_at = ticks();
                 s.svc.last_cause = "restarted by operator".into();
@@ -294,10 +311,7 @@ impl Server {
             }
             svc::DOWN => {
                 let s = &mut self.services[i];
-                if let Some(child) = s.child.take() {
-                    let _ = child.task.kill();
-                    child.destroy();
-                }
+                end_instance(s, self.io_admin);
                 s.svc.state = State::Down;
                 s.svc.last_cause = "stopped by operator".into();
                 rt::info!("{} is down", s.svc.name);

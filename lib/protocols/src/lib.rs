@@ -6,6 +6,35 @@
 //! every client of an endpoint a gate of its own (see `lib/boot`).
 #![no_std]
 
+/// Task names in message words: at most 32 bytes, 8 to a word, little-endian.
+pub mod name {
+    /// Packs a short name into words (at most 32 bytes); returns its length.
+    pub fn pack(name: &str, out: &mut [u64; 4]) -> usize {
+        let b = &name.as_bytes()[..name.len().min(32)];
+        *out = [0; 4];
+        for (i, chunk) in b.chunks(8).enumerate() {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            out[i] = u64::from_le_bytes(w);
+        }
+        b.len()
+    }
+
+    /// The inverse of [`pack`]; invalid UTF-8 or lengths give `None`.
+    pub fn unpack(len: u64, words: &[u64]) -> Option<([u8; 32], usize)> {
+        let len = len as usize;
+        if len > 32 || words.len() * 8 < len {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate().take(len) {
+            *b = (words[i / 8] >> ((i % 8) * 8)) as u8;
+        }
+        core::str::from_utf8(&out[..len]).ok()?;
+        Some((out, len))
+    }
+}
+
 /// The io server's `pci` endpoint: a driver task's access to its one device.
 pub mod pci {
     /// Claim the device the manifest assigns to the caller.
@@ -21,6 +50,15 @@ pub mod pci {
     /// for BARs, the expansion ROM and header type, and for command-register bits
     /// other than I/O, memory, bus master and INTx disable.
     pub const CONFIG_WRITE: i64 = 0x5003;
+
+    /// On io's `admin` endpoint, for a driver's supervisor: stop the device of
+    /// driver task NAME from mastering the bus, before the driver's memory
+    /// goes back to the kernel. A device left running by a dead driver would
+    /// go on writing received data into the frames of its receive buffers,
+    /// whoever has them next. The next instance enables bus mastering again
+    /// as its probe does. in: `[name length, name in 4 words]` (see
+    /// [`crate::name`]). out: `[0]`, or [`ERR_NO_DEVICE`] when NAME has none.
+    pub const QUIESCE: i64 = 0x5004;
 
     /// A negative `mr[0]` in a reply is an error: no device for this client,
     /// a refused write, a bad offset.

@@ -39,31 +39,7 @@ pub mod control {
     pub const INJECT_CRASH_NOW: u64 = 3;
 }
 
-/// Packs a short name into words (at most 32 bytes).
-pub fn pack_name(name: &str, out: &mut [u64; 4]) -> usize {
-    let b = &name.as_bytes()[..name.len().min(32)];
-    *out = [0; 4];
-    for (i, chunk) in b.chunks(8).enumerate() {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        out[i] = u64::from_le_bytes(w);
-    }
-    b.len()
-}
-
-/// The inverse of [`pack_name`]; invalid UTF-8 or lengths give `None`.
-pub fn unpack_name(len: u64, words: &[u64]) -> Option<([u8; 32], usize)> {
-    let len = len as usize;
-    if len > 32 || words.len() * 8 < len {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate().take(len) {
-        *b = (words[i / 8] >> ((i % 8) * 8)) as u8;
-    }
-    core::str::from_utf8(&out[..len]).ok()?;
-    Some((out, len))
-}
+pub use protocols::name::{pack as pack_name, unpack as unpack_name};
 
 #[cfg(test)]
 mod tests {
