@@ -25,6 +25,7 @@ extern crate alloc;
 use alloc::string::String;
 use netapps::Mac;
 use netapps::nicconfig::{Change, NicConfigClient, State};
+use protocols::nicconfig::{IFF_ALLMULTI, IFF_PROMISC};
 use reincarnation::client;
 use reincarnation::proto::{control, svc};
 use rt::Timeout;
@@ -190,16 +191,16 @@ fn show(s: &State) {
         "net: wanted mtu {} mac {} promisc {} allmulti {} mc{}",
         w.mtu,
         Mac(w.mac),
-        on(w.flags & 0x100 != 0),
-        on(w.flags & 0x200 != 0),
+        on(w.flags & IFF_PROMISC != 0),
+        on(w.flags & IFF_ALLMULTI != 0),
         if mc.is_empty() { " none" } else { &mc }
     );
     rt::info!(
         "net: device mtu {} mac {} promisc {} allmulti {} mc {}{}",
         w.driver_mtu,
         Mac(w.driver_mac),
-        on(w.driver_flags & 0x100 != 0),
-        on(w.driver_flags & 0x200 != 0),
+        on(w.driver_flags & IFF_PROMISC != 0),
+        on(w.driver_flags & IFF_ALLMULTI != 0),
         w.driver_mc_count,
         if w.driver_error != 0 { alloc::format!(" (last change: error {})", w.driver_error) } else { String::new() }
     );

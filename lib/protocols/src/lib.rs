@@ -1082,6 +1082,10 @@ pub mod nicconfig {
 
     /// The [`SHOW`] reply: the configuration netd wants, and what the driver
     /// reported for the generation it applied last.
+    /// Flags in [`Show`], Linux's values.
+    pub const IFF_PROMISC: u64 = 0x100;
+    pub const IFF_ALLMULTI: u64 = 0x200;
+
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct Show {
         /// The driver task's name, NUL-padded.
@@ -1089,7 +1093,7 @@ pub mod nicconfig {
         pub generation: u64,
         pub applied: u64,
         pub mtu: u64,
-        /// IFF_PROMISC (0x100) | IFF_ALLMULTI (0x200).
+        /// [`IFF_PROMISC`] | [`IFF_ALLMULTI`].
         pub flags: u64,
         pub mac: [u8; 6],
         pub mc_count: u64,
