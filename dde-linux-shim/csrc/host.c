@@ -80,6 +80,28 @@ int dde_netdev_queue_stopped(resurgo_netdev_t dev)
 
 int dde_netdev_carrier_ok(resurgo_netdev_t dev) { return netif_carrier_ok(dev); }
 
+int dde_netdev_grow_rx_ring(resurgo_netdev_t dev, unsigned int want)
+{
+    const struct ethtool_ops *ops = dev->ethtool_ops;
+    struct ethtool_ringparam ring = { .cmd = ETHTOOL_GRINGPARAM };
+    struct kernel_ethtool_ringparam kring = {};
+    int err;
+
+    if (!ops || !ops->get_ringparam || !ops->set_ringparam)
+        return 0;
+    ops->get_ringparam(dev, &ring, &kring, NULL);
+    if (want > ring.rx_max_pending)
+        want = ring.rx_max_pending;
+    if (ring.rx_pending >= want)
+        return (int)ring.rx_pending;
+    ring.cmd = ETHTOOL_SRINGPARAM;
+    ring.rx_pending = want;
+    rtnl_lock();
+    err = ops->set_ringparam(dev, &ring, &kring, NULL);
+    rtnl_unlock();
+    return err ? err : (int)want;
+}
+
 int dde_netdev_xmit(resurgo_netdev_t dev, const void *frame, size_t len, uint64_t cookie)
 {
     struct netdev_queue *txq = netdev_get_tx_queue(dev, 0);

@@ -19,6 +19,10 @@ use reincarnation_core::proto::control;
 use rt::obj::{Dataspace, Factory, Irq, Thread};
 use rt::{MsgTag, Rights, Timeout, ipc};
 
+/// Receive descriptors asked of a driver that can change its ring (through
+/// its ethtool_ops, as `ethtool -G DEV rx 256` does on Linux).
+const RX_RING: u32 = 256;
+
 /// Labels of the two notifications the main thread waits for.
 const LABEL_TX: u64 = 1;
 const LABEL_KICK: u64 = 2;
@@ -52,6 +56,15 @@ pub fn main() {
     // sees it (see config.rs): the MAC and MTU read next are the replayed ones.
     let mut config = config::Recorder::new(dev, name);
     config.replay();
+    // A peer's burst longer than the receive ring is lost in the device, and
+    // TCP without SACK then waits a second for its retransmission timer:
+    // pcnet32 sets up 32 descriptors, and 64 KiB windows come in 44 frames.
+    // SAFETY: as above.
+    match unsafe { bindings::dde_netdev_grow_rx_ring(dev, RX_RING) } {
+        0 => {}
+        n if n < 0 => rt::warn!("{}: set_ringparam failed: {}", name, n),
+        n => rt::info!("{}: receive ring of {} descriptors", name, n),
+    }
     let mut mac = [0u8; 6];
     // SAFETY: as above; `mac` has room for 6 bytes.
     unsafe { bindings::dde_netdev_mac(dev, mac.as_mut_ptr()) };

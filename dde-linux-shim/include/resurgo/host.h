@@ -54,6 +54,11 @@ int dde_netdev_stop(resurgo_netdev_t dev);
 int dde_netdev_xmit(resurgo_netdev_t dev, const void *frame, size_t len, uint64_t cookie);
 int dde_netdev_queue_stopped(resurgo_netdev_t dev);
 int dde_netdev_carrier_ok(resurgo_netdev_t dev);
+/* Raises the device's receive ring to `want` descriptors (at most what the
+ * driver's get_ringparam says it can have), through its own ethtool_ops, as
+ * `ethtool -G DEV rx N` would. Returns the ring size, 0 when the driver cannot
+ * say, or a negative errno from set_ringparam. */
+int dde_netdev_grow_rx_ring(resurgo_netdev_t dev, unsigned int want);
 /* Configuration, through the driver's own netdev_ops/ethtool_ops (a restarted
  * driver gets it replayed): 0 or -errno. */
 int dde_netdev_set_mac(resurgo_netdev_t dev, const uint8_t mac[6]);
