@@ -5,16 +5,17 @@
 //! own target directory (`target/image`), so that this works from inside
 //! `cargo test` and `cargo run` without waiting on the outer build's lock.
 
+use crate::host::DirLock;
 use crate::{display_path, driver_build, drivers, load_manifest, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The binaries every image has besides its tasks.
@@ -72,7 +73,7 @@ pub fn target_dir() -> PathBuf {
 pub fn build(opts: &BuildOptions) -> Result<Image> {
     let root = workspace_root();
     let target = target_dir();
-    let _lock = BuildLock::acquire(&target)?;
+    let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
 
     let (text, system) = load_manifest(&opts.manifest)?;
     check_system_name(&opts.manifest, &system.name)?;
@@ -223,14 +224,14 @@ fn task_driver_offset(text: &str, task: &str) -> usize {
 pub fn build_shim(progress: bool) -> Result<PathBuf> {
     let root = workspace_root();
     let target = target_dir();
-    let _lock = BuildLock::acquire(&target)?;
+    let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
     cargo_build(&root, &target, &BTreeSet::from([driver_build::SHIM_PACKAGE]), progress)?;
     Ok(target.join(driver_build::SHIM_LIB))
 }
 
 /// Runs `f` under the image build's lock (threads and processes).
 pub fn with_build_lock<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let _lock = BuildLock::acquire(&target_dir())?;
+    let _lock = DirLock::acquire(&BUILD_LOCK, &target_dir(), ".build-lock")?;
     f()
 }
 
@@ -546,29 +547,8 @@ fn append<W: Write>(builder: &mut tar::Builder<W>, name: &str, data: &[u8], mode
     builder.append_data(&mut header, name, data).with_context(|| format!("cannot add `{name}` to the boot archive"))
 }
 
-/// Holds the process-wide and the file lock of the image build.
-struct BuildLock {
-    _file: File,
-    _guard: MutexGuard<'static, ()>,
-}
-
-static PROCESS_LOCK: Mutex<()> = Mutex::new(());
-
-impl BuildLock {
-    fn acquire(target: &Path) -> Result<BuildLock> {
-        let guard = PROCESS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        fs::create_dir_all(target).with_context(|| format!("cannot create {}", target.display()))?;
-        let path = target.join(".build-lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(BuildLock { _file: file, _guard: guard })
-    }
-}
+/// Keeps the threads of this process out of the image build one at a time.
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
 #[cfg(test)]
 mod tests {

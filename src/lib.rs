@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod driver_add;
 pub mod driver_build;
 pub mod drivers;
+pub mod host;
 pub mod image;
 pub mod linux;
 pub mod linux_baseline;

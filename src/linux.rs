@@ -13,15 +13,16 @@
 //! Fetching and extracting hold a lock (a mutex in the process, a file lock
 //! across processes), so parallel builds and test threads share one download.
 
+use crate::host::{DirLock, find_on_path, running_as_root};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The Debian package the sources come from.
@@ -113,7 +114,7 @@ pub fn mismatch_message(file: &PinnedFile, actual: &str, origin: &str) -> String
 /// shows a spinner and a bar on a terminal and plain lines otherwise.
 pub fn ensure(files: &[PinnedFile], progress: bool) -> Result<Sources> {
     let files = dedup(files)?;
-    let _lock = CacheLock::acquire()?;
+    let _lock = DirLock::acquire(&CACHE_LOCK, &cache_root()?, ".lock")?;
     let complete = |dir: &Path| missing(dir, &files).is_empty();
     let (dir, version, deb) = package_for(&complete, progress)?;
     let Some(deb) = deb else {
@@ -138,7 +139,7 @@ pub fn ensure(files: &[PinnedFile], progress: bool) -> Result<Sources> {
 /// (for `resurgo driver add`, which computes the sums to pin). Files the
 /// package lacks are left out: the caller sees they are not there.
 pub fn fetch_unchecked(files: &[String], folders: &[String], progress: bool) -> Result<Sources> {
-    let _lock = CacheLock::acquire()?;
+    let _lock = DirLock::acquire(&CACHE_LOCK, &cache_root()?, ".lock")?;
     let complete = |dir: &Path| {
         files.iter().all(|f| dir.join(f).is_file()) && folders.iter().all(|f| dir.join(f).join(FOLDER_MARK).is_file())
     };
@@ -586,46 +587,8 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
-
-fn running_as_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|rest| rest.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// The process-wide and the file lock of the source cache.
-struct CacheLock {
-    _file: File,
-    _guard: MutexGuard<'static, ()>,
-}
-
-static PROCESS_LOCK: Mutex<()> = Mutex::new(());
-
-impl CacheLock {
-    fn acquire() -> Result<CacheLock> {
-        let guard = PROCESS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        let root = cache_root()?;
-        fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
-        let path = root.join(".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(CacheLock { _file: file, _guard: guard })
-    }
-}
+/// Keeps the threads of this process out of the source cache one at a time.
+static CACHE_LOCK: Mutex<()> = Mutex::new(());
 
 #[cfg(test)]
 mod tests {

@@ -18,15 +18,16 @@
 //! the kernel command line (see [`cmdline`]); the kernel hands unknown
 //! `key=value` parameters to init as environment variables.
 
+use crate::host::{DirLock, find_on_path, running_as_root};
 use crate::linux::{cache_root, sha256_file};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// A Debian package pinned to one version and one file.
@@ -360,7 +361,7 @@ const BUSYBOX_BIN: &str = "busybox";
 /// Makes sure the kernel, busybox and the modules `roots` need (module names)
 /// are in the cache, fetching and unpacking what is missing.
 pub fn ensure(roots: &[&str], progress: bool) -> Result<Baseline> {
-    let _lock = CacheLock::acquire()?;
+    let _lock = DirLock::acquire(&CACHE_LOCK, &cache_root()?, ".baseline-lock")?;
     let root = cache_root()?;
     let kernel_dir = root.join(KERNEL.cache_dir_name());
     let busybox_dir = root.join(BUSYBOX.cache_dir_name());
@@ -653,46 +654,8 @@ fn fetch(pkg: &Pinned, root: &Path, progress: bool) -> Result<PathBuf> {
     Ok(deb)
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
-
-fn running_as_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|rest| rest.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// The process-wide and the file lock of the baseline's cache folders.
-struct CacheLock {
-    _file: File,
-    _guard: MutexGuard<'static, ()>,
-}
-
-static PROCESS_LOCK: Mutex<()> = Mutex::new(());
-
-impl CacheLock {
-    fn acquire() -> Result<CacheLock> {
-        let guard = PROCESS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        let root = cache_root()?;
-        fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
-        let path = root.join(".baseline-lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(CacheLock { _file: file, _guard: guard })
-    }
-}
+/// Keeps the threads of this process out of the baseline's cache folders one at a time.
+static CACHE_LOCK: Mutex<()> = Mutex::new(());
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! The kernel ends every run through QEMU's `isa-debug-exit` device at port
 //! 0xf4, so QEMU's exit status says how the guest ended: see [`GuestExit`].
 
+use crate::host::{find_on_path, running_as_root};
 use crate::image::Image;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -192,23 +193,6 @@ pub fn boot_args(kernel: &Path, initrd: &Path, append: Option<&str>, cfg: &QemuC
 /// `qemu-system-x86_64` on PATH, if there is one.
 pub fn find_qemu() -> Option<PathBuf> {
     find_on_path(QEMU_BIN)
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
-
-fn running_as_root() -> bool {
-    // The effective uid is the second field of `Uid:` in /proc/self/status.
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|rest| rest.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
 }
 
 static INSTALL_LOCK: Mutex<()> = Mutex::new(());
