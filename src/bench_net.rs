@@ -1077,7 +1077,7 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
 }
 
 /// Plotters draws text with fonts registered by name: DejaVu Sans, embedded.
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, dejavu::sans::regular())

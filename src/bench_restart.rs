@@ -987,7 +987,7 @@ pub fn plot(report: &RestartReport, path: &Path) -> Result<()> {
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-    register_font()?;
+    bench_net::register_font()?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
@@ -1094,16 +1094,6 @@ pub fn plot(report: &RestartReport, path: &Path) -> Result<()> {
         Ok(())
     };
     draw().map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))
-}
-
-/// Plotters draws text with fonts registered by name: DejaVu Sans, embedded.
-fn register_font() -> Result<()> {
-    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, dejavu::sans::regular())
-            .is_ok()
-    });
-    if ok { Ok(()) } else { bail!("cannot load the embedded DejaVu Sans font") }
 }
 
 #[cfg(test)]
