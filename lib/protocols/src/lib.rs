@@ -6,30 +6,56 @@
 //! every client of an endpoint a gate of its own (see `lib/boot`).
 #![no_std]
 
-/// Task names in message words: at most 32 bytes, 8 to a word, little-endian.
+/// Bytes in message words: little-endian, 8 to a word, the last one
+/// zero-padded. Keys, names and values travel this way.
+pub mod words {
+    /// Words that `len` bytes take.
+    pub const fn words_for(len: usize) -> usize {
+        len.div_ceil(8)
+    }
+
+    /// Packs bytes into words; returns the words used, or `None` when `out`
+    /// is too short.
+    pub fn pack_bytes(out: &mut [u64], bytes: &[u8]) -> Option<usize> {
+        let n = words_for(bytes.len());
+        let out = out.get_mut(..n)?;
+        for (w, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            *w = u64::from_le_bytes(b);
+        }
+        Some(n)
+    }
+
+    /// The first `len` bytes packed in `words`, copied into `out`; `None` when
+    /// the words or `out` are too short.
+    pub fn unpack_bytes<'a>(words: &[u64], len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {
+        let words = words.get(..words_for(len))?;
+        let out = out.get_mut(..len)?;
+        for (chunk, w) in out.chunks_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
+        }
+        Some(out)
+    }
+}
+
+/// Task names in message words: at most 32 bytes in 4 words (see [`words`]).
 pub mod name {
+    use crate::words::{pack_bytes, unpack_bytes};
+
     /// Packs a short name into words (at most 32 bytes); returns its length.
     pub fn pack(name: &str, out: &mut [u64; 4]) -> usize {
         let b = &name.as_bytes()[..name.len().min(32)];
         *out = [0; 4];
-        for (i, chunk) in b.chunks(8).enumerate() {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            out[i] = u64::from_le_bytes(w);
-        }
+        let _ = pack_bytes(out, b);
         b.len()
     }
 
     /// The inverse of [`pack`]; invalid UTF-8 or lengths give `None`.
     pub fn unpack(len: u64, words: &[u64]) -> Option<([u8; 32], usize)> {
-        let len = len as usize;
-        if len > 32 || words.len() * 8 < len {
-            return None;
-        }
+        let len = usize::try_from(len).ok().filter(|&l| l <= 32)?;
         let mut out = [0u8; 32];
-        for (i, b) in out.iter_mut().enumerate().take(len) {
-            *b = (words[i / 8] >> ((i % 8) * 8)) as u8;
-        }
+        unpack_bytes(words, len, &mut out)?;
         core::str::from_utf8(&out[..len]).ok()?;
         Some((out, len))
     }
@@ -885,34 +911,7 @@ pub mod store {
         }
     }
 
-    /// Words that `len` bytes take.
-    pub const fn words_for(len: usize) -> usize {
-        len.div_ceil(8)
-    }
-
-    /// Packs bytes little-endian into words (the last one zero-padded); returns
-    /// the words used, or `None` when `out` is too short.
-    pub fn pack_bytes(out: &mut [u64], bytes: &[u8]) -> Option<usize> {
-        let n = words_for(bytes.len());
-        let out = out.get_mut(..n)?;
-        for (w, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            *w = u64::from_le_bytes(b);
-        }
-        Some(n)
-    }
-
-    /// The first `len` bytes packed in `words`, copied into `out`; `None` when
-    /// the words or `out` are too short.
-    pub fn unpack_bytes<'a>(words: &[u64], len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {
-        let words = words.get(..words_for(len))?;
-        let out = out.get_mut(..len)?;
-        for (chunk, w) in out.chunks_mut(8).zip(words) {
-            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
-        }
-        Some(out)
-    }
+    pub use crate::words::{pack_bytes, unpack_bytes, words_for};
 
     /// Bytes of value one [`PUT`] with a key of `key_len` bytes carries.
     pub const fn put_capacity(key_len: usize) -> usize {
@@ -1111,9 +1110,7 @@ pub mod nicconfig {
         pub fn to_words(&self) -> [u64; SHOW_WORDS] {
             use super::nic::mac_to_word;
             let mut name = [0u64; 2];
-            for (w, chunk) in name.iter_mut().zip(self.name.chunks(8)) {
-                *w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            }
+            let _ = crate::words::pack_bytes(&mut name, &self.name);
             [
                 0,
                 self.generation,
@@ -1136,8 +1133,7 @@ pub mod nicconfig {
         pub fn from_words(w: &[u64; SHOW_WORDS]) -> Show {
             use super::nic::word_to_mac;
             let mut name = [0u8; 16];
-            name[..8].copy_from_slice(&w[13].to_le_bytes());
-            name[8..].copy_from_slice(&w[14].to_le_bytes());
+            let _ = crate::words::unpack_bytes(&w[13..15], 16, &mut name);
             Show {
                 name,
                 generation: w[1],
