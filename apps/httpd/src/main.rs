@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use netapps::{Conn, Net};
 use reincarnation::client;
-use reincarnation::proto::{control, svc};
+use reincarnation::proto::svc;
 use rt::obj::KernelCap;
 
 rt::entry!(main);
@@ -88,15 +88,8 @@ fn route(method: &str, path: &str) -> String {
         ("POST", p) if p.starts_with("/svc/") => {
             let mut it = p["/svc/".len()..].splitn(2, '/');
             let (op, name) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
-            let (op, arg) = match op {
-                "restart" => (svc::RESTART, 0),
-                "kill" => (svc::KILL, 0),
-                "down" => (svc::DOWN, 0),
-                "up" => (svc::UP, 0),
-                "crash-irq" => (svc::INJECT, control::INJECT_CRASH_IRQ),
-                "hang-irq" => (svc::INJECT, control::INJECT_HANG_IRQ),
-                "crash" => (svc::INJECT, control::INJECT_CRASH_NOW),
-                _ => return response(404, "text/plain", "unknown operation\n".into()),
+            let Some((op, arg)) = svc::operation(op) else {
+                return response(404, "text/plain", "unknown operation\n".into());
             };
             let Some(rs) = rt::env::cap("reincarnation.svc") else {
                 return response(404, "text/plain", "no reincarnation server\n".into());

@@ -27,7 +27,7 @@ use netapps::Mac;
 use netapps::nicconfig::{Change, NicConfigClient, State};
 use protocols::nicconfig::{IFF_ALLMULTI, IFF_PROMISC};
 use reincarnation::client;
-use reincarnation::proto::{control, svc};
+use reincarnation::proto::svc;
 use rt::Timeout;
 use rt::obj::{Irq, Thread};
 
@@ -84,16 +84,7 @@ fn run(cmd: &str) {
     match (words.next(), words.next(), words.next()) {
         (Some("svc"), Some("list"), None) => list(),
         (Some("svc"), Some(op), Some(name)) => {
-            let (code, arg) = match op {
-                "restart" => (svc::RESTART, 0),
-                "kill" => (svc::KILL, 0),
-                "down" => (svc::DOWN, 0),
-                "up" => (svc::UP, 0),
-                "crash-irq" => (svc::INJECT, control::INJECT_CRASH_IRQ),
-                "hang-irq" => (svc::INJECT, control::INJECT_HANG_IRQ),
-                "crash" => (svc::INJECT, control::INJECT_CRASH_NOW),
-                _ => return help(),
-            };
+            let Some((code, arg)) = svc::operation(op) else { return help() };
             let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
             match client::command(rs, code, name, arg) {
                 Ok(()) => rt::info!("svc {} {}: done", op, name),

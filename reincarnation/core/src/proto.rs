@@ -22,6 +22,22 @@ pub mod svc {
     pub const ERR_UNKNOWN: u64 = u64::MAX - 1;
     pub const ERR_STATE: u64 = u64::MAX - 2;
     pub const ERR_DENIED: u64 = u64::MAX - 3;
+
+    /// The operators' verbs (`svc VERB NAME` on the console, `POST
+    /// /svc/VERB/NAME`): the call and its argument word.
+    pub fn operation(verb: &str) -> Option<(i64, u64)> {
+        use super::control;
+        Some(match verb {
+            "restart" => (RESTART, 0),
+            "kill" => (KILL, 0),
+            "down" => (DOWN, 0),
+            "up" => (UP, 0),
+            "crash-irq" => (INJECT, control::INJECT_CRASH_IRQ),
+            "hang-irq" => (INJECT, control::INJECT_HANG_IRQ),
+            "crash" => (INJECT, control::INJECT_CRASH_NOW),
+            _ => return None,
+        })
+    }
 }
 
 /// `control`: the supervisor's line into a driver task.
@@ -43,6 +59,15 @@ pub use protocols::name::{pack as pack_name, unpack as unpack_name};
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn operator_verbs() {
+        use super::{control, svc};
+        assert_eq!(svc::operation("kill"), Some((svc::KILL, 0)));
+        assert_eq!(svc::operation("crash"), Some((svc::INJECT, control::INJECT_CRASH_NOW)));
+        assert_eq!(svc::operation("crash-irq"), Some((svc::INJECT, control::INJECT_CRASH_IRQ)));
+        assert_eq!(svc::operation("list"), None);
+    }
+
     use super::*;
 
     #[test]
