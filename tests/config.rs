@@ -16,10 +16,6 @@ use std::time::{Duration, Instant};
 const NEW_MAC: &str = "52:54:00:aa:bb:cc";
 const GROUP: &str = "01:00:5e:00:00:fb";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// Boots system/default.toml (in `mode`) with QEMU's rtl8139; returns the
 /// guest and the host port forwarded to echo.
 fn boot_default(mode: manifest::RestartMode) -> (Guest, u16) {

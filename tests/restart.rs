@@ -11,10 +11,6 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn boot_default(model: &str) -> (Guest, u16, u16) {
     let (echo, sink) = (free_port(), free_port());
     let cfg = QemuConfig {
@@ -32,22 +28,10 @@ fn boot_default(model: &str) -> (Guest, u16, u16) {
     (guest, echo, sink)
 }
 
-fn pattern(n: usize) -> Vec<u8> {
-    let mut x = 0x1234_5678_9abc_def1u64;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 #[test]
 fn a_stream_survives_three_kills_and_an_interrupt_handler_crash() {
     let (mut guest, _, sink) = boot_default("rtl8139");
-    let data = pattern(16 << 20);
+    let data = random_bytes(16 << 20, 0x1234_5678_9abc_def1);
     let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
     let mut s = TcpStream::connect(("127.0.0.1", sink)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();

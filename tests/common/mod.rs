@@ -103,3 +103,22 @@ pub fn seen(guest: &Guest, needle: &str, timeout: Duration) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A host port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `n` pseudo-random bytes (xorshift from `seed`): data to send that no
+/// offset or repetition bug can pass by accident.
+pub fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
