@@ -593,7 +593,7 @@ pub fn add_into(out: &Path, paths: &[PathBuf], name: Option<&str>, force: bool, 
             absent.iter().filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string())).collect();
         let mut files = absent.clone();
         files.push(PCI_IDS_H.to_string());
-        Some(linux::fetch_unchecked(&files, &folders, progress)?)
+        Some(linux::fetch_unchecked(&files, &folders, None, progress)?)
     };
 
     let mut sources: Vec<(PathBuf, Place)> = Vec::new();

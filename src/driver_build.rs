@@ -77,6 +77,7 @@ pub fn kbuild_name(name: &str) -> String {
 
 /// The C compiler: `CC` (or cc's other variables) when set, else the system's.
 fn compiler() -> Result<cc::Tool> {
+    crate::deps::ensure(&[crate::deps::C_COMPILER])?;
     let out = objects_dir();
     cc::Build::new()
         .target(TRIPLE)

@@ -215,6 +215,118 @@ pub fn list_table(drivers: &[Driver]) -> String {
     out
 }
 
+/// One pinned file of a driver, before and after `resurgo driver pin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repinned {
+    pub driver: String,
+    pub path: String,
+    /// The sha256 its manifest pins now.
+    pub old: String,
+    /// Its sha256 in the other version (`None`: not in it).
+    pub new: Option<String>,
+}
+
+/// What `resurgo driver pin` found and did.
+#[derive(Debug, Clone)]
+pub struct RepinReport {
+    pub from: String,
+    pub to: String,
+    pub files: Vec<Repinned>,
+    /// The manifests and the pin file were rewritten.
+    pub written: bool,
+}
+
+impl RepinReport {
+    /// One line per file (`same`, `changed OLD -> NEW`, `missing`), then what was done.
+    pub fn table(&self) -> String {
+        let width = self.files.iter().map(|f| f.driver.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for f in &self.files {
+            let what = match &f.new {
+                Some(new) if *new == f.old => format!("same      {}", &f.old[..16.min(f.old.len())]),
+                Some(new) => format!("changed   {} -> {}", f.old, new),
+                None => format!("missing   not in {} {}", linux::PACKAGE, self.to),
+            };
+            out.push_str(&format!("{:width$}  {}  {what}\n", f.driver, f.path));
+        }
+        let changed = self.files.iter().filter(|f| f.new.as_ref() != Some(&f.old)).count();
+        let verb = if self.written { "re-pinned" } else { "would re-pin (dry run)" };
+        out.push_str(&format!(
+            "{verb} {} {} -> {}: {changed} of {} file{} changed\n",
+            linux::PACKAGE,
+            self.from,
+            self.to,
+            self.files.len(),
+            if self.files.len() == 1 { "" } else { "s" }
+        ));
+        if self.written && changed > 0 {
+            out.push_str("review `git diff drivers-legacy/` and the changed sources, then build and test\n");
+        }
+        out
+    }
+}
+
+/// Replaces each changed sha256 in a manifest's text.
+pub fn repinned_text(text: &str, files: &[Repinned]) -> String {
+    let mut out = text.to_string();
+    for f in files {
+        if let Some(new) = f.new.as_ref().filter(|n| **n != f.old) {
+            out = out.replace(&format!("\"{}\"", f.old), &format!("\"{new}\""));
+        }
+    }
+    out
+}
+
+/// `resurgo driver pin VERSION`: fetches that version of the Linux sources,
+/// compares every pinned file of every driver and, with `write`, rewrites the
+/// manifests' sums and [`linux::PIN_FILE`].
+pub fn repin(version: &str, write: bool, progress: bool) -> Result<RepinReport> {
+    let from = linux::pinned_version()?;
+    let drivers = all()?;
+    let mut paths: Vec<String> = drivers.iter().flat_map(|d| d.linux_files()).map(|f| f.path).collect();
+    paths.sort();
+    paths.dedup();
+    let sources = linux::fetch_unchecked(&paths, &[], Some(version), progress)?;
+    if sources.version != version {
+        bail!(
+            "error: asked to pin {version}, but the sources at hand are {} (is {} set?)",
+            sources.version,
+            linux::DEB_ENV
+        );
+    }
+    let mut files = Vec::new();
+    for d in &drivers {
+        for f in d.linux_files() {
+            let new = linux::sha256_file(&sources.path(&f.path)).ok();
+            files.push(Repinned { driver: d.name.clone(), path: f.path, old: f.sha256, new });
+        }
+    }
+    if write {
+        let absent: Vec<String> =
+            files.iter().filter(|f| f.new.is_none()).map(|f| format!("{} ({})", f.path, f.driver)).collect();
+        if !absent.is_empty() {
+            bail!("error: cannot pin {version}: it lacks {}", absent.join(", "));
+        }
+        for d in &drivers {
+            let mine: Vec<Repinned> = files.iter().filter(|f| f.driver == d.name).cloned().collect();
+            let text = repinned_text(&d.text, &mine);
+            DriverManifest::parse(&text)
+                .map_err(|e| anyhow::anyhow!("error: {}: re-pinned, it would not parse: {e}", d.shown_manifest()))?;
+            if text != d.text {
+                fs::write(&d.manifest_path, text).with_context(|| format!("cannot write {}", d.shown_manifest()))?;
+            }
+        }
+        let pin_path = workspace_root().join(linux::PIN_FILE);
+        let pin = fs::read_to_string(&pin_path).with_context(|| format!("cannot read {}", linux::PIN_FILE))?;
+        let new_pin = pin.replace(&format!("version = \"{from}\""), &format!("version = \"{version}\""));
+        fs::write(&pin_path, new_pin).with_context(|| format!("cannot write {}", linux::PIN_FILE))?;
+        if linux::pinned_version()? != version {
+            bail!("error: {}: could not rewrite its version line", linux::PIN_FILE);
+        }
+    }
+    Ok(RepinReport { from, to: version.to_string(), files, written: write })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +373,19 @@ mod tests {
         let e = all_in(&tmp).unwrap_err().to_string();
         assert!(e.contains("named `x` but its folder is `other`"), "{e}");
         fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn repinning_rewrites_only_changed_sums() {
+        let text = "sources = [\n  { path = \"a.c\", sha256 = \"aa\" },\n  { path = \"b.c\", sha256 = \"bb\" },\n]\n";
+        let files = [
+            Repinned { driver: "x".into(), path: "a.c".into(), old: "aa".into(), new: Some("aa".into()) },
+            Repinned { driver: "x".into(), path: "b.c".into(), old: "bb".into(), new: Some("cc".into()) },
+        ];
+        assert_eq!(repinned_text(text, &files), text.replace("\"bb\"", "\"cc\""));
+        let report = RepinReport { from: "1-1".into(), to: "1-2".into(), files: files.to_vec(), written: false };
+        let table = report.table();
+        assert!(table.contains("b.c  changed   bb -> cc"), "{table}");
+        assert!(table.contains("would re-pin (dry run) linux-source-6.1 1-1 -> 1-2: 1 of 2 files changed"), "{table}");
     }
 }

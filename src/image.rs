@@ -77,6 +77,7 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
 
     let (text, system) = load_manifest(&opts.manifest)?;
     check_system_name(&opts.manifest, &system.name)?;
+    crate::deps::ensure(crate::deps::BUILD)?;
 
     let wanted = needed_binaries(&system);
     let providers = workspace_binaries(&root)?;
@@ -225,6 +226,7 @@ pub fn build_shim(progress: bool) -> Result<PathBuf> {
     let root = workspace_root();
     let target = target_dir();
     let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
+    crate::deps::ensure(crate::deps::BUILD)?;
     cargo_build(&root, &target, &BTreeSet::from([driver_build::SHIM_PACKAGE]), progress)?;
     Ok(target.join(driver_build::SHIM_LIB))
 }

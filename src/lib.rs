@@ -5,9 +5,12 @@
 //! integration tests under `tests/` call [`image::build`] and [`qemu::Guest`]
 //! directly.
 
+pub mod apt;
 pub mod bench;
 pub mod bench_net;
 pub mod bench_restart;
+pub mod children;
+pub mod deps;
 pub mod diagnostics;
 pub mod driver_add;
 pub mod driver_build;
@@ -16,6 +19,8 @@ pub mod host;
 pub mod image;
 pub mod linux;
 pub mod linux_baseline;
+pub mod nic_models;
+pub mod ports;
 pub mod qemu;
 mod report;
 pub mod svc;

@@ -1,34 +1,42 @@
 //! The Linux sources that legacy drivers are compiled from: Debian's
-//! `linux-source-6.1` package, pinned to one version, fetched with
-//! `apt-get download`, cached outside git and checked file by file.
+//! `linux-source-6.1` package, pinned to one version (`drivers-legacy/linux-source.toml`),
+//! fetched with `apt-get download` once per version, cached outside git and
+//! checked file by file.
 //!
-//! Only the files the driver manifests list are extracted: the `.deb` is an ar
-//! archive holding `data.tar.xz`, which holds `usr/src/linux-source-6.1.tar.xz`;
-//! both are decompressed as a stream, once, and the wanted files written to
-//! `${XDG_CACHE_HOME:-~/.cache}/resurgo/linux-source-6.1_<version>/` under their
-//! paths in the Linux tree (`drivers/net/...`). The `.deb` is kept there only
-//! until an extraction succeeded. Every file is checked against the sha256 its
+//! The `.deb` is an ar archive holding `data.tar.xz`, which holds
+//! `usr/src/linux-source-6.1.tar.xz`; both are decompressed as a stream and
+//! the wanted files written to `${XDG_CACHE_HOME:-~/.cache}/resurgo/linux-source-6.1_<version>/`
+//! under their paths in the Linux tree (`drivers/net/...`), beside the `.deb`
+//! itself, which stays there so that later commands extract more files
+//! without downloading it again. Every file is checked against the sha256 its
 //! driver manifest pins before anything compiles it.
+//!
+//! When apt does not offer the pinned version, its package lists are
+//! refreshed first (they are often just older than it); only when the version
+//! is really gone is another revision considered, and used only if every
+//! pinned file is identical in it ([`FetchPlan`], [`judge_revision`]);
+//! `resurgo driver pin` re-pins deliberately ([`repin`]).
 //!
 //! Fetching and extracting hold a lock (a mutex in the process, a file lock
 //! across processes), so parallel builds and test threads share one download.
 
-use crate::host::{DirLock, find_on_path, running_as_root};
+use crate::apt::{self, Failure};
+use crate::host::{DirLock, running_as_root};
 use anyhow::{Context, Result, anyhow, bail};
-use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The Debian package the sources come from.
 pub const PACKAGE: &str = "linux-source-6.1";
-/// The version the driver manifests' sha256 sums were taken from.
-pub const PINNED_VERSION: &str = "6.1.192-2";
+/// The file, relative to the workspace root, that names the version the
+/// driver manifests' sha256 sums were taken from.
+pub const PIN_FILE: &str = "drivers-legacy/linux-source.toml";
 /// The Linux tarball inside the package's `data.tar.xz`.
 const TARBALL: &str = "usr/src/linux-source-6.1.tar.xz";
 /// The folder every path of the tarball starts with.
@@ -36,6 +44,34 @@ const TARBALL_TOP: &str = "linux-source-6.1";
 /// A `.deb` to use instead of downloading one (offline machines, or hosts
 /// without apt): `RESURGO_LINUX_DEB=/path/to/linux-source-6.1_6.1.192-2_all.deb`.
 pub const DEB_ENV: &str = "RESURGO_LINUX_DEB";
+
+/// What [`PIN_FILE`] holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pin {
+    package: String,
+    version: String,
+}
+
+/// The version the driver manifests pin, read from [`PIN_FILE`].
+pub fn pinned_version() -> Result<String> {
+    let path = crate::workspace_root().join(PIN_FILE);
+    let text = fs::read_to_string(&path).with_context(|| format!("error: {PIN_FILE}: cannot read it"))?;
+    parse_pin(&text).map_err(|e| anyhow!("error: {PIN_FILE}: {e}"))
+}
+
+/// The version in [`PIN_FILE`]'s text, which must name [`PACKAGE`].
+fn parse_pin(text: &str) -> std::result::Result<String, String> {
+    let pin: Pin = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    if pin.package != PACKAGE {
+        return Err(format!("names the package `{}`; the drivers are built from `{PACKAGE}`", pin.package));
+    }
+    let valid = |c: char| c.is_ascii_alphanumeric() || ".+-~:".contains(c);
+    if pin.version.is_empty() || !pin.version.chars().all(valid) {
+        return Err(format!("`{}` is not a Debian version", pin.version));
+    }
+    Ok(pin.version)
+}
 
 /// A file of the Linux tree that a driver manifest pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,38 +148,60 @@ pub fn mismatch_message(file: &PinnedFile, actual: &str, origin: &str) -> String
 /// Makes sure every file is in the cache with the sha256 its manifest pins,
 /// fetching and extracting the package when some are missing. With `progress`,
 /// shows a spinner and a bar on a terminal and plain lines otherwise.
+///
+/// When the pinned version is no longer in Debian's archive (after the
+/// package lists were refreshed), another revision is used only if every
+/// pinned file is identical in it; otherwise the error lists the files that
+/// changed and how to re-pin deliberately ([`repin`]).
 pub fn ensure(files: &[PinnedFile], progress: bool) -> Result<Sources> {
     let files = dedup(files)?;
+    let pinned = pinned_version()?;
     let _lock = DirLock::acquire(&CACHE_LOCK, &cache_root()?, ".lock")?;
     let complete = |dir: &Path| missing(dir, &files).is_empty();
-    let (dir, version, deb) = package_for(&complete, progress)?;
-    let Some(deb) = deb else {
-        return finish(dir, version, &files);
-    };
-    let wanted: BTreeSet<String> = missing(&dir, &files).into_iter().map(|f| f.path.clone()).collect();
-    let found = extract_from(&deb, &dir, &wanted, &BTreeSet::new(), progress)?;
-    let absent: Vec<&PinnedFile> =
-        files.iter().filter(|f| wanted.contains(&f.path) && !found.contains(&f.path)).collect();
-    if !absent.is_empty() {
-        let lines: Vec<String> = absent
-            .iter()
-            .map(|f| format!("error: {}: not in {PACKAGE} {version} (listed by {})", f.path, f.pinned_by))
-            .collect();
-        bail!("{}", lines.join("\n"));
+    let (dir, version, deb) = package_for(&pinned, &complete, true, progress)?;
+    if let Some(deb) = deb {
+        let wanted: BTreeSet<String> = missing(&dir, &files).into_iter().map(|f| f.path.clone()).collect();
+        let found = extract_from(&deb, &dir, &wanted, &BTreeSet::new(), progress)?;
+        let absent: Vec<&PinnedFile> =
+            files.iter().filter(|f| wanted.contains(&f.path) && !found.contains(&f.path)).collect();
+        if !absent.is_empty() && version == pinned {
+            let lines: Vec<String> = absent
+                .iter()
+                .map(|f| format!("error: {}: not in {PACKAGE} {version} (listed by {})", f.path, f.pinned_by))
+                .collect();
+            bail!("{}", lines.join("\n"));
+        }
     }
-    deb.done();
+    if version != pinned {
+        let actual = |f: &PinnedFile| sha256_file(&dir.join(&f.path)).ok();
+        judge_revision(&pinned, &version, &files, actual).map_err(|e| anyhow!("{e}"))?;
+        if progress {
+            eprintln!(
+                "note: {PACKAGE} {pinned}, which the driver manifests pin, is no longer in Debian's archive: \
+                 using {version}, in which all {} pinned file{} are identical (sha256)",
+                files.len(),
+                plural(files.len())
+            );
+        }
+    }
     finish(dir, version, &files)
 }
 
 /// Fetches files and whole folders of the Linux tree without checking them
-/// (for `resurgo driver add`, which computes the sums to pin). Files the
-/// package lacks are left out: the caller sees they are not there.
-pub fn fetch_unchecked(files: &[String], folders: &[String], progress: bool) -> Result<Sources> {
+/// (for `resurgo driver add`, which computes the sums to pin, and `driver
+/// pin`). Files the package lacks are left out: the caller sees they are not
+/// there. `version` is the one to fetch (default: the pinned one, or the
+/// revision that stands in for it).
+pub fn fetch_unchecked(files: &[String], folders: &[String], version: Option<&str>, progress: bool) -> Result<Sources> {
+    let pinned = match version {
+        Some(v) => v.to_string(),
+        None => pinned_version()?,
+    };
     let _lock = DirLock::acquire(&CACHE_LOCK, &cache_root()?, ".lock")?;
     let complete = |dir: &Path| {
         files.iter().all(|f| dir.join(f).is_file()) && folders.iter().all(|f| dir.join(f).join(FOLDER_MARK).is_file())
     };
-    let (dir, version, deb) = package_for(&complete, progress)?;
+    let (dir, version, deb) = package_for(&pinned, &complete, version.is_none(), progress)?;
     if let Some(deb) = deb {
         let wanted: BTreeSet<String> = files.iter().cloned().collect();
         let folders: BTreeSet<String> = folders.iter().map(|f| f.trim_end_matches('/').to_string()).collect();
@@ -152,7 +210,6 @@ pub fn fetch_unchecked(files: &[String], folders: &[String], progress: bool) -> 
             let _ = fs::create_dir_all(dir.join(f));
             let _ = fs::write(dir.join(f).join(FOLDER_MARK), "");
         }
-        deb.done();
     }
     Ok(Sources { dir, version })
 }
@@ -163,60 +220,103 @@ const FOLDER_MARK: &str = ".resurgo-folder-complete";
 /// A package file to extract from.
 struct Deb {
     path: PathBuf,
-    /// Given by the user: never deleted.
-    keep: bool,
+    /// Given by the user ([`DEB_ENV`]): never deleted, even when unreadable.
+    given: bool,
 }
 
-impl Deb {
-    /// Extraction succeeded: the cache keeps the files, not the package.
-    fn done(self) {
-        if !self.keep {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
+/// The versions with a folder in the cache, newest first by name.
+fn cached_versions() -> Vec<String> {
+    let Ok(root) = cache_root() else { return Vec::new() };
+    let Ok(entries) = fs::read_dir(root) else { return Vec::new() };
+    let prefix = format!("{PACKAGE}_");
+    let mut versions: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    versions.sort();
+    versions.reverse();
+    versions
 }
 
 /// The version folder to use and, unless `complete` says it has everything
-/// already, the package to extract from (given, left from a failed run, or
-/// downloaded now).
-fn package_for(complete: &dyn Fn(&Path) -> bool, progress: bool) -> Result<(PathBuf, String, Option<Deb>)> {
-    let mut version = PINNED_VERSION.to_string();
-    let mut dir = version_dir(&version)?;
+/// already, the package to extract from: the one given in [`DEB_ENV`], the
+/// one kept in the cache, or one downloaded now (fetched once per version and
+/// kept). With `stand_in`, another revision already in the cache, or offered
+/// by apt when `pinned` is gone, may stand in for it; the caller checks it.
+fn package_for(
+    pinned: &str,
+    complete: &dyn Fn(&Path) -> bool,
+    stand_in: bool,
+    progress: bool,
+) -> Result<(PathBuf, String, Option<Deb>)> {
+    let dir = version_dir(pinned)?;
     if complete(&dir) {
-        return Ok((dir, version, None));
+        return Ok((dir, pinned.to_string(), None));
     }
     if let Some(given) = std::env::var_os(DEB_ENV).filter(|v| !v.is_empty()) {
         let given = PathBuf::from(given);
         if !given.is_file() {
             bail!("error: {DEB_ENV}={} is not a file", given.display());
         }
-        if let Some(v) = deb_version(&given) {
-            version = v;
-            dir = version_dir(&version)?;
-        }
-        return Ok((dir, version, Some(Deb { path: given, keep: true })));
+        let version = deb_version(&given).unwrap_or_else(|| pinned.to_string());
+        return Ok((version_dir(&version)?, version, Some(Deb { path: given, given: true })));
     }
-    if let Some(left) = deb_in(&dir) {
-        // A download whose extraction did not finish.
-        return Ok((dir, version, Some(Deb { path: left, keep: false })));
+    if let Some(kept) = apt::deb_in(&dir) {
+        return Ok((dir, pinned.to_string(), Some(Deb { path: kept, given: false })));
     }
-    let fetched = download(&cache_root()?, progress)?;
-    if fetched.version != version {
-        version = fetched.version.clone();
-        dir = version_dir(&version)?;
-        if complete(&dir) {
-            let _ = fs::remove_dir_all(fetched.tmp_dir);
-            return Ok((dir, version, None));
+    if stand_in {
+        for version in cached_versions().into_iter().filter(|v| v != pinned) {
+            let other = version_dir(&version)?;
+            if complete(&other) {
+                return Ok((other, version, None));
+            }
         }
     }
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let into = dir.join(fetched.deb.file_name().expect("a .deb file name"));
-    fs::rename(&fetched.deb, &into).with_context(|| format!("cannot move the package into {}", dir.display()))?;
-    let _ = fs::remove_dir_all(fetched.tmp_dir);
-    Ok((dir, version, Some(Deb { path: into, keep: false })))
+    let mut plan = FetchPlan::new(pinned, running_as_root());
+    let mut version = pinned.to_string();
+    loop {
+        let dir = version_dir(&version)?;
+        if let Some(kept) = apt::deb_in(&dir) {
+            return Ok((dir, version, Some(Deb { path: kept, given: false })));
+        }
+        let next = match download(&version, progress)? {
+            Ok(deb) => {
+                fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                let name = deb.file_name().ok_or_else(|| anyhow!("{}: no file name", deb.display()))?;
+                let into = dir.join(name);
+                fs::rename(&deb, &into).with_context(|| format!("cannot move the package into {}", dir.display()))?;
+                if let Some(tmp) = deb.parent() {
+                    let _ = fs::remove_dir_all(tmp);
+                }
+                return Ok((dir, version, Some(Deb { path: into, given: false })));
+            }
+            Err(stderr) => {
+                let policy = apt::policy(PACKAGE).unwrap_or_default();
+                plan.after_failure(&version, &stderr, &policy)
+            }
+        };
+        match next {
+            Next::Update => apt::update(&format!("do not offer {PACKAGE} {pinned} (they may be older than it)"))?,
+            Next::Try(other) if stand_in => {
+                if progress {
+                    eprintln!(
+                        "note: {PACKAGE} {pinned} is no longer in Debian's archive: trying {other}, \
+                         which is used only if every pinned file is identical in it"
+                    );
+                }
+                version = other;
+            }
+            Next::Try(_) => {
+                bail!("error: {PACKAGE} {pinned} is not in Debian's archive (see `apt-cache policy {PACKAGE}`)")
+            }
+            Next::Fail(message) => bail!("{message}"),
+        }
+    }
 }
 
-/// [`extract`], deleting a package that cannot be read (the next run fetches it again).
+/// [`extract`], deleting a cached package that cannot be read (the next run
+/// fetches it again).
 fn extract_from(
     deb: &Deb,
     dir: &Path,
@@ -238,7 +338,7 @@ fn extract_from(
             Ok(found)
         }
         Err(e) => {
-            if !deb.keep {
+            if !deb.given {
                 let _ = fs::remove_file(&deb.path);
             }
             Err(e.context(format!("cannot extract the Linux sources from {}", deb.path.display())))
@@ -287,12 +387,6 @@ fn missing<'a>(dir: &Path, files: &'a [PinnedFile]) -> Vec<&'a PinnedFile> {
     files.iter().filter(|f| sha256_file(&dir.join(&f.path)).map_or(true, |h| h != f.sha256)).collect()
 }
 
-/// A `.deb` left in a version's folder.
-fn deb_in(dir: &Path) -> Option<PathBuf> {
-    let entries = fs::read_dir(dir).ok()?;
-    entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| p.extension().is_some_and(|e| e == "deb"))
-}
-
 /// The version in a package file name `linux-source-6.1_<version>_all.deb`.
 pub fn deb_version(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
@@ -302,185 +396,137 @@ pub fn deb_version(path: &Path) -> Option<String> {
     (!version.is_empty()).then(|| version.replace("%3a", ":"))
 }
 
-struct Fetched {
-    deb: PathBuf,
-    version: String,
-    tmp_dir: PathBuf,
+/// What to do after `apt-get download` of a version failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Refresh apt's package lists, then try the pinned version again.
+    Update,
+    /// Try this other revision; it is checked file by file before it is used.
+    Try(String),
+    /// Give up with this message.
+    Fail(String),
 }
 
-/// What apt said when a download failed.
-#[derive(Debug, PartialEq, Eq)]
-enum AptFailure {
-    /// The pinned version is not in the archive (any more).
-    VersionGone,
-    /// apt knows no such package: its lists are missing or stale.
-    UnknownPackage,
-    Other,
+/// How the Linux source package is fetched when apt does not simply hand out
+/// the pinned version: the lists are refreshed first (they may just be older
+/// than the pinned version), and only then is another revision considered.
+#[derive(Debug, Clone)]
+pub struct FetchPlan {
+    pinned: String,
+    root: bool,
+    refreshed: bool,
 }
 
-fn classify_apt_failure(stderr: &str) -> AptFailure {
-    if stderr.contains("was not found") && stderr.contains("Version '") {
-        AptFailure::VersionGone
-    } else if stderr.contains("Unable to locate package") || stderr.contains("has no candidate") {
-        AptFailure::UnknownPackage
-    } else {
-        AptFailure::Other
+impl FetchPlan {
+    /// A plan for `pinned`; only `root` may refresh the lists.
+    pub fn new(pinned: &str, root: bool) -> FetchPlan {
+        FetchPlan { pinned: pinned.to_string(), root, refreshed: false }
+    }
+
+    /// The next step once downloading `tried` failed with `stderr`; `policy`
+    /// is `apt-cache policy` of the package as it is now.
+    pub fn after_failure(&mut self, tried: &str, stderr: &str, policy: &str) -> Next {
+        let failure = apt::classify(stderr);
+        let pinned = self.pinned.clone();
+        if tried != pinned {
+            return Next::Fail(format!(
+                "error: {PACKAGE} {pinned} is no longer in Debian's archive, and downloading {tried} instead failed: {}",
+                apt::error_lines(stderr)
+            ));
+        }
+        let listable = matches!(failure, Failure::VersionGone | Failure::UnknownPackage | Failure::FetchFailed);
+        if listable && !self.refreshed {
+            if !self.root {
+                return Next::Fail(format!(
+                    "error: apt's package lists do not offer {PACKAGE} {pinned} (they may be older than it): \
+                     run `sudo apt-get update`, then the same command again"
+                ));
+            }
+            self.refreshed = true;
+            return Next::Update;
+        }
+        match failure {
+            Failure::VersionGone => match stand_in(policy, &pinned) {
+                Some(other) => Next::Try(other),
+                None => Next::Fail(format!(
+                    "error: {PACKAGE} {pinned} is no longer in Debian's archive, and apt offers no other version \
+                     (see `apt-cache policy {PACKAGE}`)"
+                )),
+            },
+            Failure::UnknownPackage => Next::Fail(format!(
+                "error: apt does not know {PACKAGE} even with fresh package lists: the driver sources come from \
+                 Debian 12 (bookworm) and its security archive, which this host's apt sources lack; \
+                 or set {DEB_ENV} to a downloaded {PACKAGE}_{pinned}_all.deb"
+            )),
+            _ => {
+                Next::Fail(format!("error: `apt-get download {PACKAGE}={pinned}` failed: {}", apt::error_lines(stderr)))
+            }
+        }
     }
 }
 
-/// The candidate version in `apt-cache policy` output.
-fn candidate_version(policy: &str) -> Option<String> {
-    let v = policy.lines().find_map(|l| l.trim().strip_prefix("Candidate:"))?.trim();
-    (!v.is_empty() && v != "(none)").then(|| v.to_string())
+/// The revision that may stand in for a `pinned` version apt no longer
+/// offers: the newest with the same upstream version, else apt's candidate.
+pub fn stand_in(policy: &str, pinned: &str) -> Option<String> {
+    let others: Vec<String> = apt::versions(policy).into_iter().filter(|v| v != pinned).collect();
+    others
+        .iter()
+        .find(|v| apt::upstream(v) == apt::upstream(pinned))
+        .cloned()
+        .or_else(|| apt::candidate(policy).filter(|c| c != pinned))
+        .or_else(|| others.first().cloned())
 }
 
-/// Downloads the pinned version (else apt's candidate, saying so) into a fresh
-/// folder under the cache root.
-fn download(root: &Path, progress: bool) -> Result<Fetched> {
-    if find_on_path("apt-get").is_none() {
-        bail!(
-            "error: cannot fetch the Linux sources: `apt-get` is missing (Debian's {PACKAGE} package is fetched with it; \
-             on Debian or Ubuntu: `sudo apt-get install apt`), or download {PACKAGE}_{PINNED_VERSION}_all.deb and set {DEB_ENV}=its path"
-        );
+/// Whether `version` may stand in for `pinned`: every file must have the
+/// sha256 it is pinned to. `actual` gives a file's sha256 in `version`
+/// (`None`: the file is not there). The error lists what differs and how to
+/// re-pin deliberately.
+pub fn judge_revision(
+    pinned: &str,
+    version: &str,
+    files: &[PinnedFile],
+    actual: impl Fn(&PinnedFile) -> Option<String>,
+) -> std::result::Result<(), String> {
+    let mut lines = Vec::new();
+    for f in files {
+        match actual(f) {
+            Some(sum) if sum == f.sha256 => {}
+            Some(sum) => lines.push(format!("  {}  pinned {}  now {}  ({})", f.path, &f.sha256, sum, f.pinned_by)),
+            None => lines.push(format!("  {}  pinned {}  not in {version}  ({})", f.path, &f.sha256, f.pinned_by)),
+        }
     }
-    fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "error: {PACKAGE} {pinned}, which the driver manifests pin, is no longer in Debian's archive; {version} is, \
+         but {} of its {} pinned file{} differ{}:\n{}\n\
+         Review the changes, then re-pin deliberately with `resurgo driver pin {version}` (it rewrites \
+         {PIN_FILE} and these sums), or set {DEB_ENV} to a kept {PACKAGE}_{pinned}_all.deb",
+        lines.len(),
+        files.len(),
+        plural(files.len()),
+        if lines.len() == 1 { "s" } else { "" },
+        lines.join("\n")
+    ))
+}
+
+/// Downloads `version` into a fresh folder under the cache root: `Ok(Ok(deb))`,
+/// or `Ok(Err(stderr))` when apt failed (for [`FetchPlan`] to read).
+fn download(version: &str, progress: bool) -> Result<std::result::Result<PathBuf, String>> {
+    let root = cache_root()?;
+    fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
     let tmp = root.join(format!("download-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-
-    let mut version = PINNED_VERSION.to_string();
-    let mut updated = false;
-    loop {
-        let out = apt_download(&tmp, &version, progress)?;
-        if out.status.success() {
-            break;
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        match classify_apt_failure(&stderr) {
-            AptFailure::VersionGone if version == PINNED_VERSION => {
-                let policy = apt_output(&["apt-cache", "policy", PACKAGE])?;
-                let Some(candidate) = candidate_version(&policy) else {
-                    bail!("error: {PACKAGE} {PINNED_VERSION} is not in the archive, and apt offers no other version");
-                };
-                eprintln!(
-                    "note: {PACKAGE} {PINNED_VERSION} is no longer in the archive: using {candidate}, \
-                     checked file by file against the pinned sha256 sums"
-                );
-                version = candidate;
-            }
-            AptFailure::UnknownPackage if !updated && running_as_root() => {
-                if progress {
-                    eprintln!("apt does not know {PACKAGE}: running `apt-get update`");
-                }
-                let status = Command::new("apt-get")
-                    .args(["update", "-qq"])
-                    .env("LC_ALL", "C")
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .status()
-                    .context("cannot run `apt-get update`")?;
-                if !status.success() {
-                    bail!("error: `apt-get update` failed ({status}): cannot fetch {PACKAGE}");
-                }
-                updated = true;
-            }
-            AptFailure::UnknownPackage => bail!(
-                "error: apt does not know the package {PACKAGE} (stale package lists?): run `sudo apt-get update` \
-                 (Debian 12 has it), or set {DEB_ENV} to a downloaded {PACKAGE}_{PINNED_VERSION}_all.deb"
-            ),
-            _ => bail!(
-                "error: `apt-get download {PACKAGE}={version}` failed ({}): {}",
-                out.status,
-                stderr.lines().filter(|l| l.starts_with("E:")).collect::<Vec<_>>().join(" ").trim()
-            ),
-        }
+    let out = apt::download(&format!("{PACKAGE}={version}"), &tmp, progress)?;
+    if !out.status.success() {
+        let _ = fs::remove_dir_all(&tmp);
+        return Ok(Err(String::from_utf8_lossy(&out.stderr).into_owned()));
     }
-    let deb =
-        deb_in(&tmp).ok_or_else(|| anyhow!("`apt-get download` succeeded but left no .deb in {}", tmp.display()))?;
-    let version = deb_version(&deb).unwrap_or(version);
-    Ok(Fetched { deb, version, tmp_dir: tmp })
-}
-
-/// Runs `apt-get download PACKAGE=VERSION` in `dir`, with a spinner showing the
-/// bytes received (a bar when apt says the package's size).
-fn apt_download(dir: &Path, version: &str, progress: bool) -> Result<std::process::Output> {
-    let spec = format!("{PACKAGE}={version}");
-    let size = apt_output(&["apt-cache", "show", "--no-all-versions", &spec])
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Size:")).and_then(|n| n.trim().parse::<u64>().ok()));
-    let terminal = std::io::stderr().is_terminal();
-    let bar = if progress && terminal {
-        let bar = match size {
-            Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template(
-                    "{spinner} downloading {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
-                )
-                .expect("progress template"),
-            ),
-            None => ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} downloading {msg} {bytes}").expect("progress template"),
-            ),
-        };
-        bar.set_message(format!("{PACKAGE} {version}"));
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    } else {
-        if progress {
-            let size = size.map(|n| format!(" ({})", HumanBytes(n))).unwrap_or_default();
-            eprintln!("downloading {PACKAGE} {version}{size} with apt-get");
-        }
-        ProgressBar::hidden()
-    };
-
-    let mut cmd = Command::new("apt-get");
-    cmd.arg("download").arg("-q");
-    if running_as_root() {
-        // Root's apt drops to the `_apt` user, which cannot write here; say so instead of warning.
-        cmd.args(["-o", "APT::Sandbox::User=root"]);
-    }
-    cmd.arg(&spec).current_dir(dir).env("LC_ALL", "C").stdin(Stdio::null()).stdout(Stdio::null());
-    cmd.stderr(Stdio::piped());
-    let mut child = cmd.spawn().context("cannot run `apt-get download`")?;
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = stderr.read_to_end(&mut text);
-        text
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().context("waiting for `apt-get download`")? {
-            break status;
-        }
-        bar.set_position(folder_bytes(dir));
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    bar.finish_and_clear();
-    let stderr = reader.join().unwrap_or_default();
-    Ok(std::process::Output { status, stdout: Vec::new(), stderr })
-}
-
-/// The bytes of every file under `dir`.
-fn folder_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(dir) else { return 0 };
-    entries
-        .filter_map(Result::ok)
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => folder_bytes(&e.path()),
-            Ok(_) => e.metadata().map_or(0, |m| m.len()),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
-fn apt_output(args: &[&str]) -> Result<String> {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run `{}`", args.join(" ")))?;
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let deb = apt::deb_in(&tmp)
+        .ok_or_else(|| anyhow!("`apt-get download` succeeded but left no .deb in {}", tmp.display()))?;
+    Ok(Ok(deb))
 }
 
 /// Extracts the wanted files (paths in the Linux tree) from the package into
@@ -607,25 +653,100 @@ mod tests {
         assert_eq!(deb_version(Path::new("other_1.0_all.deb")), None);
     }
 
-    #[test]
-    fn apt_failures_are_told_apart() {
-        assert_eq!(
-            classify_apt_failure("E: Version '6.1.999-1' for 'linux-source-6.1' was not found\n"),
-            AptFailure::VersionGone
-        );
-        assert_eq!(classify_apt_failure("E: Unable to locate package linux-source-6.1\n"), AptFailure::UnknownPackage);
-        assert_eq!(
-            classify_apt_failure("E: Can't select candidate version from package x as it has no candidate"),
-            AptFailure::UnknownPackage
-        );
-        assert_eq!(classify_apt_failure("E: Failed to fetch http://..."), AptFailure::Other);
+    /// An apt output recorded on a Debian 12 machine (`src/testdata/apt/`).
+    fn recorded(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testdata/apt").join(name);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     #[test]
-    fn candidate_from_policy() {
-        let policy = "linux-source-6.1:\n  Installed: (none)\n  Candidate: 6.1.192-2\n  Version table:\n";
-        assert_eq!(candidate_version(policy).as_deref(), Some("6.1.192-2"));
-        assert_eq!(candidate_version("x:\n  Installed: (none)\n  Candidate: (none)\n"), None);
+    fn the_committed_pin_names_the_package_and_a_version() {
+        let v = pinned_version().unwrap();
+        assert_eq!(apt::upstream(&v), "6.1.192", "the Linux release the drivers and the baseline share");
+        assert_eq!(parse_pin("package = \"linux-source-6.1\"\nversion = \"6.1.192-2\"\n").unwrap(), "6.1.192-2");
+        assert!(
+            parse_pin("package = \"linux-source-6.2\"\nversion = \"1\"\n").unwrap_err().contains("linux-source-6.2")
+        );
+        assert!(parse_pin("package = \"linux-source-6.1\"\nversion = \"1 2\"\n").is_err());
+        assert!(parse_pin("package = \"linux-source-6.1\"\n").is_err());
+    }
+
+    #[test]
+    fn stale_lists_are_refreshed_before_any_fallback() {
+        // The machine's lists are from May: they know 6.1.172-1 and older, not the pin.
+        let mut plan = FetchPlan::new("6.1.192-2", true);
+        let stale = recorded("stale-policy.txt");
+        assert_eq!(plan.after_failure("6.1.192-2", &recorded("stale-download.stderr"), &stale), Next::Update);
+        // After `apt-get update` the pin downloads; had it failed again, only then a stand-in.
+        let fresh = recorded("fresh-policy.txt");
+        assert_eq!(
+            plan.after_failure("6.1.192-2", &recorded("stale-download.stderr"), &fresh),
+            Next::Try("6.1.192-3".into())
+        );
+    }
+
+    #[test]
+    fn without_root_stale_lists_get_one_line_naming_the_command() {
+        let mut plan = FetchPlan::new("6.1.192-2", false);
+        let Next::Fail(msg) =
+            plan.after_failure("6.1.192-2", &recorded("stale-download.stderr"), &recorded("stale-policy.txt"))
+        else {
+            panic!("a user who is not root cannot refresh the lists");
+        };
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+        assert!(msg.contains("sudo apt-get update") && !msg.contains("6.1.172"), "{msg}");
+        // No lists at all: the same.
+        let mut plan = FetchPlan::new("6.1.192-2", false);
+        let Next::Fail(msg) = plan.after_failure("6.1.192-2", &recorded("nolists-download.stderr"), "") else {
+            panic!("no lists");
+        };
+        assert!(msg.contains("sudo apt-get update"), "{msg}");
+    }
+
+    #[test]
+    fn a_pinned_version_really_gone_takes_the_newest_same_release_revision() {
+        // Pretend 6.1.192-4 were pinned and gone: the fresh lists offer -3, -2, -1.
+        let fresh = recorded("fresh-policy.txt");
+        assert_eq!(stand_in(&fresh, "6.1.192-4").as_deref(), Some("6.1.192-3"));
+        assert_eq!(stand_in(&fresh, "6.1.192-3").as_deref(), Some("6.1.192-2"));
+        // No revision of the same release: apt's candidate.
+        assert_eq!(stand_in(&fresh, "6.1.200-1").as_deref(), Some("6.1.192-3"));
+        assert_eq!(stand_in("", "6.1.192-2"), None);
+        let mut plan = FetchPlan::new("6.1.192-4", true);
+        let gone = "E: Version '6.1.192-4' for 'linux-source-6.1' was not found\n";
+        assert_eq!(plan.after_failure("6.1.192-4", gone, &fresh), Next::Update);
+        assert_eq!(plan.after_failure("6.1.192-4", gone, &fresh), Next::Try("6.1.192-3".into()));
+        // The stand-in failing too ends it, naming both.
+        let Next::Fail(msg) = plan.after_failure("6.1.192-3", "E: Failed to fetch x 404", &fresh) else { panic!() };
+        assert!(msg.contains("6.1.192-4") && msg.contains("6.1.192-3"), "{msg}");
+        // Gone with nothing else offered.
+        let mut plan = FetchPlan::new("6.1.192-4", true);
+        assert_eq!(plan.after_failure("6.1.192-4", gone, ""), Next::Update);
+        assert!(matches!(plan.after_failure("6.1.192-4", gone, ""), Next::Fail(m) if m.contains("no other version")));
+        // Unknown even after the update: not a Debian 12 host.
+        let mut plan = FetchPlan::new("6.1.192-2", true);
+        let unknown = recorded("nolists-download.stderr");
+        assert_eq!(plan.after_failure("6.1.192-2", &unknown, ""), Next::Update);
+        assert!(matches!(plan.after_failure("6.1.192-2", &unknown, ""), Next::Fail(m) if m.contains("bookworm")));
+    }
+
+    #[test]
+    fn another_revision_is_used_only_if_every_pinned_file_is_identical() {
+        let files = [
+            pinned("drivers/net/a.c", "aa", "drivers-legacy/a/driver.toml"),
+            pinned("drivers/net/b.c", "bb", "drivers-legacy/b/driver.toml"),
+        ];
+        let same = |f: &PinnedFile| Some(f.sha256.clone());
+        assert_eq!(judge_revision("6.1.192-2", "6.1.192-3", &files, same), Ok(()));
+        let changed = |f: &PinnedFile| (f.path != "drivers/net/b.c").then(|| f.sha256.clone()).or(Some("cc".into()));
+        let msg = judge_revision("6.1.192-2", "6.1.192-3", &files, changed).unwrap_err();
+        assert!(msg.contains("1 of its 2 pinned files differs"), "{msg}");
+        assert!(msg.contains("drivers/net/b.c  pinned bb  now cc  (drivers-legacy/b/driver.toml)"), "{msg}");
+        assert!(!msg.contains("drivers/net/a.c"), "{msg}");
+        assert!(msg.contains("resurgo driver pin 6.1.192-3"), "{msg}");
+        let gone = |f: &PinnedFile| (f.path == "drivers/net/a.c").then(|| f.sha256.clone());
+        let msg = judge_revision("6.1.192-2", "6.1.192-3", &files, gone).unwrap_err();
+        assert!(msg.contains("drivers/net/b.c  pinned bb  not in 6.1.192-3"), "{msg}");
     }
 
     fn pinned(path: &str, sha: &str, by: &str) -> PinnedFile {

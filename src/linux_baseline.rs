@@ -18,7 +18,8 @@
 //! the kernel command line (see [`cmdline`]); the kernel hands unknown
 //! `key=value` parameters to init as environment variables.
 
-use crate::host::{DirLock, find_on_path, running_as_root};
+use crate::apt::{self, Failure};
+use crate::host::DirLock;
 use crate::linux::{cache_root, sha256_file};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -26,7 +27,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -547,100 +547,38 @@ fn bar(progress: bool, len: u64, msg: &str) -> ProgressBar {
     bar
 }
 
-/// What to tell the user when apt cannot fetch a pinned package.
-#[derive(Debug, PartialEq, Eq)]
-enum AptFailure {
-    VersionGone,
-    UnknownPackage,
-    Other,
-}
-
-fn classify_apt_failure(stderr: &str) -> AptFailure {
-    if stderr.contains("Version '") && stderr.contains("was not found") {
-        AptFailure::VersionGone
-    } else if stderr.contains("Unable to locate package") || stderr.contains("has no candidate") {
-        AptFailure::UnknownPackage
-    } else {
-        AptFailure::Other
-    }
-}
-
 /// Downloads the pinned package into a fresh folder under `root` with
-/// `apt-get download` and checks its sha256; returns the `.deb`'s path.
+/// `apt-get download` (refreshing apt's lists first when they do not offer
+/// it) and checks its sha256; returns the `.deb`'s path.
 fn fetch(pkg: &Pinned, root: &Path, progress: bool) -> Result<PathBuf> {
-    if find_on_path("apt-get").is_none() {
-        bail!(
-            "error: the native baseline needs Debian's {} {}, fetched with `apt-get download`, and apt-get is missing \
-             (a Debian or Ubuntu host has it: `sudo apt-get install apt`)",
-            pkg.package,
-            pkg.version
-        );
-    }
     let dir = root.join(format!("download-{}-{}", pkg.package, std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut updated = false;
     loop {
-        let spinner = bar(progress, 0, &format!("downloading {} {} with apt-get", pkg.package, pkg.version));
-        let mut cmd = Command::new("apt-get");
-        cmd.args(["download", "-q"]);
-        if running_as_root() {
-            // Root's apt drops to the `_apt` user, which cannot write here.
-            cmd.args(["-o", "APT::Sandbox::User=root"]);
-        }
-        let out = cmd
-            .arg(pkg.spec())
-            .current_dir(&dir)
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run `apt-get download`");
-        spinner.finish_and_clear();
-        let out = out?;
+        let out = apt::download(&pkg.spec(), &dir, progress)?;
         if out.status.success() {
             break;
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
-        match classify_apt_failure(&stderr) {
-            AptFailure::UnknownPackage | AptFailure::VersionGone if !updated && running_as_root() => {
-                if progress {
-                    eprintln!("apt does not offer {}: running `apt-get update`", pkg.spec());
-                }
-                let status = Command::new("apt-get")
-                    .args(["update", "-qq"])
-                    .env("LC_ALL", "C")
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .status()
-                    .context("cannot run `apt-get update`")?;
-                if !status.success() {
-                    bail!("error: `apt-get update` failed ({status}): cannot fetch {}", pkg.spec());
-                }
+        match apt::classify(&stderr) {
+            Failure::UnknownPackage | Failure::VersionGone | Failure::FetchFailed if !updated => {
+                apt::update(&format!("do not offer {} {} (they may be older than it)", pkg.package, pkg.version))?;
                 updated = true;
             }
-            AptFailure::VersionGone => bail!(
+            Failure::VersionGone => bail!(
                 "error: Debian no longer offers {} {}, the pinned native baseline (see `apt-cache policy {}`): \
                  pin the current version in src/linux_baseline.rs",
                 pkg.package,
                 pkg.version,
                 pkg.package
             ),
-            AptFailure::UnknownPackage => {
-                bail!("error: apt does not know {}: run `sudo apt-get update` (Debian 12 has it)", pkg.spec())
+            _ => {
+                bail!("error: `apt-get download {}` failed ({}): {}", pkg.spec(), out.status, apt::error_lines(&stderr))
             }
-            AptFailure::Other => bail!(
-                "error: `apt-get download {}` failed ({}): {}",
-                pkg.spec(),
-                out.status,
-                stderr.lines().filter(|l| l.starts_with("E:")).collect::<Vec<_>>().join(" ").trim()
-            ),
         }
     }
-    let deb = fs::read_dir(&dir)
-        .ok()
-        .and_then(|entries| {
-            entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| p.extension().is_some_and(|e| e == "deb"))
-        })
+    let deb = apt::deb_in(&dir)
         .ok_or_else(|| anyhow!("`apt-get download {}` left no .deb in {}", pkg.spec(), dir.display()))?;
     let sum = sha256_file(&deb)?;
     if sum != pkg.sha256 {
@@ -807,16 +745,10 @@ mod tests {
         assert_eq!(KERNEL.spec(), "linux-image-6.1.0-56-amd64=6.1.192-2");
         assert_eq!(BUSYBOX.cache_dir_name(), "busybox-static_1.35.0-4+deb12u1+b1");
         assert!(KERNEL.package.ends_with(KERNEL_RELEASE));
-        assert_eq!(KERNEL.version, crate::linux::PINNED_VERSION, "the baseline runs the drivers' own Linux release");
-    }
-
-    #[test]
-    fn apt_failures_are_told_apart() {
         assert_eq!(
-            classify_apt_failure("E: Version '6.1.192-2' for 'linux-image-6.1.0-56-amd64' was not found"),
-            AptFailure::VersionGone
+            crate::apt::upstream(KERNEL.version),
+            crate::apt::upstream(&crate::linux::pinned_version().unwrap()),
+            "the baseline runs the drivers' own Linux release"
         );
-        assert_eq!(classify_apt_failure("E: Unable to locate package foo"), AptFailure::UnknownPackage);
-        assert_eq!(classify_apt_failure("E: Failed to fetch"), AptFailure::Other);
     }
 }

@@ -57,9 +57,15 @@ enum Command {
         headless: bool,
         /// Add a network card on QEMU's user network, with TCP forwards
         /// 127.0.0.1:5555 → guest port 7 (echo), 127.0.0.1:5556 → guest port 9
-        /// (sink) and 127.0.0.1:8080 → guest port 80 (the status page).
-        #[arg(long, value_enum)]
-        nic: Option<Nic>,
+        /// (sink) and 127.0.0.1:8080 → guest port 80 (the status page). Any
+        /// PCI network card model of QEMU's (`qemu-system-x86_64 -device
+        /// help`); the committed drivers drive rtl8139, ne2k_pci, e1000, pcnet.
+        #[arg(long, value_name = "MODEL")]
+        nic: Option<String>,
+        /// A further QEMU device, passed as `-device SPEC` (repeat for several),
+        /// for a driver you added: `--device tulip` or `--device e1000e,mac=...`.
+        #[arg(long = "device", value_name = "SPEC")]
+        devices: Vec<String>,
         /// How drivers come back: transparently (the default) or as MINIX 3 does
         /// (clients re-initialise the new instance, what was in flight is lost).
         /// Overrides the manifest's `[system] restart`.
@@ -96,6 +102,10 @@ enum Command {
         #[command(subcommand)]
         action: DriverAction,
     },
+    /// What this machine has of what Resurgo needs (QEMU, libclang, a C
+    /// compiler, apt and its lists, the Linux sources), and how each missing
+    /// piece gets installed.
+    Doctor,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +138,16 @@ enum DriverAction {
         /// Replace an existing manifest.
         #[arg(long)]
         force: bool,
+    },
+    /// Move the drivers to another version of Debian's linux-source-6.1
+    /// deliberately: fetch it, show each pinned file's sha256 before and
+    /// after, and rewrite drivers-legacy/linux-source.toml and the manifests.
+    Pin {
+        /// The Debian version, like 6.1.192-3 (`apt-cache policy linux-source-6.1` lists them).
+        version: String,
+        /// Show the differences only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -316,13 +336,19 @@ fn run(cli: Cli) -> Result<i32> {
             println!("archive  {}", image.archive.display());
             Ok(0)
         }
-        Command::Up { manifest, headless, nic, restart } => {
+        Command::Up { manifest, headless, nic, devices, restart } => {
             let manifest = match restart {
                 Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r.mode())?,
                 None => manifest,
             };
+            // Everything building and booting need, installed in one go.
+            resurgo::deps::ensure(resurgo::deps::ALL)?;
+            if let Some(model) = &nic {
+                resurgo::nic_models::check(model)?;
+            }
             let image = build(&manifest)?;
-            let cfg = QemuConfig { netdev: nic.map(|n| NetConfig::new(n.model())), ..QemuConfig::default() };
+            let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();
+            let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }
         }
         Command::Bench { which: Bench::Ipc { json } } => {
@@ -403,6 +429,33 @@ fn run(cli: Cli) -> Result<i32> {
             for u in &added.unresolved {
                 eprintln!("warning: {u}");
             }
+            match resurgo::nic_models::pci_ids() {
+                Ok(models) => {
+                    let matching = resurgo::nic_models::matching(&models, &added.ids);
+                    if matching.is_empty() {
+                        println!(
+                            "no QEMU network card has one of its PCI ids: it needs real hardware or another emulator"
+                        );
+                    }
+                    for (model, ids) in matching {
+                        println!(
+                            "QEMU's `{model}` ({}) is a card it claims: boot with `resurgo up --nic {model}`",
+                            ids.pair()
+                        );
+                    }
+                }
+                Err(e) => eprintln!("warning: cannot ask QEMU which card matches: {e:#}"),
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Pin { version, dry_run } } => {
+            let report = drivers::repin(&version, !dry_run, true)?;
+            print!("{}", report.table());
+            Ok(0)
+        }
+        Command::Doctor => {
+            let checks = resurgo::deps::doctor();
+            print!("{}", resurgo::deps::doctor_table(&checks));
             Ok(0)
         }
         Command::Manifest { action: ManifestAction::Check { paths } } => {

@@ -4,10 +4,9 @@
 //! The kernel ends every run through QEMU's `isa-debug-exit` device at port
 //! 0xf4, so QEMU's exit status says how the guest ended: see [`GuestExit`].
 
-use crate::host::{find_on_path, running_as_root};
+use crate::host::find_on_path;
 use crate::image::Image;
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::ffi::OsString;
 use std::fmt;
 use std::io::{Read, Write};
@@ -30,7 +29,8 @@ pub const ECHO_ENV: &str = "RESURGO_ECHO";
 /// How many lines of output an error message shows.
 pub const TAIL_LINES: usize = 60;
 
-/// The NIC models QEMU offers that Resurgo has (or will have) drivers for.
+/// The NIC models QEMU offers that Resurgo's committed drivers drive (any
+/// other PCI model of QEMU boots too: see [`crate::nic_models`]).
 pub const NIC_MODELS: &[&str] = &["rtl8139", "ne2k_pci", "e1000", "pcnet"];
 
 /// The default host→guest TCP forwards of a guest with a network card:
@@ -41,7 +41,7 @@ pub const DEFAULT_HOSTFWD: &[(u16, u16)] = &[(5555, 7), (5556, 9), (8080, 80)];
 /// A network card on QEMU's user-mode network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetConfig {
-    /// QEMU device model: one of [`NIC_MODELS`].
+    /// QEMU device model: a PCI network card of QEMU's, such as one of [`NIC_MODELS`].
     pub model: String,
     /// TCP forwards `(host port on 127.0.0.1, guest port)`.
     pub hostfwd: Vec<(u16, u16)>,
@@ -195,57 +195,32 @@ pub fn find_qemu() -> Option<PathBuf> {
     find_on_path(QEMU_BIN)
 }
 
-static INSTALL_LOCK: Mutex<()> = Mutex::new(());
-
-/// Returns QEMU's path. When it is missing and `install` is true, installs it
-/// with apt-get (only as root, with apt-get present); otherwise fails with
-/// [`QEMU_MISSING`].
-pub fn ensure_qemu(install: bool) -> Result<PathBuf> {
-    let _guard = INSTALL_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(qemu) = find_qemu() {
-        return Ok(qemu);
-    }
-    if !install || !running_as_root() || find_on_path("apt-get").is_none() {
-        bail!("{QEMU_MISSING}");
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("progress template"));
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar.set_message(format!("QEMU is missing: installing {QEMU_PACKAGE} with apt-get"));
-    let mut log = String::new();
-    let mut ok = apt_get(&["install", "-y", "--no-install-recommends", QEMU_PACKAGE], &mut log);
-    if !ok {
-        bar.set_message("updating apt's package lists");
-        ok = apt_get(&["update"], &mut log)
-            && apt_get(&["install", "-y", "--no-install-recommends", QEMU_PACKAGE], &mut log);
-    }
-    bar.finish_and_clear();
-    match (ok, find_qemu()) {
-        (true, Some(qemu)) => {
-            eprintln!("installed {QEMU_PACKAGE}: {}", qemu.display());
-            Ok(qemu)
-        }
-        _ => {
-            let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
-            bail!("{QEMU_MISSING} (installing it failed:\n{})", tail.join("\n"))
-        }
-    }
+/// Returns QEMU's path, installing it first when it is missing (as root with
+/// apt-get; otherwise the error names the command to run).
+pub fn ensure_qemu() -> Result<PathBuf> {
+    crate::deps::ensure(&[crate::deps::QEMU])?;
+    find_qemu().ok_or_else(|| anyhow::anyhow!("{QEMU_MISSING}"))
 }
 
-fn apt_get(args: &[&str], log: &mut String) -> bool {
-    let out = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").stdin(Stdio::null()).output();
-    match out {
-        Ok(out) => {
-            log.push_str(&String::from_utf8_lossy(&out.stdout));
-            log.push_str(&String::from_utf8_lossy(&out.stderr));
-            out.status.success()
-        }
-        Err(e) => {
-            log.push_str(&format!("cannot run apt-get: {e}\n"));
-            false
-        }
-    }
+/// Fails when a host port the configuration forwards is taken, naming the
+/// process that holds it.
+fn check_ports(cfg: &QemuConfig) -> Result<()> {
+    let Some(net) = &cfg.netdev else { return Ok(()) };
+    let ports: Vec<(u16, String)> =
+        net.hostfwd.iter().map(|(host, guest)| (*host, format!("forwarded to the guest's port {guest}"))).collect();
+    crate::ports::check_free(&ports)
+}
+
+/// Starts QEMU so that it ends with this process ([`crate::children`]).
+fn start(cmd: &mut Command, qemu: &Path) -> Result<Child> {
+    crate::children::spawn(cmd).with_context(|| format!("cannot start {}", qemu.display()))
+}
+
+/// Waits for a QEMU started by [`start`].
+fn wait(mut child: Child, qemu: &Path) -> Result<ExitStatus> {
+    let status = child.wait().with_context(|| format!("waiting for {}", qemu.display()));
+    crate::children::forget(child.id());
+    status
 }
 
 /// The guest's serial output so far.
@@ -326,14 +301,16 @@ impl Guest {
         append: Option<&str>,
         cfg: &QemuConfig,
     ) -> Result<Guest> {
-        let qemu = ensure_qemu(true)?;
-        let mut child = Command::new(&qemu)
-            .args(boot_args(kernel, initrd, append, cfg))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {}", qemu.display()))?;
+        let qemu = ensure_qemu()?;
+        check_ports(cfg)?;
+        let mut child = start(
+            Command::new(&qemu)
+                .args(boot_args(kernel, initrd, append, cfg))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+            &qemu,
+        )?;
         let out = Arc::new(Output::default());
         let echo = std::env::var(ECHO_ENV).is_ok_and(|v| v == "1");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -450,6 +427,7 @@ impl Guest {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().context("waiting for QEMU")? {
+                crate::children::forget(self.child.id());
                 // QEMU is gone: the readers see end of file; let them finish.
                 for reader in self.readers.drain(..) {
                     let _ = reader.join();
@@ -461,6 +439,7 @@ impl Guest {
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
+                crate::children::forget(self.child.id());
                 bail!(
                     "the guest ({}) did not shut down within {:.1} s; QEMU was killed. Last {TAIL_LINES} lines of output:\n{}",
                     self.system,
@@ -478,6 +457,7 @@ impl Drop for Guest {
         if self.exit.is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+            crate::children::forget(self.child.id());
         }
         self.stdin = None;
         for reader in self.readers.drain(..) {
@@ -546,12 +526,11 @@ fn clean_line(raw: &[u8]) -> String {
 /// code for `resurgo up`: 0 when the guest shut down successfully or the user
 /// quit, else [`GuestExit::exit_code`].
 pub fn run_interactive(image: &Image, cfg: &QemuConfig) -> Result<i32> {
-    let qemu = ensure_qemu(true)?;
+    let qemu = ensure_qemu()?;
+    check_ports(cfg)?;
     println!("Booting {} in QEMU; press Ctrl-A then X to quit.", image.system.name);
-    let status = Command::new(&qemu)
-        .args(qemu_args(&image.kernel, &image.archive, cfg, "mon:stdio"))
-        .status()
-        .with_context(|| format!("cannot start {}", qemu.display()))?;
+    let child = start(Command::new(&qemu).args(qemu_args(&image.kernel, &image.archive, cfg, "mon:stdio")), &qemu)?;
+    let status = wait(child, &qemu)?;
     let exit = GuestExit::from_status(status);
     Ok(match exit {
         GuestExit::Other(0) => 0,
@@ -567,13 +546,14 @@ pub fn run_interactive(image: &Image, cfg: &QemuConfig) -> Result<i32> {
 /// Boots the image with the serial output streamed to stdout and no input;
 /// returns [`GuestExit::exit_code`].
 pub fn run_headless(image: &Image, cfg: &QemuConfig) -> Result<i32> {
-    let qemu = ensure_qemu(true)?;
+    let qemu = ensure_qemu()?;
+    check_ports(cfg)?;
     eprintln!("Booting {} in QEMU (headless).", image.system.name);
-    let status = Command::new(&qemu)
-        .args(qemu_args(&image.kernel, &image.archive, cfg, "stdio"))
-        .stdin(Stdio::null())
-        .status()
-        .with_context(|| format!("cannot start {}", qemu.display()))?;
+    let child = start(
+        Command::new(&qemu).args(qemu_args(&image.kernel, &image.archive, cfg, "stdio")).stdin(Stdio::null()),
+        &qemu,
+    )?;
+    let status = wait(child, &qemu)?;
     let exit = GuestExit::from_status(status);
     if exit != GuestExit::Success {
         eprintln!("{exit}");

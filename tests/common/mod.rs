@@ -20,6 +20,9 @@ pub fn image(name: &str) -> Image {
     if let Some(img) = cache.lock().unwrap().get(name) {
         return img.clone();
     }
+    // What building and booting need from the system, installed in one apt-get
+    // run on a machine that lacks it (as `resurgo up` does).
+    resurgo::deps::ensure(resurgo::deps::ALL).unwrap_or_else(|e| panic!("{e:#}"));
     let manifest = manifest_path(name);
     let img = image::build(&BuildOptions { manifest, progress: false })
         .unwrap_or_else(|e| panic!("building the image for {name}: {e:#}"));
