@@ -240,6 +240,7 @@ impl RepinReport {
     /// One line per file (`same`, `changed OLD -> NEW`, `missing`), then what was done.
     pub fn table(&self) -> String {
         let width = self.files.iter().map(|f| f.driver.len()).max().unwrap_or(0);
+        let path_width = self.files.iter().map(|f| f.path.len()).max().unwrap_or(0);
         let mut out = String::new();
         for f in &self.files {
             let what = match &f.new {
@@ -247,7 +248,7 @@ impl RepinReport {
                 Some(new) => format!("changed   {} -> {}", f.old, new),
                 None => format!("missing   not in {} {}", linux::PACKAGE, self.to),
             };
-            out.push_str(&format!("{:width$}  {}  {what}\n", f.driver, f.path));
+            out.push_str(&format!("{:width$}  {:path_width$}  {what}\n", f.driver, f.path));
         }
         let changed = self.files.iter().filter(|f| f.new.as_ref() != Some(&f.old)).count();
         let verb = if self.written { "re-pinned" } else { "would re-pin (dry run)" };
@@ -385,7 +386,7 @@ mod tests {
         assert_eq!(repinned_text(text, &files), text.replace("\"bb\"", "\"cc\""));
         let report = RepinReport { from: "1-1".into(), to: "1-2".into(), files: files.to_vec(), written: false };
         let table = report.table();
-        assert!(table.contains("b.c  changed   bb -> cc"), "{table}");
+        assert!(table.contains("x  b.c  changed   bb -> cc"), "{table}");
         assert!(table.contains("would re-pin (dry run) linux-source-6.1 1-1 -> 1-2: 1 of 2 files changed"), "{table}");
     }
 }
