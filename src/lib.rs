@@ -7,6 +7,7 @@
 
 pub mod apt;
 pub mod bench;
+pub mod bench_frames;
 pub mod bench_net;
 pub mod bench_restart;
 pub mod children;
@@ -15,6 +16,7 @@ pub mod diagnostics;
 pub mod driver_add;
 pub mod driver_build;
 pub mod drivers;
+pub mod frames;
 pub mod host;
 pub mod image;
 pub mod linux;

@@ -194,12 +194,71 @@ enum Bench {
         #[arg(long, default_value_t = resurgo::bench_restart::DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(2..))]
         seconds: u64,
     },
+    /// Malformed Ethernet frames (truncated, oversized, bad lengths,
+    /// checksums, fragments, options, TCP flags, DHCP and ARP garbage, random
+    /// bytes) sent from the host into each NIC while the default system runs;
+    /// then echo, sink and the status page must still answer, and no task may
+    /// have crashed.
+    Frames {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+        /// A NIC model (repeat for several; default: all four).
+        #[arg(long = "nic", value_enum)]
+        nics: Vec<Nic>,
+        /// Frames per NIC.
+        #[arg(long, default_value_t = resurgo::bench_frames::DEFAULT_FRAMES)]
+        frames: u64,
+        /// Frames per second.
+        #[arg(long, default_value_t = resurgo::bench_frames::DEFAULT_RATE, value_parser = clap::value_parser!(u64).range(1..))]
+        rate: u64,
+        /// The seed of the frames (printed; the same seed sends the same frames).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only these kinds of frame (repeat for several; default: all):
+        /// truncated, oversized, bad_ip_length, bad_checksum, fragment,
+        /// options, tcp_flags, udp_dhcp, arp_icmp, random.
+        #[arg(long = "kind", value_parser = parse_kind)]
+        kinds: Vec<resurgo::frames::Kind>,
+    },
+}
+
+/// `resurgo bench frames`: table, and with `--json` the JSON object last.
+fn bench_frames(
+    json: bool,
+    nics: Vec<Nic>,
+    frames: u64,
+    rate: u64,
+    seed: u64,
+    kinds: Vec<resurgo::frames::Kind>,
+) -> Result<i32> {
+    use resurgo::bench_frames::{self, FramesOptions, NICS};
+    let chosen: Vec<(String, String)> = NICS
+        .iter()
+        .filter(|(model, _)| nics.is_empty() || nics.iter().any(|n| n.model() == *model))
+        .map(|(m, t)| (m.to_string(), t.to_string()))
+        .collect();
+    eprintln!("seed {seed}: {frames} frames per NIC at {rate} per second");
+    let opts = FramesOptions { nics: chosen, frames, kinds, seed, rate, progress: true };
+    let results = bench_frames::run(&opts)?;
+    print!("{}", bench_frames::table(&results));
+    if json {
+        println!("{}", bench_frames::json(&results, seed));
+    }
+    Ok(i32::from(!results.iter().all(bench_frames::NicResult::ok)))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum SystemArg {
     Resurgo,
     Linux,
+}
+
+fn parse_kind(s: &str) -> std::result::Result<resurgo::frames::Kind, String> {
+    resurgo::frames::Kind::from_name(s).ok_or_else(|| {
+        let all: Vec<&str> = resurgo::frames::Kind::ALL.iter().map(|k| k.name()).collect();
+        format!("`{s}` is not a kind of frame; the kinds: {}", all.join(", "))
+    })
 }
 
 fn parse_byte_size(s: &str) -> std::result::Result<u64, String> {
@@ -363,6 +422,9 @@ fn run(cli: Cli) -> Result<i32> {
             bench_net(json, nics, runs, size, only)
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
+        Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds } } => {
+            bench_frames(json, nics, frames, rate, seed, kinds)
+        }
         Command::Svc { port, action } => {
             match action {
                 SvcAction::List { json } => resurgo::svc::list(port, json)?,

@@ -63,14 +63,32 @@ pub struct QemuConfig {
     pub icount: bool,
     /// A network card, or none (`-nic none`).
     pub netdev: Option<NetConfig>,
+    /// With a network card: a second way onto its wire, for raw frames from
+    /// the host (see [`Injector`]).
+    pub inject: Option<Injector>,
     /// Appended to QEMU's command line as given.
     pub extra_args: Vec<String>,
 }
 
 impl Default for QemuConfig {
     fn default() -> QemuConfig {
-        QemuConfig { memory_mib: 512, icount: false, netdev: None, extra_args: Vec::new() }
+        QemuConfig { memory_mib: 512, icount: false, netdev: None, inject: None, extra_args: Vec::new() }
     }
+}
+
+/// The guest NIC's wire led through the host, for raw frames from it: the
+/// NIC's backend is a UDP socket netdev (QEMU receives its frames on
+/// 127.0.0.1:`nic_listen` and sends the NIC's to 127.0.0.1:`nic_peer`), and
+/// the user network sits on a hub with a second socket netdev
+/// (`user_listen`, `user_peer`). A host-side relay passes frames between
+/// the two ends and adds its own towards the NIC only, so that QEMU's user
+/// network never sees them (see `bench_frames`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Injector {
+    pub nic_listen: u16,
+    pub nic_peer: u16,
+    pub user_listen: u16,
+    pub user_peer: u16,
 }
 
 /// How a guest ended, from QEMU's exit status.
@@ -167,8 +185,30 @@ pub fn qemu_args(kernel: &Path, archive: &Path, cfg: &QemuConfig, serial: &str) 
             }
             push("-netdev");
             push(&netdev);
-            push("-device");
-            push(&format!("{},netdev=net0", net.model));
+            match cfg.inject {
+                None => {
+                    push("-device");
+                    push(&format!("{},netdev=net0", net.model));
+                }
+                Some(inj) => {
+                    push("-netdev");
+                    push(&format!(
+                        "socket,id=nic-wire,udp=127.0.0.1:{},localaddr=127.0.0.1:{}",
+                        inj.nic_peer, inj.nic_listen
+                    ));
+                    push("-device");
+                    push(&format!("{},netdev=nic-wire", net.model));
+                    push("-netdev");
+                    push(&format!(
+                        "socket,id=user-wire,udp=127.0.0.1:{},localaddr=127.0.0.1:{}",
+                        inj.user_peer, inj.user_listen
+                    ));
+                    push("-netdev");
+                    push("hubport,id=hub-user,hubid=0,netdev=net0");
+                    push("-netdev");
+                    push("hubport,id=hub-wire,hubid=0,netdev=user-wire");
+                }
+            }
         }
     }
     args.push("-kernel".into());
@@ -420,6 +460,17 @@ impl Guest {
 
     /// Waits for QEMU to exit and says how the guest ended. On timeout QEMU is
     /// killed and an error with the last lines of output is returned.
+    /// How QEMU ended, if it has (without waiting).
+    pub fn exited(&mut self) -> Option<GuestExit> {
+        if self.exit.is_none()
+            && let Ok(Some(status)) = self.child.try_wait()
+        {
+            crate::children::forget(self.child.id());
+            self.exit = Some(GuestExit::from_status(status));
+        }
+        self.exit
+    }
+
     pub fn wait_exit(&mut self, timeout: Duration) -> Result<GuestExit> {
         if let Some(exit) = self.exit {
             return Ok(exit);
@@ -619,6 +670,7 @@ mod tests {
             memory_mib: 64,
             icount: true,
             netdev: Some(NetConfig::new("e1000")),
+            inject: None,
             extra_args: vec!["-d".into(), "int".into()],
         };
         let a = args(&cfg);
@@ -632,6 +684,19 @@ mod tests {
         assert!(has_pair(&a, "-device", "e1000,netdev=net0"));
         assert!(!a.contains(&"-nic".to_string()));
         assert_eq!(&a[a.len() - 2..], ["-d", "int"]);
+    }
+
+    #[test]
+    fn an_injector_leads_the_nic_wire_through_the_host() {
+        let inject = Injector { nic_listen: 4001, nic_peer: 4002, user_listen: 4003, user_peer: 4004 };
+        let cfg = QemuConfig { netdev: Some(NetConfig::new("rtl8139")), inject: Some(inject), ..QemuConfig::default() };
+        let a = args(&cfg);
+        assert!(has_pair(&a, "-netdev", "socket,id=nic-wire,udp=127.0.0.1:4002,localaddr=127.0.0.1:4001"));
+        assert!(has_pair(&a, "-device", "rtl8139,netdev=nic-wire"));
+        assert!(has_pair(&a, "-netdev", "socket,id=user-wire,udp=127.0.0.1:4004,localaddr=127.0.0.1:4003"));
+        assert!(has_pair(&a, "-netdev", "hubport,id=hub-user,hubid=0,netdev=net0"));
+        assert!(has_pair(&a, "-netdev", "hubport,id=hub-wire,hubid=0,netdev=user-wire"));
+        assert!(!a.iter().any(|x| x == "rtl8139,netdev=net0"), "the NIC is not on the user network directly");
     }
 
     #[test]
