@@ -29,8 +29,11 @@ pub const MAX_THREADS: u64 = 256;
 /// Main thread's stack top; further thread stacks are mapped below it.
 pub const STACK_TOP: u64 = 0x7ff0_0000_0000;
 
+/// First non-canonical address above the user half.
+pub const CANONICAL_END: u64 = 0x8000_0000_0000;
+
 /// First address the kernel refuses as a user address.
-pub const USER_END: u64 = 0x8000_0000_0000;
+pub const USER_END: u64 = CANONICAL_END;
 
 pub const fn utcb_addr(thread_index: u64) -> u64 {
     UTCB_AREA + thread_index * PAGE_SIZE

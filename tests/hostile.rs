@@ -1,0 +1,78 @@
+//! The hostile-task suite: tasks that attack the kernel on purpose, one attack
+//! per task. Each must stop only the attacker (or be refused), the kernel must
+//! survive with every frame back, and the bystander (a default-priority task)
+//! must answer within 2 s throughout.
+
+mod common;
+
+use common::*;
+
+/// Every attacker of a manifest with its result, all checked for the common
+/// guarantees: bystander answered, frames and tasks back, no kernel panic.
+fn run_suite(manifest: &str) -> (resurgo::qemu::Guest, Vec<TestLine>) {
+    let guest = boot(manifest);
+    let r = run_until(&guest, "TEST hostile done");
+    let img = image(manifest);
+    let attackers: Vec<&str> = img
+        .system
+        .tasks
+        .iter()
+        .filter(|t| t.parent.as_deref() == Some("hostile-runner"))
+        .map(|t| t.name.as_str())
+        .collect();
+    assert!(!attackers.is_empty());
+    for a in &attackers {
+        let t = passed(&r, &format!("hostile.{a}"));
+        assert_eq!(t.num("bystander_misses"), 0, "{}", t.raw);
+        assert!(t.num("bystander_max_ms") < 2000, "{}", t.raw);
+        assert_eq!(t.num("frames_before"), t.num("frames_after"), "{}", t.raw);
+        assert_eq!(t.num("tasks_before"), t.num("tasks_after"), "{}", t.raw);
+    }
+    assert!(!guest.lines().iter().any(|l| l.contains("[kernel] PANIC")), "{}", guest.tail(40));
+    (guest, r)
+}
+
+fn result<'a>(r: &'a [TestLine], attacker: &str) -> &'a TestLine {
+    passed(r, &format!("hostile.{attacker}"))
+}
+
+/// The attacker ended itself with status 0: it attacked, the kernel answered
+/// correctly, and it could still tell.
+fn survived(r: &[TestLine], attacker: &str) -> String {
+    let t = result(r, attacker);
+    assert_eq!(t.field("outcome"), "exit", "{}", t.raw);
+    assert_eq!(t.num("code"), 0, "{}", t.raw);
+    t.field("reason").to_string()
+}
+
+fn stopped_by(r: &[TestLine], attacker: &str, cause: &str) {
+    let t = result(r, attacker);
+    assert_eq!(t.field("outcome"), cause, "{}", t.raw);
+    assert_eq!(t.num("killed"), 0, "{}", t.raw);
+}
+
+#[test]
+fn kernel_entry_survives_hostile_cpu_state() {
+    let (_guest, r) = run_suite("hostile-entry");
+    // NT (and every other user-settable flag) at `syscall`: the kernel's own
+    // `iretq` must not see NT, and the task gets its flags back, IOPL not raised.
+    survived(&r, "nt-flag");
+    survived(&r, "all-flags");
+    // DF set while timer interrupts and a fault enter the kernel.
+    stopped_by(&r, "direction-flag", "invalid-opcode");
+    // TF at `syscall`: the trap is the task's, after the kernel returned.
+    stopped_by(&r, "trap-flag", "debug");
+    // The last user page cannot be mapped, so no `syscall` can return to the
+    // first non-canonical address.
+    assert!(survived(&r, "top-page").starts_with("top_page_refused"), "{r:#?}");
+    // Stack pointers at kernel, non-canonical and null addresses.
+    survived(&r, "bad-rsp");
+    stopped_by(&r, "bad-rsp-fault", "invalid-opcode");
+    // %gs from user mode, then `swapgs`; `int 32` into the timer's gate.
+    stopped_by(&r, "gs-swapgs", "general-protection");
+    stopped_by(&r, "int-vector", "general-protection");
+    let t = result(&r, "int-vector");
+    assert_ne!(t.num("code") & 2, 0, "the #GP error code names an IDT entry: {}", t.raw);
+    survived(&r, "fpu-unmasked");
+    assert_eq!(survived(&r, "thread-edges"), "refused_7_of_7");
+}
