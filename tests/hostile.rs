@@ -76,3 +76,38 @@ fn kernel_entry_survives_hostile_cpu_state() {
     survived(&r, "fpu-unmasked");
     assert_eq!(survived(&r, "thread-edges"), "refused_7_of_7");
 }
+
+#[test]
+fn kernel_objects_are_bounded_by_quota() {
+    let (_guest, r) = run_suite("hostile-exhaust");
+    let img = image("hostile-exhaust");
+    // A task's quota: its `memory` plus the slack init adds (lib/boot's
+    // QUOTA_SLACK_PAGES, 64 pages).
+    let quota_bytes = |name: &str| img.system.tasks.iter().find(|t| t.name == name).unwrap().memory + 64 * 4096;
+    for (attacker, what) in [("irq-objects", "irq_objects"), ("threads", "threads"), ("dataspaces", "dataspaces")] {
+        survived(&r, attacker);
+        let t = r.iter().find(|t| t.name == format!("hostile.exhaust.{what}")).unwrap();
+        assert_eq!(t.field("error"), "quota_exceeded", "{}", t.raw);
+        assert!(t.num("count") > 0, "{}", t.raw);
+    }
+    survived(&r, "cap-slots");
+    // Timeouts armed and cancelled a million times: the kernel's sleeper list
+    // must not grow with them (the attacker runs until the runner kills it).
+    let t = result(&r, "sleepers");
+    assert_eq!(t.num("killed"), 1, "{}", t.raw);
+    let peak = t.num("heap_peak") - t.num("heap_before");
+    assert!(peak < 64 << 10, "sleepers: kernel heap grew by {peak} bytes during the attack: {}", t.raw);
+    let kept = t.num("heap_after").saturating_sub(t.num("heap_before"));
+    assert!(kept < 4096, "sleepers: the kernel kept {kept} heap bytes after the attacker was gone: {}", t.raw);
+    // Mappings: the kernel memory behind them is charged to the task.
+    let reason = survived(&r, "mappings");
+    assert!(reason.ends_with("quota_exceeded"), "{reason}");
+    let t = result(&r, "mappings");
+    let growth = t.num("heap_peak") - t.num("heap_before");
+    assert!(growth < quota_bytes("mappings"), "mappings: kernel heap grew by {growth} bytes: {}", t.raw);
+    // Child tasks cannot get more memory than their parent's quota.
+    survived(&r, "child-quota");
+    let t = r.iter().find(|t| t.name == "hostile.children.count").unwrap();
+    let pages = t.num("pages");
+    assert!(pages > 0 && pages * 4096 <= quota_bytes("child-quota"), "{}", t.raw);
+}

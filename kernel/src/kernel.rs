@@ -33,7 +33,8 @@ pub struct Kernel {
     pub objs: Arena,
     pub sched: Scheduler,
     pub ticks: u64,
-    /// Threads with a pending timeout (lazily pruned).
+    /// Threads with a pending timeout (lazily pruned), each at most once: at most
+    /// as many entries as threads, however often timeouts are armed and cancelled.
     pub sleepers: Vec<ObjId>,
     pub lines: [Line; crate::arch::pic::LINES],
     pub stats: Stats,
@@ -163,12 +164,16 @@ impl Kernel {
         }
     }
 
-    /// Arms a timeout `ms` ticks from now for a thread about to block.
+    /// Arms a timeout `ms` ticks from now for a thread about to block. A thread
+    /// already in the sleeper list (a timeout armed and cancelled since the last
+    /// tick) is not added again.
     pub fn arm_timeout(&mut self, id: ObjId, ms: u32) {
         let at = self.ticks + ms as u64;
         if let Some(t) = self.objs.thread_mut(id) {
             t.wakeup = Some(at);
-            self.sleepers.push(id);
+            if !core::mem::replace(&mut t.in_sleepers, true) {
+                self.sleepers.push(id);
+            }
         }
     }
 
@@ -188,14 +193,20 @@ impl Kernel {
         let mut i = 0;
         while i < self.sleepers.len() {
             let id = self.sleepers[i];
-            let due = match self.objs.thread(id) {
+            let due = match self.objs.thread_mut(id) {
                 Some(t) => match t.wakeup {
-                    Some(at) if at <= now => true,
+                    Some(at) if at <= now => {
+                        t.in_sleepers = false;
+                        true
+                    }
                     Some(_) => {
                         i += 1;
                         continue;
                     }
-                    None => false,
+                    None => {
+                        t.in_sleepers = false;
+                        false
+                    }
                 },
                 None => false,
             };

@@ -163,6 +163,7 @@ impl Kernel {
             reply_to: None,
             pending_irqs: VecDeque::new(),
             wakeup: None,
+            in_sleepers: false,
             send: None,
         });
         let id = self.objs.insert_charged(Object::Thread(thread), Some((payer, THREAD_PAGES)));

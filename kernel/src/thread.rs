@@ -80,6 +80,8 @@ pub struct Thread {
     pub pending_irqs: VecDeque<ObjId>,
     /// Tick at which the current wait times out.
     pub wakeup: Option<u64>,
+    /// Whether the kernel's sleeper list holds this thread (at most once).
+    pub in_sleepers: bool,
     pub send: Option<PendingSend>,
 }
 

@@ -336,7 +336,7 @@ fn exhaust(mut make: impl FnMut(&Factory) -> Result<CapIdx, Error>, what: &str) 
         }
     };
     rt::info!(
-        "TEST hostile.exhaust what={} count={} error={}",
+        "TEST hostile.exhaust.{} info count={} error={}",
         what.replace(' ', "_"),
         n,
         err.as_str().replace(' ', "_")
