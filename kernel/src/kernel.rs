@@ -102,6 +102,9 @@ impl Kernel {
         if t.used_pages + pages > t.quota_pages {
             return Err(Error::QuotaExceeded);
         }
+        if !crate::mem::heap_has_room() {
+            return Err(Error::OutOfMemory);
+        }
         t.used_pages += pages;
         Ok(())
     }

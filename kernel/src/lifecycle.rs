@@ -272,6 +272,9 @@ impl Kernel {
         if t.used_pages + pages > t.quota_pages {
             return Err(Error::QuotaExceeded);
         }
+        if !crate::mem::heap_has_room() {
+            return Err(Error::OutOfMemory);
+        }
         let memory = if contiguous {
             let base = self.frames.alloc_contiguous(pages, 1).ok_or(Error::OutOfMemory)?;
             // SAFETY: freshly allocated frames, reached through the direct map.
@@ -344,10 +347,16 @@ impl Kernel {
         }
         let pml4 = t.space.pml4;
         // Page tables count against the task's quota too: at most three per
-        // started 2 MiB of the range plus one per further 2 MiB.
-        let worst = 3 + pages.div_ceil(512);
+        // started 2 MiB of the range plus one per further 2 MiB. So does the
+        // kernel memory behind the mapping record.
+        let n = t.space.mappings.len();
+        let record = crate::space::record_pages(n + 1) - crate::space::record_pages(n);
+        let worst = 3 + pages.div_ceil(512) + record;
         if t.used_pages + worst > t.quota_pages {
             return Err(Error::QuotaExceeded);
+        }
+        if !crate::mem::heap_has_room() {
+            return Err(Error::OutOfMemory);
         }
         let mut tables = 0;
         for (i, &p) in phys.iter().enumerate() {
@@ -362,8 +371,9 @@ impl Kernel {
                 }
             }
         }
-        self.objs.task_mut(task).expect("checked").used_pages += tables;
-        self.objs.task_mut(task).expect("checked").space.insert(Mapping { vaddr, pages, ds });
+        let t = self.objs.task_mut(task).expect("checked");
+        t.used_pages += tables + record;
+        t.space.insert(Mapping { vaddr, pages, ds });
         if let Some(d) = self.objs.dataspace_mut(ds) {
             d.refs += 1;
         }
@@ -372,7 +382,10 @@ impl Kernel {
 
     pub fn unmap_range(&mut self, task: ObjId, vaddr: u64, size: u64) -> Result<(), Error> {
         let t = self.objs.task_mut(task).ok_or(Error::DeadObject)?;
+        let before = t.space.mappings.len();
         let taken = t.space.take_range(vaddr, size)?;
+        let refund = crate::space::record_pages(before) - crate::space::record_pages(t.space.mappings.len());
+        t.used_pages = t.used_pages.saturating_sub(refund);
         let pml4 = t.space.pml4;
         let loaded = self.is_loaded_space(pml4);
         for m in taken {
