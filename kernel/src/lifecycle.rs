@@ -25,7 +25,7 @@ use l4_sys::{Error, Rights, layout};
 /// Pages of quota a task, a thread and a small object (gate, IRQ, I/O range)
 /// cost their creator: the kernel memory behind them (capability table, control
 /// blocks, UTCB), rounded up.
-pub const TASK_PAGES: u64 = 6;
+pub const TASK_PAGES: u64 = l4_sys::proto::factory::TASK_PAGES;
 pub const THREAD_PAGES: u64 = 2;
 pub const OBJECT_PAGES: u64 = 1;
 
@@ -49,22 +49,27 @@ pub struct TaskLimits {
 }
 
 impl Kernel {
+    /// A new task owned by `creator` (destroyed with it). `payer` pays for it:
+    /// its kernel memory and, reserved up front, the child's whole quota, so a
+    /// task's descendants together never get more memory than its own quota.
     pub fn create_task(
         &mut self,
         creator: Option<ObjId>,
+        payer: Option<ObjId>,
         name: &str,
         event_irq: Option<ObjId>,
         limits: TaskLimits,
         log: ObjId,
     ) -> Result<ObjId, Error> {
-        if let Some(c) = creator {
-            self.charge(c, TASK_PAGES)?;
+        let cost = TASK_PAGES + limits.quota_pages;
+        if let Some(p) = payer {
+            self.charge(p, cost)?;
         }
         let pml4 = match paging::new_space(self.master_pml4, &mut self.frames) {
             Ok(p) => p,
             Err(e) => {
-                if let Some(c) = creator {
-                    self.refund(c, TASK_PAGES);
+                if let Some(p) = payer {
+                    self.refund(p, cost);
                 }
                 return Err(e);
             }
@@ -74,8 +79,8 @@ impl Kernel {
             let flags = paging::PRESENT | paging::USER | paging::NO_EXECUTE;
             if let Err(e) = paging::map_page(pml4, layout::KIP, self.kip, flags, &mut self.frames) {
                 paging::free_space(pml4, &mut self.frames);
-                if let Some(c) = creator {
-                    self.refund(c, TASK_PAGES);
+                if let Some(p) = payer {
+                    self.refund(p, cost);
                 }
                 return Err(e);
             }
@@ -103,7 +108,7 @@ impl Kernel {
             io_bitmap: None,
             factory: None,
         });
-        let id = self.objs.insert_charged(Object::Task(task), creator.map(|c| (c, TASK_PAGES)));
+        let id = self.objs.insert_charged(Object::Task(task), payer.map(|p| (p, cost)));
         let factory = self.objs.insert(Object::Factory(Factory { task: id }));
         let t = self.objs.task_mut(id).expect("just inserted");
         t.factory = Some(factory);
@@ -259,7 +264,26 @@ impl Kernel {
         if let Some(io) = io {
             io.bitmap.iter().chain(io.tables.iter()).for_each(|&f| self.frames.free(Frame::containing(f)));
         }
+        self.recharge_survivors(id);
         self.remove_object(id);
+    }
+
+    /// Objects a dying task paid for that outlive it (created through its
+    /// factory by another task, or dataspaces someone else still holds) are
+    /// charged to its creator from now on: its reserved quota goes back to the
+    /// creator, so without this the memory would belong to no quota at all.
+    fn recharge_survivors(&mut self, id: ObjId) {
+        let creator = self.objs.task(id).and_then(|t| t.creator);
+        let mut pages = self.objs.recharge(id, creator);
+        for ds in self.objs.ids_where(|o| matches!(o, Object::Dataspace(d) if d.charged_to == Some(id))) {
+            if let Some(d) = self.objs.dataspace_mut(ds) {
+                d.charged_to = creator;
+                pages += d.charged_pages();
+            }
+        }
+        if let Some(t) = creator.and_then(|c| self.objs.task_mut(c)) {
+            t.used_pages += pages;
+        }
     }
 
     /// A dataspace of zeroed RAM, charged to `charged`'s quota. Its reference
