@@ -111,3 +111,31 @@ fn kernel_objects_are_bounded_by_quota() {
     let pages = t.num("pages");
     assert!(pages > 0 && pages * 4096 <= quota_bytes("child-quota"), "{}", t.raw);
 }
+
+/// The syscall fuzzer's short run: at least 50,000 random calls from the
+/// manifest's fixed seed; the kernel survives, preserves the fuzzer's
+/// registers, and has every frame, heap byte and task back once the fuzzer's
+/// tasks are gone.
+#[test]
+fn syscall_fuzzer_leaves_the_kernel_as_it_found_it() {
+    let guest = boot("hostile-fuzz");
+    guest.wait_line("BENCH done", STEP).unwrap_or_else(|e| panic!("{e:#}"));
+    let lines = guest.lines();
+    let report = resurgo::bench::collect(lines.iter().map(String::as_str)).unwrap().expect("BENCH done");
+    let n = |k: &str| report.get(k).and_then(|v| v.as_u64()).unwrap_or_else(|| panic!("no {k} in {}", report.json()));
+    let seed = image("hostile-fuzz").system.tasks.iter().find(|t| t.name == "fuzz").unwrap().values.clone();
+    assert_eq!(Some(n("seed")), seed.iter().find(|(k, _)| k == "seed").map(|(_, v)| *v), "the seed is printed");
+    assert!(n("calls") >= 50_000, "{}", report.json());
+    assert_eq!(n("fuzzer_exited"), 1, "the fuzzer must end by itself: {}", report.json());
+    assert_eq!(n("registers_corrupted"), 0, "{}", report.json());
+    assert_eq!(n("fuzzer_exit_code"), 0, "{}", report.json());
+    assert_eq!(n("bystander_answered"), 1, "{}", report.json());
+    assert_eq!(n("frames_before"), n("frames_after"), "{}", report.json());
+    assert_eq!(n("tasks_before"), n("tasks_after"), "{}", report.json());
+    assert_eq!(n("heap_before"), n("heap_after"), "{}", report.json());
+    let errors: u64 =
+        report.values.iter().filter(|(k, _)| k.starts_with("err_")).map(|(_, v)| v.as_u64().unwrap()).sum();
+    assert_eq!(errors, n("errors"), "{}", report.json());
+    assert_eq!(n("ok") + n("errors"), n("calls"), "{}", report.json());
+    assert!(!lines.iter().any(|l| l.contains("[kernel] PANIC")), "{}", guest.tail(40));
+}
