@@ -6,6 +6,7 @@
 //! directly.
 
 pub mod bench;
+pub mod bench_fuzz;
 pub mod bench_net;
 pub mod bench_restart;
 pub mod diagnostics;

@@ -174,6 +174,20 @@ enum Bench {
         #[arg(long, default_value_t = resurgo::bench_restart::DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(2..))]
         seconds: u64,
     },
+    /// The syscall fuzzer: random kernel calls from a fixed seed, with child
+    /// tasks created and destroyed under it; calls, errors by kind, kernel
+    /// crashes, and free frames and kernel heap before and after.
+    Fuzz {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Kernel calls to make.
+        #[arg(long, default_value_t = resurgo::bench_fuzz::DEFAULT_CALLS, value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
+        calls: u64,
+        /// The fuzzer's seed (default: the one in tests/manifests/hostile-fuzz.toml).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+        seed: Option<u64>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -337,6 +351,15 @@ fn run(cli: Cli) -> Result<i32> {
             bench_net(json, nics, runs, size, only)
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
+        Command::Bench { which: Bench::Fuzz { json, calls, seed } } => {
+            let opts = resurgo::bench_fuzz::FuzzOptions { calls, seed, progress: true };
+            let report = resurgo::bench_fuzz::run(&opts)?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", report.json());
+            }
+            Ok(if resurgo::bench_fuzz::clean(&report) { 0 } else { 1 })
+        }
         Command::Svc { port, action } => {
             match action {
                 SvcAction::List { json } => resurgo::svc::list(port, json)?,

@@ -1,8 +1,9 @@
-//! Runs the syscall fuzzer and measures the kernel around it: a short warm-up
-//! incarnation first (so that kernel tables that only grow, like the object
-//! arena and the ready queues, reach their size), then free frames, kernel
-//! heap and task count before the real run and after its task is destroyed,
-//! and whether the bystander still answers. Figures are `BENCH` lines.
+//! Runs the syscall fuzzer and measures the kernel around it: a warm-up
+//! incarnation that replays the run first (so that kernel tables that only
+//! grow, like the object arena and the ready queues, reach their size), then
+//! free frames, kernel heap and task count before the measured run and after
+//! its task is destroyed, and whether the bystander still answers. Figures are
+//! `BENCH` lines.
 #![no_std]
 #![no_main]
 
@@ -14,8 +15,10 @@ use rt::{MsgTag, Timeout, ipc};
 
 rt::entry!(main);
 
-/// Calls of the warm-up incarnation.
-const WARM_UP_CALLS: u64 = 5000;
+/// A value the manifest gives the fuzzer.
+fn fuzz_value(boot: &boot::Boot, key: &str) -> Option<u64> {
+    boot.task("fuzz").and_then(|t| t.values.iter().find(|(k, _)| k == key).map(|(_, v)| *v))
+}
 
 /// Runs one fuzzer incarnation to its end; returns how it stopped.
 fn run(boot: &boot::Boot, events: rt::obj::Irq, extra: &[(alloc::string::String, u64)]) -> (Cause, u64) {
@@ -46,11 +49,22 @@ fn main() {
     let bystander = rt::env::require_cap("heartbeat.main");
     let events = Factory::own().create_irq().expect("irq");
     events.attach(&Thread::own_main(), 1).expect("attach");
-    let seed = boot.task("fuzz").and_then(|t| t.values.iter().find(|(k, _)| k == "seed").map(|(_, v)| *v)).unwrap_or(1);
+    let seed = fuzz_value(&boot, "seed").unwrap_or(1);
     rt::info!("BENCH seed={}", seed);
-    let warm = [("warm-up-calls".into(), WARM_UP_CALLS)];
+    // The warm-up replays the measured run (same seed, same calls): kernel
+    // tables that only grow reach the size the run needs, so whatever the
+    // heap keeps after the measured run is a leak, not a high-water mark.
+    let start = kernel.stats().expect("stats");
+    let calls = fuzz_value(&boot, "calls").unwrap_or(0);
+    let warm = [("warm-up-calls".into(), calls)];
     let _ = run(&boot, events, &warm);
     let before = kernel.stats().expect("stats");
+    rt::info!(
+        "BENCH frames_at_boot={} heap_at_boot={} heap_after_warm_up={}",
+        start.free_frames,
+        start.heap_bytes,
+        before.heap_bytes
+    );
     let t0 = rt::time::ticks();
     let (cause, code) = run(&boot, events, &[]);
     let ms = rt::time::ticks() - t0;
