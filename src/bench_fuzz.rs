@@ -63,18 +63,12 @@ pub fn run(opts: &FuzzOptions) -> Result<BenchReport> {
     let guest = Guest::boot(&image, &QemuConfig::default())?;
     // Generous: about 40,000 calls a second under TCG on a busy machine.
     let deadline = Instant::now() + bench::BENCH_TIMEOUT + Duration::from_millis(opts.calls);
-    let mut crashed = false;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match guest.wait_line("BENCH done", left) {
-            Ok(_) => break,
-            Err(_) if guest.lines().iter().any(|l| l.starts_with(KERNEL_PANIC_MARK)) => {
-                crashed = true;
-                break;
-            }
-            Err(e) => return Err(e).context("the fuzzer did not finish"),
-        }
-    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let crashed = match guest.wait_line("BENCH done", left) {
+        Ok(_) => false,
+        Err(_) if guest.lines().iter().any(|l| l.starts_with(KERNEL_PANIC_MARK)) => true,
+        Err(e) => return Err(e).context("the fuzzer did not finish"),
+    };
     let lines = guest.lines();
     let mut seen = BenchReport::default();
     for line in &lines {

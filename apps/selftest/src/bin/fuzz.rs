@@ -20,7 +20,7 @@ use rt::obj::{Factory, Task, TaskSpec, Thread};
 use rt::sys::cap::{CAP_SLOTS, slot};
 use rt::sys::layout::{MAP_AREA, PAGE_SIZE};
 use rt::sys::proto::{self, task, thread};
-use rt::sys::utcb::{BR_COUNT, BR_RECV_CAP, MR_COUNT};
+use rt::sys::utcb::{BR_COUNT, MR_COUNT};
 use rt::{CapIdx, ipc};
 
 rt::entry!(main);
