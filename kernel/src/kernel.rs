@@ -13,6 +13,7 @@ use crate::sched::{Scheduler, TIME_SLICE};
 use crate::thread::{Source, State, Thread};
 use alloc::vec::Vec;
 use l4_sys::event::{Cause, Event, TaskState};
+use l4_sys::proto::thread::{DEFAULT_PRIORITY, RUNAWAY_TICKS};
 use l4_sys::{Error, MsgTag};
 
 #[derive(Default, Clone, Copy)]
@@ -20,6 +21,8 @@ pub struct Stats {
     pub ipc_denied: u64,
     pub resources_denied: u64,
     pub faults: u64,
+    /// Threads demoted for running too long above the default priority.
+    pub runaways: u64,
 }
 
 /// Whether the `n`-th occurrence of a repeated warning is logged: the first few,
@@ -68,7 +71,7 @@ impl Kernel {
             ticks: 0,
             sleepers: Vec::new(),
             lines: [const { Line::new() }; crate::arch::pic::LINES],
-            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0 },
+            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0 },
             master_pml4: 0,
             ram: Vec::new(),
             io_deny_entry: 0,
@@ -221,6 +224,28 @@ impl Kernel {
         if let Some(cur) = self.sched.current
             && let Some(t) = self.objs.thread_mut(cur)
         {
+            // A thread above the default priority that has run RUNAWAY_TICKS
+            // without waiting drops to the default priority until it waits:
+            // it then takes turns with the default-priority tasks.
+            t.run_ticks = t.run_ticks.saturating_add(1);
+            if t.run_ticks >= RUNAWAY_TICKS && t.priority > DEFAULT_PRIORITY {
+                let (task, index, base) = (t.task, t.index, t.base_priority);
+                t.priority = DEFAULT_PRIORITY;
+                t.slice = 1;
+                self.stats.runaways += 1;
+                if worth_logging(self.stats.runaways) {
+                    let name = self.objs.task(task).map_or("?", |t| t.name());
+                    crate::kwarn!(
+                        "runaway: {} thread {} ran {} ms at priority {} without waiting; at {} until it waits",
+                        name,
+                        index,
+                        RUNAWAY_TICKS,
+                        base,
+                        DEFAULT_PRIORITY
+                    );
+                }
+            }
+            let Some(t) = self.objs.thread_mut(cur) else { return };
             t.slice = t.slice.saturating_sub(1);
             if t.slice == 0 {
                 t.slice = TIME_SLICE;

@@ -160,6 +160,8 @@ impl Kernel {
             index,
             state: State::Inactive,
             priority: 0,
+            base_priority: 0,
+            run_ticks: 0,
             slice: crate::sched::TIME_SLICE,
             utcb,
             utcb_frame: frame,
@@ -196,6 +198,7 @@ impl Kernel {
         let t = self.objs.thread_mut(id).expect("checked above");
         t.frame = TrapFrame::new_user(ip, sp, arg, iopl);
         t.priority = prio;
+        t.base_priority = prio;
         t.state = State::Ready;
         self.sched.enqueue(id, prio);
         Ok(())

@@ -283,6 +283,13 @@ impl Kernel {
                 let prio = self.mr(c, 1).min(max as u64) as u8;
                 let t = self.objs.thread_mut(target).ok_or(Error::DeadObject)?;
                 let (old, state) = (t.priority, t.state);
+                t.base_priority = prio;
+                // A demoted runaway stays demoted until it waits.
+                let prio = if t.run_ticks >= l4_sys::proto::thread::RUNAWAY_TICKS {
+                    prio.min(l4_sys::proto::thread::DEFAULT_PRIORITY)
+                } else {
+                    prio
+                };
                 t.priority = prio;
                 if state == State::Ready && self.sched.current != Some(target) {
                     self.sched.remove(target, old);

@@ -69,6 +69,13 @@ pub mod task {
 
 /// Operations on a thread (label [`PROTO_THREAD`]).
 pub mod thread {
+    /// The priority tasks run at unless their manifest says otherwise.
+    pub const DEFAULT_PRIORITY: u8 = 100;
+    /// Timer ticks (ms) a thread above [`DEFAULT_PRIORITY`] may run without
+    /// waiting for anything; past that it runs at [`DEFAULT_PRIORITY`] until it
+    /// next waits (receives, or sends to a partner not ready), so that no
+    /// thread can starve the default-priority tasks for good.
+    pub const RUNAWAY_TICKS: u32 = 200;
     /// Start the thread. in: `[ip, sp, priority, arg]`; `arg` arrives in `rdi`.
     /// The priority is capped by the task's maximum. Errors: `Busy` if running.
     pub const START: u64 = 0;

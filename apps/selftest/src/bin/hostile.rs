@@ -234,6 +234,13 @@ fn main() {
         17 => cap_slots(),
         // Child tasks, each filled up to its own quota through its factory.
         18 => children(),
+        // A thread at the task's maximum priority that never waits.
+        19 => {
+            let _ = Thread::own_main().set_priority(u8::MAX);
+            loop {
+                core::hint::spin_loop();
+            }
+        }
         _ => rt::exit(2, "unknown attack"),
     }
 }
