@@ -229,9 +229,18 @@ impl Kernel {
             // it then takes turns with the default-priority tasks.
             t.run_ticks = t.run_ticks.saturating_add(1);
             if t.run_ticks >= RUNAWAY_TICKS && t.priority > DEFAULT_PRIORITY {
-                let (task, index, base) = (t.task, t.index, t.base_priority);
+                let (task, index, base, ip) = (t.task, t.index, t.base_priority, t.frame.rip);
                 t.priority = DEFAULT_PRIORITY;
                 t.slice = 1;
+                // Its creator learns of it: for a driver, a hang.
+                let event = Event {
+                    cause: Cause::Runaway,
+                    ip,
+                    addr: base as u64,
+                    code: RUNAWAY_TICKS as u64,
+                    thread: index as u64,
+                };
+                self.report(task, event, &[]);
                 self.stats.runaways += 1;
                 if worth_logging(self.stats.runaways) {
                     let name = self.objs.task(task).map_or("?", |t| t.name());
