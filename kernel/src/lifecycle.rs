@@ -222,20 +222,37 @@ impl Kernel {
         self.frames.free(t.utcb_frame);
     }
 
-    /// Destroys a task and everything it owns.
+    /// Destroys a task and everything it owns, the tasks it created included,
+    /// and theirs: all of them stopped first, then destroyed children before
+    /// parents. A loop, not recursion: however deep tasks nest their children,
+    /// the kernel's stack does not grow with it.
     pub fn destroy_task(&mut self, id: ObjId) {
         if self.objs.task(id).is_none() {
             return;
         }
-        self.stop_threads(id);
-        if let Some(t) = self.objs.task_mut(id) {
-            t.state = TaskState::Stopped;
+        let mut tree = alloc::vec![id];
+        let mut i = 0;
+        while i < tree.len() {
+            let parent = tree[i];
+            self.stop_threads(parent);
+            if let Some(t) = self.objs.task_mut(parent) {
+                t.state = TaskState::Stopped;
+            }
+            let children = self.objs.ids_where(|o| matches!(o, Object::Task(t) if t.creator == Some(parent)));
+            tree.extend(children.into_iter().filter(|&c| c != parent));
+            i += 1;
         }
-        // Objects it created, child tasks included.
+        for task in tree.into_iter().rev() {
+            self.destroy_one_task(task);
+        }
+    }
+
+    /// Destroys one stopped task whose child tasks are gone already.
+    fn destroy_one_task(&mut self, id: ObjId) {
+        // Objects it created.
         let owned = self.objs.ids_where(|o| !matches!(o, Object::Thread(_)) && o.owner() == Some(id));
         for obj in owned {
             match self.objs.get(obj) {
-                Some(Object::Task(_)) if obj != id => self.destroy_task(obj),
                 Some(Object::Irq(_)) => {
                     self.unbind_irq(obj);
                     self.remove_object(obj);
