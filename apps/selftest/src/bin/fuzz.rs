@@ -20,8 +20,9 @@ use rt::obj::{Factory, Task, TaskSpec, Thread};
 use rt::sys::cap::{CAP_SLOTS, slot};
 use rt::sys::layout::{MAP_AREA, PAGE_SIZE};
 use rt::sys::proto::{self, task, thread};
+use rt::sys::syscall::{Flags, invoke};
 use rt::sys::utcb::{BR_COUNT, MR_COUNT};
-use rt::{CapIdx, ipc};
+use rt::{CapIdx, Timeout, ipc};
 
 rt::entry!(main);
 
@@ -80,6 +81,15 @@ const LABELS: [i64; 13] = [
     proto::PROTO_ICU,
     proto::PROTO_IO_PORTS,
     proto::PROTO_KERNEL,
+];
+
+/// What a factory creates (its `mr[0]`).
+const FACTORY_KINDS: [i64; 5] = [
+    proto::factory::CREATE_TASK,
+    proto::factory::CREATE_THREAD,
+    proto::factory::CREATE_GATE,
+    proto::factory::CREATE_IRQ,
+    proto::factory::CREATE_DATASPACE,
 ];
 
 /// Slots the fuzzer's creations and received capabilities land in, and the
@@ -174,7 +184,14 @@ fn main() {
                     rt::obj::release(s);
                 }
             }
+            // Tasks created into scratch slots belong to this task and would
+            // outlive their capabilities: destroy them. Other objects refuse;
+            // to a thread or a gate this is an IPC, hence the zero timeouts.
             for s in SCRATCH..SCRATCH + SCRATCH_LEN {
+                ipc::mr()[0] = task::DESTROY;
+                let tag = rt::MsgTag::new(proto::PROTO_TASK, 1, 0);
+                let zero = Timeout::pair(Timeout::Zero, Timeout::Zero);
+                let _ = invoke(CapIdx(s as u32), Flags::SEND, tag, zero);
                 let _ = rt::obj::delete(CapIdx(s as u32));
             }
             targets.truncate(fixed_targets);
@@ -216,10 +233,18 @@ fn main() {
             _ => 0,
         };
         let mr = ipc::mr();
-        mr[0] = if rng.below(16) == 0 { rng.next() } else { rng.below(16) };
+        // The operation: a small number (most protocols' opcodes), now and
+        // then anything, and for a factory mostly one of its object kinds.
+        mr[0] = match rng.below(16) {
+            0 => rng.next(),
+            _ if label == proto::PROTO_FACTORY && rng.below(4) != 0 => FACTORY_KINDS[rng.below(5) as usize] as u64,
+            _ => rng.below(16),
+        };
         for w in mr.iter_mut().skip(1) {
-            *w = match rng.below(6) {
+            *w = match rng.below(7) {
                 0 => rng.below(64),
+                // A size of a few pages: dataspaces until the quota says no.
+                6 => (1 + rng.below(64)) * PAGE_SIZE,
                 1 => rng.below(CAP_SLOTS as u64 + 80),
                 2 => MAP_AREA + rng.below(1 << 20) * PAGE_SIZE,
                 3 => (SCRATCH + rng.below(SCRATCH_LEN)) << 12 | rng.below(16),
