@@ -204,6 +204,16 @@ fn main() {
             // SAFETY: `int 32` from user mode must raise #GP; never returns.
             unsafe { asm!("int 32", options(noreturn)) }
         }
+        // ICEBP (int1): a debug exception that skips the IDT gate's DPL check.
+        20 => {
+            // SAFETY: raises #DB from user mode; never returns.
+            unsafe { asm!(".byte 0xf1", "ud2", options(noreturn)) }
+        }
+        // int3: the breakpoint gate has DPL 0 too.
+        21 => {
+            // SAFETY: raises #GP from user mode; never returns.
+            unsafe { asm!("int3", "ud2", options(noreturn)) }
+        }
         // Unmasked SSE and x87 exceptions while the kernel runs.
         10 => {
             let (mxcsr, fcw) = (0u32, 0u16);
