@@ -8,6 +8,7 @@
 pub mod apt;
 pub mod bench;
 pub mod bench_frames;
+pub mod bench_fuzz;
 pub mod bench_net;
 pub mod bench_restart;
 pub mod children;

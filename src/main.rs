@@ -221,6 +221,20 @@ enum Bench {
         #[arg(long = "kind", value_parser = parse_kind)]
         kinds: Vec<resurgo::frames::Kind>,
     },
+    /// The syscall fuzzer: random kernel calls from a fixed seed, with child
+    /// tasks created and destroyed under it; calls, errors by kind, kernel
+    /// crashes, and free frames and kernel heap before and after.
+    Fuzz {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Kernel calls to make.
+        #[arg(long, default_value_t = resurgo::bench_fuzz::DEFAULT_CALLS, value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
+        calls: u64,
+        /// The fuzzer's seed (default: the one in tests/manifests/hostile-fuzz.toml).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+        seed: Option<u64>,
+    },
 }
 
 /// `resurgo bench frames`: table, and with `--json` the JSON object last.
@@ -424,6 +438,15 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
         Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds } } => {
             bench_frames(json, nics, frames, rate, seed, kinds)
+        }
+        Command::Bench { which: Bench::Fuzz { json, calls, seed } } => {
+            let opts = resurgo::bench_fuzz::FuzzOptions { calls, seed, progress: true };
+            let report = resurgo::bench_fuzz::run(&opts)?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", report.json());
+            }
+            Ok(if resurgo::bench_fuzz::clean(&report) { 0 } else { 1 })
         }
         Command::Svc { port, action } => {
             match action {

@@ -93,7 +93,7 @@ impl Kernel {
             return None;
         }
         copy_words(c, s, tag.words());
-        c.state = State::Receiving { from: Source::Reply(server) };
+        c.waits(State::Receiving { from: Source::Reply(server) });
         // The callee runs on the caller's time slice: a client and a server that
         // call each other share one slice, and others of their priority get turns.
         s.slice = c.slice.max(1);
@@ -125,7 +125,7 @@ impl Kernel {
         }
         copy_words(s, c, tag.words());
         s.reply_to = None;
-        s.state = State::Receiving { from: Source::Any };
+        s.waits(State::Receiving { from: Source::Any });
         c.set_result(Ok((tag, 0)));
         c.state = State::Ready;
         c.wakeup = None;

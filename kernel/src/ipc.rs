@@ -177,7 +177,7 @@ impl Kernel {
             return Err(Error::Timeout);
         }
         let t = self.objs.thread_mut(cur).expect("current thread");
-        t.state = State::Sending { to: target };
+        t.waits(State::Sending { to: target });
         t.send = Some(p);
         self.objs.thread_mut(target).expect("checked").senders.push_back(cur);
         if let Timeout::Millis(ms) = timeout {
@@ -188,7 +188,7 @@ impl Kernel {
 
     fn block_for_reply(&mut self, caller: ObjId, callee: ObjId, timeout: Timeout) {
         if let Some(t) = self.objs.thread_mut(caller) {
-            t.state = State::Receiving { from: Source::Reply(callee) };
+            t.waits(State::Receiving { from: Source::Reply(callee) });
         }
         if let Timeout::Millis(ms) = timeout {
             self.arm_timeout(caller, ms);
@@ -246,7 +246,7 @@ impl Kernel {
             return self.finish(cur, Err(Error::Timeout));
         }
         if let Some(t) = self.objs.thread_mut(cur) {
-            t.state = State::Receiving { from };
+            t.waits(State::Receiving { from });
         }
         if let Timeout::Millis(ms) = timeout {
             self.arm_timeout(cur, ms);

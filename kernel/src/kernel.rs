@@ -13,6 +13,7 @@ use crate::sched::{Scheduler, TIME_SLICE};
 use crate::thread::{Source, State, Thread};
 use alloc::vec::Vec;
 use l4_sys::event::{Cause, Event, TaskState};
+use l4_sys::proto::thread::{DEFAULT_PRIORITY, RUNAWAY_TICKS};
 use l4_sys::{Error, MsgTag};
 
 #[derive(Default, Clone, Copy)]
@@ -20,6 +21,8 @@ pub struct Stats {
     pub ipc_denied: u64,
     pub resources_denied: u64,
     pub faults: u64,
+    /// Threads demoted for running too long above the default priority.
+    pub runaways: u64,
 }
 
 /// Whether the `n`-th occurrence of a repeated warning is logged: the first few,
@@ -33,7 +36,8 @@ pub struct Kernel {
     pub objs: Arena,
     pub sched: Scheduler,
     pub ticks: u64,
-    /// Threads with a pending timeout (lazily pruned).
+    /// Threads with a pending timeout (lazily pruned), each at most once: at most
+    /// as many entries as threads, however often timeouts are armed and cancelled.
     pub sleepers: Vec<ObjId>,
     pub lines: [Line; crate::arch::pic::LINES],
     pub stats: Stats,
@@ -67,7 +71,7 @@ impl Kernel {
             ticks: 0,
             sleepers: Vec::new(),
             lines: [const { Line::new() }; crate::arch::pic::LINES],
-            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0 },
+            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0 },
             master_pml4: 0,
             ram: Vec::new(),
             io_deny_entry: 0,
@@ -100,6 +104,9 @@ impl Kernel {
         let t = self.objs.task_mut(task).ok_or(Error::DeadObject)?;
         if t.used_pages + pages > t.quota_pages {
             return Err(Error::QuotaExceeded);
+        }
+        if !crate::mem::heap_has_room() {
+            return Err(Error::OutOfMemory);
         }
         t.used_pages += pages;
         Ok(())
@@ -163,12 +170,16 @@ impl Kernel {
         }
     }
 
-    /// Arms a timeout `ms` ticks from now for a thread about to block.
+    /// Arms a timeout `ms` ticks from now for a thread about to block. A thread
+    /// already in the sleeper list (a timeout armed and cancelled since the last
+    /// tick) is not added again.
     pub fn arm_timeout(&mut self, id: ObjId, ms: u32) {
         let at = self.ticks + ms as u64;
         if let Some(t) = self.objs.thread_mut(id) {
             t.wakeup = Some(at);
-            self.sleepers.push(id);
+            if !core::mem::replace(&mut t.in_sleepers, true) {
+                self.sleepers.push(id);
+            }
         }
     }
 
@@ -188,14 +199,20 @@ impl Kernel {
         let mut i = 0;
         while i < self.sleepers.len() {
             let id = self.sleepers[i];
-            let due = match self.objs.thread(id) {
+            let due = match self.objs.thread_mut(id) {
                 Some(t) => match t.wakeup {
-                    Some(at) if at <= now => true,
+                    Some(at) if at <= now => {
+                        t.in_sleepers = false;
+                        true
+                    }
                     Some(_) => {
                         i += 1;
                         continue;
                     }
-                    None => false,
+                    None => {
+                        t.in_sleepers = false;
+                        false
+                    }
                 },
                 None => false,
             };
@@ -207,6 +224,37 @@ impl Kernel {
         if let Some(cur) = self.sched.current
             && let Some(t) = self.objs.thread_mut(cur)
         {
+            // A thread above the default priority that has run RUNAWAY_TICKS
+            // without waiting drops to the default priority until it waits:
+            // it then takes turns with the default-priority tasks.
+            t.run_ticks = t.run_ticks.saturating_add(1);
+            if t.run_ticks >= RUNAWAY_TICKS && t.priority > DEFAULT_PRIORITY {
+                let (task, index, base, ip) = (t.task, t.index, t.base_priority, t.frame.rip);
+                t.priority = DEFAULT_PRIORITY;
+                t.slice = 1;
+                // Its creator learns of it: for a driver, a hang.
+                let event = Event {
+                    cause: Cause::Runaway,
+                    ip,
+                    addr: base as u64,
+                    code: RUNAWAY_TICKS as u64,
+                    thread: index as u64,
+                };
+                self.report(task, event, &[]);
+                self.stats.runaways += 1;
+                if worth_logging(self.stats.runaways) {
+                    let name = self.objs.task(task).map_or("?", |t| t.name());
+                    crate::kwarn!(
+                        "runaway: {} thread {} ran {} ms at priority {} without waiting; at {} until it waits",
+                        name,
+                        index,
+                        RUNAWAY_TICKS,
+                        base,
+                        DEFAULT_PRIORITY
+                    );
+                }
+            }
+            let Some(t) = self.objs.thread_mut(cur) else { return };
             t.slice = t.slice.saturating_sub(1);
             if t.slice == 0 {
                 t.slice = TIME_SLICE;

@@ -25,7 +25,7 @@ use l4_sys::{Error, Rights, layout};
 /// Pages of quota a task, a thread and a small object (gate, IRQ, I/O range)
 /// cost their creator: the kernel memory behind them (capability table, control
 /// blocks, UTCB), rounded up.
-pub const TASK_PAGES: u64 = 6;
+pub const TASK_PAGES: u64 = l4_sys::proto::factory::TASK_PAGES;
 pub const THREAD_PAGES: u64 = 2;
 pub const OBJECT_PAGES: u64 = 1;
 
@@ -49,22 +49,27 @@ pub struct TaskLimits {
 }
 
 impl Kernel {
+    /// A new task owned by `creator` (destroyed with it). `payer` pays for it:
+    /// its kernel memory and, reserved up front, the child's whole quota, so a
+    /// task's descendants together never get more memory than its own quota.
     pub fn create_task(
         &mut self,
         creator: Option<ObjId>,
+        payer: Option<ObjId>,
         name: &str,
         event_irq: Option<ObjId>,
         limits: TaskLimits,
         log: ObjId,
     ) -> Result<ObjId, Error> {
-        if let Some(c) = creator {
-            self.charge(c, TASK_PAGES)?;
+        let cost = TASK_PAGES + limits.quota_pages;
+        if let Some(p) = payer {
+            self.charge(p, cost)?;
         }
         let pml4 = match paging::new_space(self.master_pml4, &mut self.frames) {
             Ok(p) => p,
             Err(e) => {
-                if let Some(c) = creator {
-                    self.refund(c, TASK_PAGES);
+                if let Some(p) = payer {
+                    self.refund(p, cost);
                 }
                 return Err(e);
             }
@@ -74,8 +79,8 @@ impl Kernel {
             let flags = paging::PRESENT | paging::USER | paging::NO_EXECUTE;
             if let Err(e) = paging::map_page(pml4, layout::KIP, self.kip, flags, &mut self.frames) {
                 paging::free_space(pml4, &mut self.frames);
-                if let Some(c) = creator {
-                    self.refund(c, TASK_PAGES);
+                if let Some(p) = payer {
+                    self.refund(p, cost);
                 }
                 return Err(e);
             }
@@ -103,7 +108,7 @@ impl Kernel {
             io_bitmap: None,
             factory: None,
         });
-        let id = self.objs.insert_charged(Object::Task(task), creator.map(|c| (c, TASK_PAGES)));
+        let id = self.objs.insert_charged(Object::Task(task), payer.map(|p| (p, cost)));
         let factory = self.objs.insert(Object::Factory(Factory { task: id }));
         let t = self.objs.task_mut(id).expect("just inserted");
         t.factory = Some(factory);
@@ -155,6 +160,8 @@ impl Kernel {
             index,
             state: State::Inactive,
             priority: 0,
+            base_priority: 0,
+            run_ticks: 0,
             slice: crate::sched::TIME_SLICE,
             utcb,
             utcb_frame: frame,
@@ -163,6 +170,7 @@ impl Kernel {
             reply_to: None,
             pending_irqs: VecDeque::new(),
             wakeup: None,
+            in_sleepers: false,
             send: None,
         });
         let id = self.objs.insert_charged(Object::Thread(thread), Some((payer, THREAD_PAGES)));
@@ -190,6 +198,7 @@ impl Kernel {
         let t = self.objs.thread_mut(id).expect("checked above");
         t.frame = TrapFrame::new_user(ip, sp, arg, iopl);
         t.priority = prio;
+        t.base_priority = prio;
         t.state = State::Ready;
         self.sched.enqueue(id, prio);
         Ok(())
@@ -213,20 +222,37 @@ impl Kernel {
         self.frames.free(t.utcb_frame);
     }
 
-    /// Destroys a task and everything it owns.
+    /// Destroys a task and everything it owns, the tasks it created included,
+    /// and theirs: all of them stopped first, then destroyed children before
+    /// parents. A loop, not recursion: however deep tasks nest their children,
+    /// the kernel's stack does not grow with it.
     pub fn destroy_task(&mut self, id: ObjId) {
         if self.objs.task(id).is_none() {
             return;
         }
-        self.stop_threads(id);
-        if let Some(t) = self.objs.task_mut(id) {
-            t.state = TaskState::Stopped;
+        let mut tree = alloc::vec![id];
+        let mut i = 0;
+        while i < tree.len() {
+            let parent = tree[i];
+            self.stop_threads(parent);
+            if let Some(t) = self.objs.task_mut(parent) {
+                t.state = TaskState::Stopped;
+            }
+            let children = self.objs.ids_where(|o| matches!(o, Object::Task(t) if t.creator == Some(parent)));
+            tree.extend(children.into_iter().filter(|&c| c != parent));
+            i += 1;
         }
-        // Objects it created, child tasks included.
+        for task in tree.into_iter().rev() {
+            self.destroy_one_task(task);
+        }
+    }
+
+    /// Destroys one stopped task whose child tasks are gone already.
+    fn destroy_one_task(&mut self, id: ObjId) {
+        // Objects it created.
         let owned = self.objs.ids_where(|o| !matches!(o, Object::Thread(_)) && o.owner() == Some(id));
         for obj in owned {
             match self.objs.get(obj) {
-                Some(Object::Task(_)) if obj != id => self.destroy_task(obj),
                 Some(Object::Irq(_)) => {
                     self.unbind_irq(obj);
                     self.remove_object(obj);
@@ -258,7 +284,26 @@ impl Kernel {
         if let Some(io) = io {
             io.bitmap.iter().chain(io.tables.iter()).for_each(|&f| self.frames.free(Frame::containing(f)));
         }
+        self.recharge_survivors(id);
         self.remove_object(id);
+    }
+
+    /// Objects a dying task paid for that outlive it (created through its
+    /// factory by another task, or dataspaces someone else still holds) are
+    /// charged to its creator from now on: its reserved quota goes back to the
+    /// creator, so without this the memory would belong to no quota at all.
+    fn recharge_survivors(&mut self, id: ObjId) {
+        let creator = self.objs.task(id).and_then(|t| t.creator);
+        let mut pages = self.objs.recharge(id, creator);
+        for ds in self.objs.ids_where(|o| matches!(o, Object::Dataspace(d) if d.charged_to == Some(id))) {
+            if let Some(d) = self.objs.dataspace_mut(ds) {
+                d.charged_to = creator;
+                pages += d.charged_pages();
+            }
+        }
+        if let Some(t) = creator.and_then(|c| self.objs.task_mut(c)) {
+            t.used_pages += pages;
+        }
     }
 
     /// A dataspace of zeroed RAM, charged to `charged`'s quota. Its reference
@@ -270,6 +315,9 @@ impl Kernel {
         let t = self.objs.task(charged).ok_or(Error::DeadObject)?;
         if t.used_pages + pages > t.quota_pages {
             return Err(Error::QuotaExceeded);
+        }
+        if !crate::mem::heap_has_room() {
+            return Err(Error::OutOfMemory);
         }
         let memory = if contiguous {
             let base = self.frames.alloc_contiguous(pages, 1).ok_or(Error::OutOfMemory)?;
@@ -343,10 +391,16 @@ impl Kernel {
         }
         let pml4 = t.space.pml4;
         // Page tables count against the task's quota too: at most three per
-        // started 2 MiB of the range plus one per further 2 MiB.
-        let worst = 3 + pages.div_ceil(512);
+        // started 2 MiB of the range plus one per further 2 MiB. So does the
+        // kernel memory behind the mapping record.
+        let n = t.space.mappings.len();
+        let record = crate::space::record_pages(n + 1) - crate::space::record_pages(n);
+        let worst = 3 + pages.div_ceil(512) + record;
         if t.used_pages + worst > t.quota_pages {
             return Err(Error::QuotaExceeded);
+        }
+        if !crate::mem::heap_has_room() {
+            return Err(Error::OutOfMemory);
         }
         let mut tables = 0;
         for (i, &p) in phys.iter().enumerate() {
@@ -361,8 +415,9 @@ impl Kernel {
                 }
             }
         }
-        self.objs.task_mut(task).expect("checked").used_pages += tables;
-        self.objs.task_mut(task).expect("checked").space.insert(Mapping { vaddr, pages, ds });
+        let t = self.objs.task_mut(task).expect("checked");
+        t.used_pages += tables + record;
+        t.space.insert(Mapping { vaddr, pages, ds });
         if let Some(d) = self.objs.dataspace_mut(ds) {
             d.refs += 1;
         }
@@ -371,7 +426,10 @@ impl Kernel {
 
     pub fn unmap_range(&mut self, task: ObjId, vaddr: u64, size: u64) -> Result<(), Error> {
         let t = self.objs.task_mut(task).ok_or(Error::DeadObject)?;
+        let before = t.space.mappings.len();
         let taken = t.space.take_range(vaddr, size)?;
+        let refund = crate::space::record_pages(before) - crate::space::record_pages(t.space.mappings.len());
+        t.used_pages = t.used_pages.saturating_sub(refund);
         let pml4 = t.space.pml4;
         let loaded = self.is_loaded_space(pml4);
         for m in taken {

@@ -167,6 +167,20 @@ impl Arena {
         Some((obj, slot.charge.take()))
     }
 
+    /// Moves every charge of `from` to `to` (or drops it); returns the pages moved.
+    pub fn recharge(&mut self, from: ObjId, to: Option<ObjId>) -> u64 {
+        let mut moved = 0;
+        for s in self.slots.iter_mut().filter(|s| s.object.is_some()) {
+            if let Some((payer, pages)) = s.charge
+                && payer == from
+            {
+                s.charge = to.map(|t| (t, pages));
+                moved += pages;
+            }
+        }
+        moved
+    }
+
     /// Ids of all live objects matching `pred`.
     pub fn ids_where(&self, mut pred: impl FnMut(&Object) -> bool) -> Vec<ObjId> {
         self.slots

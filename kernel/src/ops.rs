@@ -283,6 +283,13 @@ impl Kernel {
                 let prio = self.mr(c, 1).min(max as u64) as u8;
                 let t = self.objs.thread_mut(target).ok_or(Error::DeadObject)?;
                 let (old, state) = (t.priority, t.state);
+                t.base_priority = prio;
+                // A demoted runaway stays demoted until it waits.
+                let prio = if t.run_ticks >= l4_sys::proto::thread::RUNAWAY_TICKS {
+                    prio.min(l4_sys::proto::thread::DEFAULT_PRIORITY)
+                } else {
+                    prio
+                };
                 t.priority = prio;
                 if state == State::Ready && self.sched.current != Some(target) {
                     self.sched.remove(target, old);
@@ -324,9 +331,11 @@ impl Kernel {
                         _ => return Err(Error::InvalidArgument),
                     }
                 };
+                // The payer reserves the child's quota: at most what it has left.
                 let parent = self.objs.task(charged).ok_or(Error::DeadObject)?;
+                let left = parent.quota_pages.saturating_sub(parent.used_pages + crate::lifecycle::TASK_PAGES);
                 let limits = TaskLimits {
-                    quota_pages: self.mr(c, 2).min(parent.quota_pages),
+                    quota_pages: self.mr(c, 2).min(left),
                     max_priority: self.mr(c, 3).min(parent.max_priority as u64) as u8,
                     max_threads: self.mr(c, 4).min(l4_sys::layout::MAX_THREADS) as u32,
                 };
@@ -334,7 +343,7 @@ impl Kernel {
                 let n = self.mr_bytes(c, 6, self.mr(c, 5) as usize, &mut name);
                 let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
                 let log = self.log.expect("log object exists after boot");
-                let id = self.create_task(Some(c.task), name, event_irq, limits, log)?;
+                let id = self.create_task(Some(c.task), Some(charged), name, event_irq, limits, log)?;
                 (id, Rights::ALL, None)
             }
             factory::CREATE_THREAD => {

@@ -94,10 +94,22 @@ pub struct AddressSpace {
     pub mappings: Vec<Mapping>,
 }
 
+/// Mapping records one page of a task's quota pays for: a record is 24 bytes,
+/// and the vector holding them may have twice the room it uses.
+pub const MAPPINGS_PER_PAGE: usize = 64;
+
+/// Pages of quota `n` mapping records cost.
+pub fn record_pages(n: usize) -> u64 {
+    n.div_ceil(MAPPINGS_PER_PAGE) as u64
+}
+
 impl AddressSpace {
+    /// Whether `[vaddr, vaddr + pages * 4096)` meets a mapping. The mappings are
+    /// sorted and disjoint, so their ends are sorted too: a binary search.
     pub fn overlaps(&self, vaddr: u64, pages: u64) -> bool {
         let end = vaddr + pages * 4096;
-        self.mappings.iter().any(|m| m.vaddr < end && vaddr < m.end())
+        let i = self.mappings.partition_point(|m| m.end() <= vaddr);
+        self.mappings.get(i).is_some_and(|m| m.vaddr < end)
     }
 
     pub fn insert(&mut self, m: Mapping) {
@@ -134,6 +146,13 @@ mod tests {
         assert!(s.overlaps(0x4000, 1));
         assert!(!s.overlaps(0x2000, 1));
         assert!(!s.overlaps(0x5000, 10));
+        assert!(s.overlaps(0x0, 2));
+        assert!(s.overlaps(0x2000, 2));
+        assert!(s.overlaps(0x4fff & !0xfff, 1));
+        assert!(!s.overlaps(0x0, 1));
+        assert_eq!(record_pages(0), 0);
+        assert_eq!(record_pages(1), 1);
+        assert_eq!(record_pages(MAPPINGS_PER_PAGE + 1), 2);
         assert_eq!(s.mappings[0].vaddr, 0x1000);
         assert_eq!(s.take_range(0x3000, 0x1000).unwrap_err(), l4_sys::Error::InvalidArgument);
         let taken = s.take_range(0x3000, 0x2000).unwrap();

@@ -65,7 +65,13 @@ pub struct Thread {
     pub space: u64,
     pub index: u32,
     pub state: State,
+    /// The priority it is scheduled at: `base_priority`, or
+    /// `DEFAULT_PRIORITY` while it is demoted as a runaway.
     pub priority: u8,
+    /// The priority it was started with or set to.
+    pub base_priority: u8,
+    /// Ticks it has run since it last waited (see `RUNAWAY_TICKS`).
+    pub run_ticks: u32,
     /// Ticks left in the current time slice.
     pub slice: u32,
     /// Kernel mapping of the UTCB (through the direct map).
@@ -80,6 +86,8 @@ pub struct Thread {
     pub pending_irqs: VecDeque<ObjId>,
     /// Tick at which the current wait times out.
     pub wakeup: Option<u64>,
+    /// Whether the kernel's sleeper list holds this thread (at most once).
+    pub in_sleepers: bool,
     pub send: Option<PendingSend>,
 }
 
@@ -106,6 +114,15 @@ impl Thread {
 
     pub fn is_alive(&self) -> bool {
         !matches!(self.state, State::Dead)
+    }
+
+    /// The thread starts to wait: it is no runaway, and a demoted one gets its
+    /// own priority back (it is in no ready queue now).
+    #[inline(always)]
+    pub fn waits(&mut self, state: State) {
+        self.state = state;
+        self.run_ticks = 0;
+        self.priority = self.base_priority;
     }
 
     /// Sets the results `invoke` returns to this thread.

@@ -38,6 +38,11 @@ pub enum Cause {
     MmioDenied = 0x104,
     /// Not a stop: an attempt to use ports or IRQ lines outside its grant.
     ResourceDenied = 0x105,
+    /// Not a stop: a thread ran `RUNAWAY_TICKS` above the default priority
+    /// without waiting and runs at the default priority until it waits (see
+    /// `proto::thread::RUNAWAY_TICKS`). The address is the thread's own
+    /// priority, the code the milliseconds it ran.
+    Runaway = 0x106,
 }
 
 impl Cause {
@@ -64,13 +69,14 @@ impl Cause {
             0x103 => Cause::IpcDenied,
             0x104 => Cause::MmioDenied,
             0x105 => Cause::ResourceDenied,
+            0x106 => Cause::Runaway,
             _ => return None,
         })
     }
 
     /// Whether the task was stopped by this event (violations are only reported).
     pub const fn stops_task(self) -> bool {
-        !matches!(self, Cause::IpcDenied | Cause::MmioDenied | Cause::ResourceDenied)
+        !matches!(self, Cause::IpcDenied | Cause::MmioDenied | Cause::ResourceDenied | Cause::Runaway)
     }
 
     pub const fn name(self) -> &'static str {
@@ -96,6 +102,7 @@ impl Cause {
             Cause::IpcDenied => "ipc-denied",
             Cause::MmioDenied => "mmio-denied",
             Cause::ResourceDenied => "resource-denied",
+            Cause::Runaway => "runaway",
         }
     }
 }
@@ -159,6 +166,8 @@ mod tests {
         assert_eq!(Event::from_words(&e.to_words()), Some(e));
         assert!(Event::from_words(&[999, 0, 0, 0, 0]).is_none());
         assert!(!Cause::IpcDenied.stops_task());
+        assert!(!Cause::Runaway.stops_task());
+        assert_eq!(Cause::from_raw(Cause::Runaway as u64), Some(Cause::Runaway));
         assert!(Cause::InvalidOpcode.stops_task());
     }
 }

@@ -29,8 +29,15 @@ pub const MAX_THREADS: u64 = 256;
 /// Main thread's stack top; further thread stacks are mapped below it.
 pub const STACK_TOP: u64 = 0x7ff0_0000_0000;
 
-/// First address the kernel refuses as a user address.
-pub const USER_END: u64 = 0x8000_0000_0000;
+/// First non-canonical address above the user half.
+pub const CANONICAL_END: u64 = 0x8000_0000_0000;
+
+/// First address the kernel refuses as a user address. The last page below
+/// [`CANONICAL_END`] is never mapped: an instruction there can end exactly at
+/// the boundary, and a `syscall` in its last two bytes would return to a
+/// non-canonical address, which `sysret` and `iretq` fault on in kernel mode
+/// (the SYSRET bug, CVE-2012-0217). Linux keeps the same guard page.
+pub const USER_END: u64 = CANONICAL_END - PAGE_SIZE;
 
 pub const fn utcb_addr(thread_index: u64) -> u64 {
     UTCB_AREA + thread_index * PAGE_SIZE
@@ -56,5 +63,8 @@ mod tests {
         assert!(!is_user_range(USER_END - PAGE_SIZE, 2 * PAGE_SIZE));
         assert!(!is_user_range(0, 0));
         assert!(!is_user_range(!0xfff, PAGE_SIZE));
+        // The guard page below the canonical boundary is not a user page.
+        assert!(is_user_range(USER_END - PAGE_SIZE, PAGE_SIZE));
+        assert!(!is_user_range(CANONICAL_END - PAGE_SIZE, PAGE_SIZE));
     }
 }

@@ -69,6 +69,13 @@ pub mod task {
 
 /// Operations on a thread (label [`PROTO_THREAD`]).
 pub mod thread {
+    /// The priority tasks run at unless their manifest says otherwise.
+    pub const DEFAULT_PRIORITY: u8 = 100;
+    /// Timer ticks (ms) a thread above [`DEFAULT_PRIORITY`] may run without
+    /// waiting for anything; past that it runs at [`DEFAULT_PRIORITY`] until it
+    /// next waits (receives, or sends to a partner not ready), so that no
+    /// thread can starve the default-priority tasks for good.
+    pub const RUNAWAY_TICKS: u32 = 200;
     /// Start the thread. in: `[ip, sp, priority, arg]`; `arg` arrives in `rdi`.
     /// The priority is capped by the task's maximum. Errors: `Busy` if running.
     pub const START: u64 = 0;
@@ -87,10 +94,16 @@ pub mod thread {
 pub mod factory {
     /// Create a task. mr[0] = [`super::PROTO_TASK`];
     /// in: `[fault irq slot (0: none), memory quota pages, max priority,
-    /// max threads, name_len, name bytes...]`. The creator's factory must have the
-    /// quota to give. The new task's slots 1..4 are filled (task, no thread yet,
-    /// factory, log).
+    /// max threads, name_len, name bytes...]`. The factory's task pays
+    /// [`TASK_PAGES`] plus the child's whole quota, reserved up front and given
+    /// back when the child is destroyed; a quota larger than what the payer
+    /// has left is cut to it. Objects the child paid for that outlive it are
+    /// charged to its creator. The new task's slots 1..4 are filled (task, no
+    /// thread yet, factory, log).
     pub const CREATE_TASK: i64 = super::PROTO_TASK;
+    /// Pages of quota a task object itself costs its payer (capability table,
+    /// control block, page-table root), on top of the quota reserved for it.
+    pub const TASK_PAGES: u64 = 6;
     /// Create a thread in a task. mr[0] = [`super::PROTO_THREAD`]; in: `[task slot]`.
     /// out: `[thread index]`. Its UTCB is mapped at `layout::utcb_addr(index)`.
     pub const CREATE_THREAD: i64 = super::PROTO_THREAD;

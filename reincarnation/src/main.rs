@@ -217,6 +217,14 @@ impl Server {
         let Some(child) = s.child else { return };
         while let Ok(info) = child.task.next_event() {
             let Some(ev) = info.event else { break };
+            if ev.cause == Cause::Runaway {
+                // The kernel saw one of its threads compute for `code` ms above
+                // the default priority without waiting: an interrupt handler
+                // that spins, found before the heartbeats would be.
+                let cause = format!("a thread ran {} ms at priority {} without waiting: hung", ev.code, ev.addr);
+                self.failed(i, cause);
+                return;
+            }
             if !ev.cause.stops_task() {
                 let s = &self.services[i];
                 rt::warn!(

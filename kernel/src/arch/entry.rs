@@ -63,6 +63,10 @@ global_asm!(
     // Common path of the interrupt and exception stubs. On the stack: the vector,
     // the error code (real or 0), then the CPU's interrupt frame.
     "isr_common:",
+    // An interrupt gate clears IF, TF, NT and RF but not DF: user mode may have
+    // set it, and the kernel's Rust code (its `rep movs` memcpy above all)
+    // assumes it clear.
+    "cld",
     "test byte ptr [rsp + 24], 3",
     "jz 2f",
     "swapgs",

@@ -35,6 +35,13 @@ pub struct TrapFrame {
 
 const _: () = assert!(core::mem::size_of::<TrapFrame>().is_multiple_of(16));
 
+/// RFLAGS bits `syscall` clears on entry (MSR_FMASK): interrupts (the kernel
+/// runs with them off), TF (no single-stepping the kernel), DF (the ABI wants it
+/// clear), IOPL, AC, and NT: with NT set, the kernel's own `iretq` back to user
+/// mode would raise #GP in kernel mode. User mode sets all of these at will
+/// (POPF); the user's own value is in r11 and restored on return.
+pub const SYSCALL_FLAGS_MASK: u64 = (1 << 8) | (1 << 9) | (1 << 10) | (3 << 12) | (1 << 14) | (1 << 18);
+
 /// `vector` of a frame saved by the `syscall` entry.
 pub const SYSCALL_VECTOR: u64 = 0x100;
 

@@ -129,8 +129,7 @@ pub unsafe fn init(kstack_top: u64, syscall_entry: u64, fpu_area: u64) {
         wrmsr(cpu::MSR_KERNEL_GS_BASE, 0);
         wrmsr(cpu::MSR_STAR, ((USER_BASE as u64) << 48) | ((KERNEL_CS as u64) << 32));
         wrmsr(cpu::MSR_LSTAR, syscall_entry);
-        // Clear IF, DF, TF and AC on entry: the kernel runs with interrupts off.
-        wrmsr(cpu::MSR_FMASK, (1 << 9) | (1 << 10) | (1 << 8) | (1 << 18));
+        wrmsr(cpu::MSR_FMASK, super::frame::SYSCALL_FLAGS_MASK);
     }
 }
 

@@ -16,3 +16,7 @@ pub unsafe fn init(start: *mut u8, size: usize) {
 pub fn used() -> usize {
     HEAP.lock().used()
 }
+
+pub fn free() -> usize {
+    HEAP.lock().free()
+}

@@ -200,7 +200,7 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
         image,
         priority: task.priority,
         max_priority: task.priority.saturating_add(PRIORITY_HEADROOM),
-        quota_pages: task.memory / 4096 + QUOTA_SLACK_PAGES,
+        quota_pages: quota_pages(boot, task),
         max_threads: task.threads,
         heap: task.heap,
         stack: task.stack,
@@ -212,6 +212,16 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
         bind: &grants.serve,
     };
     loader::spawn(&spec).map_err(|e| BootError::Load(task.name.clone(), e))
+}
+
+/// A task's memory quota in pages: its declared memory and the slack, plus the
+/// quotas of the children the manifest gives it, which the kernel reserves from
+/// the parent's quota when each child is created (one instance of each at a
+/// time: a restart destroys the old instance first).
+pub fn quota_pages(boot: &Boot, task: &Task) -> u64 {
+    let children: u64 =
+        boot.children_of(Some(&task.name)).map(|c| quota_pages(boot, c) + rt::sys::proto::factory::TASK_PAGES).sum();
+    task.memory / 4096 + QUOTA_SLACK_PAGES + children
 }
 
 /// Starts (or restarts) a child declared with this task as its parent, with the
