@@ -170,8 +170,11 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
     for (i, &(base, size)) in t.mmio.iter().enumerate() {
         cap(format!("mmio.{i}"), roots.mem.restrict(base, size)?.0, Rights::ALL);
     }
-    if t.kernel {
-        cap("kernel".into(), roots.kernel.0, Rights::ALL);
+    // Statistics read-only; shutdown and the log level only for `kernel-control`.
+    if t.kernel_control {
+        cap("kernel".into(), roots.kernel.0, Rights::READ | Rights::WRITE);
+    } else if t.kernel {
+        cap("kernel".into(), roots.kernel.0, Rights::READ);
     }
     if t.devices {
         cap("icu".into(), roots.icu.0, Rights::ALL);
@@ -192,6 +195,11 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
             g.serve.push((*gate, *label));
             g.values.push((format!("{ep}@{client}"), *label));
         }
+    }
+    // A `svc` client learns whether it may do more than list (httpd offers
+    // its write verbs only then); the supervisor checks every call itself.
+    if t.svc.any() {
+        g.values.push(("svc-operator".into(), 1));
     }
     Ok(g)
 }
