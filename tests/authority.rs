@@ -44,3 +44,99 @@ fn every_svc_verb_without_a_grant_is_refused_and_changes_nothing() {
     );
     seen(&guest, "[reincarnation] steady incarnation 2 started", STEP);
 }
+
+/// The default system with an rtl8139, the status page forwarded to a free
+/// host port; returns the guest, that port and the operator token from the
+/// console.
+fn boot_default_with_status_page() -> (resurgo::qemu::Guest, u16, String) {
+    use resurgo::qemu::{Guest, NetConfig, QemuConfig};
+    let http = free_port();
+    let cfg = QemuConfig {
+        netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![(http, 80)] }),
+        ..Default::default()
+    };
+    let image = resurgo::image::build(&resurgo::image::BuildOptions {
+        manifest: resurgo::workspace_root().join("system/default.toml"),
+        progress: false,
+    })
+    .unwrap();
+    let guest = Guest::boot(&image, &cfg).unwrap();
+    seen(&guest, "[httpd] status page on port 80", STEP);
+    seen(&guest, "[netd] eth-8139cp up", STEP);
+    let lines = guest.lines();
+    let token = resurgo::svc::token_in_console(lines.iter().map(String::as_str)).expect("httpd printed its token");
+    (guest, http, token)
+}
+
+/// eth-8139cp's incarnation as the status page reports it.
+fn incarnation(http: u16) -> u64 {
+    let (code, body) = resurgo::svc::request_with(http, "GET", "/status.json", &[]).unwrap();
+    assert_eq!(code, 200, "{body}");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    status["drivers"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["name"] == "eth-8139cp"))
+        .and_then(|d| d["incarnation"].as_u64())
+        .unwrap_or_else(|| panic!("no eth-8139cp in {body}"))
+}
+
+#[test]
+fn the_status_page_changes_nothing_without_the_token_or_across_origins() {
+    use resurgo::svc::{TOKEN_HEADER, request_with};
+    let (guest, http, token) = boot_default_with_status_page();
+    assert_eq!(token.len(), 32, "128 bits in hex: {token}");
+    let before = incarnation(http);
+    let kill = "/svc/kill/eth-8139cp";
+    let evil = [("Origin", "http://evil.example")];
+    let attempts: [(&str, &str, Vec<(&str, &str)>); 6] = [
+        ("a plain GET", "GET", vec![]),
+        ("no token", "POST", vec![]),
+        ("a wrong token", "POST", vec![(TOKEN_HEADER, "0123456789abcdef0123456789abcdef")]),
+        ("the token from another origin", "POST", vec![(TOKEN_HEADER, token.as_str()), evil[0]]),
+        ("a cross-origin form", "POST", vec![evil[0], ("Content-Type", "application/x-www-form-urlencoded")]),
+        ("the token as a query", "POST", vec![]),
+    ];
+    for (what, method, headers) in &attempts {
+        let path = if *what == "the token as a query" { format!("{kill}?token={token}") } else { kill.to_string() };
+        let (code, body) = request_with(http, method, &path, headers).unwrap();
+        assert!(code == 403 || (*method == "GET" && code == 404), "{what}: {code} {body}");
+        assert!(!body.contains("\"ok\":true"), "{what}: {body}");
+    }
+    assert_eq!(incarnation(http), before, "a refused request changed the driver");
+    assert!(
+        !guest.lines().iter().any(|l| l.contains("eth-8139cp failed")),
+        "the driver was killed:\n{}",
+        guest.tail(40)
+    );
+    seen(&guest, "[httpd] WARN refused: POST /svc/kill/eth-8139cp: cross-origin request refused", STEP);
+
+    // With the token, from the page's own origin: the driver is killed and back.
+    let origin = format!("http://127.0.0.1:{http}");
+    let (code, body) =
+        request_with(http, "POST", kill, &[(TOKEN_HEADER, token.as_str()), ("Origin", origin.as_str())]).unwrap();
+    assert_eq!(code, 200, "{body}");
+    seen(&guest, &format!("[reincarnation] eth-8139cp incarnation {} started", before + 1), STEP);
+    // `resurgo svc` does the same with the token.
+    resurgo::svc::command(http, &token, "restart", "eth-8139cp").unwrap();
+    seen(&guest, &format!("[reincarnation] eth-8139cp incarnation {} started", before + 2), STEP);
+}
+
+#[test]
+fn clients_that_connect_and_say_nothing_cannot_hold_the_status_page() {
+    use std::time::{Duration, Instant};
+    let (guest, http, _) = boot_default_with_status_page();
+    // More silent connections than the listener's backlog holds.
+    let silent: Vec<std::net::TcpStream> =
+        (0..6).map(|_| std::net::TcpStream::connect(("127.0.0.1", http)).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let t0 = Instant::now();
+    let (code, body) = resurgo::svc::request_with(http, "GET", "/status.json", &[]).unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert!(t0.elapsed() < Duration::from_secs(30), "answered after {:?}", t0.elapsed());
+    drop(silent);
+    // And it still answers at once afterwards.
+    let t1 = Instant::now();
+    let (code, _) = resurgo::svc::request_with(http, "GET", "/status.json", &[]).unwrap();
+    assert_eq!(code, 200);
+    assert!(t1.elapsed() < Duration::from_secs(5), "{:?}\n{}", t1.elapsed(), guest.tail(20));
+}

@@ -37,8 +37,10 @@ rt::entry!(main);
 
 const PORT: u16 = 80;
 const MAX_REQUEST: usize = 4096;
-/// How long a client has to send its request line and headers.
-const REQUEST_MS: u64 = 3000;
+/// How long a client has to send its request line and headers: connections
+/// are served one at a time, so a silent one holds the page this long (the
+/// listener's backlog bounds how many can wait).
+const REQUEST_MS: u64 = 1000;
 /// The header that carries the operator token.
 const TOKEN_HEADER: &str = "x-resurgo-token";
 
@@ -80,6 +82,7 @@ fn main() {
     }
     let listener = net.listen(PORT, 4).unwrap_or_else(|e| netapps::fail("listen", e));
     rt::info!("status page on port {}", PORT);
+    let mut silent = 0u64;
     loop {
         let mut conn = match net.accept(&listener) {
             Ok(c) => c,
@@ -94,6 +97,10 @@ fn main() {
             Err(RequestError::TimedOut) => {
                 // Said nothing (or not enough) in time: not worth an answer.
                 let _ = conn.abort();
+                silent += 1;
+                if silent <= 5 || silent.is_multiple_of(100) {
+                    rt::warn!("dropped a connection that sent no request within {} ms ({} so far)", REQUEST_MS, silent);
+                }
                 continue;
             }
             Err(e) => response(400, "text/plain", format!("bad request: {}\n", e.as_str())),
@@ -208,7 +215,7 @@ fn route(req: &Request) -> String {
         ("GET", "/status.json") => response(200, "application/json", status_json()),
         ("POST", p) if p.starts_with("/svc/") => {
             if let Some(why) = refuse_write(req) {
-                rt::warn!("refused: POST {}: {}", p, why);
+                rt::warn!("refused: POST {}: {}", p.split('?').next().unwrap_or(p), why);
                 return response(
                     403,
                     "application/json",
