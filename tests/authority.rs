@@ -140,3 +140,26 @@ fn clients_that_connect_and_say_nothing_cannot_hold_the_status_page() {
     assert_eq!(code, 200);
     assert!(t1.elapsed() < Duration::from_secs(5), "{:?}\n{}", t1.elapsed(), guest.tail(20));
 }
+
+#[test]
+fn a_driver_cannot_pass_on_or_publish_its_device_capabilities() {
+    let cfg = resurgo::qemu::QemuConfig {
+        extra_args: ["-netdev", "user,id=a", "-device", "rtl8139,netdev=a"].map(String::from).to_vec(),
+        ..Default::default()
+    };
+    let guest = boot_with("authority-caps", &cfg);
+    seen(&guest, "TEST caps.leaker done", STEP);
+    seen(&guest, "TEST caps.thief done", STEP);
+    let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
+    // The driver's own device works for it...
+    passed(&r, "caps.own_device_works");
+    // ...but no copy of any of its capabilities, or of a dataspace made from
+    // its device memory, leaves it: 4 copies, 8 publications, 8 lookups.
+    for (name, count) in [("caps.copy_refused", 4), ("caps.publish_refused", 8), ("caps.lookup_finds_nothing", 8)] {
+        let lines: Vec<&TestLine> = r.iter().filter(|t| t.name == name).collect();
+        assert_eq!(lines.len(), count, "{name}: {lines:#?}");
+        for t in lines {
+            assert!(t.ok, "{}", t.raw);
+        }
+    }
+}

@@ -184,7 +184,10 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
             let words: [u64; INFO_WORDS] = dev.info.to_words();
             mr[..INFO_WORDS].copy_from_slice(&words);
             for (i, cap) in a.caps.iter().enumerate() {
-                let [w0, w1] = ipc::cap_item(*cap, Rights::READ | Rights::WRITE | Rights::SERVER | Rights::DELEGATE);
+                // No DELEGATE: the driver uses its device and cannot pass it on
+                // (copy it, publish it in the data store, give it to a task it
+                // creates), so nothing of it outlives the driver but io's own.
+                let [w0, w1] = ipc::cap_item(*cap, Rights::READ | Rights::WRITE | Rights::SERVER);
                 mr[INFO_WORDS + 2 * i] = w0;
                 mr[INFO_WORDS + 2 * i + 1] = w1;
             }
