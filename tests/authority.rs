@@ -163,3 +163,37 @@ fn a_driver_cannot_pass_on_or_publish_its_device_capabilities() {
         }
     }
 }
+
+#[test]
+fn configuration_writes_outside_a_driver_s_fields_are_refused_by_io() {
+    let cfg = resurgo::qemu::QemuConfig {
+        extra_args: [
+            "-netdev",
+            "user,id=a",
+            "-device",
+            "rtl8139,netdev=a",
+            "-netdev",
+            "user,id=b",
+            "-device",
+            "ne2k_pci,netdev=b",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Default::default()
+    };
+    let guest = boot_with("authority-pci", &cfg);
+    seen(&guest, "[io] 00:04.0 10ec:8029 class 020000 irq 11 bar0 io 0xc100+0x100", STEP);
+    seen(&guest, "TEST pci.hostile done", STEP);
+    seen(&guest, "TEST pci.bystander done", STEP);
+    let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
+    let refused: Vec<&TestLine> = r.iter().filter(|t| t.name == "pci.write_refused").collect();
+    assert_eq!(refused.len(), 8, "{refused:#?}");
+    for t in refused {
+        assert!(t.ok, "{}", t.raw);
+    }
+    passed(&r, "pci.command_filtered");
+    passed(&r, "pci.cache_line_allowed");
+    passed(&r, "pci.header_unchanged");
+    passed(&r, "pci.bystander_ok");
+    seen(&guest, "[io] WARN refused: pci-hostile writing 0xc101 to config offset 0x10 of 00:03.0: a BAR", STEP);
+}
