@@ -197,3 +197,27 @@ fn configuration_writes_outside_a_driver_s_fields_are_refused_by_io() {
     passed(&r, "pci.bystander_ok");
     seen(&guest, "[io] WARN refused: pci-hostile writing 0xc101 to config offset 0x10 of 00:03.0: a BAR", STEP);
 }
+
+#[test]
+fn a_driver_writing_garbage_into_its_rings_cannot_stop_netd() {
+    let guest = boot("authority-rings");
+    seen(&guest, "TEST ring.vandal done", STEP);
+    seen(&guest, "TEST ring.prober done", STEP);
+    let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
+    assert!(passed(&r, "ring.vandal").num("bursts") > 100, "the attack ran");
+    let p = passed(&r, "ring.netd_kept_answering");
+    assert!(p.num("calls") >= 40, "{}", p.raw);
+    assert!(
+        !guest
+            .lines()
+            .iter()
+            .any(|l| l.starts_with("[init] netd") || l.contains("[netd] PANIC") || l.contains("[netd] ERROR")),
+        "netd stopped or panicked:\n{}",
+        guest.tail(40)
+    );
+    // What the driver wrote into its header is reported, not echoed line by
+    // line onto the console (the first 20, then every 100th).
+    let noise = guest.lines().iter().filter(|l| l.starts_with("[netd]") && l.contains("ring-vandal:")).count();
+    assert!(noise < 60, "{noise} lines of netd about the vandal");
+    seen(&guest, "[netd] WARN ring-vandal: the driver's rx ring claims", STEP);
+}

@@ -232,6 +232,26 @@ impl Rings {
         i.head.load(Ordering::Acquire).wrapping_sub(i.taken.load(Ordering::Acquire)).min(self.slots)
     }
 
+    /// Consumer: if the producer's `head` claims more frames than the ring
+    /// holds (it can never legitimately be more than a ring's worth ahead of
+    /// `taken`), the ring is corrupt: everything up to `head` is dropped and
+    /// the number of frames it claimed is returned. [`Rings::pending`] clamps
+    /// such a value, but a consumer that kept taking clamped frames would take
+    /// up to 2^32 of them.
+    pub fn resync_if_overrun(&self, dir: Dir) -> Option<u32> {
+        let i = self.indices(dir);
+        let head = i.head.load(Ordering::Acquire);
+        let claimed = head.wrapping_sub(i.taken.load(Ordering::Acquire));
+        if claimed <= self.slots {
+            return None;
+        }
+        i.taken.store(head, Ordering::Release);
+        if dir == Dir::Rx {
+            i.done.store(head, Ordering::Release);
+        }
+        Some(claimed)
+    }
+
     /// Producer: copies a frame into the next slot. Returns `false` when the
     /// ring is full or the frame too long.
     pub fn push(&self, dir: Dir, frame: &[u8]) -> bool {
@@ -376,6 +396,23 @@ mod tests {
         assert!(p.should_wake(Dir::Rx));
         assert!(!p.should_wake(Dir::Rx), "one notification per request");
         assert!(!c.arm_wake(Dir::Rx), "not empty: do not sleep");
+    }
+
+    #[test]
+    fn a_head_more_than_a_ring_ahead_is_dropped_not_followed() {
+        let mut mem = region(8);
+        // SAFETY: `mem` is large enough and outlives `r`.
+        let r = unsafe { Rings::init(mem.as_mut_ptr() as *mut u8, mem.len() * 8, 8) }.unwrap();
+        assert!(r.push(Dir::Rx, b"one"));
+        assert_eq!(r.resync_if_overrun(Dir::Rx), None, "a frame pending is no overrun");
+        r.indices(Dir::Rx).head.store(0x8000_0000, Ordering::Release);
+        assert_eq!(r.pending(Dir::Rx), 8, "pending clamps");
+        assert_eq!(r.resync_if_overrun(Dir::Rx), Some(0x8000_0000));
+        assert_eq!(r.pending(Dir::Rx), 0);
+        assert_eq!(r.resync_if_overrun(Dir::Rx), None);
+        // The producer carries on from its head.
+        assert!(r.push(Dir::Rx, b"two"));
+        assert_eq!(r.peek(Dir::Rx).map(|(_, f)| f.to_vec()), Some(b"two".to_vec()));
     }
 
     #[test]
