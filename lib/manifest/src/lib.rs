@@ -19,6 +19,11 @@
 //! [tasks.eth0]
 //! driver = "8139cp"           # runs drivers-legacy/8139cp (image drv-8139cp)
 //! uses = ["io.pci", "netd.nic"]
+//!
+//! [tasks.shell]
+//! uses = ["reincarnation.svc"]
+//! svc = { restart = ["*"], kill = ["eth0"] }  # svc verbs besides listing, per supervised task
+//! kernel = true               # statistics, read-only; `kernel-control = true`: shutdown too
 //! ```
 //!
 //! Every client of an endpoint gets a gate of its own, so the server knows who
