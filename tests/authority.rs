@@ -43,6 +43,12 @@ fn every_svc_verb_without_a_grant_is_refused_and_changes_nothing() {
         guest.tail(60)
     );
     seen(&guest, "[reincarnation] steady incarnation 2 started", STEP);
+    // A task with the kernel capability as httpd has it cannot shut down.
+    seen(&guest, "[init] intruder exited with status 1 shutdown refused", STEP);
+    seen(&guest, "TEST authority.alive_after_shutdown_attempt", STEP);
+    let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
+    passed(&r, "authority.kernel_read_only");
+    passed(&r, "authority.alive_after_shutdown_attempt");
 }
 
 /// The default system with an rtl8139, the status page forwarded to a free

@@ -6,6 +6,11 @@
 //! the service as it was (state, incarnation, restarts). With `mode = 1` the
 //! task is an operator granted `kill` on `steady` alone: its kill of `steady`
 //! works (the positive control) and everything else is still refused.
+//!
+//! The intruder also holds the kernel capability read-only (`kernel = true`,
+//! as httpd does): it may read statistics, and its log-level change and, last,
+//! its shutdown are refused; the operator checks two seconds later that the
+//! system still runs.
 #![no_std]
 #![no_main]
 
@@ -111,4 +116,24 @@ fn main() {
         "heartbeat={alive} other_running={other}"
     );
     rt::info!("TEST authority.{} done", me);
+
+    if let Some(kernel) = rt::env::cap("kernel").map(rt::obj::KernelCap) {
+        let stats = kernel.stats();
+        let level = kernel.set_log_level(4);
+        check!(
+            "authority.kernel_read_only",
+            stats.is_ok() && level == Err(rt::Error::Denied),
+            "stats={:?} set_log_level={:?}",
+            stats.as_ref().map(|s| s.tasks),
+            level
+        );
+        // Exits with "shutdown refused" when the kernel says no.
+        kernel.shutdown(0);
+    }
+    if operator {
+        ipc::sleep_ms(2000);
+        ipc::mr()[0] = 0;
+        let alive = ipc::call(heartbeat, MsgTag::new(1, 1, 0), Timeout::Millis(2000)).is_ok();
+        check!("authority.alive_after_shutdown_attempt", alive, "heartbeat={alive}");
+    }
 }
