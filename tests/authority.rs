@@ -86,6 +86,9 @@ fn incarnation(http: u16) -> u64 {
         .unwrap_or_else(|| panic!("no eth-8139cp in {body}"))
 }
 
+/// What a request tries, its method and its extra headers.
+type Attempt<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
 #[test]
 fn the_status_page_changes_nothing_without_the_token_or_across_origins() {
     use resurgo::svc::{TOKEN_HEADER, request_with};
@@ -94,7 +97,7 @@ fn the_status_page_changes_nothing_without_the_token_or_across_origins() {
     let before = incarnation(http);
     let kill = "/svc/kill/eth-8139cp";
     let evil = [("Origin", "http://evil.example")];
-    let attempts: [(&str, &str, Vec<(&str, &str)>); 6] = [
+    let attempts: [Attempt; 6] = [
         ("a plain GET", "GET", vec![]),
         ("no token", "POST", vec![]),
         ("a wrong token", "POST", vec![(TOKEN_HEADER, "0123456789abcdef0123456789abcdef")]),
