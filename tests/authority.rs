@@ -216,6 +216,19 @@ fn a_driver_writing_garbage_into_its_rings_cannot_stop_netd() {
     let noise = guest.lines().iter().filter(|l| l.starts_with("[netd]") && l.contains("ring-vandal:")).count();
     assert!(noise < 60, "{noise} lines of netd about the vandal");
     seen(&guest, "[netd] WARN ring-vandal: the driver's rx ring claims", STEP);
+    // The hostile application beside it: its listener flood is refused once
+    // its share of netd's sockets is used, with that error, and every other
+    // bad request gets its own; the prober's calls above were answered
+    // throughout.
+    seen(&guest, "TEST net.probe done", STEP);
+    let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
+    // (The probe itself checks that the refusal is netd's "too many" or "no
+    // memory" error, and that netd answers right after.)
+    let flood = passed(&r, "net.listener_flood");
+    assert!(flood.num("opened") > 0, "{}", flood.raw);
+    for t in r.iter().filter(|t| t.name.starts_with("net.") && t.name != "net.probe") {
+        assert!(t.ok, "{}", t.raw);
+    }
 }
 
 #[test]
