@@ -86,6 +86,10 @@ enum Command {
         /// ...`); default: $RESURGO_SVC_TOKEN. Only changes need it.
         #[arg(long)]
         token: Option<String>,
+        /// Take the token from a saved guest console instead (`resurgo up
+        /// --headless ... | tee FILE`).
+        #[arg(long)]
+        console: Option<PathBuf>,
         #[command(subcommand)]
         action: SvcAction,
     },
@@ -341,7 +345,7 @@ fn run(cli: Cli) -> Result<i32> {
             bench_net(json, nics, runs, size, only)
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
-        Command::Svc { port, token, action } => {
+        Command::Svc { port, token, console, action } => {
             let (op, name) = match action {
                 SvcAction::List { json } => {
                     resurgo::svc::list(port, json)?;
@@ -355,7 +359,7 @@ fn run(cli: Cli) -> Result<i32> {
                 SvcAction::CrashIrq { name } => ("crash-irq", name),
                 SvcAction::HangIrq { name } => ("hang-irq", name),
             };
-            resurgo::svc::command(port, &resurgo::svc::token(token)?, op, &name)?;
+            resurgo::svc::command(port, &resurgo::svc::token(token, console.as_deref())?, op, &name)?;
             Ok(0)
         }
         Command::Drivers { json } => {

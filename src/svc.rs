@@ -4,8 +4,8 @@
 //! `POST /svc/<op>/<name>` to change. Plain HTTP/1.0 over a TCP stream.
 //!
 //! A change needs the operator token the guest's httpd draws at boot and
-//! prints on the console (`[httpd] svc token 0123...`): `--token`, or
-//! `$RESURGO_SVC_TOKEN`. It travels in the `X-Resurgo-Token` header, which no
+//! prints on the console (`[httpd] svc token 0123...`): `--token`, `--console
+//! FILE` (a saved console, whose last token is taken), or `$RESURGO_SVC_TOKEN`. It travels in the `X-Resurgo-Token` header, which no
 //! browser sends on its own across origins.
 
 use anyhow::{Context, Result, bail};
@@ -22,14 +22,26 @@ pub const TOKEN_HEADER: &str = "X-Resurgo-Token";
 /// What the guest's console says at boot, before the token.
 pub const TOKEN_LINE: &str = "svc token ";
 
-/// The operator token: `given`, else `$RESURGO_SVC_TOKEN`.
-pub fn token(given: Option<String>) -> Result<String> {
-    let t = given.or_else(|| std::env::var(TOKEN_ENV).ok()).unwrap_or_default();
+/// The operator token: `given`, else the last one in the saved console
+/// output `console` (`resurgo up --headless ... | tee FILE`), else
+/// `$RESURGO_SVC_TOKEN`.
+pub fn token(given: Option<String>, console: Option<&std::path::Path>) -> Result<String> {
+    let from_console = match console {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the console output {}", path.display()))?;
+            Some(token_in_console(text.lines()).with_context(|| {
+                format!("{} has no `[httpd] {TOKEN_LINE}...` line (is it a console of this boot?)", path.display())
+            })?)
+        }
+    };
+    let t = given.or(from_console).or_else(|| std::env::var(TOKEN_ENV).ok()).unwrap_or_default();
     let t = t.trim();
     if t.is_empty() {
         bail!(
             "a change needs the guest's operator token: its console printed `[httpd] {TOKEN_LINE}...` at boot; \
-             pass it with --token or {TOKEN_ENV}"
+             pass it with --token, --console FILE (the saved console) or {TOKEN_ENV}"
         );
     }
     if !t.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -145,7 +157,13 @@ mod tests {
         ];
         assert_eq!(token_in_console(console).as_deref(), Some("0123456789abcdef0123456789abcdef"));
         assert_eq!(token_in_console(["[httpd] status page on port 80"]), None);
-        assert_eq!(token(Some(" abc123 ".into())).unwrap(), "abc123");
-        assert!(token(Some("a b\r\nX-Evil: 1".into())).is_err(), "a token cannot smuggle headers");
+        assert_eq!(token(Some(" abc123 ".into()), None).unwrap(), "abc123");
+        assert!(token(Some("a b\r\nX-Evil: 1".into()), None).is_err(), "a token cannot smuggle headers");
+        let saved = std::env::temp_dir().join(format!("resurgo-console-{}.log", std::process::id()));
+        std::fs::write(&saved, console.join("\n")).unwrap();
+        assert_eq!(token(None, Some(&saved)).unwrap(), "0123456789abcdef0123456789abcdef");
+        std::fs::write(&saved, "[httpd] status page on port 80\n").unwrap();
+        assert!(token(None, Some(&saved)).unwrap_err().to_string().contains("has no `[httpd] svc token"));
+        std::fs::remove_file(&saved).unwrap();
     }
 }
