@@ -158,6 +158,11 @@ fn a_driver_cannot_pass_on_or_publish_its_device_capabilities() {
             assert!(t.ok, "{}", t.raw);
         }
     }
+    // A task that fills its share of the store is refused with "quota
+    // exceeded"; another task's writes still work.
+    let flood = passed(&r, "store.flood_refused");
+    assert!(flood.num("written") > 0, "{}", flood.raw);
+    passed(&r, "store.bystander_writes");
 }
 
 #[test]

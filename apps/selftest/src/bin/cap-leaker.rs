@@ -7,13 +7,16 @@
 //! dataspace made from its device memory, in the data store under global
 //! names and in its own namespace (refused), records `cap-leaker/done` and
 //! exits. `mode = 1` (the thief) waits for that record, then looks every name
-//! up: nothing may be there, and nothing it could get may work.
+//! up: nothing may be there, and nothing it could get may work. `mode = 2`
+//! (the flooder) writes entries until the store refuses, which must be its
+//! quota, and records `cap-flooder/done`; the thief then is the bystander
+//! whose own writes must still work.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
-use datastore::Client;
+use datastore::{Client, Error, Refusal};
 use protocols::pci::{self, DeviceInfo, INFO_WORDS};
 use rt::obj::{Dataspace, IoMem, IoPorts, Irq, Task, Thread};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
@@ -39,8 +42,10 @@ fn inb(port: u16) -> u8 {
 
 fn main() {
     let store = Client::from_env().expect("datastore.store");
-    if rt::env::value("mode") == Some(1) {
-        return thief(&store);
+    match rt::env::value("mode") {
+        Some(1) => return thief(&store),
+        Some(2) => return flooder(&store),
+        _ => {}
     }
     let io = rt::env::require_cap("io.pci");
     let slots: [CapIdx; 4] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
@@ -123,5 +128,45 @@ fn thief(store: &Client) {
             check!("caps.lookup_finds_nothing", got.is_err(), "key={key} result={:?} usable={:?}", got, usable);
         }
     }
+    // The bystander of the flooder: the store still takes its writes.
+    let t0 = rt::time::ticks();
+    while store.get("cap-flooder/done").is_err() && rt::time::ticks() - t0 < 20_000 {
+        ipc::sleep_ms(50);
+    }
+    let put = store.put_int("cap-thief/still-writes", 7);
+    let got = store.get("cap-thief/still-writes").map(|(v, _)| v);
+    check!(
+        "store.bystander_writes",
+        put.is_ok() && matches!(got, Ok(datastore::Value::Int(7))),
+        "put={:?} get={:?}",
+        put,
+        got
+    );
     rt::info!("TEST caps.thief done");
+}
+
+/// Fills its share of the store until refused.
+fn flooder(store: &Client) {
+    let mut written = 0u32;
+    let refusal = loop {
+        let key = alloc::format!("cap-flooder/k{written}");
+        match store.put_int(&key, written as i64) {
+            Ok(_) => written += 1,
+            Err(e) => break e,
+        }
+        if written > 100_000 {
+            break Error::BadReply;
+        }
+    };
+    // Room for the record that it is done.
+    let freed = store.delete("cap-flooder/k0");
+    let done = store.put_int("cap-flooder/done", written as i64);
+    check!(
+        "store.flood_refused",
+        matches!(refusal, Error::Refused(Refusal::Quota)) && freed.is_ok() && done.is_ok(),
+        "written={written} refusal={:?} then delete={:?} put={:?}",
+        refusal,
+        freed,
+        done
+    );
 }
