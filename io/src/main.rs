@@ -62,6 +62,12 @@ fn main() {
                 line += &format!(" bar{i} {} {:#x}+{:#x}", if b.is_io { "io" } else { "mem" }, b.base, b.size);
             }
         }
+        if !d.caps.as_slice().is_empty() {
+            line += " caps";
+            for c in d.caps.as_slice() {
+                line += &format!(" {}@{:#x}", c.kind(), c.offset);
+            }
+        }
         rt::info!("{}", line);
     }
 

@@ -44,6 +44,29 @@ pub struct Capabilities {
     n: usize,
 }
 
+impl Capability {
+    /// A short name for logs: `pm`, `msi`, `msi-x`, `pcie`, or the id in hex.
+    pub fn kind(&self) -> Kind {
+        Kind(self.id)
+    }
+}
+
+/// A capability id, shown by name where io has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind(pub u8);
+
+impl core::fmt::Display for Kind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            CAP_PM => f.write_str("pm"),
+            CAP_MSI => f.write_str("msi"),
+            CAP_MSIX => f.write_str("msi-x"),
+            0x10 => f.write_str("pcie"),
+            id => write!(f, "{id:#04x}"),
+        }
+    }
+}
+
 impl Capabilities {
     pub fn as_slice(&self) -> &[Capability] {
         &self.list[..self.n]
