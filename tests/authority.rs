@@ -145,13 +145,19 @@ fn a_driver_cannot_pass_on_or_publish_its_device_capabilities() {
     };
     let guest = boot_with("authority-caps", &cfg);
     seen(&guest, "TEST caps.leaker done", STEP);
+    seen(&guest, "TEST caps.gate_leaker done", STEP);
     seen(&guest, "TEST caps.thief done", STEP);
     let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
     // The driver's own device works for it...
     passed(&r, "caps.own_device_works");
     // ...but no copy of any of its capabilities, or of a dataspace made from
     // its device memory, leaves it: 4 copies, 8 publications, 8 lookups.
-    for (name, count) in [("caps.copy_refused", 4), ("caps.publish_refused", 8), ("caps.lookup_finds_nothing", 8)] {
+    for (name, count) in [
+        ("caps.copy_refused", 4),
+        ("caps.publish_refused", 8),
+        ("caps.lookup_finds_nothing", 10),
+        ("caps.gate_not_passed_on", 2),
+    ] {
         let lines: Vec<&TestLine> = r.iter().filter(|t| t.name == name).collect();
         assert_eq!(lines.len(), count, "{name}: {lines:#?}");
         for t in lines {

@@ -10,7 +10,10 @@
 //! up: nothing may be there, and nothing it could get may work. `mode = 2`
 //! (the flooder) writes entries until the store refuses, which must be its
 //! quota, and records `cap-flooder/done`; the thief then is the bystander
-//! whose own writes must still work.
+//! whose own writes must still work. `mode = 3` (a supervised driver, started
+//! by the reincarnation server) tries to pass on the gates it was granted,
+//! `io.pci` and `datastore.store`: whoever held them would be that driver to
+//! io and to the store.
 #![no_std]
 #![no_main]
 
@@ -45,6 +48,7 @@ fn main() {
     match rt::env::value("mode") {
         Some(1) => return thief(&store),
         Some(2) => return flooder(&store),
+        Some(3) => return gate_leaker(&store),
         _ => {}
     }
     let io = rt::env::require_cap("io.pci");
@@ -128,6 +132,15 @@ fn thief(store: &Client) {
             check!("caps.lookup_finds_nothing", got.is_err(), "key={key} result={:?} usable={:?}", got, usable);
         }
     }
+    // The supervised driver's gates are not to be had either.
+    let t0 = rt::time::ticks();
+    while store.get("gate-leaker/done").is_err() && rt::time::ticks() - t0 < 20_000 {
+        ipc::sleep_ms(50);
+    }
+    for (key, _) in GATES {
+        let got = store.lookup(key);
+        check!("caps.lookup_finds_nothing", got.is_err(), "key={key} result={:?}", got);
+    }
     // The bystander of the flooder: the store still takes its writes.
     let t0 = rt::time::ticks();
     while store.get("cap-flooder/done").is_err() && rt::time::ticks() - t0 < 20_000 {
@@ -143,6 +156,30 @@ fn thief(store: &Client) {
         got
     );
     rt::info!("TEST caps.thief done");
+}
+
+/// Global names the gate leaker tries to publish its gates under.
+const GATES: [(&str, &str); 2] = [("leak.io-gate", "io.pci"), ("leak.store-gate", "datastore.store")];
+
+fn gate_leaker(store: &Client) {
+    let scratch = rt::cap::alloc().expect("slot");
+    for (key, grant) in GATES {
+        let gate = rt::env::require_cap(grant);
+        let copy = Task::own().give(gate, scratch, Rights::ALL);
+        if copy.is_ok() {
+            let _ = rt::obj::delete(scratch);
+        }
+        let published = store.publish(key, gate, Rights::ALL, true);
+        check!(
+            "caps.gate_not_passed_on",
+            copy.is_err() && published.is_err(),
+            "gate={grant} copy={:?} publish={:?}",
+            copy,
+            published
+        );
+    }
+    let _ = store.put_int("gate-leaker/done", 1);
+    rt::info!("TEST caps.gate_leaker done");
 }
 
 /// Fills its share of the store until refused.
