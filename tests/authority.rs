@@ -135,6 +135,38 @@ fn the_status_page_changes_nothing_without_the_token_or_across_origins() {
     // `resurgo svc` does the same with the token.
     resurgo::svc::command(http, &token, "restart", "eth-8139cp").unwrap();
     seen(&guest, &format!("[reincarnation] eth-8139cp incarnation {} started", before + 2), STEP);
+
+    // And so does the command line, with the token from a saved console;
+    // without one it says where the token is, and changes nothing.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_resurgo"))
+            .args(["svc", "--port", &http.to_string()])
+            .args(args)
+            .env_remove(resurgo::svc::TOKEN_ENV)
+            .output()
+            .unwrap()
+    };
+    let refused = cli(&["kill", "eth-8139cp"]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("--token") && why.contains("svc token"), "{why}");
+    let saved = resurgo::image::target_dir().join(format!("authority-console-{http}.log"));
+    std::fs::write(&saved, guest.lines().join("\n")).unwrap();
+    let done = cli(&["--console", saved.to_str().unwrap(), "kill", "eth-8139cp"]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("svc kill eth-8139cp: done"));
+    seen(&guest, &format!("[reincarnation] eth-8139cp incarnation {} started", before + 3), STEP);
+    let _ = std::fs::remove_file(&saved);
+    assert_eq!(
+        guest
+            .lines()
+            .iter()
+            .filter(|l| l.contains("eth-8139cp failed") || l.contains("eth-8139cp incarnation"))
+            .count(),
+        5,
+        "two kills and a restart, nothing else:\n{}",
+        guest.tail(40)
+    );
 }
 
 #[test]
