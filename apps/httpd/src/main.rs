@@ -44,41 +44,16 @@ const REQUEST_MS: u64 = 1000;
 /// The header that carries the operator token.
 const TOKEN_HEADER: &str = "x-resurgo-token";
 
-/// The operator token of this boot, when the manifest enables the write verbs.
-static TOKEN: spin_token::Cell = spin_token::Cell::new();
-
-mod spin_token {
-    /// A value set once at start, before any request is served.
-    pub struct Cell(core::cell::UnsafeCell<Option<[u8; 32]>>);
-    // SAFETY: written once by `set` on the main thread before anything reads
-    // it; httpd is single-threaded.
-    unsafe impl Sync for Cell {}
-    impl Cell {
-        pub const fn new() -> Cell {
-            Cell(core::cell::UnsafeCell::new(None))
-        }
-        pub fn set(&self, v: [u8; 32]) {
-            // SAFETY: see the `Sync` impl: one thread, set before any `get`.
-            unsafe { *self.0.get() = Some(v) }
-        }
-        pub fn get(&self) -> Option<&[u8; 32]> {
-            // SAFETY: as in `set`.
-            unsafe { (*self.0.get()).as_ref() }
-        }
-    }
-}
-
 fn main() {
     let net = Net::open().unwrap_or_else(|e| netapps::fail("netd", e));
-    if rt::env::value("svc-operator").is_some() {
-        let token = token::draw();
-        TOKEN.set(token);
-        rt::info!(
+    // The operator token of this boot, when the manifest enables the write verbs.
+    let token = rt::env::value("svc-operator").map(|_| token::draw());
+    match &token {
+        Some(t) => rt::info!(
             "svc token {} (POST /svc/VERB/NAME with the header X-Resurgo-Token; `resurgo svc --token`)",
-            core::str::from_utf8(&token).unwrap_or("?")
-        );
-    } else {
-        rt::info!("no svc grants in the manifest: the status page only shows");
+            core::str::from_utf8(t).unwrap_or("?")
+        ),
+        None => rt::info!("no svc grants in the manifest: the status page only shows"),
     }
     let listener = net.listen(PORT, 4).unwrap_or_else(|e| netapps::fail("listen", e));
     rt::info!("status page on port {}", PORT);
@@ -93,7 +68,7 @@ fn main() {
             }
         };
         let response = match read_request(&mut conn) {
-            Ok(req) => route(&req),
+            Ok(req) => route(&req, token.as_ref()),
             Err(RequestError::TimedOut) => {
                 // Said nothing (or not enough) in time: not worth an answer.
                 let _ = conn.abort();
@@ -175,8 +150,8 @@ fn read_request(conn: &mut Conn<'_>) -> Result<Request, RequestError> {
 }
 
 /// Why a write verb is refused before it reaches the reincarnation server.
-fn refuse_write(req: &Request) -> Option<&'static str> {
-    let Some(token) = TOKEN.get() else {
+fn refuse_write(req: &Request, token: Option<&[u8; 32]>) -> Option<&'static str> {
+    let Some(token) = token else {
         return Some("the status page's write verbs are off: the manifest grants httpd no `svc` verbs");
     };
     // A browser names the page a request comes from; only this one may ask.
@@ -209,12 +184,12 @@ fn response(code: u16, kind: &str, body: String) -> String {
     )
 }
 
-fn route(req: &Request) -> String {
+fn route(req: &Request, token: Option<&[u8; 32]>) -> String {
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/") | ("GET", "/index.html") => response(200, "text/html; charset=utf-8", page()),
         ("GET", "/status.json") => response(200, "application/json", status_json()),
         ("POST", p) if p.starts_with("/svc/") => {
-            if let Some(why) = refuse_write(req) {
+            if let Some(why) = refuse_write(req, token) {
                 rt::warn!("refused: POST {}: {}", p.split('?').next().unwrap_or(p), why);
                 return response(
                     403,
