@@ -284,6 +284,31 @@ fn a_driver_writing_garbage_into_its_rings_cannot_stop_netd() {
 }
 
 #[test]
+fn without_svc_grants_the_status_page_only_shows() {
+    use resurgo::qemu::{NetConfig, QemuConfig};
+    use resurgo::svc::{TOKEN_HEADER, request_with};
+    let http = free_port();
+    let cfg = QemuConfig {
+        netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![(http, 80)] }),
+        ..Default::default()
+    };
+    let guest = boot_with("authority-page", &cfg);
+    seen(&guest, "[httpd] no svc grants in the manifest: the status page only shows", STEP);
+    seen(&guest, "[netd] eth-8139cp up", STEP);
+    let before = incarnation(http);
+    for verb in ["kill", "restart", "down", "crash"] {
+        let path = format!("/svc/{verb}/eth-8139cp");
+        let (code, body) =
+            request_with(http, "POST", &path, &[(TOKEN_HEADER, "0123456789abcdef0123456789abcdef")]).unwrap();
+        assert_eq!(code, 403, "{verb}: {body}");
+        assert!(body.contains("write verbs are off"), "{verb}: {body}");
+    }
+    assert_eq!(incarnation(http), before);
+    assert!(!guest.lines().iter().any(|l| l.contains("svc token")), "a token without grants");
+    assert!(!guest.lines().iter().any(|l| l.contains("eth-8139cp failed")), "{}", guest.tail(30));
+}
+
+#[test]
 fn silent_clients_and_a_connection_flood_leave_the_bystanders_working() {
     use sha2::{Digest, Sha256};
     use std::io::{Read, Write};
