@@ -149,6 +149,16 @@ impl Stack {
             rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
         }
         n.refresh_driver();
+        if n.rings.resync_producer_if_corrupt(Dir::Tx) {
+            n.overruns += 1;
+            if n.worth_logging() {
+                rt::warn!(
+                    "{}: the driver's tx indices cannot be: reset, frames in flight dropped ({} times)",
+                    n.name,
+                    n.overruns
+                );
+            }
+        }
         if let Some(claimed) = n.rings.resync_if_overrun(Dir::Rx) {
             n.overruns += 1;
             if n.worth_logging() {

@@ -252,6 +252,28 @@ impl Rings {
         Some(claimed)
     }
 
+    /// Producer: if the consumer's indices cannot be (`done` more than a
+    /// ring's worth behind `head` or ahead of it, `taken` outside `done..=head`),
+    /// the ring is corrupt and could never come free again: `taken` and `done`
+    /// are set to `head`, dropping what was in flight. Returns whether it was.
+    /// A driver that wrote them was killed or is buggy; its successor resumes
+    /// from sane indices.
+    pub fn resync_producer_if_corrupt(&self, dir: Dir) -> bool {
+        let i = self.indices(dir);
+        // `done` before `taken`: a working consumer moves both forward with
+        // `done` never past `taken`, so this order never sees them crossed.
+        let head = i.head.load(Ordering::Acquire);
+        let done = i.done.load(Ordering::Acquire);
+        let taken = i.taken.load(Ordering::Acquire);
+        let in_flight = head.wrapping_sub(done);
+        if in_flight <= self.slots && taken.wrapping_sub(done) <= in_flight {
+            return false;
+        }
+        i.taken.store(head, Ordering::Release);
+        i.done.store(head, Ordering::Release);
+        true
+    }
+
     /// Producer: copies a frame into the next slot. Returns `false` when the
     /// ring is full or the frame too long.
     pub fn push(&self, dir: Dir, frame: &[u8]) -> bool {
@@ -413,6 +435,30 @@ mod tests {
         // The producer carries on from its head.
         assert!(r.push(Dir::Rx, b"two"));
         assert_eq!(r.peek(Dir::Rx).map(|(_, f)| f.to_vec()), Some(b"two".to_vec()));
+    }
+
+    #[test]
+    fn consumer_indices_that_cannot_be_are_reset_by_the_producer() {
+        let mut mem = region(8);
+        // SAFETY: `mem` is large enough and outlives `r`.
+        let r = unsafe { Rings::init(mem.as_mut_ptr() as *mut u8, mem.len() * 8, 8) }.unwrap();
+        for _ in 0..3 {
+            assert!(r.push(Dir::Tx, b"frame"));
+        }
+        r.take(Dir::Tx);
+        assert!(!r.resync_producer_if_corrupt(Dir::Tx), "2 in flight, 1 taken: sane");
+        // `done` ahead of `head`: the ring would stay full for good.
+        let i = r.indices(Dir::Tx);
+        i.done.store(i.head.load(Ordering::Relaxed).wrapping_add(1000), Ordering::Release);
+        assert_eq!(r.space(Dir::Tx), 0);
+        assert!(r.resync_producer_if_corrupt(Dir::Tx));
+        assert_eq!(r.space(Dir::Tx), 8);
+        assert_eq!(r.pending(Dir::Tx), 0);
+        // `taken` past `head`.
+        i.taken.store(i.head.load(Ordering::Relaxed).wrapping_add(3), Ordering::Release);
+        assert!(r.resync_producer_if_corrupt(Dir::Tx));
+        assert!(r.push(Dir::Tx, b"again"));
+        assert_eq!(r.peek(Dir::Tx).map(|(_, f)| f.to_vec()), Some(b"again".to_vec()));
     }
 
     #[test]

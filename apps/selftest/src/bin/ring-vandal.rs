@@ -5,13 +5,19 @@
 //! netd's interface, then for `seconds` overwrites the whole ring header
 //! (indices, lengths, wake flags, link, MAC, MTU, the configuration echo) and
 //! the slots (frame lengths, bytes) with pseudo-random words, in bursts, and
-//! triggers netd after each. `mode = 1` (the prober) opens a socket session,
+//! triggers netd after each, and ends by leaving the indices impossible (tx
+//! `done` ahead of `head`, rx `head` 2^31 ahead). Then it behaves, as its
+//! successor would: it reports a sane device, takes netd's tx frames, and
+//! delivers an ARP request for netd's address; netd's answer must come out of
+//! the tx ring. `mode = 1` (the prober) opens a socket session,
 //! then calls netd every 100 ms with a 2 s timeout until the vandal is done,
 //! and finally listens on a port: netd must have answered every call.
 #![no_std]
 #![no_main]
 
+use core::sync::atomic::Ordering;
 use netapps::Net;
+use netring::{Dir, Rings};
 use protocols::nic;
 use protocols::socket as sock;
 use rt::obj::{Dataspace, Irq};
@@ -55,6 +61,14 @@ fn main() {
     let size = ipc::mr()[0];
     let to_netd = Irq(slots[2]);
     let base = rt::mem::attach(&Dataspace(slots[0]), size, true).expect("map the rings");
+    // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
+    let rings = match unsafe { Rings::attach(base as *mut u8, size as usize) } {
+        Ok(r) => r,
+        Err(e) => {
+            rt::error!("TEST ring.vandal FAIL netd's rings do not check: {:?}", e);
+            return;
+        }
+    };
     let words = (size / 8) as usize;
     let header_words = netring::HEADER_BYTES / 8;
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -80,7 +94,54 @@ fn main() {
         bursts += 1;
         ipc::sleep_ms(2);
     }
+    let h = rings.header();
+    h.tx.done.store(h.tx.head.load(Ordering::Acquire).wrapping_add(1000), Ordering::Release);
+    h.tx.taken.store(h.tx.head.load(Ordering::Acquire).wrapping_add(1000), Ordering::Release);
+    h.rx.head.store(h.rx.taken.load(Ordering::Acquire).wrapping_add(0x8000_0000), Ordering::Release);
+    let _ = to_netd.trigger();
     rt::info!("TEST ring.vandal ok bursts={}", bursts);
+
+    // Now a working driver: a sane device, and an ARP request for netd's
+    // address (10.0.2.15, the static fallback without DHCP) from 10.0.2.2.
+    const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x66, 0x66, 0x66];
+    const PEER: [u8; 6] = [0x52, 0x54, 0x00, 0x66, 0x66, 0x67];
+    netring::config::store_mac(&h.driver_mac, MAC);
+    h.driver_mtu.store(1500, Ordering::Release);
+    h.link_up.store(1, Ordering::Release);
+    let mut arp = [0u8; 42];
+    arp[..6].fill(0xff);
+    arp[6..12].copy_from_slice(&PEER);
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    arp[14..22].copy_from_slice(&[0, 1, 0x08, 0, 6, 4, 0, 1]);
+    arp[22..28].copy_from_slice(&PEER);
+    arp[28..32].copy_from_slice(&[10, 0, 2, 2]);
+    arp[38..42].copy_from_slice(&[10, 0, 2, 15]);
+    let (mut pushed, mut frames, mut replies) = (0u32, 0u32, 0u32);
+    let t1 = rt::time::ticks();
+    while rt::time::ticks() - t1 < 5000 && replies == 0 {
+        if rings.push(Dir::Rx, &arp) {
+            pushed += 1;
+        }
+        let _ = to_netd.trigger();
+        ipc::sleep_ms(50);
+        // At most a ring's worth per round: with the indices left as they
+        // were, "pending" would never end.
+        for _ in 0..rings.slots() {
+            let Some((index, frame)) = rings.peek(Dir::Tx) else { break };
+            frames += 1;
+            if frame.len() >= 22 && frame[12..14] == [0x08, 0x06] && frame[20..22] == [0, 2] {
+                replies += 1;
+            }
+            rings.take(Dir::Tx);
+            rings.complete(Dir::Tx, index.wrapping_add(1));
+        }
+    }
+    check!(
+        "ring.recovered",
+        replies > 0,
+        "arp_requests={pushed} tx_frames={frames} arp_replies={replies} after_ms={}",
+        rt::time::ticks() - t1
+    );
     rt::info!("TEST ring.vandal done");
 }
 
