@@ -238,10 +238,18 @@ impl Rings {
     /// the number of frames it claimed is returned. [`Rings::pending`] clamps
     /// such a value, but a consumer that kept taking clamped frames would take
     /// up to 2^32 of them.
+    ///
+    /// For rx, `done` is the consumer's too and always equals `taken`; one
+    /// that does not (the driver wrote it) is set back, or the producer would
+    /// see the ring full with nothing pending, and nothing would ever move.
     pub fn resync_if_overrun(&self, dir: Dir) -> Option<u32> {
         let i = self.indices(dir);
         let head = i.head.load(Ordering::Acquire);
-        let claimed = head.wrapping_sub(i.taken.load(Ordering::Acquire));
+        let taken = i.taken.load(Ordering::Acquire);
+        if dir == Dir::Rx && i.done.load(Ordering::Acquire) != taken {
+            i.done.store(taken, Ordering::Release);
+        }
+        let claimed = head.wrapping_sub(taken);
         if claimed <= self.slots {
             return None;
         }
@@ -435,6 +443,14 @@ mod tests {
         // The producer carries on from its head.
         assert!(r.push(Dir::Rx, b"two"));
         assert_eq!(r.peek(Dir::Rx).map(|(_, f)| f.to_vec()), Some(b"two".to_vec()));
+        r.take(Dir::Rx);
+        // rx `done` moved by someone else: the ring looks full with nothing
+        // pending until the consumer sets it back.
+        let i = r.indices(Dir::Rx);
+        i.done.store(i.taken.load(Ordering::Relaxed).wrapping_add(5000), Ordering::Release);
+        assert_eq!(r.space(Dir::Rx), 0);
+        assert_eq!(r.resync_if_overrun(Dir::Rx), None);
+        assert_eq!(r.space(Dir::Rx), 8);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (indices, lengths, wake flags, link, MAC, MTU, the configuration echo) and
 //! the slots (frame lengths, bytes) with pseudo-random words, in bursts, and
 //! triggers netd after each, and ends by leaving the indices impossible (tx
-//! `done` ahead of `head`, rx `head` 2^31 ahead). Then it behaves, as its
+//! `done` ahead of `head`, rx `done` apart from `taken`). Then it behaves, as its
 //! successor would: it reports a sane device, takes netd's tx frames, and
 //! delivers an ARP request for netd's address; netd's answer must come out of
 //! the tx ring. `mode = 1` (the prober) opens a socket session,
@@ -97,7 +97,9 @@ fn main() {
     let h = rings.header();
     h.tx.done.store(h.tx.head.load(Ordering::Acquire).wrapping_add(1000), Ordering::Release);
     h.tx.taken.store(h.tx.head.load(Ordering::Acquire).wrapping_add(1000), Ordering::Release);
-    h.rx.head.store(h.rx.taken.load(Ordering::Acquire).wrapping_add(0x8000_0000), Ordering::Release);
+    // rx: nothing pending, but netd's `done` moved so the ring looks full.
+    h.rx.head.store(h.rx.taken.load(Ordering::Acquire), Ordering::Release);
+    h.rx.done.store(h.rx.taken.load(Ordering::Acquire).wrapping_add(5000), Ordering::Release);
     let _ = to_netd.trigger();
     rt::info!("TEST ring.vandal ok bursts={}", bursts);
 
