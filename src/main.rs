@@ -88,6 +88,14 @@ enum Command {
         /// The host port forwarded to the guest's port 80.
         #[arg(long, default_value_t = resurgo::svc::DEFAULT_PORT)]
         port: u16,
+        /// The operator token the guest printed at boot (`[httpd] svc token
+        /// ...`); default: $RESURGO_SVC_TOKEN. Only changes need it.
+        #[arg(long)]
+        token: Option<String>,
+        /// Take the token from a saved guest console instead (`resurgo up
+        /// --headless ... | tee FILE`).
+        #[arg(long)]
+        console: Option<PathBuf>,
         #[command(subcommand)]
         action: SvcAction,
     },
@@ -448,17 +456,21 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if resurgo::bench_fuzz::clean(&report) { 0 } else { 1 })
         }
-        Command::Svc { port, action } => {
-            match action {
-                SvcAction::List { json } => resurgo::svc::list(port, json)?,
-                SvcAction::Restart { name } => resurgo::svc::command(port, "restart", &name)?,
-                SvcAction::Kill { name } => resurgo::svc::command(port, "kill", &name)?,
-                SvcAction::Down { name } => resurgo::svc::command(port, "down", &name)?,
-                SvcAction::Up { name } => resurgo::svc::command(port, "up", &name)?,
-                SvcAction::Crash { name } => resurgo::svc::command(port, "crash", &name)?,
-                SvcAction::CrashIrq { name } => resurgo::svc::command(port, "crash-irq", &name)?,
-                SvcAction::HangIrq { name } => resurgo::svc::command(port, "hang-irq", &name)?,
-            }
+        Command::Svc { port, token, console, action } => {
+            let (op, name) = match action {
+                SvcAction::List { json } => {
+                    resurgo::svc::list(port, json)?;
+                    return Ok(0);
+                }
+                SvcAction::Restart { name } => ("restart", name),
+                SvcAction::Kill { name } => ("kill", name),
+                SvcAction::Down { name } => ("down", name),
+                SvcAction::Up { name } => ("up", name),
+                SvcAction::Crash { name } => ("crash", name),
+                SvcAction::CrashIrq { name } => ("crash-irq", name),
+                SvcAction::HangIrq { name } => ("hang-irq", name),
+            };
+            resurgo::svc::command(port, &resurgo::svc::token(token, console.as_deref())?, op, &name)?;
             Ok(0)
         }
         Command::Drivers { json } => {

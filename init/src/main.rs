@@ -156,7 +156,8 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
     let mut cap = |name: String, cap: rt::CapIdx, rights: Rights| g.caps.push(NamedCap { name, cap, rights });
     for ((server, ep, client), (gate, _)) in gates {
         if *server == t.name {
-            cap(format!("gate.{ep}@{client}"), gate.0, Rights::ALL);
+            // The task serves it; passing it on is its parent's business.
+            cap(format!("gate.{ep}@{client}"), gate.0, Rights::READ | Rights::WRITE | Rights::SERVER);
         }
         if *client == t.name {
             cap(format!("{server}.{ep}"), gate.0, Rights::READ);
@@ -165,13 +166,16 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
     for &line in &t.irqs {
         let irq = Factory::own().create_irq()?;
         roots.icu.bind(line, &irq)?;
-        cap(format!("irq.{line}"), irq.0, Rights::READ | Rights::SERVER | Rights::DELEGATE);
+        cap(format!("irq.{line}"), irq.0, Rights::READ | Rights::SERVER);
     }
     for (i, &(base, size)) in t.mmio.iter().enumerate() {
-        cap(format!("mmio.{i}"), roots.mem.restrict(base, size)?.0, Rights::ALL);
+        cap(format!("mmio.{i}"), roots.mem.restrict(base, size)?.0, Rights::READ | Rights::WRITE | Rights::SERVER);
     }
-    if t.kernel {
-        cap("kernel".into(), roots.kernel.0, Rights::ALL);
+    // Statistics read-only; shutdown and the log level only for `kernel-control`.
+    if t.kernel_control {
+        cap("kernel".into(), roots.kernel.0, Rights::READ | Rights::WRITE);
+    } else if t.kernel {
+        cap("kernel".into(), roots.kernel.0, Rights::READ);
     }
     if t.devices {
         cap("icu".into(), roots.icu.0, Rights::ALL);
@@ -192,6 +196,11 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
             g.serve.push((*gate, *label));
             g.values.push((format!("{ep}@{client}"), *label));
         }
+    }
+    // A `svc` client learns whether it may do more than list (httpd offers
+    // its write verbs only then); the supervisor checks every call itself.
+    if t.svc.any() {
+        g.values.push(("svc-operator".into(), 1));
     }
     Ok(g)
 }

@@ -6,8 +6,9 @@
 //! manifest assigns to it (its `driver`'s PCI ids from `drivers/NAME.toml` in the
 //! boot archive), with capabilities for that device's I/O-port ranges,
 //! device-memory ranges and interrupt line, and nothing else. A driver sees only
-//! its own configuration space, and writes that would move a BAR or reach past
-//! the allowed command bits are refused. The objects io creates outlive the
+//! its own configuration space, and writes outside the fields a driver may
+//! change (`protocols::pci_config`: a BAR, MSI or MSI-X, a power state other
+//! than D0, command bits past the allowed ones) are refused. The objects io creates outlive the
 //! drivers: a restarted driver gets the same IRQ object back, with any interrupt
 //! its predecessor never handled.
 //!
@@ -29,6 +30,7 @@ use alloc::vec::Vec;
 use manifest::driver::DriverManifest;
 use pci::Device;
 use protocols::pci::{self as proto, INFO_WORDS};
+use protocols::pci_config;
 use rt::obj::{Factory, Icu, IoMem, IoPorts};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
@@ -58,6 +60,12 @@ fn main() {
         for (i, b) in d.info.bars.iter().enumerate() {
             if let Some(b) = b {
                 line += &format!(" bar{i} {} {:#x}+{:#x}", if b.is_io { "io" } else { "mem" }, b.base, b.size);
+            }
+        }
+        if !d.caps.as_slice().is_empty() {
+            line += " caps";
+            for c in d.caps.as_slice() {
+                line += &format!(" {}@{:#x}", c.kind(), c.offset);
             }
         }
         rt::info!("{}", line);
@@ -184,7 +192,10 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
             let words: [u64; INFO_WORDS] = dev.info.to_words();
             mr[..INFO_WORDS].copy_from_slice(&words);
             for (i, cap) in a.caps.iter().enumerate() {
-                let [w0, w1] = ipc::cap_item(*cap, Rights::READ | Rights::WRITE | Rights::SERVER | Rights::DELEGATE);
+                // No DELEGATE: the driver uses its device and cannot pass it on
+                // (copy it, publish it in the data store, give it to a task it
+                // creates), so nothing of it outlives the driver but io's own.
+                let [w0, w1] = ipc::cap_item(*cap, Rights::READ | Rights::WRITE | Rights::SERVER);
                 mr[INFO_WORDS + 2 * i] = w0;
                 mr[INFO_WORDS + 2 * i + 1] = w1;
             }
@@ -204,19 +215,20 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
                 return error(proto::ERR_INVALID);
             }
             let command = pci::read(dev.bdf, 0x04, 2);
-            match pci::filter_write(command, offset as u8, len as u8, value, a.dma) {
-                Some(v) => {
+            match pci_config::filter_write(command, offset as u8, len as u8, value, a.dma, dev.caps.as_slice()) {
+                Ok(v) => {
                     pci::write(dev.bdf, offset as u8, len as u8, v);
                     mr[0] = 0;
                     MsgTag::new(0, 1, 0)
                 }
-                None => {
+                Err(why) => {
                     rt::warn!(
-                        "refused: {} writing {:#x} to config offset {:#x} of {}",
+                        "refused: {} writing {:#x} to config offset {:#x} of {}: {}",
                         a.client,
                         value,
                         offset,
-                        dev.bdf
+                        dev.bdf,
+                        why.as_str()
                     );
                     error(proto::ERR_DENIED)
                 }

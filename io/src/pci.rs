@@ -3,6 +3,8 @@
 
 use alloc::vec::Vec;
 use protocols::pci::{BARS, Bar, DeviceInfo};
+pub use protocols::pci_config::COMMAND_BUS_MASTER;
+use protocols::pci_config::Capabilities;
 
 const ADDRESS: u16 = 0xcf8;
 const DATA: u16 = 0xcfc;
@@ -75,6 +77,9 @@ pub fn write(d: Bdf, offset: u8, len: u8, value: u32) {
 pub struct Device {
     pub bdf: Bdf,
     pub info: DeviceInfo,
+    /// Its capability list, read once at the scan: what a driver may not
+    /// write (MSI, MSI-X, power states) is found there.
+    pub caps: Capabilities,
 }
 
 /// Scans every bus reachable from bus 0 through PCI-to-PCI bridges.
@@ -102,7 +107,11 @@ pub fn scan() -> Vec<Device> {
                     // A bridge: scan its secondary bus.
                     buses.push(read(d, 0x19, 1) as u8);
                 } else if header & 0x7f == 0 {
-                    found.push(Device { bdf: d, info: probe(d, id, class) });
+                    found.push(Device {
+                        bdf: d,
+                        info: probe(d, id, class),
+                        caps: Capabilities::read(|at| read32(d, at)),
+                    });
                 }
                 if func == 0 && header & 0x80 == 0 {
                     break;
@@ -168,44 +177,4 @@ fn probe(d: Bdf, id: u32, class: u32) -> DeviceInfo {
     }
     write(d, 0x04, 2, command);
     info
-}
-
-/// Command register: the device may master the bus (DMA).
-pub const COMMAND_BUS_MASTER: u32 = 0x0004;
-
-/// Whether a driver may write `len` bytes at `offset` of its device's
-/// configuration space, and the value to write (command register bits outside
-/// the allowed set keep their current value).
-pub fn filter_write(current_command: u32, offset: u8, len: u8, value: u32, allow_dma: bool) -> Option<u32> {
-    if !matches!(len, 1 | 2 | 4) || !(offset as u32).is_multiple_of(len as u32) {
-        return None;
-    }
-    let start = offset as u32;
-    let end = start + len as u32;
-    let overlaps = |a: u32, b: u32| start < b && a < end;
-    // Identity, header type, BARs, CardBus CIS, subsystem ids, expansion ROM,
-    // capabilities pointer, interrupt pin: never written by a driver.
-    if overlaps(0x00, 0x04)
-        || overlaps(0x08, 0x0c)
-        || overlaps(0x0e, 0x0f)
-        || overlaps(0x10, 0x38)
-        || overlaps(0x3d, 0x3e)
-    {
-        return None;
-    }
-    if overlaps(0x04, 0x06) {
-        // Command register: I/O, memory, bus master, INTx disable.
-        let mut allowed = 0x0001 | 0x0002 | 0x0400;
-        if allow_dma {
-            allowed |= COMMAND_BUS_MASTER;
-        }
-        let shift = (start.saturating_sub(0x04)) * 8;
-        let new_cmd = if start <= 0x04 { value & 0xffff } else { (value << shift) & 0xffff };
-        let merged = (current_command & !allowed) | (new_cmd & allowed);
-        if start <= 0x04 {
-            return Some((value & !0xffff) | merged);
-        }
-        return Some(merged >> shift);
-    }
-    Some(value)
 }

@@ -195,7 +195,9 @@ impl Kernel {
             task::GRANT_IO => {
                 need(&c.cap, Rights::WRITE)?;
                 let io = self.arg_cap(c, self.mr(c, 1))?;
-                need(&io, Rights::DELEGATE)?;
+                // Using ports is WRITE; DELEGATE is for passing them on, which
+                // a driver given its device's ports must not be able to do.
+                need(&io, Rights::WRITE)?;
                 let Some(Object::IoPorts(p)) = self.objs.get(io.obj) else { return Err(Error::InvalidArgument) };
                 let (base, count) = (p.base, p.count);
                 if self.mr(c, 2) == 1 {
@@ -545,7 +547,10 @@ impl Kernel {
                     };
                     self.new_object(Object::Dataspace(Box::new(ds)), c.task, OBJECT_PAGES)?
                 };
-                self.install_cap(c.task, slot, Cap { obj: id, rights: Rights::ALL })?;
+                // No more rights than the capability it came from: a driver
+                // whose device memory cannot be passed on cannot pass on a
+                // dataspace over it either.
+                self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights })?;
                 self.done()
             }
             io_mem::INFO => self.reply_words(c, &[base, size]),

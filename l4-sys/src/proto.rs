@@ -49,7 +49,8 @@ pub mod task {
     /// End the calling task. in: `[code, reason_len, reason bytes...]`. Only on
     /// the caller's own task.
     pub const EXIT: u64 = 6;
-    /// Give the task the ports of an I/O-port capability.
+    /// Give the task the ports of an I/O-port capability (which needs WRITE;
+    /// passing the capability on would need DELEGATE).
     /// in: `[io ports slot, iopl]`; `iopl = 1` instead raises the task's I/O
     /// privilege level to 3 (all ports), which needs the full-range capability.
     pub const GRANT_IO: u64 = 7;
@@ -168,7 +169,8 @@ pub mod io_mem {
     /// A capability for a sub-range. in: `[physical address, size]` (cap).
     pub const RESTRICT: u64 = 0;
     /// An uncached dataspace for device registers. in: `[physical address, size]`
-    /// (cap). `Denied` outside the capability's range.
+    /// (cap), with the device-memory capability's rights (no DELEGATE without
+    /// it). `Denied` outside the capability's range.
     pub const CREATE_DATASPACE: u64 = 1;
     /// out: `[physical address, size]`.
     pub const INFO: u64 = 2;

@@ -33,6 +33,9 @@ pub struct RingDevice<'r> {
     pub counters: &'r mut Counters,
     /// The interface's MTU (IP packet bytes).
     pub mtu: usize,
+    /// Frames it still hands smoltcp in this poll: smoltcp polls until the
+    /// device has nothing, and a driver can always have something.
+    pub rx_budget: u32,
 }
 
 pub struct RxToken<'a> {
@@ -55,7 +58,11 @@ impl phy::Device for RingDevice<'_> {
         Self: 'a;
 
     fn receive(&mut self, _now: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
+        if self.rx_budget == 0 {
+            return None;
+        }
         let (_, frame) = self.rings.peek(Dir::Rx)?;
+        self.rx_budget -= 1;
         let n = frame.len().min(MAX_FRAME);
         self.rx_buf[..n].copy_from_slice(&frame[..n]);
         self.rings.take(Dir::Rx);

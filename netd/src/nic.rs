@@ -59,6 +59,11 @@ pub struct Nic {
     pub generation: u32,
     /// MINIX-style: the data-store version of the rings in use (0: netd's own).
     pub announced: u64,
+    /// Lines logged about what the driver wrote into its ring header, and
+    /// corrupt rx rings dropped: a driver flipping its header must not flood
+    /// the console (see [`Nic::worth_logging`]).
+    pub logged: u64,
+    pub overruns: u64,
 }
 
 #[derive(Debug)]
@@ -157,7 +162,16 @@ impl Nic {
             config: NicConfig::new([0; 6], MAX_MTU),
             generation: 0,
             announced: 0,
+            logged: 0,
+            overruns: 0,
         })
+    }
+
+    /// Whether one more line about this driver's reports is worth the
+    /// console: the first 20, then every 100th.
+    pub fn worth_logging(&mut self) -> bool {
+        self.logged += 1;
+        self.logged <= 20 || self.logged.is_multiple_of(100)
     }
 
     /// Reads the link state the driver keeps in the ring header.
@@ -179,11 +193,13 @@ impl Nic {
         if !Mac(r.mac).is_unicast() || !(MIN_MTU..=MAX_MTU).contains(&r.mtu) {
             return false;
         }
-        if r.mac != self.mac {
-            rt::info!("{}: the driver's device has MAC {} now", self.name, Mac(r.mac));
-        }
-        if r.mtu != self.driver_mtu {
-            rt::info!("{}: the driver's device has MTU {} now", self.name, r.mtu);
+        if self.worth_logging() {
+            if r.mac != self.mac {
+                rt::info!("{}: the driver's device has MAC {} now", self.name, Mac(r.mac));
+            }
+            if r.mtu != self.driver_mtu {
+                rt::info!("{}: the driver's device has MTU {} now", self.name, r.mtu);
+            }
         }
         self.mac = r.mac;
         self.driver_mtu = r.mtu;

@@ -89,8 +89,13 @@ impl Stack {
         }
         let n = &nics.list[i];
         let mtu = n.mtu();
-        let mut dev =
-            RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters, mtu: mtu as usize };
+        let mut dev = RingDevice {
+            rings: &n.rings,
+            rx_buf: &mut self.rx_buf,
+            counters: &mut self.counters,
+            mtu: mtu as usize,
+            rx_budget: n.rings.slots(),
+        };
         let iface = new_interface(n.mac, &mut dev);
         let dhcp = self.sockets.add(dhcpv4::Socket::new());
         self.iface = Some(Iface {
@@ -140,14 +145,41 @@ impl Stack {
         };
         let t0 = rt::time::rdtsc();
         let n = &mut nics.list[f.nic];
-        if n.refresh_link() {
+        if n.refresh_link() && n.worth_logging() {
             rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
         }
         n.refresh_driver();
+        if n.rings.resync_producer_if_corrupt(Dir::Tx) {
+            n.overruns += 1;
+            if n.worth_logging() {
+                rt::warn!(
+                    "{}: the driver's tx indices cannot be: reset, frames in flight dropped ({} times)",
+                    n.name,
+                    n.overruns
+                );
+            }
+        }
+        if let Some(claimed) = n.rings.resync_if_overrun(Dir::Rx) {
+            n.overruns += 1;
+            if n.worth_logging() {
+                rt::warn!(
+                    "{}: the driver's rx ring claims {} frames, more than it holds: dropped ({} times)",
+                    n.name,
+                    claimed,
+                    n.overruns
+                );
+            }
+        }
         if (n.mac, n.mtu()) != (f.mac, f.mtu) {
-            let mut dev =
-                RingDevice { rings: &n.rings, rx_buf: &mut self.rx_buf, counters: &mut self.counters, mtu: 0 };
-            f.follow(n.mac, n.mtu(), &mut dev, &n.name);
+            let log = n.worth_logging();
+            let mut dev = RingDevice {
+                rings: &n.rings,
+                rx_buf: &mut self.rx_buf,
+                counters: &mut self.counters,
+                mtu: 0,
+                rx_budget: n.rings.slots(),
+            };
+            f.follow(n.mac, n.mtu(), &mut dev, &n.name, log);
         }
         if f.announce && f.addr.is_some() {
             f.announce = !gratuitous_arp(&n.rings, f);
@@ -159,6 +191,7 @@ impl Stack {
                 rx_buf: &mut self.rx_buf,
                 counters: &mut self.counters,
                 mtu: f.mtu as usize,
+                rx_budget: n.rings.slots(),
             };
             f.iface.poll(now(), &mut dev, &mut self.sockets);
             // What smoltcp sent goes to the driver now, as one batch.
@@ -224,7 +257,8 @@ impl Iface {
     /// only when an interface is made, so a new MTU means a new interface with
     /// the same addresses and route; sockets, and so every connection, live
     /// in the socket set and are kept.
-    fn follow(&mut self, mac: [u8; 6], mtu: u32, dev: &mut RingDevice<'_>, name: &str) {
+    /// `log`: whether to say so on the console (rate-limited per driver).
+    fn follow(&mut self, mac: [u8; 6], mtu: u32, dev: &mut RingDevice<'_>, name: &str, log: bool) {
         if mtu != self.mtu {
             dev.mtu = mtu as usize;
             let addrs: Vec<IpCidr> = self.iface.ip_addrs().to_vec();
@@ -238,12 +272,16 @@ impl Iface {
                 let _ = iface.routes_mut().add_default_ipv4_route(gw);
             }
             self.iface = iface;
-            rt::info!("{}: interface MTU {} -> {}", name, self.mtu, mtu);
+            if log {
+                rt::info!("{}: interface MTU {} -> {}", name, self.mtu, mtu);
+            }
         } else {
             self.iface.set_hardware_addr(HardwareAddress::Ethernet(EthernetAddress(mac)));
         }
         if mac != self.mac {
-            rt::info!("{}: interface MAC {} -> {}", name, netring::Mac(self.mac), netring::Mac(mac));
+            if log {
+                rt::info!("{}: interface MAC {} -> {}", name, netring::Mac(self.mac), netring::Mac(mac));
+            }
             self.announce = true;
         }
         self.mac = mac;

@@ -18,6 +18,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use boot::Boot;
+use manifest::{SvcGrants, SvcRight};
 use reincarnation::policy::{Decision, Policy, Service, State};
 use reincarnation::proto::{self, control, svc};
 use reincarnation::symbols::symbolize;
@@ -50,6 +51,10 @@ struct Server {
     services: Vec<Supervised>,
     /// io's `admin` endpoint, to stop a dead driver's device from DMA.
     io_admin: Option<rt::CapIdx>,
+    /// The clients of `svc` by the labels of their gates, with what the
+    /// manifest lets each do besides listing.
+    clients: Vec<(u64, String, SvcGrants)>,
+    refusals: u64,
 }
 
 fn main() {
@@ -73,7 +78,14 @@ fn main() {
         });
     }
     let io_admin = rt::env::cap("io.admin");
-    let mut server = Server { boot, policy: Policy::default(), services, io_admin };
+    let clients = boot::clients_of("svc")
+        .into_iter()
+        .map(|(name, label)| {
+            let grants = boot.task(&name).map(|t| t.svc.clone()).unwrap_or_default();
+            (label, name, grants)
+        })
+        .collect();
+    let mut server = Server { boot, policy: Policy::default(), services, io_admin, clients, refusals: 0 };
     let pings = heartbeat::start(&server.boot, &names, HEARTBEAT);
     for i in 0..server.services.len() {
         server.start(i);
@@ -102,11 +114,22 @@ fn main() {
                 }
             }
             Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
-            Ok(m) => reply = Some(server.request(m.tag)),
+            Ok(m) => reply = Some(server.request(m.label, m.tag)),
         }
         server.restart_due();
         pings.publish(&server.running());
     }
+}
+
+/// The class of `svc` verbs a manifest grants for a call (listing needs none).
+fn right_for(call: i64) -> Option<SvcRight> {
+    Some(match call {
+        svc::RESTART | svc::UP => SvcRight::Restart,
+        svc::KILL | svc::DOWN => SvcRight::Kill,
+        svc::INJECT => SvcRight::Inject,
+        svc::COMPLAIN => SvcRight::Complain,
+        _ => return None,
+    })
 }
 
 /// Ends a driver instance, if one runs. Its device stops mastering the bus
@@ -266,8 +289,29 @@ impl Server {
         }
     }
 
-    /// A message on the `svc` endpoint.
-    fn request(&mut self, tag: MsgTag) -> MsgTag {
+    /// Whether the client behind gate `label` may use `right` on `target`;
+    /// a refusal is logged (sparingly) with who asked for what.
+    fn permitted(&mut self, label: u64, right: SvcRight, verb: i64, target: &str) -> bool {
+        let client = self.clients.iter().find(|(l, _, _)| *l == label);
+        if client.is_some_and(|(_, _, g)| g.allows(right, target)) {
+            return true;
+        }
+        self.refusals += 1;
+        if self.refusals <= 20 || self.refusals.is_multiple_of(100) {
+            rt::warn!(
+                "refused: {} may not {} {} (the manifest grants it no `svc.{}` on it; {} refusals)",
+                client.map_or("?", |(_, n, _)| n.as_str()),
+                svc::verb_name(verb),
+                target,
+                right.name(),
+                self.refusals
+            );
+        }
+        false
+    }
+
+    /// A message on the `svc` endpoint, through the gate labelled `label`.
+    fn request(&mut self, label: u64, tag: MsgTag) -> MsgTag {
         let mr = ipc::mr();
         let answer = |v: u64| {
             ipc::mr()[0] = v;
@@ -299,6 +343,10 @@ impl Server {
         let Some((bytes, len)) = proto::unpack_name(mr[0], &mr[1..5]) else { return answer(svc::ERR_UNKNOWN) };
         let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
         let Some(i) = self.find(name) else { return answer(svc::ERR_UNKNOWN) };
+        let Some(right) = right_for(tag.label()) else { return answer(svc::ERR_UNKNOWN) };
+        if !self.permitted(label, right, tag.label(), name) {
+            return answer(svc::ERR_DENIED);
+        }
         match tag.label() {
             svc::RESTART | svc::UP => {
                 let s = &mut self.services[i];
@@ -341,7 +389,7 @@ impl Server {
             }
             svc::INJECT => {
                 let kind = mr[5];
-                let Some(ctl) = rt::env::cap(&format!("{name}.control")) else { return answer(svc::ERR_DENIED) };
+                let Some(ctl) = rt::env::cap(&format!("{name}.control")) else { return answer(svc::ERR_STATE) };
                 ipc::mr()[0] = kind;
                 let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
                 // A crash injected "now" kills the driver before it can answer.

@@ -7,12 +7,23 @@
 //! passes an operator request to the reincarnation server (the host's
 //! `resurgo svc` uses it). It is served through netd and a NIC driver, so the
 //! page stays up while that very driver is killed and restarted.
+//!
+//! Authority: the write verbs exist only when the manifest grants httpd `svc`
+//! verbs (the reincarnation server checks each call against those grants
+//! again), and each needs the token httpd draws at boot and prints on the
+//! console, in an `X-Resurgo-Token` header. A browser sends no such header
+//! across origins without asking first (and httpd never says yes), and a
+//! request whose `Origin` is not this page's is refused as well, so neither a
+//! plain GET nor a cross-origin form changes anything. A client gets a few
+//! seconds to send its request: one that connects and says nothing cannot
+//! hold the page.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod json;
+mod token;
 
 use alloc::format;
 use alloc::string::String;
@@ -26,11 +37,27 @@ rt::entry!(main);
 
 const PORT: u16 = 80;
 const MAX_REQUEST: usize = 4096;
+/// How long a client has to send its request line and headers: connections
+/// are served one at a time, so a silent one holds the page this long (the
+/// listener's backlog bounds how many can wait).
+const REQUEST_MS: u64 = 1000;
+/// The header that carries the operator token.
+const TOKEN_HEADER: &str = "x-resurgo-token";
 
 fn main() {
     let net = Net::open().unwrap_or_else(|e| netapps::fail("netd", e));
+    // The operator token of this boot, when the manifest enables the write verbs.
+    let token = rt::env::value("svc-operator").map(|_| token::draw());
+    match &token {
+        Some(t) => rt::info!(
+            "svc token {} (POST /svc/VERB/NAME with the header X-Resurgo-Token; `resurgo svc --token`)",
+            core::str::from_utf8(t).unwrap_or("?")
+        ),
+        None => rt::info!("no svc grants in the manifest: the status page only shows"),
+    }
     let listener = net.listen(PORT, 4).unwrap_or_else(|e| netapps::fail("listen", e));
     rt::info!("status page on port {}", PORT);
+    let mut silent = 0u64;
     loop {
         let mut conn = match net.accept(&listener) {
             Ok(c) => c,
@@ -41,36 +68,112 @@ fn main() {
             }
         };
         let response = match read_request(&mut conn) {
-            Some((method, path)) => route(&method, &path),
-            None => response(400, "text/plain", "bad request\n".into()),
+            Ok(req) => route(&req, token.as_ref()),
+            Err(RequestError::TimedOut) => {
+                // Said nothing (or not enough) in time: not worth an answer.
+                let _ = conn.abort();
+                silent += 1;
+                if silent <= 5 || silent.is_multiple_of(100) {
+                    rt::warn!("dropped a connection that sent no request within {} ms ({} so far)", REQUEST_MS, silent);
+                }
+                continue;
+            }
+            Err(e) => response(400, "text/plain", format!("bad request: {}\n", e.as_str())),
         };
         let _ = conn.write_all(response.as_bytes());
         let _ = conn.close();
     }
 }
 
-/// Reads up to the end of the headers; returns the method and path.
-fn read_request(conn: &mut Conn<'_>) -> Option<(String, String)> {
+/// A request line and the headers httpd looks at.
+struct Request {
+    method: String,
+    path: String,
+    /// `(lower-case name, value)`.
+    headers: Vec<(String, String)>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+enum RequestError {
+    TimedOut,
+    TooLong,
+    Closed,
+    Malformed,
+}
+
+impl RequestError {
+    fn as_str(&self) -> &'static str {
+        match self {
+            RequestError::TimedOut => "timed out",
+            RequestError::TooLong => "headers too long",
+            RequestError::Closed => "connection closed",
+            RequestError::Malformed => "malformed request line or header",
+        }
+    }
+}
+
+/// Reads up to the end of the headers, within [`REQUEST_MS`].
+fn read_request(conn: &mut Conn<'_>) -> Result<Request, RequestError> {
+    let deadline = rt::time::ticks() + REQUEST_MS;
     let mut req = Vec::new();
     let mut buf = [0u8; 512];
     while !req.windows(4).any(|w| w == b"\r\n\r\n") && !req.windows(2).any(|w| w == b"\n\n") {
-        let n = conn.read(&mut buf).ok()?;
-        if n == 0 || req.len() + n > MAX_REQUEST {
-            return None;
+        let n = match conn.read_until(&mut buf, deadline) {
+            Ok(0) | Err(netapps::NetError::Reset) => return Err(RequestError::Closed),
+            Ok(n) => n,
+            Err(netapps::NetError::TimedOut) => return Err(RequestError::TimedOut),
+            Err(_) => return Err(RequestError::Closed),
+        };
+        if req.len() + n > MAX_REQUEST {
+            return Err(RequestError::TooLong);
         }
         req.extend_from_slice(&buf[..n]);
     }
-    let line = req.split(|&b| b == b'\n').next()?;
-    let line = core::str::from_utf8(line).ok()?.trim_end();
-    let mut parts = line.split(' ');
-    let (method, path) = (parts.next()?, parts.next()?);
-    Some((method.into(), path.into()))
+    let text = core::str::from_utf8(&req).map_err(|_| RequestError::Malformed)?;
+    let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
+    let mut parts = lines.next().ok_or(RequestError::Malformed)?.split(' ');
+    let (method, path) = match (parts.next(), parts.next()) {
+        (Some(m), Some(p)) if !m.is_empty() && p.starts_with('/') => (m, p),
+        _ => return Err(RequestError::Malformed),
+    };
+    let mut headers = Vec::new();
+    for line in lines.take_while(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or(RequestError::Malformed)?;
+        headers.push((name.trim().to_ascii_lowercase(), String::from(value.trim())));
+    }
+    Ok(Request { method: method.into(), path: path.into(), headers })
+}
+
+/// Why a write verb is refused before it reaches the reincarnation server.
+fn refuse_write(req: &Request, token: Option<&[u8; 32]>) -> Option<&'static str> {
+    let Some(token) = token else {
+        return Some("the status page's write verbs are off: the manifest grants httpd no `svc` verbs");
+    };
+    // A browser names the page a request comes from; only this one may ask.
+    if let Some(origin) = req.header("origin") {
+        let host = req.header("host").unwrap_or("");
+        let same = origin.strip_prefix("http://").is_some_and(|o| !host.is_empty() && o == host);
+        if !same {
+            return Some("cross-origin request refused");
+        }
+    }
+    match req.header(TOKEN_HEADER) {
+        Some(t) if token::equal(t.as_bytes(), token) => None,
+        Some(_) => Some("wrong X-Resurgo-Token"),
+        None => Some("no X-Resurgo-Token header (the token is on the guest's console)"),
+    }
 }
 
 fn response(code: u16, kind: &str, body: String) -> String {
     let reason = match code {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         _ => "Error",
@@ -81,11 +184,19 @@ fn response(code: u16, kind: &str, body: String) -> String {
     )
 }
 
-fn route(method: &str, path: &str) -> String {
-    match (method, path) {
+fn route(req: &Request, token: Option<&[u8; 32]>) -> String {
+    match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/") | ("GET", "/index.html") => response(200, "text/html; charset=utf-8", page()),
         ("GET", "/status.json") => response(200, "application/json", status_json()),
         ("POST", p) if p.starts_with("/svc/") => {
+            if let Some(why) = refuse_write(req, token) {
+                rt::warn!("refused: POST {}: {}", p.split('?').next().unwrap_or(p), why);
+                return response(
+                    403,
+                    "application/json",
+                    format!("{{\"ok\":false,\"error\":{}}}\n", json::string(why)),
+                );
+            }
             let mut it = p["/svc/".len()..].splitn(2, '/');
             let (op, name) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
             let Some((op, arg)) = svc::operation(op) else {
@@ -97,6 +208,11 @@ fn route(method: &str, path: &str) -> String {
             let body = match client::command(rs, op, name, arg) {
                 Ok(()) => format!("{{\"ok\":true,\"service\":{}}}\n", json::string(name)),
                 Err(svc::ERR_UNKNOWN) => format!("{{\"ok\":false,\"error\":\"no service {}\"}}\n", json::escape(name)),
+                Err(svc::ERR_DENIED) => format!(
+                    "{{\"ok\":false,\"error\":\"the manifest does not let httpd {} {}\"}}\n",
+                    json::escape(op_name(p)),
+                    json::escape(name)
+                ),
                 Err(_) => "{\"ok\":false,\"error\":\"refused in its current state\"}\n".into(),
             };
             response(200, "application/json", body)
@@ -104,6 +220,11 @@ fn route(method: &str, path: &str) -> String {
         ("GET", _) => response(404, "text/plain", "not found\n".into()),
         _ => response(405, "text/plain", "method not allowed\n".into()),
     }
+}
+
+/// The verb of a `/svc/VERB/NAME` path.
+fn op_name(path: &str) -> &str {
+    path.trim_start_matches("/svc/").split('/').next().unwrap_or("")
 }
 
 fn status_json() -> String {

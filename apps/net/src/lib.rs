@@ -40,6 +40,8 @@ pub enum NetError {
     Reset,
     /// netd's reply or stream region did not make sense.
     Protocol,
+    /// Nothing arrived before the deadline the reader set.
+    TimedOut,
 }
 
 impl From<rt::Error> for NetError {
@@ -55,6 +57,7 @@ impl fmt::Display for NetError {
             NetError::Kernel(e) => write!(f, "kernel: {e}"),
             NetError::Netd(e) => write!(f, "netd: error {e}"),
             NetError::Reset => f.write_str("connection reset"),
+            NetError::TimedOut => f.write_str("nothing arrived in time"),
             NetError::Protocol => f.write_str("netd's answer does not make sense"),
         }
     }
@@ -266,7 +269,13 @@ impl Conn<'_> {
     /// until there is something; `Ok(0)` is the end of the stream, so `f`
     /// should use at least one byte of what it gets. Bytes that arrived before
     /// a reset are read before the reset is reported.
-    pub fn read_with(&mut self, mut f: impl FnMut(&[u8]) -> usize) -> Result<usize> {
+    pub fn read_with(&mut self, f: impl FnMut(&[u8]) -> usize) -> Result<usize> {
+        self.read_with_until(None, f)
+    }
+
+    /// [`Conn::read_with`] that gives up with [`NetError::TimedOut`] once
+    /// `deadline` (in [`rt::time::ticks`]) has passed with nothing to read.
+    pub fn read_with_until(&mut self, deadline: Option<u64>, mut f: impl FnMut(&[u8]) -> usize) -> Result<usize> {
         loop {
             let state = self.stream.state();
             let (a, b) = self.stream.peek(Dir::Rx);
@@ -288,10 +297,33 @@ impl Conn<'_> {
             if state & stream::EOF != 0 {
                 return Ok(0);
             }
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_sub(rt::time::ticks()).filter(|&l| l > 0) {
+                    Some(l) => Some(l),
+                    None => return Err(NetError::TimedOut),
+                },
+            };
             if self.stream.arm_consumer(Dir::Rx) && self.stream.state() & (stream::EOF | stream::RESET) == 0 {
-                self.net.wait();
+                match left {
+                    None => self.net.wait(),
+                    Some(l) => {
+                        let _ = self.net.notify.wait(Timeout::Millis(l.min(1000) as u32));
+                    }
+                }
             }
         }
+    }
+
+    /// [`Conn::read`] with a deadline (see [`Conn::read_with_until`]).
+    pub fn read_until(&mut self, buf: &mut [u8], deadline: u64) -> Result<usize> {
+        let mut at = 0;
+        self.read_with_until(Some(deadline), |s| {
+            let n = s.len().min(buf.len() - at);
+            buf[at..at + n].copy_from_slice(&s[..n]);
+            at += n;
+            n
+        })
     }
 
     /// Reads into `buf`; `Ok(0)` is the end of the stream.

@@ -89,6 +89,7 @@ fn run(cmd: &str) {
             match client::command(rs, code, name, arg) {
                 Ok(()) => rt::info!("svc {} {}: done", op, name),
                 Err(svc::ERR_UNKNOWN) => rt::info!("svc {}: no service `{}`", op, name),
+                Err(svc::ERR_DENIED) => rt::info!("svc {} {}: not permitted by the manifest", op, name),
                 Err(_) => rt::info!("svc {} {}: refused in its current state", op, name),
             }
         }

@@ -6,7 +6,8 @@
 //! instead: init hands P the child's capabilities, named `child:grant`, and P
 //! starts (and restarts) the child from the same boot archive with
 //! [`spawn_child`]. The objects stay owned by init, so a gate or an IRQ
-//! outlives every incarnation of the task that serves it.
+//! outlives every incarnation of the task that serves it. P holds them with
+//! DELEGATE; the child gets them without (it cannot pass its gates on).
 #![no_std]
 
 extern crate alloc;
@@ -159,11 +160,21 @@ impl Grants {
                     let label = rt::env::value(&format!("{child}:{gate}")).unwrap_or(0);
                     g.serve.push((Gate(cap), label));
                 }
-                g.caps.push(NamedCap { name: rest.to_string(), cap, rights: Rights::ALL });
+                g.caps.push(NamedCap { name: rest.to_string(), cap, rights: child_rights(rest) });
             }
         }
         g
     }
+}
+
+/// The rights a child gets on a capability its parent holds for it as
+/// `child:NAME`. init added DELEGATE to the parent's copy so that the parent
+/// can pass it on; the child itself may not (a driver that could give away
+/// its `io.pci` gate would make the taker that driver to io), except what it
+/// needs to pass on to children of its own (`grandchild:...`, the boot
+/// archive).
+fn child_rights(name: &str) -> Rights {
+    if name.contains(':') || name == "boot-archive" { Rights::ALL } else { Rights::ALL - Rights::DELEGATE }
 }
 
 /// Label of the gate through which client number `client` (its index in the

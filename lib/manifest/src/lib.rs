@@ -19,6 +19,11 @@
 //! [tasks.eth0]
 //! driver = "8139cp"           # runs drivers-legacy/8139cp (image drv-8139cp)
 //! uses = ["io.pci", "netd.nic"]
+//!
+//! [tasks.shell]
+//! uses = ["reincarnation.svc"]
+//! svc = { restart = ["*"], kill = ["eth0"] }  # svc verbs besides listing, per supervised task
+//! kernel = true               # statistics, read-only; `kernel-control = true`: shutdown too
 //! ```
 //!
 //! Every client of an endpoint gets a gate of its own, so the server knows who
@@ -98,9 +103,19 @@ pub struct TaskDecl {
     pub serves: Vec<Spanned<String>>,
     #[serde(default)]
     pub uses: Vec<Spanned<String>>,
-    /// The kernel-information capability (statistics, shutdown).
+    /// The kernel-information capability, read-only: statistics and the task
+    /// list.
     #[serde(default)]
     pub kernel: bool,
+    /// The kernel-information capability with its write right: shutting the
+    /// system down and setting the log level (implies `kernel`). A benchmark
+    /// that ends the run needs it; nothing that faces the network should.
+    #[serde(default)]
+    pub kernel_control: bool,
+    /// What this task may ask of the supervisors whose `svc` endpoint it uses,
+    /// per verb class: the supervised tasks it may act on (`"*"`: every one).
+    /// Without it a `svc` client may only list.
+    pub svc: Option<Spanned<SvcDecl>>,
     /// Authority over devices: the interrupt controller, all I/O ports, all
     /// device memory and the boot archive, to hand out to drivers (the io
     /// server, and nobody else).
@@ -117,6 +132,90 @@ pub struct TaskDecl {
     /// Plain numbers handed to the task in its environment.
     #[serde(default)]
     pub values: BTreeMap<String, Spanned<i64>>,
+}
+
+/// A task's `svc` grants as the manifest writes them:
+/// `svc = { restart = ["eth0"], kill = ["*"], inject = [], complain = [] }`.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SvcDecl {
+    /// `restart` and `up`: start an instance afresh.
+    #[serde(default)]
+    pub restart: Vec<Spanned<String>>,
+    /// `kill` and `down`: end the running instance.
+    #[serde(default)]
+    pub kill: Vec<Spanned<String>>,
+    /// `crash`, `crash-irq`, `hang-irq`: fault injection into the driver.
+    #[serde(default)]
+    pub inject: Vec<Spanned<String>>,
+    /// Report a driver as misbehaving (it is restarted as if it had failed).
+    #[serde(default)]
+    pub complain: Vec<Spanned<String>>,
+}
+
+/// What a `svc` client may do besides listing: each class names the
+/// supervised tasks it may act on, `"*"` standing for all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SvcGrants {
+    pub restart: Vec<String>,
+    pub kill: Vec<String>,
+    pub inject: Vec<String>,
+    pub complain: Vec<String>,
+}
+
+/// The classes of `svc` verbs a manifest grants separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SvcRight {
+    Restart,
+    Kill,
+    Inject,
+    Complain,
+}
+
+impl SvcRight {
+    pub const ALL: [SvcRight; 4] = [SvcRight::Restart, SvcRight::Kill, SvcRight::Inject, SvcRight::Complain];
+
+    /// The manifest's key for this class.
+    pub fn name(self) -> &'static str {
+        match self {
+            SvcRight::Restart => "restart",
+            SvcRight::Kill => "kill",
+            SvcRight::Inject => "inject",
+            SvcRight::Complain => "complain",
+        }
+    }
+}
+
+impl SvcGrants {
+    pub fn targets(&self, right: SvcRight) -> &[String] {
+        match right {
+            SvcRight::Restart => &self.restart,
+            SvcRight::Kill => &self.kill,
+            SvcRight::Inject => &self.inject,
+            SvcRight::Complain => &self.complain,
+        }
+    }
+
+    /// Whether `right` is granted on the supervised task `target`.
+    pub fn allows(&self, right: SvcRight, target: &str) -> bool {
+        self.targets(right).iter().any(|t| t == "*" || t == target)
+    }
+
+    /// Whether any verb besides listing is granted.
+    pub fn any(&self) -> bool {
+        SvcRight::ALL.iter().any(|&r| !self.targets(r).is_empty())
+    }
+}
+
+impl SvcDecl {
+    pub fn targets(&self, right: SvcRight) -> &[Spanned<String>] {
+        match right {
+            SvcRight::Restart => &self.restart,
+            SvcRight::Kill => &self.kill,
+            SvcRight::Inject => &self.inject,
+            SvcRight::Complain => &self.complain,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -243,7 +342,12 @@ pub struct Task {
     pub serves: Vec<String>,
     /// `(task, endpoint)` pairs.
     pub uses: Vec<(String, String)>,
+    /// The kernel-information capability: `kernel` read-only, `kernel_control`
+    /// with shutdown and log level.
     pub kernel: bool,
+    pub kernel_control: bool,
+    /// What it may ask of the `svc` endpoints it uses besides listing.
+    pub svc: SvcGrants,
     pub devices: bool,
     /// Data store namespaces it may read besides its own (`"*"`: all).
     pub reads: Vec<String>,

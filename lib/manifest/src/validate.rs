@@ -216,7 +216,9 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
             mmio,
             serves,
             uses: Vec::new(),
-            kernel: d.kernel,
+            kernel: d.kernel || d.kernel_control,
+            kernel_control: d.kernel_control,
+            svc: crate::SvcGrants::default(),
             devices: d.devices,
             reads,
             boot_archive: d.boot_archive,
@@ -246,6 +248,18 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
     }
     for (t, (_, uses)) in tasks.iter_mut().zip(uses_all) {
         t.uses = uses;
+    }
+
+    // `svc` grants: each names a task supervised by a `svc` server the
+    // grantee uses.
+    let grants: Vec<crate::SvcGrants> = m
+        .tasks
+        .iter()
+        .zip(&tasks)
+        .map(|((name, decl), t)| svc_grants(&mut c, name, decl.get_ref(), t, &tasks))
+        .collect();
+    for (t, g) in tasks.iter_mut().zip(grants) {
+        t.svc = g;
     }
 
     // Exclusive resources: no two tasks share ports or device memory.
@@ -296,6 +310,58 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
     }
     let tasks = start_order(tasks);
     Ok(System { name: m.system.name.clone(), log_level, restart, tasks })
+}
+
+/// Resolves the `svc` table of task `name`: every target is `*` or a task whose
+/// parent serves `svc` to this task.
+fn svc_grants(c: &mut Checker, name: &str, decl: &crate::TaskDecl, t: &Task, tasks: &[Task]) -> crate::SvcGrants {
+    let mut out = crate::SvcGrants::default();
+    let Some(svc) = &decl.svc else { return out };
+    // The supervisors this task reaches through a `svc` endpoint.
+    let servers: Vec<&str> = t.uses.iter().filter(|(_, ep)| ep == "svc").map(|(s, _)| s.as_str()).collect();
+    if servers.is_empty() {
+        c.err(
+            svc,
+            format!(
+                "task `{name}` is granted `svc` verbs but uses no `svc` endpoint (add `\"SERVER.svc\"` to its `uses`)"
+            ),
+        );
+        return out;
+    }
+    for right in crate::SvcRight::ALL {
+        let mut list = Vec::new();
+        for target in svc.get_ref().targets(right) {
+            let n = target.get_ref();
+            if n == "*" {
+                list.push(n.clone());
+                continue;
+            }
+            match tasks.iter().find(|x| &x.name == n) {
+                None => c.err(
+                    target,
+                    format!("`svc.{}` of `{name}` names `{n}`, which is not a task of this manifest (or `*` for all)", right.name()),
+                ),
+                Some(x) if !x.parent.as_deref().is_some_and(|p| servers.contains(&p)) => c.err(
+                    target,
+                    format!(
+                        "`svc.{}` of `{name}` names `{n}`, whose parent (`{}`) is not a `svc` server `{name}` uses ({})",
+                        right.name(),
+                        x.parent.as_deref().unwrap_or("init"),
+                        servers.join(", ")
+                    ),
+                ),
+                Some(_) if list.contains(n) => {}
+                Some(_) => list.push(n.clone()),
+            }
+        }
+        match right {
+            crate::SvcRight::Restart => out.restart = list,
+            crate::SvcRight::Kill => out.kill = list,
+            crate::SvcRight::Inject => out.inject = list,
+            crate::SvcRight::Complain => out.complain = list,
+        }
+    }
+    out
 }
 
 /// Parents before children, servers before their clients, otherwise by name.
@@ -406,6 +472,61 @@ start = false
         let p = problems(text);
         let lines: Vec<usize> = p.iter().map(|x| x.0).collect();
         assert_eq!(lines, [4, 4, 5, 6, 7], "{p:?}");
+    }
+
+    const SVC: &str = r#"
+[system]
+name = "x"
+[tasks.rs]
+serves = ["svc"]
+[tasks.drv]
+parent = "rs"
+start = false
+[tasks.other]
+[tasks.op]
+uses = ["rs.svc"]
+svc = { kill = ["drv"], inject = ["*"] }
+[tasks.viewer]
+uses = ["rs.svc"]
+"#;
+
+    #[test]
+    fn svc_grants_resolve_per_verb_class() {
+        use crate::SvcRight;
+        let s = load(SVC).unwrap();
+        let op = s.tasks.iter().find(|t| t.name == "op").unwrap();
+        assert!(op.svc.allows(SvcRight::Kill, "drv"));
+        assert!(!op.svc.allows(SvcRight::Kill, "other"));
+        assert!(op.svc.allows(SvcRight::Inject, "anything"), "`*` stands for every supervised task");
+        assert!(!op.svc.allows(SvcRight::Restart, "drv") && !op.svc.allows(SvcRight::Complain, "drv"));
+        let viewer = s.tasks.iter().find(|t| t.name == "viewer").unwrap();
+        assert!(!viewer.svc.any(), "a client without `svc` grants may only list");
+    }
+
+    #[test]
+    fn svc_grants_must_name_supervised_tasks_of_a_server_used() {
+        let text = SVC.replace(r#"kill = ["drv"]"#, r#"kill = ["ghost", "other"]"#);
+        let p = problems(&text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().all(|(l, _)| *l == 12), "{p:?}");
+        assert!(p[0].1.contains("`ghost`") && p[0].1.contains("not a task"), "{}", p[0].1);
+        assert!(p[1].1.contains("`other`") && p[1].1.contains("parent (`init`)"), "{}", p[1].1);
+
+        let text = SVC.replace("[tasks.viewer]\nuses = [\"rs.svc\"]", "[tasks.viewer]\nsvc = { restart = [\"drv\"] }");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, 14);
+        assert!(p[0].1.contains("uses no `svc` endpoint"), "{}", p[0].1);
+
+        let p = problems(&SVC.replace("inject = [", "injekt = ["));
+        assert!(p[0].1.contains("injekt"), "{p:?}");
+    }
+
+    #[test]
+    fn kernel_control_implies_the_kernel_capability() {
+        let s = load("[system]\nname = \"x\"\n[tasks.a]\nkernel-control = true\n[tasks.b]\nkernel = true\n").unwrap();
+        assert!(s.tasks[0].kernel && s.tasks[0].kernel_control);
+        assert!(s.tasks[1].kernel && !s.tasks[1].kernel_control);
     }
 
     #[test]

@@ -232,6 +232,56 @@ impl Rings {
         i.head.load(Ordering::Acquire).wrapping_sub(i.taken.load(Ordering::Acquire)).min(self.slots)
     }
 
+    /// Consumer: if the producer's `head` claims more frames than the ring
+    /// holds (it can never legitimately be more than a ring's worth ahead of
+    /// `taken`), the ring is corrupt: everything up to `head` is dropped and
+    /// the number of frames it claimed is returned. [`Rings::pending`] clamps
+    /// such a value, but a consumer that kept taking clamped frames would take
+    /// up to 2^32 of them.
+    ///
+    /// For rx, `done` is the consumer's too and always equals `taken`; one
+    /// that does not (the driver wrote it) is set back, or the producer would
+    /// see the ring full with nothing pending, and nothing would ever move.
+    pub fn resync_if_overrun(&self, dir: Dir) -> Option<u32> {
+        let i = self.indices(dir);
+        let head = i.head.load(Ordering::Acquire);
+        let taken = i.taken.load(Ordering::Acquire);
+        if dir == Dir::Rx && i.done.load(Ordering::Acquire) != taken {
+            i.done.store(taken, Ordering::Release);
+        }
+        let claimed = head.wrapping_sub(taken);
+        if claimed <= self.slots {
+            return None;
+        }
+        i.taken.store(head, Ordering::Release);
+        if dir == Dir::Rx {
+            i.done.store(head, Ordering::Release);
+        }
+        Some(claimed)
+    }
+
+    /// Producer: if the consumer's indices cannot be (`done` more than a
+    /// ring's worth behind `head` or ahead of it, `taken` outside `done..=head`),
+    /// the ring is corrupt and could never come free again: `taken` and `done`
+    /// are set to `head`, dropping what was in flight. Returns whether it was.
+    /// A driver that wrote them was killed or is buggy; its successor resumes
+    /// from sane indices.
+    pub fn resync_producer_if_corrupt(&self, dir: Dir) -> bool {
+        let i = self.indices(dir);
+        // `done` before `taken`: a working consumer moves both forward with
+        // `done` never past `taken`, so this order never sees them crossed.
+        let head = i.head.load(Ordering::Acquire);
+        let done = i.done.load(Ordering::Acquire);
+        let taken = i.taken.load(Ordering::Acquire);
+        let in_flight = head.wrapping_sub(done);
+        if in_flight <= self.slots && taken.wrapping_sub(done) <= in_flight {
+            return false;
+        }
+        i.taken.store(head, Ordering::Release);
+        i.done.store(head, Ordering::Release);
+        true
+    }
+
     /// Producer: copies a frame into the next slot. Returns `false` when the
     /// ring is full or the frame too long.
     pub fn push(&self, dir: Dir, frame: &[u8]) -> bool {
@@ -376,6 +426,55 @@ mod tests {
         assert!(p.should_wake(Dir::Rx));
         assert!(!p.should_wake(Dir::Rx), "one notification per request");
         assert!(!c.arm_wake(Dir::Rx), "not empty: do not sleep");
+    }
+
+    #[test]
+    fn a_head_more_than_a_ring_ahead_is_dropped_not_followed() {
+        let mut mem = region(8);
+        // SAFETY: `mem` is large enough and outlives `r`.
+        let r = unsafe { Rings::init(mem.as_mut_ptr() as *mut u8, mem.len() * 8, 8) }.unwrap();
+        assert!(r.push(Dir::Rx, b"one"));
+        assert_eq!(r.resync_if_overrun(Dir::Rx), None, "a frame pending is no overrun");
+        r.indices(Dir::Rx).head.store(0x8000_0000, Ordering::Release);
+        assert_eq!(r.pending(Dir::Rx), 8, "pending clamps");
+        assert_eq!(r.resync_if_overrun(Dir::Rx), Some(0x8000_0000));
+        assert_eq!(r.pending(Dir::Rx), 0);
+        assert_eq!(r.resync_if_overrun(Dir::Rx), None);
+        // The producer carries on from its head.
+        assert!(r.push(Dir::Rx, b"two"));
+        assert_eq!(r.peek(Dir::Rx).map(|(_, f)| f.to_vec()), Some(b"two".to_vec()));
+        r.take(Dir::Rx);
+        // rx `done` moved by someone else: the ring looks full with nothing
+        // pending until the consumer sets it back.
+        let i = r.indices(Dir::Rx);
+        i.done.store(i.taken.load(Ordering::Relaxed).wrapping_add(5000), Ordering::Release);
+        assert_eq!(r.space(Dir::Rx), 0);
+        assert_eq!(r.resync_if_overrun(Dir::Rx), None);
+        assert_eq!(r.space(Dir::Rx), 8);
+    }
+
+    #[test]
+    fn consumer_indices_that_cannot_be_are_reset_by_the_producer() {
+        let mut mem = region(8);
+        // SAFETY: `mem` is large enough and outlives `r`.
+        let r = unsafe { Rings::init(mem.as_mut_ptr() as *mut u8, mem.len() * 8, 8) }.unwrap();
+        for _ in 0..3 {
+            assert!(r.push(Dir::Tx, b"frame"));
+        }
+        r.take(Dir::Tx);
+        assert!(!r.resync_producer_if_corrupt(Dir::Tx), "2 in flight, 1 taken: sane");
+        // `done` ahead of `head`: the ring would stay full for good.
+        let i = r.indices(Dir::Tx);
+        i.done.store(i.head.load(Ordering::Relaxed).wrapping_add(1000), Ordering::Release);
+        assert_eq!(r.space(Dir::Tx), 0);
+        assert!(r.resync_producer_if_corrupt(Dir::Tx));
+        assert_eq!(r.space(Dir::Tx), 8);
+        assert_eq!(r.pending(Dir::Tx), 0);
+        // `taken` past `head`.
+        i.taken.store(i.head.load(Ordering::Relaxed).wrapping_add(3), Ordering::Release);
+        assert!(r.resync_producer_if_corrupt(Dir::Tx));
+        assert!(r.push(Dir::Tx, b"again"));
+        assert_eq!(r.peek(Dir::Tx).map(|(_, f)| f.to_vec()), Some(b"again".to_vec()));
     }
 
     #[test]

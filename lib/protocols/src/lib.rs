@@ -61,6 +61,8 @@ pub mod name {
     }
 }
 
+pub mod pci_config;
+
 /// The io server's `pci` endpoint: a driver task's access to its one device.
 pub mod pci {
     /// Claim the device the manifest assigns to the caller.
@@ -73,8 +75,10 @@ pub mod pci {
     /// Read configuration space. in: `[offset, len]` (len 1, 2, 4). out: `[value]`.
     pub const CONFIG_READ: i64 = 0x5002;
     /// Write configuration space. in: `[offset, len, value]`. Refused (error reply)
-    /// for BARs, the expansion ROM and header type, and for command-register bits
-    /// other than I/O, memory, bus master and INTx disable.
+    /// outside what [`crate::pci_config::filter_write`] allows: BARs and the
+    /// rest of the fixed header, MSI and MSI-X, power states other than D0;
+    /// command-register bits other than I/O, memory, bus master and INTx
+    /// disable keep their value.
     pub const CONFIG_WRITE: i64 = 0x5003;
 
     /// On io's `admin` endpoint, for a driver's supervisor: stop the device of

@@ -21,7 +21,22 @@ pub mod svc {
 
     pub const ERR_UNKNOWN: u64 = u64::MAX - 1;
     pub const ERR_STATE: u64 = u64::MAX - 2;
+    /// The caller's manifest grants it no such verb on this service.
     pub const ERR_DENIED: u64 = u64::MAX - 3;
+
+    /// A call's name in messages.
+    pub fn verb_name(call: i64) -> &'static str {
+        match call {
+            STATUS => "list",
+            RESTART => "restart",
+            KILL => "kill",
+            DOWN => "down",
+            UP => "up",
+            COMPLAIN => "complain about",
+            INJECT => "inject a fault into",
+            _ => "call",
+        }
+    }
 
     /// The operators' verbs (`svc VERB NAME` on the console, `POST
     /// /svc/VERB/NAME`): the call and its argument word.
