@@ -256,8 +256,16 @@ impl Wire {
         Ok((Wire { nic, nic_listen: inject.nic_listen, answers, stop, relays }, inject))
     }
 
-    /// One frame onto the wire, towards the NIC.
+    /// One frame onto the wire, towards the NIC. Never an empty one: QEMU's
+    /// socket backend would take it for the end of the connection and stop
+    /// reading the wire.
     fn inject(&self, frame: &[u8]) -> std::io::Result<()> {
+        if frame.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "an empty frame would end QEMU's socket",
+            ));
+        }
         self.nic.send_to(frame, ("127.0.0.1", self.nic_listen)).map(|_| ())
     }
 }
