@@ -114,9 +114,10 @@ fn a_hung_driver_is_found_by_heartbeat_and_restarted() {
     // Any interrupt now spins in the driver; a ping from the host makes one.
     let t0 = Instant::now();
     let _ = TcpStream::connect_timeout(&format!("127.0.0.1:{echo}").parse().unwrap(), Duration::from_secs(2));
-    // The kernel reports the spinning interrupt thread as a runaway (200 ms
-    // above the default priority without waiting) before two heartbeats have
-    // gone unanswered; either way the reincarnation server calls it a hang.
+    // The kernel reports the spinning interrupt thread as a runaway (2 s of
+    // running without waiting, demoted to the default priority after 200 ms)
+    // or two heartbeats go unanswered; either way the reincarnation server
+    // calls it a hang.
     let failed = seen(&guest, "eth-8139cp failed: ", STEP);
     assert!(failed.ends_with("hung"), "{failed}");
     seen(&guest, "eth-8139cp incarnation 2 started", STEP);

@@ -13,7 +13,7 @@ use crate::sched::{Scheduler, TIME_SLICE};
 use crate::thread::{Source, State, Thread};
 use alloc::vec::Vec;
 use l4_sys::event::{Cause, Event, TaskState};
-use l4_sys::proto::thread::{DEFAULT_PRIORITY, RUNAWAY_TICKS};
+use l4_sys::proto::thread::{DEFAULT_PRIORITY, HANG_TICKS, RUNAWAY_TICKS};
 use l4_sys::{Error, MsgTag};
 
 #[derive(Default, Clone, Copy)]
@@ -228,19 +228,24 @@ impl Kernel {
             // without waiting drops to the default priority until it waits:
             // it then takes turns with the default-priority tasks.
             t.run_ticks = t.run_ticks.saturating_add(1);
-            if t.run_ticks >= RUNAWAY_TICKS && t.priority > DEFAULT_PRIORITY {
+            if t.run_ticks == HANG_TICKS && t.base_priority > DEFAULT_PRIORITY {
+                // Still running, long after its demotion: its creator learns
+                // of it (for a driver, a hang).
                 let (task, index, base, ip) = (t.task, t.index, t.base_priority, t.frame.rip);
-                t.priority = DEFAULT_PRIORITY;
-                t.slice = 1;
-                // Its creator learns of it: for a driver, a hang.
                 let event = Event {
                     cause: Cause::Runaway,
                     ip,
                     addr: base as u64,
-                    code: RUNAWAY_TICKS as u64,
+                    code: HANG_TICKS as u64,
                     thread: index as u64,
                 };
                 self.report(task, event, &[]);
+            }
+            let Some(t) = self.objs.thread_mut(cur) else { return };
+            if t.run_ticks >= RUNAWAY_TICKS && t.priority > DEFAULT_PRIORITY {
+                let (task, index, base) = (t.task, t.index, t.base_priority);
+                t.priority = DEFAULT_PRIORITY;
+                t.slice = 1;
                 self.stats.runaways += 1;
                 if worth_logging(self.stats.runaways) {
                     let name = self.objs.task(task).map_or("?", |t| t.name());

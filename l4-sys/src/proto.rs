@@ -77,6 +77,13 @@ pub mod thread {
     /// next waits (receives, or sends to a partner not ready), so that no
     /// thread can starve the default-priority tasks for good.
     pub const RUNAWAY_TICKS: u32 = 200;
+    /// Timer ticks (ms) a thread that was above [`DEFAULT_PRIORITY`] may run
+    /// without waiting before its task's creator is told (a `Runaway` event:
+    /// for a driver, a hang). Longer than [`RUNAWAY_TICKS`]: Linux drivers
+    /// busy-wait in probe (EEPROM reads, resets with `mdelay`), which under
+    /// emulation can take far more than 200 ms, and only a thread that never
+    /// waits again is hung.
+    pub const HANG_TICKS: u32 = 2000;
     /// Start the thread. in: `[ip, sp, priority, arg]`; `arg` arrives in `rdi`.
     /// The priority is capped by the task's maximum. Errors: `Busy` if running.
     pub const START: u64 = 0;
