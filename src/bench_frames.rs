@@ -31,8 +31,10 @@ pub const NICS: &[(&str, &str)] =
 /// One frame in this many is a well-formed probe ([`probe`]), whose answer
 /// shows the path through the driver into netd is live.
 pub const PROBE_EVERY: u64 = 50;
-/// How long one step (boot, a service answering) may take.
+/// How long the guest may take to come up.
 const STEP: Duration = Duration::from_secs(180);
+/// How long a service may take to answer afterwards, reading or writing.
+const CHECK: Duration = Duration::from_secs(60);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -292,7 +294,8 @@ fn fnv(s: &str) -> u64 {
 fn check_echo(port: u16) -> Result<()> {
     let data: Vec<u8> = (0..256 * 1024u32).map(|i| (i % 251) as u8).collect();
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(STEP))?;
+    s.set_read_timeout(Some(CHECK))?;
+    s.set_write_timeout(Some(CHECK))?;
     let mut reader = s.try_clone()?;
     let got = std::thread::spawn(move || {
         let mut got = Vec::new();
@@ -312,11 +315,12 @@ fn check_sink(guest: &Guest, port: u16) -> Result<()> {
     let data: Vec<u8> = (0..1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(STEP))?;
+    s.set_read_timeout(Some(CHECK))?;
+    s.set_write_timeout(Some(CHECK))?;
     s.write_all(&data)?;
     s.shutdown(Shutdown::Write)?;
     let _ = s.read_to_end(&mut Vec::new());
-    let line = guest.wait_for(|l| parse_sink_report(l).is_some_and(|r| r.bytes == data.len() as u64), STEP)?;
+    let line = guest.wait_for(|l| parse_sink_report(l).is_some_and(|r| r.bytes == data.len() as u64), CHECK)?;
     let report = parse_sink_report(&line).ok_or_else(|| anyhow!("unreadable sink report: {line}"))?;
     if report.sha256.as_deref() != Some(want.as_str()) {
         bail!("the sink got other bytes: {line}");
@@ -327,7 +331,8 @@ fn check_sink(guest: &Guest, port: u16) -> Result<()> {
 /// The status page answers `GET /status.json` with 200 and JSON.
 fn check_status(port: u16) -> Result<()> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(STEP))?;
+    s.set_read_timeout(Some(CHECK))?;
+    s.set_write_timeout(Some(CHECK))?;
     s.write_all(b"GET /status.json HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
