@@ -1,5 +1,5 @@
 //! Configuration that survives a driver's restart: the DDE layer's part of
-//! DESIGN.md's "Restartability: the principle", *Configuration*.
+//! the restart principle, *Configuration* in `doc/restart.md`.
 //!
 //! netd owns an interface's configuration and publishes every change an
 //! operator makes (MTU, MAC address, promiscuous and all-multicast mode, the
