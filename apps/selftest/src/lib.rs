@@ -37,3 +37,47 @@ pub fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();
     if v.is_empty() { 0 } else { v[v.len() / 2] }
 }
+
+/// What the garbage-throwing tasks (`chaos`, `fuzz`) share: a small
+/// reproducible generator and the kernel's protocol labels.
+pub mod garbage {
+    use rt::sys::proto;
+
+    /// xorshift64: reproducible from its seed, which must not be zero.
+    pub struct XorShift(pub u64);
+
+    impl XorShift {
+        pub fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        pub fn below(&mut self, n: u64) -> u64 {
+            self.next_u64() % n
+        }
+
+        /// A message label: one in eight random, the rest a kernel protocol's.
+        pub fn label(&mut self) -> i64 {
+            if self.below(8) == 0 { self.next_u64() as i64 } else { LABELS[self.below(LABELS.len() as u64) as usize] }
+        }
+    }
+
+    /// Every kernel object protocol's label, and 0 and 1.
+    pub const LABELS: [i64; 13] = [
+        0,
+        1,
+        proto::PROTO_IRQ,
+        proto::PROTO_KOBJECT,
+        proto::PROTO_TASK,
+        proto::PROTO_THREAD,
+        proto::PROTO_LOG,
+        proto::PROTO_FACTORY,
+        proto::PROTO_IRQ_SENDER,
+        proto::PROTO_DATASPACE,
+        proto::PROTO_ICU,
+        proto::PROTO_IO_PORTS,
+        proto::PROTO_KERNEL,
+    ];
+}

@@ -8,40 +8,12 @@
 
 use rt::obj::Factory;
 use rt::sys::syscall::invoke;
-use rt::sys::{proto, utcb::BR_RECV_CAP};
+use rt::sys::utcb::BR_RECV_CAP;
 use rt::{CapIdx, MsgTag, ipc};
 
+use selftest::garbage::XorShift;
+
 rt::entry!(main);
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-const LABELS: [i64; 13] = [
-    0,
-    1,
-    proto::PROTO_IRQ,
-    proto::PROTO_KOBJECT,
-    proto::PROTO_TASK,
-    proto::PROTO_THREAD,
-    proto::PROTO_LOG,
-    proto::PROTO_FACTORY,
-    proto::PROTO_IRQ_SENDER,
-    proto::PROTO_DATASPACE,
-    proto::PROTO_ICU,
-    proto::PROTO_IO_PORTS,
-    proto::PROTO_KERNEL,
-];
 
 fn main() {
     let rounds = rt::env::value("rounds").unwrap_or(20_000);
@@ -65,7 +37,7 @@ fn main() {
             1 => 1 + rng.below(19) as u32,
             _ => 256 + rng.below(14) as u32,
         };
-        let label = if rng.below(8) == 0 { rng.next() as i64 } else { LABELS[rng.below(LABELS.len() as u64) as usize] };
+        let label = rng.label();
         let words = rng.below(70) as usize;
         let items = if rng.below(10) == 0 { rng.below(70) as usize } else { 0 };
         let mr = ipc::mr();
@@ -74,8 +46,8 @@ fn main() {
             *w = match rng.below(4) {
                 0 => rng.below(64),
                 1 => rng.below(1100),
-                2 => rng.next() & 0x7fff_ffff_f000,
-                _ => rng.next(),
+                2 => rng.next_u64() & 0x7fff_ffff_f000,
+                _ => rng.next_u64(),
             };
         }
         ipc::utcb().br[BR_RECV_CAP] = (256 + rng.below(300)) << 12;

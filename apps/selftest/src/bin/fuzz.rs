@@ -24,21 +24,9 @@ use rt::sys::syscall::{Flags, invoke};
 use rt::sys::utcb::{BR_COUNT, MR_COUNT};
 use rt::{CapIdx, Timeout, ipc};
 
+use selftest::garbage::XorShift;
+
 rt::entry!(main);
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Result kinds: 0 is success, 1..=17 the `Error` codes, 18 anything else.
 const KINDS: usize = 19;
@@ -66,22 +54,6 @@ const fn kind_name(k: usize) -> &'static str {
         _ => "unknown_code",
     }
 }
-
-const LABELS: [i64; 13] = [
-    0,
-    1,
-    proto::PROTO_IRQ,
-    proto::PROTO_KOBJECT,
-    proto::PROTO_TASK,
-    proto::PROTO_THREAD,
-    proto::PROTO_LOG,
-    proto::PROTO_FACTORY,
-    proto::PROTO_IRQ_SENDER,
-    proto::PROTO_DATASPACE,
-    proto::PROTO_ICU,
-    proto::PROTO_IO_PORTS,
-    proto::PROTO_KERNEL,
-];
 
 /// What a factory creates (its `mr[0]`).
 const FACTORY_KINDS: [i64; 5] = [
@@ -212,7 +184,7 @@ fn main() {
                 {
                     // A child thread at a random place: it faults, and the
                     // event comes to this task.
-                    let _ = t.start(rng.next() & 0x7fff_ffff_ffff, rng.next() & 0x7fff_ffff_fff0, 1, 0);
+                    let _ = t.start(rng.next_u64() & 0x7fff_ffff_ffff, rng.next_u64() & 0x7fff_ffff_fff0, 1, 0);
                 }
                 targets.push(task.0.0 as u64);
                 targets.extend(factory.map(|f| f.0.0 as u64));
@@ -225,7 +197,7 @@ fn main() {
             1 => SCRATCH + rng.below(SCRATCH_LEN),
             _ => targets[rng.below(targets.len() as u64) as usize],
         };
-        let label = if rng.below(8) == 0 { rng.next() as i64 } else { LABELS[rng.below(LABELS.len() as u64) as usize] };
+        let label = rng.label();
         let words = rng.below(MR_COUNT as u64 + 6) as usize;
         let items = match rng.below(16) {
             0 => rng.below(40) as usize,
@@ -236,7 +208,7 @@ fn main() {
         // The operation: a small number (most protocols' opcodes), now and
         // then anything, and for a factory mostly one of its object kinds.
         mr[0] = match rng.below(16) {
-            0 => rng.next(),
+            0 => rng.next_u64(),
             _ if label == proto::PROTO_FACTORY && rng.below(4) != 0 => FACTORY_KINDS[rng.below(5) as usize] as u64,
             _ => rng.below(16),
         };
@@ -249,17 +221,17 @@ fn main() {
                 2 => MAP_AREA + rng.below(1 << 20) * PAGE_SIZE,
                 3 => (SCRATCH + rng.below(SCRATCH_LEN)) << 12 | rng.below(16),
                 4 => rng.below(1 << 24) * PAGE_SIZE,
-                _ => rng.next(),
+                _ => rng.next_u64(),
             };
         }
         // Item descriptors after the words: mostly well formed.
         for n in 0..items.min((MR_COUNT.saturating_sub(words)) / 2) {
-            mr[words + 2 * n] = if rng.below(4) == 0 { rng.next() } else { rt::obj::ITEM_MAP };
+            mr[words + 2 * n] = if rng.below(4) == 0 { rng.next_u64() } else { rt::obj::ITEM_MAP };
             mr[words + 2 * n + 1] = targets[rng.below(targets.len() as u64) as usize] << 12 | rng.below(16);
         }
         let u = ipc::utcb();
         for b in u.br.iter_mut().take(BR_COUNT) {
-            *b = if rng.below(8) == 0 { rng.next() } else { (SCRATCH + rng.below(SCRATCH_LEN)) << 12 };
+            *b = if rng.below(8) == 0 { rng.next_u64() } else { (SCRATCH + rng.below(SCRATCH_LEN)) << 12 };
         }
         // Timeouts: mostly zero, one call in sixteen a millisecond or two,
         // never infinite.
@@ -293,8 +265,8 @@ fn main() {
         let tag = rt::MsgTag::new(label, words.min(63), items.min(1023));
         let rdi = (target << 12) | flags_in;
         let r10 = (send_t << 32) | recv_t;
-        let junk = [rng.next(), rng.next(), rng.next(), rng.next(), rng.next(), rng.next()];
-        let (rax, intact) = raw_call(rdi, tag.0, r10, rng.next() & RANDOM_FLAGS, junk);
+        let junk = [rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()];
+        let (rax, intact) = raw_call(rdi, tag.0, r10, rng.next_u64() & RANDOM_FLAGS, junk);
         counts[(rax as usize).min(KINDS - 1)] += 1;
         corrupted += !intact as u64;
         // Events of faulting children arrive as IRQ messages; take them.
