@@ -158,7 +158,7 @@ impl Phase {
 }
 
 /// The text a task logged: what follows `[TASK]` (and a `WARN`/`ERROR` level).
-fn task_text<'a>(line: &'a str, task: &str) -> Option<&'a str> {
+pub(crate) fn task_text<'a>(line: &'a str, task: &str) -> Option<&'a str> {
     let rest = line.trim().strip_prefix('[')?.strip_prefix(task)?.strip_prefix(']')?.trim_start();
     Some(rest.strip_prefix("WARN ").or_else(|| rest.strip_prefix("ERROR ")).unwrap_or(rest))
 }
@@ -708,7 +708,7 @@ fn save_console(guest: &Guest, mode: Mode) {
 }
 
 /// The name of the task in `image` that runs the NIC's driver.
-fn driver_task(image: &image::Image, spec: &NicSpec) -> Result<String> {
+pub(crate) fn driver_task(image: &image::Image, spec: &NicSpec) -> Result<String> {
     image
         .system
         .tasks
@@ -724,24 +724,34 @@ fn free_port() -> Result<u16> {
 
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
-/// Tries other ports when QEMU could not bind the forward.
 fn boot(image: &image::Image, spec: &NicSpec, task: &str) -> Result<(Guest, u16)> {
+    boot_forwarding(image, spec, task, &[SINK_PORT]).map(|(g, ports)| (g, ports[0]))
+}
+
+/// Boots the image with the NIC and forwards from free host ports to the
+/// guest's `guest_ports` (the host ports come back in the same order), and
+/// waits for the sink, the shell and netd's `TASK up ADDRESS`. Tries other
+/// ports when QEMU could not bind a forward.
+pub(crate) fn boot_forwarding(
+    image: &image::Image,
+    spec: &NicSpec,
+    task: &str,
+    guest_ports: &[u16],
+) -> Result<(Guest, Vec<u16>)> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let port = free_port()?;
-        match boot_once(image, spec, task, port) {
+        let ports = guest_ports.iter().map(|_| free_port()).collect::<Result<Vec<u16>>>()?;
+        let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
+        match boot_once(image, spec, task, forwards) {
             Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
-            other => return other.map(|g| (g, port)),
+            other => return other.map(|g| (g, ports)),
         }
     }
 }
 
-fn boot_once(image: &image::Image, spec: &NicSpec, task: &str, port: u16) -> Result<Guest> {
-    let cfg = QemuConfig {
-        netdev: Some(NetConfig { model: spec.model.into(), hostfwd: vec![(port, SINK_PORT)] }),
-        ..QemuConfig::default()
-    };
+fn boot_once(image: &image::Image, spec: &NicSpec, task: &str, hostfwd: Vec<(u16, u16)>) -> Result<Guest> {
+    let cfg = QemuConfig { netdev: Some(NetConfig { model: spec.model.into(), hostfwd }), ..QemuConfig::default() };
     let guest = Guest::boot(image, &cfg)?;
     let up = |l: &str| is_netd_up(l) && l.contains(&format!(" {task} up "));
     let shell = |l: &str| task_text(l, "shell").is_some_and(|t| t.starts_with("type `svc list`"));
@@ -862,7 +872,7 @@ impl PhaseLines {
 }
 
 /// Sets a socket's send buffer (`SO_SNDBUF`).
-fn set_send_buffer(stream: &TcpStream, bytes: usize) -> std::io::Result<()> {
+pub(crate) fn set_send_buffer(stream: &TcpStream, bytes: usize) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     const SOL_SOCKET: i32 = 1;
     const SO_SNDBUF: i32 = 7;
@@ -877,7 +887,7 @@ fn set_send_buffer(stream: &TcpStream, bytes: usize) -> std::io::Result<()> {
     if r == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
 }
 
-fn client_end(e: &std::io::Error, what: &str) -> ClientEnd {
+pub(crate) fn client_end(e: &std::io::Error, what: &str) -> ClientEnd {
     match e.kind() {
         ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => ClientEnd::Reset(format!("{what}: {e}")),
         _ => ClientEnd::Error(format!("{what}: {e}")),

@@ -11,6 +11,7 @@ pub mod bench_frames;
 pub mod bench_fuzz;
 pub mod bench_net;
 pub mod bench_restart;
+pub mod bench_swifi;
 pub mod children;
 pub mod deps;
 pub mod diagnostics;
@@ -27,6 +28,7 @@ pub mod ports;
 pub mod qemu;
 mod report;
 pub mod svc;
+pub mod swifi;
 
 use std::path::{Path, PathBuf};
 

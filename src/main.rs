@@ -229,6 +229,38 @@ enum Bench {
         #[arg(long = "kind", value_parser = parse_kind)]
         kinds: Vec<resurgo::frames::Kind>,
     },
+    /// Software-implemented fault injection: bursts of faults of the SWIFI
+    /// literature (bit flips, source and destination registers, pointers,
+    /// inverted and deleted branches, NOPs, loop bounds) patched into a
+    /// running driver's text while a TCP echo stream runs through it, trial
+    /// after trial, in both restart modes; every trial's outcome, and whether
+    /// the kernel, the other tasks and the client noticed.
+    Swifi {
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
+        /// The NIC models to inject into (repeat for several; default: all four).
+        #[arg(long = "nic", value_enum)]
+        nics: Vec<Nic>,
+        /// Faults per NIC (in transparent mode; see --minix-faults).
+        #[arg(long, default_value_t = resurgo::bench_swifi::DEFAULT_FAULTS, value_parser = clap::value_parser!(u64).range(1..))]
+        faults: u64,
+        /// Faults per NIC in MINIX-style mode (default: as --faults).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        minix_faults: Option<u64>,
+        /// Faults per trial.
+        #[arg(long, default_value_t = resurgo::bench_swifi::DEFAULT_BURST)]
+        burst: usize,
+        /// Milliseconds a trial waits after its burst before restarting the driver anyway.
+        #[arg(long, default_value_t = resurgo::bench_swifi::DEFAULT_LIMIT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(100..))]
+        limit_ms: u64,
+        /// Only this restart mode (default: both, side by side).
+        #[arg(long, value_enum)]
+        restart: Option<Restart>,
+        /// The seed of the faults (printed; the same seed makes the same faults).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// The syscall fuzzer: random kernel calls from a fixed seed, with child
     /// tasks created and destroyed under it; calls, errors by kind, kernel
     /// crashes, and free frames and kernel heap before and after.
@@ -243,6 +275,45 @@ enum Bench {
         #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
         seed: Option<u64>,
     },
+}
+
+/// `resurgo bench swifi`: table, plot, and with `--json` the JSON object last.
+fn bench_swifi(
+    json: bool,
+    nics: Vec<Nic>,
+    (faults, minix_faults): (u64, u64),
+    burst: usize,
+    limit_ms: u64,
+    restart: Option<Restart>,
+    seed: u64,
+) -> Result<i32> {
+    use resurgo::bench_restart::Mode;
+    use resurgo::bench_swifi::{self, NICS, SwifiOptions, TrialOptions};
+    let nics: Vec<String> = if nics.is_empty() {
+        NICS.iter().map(|s| s.to_string()).collect()
+    } else {
+        nics.iter().map(|n| n.model().to_string()).collect()
+    };
+    let modes = match restart {
+        None => Mode::BOTH.to_vec(),
+        Some(Restart::Transparent) => vec![Mode::Transparent],
+        Some(Restart::Minix) => vec![Mode::Minix],
+    };
+    eprintln!(
+        "bench swifi: seed {seed}, {faults} faults per NIC ({minix_faults} with MINIX-style restarts) in bursts of {burst}"
+    );
+    let trial = TrialOptions { burst, limit: std::time::Duration::from_millis(limit_ms) };
+    let report = bench_swifi::run(&SwifiOptions { nics, modes, faults, minix_faults, trial, seed, progress: true })?;
+    print!("{}", report.table());
+    let plot = bench_swifi::plot_path();
+    match bench_swifi::plot(&report, &plot) {
+        Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
+        Err(e) => eprintln!("warning: no plot: {e:#}"),
+    }
+    if json {
+        println!("{}", report.json());
+    }
+    Ok(if report.clean() { 0 } else { 1 })
 }
 
 /// `resurgo bench frames`: table, and with `--json` the JSON object last.
@@ -446,6 +517,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
         Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds } } => {
             bench_frames(json, nics, frames, rate, seed, kinds)
+        }
+        Command::Bench { which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed } } => {
+            bench_swifi(json, nics, (faults, minix_faults.unwrap_or(faults)), burst, limit_ms, restart, seed)
         }
         Command::Bench { which: Bench::Fuzz { json, calls, seed } } => {
             let opts = resurgo::bench_fuzz::FuzzOptions { calls, seed, progress: true };

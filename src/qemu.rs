@@ -443,6 +443,23 @@ impl Guest {
         self.out.lock().lines.clone()
     }
 
+    /// Whether QEMU's output has ended (it exited), without waiting.
+    pub fn output_ended(&self) -> bool {
+        self.out.lock().eof
+    }
+
+    /// How many complete lines of output there are so far.
+    pub fn line_count(&self) -> usize {
+        self.out.lock().lines.len()
+    }
+
+    /// The complete lines of output from line `first` on (none if there are
+    /// fewer): cheaper than [`Guest::lines`] on a long run.
+    pub fn lines_from(&self, first: usize) -> Vec<String> {
+        let state = self.out.lock();
+        state.lines.get(first..).map(<[String]>::to_vec).unwrap_or_default()
+    }
+
     /// The last `n` lines of output (and QEMU's stderr), for messages.
     pub fn tail(&self, n: usize) -> String {
         self.out.lock().tail(n)

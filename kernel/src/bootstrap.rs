@@ -193,7 +193,8 @@ fn load_init(k: &mut Kernel, archive: (u64, u64)) {
     let boot_ds = Dataspace { memory: Memory::Boot { phys: archive.0 }, pages, refs: 0, charged_to: None };
     let boot_ds = k.objs.insert(Object::Dataspace(Box::new(boot_ds)));
 
-    let limits = TaskLimits { quota_pages: k.frames.total_count(), max_priority: 255, max_threads: 64 };
+    let limits =
+        TaskLimits { quota_pages: k.frames.total_count(), max_priority: 255, max_threads: 64, may_debug: true };
     let task = k.create_task(None, None, "init", None, limits, log).expect("cannot create init");
     for (slot, obj) in [
         (init_slot::ICU, icu),

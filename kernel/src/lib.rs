@@ -31,6 +31,8 @@ mod boot;
 #[cfg(not(test))]
 mod bootstrap;
 #[cfg(not(test))]
+mod debug;
+#[cfg(not(test))]
 mod fastpath;
 #[cfg(not(test))]
 mod ipc;

@@ -46,6 +46,8 @@ pub struct TaskLimits {
     pub quota_pages: u64,
     pub max_priority: u8,
     pub max_threads: u32,
+    /// Whether its capabilities to the tasks it creates carry `Rights::DEBUG`.
+    pub may_debug: bool,
 }
 
 impl Kernel {
@@ -107,12 +109,14 @@ impl Kernel {
             iopl: false,
             io_bitmap: None,
             factory: None,
+            may_debug: limits.may_debug,
         });
         let id = self.objs.insert_charged(Object::Task(task), payer.map(|p| (p, cost)));
         let factory = self.objs.insert(Object::Factory(Factory { task: id }));
         let t = self.objs.task_mut(id).expect("just inserted");
         t.factory = Some(factory);
-        t.caps.install(slot::TASK, Cap { obj: id, rights: Rights::ALL })?;
+        // Patching one's own text is not what the debugging right is for.
+        t.caps.install(slot::TASK, Cap { obj: id, rights: Rights::ALL - Rights::DEBUG })?;
         t.caps.install(slot::FACTORY, Cap { obj: factory, rights: Rights::ALL })?;
         t.caps.install(slot::LOG, Cap { obj: log, rights: Rights::READ | Rights::WRITE | Rights::DELEGATE })?;
         Ok(id)

@@ -225,6 +225,23 @@ impl Kernel {
                 self.install_cap(c.task, slot, Cap { obj: f, rights: Rights::ALL })?;
                 self.done()
             }
+            task::POKE => {
+                need(&c.cap, Rights::DEBUG)?;
+                let (addr, len) = (self.mr(c, 1), self.mr(c, 2) as usize);
+                if len == 0 || len > task::POKE_MAX {
+                    return Err(Error::InvalidArgument);
+                }
+                let mut bytes = [0u8; task::POKE_MAX];
+                if self.mr_bytes(c, 3, len, &mut bytes) != len {
+                    return Err(Error::InvalidArgument);
+                }
+                let old = self.poke_text(target, addr, &bytes[..len])?;
+                let mut w = [0u64; task::POKE_MAX / 8];
+                for (i, b) in old[..len].iter().enumerate() {
+                    w[i / 8] |= (*b as u64) << ((i % 8) * 8);
+                }
+                self.reply_words(c, &w[..len.div_ceil(8)])
+            }
             task::VIRT_TO_PHYS => {
                 need(&c.cap, Rights::READ)?;
                 let t = self.objs.task(target).ok_or(Error::DeadObject)?;
@@ -336,17 +353,20 @@ impl Kernel {
                 // The payer reserves the child's quota: at most what it has left.
                 let parent = self.objs.task(charged).ok_or(Error::DeadObject)?;
                 let left = parent.quota_pages.saturating_sub(parent.used_pages + crate::lifecycle::TASK_PAGES);
+                // Debugging is passed down only by a creator that may debug.
+                let may_debug = self.objs.task(c.task).is_some_and(|t| t.may_debug);
                 let limits = TaskLimits {
                     quota_pages: self.mr(c, 2).min(left),
                     max_priority: self.mr(c, 3).min(parent.max_priority as u64) as u8,
                     max_threads: self.mr(c, 4).min(l4_sys::layout::MAX_THREADS) as u32,
+                    may_debug: may_debug && self.mr(c, 5) & factory::TASK_MAY_DEBUG != 0,
                 };
                 let mut name = [0u8; 32];
-                let n = self.mr_bytes(c, 6, self.mr(c, 5) as usize, &mut name);
+                let n = self.mr_bytes(c, 7, self.mr(c, 6) as usize, &mut name);
                 let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
                 let log = self.log.expect("log object exists after boot");
                 let id = self.create_task(Some(c.task), Some(charged), name, event_irq, limits, log)?;
-                (id, Rights::ALL, None)
+                (id, if may_debug { Rights::ALL } else { Rights::ALL - Rights::DEBUG }, None)
             }
             factory::CREATE_THREAD => {
                 let task = self.arg_cap(c, self.mr(c, 1))?;

@@ -112,6 +112,12 @@ impl AddressSpace {
         self.mappings.get(i).is_some_and(|m| m.vaddr < end)
     }
 
+    /// The mapping that holds `vaddr`.
+    pub fn find(&self, vaddr: u64) -> Option<&Mapping> {
+        let i = self.mappings.partition_point(|m| m.end() <= vaddr);
+        self.mappings.get(i).filter(|m| m.vaddr <= vaddr)
+    }
+
     pub fn insert(&mut self, m: Mapping) {
         let at = self.mappings.partition_point(|x| x.vaddr < m.vaddr);
         self.mappings.insert(at, m);
@@ -150,6 +156,9 @@ mod tests {
         assert!(s.overlaps(0x2000, 2));
         assert!(s.overlaps(0x4fff & !0xfff, 1));
         assert!(!s.overlaps(0x0, 1));
+        assert_eq!(s.find(0x4fff).map(|m| m.vaddr), Some(0x3000));
+        assert_eq!(s.find(0x1000).map(|m| m.vaddr), Some(0x1000));
+        assert!(s.find(0x2000).is_none() && s.find(0x5000).is_none() && s.find(0).is_none());
         assert_eq!(record_pages(0), 0);
         assert_eq!(record_pages(1), 1);
         assert_eq!(record_pages(MAPPINGS_PER_PAGE + 1), 2);

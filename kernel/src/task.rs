@@ -98,6 +98,8 @@ pub struct Task {
     pub iopl: bool,
     pub io_bitmap: Option<IoBitmap>,
     pub factory: Option<ObjId>,
+    /// Its capabilities to the tasks it creates carry `Rights::DEBUG`.
+    pub may_debug: bool,
 }
 
 impl Task {

@@ -63,6 +63,13 @@ bitflags! {
         const READ = 0x4;
         /// Pass the capability on in IPC or to a child.
         const DELEGATE = 0x8;
+        /// Resurgo's own bit (Fiasco has none here): on a task, read and patch
+        /// its text ([`crate::proto::task::POKE`]). The kernel sets it only on
+        /// the capability a task gets for a child it creates, and only when the
+        /// creator was itself started with `factory::TASK_MAY_DEBUG` (the
+        /// manifest's `debug = true`); a task's capability to itself never
+        /// carries it.
+        const DEBUG = 0x10;
     }
 }
 

@@ -66,6 +66,18 @@ pub mod task {
     /// [`crate::event::QUEUE_LEN`]). out: as [`INFO`], with `has_event = 0` when
     /// none is left.
     pub const NEXT_EVENT: u64 = 11;
+    /// Patch the task's code, for fault injection and debugging: write bytes
+    /// and get back the ones they replaced. in: `[address, len, bytes...]` with
+    /// `1 <= len <=` [`POKE_MAX`]; out: `[old bytes...]`. Needs DEBUG on the
+    /// task. Only the task's own text can be written: every byte must lie in a
+    /// page it maps executable, of RAM its own quota pays for and nobody else
+    /// maps (so a patch can never reach another task, shared memory, a device
+    /// or the boot archive). Errors: `Denied` (no DEBUG, or not such a page),
+    /// `BadAddress` (not mapped, or outside the user half), `InvalidArgument`
+    /// (`len` out of range).
+    pub const POKE: u64 = 12;
+    /// The most bytes one [`POKE`] writes: two x86 instructions' worth.
+    pub const POKE_MAX: usize = 32;
 }
 
 /// Operations on a thread (label [`PROTO_THREAD`]).
@@ -102,13 +114,17 @@ pub mod thread {
 pub mod factory {
     /// Create a task. mr[0] = [`super::PROTO_TASK`];
     /// in: `[fault irq slot (0: none), memory quota pages, max priority,
-    /// max threads, name_len, name bytes...]`. The factory's task pays
+    /// max threads, flags, name_len, name bytes...]`; flags: [`TASK_MAY_DEBUG`]. The factory's task pays
     /// [`TASK_PAGES`] plus the child's whole quota, reserved up front and given
     /// back when the child is destroyed; a quota larger than what the payer
     /// has left is cut to it. Objects the child paid for that outlive it are
     /// charged to its creator. The new task's slots 1..4 are filled (task, no
     /// thread yet, factory, log).
     pub const CREATE_TASK: i64 = super::PROTO_TASK;
+    /// [`CREATE_TASK`] flag: the child may debug the tasks it creates (its
+    /// capabilities to them carry `Rights::DEBUG`). Granted only by a creator
+    /// that may debug itself; the root task may.
+    pub const TASK_MAY_DEBUG: u64 = 1;
     /// Pages of quota a task object itself costs its payer (capability table,
     /// control block, page-table root), on top of the quota reserved for it.
     pub const TASK_PAGES: u64 = 6;

@@ -66,3 +66,44 @@ pub fn command(rs: CapIdx, op: i64, name: &str, arg: u64) -> Result<(), u64> {
         Err(_) => Err(svc::ERR_STATE),
     }
 }
+
+/// Why a patch ([`poke`]) was not made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PokeError {
+    /// The server answered with this `svc` error code.
+    Server(u64),
+    /// The kernel refused the patch.
+    Kernel(rt::Error),
+}
+
+/// Patches `name`'s running text at `addr` (`svc::POKE`); the bytes replaced.
+pub fn poke(rs: CapIdx, name: &str, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, PokeError> {
+    if bytes.is_empty() || bytes.len() > svc::POKE_MAX {
+        return Err(PokeError::Server(svc::ERR_UNKNOWN));
+    }
+    let mut w = [0u64; 4];
+    let n = proto::pack_name(name, &mut w);
+    let mr = ipc::mr();
+    mr[0] = n as u64;
+    mr[1..5].copy_from_slice(&w);
+    mr[5] = addr;
+    mr[6] = bytes.len() as u64;
+    mr[7..7 + svc::POKE_MAX / 8].fill(0);
+    for (k, b) in bytes.iter().enumerate() {
+        mr[7 + k / 8] |= (*b as u64) << ((k % 8) * 8);
+    }
+    let words = 7 + bytes.len().div_ceil(8);
+    match ipc::call(rs, MsgTag::new(svc::POKE, words, 0), Timeout::Millis(5000)) {
+        Ok(_) => {
+            let mr = ipc::mr();
+            match mr[0] {
+                0 => Ok((0..bytes.len()).map(|k| (mr[1 + k / 8] >> ((k % 8) * 8)) as u8).collect()),
+                svc::ERR_KERNEL => {
+                    Err(PokeError::Kernel(rt::Error::from_raw(mr[1]).err().unwrap_or(rt::Error::InvalidArgument)))
+                }
+                code => Err(PokeError::Server(code)),
+            }
+        }
+        Err(_) => Err(PokeError::Server(svc::ERR_STATE)),
+    }
+}

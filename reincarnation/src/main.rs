@@ -126,7 +126,7 @@ fn right_for(call: i64) -> Option<SvcRight> {
     Some(match call {
         svc::RESTART | svc::UP => SvcRight::Restart,
         svc::KILL | svc::DOWN => SvcRight::Kill,
-        svc::INJECT => SvcRight::Inject,
+        svc::INJECT | svc::POKE => SvcRight::Inject,
         svc::COMPLAIN => SvcRight::Complain,
         _ => return None,
     })
@@ -395,7 +395,38 @@ impl Server {
                 // A crash injected "now" kills the driver before it can answer.
                 answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { 0 } else { svc::ERR_STATE })
             }
+            svc::POKE => self.poke(i, tag),
             _ => answer(svc::ERR_UNKNOWN),
+        }
+    }
+
+    /// `svc::POKE`: patches the running instance's text (software-implemented
+    /// fault injection), through the debugging right the kernel put on this
+    /// server's capability to the task. The reply carries the bytes replaced.
+    fn poke(&self, i: usize, tag: MsgTag) -> MsgTag {
+        let mr = ipc::mr();
+        let (addr, len) = (mr[5], mr[6] as usize);
+        let reply = |words: &[u64]| {
+            ipc::mr()[..words.len()].copy_from_slice(words);
+            MsgTag::new(0, words.len(), 0)
+        };
+        if len == 0 || len > svc::POKE_MAX || tag.words() < 7 + len.div_ceil(8) {
+            return reply(&[svc::ERR_UNKNOWN]);
+        }
+        let mut bytes = [0u8; svc::POKE_MAX];
+        for (k, b) in bytes[..len].iter_mut().enumerate() {
+            *b = (mr[7 + k / 8] >> ((k % 8) * 8)) as u8;
+        }
+        let Some(child) = &self.services[i].child else { return reply(&[svc::ERR_STATE]) };
+        match child.task.poke(addr, &bytes[..len]) {
+            Ok((old, n)) => {
+                let mut w = [0u64; 1 + svc::POKE_MAX / 8];
+                for (k, b) in old[..n].iter().enumerate() {
+                    w[1 + k / 8] |= (*b as u64) << ((k % 8) * 8);
+                }
+                reply(&w[..1 + n.div_ceil(8)])
+            }
+            Err(e) => reply(&[svc::ERR_KERNEL, e as u64]),
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Spawn<'a> {
     pub max_priority: u8,
     pub quota_pages: u64,
     pub max_threads: u32,
+    /// Whether the child may debug the tasks it starts (see `TaskSpec`).
+    pub may_debug: bool,
     pub heap: u64,
     pub stack: u64,
     /// Triggered when the child faults, exits or violates its grants.
@@ -80,6 +82,7 @@ pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
         quota_pages: s.quota_pages,
         max_priority: s.max_priority.max(s.priority),
         max_threads: s.max_threads,
+        may_debug: s.may_debug,
     };
     let task = Factory::own().create_task(&spec)?;
     match populate(&task, s) {

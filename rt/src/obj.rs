@@ -147,6 +147,28 @@ impl Task {
         kcall_new(self.0, PROTO_TASK, &[task::FACTORY]).map(Factory)
     }
 
+    /// Patches the task's text (needs `Rights::DEBUG`): writes `bytes` (at most
+    /// `task::POKE_MAX`) at `addr` and returns the bytes they replaced.
+    pub fn poke(&self, addr: u64, bytes: &[u8]) -> Result<([u8; task::POKE_MAX], usize), Error> {
+        if bytes.is_empty() || bytes.len() > task::POKE_MAX {
+            return Err(Error::InvalidArgument);
+        }
+        let mut w = [0u64; 3 + task::POKE_MAX / 8];
+        w[0] = task::POKE;
+        w[1] = addr;
+        w[2] = bytes.len() as u64;
+        for (i, b) in bytes.iter().enumerate() {
+            w[3 + i / 8] |= (*b as u64) << ((i % 8) * 8);
+        }
+        kcall(self.0, PROTO_TASK, &w[..3 + bytes.len().div_ceil(8)])?;
+        let mut old = [0u8; task::POKE_MAX];
+        let m = mr();
+        for (i, b) in old[..bytes.len()].iter_mut().enumerate() {
+            *b = (m[i / 8] >> ((i % 8) * 8)) as u8;
+        }
+        Ok((old, bytes.len()))
+    }
+
     pub fn virt_to_phys(&self, addr: u64) -> Result<u64, Error> {
         kcall(self.0, PROTO_TASK, &[task::VIRT_TO_PHYS, addr])?;
         Ok(mr()[0])
@@ -192,6 +214,9 @@ pub struct TaskSpec<'a> {
     pub quota_pages: u64,
     pub max_priority: u8,
     pub max_threads: u32,
+    /// Whether the child's capabilities to the tasks it creates carry
+    /// `Rights::DEBUG` (only if this task's do).
+    pub may_debug: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,16 +228,17 @@ impl Factory {
     }
 
     pub fn create_task(&self, spec: &TaskSpec) -> Result<Task, Error> {
-        let mut w = [0u64; 6 + 4];
+        let mut w = [0u64; 7 + 4];
         w[0] = factory::CREATE_TASK as u64;
         w[1] = spec.event_irq.map_or(0, |i| i.0.0 as u64);
         w[2] = spec.quota_pages;
         w[3] = spec.max_priority as u64;
         w[4] = spec.max_threads as u64;
-        let name = &spec.name[..spec.name.len().min(32)];
-        w[5] = name.len() as u64;
-        let n = pack_str(&mut w[6..], name);
-        kcall_new(self.0, PROTO_FACTORY, &w[..6 + n]).map(Task)
+        w[5] = if spec.may_debug { factory::TASK_MAY_DEBUG } else { 0 };
+        let name = spec.name.get(..spec.name.len().min(32)).unwrap_or("?");
+        w[6] = name.len() as u64;
+        let n = pack_str(&mut w[7..], name);
+        kcall_new(self.0, PROTO_FACTORY, &w[..7 + n]).map(Task)
     }
 
     /// A thread in `task`, and its index there.

@@ -6,6 +6,7 @@
 //! svc list
 //! svc restart|kill|down|up NAME
 //! svc crash-irq|hang-irq|crash NAME     (fault injection)
+//! svc poke NAME ADDR:HEX [ADDR:HEX...]   (patch the driver's running text)
 //! net show
 //! net mtu N | net mac 52:54:00:12:34:56 | net promisc|allmulti on|off
 //! net mc add|del 01:00:5e:00:00:fb
@@ -83,6 +84,7 @@ fn run(cmd: &str) {
     let mut words = cmd.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some("svc"), Some("list"), None) => list(),
+        (Some("svc"), Some("poke"), Some(name)) => poke(name, words),
         (Some("svc"), Some(op), Some(name)) => {
             let Some((code, arg)) = svc::operation(op) else { return help() };
             let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
@@ -105,8 +107,43 @@ fn list() {
     }
 }
 
+/// `svc poke NAME ADDR:HEX...`: one line per patch, with the bytes it replaced
+/// (what `resurgo bench swifi` reads back to check it hit the driver's code).
+fn poke<'a>(name: &str, patches: impl Iterator<Item = &'a str>) {
+    let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
+    for word in patches {
+        let Some((addr, (bytes, n))) = svc::parse_patch(word) else {
+            return rt::info!(
+                "svc poke {}: `{}` is not ADDR:HEX (hex address, 1 to {} hex bytes)",
+                name,
+                word,
+                svc::POKE_MAX
+            );
+        };
+        match client::poke(rs, name, addr, &bytes[..n]) {
+            Ok(old) => {
+                let mut hex = String::new();
+                for b in old {
+                    let _ = core::fmt::Write::write_fmt(&mut hex, format_args!("{b:02x}"));
+                }
+                rt::info!("svc poke {} {:#x}: was {}", name, addr, hex)
+            }
+            Err(client::PokeError::Kernel(e)) => {
+                rt::info!("svc poke {} {:#x}: refused by the kernel: {}", name, addr, e.as_str())
+            }
+            Err(client::PokeError::Server(svc::ERR_UNKNOWN)) => return rt::info!("svc poke: no service `{}`", name),
+            Err(client::PokeError::Server(svc::ERR_DENIED)) => {
+                return rt::info!("svc poke {}: not permitted by the manifest", name);
+            }
+            Err(client::PokeError::Server(_)) => return rt::info!("svc poke {}: not running", name),
+        }
+    }
+}
+
 fn help() {
-    rt::info!("svc list | svc restart|kill|down|up NAME | svc crash-irq|hang-irq|crash NAME");
+    rt::info!(
+        "svc list | svc restart|kill|down|up NAME | svc crash-irq|hang-irq|crash NAME | svc poke NAME ADDR:HEX..."
+    );
     rt::info!("net show | net mtu N | net mac MAC | net promisc|allmulti on|off | net mc add|del MAC");
 }
 

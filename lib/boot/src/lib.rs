@@ -213,6 +213,7 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
         max_priority: task.priority.saturating_add(PRIORITY_HEADROOM),
         quota_pages: quota_pages(boot, task),
         max_threads: task.threads,
+        may_debug: task.debug,
         heap: task.heap,
         stack: task.stack,
         event_irq,

@@ -24,6 +24,9 @@
 //! uses = ["reincarnation.svc"]
 //! svc = { restart = ["*"], kill = ["eth0"] }  # svc verbs besides listing, per supervised task
 //! kernel = true               # statistics, read-only; `kernel-control = true`: shutdown too
+//!
+//! [tasks.rs]
+//! debug = true                # may patch the text of the tasks it starts (fault injection)
 //! ```
 //!
 //! Every client of an endpoint gets a gate of its own, so the server knows who
@@ -112,6 +115,11 @@ pub struct TaskDecl {
     /// that ends the run needs it; nothing that faces the network should.
     #[serde(default)]
     pub kernel_control: bool,
+    /// The debugging right on the tasks it starts: the kernel lets it patch
+    /// their text (fault injection). For a supervisor such as the
+    /// reincarnation server; a task with no children may not ask for it.
+    #[serde(default)]
+    pub debug: bool,
     /// What this task may ask of the supervisors whose `svc` endpoint it uses,
     /// per verb class: the supervised tasks it may act on (`"*"`: every one).
     /// Without it a `svc` client may only list.
@@ -346,6 +354,8 @@ pub struct Task {
     /// with shutdown and log level.
     pub kernel: bool,
     pub kernel_control: bool,
+    /// Its capabilities to the tasks it starts carry the debugging right.
+    pub debug: bool,
     /// What it may ask of the `svc` endpoints it uses besides listing.
     pub svc: SvcGrants,
     pub devices: bool,

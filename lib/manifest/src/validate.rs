@@ -218,6 +218,7 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
             uses: Vec::new(),
             kernel: d.kernel || d.kernel_control,
             kernel_control: d.kernel_control,
+            debug: d.debug,
             svc: crate::SvcGrants::default(),
             devices: d.devices,
             reads,
@@ -288,6 +289,13 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
                     }
                 }
             }
+        }
+    }
+
+    // The debugging right is over one's children: a task without any has no use for it.
+    for (i, t) in tasks.iter().enumerate() {
+        if t.debug && !tasks.iter().any(|x| x.parent.as_deref() == Some(t.name.as_str())) {
+            c.err(decls[i], format!("task `{}` has `debug = true` but starts no tasks to debug", t.name));
         }
     }
 
@@ -520,6 +528,16 @@ uses = ["rs.svc"]
 
         let p = problems(&SVC.replace("inject = [", "injekt = ["));
         assert!(p[0].1.contains("injekt"), "{p:?}");
+    }
+
+    #[test]
+    fn the_debugging_right_needs_children() {
+        let s = load("[system]\nname = \"x\"\n[tasks.rs]\ndebug = true\n[tasks.d]\nparent = \"rs\"\n").unwrap();
+        assert!(s.tasks.iter().find(|t| t.name == "rs").unwrap().debug);
+        assert!(!s.tasks.iter().find(|t| t.name == "d").unwrap().debug);
+        let p = problems("[system]\nname = \"x\"\n[tasks.lonely]\ndebug = true\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].1.contains("starts no tasks"), "{}", p[0].1);
     }
 
     #[test]

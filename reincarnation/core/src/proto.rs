@@ -18,11 +18,38 @@ pub mod svc {
     /// Fault injection through the server. in: `[name len, name bytes (4
     /// words), kind]` (see [`super::control`]).
     pub const INJECT: i64 = 0x5307;
+    /// Software-implemented fault injection: patch the running driver's text
+    /// through the kernel's debugging right (the server holds it on the tasks
+    /// it starts when the manifest gives it `debug = true`). Needs the
+    /// `inject` grant. in: `[name len, name bytes (4 words), address, len,
+    /// bytes...]` with `len <= POKE_MAX`; out: `[0, old bytes...]`, or
+    /// `[ERR_KERNEL, kernel error code]` when the kernel refused the patch
+    /// (not the driver's text, no debugging right), or another error code.
+    pub const POKE: i64 = 0x5308;
+    /// The most bytes one [`POKE`] patches.
+    pub const POKE_MAX: usize = 32;
 
     pub const ERR_UNKNOWN: u64 = u64::MAX - 1;
     pub const ERR_STATE: u64 = u64::MAX - 2;
     /// The caller's manifest grants it no such verb on this service.
     pub const ERR_DENIED: u64 = u64::MAX - 3;
+    /// The kernel refused; its `l4_sys::Error` code follows.
+    pub const ERR_KERNEL: u64 = u64::MAX - 4;
+
+    /// One patch of the console's `svc poke NAME ADDR:HEX...`: the address
+    /// in hex and the new bytes in hex (1 to [`POKE_MAX`] of them).
+    pub fn parse_patch(word: &str) -> Option<(u64, ([u8; POKE_MAX], usize))> {
+        let (addr, hex) = word.split_once(':')?;
+        let addr = u64::from_str_radix(addr.trim_start_matches("0x"), 16).ok()?;
+        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() / 2 > POKE_MAX {
+            return None;
+        }
+        let mut bytes = [0u8; POKE_MAX];
+        for (k, b) in bytes[..hex.len() / 2].iter_mut().enumerate() {
+            *b = u8::from_str_radix(hex.get(2 * k..2 * k + 2)?, 16).ok()?;
+        }
+        Some((addr, (bytes, hex.len() / 2)))
+    }
 
     /// A call's name in messages.
     pub fn verb_name(call: i64) -> &'static str {
@@ -34,6 +61,7 @@ pub mod svc {
             UP => "up",
             COMPLAIN => "complain about",
             INJECT => "inject a fault into",
+            POKE => "patch the text of",
             _ => "call",
         }
     }
@@ -84,6 +112,16 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn patches_parse_and_garbage_is_refused() {
+        let (addr, (b, n)) = svc::parse_patch("0x4012ab:90c3").unwrap();
+        assert_eq!((addr, &b[..n]), (0x4012ab, &[0x90, 0xc3][..]));
+        assert_eq!(svc::parse_patch("10:ff").map(|(a, (_, n))| (a, n)), Some((0x10, 1)));
+        for bad in ["4012ab", "4012ab:", "4012ab:9", "zz:90", "10:9g", "10:é0", &format!("10:{}", "90".repeat(33))] {
+            assert!(svc::parse_patch(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn names_round_trip_and_garbage_is_refused() {

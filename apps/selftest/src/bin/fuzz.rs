@@ -174,6 +174,7 @@ fn main() {
                     quota_pages: 48,
                     max_priority: 50,
                     max_threads: 4,
+                    may_debug: false,
                 };
                 let Ok(task) = own.create_task(&spec) else { continue };
                 created += 1;

@@ -392,6 +392,7 @@ fn children() -> ! {
             quota_pages: CHILD_QUOTA,
             max_priority: 1,
             max_threads: 1,
+            may_debug: false,
         };
         let child = match Factory::own().create_task(&spec) {
             Ok(c) => c,
