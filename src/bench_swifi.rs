@@ -214,8 +214,10 @@ pub fn other_task_failure(line: &str, task: &str) -> Option<String> {
     (what.starts_with("exited") && name != task).then(|| name.to_string())
 }
 
-/// `svc poke TASK` lines for a burst, each at most [`LINE_MAX`] characters.
-pub fn poke_lines(task: &str, faults: &[Fault]) -> Vec<String> {
+/// `svc poke TASK @INCARNATION` lines for a burst, each at most [`LINE_MAX`]
+/// characters: patches for that instance only, so that none left over after
+/// it died reaches its successor.
+pub fn poke_lines(task: &str, incarnation: u64, faults: &[Fault]) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for f in faults {
@@ -224,7 +226,7 @@ pub fn poke_lines(task: &str, faults: &[Fault]) -> Vec<String> {
             lines.push(std::mem::take(&mut line));
         }
         if line.is_empty() {
-            line = format!("svc poke {task}");
+            line = format!("svc poke {task} @{incarnation}");
         }
         line.push(' ');
         line.push_str(&word);
@@ -786,7 +788,7 @@ fn trials(
         for f in &faults {
             *run.faults_by_region.entry(f.region).or_default() += 1;
         }
-        for line in poke_lines(task, &faults) {
+        for line in poke_lines(task, incarnation, &faults) {
             guest.send_line(&line)?;
         }
         // 3. Watch.
@@ -1174,10 +1176,10 @@ mod tests {
     #[test]
     fn bursts_are_typed_in_lines_the_shell_takes() {
         let faults: Vec<Fault> = (0..40).map(|i| fault(0x400000 + 16 * i, 7)).collect();
-        let lines = poke_lines("eth-8139cp", &faults);
+        let lines = poke_lines("eth-8139cp", 12, &faults);
         assert!(lines.len() > 1);
-        assert!(lines.iter().all(|l| l.len() <= LINE_MAX && l.starts_with("svc poke eth-8139cp ")), "{lines:?}");
-        let words: usize = lines.iter().map(|l| l.split_whitespace().count() - 3).sum();
+        assert!(lines.iter().all(|l| l.len() <= LINE_MAX && l.starts_with("svc poke eth-8139cp @12 ")), "{lines:?}");
+        let words: usize = lines.iter().map(|l| l.split_whitespace().count() - 4).sum();
         assert_eq!(words, 40);
         assert!(lines[0].contains(" 400000:90909090909090"), "{}", lines[0]);
         assert_eq!(p99(&[1.0, 2.0, 3.0]), Some(3.0));

@@ -26,7 +26,7 @@ fn every_svc_verb_without_a_grant_is_refused_and_changes_nothing() {
     seen(&guest, "TEST authority.intruder done", STEP);
     seen(&guest, "TEST authority.operator done", STEP);
     let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
-    let verbs = ["restart", "kill", "down", "up", "crash", "crash-irq", "hang-irq", "complain"];
+    let verbs = ["restart", "kill", "down", "up", "crash", "crash-irq", "hang-irq", "complain", "poke"];
     for who in ["intruder", "operator"] {
         for verb in verbs {
             passed(&r, &format!("authority.{who}.{verb}_refused"));

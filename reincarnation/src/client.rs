@@ -76,8 +76,9 @@ pub enum PokeError {
     Kernel(rt::Error),
 }
 
-/// Patches `name`'s running text at `addr` (`svc::POKE`); the bytes replaced.
-pub fn poke(rs: CapIdx, name: &str, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, PokeError> {
+/// Patches the text of `name`'s instance `incarnation` (0: whichever runs) at
+/// `addr` (`svc::POKE`); the bytes replaced.
+pub fn poke(rs: CapIdx, name: &str, incarnation: u64, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, PokeError> {
     if bytes.is_empty() || bytes.len() > svc::POKE_MAX {
         return Err(PokeError::Server(svc::ERR_UNKNOWN));
     }
@@ -86,13 +87,14 @@ pub fn poke(rs: CapIdx, name: &str, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, 
     let mr = ipc::mr();
     mr[0] = n as u64;
     mr[1..5].copy_from_slice(&w);
-    mr[5] = addr;
-    mr[6] = bytes.len() as u64;
-    mr[7..7 + svc::POKE_MAX / 8].fill(0);
+    mr[5] = incarnation;
+    mr[6] = addr;
+    mr[7] = bytes.len() as u64;
+    mr[8..8 + svc::POKE_MAX / 8].fill(0);
     for (k, b) in bytes.iter().enumerate() {
-        mr[7 + k / 8] |= (*b as u64) << ((k % 8) * 8);
+        mr[8 + k / 8] |= (*b as u64) << ((k % 8) * 8);
     }
-    let words = 7 + bytes.len().div_ceil(8);
+    let words = 8 + bytes.len().div_ceil(8);
     match ipc::call(rs, MsgTag::new(svc::POKE, words, 0), Timeout::Millis(5000)) {
         Ok(_) => {
             let mr = ipc::mr();

@@ -405,19 +405,22 @@ impl Server {
     /// server's capability to the task. The reply carries the bytes replaced.
     fn poke(&self, i: usize, tag: MsgTag) -> MsgTag {
         let mr = ipc::mr();
-        let (addr, len) = (mr[5], mr[6] as usize);
+        let (incarnation, addr, len) = (mr[5], mr[6], mr[7] as usize);
         let reply = |words: &[u64]| {
             ipc::mr()[..words.len()].copy_from_slice(words);
             MsgTag::new(0, words.len(), 0)
         };
-        if len == 0 || len > svc::POKE_MAX || tag.words() < 7 + len.div_ceil(8) {
+        if len == 0 || len > svc::POKE_MAX || tag.words() < 8 + len.div_ceil(8) {
             return reply(&[svc::ERR_UNKNOWN]);
         }
         let mut bytes = [0u8; svc::POKE_MAX];
         for (k, b) in bytes[..len].iter_mut().enumerate() {
-            *b = (mr[7 + k / 8] >> ((k % 8) * 8)) as u8;
+            *b = (mr[8 + k / 8] >> ((k % 8) * 8)) as u8;
         }
-        let Some(child) = &self.services[i].child else { return reply(&[svc::ERR_STATE]) };
+        let s = &self.services[i];
+        let Some(child) = s.child.as_ref().filter(|_| incarnation == 0 || incarnation == s.svc.incarnation) else {
+            return reply(&[svc::ERR_STATE]);
+        };
         match child.task.poke(addr, &bytes[..len]) {
             Ok((old, n)) => {
                 let mut w = [0u64; 1 + svc::POKE_MAX / 8];

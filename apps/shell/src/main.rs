@@ -6,7 +6,7 @@
 //! svc list
 //! svc restart|kill|down|up NAME
 //! svc crash-irq|hang-irq|crash NAME     (fault injection)
-//! svc poke NAME ADDR:HEX [ADDR:HEX...]   (patch the driver's running text)
+//! svc poke NAME [@INCARNATION] ADDR:HEX [ADDR:HEX...]   (patch the driver's running text)
 //! net show
 //! net mtu N | net mac 52:54:00:12:34:56 | net promisc|allmulti on|off
 //! net mc add|del 01:00:5e:00:00:fb
@@ -107,11 +107,21 @@ fn list() {
     }
 }
 
-/// `svc poke NAME ADDR:HEX...`: one line per patch, with the bytes it replaced
-/// (what `resurgo bench swifi` reads back to check it hit the driver's code).
+/// `svc poke NAME [@INCARNATION] ADDR:HEX...`: one line per patch, with the
+/// bytes it replaced (what `resurgo bench swifi` reads back to check it hit
+/// the driver's code). With `@K` only instance K is patched: once it has died
+/// the rest of the line is refused, never applied to its successor.
 fn poke<'a>(name: &str, patches: impl Iterator<Item = &'a str>) {
     let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
+    let mut incarnation = 0;
     for word in patches {
+        if let Some(k) = word.strip_prefix('@') {
+            match k.parse() {
+                Ok(k) => incarnation = k,
+                Err(_) => return rt::info!("svc poke {}: `{}` is not @INCARNATION", name, word),
+            }
+            continue;
+        }
         let Some((addr, (bytes, n))) = svc::parse_patch(word) else {
             return rt::info!(
                 "svc poke {}: `{}` is not ADDR:HEX (hex address, 1 to {} hex bytes)",
@@ -120,7 +130,7 @@ fn poke<'a>(name: &str, patches: impl Iterator<Item = &'a str>) {
                 svc::POKE_MAX
             );
         };
-        match client::poke(rs, name, addr, &bytes[..n]) {
+        match client::poke(rs, name, incarnation, addr, &bytes[..n]) {
             Ok(old) => {
                 let mut hex = String::new();
                 for b in old {

@@ -21,8 +21,11 @@ pub mod svc {
     /// Software-implemented fault injection: patch the running driver's text
     /// through the kernel's debugging right (the server holds it on the tasks
     /// it starts when the manifest gives it `debug = true`). Needs the
-    /// `inject` grant. in: `[name len, name bytes (4 words), address, len,
-    /// bytes...]` with `len <= POKE_MAX`; out: `[0, old bytes...]`, or
+    /// `inject` grant. in: `[name len, name bytes (4 words), incarnation,
+    /// address, len, bytes...]` with `len <= POKE_MAX`; the incarnation (0:
+    /// whichever runs) must be the running one, so that a patch meant for an
+    /// instance that has died never reaches its successor. out: `[0, old
+    /// bytes...]`, `[ERR_STATE]` when that instance does not run, or
     /// `[ERR_KERNEL, kernel error code]` when the kernel refused the patch
     /// (not the driver's text, no debugging right), or another error code.
     pub const POKE: i64 = 0x5308;

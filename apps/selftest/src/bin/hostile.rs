@@ -251,8 +251,33 @@ fn main() {
                 core::hint::spin_loop();
             }
         }
+        // Patching code without the debugging right: its own text, and a
+        // child's created with the debugging flag it cannot pass on.
+        22 => debug_right(),
         _ => rt::exit(2, "unknown attack"),
     }
+}
+
+fn debug_right() -> ! {
+    let own = Task::own().poke(main as fn() as usize as u64, &[0xcc]).map(|_| ());
+    let spec = rt::obj::TaskSpec {
+        name: "debuggee",
+        event_irq: None,
+        quota_pages: 64,
+        max_priority: 1,
+        max_threads: 1,
+        may_debug: true,
+    };
+    let child = match Factory::own().create_task(&spec) {
+        Ok(c) => c,
+        Err(e) => rt::exit(1, e.as_str()),
+    };
+    let theirs = child.poke(0x40_0000, &[0xcc]).map(|_| ());
+    let _ = child.destroy();
+    let mut msg = alloc::string::String::new();
+    let _ = core::fmt::write(&mut msg, format_args!("poke own text: {own:?}, poke child: {theirs:?}"));
+    let refused = own == Err(Error::Denied) && theirs == Err(Error::Denied);
+    rt::exit(if refused { 0 } else { 1 }, &msg)
 }
 
 fn top_page() -> ! {

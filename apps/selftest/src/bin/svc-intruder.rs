@@ -75,6 +75,14 @@ fn main() {
         );
         answers.push(r);
     }
+    // Patching the text (software fault injection) is the `inject` verb too.
+    let poke = client::poke(rs, "other", 0, 0x40_1000, &[0x90]);
+    check!(
+        alloc::format!("authority.{me}.poke_refused"),
+        poke == Err(client::PokeError::Server(svc::ERR_DENIED)),
+        "answer={:?}",
+        poke
+    );
     // Listing stays open to every client, and nothing changed.
     let after = client::status(rs, "other");
     check!(
