@@ -682,7 +682,8 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
                     for (k, spec) in specs.iter().enumerate() {
                         let seed = opts.seed ^ (k as u64 + 1).wrapping_mul(0x2545_f491_4f6c_dd1d);
                         let mut run = NicRun::default();
-                        if let Err(e) = campaign(image, spec, *mode, opts, faults, seed, &mut run) {
+                        let plan = Plan { mode: *mode, opts, faults, seed };
+                        if let Err(e) = campaign(image, spec, &plan, &mut run) {
                             run.error = Some(format!("{e:#}"));
                         }
                         say(
@@ -712,15 +713,17 @@ pub fn console_path(mode: Mode, nic: &str) -> PathBuf {
     workspace_root().join(format!("target/bench/swifi-{}-{nic}.log", mode.name()))
 }
 
-fn campaign(
-    image: &Image,
-    spec: &NicSpec,
+/// One NIC's campaign in one mode.
+struct Plan<'a> {
     mode: Mode,
-    opts: &SwifiOptions,
+    opts: &'a SwifiOptions,
+    /// Faults to inject.
     faults: u64,
     seed: u64,
-    run: &mut NicRun,
-) -> Result<()> {
+}
+
+fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Result<()> {
+    let (mode, opts) = (plan.mode, plan.opts);
     let task = driver_task(image, spec)?;
     run.task = task.clone();
     let text = driver_text(image, &task)?;
@@ -732,7 +735,7 @@ fn campaign(
     });
     say(opts.progress, format!("{} {}: booting ({task})", mode.name(), spec.model));
     let (mut guest, ports) = boot_forwarding(image, spec, &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT])?;
-    let result = trials(&mut guest, &ports, &task, &text, mode, opts, faults, seed, run);
+    let result = trials(&mut guest, &ports, &task, &text, plan, run);
     let path = console_path(mode, spec.model);
     let saved = path
         .parent()
@@ -749,19 +752,8 @@ struct Watch {
     first: usize,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn trials(
-    guest: &mut Guest,
-    ports: &[u16],
-    task: &str,
-    text: &Text,
-    mode: Mode,
-    opts: &SwifiOptions,
-    faults: u64,
-    seed: u64,
-    run: &mut NicRun,
-) -> Result<()> {
-    let wanted = faults;
+fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan, run: &mut NicRun) -> Result<()> {
+    let (mode, opts, wanted, seed) = (plan.mode, plan.opts, plan.faults, plan.seed);
     let mut rng = Rng::new(seed);
     let echo = Echo::start(ports[0], seed)?;
     let mut incarnation = 1u64;
