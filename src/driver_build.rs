@@ -16,6 +16,7 @@ use crate::diagnostics::{self, Finding, Kind, Report};
 use crate::drivers::{self, Driver, SourceSet};
 use crate::image::target_dir;
 use crate::linux;
+use crate::traps;
 use crate::{display_path, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -115,6 +116,9 @@ struct Unit {
     args: Vec<OsString>,
     flags_hash: String,
     source_hash: String,
+    /// Set for the survey: a failed compile is kept (in `*.failed`) and
+    /// reused while this key, the stamp and the shim's headers are unchanged.
+    fail_key: Option<String>,
 }
 
 /// What compiling one file gave.
@@ -128,11 +132,17 @@ struct Compiled {
 
 /// Builds the drivers; returns each driver's image by name (empty in [`Mode::Check`]).
 /// Fails with the missing-API report (printed to stderr) when one does not build.
+/// Functions nothing defines are linked as traps ([`crate::traps`]).
 pub fn build(drivers: &[&Driver], mode: Mode, progress: bool) -> Result<BTreeMap<String, PathBuf>> {
+    build_with(drivers, mode, false, progress)
+}
+
+/// [`build`]; with `strict`, a driver that would need a trap fails instead.
+pub fn build_with(drivers: &[&Driver], mode: Mode, strict: bool, progress: bool) -> Result<BTreeMap<String, PathBuf>> {
     let compiled = compile(drivers, progress)?;
     match mode {
         Mode::Check => Ok(BTreeMap::new()),
-        Mode::Link => link_all(compiled),
+        Mode::Link => link_all_with(compiled, strict),
     }
 }
 
@@ -162,22 +172,12 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     let mut report = Report::default();
     let show = shower(&sources);
     for (unit, res) in units.iter().zip(&results) {
-        log.push_str(&format!("== {}: {}\n", unit.driver, command_line(&tool, &unit.args)));
-        log.push_str(if res.cached { "(up to date)\n" } else { &res.output });
+        log_unit(&mut log, &tool, unit, res);
         if res.ok {
             continue;
         }
-        let mut found = diagnostics::parse_gcc(&unit.driver, &res.output, &show);
-        for header in &res.missing_headers {
-            if !found.iter().any(|f| f.kind == Kind::Header && &f.item == header) {
-                found.extend(header_sites(&unit.driver, header, unit, &show));
-            }
-        }
-        if found.is_empty() {
-            found.push(other(&unit.driver, &display_path(&unit.source, &root), "the compiler failed (see the log)"));
-        }
         report.failed.insert(unit.driver.clone());
-        report.findings.extend(found);
+        report.findings.extend(unit_findings(unit, res, &show, &root));
     }
     let compiled =
         CompiledDrivers { drivers: drivers.iter().map(|d| (*d).clone()).collect(), units, tool, sources, log };
@@ -191,19 +191,51 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     Ok(compiled)
 }
 
-/// Links each compiled driver with the shim library into `target/image/release/drv-NAME`.
+/// The log's lines of one compiled file.
+fn log_unit(log: &mut String, tool: &cc::Tool, unit: &Unit, res: &Compiled) {
+    log.push_str(&format!("== {}: {}\n", unit.driver, command_line(tool, &unit.args)));
+    log.push_str(if res.cached && res.ok { "(up to date)\n" } else { &res.output });
+}
+
+/// What a file that did not compile lacks, from the compiler's output.
+fn unit_findings(unit: &Unit, res: &Compiled, show: &dyn Fn(&str) -> String, root: &Path) -> Vec<Finding> {
+    let mut found = diagnostics::parse_gcc(&unit.driver, &res.output, show);
+    for header in &res.missing_headers {
+        if !found.iter().any(|f| f.kind == Kind::Header && &f.item == header) {
+            found.extend(header_sites(&unit.driver, header, unit, show));
+        }
+    }
+    if found.is_empty() {
+        found.push(other(&unit.driver, &display_path(&unit.source, root), "the compiler failed (see the log)"));
+    }
+    found
+}
+
+/// Links each compiled driver with the shim library into
+/// `target/image/release/drv-NAME`, with a trap for each function nothing
+/// defines (listed on stderr).
 pub fn link_all(compiled: CompiledDrivers) -> Result<BTreeMap<String, PathBuf>> {
+    link_all_with(compiled, false)
+}
+
+/// [`link_all`]; with `strict`, a driver that would need a trap fails instead.
+pub fn link_all_with(compiled: CompiledDrivers, strict: bool) -> Result<BTreeMap<String, PathBuf>> {
     let CompiledDrivers { drivers, units, tool, sources, mut log } = compiled;
     let root = workspace_root();
     let show = shower(&sources);
     let lib = target_dir().join(SHIM_LIB);
+    let provided = provided_symbols(&lib);
     let mut report = Report::default();
     let mut images = BTreeMap::new();
     for d in &drivers {
         let image = d.image_path();
         let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == d.name).collect();
-        match link(d, &objects, &lib, &tool, &root, &image, &show, &mut log) {
-            Ok(()) => {
+        let how = LinkWith { strict, provided: provided.as_ref() };
+        match link(&d.name, &objects, &lib, &tool, &root, &image, &show, &mut log, &how) {
+            Ok(traps) => {
+                if !traps.is_empty() {
+                    eprint!("{}", trap_note(&d.name, &traps));
+                }
                 images.insert(d.name.clone(), image);
             }
             Err(findings) => {
@@ -336,6 +368,7 @@ fn plan(
                 args,
                 flags_hash,
                 source_hash: f.sha256.clone(),
+                fail_key: None,
             });
         }
     }
@@ -430,7 +463,9 @@ fn run_compiler(tool: &cc::Tool, args: &[OsString], root: &Path) -> std::io::Res
 
 /// Compiles every unit that is not up to date, on as many threads as there are CPUs.
 fn compile_all(units: &[Unit], tool: &cc::Tool, root: &Path, progress: bool) -> Vec<Compiled> {
-    let todo: Vec<usize> = (0..units.len()).filter(|&i| !up_to_date(&units[i])).collect();
+    let results: Vec<Mutex<Option<Compiled>>> = units.iter().map(|u| Mutex::new(cached_failure(u))).collect();
+    let todo: Vec<usize> =
+        (0..units.len()).filter(|&i| results[i].lock().unwrap().is_none() && !up_to_date(&units[i])).collect();
     let bar = if progress && !todo.is_empty() && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(todo.len() as u64).with_style(
             ProgressStyle::with_template("{spinner} compiling legacy drivers {bar:20} {pos}/{len} {wide_msg}")
@@ -444,7 +479,6 @@ fn compile_all(units: &[Unit], tool: &cc::Tool, root: &Path, progress: bool) -> 
         }
         ProgressBar::hidden()
     };
-    let results: Vec<Mutex<Option<Compiled>>> = units.iter().map(|_| Mutex::new(None)).collect();
     let queue = Mutex::new(todo.clone());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(todo.len().max(1));
     std::thread::scope(|s| {
@@ -492,6 +526,8 @@ fn compile_one(unit: &Unit, tool: &cc::Tool, root: &Path) -> Compiled {
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
     let ok = out.status.success() && unit.object.is_file();
+    let failed = unit.object.with_extension("failed");
+    let _ = fs::remove_file(&failed);
     if ok {
         let _ = fs::write(&stamp, stamp_text(unit));
         return Compiled { ok, output, missing_headers: Vec::new(), cached: false };
@@ -510,13 +546,27 @@ fn compile_one(unit: &Unit, tool: &cc::Tool, root: &Path) -> Compiled {
             missing_headers = diagnostics::missing_from_depfile(&rule);
         }
     }
+    if let Some(key) = &unit.fail_key {
+        let text = format!("{}key {key}\nheaders {}\n--\n{output}", stamp_text(unit), missing_headers.join(" "));
+        let _ = fs::write(&failed, text);
+    }
     Compiled { ok, output, missing_headers, cached: false }
+}
+
+/// A failed compile kept for the survey, when its keys are unchanged.
+fn cached_failure(unit: &Unit) -> Option<Compiled> {
+    let key = unit.fail_key.as_ref()?;
+    let text = fs::read_to_string(unit.object.with_extension("failed")).ok()?;
+    let rest = text.strip_prefix(&stamp_text(unit))?.strip_prefix(&format!("key {key}\n"))?;
+    let (headers, output) = rest.strip_prefix("headers ")?.split_once("\n--\n")?;
+    let missing_headers = headers.split_whitespace().map(String::from).collect();
+    Some(Compiled { ok: false, output: output.to_string(), missing_headers, cached: true })
 }
 
 /// Links one driver's objects with the shim into its image and checks it.
 #[allow(clippy::too_many_arguments)]
 fn link(
-    d: &Driver,
+    name: &str,
     objects: &[&Unit],
     lib: &Path,
     tool: &cc::Tool,
@@ -524,15 +574,31 @@ fn link(
     image: &Path,
     show: &dyn Fn(&str) -> String,
     log: &mut String,
-) -> std::result::Result<(), Vec<Finding>> {
+    how: &LinkWith,
+) -> std::result::Result<Traps, Vec<Finding>> {
     let shown_lib = display_path(lib, root);
     if !lib.is_file() {
-        return Err(vec![other(&d.name, &shown_lib, "the shim library was not built")]);
+        return Err(vec![other(name, &shown_lib, "the shim library was not built")]);
     }
     let tmp = image.with_extension("tmp");
     if let Some(parent) = image.parent() {
         let _ = fs::create_dir_all(parent);
     }
+    let traps = match how.provided {
+        Some(provided) => unresolved_of(objects, provided),
+        None => Traps::new(),
+    };
+    if how.strict && !traps.is_empty() {
+        return Err(trap_findings(name, objects, &traps));
+    }
+    let trap_object = if traps.is_empty() {
+        None
+    } else {
+        match write_traps(name, objects, &traps, tool, root, log) {
+            Ok(o) => Some(o),
+            Err(e) => return Err(vec![other(name, "", &e)]),
+        }
+    };
     let mut args: Vec<OsString> = [
         "-nostdlib",
         "-nostartfiles",
@@ -548,12 +614,13 @@ fn link(
     .map(OsString::from)
     .collect();
     args.extend(objects.iter().map(|u| u.object.clone().into_os_string()));
+    args.extend(trap_object.map(PathBuf::into_os_string));
     args.push(lib.into());
     args.extend(["-o".into(), tmp.clone().into_os_string()]);
-    log.push_str(&format!("== {}: {}\n", d.name, command_line(tool, &args)));
+    log.push_str(&format!("== {name}: {}\n", command_line(tool, &args)));
     let out = match run_compiler(tool, &args, root) {
         Ok(out) => out,
-        Err(e) => return Err(vec![other(&d.name, "", &format!("cannot run the linker: {e}"))]),
+        Err(e) => return Err(vec![other(name, "", &format!("cannot run the linker: {e}"))]),
     };
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
@@ -570,7 +637,7 @@ fn link(
                 .or_else(|| by_object.iter().find(|(k, _)| k.ends_with(o)).map(|(_, v)| v))
                 .map(|v| v.0.clone())
         };
-        let mut findings = diagnostics::parse_ld(&d.name, &output, show, &object);
+        let mut findings = diagnostics::parse_ld(name, &output, show, &object);
         // Undefined references without a line: find the use in the source.
         for f in findings.iter_mut().filter(|f| f.kind == Kind::Symbol && f.at.line.is_none()) {
             if let Some((_, source)) = by_object.values().find(|(tree, _)| *tree == f.at.file)
@@ -580,7 +647,7 @@ fn link(
             }
         }
         if findings.is_empty() {
-            findings.push(other(&d.name, "", &format!("the link failed ({})", out.status)));
+            findings.push(other(name, "", &format!("the link failed ({})", out.status)));
         }
         return Err(findings);
     }
@@ -593,7 +660,7 @@ fn link(
                 kind,
                 item,
                 at: diagnostics::Use {
-                    driver: d.name.clone(),
+                    driver: name.to_string(),
                     file: image_shown(image, root),
                     line: None,
                     function: None,
@@ -601,8 +668,113 @@ fn link(
             })
             .collect());
     }
-    fs::rename(&tmp, image).map_err(|e| vec![other(&d.name, "", &format!("cannot write {}: {e}", image.display()))])?;
-    Ok(())
+    fs::rename(&tmp, image).map_err(|e| vec![other(name, "", &format!("cannot write {}: {e}", image.display()))])?;
+    Ok(traps)
+}
+
+/// The unresolved symbols of one driver, each with its uses.
+pub type Traps = BTreeMap<String, Vec<traps::Reference>>;
+
+/// How [`link`] treats symbols nothing defines.
+struct LinkWith<'a> {
+    /// Fail instead of linking traps.
+    strict: bool,
+    /// What the shim library defines; `None` when it could not be read (the
+    /// linker then reports what is missing, as without traps).
+    provided: Option<&'a BTreeSet<String>>,
+}
+
+/// The global symbols of the shim library, or `None` when it is missing or unreadable.
+fn provided_symbols(lib: &Path) -> Option<BTreeSet<String>> {
+    let data = fs::read(lib).ok()?;
+    traps::archive_symbols(&data).ok()
+}
+
+/// The symbols the driver's objects use that neither they nor `provided` define.
+fn unresolved_of(objects: &[&Unit], provided: &BTreeSet<String>) -> Traps {
+    let mut syms = Vec::new();
+    for u in objects {
+        // An unreadable object is left to the linker, which says what is wrong with it.
+        if let Ok(data) = fs::read(&u.object)
+            && let Ok(s) = traps::object_symbols(&u.tree_path, &data)
+        {
+            syms.push(s);
+        }
+    }
+    traps::unresolved(&syms, provided)
+}
+
+/// `--strict`: each unresolved symbol as an undefined symbol of the report,
+/// at the line of the source that uses it.
+fn trap_findings(driver: &str, objects: &[&Unit], traps: &Traps) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, uses) in traps {
+        for u in uses {
+            let line = objects
+                .iter()
+                .find(|o| o.tree_path == u.object)
+                .and_then(|o| fs::read_to_string(&o.source).ok())
+                .and_then(|text| diagnostics::find_use_line(&text, name, u.function.as_deref()));
+            out.push(Finding {
+                kind: Kind::Symbol,
+                item: name.clone(),
+                at: diagnostics::Use {
+                    driver: driver.into(),
+                    file: u.object.clone(),
+                    line,
+                    function: u.function.clone(),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Writes `target/image/drivers/NAME/traps.s` and `traps.txt` (what is
+/// trapped, and where it is used) and assembles the traps.
+fn write_traps(
+    name: &str,
+    objects: &[&Unit],
+    traps: &Traps,
+    tool: &cc::Tool,
+    root: &Path,
+    log: &mut String,
+) -> std::result::Result<PathBuf, String> {
+    let dir =
+        objects.first().and_then(|u| u.object.parent()).map_or_else(|| objects_dir().join(name), Path::to_path_buf);
+    let names: Vec<&str> = traps.keys().map(String::as_str).collect();
+    let asm = dir.join("traps.s");
+    let obj = dir.join("traps.o");
+    fs::write(&asm, traps::trap_assembly(name, &names)).map_err(|e| format!("cannot write {}: {e}", asm.display()))?;
+    let mut listing = traps::report_lines(traps).join("\n");
+    listing.push('\n');
+    let _ = fs::write(dir.join("traps.txt"), &listing);
+    let args: Vec<OsString> = vec!["-c".into(), asm.clone().into(), "-o".into(), obj.clone().into()];
+    log.push_str(&format!("== {name}: {}\n", command_line(tool, &args)));
+    log.push_str(&format!("traps:\n{listing}"));
+    let out = run_compiler(tool, &args, root).map_err(|e| format!("cannot run the assembler: {e}"))?;
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        log.push_str(&text);
+        return Err(format!("the generated traps did not assemble ({})", display_path(&asm, root)));
+    }
+    Ok(obj)
+}
+
+/// What the build says about a driver linked with traps.
+pub fn trap_note(driver: &str, traps: &Traps) -> String {
+    let n = traps.len();
+    let mut s = format!(
+        "note: drv-{driver}: {n} {} the shim lacks {} linked as {} (a call ends the task with \
+         \"called unimplemented `NAME`\"; `--strict` fails instead):\n",
+        if n == 1 { "function" } else { "functions" },
+        if n == 1 { "is" } else { "are" },
+        if n == 1 { "a trap" } else { "traps" },
+    );
+    for line in traps::report_lines(traps) {
+        s.push_str(&format!("  {line}\n"));
+    }
+    s
 }
 
 fn image_shown(image: &Path, root: &Path) -> String {
@@ -653,23 +825,12 @@ mod tests {
             (c, o)
         };
         let (_, shim_o) = cc(
-            "int tiny_probe(void);\nvoid __resurgo_main(void) { tiny_probe(); }\nvoid _start(void) { __resurgo_main(); for (;;) {} }\n",
+            "int tiny_probe(void);\nvoid __resurgo_main(void) { tiny_probe(); }\nvoid _start(void) { __resurgo_main(); for (;;) {} }\n\
+             void tiny_shim_handler(void) {}\n",
             "shim",
         );
         let lib = tmp.join("libshim.a");
         assert!(std::process::Command::new("ar").arg("rcs").arg(&lib).arg(&shim_o).status().unwrap().success());
-        let manifest = manifest::driver::DriverManifest::parse(&format!(
-            "name = \"tiny\"\npci-ids = [\"10ec:8139\"]\nsources = [{{ path = \"tiny.c\", sha256 = \"{}\" }}]\n",
-            "0".repeat(64)
-        ))
-        .unwrap();
-        let d = Driver {
-            name: "tiny".into(),
-            dir: tmp.clone(),
-            manifest_path: tmp.join("driver.toml"),
-            text: String::new(),
-            manifest,
-        };
         let unit = |source: PathBuf, object: PathBuf| Unit {
             driver: "tiny".into(),
             tree_path: "tiny.c".into(),
@@ -678,20 +839,50 @@ mod tests {
             args: Vec::new(),
             flags_hash: String::new(),
             source_hash: String::new(),
+            fail_key: None,
         };
         let show = |p: &str| p.to_string();
         let image = tmp.join("drv-tiny");
+        // Without the library's symbols: no traps, the linker's own report.
+        let plain = LinkWith { strict: false, provided: None };
 
         let (src, obj) = cc("int tiny_probe(void) { return 42; }\n", "good");
         let mut log = String::new();
-        link(&d, &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log).unwrap();
+        link("tiny", &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log, &plain).unwrap();
         assert!(check_image(&image).is_ok());
 
         let (src, obj) =
             cc("int pci_enable_device(int);\nint tiny_probe(void)\n{\n\treturn pci_enable_device(1);\n}\n", "bad");
         let _ = fs::remove_file(&image);
-        let findings = link(&d, &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log).unwrap_err();
+        let findings =
+            link("tiny", &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log, &plain).unwrap_err();
         assert_eq!(findings.len(), 1, "{findings:?}\n{log}");
+        assert_eq!((findings[0].kind, findings[0].item.as_str()), (Kind::Symbol, "pci_enable_device"));
+        assert_eq!((findings[0].at.file.as_str(), findings[0].at.line), ("tiny.c", Some(4)));
+        assert!(!image.exists());
+
+        // With the library's symbols: the missing function becomes a trap that
+        // calls the shim's handler, and the image links; `--strict` refuses.
+        let provided = provided_symbols(&lib).unwrap();
+        assert!(provided.contains("tiny_shim_handler"), "{provided:?}");
+        let (src, obj) = cc(
+            "int pci_enable_device(int);\nint tiny_probe(void)\n{\n\treturn pci_enable_device(1);\n}\n\
+             void resurgo_unimplemented(const char *n, long c) { for (;;) {} }\n",
+            "trapped",
+        );
+        let traps_with = LinkWith { strict: false, provided: Some(&provided) };
+        let traps =
+            link("tiny", &[&unit(src.clone(), obj.clone())], &lib, &tool, &root, &image, &show, &mut log, &traps_with)
+                .unwrap_or_else(|f| panic!("{f:?}\n{log}"));
+        assert_eq!(traps.keys().collect::<Vec<_>>(), ["pci_enable_device"]);
+        assert_eq!(traps["pci_enable_device"][0].function.as_deref(), Some("tiny_probe"));
+        assert!(check_image(&image).is_ok());
+        assert!(trap_note("tiny", &traps).contains("pci_enable_device (called; in tiny.c: tiny_probe)"));
+        let strict = LinkWith { strict: true, provided: Some(&provided) };
+        let _ = fs::remove_file(&image);
+        let findings =
+            link("tiny", &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log, &strict).unwrap_err();
+        assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!((findings[0].kind, findings[0].item.as_str()), (Kind::Symbol, "pci_enable_device"));
         assert_eq!((findings[0].at.file.as_str(), findings[0].at.line), ("tiny.c", Some(4)));
         assert!(!image.exists());

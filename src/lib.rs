@@ -27,6 +27,7 @@ pub mod ports;
 pub mod qemu;
 mod report;
 pub mod svc;
+pub mod traps;
 
 use std::path::{Path, PathBuf};
 

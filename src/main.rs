@@ -130,9 +130,14 @@ enum DriverAction {
         names: Vec<String>,
     },
     /// Build the shim, then compile and link each driver into target/image/release/drv-NAME.
+    /// A function nothing defines is linked as a trap: calling it ends the task
+    /// with "called unimplemented `NAME`".
     Build {
         /// Driver names (default: every driver in drivers-legacy/).
         names: Vec<String>,
+        /// Fail when a driver uses a function nothing defines, instead of linking a trap.
+        #[arg(long)]
+        strict: bool,
     },
     /// Write drivers-legacy/NAME/driver.toml for a driver's source files: files
     /// in a Linux tree or in drivers-legacy/NAME/, or paths in the Linux tree
@@ -502,11 +507,12 @@ fn run(cli: Cli) -> Result<i32> {
             println!("ok: {} compiled against the shim's headers", names_of(&chosen));
             Ok(0)
         }
-        Command::Driver { action: DriverAction::Build { names } } => {
+        Command::Driver { action: DriverAction::Build { names, strict } } => {
             let chosen = chosen_drivers(&names)?;
             let refs: Vec<&drivers::Driver> = chosen.iter().collect();
             image::build_shim(true)?;
-            let images = image::with_build_lock(|| driver_build::build(&refs, driver_build::Mode::Link, true))?;
+            let images =
+                image::with_build_lock(|| driver_build::build_with(&refs, driver_build::Mode::Link, strict, true))?;
             for (name, path) in images {
                 println!("{name:10} {}", resurgo::display_path(&path, &root));
             }
