@@ -191,6 +191,182 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     Ok(compiled)
 }
 
+/// A driver the survey builds: its name (the Linux module's), its sources by
+/// their path in the tree and on disk, and flags its Makefile adds.
+#[derive(Debug, Clone)]
+pub struct SurveyItem {
+    pub name: String,
+    pub sources: Vec<(String, PathBuf)>,
+    pub extra_flags: Vec<String>,
+}
+
+/// What building one surveyed driver gave.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyOutcome {
+    pub name: String,
+    /// Every source compiled.
+    pub compiled: bool,
+    /// What the sources that did not compile lack, in the compiler's order.
+    pub compile_findings: Vec<Finding>,
+    /// Linked into an image (with traps).
+    pub linked: bool,
+    pub link_findings: Vec<Finding>,
+    /// The symbols linked as traps, with their uses.
+    pub traps: Traps,
+}
+
+/// Builds each item as a driver task image under `out` (objects in
+/// `out/NAME/`, images `out/images/drv-NAME`), with traps for what nothing
+/// defines, and reports every driver instead of failing. Objects and failed
+/// compiles are kept and reused while their inputs and the shim's headers are
+/// unchanged; the compiler's output goes to `out/survey.log`.
+pub fn survey_build(
+    items: &[SurveyItem],
+    out: &Path,
+    lib: &Path,
+    linux_version: &str,
+    progress: bool,
+) -> Result<Vec<SurveyOutcome>> {
+    let root = workspace_root();
+    let cflags = read_cflags(&root)?;
+    let tool = compiler()?;
+    let headers = headers_fingerprint(&root);
+    let mut units = Vec::new();
+    for item in items {
+        let dir = out.join(&item.name);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut stems = BTreeSet::new();
+        for (tree_path, source) in &item.sources {
+            let source_hash = linux::sha256_file(source)?;
+            let object = object_path(&dir, tree_path, &mut stems);
+            let mut unit = unit_for(&item.name, tree_path, source, object, &cflags, &item.extra_flags, &tool, &root);
+            unit.source_hash = source_hash;
+            unit.fail_key = Some(headers.clone());
+            units.push(unit);
+        }
+    }
+    let results = compile_all(&units, &tool, &root, progress);
+    let sources = SourceSet { files: BTreeMap::new(), linux_version: Some(linux_version.to_string()) };
+    let show = shower(&sources);
+    let mut log = String::new();
+    let mut outcomes: BTreeMap<String, SurveyOutcome> = items
+        .iter()
+        .map(|i| (i.name.clone(), SurveyOutcome { name: i.name.clone(), compiled: true, ..Default::default() }))
+        .collect();
+    for (unit, res) in units.iter().zip(&results) {
+        log_unit(&mut log, &tool, unit, res);
+        if !res.ok {
+            let o = outcomes.get_mut(&unit.driver).expect("an item per unit");
+            o.compiled = false;
+            o.compile_findings.extend(unit_findings(unit, res, &show, &root));
+        }
+    }
+    let provided = provided_symbols(lib);
+    let how = LinkWith { strict: false, provided: provided.as_ref() };
+    let to_link: Vec<&SurveyItem> = items.iter().filter(|i| outcomes[&i.name].compiled).collect();
+    let bar = bar(progress, to_link.len(), "linking surveyed drivers");
+    for item in to_link {
+        bar.set_message(item.name.clone());
+        let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == item.name).collect();
+        let image = out.join("images").join(drivers::image_name(&item.name));
+        let o = outcomes.get_mut(&item.name).expect("an item per driver");
+        match link(&item.name, &objects, lib, &tool, &root, &image, &show, &mut log, &how) {
+            Ok(traps) => {
+                o.linked = true;
+                o.traps = traps;
+            }
+            Err(findings) => o.link_findings = findings,
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let log_file = out.join("survey.log");
+    fs::write(&log_file, log).with_context(|| format!("cannot write {}", log_file.display()))?;
+    Ok(items.iter().map(|i| outcomes.remove(&i.name).expect("an outcome per item")).collect())
+}
+
+/// A progress bar on a terminal, nothing elsewhere.
+fn bar(progress: bool, len: usize, what: &str) -> ProgressBar {
+    if !progress || len == 0 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64).with_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {what} {{bar:20}} {{pos}}/{{len}} {{wide_msg}}"))
+            .expect("progress template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A fingerprint of the shim's and DDEKit's headers (paths, sizes, times):
+/// a failed compile is only as current as the headers it failed against.
+fn headers_fingerprint(root: &Path) -> String {
+    let mut entries = Vec::new();
+    let mut stack: Vec<PathBuf> = INCLUDE_DIRS.iter().map(|d| root.join(d)).collect();
+    stack.push(root.join(CFLAGS_FILE));
+    while let Some(p) = stack.pop() {
+        if let Ok(rd) = fs::read_dir(&p) {
+            stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+        } else if let Ok(m) = fs::metadata(&p) {
+            let t = m.modified().ok().and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+            entries.push(format!("{} {} {:?}", p.display(), m.len(), t));
+        }
+    }
+    entries.sort();
+    linux::sha256_hex(entries.join("\n").as_bytes())
+}
+
+/// `dir/STEM.o`, numbered when two sources share a stem.
+fn object_path(dir: &Path, tree_path: &str, stems: &mut BTreeSet<String>) -> PathBuf {
+    let stem = Path::new(tree_path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut obj_name = stem.clone();
+    let mut n = 1;
+    while !stems.insert(obj_name.clone()) {
+        n += 1;
+        obj_name = format!("{stem}-{n}");
+    }
+    dir.join(format!("{obj_name}.o"))
+}
+
+/// The compile job of one source: the shim's flags, the include folders,
+/// the source's folder, extra flags and Linux's KBUILD names.
+#[allow(clippy::too_many_arguments)]
+fn unit_for(
+    driver: &str,
+    tree_path: &str,
+    source: &Path,
+    object: PathBuf,
+    cflags: &[String],
+    extra: &[String],
+    tool: &cc::Tool,
+    root: &Path,
+) -> Unit {
+    let stem = Path::new(tree_path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut args: Vec<OsString> = cflags.iter().map(OsString::from).collect();
+    for inc in INCLUDE_DIRS {
+        args.push("-I".into());
+        args.push(root.join(inc).into());
+    }
+    args.push("-I".into());
+    args.push(source.parent().unwrap_or(Path::new(".")).into());
+    args.extend(extra.iter().map(OsString::from));
+    args.push(format!("-DKBUILD_MODNAME=\"{}\"", kbuild_name(driver)).into());
+    args.push(format!("-DKBUILD_BASENAME=\"{}\"", kbuild_name(&stem)).into());
+    let flags_hash = flags_hash(tool, &args);
+    args.extend(["-MD".into(), "-MF".into(), object.with_extension("d").into_os_string()]);
+    args.extend(["-c".into(), source.as_os_str().to_owned(), "-o".into(), object.clone().into_os_string()]);
+    Unit {
+        driver: driver.to_string(),
+        tree_path: tree_path.to_string(),
+        source: source.to_path_buf(),
+        object,
+        args,
+        flags_hash,
+        source_hash: String::new(),
+        fail_key: None,
+    }
+}
+
 /// The log's lines of one compiled file.
 fn log_unit(log: &mut String, tool: &cc::Tool, unit: &Unit, res: &Compiled) {
     log.push_str(&format!("== {}: {}\n", unit.driver, command_line(tool, &unit.args)));
@@ -339,37 +515,11 @@ fn plan(
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut stems = BTreeSet::new();
         for f in &d.manifest.sources {
-            let source = sources.get(&d.name, &f.path).to_path_buf();
-            let stem = Path::new(&f.path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let mut obj_name = stem.clone();
-            let mut n = 1;
-            while !stems.insert(obj_name.clone()) {
-                n += 1;
-                obj_name = format!("{stem}-{n}");
-            }
-            let object = dir.join(format!("{obj_name}.o"));
-            let mut args: Vec<OsString> = cflags.iter().map(OsString::from).collect();
-            for inc in INCLUDE_DIRS {
-                args.push("-I".into());
-                args.push(root.join(inc).into());
-            }
-            args.push("-I".into());
-            args.push(source.parent().expect("a source in a folder").into());
-            args.push(format!("-DKBUILD_MODNAME=\"{}\"", kbuild_name(&d.name)).into());
-            args.push(format!("-DKBUILD_BASENAME=\"{}\"", kbuild_name(&stem)).into());
-            let flags_hash = flags_hash(tool, &args);
-            args.extend(["-MD".into(), "-MF".into(), object.with_extension("d").into_os_string()]);
-            args.extend(["-c".into(), source.clone().into_os_string(), "-o".into(), object.clone().into_os_string()]);
-            units.push(Unit {
-                driver: d.name.clone(),
-                tree_path: f.path.clone(),
-                source,
-                object,
-                args,
-                flags_hash,
-                source_hash: f.sha256.clone(),
-                fail_key: None,
-            });
+            let source = sources.get(&d.name, &f.path);
+            let object = object_path(&dir, &f.path, &mut stems);
+            let mut unit = unit_for(&d.name, &f.path, source, object, cflags, &[], tool, root);
+            unit.source_hash = f.sha256.clone();
+            units.push(unit);
         }
     }
     Ok(units)

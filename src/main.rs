@@ -139,6 +139,17 @@ enum DriverAction {
         #[arg(long)]
         strict: bool,
     },
+    /// Try every PCI driver under drivers/net/ethernet that Linux's Kconfig
+    /// allows on x86-64 against the current shim: compiled (or the first
+    /// error), linked, traps; and the most often missing headers and symbols.
+    Survey {
+        /// Also print one JSON object with every driver as the last line.
+        #[arg(long)]
+        json: bool,
+        /// How many of the most often missing headers and symbols to list.
+        #[arg(long, default_value_t = 15)]
+        top: usize,
+    },
     /// Write drivers-legacy/NAME/driver.toml for a driver's source files: files
     /// in a Linux tree or in drivers-legacy/NAME/, or paths in the Linux tree
     /// (drivers/net/...) fetched from Debian's linux-source-6.1.
@@ -515,6 +526,14 @@ fn run(cli: Cli) -> Result<i32> {
                 image::with_build_lock(|| driver_build::build_with(&refs, driver_build::Mode::Link, strict, true))?;
             for (name, path) in images {
                 println!("{name:10} {}", resurgo::display_path(&path, &root));
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Survey { json, top } } => {
+            let survey = resurgo::survey::run(true)?;
+            print!("{}", survey.table(top));
+            if json {
+                println!("{}", survey.json(top));
             }
             Ok(0)
         }
