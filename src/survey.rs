@@ -234,6 +234,19 @@ impl Survey {
         top(self.rows.iter().flat_map(|r| r.missing_headers().into_iter().map(String::from).collect::<Vec<_>>()))
     }
 
+    /// Functions, constants and macros the shim's headers do not declare, by
+    /// the number of drivers that use them (as far as their compile got).
+    pub fn top_undeclared(&self) -> Vec<(String, usize)> {
+        top(self.rows.iter().flat_map(|r| {
+            r.outcome
+                .compile_findings
+                .iter()
+                .filter(|f| matches!(f.kind, Kind::Function | Kind::Identifier))
+                .map(|f| f.item.clone())
+                .collect::<BTreeSet<_>>()
+        }))
+    }
+
     /// Trapped symbols by the number of linked drivers that need them, most first.
     pub fn top_symbols(&self) -> Vec<(String, usize)> {
         top(self.rows.iter().flat_map(|r| r.outcome.traps.keys().cloned().collect::<Vec<_>>()))
@@ -267,13 +280,19 @@ impl Survey {
             let names: Vec<String> = self.excluded.iter().map(|(n, c)| format!("{n} ({c})")).collect();
             let _ = writeln!(s, "not allowed on x86-64 (the option that is off): {}", names.join(", "));
         }
-        let _ = writeln!(s, "top missing headers (drivers that include them):");
-        for (h, n) in self.top_headers().into_iter().take(top_n) {
-            let _ = writeln!(s, "  {n:>3}  {h}");
-        }
-        let _ = writeln!(s, "top missing symbols (linked drivers that trap them):");
-        for (h, n) in self.top_symbols().into_iter().take(top_n) {
-            let _ = writeln!(s, "  {n:>3}  {h}");
+        let lists = [
+            ("top missing headers (drivers that include them):", self.top_headers()),
+            ("top undeclared functions, constants and macros (drivers that use them):", self.top_undeclared()),
+            ("top missing symbols (linked drivers that trap them):", self.top_symbols()),
+        ];
+        for (title, list) in lists {
+            let _ = writeln!(s, "{title}");
+            if list.is_empty() {
+                let _ = writeln!(s, "  (none)");
+            }
+            for (h, n) in list.into_iter().take(top_n) {
+                let _ = writeln!(s, "  {n:>3}  {h}");
+            }
         }
         s
     }
@@ -326,6 +345,7 @@ impl Survey {
             },
             "not_on_x86_64": self.excluded.iter().map(|(n, c)| json!({"name": n, "off": c})).collect::<Vec<_>>(),
             "top_missing_headers": pairs(self.top_headers()),
+            "top_undeclared": pairs(self.top_undeclared()),
             "top_missing_symbols": pairs(self.top_symbols()),
             "drivers": drivers,
         })
