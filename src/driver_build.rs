@@ -160,12 +160,20 @@ pub struct CompiledDrivers {
 pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     let root = workspace_root();
     let cflags = read_cflags(&root)?;
-    let sources = drivers::fetch_sources(drivers, progress)?;
+    let lib = read_linux_lib(&root)?;
+    let sources = drivers::fetch_sources_with(drivers, &lib.pinned(), progress)?;
     let tool = compiler()?;
     let out_root = objects_dir();
     fs::create_dir_all(&out_root).with_context(|| format!("cannot create {}", out_root.display()))?;
 
-    let units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    let mut units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    units.extend(lib.units(
+        &out_root.join(drivers::LINUX_LIB),
+        &|p| sources.get(drivers::LINUX_LIB, p).to_path_buf(),
+        &cflags,
+        &tool,
+        &root,
+    )?);
     let results = compile_all(&units, &tool, &root, progress);
 
     let mut log = String::new();
@@ -231,7 +239,9 @@ pub fn survey_build(
     let cflags = read_cflags(&root)?;
     let tool = compiler()?;
     let headers = headers_fingerprint(&root);
-    let mut units = Vec::new();
+    let linux_lib = read_linux_lib(&root)?;
+    let lib_sources = linux::ensure(&linux_lib.pinned(), progress)?;
+    let mut units = linux_lib.units(&out.join(drivers::LINUX_LIB), &|p| lib_sources.path(p), &cflags, &tool, &root)?;
     for item in items {
         let dir = out.join(&item.name);
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -255,6 +265,9 @@ pub fn survey_build(
         .collect();
     for (unit, res) in units.iter().zip(&results) {
         log_unit(&mut log, &tool, unit, res);
+        if !res.ok && unit.driver == drivers::LINUX_LIB {
+            bail!("Linux's {} does not compile with the shim's headers (see {})", unit.tree_path, LINUX_LIB_FILE);
+        }
         if !res.ok {
             let o = outcomes.get_mut(&unit.driver).expect("an item per unit");
             o.compiled = false;
@@ -267,7 +280,8 @@ pub fn survey_build(
     let bar = bar(progress, to_link.len(), "linking surveyed drivers");
     for item in to_link {
         bar.set_message(item.name.clone());
-        let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == item.name).collect();
+        let objects: Vec<&Unit> =
+            units.iter().filter(|u| u.driver == item.name || u.driver == drivers::LINUX_LIB).collect();
         let image = out.join("images").join(drivers::image_name(&item.name));
         let o = outcomes.get_mut(&item.name).expect("an item per driver");
         match link(&item.name, &objects, lib, &tool, &root, &image, &show, &mut log, &how) {
@@ -283,6 +297,68 @@ pub fn survey_build(
     let log_file = out.join("survey.log");
     fs::write(&log_file, log).with_context(|| format!("cannot write {}", log_file.display()))?;
     Ok(items.iter().map(|i| outcomes.remove(&i.name).expect("an outcome per item")).collect())
+}
+
+/// The Linux library files every driver task gets.
+pub const LINUX_LIB_FILE: &str = "dde-linux-shim/linux-lib.toml";
+
+/// `dde-linux-shim/linux-lib.toml`: Linux's own library code, compiled
+/// unmodified into every driver task in place of rewrites in the shim.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinuxLib {
+    /// Configuration options the files test (`CONFIG_PRINTK`), defined for them alone.
+    #[serde(default)]
+    pub defines: Vec<String>,
+    pub sources: Vec<manifest::driver::SourceFile>,
+}
+
+impl LinuxLib {
+    /// The files as pinned files of the Linux package.
+    pub fn pinned(&self) -> Vec<linux::PinnedFile> {
+        self.sources
+            .iter()
+            .map(|f| linux::PinnedFile {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                pinned_by: LINUX_LIB_FILE.into(),
+            })
+            .collect()
+    }
+
+    /// Their compile jobs, objects in `dir`.
+    fn units(
+        &self,
+        dir: &Path,
+        source: &dyn Fn(&str) -> PathBuf,
+        cflags: &[String],
+        tool: &cc::Tool,
+        root: &Path,
+    ) -> Result<Vec<Unit>> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let defines: Vec<String> = self.defines.iter().map(|d| format!("-D{d}")).collect();
+        let mut stems = BTreeSet::new();
+        let mut units = Vec::new();
+        for f in &self.sources {
+            let object = object_path(dir, &f.path, &mut stems);
+            let mut unit =
+                unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &defines, tool, root);
+            unit.source_hash = f.sha256.clone();
+            units.push(unit);
+        }
+        Ok(units)
+    }
+}
+
+/// Reads `dde-linux-shim/linux-lib.toml` (none: no Linux library code).
+pub fn read_linux_lib(root: &Path) -> Result<LinuxLib> {
+    let path = root.join(LINUX_LIB_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LinuxLib::default()),
+        Err(e) => bail!("error: cannot read {LINUX_LIB_FILE}: {e}"),
+    };
+    toml::from_str(&text).map_err(|e| anyhow!("error: {LINUX_LIB_FILE}: {e}"))
 }
 
 /// A progress bar on a terminal, nothing elsewhere.
@@ -405,7 +481,8 @@ pub fn link_all_with(compiled: CompiledDrivers, strict: bool) -> Result<BTreeMap
     let mut images = BTreeMap::new();
     for d in &drivers {
         let image = d.image_path();
-        let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == d.name).collect();
+        let objects: Vec<&Unit> =
+            units.iter().filter(|u| u.driver == d.name || u.driver == drivers::LINUX_LIB).collect();
         let how = LinkWith { strict, provided: provided.as_ref() };
         match link(&d.name, &objects, &lib, &tool, &root, &image, &show, &mut log, &how) {
             Ok(traps) => {
@@ -1037,6 +1114,17 @@ mod tests {
         assert_eq!((findings[0].at.file.as_str(), findings[0].at.line), ("tiny.c", Some(4)));
         assert!(!image.exists());
         fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn the_linux_library_files_are_pinned() {
+        let lib = read_linux_lib(&workspace_root()).unwrap();
+        assert!(lib.sources.iter().any(|f| f.path == "lib/hexdump.c"), "{lib:?}");
+        for f in lib.pinned() {
+            assert!(f.path.starts_with("lib/") && f.sha256.len() == 64, "{f:?}");
+            assert_eq!(f.pinned_by, LINUX_LIB_FILE);
+        }
+        assert!(toml::from_str::<LinuxLib>("sources = []\nfoo = 1\n").is_err(), "unknown keys are refused");
     }
 
     #[test]
