@@ -162,10 +162,27 @@ fn classify(message: &str) -> Option<(Kind, String)> {
 /// count even as warnings; other warnings do not.
 pub fn parse_gcc(driver: &str, output: &str, show: &dyn Fn(&str) -> String) -> Vec<Finding> {
     let mut out = Vec::new();
+    // `#if IS_ENABLED(X)` without the macro: gcc warns that it is not
+    // defined, then fails on the parenthesis. The macro is what is missing.
+    let mut undefined_macro: Option<(String, Option<u32>, String)> = None;
     for raw in output.lines() {
         let text = ascii_quotes(raw);
         let Some(d) = parse_diag(&text) else { continue };
         let at = Use { driver: driver.to_string(), file: show(d.file), line: d.line, function: None };
+        if d.severity == "warning"
+            && let Some(name) = d.message.strip_prefix('"').and_then(|m| m.split_once("\" is not defined")).map(|p| p.0)
+        {
+            undefined_macro = Some((d.file.to_string(), d.line, name.to_string()));
+            continue;
+        }
+        if d.message.starts_with("missing binary operator before token \"(\"")
+            && let Some((file, line, name)) = undefined_macro.take()
+            && file == d.file
+            && line == d.line
+        {
+            out.push(Finding { kind: Kind::Identifier, item: name, at });
+            continue;
+        }
         match classify(d.message) {
             Some((kind, item)) => out.push(Finding { kind, item, at }),
             None if d.severity == "error" => {
@@ -690,5 +707,14 @@ full compiler log: target/image/drivers/build.log
             "error: 3 legacy drivers failed to build (8139cp, e1000, pcnet32): 4 missing Linux API items \
              and 1 other error (report above, full log in target/image/drivers/build.log)"
         );
+    }
+
+    #[test]
+    fn a_function_like_macro_missing_in_if_is_an_identifier() {
+        let out = "/l/amd8111e.c:79:5: warning: \"IS_ENABLED\" is not defined, evaluates to 0 [-Wundef]\n\
+                   /l/amd8111e.c:79:15: error: missing binary operator before token \"(\"\n";
+        let f = parse_gcc("amd8111e", out, &|p: &str| p.to_string());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].kind, f[0].item.as_str(), f[0].at.line), (Kind::Identifier, "IS_ENABLED", Some(79)));
     }
 }

@@ -16,6 +16,7 @@ use crate::diagnostics::{self, Finding, Kind, Report};
 use crate::drivers::{self, Driver, SourceSet};
 use crate::image::target_dir;
 use crate::linux;
+use crate::traps;
 use crate::{display_path, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -115,6 +116,9 @@ struct Unit {
     args: Vec<OsString>,
     flags_hash: String,
     source_hash: String,
+    /// Set for the survey: a failed compile is kept (in `*.failed`) and
+    /// reused while this key, the stamp and the shim's headers are unchanged.
+    fail_key: Option<String>,
 }
 
 /// What compiling one file gave.
@@ -128,11 +132,17 @@ struct Compiled {
 
 /// Builds the drivers; returns each driver's image by name (empty in [`Mode::Check`]).
 /// Fails with the missing-API report (printed to stderr) when one does not build.
+/// Functions nothing defines are linked as traps ([`crate::traps`]).
 pub fn build(drivers: &[&Driver], mode: Mode, progress: bool) -> Result<BTreeMap<String, PathBuf>> {
+    build_with(drivers, mode, false, progress)
+}
+
+/// [`build`]; with `strict`, a driver that would need a trap fails instead.
+pub fn build_with(drivers: &[&Driver], mode: Mode, strict: bool, progress: bool) -> Result<BTreeMap<String, PathBuf>> {
     let compiled = compile(drivers, progress)?;
     match mode {
         Mode::Check => Ok(BTreeMap::new()),
-        Mode::Link => link_all(compiled),
+        Mode::Link => link_all_with(compiled, strict),
     }
 }
 
@@ -150,34 +160,32 @@ pub struct CompiledDrivers {
 pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     let root = workspace_root();
     let cflags = read_cflags(&root)?;
-    let sources = drivers::fetch_sources(drivers, progress)?;
+    let lib = read_linux_lib(&root)?;
+    let sources = drivers::fetch_sources_with(drivers, &lib.pinned(), progress)?;
     let tool = compiler()?;
     let out_root = objects_dir();
     fs::create_dir_all(&out_root).with_context(|| format!("cannot create {}", out_root.display()))?;
 
-    let units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    let mut units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    units.extend(lib.units(
+        &out_root.join(drivers::LINUX_LIB),
+        &|p| sources.get(drivers::LINUX_LIB, p).to_path_buf(),
+        &cflags,
+        &tool,
+        &root,
+    )?);
     let results = compile_all(&units, &tool, &root, progress);
 
     let mut log = String::new();
     let mut report = Report::default();
     let show = shower(&sources);
     for (unit, res) in units.iter().zip(&results) {
-        log.push_str(&format!("== {}: {}\n", unit.driver, command_line(&tool, &unit.args)));
-        log.push_str(if res.cached { "(up to date)\n" } else { &res.output });
+        log_unit(&mut log, &tool, unit, res);
         if res.ok {
             continue;
         }
-        let mut found = diagnostics::parse_gcc(&unit.driver, &res.output, &show);
-        for header in &res.missing_headers {
-            if !found.iter().any(|f| f.kind == Kind::Header && &f.item == header) {
-                found.extend(header_sites(&unit.driver, header, unit, &show));
-            }
-        }
-        if found.is_empty() {
-            found.push(other(&unit.driver, &display_path(&unit.source, &root), "the compiler failed (see the log)"));
-        }
         report.failed.insert(unit.driver.clone());
-        report.findings.extend(found);
+        report.findings.extend(unit_findings(unit, res, &show, &root));
     }
     let compiled =
         CompiledDrivers { drivers: drivers.iter().map(|d| (*d).clone()).collect(), units, tool, sources, log };
@@ -191,19 +199,296 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     Ok(compiled)
 }
 
-/// Links each compiled driver with the shim library into `target/image/release/drv-NAME`.
+/// A driver the survey builds: its name (the Linux module's), its sources by
+/// their path in the tree and on disk, and flags its Makefile adds.
+#[derive(Debug, Clone)]
+pub struct SurveyItem {
+    pub name: String,
+    pub sources: Vec<(String, PathBuf)>,
+    pub extra_flags: Vec<String>,
+}
+
+/// What building one surveyed driver gave.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyOutcome {
+    pub name: String,
+    /// Every source compiled.
+    pub compiled: bool,
+    /// What the sources that did not compile lack, in the compiler's order.
+    pub compile_findings: Vec<Finding>,
+    /// Linked into an image (with traps).
+    pub linked: bool,
+    pub link_findings: Vec<Finding>,
+    /// The symbols linked as traps, with their uses.
+    pub traps: Traps,
+}
+
+/// Builds each item as a driver task image under `out` (objects in
+/// `out/NAME/`, images `out/images/drv-NAME`), with traps for what nothing
+/// defines, and reports every driver instead of failing. Objects and failed
+/// compiles are kept and reused while their inputs and the shim's headers are
+/// unchanged; the compiler's output goes to `out/survey.log`.
+pub fn survey_build(
+    items: &[SurveyItem],
+    out: &Path,
+    lib: &Path,
+    linux_version: &str,
+    progress: bool,
+) -> Result<Vec<SurveyOutcome>> {
+    let root = workspace_root();
+    let cflags = read_cflags(&root)?;
+    let tool = compiler()?;
+    let headers = headers_fingerprint(&root);
+    let linux_lib = read_linux_lib(&root)?;
+    let lib_sources = linux::ensure(&linux_lib.pinned(), progress)?;
+    let mut units = linux_lib.units(&out.join(drivers::LINUX_LIB), &|p| lib_sources.path(p), &cflags, &tool, &root)?;
+    for item in items {
+        let dir = out.join(&item.name);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut stems = BTreeSet::new();
+        for (tree_path, source) in &item.sources {
+            let source_hash = linux::sha256_file(source)?;
+            let object = object_path(&dir, tree_path, &mut stems);
+            let mut unit = unit_for(&item.name, tree_path, source, object, &cflags, &item.extra_flags, &tool, &root);
+            unit.source_hash = source_hash;
+            unit.fail_key = Some(headers.clone());
+            units.push(unit);
+        }
+    }
+    let results = compile_all(&units, &tool, &root, progress);
+    let sources = SourceSet { files: BTreeMap::new(), linux_version: Some(linux_version.to_string()) };
+    let show = shower(&sources);
+    let mut log = String::new();
+    let mut outcomes: BTreeMap<String, SurveyOutcome> = items
+        .iter()
+        .map(|i| (i.name.clone(), SurveyOutcome { name: i.name.clone(), compiled: true, ..Default::default() }))
+        .collect();
+    for (unit, res) in units.iter().zip(&results) {
+        log_unit(&mut log, &tool, unit, res);
+        if !res.ok && unit.driver == drivers::LINUX_LIB {
+            bail!("Linux's {} does not compile with the shim's headers (see {})", unit.tree_path, LINUX_LIB_FILE);
+        }
+        if !res.ok {
+            let o = outcomes.get_mut(&unit.driver).expect("an item per unit");
+            o.compiled = false;
+            o.compile_findings.extend(unit_findings(unit, res, &show, &root));
+        }
+    }
+    let provided = provided_symbols(lib);
+    let how = LinkWith { strict: false, provided: provided.as_ref() };
+    let to_link: Vec<&SurveyItem> = items.iter().filter(|i| outcomes[&i.name].compiled).collect();
+    let bar = bar(progress, to_link.len(), "linking surveyed drivers");
+    for item in to_link {
+        bar.set_message(item.name.clone());
+        let objects: Vec<&Unit> =
+            units.iter().filter(|u| u.driver == item.name || u.driver == drivers::LINUX_LIB).collect();
+        let image = out.join("images").join(drivers::image_name(&item.name));
+        let o = outcomes.get_mut(&item.name).expect("an item per driver");
+        match link(&item.name, &objects, lib, &tool, &root, &image, &show, &mut log, &how) {
+            Ok(traps) => {
+                o.linked = true;
+                o.traps = traps;
+            }
+            Err(findings) => o.link_findings = findings,
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let log_file = out.join("survey.log");
+    fs::write(&log_file, log).with_context(|| format!("cannot write {}", log_file.display()))?;
+    Ok(items.iter().map(|i| outcomes.remove(&i.name).expect("an outcome per item")).collect())
+}
+
+/// The Linux library files every driver task gets.
+pub const LINUX_LIB_FILE: &str = "dde-linux-shim/linux-lib.toml";
+
+/// `dde-linux-shim/linux-lib.toml`: Linux's own library code, compiled
+/// unmodified into every driver task in place of rewrites in the shim.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinuxLib {
+    /// Configuration options the files test (`CONFIG_PRINTK`), defined for them alone.
+    #[serde(default)]
+    pub defines: Vec<String>,
+    pub sources: Vec<manifest::driver::SourceFile>,
+}
+
+impl LinuxLib {
+    /// The files as pinned files of the Linux package.
+    pub fn pinned(&self) -> Vec<linux::PinnedFile> {
+        self.sources
+            .iter()
+            .map(|f| linux::PinnedFile {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                pinned_by: LINUX_LIB_FILE.into(),
+            })
+            .collect()
+    }
+
+    /// Their compile jobs, objects in `dir`.
+    fn units(
+        &self,
+        dir: &Path,
+        source: &dyn Fn(&str) -> PathBuf,
+        cflags: &[String],
+        tool: &cc::Tool,
+        root: &Path,
+    ) -> Result<Vec<Unit>> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let defines: Vec<String> = self.defines.iter().map(|d| format!("-D{d}")).collect();
+        let mut stems = BTreeSet::new();
+        let mut units = Vec::new();
+        for f in &self.sources {
+            let object = object_path(dir, &f.path, &mut stems);
+            let mut unit =
+                unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &defines, tool, root);
+            unit.source_hash = f.sha256.clone();
+            units.push(unit);
+        }
+        Ok(units)
+    }
+}
+
+/// Reads `dde-linux-shim/linux-lib.toml` (none: no Linux library code).
+pub fn read_linux_lib(root: &Path) -> Result<LinuxLib> {
+    let path = root.join(LINUX_LIB_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LinuxLib::default()),
+        Err(e) => bail!("error: cannot read {LINUX_LIB_FILE}: {e}"),
+    };
+    toml::from_str(&text).map_err(|e| anyhow!("error: {LINUX_LIB_FILE}: {e}"))
+}
+
+/// A progress bar on a terminal, nothing elsewhere.
+fn bar(progress: bool, len: usize, what: &str) -> ProgressBar {
+    if !progress || len == 0 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64).with_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {what} {{bar:20}} {{pos}}/{{len}} {{wide_msg}}"))
+            .expect("progress template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A fingerprint of the shim's and DDEKit's headers (paths, sizes, times):
+/// a failed compile is only as current as the headers it failed against.
+fn headers_fingerprint(root: &Path) -> String {
+    let mut entries = Vec::new();
+    let mut stack: Vec<PathBuf> = INCLUDE_DIRS.iter().map(|d| root.join(d)).collect();
+    stack.push(root.join(CFLAGS_FILE));
+    while let Some(p) = stack.pop() {
+        if let Ok(rd) = fs::read_dir(&p) {
+            stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+        } else if let Ok(m) = fs::metadata(&p) {
+            let t = m.modified().ok().and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+            entries.push(format!("{} {} {:?}", p.display(), m.len(), t));
+        }
+    }
+    entries.sort();
+    linux::sha256_hex(entries.join("\n").as_bytes())
+}
+
+/// `dir/STEM.o`, numbered when two sources share a stem.
+fn object_path(dir: &Path, tree_path: &str, stems: &mut BTreeSet<String>) -> PathBuf {
+    let stem = Path::new(tree_path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut obj_name = stem.clone();
+    let mut n = 1;
+    while !stems.insert(obj_name.clone()) {
+        n += 1;
+        obj_name = format!("{stem}-{n}");
+    }
+    dir.join(format!("{obj_name}.o"))
+}
+
+/// The compile job of one source: the shim's flags, the include folders,
+/// the source's folder, extra flags and Linux's KBUILD names.
+#[allow(clippy::too_many_arguments)]
+fn unit_for(
+    driver: &str,
+    tree_path: &str,
+    source: &Path,
+    object: PathBuf,
+    cflags: &[String],
+    extra: &[String],
+    tool: &cc::Tool,
+    root: &Path,
+) -> Unit {
+    let stem = Path::new(tree_path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut args: Vec<OsString> = cflags.iter().map(OsString::from).collect();
+    for inc in INCLUDE_DIRS {
+        args.push("-I".into());
+        args.push(root.join(inc).into());
+    }
+    args.push("-I".into());
+    args.push(source.parent().unwrap_or(Path::new(".")).into());
+    args.extend(extra.iter().map(OsString::from));
+    args.push(format!("-DKBUILD_MODNAME=\"{}\"", kbuild_name(driver)).into());
+    args.push(format!("-DKBUILD_BASENAME=\"{}\"", kbuild_name(&stem)).into());
+    let flags_hash = flags_hash(tool, &args);
+    args.extend(["-MD".into(), "-MF".into(), object.with_extension("d").into_os_string()]);
+    args.extend(["-c".into(), source.as_os_str().to_owned(), "-o".into(), object.clone().into_os_string()]);
+    Unit {
+        driver: driver.to_string(),
+        tree_path: tree_path.to_string(),
+        source: source.to_path_buf(),
+        object,
+        args,
+        flags_hash,
+        source_hash: String::new(),
+        fail_key: None,
+    }
+}
+
+/// The log's lines of one compiled file.
+fn log_unit(log: &mut String, tool: &cc::Tool, unit: &Unit, res: &Compiled) {
+    log.push_str(&format!("== {}: {}\n", unit.driver, command_line(tool, &unit.args)));
+    log.push_str(if res.cached && res.ok { "(up to date)\n" } else { &res.output });
+}
+
+/// What a file that did not compile lacks, from the compiler's output.
+fn unit_findings(unit: &Unit, res: &Compiled, show: &dyn Fn(&str) -> String, root: &Path) -> Vec<Finding> {
+    let mut found = diagnostics::parse_gcc(&unit.driver, &res.output, show);
+    for header in &res.missing_headers {
+        if !found.iter().any(|f| f.kind == Kind::Header && &f.item == header) {
+            found.extend(header_sites(&unit.driver, header, unit, show));
+        }
+    }
+    if found.is_empty() {
+        found.push(other(&unit.driver, &display_path(&unit.source, root), "the compiler failed (see the log)"));
+    }
+    found
+}
+
+/// Links each compiled driver with the shim library into
+/// `target/image/release/drv-NAME`, with a trap for each function nothing
+/// defines (listed on stderr).
 pub fn link_all(compiled: CompiledDrivers) -> Result<BTreeMap<String, PathBuf>> {
+    link_all_with(compiled, false)
+}
+
+/// [`link_all`]; with `strict`, a driver that would need a trap fails instead.
+pub fn link_all_with(compiled: CompiledDrivers, strict: bool) -> Result<BTreeMap<String, PathBuf>> {
     let CompiledDrivers { drivers, units, tool, sources, mut log } = compiled;
     let root = workspace_root();
     let show = shower(&sources);
     let lib = target_dir().join(SHIM_LIB);
+    let provided = provided_symbols(&lib);
     let mut report = Report::default();
     let mut images = BTreeMap::new();
     for d in &drivers {
         let image = d.image_path();
-        let objects: Vec<&Unit> = units.iter().filter(|u| u.driver == d.name).collect();
-        match link(d, &objects, &lib, &tool, &root, &image, &show, &mut log) {
-            Ok(()) => {
+        let objects: Vec<&Unit> =
+            units.iter().filter(|u| u.driver == d.name || u.driver == drivers::LINUX_LIB).collect();
+        let how = LinkWith { strict, provided: provided.as_ref() };
+        match link(&d.name, &objects, &lib, &tool, &root, &image, &show, &mut log, &how) {
+            Ok(traps) => {
+                if !traps.is_empty() {
+                    eprint!("{}", trap_note(&d.name, &traps));
+                }
                 images.insert(d.name.clone(), image);
             }
             Err(findings) => {
@@ -307,36 +592,11 @@ fn plan(
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut stems = BTreeSet::new();
         for f in &d.manifest.sources {
-            let source = sources.get(&d.name, &f.path).to_path_buf();
-            let stem = Path::new(&f.path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let mut obj_name = stem.clone();
-            let mut n = 1;
-            while !stems.insert(obj_name.clone()) {
-                n += 1;
-                obj_name = format!("{stem}-{n}");
-            }
-            let object = dir.join(format!("{obj_name}.o"));
-            let mut args: Vec<OsString> = cflags.iter().map(OsString::from).collect();
-            for inc in INCLUDE_DIRS {
-                args.push("-I".into());
-                args.push(root.join(inc).into());
-            }
-            args.push("-I".into());
-            args.push(source.parent().expect("a source in a folder").into());
-            args.push(format!("-DKBUILD_MODNAME=\"{}\"", kbuild_name(&d.name)).into());
-            args.push(format!("-DKBUILD_BASENAME=\"{}\"", kbuild_name(&stem)).into());
-            let flags_hash = flags_hash(tool, &args);
-            args.extend(["-MD".into(), "-MF".into(), object.with_extension("d").into_os_string()]);
-            args.extend(["-c".into(), source.clone().into_os_string(), "-o".into(), object.clone().into_os_string()]);
-            units.push(Unit {
-                driver: d.name.clone(),
-                tree_path: f.path.clone(),
-                source,
-                object,
-                args,
-                flags_hash,
-                source_hash: f.sha256.clone(),
-            });
+            let source = sources.get(&d.name, &f.path);
+            let object = object_path(&dir, &f.path, &mut stems);
+            let mut unit = unit_for(&d.name, &f.path, source, object, cflags, &[], tool, root);
+            unit.source_hash = f.sha256.clone();
+            units.push(unit);
         }
     }
     Ok(units)
@@ -430,7 +690,9 @@ fn run_compiler(tool: &cc::Tool, args: &[OsString], root: &Path) -> std::io::Res
 
 /// Compiles every unit that is not up to date, on as many threads as there are CPUs.
 fn compile_all(units: &[Unit], tool: &cc::Tool, root: &Path, progress: bool) -> Vec<Compiled> {
-    let todo: Vec<usize> = (0..units.len()).filter(|&i| !up_to_date(&units[i])).collect();
+    let results: Vec<Mutex<Option<Compiled>>> = units.iter().map(|u| Mutex::new(cached_failure(u))).collect();
+    let todo: Vec<usize> =
+        (0..units.len()).filter(|&i| results[i].lock().unwrap().is_none() && !up_to_date(&units[i])).collect();
     let bar = if progress && !todo.is_empty() && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(todo.len() as u64).with_style(
             ProgressStyle::with_template("{spinner} compiling legacy drivers {bar:20} {pos}/{len} {wide_msg}")
@@ -444,7 +706,6 @@ fn compile_all(units: &[Unit], tool: &cc::Tool, root: &Path, progress: bool) -> 
         }
         ProgressBar::hidden()
     };
-    let results: Vec<Mutex<Option<Compiled>>> = units.iter().map(|_| Mutex::new(None)).collect();
     let queue = Mutex::new(todo.clone());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(todo.len().max(1));
     std::thread::scope(|s| {
@@ -492,6 +753,8 @@ fn compile_one(unit: &Unit, tool: &cc::Tool, root: &Path) -> Compiled {
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
     let ok = out.status.success() && unit.object.is_file();
+    let failed = unit.object.with_extension("failed");
+    let _ = fs::remove_file(&failed);
     if ok {
         let _ = fs::write(&stamp, stamp_text(unit));
         return Compiled { ok, output, missing_headers: Vec::new(), cached: false };
@@ -510,13 +773,27 @@ fn compile_one(unit: &Unit, tool: &cc::Tool, root: &Path) -> Compiled {
             missing_headers = diagnostics::missing_from_depfile(&rule);
         }
     }
+    if let Some(key) = &unit.fail_key {
+        let text = format!("{}key {key}\nheaders {}\n--\n{output}", stamp_text(unit), missing_headers.join(" "));
+        let _ = fs::write(&failed, text);
+    }
     Compiled { ok, output, missing_headers, cached: false }
+}
+
+/// A failed compile kept for the survey, when its keys are unchanged.
+fn cached_failure(unit: &Unit) -> Option<Compiled> {
+    let key = unit.fail_key.as_ref()?;
+    let text = fs::read_to_string(unit.object.with_extension("failed")).ok()?;
+    let rest = text.strip_prefix(&stamp_text(unit))?.strip_prefix(&format!("key {key}\n"))?;
+    let (headers, output) = rest.strip_prefix("headers ")?.split_once("\n--\n")?;
+    let missing_headers = headers.split_whitespace().map(String::from).collect();
+    Some(Compiled { ok: false, output: output.to_string(), missing_headers, cached: true })
 }
 
 /// Links one driver's objects with the shim into its image and checks it.
 #[allow(clippy::too_many_arguments)]
 fn link(
-    d: &Driver,
+    name: &str,
     objects: &[&Unit],
     lib: &Path,
     tool: &cc::Tool,
@@ -524,15 +801,31 @@ fn link(
     image: &Path,
     show: &dyn Fn(&str) -> String,
     log: &mut String,
-) -> std::result::Result<(), Vec<Finding>> {
+    how: &LinkWith,
+) -> std::result::Result<Traps, Vec<Finding>> {
     let shown_lib = display_path(lib, root);
     if !lib.is_file() {
-        return Err(vec![other(&d.name, &shown_lib, "the shim library was not built")]);
+        return Err(vec![other(name, &shown_lib, "the shim library was not built")]);
     }
     let tmp = image.with_extension("tmp");
     if let Some(parent) = image.parent() {
         let _ = fs::create_dir_all(parent);
     }
+    let traps = match how.provided {
+        Some(provided) => unresolved_of(objects, provided),
+        None => Traps::new(),
+    };
+    if how.strict && !traps.is_empty() {
+        return Err(trap_findings(name, objects, &traps));
+    }
+    let trap_object = if traps.is_empty() {
+        None
+    } else {
+        match write_traps(name, objects, &traps, tool, root, log) {
+            Ok(o) => Some(o),
+            Err(e) => return Err(vec![other(name, "", &e)]),
+        }
+    };
     let mut args: Vec<OsString> = [
         "-nostdlib",
         "-nostartfiles",
@@ -548,12 +841,13 @@ fn link(
     .map(OsString::from)
     .collect();
     args.extend(objects.iter().map(|u| u.object.clone().into_os_string()));
+    args.extend(trap_object.map(PathBuf::into_os_string));
     args.push(lib.into());
     args.extend(["-o".into(), tmp.clone().into_os_string()]);
-    log.push_str(&format!("== {}: {}\n", d.name, command_line(tool, &args)));
+    log.push_str(&format!("== {name}: {}\n", command_line(tool, &args)));
     let out = match run_compiler(tool, &args, root) {
         Ok(out) => out,
-        Err(e) => return Err(vec![other(&d.name, "", &format!("cannot run the linker: {e}"))]),
+        Err(e) => return Err(vec![other(name, "", &format!("cannot run the linker: {e}"))]),
     };
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
@@ -570,7 +864,7 @@ fn link(
                 .or_else(|| by_object.iter().find(|(k, _)| k.ends_with(o)).map(|(_, v)| v))
                 .map(|v| v.0.clone())
         };
-        let mut findings = diagnostics::parse_ld(&d.name, &output, show, &object);
+        let mut findings = diagnostics::parse_ld(name, &output, show, &object);
         // Undefined references without a line: find the use in the source.
         for f in findings.iter_mut().filter(|f| f.kind == Kind::Symbol && f.at.line.is_none()) {
             if let Some((_, source)) = by_object.values().find(|(tree, _)| *tree == f.at.file)
@@ -580,7 +874,7 @@ fn link(
             }
         }
         if findings.is_empty() {
-            findings.push(other(&d.name, "", &format!("the link failed ({})", out.status)));
+            findings.push(other(name, "", &format!("the link failed ({})", out.status)));
         }
         return Err(findings);
     }
@@ -593,7 +887,7 @@ fn link(
                 kind,
                 item,
                 at: diagnostics::Use {
-                    driver: d.name.clone(),
+                    driver: name.to_string(),
                     file: image_shown(image, root),
                     line: None,
                     function: None,
@@ -601,8 +895,113 @@ fn link(
             })
             .collect());
     }
-    fs::rename(&tmp, image).map_err(|e| vec![other(&d.name, "", &format!("cannot write {}: {e}", image.display()))])?;
-    Ok(())
+    fs::rename(&tmp, image).map_err(|e| vec![other(name, "", &format!("cannot write {}: {e}", image.display()))])?;
+    Ok(traps)
+}
+
+/// The unresolved symbols of one driver, each with its uses.
+pub type Traps = BTreeMap<String, Vec<traps::Reference>>;
+
+/// How [`link`] treats symbols nothing defines.
+struct LinkWith<'a> {
+    /// Fail instead of linking traps.
+    strict: bool,
+    /// What the shim library defines; `None` when it could not be read (the
+    /// linker then reports what is missing, as without traps).
+    provided: Option<&'a BTreeSet<String>>,
+}
+
+/// The global symbols of the shim library, or `None` when it is missing or unreadable.
+fn provided_symbols(lib: &Path) -> Option<BTreeSet<String>> {
+    let data = fs::read(lib).ok()?;
+    traps::archive_symbols(&data).ok()
+}
+
+/// The symbols the driver's objects use that neither they nor `provided` define.
+fn unresolved_of(objects: &[&Unit], provided: &BTreeSet<String>) -> Traps {
+    let mut syms = Vec::new();
+    for u in objects {
+        // An unreadable object is left to the linker, which says what is wrong with it.
+        if let Ok(data) = fs::read(&u.object)
+            && let Ok(s) = traps::object_symbols(&u.tree_path, &data)
+        {
+            syms.push(s);
+        }
+    }
+    traps::unresolved(&syms, provided)
+}
+
+/// `--strict`: each unresolved symbol as an undefined symbol of the report,
+/// at the line of the source that uses it.
+fn trap_findings(driver: &str, objects: &[&Unit], traps: &Traps) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, uses) in traps {
+        for u in uses {
+            let line = objects
+                .iter()
+                .find(|o| o.tree_path == u.object)
+                .and_then(|o| fs::read_to_string(&o.source).ok())
+                .and_then(|text| diagnostics::find_use_line(&text, name, u.function.as_deref()));
+            out.push(Finding {
+                kind: Kind::Symbol,
+                item: name.clone(),
+                at: diagnostics::Use {
+                    driver: driver.into(),
+                    file: u.object.clone(),
+                    line,
+                    function: u.function.clone(),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Writes `target/image/drivers/NAME/traps.s` and `traps.txt` (what is
+/// trapped, and where it is used) and assembles the traps.
+fn write_traps(
+    name: &str,
+    objects: &[&Unit],
+    traps: &Traps,
+    tool: &cc::Tool,
+    root: &Path,
+    log: &mut String,
+) -> std::result::Result<PathBuf, String> {
+    let dir =
+        objects.first().and_then(|u| u.object.parent()).map_or_else(|| objects_dir().join(name), Path::to_path_buf);
+    let names: Vec<&str> = traps.keys().map(String::as_str).collect();
+    let asm = dir.join("traps.s");
+    let obj = dir.join("traps.o");
+    fs::write(&asm, traps::trap_assembly(name, &names)).map_err(|e| format!("cannot write {}: {e}", asm.display()))?;
+    let mut listing = traps::report_lines(traps).join("\n");
+    listing.push('\n');
+    let _ = fs::write(dir.join("traps.txt"), &listing);
+    let args: Vec<OsString> = vec!["-c".into(), asm.clone().into(), "-o".into(), obj.clone().into()];
+    log.push_str(&format!("== {name}: {}\n", command_line(tool, &args)));
+    log.push_str(&format!("traps:\n{listing}"));
+    let out = run_compiler(tool, &args, root).map_err(|e| format!("cannot run the assembler: {e}"))?;
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        log.push_str(&text);
+        return Err(format!("the generated traps did not assemble ({})", display_path(&asm, root)));
+    }
+    Ok(obj)
+}
+
+/// What the build says about a driver linked with traps.
+pub fn trap_note(driver: &str, traps: &Traps) -> String {
+    let n = traps.len();
+    let mut s = format!(
+        "note: drv-{driver}: {n} {} the shim lacks {} linked as {} (a call ends the task with \
+         \"called unimplemented `NAME`\"; `--strict` fails instead):\n",
+        if n == 1 { "function" } else { "functions" },
+        if n == 1 { "is" } else { "are" },
+        if n == 1 { "a trap" } else { "traps" },
+    );
+    for line in traps::report_lines(traps) {
+        s.push_str(&format!("  {line}\n"));
+    }
+    s
 }
 
 fn image_shown(image: &Path, root: &Path) -> String {
@@ -653,23 +1052,12 @@ mod tests {
             (c, o)
         };
         let (_, shim_o) = cc(
-            "int tiny_probe(void);\nvoid __resurgo_main(void) { tiny_probe(); }\nvoid _start(void) { __resurgo_main(); for (;;) {} }\n",
+            "int tiny_probe(void);\nvoid __resurgo_main(void) { tiny_probe(); }\nvoid _start(void) { __resurgo_main(); for (;;) {} }\n\
+             void tiny_shim_handler(void) {}\n",
             "shim",
         );
         let lib = tmp.join("libshim.a");
         assert!(std::process::Command::new("ar").arg("rcs").arg(&lib).arg(&shim_o).status().unwrap().success());
-        let manifest = manifest::driver::DriverManifest::parse(&format!(
-            "name = \"tiny\"\npci-ids = [\"10ec:8139\"]\nsources = [{{ path = \"tiny.c\", sha256 = \"{}\" }}]\n",
-            "0".repeat(64)
-        ))
-        .unwrap();
-        let d = Driver {
-            name: "tiny".into(),
-            dir: tmp.clone(),
-            manifest_path: tmp.join("driver.toml"),
-            text: String::new(),
-            manifest,
-        };
         let unit = |source: PathBuf, object: PathBuf| Unit {
             driver: "tiny".into(),
             tree_path: "tiny.c".into(),
@@ -678,24 +1066,65 @@ mod tests {
             args: Vec::new(),
             flags_hash: String::new(),
             source_hash: String::new(),
+            fail_key: None,
         };
         let show = |p: &str| p.to_string();
         let image = tmp.join("drv-tiny");
+        // Without the library's symbols: no traps, the linker's own report.
+        let plain = LinkWith { strict: false, provided: None };
 
         let (src, obj) = cc("int tiny_probe(void) { return 42; }\n", "good");
         let mut log = String::new();
-        link(&d, &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log).unwrap();
+        link("tiny", &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log, &plain).unwrap();
         assert!(check_image(&image).is_ok());
 
         let (src, obj) =
             cc("int pci_enable_device(int);\nint tiny_probe(void)\n{\n\treturn pci_enable_device(1);\n}\n", "bad");
         let _ = fs::remove_file(&image);
-        let findings = link(&d, &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log).unwrap_err();
+        let findings =
+            link("tiny", &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log, &plain).unwrap_err();
         assert_eq!(findings.len(), 1, "{findings:?}\n{log}");
         assert_eq!((findings[0].kind, findings[0].item.as_str()), (Kind::Symbol, "pci_enable_device"));
         assert_eq!((findings[0].at.file.as_str(), findings[0].at.line), ("tiny.c", Some(4)));
         assert!(!image.exists());
+
+        // With the library's symbols: the missing function becomes a trap that
+        // calls the shim's handler, and the image links; `--strict` refuses.
+        let provided = provided_symbols(&lib).unwrap();
+        assert!(provided.contains("tiny_shim_handler"), "{provided:?}");
+        let (src, obj) = cc(
+            "int pci_enable_device(int);\nint tiny_probe(void)\n{\n\treturn pci_enable_device(1);\n}\n\
+             void resurgo_unimplemented(const char *n, long c) { for (;;) {} }\n",
+            "trapped",
+        );
+        let traps_with = LinkWith { strict: false, provided: Some(&provided) };
+        let traps =
+            link("tiny", &[&unit(src.clone(), obj.clone())], &lib, &tool, &root, &image, &show, &mut log, &traps_with)
+                .unwrap_or_else(|f| panic!("{f:?}\n{log}"));
+        assert_eq!(traps.keys().collect::<Vec<_>>(), ["pci_enable_device"]);
+        assert_eq!(traps["pci_enable_device"][0].function.as_deref(), Some("tiny_probe"));
+        assert!(check_image(&image).is_ok());
+        assert!(trap_note("tiny", &traps).contains("pci_enable_device (called; in tiny.c: tiny_probe)"));
+        let strict = LinkWith { strict: true, provided: Some(&provided) };
+        let _ = fs::remove_file(&image);
+        let findings =
+            link("tiny", &[&unit(src, obj)], &lib, &tool, &root, &image, &show, &mut log, &strict).unwrap_err();
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!((findings[0].kind, findings[0].item.as_str()), (Kind::Symbol, "pci_enable_device"));
+        assert_eq!((findings[0].at.file.as_str(), findings[0].at.line), ("tiny.c", Some(4)));
+        assert!(!image.exists());
         fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn the_linux_library_files_are_pinned() {
+        let lib = read_linux_lib(&workspace_root()).unwrap();
+        assert!(lib.sources.iter().any(|f| f.path == "lib/hexdump.c"), "{lib:?}");
+        for f in lib.pinned() {
+            assert!(f.path.starts_with("lib/") && f.sha256.len() == 64, "{f:?}");
+            assert_eq!(f.pinned_by, LINUX_LIB_FILE);
+        }
+        assert!(toml::from_str::<LinuxLib>("sources = []\nfoo = 1\n").is_err(), "unknown keys are refused");
     }
 
     #[test]

@@ -145,9 +145,18 @@ impl SourceSet {
 /// Fetches what is missing (one pass over the Linux package for all of them)
 /// and checks every file of the drivers.
 pub fn fetch_sources(drivers: &[&Driver], progress: bool) -> Result<SourceSet> {
+    fetch_sources_with(drivers, &[], progress)
+}
+
+/// The name under which [`fetch_sources_with`] files its `extra` files (Linux's library code).
+pub const LINUX_LIB: &str = "linux-lib";
+
+/// [`fetch_sources`], and in the same pass over the package the `extra`
+/// files (filed under [`LINUX_LIB`]).
+pub fn fetch_sources_with(drivers: &[&Driver], extra: &[PinnedFile], progress: bool) -> Result<SourceSet> {
     let mut files = BTreeMap::new();
     let mut mismatches = Vec::new();
-    let mut pinned = Vec::new();
+    let mut pinned: Vec<PinnedFile> = extra.to_vec();
     for d in drivers {
         for f in d.files() {
             if let Some(local) = d.local_file(f) {
@@ -168,6 +177,9 @@ pub fn fetch_sources(drivers: &[&Driver], progress: bool) -> Result<SourceSet> {
     let mut linux_version = None;
     if !pinned.is_empty() {
         let sources = linux::ensure(&pinned, progress)?;
+        for f in extra {
+            files.insert((LINUX_LIB.to_string(), f.path.clone()), sources.path(&f.path));
+        }
         for d in drivers {
             for f in d.linux_files() {
                 files.insert((d.name.clone(), f.path.clone()), sources.path(&f.path));

@@ -21,14 +21,17 @@ pub mod drivers;
 pub mod frames;
 pub mod host;
 pub mod image;
+pub mod kconfig;
 pub mod linux;
 pub mod linux_baseline;
 pub mod nic_models;
 pub mod ports;
 pub mod qemu;
 mod report;
+pub mod survey;
 pub mod svc;
 pub mod swifi;
+pub mod traps;
 
 use std::path::{Path, PathBuf};
 

@@ -214,6 +214,28 @@ pub fn fetch_unchecked(files: &[String], folders: &[String], version: Option<&st
     Ok(Sources { dir, version })
 }
 
+/// Fetches every file of the pinned Linux tree that `select` picks by its
+/// path in the tree, unchecked (for `resurgo driver survey`), once: the empty
+/// file `mark` in the version's folder says the selection is there. `label`
+/// says what is extracted (`drivers/net/ethernet and every Kconfig file`).
+pub fn fetch_selected(mark: &str, label: &str, select: &dyn Fn(&str) -> bool, progress: bool) -> Result<Sources> {
+    let pinned = pinned_version()?;
+    let _lock = DirLock::acquire(&CACHE_LOCK, &cache_root()?, ".lock")?;
+    let complete = |dir: &Path| dir.join(mark).is_file();
+    let (dir, version, deb) = package_for(&pinned, &complete, false, progress)?;
+    if let Some(deb) = deb {
+        let started = Instant::now();
+        let found = extract_selected(&deb.path, &dir, label, select, None, progress)
+            .with_context(|| format!("cannot extract the Linux sources from {}", deb.path.display()))?;
+        if progress && !std::io::stderr().is_terminal() {
+            eprintln!("extracted {} files in {:.1} s", found.len(), started.elapsed().as_secs_f64());
+        }
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join(mark), "").with_context(|| format!("cannot write {}", dir.join(mark).display()))?;
+    }
+    Ok(Sources { dir, version })
+}
+
 /// Marks a folder of the tree extracted whole.
 const FOLDER_MARK: &str = ".resurgo-folder-complete";
 
@@ -539,6 +561,22 @@ pub fn extract(
     folders: &BTreeSet<String>,
     progress: bool,
 ) -> Result<BTreeSet<String>> {
+    let select =
+        |rel: &str| wanted.contains(rel) || rel.rsplit_once('/').is_some_and(|(parent, _)| folders.contains(parent));
+    let stop_after = folders.is_empty().then_some(wanted.len());
+    extract_selected(deb, dir, &what(wanted, folders), &select, stop_after, progress)
+}
+
+/// Extracts the files of the Linux tarball in a package that `select` picks
+/// by their path in the tree, into `dir`; stops after `stop_after` files when given.
+fn extract_selected(
+    deb: &Path,
+    dir: &Path,
+    label: &str,
+    select: &dyn Fn(&str) -> bool,
+    stop_after: Option<usize>,
+    progress: bool,
+) -> Result<BTreeSet<String>> {
     let file = File::open(deb).with_context(|| format!("cannot open {}", deb.display()))?;
     let mut deb_archive = ar::Archive::new(BufReader::with_capacity(1 << 20, file));
     let mut found = BTreeSet::new();
@@ -566,13 +604,13 @@ pub fn extract(
                 )
             } else {
                 if progress {
-                    eprintln!("extracting {} from {TARBALL}", what(wanted, folders));
+                    eprintln!("extracting {label} from {TARBALL}");
                 }
                 ProgressBar::hidden()
             };
-            bar.set_message(what(wanted, folders));
+            bar.set_message(label.to_string());
             let inner = xz2::read::XzDecoder::new(BufReader::with_capacity(1 << 20, bar.wrap_read(item)));
-            let result = extract_tree(inner, dir, wanted, folders, &mut found);
+            let result = extract_tree(inner, dir, select, stop_after, &mut found);
             bar.finish_and_clear();
             result?;
             return Ok(found);
@@ -586,8 +624,8 @@ pub fn extract(
 fn extract_tree<R: Read>(
     tarball: R,
     dir: &Path,
-    wanted: &BTreeSet<String>,
-    folders: &BTreeSet<String>,
+    select: &dyn Fn(&str) -> bool,
+    stop_after: Option<usize>,
     found: &mut BTreeSet<String>,
 ) -> Result<()> {
     let mut tree = tar::Archive::new(tarball);
@@ -601,8 +639,7 @@ fn extract_tree<R: Read>(
         else {
             continue;
         };
-        let in_folder = rel.rsplit_once('/').is_some_and(|(parent, _)| folders.contains(parent));
-        if !wanted.contains(rel) && !in_folder {
+        if !select(rel) {
             continue;
         }
         let rel = rel.to_string();
@@ -616,7 +653,7 @@ fn extract_tree<R: Read>(
         drop(file);
         fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
         found.insert(rel);
-        if folders.is_empty() && found.len() == wanted.len() {
+        if stop_after == Some(found.len()) {
             break;
         }
     }

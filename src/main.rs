@@ -130,9 +130,25 @@ enum DriverAction {
         names: Vec<String>,
     },
     /// Build the shim, then compile and link each driver into target/image/release/drv-NAME.
+    /// A function nothing defines is linked as a trap: calling it ends the task
+    /// with "called unimplemented `NAME`".
     Build {
         /// Driver names (default: every driver in drivers-legacy/).
         names: Vec<String>,
+        /// Fail when a driver uses a function nothing defines, instead of linking a trap.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Try every PCI driver under drivers/net/ethernet that Linux's Kconfig
+    /// allows on x86-64 against the current shim: compiled (or the first
+    /// error), linked, traps; and the most often missing headers and symbols.
+    Survey {
+        /// Also print one JSON object with every driver as the last line.
+        #[arg(long)]
+        json: bool,
+        /// How many of the most often missing headers and symbols to list.
+        #[arg(long, default_value_t = 15)]
+        top: usize,
     },
     /// Write drivers-legacy/NAME/driver.toml for a driver's source files: files
     /// in a Linux tree or in drivers-legacy/NAME/, or paths in the Linux tree
@@ -576,13 +592,22 @@ fn run(cli: Cli) -> Result<i32> {
             println!("ok: {} compiled against the shim's headers", names_of(&chosen));
             Ok(0)
         }
-        Command::Driver { action: DriverAction::Build { names } } => {
+        Command::Driver { action: DriverAction::Build { names, strict } } => {
             let chosen = chosen_drivers(&names)?;
             let refs: Vec<&drivers::Driver> = chosen.iter().collect();
             image::build_shim(true)?;
-            let images = image::with_build_lock(|| driver_build::build(&refs, driver_build::Mode::Link, true))?;
+            let images =
+                image::with_build_lock(|| driver_build::build_with(&refs, driver_build::Mode::Link, strict, true))?;
             for (name, path) in images {
                 println!("{name:10} {}", resurgo::display_path(&path, &root));
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Survey { json, top } } => {
+            let survey = resurgo::survey::run(true)?;
+            print!("{}", survey.table(top));
+            if json {
+                println!("{}", survey.json(top));
             }
             Ok(0)
         }

@@ -91,3 +91,32 @@ fn drivers_compile_against_the_shim_headers() {
         panic!("{text}");
     }
 }
+
+/// `resurgo driver survey --json`: every x86-64 PCI driver of
+/// drivers/net/ethernet tried against the shim. The committed drivers are
+/// among those that compile and link, without a trap; the JSON object is the
+/// last line.
+#[test]
+fn the_survey_builds_the_committed_drivers_without_traps() {
+    let out = Command::new(env!("CARGO_BIN_EXE_resurgo")).args(["driver", "survey", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("top missing headers"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let totals = &v["totals"];
+    let n = |k: &str| totals[k].as_u64().unwrap();
+    assert!(n("modules") > n("pci_drivers") && n("pci_drivers") > n("surveyed"), "{totals}");
+    assert!(n("surveyed") >= 100, "{totals}");
+    assert!(n("surveyed") >= n("compiled") && n("compiled") >= n("linked") && n("linked") >= n("without_traps"));
+    let list = v["drivers"].as_array().unwrap();
+    for name in ["8139cp", "e1000", "ne2k-pci", "pcnet32"] {
+        let d = list.iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("{name} surveyed"));
+        assert_eq!((&d["compiled"], &d["linked"], &d["traps"]), (&true.into(), &true.into(), &0.into()), "{d}");
+    }
+    // Drivers that do not compile say why.
+    let failed = list.iter().find(|d| d["compiled"] == false).unwrap();
+    assert!(failed["first_error"].is_string(), "{failed}");
+    // Another architecture's drivers are not surveyed.
+    let off: Vec<&str> = v["not_on_x86_64"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert!(off.contains(&"pch_gbe"), "{off:?}");
+}

@@ -15,8 +15,7 @@
 
 #include "internal.h"
 
-const char hex_asc[] = "0123456789abcdef";
-const char hex_asc_upper[] = "0123456789ABCDEF";
+/* hex_asc and hex_asc_upper are Linux's own lib/hexdump.c (linux-lib.toml). */
 
 /* ---- vsnprintf ---------------------------------------------------------------- */
 
@@ -677,67 +676,7 @@ int net_ratelimit(void)
     return ratelimit(&begin, &printed, 5 * HZ, 10);
 }
 
-/* ---- hex dumps ----------------------------------------------------------------- */
-
-int hex_dump_to_buffer(const void *buf, size_t len, int rowsize, int groupsize, char *linebuf, size_t linebuflen,
-                       bool ascii)
-{
-    const u8 *ptr = buf;
-    size_t n = 0;
-    int i;
-
-    if (rowsize != 16 && rowsize != 32)
-        rowsize = 16;
-    if ((size_t)rowsize < len)
-        len = (size_t)rowsize;
-    if (groupsize != 1 && groupsize != 2 && groupsize != 4 && groupsize != 8)
-        groupsize = 1;
-    if (len % (size_t)groupsize)
-        groupsize = 1;
-    if (!linebuflen)
-        return 0;
-    for (i = 0; (size_t)i < len; i += groupsize) {
-        /* Groups are printed as little-endian numbers, as the kernel does. */
-        for (int j = groupsize - 1; j >= 0; j--)
-            n += (size_t)scnprintf(linebuf + n, linebuflen - n, "%02x", ptr[i + j]);
-        if ((size_t)(i + groupsize) < len)
-            n += (size_t)scnprintf(linebuf + n, linebuflen - n, " ");
-    }
-    if (ascii) {
-        int pad_to = rowsize * 2 + rowsize / groupsize + 1;
-        while ((int)n < pad_to && n + 1 < linebuflen)
-            linebuf[n++] = ' ';
-        for (i = 0; (size_t)i < len && n + 1 < linebuflen; i++)
-            linebuf[n++] = (ptr[i] >= 0x20 && ptr[i] < 0x7f) ? (char)ptr[i] : '.';
-        linebuf[n] = 0;
-    }
-    return (int)n;
-}
-
-void print_hex_dump(const char *level, const char *prefix_str, int prefix_type, int rowsize, int groupsize,
-                    const void *buf, size_t len, bool ascii)
-{
-    const u8 *ptr = buf;
-    char linebuf[32 * 3 + 2 + 32 + 1];
-
-    if (rowsize != 16 && rowsize != 32)
-        rowsize = 16;
-    for (size_t i = 0; i < len; i += (size_t)rowsize) {
-        size_t linelen = min(len - i, (size_t)rowsize);
-
-        hex_dump_to_buffer(ptr + i, linelen, rowsize, groupsize, linebuf, sizeof(linebuf), ascii);
-        switch (prefix_type) {
-        case DUMP_PREFIX_ADDRESS:
-            printk("%s%s%p: %s\n", level, prefix_str, ptr + i, linebuf);
-            break;
-        case DUMP_PREFIX_OFFSET:
-            printk("%s%s%.8zx: %s\n", level, prefix_str, i, linebuf);
-            break;
-        default:
-            printk("%s%s%s\n", level, prefix_str, linebuf);
-        }
-    }
-}
+/* hex_dump_to_buffer and print_hex_dump are Linux's own lib/hexdump.c (linux-lib.toml). */
 
 /* ---- device messages ------------------------------------------------------------- */
 

@@ -316,44 +316,7 @@ int match_string(const char *const *array, size_t n, const char *string)
     return -EINVAL;
 }
 
-/* ---- hex ------------------------------------------------------------------------ */
-
-int hex_to_bin(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = (unsigned char)tolower(ch);
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
-int hex2bin(u8 *dst, const char *src, size_t count)
-{
-    while (count--) {
-        int hi = hex_to_bin((unsigned char)*src++), lo;
-
-        if (hi < 0)
-            return -EINVAL;
-        lo = hex_to_bin((unsigned char)*src++);
-        if (lo < 0)
-            return -EINVAL;
-        *dst++ = (u8)((hi << 4) | lo);
-    }
-    return 0;
-}
-
-char *bin2hex(char *dst, const void *src, size_t count)
-{
-    const unsigned char *p = src;
-
-    while (count--) {
-        *dst++ = hex_asc_hi(*p);
-        *dst++ = hex_asc_lo(*p);
-        p++;
-    }
-    return dst;
-}
+/* hex_to_bin, hex2bin and bin2hex are Linux's own lib/hexdump.c (linux-lib.toml). */
 
 /* ---- number parsing ----------------------------------------------------------------- */
 

@@ -23,5 +23,6 @@ mod config;
 mod nic;
 mod sync;
 mod task;
+mod traps;
 
 rt::entry!(task::main);

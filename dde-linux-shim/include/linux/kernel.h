@@ -45,6 +45,25 @@ extern const char hex_asc[];
 #define hex_asc_lo(x) hex_asc[((x)&0x0f)]
 #define hex_asc_hi(x) hex_asc[((x)&0xf0) >> 4]
 extern const char hex_asc_upper[];
+#define hex_asc_upper_lo(x) hex_asc_upper[((x)&0x0f)]
+#define hex_asc_upper_hi(x) hex_asc_upper[((x)&0xf0) >> 4]
+
+static inline char *hex_byte_pack(char *buf, u8 byte)
+{
+	*buf++ = hex_asc_hi(byte);
+	*buf++ = hex_asc_lo(byte);
+	return buf;
+}
+
+static inline char *hex_byte_pack_upper(char *buf, u8 byte)
+{
+	*buf++ = hex_asc_upper_hi(byte);
+	*buf++ = hex_asc_upper_lo(byte);
+	return buf;
+}
+
+/* hex_asc, hex_to_bin, hex2bin, bin2hex, hex_dump_to_buffer and
+ * print_hex_dump are Linux's own lib/hexdump.c (linux-lib.toml). */
 int hex_to_bin(unsigned char ch);
 int hex2bin(u8 *dst, const char *src, size_t count);
 char *bin2hex(char *dst, const void *src, size_t count);
