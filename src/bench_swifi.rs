@@ -890,18 +890,19 @@ fn watch_trial(
             if l.starts_with(KERNEL_PANIC_MARK) {
                 return (Outcome::KernelCrash, l.clone());
             }
+            // Answers are matched by address: the shell may still be
+            // answering the previous burst's lines (refused, `not running`,
+            // since they name the instance that died).
             if let Some((addr, old)) = parse_poke_answer(l, task) {
-                let want = faults.get(answers);
-                answers += 1;
-                // A refusal after the driver died is expected; a patch that
-                // replaced other bytes than the image's is not.
-                match (addr, old, want) {
-                    (Some(a), Some(old), Some(f)) if a != f.addr || old != f.old => run.patch_mismatches += 1,
-                    (Some(_), Some(_), Some(_)) => run.patches_applied += 1,
+                let want = addr.and_then(|a| faults.iter().find(|f| f.addr == a));
+                match (want, old) {
+                    (Some(f), Some(old)) if old != f.old => run.patch_mismatches += 1,
+                    (Some(_), Some(_)) => run.patches_applied += 1,
                     // The kernel refused a patch of a running driver's text.
-                    (Some(_), None, _) => run.patches_refused += 1,
-                    _ => {}
+                    (Some(_), None) => run.patches_refused += 1,
+                    (None, _) => {}
                 }
+                answers += usize::from(want.is_some());
             }
             if let Some(failure) = parse_failure(l, task) {
                 return failure;

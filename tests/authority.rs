@@ -253,6 +253,8 @@ fn a_driver_writing_garbage_into_its_rings_cannot_stop_netd() {
     seen(&guest, "TEST ring.prober done", STEP);
     let r: Vec<TestLine> = guest.lines().iter().filter_map(|l| parse_test_line(l)).collect();
     assert!(passed(&r, "ring.vandal").num("bursts") > 100, "the attack ran");
+    passed(&r, "ring.successor_attaches");
+    seen(&guest, "[netd] WARN ring-vandal: the ring header's geometry had been overwritten", STEP);
     // ...and the rings it left impossible work again for the driver that
     // behaves: netd's answer to its ARP request comes out of the tx ring.
     passed(&r, "ring.recovered");

@@ -78,7 +78,8 @@ fn a_short_campaign_leaves_the_kernel_the_other_tasks_and_the_client_unharmed() 
         for o in Outcome::ALL.iter().filter(|o| o.forbidden()) {
             assert_eq!(run.count(*o), 0, "{}: {} in {}", mode.name(), o.name(), json);
         }
-        let failures = run.count(Outcome::DriverCrash) + run.count(Outcome::DriverHang) + run.count(Outcome::DriverExit);
+        let failures =
+            run.count(Outcome::DriverCrash) + run.count(Outcome::DriverHang) + run.count(Outcome::DriverExit);
         assert!(failures > 0, "bursts of 100 faults never broke the driver: {}", report.table());
         assert!(run.sha256_match && run.services_ok, "{}", report.table());
         let t = run.text.unwrap();

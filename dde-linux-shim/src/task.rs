@@ -161,7 +161,10 @@ fn attach(
     let to_netd = Irq(slots[2]);
     let base = rt::mem::attach(&ds, size, true)?;
     // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
-    let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }.map_err(|_| rt::Error::InvalidArgument)?;
+    let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }.map_err(|e| {
+        rt::error!("netd's rings do not check: {:?}", e);
+        rt::Error::InvalidArgument
+    })?;
     if attach_wake {
         to_driver.attach(&Thread::own_main(), LABEL_TX)?;
     }

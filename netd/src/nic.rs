@@ -494,6 +494,9 @@ impl Nics {
         };
         let n = &mut self.list[i];
         n.attaches += 1;
+        if n.rings.restamp() {
+            rt::warn!("{}: the ring header's geometry had been overwritten (by a driver): written again", n.name);
+        }
         n.link_up = link;
         // What the driver says now stands until it writes the header itself.
         n.rings.header().link_up.store(link as u32, core::sync::atomic::Ordering::Release);

@@ -79,11 +79,14 @@ pub struct Config {
 
 #[repr(C)]
 pub struct Header {
-    pub magic: u32,
-    pub version: u32,
-    pub slot_size: u32,
+    /// The geometry: netd writes it when it formats the region and again
+    /// before each driver instance attaches ([`Rings::restamp`]), since a
+    /// driver can write the whole header.
+    pub magic: AtomicU32,
+    pub version: AtomicU32,
+    pub slot_size: AtomicU32,
     /// Slots per ring (a power of two).
-    pub slots: u32,
+    pub slots: AtomicU32,
     /// Driver-to-netd state: link, the hardware address the driver reports.
     pub link_up: AtomicU32,
     pub driver_mac: [AtomicU32; 2],
@@ -154,16 +157,24 @@ impl Rings {
         }
         // SAFETY: the caller guarantees `len` writable bytes at `base`.
         unsafe { core::ptr::write_bytes(base, 0, HEADER_BYTES) };
-        // SAFETY: the header lies at `base` (checked length), zeroed above, and
-        // the region is not shared yet.
-        unsafe {
-            let h = base as *mut Header;
-            (*h).magic = MAGIC;
-            (*h).version = VERSION;
-            (*h).slot_size = SLOT_SIZE as u32;
-            (*h).slots = slots;
+        let rings = Rings { base, slots };
+        rings.restamp();
+        Ok(rings)
+    }
+
+    /// netd, before a driver instance attaches: writes the geometry again
+    /// and says whether it had been changed. A driver maps the header
+    /// writable (it reports its link, address and configuration there), so a
+    /// buggy or dying instance can scribble over fields only netd sets, and
+    /// without this its successors would refuse the rings for good.
+    pub fn restamp(&self) -> bool {
+        let h = self.header();
+        let want = [(&h.magic, MAGIC), (&h.version, VERSION), (&h.slot_size, SLOT_SIZE as u32), (&h.slots, self.slots)];
+        let mut changed = false;
+        for (field, value) in want {
+            changed |= field.swap(value, Ordering::AcqRel) != value;
         }
-        Ok(Rings { base, slots })
+        changed
     }
 
     /// Checks and opens a region another task formatted (driver).
@@ -176,14 +187,17 @@ impl Rings {
         }
         // SAFETY: at least a header's worth of mapped bytes (checked above).
         let h = unsafe { &*(base as *const Header) };
-        if h.magic != MAGIC {
+        if h.magic.load(Ordering::Acquire) != MAGIC {
             return Err(RingError::BadMagic);
         }
-        if h.version != VERSION {
+        if h.version.load(Ordering::Acquire) != VERSION {
             return Err(RingError::BadVersion);
         }
-        let slots = h.slots;
-        if h.slot_size as usize != SLOT_SIZE || !slots.is_power_of_two() || !(2..=1 << 16).contains(&slots) {
+        let slots = h.slots.load(Ordering::Acquire);
+        if h.slot_size.load(Ordering::Acquire) as usize != SLOT_SIZE
+            || !slots.is_power_of_two()
+            || !(2..=1 << 16).contains(&slots)
+        {
             return Err(RingError::BadGeometry);
         }
         if len < region_size(slots) {
@@ -389,6 +403,25 @@ mod tests {
     }
 
     #[test]
+    fn a_scribbled_geometry_is_restamped_for_the_next_driver() {
+        let mut mem = region(4);
+        let base = mem.as_mut_ptr() as *mut u8;
+        let len = mem.len() * 8;
+        // SAFETY: the vector outlives the view.
+        let netd = unsafe { Rings::init(base, len, 4).unwrap() };
+        assert!(!netd.restamp(), "a fresh header is as netd wrote it");
+        // A faulty driver wrote over the first header words (found by bench swifi).
+        mem[0] = 0xdead_beef_0000_0000;
+        mem[1] = 3;
+        // SAFETY: as above.
+        assert_eq!(unsafe { Rings::attach(base, len) }.err(), Some(RingError::BadMagic));
+        assert!(netd.restamp());
+        // SAFETY: as above.
+        let driver = unsafe { Rings::attach(base, len) }.expect("the successor attaches");
+        assert_eq!(driver.slots(), 4);
+    }
+
+    #[test]
     fn tx_slots_stay_busy_until_done_and_survive_a_rewind() {
         let mut mem = region(4);
         let base = mem.as_mut_ptr() as *mut u8;
@@ -486,9 +519,9 @@ mod tests {
         unsafe {
             assert_eq!(Rings::attach(base, len).err(), Some(RingError::BadMagic));
             Rings::init(base, len, 2).unwrap();
-            (*(base as *mut Header)).slots = 3;
+            (*(base as *mut Header)).slots = AtomicU32::new(3);
             assert_eq!(Rings::attach(base, len).err(), Some(RingError::BadGeometry));
-            (*(base as *mut Header)).slots = 1 << 12;
+            (*(base as *mut Header)).slots = AtomicU32::new(1 << 12);
             assert_eq!(Rings::attach(base, len).err(), Some(RingError::TooSmall));
         }
     }

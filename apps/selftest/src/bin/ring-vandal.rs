@@ -101,6 +101,12 @@ fn main() {
     h.rx.head.store(h.rx.taken.load(Ordering::Acquire), Ordering::Release);
     h.rx.done.store(h.rx.taken.load(Ordering::Acquire).wrapping_add(5000), Ordering::Release);
     let _ = to_netd.trigger();
+    // The geometry too, then attach again as a successor would: netd must
+    // have written it back, or no later instance could use the rings.
+    // SAFETY: the first header words of the mapped region; garbage on purpose.
+    unsafe { (base as *mut u64).write_volatile(0xdead_beef_0000_0003) };
+    let again = reattach(netd);
+    check!("ring.successor_attaches", again.is_ok(), "attach={:?}", again.err());
     rt::info!("TEST ring.vandal ok bursts={}", bursts);
 
     // Now a working driver: a sane device, and an ARP request for netd's
@@ -145,6 +151,27 @@ fn main() {
         rt::time::ticks() - t1
     );
     rt::info!("TEST ring.vandal done");
+}
+
+/// A second ATTACH, as the next driver instance makes it: the rings netd
+/// hands back must check.
+fn reattach(netd: CapIdx) -> Result<(), &'static str> {
+    let fresh: [CapIdx; 3] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
+    for (i, s) in fresh.iter().enumerate() {
+        ipc::utcb().br[i] = s.selector();
+    }
+    let mr = ipc::mr();
+    mr[0] = nic::mac_to_word([0x52, 0x54, 0x00, 0x66, 0x66, 0x66]);
+    mr[1] = 1500;
+    mr[2] = 1;
+    let tag = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000)).map_err(|_| "no answer")?.tag;
+    if tag.items() != 3 {
+        return Err("attach refused");
+    }
+    let size = ipc::mr()[0];
+    let base = rt::mem::attach(&Dataspace(fresh[0]), size, true).map_err(|_| "cannot map")?;
+    // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
+    unsafe { Rings::attach(base as *mut u8, size as usize) }.map(|_| ()).map_err(|_| "the rings do not check")
 }
 
 fn prober(seconds: u64) {
