@@ -52,43 +52,48 @@ pub struct Env {
     pub caps: *const CapEntry,
 }
 
-/// What the entry stack says: the environment, the KIP, the arguments.
+/// What the entry stack says: the number of arguments (`argv` follows `argc`
+/// on the stack), the environment and the KIP.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Start {
     pub argc: u64,
-    /// Address of `argv[0]`.
-    pub argv: u64,
     pub env: u64,
     pub kip: u64,
 }
 
-/// Reads the entry stack `[argc, argv..., 0, envp..., 0, auxv pairs..., 0]`,
-/// at most `words` long. `None` when it is shorter than it claims.
-pub fn parse_stack(stack: &[u64]) -> Option<Start> {
-    let argc = *stack.first()?;
+/// Reads the entry stack `[argc, argv..., 0, envp..., 0, auxv pairs..., 0]`
+/// word by word through `word` (index from the stack pointer), reading no
+/// further than the aux vector's end. `None` when `word` runs out first.
+pub fn parse_stack_with(word: impl Fn(usize) -> Option<u64>) -> Option<Start> {
+    let argc = word(0)?;
     let mut i = 1usize.checked_add(usize::try_from(argc).ok()?)?;
-    if *stack.get(i)? != 0 {
+    if word(i)? != 0 {
         return None;
     }
     i += 1;
-    while *stack.get(i)? != 0 {
-        i += 1;
+    while word(i)? != 0 {
+        i = i.checked_add(1)?;
     }
     i += 1;
-    let mut start = Start { argc, argv: 0, env: 0, kip: 0 };
+    let mut start = Start { argc, env: 0, kip: 0 };
     loop {
-        let key = *stack.get(i)?;
+        let key = word(i)?;
         if key == AT_NULL {
             return Some(start);
         }
-        let value = *stack.get(i + 1)?;
+        let value = word(i.checked_add(1)?)?;
         match key {
             AT_L4_ENV => start.env = value,
             AT_L4_KIP => start.kip = value,
             _ => {}
         }
-        i += 2;
+        i = i.checked_add(2)?;
     }
+}
+
+/// [`parse_stack_with`] over a copy of the stack.
+pub fn parse_stack(stack: &[u64]) -> Option<Start> {
+    parse_stack_with(|i| stack.get(i).copied())
 }
 
 /// Looks `name` up in a named-capability list.
@@ -104,7 +109,7 @@ mod tests {
     fn entry_stack() {
         let stack = [2, 0x100, 0x200, 0, 0x300, 0, 6, 4096, AT_L4_KIP, 0x6fff_f000, AT_L4_ENV, 0x801f_ff90, 0, 0];
         let s = parse_stack(&stack).unwrap();
-        assert_eq!(s, Start { argc: 2, argv: 0, env: 0x801f_ff90, kip: 0x6fff_f000 });
+        assert_eq!(s, Start { argc: 2, env: 0x801f_ff90, kip: 0x6fff_f000 });
         // Truncated or lying stacks are refused, not read past.
         assert_eq!(parse_stack(&stack[..9]), None);
         assert_eq!(parse_stack(&[u64::MAX, 0]), None);
