@@ -1,7 +1,7 @@
 //! Resurgo on Fiasco.OC, booted in QEMU: a Resurgo task built with
-//! `--kernel fiasco` runs as an L4Re application under ned (log, heap,
-//! a dataspace from moe, IPC between two of its threads through a gate), and
-//! the same task source runs on Resurgo's kernel.
+//! `--kernel fiasco` runs as an L4Re application under ned (log, heap, a
+//! dataspace from moe, an IPC timeout, a software IRQ, IPC between two of its
+//! threads through a gate), and the same task source runs on Resurgo's kernel.
 //!
 //! The Fiasco tests need an L4Re build in `RESURGO_L4RE` (`.ci/run` sets
 //! `../shared/fiasco`); without it they say so in one line and pass.
@@ -50,10 +50,19 @@ fn seam_task_runs_under_ned_on_fiasco() {
     assert_eq!(log.field("kernel"), "fiasco");
     assert_eq!(log.field("task"), "seam-test");
     assert!(log.raw.starts_with("seam-tes| "), "ned's log server prefixes the task: {}", log.raw);
-    assert_eq!(passed(&r, "seam.heap").num("sum"), 4_999_950_000);
-    let ds = passed(&r, "seam.dataspace");
+    portable_steps(&r);
+}
+
+/// What the seam task checks on either kernel.
+fn portable_steps(r: &[TestLine]) {
+    assert_eq!(passed(r, "seam.heap").num("sum"), 4_999_950_000);
+    let ds = passed(r, "seam.dataspace");
     assert_eq!((ds.field("zeroed"), ds.field("pattern")), ("true", "true"));
-    assert_eq!(passed(&r, "seam.ipc").num("rounds"), 1000);
+    let t = passed(r, "seam.timeout");
+    assert_eq!(t.field("result"), "Err(Timeout)");
+    assert!((50..1000).contains(&t.num("waited_ms")), "{}", t.raw);
+    assert_eq!(passed(r, "seam.irq").field("label"), "0x1a0");
+    assert_eq!(passed(r, "seam.ipc").num("rounds"), 1000);
 }
 
 #[test]
@@ -62,7 +71,5 @@ fn seam_task_runs_on_resurgo_too() {
     let r = run_until(&guest, "TEST seam done");
     let log = passed(&r, "seam.log");
     assert_eq!(log.field("kernel"), "resurgo");
-    assert_eq!(passed(&r, "seam.heap").num("sum"), 4_999_950_000);
-    passed(&r, "seam.dataspace");
-    assert_eq!(passed(&r, "seam.ipc").num("rounds"), 1000);
+    portable_steps(&r);
 }

@@ -1,8 +1,9 @@
 //! The backend seam's test task: it uses only `rt`'s portable interface and
 //! runs unchanged on Resurgo's kernel and on Fiasco.OC (`resurgo up --kernel
-//! fiasco`). It logs, fills a heap vector, maps and checks a dataspace, then
-//! makes IPC round trips between two of its threads through a gate, and
-//! prints one `TEST name ok|FAIL key=value ...` line per step.
+//! fiasco`). It logs, fills a heap vector, maps and checks a dataspace, waits
+//! out an IPC timeout, signals itself through a software IRQ, then makes IPC
+//! round trips between two of its threads through a gate, and prints one
+//! `TEST name ok|FAIL key=value ...` line per step.
 #![no_std]
 #![no_main]
 
@@ -23,6 +24,8 @@ fn main() {
     rt::info!("TEST seam.log ok kernel={kernel} task={}", rt::env::name());
     heap();
     dataspace();
+    timeout();
+    irq();
     round_trips();
     rt::info!("TEST seam done");
 }
@@ -58,6 +61,33 @@ fn dataspace() {
         size / 1024
     );
     region.free();
+}
+
+/// A receive from nobody with a timeout: the typed error after the time.
+fn timeout() {
+    let before = rt::time::ticks();
+    let r = ipc::receive(rt::CapIdx::INVALID, Timeout::Millis(50));
+    let waited = rt::time::ticks().saturating_sub(before);
+    let ok = r == Err(rt::Error::Timeout) && (50..5000).contains(&waited);
+    rt::info!("TEST seam.timeout {} waited_ms={waited} result={:?}", if ok { "ok" } else { "FAIL" }, r.map(|_| ()));
+}
+
+/// A software IRQ attached to this thread, triggered and received.
+fn irq() {
+    const IRQ_LABEL: u64 = 0x1a0;
+    let me = rt::obj::Thread(rt::thread::current_cap());
+    let r = rt::obj::Factory::own().create_irq().and_then(|irq| {
+        irq.attach(&me, IRQ_LABEL)?;
+        irq.trigger()?;
+        let label = irq.wait(Timeout::Millis(1000))?;
+        rt::obj::release(irq.0);
+        Ok(label)
+    });
+    match r {
+        Ok(IRQ_LABEL) => rt::info!("TEST seam.irq ok label={IRQ_LABEL:#x}"),
+        Ok(other) => rt::info!("TEST seam.irq FAIL label={other:#x}"),
+        Err(e) => rt::info!("TEST seam.irq FAIL error=\"{e}\""),
+    }
 }
 
 /// The server thread: answers each call with its word plus one.
