@@ -160,7 +160,7 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
     let dir = target.join(&system.name);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let ned_script = dir.join(format!("{}.cfg", system.name));
-    fs::write(&ned_script, ned_script_text(&system, &shown))
+    fs::write(&ned_script, ned_script_text(&system, &shown)?)
         .with_context(|| format!("cannot write {}", ned_script.display()))?;
     Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, binaries })
 }
@@ -182,16 +182,45 @@ fn lua_str(s: &str) -> String {
     out
 }
 
-/// ned's script for the system: one L4Re application per task that starts at
-/// boot, in manifest order, logging under its name, with its heap size and
-/// values as `NAME=NUMBER` arguments (read by `rt::env::value`).
-pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> String {
+/// Longest capability name L4Re's environment carries (`l4re_env_cap_entry_t`).
+pub const CAP_NAME_MAX: usize = 16;
+
+/// Label of the gate through which client number `client` reaches a server's
+/// `endpoint`-th endpoint: the same as Resurgo's init gives it
+/// (`boot::gate_label`), so a server tells its callers apart alike.
+pub fn gate_label(endpoint: usize, client: usize) -> u64 {
+    ((client as u64 + 1) << 8) | (endpoint as u64 + 1)
+}
+
+/// ned's script for the system: one ned channel (an IPC gate) per client and
+/// endpoint, as Resurgo's init makes one gate per client and endpoint; then
+/// one L4Re application per task that starts at boot, in manifest order,
+/// logging under its name, with exactly the gates its manifest entry grants
+/// (a client's as `SERVER.ENDPOINT`, a server's as `gate.LABEL`, which its
+/// runtime binds), and its heap size and values as `NAME=NUMBER` arguments
+/// (read by `rt::env::value`).
+pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> Result<String> {
     let mut s = format!(
         "-- ned script for Resurgo's system `{}`, written by `resurgo build --kernel fiasco` from {manifest_shown}.\n\
          local L4 = require(\"L4\");\nlocal l = L4.default_loader;\n",
         system.name
     );
+    // (channel number, server, endpoint, client, label)
+    let mut links: Vec<(usize, &str, &str, &str, u64)> = Vec::new();
+    for (ci, client) in system.tasks.iter().enumerate() {
+        for (server, ep) in &client.uses {
+            let Some(ei) =
+                system.tasks.iter().find(|t| &t.name == server).and_then(|t| t.serves.iter().position(|e| e == ep))
+            else {
+                bail!("error: {manifest_shown}: task `{}` uses `{server}.{ep}`, which no task serves", client.name);
+            };
+            let n = links.len();
+            links.push((n, server, ep, &client.name, gate_label(ei, ci)));
+            s.push_str(&format!("local g{n} = l:new_channel();\n"));
+        }
+    }
     for task in system.tasks.iter().filter(|t| t.start) {
+        let mut caps = Vec::new();
         let mut cmdline = format!("rom/{}", task.image);
         if task.heap > 0 {
             cmdline.push_str(&format!(" heap.size={}", task.heap));
@@ -199,9 +228,26 @@ pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> Strin
         for (name, value) in &task.values {
             cmdline.push_str(&format!(" {name}={value}"));
         }
-        s.push_str(&format!("l:start({{ log = {{ {} }} }}, {});\n", lua_str(&task.name), lua_str(&cmdline)));
+        for &(n, server, ep, client, label) in &links {
+            if server == task.name {
+                caps.push((format!("gate.{label:x}"), format!("g{n}:svr()")));
+                cmdline.push_str(&format!(" {ep}@{client}={label}"));
+            }
+            if client == task.name {
+                caps.push((format!("{server}.{ep}"), format!("g{n}")));
+            }
+        }
+        if let Some((name, _)) = caps.iter().find(|(name, _)| name.len() > CAP_NAME_MAX) {
+            bail!(
+                "error: {manifest_shown}: task `{}`: the capability name `{name}` is longer than the {CAP_NAME_MAX} bytes L4Re's environment carries",
+                task.name
+            );
+        }
+        let caps: Vec<String> = caps.iter().map(|(name, v)| format!("[{}] = {v}", lua_str(name))).collect();
+        let caps = if caps.is_empty() { String::new() } else { format!("caps = {{ {} }}, ", caps.join(", ")) };
+        s.push_str(&format!("l:start({{ {caps}log = {{ {} }} }}, {});\n", lua_str(&task.name), lua_str(&cmdline)));
     }
-    s
+    Ok(s)
 }
 
 /// QEMU's multiboot module list: Fiasco (with its command line), sigma0, moe
@@ -327,11 +373,33 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\nheap = \"1M\"\n\
                     [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml");
+        let lua = ned_script_text(&system, "s.toml").unwrap();
         assert!(lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576\");"), "{lua}");
         assert!(lua.contains("l:start({ log = { \"two\" } }, \"rom/seam-test"), "{lua}");
         assert!(lua.contains(" answer=42\");"), "{lua}");
         assert_eq!(lua_str("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+
+    #[test]
+    fn manifest_gates_become_ned_channels() {
+        let text = "[system]\nname = \"s\"\n[tasks.pong]\nserves = [\"main\"]\n[tasks.ping]\nuses = [\"pong.main\"]\n\
+                    [tasks.other]\n";
+        let system = manifest::load(text).unwrap();
+        let lua = ned_script_text(&system, "s.toml").unwrap();
+        assert!(lua.contains("local g0 = l:new_channel();"), "{lua}");
+        // ping is task 2 in start order (servers first), pong's `main` endpoint 0:
+        // label 0x301, as Resurgo's init gives it.
+        assert!(
+            lua.contains("l:start({ caps = { [\"gate.301\"] = g0:svr() }, log = { \"pong\" } }, \"rom/pong"),
+            "{lua}"
+        );
+        assert!(lua.contains("main@ping=769\");"), "{lua}");
+        assert!(lua.contains("l:start({ caps = { [\"pong.main\"] = g0 }, log = { \"ping\" } }"), "{lua}");
+        assert!(lua.contains("l:start({ log = { \"other\" } }"), "{lua}");
+        let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
+                    [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
+        let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml").unwrap_err().to_string();
+        assert!(e.contains("longer than the 16 bytes"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Resurgo on Fiasco.OC, booted in QEMU: a Resurgo task built with
 //! `--kernel fiasco` runs as an L4Re application under ned (log, heap, a
 //! dataspace from moe, an IPC timeout, a software IRQ, IPC between two of its
-//! threads through a gate), and the same task source runs on Resurgo's kernel.
+//! threads through a gate), a second task calls a third through the gate the
+//! manifest grants it (a ned channel), and the same sources run on Resurgo's
+//! kernel.
 //!
 //! The Fiasco tests need an L4Re build in `RESURGO_L4RE` (`.ci/run` sets
 //! `../shared/fiasco`); without it they say so in one line and pass.
@@ -32,17 +34,30 @@ fn results(lines: &[String]) -> Vec<TestLine> {
     lines.iter().filter_map(|l| parse_test_line(&fiasco::plain(l))).collect()
 }
 
+/// The console once both seam-test and seam-ping have reported (in either
+/// order); fails at once when a task fails or faults.
+fn until_done(guest: &resurgo::qemu::Guest) -> Vec<String> {
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let lines = guest.lines();
+        if let Some(bad) = lines.iter().find(|l| l.contains("FATAL") || l.contains(" FAIL ")) {
+            panic!("a task failed: {bad}\n{}", guest.tail(40));
+        }
+        if ["TEST seam done", "TEST seam.xipc"].iter().all(|m| lines.iter().any(|l| l.contains(m))) {
+            return lines;
+        }
+        assert!(std::time::Instant::now() < deadline, "the seam tasks did not finish; last lines:\n{}", guest.tail(40));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn seam_task_runs_under_ned_on_fiasco() {
     let Some(l4re) = l4re() else { return };
     let manifest = resurgo::workspace_root().join(fiasco::DEFAULT_MANIFEST);
     let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
     let guest = fiasco::boot(&l4re, &image, &QemuConfig::default()).unwrap_or_else(|e| panic!("{e:#}"));
-    let end = guest
-        .wait_for(|l| l.contains("TEST seam done") || l.contains("FATAL") || l.contains(" FAIL "), STEP)
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let lines = guest.lines();
-    assert!(end.contains("TEST seam done"), "the task failed on Fiasco.OC: {end}\n{}", guest.tail(40));
+    let lines = until_done(&guest);
     assert!(lines.iter().any(|l| l.contains("Welcome to the L4Re Microkernel")), "not Fiasco's console");
     assert!(lines.iter().any(|l| l.contains("Ned: loading file: 'rom/fiasco.cfg'")), "ned did not load the script");
     let r = results(&lines);
@@ -63,12 +78,14 @@ fn portable_steps(r: &[TestLine]) {
     assert!((50..1000).contains(&t.num("waited_ms")), "{}", t.raw);
     assert_eq!(passed(r, "seam.irq").field("label"), "0x1a0");
     assert_eq!(passed(r, "seam.ipc").num("rounds"), 1000);
+    // Across address spaces, through the one gate the manifest grants.
+    assert_eq!(passed(r, "seam.xipc").num("rounds"), 10_000);
 }
 
 #[test]
 fn seam_task_runs_on_resurgo_too() {
     let guest = boot("seam");
-    let r = run_until(&guest, "TEST seam done");
+    let r = results(&until_done(&guest));
     let log = passed(&r, "seam.log");
     assert_eq!(log.field("kernel"), "resurgo");
     portable_steps(&r);

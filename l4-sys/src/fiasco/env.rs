@@ -96,6 +96,21 @@ pub fn parse_stack(stack: &[u64]) -> Option<Start> {
     parse_stack_with(|i| stack.get(i).copied())
 }
 
+/// Prefix of the names under which a server gets the gates it serves, unbound
+/// (`gate.LABEL`, the label in hex): its runtime binds each to its first
+/// thread with that label before the task's code runs, as Resurgo's init binds
+/// them before the task starts.
+pub const SERVED_GATE_PREFIX: &str = "gate.";
+
+/// The label of a served gate's name, if it is one.
+pub fn served_gate_label(name: &[u8]) -> Option<u64> {
+    let hex = core::str::from_utf8(name.strip_prefix(SERVED_GATE_PREFIX.as_bytes())?).ok()?;
+    if hex.is_empty() || hex.len() > 15 {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
+}
+
 /// Looks `name` up in a named-capability list.
 pub fn find<'a>(entries: impl IntoIterator<Item = &'a CapEntry>, name: &str) -> Option<u64> {
     entries.into_iter().take_while(|e| !e.is_end()).find(|e| e.name() == name.as_bytes()).map(|e| e.cap)
@@ -128,5 +143,14 @@ mod tests {
         assert_eq!(find(&list, "xxxxxxxxxxxxxxxy"), Some(0x6000));
         assert_eq!(find(&list, "nope"), None);
         assert_eq!(find(&list[2..], "vbus"), None);
+    }
+
+    #[test]
+    fn served_gates() {
+        assert_eq!(served_gate_label(b"gate.101"), Some(0x101));
+        assert_eq!(served_gate_label(b"gate."), None);
+        assert_eq!(served_gate_label(b"gate.xyz"), None);
+        assert_eq!(served_gate_label(b"vbus"), None);
+        assert_eq!(served_gate_label(b"gate.1234567890abcdef"), None);
     }
 }

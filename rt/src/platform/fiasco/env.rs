@@ -43,7 +43,7 @@ pub fn name() -> &'static str {
     prog.rsplit('/').next().unwrap_or(prog)
 }
 
-fn entries() -> impl Iterator<Item = &'static CapEntry> {
+pub(crate) fn entries() -> impl Iterator<Item = &'static CapEntry> {
     let caps = super::l4re_env().caps;
     (0..CAPS_MAX)
         .map(move |i| {

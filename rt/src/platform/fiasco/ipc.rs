@@ -1,9 +1,11 @@
 //! IPC on Fiasco.OC: the message registers and the send/receive forms of
 //! `l4_ipc`, with the same signatures as on Resurgo's kernel.
 //!
-//! Labels: Fiasco delivers an IPC gate's label with its two low bits replaced
-//! by the rights the sender's capability had; the runtime clears them, so
-//! portable labels are multiples of 4.
+//! Labels: Fiasco delivers an IPC gate's label with its two low bits carrying
+//! the rights of the sender's capability. The runtime binds gates and IRQs
+//! with the label shifted left by two ([`kernel_label`]) and shifts received
+//! labels back, so any label below 2^62 arrives as it was given, as on
+//! Resurgo's kernel.
 
 use l4_sys::fiasco::syscall::ipc;
 use l4_sys::fiasco::utcb::Utcb;
@@ -29,8 +31,13 @@ fn dest(c: CapIdx) -> Cap {
     if c == CapIdx::INVALID { Cap::INVALID } else { Cap::from_idx(c) }
 }
 
+/// The label the kernel is given for a label a task chose.
+pub(crate) const fn kernel_label(label: u64) -> u64 {
+    label << 2
+}
+
 fn clean(r: Received) -> Received {
-    Received { tag: r.tag, label: r.label & !3 }
+    Received { tag: r.tag, label: r.label >> 2 }
 }
 
 pub fn call(to: CapIdx, tag: MsgTag, t: Timeout) -> Result<Received, Error> {

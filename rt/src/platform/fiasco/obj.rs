@@ -4,7 +4,7 @@
 //! the factory. Handles are plain capability indices; [`release`] deletes one.
 
 use crate::cap;
-use crate::ipc::{mr, set_receive_slot};
+use crate::ipc::{kernel_label, mr, set_receive_slot};
 use l4_sys::fiasco::syscall::{call, send};
 use l4_sys::fiasco::{Cap, item, msg, proto};
 use l4_sys::{CapIdx, Error, MsgTag, Timeout};
@@ -95,11 +95,10 @@ impl Factory {
         Cap::from_idx(self.0)
     }
 
-    /// An IPC gate; messages through it reach `thread` (if given) with `label`
-    /// (a multiple of 4, see [`crate::ipc`]).
+    /// An IPC gate; messages through it reach `thread` (if given) with `label`.
     pub fn create_gate(&self, thread: Option<&Thread>, label: u64) -> Result<Gate, Error> {
         let t = thread.map(|t| Cap::from_idx(t.0));
-        create(self.cap(), |m| msg::factory_create_gate(m, t, label)).map(Gate)
+        create(self.cap(), |m| msg::factory_create_gate(m, t, kernel_label(label))).map(Gate)
     }
 
     /// A software IRQ (a notification object).
@@ -117,7 +116,7 @@ pub struct Gate(pub CapIdx);
 
 impl Gate {
     pub fn bind(&self, thread: &Thread, label: u64) -> Result<(), Error> {
-        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), label);
+        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));
         call(Cap::from_idx(self.0), tag).map(|_| ())
     }
 }
@@ -128,7 +127,7 @@ pub struct Irq(pub CapIdx);
 impl Irq {
     /// Triggers of this IRQ reach `thread` as messages with `label`.
     pub fn attach(&self, thread: &Thread, label: u64) -> Result<(), Error> {
-        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), label);
+        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));
         call(Cap::from_idx(self.0), tag).map(|_| ())
     }
     pub fn trigger(&self) -> Result<(), Error> {

@@ -50,7 +50,22 @@ extern "C" fn rt_start_fiasco(sp: *const u64) -> ! {
         Ok(heap) => unsafe { crate::start::init_heap(heap.addr as *mut u8, heap.size as usize) },
         Err(e) => crate::exit(1, if e == l4_sys::Error::OutOfMemory { "no memory for the heap" } else { e.as_str() }),
     }
+    if let Err(e) = bind_served_gates() {
+        crate::exit(1, e);
+    }
     // SAFETY: the task defines this function through `rt::entry!`.
     unsafe { __resurgo_main() };
     crate::exit(0, "")
+}
+
+/// Binds the gates the task serves (`gate.LABEL` in its environment) to its
+/// first thread, so that calls through them reach it as on Resurgo's kernel.
+fn bind_served_gates() -> Result<(), &'static str> {
+    let main = crate::obj::Thread(l4_sys::fiasco::Cap(super::l4re_env().main_thread).idx());
+    for e in super::env::entries() {
+        let Some(label) = l4_sys::fiasco::env::served_gate_label(e.name()) else { continue };
+        let gate = crate::obj::Gate(l4_sys::fiasco::Cap(e.cap).idx());
+        gate.bind(&main, label).map_err(|_| "cannot bind a gate the task serves to its thread")?;
+    }
+    Ok(())
 }
