@@ -309,6 +309,76 @@ pub fn run(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, headless: bool) -
     Ok(status?.code().unwrap_or(1))
 }
 
+/// Guest instructions per IPC round trip of seam-ping and seam-pong (one
+/// word each way, across address spaces), on one kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpcFigures {
+    pub min: u64,
+    pub mean: u64,
+    pub rounds: u64,
+}
+
+/// `resurgo bench ipc --kernel fiasco`: the same task pair on both kernels.
+#[derive(Debug, Clone, Copy)]
+pub struct IpcBench {
+    pub fiasco: IpcFigures,
+    pub resurgo: IpcFigures,
+}
+
+/// The figures of a `TEST seam.xipc ok ...` line.
+pub fn parse_xipc(line: &str) -> Option<IpcFigures> {
+    let line = plain(line);
+    let rest = &line[line.find("TEST seam.xipc ok ")? + 18..];
+    let field =
+        |key: &str| rest.split_whitespace().find_map(|w| w.strip_prefix(key)?.strip_prefix('=')?.parse::<u64>().ok());
+    Some(IpcFigures { min: field("min")?, mean: field("cycles_per_round_trip")?, rounds: field("rounds")? })
+}
+
+/// How long one kernel's run of the pair may take under `-icount`.
+const BENCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn measure(guest: &Guest) -> Result<IpcFigures> {
+    let line = guest.wait_for(|l| l.contains("TEST seam.xipc") || l.contains("FATAL"), BENCH_TIMEOUT)?;
+    parse_xipc(&line).ok_or_else(|| anyhow!("the IPC pair failed: {}\n{}", plain(&line), guest.tail(20)))
+}
+
+/// Boots `system/fiasco.toml` under `-icount shift=0` (the TSC counts guest
+/// instructions) on Fiasco.OC and on Resurgo's kernel, and reads seam-ping's
+/// figures from each.
+pub fn bench_ipc(l4re: &L4re, progress: bool) -> Result<IpcBench> {
+    let manifest = workspace_root().join(DEFAULT_MANIFEST);
+    let cfg = QemuConfig { icount: true, ..QemuConfig::default() };
+    let image = build(&manifest)?;
+    let fiasco = measure(&boot(l4re, &image, &cfg)?)?;
+    let resurgo_image = crate::image::build(&crate::image::BuildOptions { manifest, progress })?;
+    let resurgo = measure(&Guest::boot(&resurgo_image, &cfg)?)?;
+    Ok(IpcBench { fiasco, resurgo })
+}
+
+impl IpcBench {
+    pub fn table(&self) -> String {
+        let mut s = String::from(
+            "IPC round trip, seam-ping -> seam-pong (another address space, one word each way), guest instructions\n",
+        );
+        s.push_str(&format!("{:<16} {:>8} {:>8} {:>8}\n", "kernel", "min", "mean", "rounds"));
+        for (name, f) in [("Fiasco.OC", self.fiasco), ("Resurgo", self.resurgo)] {
+            s.push_str(&format!("{name:<16} {:>8} {:>8} {:>8}\n", f.min, f.mean, f.rounds));
+        }
+        s
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::json!({
+            "fiasco_ipc_roundtrip_instructions": self.fiasco.min,
+            "fiasco_ipc_roundtrip_mean": self.fiasco.mean,
+            "resurgo_ipc_roundtrip_instructions": self.resurgo.min,
+            "resurgo_ipc_roundtrip_mean": self.resurgo.mean,
+            "ipc_roundtrips": self.fiasco.rounds,
+        })
+        .to_string()
+    }
+}
+
 /// A console line without the colour escapes ned's log server adds.
 pub fn plain(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
@@ -400,6 +470,18 @@ mod tests {
                     [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
         let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml").unwrap_err().to_string();
         assert!(e.contains("longer than the 16 bytes"), "{e}");
+    }
+
+    #[test]
+    fn xipc_lines_are_read_on_both_consoles() {
+        let f = IpcFigures { min: 1200, mean: 1300, rounds: 10000 };
+        let fiasco = "\u{1b}[37mseam-pin| TEST seam.xipc ok rounds=10000 cycles_per_round_trip=1300 min=1200\u{1b}[0m";
+        assert_eq!(parse_xipc(fiasco), Some(f));
+        assert_eq!(
+            parse_xipc("[seam-ping] TEST seam.xipc ok rounds=10000 cycles_per_round_trip=1300 min=1200"),
+            Some(f)
+        );
+        assert_eq!(parse_xipc("[seam-ping] TEST seam.xipc FAIL round=3 error=\"timeout\""), None);
     }
 
     #[test]

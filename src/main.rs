@@ -176,6 +176,10 @@ enum Bench {
         /// Also print one JSON object with every figure as the last line.
         #[arg(long)]
         json: bool,
+        /// `fiasco`: the same task pair (seam-ping, seam-pong) on Fiasco.OC
+        /// and on Resurgo's kernel, side by side (needs $RESURGO_L4RE).
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
     },
     /// TCP throughput of each NIC through Resurgo (driver task, netd, sink)
     /// and through native Linux 6.1 running the same driver, side by side.
@@ -485,7 +489,16 @@ fn run(cli: Cli) -> Result<i32> {
             let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }
         }
-        Command::Bench { which: Bench::Ipc { json } } => {
+        Command::Bench { which: Bench::Ipc { json, kernel: Kernel::Fiasco } } => {
+            let l4re = resurgo::fiasco::L4re::required()?;
+            let report = resurgo::fiasco::bench_ipc(&l4re, true)?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", report.json());
+            }
+            Ok(0)
+        }
+        Command::Bench { which: Bench::Ipc { json, kernel: Kernel::Resurgo } } => {
             let report = bench::ipc(true)?;
             print!("{}", report.table());
             if json {
