@@ -88,33 +88,40 @@ pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Res
     let utcb_addr = alloc_utcb()?;
     let thread = Factory::own().create_thread_cap()?;
     let cap = Cap::from_idx(thread.0);
-    let started = (|| {
-        let rm = Cap(env.rm);
-        call(cap, msg::thread_control_bind(mr(), rm, rm, utcb_addr, super::TASK))?;
-        // The stack stays mapped for the thread's life, and so does its
-        // dataspace capability: the in-task region manager resolves page
-        // faults through this task's own capability.
-        let region = mem::alloc(stack, false)?;
-        let top = region.addr + region.size;
-        let arg = Box::into_raw(Box::new(Box::new(f) as Start)) as u64;
-        let sp = top - 16;
-        // SAFETY: [top - 16, top) is the top of the fresh, writable stack region.
-        unsafe {
-            (sp as *mut u64).write(arg);
-            ((sp + 8) as *mut u64).write(thread.0.0 as u64);
-        }
-        let entry = __rt_fiasco_thread_entry as *const () as u64;
-        if let Err(e) = call(cap, msg::thread_ex_regs(mr(), entry, sp, 0)) {
-            // SAFETY: the thread never ran; the box is still ours.
-            drop(unsafe { Box::from_raw(arg as *mut Start) });
-            return Err(e);
-        }
-        call(Cap(env.scheduler), msg::scheduler_run_thread(mr(), cap, fiasco_prio(priority))).map(|_| ())
-    })();
-    match started {
-        Ok(()) => Ok(Handle { thread, index: utcb_addr }),
+    let rm = Cap(env.rm);
+    if let Err(e) = call(cap, msg::thread_control_bind(mr(), rm, rm, utcb_addr, super::TASK)) {
+        release(thread.0);
+        return Err(e);
+    }
+    // The stack stays mapped for the thread's life, and so does its dataspace
+    // capability: the in-task region manager resolves page faults through
+    // this task's own capability.
+    let region = match mem::alloc(stack, false) {
+        Ok(r) => r,
         Err(e) => {
             release(thread.0);
+            return Err(e);
+        }
+    };
+    let top = region.addr + region.size;
+    let arg = Box::into_raw(Box::new(Box::new(f) as Start)) as u64;
+    let sp = top - 16;
+    // SAFETY: [top - 16, top) is the top of the fresh, writable stack region.
+    unsafe {
+        (sp as *mut u64).write(arg);
+        ((sp + 8) as *mut u64).write(thread.0.0 as u64);
+    }
+    let entry = __rt_fiasco_thread_entry as *const () as u64;
+    let started = call(cap, msg::thread_ex_regs(mr(), entry, sp, 0))
+        .and_then(|_| call(Cap(env.scheduler), msg::scheduler_run_thread(mr(), cap, fiasco_prio(priority))));
+    match started {
+        Ok(_) => Ok(Handle { thread, index: utcb_addr }),
+        Err(e) => {
+            // The thread never ran: its capability, stack and closure are ours.
+            release(thread.0);
+            region.free();
+            // SAFETY: `arg` came from `Box::into_raw` above and nobody took it.
+            drop(unsafe { Box::from_raw(arg as *mut Start) });
             Err(e)
         }
     }
