@@ -139,16 +139,11 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
     }
     let out = cmd.stdin(Stdio::null()).output().context("cannot run `cargo build` for Fiasco.OC")?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let errors: Vec<&str> =
-            stderr.lines().filter(|l| !l.trim_start().starts_with("Compiling") && !l.trim().is_empty()).collect();
-        bail!(
-            "{}\nbuilding for Fiasco.OC failed: `cargo build --release --features {RT_FEATURE} -p {}` exited with {} \
-             (on Fiasco.OC a task may use only what rt's platform layer offers there; see doc/fiasco.md)",
-            errors.join("\n"),
-            packages.iter().cloned().collect::<Vec<_>>().join(" -p "),
-            out.status
+        let command = format!(
+            "cargo build --release --features {RT_FEATURE} -p {}",
+            packages.iter().cloned().collect::<Vec<_>>().join(" -p ")
         );
+        bail!("{}", build_failure(&String::from_utf8_lossy(&out.stderr), &command));
     }
     let binaries: Vec<(String, PathBuf)> =
         images.iter().map(|bin| (bin.clone(), target.join("release").join(bin))).collect();
@@ -163,6 +158,47 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
     fs::write(&ned_script, ned_script_text(&system, &shown)?)
         .with_context(|| format!("cannot write {}", ned_script.display()))?;
     Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, binaries })
+}
+
+/// The failed Fiasco build in a few lines: the crates that did not compile
+/// and the parts of `rt` they use that Fiasco.OC's platform layer lacks (the
+/// usual reason), else cargo's own errors.
+pub fn build_failure(stderr: &str, command: &str) -> String {
+    let between = |l: &str, a: &str, b: &str| -> Option<String> {
+        let rest = &l[l.find(a)? + a.len()..];
+        Some(rest[..rest.find(b)?].to_string())
+    };
+    let mut crates = BTreeSet::new();
+    let mut missing = BTreeSet::new();
+    for l in stderr.lines() {
+        if let Some(c) = between(l, "could not compile `", "`") {
+            crates.insert(c);
+        }
+        if l.starts_with("error[E0432]") || l.starts_with("error[E0433]") {
+            for item in l.split('`').skip(1).step_by(2).filter(|i| i.starts_with("rt::")) {
+                missing.insert(item.to_string());
+            }
+        }
+        let not_found = ["error[E0425]", "error[E0412]", "error[E0599]"].iter().any(|c| l.starts_with(c));
+        if not_found
+            && let (Some(item), Some(module)) = (between(l, "`", "`"), between(l, "in module `", "`"))
+            && module.starts_with("rt")
+        {
+            missing.insert(format!("{module}::{item}"));
+        }
+    }
+    let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+    if !missing.is_empty() {
+        return format!(
+            "error: building for Fiasco.OC failed: {} use{} parts of rt that Fiasco.OC's platform layer does not have yet: {} \
+             (see doc/fiasco.md; `{command}` shows the compiler's messages)",
+            join(&crates),
+            if crates.len() == 1 { "s" } else { "" },
+            join(&missing)
+        );
+    }
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    format!("{}\nerror: building for Fiasco.OC failed: `{command}` failed", errors.join("\n"))
 }
 
 /// A Lua string literal.
@@ -482,6 +518,24 @@ mod tests {
             Some(f)
         );
         assert_eq!(parse_xipc("[seam-ping] TEST seam.xipc FAIL round=3 error=\"timeout\""), None);
+    }
+
+    #[test]
+    fn a_task_that_needs_resurgo_only_parts_of_rt_is_named_with_them() {
+        let stderr = "   Compiling boot v0.1.0\n\
+            error[E0432]: unresolved imports `rt::loader`, `rt::loader`\n\
+            error[E0432]: unresolved import `rt::obj::IoPorts`\n\
+            error[E0425]: cannot find function `page` in module `rt::env`\n\
+            error: could not compile `boot` (lib) due to 4 previous errors\n";
+        let e = build_failure(stderr, "cargo build -p selftest");
+        assert_eq!(
+            e,
+            "error: building for Fiasco.OC failed: boot uses parts of rt that Fiasco.OC's platform layer does not have \
+             yet: rt::env::page, rt::loader, rt::obj::IoPorts (see doc/fiasco.md; `cargo build -p selftest` shows the \
+             compiler's messages)"
+        );
+        let other = build_failure("error: linker `cc` not found\n", "cargo build");
+        assert!(other.starts_with("error: linker `cc` not found\n"), "{other}");
     }
 
     #[test]
