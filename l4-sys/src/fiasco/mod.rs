@@ -8,7 +8,7 @@
 //! [`crate::Timeout`] (encoded here as Fiasco's mantissa/exponent halves,
 //! [`timeout`]). What differs lives in this module:
 //!
-//! * [`syscall`]: the register convention (`rax` tag, `rdx` selector | flags,
+//! * `syscall`: the register convention (`rax` tag, `rdx` selector | flags,
 //!   `rsi` label, `r8` timeouts; `rdi`, `rcx`, `r11`, `r15` clobbered);
 //! * [`utcb`]: the 1 KiB UTCB found through `%gs:0`;
 //! * [`env`]: the L4Re environment a task started by ned finds in its aux
@@ -20,11 +20,15 @@
 //!
 //! The facts come from l4re-core's public headers (`l4sys/include`,
 //! `l4re/include`); `doc/fiasco.md` says which and how the seam works. A crate
-//! selects this backend with the `fiasco` feature ([`crate::KERNEL`]).
+//! selects this backend with the `fiasco` feature ([`crate::KERNEL`]): only
+//! then do the system-call stubs (`syscall`, `utcb::current`) exist, so
+//! that no task built for Resurgo's kernel can reach them. The encodings and
+//! types are always there (and tested on the host).
 
 pub mod env;
 pub mod error;
 pub mod msg;
+#[cfg(feature = "fiasco")]
 pub mod syscall;
 pub mod timeout;
 pub mod utcb;

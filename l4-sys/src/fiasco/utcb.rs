@@ -36,7 +36,7 @@ const _: () = assert!(core::mem::offset_of!(Utcb, error) == ERROR_OFFSET);
 ///
 /// The kernel points every thread's `%gs` base at a word holding its UTCB's
 /// address (`l4_utcb_direct`).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "fiasco"))]
 #[inline(always)]
 pub fn current() -> *mut Utcb {
     let p: u64;
