@@ -11,7 +11,7 @@
 //! * `syscall`: the register convention (`rax` tag, `rdx` selector | flags,
 //!   `rsi` label, `r8` timeouts; `rdi`, `rcx`, `r11`, `r15` clobbered);
 //! * [`utcb`]: the 1 KiB UTCB found through `%gs:0`;
-//! * [`env`](self::env): the L4Re environment a task started by ned finds in its aux
+//! * `env`: the L4Re environment a task started by ned finds in its aux
 //!   vector, and its named initial capabilities;
 //! * [`msg`]: the encodings of Fiasco's and L4Re's protocols that Resurgo's
 //!   runtime speaks (vcon, factory, thread, scheduler, dataspace, region

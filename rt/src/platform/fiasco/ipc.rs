@@ -3,7 +3,7 @@
 //!
 //! Labels: Fiasco delivers an IPC gate's label with its two low bits carrying
 //! the rights of the sender's capability. The runtime binds gates and IRQs
-//! with the label shifted left by two ([`kernel_label`]) and shifts received
+//! with the label shifted left by two (`kernel_label`) and shifts received
 //! labels back, so any label below 2^62 arrives as it was given, as on
 //! Resurgo's kernel.
 
