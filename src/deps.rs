@@ -211,7 +211,25 @@ pub fn doctor() -> Vec<Check> {
         found: cached,
         how: "fetched on first build with `apt-get download` (about 140 MB), or `resurgo driver fetch`".into(),
     });
+    checks.push(l4re_check());
     checks
+}
+
+/// The L4Re build `--kernel fiasco` boots (never installed: it is named).
+fn l4re_check() -> Check {
+    use crate::fiasco::{L4RE_ENV, L4re};
+    let name = format!("Fiasco.OC + L4Re (${L4RE_ENV})");
+    match L4re::from_env() {
+        Ok(Some(l)) => Check { name, found: Some(l.root.display().to_string()), how: String::new() },
+        Ok(None) => Check {
+            name,
+            found: None,
+            how: format!(
+                "only for `--kernel fiasco`: set {L4RE_ENV} to a Fiasco.OC + L4Re build (like ../shared/fiasco)"
+            ),
+        },
+        Err(e) => Check { name, found: None, how: format!("{e:#}").trim_start_matches("error: ").to_string() },
+    }
 }
 
 /// `3 days`, `5 hours`, `12 minutes`.

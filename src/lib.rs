@@ -18,6 +18,7 @@ pub mod diagnostics;
 pub mod driver_add;
 pub mod driver_build;
 pub mod drivers;
+pub mod fiasco;
 pub mod frames;
 pub mod host;
 pub mod image;

@@ -43,15 +43,25 @@ enum SvcAction {
 enum Command {
     /// Build the kernel, the tasks and the boot archive for a manifest.
     Build {
-        /// The boot manifest.
-        #[arg(long, default_value = "system/default.toml")]
-        manifest: PathBuf,
+        /// The boot manifest (default: system/default.toml, with `--kernel
+        /// fiasco` system/fiasco.toml).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// The kernel to build for: Resurgo's own, or Fiasco.OC with L4Re
+        /// (from the build $RESURGO_L4RE names).
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
     },
     /// Build, then boot in QEMU with the serial console on this terminal.
     Up {
-        /// The boot manifest.
-        #[arg(long, default_value = "system/default.toml")]
-        manifest: PathBuf,
+        /// The boot manifest (default: system/default.toml, with `--kernel
+        /// fiasco` system/fiasco.toml).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// The kernel to boot: Resurgo's own, or Fiasco.OC with L4Re (from the
+        /// build $RESURGO_L4RE names; see doc/fiasco.md).
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
         /// Stream the serial output and take no input (for scripts and CI).
         #[arg(long)]
         headless: bool,
@@ -182,6 +192,10 @@ enum Bench {
         /// Also print one JSON object with every figure as the last line.
         #[arg(long)]
         json: bool,
+        /// `fiasco`: the same task pair (seam-ping, seam-pong) on Fiasco.OC
+        /// and on Resurgo's kernel, side by side (needs $RESURGO_L4RE).
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
     },
     /// TCP throughput of each NIC through Resurgo (driver task, netd, sink)
     /// and through native Linux 6.1 running the same driver, side by side.
@@ -445,6 +459,24 @@ impl Restart {
     }
 }
 
+/// The kernel a system is built for and booted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Kernel {
+    Resurgo,
+    Fiasco,
+}
+
+impl Kernel {
+    fn manifest(self, given: Option<PathBuf>) -> PathBuf {
+        given.unwrap_or_else(|| {
+            PathBuf::from(match self {
+                Kernel::Resurgo => "system/default.toml",
+                Kernel::Fiasco => resurgo::fiasco::DEFAULT_MANIFEST,
+            })
+        })
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Nic {
     Rtl8139,
@@ -497,14 +529,39 @@ fn chosen_drivers(names: &[String]) -> Result<Vec<drivers::Driver>> {
 fn run(cli: Cli) -> Result<i32> {
     let root = workspace_root();
     match cli.command {
-        Command::Build { manifest } => {
-            let image = build(&manifest)?;
+        Command::Build { manifest, kernel: Kernel::Fiasco } => {
+            let l4re = resurgo::fiasco::L4re::required()?;
+            let image = resurgo::fiasco::build(&resolve_manifest_path(&Kernel::Fiasco.manifest(manifest)))?;
+            println!("system   {} (Fiasco.OC)", image.system.name);
+            println!("l4re     {}", l4re.root.display());
+            println!("ned      {}", image.ned_script.display());
+            for (name, path) in &image.binaries {
+                println!("task     {name} {}", path.display());
+            }
+            Ok(0)
+        }
+        Command::Build { manifest, kernel: Kernel::Resurgo } => {
+            let image = build(&Kernel::Resurgo.manifest(manifest))?;
             println!("system   {}", image.system.name);
             println!("kernel   {}", image.kernel.display());
             println!("archive  {}", image.archive.display());
             Ok(0)
         }
-        Command::Up { manifest, headless, nic, devices, restart } => {
+        Command::Up { manifest, kernel: Kernel::Fiasco, headless, nic, devices, restart } => {
+            let l4re = resurgo::fiasco::L4re::required()?;
+            if nic.is_some() || restart.is_some() {
+                anyhow::bail!(
+                    "error: --nic and --restart need drivers and the reincarnation server, which do not run on Fiasco.OC yet (issue 12, steps 2 and 3)"
+                );
+            }
+            resurgo::deps::ensure(resurgo::deps::ALL)?;
+            let image = resurgo::fiasco::build(&resolve_manifest_path(&Kernel::Fiasco.manifest(manifest)))?;
+            let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();
+            let cfg = QemuConfig { extra_args, ..QemuConfig::default() };
+            resurgo::fiasco::run(&l4re, &image, &cfg, headless)
+        }
+        Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart } => {
+            let manifest = Kernel::Resurgo.manifest(manifest);
             let manifest = match restart {
                 Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r.mode())?,
                 None => manifest,
@@ -519,7 +576,16 @@ fn run(cli: Cli) -> Result<i32> {
             let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }
         }
-        Command::Bench { which: Bench::Ipc { json } } => {
+        Command::Bench { which: Bench::Ipc { json, kernel: Kernel::Fiasco } } => {
+            let l4re = resurgo::fiasco::L4re::required()?;
+            let report = resurgo::fiasco::bench_ipc(&l4re, true)?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", report.json());
+            }
+            Ok(0)
+        }
+        Command::Bench { which: Bench::Ipc { json, kernel: Kernel::Resurgo } } => {
             let report = bench::ipc(true)?;
             print!("{}", report.table());
             if json {

@@ -17,6 +17,7 @@ pub mod cap;
 pub mod env;
 pub mod error;
 pub mod event;
+pub mod fiasco;
 pub mod kip;
 pub mod layout;
 pub mod proto;
@@ -29,3 +30,29 @@ pub use cap::{CapIdx, Rights};
 pub use error::Error;
 pub use tag::MsgTag;
 pub use timeout::Timeout;
+
+/// The kernels `l4-sys` has system-call stubs for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// Resurgo's own microkernel ([`syscall`]).
+    Resurgo,
+    /// Fiasco.OC, the L4Re microkernel ([`fiasco`]).
+    Fiasco,
+}
+
+impl Kernel {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kernel::Resurgo => "resurgo",
+            Kernel::Fiasco => "fiasco",
+        }
+    }
+}
+
+/// The kernel this build is for: Fiasco.OC with the `fiasco` feature, else
+/// Resurgo's. `resurgo build --kernel` sets the feature; the runtime (`rt`)
+/// picks its platform layer by it.
+#[cfg(feature = "fiasco")]
+pub const KERNEL: Kernel = Kernel::Fiasco;
+#[cfg(not(feature = "fiasco"))]
+pub const KERNEL: Kernel = Kernel::Resurgo;

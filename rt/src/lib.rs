@@ -12,16 +12,31 @@
 extern crate alloc;
 extern crate freestanding;
 
+// The kernel-specific modules: Resurgo's are the files here; with the
+// `fiasco` feature, Fiasco.OC's from `platform/fiasco/` under the same names
+// (see `platform`).
+#[cfg(not(feature = "fiasco"))]
 pub mod cap;
+#[cfg(not(feature = "fiasco"))]
 pub mod env;
+#[cfg(not(feature = "fiasco"))]
 pub mod ipc;
+#[cfg(not(feature = "fiasco"))]
 pub mod loader;
-pub mod log;
+#[cfg(not(feature = "fiasco"))]
 pub mod mem;
+#[cfg(not(feature = "fiasco"))]
 pub mod obj;
-pub mod sync;
+#[cfg(not(feature = "fiasco"))]
 pub mod thread;
+#[cfg(not(feature = "fiasco"))]
 pub mod time;
+#[cfg(feature = "fiasco")]
+pub use platform::fiasco::{cap, env, ipc, mem, obj, thread, time};
+
+pub mod log;
+pub mod platform;
+pub mod sync;
 
 mod start;
 

@@ -1,8 +1,14 @@
 //! Logging through the kernel log capability, with the task's name as prefix.
 use core::fmt;
+#[cfg(not(feature = "fiasco"))]
 use l4_sys::MsgTag;
+#[cfg(not(feature = "fiasco"))]
 use l4_sys::cap::slot;
+#[cfg(not(feature = "fiasco"))]
 use l4_sys::proto::{PROTO_LOG, log::WRITE};
+
+#[cfg(feature = "fiasco")]
+pub use crate::platform::fiasco::log::write;
 
 /// A fixed buffer for formatting without the heap (panics may run out of it).
 pub struct Buf {
@@ -40,6 +46,7 @@ impl fmt::Write for Buf {
 }
 
 /// Writes one line at a level (see `l4_sys::proto::log`).
+#[cfg(not(feature = "fiasco"))]
 pub fn write(level: u64, text: &str) {
     let mr = crate::ipc::mr();
     let bytes = text.as_bytes();

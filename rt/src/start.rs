@@ -27,6 +27,19 @@ unsafe impl GlobalAlloc for TaskHeap {
 #[global_allocator]
 static HEAP: TaskHeap = TaskHeap(Mutex::new(Heap::empty()));
 
+/// Gives the heap its memory.
+///
+/// # Safety
+/// `base..base + size` must be RAM mapped writable for this task alone, and
+/// this must run once, before any allocation.
+#[cfg_attr(not(feature = "fiasco"), allow(dead_code))]
+pub(crate) unsafe fn init_heap(base: *mut u8, size: usize) {
+    // SAFETY: see the function contract.
+    unsafe { HEAP.0.lock().init(base, size) };
+}
+
+// Start-up on Resurgo's kernel; Fiasco.OC's is `platform/fiasco/start.rs`.
+#[cfg(not(feature = "fiasco"))]
 core::arch::global_asm!(
     ".section .text.entry, \"ax\"",
     ".global _start",
@@ -39,11 +52,13 @@ core::arch::global_asm!(
     start = sym rt_start,
 );
 
+#[cfg(not(feature = "fiasco"))]
 unsafe extern "Rust" {
     /// Defined by the task through `rt::entry!`.
     fn __resurgo_main();
 }
 
+#[cfg(not(feature = "fiasco"))]
 extern "C" fn rt_start() -> ! {
     let env = crate::env::page();
     let heap = env.find("heap.size", l4_sys::env::Kind::Value).unwrap_or(0);

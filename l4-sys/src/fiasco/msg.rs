@@ -1,0 +1,209 @@
+//! Message encodings of the Fiasco and L4Re protocols Resurgo's runtime
+//! speaks. Each function fills the message registers it is given and returns
+//! the tag to send with them; buffer registers, where an operation needs
+//! one, are the caller's (see [`rcv_cap`]).
+//!
+//! L4Re servers use L4's C++ IPC framework (`l4sys/include/cxx/ipc_iface`):
+//! an `int` opcode at byte 0, then each input argument at its natural
+//! alignment, variable arrays as their length then the elements, and
+//! capabilities as typed items after the words. The layouts below are those
+//! the framework produces for the signatures in `l4re/include/*`.
+
+use super::{Cap, item, proto};
+use crate::MsgTag;
+
+/// Most bytes one vcon write carries (`L4_VCON_WRITE_SIZE`).
+pub const VCON_WRITE_MAX: usize = (super::utcb::MR_WORDS - 2) * 8;
+
+/// The buffer-register word that receives one capability into `slot`.
+pub const fn rcv_cap(slot: Cap) -> u64 {
+    (slot.0 & !0xfff) | item::RCV_SINGLE_CAP
+}
+
+/// The two words of a map item sending `cap` with `rights` (`L4_CAP_FPAGE_*`).
+pub const fn map_item(cap: Cap, rights: u64) -> [u64; 2] {
+    [item::MAP, item::obj_fpage(cap, rights)]
+}
+
+fn put_bytes(mr: &mut [u64], bytes: &[u8]) -> usize {
+    for (i, chunk) in bytes.chunks(8).enumerate() {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        mr[i] = u64::from_le_bytes(w);
+    }
+    bytes.len().div_ceil(8)
+}
+
+/// Vcon write (`L4_VCON_WRITE_OP`, label [`proto::LOG`]): `[0, length,
+/// bytes...]`. Longer text is cut to [`VCON_WRITE_MAX`]; returns the tag and
+/// the bytes taken.
+pub fn vcon_write(mr: &mut [u64], text: &[u8]) -> (MsgTag, usize) {
+    let n = text.len().min(VCON_WRITE_MAX);
+    mr[0] = 0;
+    mr[1] = n as u64;
+    let words = put_bytes(&mut mr[2..], &text[..n]);
+    (MsgTag::new(proto::LOG, 2 + words, 0), n)
+}
+
+const VARG_UMWORD: u64 = 0x01 | (8 << 16);
+const VARG_MWORD: u64 = 0x81 | (8 << 16);
+
+/// Mem_alloc flag: physically contiguous memory.
+pub const MEM_CONTINUOUS: u64 = 1;
+/// Mem_alloc flag: pinned (never paged out).
+pub const MEM_PINNED: u64 = 2;
+
+/// `Mem_alloc::alloc`: a factory create of a [`proto::DATASPACE`] with the size,
+/// flags and alignment (log2, 0 for the default) as typed arguments. The
+/// dataspace lands in the slot of buffer register 0.
+pub fn mem_alloc(mr: &mut [u64], size: u64, flags: u64, align: u64) -> MsgTag {
+    mr[..7].copy_from_slice(&[proto::DATASPACE as u64, VARG_MWORD, size, VARG_UMWORD, flags, VARG_UMWORD, align]);
+    MsgTag::new(proto::FACTORY, 7, 0)
+}
+
+/// A factory create of a kernel object without arguments: a thread
+/// ([`proto::THREAD`]) or an IRQ ([`proto::IRQ_SENDER`]).
+pub fn factory_create(mr: &mut [u64], object: i64) -> MsgTag {
+    mr[0] = object as u64;
+    MsgTag::new(proto::FACTORY, 1, 0)
+}
+
+/// A factory create of an IPC gate with `label`, bound to `thread` if given.
+pub fn factory_create_gate(mr: &mut [u64], thread: Option<Cap>, label: u64) -> MsgTag {
+    mr[0] = 0;
+    mr[1] = VARG_UMWORD;
+    mr[2] = label;
+    match thread {
+        Some(t) => {
+            mr[3..5].copy_from_slice(&map_item(t, item::CAP_RWS));
+            MsgTag::new(proto::FACTORY, 3, 1)
+        }
+        None => MsgTag::new(proto::FACTORY, 3, 0),
+    }
+}
+
+/// `l4_rcv_ep_bind_thread` on a gate or IRQ: messages through it go to
+/// `thread` with `label`.
+pub fn rcv_ep_bind(mr: &mut [u64], thread: Cap, label: u64) -> MsgTag {
+    mr[0] = 0x10;
+    mr[1] = label;
+    mr[2..4].copy_from_slice(&map_item(thread, item::CAP_RWS));
+    MsgTag::new(proto::KOBJECT, 2, 1)
+}
+
+/// Thread control: set pager and exception handler and bind the thread to
+/// `task` with its UTCB at `utcb` (`l4_thread_control_*`).
+pub fn thread_control_bind(mr: &mut [u64], pager: Cap, exc_handler: Cap, utcb: u64, task: Cap) -> MsgTag {
+    const SET_PAGER: u64 = 0x001_0000;
+    const BIND_TASK: u64 = 0x020_0000;
+    const SET_EXC_HANDLER: u64 = 0x100_0000;
+    mr[0] = SET_PAGER | BIND_TASK | SET_EXC_HANDLER;
+    mr[1] = pager.0;
+    mr[2] = exc_handler.0;
+    mr[3] = 0;
+    mr[4] = 0;
+    mr[5] = utcb;
+    mr[6..8].copy_from_slice(&map_item(task, item::CAP_RWS));
+    MsgTag::new(proto::THREAD, 6, 1)
+}
+
+/// `l4_thread_ex_regs`: set instruction and stack pointer.
+pub fn thread_ex_regs(mr: &mut [u64], ip: u64, sp: u64, flags: u64) -> MsgTag {
+    mr[0] = 1 | flags;
+    mr[1] = ip;
+    mr[2] = sp;
+    MsgTag::new(proto::THREAD, 3, 0)
+}
+
+/// `l4_scheduler_run_thread` at `prio` on every CPU the scheduler has.
+pub fn scheduler_run_thread(mr: &mut [u64], thread: Cap, prio: u64) -> MsgTag {
+    mr[0] = 1;
+    mr[1] = 0xff << 24; // granularity ~0, offset 0 (`l4_sched_cpu_set(0, ~0, 1)`)
+    mr[2] = 1;
+    mr[3] = prio;
+    mr[4] = 0; // the default quantum
+    mr[5..7].copy_from_slice(&map_item(thread, item::CAP_RWS));
+    MsgTag::new(proto::SCHEDULER, 5, 1)
+}
+
+/// `Dataspace::info` (opcode 2): answers `[size, flags, ...]`.
+pub fn ds_info(mr: &mut [u64]) -> MsgTag {
+    mr[0] = 2;
+    MsgTag::new(proto::DATASPACE, 1, 0)
+}
+
+/// Region-manager flag: pick a free address (`Rm::F::Search_addr`).
+pub const RM_SEARCH_ADDR: u32 = 0x2_0000;
+/// Region-manager flag: map the whole region now (`Rm::F::Eager_map`).
+pub const RM_EAGER_MAP: u32 = 0x8_0000;
+/// Region rights (`Rm::F::R`, `W`, `X`).
+pub const RM_R: u32 = 4;
+pub const RM_W: u32 = 2;
+pub const RM_X: u32 = 1;
+
+/// `Rm::attach` (opcode 0) of `size` bytes of dataspace `ds` from `offset`,
+/// at `addr` (or anywhere, with [`RM_SEARCH_ADDR`]), aligned to `1 << align`.
+/// Answers label 0 and the address in `mr[0]`.
+///
+/// Words: opcode, start, size, flags (u32), offset, align (u8), the
+/// dataspace's selector again (the optional client capability), the region's
+/// name (length 1, `"\0"`), the backing offset; then `ds` as a map item.
+pub fn rm_attach(mr: &mut [u64], addr: u64, size: u64, flags: u32, ds: Cap, offset: u64, align: u8) -> MsgTag {
+    mr[..10].copy_from_slice(&[0, addr, size, flags as u64, offset, align as u64, ds.0 & !0xfff, 1, 0, 0]);
+    mr[10..12].copy_from_slice(&[item::MAP, item::obj_fpage(ds, item::CAP_R | item::CAP_W)]);
+    MsgTag::new(proto::RM, 10, 1)
+}
+
+/// `Rm::detach` (opcode 1) of the region at `addr`: `[opcode, addr, size, flags]`.
+pub fn rm_detach(mr: &mut [u64], addr: u64, size: u64) -> MsgTag {
+    mr[..4].copy_from_slice(&[1, addr, size, 0]);
+    MsgTag::new(proto::RM, 4, 0)
+}
+
+/// `Parent::signal` (opcode 0): signal 0 with a value is the task's exit.
+pub fn parent_signal(mr: &mut [u64], sig: u64, val: u64) -> MsgTag {
+    mr[..3].copy_from_slice(&[0, sig, val]);
+    MsgTag::new(proto::PARENT, 3, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vcon() {
+        let mut mr = [0u64; 64];
+        let (tag, n) = vcon_write(&mut mr, b"hello, fiasco\n");
+        assert_eq!((tag.label(), tag.words(), tag.items(), n), (-13, 4, 0, 14));
+        assert_eq!(mr[1], 14);
+        assert_eq!(&mr[2].to_le_bytes(), b"hello, f");
+        let long = [b'x'; 1000];
+        let (tag, n) = vcon_write(&mut mr, &long);
+        assert_eq!(n, VCON_WRITE_MAX);
+        assert_eq!(tag.words(), 63);
+    }
+
+    #[test]
+    fn mem_alloc_matches_the_freestanding_example() {
+        // examples/fs.c in the shared L4Re build: 2 MiB, contiguous.
+        let mut mr = [0u64; 64];
+        let tag = mem_alloc(&mut mr, 2 << 20, MEM_CONTINUOUS, 0);
+        assert_eq!(&mr[..7], &[0x4000, 0x81 | (8 << 16), 2 << 20, 0x01 | (8 << 16), 1, 0x01 | (8 << 16), 0]);
+        assert_eq!(tag.0, ((-15i64 as u64) << 16) | 7);
+        assert_eq!(rcv_cap(Cap::from_index(0x41f)), 0x41f00a);
+    }
+
+    #[test]
+    fn items_follow_the_words() {
+        let mut mr = [0u64; 64];
+        let tag = thread_control_bind(&mut mr, Cap(0x1f010), Cap(0x1f010), 0xb300_0800, Cap::from_index(1));
+        assert_eq!((tag.words(), tag.items()), (6, 1));
+        assert_eq!(mr[6..8], [8, 0x1037]);
+        let tag = rm_attach(&mut mr, 0, 0x10000, RM_SEARCH_ADDR | RM_R | RM_W, Cap::from_index(0x420), 0, 12);
+        assert_eq!((tag.label(), tag.words(), tag.items()), (0x4005, 10, 1));
+        assert_eq!(mr[3], 0x2_0006);
+        assert_eq!(mr[10..12], [8, 0x420035]);
+        let tag = factory_create_gate(&mut mr, None, 0x40);
+        assert_eq!((tag.words(), tag.items()), (3, 0));
+    }
+}

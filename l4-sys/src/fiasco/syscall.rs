@@ -1,0 +1,72 @@
+//! Fiasco's one system call, `l4_ipc`, on x86-64.
+//!
+//! | register | in                               | out                         |
+//! |----------|----------------------------------|-----------------------------|
+//! | `rax`    | message tag                      | tag of the answer / message |
+//! | `rdx`    | destination selector \| [`super::sysf`] flags | clobbered      |
+//! | `rsi`    | label (reply-and-wait)           | label of the received message |
+//! | `r8`     | timeouts ([`super::timeout::pair`]) | preserved                |
+//!
+//! `rdi`, `rcx`, `r11` and `r15` are clobbered (`l4sys/include/ARCH-amd64/arch/ipc.h`).
+//! A failed IPC sets [`super::TAG_ERROR`] in the returned tag and leaves the
+//! code in the UTCB's error word.
+
+use super::{Cap, TAG_ERROR, error, utcb};
+use crate::syscall::Received;
+use crate::{Error, MsgTag};
+
+/// The raw system call: returns the answer's tag and label, errors unread.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn ipc_raw(dest: Cap, flags: u64, label: u64, tag: MsgTag, timeouts: u64) -> (MsgTag, u64) {
+    let rtag: u64;
+    let rlabel: u64;
+    // SAFETY: the kernel reads only these registers and the caller's own UTCB and
+    // writes only the listed registers and the UTCB (memory is not `nomem`, so
+    // the compiler assumes it changed).
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inout("rax") tag.0 => rtag,
+            inout("rdx") dest.0 | flags => _,
+            inout("rsi") label => rlabel,
+            in("r8") timeouts,
+            out("rdi") _,
+            out("rcx") _,
+            out("r11") _,
+            out("r15") _,
+            options(nostack)
+        );
+    }
+    (MsgTag(rtag), rlabel)
+}
+
+/// The system call with the IPC error decoded.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn ipc(dest: Cap, flags: u64, label: u64, tag: MsgTag, timeouts: u64) -> Result<Received, Error> {
+    let (tag, label) = ipc_raw(dest, flags, label, tag, timeouts);
+    if tag.0 & TAG_ERROR != 0 {
+        // SAFETY: the UTCB is mapped for the calling thread's life.
+        let word = unsafe { (*utcb::current()).error };
+        return Err(error::from_ipc(word));
+    }
+    Ok(Received { tag, label })
+}
+
+/// A call to a kernel object or server: the IPC error, else the answer's
+/// label as a result code (negative labels are errors).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn call(dest: Cap, tag: MsgTag) -> Result<MsgTag, Error> {
+    let r = ipc(dest, super::sysf::CALL, 0, tag, 0)?;
+    error::from_label(r.tag.label())?;
+    Ok(r.tag)
+}
+
+/// A send without a receive phase, waiting for the partner without end.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn send(dest: Cap, tag: MsgTag) -> Result<(), Error> {
+    ipc(dest, super::sysf::SEND, 0, tag, 0).map(|_| ())
+}

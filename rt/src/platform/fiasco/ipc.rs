@@ -1,0 +1,92 @@
+//! IPC on Fiasco.OC: the message registers and the send/receive forms of
+//! `l4_ipc`, with the same signatures as on Resurgo's kernel.
+//!
+//! Labels: Fiasco delivers an IPC gate's label with its two low bits carrying
+//! the rights of the sender's capability. The runtime binds gates and IRQs
+//! with the label shifted left by two (`kernel_label`) and shifts received
+//! labels back, so any label below 2^62 arrives as it was given, as on
+//! Resurgo's kernel.
+
+use l4_sys::fiasco::syscall::ipc;
+use l4_sys::fiasco::utcb::Utcb;
+use l4_sys::fiasco::{Cap, msg, sysf, timeout};
+use l4_sys::syscall::Received;
+use l4_sys::{CapIdx, Error, MsgTag, Timeout};
+
+/// This thread's UTCB.
+#[inline(always)]
+pub fn utcb() -> &'static mut Utcb {
+    // SAFETY: %gs:0 holds this thread's UTCB address; the UTCB is mapped for the
+    // thread's whole life and only this thread uses it.
+    unsafe { &mut *l4_sys::fiasco::utcb::current() }
+}
+
+/// Message registers (Fiasco's messages use at most the first 63).
+#[inline(always)]
+pub fn mr() -> &'static mut [u64; 64] {
+    &mut utcb().mr
+}
+
+fn dest(c: CapIdx) -> Cap {
+    if c == CapIdx::INVALID { Cap::INVALID } else { Cap::from_idx(c) }
+}
+
+/// The label the kernel is given for a label a task chose.
+pub(crate) const fn kernel_label(label: u64) -> u64 {
+    label << 2
+}
+
+fn clean(r: Received) -> Received {
+    Received { tag: r.tag, label: r.label >> 2 }
+}
+
+pub fn call(to: CapIdx, tag: MsgTag, t: Timeout) -> Result<Received, Error> {
+    ipc(dest(to), sysf::CALL, 0, tag, timeout::pair(t, t)).map(clean)
+}
+
+pub fn send(to: CapIdx, tag: MsgTag, t: Timeout) -> Result<(), Error> {
+    ipc(dest(to), sysf::SEND, 0, tag, timeout::pair(t, Timeout::Never)).map(|_| ())
+}
+
+/// Open wait: the next message from any gate or IRQ bound to this thread.
+pub fn wait(t: Timeout) -> Result<Received, Error> {
+    ipc(Cap::INVALID, sysf::WAIT, 0, MsgTag(0), timeout::pair(Timeout::Never, t)).map(clean)
+}
+
+/// Closed receive from one thread or IRQ.
+pub fn receive(from: CapIdx, t: Timeout) -> Result<Received, Error> {
+    ipc(dest(from), sysf::RECV, 0, MsgTag(0), timeout::pair(Timeout::Never, t)).map(clean)
+}
+
+/// Replies to the last caller, then waits for the next message.
+pub fn reply_and_wait(tag: MsgTag, t: Timeout) -> Result<Received, Error> {
+    ipc(Cap::INVALID, sysf::REPLY_AND_WAIT, 0, tag, timeout::pair(Timeout::Zero, t)).map(clean)
+}
+
+pub fn reply(tag: MsgTag) -> Result<(), Error> {
+    ipc(Cap::INVALID, sysf::REPLY | sysf::SEND, 0, tag, timeout::pair(Timeout::Zero, Timeout::Never)).map(|_| ())
+}
+
+/// Sleeps for `ms` milliseconds (a receive from nobody that times out).
+pub fn sleep_ms(ms: u32) {
+    let t = if ms == 0 { Timeout::Zero } else { Timeout::Millis(ms) };
+    let _ = ipc(Cap::INVALID, sysf::RECV, 0, MsgTag(0), timeout::pair(Timeout::Never, t));
+}
+
+/// Blocks the calling thread for good.
+pub fn sleep_forever() {
+    let _ = ipc(Cap::INVALID, sysf::RECV, 0, MsgTag(0), 0);
+}
+
+/// Item words for sending capability `slot` (rights reduced to `mask`; the
+/// rights bits are Fiasco's on both kernels).
+pub fn cap_item(slot: CapIdx, mask: l4_sys::Rights) -> [u64; 2] {
+    msg::map_item(Cap::from_idx(slot), mask.bits() as u64)
+}
+
+/// Sets the slot where the next received capability goes.
+pub fn set_receive_slot(slot: CapIdx) {
+    let u = utcb();
+    u.bdr = 0;
+    u.br[0] = msg::rcv_cap(Cap::from_idx(slot));
+}

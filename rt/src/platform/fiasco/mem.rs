@@ -1,0 +1,79 @@
+//! Memory on Fiasco.OC: dataspaces from moe (`mem_alloc`), mapped by the
+//! task's region manager (the `l4re_itas` that loaded it), which then resolves
+//! the page faults on them through the task's own dataspace capability: unlike
+//! on Resurgo's kernel, that capability must stay while the memory is mapped.
+
+use crate::ipc::{mr, set_receive_slot};
+use crate::obj::{Dataspace, release};
+use l4_sys::Error;
+use l4_sys::fiasco::syscall::call;
+use l4_sys::fiasco::{Cap, msg};
+use l4_sys::layout::PAGE_SIZE;
+
+/// Maps a dataspace (or its first `size` bytes) into this task at an address
+/// the region manager picks; returns it.
+pub fn attach(ds: &Dataspace, size: u64, writable: bool) -> Result<u64, Error> {
+    let size = size.next_multiple_of(PAGE_SIZE);
+    let rights = msg::RM_R | if writable { msg::RM_W } else { 0 };
+    let rm = Cap(super::l4re_env().rm);
+    let tag = msg::rm_attach(mr(), 0, size, msg::RM_SEARCH_ADDR | rights, Cap::from_idx(ds.0), 0, 12);
+    call(rm, tag)?;
+    Ok(mr()[0])
+}
+
+pub fn detach(addr: u64, size: u64) -> Result<(), Error> {
+    let rm = Cap(super::l4re_env().rm);
+    let tag = msg::rm_detach(mr(), addr, size.next_multiple_of(PAGE_SIZE));
+    call(rm, tag).map(|_| ())
+}
+
+/// Memory this task mapped.
+pub struct Region {
+    pub addr: u64,
+    pub size: u64,
+    pub ds: Dataspace,
+    /// Physical address: not known on Fiasco without a DMA space (0).
+    pub phys: u64,
+}
+
+impl Region {
+    pub fn as_mut_ptr(&self) -> *mut u8 {
+        self.addr as *mut u8
+    }
+
+    /// Unmaps the memory and drops the capability: moe frees the memory
+    /// unless someone else holds the dataspace.
+    pub fn free(self) {
+        let _ = detach(self.addr, self.size);
+        release(self.ds.0);
+    }
+}
+
+/// A dataspace of `size` bytes from moe (physically contiguous with
+/// `contiguous`).
+pub fn alloc_dataspace(size: u64, contiguous: bool) -> Result<Dataspace, Error> {
+    let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
+    set_receive_slot(slot);
+    let flags = if contiguous { msg::MEM_CONTINUOUS | msg::MEM_PINNED } else { 0 };
+    let tag = msg::mem_alloc(mr(), size, flags, 0);
+    match call(Cap(super::l4re_env().mem_alloc), tag) {
+        Ok(_) => Ok(Dataspace(slot)),
+        Err(e) => {
+            crate::cap::free(slot);
+            Err(e)
+        }
+    }
+}
+
+/// Zeroed RAM, mapped writable.
+pub fn alloc(size: u64, contiguous: bool) -> Result<Region, Error> {
+    let size = size.next_multiple_of(PAGE_SIZE);
+    let ds = alloc_dataspace(size, contiguous)?;
+    match attach(&ds, size, true) {
+        Ok(addr) => Ok(Region { addr, size, ds, phys: 0 }),
+        Err(e) => {
+            release(ds.0);
+            Err(e)
+        }
+    }
+}

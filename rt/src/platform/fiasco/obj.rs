@@ -1,0 +1,166 @@
+//! Typed handles for the objects a task uses on Fiasco.OC, with the names and
+//! signatures they have on Resurgo's kernel where both kernels have the
+//! operation: the task itself (exit), threads, IPC gates, IRQs, dataspaces and
+//! the factory. Handles are plain capability indices; [`release`] deletes one.
+
+use crate::cap;
+use crate::ipc::{kernel_label, mr, set_receive_slot};
+use l4_sys::fiasco::syscall::{call, send};
+use l4_sys::fiasco::{Cap, item, msg, proto};
+use l4_sys::{CapIdx, Error, MsgTag, Timeout};
+
+/// Fiasco fpage rights for mappings (as on Resurgo's kernel).
+pub const MAP_R: u64 = 4;
+pub const MAP_W: u64 = 2;
+pub const MAP_X: u64 = 1;
+
+/// An operation that creates a capability: returns its slot.
+fn create(on: Cap, fill: impl FnOnce(&mut [u64; 64]) -> MsgTag) -> Result<CapIdx, Error> {
+    let slot = cap::alloc().ok_or(Error::QuotaExceeded)?;
+    set_receive_slot(slot);
+    let tag = fill(mr());
+    match call(on, tag) {
+        Ok(_) => Ok(slot),
+        Err(e) => {
+            cap::free(slot);
+            Err(e)
+        }
+    }
+}
+
+/// Deletes one of this task's capabilities; the slot stays reserved for reuse.
+pub fn delete(idx: CapIdx) -> Result<(), Error> {
+    let m = mr();
+    m[0] = 1; // L4_TASK_UNMAP_OP
+    m[1] = 0x8000_0000; // L4_FP_ALL_SPACES
+    m[2] = item::obj_fpage(Cap::from_idx(idx), item::CAP_RWSD);
+    call(super::TASK, MsgTag::new(proto::TASK, 3, 0)).map(|_| ())
+}
+
+/// Deletes one of this task's capabilities and frees its slot.
+pub fn release(idx: CapIdx) {
+    let _ = delete(idx);
+    cap::free(idx);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Task(pub CapIdx);
+
+impl Task {
+    pub fn own() -> Task {
+        Task(super::TASK.idx())
+    }
+
+    /// Ends the calling task: the reason goes to the log, the code to the
+    /// parent (`Parent::signal(0, code)`), which then takes the task down.
+    pub fn exit(&self, code: u64, reason: &str) {
+        if !reason.is_empty() {
+            crate::log::write_fmt(l4_sys::proto::log::LEVEL_INFO, format_args!("exit {code}: {reason}"));
+        }
+        let parent = Cap(super::l4re_env().parent);
+        let tag = msg::parent_signal(mr(), 0, code);
+        let _ = send(parent, tag);
+        loop {
+            crate::ipc::sleep_forever();
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thread(pub CapIdx);
+
+impl Thread {
+    /// Ends the calling thread. Fiasco has no self-deletion for a thread that
+    /// is not the last: it blocks for good.
+    pub fn exit(&self) {
+        loop {
+            crate::ipc::sleep_forever();
+        }
+    }
+
+    pub fn yield_now(&self) {
+        crate::ipc::sleep_ms(0);
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Factory(pub CapIdx);
+
+impl Factory {
+    pub fn own() -> Factory {
+        Factory(Cap(super::l4re_env().factory).idx())
+    }
+
+    fn cap(&self) -> Cap {
+        Cap::from_idx(self.0)
+    }
+
+    /// An IPC gate; messages through it reach `thread` (if given) with `label`.
+    pub fn create_gate(&self, thread: Option<&Thread>, label: u64) -> Result<Gate, Error> {
+        let t = thread.map(|t| Cap::from_idx(t.0));
+        create(self.cap(), |m| msg::factory_create_gate(m, t, kernel_label(label))).map(Gate)
+    }
+
+    /// A software IRQ (a notification object).
+    pub fn create_irq(&self) -> Result<Irq, Error> {
+        create(self.cap(), |m| msg::factory_create(m, proto::IRQ_SENDER)).map(Irq)
+    }
+
+    pub(crate) fn create_thread_cap(&self) -> Result<Thread, Error> {
+        create(self.cap(), |m| msg::factory_create(m, proto::THREAD)).map(Thread)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gate(pub CapIdx);
+
+impl Gate {
+    pub fn bind(&self, thread: &Thread, label: u64) -> Result<(), Error> {
+        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));
+        call(Cap::from_idx(self.0), tag).map(|_| ())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Irq(pub CapIdx);
+
+impl Irq {
+    /// Triggers of this IRQ reach `thread` as messages with `label`.
+    pub fn attach(&self, thread: &Thread, label: u64) -> Result<(), Error> {
+        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));
+        call(Cap::from_idx(self.0), tag).map(|_| ())
+    }
+    pub fn trigger(&self) -> Result<(), Error> {
+        send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 0, 0))
+    }
+    pub fn unmask(&self) -> Result<(), Error> {
+        mr()[0] = 4; // L4_IRQ_OP_EOI
+        send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
+    }
+    /// Waits for this IRQ only.
+    pub fn wait(&self, timeout: Timeout) -> Result<u64, Error> {
+        crate::ipc::receive(self.0, timeout).map(|r| r.label)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dataspace(pub CapIdx);
+
+/// `(size, flags, physical address)` of a dataspace.
+#[derive(Clone, Copy, Debug)]
+pub struct DsInfo {
+    pub size: u64,
+    pub contiguous: bool,
+    /// Not known on Fiasco without a DMA space (0).
+    pub phys: u64,
+}
+
+impl Dataspace {
+    pub fn info(&self) -> Result<DsInfo, Error> {
+        let tag = msg::ds_info(mr());
+        call(Cap::from_idx(self.0), tag)?;
+        let m = mr();
+        // Fiasco's `Stats` carry the size and the rights, not the kind of memory.
+        Ok(DsInfo { size: m[0], contiguous: false, phys: 0 })
+    }
+}

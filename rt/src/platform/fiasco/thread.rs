@@ -1,0 +1,128 @@
+//! More threads in the calling task on Fiasco.OC: a thread from the factory,
+//! bound to this task with a UTCB from the task's UTCB area, paged by the
+//! region manager (as L4Re's pthreads do without ITAS registration), its
+//! registers set with `ex_regs`, and run by the scheduler ned gave the task.
+
+use crate::ipc::{mr, utcb};
+use crate::mem;
+use crate::obj::{Factory, Thread, release};
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicU64, Ordering};
+use l4_sys::fiasco::syscall::call;
+use l4_sys::fiasco::{Cap, msg};
+use l4_sys::{CapIdx, Error};
+
+type Start = Box<dyn FnOnce() + Send + 'static>;
+
+/// The next unused UTCB address (0 until the first thread is made).
+static NEXT_UTCB: AtomicU64 = AtomicU64::new(0);
+
+/// L4Re's default priority for application threads.
+const L4RE_DEFAULT_PRIO: u64 = 2;
+
+core::arch::global_asm!(
+    ".text",
+    ".global __rt_fiasco_thread_entry",
+    "__rt_fiasco_thread_entry:",
+    "mov rdi, [rsp]",
+    "mov rsi, [rsp + 8]",
+    "xor ebp, ebp",
+    "and rsp, -16",
+    "call {main}",
+    "ud2",
+    main = sym thread_main,
+);
+
+unsafe extern "C" {
+    fn __rt_fiasco_thread_entry();
+}
+
+extern "C" fn thread_main(arg: u64, cap: u64) -> ! {
+    utcb().user[0] = cap;
+    // SAFETY: `spawn` put a pointer from `Box::into_raw` of a `Box<Start>` on
+    // this thread's stack, handed to exactly this thread.
+    let f = unsafe { Box::from_raw(arg as *mut Start) };
+    f();
+    Thread(current_cap()).exit();
+    loop {
+        crate::ipc::sleep_forever();
+    }
+}
+
+/// The capability slot of the running thread's own thread capability.
+pub fn current_cap() -> CapIdx {
+    let v = utcb().user[0];
+    if v == 0 { Cap(super::l4re_env().main_thread).idx() } else { CapIdx(v as u32) }
+}
+
+/// A running thread of this task.
+pub struct Handle {
+    pub thread: Thread,
+    /// The thread's UTCB address (its index in the task, as far as Fiasco has one).
+    pub index: u64,
+}
+
+/// A UTCB from the task's UTCB area that no thread uses yet.
+fn alloc_utcb() -> Result<u64, Error> {
+    let env = super::l4re_env();
+    let base = env.utcb_area & !0xfff;
+    let end = base.saturating_add(1u64.checked_shl(((env.utcb_area >> 6) & 0x3f) as u32).unwrap_or(0));
+    let _ = NEXT_UTCB.compare_exchange(0, env.first_free_utcb, Ordering::AcqRel, Ordering::Relaxed);
+    let size = l4_sys::fiasco::utcb::SIZE;
+    let at = NEXT_UTCB.fetch_add(size, Ordering::AcqRel);
+    if at < base || at.saturating_add(size) > end {
+        return Err(Error::QuotaExceeded);
+    }
+    Ok(at)
+}
+
+/// Fiasco's priority for Resurgo's: the default (100) is L4Re's default (2);
+/// above it, one Fiasco level per ten (the scheduler ned gives a task caps it).
+fn fiasco_prio(priority: u8) -> u64 {
+    L4RE_DEFAULT_PRIO + (priority.saturating_sub(l4_sys::proto::thread::DEFAULT_PRIORITY) / 10) as u64
+}
+
+/// Starts `f` in a new thread at `priority` with a stack of `stack` bytes.
+pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Result<Handle, Error> {
+    let env = super::l4re_env();
+    let utcb_addr = alloc_utcb()?;
+    let thread = Factory::own().create_thread_cap()?;
+    let cap = Cap::from_idx(thread.0);
+    let rm = Cap(env.rm);
+    if let Err(e) = call(cap, msg::thread_control_bind(mr(), rm, rm, utcb_addr, super::TASK)) {
+        release(thread.0);
+        return Err(e);
+    }
+    // The stack stays mapped for the thread's life, and so does its dataspace
+    // capability: the in-task region manager resolves page faults through
+    // this task's own capability.
+    let region = match mem::alloc(stack, false) {
+        Ok(r) => r,
+        Err(e) => {
+            release(thread.0);
+            return Err(e);
+        }
+    };
+    let top = region.addr + region.size;
+    let arg = Box::into_raw(Box::new(Box::new(f) as Start)) as u64;
+    let sp = top - 16;
+    // SAFETY: [top - 16, top) is the top of the fresh, writable stack region.
+    unsafe {
+        (sp as *mut u64).write(arg);
+        ((sp + 8) as *mut u64).write(thread.0.0 as u64);
+    }
+    let entry = __rt_fiasco_thread_entry as *const () as u64;
+    let started = call(cap, msg::thread_ex_regs(mr(), entry, sp, 0))
+        .and_then(|_| call(Cap(env.scheduler), msg::scheduler_run_thread(mr(), cap, fiasco_prio(priority))));
+    match started {
+        Ok(_) => Ok(Handle { thread, index: utcb_addr }),
+        Err(e) => {
+            // The thread never ran: its capability, stack and closure are ours.
+            release(thread.0);
+            region.free();
+            // SAFETY: `arg` came from `Box::into_raw` above and nobody took it.
+            drop(unsafe { Box::from_raw(arg as *mut Start) });
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! Resurgo on Fiasco.OC: the tasks of a manifest built for the L4Re
+//! microkernel (`rt`'s `fiasco` platform), a ned script that starts them, and
+//! QEMU booting bootstrap, Fiasco, sigma0, moe, `l4re_itas`, ned and the tasks.
+//!
+//! L4Re itself is never part of the project: it comes from the folder
+//! [`L4RE_ENV`] names (a ready build such as `../shared/fiasco`), which must
+//! hold the binaries in [`L4RE_BINARIES`].
+
+use crate::host::DirLock;
+use crate::image::{cargo_command, workspace_binaries};
+use crate::qemu::{Guest, QemuConfig};
+use crate::{display_path, load_manifest, workspace_root};
+use anyhow::{Context, Result, anyhow, bail};
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+/// The variable that names the L4Re build.
+pub const L4RE_ENV: &str = "RESURGO_L4RE";
+
+/// What an L4Re build must hold, in boot order (bootstrap is QEMU's kernel).
+pub const L4RE_BINARIES: [&str; 6] = ["bin/bootstrap", "bin/fiasco", "bin/sigma0", "bin/moe", "bin/l4re", "bin/ned"];
+
+/// The manifest `--kernel fiasco` boots unless told otherwise.
+pub const DEFAULT_MANIFEST: &str = "system/fiasco.toml";
+
+/// The rt feature that selects the Fiasco platform layer.
+pub const RT_FEATURE: &str = "rt/fiasco";
+
+/// What is expected in [`L4RE_ENV`], for error lines.
+fn expected() -> String {
+    format!("a Fiasco.OC + L4Re build for x86-64 QEMU with {} (like ../shared/fiasco)", L4RE_BINARIES.join(", "))
+}
+
+/// A checked L4Re build.
+#[derive(Debug, Clone)]
+pub struct L4re {
+    pub root: PathBuf,
+}
+
+impl L4re {
+    /// The build [`L4RE_ENV`] names: `Ok(None)` when the variable is unset or
+    /// empty, an error of one line when it names no usable build.
+    pub fn from_env() -> Result<Option<L4re>> {
+        match std::env::var_os(L4RE_ENV) {
+            None => Ok(None),
+            Some(v) if v.is_empty() => Ok(None),
+            Some(v) => L4re::at(Path::new(&v)).map(Some),
+        }
+    }
+
+    /// Like [`L4re::from_env`], but an unset variable is an error too.
+    pub fn required() -> Result<L4re> {
+        L4re::from_env()?.ok_or_else(|| anyhow!("error: {L4RE_ENV} is not set: point it at {}", expected()))
+    }
+
+    /// The build at `path` (relative paths from the current folder, else from
+    /// the workspace root), checked: every binary there and an ELF file.
+    pub fn at(path: &Path) -> Result<L4re> {
+        let shown = path.display();
+        let root = if path.is_absolute() || path.exists() { path.to_path_buf() } else { workspace_root().join(path) };
+        if !root.is_dir() {
+            bail!("error: {L4RE_ENV}={shown} is not a folder: expected {} there", expected());
+        }
+        let missing: Vec<&str> = L4RE_BINARIES.iter().copied().filter(|b| !root.join(b).is_file()).collect();
+        if !missing.is_empty() {
+            bail!("error: {L4RE_ENV}={shown} lacks {}: expected {} there", missing.join(", "), expected());
+        }
+        for b in L4RE_BINARIES {
+            let mut magic = [0u8; 4];
+            let ok =
+                fs::File::open(root.join(b)).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok();
+            if !ok || magic != *b"\x7fELF" {
+                bail!("error: {L4RE_ENV}={shown}: {b} is not an ELF executable: expected {} there", expected());
+            }
+        }
+        let root = root.canonicalize().with_context(|| format!("cannot resolve {}", root.display()))?;
+        Ok(L4re { root })
+    }
+
+    pub fn bin(&self, name: &str) -> PathBuf {
+        self.root.join("bin").join(name)
+    }
+}
+
+/// A system built for Fiasco.OC, ready to boot.
+#[derive(Debug, Clone)]
+pub struct FiascoImage {
+    pub system: manifest::System,
+    pub manifest_path: PathBuf,
+    /// ned's Lua script (`target/image-fiasco/<system>/<system>.cfg`).
+    pub ned_script: PathBuf,
+    /// Each task image, by name, in start order.
+    pub binaries: Vec<(String, PathBuf)>,
+}
+
+/// The target directory of the Fiasco build: `target/image-fiasco`.
+pub fn target_dir() -> PathBuf {
+    workspace_root().join("target").join("image-fiasco")
+}
+
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+/// Builds the manifest's task images for Fiasco.OC and writes ned's script.
+pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
+    let root = workspace_root();
+    let target = target_dir();
+    let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
+    let (_, system) = load_manifest(manifest_path)?;
+    let shown = display_path(manifest_path, &root);
+    let providers = workspace_binaries(&root)?;
+    let mut packages = BTreeSet::new();
+    let mut images: Vec<String> = Vec::new();
+    for task in &system.tasks {
+        if task.driver.is_some() {
+            bail!(
+                "error: {shown}: task `{}` runs a legacy driver, which does not run on Fiasco.OC yet (issue 12, step 2)",
+                task.name
+            );
+        }
+        let Some(package) = providers.get(&task.image) else {
+            bail!("error: {shown}: no task binary named `{}` in the workspace (task `{}`)", task.image, task.name);
+        };
+        packages.insert(package.clone());
+        if !images.contains(&task.image) {
+            images.push(task.image.clone());
+        }
+    }
+    if images.is_empty() {
+        bail!("error: {shown}: no tasks to start");
+    }
+    let mut cmd = cargo_command(&root);
+    cmd.args(["build", "--release", "--features", RT_FEATURE]).arg("--target-dir").arg(&target);
+    for p in &packages {
+        cmd.args(["-p", p]);
+    }
+    let out = cmd.stdin(Stdio::null()).output().context("cannot run `cargo build` for Fiasco.OC")?;
+    if !out.status.success() {
+        let command = format!(
+            "cargo build --release --features {RT_FEATURE} -p {}",
+            packages.iter().cloned().collect::<Vec<_>>().join(" -p ")
+        );
+        bail!("{}", build_failure(&String::from_utf8_lossy(&out.stderr), &command));
+    }
+    let binaries: Vec<(String, PathBuf)> =
+        images.iter().map(|bin| (bin.clone(), target.join("release").join(bin))).collect();
+    for (bin, path) in &binaries {
+        if !path.is_file() {
+            bail!("cargo built `{bin}` for Fiasco.OC but it is not at {}", path.display());
+        }
+    }
+    let dir = target.join(&system.name);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let ned_script = dir.join(format!("{}.cfg", system.name));
+    fs::write(&ned_script, ned_script_text(&system, &shown)?)
+        .with_context(|| format!("cannot write {}", ned_script.display()))?;
+    Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, binaries })
+}
+
+/// The failed Fiasco build in a few lines: the crates that did not compile
+/// and the parts of `rt` they use that Fiasco.OC's platform layer lacks (the
+/// usual reason), else cargo's own errors.
+pub fn build_failure(stderr: &str, command: &str) -> String {
+    let between = |l: &str, a: &str, b: &str| -> Option<String> {
+        let rest = &l[l.find(a)? + a.len()..];
+        Some(rest[..rest.find(b)?].to_string())
+    };
+    let mut crates = BTreeSet::new();
+    let mut missing = BTreeSet::new();
+    for l in stderr.lines() {
+        if let Some(c) = between(l, "could not compile `", "`") {
+            crates.insert(c);
+        }
+        if l.starts_with("error[E0432]") || l.starts_with("error[E0433]") {
+            for item in l.split('`').skip(1).step_by(2).filter(|i| i.starts_with("rt::")) {
+                missing.insert(item.to_string());
+            }
+        }
+        let not_found = ["error[E0425]", "error[E0412]", "error[E0599]"].iter().any(|c| l.starts_with(c));
+        if not_found
+            && let (Some(item), Some(module)) = (between(l, "`", "`"), between(l, "in module `", "`"))
+            && module.starts_with("rt")
+        {
+            missing.insert(format!("{module}::{item}"));
+        }
+    }
+    let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+    if !missing.is_empty() {
+        return format!(
+            "error: building for Fiasco.OC failed: {} use{} parts of rt that Fiasco.OC's platform layer does not have yet: {} \
+             (see doc/fiasco.md; `{command}` shows the compiler's messages)",
+            join(&crates),
+            if crates.len() == 1 { "s" } else { "" },
+            join(&missing)
+        );
+    }
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    format!("{}\nerror: building for Fiasco.OC failed: `{command}` failed", errors.join("\n"))
+}
+
+/// A Lua string literal.
+fn lua_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\{}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Longest capability name L4Re's environment carries (`l4re_env_cap_entry_t`).
+pub const CAP_NAME_MAX: usize = 16;
+
+/// Label of the gate through which client number `client` reaches a server's
+/// `endpoint`-th endpoint: the same as Resurgo's init gives it
+/// (`boot::gate_label`), so a server tells its callers apart alike.
+pub fn gate_label(endpoint: usize, client: usize) -> u64 {
+    ((client as u64 + 1) << 8) | (endpoint as u64 + 1)
+}
+
+/// ned's script for the system: one ned channel (an IPC gate) per client and
+/// endpoint, as Resurgo's init makes one gate per client and endpoint; then
+/// one L4Re application per task that starts at boot, in manifest order,
+/// logging under its name, with exactly the gates its manifest entry grants
+/// (a client's as `SERVER.ENDPOINT`, a server's as `gate.LABEL`, which its
+/// runtime binds), and its heap size and values as `NAME=NUMBER` arguments
+/// (read by `rt::env::value`).
+pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> Result<String> {
+    let mut s = format!(
+        "-- ned script for Resurgo's system `{}`, written by `resurgo build --kernel fiasco` from {manifest_shown}.\n\
+         local L4 = require(\"L4\");\nlocal l = L4.default_loader;\n",
+        system.name
+    );
+    // (channel number, server, endpoint, client, label)
+    let mut links: Vec<(usize, &str, &str, &str, u64)> = Vec::new();
+    for (ci, client) in system.tasks.iter().enumerate() {
+        for (server, ep) in &client.uses {
+            let Some(ei) =
+                system.tasks.iter().find(|t| &t.name == server).and_then(|t| t.serves.iter().position(|e| e == ep))
+            else {
+                bail!("error: {manifest_shown}: task `{}` uses `{server}.{ep}`, which no task serves", client.name);
+            };
+            let n = links.len();
+            links.push((n, server, ep, &client.name, gate_label(ei, ci)));
+            s.push_str(&format!("local g{n} = l:new_channel();\n"));
+        }
+    }
+    for task in system.tasks.iter().filter(|t| t.start) {
+        let mut caps = Vec::new();
+        let mut cmdline = format!("rom/{}", task.image);
+        if task.heap > 0 {
+            cmdline.push_str(&format!(" heap.size={}", task.heap));
+        }
+        for (name, value) in &task.values {
+            cmdline.push_str(&format!(" {name}={value}"));
+        }
+        for &(n, server, ep, client, label) in &links {
+            if server == task.name {
+                caps.push((format!("gate.{label:x}"), format!("g{n}:svr()")));
+                cmdline.push_str(&format!(" {ep}@{client}={label}"));
+            }
+            if client == task.name {
+                caps.push((format!("{server}.{ep}"), format!("g{n}")));
+            }
+        }
+        if let Some((name, _)) = caps.iter().find(|(name, _)| name.len() > CAP_NAME_MAX) {
+            bail!(
+                "error: {manifest_shown}: task `{}`: the capability name `{name}` is longer than the {CAP_NAME_MAX} bytes L4Re's environment carries",
+                task.name
+            );
+        }
+        let caps: Vec<String> = caps.iter().map(|(name, v)| format!("[{}] = {v}", lua_str(name))).collect();
+        let caps = if caps.is_empty() { String::new() } else { format!("caps = {{ {} }}, ", caps.join(", ")) };
+        s.push_str(&format!("l:start({{ {caps}log = {{ {} }} }}, {});\n", lua_str(&task.name), lua_str(&cmdline)));
+    }
+    Ok(s)
+}
+
+/// QEMU's multiboot module list: Fiasco (with its command line), sigma0, moe
+/// (told the ned script), `l4re_itas`, ned, the script, the tasks. Each module
+/// is `rom/<file name>` in moe's namespace.
+pub fn modules(l4re: &L4re, image: &FiascoImage) -> Result<String> {
+    let script = image.ned_script.file_name().and_then(|n| n.to_str()).unwrap_or("system.cfg").to_string();
+    let mut mods = vec![
+        format!("{} -serial_esc", l4re.bin("fiasco").display()),
+        l4re.bin("sigma0").display().to_string(),
+        format!("{} rom/{script}", l4re.bin("moe").display()),
+        l4re.bin("l4re").display().to_string(),
+        l4re.bin("ned").display().to_string(),
+        image.ned_script.display().to_string(),
+    ];
+    mods.extend(image.binaries.iter().map(|(_, p)| p.display().to_string()));
+    if let Some(m) = mods.iter().find(|m| m.contains(',')) {
+        bail!("error: the boot module path `{m}` has a comma, which QEMU's module list cannot carry");
+    }
+    Ok(mods.join(","))
+}
+
+/// QEMU's arguments for the image: Resurgo's usual machine ([`crate::qemu::qemu_args`])
+/// with bootstrap as the multiboot kernel and the modules as its initrd.
+pub fn qemu_args(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, serial: &str) -> Result<Vec<OsString>> {
+    let mods = modules(l4re, image)?;
+    let mut args = crate::qemu::qemu_args(&l4re.bin("bootstrap"), Path::new(&mods), cfg, serial);
+    args.push("-append".into());
+    args.push("".into());
+    Ok(args)
+}
+
+/// Boots the image and collects its console (as [`Guest::boot`] does for
+/// Resurgo's kernel).
+pub fn boot(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig) -> Result<Guest> {
+    let mods = modules(l4re, image)?;
+    Guest::boot_kernel(&image.system.name, &l4re.bin("bootstrap"), Path::new(&mods), Some(""), cfg)
+}
+
+/// `resurgo up --kernel fiasco`: boots with the serial console on this
+/// terminal (Ctrl-A X quits), or streamed with `headless`.
+pub fn run(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, headless: bool) -> Result<i32> {
+    let qemu = crate::qemu::ensure_qemu()?;
+    let serial = if headless { "stdio" } else { "mon:stdio" };
+    let args = qemu_args(l4re, image, cfg, serial)?;
+    if headless {
+        eprintln!("Booting {} on Fiasco.OC in QEMU (headless).", image.system.name);
+    } else {
+        println!("Booting {} on Fiasco.OC in QEMU; press Ctrl-A then X to quit.", image.system.name);
+    }
+    let mut cmd = Command::new(&qemu);
+    cmd.args(args);
+    if headless {
+        cmd.stdin(Stdio::null());
+    }
+    let mut child = crate::children::spawn(&mut cmd).with_context(|| format!("cannot start {}", qemu.display()))?;
+    let status = child.wait().with_context(|| format!("waiting for {}", qemu.display()));
+    crate::children::forget(child.id());
+    Ok(status?.code().unwrap_or(1))
+}
+
+/// Guest instructions per IPC round trip of seam-ping and seam-pong (one
+/// word each way, across address spaces), on one kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpcFigures {
+    pub min: u64,
+    pub mean: u64,
+    pub rounds: u64,
+}
+
+/// `resurgo bench ipc --kernel fiasco`: the same task pair on both kernels.
+#[derive(Debug, Clone, Copy)]
+pub struct IpcBench {
+    pub fiasco: IpcFigures,
+    pub resurgo: IpcFigures,
+}
+
+/// The figures of a `TEST seam.xipc ok ...` line.
+pub fn parse_xipc(line: &str) -> Option<IpcFigures> {
+    let line = plain(line);
+    let rest = &line[line.find("TEST seam.xipc ok ")? + 18..];
+    let field =
+        |key: &str| rest.split_whitespace().find_map(|w| w.strip_prefix(key)?.strip_prefix('=')?.parse::<u64>().ok());
+    Some(IpcFigures { min: field("min")?, mean: field("cycles_per_round_trip")?, rounds: field("rounds")? })
+}
+
+/// How long one kernel's run of the pair may take under `-icount`.
+const BENCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn measure(guest: &Guest) -> Result<IpcFigures> {
+    let line = guest.wait_for(|l| l.contains("TEST seam.xipc") || l.contains("FATAL"), BENCH_TIMEOUT)?;
+    parse_xipc(&line).ok_or_else(|| anyhow!("the IPC pair failed: {}\n{}", plain(&line), guest.tail(20)))
+}
+
+/// Boots `system/fiasco.toml` under `-icount shift=0` (the TSC counts guest
+/// instructions) on Fiasco.OC and on Resurgo's kernel, and reads seam-ping's
+/// figures from each.
+pub fn bench_ipc(l4re: &L4re, progress: bool) -> Result<IpcBench> {
+    let manifest = workspace_root().join(DEFAULT_MANIFEST);
+    let cfg = QemuConfig { icount: true, ..QemuConfig::default() };
+    let image = build(&manifest)?;
+    let fiasco = measure(&boot(l4re, &image, &cfg)?)?;
+    let resurgo_image = crate::image::build(&crate::image::BuildOptions { manifest, progress })?;
+    let resurgo = measure(&Guest::boot(&resurgo_image, &cfg)?)?;
+    Ok(IpcBench { fiasco, resurgo })
+}
+
+impl IpcBench {
+    pub fn table(&self) -> String {
+        let mut s = String::from(
+            "IPC round trip, seam-ping -> seam-pong (another address space, one word each way), guest instructions\n",
+        );
+        s.push_str(&format!("{:<16} {:>8} {:>8} {:>8}\n", "kernel", "min", "mean", "rounds"));
+        for (name, f) in [("Fiasco.OC", self.fiasco), ("Resurgo", self.resurgo)] {
+            s.push_str(&format!("{name:<16} {:>8} {:>8} {:>8}\n", f.min, f.mean, f.rounds));
+        }
+        s
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::json!({
+            "fiasco_ipc_roundtrip_instructions": self.fiasco.min,
+            "fiasco_ipc_roundtrip_mean": self.fiasco.mean,
+            "resurgo_ipc_roundtrip_instructions": self.resurgo.min,
+            "resurgo_ipc_roundtrip_mean": self.resurgo.mean,
+            "ipc_roundtrips": self.fiasco.rounds,
+        })
+        .to_string()
+    }
+}
+
+/// A console line without the colour escapes ned's log server adds.
+pub fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_build(dir: &Path, skip: &[&str], bad: &[&str]) {
+        fs::create_dir_all(dir.join("bin")).unwrap();
+        for b in L4RE_BINARIES {
+            if skip.contains(&b) {
+                continue;
+            }
+            let data: &[u8] = if bad.contains(&b) { b"#!/bin/sh\n" } else { b"\x7fELF\x02\x01\x01" };
+            fs::write(dir.join(b), data).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_broken_l4re_build_is_one_clear_line() {
+        let base = std::env::temp_dir().join(format!("resurgo-l4re-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let e = L4re::at(&base.join("nowhere")).unwrap_err().to_string();
+        assert!(e.contains("is not a folder: expected a Fiasco.OC + L4Re build"), "{e}");
+        assert_eq!(e.lines().count(), 1);
+
+        let partial = base.join("partial");
+        fake_build(&partial, &["bin/ned", "bin/moe"], &[]);
+        let e = L4re::at(&partial).unwrap_err().to_string();
+        assert!(e.contains("lacks bin/moe, bin/ned: expected"), "{e}");
+        assert_eq!(e.lines().count(), 1);
+
+        let broken = base.join("broken");
+        fake_build(&broken, &[], &["bin/fiasco"]);
+        let e = L4re::at(&broken).unwrap_err().to_string();
+        assert!(e.contains("bin/fiasco is not an ELF executable"), "{e}");
+
+        let good = base.join("good");
+        fake_build(&good, &[], &[]);
+        assert!(L4re::at(&good).is_ok());
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn ned_script_starts_each_task_with_its_arguments() {
+        let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\nheap = \"1M\"\n\
+                    [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
+        let system = manifest::load(text).unwrap();
+        let lua = ned_script_text(&system, "s.toml").unwrap();
+        assert!(lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576\");"), "{lua}");
+        assert!(lua.contains("l:start({ log = { \"two\" } }, \"rom/seam-test"), "{lua}");
+        assert!(lua.contains(" answer=42\");"), "{lua}");
+        assert_eq!(lua_str("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+
+    #[test]
+    fn manifest_gates_become_ned_channels() {
+        let text = "[system]\nname = \"s\"\n[tasks.pong]\nserves = [\"main\"]\n[tasks.ping]\nuses = [\"pong.main\"]\n\
+                    [tasks.other]\n";
+        let system = manifest::load(text).unwrap();
+        let lua = ned_script_text(&system, "s.toml").unwrap();
+        assert!(lua.contains("local g0 = l:new_channel();"), "{lua}");
+        // ping is task 2 in start order (servers first), pong's `main` endpoint 0:
+        // label 0x301, as Resurgo's init gives it.
+        assert!(
+            lua.contains("l:start({ caps = { [\"gate.301\"] = g0:svr() }, log = { \"pong\" } }, \"rom/pong"),
+            "{lua}"
+        );
+        assert!(lua.contains("main@ping=769\");"), "{lua}");
+        assert!(lua.contains("l:start({ caps = { [\"pong.main\"] = g0 }, log = { \"ping\" } }"), "{lua}");
+        assert!(lua.contains("l:start({ log = { \"other\" } }"), "{lua}");
+        let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
+                    [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
+        let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml").unwrap_err().to_string();
+        assert!(e.contains("longer than the 16 bytes"), "{e}");
+    }
+
+    #[test]
+    fn xipc_lines_are_read_on_both_consoles() {
+        let f = IpcFigures { min: 1200, mean: 1300, rounds: 10000 };
+        let fiasco = "\u{1b}[37mseam-pin| TEST seam.xipc ok rounds=10000 cycles_per_round_trip=1300 min=1200\u{1b}[0m";
+        assert_eq!(parse_xipc(fiasco), Some(f));
+        assert_eq!(
+            parse_xipc("[seam-ping] TEST seam.xipc ok rounds=10000 cycles_per_round_trip=1300 min=1200"),
+            Some(f)
+        );
+        assert_eq!(parse_xipc("[seam-ping] TEST seam.xipc FAIL round=3 error=\"timeout\""), None);
+    }
+
+    #[test]
+    fn a_task_that_needs_resurgo_only_parts_of_rt_is_named_with_them() {
+        let stderr = "   Compiling boot v0.1.0\n\
+            error[E0432]: unresolved imports `rt::loader`, `rt::loader`\n\
+            error[E0432]: unresolved import `rt::obj::IoPorts`\n\
+            error[E0425]: cannot find function `page` in module `rt::env`\n\
+            error: could not compile `boot` (lib) due to 4 previous errors\n";
+        let e = build_failure(stderr, "cargo build -p selftest");
+        assert_eq!(
+            e,
+            "error: building for Fiasco.OC failed: boot uses parts of rt that Fiasco.OC's platform layer does not have \
+             yet: rt::env::page, rt::loader, rt::obj::IoPorts (see doc/fiasco.md; `cargo build -p selftest` shows the \
+             compiler's messages)"
+        );
+        let other = build_failure("error: linker `cc` not found\n", "cargo build");
+        assert!(other.starts_with("error: linker `cc` not found\n"), "{other}");
+    }
+
+    #[test]
+    fn colour_escapes_are_removed() {
+        assert_eq!(plain("\u{1b}[32mseam-tes| TEST seam done\u{1b}[0m"), "seam-tes| TEST seam done");
+        assert_eq!(plain("plain"), "plain");
+    }
+}

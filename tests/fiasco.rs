@@ -1,0 +1,92 @@
+//! Resurgo on Fiasco.OC, booted in QEMU: a Resurgo task built with
+//! `--kernel fiasco` runs as an L4Re application under ned (log, heap, a
+//! dataspace from moe, an IPC timeout, a software IRQ, IPC between two of its
+//! threads through a gate), a second task calls a third through the gate the
+//! manifest grants it (a ned channel), and the same sources run on Resurgo's
+//! kernel.
+//!
+//! The Fiasco tests need an L4Re build in `RESURGO_L4RE` (`.ci/run` sets
+//! `../shared/fiasco`); without it they say so in one line and pass.
+
+mod common;
+
+use common::*;
+use resurgo::fiasco::{self, L4re};
+use resurgo::qemu::QemuConfig;
+
+/// The L4Re build, or `None` (and one line saying why) when there is none.
+fn l4re() -> Option<L4re> {
+    match L4re::from_env() {
+        Ok(Some(l)) => Some(l),
+        Ok(None) => {
+            println!(
+                "the Fiasco.OC tests did not run: {} is not set (point it at a Fiasco.OC + L4Re build such as ../shared/fiasco; .ci/run does)",
+                fiasco::L4RE_ENV
+            );
+            None
+        }
+        Err(e) => panic!("{e:#}"),
+    }
+}
+
+/// The `TEST` lines of a Fiasco console (without ned's colour escapes).
+fn results(lines: &[String]) -> Vec<TestLine> {
+    lines.iter().filter_map(|l| parse_test_line(&fiasco::plain(l))).collect()
+}
+
+/// The console once both seam-test and seam-ping have reported (in either
+/// order); fails at once when a task fails or faults.
+fn until_done(guest: &resurgo::qemu::Guest) -> Vec<String> {
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let lines = guest.lines();
+        if let Some(bad) = lines.iter().find(|l| l.contains("FATAL") || l.contains(" FAIL ")) {
+            panic!("a task failed: {bad}\n{}", guest.tail(40));
+        }
+        if ["TEST seam done", "TEST seam.xipc"].iter().all(|m| lines.iter().any(|l| l.contains(m))) {
+            return lines;
+        }
+        assert!(std::time::Instant::now() < deadline, "the seam tasks did not finish; last lines:\n{}", guest.tail(40));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn seam_task_runs_under_ned_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let manifest = resurgo::workspace_root().join(fiasco::DEFAULT_MANIFEST);
+    let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
+    let guest = fiasco::boot(&l4re, &image, &QemuConfig::default()).unwrap_or_else(|e| panic!("{e:#}"));
+    let lines = until_done(&guest);
+    assert!(lines.iter().any(|l| l.contains("Welcome to the L4Re Microkernel")), "not Fiasco's console");
+    assert!(lines.iter().any(|l| l.contains("Ned: loading file: 'rom/fiasco.cfg'")), "ned did not load the script");
+    let r = results(&lines);
+    let log = passed(&r, "seam.log");
+    assert_eq!(log.field("kernel"), "fiasco");
+    assert_eq!(log.field("task"), "seam-test");
+    assert!(log.raw.starts_with("seam-tes| "), "ned's log server prefixes the task: {}", log.raw);
+    portable_steps(&r);
+}
+
+/// What the seam task checks on either kernel.
+fn portable_steps(r: &[TestLine]) {
+    assert_eq!(passed(r, "seam.heap").num("sum"), 4_999_950_000);
+    let ds = passed(r, "seam.dataspace");
+    assert_eq!((ds.field("zeroed"), ds.field("pattern")), ("true", "true"));
+    let t = passed(r, "seam.timeout");
+    assert_eq!(t.field("result"), "Err(Timeout)");
+    assert!((50..1000).contains(&t.num("waited_ms")), "{}", t.raw);
+    assert_eq!(passed(r, "seam.irq").field("label"), "0x1a0");
+    assert_eq!(passed(r, "seam.ipc").num("rounds"), 1000);
+    // Across address spaces, through the one gate the manifest grants.
+    assert_eq!(passed(r, "seam.xipc").num("rounds"), 10_000);
+}
+
+#[test]
+fn seam_task_runs_on_resurgo_too() {
+    let guest = boot("seam");
+    let r = results(&until_done(&guest));
+    let log = passed(&r, "seam.log");
+    assert_eq!(log.field("kernel"), "resurgo");
+    portable_steps(&r);
+}
