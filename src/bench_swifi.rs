@@ -842,7 +842,7 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
         if outcome == Outcome::DataCorrupted || outcome == Outcome::ClientError {
             bail!("trial {k}: {}", run.trials.last().map_or("", |t| t.cause.as_str()));
         }
-        if opts.progress && k % 20 == 0 {
+        if opts.progress && k.is_multiple_of(20) {
             let crashes =
                 run.count(Outcome::DriverCrash) + run.count(Outcome::DriverHang) + run.count(Outcome::DriverExit);
             say(
