@@ -98,7 +98,7 @@ fn kernel_objects_are_bounded_by_quota() {
     }
     survived(&r, "cap-slots");
     let why = survived(&r, "debug-right");
-    assert!(why.contains("poke own text: Err(Denied), poke child: Err(Denied)"), "{why}");
+    assert!(why.contains("poke_own_text:_Err(Denied),_poke_child:_Err(Denied)"), "{why}");
     // Timeouts armed and cancelled a million times: the kernel's sleeper list
     // must not grow with them (the attacker runs until the runner kills it).
     let t = result(&r, "sleepers");
