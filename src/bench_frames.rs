@@ -59,6 +59,10 @@ pub struct NicResult {
     pub seconds: f64,
     /// Console lines that say a task crashed, stopped, exited or was restarted.
     pub crashes: Vec<String>,
+    /// Times netd found the receive path deaf and had the driver restarted
+    /// so that its device was initialised afresh (`netring::watch`): not a
+    /// crash, but counted and shown.
+    pub watchdog_resets: usize,
     /// Probes sent among the frames (one in [`PROBE_EVERY`]) and answered by netd.
     pub probes: u64,
     pub probes_answered: u64,
@@ -94,6 +98,17 @@ pub fn crash_line(line: &str) -> bool {
         || (line.starts_with("[reincarnation]")
             && (line.contains(" failed: ") || line.contains(" incarnation ") || line.contains("held down")))
         || line.contains("panicked at")
+}
+
+/// netd's words when its receive watch asks a driver to end itself.
+const WATCHDOG_NETD: &str = "asking the driver to end itself so that its device is initialised afresh";
+/// The driver's reason for ending then, which the reincarnation server repeats.
+const WATCHDOG_EXIT: &str = "its gateway probes went unanswered: reinitialising the device";
+
+/// A line of the restart netd's receive watch asked for (the driver's exit
+/// and its successor's start), which is not a crash.
+pub fn watchdog_line(line: &str) -> bool {
+    line.starts_with("[reincarnation]") && line.contains(WATCHDOG_EXIT)
 }
 
 /// Boots the default system on each NIC in turn and sends it the frames.
@@ -198,7 +213,9 @@ fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, 
     r.echo_ok = check_echo(echo).map_err(|e| eprintln!("{model}: echo: {e:#}")).is_ok();
     r.sink_ok = check_sink(&guest, sink).map_err(|e| eprintln!("{model}: sink: {e:#}")).is_ok();
     r.status_ok = check_status(http).map_err(|e| eprintln!("{model}: status page: {e:#}")).is_ok();
-    r.crashes = guest.lines()[booted..].iter().filter(|l| crash_line(l)).cloned().collect();
+    let lines = guest.lines();
+    r.crashes = lines[booted..].iter().filter(|l| crash_line(l) && !watchdog_line(l)).cloned().collect();
+    r.watchdog_resets = lines[booted..].iter().filter(|l| l.starts_with("[netd]") && l.contains(WATCHDOG_NETD)).count();
     Ok(())
 }
 
@@ -359,7 +376,7 @@ pub fn json(results: &[NicResult], seed: u64) -> Value {
                 r.nic.clone(),
                 json!({
                     "frames": r.frames, "bytes": r.bytes, "seconds": (r.seconds * 10.0).round() / 10.0,
-                    "crashes": r.crashes.len(), "crash_lines": r.crashes,
+                    "crashes": r.crashes.len(), "crash_lines": r.crashes, "watchdog_resets": r.watchdog_resets,
                     "probes": r.probes, "probes_answered": r.probes_answered,
                     "echo_ok": r.echo_ok, "sink_ok": r.sink_ok, "status_ok": r.status_ok, "error": r.error,
                 }),
@@ -370,6 +387,7 @@ pub fn json(results: &[NicResult], seed: u64) -> Value {
         "seed": seed,
         "frames": results.iter().map(|r| r.frames).sum::<u64>(),
         "crashes": results.iter().map(|r| r.crashes.len()).sum::<usize>(),
+        "watchdog_resets": results.iter().map(|r| r.watchdog_resets).sum::<usize>(),
         "services_ok": results.iter().all(NicResult::ok),
         "by_kind": by_kind,
         "nics": nics,
@@ -379,18 +397,19 @@ pub fn json(results: &[NicResult], seed: u64) -> Value {
 /// The table `resurgo bench frames` prints.
 pub fn table(results: &[NicResult]) -> String {
     let mut out = format!(
-        "{:10} {:>8} {:>9} {:>8} {:>11} {:>7} {:>5} {:>5} {:>7}\n",
-        "NIC", "frames", "MiB", "seconds", "probes", "crashes", "echo", "sink", "status"
+        "{:10} {:>8} {:>9} {:>8} {:>11} {:>7} {:>7} {:>5} {:>5} {:>7}\n",
+        "NIC", "frames", "MiB", "seconds", "probes", "crashes", "resets", "echo", "sink", "status"
     );
     for r in results {
         out.push_str(&format!(
-            "{:10} {:>8} {:>9.1} {:>8.1} {:>11} {:>7} {:>5} {:>5} {:>7}\n",
+            "{:10} {:>8} {:>9.1} {:>8.1} {:>11} {:>7} {:>7} {:>5} {:>5} {:>7}\n",
             r.nic,
             r.frames,
             r.bytes as f64 / (1024.0 * 1024.0),
             r.seconds,
             format!("{}/{}", r.probes_answered, r.probes),
             r.crashes.len(),
+            r.watchdog_resets,
             ok(r.echo_ok),
             ok(r.sink_ok),
             ok(r.status_ok)
@@ -439,6 +458,13 @@ mod tests {
         ] {
             assert!(!crash_line(line), "{line}");
         }
+        // The restart netd's receive watch asks for is counted apart.
+        let exit = "[reincarnation] WARN eth-pcnet32 failed: exit 4 at rt::obj::Task::exit+0x4c1: netd received nothing and its gateway probes went unanswered: reinitialising the device";
+        let start = "[reincarnation] eth-pcnet32 incarnation 2 started (restart 1; last: exit 4 at rt::obj::Task::exit+0x4c1: netd received nothing and its gateway probes went unanswered: reinitialising the device)";
+        for line in [exit, start] {
+            assert!(crash_line(line) && watchdog_line(line), "{line}");
+        }
+        assert!(!watchdog_line("[reincarnation] WARN eth-pcnet32 failed: page-fault at x"));
     }
 
     #[test]

@@ -168,6 +168,9 @@ fn attach(
     if attach_wake {
         to_driver.attach(&Thread::own_main(), LABEL_TX)?;
     }
+    // A reset netd asked of a predecessor is done: this instance is it.
+    let h = rings.header();
+    h.reset_done.store(h.reset_request.load(Ordering::Acquire), Ordering::Release);
     Ok(Nic::new(dev, rings, to_netd))
 }
 
@@ -238,6 +241,12 @@ fn transmit_loop(nic: &'static Nic, mut config: config::Recorder) -> ! {
     let mut reply: Option<MsgTag> = None;
     loop {
         config.poll(nic);
+        let h = nic.rings.header();
+        if h.reset_request.load(Ordering::Acquire) != h.reset_done.load(Ordering::Acquire) {
+            // netd's receive watch found the device deaf (netring::watch):
+            // the next instance's probe initialises it afresh.
+            rt::exit(4, "netd received nothing and its gateway probes went unanswered: reinitialising the device");
+        }
         let more = nic.transmit_pending();
         // Sleep until netd adds frames (when the ring was empty) or the driver
         // wakes its queue (when it was stopped), or a control message comes.

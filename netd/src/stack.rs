@@ -15,6 +15,7 @@ use crate::sockets::Sockets;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 use core::sync::atomic::Ordering;
+use netring::watch::{self, Action, RxWatch};
 use netring::{Dir, MAX_FRAME};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::socket::dhcpv4;
@@ -55,6 +56,8 @@ pub struct Stack {
     rx_buf: [u8; MAX_FRAME],
     counters: Counters,
     last_stats: (u64, u64),
+    /// Whether the interface's NIC still receives ([`netring::watch`]).
+    rx_watch: RxWatch,
 }
 
 fn now() -> Instant {
@@ -69,6 +72,7 @@ impl Stack {
             rx_buf: [0; MAX_FRAME],
             counters: Counters::default(),
             last_stats: (0, 0),
+            rx_watch: RxWatch::default(),
         }
     }
 
@@ -210,6 +214,28 @@ impl Stack {
         kick(&n.rings, n.to_driver, &mut self.counters);
 
         let t = rt::time::ticks();
+        let gateway = f.addr.and_then(|(_, gw)| gw);
+        match self.rx_watch.step(t, self.counters.rx_frames, n.link_up && gateway.is_some()) {
+            Action::Nothing => {}
+            Action::Probe => {
+                if let Some(gw) = gateway
+                    && arp_request(&n.rings, f, gw)
+                {
+                    kick(&n.rings, n.to_driver, &mut self.counters);
+                }
+            }
+            Action::Reset => {
+                rt::warn!(
+                    "{}: nothing received for {} s, and {} ARP requests for the gateway went unanswered: asking the driver to end itself so that its device is initialised afresh",
+                    n.name,
+                    self.rx_watch.quiet_ms(t).max(watch::QUIET_MS + watch::PROBES as u64 * watch::PROBE_EVERY_MS)
+                        / 1000,
+                    watch::PROBES
+                );
+                n.rings.header().reset_request.fetch_add(1, Ordering::AcqRel);
+                let _ = n.to_driver.trigger();
+            }
+        }
         if self.counters.rx_frames + self.counters.tx_frames != self.last_stats.1
             && t.saturating_sub(self.last_stats.0) >= STATS_EVERY_MS
         {
@@ -293,6 +319,13 @@ impl Iface {
 /// address) into the tx ring. Returns whether it went in.
 fn gratuitous_arp(rings: &netring::Rings, f: &Iface) -> bool {
     let Some((cidr, _)) = f.addr else { return true };
+    arp_request(rings, f, cidr.address())
+}
+
+/// An ARP request for `target` from netd's address into the tx ring.
+/// Returns whether it went in (true without an address: nothing to send).
+fn arp_request(rings: &netring::Rings, f: &Iface, target: Ipv4Addr) -> bool {
+    let Some((cidr, _)) = f.addr else { return true };
     let mac = EthernetAddress(f.mac);
     let mut buf = [0u8; 60];
     let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
@@ -304,7 +337,7 @@ fn gratuitous_arp(rings: &netring::Rings, f: &Iface) -> bool {
         source_hardware_addr: mac,
         source_protocol_addr: cidr.address(),
         target_hardware_addr: EthernetAddress([0; 6]),
-        target_protocol_addr: cidr.address(),
+        target_protocol_addr: target,
     };
     arp.emit(&mut ArpPacket::new_unchecked(eth.payload_mut()));
     rings.push(Dir::Tx, &buf)

@@ -29,6 +29,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod config;
+pub mod watch;
 
 pub use config::{ConfigError, DriverReport, Mac, NicConfig, Record};
 
@@ -101,7 +102,13 @@ pub struct Header {
     /// The result of the last configuration change: 0, or the first negative
     /// errno (as `i32` bits) a driver call returned.
     pub config_error: AtomicU32,
-    _pad: [u32; 4],
+    /// netd asks the driver to end itself so that its successor initialises
+    /// the device afresh (see [`watch`]) by bumping `reset_request`; each
+    /// instance sets `reset_done` to it when it attaches, and ends when they
+    /// differ.
+    pub reset_request: AtomicU32,
+    pub reset_done: AtomicU32,
+    _pad: [u32; 2],
     pub rx: Indices,
     pub tx: Indices,
     pub config: Config,
