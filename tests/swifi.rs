@@ -41,7 +41,7 @@ fn svc_poke_patches_only_the_running_drivers_own_text() {
     seen(&guest, &format!("svc poke eth-8139cp {:#x}: was cccc", f.start), STEP);
     // Data, an unmapped page, the kernel's half: refused, the driver unharmed.
     guest.send_line(&format!("svc poke eth-8139cp {writable:x}:00")).unwrap();
-    seen(&guest, &format!("svc poke eth-8139cp {writable:#x}: refused by the kernel: permission denied"), STEP);
+    seen(&guest, &format!("svc poke eth-8139cp {writable:#x}: refused by the kernel: denied"), STEP);
     guest.send_line("svc poke eth-8139cp 1000:00").unwrap();
     seen(&guest, "svc poke eth-8139cp 0x1000: refused by the kernel: bad address", STEP);
     guest.send_line("svc poke eth-8139cp ffff800000100000:00").unwrap();
