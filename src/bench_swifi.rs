@@ -582,10 +582,11 @@ impl SwifiReport {
 
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{:<12} {:<9} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  stream\n",
+            "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  stream\n",
             "mode",
             "nic",
             "faults",
+            "applied",
             "trials",
             "none",
             "crash",
@@ -601,10 +602,11 @@ impl SwifiReport {
                 let rec = r.recoveries();
                 let ms = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.0} ms"));
                 out.push_str(&format!(
-                    "{:<12} {:<9} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  {} MiB, sha256 {}{}\n",
+                    "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  {} MiB, sha256 {}{}\n",
                     mode.name(),
                     nic,
                     r.faults(),
+                    r.patches_applied,
                     r.trials.len(),
                     r.count(Outcome::NoEffect),
                     r.count(Outcome::DriverCrash),
