@@ -826,10 +826,23 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
             guest.send_line(&format!("svc up {task}"))?;
         }
         // 4. The next instance's first frame.
+        let quiet_from = guest.line_count();
         let recovery = wait_recovery(guest, &watch, task, incarnation);
         let (new_incarnation, ms) = match recovery {
             Ok(r) => r,
             Err(e) => {
+                // Not a word from any task or the kernel since the last
+                // command: the whole guest stopped (without an IOMMU, a
+                // device the faulted driver programmed can write anywhere).
+                let silent = guest.line_count() == quiet_from;
+                let (outcome, cause) = if silent {
+                    (
+                        Outcome::KernelCrash,
+                        format!("the guest went silent: no output for {} s", RECOVERY_TIMEOUT.as_secs()),
+                    )
+                } else {
+                    (outcome, cause)
+                };
                 run.trials.push(Trial { kind, faults: faults.len(), outcome, cause, recovery_ms: None });
                 return Err(e);
             }
