@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: GPL-2.0
 /*
  * trapdemo: not a Linux driver but Resurgo's own test of the generated traps.
  * It claims QEMU's rtl8139 (10ec:8139) and, at probe, calls a function that

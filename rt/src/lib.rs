@@ -35,6 +35,7 @@ pub mod time;
 pub use platform::fiasco::{cap, env, ipc, mem, obj, thread, time};
 
 pub mod log;
+pub mod memory;
 pub mod platform;
 pub mod sync;
 

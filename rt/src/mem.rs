@@ -1,6 +1,7 @@
 //! Memory a task maps at run time: anonymous RAM, DMA memory, device registers,
 //! shared dataspaces, placed in the task's map area.
 
+pub use crate::memory::Region;
 use crate::obj::{Dataspace, Factory, MAP_R, MAP_W, Task, release};
 use crate::sync::Mutex;
 use alloc::vec::Vec;
@@ -61,29 +62,6 @@ pub fn detach(addr: u64, size: u64) -> Result<(), Error> {
     Task::own().unmap(addr, size)?;
     unreserve(addr, size);
     Ok(())
-}
-
-/// Memory this task mapped: the dataspace stays alive while mapped, so the
-/// capability can be dropped unless it is to be shared.
-pub struct Region {
-    pub addr: u64,
-    pub size: u64,
-    pub ds: Dataspace,
-    /// Physical address, for contiguous (DMA) memory.
-    pub phys: u64,
-}
-
-impl Region {
-    pub fn as_mut_ptr(&self) -> *mut u8 {
-        self.addr as *mut u8
-    }
-
-    /// Unmaps the memory and drops the capability: the frames go back to the
-    /// kernel unless someone else holds the dataspace.
-    pub fn free(self) {
-        let _ = detach(self.addr, self.size);
-        release(self.ds.0);
-    }
 }
 
 /// Zeroed RAM, `contiguous` for DMA (its physical address is then known).

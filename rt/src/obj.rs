@@ -4,6 +4,7 @@
 
 use crate::cap;
 use crate::ipc::{mr, utcb};
+pub use crate::memory::{Dataspace, DsInfo};
 use l4_sys::cap::slot;
 use l4_sys::event::{Event, TaskState};
 use l4_sys::proto::*;
@@ -324,17 +325,6 @@ impl IoMem {
     pub fn create_dataspace(&self, phys: u64, size: u64) -> Result<Dataspace, Error> {
         kcall_new(self.0, PROTO_IO_MEM, &[io_mem::CREATE_DATASPACE, phys, size]).map(Dataspace)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Dataspace(pub CapIdx);
-
-/// `(size, flags, physical address)` of a dataspace.
-#[derive(Clone, Copy, Debug)]
-pub struct DsInfo {
-    pub size: u64,
-    pub contiguous: bool,
-    pub phys: u64,
 }
 
 impl Dataspace {

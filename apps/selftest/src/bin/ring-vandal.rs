@@ -15,6 +15,8 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 use core::sync::atomic::Ordering;
 use netapps::Net;
 use netring::{Dir, Rings};
@@ -41,31 +43,10 @@ fn main() {
         return prober(seconds);
     }
     let netd = rt::env::require_cap("netd.nic");
-    let slots: [CapIdx; 3] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
-    for (i, s) in slots.iter().enumerate() {
-        ipc::utcb().br[i] = s.selector();
-    }
-    let mr = ipc::mr();
-    mr[0] = nic::mac_to_word([0x52, 0x54, 0x00, 0x66, 0x66, 0x66]);
-    mr[1] = 1500;
-    mr[2] = 1;
-    let r = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000));
-    let Ok(r) = r.map(|m| m.tag) else {
-        rt::error!("TEST ring.vandal FAIL netd did not answer the attach: {:?}", r.err());
-        return;
-    };
-    if r.items() != 3 {
-        rt::error!("TEST ring.vandal FAIL attach refused: {:#x}", ipc::mr()[0]);
-        return;
-    }
-    let size = ipc::mr()[0];
-    let to_netd = Irq(slots[2]);
-    let base = rt::mem::attach(&Dataspace(slots[0]), size, true).expect("map the rings");
-    // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
-    let rings = match unsafe { Rings::attach(base as *mut u8, size as usize) } {
-        Ok(r) => r,
+    let (rings, base, size, to_netd) = match attach(netd) {
+        Ok(a) => a,
         Err(e) => {
-            rt::error!("TEST ring.vandal FAIL netd's rings do not check: {:?}", e);
+            rt::error!("TEST ring.vandal FAIL {}", e);
             return;
         }
     };
@@ -105,7 +86,7 @@ fn main() {
     // have written it back, or no later instance could use the rings.
     // SAFETY: the first header words of the mapped region; garbage on purpose.
     unsafe { (base as *mut u64).write_volatile(0xdead_beef_0000_0003) };
-    let again = reattach(netd);
+    let again = attach(netd).map(|_| ());
     check!("ring.successor_attaches", again.is_ok(), "attach={:?}", again.err());
     rt::info!("TEST ring.vandal ok bursts={}", bursts);
 
@@ -153,25 +134,30 @@ fn main() {
     rt::info!("TEST ring.vandal done");
 }
 
-/// A second ATTACH, as the next driver instance makes it: the rings netd
-/// hands back must check.
-fn reattach(netd: CapIdx) -> Result<(), &'static str> {
-    let fresh: [CapIdx; 3] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
-    for (i, s) in fresh.iter().enumerate() {
+/// ATTACH as a driver instance does: the rings netd hands out, checked,
+/// where they are mapped, their size, and netd's wake-up IRQ.
+fn attach(netd: CapIdx) -> Result<(Rings, u64, u64, Irq), alloc::string::String> {
+    use alloc::format;
+    let slots: [CapIdx; 3] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
+    for (i, s) in slots.iter().enumerate() {
         ipc::utcb().br[i] = s.selector();
     }
     let mr = ipc::mr();
     mr[0] = nic::mac_to_word([0x52, 0x54, 0x00, 0x66, 0x66, 0x66]);
     mr[1] = 1500;
     mr[2] = 1;
-    let tag = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000)).map_err(|_| "no answer")?.tag;
+    let tag = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000))
+        .map_err(|e| format!("netd did not answer the attach: {e:?}"))?
+        .tag;
     if tag.items() != 3 {
-        return Err("attach refused");
+        return Err(format!("attach refused: {:#x}", ipc::mr()[0]));
     }
     let size = ipc::mr()[0];
-    let base = rt::mem::attach(&Dataspace(fresh[0]), size, true).map_err(|_| "cannot map")?;
+    let base = rt::mem::attach(&Dataspace(slots[0]), size, true).map_err(|e| format!("cannot map the rings: {e:?}"))?;
     // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
-    unsafe { Rings::attach(base as *mut u8, size as usize) }.map(|_| ()).map_err(|_| "the rings do not check")
+    let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }
+        .map_err(|e| format!("netd's rings do not check: {e:?}"))?;
+    Ok((rings, base, size, Irq(slots[2])))
 }
 
 fn prober(seconds: u64) {

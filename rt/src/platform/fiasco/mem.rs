@@ -4,6 +4,7 @@
 //! on Resurgo's kernel, that capability must stay while the memory is mapped.
 
 use crate::ipc::{mr, set_receive_slot};
+pub use crate::memory::Region;
 use crate::obj::{Dataspace, release};
 use l4_sys::Error;
 use l4_sys::fiasco::syscall::call;
@@ -25,28 +26,6 @@ pub fn detach(addr: u64, size: u64) -> Result<(), Error> {
     let rm = Cap(super::l4re_env().rm);
     let tag = msg::rm_detach(mr(), addr, size.next_multiple_of(PAGE_SIZE));
     call(rm, tag).map(|_| ())
-}
-
-/// Memory this task mapped.
-pub struct Region {
-    pub addr: u64,
-    pub size: u64,
-    pub ds: Dataspace,
-    /// Physical address: not known on Fiasco without a DMA space (0).
-    pub phys: u64,
-}
-
-impl Region {
-    pub fn as_mut_ptr(&self) -> *mut u8 {
-        self.addr as *mut u8
-    }
-
-    /// Unmaps the memory and drops the capability: moe frees the memory
-    /// unless someone else holds the dataspace.
-    pub fn free(self) {
-        let _ = detach(self.addr, self.size);
-        release(self.ds.0);
-    }
 }
 
 /// A dataspace of `size` bytes from moe (physically contiguous with

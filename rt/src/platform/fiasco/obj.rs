@@ -5,6 +5,7 @@
 
 use crate::cap;
 use crate::ipc::{kernel_label, mr, set_receive_slot};
+pub use crate::memory::{Dataspace, DsInfo};
 use l4_sys::fiasco::syscall::{call, send};
 use l4_sys::fiasco::{Cap, item, msg, proto};
 use l4_sys::{CapIdx, Error, MsgTag, Timeout};
@@ -141,18 +142,6 @@ impl Irq {
     pub fn wait(&self, timeout: Timeout) -> Result<u64, Error> {
         crate::ipc::receive(self.0, timeout).map(|r| r.label)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Dataspace(pub CapIdx);
-
-/// `(size, flags, physical address)` of a dataspace.
-#[derive(Clone, Copy, Debug)]
-pub struct DsInfo {
-    pub size: u64,
-    pub contiguous: bool,
-    /// Not known on Fiasco without a DMA space (0).
-    pub phys: u64,
 }
 
 impl Dataspace {
