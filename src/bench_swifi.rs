@@ -1063,6 +1063,8 @@ pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
     for ((mode, nics), area) in report.modes.iter().zip(root.split_evenly((n as usize, 1))) {
         let trials: Vec<&Trial> = nics.iter().flat_map(|(_, r)| r.trials.iter()).collect();
         let faults: usize = trials.iter().map(|t| t.faults).sum();
+        // The legend beside the chart, where it covers no bar.
+        let (area, key) = area.split_horizontally(820);
         let mut chart = ChartBuilder::on(&area)
             .caption(
                 format!("bench swifi, {} restarts: {} faults in {} trials", mode.name(), faults, trials.len()),
@@ -1071,7 +1073,6 @@ pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .right_y_label_area_size(150)
             .build_cartesian_2d(0.0..FaultType::ALL.len() as f64, 0.0..100.0)?;
         chart
             .configure_mesh()
@@ -1107,17 +1108,10 @@ pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
             }
         }
         for (oi, o) in Outcome::ALL.iter().enumerate() {
-            chart
-                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-                .label(o.name())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colors[oi].filled()));
+            let y = 50 + 20 * oi as i32;
+            key.draw(&Rectangle::new([(10, y - 5), (20, y + 5)], colors[oi].filled()))?;
+            key.draw(&Text::new(o.name(), (28, y - 7), ("sans-serif", 13)))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
     }
     root.present().with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
@@ -1222,5 +1216,29 @@ mod tests {
         assert_eq!(p99(&[1.0, 2.0, 3.0]), Some(3.0));
         assert_eq!(p99(&(1..=200).map(f64::from).collect::<Vec<_>>()), Some(198.0));
         assert_eq!(p99(&[]), None);
+    }
+
+    #[test]
+    fn the_plot_draws_every_mode_with_its_key_beside_it() {
+        let trial = |kind, outcome| Trial { kind, faults: 10, outcome, cause: String::new(), recovery_ms: Some(70) };
+        let run = |outcomes: &[Outcome]| NicRun {
+            trials: FaultType::ALL.iter().zip(outcomes.iter().cycle()).map(|(&k, &o)| trial(k, o)).collect(),
+            ..NicRun::default()
+        };
+        let report = SwifiReport {
+            seed: 1,
+            trial: TrialOptions { burst: 10, limit: Duration::from_millis(100) },
+            modes: vec![
+                (Mode::Transparent, vec![("e1000".into(), run(&[Outcome::DriverCrash, Outcome::NoEffect]))]),
+                (Mode::Minix, vec![("e1000".into(), run(&[Outcome::ClientError]))]),
+            ],
+        };
+        let path = std::env::temp_dir().join(format!("resurgo-swifi-plot-{}.png", std::process::id()));
+        plot(&report, &path).unwrap();
+        let png = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        // Two charts of 380 pixels, one above the other.
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 760);
     }
 }
