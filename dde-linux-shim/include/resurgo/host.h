@@ -68,7 +68,8 @@ int dde_netdev_set_mtu(resurgo_netdev_t dev, int mtu);
 int dde_netdev_set_rx_mode(resurgo_netdev_t dev, unsigned flags, const uint8_t *mc, int n);
 
 /* ---- added by the shim (C), called by the host ------------------------------
- * Not part of the original contract; see the shim's report. */
+ * Entry points the C side offers beyond the calls above: an orderly exit and
+ * the configuration the host reports back. */
 
 /* Orderly shutdown: runs the drivers' module_exit functions in reverse order,
  * then removes the PCI device if a driver is still bound to it (its remove()
