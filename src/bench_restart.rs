@@ -80,29 +80,10 @@ pub const PLOT_PATH: &str = "target/bench/restart.png";
 const SINK_PORT: u16 = 9;
 const MIB: f64 = (1u64 << 20) as f64;
 
-/// How drivers come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// The new instance carries on from the rings' indices: nothing is lost.
-    Transparent,
-    /// As MINIX 3: netd formats the rings afresh, what was in flight is dropped.
-    Minix,
-}
-
-impl Mode {
-    pub const BOTH: [Mode; 2] = [Mode::Transparent, Mode::Minix];
-
-    pub fn restart_mode(self) -> manifest::RestartMode {
-        match self {
-            Mode::Transparent => manifest::RestartMode::Transparent,
-            Mode::Minix => manifest::RestartMode::Minix,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        self.restart_mode().name()
-    }
-}
+/// How drivers come back: transparently (the new instance carries on from
+/// the rings' indices, nothing is lost) or as MINIX 3 does (netd formats the
+/// rings afresh, what was in flight is dropped). The manifest's own type.
+pub use manifest::RestartMode as Mode;
 
 /// One connection's worth of measuring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -653,10 +634,10 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
     let mut report =
         RestartReport { nic: spec.model.into(), task: String::new(), seconds: opts.seconds, modes: vec![] };
     let block = pattern_block();
-    for mode in Mode::BOTH {
+    for mode in Mode::ALL {
         let mut run = ModeRun { mode, phases: Vec::new(), error: None };
         let result = (|| -> Result<()> {
-            let manifest = image::with_restart_mode(&workspace_root().join(MANIFEST), mode.restart_mode())?;
+            let manifest = image::with_restart_mode(&workspace_root().join(MANIFEST), mode)?;
             let image = image::build(&BuildOptions { manifest, progress: opts.progress })?;
             let task = driver_task(&image, spec)?;
             report.task = task.clone();
@@ -1380,7 +1361,6 @@ mod tests {
         assert_eq!(Phase::Crash.command(TASK).as_deref(), Some("svc crash eth-8139cp"));
         assert_eq!(Phase::CrashIrq.command(TASK).as_deref(), Some("svc crash-irq eth-8139cp"));
         assert_eq!(Mode::Minix.name(), "minix");
-        assert_eq!(Mode::Transparent.restart_mode(), manifest::RestartMode::Transparent);
     }
 
     #[test]

@@ -683,7 +683,7 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
     // campaigns side by side, each with its own guest.
     let mut images = Vec::new();
     for &mode in &opts.modes {
-        let manifest = image::with_restart_mode(&workspace_root().join(MANIFEST), mode.restart_mode())?;
+        let manifest = image::with_restart_mode(&workspace_root().join(MANIFEST), mode)?;
         images.push((mode, image::build(&BuildOptions { manifest, progress: opts.progress })?));
     }
     let modes = std::thread::scope(|s| {

@@ -79,7 +79,7 @@ enum Command {
         /// How drivers come back: transparently (the default) or as MINIX 3 does
         /// (clients re-initialise the new instance, what was in flight is lost).
         /// Overrides the manifest's `[system] restart`.
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = restart_parser())]
         restart: Option<Restart>,
     },
     /// Run a benchmark in the guest and report its figures.
@@ -285,7 +285,7 @@ enum Bench {
         #[arg(long, default_value_t = resurgo::bench_swifi::DEFAULT_LIMIT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(100..))]
         limit_ms: u64,
         /// Only this restart mode (default: both, side by side).
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = restart_parser())]
         restart: Option<Restart>,
         /// The seed of the faults (printed; the same seed makes the same faults).
         #[arg(long, default_value_t = 1)]
@@ -325,9 +325,8 @@ fn bench_swifi(
         nics.iter().map(|n| n.model().to_string()).collect()
     };
     let modes = match restart {
-        None => Mode::BOTH.to_vec(),
-        Some(Restart::Transparent) => vec![Mode::Transparent],
-        Some(Restart::Minix) => vec![Mode::Minix],
+        None => Mode::ALL.to_vec(),
+        Some(mode) => vec![mode],
     };
     eprintln!(
         "bench swifi: seed {seed}, {faults} faults per NIC ({minix_faults} with MINIX-style restarts) in bursts of {burst}"
@@ -443,20 +442,14 @@ enum ManifestAction {
     },
 }
 
-/// How drivers come back after a failure.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Restart {
-    Transparent,
-    Minix,
-}
+/// How drivers come back after a failure: the manifest's own type, parsed
+/// from its names (`transparent`, `minix`).
+type Restart = manifest::RestartMode;
 
-impl Restart {
-    fn mode(self) -> manifest::RestartMode {
-        match self {
-            Restart::Transparent => manifest::RestartMode::Transparent,
-            Restart::Minix => manifest::RestartMode::Minix,
-        }
-    }
+/// `--restart`: one of the modes' names (listed in `--help`).
+fn restart_parser() -> impl clap::builder::TypedValueParser<Value = Restart> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Restart::ALL.map(Restart::name)).try_map(|s| s.parse::<Restart>())
 }
 
 /// The kernel a system is built for and booted on.
@@ -563,7 +556,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart } => {
             let manifest = Kernel::Resurgo.manifest(manifest);
             let manifest = match restart {
-                Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r.mode())?,
+                Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r)?,
                 None => manifest,
             };
             // Everything building and booting need, installed in one go.

@@ -61,7 +61,7 @@ fn svc_poke_patches_only_the_running_drivers_own_text() {
 fn a_short_campaign_leaves_the_kernel_the_other_tasks_and_the_client_unharmed() {
     let opts = SwifiOptions {
         nics: vec!["rtl8139".into()],
-        modes: Mode::BOTH.to_vec(),
+        modes: Mode::ALL.to_vec(),
         faults: 1_500,
         minix_faults: 1_000,
         trial: TrialOptions { burst: 100, limit: Duration::from_millis(2_000) },

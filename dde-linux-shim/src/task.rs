@@ -82,7 +82,13 @@ pub fn main() {
         }
     };
 
-    let minix = rt::env::value("restart-mode") == Some(1);
+    let minix = match manifest::settings::Settings::read(rt::env::value) {
+        Ok(s) => s.restart == manifest::RestartMode::Minix,
+        Err(e) => {
+            rt::error!("{}", e);
+            rt::exit(1, "bad system settings");
+        }
+    };
     if minix && let Err(e) = announce() {
         rt::error!("cannot announce {} in the data store: {}", name, e);
         rt::exit(1, "announce failed");

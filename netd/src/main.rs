@@ -36,7 +36,14 @@ const IRQ_STORE: u64 = 1 << 60;
 const MAX_SLEEP_MS: u64 = 1000;
 
 fn main() {
-    let mut nics = nic::Nics::new(IRQ_NIC, IRQ_STORE);
+    let settings = match manifest::settings::Settings::read(rt::env::value) {
+        Ok(s) => s,
+        Err(e) => {
+            rt::error!("{}", e);
+            rt::exit(1, "bad system settings");
+        }
+    };
+    let mut nics = nic::Nics::new(IRQ_NIC, IRQ_STORE, settings.restart);
     let mut socks = sockets::Sockets::new(IRQ_KICK);
     let mut net = stack::Stack::new();
     let operators = config::Operators::new();

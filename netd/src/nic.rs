@@ -282,17 +282,13 @@ pub fn usable_mac(mac: [u8; 6]) -> bool {
     mac[0] & 1 == 0 && mac != [0; 6]
 }
 
-/// What netd does when a driver attaches again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RestartMode {
-    /// The new driver gets the rings as they are and carries on from their
-    /// indices: nothing in flight is lost (the default).
-    Transparent,
-    /// MINIX 3's way, for comparison: netd notices the new instance, formats
-    /// the rings afresh and drops the frames in flight; TCP sends them again.
-    /// Chosen with `values = { restart-mode = 1 }`.
-    Minix,
-}
+/// What netd does when a driver attaches again, from the manifest's
+/// `[system] restart`: `Transparent` (the default), the new driver gets the
+/// rings as they are and carries on from their indices, nothing in flight is
+/// lost; `Minix`, MINIX 3's way, for comparison: netd notices the new
+/// instance, formats the rings afresh and drops the frames in flight, and TCP
+/// sends them again.
+pub use manifest::RestartMode;
 
 pub struct Nics {
     pub list: Vec<Nic>,
@@ -316,11 +312,7 @@ pub enum Event {
 impl Nics {
     /// `irq_label` (or'ed with a NIC's index) is what a driver's notification
     /// carries; `store_label` the data store's, with MINIX-style restarts.
-    pub fn new(irq_label: u64, store_label: u64) -> Nics {
-        let mode = match rt::env::value("restart-mode") {
-            Some(1) => RestartMode::Minix,
-            _ => RestartMode::Transparent,
-        };
+    pub fn new(irq_label: u64, store_label: u64, mode: RestartMode) -> Nics {
         let clients = boot::clients_of("nic");
         let announcements = match mode {
             RestartMode::Transparent => None,

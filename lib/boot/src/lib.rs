@@ -201,10 +201,10 @@ pub fn spawn(boot: &Boot, task: &Task, grants: &Grants, event_irq: Option<Irq>) 
     let caps: Vec<Grant> = grants.caps.iter().map(|c| Grant { name: &c.name, cap: c.cap, rights: c.rights }).collect();
     let mut values: Vec<(String, u64)> = task.values.clone();
     values.extend(grants.values.iter().cloned());
-    // Every task learns how drivers come back (netd acts on it).
-    if boot.system.restart == manifest::RestartMode::Minix {
-        values.push(("restart-mode".into(), 1));
-    }
+    // Every task learns the system-wide settings (netd and the drivers act
+    // on the restart mode).
+    let settings = manifest::settings::Settings::of(&boot.system);
+    values.extend(settings.values().iter().map(|&(k, v)| (k.into(), v)));
     let value_refs: Vec<(&str, u64)> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let spec = Spawn {
         name: &task.name,

@@ -41,6 +41,7 @@
 extern crate alloc;
 
 pub mod driver;
+pub mod settings;
 mod sizes;
 mod validate;
 
@@ -280,11 +281,39 @@ pub enum RestartMode {
 }
 
 impl RestartMode {
+    pub const ALL: [RestartMode; 2] = [RestartMode::Transparent, RestartMode::Minix];
+
+    /// The name in a manifest (`[system] restart`) and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             RestartMode::Transparent => "transparent",
             RestartMode::Minix => "minix",
         }
+    }
+
+    /// The mode of a name, if it names one.
+    pub fn from_name(name: &str) -> Option<RestartMode> {
+        RestartMode::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The value in a task's environment ([`settings::RESTART_MODE`]).
+    pub fn value(self) -> u64 {
+        match self {
+            RestartMode::Transparent => 0,
+            RestartMode::Minix => 1,
+        }
+    }
+
+    pub fn from_value(value: u64) -> Option<RestartMode> {
+        RestartMode::ALL.into_iter().find(|m| m.value() == value)
+    }
+}
+
+impl core::str::FromStr for RestartMode {
+    type Err = alloc::string::String;
+
+    fn from_str(s: &str) -> Result<RestartMode, Self::Err> {
+        RestartMode::from_name(s).ok_or_else(|| alloc::format!("`{s}` is not one of transparent, minix"))
     }
 }
 

@@ -64,12 +64,12 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         }
     };
 
-    let restart = match m.system.restart.as_ref().map(|r| (r, r.get_ref().as_str())) {
-        None | Some((_, "transparent")) => crate::RestartMode::Transparent,
-        Some((_, "minix")) => crate::RestartMode::Minix,
-        Some((r, other)) => {
-            c.err(r, format!("restart `{other}` is not one of transparent, minix"));
-            crate::RestartMode::Transparent
+    let restart = match m.system.restart.as_ref().map(|r| (r, r.get_ref().parse::<crate::RestartMode>())) {
+        None => crate::RestartMode::default(),
+        Some((_, Ok(mode))) => mode,
+        Some((r, Err(why))) => {
+            c.err(r, format!("restart {why}"));
+            crate::RestartMode::default()
         }
     };
     let names: BTreeSet<&str> = m.tasks.keys().map(|s| s.as_str()).collect();
