@@ -290,8 +290,10 @@ static int enable(struct pci_dev *dev, unsigned long types)
     }
     if (atomic_inc_return(&dev->enable_cnt) > 1)
         return 0;
-    /* The io server may already have enabled decoding and refuse the write. */
-    update_command(dev, bits, 0);
+    /* The io server may already have enabled decoding and refuse the write.
+     * As in Linux, enabling a device with an interrupt pin (the shim has no
+     * MSI) also enables its INTx interrupt, whatever a driver left. */
+    update_command(dev, bits, dev->pin ? PCI_COMMAND_INTX_DISABLE : 0);
     if (dev->current_state != PCI_D0)
         pci_set_power_state(dev, PCI_D0);
     return 0;

@@ -174,13 +174,29 @@ fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTa
     let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
     let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::ERR_NO_DEVICE) };
     let dev = &devices[a.device];
-    let command = pci::read(dev.bdf, 0x04, 2);
-    if command & pci::COMMAND_BUS_MASTER != 0 {
-        pci::write(dev.bdf, 0x04, 2, command & !pci::COMMAND_BUS_MASTER);
-        rt::info!("{} of {}: bus mastering off until its driver enables it again", dev.bdf, a.client);
-    }
+    hand_over(dev, &a.client);
     mr[0] = 0;
     MsgTag::new(0, 1, 0)
+}
+
+/// Between two instances of a device's driver: the fields the dead one could
+/// write go back to what the firmware left (`pci_config::Writable`), bus
+/// mastering off and the interrupt enabled, so nothing it did outlives it.
+fn hand_over(dev: &Device, client: &str) {
+    let now = pci_config::Writable::read(|at| pci::read32(dev.bdf, at));
+    let mut undone = Vec::new();
+    for w in dev.boot.handover().restore_from(&now) {
+        pci::write(dev.bdf, w.offset, w.len, w.value);
+        if w.what != pci_config::BUS_MASTERING_OFF {
+            undone.push(w.what);
+        }
+    }
+    if now.command & pci::COMMAND_BUS_MASTER as u16 != 0 {
+        rt::info!("{} of {}: bus mastering off until its driver enables it again", dev.bdf, client);
+    }
+    if !undone.is_empty() {
+        rt::warn!("{} of {}: the dead driver's settings undone: {}", dev.bdf, client, undone.join(", "));
+    }
 }
 
 fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 use protocols::pci::{BARS, Bar, DeviceInfo};
 pub use protocols::pci_config::COMMAND_BUS_MASTER;
-use protocols::pci_config::Capabilities;
+use protocols::pci_config::{Capabilities, Writable};
 
 const ADDRESS: u16 = 0xcf8;
 const DATA: u16 = 0xcfc;
@@ -80,6 +80,9 @@ pub struct Device {
     /// Its capability list, read once at the scan: what a driver may not
     /// write (MSI, MSI-X, power states) is found there.
     pub caps: Capabilities,
+    /// The fields a driver may write, as the firmware left them: what each
+    /// new driver instance gets back.
+    pub boot: Writable,
 }
 
 /// Scans every bus reachable from bus 0 through PCI-to-PCI bridges.
@@ -111,6 +114,7 @@ pub fn scan() -> Vec<Device> {
                         bdf: d,
                         info: probe(d, id, class),
                         caps: Capabilities::read(|at| read32(d, at)),
+                        boot: Writable::read(|at| read32(d, at)),
                     });
                 }
                 if func == 0 && header & 0x80 == 0 {

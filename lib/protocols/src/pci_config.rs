@@ -11,6 +11,13 @@
 //! control register with the power state kept at D0 (a device in D3 stops
 //! decoding; only io may decide that). Device-specific registers outside the
 //! capabilities are the driver's.
+//!
+//! What a driver writes stays in the device after the driver is gone, and
+//! its successor (a clean image, with a fresh probe) may not undo it: Linux
+//! drivers take the header as the firmware left it. So io records the
+//! writable fields at boot ([`Writable`]) and puts them back between
+//! instances ([`Writable::handover`]), as Linux restores a device's saved
+//! state after a reset.
 
 /// Capability ids.
 pub const CAP_PM: u8 = 0x01;
@@ -188,7 +195,7 @@ pub fn filter_write(
     }
     if overlaps(0x04, 0x06) {
         // Command register: I/O, memory, bus master, INTx disable.
-        let mut allowed = 0x0001 | 0x0002 | 0x0400;
+        let mut allowed = 0x0001 | 0x0002 | COMMAND_INTX_DISABLE as u32;
         if allow_dma {
             allowed |= COMMAND_BUS_MASTER;
         }
@@ -203,9 +210,91 @@ pub fn filter_write(
     Ok(value)
 }
 
+/// Command register: the device's INTx interrupt is disabled.
+pub const COMMAND_INTX_DISABLE: u16 = 0x0400;
+
+/// The header fields a driver may write (the command register's bits it may
+/// change, the cache line size, latency timer and interrupt line), as read
+/// at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Writable {
+    pub command: u16,
+    pub cache_line: u8,
+    pub latency: u8,
+    pub irq_line: u8,
+}
+
+/// One write that puts a field back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restore {
+    pub offset: u8,
+    pub len: u8,
+    pub value: u32,
+    /// What it restores, for the log.
+    pub what: &'static str,
+}
+
+/// What a [`Restore`] of the command register says when it only switched bus
+/// mastering off (which io logs on its own).
+pub const BUS_MASTERING_OFF: &str = "bus mastering off";
+
+/// The command register bits a driver may change (`filter_write`).
+const DRIVER_COMMAND_BITS: u16 = 0x0001 | 0x0002 | COMMAND_BUS_MASTER as u16 | COMMAND_INTX_DISABLE;
+
+impl Writable {
+    /// Reads the fields with `read32` (a dword of configuration space).
+    pub fn read(mut read32: impl FnMut(u8) -> u32) -> Writable {
+        let command = read32(0x04) as u16;
+        let cache = read32(0x0c);
+        let irq = read32(0x3c);
+        Writable { command, cache_line: cache as u8, latency: (cache >> 8) as u8, irq_line: irq as u8 }
+    }
+
+    /// What a device's next driver gets, from the state at boot: bus
+    /// mastering off (the next driver enables it when it is ready for DMA)
+    /// and its interrupt enabled; decoding, cache line size, latency timer
+    /// and interrupt line as at boot.
+    pub fn handover(&self) -> Writable {
+        let command = self.command & !(COMMAND_BUS_MASTER as u16) & !COMMAND_INTX_DISABLE;
+        Writable { command, ..*self }
+    }
+
+    /// The writes that make `now` into `self`, each field that differs.
+    /// Command bits a driver may not change are left as they are.
+    pub fn restore_from(&self, now: &Writable) -> impl Iterator<Item = Restore> {
+        let command = (now.command & !DRIVER_COMMAND_BITS) | (self.command & DRIVER_COMMAND_BITS);
+        let what_command = if (now.command ^ command) & COMMAND_INTX_DISABLE != 0 && command & COMMAND_INTX_DISABLE == 0
+        {
+            "the interrupt enabled (INTx disable cleared)"
+        } else if now.command ^ command == COMMAND_BUS_MASTER as u16 {
+            BUS_MASTERING_OFF
+        } else {
+            "the command register"
+        };
+        let writes = [
+            (now.command != command, Restore { offset: 0x04, len: 2, value: command as u32, what: what_command }),
+            (
+                now.cache_line != self.cache_line,
+                Restore { offset: 0x0c, len: 1, value: self.cache_line as u32, what: "the cache line size" },
+            ),
+            (
+                now.latency != self.latency,
+                Restore { offset: 0x0d, len: 1, value: self.latency as u32, what: "the latency timer" },
+            ),
+            (
+                now.irq_line != self.irq_line,
+                Restore { offset: 0x3c, len: 1, value: self.irq_line as u32, what: "the interrupt line" },
+            ),
+        ];
+        writes.into_iter().filter(|(differs, _)| *differs).map(|(_, w)| w)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
+    use std::vec::Vec;
 
     /// QEMU 7.2's e1000e (82574L) configuration space, as its guest reads it:
     /// power management at 0xc8, MSI (64-bit) at 0xd0, PCI Express at 0xe0,
@@ -292,5 +381,46 @@ mod tests {
         // A dword write keeps the status half as given (write 1 to clear).
         assert_eq!(filter_write(0x0003, 0x04, 4, 0xf900_0407, true, &[]), Ok(0xf900_0407));
         assert_eq!(filter_write(0x0003, 0x05, 1, 0x04, true, &[]), Ok(0x04));
+    }
+
+    #[test]
+    fn a_driver_s_leftovers_are_undone_for_its_successor() {
+        // As SeaBIOS leaves an e1000: I/O and memory decoding on.
+        let boot = Writable { command: 0x0003, cache_line: 0, latency: 0, irq_line: 11 };
+        let want = boot.handover();
+        assert_eq!(want, boot);
+        // The dead driver had the card mastering the bus, its interrupt
+        // disabled, and other values in the cache line and latency registers.
+        let left = Writable { command: 0x0407 | 0x0100, cache_line: 0x10, latency: 0x40, irq_line: 11 };
+        let writes: Vec<Restore> = want.restore_from(&left).collect();
+        assert_eq!(writes.len(), 3, "{writes:?}");
+        // SERR (0x100) is not the driver's to change: it stays.
+        assert_eq!(
+            writes[0],
+            Restore { offset: 0x04, len: 2, value: 0x0103, what: "the interrupt enabled (INTx disable cleared)" }
+        );
+        assert_eq!((writes[1].offset, writes[1].value), (0x0c, 0));
+        assert_eq!((writes[2].offset, writes[2].value), (0x0d, 0));
+        // Only bus mastering: said so.
+        let master = Writable { command: 0x0007, ..boot };
+        let w: Vec<Restore> = want.restore_from(&master).collect();
+        assert_eq!(w, [Restore { offset: 0x04, len: 2, value: 0x0003, what: "bus mastering off" }]);
+        // Nothing to undo, nothing written.
+        assert_eq!(want.restore_from(&boot).count(), 0);
+        // A firmware that left bus mastering or INTx disable on: the next
+        // driver still gets neither.
+        let odd = Writable { command: 0x0407, ..boot };
+        assert_eq!(odd.handover().command, 0x0003);
+    }
+
+    #[test]
+    fn writable_fields_are_read_from_their_dwords() {
+        let w = Writable::read(|at| match at {
+            0x04 => 0x0010_0407,
+            0x0c => 0x0080_4010,
+            0x3c => 0x0000_010b,
+            _ => 0xdead_beef,
+        });
+        assert_eq!(w, Writable { command: 0x0407, cache_line: 0x10, latency: 0x40, irq_line: 11 });
     }
 }

@@ -5,12 +5,17 @@
 //! before; what a driver may write (the cache line size) still works. With
 //! `mode = 1` the task is the bystander: the driver of the other device,
 //! which checks after the attack that its device is where io said, and that
-//! its ports answer.
+//! its ports answer. With `mode = 2` it is a driver that leaves its device's
+//! settings behind and exits, again and again under the reincarnation
+//! server: each instance first checks that it got the device as the firmware
+//! left it (interrupt enabled, no bus mastering, nothing of its
+//! predecessor's in the cache line, latency and interrupt line registers).
 #![no_std]
 #![no_main]
 
 use protocols::pci::DeviceInfo;
 use protocols::pci::{self, INFO_WORDS};
+use protocols::pci_config;
 use rt::obj::{IoPorts, Task};
 use rt::{CapIdx, MsgTag, Timeout, ipc};
 use selftest::check;
@@ -50,10 +55,14 @@ fn main() {
     if r.tag.words() != INFO_WORDS {
         rt::exit(2, "io gave no device");
     }
-    if rt::env::value("mode") == Some(1) {
-        let mut w = [0u64; INFO_WORDS];
-        w.copy_from_slice(&ipc::mr()[..INFO_WORDS]);
-        return bystander(io, DeviceInfo::from_words(&w), slots[0]);
+    match rt::env::value("mode") {
+        Some(1) => {
+            let mut w = [0u64; INFO_WORDS];
+            w.copy_from_slice(&ipc::mr()[..INFO_WORDS]);
+            return bystander(io, DeviceInfo::from_words(&w), slots[0]);
+        }
+        Some(2) => leaver(io),
+        _ => {}
     }
     // The header as it was.
     let before: [u64; 16] = core::array::from_fn(|i| read(io, 4 * i as u64, 4));
@@ -96,6 +105,42 @@ fn main() {
         after[4]
     );
     rt::info!("TEST pci.hostile done");
+}
+
+/// What a `leaver` writes into its device's header before it exits.
+const LEFT_CACHE_LINE: u64 = 0x20;
+const LEFT_LATENCY: u64 = 0x40;
+const LEFT_IRQ_LINE: u64 = 0x05;
+
+/// Checks that the device came as the firmware left it, then leaves it with
+/// its interrupt disabled, bus mastering on and other values in the cache
+/// line, latency and interrupt line registers, and exits.
+fn leaver(io: CapIdx) -> ! {
+    let command = read(io, 0x04, 2);
+    let (cache_line, latency, irq_line) = (read(io, 0x0c, 1), read(io, 0x0d, 1), read(io, 0x3c, 1));
+    check!(
+        "pci.handover_clean",
+        command & u64::from(pci_config::COMMAND_INTX_DISABLE) == 0
+            && command & u64::from(pci_config::COMMAND_BUS_MASTER) == 0
+            && cache_line != LEFT_CACHE_LINE
+            && latency != LEFT_LATENCY
+            && irq_line != LEFT_IRQ_LINE,
+        "command={command:#x} cache_line={cache_line:#x} latency={latency:#x} irq_line={irq_line}"
+    );
+    let left = command | u64::from(pci_config::COMMAND_INTX_DISABLE) | u64::from(pci_config::COMMAND_BUS_MASTER);
+    let answers = [
+        write(io, 0x04, 2, left),
+        write(io, 0x0c, 1, LEFT_CACHE_LINE),
+        write(io, 0x0d, 1, LEFT_LATENCY),
+        write(io, 0x3c, 1, LEFT_IRQ_LINE),
+    ];
+    let now = read(io, 0x04, 2);
+    check!(
+        "pci.leaver_wrote",
+        answers.iter().all(|&a| a == 0) && now & u64::from(pci_config::COMMAND_INTX_DISABLE) != 0,
+        "answers={answers:?} command={now:#x}"
+    );
+    rt::exit(1, "left its device's settings behind")
 }
 
 fn inb(port: u16) -> u8 {
