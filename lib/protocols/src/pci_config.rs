@@ -195,7 +195,7 @@ pub fn filter_write(
     }
     if overlaps(0x04, 0x06) {
         // Command register: I/O, memory, bus master, INTx disable.
-        let mut allowed = 0x0001 | 0x0002 | COMMAND_INTX_DISABLE as u32;
+        let mut allowed = (DRIVER_COMMAND_BITS & !(COMMAND_BUS_MASTER as u16)) as u32;
         if allow_dma {
             allowed |= COMMAND_BUS_MASTER;
         }
