@@ -13,11 +13,9 @@ use crate::task::Cap;
 use crate::thread::{PendingSend, Source, State};
 use l4_sys::event::Cause;
 use l4_sys::syscall::Flags;
-use l4_sys::utcb::{BR_COUNT, MR_COUNT};
+use l4_sys::utcb::{BR_COUNT, ITEM_MAP, MR_COUNT};
 use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
 
-/// Item word flag: the item transfers a capability.
-pub const ITEM_MAP: u64 = 8;
 /// Most capabilities one message can carry.
 const MAX_ITEMS: usize = BR_COUNT;
 

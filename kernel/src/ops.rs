@@ -119,9 +119,9 @@ impl Kernel {
                     return Err(Error::InvalidArgument);
                 }
                 need(&ds, Rights::READ)?;
-                // Fiasco's fpage rights: 4 read, 2 write, 1 execute.
-                let writable = rights & 2 != 0;
-                let executable = rights & 1 != 0;
+                let access = task::MapAccess::from_bits(rights).ok_or(Error::InvalidArgument)?;
+                let writable = access.contains(task::MapAccess::WRITE);
+                let executable = access.contains(task::MapAccess::EXECUTE);
                 if writable {
                     need(&ds, Rights::WRITE)?;
                 }

@@ -26,11 +26,25 @@ pub const PROTO_KERNEL: i64 = -0x105;
 /// Operations on a task (label [`PROTO_TASK`]).
 pub mod task {
     /// Map part of a dataspace into the task.
-    /// in: `[ds slot, ds offset, address, size, rights (Rights bits)]`. Needs WRITE
-    /// on the task and, for writable mappings, WRITE on the dataspace. Errors:
-    /// `BadAddress` (unaligned, outside the user half), `InUse` (overlaps a mapping),
-    /// `InvalidArgument` (beyond the dataspace).
+    /// in: `[ds slot, ds offset, address, size, access]`, `access` the bits of
+    /// [`MapAccess`] (not [`crate::Rights`]: a mapping's access is Fiasco's
+    /// flexpage rights). Needs WRITE on the task and READ on the dataspace,
+    /// and WRITE on it for a writable mapping. Errors: `BadAddress`
+    /// (unaligned, outside the user half), `InUse` (overlaps a mapping),
+    /// `InvalidArgument` (beyond the dataspace, or `access` with a bit
+    /// [`MapAccess`] does not define).
     pub const MAP: u64 = 0;
+
+    bitflags::bitflags! {
+        /// The access a [`MAP`] gives, as Fiasco.OC's flexpage rights. Every
+        /// mapping can be read; READ says so explicitly and may be left out.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct MapAccess: u64 {
+            const EXECUTE = 1;
+            const WRITE = 2;
+            const READ = 4;
+        }
+    }
     /// Remove mappings. in: `[address, size]`.
     pub const UNMAP: u64 = 1;
     /// Copy a capability from the caller's table into the task's.

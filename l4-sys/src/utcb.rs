@@ -9,6 +9,12 @@ pub const MR_COUNT: usize = 64;
 /// Number of buffer registers.
 pub const BR_COUNT: usize = 8;
 
+/// The first word of a typed item that transfers a capability (the second is
+/// `slot << 12 | rights mask`, the rights the receiver's copy keeps). The
+/// kernel writes the same word, with the receiver's slot, into the received
+/// message.
+pub const ITEM_MAP: u64 = 8;
+
 /// Buffer register 0: the slot (as a selector) where a received capability goes,
 /// for IPC capability transfer and for every kernel operation that creates one.
 pub const BR_RECV_CAP: usize = 0;

@@ -5,7 +5,7 @@
 //! against the child's quota and goes when the child is destroyed.
 
 use crate::mem;
-use crate::obj::{Factory, Gate, IoPorts, Irq, MAP_R, MAP_W, MAP_X, Task, TaskSpec, Thread, release};
+use crate::obj::{Factory, Gate, IoPorts, Irq, MapAccess, Task, TaskSpec, Thread, release};
 use l4_sys::cap::slot;
 use l4_sys::env::{EnvPage, Kind};
 use l4_sys::layout::{ENV_PAGE, HEAP_BASE, PAGE_SIZE, STACK_TOP};
@@ -109,7 +109,7 @@ fn place(
     factory: &Factory,
     addr: u64,
     size: u64,
-    rights: u64,
+    rights: MapAccess,
     fill: impl FnOnce(&mut [u8]),
 ) -> Result<(), LoadError> {
     let ds = factory.create_dataspace(size, false)?;
@@ -134,26 +134,26 @@ fn populate_with(task: &Task, factory: &Factory, s: &Spawn) -> Result<Thread, Lo
         let end = ph.p_vaddr.checked_add(ph.p_memsz).ok_or(LoadError::BadSegment)?.next_multiple_of(PAGE_SIZE);
         let file_end = ph.p_offset.checked_add(ph.p_filesz).ok_or(LoadError::BadSegment)?;
         let data = s.image.get(ph.p_offset as usize..file_end as usize).ok_or(LoadError::BadSegment)?;
-        let mut rights = MAP_R;
+        let mut rights = MapAccess::READ;
         if ph.p_flags & elf::abi::PF_W != 0 {
-            rights |= MAP_W;
+            rights |= MapAccess::WRITE;
         }
         if ph.p_flags & elf::abi::PF_X != 0 {
-            rights |= MAP_X;
+            rights |= MapAccess::EXECUTE;
         }
         let at = (ph.p_vaddr - start) as usize;
         place(task, factory, start, end - start, rights, |m| m[at..at + data.len()].copy_from_slice(data))?;
     }
-    place(task, factory, STACK_TOP - s.stack, s.stack, MAP_R | MAP_W, |_| {})?;
+    place(task, factory, STACK_TOP - s.stack, s.stack, MapAccess::READ | MapAccess::WRITE, |_| {})?;
     if s.heap > 0 {
-        place(task, factory, HEAP_BASE, s.heap, MAP_R | MAP_W, |_| {})?;
+        place(task, factory, HEAP_BASE, s.heap, MapAccess::READ | MapAccess::WRITE, |_| {})?;
     }
 
     let mut env_fill = Ok(());
     for (slot, g) in (slot::FIRST_GRANT.0..).zip(s.grants) {
         task.give(g.cap, CapIdx(slot), g.rights)?;
     }
-    place(task, factory, ENV_PAGE, PAGE_SIZE, MAP_R, |m| {
+    place(task, factory, ENV_PAGE, PAGE_SIZE, MapAccess::READ, |m| {
         // SAFETY: the page is 4 KiB, page aligned and zeroed; EnvPage is plain data.
         let env = unsafe { &mut *(m.as_mut_ptr() as *mut EnvPage) };
         env.init(s.name);

@@ -2,7 +2,7 @@
 //! shared dataspaces, placed in the task's map area.
 
 pub use crate::memory::Region;
-use crate::obj::{Dataspace, Factory, MAP_R, MAP_W, Task, release};
+use crate::obj::{Dataspace, Factory, MapAccess, Task, release};
 use crate::sync::Mutex;
 use alloc::vec::Vec;
 use l4_sys::Error;
@@ -49,7 +49,7 @@ pub fn unreserve(addr: u64, size: u64) {
 pub fn attach(ds: &Dataspace, size: u64, writable: bool) -> Result<u64, Error> {
     let size = size.next_multiple_of(PAGE_SIZE);
     let addr = reserve(size)?;
-    let rights = MAP_R | if writable { MAP_W } else { 0 };
+    let rights = if writable { MapAccess::READ | MapAccess::WRITE } else { MapAccess::READ };
     if let Err(e) = Task::own().map(ds, 0, addr, size, rights) {
         unreserve(addr, size);
         return Err(e);

@@ -12,7 +12,8 @@ use l4_sys::syscall::{Flags, invoke};
 use l4_sys::utcb::BR_RECV_CAP;
 use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
 
-pub const ITEM_MAP: u64 = 8;
+pub use l4_sys::proto::task::MapAccess;
+pub use l4_sys::utcb::ITEM_MAP;
 
 /// Invokes a kernel object: `words` go to `mr[0..]`, the answer's words are
 /// returned in `mr` and their number in the tag.
@@ -74,18 +75,13 @@ impl TaskInfo {
     }
 }
 
-/// Fiasco fpage rights for [`Task::map`].
-pub const MAP_R: u64 = 4;
-pub const MAP_W: u64 = 2;
-pub const MAP_X: u64 = 1;
-
 impl Task {
     pub fn own() -> Task {
         Task(slot::TASK)
     }
 
-    pub fn map(&self, ds: &Dataspace, offset: u64, addr: u64, size: u64, rights: u64) -> Result<(), Error> {
-        kcall(self.0, PROTO_TASK, &[task::MAP, ds.0.0 as u64, offset, addr, size, rights]).map(|_| ())
+    pub fn map(&self, ds: &Dataspace, offset: u64, addr: u64, size: u64, access: MapAccess) -> Result<(), Error> {
+        kcall(self.0, PROTO_TASK, &[task::MAP, ds.0.0 as u64, offset, addr, size, access.bits()]).map(|_| ())
     }
 
     pub fn unmap(&self, addr: u64, size: u64) -> Result<(), Error> {

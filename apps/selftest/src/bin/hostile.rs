@@ -12,7 +12,7 @@
 extern crate alloc;
 
 use core::arch::asm;
-use rt::obj::{Factory, Irq, MAP_R, MAP_W, Task, Thread};
+use rt::obj::{Factory, Irq, MapAccess, Task, Thread};
 use rt::sys::layout::{CANONICAL_END, MAP_AREA, PAGE_SIZE, USER_END};
 use rt::{CapIdx, Error, Timeout, ipc};
 
@@ -287,7 +287,7 @@ fn top_page() -> ! {
         Err(e) => rt::exit(1, e.as_str()),
     };
     // Read, write, execute.
-    if let Err(e) = Task::own().map(&ds, 0, page, PAGE_SIZE, MAP_R | MAP_W | 1) {
+    if let Err(e) = Task::own().map(&ds, 0, page, PAGE_SIZE, MapAccess::all()) {
         let mut msg = alloc::string::String::new();
         let _ = core::fmt::write(&mut msg, format_args!("top page refused: {}", e.as_str()));
         rt::exit(0, &msg);
@@ -355,7 +355,7 @@ fn mappings() -> ! {
     let ds = Factory::own().create_dataspace(PAGE_SIZE, false).unwrap_or_else(|e| rt::exit(1, e.as_str()));
     let mut n = 0u64;
     let err = loop {
-        match Task::own().map(&ds, 0, MAP_AREA + n * PAGE_SIZE, PAGE_SIZE, MAP_R) {
+        match Task::own().map(&ds, 0, MAP_AREA + n * PAGE_SIZE, PAGE_SIZE, MapAccess::READ) {
             Ok(()) => n += 1,
             Err(e) => break e,
         }
