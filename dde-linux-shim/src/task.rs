@@ -14,7 +14,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use netring::{Dir, Rings};
-use protocols::nic;
+use protocols::{nic, status};
 use reincarnation_core::proto::control;
 use rt::obj::{Dataspace, Factory, Irq, Thread};
 use rt::{MsgTag, Rights, Timeout, ipc};
@@ -158,6 +158,20 @@ fn attach(
     // SAFETY: `dev` is registered.
     mr[2] = unsafe { bindings::dde_netdev_carrier_ok(dev) } as u64;
     let r = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Never)?;
+    if let Err(e) = status::decode::<nic::Error>(ipc::mr()[0]) {
+        let kernel = ipc::mr()[1];
+        return Err(match e {
+            nic::Error::Kernel => {
+                let e = rt::Error::from_raw(kernel).err().unwrap_or(rt::Error::InvalidArgument);
+                rt::error!("netd refused the attach: {}: {}", nic::Error::Kernel, e);
+                e
+            }
+            e => {
+                rt::error!("netd refused the attach: {}", e);
+                rt::Error::Denied
+            }
+        });
+    }
     if r.tag.items() != 3 || r.tag.words() < 2 {
         return Err(rt::Error::InvalidArgument);
     }

@@ -95,12 +95,12 @@ pub fn start(start_info: u64) -> ! {
     let master = build_kernel_tables(&mut frames, ram_end, kend);
     let mut k = KERNEL.lock();
     k.frames = frames;
-    k.master_pml4 = master;
+    k.master_pml4 = Some(master);
     k.ram = ram.into_vec();
-    setup_io_windows(&mut k);
+    setup_io_windows(&mut k, master);
     // SAFETY: the master tables map the kernel image, the direct map and the TSS
     // page exactly as the code running now expects.
-    unsafe { cpu::write_cr3(master) };
+    unsafe { cpu::write_cr3(master.phys()) };
 
     // SAFETY: boot, single CPU, interrupts off; the TSS page is mapped.
     unsafe {
@@ -128,7 +128,7 @@ pub fn start(start_info: u64) -> ! {
 }
 
 /// The direct map of RAM, the kernel image in the top 2 GiB, the TSS page.
-fn build_kernel_tables(frames: &mut FrameAllocator, ram_end: u64, kend: u64) -> u64 {
+fn build_kernel_tables(frames: &mut FrameAllocator, ram_end: u64, kend: u64) -> paging::Table {
     let pml4 = paging::alloc_table(frames).expect("no memory for page tables");
     let data = paging::WRITABLE | paging::GLOBAL | paging::NO_EXECUTE;
     paging::map_kernel_huge(pml4, PHYS_OFFSET, 0, ram_end.next_multiple_of(2 << 20), data, frames);
@@ -164,11 +164,11 @@ fn setup_kip(k: &mut Kernel) {
 
 /// The all-ones page that ends every I/O bitmap, and the window that denies all
 /// ports to spaces without grants.
-fn setup_io_windows(k: &mut Kernel) {
+fn setup_io_windows(k: &mut Kernel, master: paging::Table) {
     let ones = k.frames.alloc().expect("no memory");
     // SAFETY: fresh frame through the direct map.
     unsafe { phys_to_virt(ones.addr()).write_bytes(0xff, PAGE_SIZE as usize) };
-    let [pdpt, pd, pt] = [0; 3].map(|_| paging::alloc_table(&mut k.frames).expect("no memory"));
+    let [pdpt, pd, pt] = [0; 3].map(|_| paging::alloc_table(&mut k.frames).expect("no memory").phys());
     // SAFETY: fresh, zeroed table frames through the direct map.
     unsafe {
         for i in 0..3 {
@@ -179,7 +179,7 @@ fn setup_io_windows(k: &mut Kernel) {
     }
     k.io_ones_page = ones.addr();
     k.io_deny_entry = pdpt | paging::PRESENT | paging::WRITABLE;
-    paging::set_per_space_slot(k.master_pml4, k.io_deny_entry);
+    paging::set_per_space_slot(master, k.io_deny_entry);
 }
 
 fn load_init(k: &mut Kernel, archive: (u64, u64)) {

@@ -8,6 +8,7 @@
 use crate::arch::{cpu, gdt};
 use crate::irq::Line;
 use crate::mem::frames::FrameAllocator;
+use crate::mem::paging::Table;
 use crate::obj::{Arena, ObjId, Object};
 use crate::sched::{Scheduler, TIME_SLICE};
 use crate::thread::{Source, State, Thread};
@@ -42,7 +43,9 @@ pub struct Kernel {
     pub lines: [Line; crate::arch::pic::LINES],
     pub stats: Stats,
     /// The kernel's own PML4: source of the upper half of every space.
-    pub master_pml4: u64,
+    /// The kernel's own tables, which every space's kernel half copies (set
+    /// at boot, before any task exists).
+    pub master_pml4: Option<Table>,
     /// Usable RAM, `[start, end)` physical: never handed out as device memory.
     pub ram: Vec<(u64, u64)>,
     /// PML4 entry for spaces with no port grants (all ports denied).
@@ -56,7 +59,7 @@ pub struct Kernel {
     /// A thread that IPC made ready and that should run next if priorities allow.
     pub handoff: Option<ObjId>,
     /// CR3 and thread whose state the CPU currently holds.
-    loaded_space: u64,
+    loaded_space: Option<Table>,
     loaded_thread: Option<ObjId>,
 }
 
@@ -72,14 +75,14 @@ impl Kernel {
             sleepers: Vec::new(),
             lines: [const { Line::new() }; crate::arch::pic::LINES],
             stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0 },
-            master_pml4: 0,
+            master_pml4: None,
             ram: Vec::new(),
             io_deny_entry: 0,
             io_ones_page: 0,
             log: None,
             kip: 0,
             handoff: None,
-            loaded_space: 0,
+            loaded_space: None,
             loaded_thread: None,
         }
     }
@@ -347,10 +350,10 @@ impl Kernel {
     pub fn load_thread(&mut self, t: &Thread) -> *const crate::arch::frame::TrapFrame {
         self.sched.current = Some(t.id);
         if self.loaded_thread != Some(t.id) {
-            if t.space != self.loaded_space {
+            if Some(t.space) != self.loaded_space {
                 // SAFETY: every task PML4 shares the kernel half with the master.
-                unsafe { cpu::write_cr3(t.space) };
-                self.loaded_space = t.space;
+                unsafe { cpu::write_cr3(t.space.phys()) };
+                self.loaded_space = Some(t.space);
             }
             // SAFETY: FS base is the user's UTCB pointer; any value is harmless to
             // the kernel, which never uses %fs.
@@ -373,16 +376,18 @@ impl Kernel {
 
     /// Forgets the loaded address space (it is being destroyed): switch to the
     /// kernel's own tables first so the CPU never walks freed frames.
-    pub fn unload_space(&mut self, pml4: u64) {
-        if self.loaded_space == pml4 {
+    pub fn unload_space(&mut self, pml4: Table) {
+        if self.loaded_space == Some(pml4)
+            && let Some(master) = self.master_pml4
+        {
             // SAFETY: the master PML4 maps the kernel half like every space.
-            unsafe { cpu::write_cr3(self.master_pml4) };
-            self.loaded_space = self.master_pml4;
+            unsafe { cpu::write_cr3(master.phys()) };
+            self.loaded_space = Some(master);
         }
     }
 
-    pub fn is_loaded_space(&self, pml4: u64) -> bool {
-        self.loaded_space == pml4
+    pub fn is_loaded_space(&self, pml4: Table) -> bool {
+        self.loaded_space == Some(pml4)
     }
 
     /// Records an event of a task and notifies its creator. `stop` events also

@@ -67,7 +67,9 @@ impl Kernel {
         if let Some(p) = payer {
             self.charge(p, cost)?;
         }
-        let pml4 = match paging::new_space(self.master_pml4, &mut self.frames) {
+        // The master tables exist from boot on, before any task can ask.
+        let new = self.master_pml4.ok_or(Error::OutOfMemory).and_then(|m| paging::new_space(m, &mut self.frames));
+        let pml4 = match new {
             Ok(p) => p,
             Err(e) => {
                 if let Some(p) = payer {

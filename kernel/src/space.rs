@@ -7,6 +7,7 @@
 //! used it, and what keeps the free-frame count exact across restarts.
 
 use crate::mem::frames::{Frame, FrameAllocator};
+use crate::mem::paging::Table;
 use crate::obj::ObjId;
 use alloc::vec::Vec;
 
@@ -89,7 +90,7 @@ impl Mapping {
 }
 
 pub struct AddressSpace {
-    pub pml4: u64,
+    pub pml4: Table,
     /// Sorted by address, never overlapping.
     pub mappings: Vec<Mapping>,
 }
@@ -146,7 +147,7 @@ mod tests {
 
     #[test]
     fn ranges_overlap_and_split_only_cleanly() {
-        let mut s = AddressSpace { pml4: 0, mappings: Vec::new() };
+        let mut s = AddressSpace { pml4: Table::UNWALKED, mappings: Vec::new() };
         s.insert(m(0x3000, 2));
         s.insert(m(0x1000, 1));
         assert!(s.overlaps(0x4000, 1));

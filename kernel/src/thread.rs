@@ -3,6 +3,7 @@
 
 use crate::arch::frame::{FpuArea, TrapFrame};
 use crate::mem::frames::Frame;
+use crate::mem::paging::Table;
 use crate::obj::ObjId;
 use alloc::collections::VecDeque;
 use l4_sys::MsgTag;
@@ -62,7 +63,7 @@ pub struct Thread {
     /// threads (they are destroyed first), and the table never moves.
     pub caps: *const crate::task::CapTable,
     /// The task's PML4 (fixed for the thread's life): switching needs no task lookup.
-    pub space: u64,
+    pub space: Table,
     pub index: u32,
     pub state: State,
     /// The priority it is scheduled at: `base_priority`, or

@@ -82,13 +82,14 @@ pub fn idle() -> ! {
 fn user_fault(k: &mut Kernel, cur: ObjId, f: &TrapFrame) {
     let Some(t) = k.objs.thread(cur) else { return };
     let (task, index) = (t.task, t.index as u64);
-    let pml4 = k.objs.task(task).map_or(0, |t| t.space.pml4);
+    let pml4 = k.objs.task(task).map(|t| t.space.pml4);
     let mut cause = Cause::from_raw(f.vector).unwrap_or(Cause::GeneralProtection);
     let mut addr = 0;
     if f.vector == Cause::PageFault as u64 {
         addr = cpu::read_cr2();
     } else if f.vector == Cause::GeneralProtection as u64
         && f.error == 0
+        && let Some(pml4) = pml4
         && let Some(port) = port_access(k, pml4, f)
     {
         cause = Cause::IoPort;
@@ -109,7 +110,7 @@ fn user_fault(k: &mut Kernel, cur: ObjId, f: &TrapFrame) {
 }
 
 /// If the instruction at the faulting address is a port access, the port.
-fn port_access(k: &Kernel, pml4: u64, f: &TrapFrame) -> Option<u16> {
+fn port_access(k: &Kernel, pml4: paging::Table, f: &TrapFrame) -> Option<u16> {
     let mut bytes = [0u8; 3];
     for (i, b) in bytes.iter_mut().enumerate() {
         *b = read_user_byte(k, pml4, f.rip.checked_add(i as u64)?)?;
@@ -125,7 +126,7 @@ fn port_access(k: &Kernel, pml4: u64, f: &TrapFrame) -> Option<u16> {
 
 /// Reads one byte of user memory through the task's page tables. The address is
 /// not trusted: unmapped, kernel-only or non-RAM pages give `None`.
-fn read_user_byte(k: &Kernel, pml4: u64, addr: u64) -> Option<u8> {
+fn read_user_byte(k: &Kernel, pml4: paging::Table, addr: u64) -> Option<u8> {
     if addr >= l4_sys::layout::USER_END {
         return None;
     }

@@ -24,16 +24,13 @@ use netring::config::{IFF_ALLMULTI, IFF_PROMISC, MAX_MTU, MIN_MTU};
 use netring::{ConfigError, Dir, Mac, NicConfig, Rings};
 use protocols::nic;
 use protocols::nicconfig;
+use protocols::status;
 use rt::mem::Region;
 use rt::obj::{Dataspace, Factory, Irq, Thread};
 use rt::{Rights, ipc};
 
 /// Slots per ring: 256 frames each way (about 1 MiB of shared memory).
 pub const SLOTS: u32 = nic::RING_SLOTS;
-
-/// Error words of a `nic` reply (a negative `mr[0]`, as in the `pci` protocol).
-pub const ERR_INVALID: i64 = -22;
-pub const ERR_NO_MEMORY: i64 = -12;
 
 pub struct Nic {
     /// The label of the driver's gate: who it is across restarts.
@@ -96,10 +93,16 @@ impl core::fmt::Display for NicError {
 }
 
 impl NicError {
-    fn code(&self) -> i64 {
+    /// The reply's words: the status word, and the kernel's code after
+    /// [`nic::Error::Kernel`], so the driver learns which call failed and why.
+    fn reply(&self) -> Reply {
+        let status = |e| status::encode(Err(e));
         match self {
-            NicError::BadMac | NicError::Ring(_) | NicError::NotAnnounced | NicError::Store(_) => ERR_INVALID,
-            NicError::Kernel(_) => ERR_NO_MEMORY,
+            NicError::BadMac => Reply::word(status(nic::Error::NotUnicast)),
+            NicError::NotAnnounced => Reply::word(status(nic::Error::NotAnnounced)),
+            NicError::Store(_) => Reply::word(status(nic::Error::Store)),
+            NicError::Ring(_) => Reply::word(status(nic::Error::Rings)),
+            NicError::Kernel(e) => Reply::new(&[status(nic::Error::Kernel), *e as u64], &[]),
         }
     }
 }
@@ -432,7 +435,7 @@ impl Nics {
 
     /// Serves one call from a driver's gate.
     pub fn handle(&mut self, label: u64, req: &Request) -> (Reply, Event) {
-        let error = |code: i64| Reply::word(code as u64);
+        let error = |e: nic::Error| Reply::word(status::encode(Err(e)));
         match req.op {
             nic::ATTACH if req.words >= 3 => {
                 let (mac, link) = (nic::word_to_mac(req.args[0]), req.args[2] != 0);
@@ -448,7 +451,7 @@ impl Nics {
                     }
                     Err(e) => {
                         rt::warn!("attach from {} refused: {}", self.client_name(label), e);
-                        (error(e.code()), Event::None)
+                        (e.reply(), Event::None)
                     }
                 }
             }
@@ -459,9 +462,9 @@ impl Nics {
                     rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
                     (Reply::word(0), Event::Link)
                 }
-                None => (error(ERR_INVALID), Event::None),
+                None => (error(nic::Error::NotAttached), Event::None),
             },
-            _ => (error(ERR_INVALID), Event::None),
+            _ => (error(nic::Error::Malformed), Event::None),
         }
     }
 

@@ -5,6 +5,7 @@ use crate::policy::State;
 use crate::proto::{self, svc};
 use alloc::string::String;
 use alloc::vec::Vec;
+use protocols::{status, words};
 use rt::{CapIdx, MsgTag, Timeout, ipc};
 
 /// One supervised driver, as the server reports it.
@@ -18,94 +19,100 @@ pub struct Status {
     pub last_cause: String,
 }
 
-/// The status of the `n`-th service, or `None` past the last.
-pub fn status_at(rs: CapIdx, n: u64) -> Option<Status> {
+/// Why a call to the server did not do what it asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallError {
+    /// The server answered with this error.
+    Server(svc::Error),
+    /// The call itself failed (no such gate, the server gone, a timeout).
+    Ipc(rt::Error),
+    /// The kernel refused a patch ([`poke`]).
+    Kernel(rt::Error),
+}
+
+impl core::fmt::Display for CallError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CallError::Server(e) => write!(f, "{e}"),
+            CallError::Ipc(e) => write!(f, "the call failed: {e}"),
+            CallError::Kernel(e) => write!(f, "the kernel refused: {e}"),
+        }
+    }
+}
+
+/// Calls the server and decodes the status word of its answer.
+fn call(rs: CapIdx, tag: MsgTag, timeout: Timeout) -> Result<u64, CallError> {
+    ipc::call(rs, tag, timeout).map_err(CallError::Ipc)?;
+    status::decode::<svc::Error>(ipc::mr()[0]).map_err(CallError::Server)
+}
+
+/// The status of the `n`-th service; [`svc::Error::NoService`] past the last.
+pub fn status_at(rs: CapIdx, n: u64) -> Result<Status, CallError> {
     ipc::mr()[0] = n;
-    ipc::call(rs, MsgTag::new(svc::STATUS, 1, 0), Timeout::Millis(2000)).ok()?;
+    let state = call(rs, MsgTag::new(svc::STATUS, 1, 0), Timeout::Millis(2000))?;
     let mr = ipc::mr();
-    if mr[0] == u64::MAX {
-        return None;
-    }
-    let (b, len) = proto::unpack_name(mr[4], &mr[5..9])?;
-    let cause_len = (mr[9] as usize).min(320);
-    let mut cause = Vec::with_capacity(cause_len);
-    for i in 0..cause_len {
-        cause.push((mr[10 + i / 8] >> ((i % 8) * 8)) as u8);
-    }
-    Some(Status {
-        name: String::from(core::str::from_utf8(&b[..len]).ok()?),
-        state: State::from_code(mr[0]),
+    let malformed = CallError::Server(svc::Error::Malformed);
+    let (b, len) = proto::unpack_name(mr[4], &mr[5..9]).ok_or(malformed)?;
+    let mut cause = [0u8; 320];
+    let cause = words::unpack_bytes(&mr[10..], (mr[9] as usize).min(cause.len()), &mut cause).ok_or(malformed)?;
+    Ok(Status {
+        name: String::from(core::str::from_utf8(&b[..len]).map_err(|_| malformed)?),
+        state: State::from_code(state),
         incarnation: mr[1],
         restarts: mr[2],
         failures_in_window: mr[3],
-        last_cause: String::from_utf8_lossy(&cause).into_owned(),
+        last_cause: String::from_utf8_lossy(cause).into_owned(),
     })
 }
 
 /// Every supervised driver.
 pub fn list(rs: CapIdx) -> Vec<Status> {
-    (0..64).map_while(|n| status_at(rs, n)).collect()
+    (0..64).map_while(|n| status_at(rs, n).ok()).collect()
 }
 
 pub fn status(rs: CapIdx, name: &str) -> Option<Status> {
     list(rs).into_iter().find(|s| s.name == name)
 }
 
-/// Sends an operator request (`svc::RESTART`, `KILL`, `DOWN`, `UP`, `INJECT`
-/// with the injection kind as `arg`). `Ok(())`, or the server's error code.
-pub fn command(rs: CapIdx, op: i64, name: &str, arg: u64) -> Result<(), u64> {
+/// Puts a service's name into `mr[0..5]`.
+fn put_name(name: &str) {
     let mut w = [0u64; 4];
     let n = proto::pack_name(name, &mut w);
     let mr = ipc::mr();
     mr[0] = n as u64;
     mr[1..5].copy_from_slice(&w);
-    mr[5] = arg;
-    match ipc::call(rs, MsgTag::new(op, 6, 0), Timeout::Millis(5000)) {
-        Ok(_) if ipc::mr()[0] == 0 => Ok(()),
-        Ok(_) => Err(ipc::mr()[0]),
-        Err(_) => Err(svc::ERR_STATE),
-    }
 }
 
-/// Why a patch ([`poke`]) was not made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PokeError {
-    /// The server answered with this `svc` error code.
-    Server(u64),
-    /// The kernel refused the patch.
-    Kernel(rt::Error),
+/// Sends an operator request (`svc::RESTART`, `KILL`, `DOWN`, `UP`, `INJECT`
+/// with the injection kind as `arg`).
+pub fn command(rs: CapIdx, op: i64, name: &str, arg: u64) -> Result<(), CallError> {
+    put_name(name);
+    ipc::mr()[5] = arg;
+    call(rs, MsgTag::new(op, 6, 0), Timeout::Millis(5000)).map(|_| ())
 }
 
 /// Patches the text of `name`'s instance `incarnation` (0: whichever runs) at
 /// `addr` (`svc::POKE`); the bytes replaced.
-pub fn poke(rs: CapIdx, name: &str, incarnation: u64, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, PokeError> {
+pub fn poke(rs: CapIdx, name: &str, incarnation: u64, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, CallError> {
     if bytes.is_empty() || bytes.len() > svc::POKE_MAX {
-        return Err(PokeError::Server(svc::ERR_UNKNOWN));
+        return Err(CallError::Server(svc::Error::Malformed));
     }
-    let mut w = [0u64; 4];
-    let n = proto::pack_name(name, &mut w);
+    put_name(name);
     let mr = ipc::mr();
-    mr[0] = n as u64;
-    mr[1..5].copy_from_slice(&w);
     mr[5] = incarnation;
     mr[6] = addr;
     mr[7] = bytes.len() as u64;
-    mr[8..8 + svc::POKE_MAX / 8].fill(0);
-    for (k, b) in bytes.iter().enumerate() {
-        mr[8 + k / 8] |= (*b as u64) << ((k % 8) * 8);
-    }
-    let words = 8 + bytes.len().div_ceil(8);
-    match ipc::call(rs, MsgTag::new(svc::POKE, words, 0), Timeout::Millis(5000)) {
+    let used = words::pack_bytes(&mut mr[8..], bytes).unwrap_or(0);
+    match call(rs, MsgTag::new(svc::POKE, 8 + used, 0), Timeout::Millis(5000)) {
         Ok(_) => {
-            let mr = ipc::mr();
-            match mr[0] {
-                0 => Ok((0..bytes.len()).map(|k| (mr[1 + k / 8] >> ((k % 8) * 8)) as u8).collect()),
-                svc::ERR_KERNEL => {
-                    Err(PokeError::Kernel(rt::Error::from_raw(mr[1]).err().unwrap_or(rt::Error::InvalidArgument)))
-                }
-                code => Err(PokeError::Server(code)),
-            }
+            let mut old = [0u8; svc::POKE_MAX];
+            let old = words::unpack_bytes(&ipc::mr()[1..], bytes.len(), &mut old)
+                .ok_or(CallError::Server(svc::Error::Malformed))?;
+            Ok(old.to_vec())
         }
-        Err(_) => Err(PokeError::Server(svc::ERR_STATE)),
+        Err(CallError::Server(svc::Error::Kernel)) => Err(rt::Error::from_raw(ipc::mr()[1])
+            .err()
+            .map_or(CallError::Server(svc::Error::Malformed), CallError::Kernel)),
+        Err(e) => Err(e),
     }
 }

@@ -19,6 +19,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use boot::Boot;
 use manifest::{SvcGrants, SvcRight};
+use protocols::{status, words};
 use reincarnation::policy::{Decision, Policy, Service, State};
 use reincarnation::proto::{self, control, svc};
 use reincarnation::symbols::symbolize;
@@ -313,12 +314,12 @@ impl Server {
     /// A message on the `svc` endpoint, through the gate labelled `label`.
     fn request(&mut self, label: u64, tag: MsgTag) -> MsgTag {
         let mr = ipc::mr();
-        let answer = |v: u64| {
-            ipc::mr()[0] = v;
+        let answer = |r: Result<(), svc::Error>| {
+            ipc::mr()[0] = status::encode(r.map(|()| 0));
             MsgTag::new(0, 1, 0)
         };
         if tag.label() == svc::STATUS {
-            let Some(s) = self.services.get(mr[0] as usize) else { return answer(u64::MAX) };
+            let Some(s) = self.services.get(mr[0] as usize) else { return answer(Err(svc::Error::NoService)) };
             let mut name = [0u64; 4];
             let n = proto::pack_name(&s.svc.name, &mut name);
             let cause = s.svc.last_cause.as_bytes();
@@ -330,22 +331,20 @@ impl Server {
             mr[4] = n as u64;
             mr[5..9].copy_from_slice(&name);
             mr[9] = cause.len() as u64;
-            for (k, chunk) in cause.chunks(8).enumerate() {
-                let mut w = [0u8; 8];
-                w[..chunk.len()].copy_from_slice(chunk);
-                mr[10 + k] = u64::from_le_bytes(w);
-            }
-            return MsgTag::new(0, 10 + cause.len().div_ceil(8), 0);
+            let used = words::pack_bytes(&mut mr[10..], cause).unwrap_or(0);
+            return MsgTag::new(0, 10 + used, 0);
         }
+        let Some(right) = right_for(tag.label()) else { return answer(Err(svc::Error::UnknownCall)) };
         if tag.words() < 5 {
-            return answer(svc::ERR_UNKNOWN);
+            return answer(Err(svc::Error::Malformed));
         }
-        let Some((bytes, len)) = proto::unpack_name(mr[0], &mr[1..5]) else { return answer(svc::ERR_UNKNOWN) };
+        let Some((bytes, len)) = proto::unpack_name(mr[0], &mr[1..5]) else {
+            return answer(Err(svc::Error::Malformed));
+        };
         let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
-        let Some(i) = self.find(name) else { return answer(svc::ERR_UNKNOWN) };
-        let Some(right) = right_for(tag.label()) else { return answer(svc::ERR_UNKNOWN) };
+        let Some(i) = self.find(name) else { return answer(Err(svc::Error::NoService)) };
         if !self.permitted(label, right, tag.label(), name) {
-            return answer(svc::ERR_DENIED);
+            return answer(Err(svc::Error::Denied));
         }
         match tag.label() {
             svc::RESTART | svc::UP => {
@@ -355,15 +354,15 @@ impl Server {
                 s.failed_at = ticks();
                 s.svc.last_cause = "restarted by operator".into();
                 self.start(i);
-                answer(0)
+                answer(Ok(()))
             }
             svc::KILL => {
                 // An operator's kill is a failure like any other: the driver comes back.
                 if self.services[i].child.is_none() {
-                    return answer(svc::ERR_STATE);
+                    return answer(Err(svc::Error::State));
                 }
                 self.failed(i, "killed by operator".into());
-                answer(0)
+                answer(Ok(()))
             }
             svc::DOWN => {
                 let s = &mut self.services[i];
@@ -371,7 +370,7 @@ impl Server {
                 s.svc.state = State::Down;
                 s.svc.last_cause = "stopped by operator".into();
                 rt::info!("{} is down", s.svc.name);
-                answer(0)
+                answer(Ok(()))
             }
             svc::COMPLAIN => {
                 let reason = if tag.words() > 6 {
@@ -382,21 +381,21 @@ impl Server {
                     String::new()
                 };
                 if self.services[i].child.is_none() {
-                    return answer(svc::ERR_STATE);
+                    return answer(Err(svc::Error::State));
                 }
                 self.failed(i, format!("complaint: {reason}"));
-                answer(0)
+                answer(Ok(()))
             }
             svc::INJECT => {
                 let kind = mr[5];
-                let Some(ctl) = rt::env::cap(&format!("{name}.control")) else { return answer(svc::ERR_STATE) };
+                let Some(ctl) = rt::env::cap(&format!("{name}.control")) else { return answer(Err(svc::Error::State)) };
                 ipc::mr()[0] = kind;
                 let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
                 // A crash injected "now" kills the driver before it can answer.
-                answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { 0 } else { svc::ERR_STATE })
+                answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { Ok(()) } else { Err(svc::Error::State) })
             }
             svc::POKE => self.poke(i, tag),
-            _ => answer(svc::ERR_UNKNOWN),
+            _ => answer(Err(svc::Error::UnknownCall)),
         }
     }
 
@@ -410,26 +409,26 @@ impl Server {
             ipc::mr()[..words.len()].copy_from_slice(words);
             MsgTag::new(0, words.len(), 0)
         };
-        if len == 0 || len > svc::POKE_MAX || tag.words() < 8 + len.div_ceil(8) {
-            return reply(&[svc::ERR_UNKNOWN]);
-        }
+        let refused = |e: svc::Error| status::encode(Err(e));
         let mut bytes = [0u8; svc::POKE_MAX];
-        for (k, b) in bytes[..len].iter_mut().enumerate() {
-            *b = (mr[8 + k / 8] >> ((k % 8) * 8)) as u8;
+        if len == 0
+            || len > svc::POKE_MAX
+            || tag.words() < 8 + len.div_ceil(8)
+            || words::unpack_bytes(&mr[8..], len, &mut bytes).is_none()
+        {
+            return reply(&[refused(svc::Error::Malformed)]);
         }
         let s = &self.services[i];
         let Some(child) = s.child.as_ref().filter(|_| incarnation == 0 || incarnation == s.svc.incarnation) else {
-            return reply(&[svc::ERR_STATE]);
+            return reply(&[refused(svc::Error::State)]);
         };
         match child.task.poke(addr, &bytes[..len]) {
             Ok((old, n)) => {
                 let mut w = [0u64; 1 + svc::POKE_MAX / 8];
-                for (k, b) in old[..n].iter().enumerate() {
-                    w[1 + k / 8] |= (*b as u64) << ((k % 8) * 8);
-                }
-                reply(&w[..1 + n.div_ceil(8)])
+                let used = words::pack_bytes(&mut w[1..], &old[..n]).unwrap_or(0);
+                reply(&w[..1 + used])
             }
-            Err(e) => reply(&[svc::ERR_KERNEL, e as u64]),
+            Err(e) => reply(&[refused(svc::Error::Kernel), e as u64]),
         }
     }
 }

@@ -29,7 +29,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use netapps::{Conn, Net};
-use reincarnation::client;
+use reincarnation::client::{self, CallError};
 use reincarnation::proto::svc;
 use rt::obj::KernelCap;
 
@@ -207,13 +207,18 @@ fn route(req: &Request, token: Option<&[u8; 32]>) -> String {
             };
             let body = match client::command(rs, op, name, arg) {
                 Ok(()) => format!("{{\"ok\":true,\"service\":{}}}\n", json::string(name)),
-                Err(svc::ERR_UNKNOWN) => format!("{{\"ok\":false,\"error\":\"no service {}\"}}\n", json::escape(name)),
-                Err(svc::ERR_DENIED) => format!(
+                Err(CallError::Server(svc::Error::NoService)) => {
+                    format!("{{\"ok\":false,\"error\":\"no service {}\"}}\n", json::escape(name))
+                }
+                Err(CallError::Server(svc::Error::Denied)) => format!(
                     "{{\"ok\":false,\"error\":\"the manifest does not let httpd {} {}\"}}\n",
                     json::escape(op_name(p)),
                     json::escape(name)
                 ),
-                Err(_) => "{\"ok\":false,\"error\":\"refused in its current state\"}\n".into(),
+                Err(CallError::Server(svc::Error::State)) => {
+                    "{\"ok\":false,\"error\":\"refused in its current state\"}\n".into()
+                }
+                Err(e) => format!("{{\"ok\":false,\"error\":{}}}\n", json::string(&format!("{e}"))),
             };
             response(200, "application/json", body)
         }

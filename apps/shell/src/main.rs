@@ -27,7 +27,7 @@ use alloc::string::String;
 use netapps::Mac;
 use netapps::nicconfig::{Change, NicConfigClient, State};
 use protocols::nicconfig::{IFF_ALLMULTI, IFF_PROMISC};
-use reincarnation::client;
+use reincarnation::client::{self, CallError};
 use reincarnation::proto::svc;
 use rt::Timeout;
 use rt::obj::{Irq, Thread};
@@ -90,9 +90,11 @@ fn run(cmd: &str) {
             let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
             match client::command(rs, code, name, arg) {
                 Ok(()) => rt::info!("svc {} {}: done", op, name),
-                Err(svc::ERR_UNKNOWN) => rt::info!("svc {}: no service `{}`", op, name),
-                Err(svc::ERR_DENIED) => rt::info!("svc {} {}: not permitted by the manifest", op, name),
-                Err(_) => rt::info!("svc {} {}: refused in its current state", op, name),
+                Err(CallError::Server(svc::Error::NoService)) => rt::info!("svc {}: no service `{}`", op, name),
+                Err(CallError::Server(svc::Error::State)) => {
+                    rt::info!("svc {} {}: refused in its current state", op, name)
+                }
+                Err(e) => rt::info!("svc {} {}: {}", op, name, e),
             }
         }
         _ => help(),
@@ -138,14 +140,11 @@ fn poke<'a>(name: &str, patches: impl Iterator<Item = &'a str>) {
                 }
                 rt::info!("svc poke {} {:#x}: was {}", name, addr, hex)
             }
-            Err(client::PokeError::Kernel(e)) => {
+            Err(CallError::Kernel(e)) => {
                 rt::info!("svc poke {} {:#x}: refused by the kernel: {}", name, addr, e.as_str())
             }
-            Err(client::PokeError::Server(svc::ERR_UNKNOWN)) => return rt::info!("svc poke: no service `{}`", name),
-            Err(client::PokeError::Server(svc::ERR_DENIED)) => {
-                return rt::info!("svc poke {}: not permitted by the manifest", name);
-            }
-            Err(client::PokeError::Server(_)) => return rt::info!("svc poke {}: not running", name),
+            Err(CallError::Server(svc::Error::NoService)) => return rt::info!("svc poke: no service `{}`", name),
+            Err(e) => return rt::info!("svc poke {}: {}", name, e),
         }
     }
 }

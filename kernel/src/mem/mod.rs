@@ -2,7 +2,6 @@
 pub mod frames;
 #[cfg(not(test))]
 pub mod heap;
-#[cfg(not(test))]
 pub mod paging;
 
 /// All physical memory is mapped at this offset in the kernel half.

@@ -62,6 +62,7 @@ pub mod name {
 }
 
 pub mod pci_config;
+pub mod status;
 
 /// The io server's `pci` endpoint: a driver task's access to its one device.
 pub mod pci {
@@ -177,6 +178,27 @@ pub mod nic {
     /// Link state changed. in: `[link up]`.
     pub const LINK: i64 = 0x4e02;
 
+    crate::errors! {
+        /// Why netd refused a driver's call: the status word in `mr[0]` of
+        /// the reply ([`crate::status`]); after [`Error::Kernel`] the
+        /// kernel's own error code follows in `mr[1]`.
+        pub enum Error (undefined = Malformed) {
+            /// LINK from a driver that has not attached.
+            NotAttached = -2 => "not attached",
+            /// A kernel call of netd's failed (creating or mapping the rings).
+            Kernel = -5 => "a kernel call failed",
+            /// Too few words, or a label the endpoint does not serve.
+            Malformed = -22 => "malformed request",
+            /// The driver's own rings (MINIX-style) do not check.
+            Rings = -71 => "the rings do not check",
+            /// The data store refused what netd asked of it for this driver.
+            Store = -77 => "the data store refused",
+            NotUnicast = -99 => "not a unicast MAC address",
+            /// MINIX-style: the driver attached before announcing its rings.
+            NotAnnounced = -107 => "no rings announced in the data store (MINIX-style restarts)",
+        }
+    }
+
     /// Frame slots per ring, each way.
     pub const RING_SLOTS: u32 = 256;
 
@@ -231,6 +253,11 @@ mod tests {
         };
         assert_eq!(DeviceInfo::from_words(&d.to_words()), d);
         assert_eq!(super::nic::word_to_mac(super::nic::mac_to_word([1, 2, 3, 4, 5, 6])), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn nic_errors_round_trip() {
+        crate::status::check_round_trip::<super::nic::Error>();
     }
 }
 
@@ -303,15 +330,12 @@ pub mod socket {
 
     /// A status word from a result: the value, or the (negative) error.
     pub fn encode(r: Result<u64, i64>) -> u64 {
-        match r {
-            Ok(v) => v & (i64::MAX as u64),
-            Err(e) => (if e < 0 { e } else { ERR_INVALID }) as u64,
-        }
+        crate::status::encode_raw(r, ERR_INVALID)
     }
 
     /// The result a status word stands for.
     pub fn decode(w: u64) -> Result<u64, i64> {
-        if (w as i64) < 0 { Err(w as i64) } else { Ok(w) }
+        crate::status::decode_raw(w)
     }
 
     /// Handles name a slot of netd's table and its generation, so that a handle
@@ -871,15 +895,12 @@ pub mod store {
 
     /// A status word from a result: the value, or the (negative) error.
     pub fn encode(r: Result<u64, i64>) -> u64 {
-        match r {
-            Ok(v) => v & (i64::MAX as u64),
-            Err(e) => (if e < 0 { e } else { ERR_INVALID }) as u64,
-        }
+        crate::status::encode_raw(r, ERR_INVALID)
     }
 
     /// The result a status word stands for.
     pub fn decode(w: u64) -> Result<u64, i64> {
-        if (w as i64) < 0 { Err(w as i64) } else { Ok(w) }
+        crate::status::decode_raw(w)
     }
 
     /// The first word of a request (and of some replies): `key_len` in bits

@@ -3,11 +3,14 @@
 
 /// `svc`: operators (the shell, `resurgo svc`, httpd) and complaining servers.
 pub mod svc {
+    /// Every reply's `mr[0]` is a status word ([`protocols::status`]): a
+    /// value, or an [`Error`].
+    ///
     /// Status of the `n`-th service. in: `[n]`. out: `[state code, incarnation,
     /// restarts, failures in window, name len, name bytes (4 words), cause len,
-    /// cause bytes...]`, or `[u64::MAX]` past the last service.
+    /// cause bytes...]`, or [`Error::NoService`] past the last service.
     pub const STATUS: i64 = 0x5301;
-    /// in: `[name len, name bytes...]`; out: `[0]` or an error code.
+    /// in: `[name len, name bytes...]`; out: `[0]` or an [`Error`].
     pub const RESTART: i64 = 0x5302;
     pub const KILL: i64 = 0x5303;
     pub const DOWN: i64 = 0x5304;
@@ -25,19 +28,31 @@ pub mod svc {
     /// address, len, bytes...]` with `len <= POKE_MAX`; the incarnation (0:
     /// whichever runs) must be the running one, so that a patch meant for an
     /// instance that has died never reaches its successor. out: `[0, old
-    /// bytes...]`, `[ERR_STATE]` when that instance does not run, or
-    /// `[ERR_KERNEL, kernel error code]` when the kernel refused the patch
-    /// (not the driver's text, no debugging right), or another error code.
+    /// bytes...]`, [`Error::State`] when that instance does not run, or
+    /// `[Error::Kernel, kernel error code]` when the kernel refused the patch
+    /// (not the driver's text, no debugging right), or another [`Error`].
     pub const POKE: i64 = 0x5308;
     /// The most bytes one [`POKE`] patches.
     pub const POKE_MAX: usize = 32;
 
-    pub const ERR_UNKNOWN: u64 = u64::MAX - 1;
-    pub const ERR_STATE: u64 = u64::MAX - 2;
-    /// The caller's manifest grants it no such verb on this service.
-    pub const ERR_DENIED: u64 = u64::MAX - 3;
-    /// The kernel refused; its `l4_sys::Error` code follows.
-    pub const ERR_KERNEL: u64 = u64::MAX - 4;
+    protocols::errors! {
+        /// Why the server did not do what an `svc` request asked.
+        pub enum Error (undefined = Malformed) {
+            /// The caller's manifest grants it no such verb on this service.
+            Denied = -1 => "not permitted by the manifest",
+            /// No service of that name (or past the last, for STATUS).
+            NoService = -2 => "no such service",
+            /// The kernel refused; its `l4_sys::Error` code follows in `mr[1]`.
+            Kernel = -5 => "the kernel refused",
+            /// The service is not in a state for it: not running, or not the
+            /// instance named.
+            State = -16 => "not running",
+            /// Too few words, a bad name, a length out of range.
+            Malformed = -22 => "malformed request",
+            /// A label the endpoint does not serve.
+            UnknownCall = -38 => "no such call",
+        }
+    }
 
     /// One patch of the console's `svc poke NAME ADDR:HEX...`: the address
     /// in hex and the new bytes in hex (1 to [`POKE_MAX`] of them).
@@ -124,6 +139,11 @@ mod tests {
         for bad in ["4012ab", "4012ab:", "4012ab:9", "zz:90", "10:9g", "10:é0", &format!("10:{}", "90".repeat(33))] {
             assert!(svc::parse_patch(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn svc_errors_round_trip() {
+        protocols::status::check_round_trip::<svc::Error>();
     }
 
     #[test]

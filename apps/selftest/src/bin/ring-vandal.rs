@@ -149,8 +149,11 @@ fn attach(netd: CapIdx) -> Result<(Rings, u64, u64, Irq), alloc::string::String>
     let tag = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000))
         .map_err(|e| format!("netd did not answer the attach: {e:?}"))?
         .tag;
+    if let Err(e) = protocols::status::decode::<nic::Error>(ipc::mr()[0]) {
+        return Err(format!("attach refused: {e}"));
+    }
     if tag.items() != 3 {
-        return Err(format!("attach refused: {:#x}", ipc::mr()[0]));
+        return Err("attach answered without its three capabilities".into());
     }
     let size = ipc::mr()[0];
     let base = rt::mem::attach(&Dataspace(slots[0]), size, true).map_err(|e| format!("cannot map the rings: {e:?}"))?;

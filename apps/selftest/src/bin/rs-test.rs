@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use reincarnation::client::{self, Status};
+use reincarnation::client::{self, CallError, Status};
 use reincarnation::policy::State;
 use reincarnation::proto::svc;
 use rt::obj::KernelCap;
@@ -16,11 +16,8 @@ fn status(rs: rt::CapIdx, name: &str) -> Option<Status> {
     client::status(rs, name)
 }
 
-fn command(rs: rt::CapIdx, op: i64, name: &str, arg: u64) -> u64 {
-    match client::command(rs, op, name, arg) {
-        Ok(()) => 0,
-        Err(code) => code,
-    }
+fn command(rs: rt::CapIdx, op: i64, name: &str, arg: u64) -> Result<(), CallError> {
+    client::command(rs, op, name, arg)
 }
 
 fn wait_until(rs: rt::CapIdx, name: &str, ms: u64, pred: impl Fn(&Status) -> bool) -> Option<Status> {
@@ -86,9 +83,9 @@ fn main() {
     let upped = wait_until(rs, "steady", 5000, |s| s.state == State::Running).expect("status");
     check!(
         "rs.operator_requests",
-        killed == 0
-            && down == 0
-            && up == 0
+        killed.is_ok()
+            && down.is_ok()
+            && up.is_ok()
             && downed.state == State::Down
             && upped.incarnation == after.incarnation + 1,
         "incarnations={}->{}->{} cause=\"{}\"",
@@ -97,14 +94,18 @@ fn main() {
         upped.incarnation,
         after.last_cause
     );
-    check!("rs.unknown_service_refused", command(rs, svc::KILL, "nobody", 0) == svc::ERR_UNKNOWN, "");
+    check!(
+        "rs.unknown_service_refused",
+        command(rs, svc::KILL, "nobody", 0) == Err(CallError::Server(svc::Error::NoService)),
+        ""
+    );
 
     // Fault injection through the server.
     let inj = command(rs, svc::INJECT, "steady", reincarnation::proto::control::INJECT_CRASH_NOW);
     let crashed = wait_until(rs, "steady", 5000, |s| s.incarnation > upped.incarnation).expect("status");
     check!(
         "rs.injected_crash_restarts",
-        inj == 0 && crashed.last_cause.contains("page-fault"),
+        inj.is_ok() && crashed.last_cause.contains("page-fault"),
         "cause=\"{}\"",
         crashed.last_cause
     );

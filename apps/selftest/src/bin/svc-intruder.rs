@@ -17,7 +17,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use reincarnation::client::{self, Status};
+use reincarnation::client::{self, CallError, Status};
 use reincarnation::policy::State;
 use reincarnation::proto::{control, svc};
 use rt::{MsgTag, Timeout, ipc};
@@ -69,7 +69,7 @@ fn main() {
         let r = client::command(rs, call, "other", arg);
         check!(
             alloc::format!("authority.{me}.{verb}_refused"),
-            r == Err(svc::ERR_DENIED),
+            r == Err(CallError::Server(svc::Error::Denied)),
             "verb={verb} answer={:?}",
             r
         );
@@ -79,7 +79,7 @@ fn main() {
     let poke = client::poke(rs, "other", 0, 0x40_1000, &[0x90]);
     check!(
         alloc::format!("authority.{me}.poke_refused"),
-        poke == Err(client::PokeError::Server(svc::ERR_DENIED)),
+        poke == Err(CallError::Server(svc::Error::Denied)),
         "answer={:?}",
         poke
     );
@@ -104,7 +104,10 @@ fn main() {
         let s1 = s0.as_ref().and_then(|s| wait_running(rs, "steady", s.incarnation + 1));
         check!(
             "authority.operator_scoped",
-            restart == Err(svc::ERR_DENIED) && inject == Err(svc::ERR_DENIED) && kill.is_ok() && s1.is_some(),
+            restart == Err(CallError::Server(svc::Error::Denied))
+                && inject == Err(CallError::Server(svc::Error::Denied))
+                && kill.is_ok()
+                && s1.is_some(),
             "restart={:?} inject={:?} kill={:?} incarnation={:?}->{:?}",
             restart,
             inject,

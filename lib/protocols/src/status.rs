@@ -1,0 +1,146 @@
+//! One convention for protocol errors. A reply's status word (`mr[0]`) is a
+//! value `>= 0` or a negative error code, and every interface declares its
+//! errors once, as an enum made by [`errors!`]: the variants, their wire
+//! codes and their text. Both sides convert through [`encode`] and
+//! [`decode`], so a client gets the server's reason as a typed value and a
+//! code the interface does not define can never pass for another one.
+
+/// An interface's error enum (made by [`errors!`]).
+pub trait ProtocolError: Copy + Eq + core::fmt::Debug + 'static {
+    /// What a negative code the interface does not define decodes to (a
+    /// broken or newer peer).
+    const UNDEFINED: Self;
+    /// Every variant, for tests and documentation.
+    const ALL: &'static [Self];
+    /// The wire code, always negative.
+    fn code(self) -> i64;
+    fn from_code(code: i64) -> Option<Self>;
+    fn as_str(self) -> &'static str;
+}
+
+/// The status word of a result: the value (at most `i64::MAX`), or the
+/// error's negative code.
+pub fn encode<E: ProtocolError>(r: Result<u64, E>) -> u64 {
+    match r {
+        Ok(v) => v & i64::MAX as u64,
+        Err(e) => e.code() as u64,
+    }
+}
+
+/// The result a status word stands for.
+pub fn decode<E: ProtocolError>(w: u64) -> Result<u64, E> {
+    match w as i64 {
+        c if c < 0 => Err(E::from_code(c).unwrap_or(E::UNDEFINED)),
+        _ => Ok(w),
+    }
+}
+
+/// [`encode`] for the interfaces whose errors are still bare codes (the
+/// `socket` and `store` endpoints): a non-negative "error" becomes
+/// `invalid`, so it can never read as a value.
+pub fn encode_raw(r: Result<u64, i64>, invalid: i64) -> u64 {
+    match r {
+        Ok(v) => v & i64::MAX as u64,
+        Err(e) => (if e < 0 { e } else { invalid }) as u64,
+    }
+}
+
+/// [`decode`] for bare codes.
+pub fn decode_raw(w: u64) -> Result<u64, i64> {
+    if (w as i64) < 0 { Err(w as i64) } else { Ok(w) }
+}
+
+/// Declares an interface's error enum: each variant with its negative wire
+/// code and the text a person reads, and the variant an undefined code
+/// decodes to. Generates the enum, [`ProtocolError`] and `Display`.
+///
+/// ```
+/// protocols::errors! {
+///     /// Why a frob failed.
+///     pub enum FrobError (undefined = Invalid) {
+///         Invalid = -22 => "invalid request",
+///         Busy = -16 => "the frobber is busy",
+///     }
+/// }
+/// assert_eq!(protocols::status::decode::<FrobError>(protocols::status::encode(Err(FrobError::Busy))), Err(FrobError::Busy));
+/// ```
+#[macro_export]
+macro_rules! errors {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident (undefined = $undefined:ident) {
+            $($(#[$vmeta:meta])* $variant:ident = $code:literal => $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $crate::status::ProtocolError for $name {
+            const UNDEFINED: Self = $name::$undefined;
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn code(self) -> i64 {
+                const { $(assert!($code < 0, "wire codes are negative");)+ }
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+            fn from_code(code: i64) -> Option<Self> {
+                match code {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+            fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str($crate::status::ProtocolError::as_str(*self))
+            }
+        }
+    };
+}
+
+/// For the tests of each interface (it asserts): codes are distinct and
+/// negative, every variant survives the wire, an undefined code decodes to
+/// the declared variant, and values pass unchanged.
+pub fn check_round_trip<E: ProtocolError>() {
+    for (i, &e) in E::ALL.iter().enumerate() {
+        assert!(e.code() < 0, "{e:?}");
+        assert_eq!(decode::<E>(encode(Err(e))), Err(e));
+        assert!(E::ALL[i + 1..].iter().all(|&o| o.code() != e.code()), "{e:?}'s code is taken twice");
+        assert!(!e.as_str().is_empty());
+    }
+    let undefined = (i64::MIN..0).rev().find(|&c| E::from_code(c).is_none()).expect("a free code");
+    assert_eq!(decode::<E>(undefined as u64), Err(E::UNDEFINED));
+    assert_eq!(decode::<E>(encode::<E>(Ok(42))), Ok(42));
+    assert_eq!(encode::<E>(Ok(u64::MAX)), i64::MAX as u64, "a value never reads as an error");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::errors! {
+        enum Sample (undefined = Invalid) {
+            Denied = -1 => "denied",
+            Invalid = -22 => "invalid",
+        }
+    }
+
+    #[test]
+    fn errors_cross_the_wire_typed() {
+        check_round_trip::<Sample>();
+        assert_eq!(decode::<Sample>(-1i64 as u64), Err(Sample::Denied));
+        assert_eq!(decode::<Sample>(-7i64 as u64), Err(Sample::Invalid), "an undefined code");
+        assert_eq!(decode::<Sample>(0), Ok(0));
+        assert_eq!(Sample::Denied.as_str(), "denied");
+    }
+}
