@@ -42,6 +42,7 @@ const IFACE_GENERIC: u32 = 0x20;
 /// `L4vbus_pcidev_*`).
 pub mod op {
     use super::*;
+    pub const ADR: u32 = IFACE_GENERIC << IFACE_SHIFT | 1;
     pub const GET_BY_HID: u32 = IFACE_GENERIC << IFACE_SHIFT | 2;
     pub const GET_NEXT: u32 = IFACE_GENERIC << IFACE_SHIFT | 3;
     pub const GET_RESOURCE: u32 = IFACE_GENERIC << IFACE_SHIFT | 4;
@@ -187,6 +188,13 @@ pub fn get_by_hid(mr: &mut [u64], parent: u64, child: u64, hid: &[u8], depth: u3
     mr[3] = depth as u64;
     let end = put_str(mr, 4, hid);
     Some(MsgTag::new(PROTO_VBUS, end, 0))
+}
+
+/// `l4vbus_get_adr(dev)`: the device's ACPI address (for PCI, slot << 16 |
+/// function) as a `u32` in `mr[0]`.
+pub fn get_adr(mr: &mut [u64], device: u64) -> MsgTag {
+    head(mr, device, op::ADR);
+    MsgTag::new(PROTO_VBUS, 2, 0)
 }
 
 /// `l4vbus_is_compatible(dev, cid)`: the answer's label is 1 or 0.
