@@ -33,8 +33,8 @@ use l4_sys::layout::PAGE_SIZE;
 
 /// Most resources of a device the runtime looks at.
 const MAX_RESOURCES: usize = 12;
-/// Most PCI ids a task may name (`pci.0` ...).
-const MAX_IDS: usize = 8;
+/// Most PCI ids a task may name (`pci.0` ... `pci.63`).
+const MAX_IDS: usize = 64;
 
 /// The task's opened device.
 pub struct Device {
@@ -56,10 +56,14 @@ fn cfg_read(bus: Cap, handle: u64, pos: u64, len: u64) -> Result<u32, Error> {
 fn wanted_ids() -> ([u32; MAX_IDS], usize) {
     let mut ids = [0u32; MAX_IDS];
     let mut n = 0;
-    let mut name = *b"pci.0";
     for i in 0..MAX_IDS {
-        name[4] = b'0' + i as u8;
-        let Some(v) = core::str::from_utf8(&name).ok().and_then(crate::env::value) else { break };
+        let name = [b'p', b'c', b'i', b'.', b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        let name = if i < 10 {
+            &name[..4].iter().chain(&name[5..]).copied().collect::<alloc::vec::Vec<u8>>()[..]
+        } else {
+            &name[..]
+        };
+        let Some(v) = core::str::from_utf8(name).ok().and_then(crate::env::value) else { break };
         ids[n] = v as u32;
         n += 1;
     }
@@ -263,9 +267,18 @@ fn dma_space() -> Result<Cap, DeviceError> {
         return Err(e.into());
     }
     let c = Cap::from_idx(slot);
-    if let Err(e) = call(bus, vbus::assign_dma_domain(mr(), c)) {
-        release(slot);
-        return Err(e.into());
+    match call(bus, vbus::assign_dma_domain(mr(), c)) {
+        Ok(_) => {}
+        // A vbus without devices has no DMA domain: no device can reach
+        // this task's memory, which then has no device address.
+        Err(Error::NoCapability) => {
+            release(slot);
+            return Ok(Cap::INVALID);
+        }
+        Err(e) => {
+            release(slot);
+            return Err(e.into());
+        }
     }
     *space = Some(c);
     Ok(c)
@@ -285,6 +298,9 @@ pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
     }
     let addr = mr()[0];
     let region = Region { addr, size, ds, phys: 0 };
+    if !space.is_valid() {
+        return Ok(region);
+    }
     match call(space, vbus::dma_map(mr(), Cap::from_idx(ds.0), 0, size)) {
         Ok(_) if mr()[0] >= size => Ok(Region { phys: mr()[1], ..region }),
         Ok(_) => {
