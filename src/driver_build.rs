@@ -472,19 +472,29 @@ pub fn link_all(compiled: CompiledDrivers) -> Result<BTreeMap<String, PathBuf>> 
 
 /// [`link_all`]; with `strict`, a driver that would need a trap fails instead.
 pub fn link_all_with(compiled: CompiledDrivers, strict: bool) -> Result<BTreeMap<String, PathBuf>> {
+    link_all_against(compiled, strict, &target_dir().join(SHIM_LIB), &|d| d.image_path())
+}
+
+/// [`link_all_with`] against the shim library `lib` (the one built for
+/// another kernel, say), writing each driver's image where `image_of` says.
+pub fn link_all_against(
+    compiled: CompiledDrivers,
+    strict: bool,
+    lib: &Path,
+    image_of: &dyn Fn(&drivers::Driver) -> PathBuf,
+) -> Result<BTreeMap<String, PathBuf>> {
     let CompiledDrivers { drivers, units, tool, sources, mut log } = compiled;
     let root = workspace_root();
     let show = shower(&sources);
-    let lib = target_dir().join(SHIM_LIB);
-    let provided = provided_symbols(&lib);
+    let provided = provided_symbols(lib);
     let mut report = Report::default();
     let mut images = BTreeMap::new();
     for d in &drivers {
-        let image = d.image_path();
+        let image = image_of(d);
         let objects: Vec<&Unit> =
             units.iter().filter(|u| u.driver == d.name || u.driver == drivers::LINUX_LIB).collect();
         let how = LinkWith { strict, provided: provided.as_ref() };
-        match link(&d.name, &objects, &lib, &tool, &root, &image, &show, &mut log, &how) {
+        match link(&d.name, &objects, lib, &tool, &root, &image, &show, &mut log, &how) {
             Ok(traps) => {
                 if !traps.is_empty() {
                     eprint!("{}", trap_note(&d.name, &traps));

@@ -11,7 +11,7 @@ use crate::image::{cargo_command, workspace_binaries};
 use crate::qemu::{Guest, QemuConfig};
 use crate::{display_path, load_manifest, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,10 @@ pub const L4RE_BINARIES: [&str; 6] = ["bin/bootstrap", "bin/fiasco", "bin/sigma0
 
 /// The manifest `--kernel fiasco` boots unless told otherwise.
 pub const DEFAULT_MANIFEST: &str = "system/fiasco.toml";
+
+/// The manifest `up --kernel fiasco --nic MODEL` boots unless told otherwise:
+/// the drivers, netd, echo and sink.
+pub const NET_MANIFEST: &str = "system/fiasco-net.toml";
 
 /// The rt feature that selects the Fiasco platform layer.
 pub const RT_FEATURE: &str = "rt/fiasco";
@@ -93,6 +97,8 @@ pub struct FiascoImage {
     pub manifest_path: PathBuf,
     /// ned's Lua script (`target/image-fiasco/<system>/<system>.cfg`).
     pub ned_script: PathBuf,
+    /// io's device configuration (`<system>.io`), when a task uses `io.pci`.
+    pub io_config: Option<PathBuf>,
     /// Each task image, by name, in start order.
     pub binaries: Vec<(String, PathBuf)>,
 }
@@ -104,27 +110,69 @@ pub fn target_dir() -> PathBuf {
 
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
-/// Builds the manifest's task images for Fiasco.OC and writes ned's script.
+/// The task that stands for L4Re's io on Fiasco.OC: a manifest's `io` task
+/// (Resurgo's io server) is not built there; io from [`L4RE_ENV`] runs in
+/// its place, and each client of `io.pci` gets a vbus with its driver's
+/// devices.
+pub const IO_TASK: &str = "io";
+
+/// What of a manifest does not run on Fiasco.OC yet (issue 12, step 3), as
+/// one line, or `None`.
+fn step3_refusal(system: &manifest::System, shown: &str) -> Option<String> {
+    for task in &system.tasks {
+        if ["reincarnation", "datastore"].contains(&task.image.as_str()) {
+            return Some(format!(
+                "error: {shown}: task `{}` is the {}, which does not run on Fiasco.OC yet (issue 12, step 3: restarts on Fiasco)",
+                task.name,
+                if task.image == "datastore" { "data store" } else { "reincarnation server" }
+            ));
+        }
+        if task.parent.is_some() {
+            return Some(format!(
+                "error: {shown}: task `{}` has a parent that restarts it, which Fiasco.OC does not do yet (issue 12, step 3); declare it without `parent`",
+                task.name
+            ));
+        }
+        if let Some((server, ep)) = task.uses.iter().find(|(s, e)| s == IO_TASK && e != "pci") {
+            return Some(format!(
+                "error: {shown}: task `{}` uses `{server}.{ep}`; on Fiasco.OC io serves drivers their vbus (`io.pci`) only",
+                task.name
+            ));
+        }
+    }
+    None
+}
+
+/// Builds the manifest's task images for Fiasco.OC (legacy drivers linked
+/// with the shim built for Fiasco) and writes ned's script and io's
+/// configuration.
 pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
     let root = workspace_root();
     let target = target_dir();
     let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
-    let (_, system) = load_manifest(manifest_path)?;
+    let (text, system) = load_manifest(manifest_path)?;
     let shown = display_path(manifest_path, &root);
+    if let Some(line) = step3_refusal(&system, &shown) {
+        bail!("{line}");
+    }
     let providers = workspace_binaries(&root)?;
+    let task_drivers = crate::image::task_drivers(manifest_path, &text, &system)?;
     let mut packages = BTreeSet::new();
     let mut images: Vec<String> = Vec::new();
-    for task in &system.tasks {
-        if task.driver.is_some() {
-            bail!(
-                "error: {shown}: task `{}` runs a legacy driver, which does not run on Fiasco.OC yet (issue 12, step 2)",
-                task.name
-            );
+    let mut to_compile: Vec<&crate::drivers::Driver> = Vec::new();
+    for task in system.tasks.iter().filter(|t| t.name != IO_TASK) {
+        if let Some(driver) = &task.driver {
+            let d = &task_drivers[driver];
+            if !to_compile.iter().any(|x| x.name == d.name) {
+                to_compile.push(d);
+            }
+            packages.insert(crate::driver_build::SHIM_PACKAGE.to_string());
+        } else {
+            let Some(package) = providers.get(&task.image) else {
+                bail!("error: {shown}: no task binary named `{}` in the workspace (task `{}`)", task.image, task.name);
+            };
+            packages.insert(package.clone());
         }
-        let Some(package) = providers.get(&task.image) else {
-            bail!("error: {shown}: no task binary named `{}` in the workspace (task `{}`)", task.image, task.name);
-        };
-        packages.insert(package.clone());
         if !images.contains(&task.image) {
             images.push(task.image.clone());
         }
@@ -132,6 +180,7 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
     if images.is_empty() {
         bail!("error: {shown}: no tasks to start");
     }
+    let compiled = if to_compile.is_empty() { None } else { Some(crate::driver_build::compile(&to_compile, false)?) };
     let mut cmd = cargo_command(&root);
     cmd.args(["build", "--release", "--features", RT_FEATURE]).arg("--target-dir").arg(&target);
     for p in &packages {
@@ -145,19 +194,47 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
         );
         bail!("{}", build_failure(&String::from_utf8_lossy(&out.stderr), &command));
     }
-    let binaries: Vec<(String, PathBuf)> =
-        images.iter().map(|bin| (bin.clone(), target.join("release").join(bin))).collect();
+    let release = target.join("release");
+    let driver_images = match compiled {
+        Some(c) => {
+            crate::driver_build::link_all_against(c, false, &target.join(crate::driver_build::SHIM_LIB), &|d| {
+                release.join(crate::drivers::image_name(&d.name))
+            })?
+        }
+        None => Default::default(),
+    };
+    let binaries: Vec<(String, PathBuf)> = images
+        .iter()
+        .map(|bin| {
+            let by_task = system.tasks.iter().find(|t| &t.image == bin).and_then(|t| t.driver.clone());
+            let path = by_task.and_then(|d| driver_images.get(&d).cloned()).unwrap_or_else(|| release.join(bin));
+            (bin.clone(), path)
+        })
+        .collect();
     for (bin, path) in &binaries {
         if !path.is_file() {
             bail!("cargo built `{bin}` for Fiasco.OC but it is not at {}", path.display());
         }
     }
+    let pci: BTreeMap<String, Vec<String>> = system
+        .tasks
+        .iter()
+        .filter_map(|t| Some((t.name.clone(), task_drivers.get(t.driver.as_ref()?)?.manifest.pci_ids.clone())))
+        .collect();
     let dir = target.join(&system.name);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let ned_script = dir.join(format!("{}.cfg", system.name));
-    fs::write(&ned_script, ned_script_text(&system, &shown)?)
+    fs::write(&ned_script, ned_script_text(&system, &shown, &pci)?)
         .with_context(|| format!("cannot write {}", ned_script.display()))?;
-    Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, binaries })
+    let io_config = match io_config_text(&system, &shown, &pci)? {
+        Some(text) => {
+            let path = dir.join(format!("{}.io", system.name));
+            fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, io_config, binaries })
 }
 
 /// The failed Fiasco build in a few lines: the crates that did not compile
@@ -228,23 +305,96 @@ pub fn gate_label(endpoint: usize, client: usize) -> u64 {
     ((client as u64 + 1) << 8) | (endpoint as u64 + 1)
 }
 
+/// The clients of `io.pci`, in manifest order, with their vbus's name in
+/// io's configuration (a Lua identifier).
+fn vbus_clients(system: &manifest::System) -> Vec<(&str, String)> {
+    system
+        .tasks
+        .iter()
+        .filter(|t| t.uses.iter().any(|(s, e)| s == IO_TASK && e == "pci"))
+        .map(|t| (t.name.as_str(), t.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")))
+        .collect()
+}
+
+/// A PCI id `vvvv:dddd` as io's compatible id (`PCI/VEN_VVVV&DEV_DDDD`) and
+/// as the number `rt::device` matches (`0xvvvvdddd`).
+fn pci_id(id: &str) -> Option<(String, u32)> {
+    let (v, d) = id.split_once(':')?;
+    let (v, d) = (u16::from_str_radix(v, 16).ok()?, u16::from_str_radix(d, 16).ok()?);
+    Some((format!("PCI/VEN_{v:04X}&DEV_{d:04X}"), (v as u32) << 16 | d as u32))
+}
+
+/// io's configuration: one vbus per client of `io.pci`, named after it,
+/// holding exactly the PCI devices its driver's ids match (least privilege:
+/// a driver sees its own card and nothing else). `None` without clients.
+pub fn io_config_text(
+    system: &manifest::System,
+    manifest_shown: &str,
+    pci: &BTreeMap<String, Vec<String>>,
+) -> Result<Option<String>> {
+    let clients = vbus_clients(system);
+    if clients.is_empty() {
+        return Ok(None);
+    }
+    let mut s = format!(
+        "-- io configuration for Resurgo's system `{}`, written by `resurgo build --kernel fiasco` from {manifest_shown}.\n\
+         local hw = Io.system_bus()\n\nIo.add_vbusses\n{{\n",
+        system.name
+    );
+    for (task, bus) in &clients {
+        let ids = pci.get(*task).map(Vec::as_slice).unwrap_or_default();
+        if ids.is_empty() {
+            bail!("error: {manifest_shown}: task `{task}` uses `io.pci` but runs no legacy driver with PCI ids");
+        }
+        let mut cids = Vec::new();
+        for id in ids {
+            let (cid, _) = pci_id(id)
+                .ok_or_else(|| anyhow!("error: task `{task}`: the PCI id `{id}` is not `vvvv:dddd` in hex"))?;
+            cids.push(lua_str(&cid));
+        }
+        s.push_str(&format!(
+            "  {bus} = Io.Vi.System_bus(function ()\n    PCI = Io.Vi.PCI_bus(function ()\n      dev = wrap(hw:match({}));\n    end)\n  end),\n",
+            cids.join(", ")
+        ));
+    }
+    s.push_str("}\n");
+    Ok(Some(s))
+}
+
 /// ned's script for the system: one ned channel (an IPC gate) per client and
 /// endpoint, as Resurgo's init makes one gate per client and endpoint; then
 /// one L4Re application per task that starts at boot, in manifest order,
 /// logging under its name, with exactly the gates its manifest entry grants
-/// (a client's as `SERVER.ENDPOINT`, a server's as `gate.LABEL`, which its
+/// (a client's as `SERVER.ENDPOINT`, with `rws`: Fiasco transfers the
+/// capabilities of a server's reply (netd's rings, IRQs and stream
+/// dataspaces) only through a gate with the S right; no server here gives
+/// its clients receive slots, so a client's own send of a capability
+/// fails. A server's as `gate.LABEL`, which its
 /// runtime binds), and its heap size and values as `NAME=NUMBER` arguments
-/// (read by `rt::env::value`).
-pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> Result<String> {
+/// (read by `rt::env::value`). With clients of `io.pci`, L4Re's io starts
+/// first with one vbus channel per client, which the client gets as `vbus`,
+/// and the PCI ids of its driver as `pci.N` values.
+pub fn ned_script_text(
+    system: &manifest::System,
+    manifest_shown: &str,
+    pci: &BTreeMap<String, Vec<String>>,
+) -> Result<String> {
     let mut s = format!(
         "-- ned script for Resurgo's system `{}`, written by `resurgo build --kernel fiasco` from {manifest_shown}.\n\
          local L4 = require(\"L4\");\nlocal l = L4.default_loader;\n",
         system.name
     );
+    let vbuses = vbus_clients(system);
+    for (i, _) in vbuses.iter().enumerate() {
+        s.push_str(&format!("local vbus{i} = l:new_channel();\n"));
+    }
     // (channel number, server, endpoint, client, label)
     let mut links: Vec<(usize, &str, &str, &str, u64)> = Vec::new();
     for (ci, client) in system.tasks.iter().enumerate() {
         for (server, ep) in &client.uses {
+            if server == IO_TASK && ep == "pci" {
+                continue;
+            }
             let Some(ei) =
                 system.tasks.iter().find(|t| &t.name == server).and_then(|t| t.serves.iter().position(|e| e == ep))
             else {
@@ -255,7 +405,17 @@ pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> Resul
             s.push_str(&format!("local g{n} = l:new_channel();\n"));
         }
     }
-    for task in system.tasks.iter().filter(|t| t.start) {
+    if !vbuses.is_empty() {
+        let mut caps: Vec<String> =
+            vbuses.iter().enumerate().map(|(i, (_, bus))| format!("{bus} = vbus{i}:svr()")).collect();
+        caps.extend(["icu = L4.Env.icu", "sigma0 = L4.Env.sigma0", "iommu = L4.Env.iommu"].map(String::from));
+        s.push_str(&format!(
+            "l:start({{ caps = {{ {} }}, log = {{ \"io\" }} }}, \"rom/io rom/{}.io\");\n",
+            caps.join(", "),
+            system.name
+        ));
+    }
+    for task in system.tasks.iter().filter(|t| t.start && t.name != IO_TASK) {
         let mut caps = Vec::new();
         let mut cmdline = format!("rom/{}", task.image);
         if task.heap > 0 {
@@ -264,13 +424,25 @@ pub fn ned_script_text(system: &manifest::System, manifest_shown: &str) -> Resul
         for (name, value) in &task.values {
             cmdline.push_str(&format!(" {name}={value}"));
         }
+        for (i, (client, _)) in vbuses.iter().enumerate() {
+            if *client == task.name {
+                // io's DMA-domain assignment takes a capability (the task's
+                // Dma_space) through the vbus: `s`.
+                caps.push(("vbus".to_string(), format!("vbus{i}:m(\"rws\")")));
+                for (n, id) in pci.get(&task.name).into_iter().flatten().enumerate() {
+                    if let Some((_, number)) = pci_id(id) {
+                        cmdline.push_str(&format!(" pci.{n}={number:#x}"));
+                    }
+                }
+            }
+        }
         for &(n, server, ep, client, label) in &links {
             if server == task.name {
                 caps.push((format!("gate.{label:x}"), format!("g{n}:svr()")));
                 cmdline.push_str(&format!(" {ep}@{client}={label}"));
             }
             if client == task.name {
-                caps.push((format!("{server}.{ep}"), format!("g{n}")));
+                caps.push((format!("{server}.{ep}"), format!("g{n}:m(\"rws\")")));
             }
         }
         if let Some((name, _)) = caps.iter().find(|(name, _)| name.len() > CAP_NAME_MAX) {
@@ -299,6 +471,17 @@ pub fn modules(l4re: &L4re, image: &FiascoImage) -> Result<String> {
         l4re.bin("ned").display().to_string(),
         image.ned_script.display().to_string(),
     ];
+    if let Some(io) = &image.io_config {
+        let bin = l4re.bin("io");
+        if !bin.is_file() {
+            bail!(
+                "error: {L4RE_ENV}={} lacks bin/io, which a system with drivers needs (L4Re's io)",
+                l4re.root.display()
+            );
+        }
+        mods.push(bin.display().to_string());
+        mods.push(io.display().to_string());
+    }
     mods.extend(image.binaries.iter().map(|(_, p)| p.display().to_string()));
     if let Some(m) = mods.iter().find(|m| m.contains(',')) {
         bail!("error: the boot module path `{m}` has a comma, which QEMU's module list cannot carry");
@@ -479,7 +662,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\nheap = \"1M\"\n\
                     [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml").unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
         assert!(lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576\");"), "{lua}");
         assert!(lua.contains("l:start({ log = { \"two\" } }, \"rom/seam-test"), "{lua}");
         assert!(lua.contains(" answer=42\");"), "{lua}");
@@ -491,7 +674,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.pong]\nserves = [\"main\"]\n[tasks.ping]\nuses = [\"pong.main\"]\n\
                     [tasks.other]\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml").unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
         assert!(lua.contains("local g0 = l:new_channel();"), "{lua}");
         // ping is task 2 in start order (servers first), pong's `main` endpoint 0:
         // label 0x301, as Resurgo's init gives it.
@@ -500,12 +683,48 @@ mod tests {
             "{lua}"
         );
         assert!(lua.contains("main@ping=769\");"), "{lua}");
-        assert!(lua.contains("l:start({ caps = { [\"pong.main\"] = g0 }, log = { \"ping\" } }"), "{lua}");
+        assert!(lua.contains("l:start({ caps = { [\"pong.main\"] = g0:m(\"rws\") }, log = { \"ping\" } }"), "{lua}");
         assert!(lua.contains("l:start({ log = { \"other\" } }"), "{lua}");
         let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
                     [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
-        let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml").unwrap_err().to_string();
+        let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap_err().to_string();
         assert!(e.contains("longer than the 16 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_driver_gets_a_vbus_with_only_its_own_devices() {
+        let text = "[system]\nname = \"n\"\n[tasks.io]\nserves = [\"pci\"]\n[tasks.netd]\nserves = [\"nic\", \"sockets\"]\n\
+                    [tasks.eth-8139cp]\ndriver = \"8139cp\"\nuses = [\"io.pci\", \"netd.nic\"]\n\
+                    [tasks.echo]\nuses = [\"netd.sockets\"]\n";
+        let system = manifest::load(text).unwrap();
+        let pci = BTreeMap::from([("eth-8139cp".to_string(), vec!["10ec:8139".to_string(), "0357:000a".to_string()])]);
+        let io = io_config_text(&system, "n.toml", &pci).unwrap().unwrap();
+        assert!(io.contains("eth_8139cp = Io.Vi.System_bus(function ()"), "{io}");
+        assert!(io.contains("dev = wrap(hw:match(\"PCI/VEN_10EC&DEV_8139\", \"PCI/VEN_0357&DEV_000A\"));"), "{io}");
+        let lua = ned_script_text(&system, "n.toml", &pci).unwrap();
+        assert!(lua.contains("local vbus0 = l:new_channel();"), "{lua}");
+        assert!(lua.contains("l:start({ caps = { eth_8139cp = vbus0:svr(), icu = L4.Env.icu"), "{lua}");
+        assert!(lua.contains("\"rom/io rom/n.io\");"), "{lua}");
+        // The driver: its vbus (S: it hands io its Dma_space), netd's nic
+        // gate (S: netd's reply carries the rings and IRQs), and its ids.
+        assert!(lua.contains("[\"vbus\"] = vbus0:m(\"rws\")"), "{lua}");
+        assert!(lua.contains("[\"netd.nic\"] = g") && !lua.contains("m(\"rw\")"), "{lua}");
+        assert!(lua.contains(" pci.0=0x10ec8139 pci.1=0x357000a\");"), "{lua}");
+        assert!(!lua.contains("rom/io \"") && !lua.contains("rom/io heap"), "io is L4Re's: {lua}");
+        let none = manifest::load("[system]\nname = \"s\"\n[tasks.a]\n").unwrap();
+        assert_eq!(io_config_text(&none, "s.toml", &BTreeMap::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn restarts_and_the_data_store_are_one_line_refusals() {
+        let text = "[system]\nname = \"s\"\n[tasks.reincarnation]\n[tasks.eth]\nparent = \"reincarnation\"\n";
+        let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
+        assert!(e.contains("the reincarnation server, which does not run on Fiasco.OC yet (issue 12, step 3"), "{e}");
+        let text = "[system]\nname = \"s\"\n[tasks.a]\n[tasks.eth]\nparent = \"a\"\n";
+        let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
+        assert!(e.contains("task `eth` has a parent that restarts it"), "{e}");
+        assert_eq!(e.lines().count(), 1);
+        assert!(step3_refusal(&manifest::load("[system]\nname = \"s\"\n[tasks.a]\n").unwrap(), "s.toml").is_none());
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub fn needed_binaries(system: &manifest::System) -> Vec<String> {
 
 /// The legacy drivers the system's tasks run (`driver = "NAME"`), by name. A
 /// driver without a manifest is an error pointing at the task's `driver` field.
-fn task_drivers(path: &Path, text: &str, system: &manifest::System) -> Result<BTreeMap<String, drivers::Driver>> {
+pub fn task_drivers(path: &Path, text: &str, system: &manifest::System) -> Result<BTreeMap<String, drivers::Driver>> {
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
     for task in &system.tasks {

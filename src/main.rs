@@ -542,15 +542,20 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Up { manifest, kernel: Kernel::Fiasco, headless, nic, devices, restart } => {
             let l4re = resurgo::fiasco::L4re::required()?;
-            if nic.is_some() || restart.is_some() {
+            if restart.is_some() {
                 anyhow::bail!(
-                    "error: --nic and --restart need drivers and the reincarnation server, which do not run on Fiasco.OC yet (issue 12, steps 2 and 3)"
+                    "error: --restart needs the reincarnation server and the data store, which do not run on Fiasco.OC yet (issue 12, step 3)"
                 );
             }
             resurgo::deps::ensure(resurgo::deps::ALL)?;
+            if let Some(model) = &nic {
+                resurgo::nic_models::check(model)?;
+            }
+            // With a NIC the network system (drivers, netd, echo, sink) unless told otherwise.
+            let manifest = manifest.or_else(|| nic.as_ref().map(|_| PathBuf::from(resurgo::fiasco::NET_MANIFEST)));
             let image = resurgo::fiasco::build(&resolve_manifest_path(&Kernel::Fiasco.manifest(manifest)))?;
             let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();
-            let cfg = QemuConfig { extra_args, ..QemuConfig::default() };
+            let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             resurgo::fiasco::run(&l4re, &image, &cfg, headless)
         }
         Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart } => {

@@ -90,3 +90,32 @@ fn seam_task_runs_on_resurgo_too() {
     assert_eq!(log.field("kernel"), "resurgo");
     portable_steps(&r);
 }
+
+/// Boots `system/fiasco-net.toml` on Fiasco.OC with an rtl8139: the
+/// unmodified Linux 8139cp probes its device through L4Re io's vbus
+/// (`rt::device`: PCI config, ports, registers) and reads its MAC, the other
+/// drivers find no device on their own vbus and end quietly, netd hands the
+/// driver its rings (capabilities in a reply through a ned channel) and
+/// brings the interface up. Traffic does not flow yet: the driver cannot
+/// start its interrupt thread (doc/fiasco.md).
+#[test]
+fn rtl8139_probes_under_ned_and_netd_attaches_on_fiasco() {
+    use resurgo::qemu::NetConfig;
+    let Some(l4re) = l4re() else { return };
+    let manifest = resurgo::workspace_root().join(fiasco::NET_MANIFEST);
+    let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
+    let cfg = QemuConfig {
+        netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![(free_port(), 7)] }),
+        ..QemuConfig::default()
+    };
+    let guest = fiasco::boot(&l4re, &image, &cfg).unwrap_or_else(|e| panic!("{e:#}"));
+    let line = fiasco::plain(&seen(&guest, "RTL-8139C+ at ", STEP));
+    assert!(line.starts_with("eth-8139| "), "probe message from the driver's task: {line}");
+    assert!(line.contains("52:54:00:12:34:56"), "the MAC read through the ports io mapped: {line}");
+    for other in ["eth-ne2k| exit 0: no device", "eth-e100| exit 0: no device"] {
+        seen(&guest, other, STEP);
+    }
+    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "listening on 7", STEP);
+}

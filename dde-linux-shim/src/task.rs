@@ -148,10 +148,7 @@ fn attach(
 ) -> Result<Nic, rt::Error> {
     let slots: Vec<rt::CapIdx> =
         (0..3).map(|_| rt::cap::alloc().ok_or(rt::Error::QuotaExceeded)).collect::<Result<_, _>>()?;
-    let u = ipc::utcb();
-    for (i, s) in slots.iter().enumerate() {
-        u.br[i] = s.selector();
-    }
+    ipc::set_receive_slots(&slots);
     let mr = ipc::mr();
     mr[0] = nic::mac_to_word(mac);
     mr[1] = mtu as u64;

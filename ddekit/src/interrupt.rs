@@ -3,8 +3,9 @@
 //!
 //! Each interrupt line the task uses gets one interrupt thread, created by the
 //! first attach, at the task's interrupt priority (above its other threads).
-//! The thread attaches the line's IRQ object (the one the io server gave the
-//! task, or else one the boot manifest granted it as `irq.<line>`) to itself and waits for messages from it and from its own wake-up
+//! The thread attaches the line's IRQ object (the device's, from
+//! [`rt::device`], or else one the boot manifest granted it as `irq.<line>`)
+//! to itself and waits for messages from it and from its own wake-up
 //! IRQ. On an interrupt it calls every handler of the line (several when the
 //! line is shared) and then acknowledges (`Irq::unmask`), which lets the line
 //! fire again. Before a newly attached handler first runs, its `thread_init`
@@ -126,11 +127,12 @@ fn find_line(irq: c_int) -> Option<&'static Line> {
     LINES.lock().iter().flatten().find(|l| l.line == irq as u64).copied()
 }
 
-/// The IRQ object for `line`: the device's (from the io server), else one the
-/// manifest granted the task directly (`irqs = [...]`, named `irq.<line>`).
-fn irq_cap(line: u64) -> Option<rt::CapIdx> {
-    if let Some(cap) = crate::pci::irq_cap(line) {
-        return Some(cap);
+/// The IRQ object for `line`: the device's ([`rt::device::Device::irq`]),
+/// else one the manifest granted the task directly (`irqs = [...]`, named
+/// `irq.<line>`).
+fn irq_object(line: u64) -> Option<Irq> {
+    if let Some(irq) = crate::pci::device().and_then(|d| crate::thread::rt_call(|| d.irq(line)).ok()) {
+        return Some(irq);
     }
     let mut name = *b"irq.000";
     let mut n = 4;
@@ -140,7 +142,7 @@ fn irq_cap(line: u64) -> Option<rt::CapIdx> {
             n += 1;
         }
     }
-    rt::env::cap(core::str::from_utf8(&name[..n]).ok()?)
+    rt::env::cap(core::str::from_utf8(&name[..n]).ok()?).map(Irq)
 }
 
 /// The interrupt thread of a line.
@@ -216,7 +218,7 @@ pub extern "C" fn ddekit_interrupt_attach(
     let line = match lines.iter().flatten().find(|l| l.line == irq as u64) {
         Some(l) => *l,
         None => {
-            let Some(cap) = (irq >= 0).then(|| irq_cap(irq as u64)).flatten() else {
+            let Some(irq_obj) = (irq >= 0).then(|| irq_object(irq as u64)).flatten() else {
                 misuse!("ddekit_interrupt_attach({}): the task has no IRQ capability for this line", irq);
                 return core::ptr::null_mut();
             };
@@ -226,7 +228,7 @@ pub extern "C" fn ddekit_interrupt_attach(
             };
             let new = Line {
                 line: irq as u64,
-                irq: Irq(cap),
+                irq: irq_obj,
                 thread: AtomicPtr::new(core::ptr::null_mut()),
                 m: Mutex::new(),
                 idle: Condvar::new(),

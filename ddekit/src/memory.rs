@@ -2,9 +2,10 @@
 //! `ddekit_contig_malloc`, slabs — and the objects DDEKit itself allocates
 //! (locks, semaphores, thread records, ...).
 //!
-//! Everything comes from one pool of physically contiguous dataspaces
-//! (`rt::mem::alloc(size, true)`), so every allocation is DMA-able and its
-//! physical address is region phys + offset ([`virt_to_phys`]). The pool
+//! Everything comes from one pool of physically contiguous dataspaces the
+//! device can reach (`rt::device::dma_alloc`), so every allocation is
+//! DMA-able and its device ("physical") address is the region's plus the
+//! offset ([`virt_to_phys`]). The pool
 //! starts empty and grows by a region whenever an allocation does not fit:
 //! 1 MiB first, then as large as the pool already is, up to 4 MiB per region
 //! (a request larger than that gets a region of its own size). Regions stay for
@@ -67,18 +68,13 @@ fn grow(pool: &mut Pool<'static, MAX_REGIONS>, need: u64) -> bool {
     let mut last_error = None;
     let sizes = [usual.max(min), min];
     for &size in if sizes[0] == sizes[1] { &sizes[..1] } else { &sizes[..] } {
-        let region = match rt_call(|| rt::mem::alloc(size, true)) {
+        let region = match rt_call(|| rt::device::dma_alloc(size)) {
             Ok(r) => r,
             Err(e) => {
                 last_error = Some(e);
                 continue;
             }
         };
-        if region.phys == 0 {
-            rt::warn!("ddekit: contiguous dataspace without a physical address");
-            rt_call(|| region.free());
-            return false;
-        }
         let pages = region.size / PAGE;
         // SAFETY: the region is fresh, zeroed RAM mapped read-write at `addr`
         // for `size` bytes and never unmapped; its first `meta_pages(pages)`
@@ -91,13 +87,14 @@ fn grow(pool: &mut Pool<'static, MAX_REGIONS>, need: u64) -> bool {
             rt_call(|| region.free());
             return false;
         }
+        // Kept for the task's life (on Resurgo's kernel the mapping keeps the
+        // dataspace alive and its slot goes; on Fiasco.OC the capability stays).
+        let (addr, size, phys) = rt_call(|| rt::device::keep(region));
         let i = REGION_COUNT.load(Ordering::Relaxed);
-        DIRECTORY[i][0].store(region.addr, Ordering::Relaxed);
-        DIRECTORY[i][1].store(region.size, Ordering::Relaxed);
-        DIRECTORY[i][2].store(region.phys, Ordering::Relaxed);
+        DIRECTORY[i][0].store(addr, Ordering::Relaxed);
+        DIRECTORY[i][1].store(size, Ordering::Relaxed);
+        DIRECTORY[i][2].store(phys, Ordering::Relaxed);
         REGION_COUNT.store(i + 1, Ordering::Release);
-        // The mapping keeps the dataspace alive; the slot is not needed.
-        rt_call(|| rt::obj::release(region.ds.0));
         return true;
     }
     if let Some(e) = last_error {

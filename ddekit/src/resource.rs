@@ -1,28 +1,27 @@
 //! Resources: `ddekit_request_io` / `ddekit_release_io` (I/O ports) and
 //! `ddekit_request_mem` / `ddekit_release_mem` (device memory).
 //!
-//! Only resources of the task's own device are available: the capabilities
-//! the io server returned on OPEN ([`crate::pci`]). Ports are granted by
-//! putting the whole port capability that covers the request into the task's
-//! I/O bitmap (`Task::grant_io`); after that `in`/`out` are plain instructions.
-//! The kernel has no operation to take ports out of the bitmap again, so a
-//! release only checks the range (the ports stay usable, as they belong to the
-//! device anyway). Device memory is mapped uncached through a dataspace the
-//! device-memory capability creates for the page-aligned cover of the request;
-//! the mapping is remembered for `ddekit_pgtab_*` and for its release.
+//! Only resources of the task's own device are available ([`crate::pci`],
+//! [`rt::device`]). Ports are granted by putting the whole port range that
+//! covers the request into the task's I/O bitmap; after that `in`/`out` are
+//! plain instructions. They are not taken out again, so a release only checks
+//! the range (the ports stay usable, as they belong to the device anyway).
+//! Device memory is mapped uncached for the page-aligned cover of the
+//! request; the mapping is remembered for `ddekit_pgtab_*` and for its
+//! release.
 
-use crate::pci::{Resource, device};
+use crate::pci::device;
 use crate::thread::{Lock, rt_call};
 use core::ffi::c_int;
-use ddekit_core::pool::PAGE;
 use ddekit_core::ranges::{Mapping, RangeMap};
-use rt::CapIdx;
-use rt::obj::{Dataspace, IoMem, IoPorts, Task};
+use rt::device::Mmio;
 
 /// Port ranges (first, count) granted so far.
 static GRANTED: Lock<[Option<(u64, u64)>; 8]> = Lock::new([None; 8]);
-/// Device memory mapped by `ddekit_request_mem`; the tag is the dataspace slot.
+/// Device memory mapped by `ddekit_request_mem` (the tag is the index of its
+/// [`Mmio`] in `MMIO`).
 static MAPPINGS: Lock<RangeMap<32>> = Lock::new(RangeMap::new());
+static MMIO: Lock<[Option<Mmio>; 32]> = Lock::new([None; 32]);
 
 fn covers(first: u64, count: u64, start: u64, end: u64) -> bool {
     start >= first && end <= first.saturating_add(count)
@@ -45,28 +44,30 @@ pub extern "C" fn ddekit_request_io(start: u64, count: u64) -> c_int {
         misuse!("ddekit_request_io({:#x}, {:#x}): empty or overflowing range", start, count);
         return -1;
     };
-    let bar = device().and_then(|d| {
-        d.resources().find_map(|r| match r {
-            Resource::Ports { cap, first, count } if covers(first, count, start, end) => Some((cap, first, count)),
-            _ => None,
-        })
-    });
-    let Some((cap, first, n)) = bar else {
-        misuse!("ddekit_request_io({:#x}, {:#x}): not ports of this task's device", start, count);
+    let Some(d) = device() else {
+        misuse!("ddekit_request_io({:#x}, {:#x}): the task has no device", start, count);
         return -1;
     };
     let mut granted = GRANTED.lock();
     if granted.iter().flatten().any(|&(f, c)| covers(f, c, start, end)) {
         return 0;
     }
-    if let Err(e) = Task::own().grant_io(&IoPorts(cap), false) {
-        rt::warn!("ddekit_request_io({:#x}, {:#x}): {}", start, count, e);
-        return -1;
+    match rt_call(|| d.request_ports(start, count)) {
+        Ok((first, n)) => {
+            if let Some(slot) = granted.iter_mut().find(|g| g.is_none()) {
+                *slot = Some((first, n));
+            }
+            0
+        }
+        Err(rt::device::DeviceError::NotTheDevices) => {
+            misuse!("ddekit_request_io({:#x}, {:#x}): not ports of this task's device", start, count);
+            -1
+        }
+        Err(e) => {
+            rt::warn!("ddekit_request_io({:#x}, {:#x}): {}", start, count, e);
+            -1
+        }
     }
-    if let Some(slot) = granted.iter_mut().find(|g| g.is_none()) {
-        *slot = Some((first, n));
-    }
-    0
 }
 
 /// 0 if the range was requested (the ports stay in the bitmap: the kernel
@@ -93,55 +94,50 @@ pub unsafe extern "C" fn ddekit_request_mem(start: u64, size: u64, vaddr: *mut u
         misuse!("ddekit_request_mem: NULL vaddr");
         return -1;
     }
-    let Some(end) = start.checked_add(size).filter(|_| size > 0) else {
+    if start.checked_add(size).filter(|_| size > 0).is_none() {
         misuse!("ddekit_request_mem({:#x}, {:#x}): empty or overflowing range", start, size);
         return -1;
-    };
-    let bar = device().and_then(|d| {
-        d.resources().find_map(|r| match r {
-            Resource::Mem { cap, base, size } if covers(base, size, start, end) => Some(cap),
-            _ => None,
-        })
-    });
-    let Some(cap) = bar else {
-        misuse!("ddekit_request_mem({:#x}, {:#x}): not device memory of this task's device", start, size);
+    }
+    let Some(d) = device() else {
+        misuse!("ddekit_request_mem({:#x}, {:#x}): the task has no device", start, size);
         return -1;
     };
-    let page_base = start & !(PAGE - 1);
-    let len = end.next_multiple_of(PAGE) - page_base;
-    let mapped = rt_call(|| {
-        let ds = IoMem(cap).create_dataspace(page_base, len)?;
-        match rt::mem::attach(&ds, len, true) {
-            Ok(addr) => Ok((ds, addr)),
-            Err(e) => {
-                rt::obj::release(ds.0);
-                Err(e)
-            }
-        }
-    });
-    let (ds, addr) = match mapped {
+    let mmio = match rt_call(|| d.map_mem(start, size)) {
         Ok(m) => m,
+        Err(rt::device::DeviceError::NotTheDevices) => {
+            misuse!("ddekit_request_mem({:#x}, {:#x}): not device memory of this task's device", start, size);
+            return -1;
+        }
         Err(e) => {
             rt::warn!("ddekit_request_mem({:#x}, {:#x}): {}", start, size, e);
             return -1;
         }
     };
-    let m = Mapping { virt: addr, phys: page_base, size: len, tag: ds.0.0 as u64 };
-    if !MAPPINGS.lock().insert(m) {
+    let mut table = MMIO.lock();
+    let Some(index) = table.iter().position(|m| m.is_none()) else {
+        drop(table);
         rt::warn!("ddekit_request_mem: too many device-memory mappings");
-        unmap(m);
+        rt_call(|| d.unmap_mem(mmio));
+        return -1;
+    };
+    let m = Mapping { virt: mmio.virt, phys: mmio.phys, size: mmio.size, tag: index as u64 };
+    if !MAPPINGS.lock().insert(m) {
+        drop(table);
+        rt::warn!("ddekit_request_mem: too many device-memory mappings");
+        rt_call(|| d.unmap_mem(mmio));
         return -1;
     }
+    table[index] = Some(mmio);
     // SAFETY: non-null, and valid for writes by the contract.
-    unsafe { vaddr.write(addr + (start - page_base)) };
+    unsafe { vaddr.write(mmio.virt + (start - mmio.phys)) };
     0
 }
 
 fn unmap(m: Mapping) {
-    rt_call(|| {
-        let _ = rt::mem::detach(m.virt, m.size);
-        rt::obj::release(Dataspace(CapIdx(m.tag as u32)).0);
-    });
+    let mmio = MMIO.lock().get_mut(m.tag as usize).and_then(Option::take);
+    if let (Some(mmio), Some(d)) = (mmio, device()) {
+        rt_call(|| d.unmap_mem(mmio));
+    }
 }
 
 /// Unmaps what `ddekit_request_mem` mapped for `start`: 0, or -1 if nothing.

@@ -109,7 +109,7 @@ impl DdekitThread {
         {
             rt::warn!("ddekit: cannot attach the wake-up IRQ of {}: {}", self.name_str(), e);
         }
-        rt::ipc::utcb().tls[TLS_THREAD] = self.handle() as u64;
+        rt::thread::tls()[TLS_THREAD] = self.handle() as u64;
     }
 
     fn name_str(&self) -> &str {
@@ -143,7 +143,7 @@ impl L4 {
 
 impl Platform for L4 {
     fn current() -> usize {
-        rt::ipc::utcb().tls[TLS_THREAD] as usize
+        rt::thread::tls()[TLS_THREAD] as usize
     }
 
     fn park(me: usize, timeout_ms: Option<u64>) {
@@ -201,7 +201,7 @@ static BASE_PRIORITY: AtomicU8 = AtomicU8::new(0);
 pub fn base_priority() -> u8 {
     match BASE_PRIORITY.load(Ordering::Relaxed) {
         0 => {
-            let p = Thread::own_main().info().map(|(_, _, p)| p.clamp(1, 255) as u8).unwrap_or(100);
+            let p = rt::thread::declared_priority().unwrap_or(100);
             BASE_PRIORITY.store(p, Ordering::Relaxed);
             p
         }
@@ -238,7 +238,7 @@ pub fn current() -> &'static DdekitThread {
 #[cold]
 fn register_current() -> &'static DdekitThread {
     base_priority();
-    let name: &[u8] = if rt::thread::current_cap() == Thread::own_main().0 { b"main" } else { b"thread" };
+    let name: &[u8] = if rt::thread::current_cap() == rt::thread::main_cap() { b"main" } else { b"thread" };
     match new_record(name) {
         Some(t) => {
             t.adopt();

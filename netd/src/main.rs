@@ -28,9 +28,12 @@ use rt::{Timeout, ipc};
 rt::entry!(main);
 
 /// Labels of the IRQs attached to netd's thread (gate labels are small).
-const IRQ_NIC: u64 = 1 << 62;
-const IRQ_KICK: u64 = 1 << 61;
-const IRQ_STORE: u64 = 1 << 60;
+/// Below 2^62, so that they arrive as given on Fiasco.OC too, whose kernel
+/// labels carry the sender's rights in their two low bits (`rt` shifts
+/// labels by two there).
+const IRQ_NIC: u64 = 1 << 58;
+const IRQ_KICK: u64 = 1 << 57;
+const IRQ_STORE: u64 = 1 << 56;
 
 /// Longest sleep: the loop also looks at link state and statistics.
 const MAX_SLEEP_MS: u64 = 1000;
@@ -63,7 +66,7 @@ fn main() {
             ms => Timeout::Millis(ms.min(MAX_SLEEP_MS) as u32),
         };
         // No client may hand netd a capability: receiving one fails the send.
-        ipc::utcb().br[0] = 0;
+        ipc::clear_receive_slots(1);
         let r = match reply.take() {
             Some(r) => {
                 r.load();

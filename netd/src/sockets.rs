@@ -558,9 +558,9 @@ fn new_session(kick_label: u64) -> core::result::Result<Session, rt::Error> {
 
 /// Whether a thread is attached to the IRQ.
 fn irq_attached(irq: Irq) -> bool {
-    use rt::sys::proto::{PROTO_IRQ, irq::INFO};
-    // An error (it cannot be: the object is netd's) counts as attached.
-    rt::obj::kcall(irq.0, PROTO_IRQ, &[INFO]).map_or(true, |_| ipc::mr()[2] != 0)
+    // An error (on Resurgo's kernel it cannot be: the object is netd's; on
+    // Fiasco.OC the IRQ does not tell) counts as attached.
+    irq.attached().unwrap_or(true)
 }
 
 fn new_tcp_socket() -> tcp::Socket<'static> {

@@ -30,3 +30,8 @@ pub fn require_cap(name: &str) -> CapIdx {
 pub fn value(name: &str) -> Option<u64> {
     page().find(name, Kind::Value)
 }
+
+/// Every value the creator passed, by name.
+pub fn values() -> impl Iterator<Item = (&'static str, u64)> {
+    page().entries().filter(|(_, kind, _)| *kind == Kind::Value).map(|(name, _, v)| (name, v))
+}

@@ -64,3 +64,17 @@ pub fn cap_item(slot: CapIdx, mask: l4_sys::Rights) -> [u64; 2] {
 pub fn set_receive_slot(slot: CapIdx) {
     utcb().br[l4_sys::utcb::BR_RECV_CAP] = slot.selector();
 }
+
+/// Sets the slots where the next received capabilities go, in item order.
+pub fn set_receive_slots(slots: &[CapIdx]) {
+    for (b, s) in utcb().br.iter_mut().zip(slots) {
+        *b = s.selector();
+    }
+}
+
+/// Takes back the first `n` receive slots: no capability is received there.
+pub fn clear_receive_slots(n: usize) {
+    let br = &mut utcb().br;
+    let n = n.min(br.len());
+    br[..n].fill(0);
+}

@@ -18,6 +18,8 @@ extern crate freestanding;
 #[cfg(not(feature = "fiasco"))]
 pub mod cap;
 #[cfg(not(feature = "fiasco"))]
+mod device_io;
+#[cfg(not(feature = "fiasco"))]
 pub mod env;
 #[cfg(not(feature = "fiasco"))]
 pub mod ipc;
@@ -34,6 +36,7 @@ pub mod time;
 #[cfg(feature = "fiasco")]
 pub use platform::fiasco::{cap, env, ipc, mem, obj, thread, time};
 
+pub mod device;
 pub mod log;
 pub mod memory;
 pub mod platform;
@@ -43,6 +46,25 @@ mod start;
 
 pub use l4_sys as sys;
 pub use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
+
+/// Items that exist only in a build for Resurgo's kernel (what uses
+/// Resurgo-only parts of `rt`, such as the ELF loader and the task and I/O
+/// objects): `rt::resurgo_only! { mod spawn; pub use spawn::*; }`. In a
+/// build for Fiasco.OC they are left out, so a crate that has both portable
+/// and Resurgo-only parts builds for either kernel.
+#[cfg(not(feature = "fiasco"))]
+#[macro_export]
+macro_rules! resurgo_only {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Items that exist only in a build for Resurgo's kernel (left out here, in
+/// the build for Fiasco.OC).
+#[cfg(feature = "fiasco")]
+#[macro_export]
+macro_rules! resurgo_only {
+    ($($item:item)*) => {};
+}
 
 /// Names the task's main function: `rt::entry!(main);`
 #[macro_export]

@@ -275,6 +275,11 @@ impl Gate {
 pub struct Irq(pub CapIdx);
 
 impl Irq {
+    /// Whether a thread is attached to the IRQ (`irq::INFO`).
+    pub fn attached(&self) -> Result<bool, Error> {
+        kcall(self.0, PROTO_IRQ, &[irq::INFO]).map(|_| mr()[2] != 0)
+    }
+
     pub fn attach(&self, thread: &Thread, label: u64) -> Result<(), Error> {
         kcall(self.0, PROTO_IRQ_SENDER, &[irq::ATTACH, thread.0.0 as u64, label]).map(|_| ())
     }

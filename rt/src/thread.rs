@@ -24,6 +24,23 @@ pub fn current_cap() -> l4_sys::CapIdx {
     if v == 0 { l4_sys::cap::slot::THREAD } else { l4_sys::CapIdx(v as u32) }
 }
 
+/// The running thread's thread-local words (in its UTCB). Word 0 is the
+/// runtime's (the thread capability); the others are the task's.
+pub fn tls() -> &'static mut [u64] {
+    &mut crate::ipc::utcb().tls[..]
+}
+
+/// The thread capability of the task's first thread.
+pub fn main_cap() -> l4_sys::CapIdx {
+    Thread::own_main().0
+}
+
+/// The priority the task was started with (its first thread's), where the
+/// kernel tells.
+pub fn declared_priority() -> Option<u8> {
+    Thread::own_main().info().ok().map(|(_, _, p)| p.clamp(1, 255) as u8)
+}
+
 /// A running thread of this task.
 pub struct Handle {
     pub thread: Thread,

@@ -108,13 +108,11 @@ impl Net {
             slots.into_iter().flatten().for_each(rt::cap::free);
             return Err(NetError::Kernel(rt::Error::QuotaExceeded));
         };
-        let br = &mut ipc::utcb().br;
-        br[0] = notify.selector();
-        br[1] = kick.selector();
+        ipc::set_receive_slots(&[notify, kick]);
         let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Never);
         let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr()[0]).is_ok();
         let status = ipc::mr()[0];
-        ipc::utcb().br[..2].fill(0);
+        ipc::clear_receive_slots(2);
         if !ok {
             for s in [notify, kick] {
                 rt::obj::release(s);
@@ -187,10 +185,10 @@ impl Net {
     /// `words` words and the slot the dataspace arrived in.
     fn call_for_stream(&self, op: i64, args: &[u64], words: usize) -> Result<([u64; 4], CapIdx)> {
         let Some(slot) = rt::cap::alloc() else { return Err(NetError::Kernel(rt::Error::QuotaExceeded)) };
-        ipc::utcb().br[0] = slot.selector();
+        ipc::set_receive_slots(&[slot]);
         ipc::mr()[..args.len()].copy_from_slice(args);
         let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never);
-        ipc::utcb().br[0] = 0;
+        ipc::clear_receive_slots(1);
         // Copied out before anything else uses the message registers.
         let m: [u64; 4] = ipc::mr()[..4].try_into().unwrap_or([0; 4]);
         let got = match r {

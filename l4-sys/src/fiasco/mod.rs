@@ -32,6 +32,7 @@ pub mod msg;
 pub mod syscall;
 pub mod timeout;
 pub mod utcb;
+pub mod vbus;
 
 /// A Fiasco capability selector: `index << 12`, the low bits free for the
 /// syscall flags (and, for some servers' capabilities, bits of their own that

@@ -95,3 +95,13 @@ pub fn value(name: &str) -> Option<u64> {
         if k == name { parse_number(v) } else { None }
     })
 }
+
+/// Every value the starter passed (the arguments `name=value` whose value is
+/// a number), by name.
+pub fn values() -> impl Iterator<Item = (&'static str, u64)> {
+    let argc = ARGC.load(Ordering::Relaxed);
+    (1..argc).filter_map(arg).filter_map(|a| {
+        let (k, v) = a.split_once('=')?;
+        Some((k, parse_number(v)?))
+    })
+}

@@ -84,6 +84,23 @@ pub fn cap_item(slot: CapIdx, mask: l4_sys::Rights) -> [u64; 2] {
     msg::map_item(Cap::from_idx(slot), mask.bits() as u64)
 }
 
+/// Sets the slots where the next received capabilities go, in item order
+/// (one small receive item per buffer register).
+pub fn set_receive_slots(slots: &[CapIdx]) {
+    let u = utcb();
+    u.bdr = 0;
+    for (b, s) in u.br.iter_mut().zip(slots) {
+        *b = msg::rcv_cap(Cap::from_idx(*s));
+    }
+}
+
+/// Takes back the first `n` receive slots: no capability is received there.
+pub fn clear_receive_slots(n: usize) {
+    let br = &mut utcb().br;
+    let n = n.min(br.len());
+    br[..n].fill(0);
+}
+
 /// Sets the slot where the next received capability goes.
 pub fn set_receive_slot(slot: CapIdx) {
     let u = utcb();

@@ -71,6 +71,11 @@ impl Task {
 pub struct Thread(pub CapIdx);
 
 impl Thread {
+    /// The task's first thread.
+    pub fn own_main() -> Thread {
+        Thread(Cap(super::l4re_env().main_thread).idx())
+    }
+
     /// Ends the calling thread. Fiasco has no self-deletion for a thread that
     /// is not the last: it blocks for good.
     pub fn exit(&self) {
@@ -102,6 +107,13 @@ impl Factory {
         create(self.cap(), |m| msg::factory_create_gate(m, t, kernel_label(label))).map(Gate)
     }
 
+    /// A dataspace of `size` bytes (physically contiguous with
+    /// `contiguous`). On Fiasco.OC memory comes from moe (`mem_alloc`), not
+    /// from the kernel's factory.
+    pub fn create_dataspace(&self, size: u64, contiguous: bool) -> Result<Dataspace, Error> {
+        crate::mem::alloc_dataspace(size, contiguous)
+    }
+
     /// A software IRQ (a notification object).
     pub fn create_irq(&self) -> Result<Irq, Error> {
         create(self.cap(), |m| msg::factory_create(m, proto::IRQ_SENDER)).map(Irq)
@@ -126,6 +138,11 @@ impl Gate {
 pub struct Irq(pub CapIdx);
 
 impl Irq {
+    /// Whether a thread is attached: Fiasco's IRQ objects do not tell.
+    pub fn attached(&self) -> Result<bool, Error> {
+        Err(Error::BadOpcode)
+    }
+
     /// Triggers of this IRQ reach `thread` as messages with `label`.
     pub fn attach(&self, thread: &Thread, label: u64) -> Result<(), Error> {
         let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));

@@ -55,6 +55,23 @@ pub fn current_cap() -> CapIdx {
     if v == 0 { Cap(super::l4re_env().main_thread).idx() } else { CapIdx(v as u32) }
 }
 
+/// The running thread's thread-local words (the UTCB's user words). Word 0
+/// is the runtime's (the thread capability); the others are the task's.
+pub fn tls() -> &'static mut [u64] {
+    &mut utcb().user[..]
+}
+
+/// The thread capability of the task's first thread.
+pub fn main_cap() -> CapIdx {
+    Cap(super::l4re_env().main_thread).idx()
+}
+
+/// The priority the task was started with: Fiasco's scheduler does not say
+/// (ned's script sets none), so `None`.
+pub fn declared_priority() -> Option<u8> {
+    None
+}
+
 /// A running thread of this task.
 pub struct Handle {
     pub thread: Thread,

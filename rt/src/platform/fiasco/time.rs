@@ -30,3 +30,28 @@ pub fn micros() -> u64 {
 pub fn ticks() -> u64 {
     micros() / 1000
 }
+
+/// TSC increments per millisecond, measured once against the kernel's
+/// microsecond clock (Fiasco's KIP does not carry the TSC frequency in a
+/// form the runtime reads).
+pub fn tsc_per_ms() -> u64 {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static TSC_PER_MS: AtomicU64 = AtomicU64::new(0);
+    let known = TSC_PER_MS.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let (t0, u0) = (rdtsc(), micros());
+    // Two milliseconds of the kernel clock (which may advance in steps).
+    let mut u1 = u0;
+    while u1.saturating_sub(u0) < 2000 {
+        core::hint::spin_loop();
+        u1 = micros();
+        if u0 == 0 && u1 == 0 {
+            return 1_000_000;
+        }
+    }
+    let per_ms = ((rdtsc() - t0) as u128 * 1000 / (u1 - u0) as u128).max(1) as u64;
+    TSC_PER_MS.store(per_ms, Ordering::Relaxed);
+    per_ms
+}

@@ -1,0 +1,216 @@
+//! [`crate::device`] on Resurgo's kernel: the device the io server gives
+//! this task, through the `io.pci` gate (`protocols::pci`).
+//!
+//! OPEN answers the device information and, as capabilities, the device's
+//! I/O-port ranges, device-memory ranges and IRQ object. Which capability is
+//! which is asked of the kernel (each answers only its own protocol's INFO),
+//! so nothing depends on the order or on which resources the driver's
+//! manifest allows. Configuration space goes through CONFIG_READ and
+//! CONFIG_WRITE; the io server decides what may be written.
+
+use crate::device::{DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
+use crate::ipc;
+use crate::mem::Region;
+use crate::obj::{IoMem, IoPorts, Irq, Task, kcall};
+use l4_sys::proto::{PROTO_IO_MEM, PROTO_IO_PORTS, PROTO_IRQ, io_mem, io_ports, irq};
+use l4_sys::{CapIdx, MsgTag, Timeout};
+use protocols::pci::{self as proto, INFO_WORDS};
+
+/// Items OPEN can return: six BARs and the IRQ.
+const MAX_ITEMS: usize = 7;
+
+/// A capability OPEN returned, and what it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resource {
+    Ports { cap: CapIdx, first: u64, count: u64 },
+    Mem { cap: CapIdx, base: u64, size: u64 },
+    Irq { cap: CapIdx, line: u64 },
+}
+
+/// The task's opened device.
+pub struct Device {
+    info: DeviceInfo,
+    gate: CapIdx,
+    resources: [Option<Resource>; MAX_ITEMS],
+}
+
+/// Opens the task's device: one OPEN on `io.pci` (a restarted driver gets the
+/// same objects again).
+pub fn open() -> Result<Device, DeviceError> {
+    let gate = crate::env::cap("io.pci").ok_or(DeviceError::NoBus)?;
+    let mut slots = [CapIdx::INVALID; MAX_ITEMS];
+    for s in slots.iter_mut() {
+        match crate::cap::alloc() {
+            Some(c) => *s = c,
+            None => {
+                free_slots(&slots);
+                return Err(DeviceError::Sys(crate::Error::QuotaExceeded));
+            }
+        }
+    }
+    let br = &mut ipc::utcb().br;
+    for (i, s) in slots.iter().enumerate() {
+        br[i] = s.selector();
+    }
+    let reply = ipc::call(gate, MsgTag::new(proto::OPEN, 0, 0), Timeout::Never);
+    ipc::utcb().br[..MAX_ITEMS].fill(0);
+    let tag = match reply {
+        Ok(r) => r.tag,
+        Err(e) => {
+            free_slots(&slots);
+            return Err(DeviceError::Sys(e));
+        }
+    };
+    let mr = ipc::mr();
+    if tag.words() < INFO_WORDS {
+        free_slots(&slots);
+        return Err(if mr[0] as i64 == proto::ERR_NO_DEVICE { DeviceError::NoDevice } else { DeviceError::Refused });
+    }
+    let mut words = [0u64; INFO_WORDS];
+    words.copy_from_slice(&mr[..INFO_WORDS]);
+    let items = tag.items().min(MAX_ITEMS);
+    let mut received = [CapIdx::INVALID; MAX_ITEMS];
+    for (i, r) in received.iter_mut().enumerate().take(items) {
+        *r = CapIdx::from_selector(mr[INFO_WORDS + 2 * i + 1]);
+    }
+    let mut resources = [None; MAX_ITEMS];
+    for (i, &cap) in received.iter().enumerate().take(items) {
+        resources[i] = classify(cap);
+        if resources[i].is_none() {
+            crate::warn!("device: io.pci OPEN sent a capability of an unexpected kind");
+        }
+    }
+    // Slots no item arrived in go back.
+    let unused: [CapIdx; MAX_ITEMS] =
+        core::array::from_fn(|i| if received.contains(&slots[i]) { CapIdx::INVALID } else { slots[i] });
+    free_slots(&unused);
+    Ok(Device { info: DeviceInfo::from_words(&words), gate, resources })
+}
+
+fn free_slots(slots: &[CapIdx]) {
+    for s in slots.iter().filter(|s| s.is_valid()) {
+        crate::cap::free(*s);
+    }
+}
+
+/// What a capability is: each kernel object answers only its own protocol.
+fn classify(cap: CapIdx) -> Option<Resource> {
+    if kcall(cap, PROTO_IO_PORTS, &[io_ports::INFO]).is_ok() {
+        let m = ipc::mr();
+        return Some(Resource::Ports { cap, first: m[0], count: m[1] });
+    }
+    if kcall(cap, PROTO_IO_MEM, &[io_mem::INFO]).is_ok() {
+        let m = ipc::mr();
+        return Some(Resource::Mem { cap, base: m[0], size: m[1] });
+    }
+    if kcall(cap, PROTO_IRQ, &[irq::INFO]).is_ok() {
+        return Some(Resource::Irq { cap, line: ipc::mr()[0] });
+    }
+    None
+}
+
+impl Device {
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn resources(&self) -> impl Iterator<Item = Resource> + '_ {
+        self.resources.iter().flatten().copied()
+    }
+
+    /// Reads `len` (1, 2, 4) bytes of configuration space at `pos`.
+    pub fn config_read(&self, pos: u64, len: u64) -> Result<u32, DeviceError> {
+        if !valid_config_access(pos, len) {
+            return Err(DeviceError::BadAccess);
+        }
+        let mr = ipc::mr();
+        mr[0] = pos;
+        mr[1] = len;
+        let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_READ, 2, 0), Timeout::Never)?;
+        let v = ipc::mr()[0];
+        if r.tag.words() >= 1 && (v as i64) >= 0 { Ok(v as u32) } else { Err(DeviceError::Refused) }
+    }
+
+    /// Writes configuration space (the io server filters what may change).
+    pub fn config_write(&self, pos: u64, len: u64, value: u32) -> Result<(), DeviceError> {
+        if !valid_config_access(pos, len) {
+            return Err(DeviceError::BadAccess);
+        }
+        let mr = ipc::mr();
+        mr[0] = pos;
+        mr[1] = len;
+        mr[2] = value as u64;
+        let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_WRITE, 3, 0), Timeout::Never)?;
+        if r.tag.words() >= 1 && ipc::mr()[0] == 0 { Ok(()) } else { Err(DeviceError::Refused) }
+    }
+
+    /// Puts the device's ports `[first, first + count)` into the task's I/O
+    /// bitmap (the whole capability that covers them); returns the range
+    /// granted. The kernel cannot take them out again.
+    pub fn request_ports(&self, first: u64, count: u64) -> Result<(u64, u64), DeviceError> {
+        let found = self.resources().find_map(|r| match r {
+            Resource::Ports { cap, first: f, count: n } if within(f, n, first, count) => Some((cap, f, n)),
+            _ => None,
+        });
+        let (cap, f, n) = found.ok_or(DeviceError::NotTheDevices)?;
+        Task::own().grant_io(&IoPorts(cap), false)?;
+        Ok((f, n))
+    }
+
+    /// Maps the page-aligned cover of the device's memory `[start, start +
+    /// size)` uncached.
+    pub fn map_mem(&self, start: u64, size: u64) -> Result<Mmio, DeviceError> {
+        let (base, len) = page_cover(start, size).ok_or(DeviceError::NotTheDevices)?;
+        let cap = self
+            .resources()
+            .find_map(|r| match r {
+                Resource::Mem { cap, base: b, size: s } if within(b, s, start, size) => Some(cap),
+                _ => None,
+            })
+            .ok_or(DeviceError::NotTheDevices)?;
+        let ds = IoMem(cap).create_dataspace(base, len)?;
+        match crate::mem::attach(&ds, len, true) {
+            Ok(virt) => Ok(Mmio { virt, phys: base, size: len, ds: Some(ds) }),
+            Err(e) => {
+                crate::obj::release(ds.0);
+                Err(e.into())
+            }
+        }
+    }
+
+    pub fn unmap_mem(&self, m: Mmio) {
+        let _ = crate::mem::detach(m.virt, m.size);
+        if let Some(ds) = m.ds {
+            crate::obj::release(ds.0);
+        }
+    }
+
+    /// The IRQ object of interrupt line `line`, as the io server gave it.
+    pub fn irq(&self, line: u64) -> Result<Irq, DeviceError> {
+        self.resources()
+            .find_map(|r| match r {
+                Resource::Irq { cap, line: l } if l == line => Some(Irq(cap)),
+                _ => None,
+            })
+            .ok_or(DeviceError::NotTheDevices)
+    }
+}
+
+/// Zeroed memory the device can reach, mapped writable: physically
+/// contiguous, and the device address is the physical address
+/// (`Region::phys`).
+pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
+    let r = crate::mem::alloc(size, true)?;
+    if r.phys == 0 {
+        r.free();
+        return Err(DeviceError::Sys(crate::Error::OutOfMemory));
+    }
+    Ok(r)
+}
+
+/// What stays of a DMA region that is kept for the task's life: the mapping
+/// keeps the dataspace alive, so its capability goes.
+pub fn keep(r: Region) -> (u64, u64, u64) {
+    crate::obj::release(r.ds.0);
+    (r.addr, r.size, r.phys)
+}

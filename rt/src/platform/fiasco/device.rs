@@ -1,0 +1,322 @@
+//! [`crate::device`] on Fiasco.OC: the driver's device on L4Re io's virtual
+//! bus, which ned hands the task as `vbus`.
+//!
+//! io's configuration (written from the manifest by the host) puts on a
+//! driver's vbus only the devices its driver's PCI ids match. [`open`] walks
+//! the bus and takes the first PCI device whose vendor/device id is one of
+//! the task's `pci.N` values (`0xVVVVDDDD`), or the first PCI device when it
+//! has none. BAR bases come from the device's configuration space and their
+//! sizes from the vbus resource at the same address; the interrupt line is
+//! the device's IRQ resource.
+//!
+//! * ports: io maps them as I/O flexpages into the task (`request_resource`,
+//!   one naturally aligned power of two at a time);
+//! * registers: the vbus is also a dataspace whose offsets are physical
+//!   addresses, so the region manager attaches it, uncached, at the BAR;
+//! * the interrupt: an IRQ object from the factory, bound to the line at io's
+//!   virtual ICU; io binds it to the hardware line, so `Irq::unmask` is the
+//!   kernel's EOI and the interrupt arrives as IPC at the attached thread;
+//! * DMA: contiguous, pinned dataspaces from moe, mapped eagerly, and one
+//!   `Dma_space` (made by moe, attached to the vbus's DMA domain by io) that
+//!   gives each its device address.
+
+use crate::device::{BARS, Bar, DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
+use crate::ipc::{mr, set_receive_slot, utcb};
+use crate::memory::Region;
+use crate::obj::{Factory, Irq, release};
+use crate::sync::Mutex;
+use l4_sys::Error;
+use l4_sys::fiasco::syscall::call;
+use l4_sys::fiasco::vbus::{self, Resource, res};
+use l4_sys::fiasco::{Cap, msg};
+use l4_sys::layout::PAGE_SIZE;
+
+/// Most resources of a device the runtime looks at.
+const MAX_RESOURCES: usize = 12;
+/// Most PCI ids a task may name (`pci.0` ... `pci.63`).
+const MAX_IDS: usize = 64;
+
+/// The task's opened device.
+pub struct Device {
+    info: DeviceInfo,
+    bus: Cap,
+    handle: u64,
+    resources: [Option<Resource>; MAX_RESOURCES],
+}
+
+fn vbus_cap() -> Result<Cap, DeviceError> {
+    crate::env::cap("vbus").map(Cap::from_idx).ok_or(DeviceError::NoBus)
+}
+
+fn cfg_read(bus: Cap, handle: u64, pos: u64, len: u64) -> Result<u32, Error> {
+    call(bus, vbus::pcidev_cfg_read(mr(), handle, pos as u32, (len * 8) as u32))?;
+    Ok(mr()[0] as u32)
+}
+
+fn wanted_ids() -> ([u32; MAX_IDS], usize) {
+    let mut ids = [0u32; MAX_IDS];
+    let mut n = 0;
+    for i in 0..MAX_IDS {
+        let name = [b'p', b'c', b'i', b'.', b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        let name = if i < 10 {
+            &name[..4].iter().chain(&name[5..]).copied().collect::<alloc::vec::Vec<u8>>()[..]
+        } else {
+            &name[..]
+        };
+        let Some(v) = core::str::from_utf8(name).ok().and_then(crate::env::value) else { break };
+        ids[n] = v as u32;
+        n += 1;
+    }
+    (ids, n)
+}
+
+/// How long [`open`] waits for io to serve the vbus: ned starts io and the
+/// drivers together, and io scans the platform first.
+const IO_START_MS: u32 = 30_000;
+
+/// Opens the task's device on its vbus.
+pub fn open() -> Result<Device, DeviceError> {
+    let bus = vbus_cap()?;
+    let (ids, n) = wanted_ids();
+    // Until io binds its end of the channel, IPC to it finds no partner.
+    let mut waited = 0;
+    while let Err(Error::NoCapability) = call(bus, vbus::get_next(mr(), vbus::ROOT, vbus::NULL, vbus::MAX_DEPTH)) {
+        if waited >= IO_START_MS {
+            return Err(DeviceError::Sys(Error::NoCapability));
+        }
+        crate::ipc::sleep_ms(50);
+        waited += 50;
+    }
+    let mut child = vbus::NULL;
+    loop {
+        let Ok(_) = call(bus, vbus::get_next(mr(), vbus::ROOT, child, vbus::MAX_DEPTH)) else {
+            return Err(DeviceError::NoDevice);
+        };
+        let (handle, dev) = vbus::parse_device(&mr()[..vbus::DEVICE_WORDS]).ok_or(DeviceError::NoDevice)?;
+        child = handle;
+        if dev.kind & vbus::TYPE_PCIDEV == 0 {
+            continue;
+        }
+        let Ok(id) = cfg_read(bus, handle, 0, 4) else { continue };
+        // Config dword 0 is device << 16 | vendor; the task names vendor << 16 | device.
+        let vendor_device = (id & 0xffff) << 16 | id >> 16;
+        if n > 0 && !ids[..n].contains(&vendor_device) {
+            continue;
+        }
+        return describe(bus, handle, dev.num_resources);
+    }
+}
+
+fn describe(bus: Cap, handle: u64, count: u32) -> Result<Device, DeviceError> {
+    let mut resources = [None; MAX_RESOURCES];
+    for (i, r) in resources.iter_mut().enumerate().take(count as usize) {
+        if call(bus, vbus::get_resource(mr(), handle, i as u32)).is_ok() {
+            *r = Resource::from_words(&mr()[..5]);
+        }
+    }
+    let cfg = |pos| cfg_read(bus, handle, pos, 4);
+    let id = cfg(0)?;
+    let class = cfg(8)?;
+    let sub = cfg(0x2c)?;
+    let line = resources.iter().flatten().find(|r| r.kind == res::IRQ).map(|r| r.start as u8);
+    let mut bars = [None; BARS];
+    let mut i = 0;
+    while i < BARS {
+        let v = cfg(0x10 + 4 * i as u64)?;
+        let is_io = v & 1 != 0;
+        let wide = !is_io && v & 0b110 == 0b100;
+        let mut base = if is_io { (v & !3) as u64 } else { (v & !0xf) as u64 };
+        if wide && i + 1 < BARS {
+            base |= (cfg(0x14 + 4 * i as u64)? as u64) << 32;
+        }
+        let kind = if is_io { res::PORT } else { res::MEM };
+        if base != 0
+            && let Some(r) = resources.iter().flatten().find(|r| r.kind == kind && r.start == base)
+        {
+            bars[i] = Some(Bar { base, size: r.len(), is_io });
+        }
+        i += if wide { 2 } else { 1 };
+    }
+    // ACPI's _ADR of a PCI device: slot << 16 | function.
+    let adr = call(bus, vbus::get_adr(mr(), handle)).map(|_| mr()[0] as u32).unwrap_or(0);
+    let info = DeviceInfo {
+        vendor: id as u16,
+        device: (id >> 16) as u16,
+        subsystem_vendor: sub as u16,
+        subsystem_device: (sub >> 16) as u16,
+        class_code: class >> 8,
+        revision: class as u8,
+        bus: 0,
+        slot: (adr >> 16) as u8,
+        func: adr as u8,
+        irq_line: line.unwrap_or(0),
+        bars,
+    };
+    Ok(Device { info, bus, handle, resources })
+}
+
+impl Device {
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn resource(&self, kind: u16, start: u64, count: u64) -> Option<Resource> {
+        self.resources.iter().flatten().copied().find(|r| r.kind == kind && within(r.start, r.len(), start, count))
+    }
+
+    pub fn config_read(&self, pos: u64, len: u64) -> Result<u32, DeviceError> {
+        if !valid_config_access(pos, len) {
+            return Err(DeviceError::BadAccess);
+        }
+        Ok(cfg_read(self.bus, self.handle, pos, len)?)
+    }
+
+    /// Writes configuration space (io's virtual PCI device filters it).
+    pub fn config_write(&self, pos: u64, len: u64, value: u32) -> Result<(), DeviceError> {
+        if !valid_config_access(pos, len) {
+            return Err(DeviceError::BadAccess);
+        }
+        let tag = vbus::pcidev_cfg_write(mr(), self.handle, pos as u32, value, (len * 8) as u32);
+        call(self.bus, tag).map(|_| ()).map_err(|_| DeviceError::Refused)
+    }
+
+    /// Has io map the device's port resource that covers `[first, first +
+    /// count)` into the task; returns the range mapped.
+    pub fn request_ports(&self, first: u64, count: u64) -> Result<(u64, u64), DeviceError> {
+        let r = self.resource(res::PORT, first, count).ok_or(DeviceError::NotTheDevices)?;
+        for (start, order) in vbus::port_pieces(r.start, r.len()) {
+            let u = utcb();
+            u.bdr = 0;
+            u.br[..2].copy_from_slice(&vbus::rcv_io_window());
+            let tag = vbus::request_ports(mr(), start, order);
+            let result = call(self.bus, tag);
+            u.br[..2].fill(0);
+            result?;
+        }
+        Ok((r.start, r.len()))
+    }
+
+    /// Maps the page-aligned cover of `[start, start + size)` of the device's
+    /// memory, uncached, through the vbus's dataspace interface.
+    pub fn map_mem(&self, start: u64, size: u64) -> Result<Mmio, DeviceError> {
+        let (base, len) = page_cover(start, size).ok_or(DeviceError::NotTheDevices)?;
+        self.resource(res::MEM, start, size).ok_or(DeviceError::NotTheDevices)?;
+        let rm = Cap(super::l4re_env().rm);
+        let flags = msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP | msg::RM_R | msg::RM_W | vbus::RM_UNCACHED;
+        let tag = msg::rm_attach(mr(), 0, len, flags, self.bus, base, 12);
+        call(rm, tag)?;
+        Ok(Mmio { virt: mr()[0], phys: base, size: len, ds: None })
+    }
+
+    pub fn unmap_mem(&self, m: Mmio) {
+        let _ = crate::mem::detach(m.virt, m.size);
+    }
+
+    /// A new IRQ object bound to interrupt line `line` at io's virtual ICU.
+    pub fn irq(&self, line: u64) -> Result<Irq, DeviceError> {
+        if !self.resources.iter().flatten().any(|r| r.kind == res::IRQ && r.start == line) {
+            return Err(DeviceError::NotTheDevices);
+        }
+        let icu = icu(self.bus)?;
+        let irq = Factory::own().create_irq()?;
+        if let Err(e) = call(icu, vbus::icu_bind(mr(), line, Cap::from_idx(irq.0))) {
+            release(irq.0);
+            return Err(e.into());
+        }
+        Ok(irq)
+    }
+}
+
+/// The vbus's virtual ICU, fetched once.
+static ICU: Mutex<Option<Cap>> = Mutex::new(None);
+
+fn icu(bus: Cap) -> Result<Cap, DeviceError> {
+    let mut icu = ICU.lock();
+    if let Some(c) = *icu {
+        return Ok(c);
+    }
+    let hid =
+        vbus::get_by_hid(mr(), vbus::ROOT, vbus::NULL, vbus::HID_ICU, vbus::MAX_DEPTH).ok_or(DeviceError::NoBus)?;
+    call(bus, hid).map_err(|_| DeviceError::NoDevice)?;
+    let handle = mr()[0];
+    let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
+    set_receive_slot(slot);
+    if let Err(e) = call(bus, vbus::vicu_get_cap(mr(), handle)) {
+        crate::cap::free(slot);
+        return Err(e.into());
+    }
+    let c = Cap::from_idx(slot);
+    *icu = Some(c);
+    Ok(c)
+}
+
+/// The `Dma_space` attached to the vbus's DMA domain, made once.
+static DMA_SPACE: Mutex<Option<Cap>> = Mutex::new(None);
+
+fn dma_space() -> Result<Cap, DeviceError> {
+    let mut space = DMA_SPACE.lock();
+    if let Some(c) = *space {
+        return Ok(c);
+    }
+    let bus = vbus_cap()?;
+    let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
+    set_receive_slot(slot);
+    let mem_alloc = Cap(super::l4re_env().mem_alloc);
+    if let Err(e) = call(mem_alloc, msg::factory_create(mr(), vbus::PROTO_DMA_SPACE)) {
+        crate::cap::free(slot);
+        return Err(e.into());
+    }
+    let c = Cap::from_idx(slot);
+    match call(bus, vbus::assign_dma_domain(mr(), c)) {
+        Ok(_) => {}
+        // A vbus without devices has no DMA domain: no device can reach
+        // this task's memory, which then has no device address.
+        Err(Error::NoCapability) => {
+            release(slot);
+            return Ok(Cap::INVALID);
+        }
+        Err(e) => {
+            release(slot);
+            return Err(e.into());
+        }
+    }
+    *space = Some(c);
+    Ok(c)
+}
+
+/// Zeroed memory the device can reach, mapped writable; `Region::phys` is
+/// the device (DMA) address.
+pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
+    let space = dma_space()?;
+    let size = size.next_multiple_of(PAGE_SIZE);
+    let ds = crate::mem::alloc_dataspace(size, true)?;
+    let rm = Cap(super::l4re_env().rm);
+    let flags = msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP | msg::RM_R | msg::RM_W;
+    if let Err(e) = call(rm, msg::rm_attach(mr(), 0, size, flags, Cap::from_idx(ds.0), 0, 12)) {
+        release(ds.0);
+        return Err(e.into());
+    }
+    let addr = mr()[0];
+    let region = Region { addr, size, ds, phys: 0 };
+    if !space.is_valid() {
+        return Ok(region);
+    }
+    match call(space, vbus::dma_map(mr(), Cap::from_idx(ds.0), 0, size)) {
+        Ok(_) if mr()[0] >= size => Ok(Region { phys: mr()[1], ..region }),
+        Ok(_) => {
+            region.free();
+            Err(DeviceError::Sys(Error::OutOfMemory))
+        }
+        Err(e) => {
+            region.free();
+            Err(e.into())
+        }
+    }
+}
+
+/// What stays of a DMA region kept for the task's life. On Fiasco the
+/// region manager resolves faults through the dataspace capability, so it
+/// stays with the mapping.
+pub fn keep(r: Region) -> (u64, u64, u64) {
+    (r.addr, r.size, r.phys)
+}
