@@ -10,11 +10,6 @@ use l4_sys::fiasco::syscall::{call, send};
 use l4_sys::fiasco::{Cap, item, msg, proto};
 use l4_sys::{CapIdx, Error, MsgTag, Timeout};
 
-/// Fiasco fpage rights for mappings (as on Resurgo's kernel).
-pub const MAP_R: u64 = 4;
-pub const MAP_W: u64 = 2;
-pub const MAP_X: u64 = 1;
-
 /// An operation that creates a capability: returns its slot.
 fn create(on: Cap, fill: impl FnOnce(&mut [u64; 64]) -> MsgTag) -> Result<CapIdx, Error> {
     let slot = cap::alloc().ok_or(Error::QuotaExceeded)?;
