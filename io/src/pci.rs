@@ -129,17 +129,11 @@ pub fn scan() -> Vec<Device> {
 fn probe(d: Bdf, id: u32, class: u32) -> DeviceInfo {
     let subsys = read32(d, 0x2c);
     let mut info = DeviceInfo {
-        vendor: id as u16,
-        device: (id >> 16) as u16,
-        subsystem_vendor: subsys as u16,
-        subsystem_device: (subsys >> 16) as u16,
-        class_code: class >> 8,
-        revision: class as u8,
         bus: d.bus,
         slot: d.slot,
         func: d.func,
         irq_line: read(d, 0x3c, 1) as u8,
-        bars: [None; BARS],
+        ..DeviceInfo::from_header(id, class, subsys)
     };
     // Size the BARs with decoding off, then restore everything.
     let command = read(d, 0x04, 2);

@@ -123,6 +123,21 @@ pub mod pci {
     }
 
     impl DeviceInfo {
+        /// The identity a device's configuration header gives in its ID
+        /// (0x00), class/revision (0x08) and subsystem (0x2c) registers; the
+        /// place, line and BARs are the caller's to fill in.
+        pub fn from_header(id: u32, class: u32, subsystem: u32) -> DeviceInfo {
+            DeviceInfo {
+                vendor: id as u16,
+                device: (id >> 16) as u16,
+                subsystem_vendor: subsystem as u16,
+                subsystem_device: (subsystem >> 16) as u16,
+                class_code: class >> 8,
+                revision: class as u8,
+                ..DeviceInfo::default()
+            }
+        }
+
         pub fn to_words(&self) -> [u64; INFO_WORDS] {
             let mut w = [0u64; INFO_WORDS];
             w[0] = self.vendor as u64 | (self.device as u64) << 16;
@@ -252,6 +267,8 @@ mod tests {
             bars,
         };
         assert_eq!(DeviceInfo::from_words(&d.to_words()), d);
+        let h = DeviceInfo::from_header(0x8139_10ec, 0x0200_0020, 0x1100_1af4);
+        assert_eq!(DeviceInfo { bus: 0, slot: 3, func: 0, irq_line: 11, bars, ..h }, d);
         assert_eq!(super::nic::word_to_mac(super::nic::mac_to_word([1, 2, 3, 4, 5, 6])), [1, 2, 3, 4, 5, 6]);
     }
 

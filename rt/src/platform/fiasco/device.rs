@@ -140,17 +140,12 @@ fn describe(bus: Cap, handle: u64, count: u32) -> Result<Device, DeviceError> {
     // ACPI's _ADR of a PCI device: slot << 16 | function.
     let adr = call(bus, vbus::get_adr(mr(), handle)).map(|_| mr()[0] as u32).unwrap_or(0);
     let info = DeviceInfo {
-        vendor: id as u16,
-        device: (id >> 16) as u16,
-        subsystem_vendor: sub as u16,
-        subsystem_device: (sub >> 16) as u16,
-        class_code: class >> 8,
-        revision: class as u8,
         bus: 0,
         slot: (adr >> 16) as u8,
         func: adr as u8,
         irq_line: line.unwrap_or(0),
         bars,
+        ..DeviceInfo::from_header(id, class, sub)
     };
     Ok(Device { info, bus, handle, resources })
 }
