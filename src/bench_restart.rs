@@ -706,33 +706,44 @@ fn free_port() -> Result<u16> {
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
 fn boot(image: &image::Image, spec: &NicSpec, task: &str) -> Result<(Guest, u16)> {
-    boot_forwarding(image, spec, task, &[SINK_PORT]).map(|(g, ports)| (g, ports[0]))
+    boot_forwarding(image, spec, task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
 }
 
 /// Boots the image with the NIC and forwards from free host ports to the
 /// guest's `guest_ports` (the host ports come back in the same order), and
 /// waits for the sink, the shell and netd's `TASK up ADDRESS`. Tries other
-/// ports when QEMU could not bind a forward.
+/// ports when QEMU could not bind a forward. `extra` goes to QEMU as it is.
 pub(crate) fn boot_forwarding(
     image: &image::Image,
     spec: &NicSpec,
     task: &str,
     guest_ports: &[u16],
+    extra: &[String],
 ) -> Result<(Guest, Vec<u16>)> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let ports = guest_ports.iter().map(|_| free_port()).collect::<Result<Vec<u16>>>()?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
-        match boot_once(image, spec, task, forwards) {
+        match boot_once(image, spec, task, forwards, extra) {
             Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
             other => return other.map(|g| (g, ports)),
         }
     }
 }
 
-fn boot_once(image: &image::Image, spec: &NicSpec, task: &str, hostfwd: Vec<(u16, u16)>) -> Result<Guest> {
-    let cfg = QemuConfig { netdev: Some(NetConfig { model: spec.model.into(), hostfwd }), ..QemuConfig::default() };
+fn boot_once(
+    image: &image::Image,
+    spec: &NicSpec,
+    task: &str,
+    hostfwd: Vec<(u16, u16)>,
+    extra: &[String],
+) -> Result<Guest> {
+    let cfg = QemuConfig {
+        netdev: Some(NetConfig { model: spec.model.into(), hostfwd }),
+        extra_args: extra.to_vec(),
+        ..QemuConfig::default()
+    };
     let guest = Guest::boot(image, &cfg)?;
     let up = |l: &str| is_netd_up(l) && l.contains(&format!(" {task} up "));
     let shell = |l: &str| task_text(l, "shell").is_some_and(|t| t.starts_with("type `svc list`"));

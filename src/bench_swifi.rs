@@ -35,7 +35,9 @@ use crate::bench_restart::{
 use crate::frames::Rng;
 use crate::image::{self, BuildOptions, Image};
 use crate::qemu::{Guest, KERNEL_PANIC_MARK};
+use crate::qmp::Qmp;
 use crate::swifi::{self, Fault, FaultType, Region, Text};
+use crate::wire::{self, WireGuard};
 use crate::{driver_build, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
@@ -410,6 +412,9 @@ pub struct Trial {
     pub cause: String,
     /// Guest milliseconds from the failure to the new instance's first frame.
     pub recovery_ms: Option<u64>,
+    /// Empty frames the NIC sent during the trial, each followed by a repair
+    /// of QEMU's user network ([`crate::wire`]).
+    pub empty_frames: u64,
 }
 
 /// A NIC's campaign in one mode.
@@ -431,6 +436,10 @@ pub struct NicRun {
     pub sha256_match: bool,
     /// The sink and the status page answered at the end.
     pub services_ok: bool,
+    /// Frames on the wire, and repairs of QEMU's user network after empty
+    /// ones ([`crate::wire`]).
+    pub wire_frames: u64,
+    pub wire_repairs: u64,
     pub text: Option<TextSizes>,
     pub error: Option<String>,
 }
@@ -520,6 +529,9 @@ fn figures(runs: &[&NicRun]) -> Value {
         "patches_refused": runs.iter().map(|r| r.patches_refused).sum::<u64>(),
         "patch_mismatches": runs.iter().map(|r| r.patch_mismatches).sum::<u64>(),
         "services_ok": runs.iter().all(|r| r.services_ok),
+        "wire_frames": runs.iter().map(|r| r.wire_frames).sum::<u64>(),
+        "empty_frames_sent": trials.iter().map(|t| t.empty_frames).sum::<u64>(),
+        "wire_repairs": runs.iter().map(|r| r.wire_repairs).sum::<u64>(),
         "errors": runs.iter().filter_map(|r| r.error.clone()).collect::<Vec<_>>(),
     })
 }
@@ -602,7 +614,7 @@ impl SwifiReport {
                 let rec = r.recoveries();
                 let ms = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.0} ms"));
                 out.push_str(&format!(
-                    "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  {} MiB, sha256 {}{}\n",
+                    "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  {} MiB, sha256 {}{}{}\n",
                     mode.name(),
                     nic,
                     r.faults(),
@@ -618,6 +630,10 @@ impl SwifiReport {
                     ms(p99(&rec)),
                     r.stream_received >> 20,
                     if r.sha256_match { "ok" } else { "MISMATCH" },
+                    match r.wire_repairs {
+                        0 => String::new(),
+                        n => format!("; QEMU's user network repaired {n}x after empty frames"),
+                    },
                     r.error.as_ref().map_or(String::new(), |e| format!("; error: {e}")),
                 ));
             }
@@ -724,6 +740,11 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
 }
 
 /// Where a campaign's guest console goes.
+/// Where a campaign's dump of the wire goes (kept only if it needed repairs).
+pub fn wire_dump_path(mode: Mode, nic: &str) -> PathBuf {
+    console_path(mode, nic).with_extension("pcap")
+}
+
 pub fn console_path(mode: Mode, nic: &str) -> PathBuf {
     workspace_root().join(format!("target/bench/swifi-{}-{nic}.log", mode.name()))
 }
@@ -749,8 +770,23 @@ fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Res
         other: text.other_bytes,
     });
     say(opts.progress, format!("{} {}: booting ({task})", mode.name(), spec.model));
-    let (mut guest, ports) = boot_forwarding(image, spec, &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT])?;
-    let result = trials(&mut guest, &ports, &task, &text, plan, run);
+    let pcap = wire_dump_path(mode, spec.model);
+    if let Some(dir) = pcap.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let qmp = Qmp::socket_path(&format!("swifi-{}-{}", mode.name(), spec.model));
+    let mut extra = wire::qemu_args(&pcap);
+    extra.extend(Qmp::qemu_args(&qmp));
+    let (mut guest, ports) = boot_forwarding(image, spec, &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT], &extra)?;
+    let result = WireGuard::start(&pcap, &qmp).and_then(|mut wire| {
+        let result = trials(&mut guest, &mut wire, &ports, &task, &text, plan, run);
+        (run.wire_frames, _, run.wire_repairs) = wire.counts();
+        result
+    });
+    // The dump is kept as evidence only when the wire needed repairs.
+    if run.wire_repairs == 0 {
+        let _ = std::fs::remove_file(&pcap);
+    }
     let path = console_path(mode, spec.model);
     let saved = path
         .parent()
@@ -767,7 +803,15 @@ struct Watch {
     first: usize,
 }
 
-fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan, run: &mut NicRun) -> Result<()> {
+fn trials(
+    guest: &mut Guest,
+    wire: &mut WireGuard,
+    ports: &[u16],
+    task: &str,
+    text: &Text,
+    plan: &Plan,
+    run: &mut NicRun,
+) -> Result<()> {
     let (mode, opts, wanted, seed) = (plan.mode, plan.opts, plan.faults, plan.seed);
     let mut rng = Rng::new(seed);
     let mut echo = Echo::start(ports[0], seed)?;
@@ -790,6 +834,7 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
             std::thread::sleep(Duration::from_millis(20));
         }
         let watch = Watch { first: guest.line_count() };
+        let empty_before = wire.counts().1;
         // 2. The burst.
         let kind = FaultType::ALL[k % FaultType::ALL.len()];
         let faults = swifi::burst(text, opts.trial.burst, &[kind], &mut rng);
@@ -801,6 +846,7 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
         }
         // 3. Watch.
         let (outcome, cause) = watch_trial(guest, &echo, &watch, task, &faults, opts.trial.limit, run);
+        wire.check()?;
         if run.patches_refused > 0 || run.patch_mismatches > 0 {
             bail!(
                 "trial {k}: the kernel refused {} patches, and {} replaced other bytes than the image's; see {}",
@@ -816,6 +862,7 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
                 outcome: Outcome::KernelCrash,
                 cause,
                 recovery_ms: None,
+                empty_frames: wire.counts().1 - empty_before,
             });
             bail!("the guest went down in trial {k}");
         }
@@ -843,7 +890,8 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
                 } else {
                     (outcome, cause)
                 };
-                run.trials.push(Trial { kind, faults: faults.len(), outcome, cause, recovery_ms: None });
+                let empty_frames = wire.counts().1 - empty_before;
+                run.trials.push(Trial { kind, faults: faults.len(), outcome, cause, recovery_ms: None, empty_frames });
                 return Err(e);
             }
         };
@@ -866,7 +914,8 @@ fn trials(guest: &mut Guest, ports: &[u16], task: &str, text: &Text, plan: &Plan
             Outcome::ClientError => echo.error().unwrap_or_default(),
             _ => cause,
         };
-        run.trials.push(Trial { kind, faults: faults.len(), outcome, cause, recovery_ms: ms });
+        let empty_frames = wire.counts().1 - empty_before;
+        run.trials.push(Trial { kind, faults: faults.len(), outcome, cause, recovery_ms: ms, empty_frames });
         k += 1;
         if outcome == Outcome::DataCorrupted || outcome == Outcome::ClientError {
             let why = run.trials.last().map_or(String::new(), |t| t.cause.clone());
@@ -1220,7 +1269,14 @@ mod tests {
 
     #[test]
     fn the_plot_draws_every_mode_with_its_key_beside_it() {
-        let trial = |kind, outcome| Trial { kind, faults: 10, outcome, cause: String::new(), recovery_ms: Some(70) };
+        let trial = |kind, outcome| Trial {
+            kind,
+            faults: 10,
+            outcome,
+            cause: String::new(),
+            recovery_ms: Some(70),
+            empty_frames: 0,
+        };
         let run = |outcomes: &[Outcome]| NicRun {
             trials: FaultType::ALL.iter().zip(outcomes.iter().cycle()).map(|(&k, &o)| trial(k, o)).collect(),
             ..NicRun::default()

@@ -28,11 +28,13 @@ pub mod linux_baseline;
 pub mod nic_models;
 pub mod ports;
 pub mod qemu;
+pub mod qmp;
 mod report;
 pub mod survey;
 pub mod svc;
 pub mod swifi;
 pub mod traps;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 
