@@ -22,7 +22,7 @@
 
 use crate::image::{self, BuildOptions};
 use crate::linux_baseline::{self as baseline, Baseline};
-use crate::qemu::{Guest, NetConfig, QemuConfig};
+use crate::qemu::{Guest, Machine, NetConfig, QemuConfig};
 use crate::workspace_root;
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -471,6 +471,8 @@ pub struct NetOptions {
     pub size: Option<u64>,
     /// The systems to measure (both, normally).
     pub systems: Vec<System>,
+    /// The QEMU machine both systems boot on (q35 with the IOMMU, normally).
+    pub machine: Machine,
     pub progress: bool,
 }
 
@@ -481,6 +483,7 @@ impl Default for NetOptions {
             runs: DEFAULT_RUNS,
             size: None,
             systems: vec![System::Resurgo, System::Linux],
+            machine: Machine::default(),
             progress: true,
         }
     }
@@ -595,8 +598,9 @@ fn free_ports(n: usize) -> Result<Vec<u16>> {
     listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
-fn qemu_config(model: &str, sink_port: u16, source_port: u16) -> QemuConfig {
+fn qemu_config(machine: Machine, model: &str, sink_port: u16, source_port: u16) -> QemuConfig {
     QemuConfig {
+        machine,
         memory_mib: MEMORY_MIB,
         netdev: Some(NetConfig {
             model: model.to_string(),
@@ -615,12 +619,12 @@ enum Bootable<'a> {
 /// Boots one system with `nic` and waits until it is ready to measure. Tries
 /// again with other ports when QEMU could not bind the forwards.
 /// The guest is left stopped (see [`Qmp`]).
-fn boot(what: &Bootable, nic: &NicSpec, size: u64) -> Result<Booted> {
+fn boot(what: &Bootable, nic: &NicSpec, size: u64, machine: Machine) -> Result<Booted> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let ports = free_ports(2)?;
-        match boot_once(what, nic, size, ports[0], ports[1], attempt) {
+        match boot_once(what, nic, (size, machine), ports[0], ports[1], attempt) {
             Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
             Ok(mut booted) => {
                 booted.qmp.stop()?;
@@ -634,12 +638,12 @@ fn boot(what: &Bootable, nic: &NicSpec, size: u64) -> Result<Booted> {
 fn boot_once(
     what: &Bootable,
     nic: &NicSpec,
-    size: u64,
+    (size, machine): (u64, Machine),
     sink_port: u16,
     source_port: u16,
     attempt: u32,
 ) -> Result<Booted> {
-    let mut cfg = qemu_config(nic.model, sink_port, source_port);
+    let mut cfg = qemu_config(machine, nic.model, sink_port, source_port);
     let system = match what {
         Bootable::Resurgo(_) => System::Resurgo,
         Bootable::Linux { .. } => System::Linux,
@@ -906,8 +910,10 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
         }
         // Boot both at once; transfers then alternate between them.
         let booted: Vec<(System, Result<Booted>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                todo.iter().map(|(system, what)| (*system, scope.spawn(move || boot(what, spec, size)))).collect();
+            let handles: Vec<_> = todo
+                .iter()
+                .map(|(system, what)| (*system, scope.spawn(move || boot(what, spec, size, opts.machine))))
+                .collect();
             handles
                 .into_iter()
                 .map(|(system, h)| (system, h.join().unwrap_or_else(|_| Err(anyhow!("booting panicked")))))

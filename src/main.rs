@@ -81,6 +81,11 @@ enum Command {
         /// Overrides the manifest's `[system] restart`.
         #[arg(long, value_parser = restart_parser())]
         restart: Option<Restart>,
+        /// The QEMU machine: q35 with an Intel VT-d IOMMU that confines every
+        /// device's DMA (the default), or pc without one (DMA not confined;
+        /// the kernel says so at boot). See doc/iommu.md.
+        #[arg(long, value_enum)]
+        machine: Option<MachineArg>,
     },
     /// Run a benchmark in the guest and report its figures.
     Bench {
@@ -215,6 +220,10 @@ enum Bench {
         /// Measure one system only.
         #[arg(long, value_enum)]
         only: Option<SystemArg>,
+        /// The QEMU machine both systems boot on: q35 with the IOMMU (the
+        /// default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// A TCP stream to the sink while the NIC's driver is killed, then crashed,
     /// then crashed in its interrupt handler, every second, with transparent and
@@ -391,7 +400,14 @@ fn parse_byte_size(s: &str) -> std::result::Result<u64, String> {
 }
 
 /// `resurgo bench net`: table, plot, and with `--json` the JSON object last.
-fn bench_net(json: bool, nics: Vec<Nic>, runs: u32, size: Option<u64>, only: Option<SystemArg>) -> Result<i32> {
+fn bench_net(
+    json: bool,
+    nics: Vec<Nic>,
+    runs: u32,
+    size: Option<u64>,
+    only: Option<SystemArg>,
+    machine: MachineArg,
+) -> Result<i32> {
     use resurgo::bench_net::{self, NetOptions, System};
     let systems = match only {
         None => vec![System::Resurgo, System::Linux],
@@ -399,7 +415,7 @@ fn bench_net(json: bool, nics: Vec<Nic>, runs: u32, size: Option<u64>, only: Opt
         Some(SystemArg::Linux) => vec![System::Linux],
     };
     let nics = nics.iter().map(|n| n.model().to_string()).collect();
-    let opts = NetOptions { nics, runs: runs as usize, size, systems, progress: true };
+    let opts = NetOptions { nics, runs: runs as usize, size, systems, machine: machine.machine(), progress: true };
     let report = bench_net::run(&opts)?;
     for error in &report.errors {
         eprintln!("error: {error}");
@@ -467,6 +483,22 @@ impl Kernel {
                 Kernel::Fiasco => resurgo::fiasco::DEFAULT_MANIFEST,
             })
         })
+    }
+}
+
+/// `--machine`: the QEMU machine a guest boots on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MachineArg {
+    Q35,
+    Pc,
+}
+
+impl MachineArg {
+    fn machine(self) -> qemu::Machine {
+        match self {
+            MachineArg::Q35 => qemu::Machine::Q35,
+            MachineArg::Pc => qemu::Machine::Pc,
+        }
     }
 }
 
@@ -540,8 +572,13 @@ fn run(cli: Cli) -> Result<i32> {
             println!("archive  {}", image.archive.display());
             Ok(0)
         }
-        Command::Up { manifest, kernel: Kernel::Fiasco, headless, nic, devices, restart } => {
+        Command::Up { manifest, kernel: Kernel::Fiasco, headless, nic, devices, restart, machine } => {
             let l4re = resurgo::fiasco::L4re::required()?;
+            if machine == Some(MachineArg::Q35) {
+                anyhow::bail!(
+                    "error: Fiasco.OC boots on the pc machine only (the IOMMU is Resurgo's kernel's; doc/iommu.md)"
+                );
+            }
             if restart.is_some() {
                 anyhow::bail!(
                     "error: --restart needs the reincarnation server and the data store, which do not run on Fiasco.OC yet (issue 12, step 3)"
@@ -558,7 +595,7 @@ fn run(cli: Cli) -> Result<i32> {
             let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             resurgo::fiasco::run(&l4re, &image, &cfg, headless)
         }
-        Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart } => {
+        Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart, machine } => {
             let manifest = Kernel::Resurgo.manifest(manifest);
             let manifest = match restart {
                 Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r)?,
@@ -571,7 +608,12 @@ fn run(cli: Cli) -> Result<i32> {
             }
             let image = build(&manifest)?;
             let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();
-            let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
+            let cfg = QemuConfig {
+                machine: machine.map_or_else(qemu::Machine::default, MachineArg::machine),
+                netdev: nic.as_deref().map(NetConfig::new),
+                extra_args,
+                ..QemuConfig::default()
+            };
             if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }
         }
         Command::Bench { which: Bench::Ipc { json, kernel: Kernel::Fiasco } } => {
@@ -591,8 +633,8 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench { which: Bench::Net { json, nics, runs, size, only } } => {
-            bench_net(json, nics, runs, size, only)
+        Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine } } => {
+            bench_net(json, nics, runs, size, only, machine)
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
         Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds } } => {

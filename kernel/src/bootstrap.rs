@@ -92,6 +92,18 @@ pub fn start(start_info: u64) -> ! {
     frames.reserve(heap_start / PAGE_SIZE, (heap_start + HEAP_SIZE) / PAGE_SIZE);
     frames.reserve(archive.0 / PAGE_SIZE, archive.1.div_ceil(PAGE_SIZE));
 
+    // The ACPI tables lie in the first GiB, which the boot tables map.
+    let read_phys = |phys: u64, buf: &mut [u8]| {
+        let fits = phys.checked_add(buf.len() as u64).is_some_and(|end| end <= BOOT_MAPPED);
+        if fits {
+            // SAFETY: the range lies in the first GiB, mapped by the boot tables
+            // at PHYS_OFFSET; firmware tables and RAM are plain bytes to read.
+            unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(phys), buf.as_mut_ptr(), buf.len()) };
+        }
+        fits
+    };
+    let _dmar = crate::iommu::probe(&read_phys, si.rsdp_paddr);
+
     let master = build_kernel_tables(&mut frames, ram_end, kend);
     let mut k = KERNEL.lock();
     k.frames = frames;
