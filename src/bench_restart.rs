@@ -709,10 +709,16 @@ fn boot(image: &image::Image, spec: &NicSpec, task: &str) -> Result<(Guest, u16)
     boot_forwarding(image, spec, task, &[SINK_PORT]).map(|(g, ports)| (g, ports[0]))
 }
 
+/// Whether a boot failed only because a forwarded host port was taken
+/// between picking it and QEMU binding it.
+fn is_port_race(error: &str) -> bool {
+    error.contains("host forwarding") || error.contains("is in use by a process not visible from here")
+}
+
 /// Boots the image with the NIC and forwards from free host ports to the
 /// guest's `guest_ports` (the host ports come back in the same order), and
 /// waits for the sink, the shell and netd's `TASK up ADDRESS`. Tries other
-/// ports when QEMU could not bind a forward.
+/// ports when QEMU could not bind a forward, or a port was taken meanwhile.
 pub(crate) fn boot_forwarding(
     image: &image::Image,
     spec: &NicSpec,
@@ -725,7 +731,10 @@ pub(crate) fn boot_forwarding(
         let ports = guest_ports.iter().map(|_| free_port()).collect::<Result<Vec<u16>>>()?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
         match boot_once(image, spec, task, forwards) {
-            Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
+            // A port picked free can be taken before QEMU binds it (the
+            // ephemeral range is shared with every outgoing connection of
+            // this host, the benchmark's own streams included): pick again.
+            Err(e) if attempt < 3 && is_port_race(&format!("{e:#}")) => continue,
             other => return other.map(|g| (g, ports)),
         }
     }
