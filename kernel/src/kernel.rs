@@ -58,6 +58,8 @@ pub struct Kernel {
     pub kip: u64,
     /// A thread that IPC made ready and that should run next if priorities allow.
     pub handoff: Option<ObjId>,
+    /// The VT-d unit, when there is one and DMA remapping is on.
+    pub iommu: Option<crate::iommu::glue::Iommu>,
     /// CR3 and thread whose state the CPU currently holds.
     loaded_space: Option<Table>,
     loaded_thread: Option<ObjId>,
@@ -82,6 +84,7 @@ impl Kernel {
             log: None,
             kip: 0,
             handoff: None,
+            iommu: None,
             loaded_space: None,
             loaded_thread: None,
         }
