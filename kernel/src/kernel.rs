@@ -24,6 +24,8 @@ pub struct Stats {
     pub faults: u64,
     /// Threads demoted for running too long above the default priority.
     pub runaways: u64,
+    /// DMA requests the IOMMU blocked and recorded.
+    pub dma_faults: u64,
 }
 
 /// Whether the `n`-th occurrence of a repeated warning is logged: the first few,
@@ -76,7 +78,7 @@ impl Kernel {
             ticks: 0,
             sleepers: Vec::new(),
             lines: [const { Line::new() }; crate::arch::pic::LINES],
-            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0 },
+            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0, dma_faults: 0 },
             master_pml4: None,
             ram: Vec::new(),
             io_deny_entry: 0,
@@ -192,6 +194,9 @@ impl Kernel {
     /// The timer tick: wake timed-out threads, account the time slice.
     pub fn tick(&mut self) {
         self.ticks += 1;
+        if self.ticks.is_multiple_of(4) {
+            self.poll_dma_faults();
+        }
         if self.kip != 0 {
             // SAFETY: the KIP frame is the kernel's, mapped through the direct map;
             // tasks only read it.

@@ -562,7 +562,7 @@ impl Kernel {
                     return self.done();
                 }
                 need(&ds, Rights::READ | Rights::WRITE)?;
-                let iova = self.domain_map(id, ds.obj)?;
+                let iova = self.domain_map(id, ds.obj, c.task)?;
                 self.reply_words(c, &[iova])
             }
             dma_domain::DESTROY => {

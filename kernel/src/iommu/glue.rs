@@ -120,7 +120,7 @@ impl Kernel {
             undo(self);
             return Err(Error::OutOfMemory);
         };
-        let domain = DmaDomain { owner, source, did, root, tables: 0, maps: Vec::new() };
+        let domain = DmaDomain { owner, user: None, source, did, root, tables: 0, maps: Vec::new() };
         let id = match self.new_object(Object::DmaDomain(Box::new(domain)), owner, crate::lifecycle::OBJECT_PAGES) {
             Ok(id) => id,
             Err(e) => {
@@ -139,8 +139,10 @@ impl Kernel {
         Ok(id)
     }
 
-    /// Maps the contiguous dataspace `ds` into domain `id` at its physical address.
-    pub fn domain_map(&mut self, id: ObjId, ds: ObjId) -> Result<u64, Error> {
+    /// Maps the contiguous dataspace `ds` into domain `id` at its physical
+    /// address, for `caller`: the first task to map is the domain's user, and
+    /// no other task may map into it after that.
+    pub fn domain_map(&mut self, id: ObjId, ds: ObjId, caller: ObjId) -> Result<u64, Error> {
         let (phys, pages) = match self.objs.get(ds) {
             Some(Object::Dataspace(d)) => match d.memory {
                 Memory::Contiguous { base } => (base.addr(), d.pages),
@@ -150,6 +152,9 @@ impl Kernel {
         };
         let Some(levels) = self.iommu.as_ref().map(|i| i.unit.levels) else { return Err(Error::BadProtocol) };
         let d = self.domain_mut(id).ok_or(Error::DeadObject)?;
+        if d.user.is_some_and(|u| u != caller) {
+            return Err(Error::Denied);
+        }
         if d.maps.iter().any(|m| m.ds == ds) {
             return Err(Error::InUse);
         }
@@ -173,6 +178,7 @@ impl Kernel {
         self.refund(owner, worst - created);
         let d = self.domain_mut(id).ok_or(Error::DeadObject)?;
         d.tables += created;
+        d.user = Some(caller);
         d.maps.push(DmaMap { iova: phys, pages, ds });
         if let Some(ds) = self.objs.dataspace_mut(ds) {
             ds.refs += 1;
@@ -200,6 +206,49 @@ impl Kernel {
         }
         self.drop_ds_ref(m.ds);
         Ok(())
+    }
+
+    /// Reads the faults the unit recorded and reports each as a `DmaFault`
+    /// of the task using the faulting device's domain (called on the timer
+    /// tick). A fault of a device with no domain, or none in use, is only
+    /// logged: the device is blocked whoever it works for.
+    pub fn poll_dma_faults(&mut self) {
+        let Some(io) = self.iommu.as_ref() else { return };
+        let mut faults = Vec::new();
+        io.unit.take_faults(&mut faults);
+        for f in faults {
+            self.stats.dma_faults += 1;
+            let user =
+                self.objs.ids_where(|o| matches!(o, Object::DmaDomain(d) if d.source == f.source)).first().and_then(
+                    |&id| match self.objs.get(id) {
+                        Some(Object::DmaDomain(d)) => d.user,
+                        _ => None,
+                    },
+                );
+            let fault = l4_sys::event::DmaFault { source: f.source, write: f.write, reason: f.reason };
+            let name = user.and_then(|u| self.objs.task(u)).map(|t| t.name());
+            if crate::kernel::worth_logging(self.stats.dma_faults) {
+                crate::kwarn!(
+                    "DMA fault: {} {} at I/O address {:#x} blocked (VT-d reason {:#x}){}{}",
+                    fault,
+                    fault.access(),
+                    f.iova,
+                    f.reason,
+                    if name.is_some() { "; a fault of " } else { "; the device has no driver" },
+                    name.unwrap_or("")
+                );
+            }
+            if let Some(task) = user {
+                let event = l4_sys::event::Event {
+                    cause: l4_sys::event::Cause::DmaFault,
+                    ip: 0,
+                    addr: f.iova,
+                    code: fault.code(),
+                    thread: 0,
+                };
+                self.report(task, event, b"");
+            }
+        }
     }
 
     /// Detaches domain `id` from its device (invalidating), frees its tables

@@ -28,6 +28,9 @@ pub struct DmaMap {
 pub struct DmaDomain {
     /// The task that created it (the bus owner); it pays for the tables.
     pub owner: ObjId,
+    /// The task that maps memory into it (the driver: the first to map),
+    /// whose fault a blocked DMA of the device is.
+    pub user: Option<ObjId>,
     pub source: u16,
     pub did: u16,
     pub root: u64,

@@ -16,6 +16,7 @@ pub mod reg {
     pub const GSTS: usize = 0x1c;
     pub const RTADDR: usize = 0x20;
     pub const CCMD: usize = 0x28;
+    pub const FSTS: usize = 0x34;
 }
 
 /// Global command / status bits.
@@ -93,6 +94,35 @@ pub const CCMD_GLOBAL: u64 = (1 << 63) | (1 << 61);
 /// IOTLB register values: invalidate globally, draining reads and writes.
 pub const IOTLB_GLOBAL: u64 = (1 << 63) | (1 << 60) | (1 << 49) | (1 << 48);
 
+/// One fault-recording register's meaning (a 128-bit record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultRecord {
+    /// The faulting request's source id (bus << 8 | devfn).
+    pub source: u16,
+    /// The page-aligned I/O virtual address.
+    pub iova: u64,
+    /// The request was a write (else a read).
+    pub write: bool,
+    /// The unit's fault reason code.
+    pub reason: u8,
+}
+
+impl FaultRecord {
+    /// Decodes a record; None when its fault bit is clear.
+    pub fn decode(lo: u64, hi: u64) -> Option<FaultRecord> {
+        if hi & (1 << 63) == 0 {
+            return None;
+        }
+        Some(FaultRecord {
+            source: hi as u16,
+            iova: lo & !0xfff,
+            // Type bit 62: 0 is a write request, 1 a read.
+            write: hi & (1 << 62) == 0,
+            reason: (hi >> 32) as u8,
+        })
+    }
+}
+
 #[cfg(not(test))]
 pub use hw::{Unit, zeroed as hw_zeroed};
 
@@ -130,12 +160,12 @@ mod hw {
     }
 
     impl Unit {
-        fn r32(&self, off: usize) -> u32 {
+        pub fn r32(&self, off: usize) -> u32 {
             // SAFETY: the unit's register page is mapped uncached at `regs`
             // and `off` is one of its register offsets, within the page.
             unsafe { ((self.regs + off as u64) as *const u32).read_volatile() }
         }
-        fn w32(&self, off: usize, v: u32) {
+        pub fn w32(&self, off: usize, v: u32) {
             // SAFETY: as in `r32`.
             unsafe { ((self.regs + off as u64) as *mut u32).write_volatile(v) }
         }
@@ -203,6 +233,27 @@ mod hw {
             let iotlb = self.caps.iotlb_offset + 8;
             self.w64(iotlb, IOTLB_GLOBAL);
             ctx && self.wait(iotlb, true, |v| v & (1 << 63) == 0)
+        }
+
+        /// Takes the recorded faults out of the fault-recording registers
+        /// (clearing each, and the overflow bit), oldest first.
+        pub fn take_faults(&self, out: &mut alloc::vec::Vec<FaultRecord>) {
+            // Primary pending fault (1) or fault overflow (0).
+            if self.r32(reg::FSTS) & 0b11 == 0 {
+                return;
+            }
+            for i in 0..self.caps.faults.min(256) {
+                let at = self.caps.fault_offset + 16 * i;
+                if at + 16 > 4096 {
+                    break;
+                }
+                if let Some(f) = FaultRecord::decode(self.r64(at), self.r64(at + 8)) {
+                    out.push(f);
+                    // The F bit (127) is write-1-to-clear.
+                    self.w32(at + 12, 1 << 31);
+                }
+            }
+            self.w32(reg::FSTS, 1);
         }
 
         /// A free domain id.
@@ -284,5 +335,14 @@ mod tests {
         assert_eq!(lo, 0x45_6001, "present, translation type 0");
         assert_eq!(hi, 1 | (7 << 8), "39-bit width, domain 7");
         assert_eq!(context_entry(0x45_6000, 4, 1)[1] & 7, 2, "48-bit width");
+    }
+
+    #[test]
+    fn fault_records_decode() {
+        assert_eq!(FaultRecord::decode(0x1234_5678, 0), None, "fault bit clear");
+        let hi = (1u64 << 63) | (6u64 << 32) | 0x0010;
+        let f = FaultRecord::decode(0xfee0_0abc, hi).unwrap();
+        assert_eq!(f, FaultRecord { source: 0x10, iova: 0xfee0_0000, write: true, reason: 6 });
+        assert!(!FaultRecord::decode(0, hi | (1 << 62)).unwrap().write);
     }
 }
