@@ -409,9 +409,12 @@ fn bench_net(
     machine: MachineArg,
 ) -> Result<i32> {
     use resurgo::bench_net::{self, NetOptions, System};
+    // On q35 Resurgo also boots on pc, without the IOMMU, for `iommu_ratio`.
+    let resurgo =
+        if machine == MachineArg::Q35 { vec![System::Resurgo, System::ResurgoPc] } else { vec![System::Resurgo] };
     let systems = match only {
-        None => vec![System::Resurgo, System::Linux],
-        Some(SystemArg::Resurgo) => vec![System::Resurgo],
+        None => [resurgo, vec![System::Linux]].concat(),
+        Some(SystemArg::Resurgo) => resurgo,
         Some(SystemArg::Linux) => vec![System::Linux],
     };
     let nics = nics.iter().map(|n| n.model().to_string()).collect();
