@@ -1096,6 +1096,7 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
                         .filter_map(|&(x0, x1, v)| v.map(|v| Rectangle::new([(x0, 0.0), (x1, v)], color.filled()))),
                 )?
                 .label(match system {
+                    System::Resurgo if with_pc => "Resurgo on q35, IOMMU on (driver task + netd + sink)",
                     System::Resurgo => "Resurgo (driver task + netd + sink)",
                     System::Linux => "Linux 6.1 (in-kernel driver, nc)",
                     System::ResurgoPc => "Resurgo on pc, no IOMMU",
