@@ -39,7 +39,7 @@ use crate::bench_net::{
     self, NicSpec, is_netd_up, is_sink_ready, median, parse_sink_report, pattern_block, task_ended,
 };
 use crate::image::{self, BuildOptions};
-use crate::qemu::{Guest, NetConfig, QemuConfig};
+use crate::qemu::{Guest, Machine, NetConfig, QemuConfig};
 use crate::workspace_root;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
@@ -611,12 +611,19 @@ pub struct RestartOptions {
     /// A QEMU NIC model (see [`bench_net::NICS`]).
     pub nic: String,
     pub seconds: u64,
+    /// The QEMU machine (q35 with the IOMMU, normally).
+    pub machine: Machine,
     pub progress: bool,
 }
 
 impl Default for RestartOptions {
     fn default() -> RestartOptions {
-        RestartOptions { nic: DEFAULT_NIC.into(), seconds: DEFAULT_SECONDS, progress: true }
+        RestartOptions {
+            nic: DEFAULT_NIC.into(),
+            seconds: DEFAULT_SECONDS,
+            machine: Machine::default(),
+            progress: true,
+        }
     }
 }
 
@@ -642,7 +649,7 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
             let task = driver_task(&image, spec)?;
             report.task = task.clone();
             say(format!("{}: booting with a {} ({task})", mode.name(), spec.model));
-            let (mut guest, port) = boot(&image, spec, &task)?;
+            let (mut guest, port) = boot(&image, spec, &task, opts.machine)?;
             for phase in Phase::ALL {
                 std::thread::sleep(SETTLE);
                 say(format!("{} {}: {} s ...", mode.name(), phase.name(), opts.seconds));
@@ -705,8 +712,8 @@ fn free_port() -> Result<u16> {
 
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
-fn boot(image: &image::Image, spec: &NicSpec, task: &str) -> Result<(Guest, u16)> {
-    boot_forwarding(image, spec, task, &[SINK_PORT]).map(|(g, ports)| (g, ports[0]))
+fn boot(image: &image::Image, spec: &NicSpec, task: &str, machine: Machine) -> Result<(Guest, u16)> {
+    boot_forwarding(image, (spec, machine), task, &[SINK_PORT]).map(|(g, ports)| (g, ports[0]))
 }
 
 /// Whether a boot failed only because a forwarded host port was taken
@@ -721,7 +728,7 @@ fn is_port_race(error: &str) -> bool {
 /// ports when QEMU could not bind a forward, or a port was taken meanwhile.
 pub(crate) fn boot_forwarding(
     image: &image::Image,
-    spec: &NicSpec,
+    (spec, machine): (&NicSpec, Machine),
     task: &str,
     guest_ports: &[u16],
 ) -> Result<(Guest, Vec<u16>)> {
@@ -730,7 +737,7 @@ pub(crate) fn boot_forwarding(
         attempt += 1;
         let ports = guest_ports.iter().map(|_| free_port()).collect::<Result<Vec<u16>>>()?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
-        match boot_once(image, spec, task, forwards) {
+        match boot_once(image, (spec, machine), task, forwards) {
             // A port picked free can be taken before QEMU binds it (the
             // ephemeral range is shared with every outgoing connection of
             // this host, the benchmark's own streams included): pick again.
@@ -740,8 +747,14 @@ pub(crate) fn boot_forwarding(
     }
 }
 
-fn boot_once(image: &image::Image, spec: &NicSpec, task: &str, hostfwd: Vec<(u16, u16)>) -> Result<Guest> {
-    let cfg = QemuConfig { netdev: Some(NetConfig { model: spec.model.into(), hostfwd }), ..QemuConfig::default() };
+fn boot_once(
+    image: &image::Image,
+    (spec, machine): (&NicSpec, Machine),
+    task: &str,
+    hostfwd: Vec<(u16, u16)>,
+) -> Result<Guest> {
+    let cfg =
+        QemuConfig { machine, netdev: Some(NetConfig { model: spec.model.into(), hostfwd }), ..QemuConfig::default() };
     let guest = Guest::boot(image, &cfg)?;
     let up = |l: &str| is_netd_up(l) && l.contains(&format!(" {task} up "));
     let shell = |l: &str| task_text(l, "shell").is_some_and(|t| t.starts_with("type `svc list`"));

@@ -83,6 +83,8 @@ pub struct SwifiOptions {
     pub minix_faults: u64,
     pub trial: TrialOptions,
     pub seed: u64,
+    /// The QEMU machine (q35 with the IOMMU, normally).
+    pub machine: crate::qemu::Machine,
     pub progress: bool,
 }
 
@@ -749,7 +751,7 @@ fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Res
         other: text.other_bytes,
     });
     say(opts.progress, format!("{} {}: booting ({task})", mode.name(), spec.model));
-    let (mut guest, ports) = boot_forwarding(image, spec, &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT])?;
+    let (mut guest, ports) = boot_forwarding(image, (spec, opts.machine), &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT])?;
     let result = trials(&mut guest, &ports, &task, &text, plan, run);
     let path = console_path(mode, spec.model);
     let saved = path

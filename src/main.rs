@@ -240,6 +240,9 @@ enum Bench {
         /// crashes); one fault a second.
         #[arg(long, default_value_t = resurgo::bench_restart::DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(2..))]
         seconds: u64,
+        /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// Malformed Ethernet frames (truncated, oversized, bad lengths,
     /// checksums, fragments, options, TCP flags, DHCP and ARP garbage, random
@@ -267,6 +270,9 @@ enum Bench {
         /// options, tcp_flags, udp_dhcp, arp_icmp, random.
         #[arg(long = "kind", value_parser = parse_kind)]
         kinds: Vec<resurgo::frames::Kind>,
+        /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// Software-implemented fault injection: bursts of faults of the SWIFI
     /// literature (bit flips, source and destination registers, pointers,
@@ -299,6 +305,9 @@ enum Bench {
         /// The seed of the faults (printed; the same seed makes the same faults).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// The syscall fuzzer: random kernel calls from a fixed seed, with child
     /// tasks created and destroyed under it; calls, errors by kind, kernel
@@ -321,10 +330,9 @@ fn bench_swifi(
     json: bool,
     nics: Vec<Nic>,
     (faults, minix_faults): (u64, u64),
-    burst: usize,
-    limit_ms: u64,
+    (burst, limit_ms): (usize, u64),
     restart: Option<Restart>,
-    seed: u64,
+    (seed, machine): (u64, MachineArg),
 ) -> Result<i32> {
     use resurgo::bench_restart::Mode;
     use resurgo::bench_swifi::{self, NICS, SwifiOptions, TrialOptions};
@@ -341,7 +349,16 @@ fn bench_swifi(
         "bench swifi: seed {seed}, {faults} faults per NIC ({minix_faults} with MINIX-style restarts) in bursts of {burst}"
     );
     let trial = TrialOptions { burst, limit: std::time::Duration::from_millis(limit_ms) };
-    let report = bench_swifi::run(&SwifiOptions { nics, modes, faults, minix_faults, trial, seed, progress: true })?;
+    let report = bench_swifi::run(&SwifiOptions {
+        nics,
+        modes,
+        faults,
+        minix_faults,
+        trial,
+        seed,
+        machine: machine.machine(),
+        progress: true,
+    })?;
     print!("{}", report.table());
     let plot = bench_swifi::plot_path();
     match bench_swifi::plot(&report, &plot) {
@@ -358,10 +375,9 @@ fn bench_swifi(
 fn bench_frames(
     json: bool,
     nics: Vec<Nic>,
-    frames: u64,
-    rate: u64,
-    seed: u64,
+    (frames, rate, seed): (u64, u64, u64),
     kinds: Vec<resurgo::frames::Kind>,
+    machine: MachineArg,
 ) -> Result<i32> {
     use resurgo::bench_frames::{self, FramesOptions, NICS};
     let chosen: Vec<(String, String)> = NICS
@@ -370,7 +386,7 @@ fn bench_frames(
         .map(|(m, t)| (m.to_string(), t.to_string()))
         .collect();
     eprintln!("seed {seed}: {frames} frames per NIC at {rate} per second");
-    let opts = FramesOptions { nics: chosen, frames, kinds, seed, rate, progress: true };
+    let opts = FramesOptions { nics: chosen, frames, kinds, seed, rate, machine: machine.machine(), progress: true };
     let results = bench_frames::run(&opts)?;
     print!("{}", bench_frames::table(&results));
     if json {
@@ -436,9 +452,9 @@ fn bench_net(
 }
 
 /// `resurgo bench restart`: table, plot, and with `--json` the JSON object last.
-fn bench_restart(json: bool, nic: Nic, seconds: u64) -> Result<i32> {
+fn bench_restart(json: bool, nic: Nic, seconds: u64, machine: MachineArg) -> Result<i32> {
     use resurgo::bench_restart::{self, RestartOptions};
-    let opts = RestartOptions { nic: nic.model().to_string(), seconds, progress: true };
+    let opts = RestartOptions { nic: nic.model().to_string(), seconds, machine: machine.machine(), progress: true };
     let report = bench_restart::run(&opts)?;
     print!("{}", report.table());
     let plot = bench_restart::plot_path();
@@ -639,13 +655,22 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine } } => {
             bench_net(json, nics, runs, size, only, machine)
         }
-        Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
-        Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds } } => {
-            bench_frames(json, nics, frames, rate, seed, kinds)
+        Command::Bench { which: Bench::Restart { json, nic, seconds, machine } } => {
+            bench_restart(json, nic, seconds, machine)
         }
-        Command::Bench { which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed } } => {
-            bench_swifi(json, nics, (faults, minix_faults.unwrap_or(faults)), burst, limit_ms, restart, seed)
+        Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds, machine } } => {
+            bench_frames(json, nics, (frames, rate, seed), kinds, machine)
         }
+        Command::Bench {
+            which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine },
+        } => bench_swifi(
+            json,
+            nics,
+            (faults, minix_faults.unwrap_or(faults)),
+            (burst, limit_ms),
+            restart,
+            (seed, machine),
+        ),
         Command::Bench { which: Bench::Fuzz { json, calls, seed } } => {
             let opts = resurgo::bench_fuzz::FuzzOptions { calls, seed, progress: true };
             let report = resurgo::bench_fuzz::run(&opts)?;
