@@ -46,6 +46,8 @@ pub struct FramesOptions {
     pub kinds: Vec<Kind>,
     pub seed: u64,
     pub rate: u64,
+    /// The QEMU machine (q35 with the IOMMU, normally).
+    pub machine: crate::qemu::Machine,
     pub progress: bool,
 }
 
@@ -158,6 +160,7 @@ fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, 
     let (echo, sink, http) = (free_port()?, free_port()?, free_port()?);
     let (wire, inject) = Wire::new()?;
     let cfg = QemuConfig {
+        machine: opts.machine,
         netdev: Some(NetConfig { model: model.into(), hostfwd: vec![(echo, 7), (sink, 9), (http, 80)] }),
         inject: Some(inject),
         ..QemuConfig::default()

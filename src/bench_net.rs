@@ -18,11 +18,15 @@
 //!   as 8 bytes little-endian, read until end of file and check the count;
 //!   time from connect to end of file.
 //!
-//! Figures are medians; the ratio is Resurgo's over Linux's.
+//! Figures are medians; the ratio is Resurgo's over Linux's. On q35 (the
+//! default machine, with the IOMMU confining every device's DMA) Resurgo
+//! is also booted on `pc`, which has no IOMMU, in the same run: its
+//! `iommu_ratio` is Resurgo with the IOMMU over Resurgo without
+//! (doc/iommu.md).
 
 use crate::image::{self, BuildOptions};
 use crate::linux_baseline::{self as baseline, Baseline};
-use crate::qemu::{Guest, NetConfig, QemuConfig};
+use crate::qemu::{Guest, Machine, NetConfig, QemuConfig};
 use crate::qmp::Qmp;
 use crate::workspace_root;
 use anyhow::{Context, Result, anyhow, bail};
@@ -119,6 +123,9 @@ pub fn nic(model: &str) -> Option<&'static NicSpec> {
 pub enum System {
     Resurgo,
     Linux,
+    /// Resurgo on the `pc` machine, without an IOMMU: the other half of
+    /// `iommu_ratio`.
+    ResurgoPc,
 }
 
 impl System {
@@ -126,7 +133,18 @@ impl System {
         match self {
             System::Resurgo => "resurgo",
             System::Linux => "linux",
+            System::ResurgoPc => "resurgo-pc",
         }
+    }
+
+    /// Whether it is Resurgo (on either machine).
+    pub fn is_resurgo(self) -> bool {
+        self != System::Linux
+    }
+
+    /// The machine it boots on when the run's machine is `machine`.
+    pub fn machine(self, machine: Machine) -> Machine {
+        if self == System::ResurgoPc { Machine::Pc } else { machine }
     }
 }
 
@@ -186,6 +204,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 pub struct Cell {
     pub resurgo: Option<f64>,
     pub linux: Option<f64>,
+    pub resurgo_pc: Option<f64>,
 }
 
 impl Cell {
@@ -197,10 +216,19 @@ impl Cell {
         }
     }
 
+    /// Resurgo with the IOMMU (q35) over Resurgo without (pc).
+    pub fn iommu_ratio(&self) -> Option<f64> {
+        match (self.resurgo, self.resurgo_pc) {
+            (Some(on), Some(off)) if off > 0.0 => Some(on / off),
+            _ => None,
+        }
+    }
+
     pub fn get(&self, system: System) -> Option<f64> {
         match system {
             System::Resurgo => self.resurgo,
             System::Linux => self.linux,
+            System::ResurgoPc => self.resurgo_pc,
         }
     }
 }
@@ -247,8 +275,9 @@ pub fn summarize(nics: &[&str], samples: &[Sample]) -> Summary {
             let mut cell = |direction| {
                 let (resurgo, a) = figure(nic, System::Resurgo, direction);
                 let (linux, b) = figure(nic, System::Linux, direction);
-                runs = runs.max(a).max(b);
-                Cell { resurgo, linux }
+                let (resurgo_pc, c) = figure(nic, System::ResurgoPc, direction);
+                runs = runs.max(a).max(b).max(c);
+                Cell { resurgo, linux, resurgo_pc }
             };
             let (rx, tx) = (cell(Direction::Rx), cell(Direction::Tx));
             Row { nic: nic.to_string(), rx, tx, runs }
@@ -267,8 +296,9 @@ fn number(x: Option<f64>) -> Value {
 }
 
 impl Summary {
-    /// `{"nics": {"rtl8139": {"rx": {"resurgo_mib_s": .., "linux_mib_s": .., "ratio": ..}, "tx": {..}}, ..}}`;
-    /// a figure that could not be measured is `null`.
+    /// `{"nics": {"rtl8139": {"rx": {"resurgo_mib_s": .., "linux_mib_s": .., "ratio": ..,
+    /// "resurgo_pc_mib_s": .., "iommu_ratio": ..}, "tx": {..}}, ..}}`; a figure
+    /// that could not be measured (or was not: `pc` alone) is `null`.
     pub fn json(&self) -> Value {
         let mut nics = Map::new();
         for row in &self.rows {
@@ -281,6 +311,8 @@ impl Summary {
                         "resurgo_mib_s": number(cell.resurgo),
                         "linux_mib_s": number(cell.linux),
                         "ratio": number(cell.ratio()),
+                        "resurgo_pc_mib_s": number(cell.resurgo_pc),
+                        "iommu_ratio": number(cell.iommu_ratio()),
                     }),
                 );
             }
@@ -292,8 +324,8 @@ impl Summary {
     /// A readable table: NIC, direction, both medians and their ratio.
     pub fn table(&self) -> String {
         let fmt = |x: Option<f64>, prec: usize| x.map_or_else(|| "-".to_string(), |x| format!("{x:.prec$}"));
-        let header = ["NIC", "dir", "Resurgo MiB/s", "Linux MiB/s", "ratio"];
-        let mut lines: Vec<[String; 5]> = vec![header.map(String::from)];
+        let header = ["NIC", "dir", "Resurgo MiB/s", "Linux MiB/s", "ratio", "Resurgo pc MiB/s", "IOMMU ratio"];
+        let mut lines: Vec<[String; 7]> = vec![header.map(String::from)];
         for row in &self.rows {
             for direction in Direction::BOTH {
                 let cell = row.cell(direction);
@@ -303,10 +335,12 @@ impl Summary {
                     fmt(cell.resurgo, 2),
                     fmt(cell.linux, 2),
                     fmt(cell.ratio(), 2),
+                    fmt(cell.resurgo_pc, 2),
+                    fmt(cell.iommu_ratio(), 2),
                 ]);
             }
         }
-        let widths: Vec<usize> = (0..5).map(|i| lines.iter().map(|l| l[i].len()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..7).map(|i| lines.iter().map(|l| l[i].len()).max().unwrap_or(0)).collect();
         let mut out = String::new();
         for (n, line) in lines.iter().enumerate() {
             let cells: Vec<String> = line
@@ -323,7 +357,10 @@ impl Summary {
             }
         }
         let runs = self.rows.iter().map(|r| r.runs).max().unwrap_or(0);
-        out.push_str(&format!("medians of {runs} transfer{} each; ratio = Resurgo / Linux\n", plural(runs)));
+        out.push_str(&format!(
+            "medians of {runs} transfer{} each; ratio = Resurgo / Linux; IOMMU ratio = Resurgo on q35 with the IOMMU / on pc without\n",
+            plural(runs)
+        ));
         out
     }
 }
@@ -469,8 +506,11 @@ pub struct NetOptions {
     pub runs: usize,
     /// Bytes per transfer for every NIC, instead of each NIC's default.
     pub size: Option<u64>,
-    /// The systems to measure (both, normally).
+    /// The systems to measure (all three, normally; `ResurgoPc` only makes
+    /// sense when `machine` has the IOMMU).
     pub systems: Vec<System>,
+    /// The QEMU machine both systems boot on (q35 with the IOMMU, normally).
+    pub machine: Machine,
     pub progress: bool,
 }
 
@@ -480,7 +520,8 @@ impl Default for NetOptions {
             nics: Vec::new(),
             runs: DEFAULT_RUNS,
             size: None,
-            systems: vec![System::Resurgo, System::Linux],
+            systems: vec![System::Resurgo, System::ResurgoPc, System::Linux],
+            machine: Machine::default(),
             progress: true,
         }
     }
@@ -512,8 +553,9 @@ fn free_ports(n: usize) -> Result<Vec<u16>> {
     listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
-fn qemu_config(model: &str, sink_port: u16, source_port: u16) -> QemuConfig {
+fn qemu_config(machine: Machine, model: &str, sink_port: u16, source_port: u16) -> QemuConfig {
     QemuConfig {
+        machine,
         memory_mib: MEMORY_MIB,
         netdev: Some(NetConfig {
             model: model.to_string(),
@@ -532,12 +574,12 @@ enum Bootable<'a> {
 /// Boots one system with `nic` and waits until it is ready to measure. Tries
 /// again with other ports when QEMU could not bind the forwards.
 /// The guest is left stopped (see [`Qmp`]).
-fn boot(what: &Bootable, nic: &NicSpec, size: u64) -> Result<Booted> {
+fn boot(what: &Bootable, system: System, nic: &NicSpec, size: u64, machine: Machine) -> Result<Booted> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let ports = free_ports(2)?;
-        match boot_once(what, nic, size, ports[0], ports[1], attempt) {
+        match boot_once(what, system, nic, (size, machine), ports[0], ports[1], attempt) {
             Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
             Ok(mut booted) => {
                 booted.qmp.stop()?;
@@ -550,17 +592,14 @@ fn boot(what: &Bootable, nic: &NicSpec, size: u64) -> Result<Booted> {
 
 fn boot_once(
     what: &Bootable,
+    system: System,
     nic: &NicSpec,
-    size: u64,
+    (size, machine): (u64, Machine),
     sink_port: u16,
     source_port: u16,
     attempt: u32,
 ) -> Result<Booted> {
-    let mut cfg = qemu_config(nic.model, sink_port, source_port);
-    let system = match what {
-        Bootable::Resurgo(_) => System::Resurgo,
-        Bootable::Linux { .. } => System::Linux,
-    };
+    let mut cfg = qemu_config(machine, nic.model, sink_port, source_port);
     let qmp_path = Qmp::socket_path(&format!("bench-net-{}-{}-{attempt}", system.name(), nic.model));
     let _ = std::fs::remove_file(&qmp_path);
     cfg.extra_args.extend(Qmp::qemu_args(&qmp_path));
@@ -596,7 +635,7 @@ fn boot_once(
                 netd |= is_netd_up(&line);
                 sink |= is_sink_ready(&line);
             }
-            Ok(Booted { system: System::Resurgo, guest, sink_port, source_port, qmp })
+            Ok(Booted { system, guest, sink_port, source_port, qmp })
         }
         Bootable::Linux { baseline, initramfs } => {
             let order = baseline::load_order(&baseline.index, &[nic.linux_module])?;
@@ -690,7 +729,7 @@ fn measure(booted: &Booted, direction: Direction, size: u64, block: &[u8], sha25
         Direction::Rx => {
             let elapsed = rx_transfer(booted.sink_port, size, block)?;
             match booted.system {
-                System::Resurgo => {
+                System::Resurgo | System::ResurgoPc => {
                     let line = guest
                         .wait_for(|l| parse_sink_report(l).is_some(), REPORT_TIMEOUT)
                         .context("the sink did not report the transfer")?;
@@ -715,17 +754,15 @@ fn measure(booted: &Booted, direction: Direction, size: u64, block: &[u8], sha25
             elapsed
         }
         Direction::Tx => {
-            let data = match booted.system {
-                System::Resurgo => SourceData::Mod251,
-                System::Linux => SourceData::Zeros,
-            };
+            let data = if booted.system.is_resurgo() { SourceData::Mod251 } else { SourceData::Zeros };
             let (elapsed, got) = tx_transfer(booted.source_port, size, data)?;
             if got != size {
                 bail!("asked the source for {size} bytes, received {got}");
             }
-            let line = match booted.system {
-                System::Resurgo => guest.wait_for(|l| parse_source_report(l).is_some(), REPORT_TIMEOUT),
-                System::Linux => guest.wait_line(baseline::SOURCE_MARK, REPORT_TIMEOUT),
+            let line = if booted.system.is_resurgo() {
+                guest.wait_for(|l| parse_source_report(l).is_some(), REPORT_TIMEOUT)
+            } else {
+                guest.wait_line(baseline::SOURCE_MARK, REPORT_TIMEOUT)
             };
             line.context("the source did not report the transfer")?;
             elapsed
@@ -776,7 +813,7 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
     let mut report = NetReport::default();
     let wants = |s| opts.systems.contains(&s);
 
-    let image = if wants(System::Resurgo) {
+    let image = if wants(System::Resurgo) || wants(System::ResurgoPc) {
         let manifest = workspace_root().join(MANIFEST);
         match image::build(&BuildOptions { manifest, progress: opts.progress }) {
             Ok(image) => Some(image),
@@ -808,7 +845,8 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
     }
 
     let block = pattern_block();
-    let systems = usize::from(image.is_some()) + usize::from(linux.is_some());
+    let resurgos = [System::Resurgo, System::ResurgoPc].into_iter().filter(|&s| wants(s)).count();
+    let systems = if image.is_some() { resurgos } else { 0 } + usize::from(linux.is_some());
     let reporter = Reporter::new(opts.progress, (specs.len() * opts.runs * 2 * systems) as u64);
     for spec in &specs {
         let size = opts.size.unwrap_or(spec.default_size);
@@ -816,20 +854,23 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
         reporter.bar.set_message(format!("{}: booting", spec.model));
         let mut todo = Vec::new();
         if let Some(image) = &image {
-            todo.push((System::Resurgo, Bootable::Resurgo(image)));
+            for system in [System::Resurgo, System::ResurgoPc].into_iter().filter(|&s| wants(s)) {
+                todo.push((system, Bootable::Resurgo(image)));
+            }
         }
         if let Some((baseline, initramfs)) = &linux {
             todo.push((System::Linux, Bootable::Linux { baseline, initramfs }));
         }
-        // Boot both at once; transfers then alternate between them.
-        let booted: Vec<(System, Result<Booted>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                todo.iter().map(|(system, what)| (*system, scope.spawn(move || boot(what, spec, size)))).collect();
-            handles
-                .into_iter()
-                .map(|(system, h)| (system, h.join().unwrap_or_else(|_| Err(anyhow!("booting panicked")))))
-                .collect()
-        });
+        // Booted one after the other, from this thread: a child's
+        // PR_SET_PDEATHSIG (`crate::children`) fires when the *thread* that
+        // started it exits, so a QEMU started from a short-lived thread got
+        // SIGTERM as soon as its boot thread ended (QMP then reported a
+        // `host-signal` shutdown at the first `cont`). Transfers then
+        // alternate between the guests.
+        let booted: Vec<(System, Result<Booted>)> = todo
+            .iter()
+            .map(|(system, what)| (*system, boot(what, *system, spec, size, system.machine(opts.machine))))
+            .collect();
         let mut guests: Vec<Option<Booted>> = Vec::new();
         for (system, result) in booted {
             match result {
@@ -927,9 +968,15 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
         .flat_map(|r| Direction::BOTH.map(|d| (format!("{} {}", r.nic, d.name()), *r.cell(d))))
         .collect();
     let n = groups.len().max(1);
-    let top = groups.iter().flat_map(|(_, c)| [c.resurgo, c.linux]).flatten().fold(0.0f64, f64::max);
+    let top = groups.iter().flat_map(|(_, c)| [c.resurgo, c.linux, c.resurgo_pc]).flatten().fold(0.0f64, f64::max);
     let ymax = if top > 0.0 { top * 1.2 } else { 1.0 };
-    let colors = [(System::Resurgo, RGBColor(0xd9, 0x5f, 0x02)), (System::Linux, RGBColor(0x1b, 0x9e, 0x77))];
+    // Resurgo on pc only when it was measured: then three bars a group.
+    let with_pc = groups.iter().any(|(_, c)| c.resurgo_pc.is_some());
+    let mut colors = vec![(System::Resurgo, RGBColor(0xd9, 0x5f, 0x02)), (System::Linux, RGBColor(0x1b, 0x9e, 0x77))];
+    if with_pc {
+        colors.push((System::ResurgoPc, RGBColor(0x75, 0x70, 0xb3)));
+    }
+    let bar = 0.8 / colors.len() as f64;
 
     let width = (160 + 110 * n as u32).max(640);
     let root = BitMapBackend::new(path, (width, 520)).into_drawing_area();
@@ -956,8 +1003,8 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
                 .iter()
                 .enumerate()
                 .map(|(i, (_, cell))| {
-                    let x0 = i as f64 + 0.1 + 0.4 * k as f64;
-                    (x0, x0 + 0.38, cell.get(*system))
+                    let x0 = i as f64 + 0.1 + bar * k as f64;
+                    (x0, x0 + bar * 0.95, cell.get(*system))
                 })
                 .collect();
             chart
@@ -966,8 +1013,10 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
                         .filter_map(|&(x0, x1, v)| v.map(|v| Rectangle::new([(x0, 0.0), (x1, v)], color.filled()))),
                 )?
                 .label(match system {
+                    System::Resurgo if with_pc => "Resurgo on q35, IOMMU on (driver task + netd + sink)",
                     System::Resurgo => "Resurgo (driver task + netd + sink)",
                     System::Linux => "Linux 6.1 (in-kernel driver, nc)",
+                    System::ResurgoPc => "Resurgo on pc, no IOMMU",
                 })
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled()));
             chart.draw_series(bars.iter().map(|&(x0, x1, v)| {
@@ -1061,13 +1110,14 @@ mod tests {
                 sample("rtl8139", System::Resurgo, Direction::Rx, 3.0),
                 sample("rtl8139", System::Linux, Direction::Rx, 6.0),
                 sample("rtl8139", System::Linux, Direction::Tx, 1.0 / 3.0),
+                sample("rtl8139", System::ResurgoPc, Direction::Rx, 3.2),
             ],
         );
         let text = s.json().to_string();
         assert!(!text.contains('\n'));
         assert_eq!(
             text,
-            r#"{"nics":{"rtl8139":{"rx":{"resurgo_mib_s":3.0,"linux_mib_s":6.0,"ratio":0.5},"tx":{"resurgo_mib_s":null,"linux_mib_s":0.333,"ratio":null}},"ne2k_pci":{"rx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null},"tx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null}}}}"#
+            r#"{"nics":{"rtl8139":{"rx":{"resurgo_mib_s":3.0,"linux_mib_s":6.0,"ratio":0.5,"resurgo_pc_mib_s":3.2,"iommu_ratio":0.938},"tx":{"resurgo_mib_s":null,"linux_mib_s":0.333,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null}},"ne2k_pci":{"rx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null},"tx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null}}}}"#
         );
     }
 
@@ -1075,15 +1125,22 @@ mod tests {
     fn table_has_one_line_per_nic_and_direction() {
         let s = summarize(
             &["e1000"],
-            &[sample("e1000", System::Resurgo, Direction::Rx, 1.0), sample("e1000", System::Linux, Direction::Rx, 4.0)],
+            &[
+                sample("e1000", System::Resurgo, Direction::Rx, 1.0),
+                sample("e1000", System::Linux, Direction::Rx, 4.0),
+                sample("e1000", System::ResurgoPc, Direction::Rx, 1.25),
+            ],
         );
         let table = s.table();
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 5, "{table}");
-        assert_eq!(lines[0], "NIC    dir  Resurgo MiB/s  Linux MiB/s  ratio");
-        assert_eq!(lines[2], "e1000  rx            1.00         4.00   0.25");
-        assert_eq!(lines[3], "e1000  tx               -            -      -");
-        assert_eq!(lines[4], "medians of 1 transfer each; ratio = Resurgo / Linux");
+        assert_eq!(lines[0], "NIC    dir  Resurgo MiB/s  Linux MiB/s  ratio  Resurgo pc MiB/s  IOMMU ratio");
+        assert_eq!(lines[2], "e1000  rx            1.00         4.00   0.25              1.25         0.80");
+        assert_eq!(lines[3], "e1000  tx               -            -      -                 -            -");
+        assert_eq!(
+            lines[4],
+            "medians of 1 transfer each; ratio = Resurgo / Linux; IOMMU ratio = Resurgo on q35 with the IOMMU / on pc without"
+        );
     }
 
     #[test]

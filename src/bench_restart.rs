@@ -39,7 +39,7 @@ use crate::bench_net::{
     self, NicSpec, is_netd_up, is_sink_ready, median, parse_sink_report, pattern_block, task_ended,
 };
 use crate::image::{self, BuildOptions};
-use crate::qemu::{Guest, NetConfig, QemuConfig};
+use crate::qemu::{Guest, Machine, NetConfig, QemuConfig};
 use crate::workspace_root;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
@@ -611,12 +611,19 @@ pub struct RestartOptions {
     /// A QEMU NIC model (see [`bench_net::NICS`]).
     pub nic: String,
     pub seconds: u64,
+    /// The QEMU machine (q35 with the IOMMU, normally).
+    pub machine: Machine,
     pub progress: bool,
 }
 
 impl Default for RestartOptions {
     fn default() -> RestartOptions {
-        RestartOptions { nic: DEFAULT_NIC.into(), seconds: DEFAULT_SECONDS, progress: true }
+        RestartOptions {
+            nic: DEFAULT_NIC.into(),
+            seconds: DEFAULT_SECONDS,
+            machine: Machine::default(),
+            progress: true,
+        }
     }
 }
 
@@ -642,7 +649,7 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
             let task = driver_task(&image, spec)?;
             report.task = task.clone();
             say(format!("{}: booting with a {} ({task})", mode.name(), spec.model));
-            let (mut guest, port) = boot(&image, spec, &task)?;
+            let (mut guest, port) = boot(&image, spec, &task, opts.machine)?;
             for phase in Phase::ALL {
                 std::thread::sleep(SETTLE);
                 say(format!("{} {}: {} s ...", mode.name(), phase.name(), opts.seconds));
@@ -705,17 +712,24 @@ fn free_port() -> Result<u16> {
 
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
-fn boot(image: &image::Image, spec: &NicSpec, task: &str) -> Result<(Guest, u16)> {
-    boot_forwarding(image, spec, task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
+fn boot(image: &image::Image, spec: &NicSpec, task: &str, machine: Machine) -> Result<(Guest, u16)> {
+    boot_forwarding(image, (spec, machine), task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
+}
+
+/// Whether a boot failed only because a forwarded host port was taken
+/// between picking it and QEMU binding it.
+fn is_port_race(error: &str) -> bool {
+    error.contains("host forwarding") || error.contains("is in use by a process not visible from here")
 }
 
 /// Boots the image with the NIC and forwards from free host ports to the
 /// guest's `guest_ports` (the host ports come back in the same order), and
 /// waits for the sink, the shell and netd's `TASK up ADDRESS`. Tries other
-/// ports when QEMU could not bind a forward. `extra` goes to QEMU as it is.
+/// ports when QEMU could not bind a forward, or a port was taken meanwhile.
+/// `extra` goes to QEMU as it is.
 pub(crate) fn boot_forwarding(
     image: &image::Image,
-    spec: &NicSpec,
+    (spec, machine): (&NicSpec, Machine),
     task: &str,
     guest_ports: &[u16],
     extra: &[String],
@@ -725,8 +739,11 @@ pub(crate) fn boot_forwarding(
         attempt += 1;
         let ports = guest_ports.iter().map(|_| free_port()).collect::<Result<Vec<u16>>>()?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
-        match boot_once(image, spec, task, forwards, extra) {
-            Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
+        match boot_once(image, (spec, machine), task, forwards, extra) {
+            // A port picked free can be taken before QEMU binds it (the
+            // ephemeral range is shared with every outgoing connection of
+            // this host, the benchmark's own streams included): pick again.
+            Err(e) if attempt < 3 && is_port_race(&format!("{e:#}")) => continue,
             other => return other.map(|g| (g, ports)),
         }
     }
@@ -734,12 +751,13 @@ pub(crate) fn boot_forwarding(
 
 fn boot_once(
     image: &image::Image,
-    spec: &NicSpec,
+    (spec, machine): (&NicSpec, Machine),
     task: &str,
     hostfwd: Vec<(u16, u16)>,
     extra: &[String],
 ) -> Result<Guest> {
     let cfg = QemuConfig {
+        machine,
         netdev: Some(NetConfig { model: spec.model.into(), hostfwd }),
         extra_args: extra.to_vec(),
         ..QemuConfig::default()

@@ -85,6 +85,8 @@ pub struct SwifiOptions {
     pub minix_faults: u64,
     pub trial: TrialOptions,
     pub seed: u64,
+    /// The QEMU machine (q35 with the IOMMU, normally).
+    pub machine: crate::qemu::Machine,
     pub progress: bool,
 }
 
@@ -777,7 +779,8 @@ fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Res
     let qmp = Qmp::socket_path(&format!("swifi-{}-{}", mode.name(), spec.model));
     let mut extra = wire::qemu_args(&pcap);
     extra.extend(Qmp::qemu_args(&qmp));
-    let (mut guest, ports) = boot_forwarding(image, spec, &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT], &extra)?;
+    let (mut guest, ports) =
+        boot_forwarding(image, (spec, opts.machine), &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT], &extra)?;
     let result = WireGuard::start(&pcap, &qmp).and_then(|mut wire| {
         let result = trials(&mut guest, &mut wire, &ports, &task, &text, plan, run);
         (run.wire_frames, _, run.wire_repairs) = wire.counts();

@@ -8,7 +8,7 @@
 
 use crate::host::DirLock;
 use crate::image::{cargo_command, workspace_binaries};
-use crate::qemu::{Guest, QemuConfig};
+use crate::qemu::{Guest, Machine, QemuConfig};
 use crate::{display_path, load_manifest, workspace_root};
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -489,11 +489,18 @@ pub fn modules(l4re: &L4re, image: &FiascoImage) -> Result<String> {
     Ok(mods.join(","))
 }
 
+/// The configuration Fiasco.OC boots with: `cfg` on the `pc` machine, which
+/// its L4Re io setup was written for (Resurgo's IOMMU work, doc/iommu.md, is
+/// its own kernel's; Fiasco.OC here runs without one).
+fn fiasco_config(cfg: &QemuConfig) -> QemuConfig {
+    QemuConfig { machine: Machine::Pc, ..cfg.clone() }
+}
+
 /// QEMU's arguments for the image: Resurgo's usual machine ([`crate::qemu::qemu_args`])
-/// with bootstrap as the multiboot kernel and the modules as its initrd.
+/// on `pc`, with bootstrap as the multiboot kernel and the modules as its initrd.
 pub fn qemu_args(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, serial: &str) -> Result<Vec<OsString>> {
     let mods = modules(l4re, image)?;
-    let mut args = crate::qemu::qemu_args(&l4re.bin("bootstrap"), Path::new(&mods), cfg, serial);
+    let mut args = crate::qemu::qemu_args(&l4re.bin("bootstrap"), Path::new(&mods), &fiasco_config(cfg), serial);
     args.push("-append".into());
     args.push("".into());
     Ok(args)
@@ -503,7 +510,7 @@ pub fn qemu_args(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, serial: &st
 /// Resurgo's kernel).
 pub fn boot(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig) -> Result<Guest> {
     let mods = modules(l4re, image)?;
-    Guest::boot_kernel(&image.system.name, &l4re.bin("bootstrap"), Path::new(&mods), Some(""), cfg)
+    Guest::boot_kernel(&image.system.name, &l4re.bin("bootstrap"), Path::new(&mods), Some(""), &fiasco_config(cfg))
 }
 
 /// `resurgo up --kernel fiasco`: boots with the serial console on this
@@ -562,11 +569,11 @@ fn measure(guest: &Guest) -> Result<IpcFigures> {
 }
 
 /// Boots `system/fiasco.toml` under `-icount shift=0` (the TSC counts guest
-/// instructions) on Fiasco.OC and on Resurgo's kernel, and reads seam-ping's
-/// figures from each.
+/// instructions) on Fiasco.OC and on Resurgo's kernel, both on the `pc`
+/// machine, and reads seam-ping's figures from each.
 pub fn bench_ipc(l4re: &L4re, progress: bool) -> Result<IpcBench> {
     let manifest = workspace_root().join(DEFAULT_MANIFEST);
-    let cfg = QemuConfig { icount: true, ..QemuConfig::default() };
+    let cfg = QemuConfig { icount: true, machine: Machine::Pc, ..QemuConfig::default() };
     let image = build(&manifest)?;
     let fiasco = measure(&boot(l4re, &image, &cfg)?)?;
     let resurgo_image = crate::image::build(&crate::image::BuildOptions { manifest, progress })?;

@@ -81,6 +81,11 @@ enum Command {
         /// Overrides the manifest's `[system] restart`.
         #[arg(long, value_parser = restart_parser())]
         restart: Option<Restart>,
+        /// The QEMU machine: q35 with an Intel VT-d IOMMU that confines every
+        /// device's DMA (the default), or pc without one (DMA not confined;
+        /// the kernel says so at boot). See doc/iommu.md.
+        #[arg(long, value_enum)]
+        machine: Option<MachineArg>,
     },
     /// Run a benchmark in the guest and report its figures.
     Bench {
@@ -215,6 +220,10 @@ enum Bench {
         /// Measure one system only.
         #[arg(long, value_enum)]
         only: Option<SystemArg>,
+        /// The QEMU machine both systems boot on: q35 with the IOMMU (the
+        /// default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// A TCP stream to the sink while the NIC's driver is killed, then crashed,
     /// then crashed in its interrupt handler, every second, with transparent and
@@ -231,6 +240,9 @@ enum Bench {
         /// crashes); one fault a second.
         #[arg(long, default_value_t = resurgo::bench_restart::DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(2..))]
         seconds: u64,
+        /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// Malformed Ethernet frames (truncated, oversized, bad lengths,
     /// checksums, fragments, options, TCP flags, DHCP and ARP garbage, random
@@ -258,6 +270,9 @@ enum Bench {
         /// options, tcp_flags, udp_dhcp, arp_icmp, random.
         #[arg(long = "kind", value_parser = parse_kind)]
         kinds: Vec<resurgo::frames::Kind>,
+        /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// Software-implemented fault injection: bursts of faults of the SWIFI
     /// literature (bit flips, source and destination registers, pointers,
@@ -290,6 +305,9 @@ enum Bench {
         /// The seed of the faults (printed; the same seed makes the same faults).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
+        #[arg(long, value_enum, default_value = "q35")]
+        machine: MachineArg,
     },
     /// The syscall fuzzer: random kernel calls from a fixed seed, with child
     /// tasks created and destroyed under it; calls, errors by kind, kernel
@@ -312,10 +330,9 @@ fn bench_swifi(
     json: bool,
     nics: Vec<Nic>,
     (faults, minix_faults): (u64, u64),
-    burst: usize,
-    limit_ms: u64,
+    (burst, limit_ms): (usize, u64),
     restart: Option<Restart>,
-    seed: u64,
+    (seed, machine): (u64, MachineArg),
 ) -> Result<i32> {
     use resurgo::bench_restart::Mode;
     use resurgo::bench_swifi::{self, NICS, SwifiOptions, TrialOptions};
@@ -332,7 +349,16 @@ fn bench_swifi(
         "bench swifi: seed {seed}, {faults} faults per NIC ({minix_faults} with MINIX-style restarts) in bursts of {burst}"
     );
     let trial = TrialOptions { burst, limit: std::time::Duration::from_millis(limit_ms) };
-    let report = bench_swifi::run(&SwifiOptions { nics, modes, faults, minix_faults, trial, seed, progress: true })?;
+    let report = bench_swifi::run(&SwifiOptions {
+        nics,
+        modes,
+        faults,
+        minix_faults,
+        trial,
+        seed,
+        machine: machine.machine(),
+        progress: true,
+    })?;
     print!("{}", report.table());
     let plot = bench_swifi::plot_path();
     match bench_swifi::plot(&report, &plot) {
@@ -349,10 +375,9 @@ fn bench_swifi(
 fn bench_frames(
     json: bool,
     nics: Vec<Nic>,
-    frames: u64,
-    rate: u64,
-    seed: u64,
+    (frames, rate, seed): (u64, u64, u64),
     kinds: Vec<resurgo::frames::Kind>,
+    machine: MachineArg,
 ) -> Result<i32> {
     use resurgo::bench_frames::{self, FramesOptions, NICS};
     let chosen: Vec<(String, String)> = NICS
@@ -361,7 +386,7 @@ fn bench_frames(
         .map(|(m, t)| (m.to_string(), t.to_string()))
         .collect();
     eprintln!("seed {seed}: {frames} frames per NIC at {rate} per second");
-    let opts = FramesOptions { nics: chosen, frames, kinds, seed, rate, progress: true };
+    let opts = FramesOptions { nics: chosen, frames, kinds, seed, rate, machine: machine.machine(), progress: true };
     let results = bench_frames::run(&opts)?;
     print!("{}", bench_frames::table(&results));
     if json {
@@ -391,15 +416,25 @@ fn parse_byte_size(s: &str) -> std::result::Result<u64, String> {
 }
 
 /// `resurgo bench net`: table, plot, and with `--json` the JSON object last.
-fn bench_net(json: bool, nics: Vec<Nic>, runs: u32, size: Option<u64>, only: Option<SystemArg>) -> Result<i32> {
+fn bench_net(
+    json: bool,
+    nics: Vec<Nic>,
+    runs: u32,
+    size: Option<u64>,
+    only: Option<SystemArg>,
+    machine: MachineArg,
+) -> Result<i32> {
     use resurgo::bench_net::{self, NetOptions, System};
+    // On q35 Resurgo also boots on pc, without the IOMMU, for `iommu_ratio`.
+    let resurgo =
+        if machine == MachineArg::Q35 { vec![System::Resurgo, System::ResurgoPc] } else { vec![System::Resurgo] };
     let systems = match only {
-        None => vec![System::Resurgo, System::Linux],
-        Some(SystemArg::Resurgo) => vec![System::Resurgo],
+        None => [resurgo, vec![System::Linux]].concat(),
+        Some(SystemArg::Resurgo) => resurgo,
         Some(SystemArg::Linux) => vec![System::Linux],
     };
     let nics = nics.iter().map(|n| n.model().to_string()).collect();
-    let opts = NetOptions { nics, runs: runs as usize, size, systems, progress: true };
+    let opts = NetOptions { nics, runs: runs as usize, size, systems, machine: machine.machine(), progress: true };
     let report = bench_net::run(&opts)?;
     for error in &report.errors {
         eprintln!("error: {error}");
@@ -417,9 +452,9 @@ fn bench_net(json: bool, nics: Vec<Nic>, runs: u32, size: Option<u64>, only: Opt
 }
 
 /// `resurgo bench restart`: table, plot, and with `--json` the JSON object last.
-fn bench_restart(json: bool, nic: Nic, seconds: u64) -> Result<i32> {
+fn bench_restart(json: bool, nic: Nic, seconds: u64, machine: MachineArg) -> Result<i32> {
     use resurgo::bench_restart::{self, RestartOptions};
-    let opts = RestartOptions { nic: nic.model().to_string(), seconds, progress: true };
+    let opts = RestartOptions { nic: nic.model().to_string(), seconds, machine: machine.machine(), progress: true };
     let report = bench_restart::run(&opts)?;
     print!("{}", report.table());
     let plot = bench_restart::plot_path();
@@ -467,6 +502,22 @@ impl Kernel {
                 Kernel::Fiasco => resurgo::fiasco::DEFAULT_MANIFEST,
             })
         })
+    }
+}
+
+/// `--machine`: the QEMU machine a guest boots on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MachineArg {
+    Q35,
+    Pc,
+}
+
+impl MachineArg {
+    fn machine(self) -> qemu::Machine {
+        match self {
+            MachineArg::Q35 => qemu::Machine::Q35,
+            MachineArg::Pc => qemu::Machine::Pc,
+        }
     }
 }
 
@@ -540,8 +591,13 @@ fn run(cli: Cli) -> Result<i32> {
             println!("archive  {}", image.archive.display());
             Ok(0)
         }
-        Command::Up { manifest, kernel: Kernel::Fiasco, headless, nic, devices, restart } => {
+        Command::Up { manifest, kernel: Kernel::Fiasco, headless, nic, devices, restart, machine } => {
             let l4re = resurgo::fiasco::L4re::required()?;
+            if machine == Some(MachineArg::Q35) {
+                anyhow::bail!(
+                    "error: Fiasco.OC boots on the pc machine only (the IOMMU is Resurgo's kernel's; doc/iommu.md)"
+                );
+            }
             if restart.is_some() {
                 anyhow::bail!(
                     "error: --restart needs the reincarnation server and the data store, which do not run on Fiasco.OC yet (issue 12, step 3)"
@@ -558,7 +614,7 @@ fn run(cli: Cli) -> Result<i32> {
             let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             resurgo::fiasco::run(&l4re, &image, &cfg, headless)
         }
-        Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart } => {
+        Command::Up { manifest, kernel: Kernel::Resurgo, headless, nic, devices, restart, machine } => {
             let manifest = Kernel::Resurgo.manifest(manifest);
             let manifest = match restart {
                 Some(r) => image::with_restart_mode(&resurgo::resolve_manifest_path(&manifest), r)?,
@@ -571,7 +627,12 @@ fn run(cli: Cli) -> Result<i32> {
             }
             let image = build(&manifest)?;
             let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();
-            let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
+            let cfg = QemuConfig {
+                machine: machine.map_or_else(qemu::Machine::default, MachineArg::machine),
+                netdev: nic.as_deref().map(NetConfig::new),
+                extra_args,
+                ..QemuConfig::default()
+            };
             if headless { qemu::run_headless(&image, &cfg) } else { qemu::run_interactive(&image, &cfg) }
         }
         Command::Bench { which: Bench::Ipc { json, kernel: Kernel::Fiasco } } => {
@@ -591,16 +652,25 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench { which: Bench::Net { json, nics, runs, size, only } } => {
-            bench_net(json, nics, runs, size, only)
+        Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine } } => {
+            bench_net(json, nics, runs, size, only, machine)
         }
-        Command::Bench { which: Bench::Restart { json, nic, seconds } } => bench_restart(json, nic, seconds),
-        Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds } } => {
-            bench_frames(json, nics, frames, rate, seed, kinds)
+        Command::Bench { which: Bench::Restart { json, nic, seconds, machine } } => {
+            bench_restart(json, nic, seconds, machine)
         }
-        Command::Bench { which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed } } => {
-            bench_swifi(json, nics, (faults, minix_faults.unwrap_or(faults)), burst, limit_ms, restart, seed)
+        Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds, machine } } => {
+            bench_frames(json, nics, (frames, rate, seed), kinds, machine)
         }
+        Command::Bench {
+            which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine },
+        } => bench_swifi(
+            json,
+            nics,
+            (faults, minix_faults.unwrap_or(faults)),
+            (burst, limit_ms),
+            restart,
+            (seed, machine),
+        ),
         Command::Bench { which: Bench::Fuzz { json, calls, seed } } => {
             let opts = resurgo::bench_fuzz::FuzzOptions { calls, seed, progress: true };
             let report = resurgo::bench_fuzz::run(&opts)?;

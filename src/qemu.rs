@@ -54,9 +54,57 @@ impl NetConfig {
     }
 }
 
+/// The QEMU machine a guest boots on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Machine {
+    /// `q35` with an emulated Intel VT-d unit (`-device
+    /// intel-iommu,intremap=on`): the kernel confines every device's DMA to
+    /// the memory its driver allocated (doc/iommu.md). The default.
+    #[default]
+    Q35,
+    /// The older `pc` (i440FX) without an IOMMU: DMA is not confined, and the
+    /// kernel says so at boot.
+    Pc,
+}
+
+impl Machine {
+    /// Every machine, in the order `--machine` lists them.
+    pub const ALL: [Machine; 2] = [Machine::Q35, Machine::Pc];
+
+    /// The name `--machine` takes and QEMU's `-machine` gets.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Machine::Q35 => "q35",
+            Machine::Pc => "pc",
+        }
+    }
+
+    /// Whether the machine has an IOMMU that confines DMA.
+    pub const fn has_iommu(self) -> bool {
+        matches!(self, Machine::Q35)
+    }
+
+    /// The machine of a `--machine` name.
+    pub fn from_name(name: &str) -> Option<Machine> {
+        Machine::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// QEMU's `-device` for the VT-d unit of [`Machine::Q35`]: DMA remapping and
+/// interrupt remapping. It comes before every PCI device on the command line.
+pub const IOMMU_DEVICE: &str = "intel-iommu,intremap=on";
+
 /// How to run QEMU.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QemuConfig {
+    /// The machine: q35 with an IOMMU (the default) or pc without one.
+    pub machine: Machine,
     /// Guest memory in MiB (default 512).
     pub memory_mib: u32,
     /// `-icount shift=0`: the guest TSC counts guest instructions exactly.
@@ -72,7 +120,14 @@ pub struct QemuConfig {
 
 impl Default for QemuConfig {
     fn default() -> QemuConfig {
-        QemuConfig { memory_mib: 512, icount: false, netdev: None, inject: None, extra_args: Vec::new() }
+        QemuConfig {
+            machine: Machine::default(),
+            memory_mib: 512,
+            icount: false,
+            netdev: None,
+            inject: None,
+            extra_args: Vec::new(),
+        }
     }
 }
 
@@ -157,7 +212,11 @@ pub fn qemu_args(kernel: &Path, archive: &Path, cfg: &QemuConfig, serial: &str) 
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |s: &str| args.push(s.into());
     push("-machine");
-    push("pc");
+    push(cfg.machine.name());
+    if cfg.machine.has_iommu() {
+        push("-device");
+        push(IOMMU_DEVICE);
+    }
     push("-accel");
     push("tcg");
     push("-m");
@@ -668,7 +727,10 @@ mod tests {
     #[test]
     fn default_args_have_no_nic_and_the_exit_device() {
         let a = args(&QemuConfig::default());
-        assert!(has_pair(&a, "-machine", "pc"));
+        assert!(has_pair(&a, "-machine", "q35"));
+        let iommu = a.iter().position(|x| x == IOMMU_DEVICE).expect("the VT-d unit by default");
+        assert_eq!(a[iommu - 1], "-device");
+        assert!(iommu < a.iter().position(|x| x == "-nic").unwrap(), "the IOMMU comes before any PCI device");
         assert!(has_pair(&a, "-m", "512"));
         assert!(has_pair(&a, "-display", "none"));
         assert!(has_pair(&a, "-serial", "stdio"));
@@ -684,6 +746,7 @@ mod tests {
     #[test]
     fn network_icount_and_extra_args() {
         let cfg = QemuConfig {
+            machine: Machine::Pc,
             memory_mib: 64,
             icount: true,
             netdev: Some(NetConfig::new("e1000")),
@@ -691,6 +754,8 @@ mod tests {
             extra_args: vec!["-d".into(), "int".into()],
         };
         let a = args(&cfg);
+        assert!(has_pair(&a, "-machine", "pc"));
+        assert!(!a.iter().any(|x| x.contains("intel-iommu")), "pc has no IOMMU");
         assert!(has_pair(&a, "-m", "64"));
         assert!(has_pair(&a, "-icount", "shift=0"));
         assert!(has_pair(
@@ -730,6 +795,16 @@ mod tests {
         assert!(has_pair(&linux, "-initrd", "/i.cpio"));
         assert!(has_pair(&linux, "-append", "console=ttyS0 x=1"));
         assert!(has_pair(&linux, "-serial", "stdio"));
+    }
+
+    #[test]
+    fn machines_have_names() {
+        for m in Machine::ALL {
+            assert_eq!(Machine::from_name(m.name()), Some(m));
+        }
+        assert_eq!(Machine::from_name("isapc"), None);
+        assert_eq!(Machine::default(), Machine::Q35);
+        assert!(Machine::Q35.has_iommu() && !Machine::Pc.has_iommu());
     }
 
     #[test]

@@ -18,6 +18,7 @@ fn garbage_frames_crash_nothing_and_the_services_still_answer() {
         kinds: Vec::new(),
         seed: 0x6a7b,
         rate: bench_frames::DEFAULT_RATE,
+        machine: resurgo::qemu::Machine::default(),
         progress: false,
     };
     let results = bench_frames::run(&opts).expect("building and booting the default system");
@@ -52,6 +53,7 @@ fn a_deaf_receive_path_is_found_and_reinitialised() {
         kinds: vec![Kind::Oversized],
         seed: 0x6a7c,
         rate: 10,
+        machine: resurgo::qemu::Machine::default(),
         progress: false,
     };
     let results = bench_frames::run(&opts).expect("building and booting the default system");

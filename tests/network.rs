@@ -92,9 +92,9 @@ fn a_driver_that_reaches_past_its_device_is_refused() {
     };
     let guest = boot_with("pci-isolation", &cfg);
     let r = run_until(&guest, "TEST fault done");
-    // The layout this test assumes: the rtl8139's ports at 0xc000, the ne2k's at 0xc100.
-    seen(&guest, "[io] 00:03.0 10ec:8139 class 020000 irq 11 bar0 io 0xc000+0x100", STEP);
-    seen(&guest, "[io] 00:04.0 10ec:8029 class 020000 irq 11 bar0 io 0xc100+0x100", STEP);
+    // The layout this test assumes (q35: the first card in slot 2): the rtl8139's ports at 0xc000, the ne2k's at 0xc100.
+    seen(&guest, "[io] 00:02.0 10ec:8139 class 020000 irq 11 bar0 io 0xc000+0x100", STEP);
+    seen(&guest, "[io] 00:03.0 10ec:8029 class 020000 irq 11 bar0 io 0xc100+0x100", STEP);
     // Each snoop task claims its own device, which works...
     let own: Vec<&TestLine> = r.iter().filter(|t| t.name == "pci.own_device").collect();
     assert_eq!(own.len(), 2, "{r:#?}");

@@ -66,6 +66,7 @@ fn a_short_campaign_leaves_the_kernel_the_other_tasks_and_the_client_unharmed() 
         minix_faults: 1_000,
         trial: TrialOptions { burst: 100, limit: Duration::from_millis(2_000) },
         seed: 7,
+        machine: resurgo::qemu::Machine::default(),
         progress: false,
     };
     let report = bench_swifi::run(&opts).unwrap();

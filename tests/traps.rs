@@ -15,7 +15,7 @@ fn a_call_to_a_missing_function_ends_the_driver_with_its_name() {
     let cfg = QemuConfig { netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![] }), ..Default::default() };
     let mut guest = boot_with("traps", &cfg);
     // The driver's own line, then the trap's, from the driver's task.
-    seen(&guest, "[eth-trapdemo] trapdemo: probing 0000:00:03.0", STEP);
+    seen(&guest, "[eth-trapdemo] trapdemo: probing 0000:00:02.0", STEP);
     let own = seen(&guest, "[eth-trapdemo] ERROR called unimplemented `trapdemo_missing_function` (from 0x", STEP);
     assert!(own.contains("the shim lacks it"), "{own}");
     // The supervisor got the reason with the task's exit.

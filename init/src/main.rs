@@ -28,6 +28,8 @@ struct Roots {
     ports: IoPorts,
     mem: IoMem,
     kernel: KernelCap,
+    /// The IOMMU root (DMA domains), for the task that owns the bus.
+    iommu: rt::CapIdx,
 }
 
 fn main() {
@@ -36,6 +38,7 @@ fn main() {
         ports: IoPorts(rt::env::require_cap("io-ports")),
         mem: IoMem(rt::env::require_cap("io-mem")),
         kernel: KernelCap(rt::env::require_cap("kernel")),
+        iommu: rt::env::require_cap("iommu"),
     };
     let boot = match Boot::open() {
         Ok(b) => b,
@@ -181,6 +184,7 @@ fn own_grants(t: &Task, roots: &Roots, gates: &BTreeMap<Link, (Gate, u64)>, boot
         cap("icu".into(), roots.icu.0, Rights::ALL);
         cap("io-ports".into(), roots.ports.0, Rights::ALL);
         cap("io-mem".into(), roots.mem.0, Rights::ALL);
+        cap("iommu".into(), roots.iommu, Rights::ALL);
     }
     if t.devices || t.boot_archive || boot.children_of(Some(&t.name)).next().is_some() {
         cap("boot-archive".into(), boot.archive_cap(), Rights::READ | Rights::DELEGATE);

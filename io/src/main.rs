@@ -27,11 +27,12 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use manifest::driver::DriverManifest;
 use pci::Device;
 use protocols::pci::{self as proto, INFO_WORDS};
 use protocols::pci_config;
-use rt::obj::{Factory, Icu, IoMem, IoPorts};
+use rt::obj::{DmaDomain, Factory, Icu, IoMem, IoPorts, Iommu};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
 rt::entry!(main);
@@ -43,6 +44,9 @@ struct Assignment {
     dma: bool,
     /// Capabilities in BAR order, then the IRQ.
     caps: Vec<CapIdx>,
+    /// The DMA domain of the driver instance that opened the device (with
+    /// the IOMMU on): made at OPEN, destroyed at QUIESCE.
+    domain: Cell<Option<DmaDomain>>,
 }
 
 fn main() {
@@ -50,6 +54,11 @@ fn main() {
     let ports = IoPorts(rt::env::require_cap("io-ports"));
     let mem = IoMem(rt::env::require_cap("io-mem"));
     let boot = boot::Boot::open().expect("io needs the boot archive");
+    let iommu = rt::env::cap("iommu").map(Iommu).filter(Iommu::enabled);
+    match iommu {
+        Some(_) => rt::info!("DMA confined: each driver's device gets a DMA domain at OPEN, torn down at QUIESCE"),
+        None => rt::info!("no IOMMU: devices' DMA is not confined"),
+    }
 
     let devices = pci::scan();
     for d in &devices {
@@ -109,7 +118,13 @@ fn main() {
                 taken.push(index);
                 assignments.insert(
                     label,
-                    Assignment { client: task.name.clone(), device: index, dma: manifest.resources.dma, caps },
+                    Assignment {
+                        client: task.name.clone(),
+                        device: index,
+                        dma: manifest.resources.dma,
+                        caps,
+                        domain: Cell::new(None),
+                    },
                 );
             }
             Err(e) => rt::error!("cannot grant {} to {}: {}", dev.bdf, task.name, e),
@@ -117,7 +132,7 @@ fn main() {
     }
 
     let admins: Vec<u64> = boot::clients_of("admin").into_iter().map(|(_, label)| label).collect();
-    serve(&devices, &assignments, &admins);
+    serve(&devices, &assignments, &admins, iommu);
 }
 
 /// Capabilities for a device's resources, as its driver manifest allows.
@@ -145,7 +160,7 @@ fn error(code: i64) -> MsgTag {
     MsgTag::new(0, 1, 0)
 }
 
-fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[u64]) -> ! {
+fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[u64], iommu: Option<Iommu>) -> ! {
     let mut msg = ipc::wait(Timeout::Never);
     loop {
         let reply = match msg {
@@ -157,7 +172,7 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
             Ok(m) if admins.contains(&m.label) => admin(devices, assignments, m.tag),
             Ok(m) => match assignments.get(&m.label) {
                 None => error(proto::ERR_NO_DEVICE),
-                Some(a) => handle(&devices[a.device], a, m.tag),
+                Some(a) => handle(&devices[a.device], a, m.tag, iommu),
             },
         };
         msg = ipc::reply_and_wait(reply, Timeout::Never);
@@ -175,6 +190,15 @@ fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTa
     let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::ERR_NO_DEVICE) };
     let dev = &devices[a.device];
     hand_over(dev, &a.client);
+    // Only now that the device cannot start a transfer: whatever it still
+    // writes for the dead instance reaches nothing.
+    if let Some(d) = a.domain.take() {
+        let pages = d.info().map_or(0, |(_, p)| p);
+        match d.destroy() {
+            Ok(()) => rt::info!("{} of {}: DMA domain torn down ({} pages were mapped)", dev.bdf, a.client, pages),
+            Err(e) => rt::error!("{} of {}: cannot destroy its DMA domain: {}", dev.bdf, a.client, e),
+        }
+    }
     mr[0] = 0;
     MsgTag::new(0, 1, 0)
 }
@@ -199,12 +223,37 @@ fn hand_over(dev: &Device, client: &str) {
     }
 }
 
-fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
+/// The DMA domain of `a`'s device, made now if the instance has none.
+fn domain_for(dev: &Device, a: &Assignment, iommu: Option<Iommu>) -> Option<DmaDomain> {
+    let iommu = iommu.filter(|_| a.dma)?;
+    if let Some(d) = a.domain.get() {
+        return Some(d);
+    }
+    let source = (u16::from(dev.bdf.bus) << 8) | (u16::from(dev.bdf.slot & 0x1f) << 3) | u16::from(dev.bdf.func & 7);
+    match iommu.create_domain(source) {
+        Ok(d) => {
+            rt::info!(
+                "{} of {}: fresh DMA domain (it reaches nothing until the driver maps its memory)",
+                dev.bdf,
+                a.client
+            );
+            a.domain.set(Some(d));
+            Some(d)
+        }
+        Err(e) => {
+            rt::error!("{} of {}: no DMA domain ({}): the device's DMA will fault", dev.bdf, a.client, e);
+            None
+        }
+    }
+}
+
+fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> MsgTag {
     let mr = ipc::mr();
     match tag.label() {
         proto::OPEN => {
             // Log first: logging goes through the message registers too.
             rt::debug!("{} opened {}", a.client, dev.bdf);
+            let domain = domain_for(dev, a, iommu);
             let words: [u64; INFO_WORDS] = dev.info.to_words();
             mr[..INFO_WORDS].copy_from_slice(&words);
             for (i, cap) in a.caps.iter().enumerate() {
@@ -215,7 +264,15 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag) -> MsgTag {
                 mr[INFO_WORDS + 2 * i] = w0;
                 mr[INFO_WORDS + 2 * i + 1] = w1;
             }
-            MsgTag::new(0, INFO_WORDS, a.caps.len())
+            let mut items = a.caps.len();
+            if let Some(d) = domain {
+                // Map and unmap only: destroying it (SERVER) stays io's.
+                let [w0, w1] = ipc::cap_item(d.0, Rights::READ | Rights::WRITE);
+                mr[INFO_WORDS + 2 * items] = w0;
+                mr[INFO_WORDS + 2 * items + 1] = w1;
+                items += 1;
+            }
+            MsgTag::new(0, INFO_WORDS, items)
         }
         proto::CONFIG_READ => {
             let (offset, len) = (mr[0], mr[1]);

@@ -43,6 +43,7 @@ pub mod init_slot {
     pub const IO_MEM: CapIdx = CapIdx(18);
     pub const KERNEL: CapIdx = CapIdx(19);
     pub const BOOT_ARCHIVE: CapIdx = CapIdx(20);
+    pub const IOMMU: CapIdx = CapIdx(21);
 }
 
 static mut IDLE_FPU: FpuArea = FpuArea([0; 512]);
@@ -92,6 +93,18 @@ pub fn start(start_info: u64) -> ! {
     frames.reserve(heap_start / PAGE_SIZE, (heap_start + HEAP_SIZE) / PAGE_SIZE);
     frames.reserve(archive.0 / PAGE_SIZE, archive.1.div_ceil(PAGE_SIZE));
 
+    // The ACPI tables lie in the first GiB, which the boot tables map.
+    let read_phys = |phys: u64, buf: &mut [u8]| {
+        let fits = phys.checked_add(buf.len() as u64).is_some_and(|end| end <= BOOT_MAPPED);
+        if fits {
+            // SAFETY: the range lies in the first GiB, mapped by the boot tables
+            // at PHYS_OFFSET; firmware tables and RAM are plain bytes to read.
+            unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(phys), buf.as_mut_ptr(), buf.len()) };
+        }
+        fits
+    };
+    let dmar = crate::iommu::probe(&read_phys, si.rsdp_paddr);
+
     let master = build_kernel_tables(&mut frames, ram_end, kend);
     let mut k = KERNEL.lock();
     k.frames = frames;
@@ -101,6 +114,7 @@ pub fn start(start_info: u64) -> ! {
     // SAFETY: the master tables map the kernel image, the direct map and the TSS
     // page exactly as the code running now expects.
     unsafe { cpu::write_cr3(master.phys()) };
+    k.iommu = crate::iommu::glue::start(dmar.as_ref().ok(), master, &mut k.frames);
 
     // SAFETY: boot, single CPU, interrupts off; the TSS page is mapped.
     unsafe {
@@ -187,6 +201,7 @@ fn load_init(k: &mut Kernel, archive: (u64, u64)) {
     k.log = Some(log);
     let icu = k.objs.insert(Object::Icu);
     let kernel = k.objs.insert(Object::Kernel);
+    let iommu = k.objs.insert(Object::Iommu);
     let ports = k.objs.insert(Object::IoPorts(IoPorts { owner: None, base: 0, count: 65536 }));
     let iomem = k.objs.insert(Object::IoMem(IoMem { owner: None, base: 0, size: 1 << 46 }));
     let pages = (archive.1 - archive.0).div_ceil(PAGE_SIZE);
@@ -202,6 +217,7 @@ fn load_init(k: &mut Kernel, archive: (u64, u64)) {
         (init_slot::IO_MEM, iomem),
         (init_slot::KERNEL, kernel),
         (init_slot::BOOT_ARCHIVE, boot_ds),
+        (init_slot::IOMMU, iommu),
     ] {
         k.install_cap(task, slot, Cap { obj, rights: Rights::ALL }).expect("fresh table");
     }
@@ -232,6 +248,7 @@ fn load_init(k: &mut Kernel, archive: (u64, u64)) {
         ("io-mem", init_slot::IO_MEM),
         ("kernel", init_slot::KERNEL),
         ("boot-archive", init_slot::BOOT_ARCHIVE),
+        ("iommu", init_slot::IOMMU),
     ];
     for (name, slot) in caps {
         e.push(name, Kind::Cap, slot.0 as u64).expect("env page has room");

@@ -24,6 +24,8 @@ pub struct Stats {
     pub faults: u64,
     /// Threads demoted for running too long above the default priority.
     pub runaways: u64,
+    /// DMA requests the IOMMU blocked and recorded.
+    pub dma_faults: u64,
 }
 
 /// Whether the `n`-th occurrence of a repeated warning is logged: the first few,
@@ -58,6 +60,8 @@ pub struct Kernel {
     pub kip: u64,
     /// A thread that IPC made ready and that should run next if priorities allow.
     pub handoff: Option<ObjId>,
+    /// The VT-d unit, when there is one and DMA remapping is on.
+    pub iommu: Option<crate::iommu::glue::Iommu>,
     /// CR3 and thread whose state the CPU currently holds.
     loaded_space: Option<Table>,
     loaded_thread: Option<ObjId>,
@@ -74,7 +78,7 @@ impl Kernel {
             ticks: 0,
             sleepers: Vec::new(),
             lines: [const { Line::new() }; crate::arch::pic::LINES],
-            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0 },
+            stats: Stats { ipc_denied: 0, resources_denied: 0, faults: 0, runaways: 0, dma_faults: 0 },
             master_pml4: None,
             ram: Vec::new(),
             io_deny_entry: 0,
@@ -82,6 +86,7 @@ impl Kernel {
             log: None,
             kip: 0,
             handoff: None,
+            iommu: None,
             loaded_space: None,
             loaded_thread: None,
         }
@@ -189,6 +194,9 @@ impl Kernel {
     /// The timer tick: wake timed-out threads, account the time slice.
     pub fn tick(&mut self) {
         self.ticks += 1;
+        if self.ticks.is_multiple_of(4) {
+            self.poll_dma_faults();
+        }
         if self.kip != 0 {
             // SAFETY: the KIP frame is the kernel's, mapped through the direct map;
             // tasks only read it.

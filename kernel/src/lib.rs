@@ -20,6 +20,7 @@ extern crate freestanding;
 
 #[macro_use]
 pub mod log;
+mod iommu;
 mod mem;
 mod obj;
 mod sched;

@@ -263,6 +263,7 @@ impl Kernel {
                     self.unbind_irq(obj);
                     self.remove_object(obj);
                 }
+                Some(Object::DmaDomain(_)) => self.destroy_domain(obj),
                 Some(Object::Task(_)) | None => {}
                 Some(_) => {
                     self.remove_object(obj);

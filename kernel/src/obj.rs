@@ -74,6 +74,10 @@ pub enum Object {
     Log,
     /// Kernel statistics and power control.
     Kernel,
+    /// The IOMMU: creates DMA domains (the bus owner holds it).
+    Iommu,
+    /// What one PCI device can reach by DMA.
+    DmaDomain(Box<crate::iommu::DmaDomain>),
 }
 
 impl Object {
@@ -88,7 +92,8 @@ impl Object {
             Object::Factory(f) => Some(f.task),
             Object::IoPorts(p) => p.owner,
             Object::IoMem(m) => m.owner,
-            Object::Dataspace(_) | Object::Icu | Object::Log | Object::Kernel => None,
+            Object::DmaDomain(d) => Some(d.owner),
+            Object::Dataspace(_) | Object::Icu | Object::Log | Object::Kernel | Object::Iommu => None,
         }
     }
 }

@@ -50,6 +50,8 @@ impl Kernel {
             (Object::Dataspace(_), PROTO_DATASPACE) => self.dataspace_op(&c),
             (Object::Log, PROTO_LOG) => self.log_op(&c),
             (Object::Kernel, PROTO_KERNEL) => self.kernel_info_op(&c),
+            (Object::Iommu, PROTO_IOMMU) => self.iommu_op(&c),
+            (Object::DmaDomain(_), PROTO_DMA_DOMAIN) => self.dma_domain_op(&c),
             _ => Err(Error::BadProtocol),
         }
     }
@@ -526,6 +528,58 @@ impl Kernel {
         }
     }
 
+    fn iommu_op(&mut self, c: &Call) -> OpResult {
+        match self.mr(c, 0) {
+            iommu::INFO => {
+                let levels = self.iommu.as_ref().map_or(0, |i| i.unit.levels as u64);
+                self.reply_words(c, &[u64::from(self.iommu.is_some()), levels])
+            }
+            iommu::CREATE_DOMAIN => {
+                need(&c.cap, Rights::WRITE)?;
+                let slot = self.recv_slot(c)?;
+                let id = self.create_domain(c.task, self.mr(c, 1))?;
+                if let Err(e) = self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights }) {
+                    self.destroy_domain(id);
+                    return Err(e);
+                }
+                self.done()
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
+    fn dma_domain_op(&mut self, c: &Call) -> OpResult {
+        let id = c.cap.obj;
+        match self.mr(c, 0) {
+            op @ (dma_domain::MAP | dma_domain::UNMAP) => {
+                need(&c.cap, Rights::WRITE)?;
+                let ds = self.arg_cap(c, self.mr(c, 1))?;
+                if !matches!(self.objs.get(ds.obj), Some(Object::Dataspace(_))) {
+                    return Err(Error::InvalidArgument);
+                }
+                if op == dma_domain::UNMAP {
+                    self.domain_unmap(id, ds.obj)?;
+                    return self.done();
+                }
+                need(&ds, Rights::READ | Rights::WRITE)?;
+                let iova = self.domain_map(id, ds.obj, c.task)?;
+                self.reply_words(c, &[iova])
+            }
+            dma_domain::DESTROY => {
+                need(&c.cap, Rights::SERVER)?;
+                self.destroy_domain(id);
+                self.done()
+            }
+            dma_domain::INFO => {
+                let Some(Object::DmaDomain(d)) = self.objs.get(id) else { return Err(Error::DeadObject) };
+                let pages = d.maps.iter().map(|m| m.pages).sum();
+                let source = d.source as u64;
+                self.reply_words(c, &[source, pages])
+            }
+            _ => Err(Error::BadOpcode),
+        }
+    }
+
     fn io_mem_op(&mut self, c: &Call) -> OpResult {
         let Some(Object::IoMem(m)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
         let (base, size) = (m.base, m.size);
@@ -536,7 +590,7 @@ impl Kernel {
                 if addr % 4096 != 0 || len % 4096 != 0 {
                     return Err(Error::InvalidArgument);
                 }
-                if !inside || self.is_ram(addr, addr + len) {
+                if !inside || self.is_ram(addr, addr + len) || self.is_iommu_regs(addr, len) {
                     self.stats.resources_denied += 1;
                     if crate::kernel::worth_logging(self.stats.resources_denied) {
                         let (name, _) = self.current_place();

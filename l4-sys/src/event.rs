@@ -43,6 +43,10 @@ pub enum Cause {
     /// `proto::thread::RUNAWAY_TICKS`). The address is the thread's own
     /// priority, the code the milliseconds it ran.
     Runaway = 0x106,
+    /// The IOMMU blocked and recorded a DMA request of the task's device:
+    /// `addr` is the I/O virtual address (page-aligned), `code` the
+    /// [`DmaFault`] packing of device, access and reason.
+    DmaFault = 0x107,
 }
 
 impl Cause {
@@ -70,6 +74,7 @@ impl Cause {
             0x104 => Cause::MmioDenied,
             0x105 => Cause::ResourceDenied,
             0x106 => Cause::Runaway,
+            0x107 => Cause::DmaFault,
             _ => return None,
         })
     }
@@ -103,11 +108,45 @@ impl Cause {
             Cause::MmioDenied => "mmio-denied",
             Cause::ResourceDenied => "resource-denied",
             Cause::Runaway => "runaway",
+            Cause::DmaFault => "dma-fault",
         }
     }
 }
 
 /// A task's life cycle as its parent sees it.
+/// What a [`Cause::DmaFault`] event's `code` says: `source | write << 16 |
+/// reason << 24`, the source id being the PCI `bus << 8 | device << 3 |
+/// function`, `write` 1 for a write request (0 a read) and `reason` the
+/// VT-d fault reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaFault {
+    pub source: u16,
+    pub write: bool,
+    pub reason: u8,
+}
+
+impl DmaFault {
+    pub const fn code(self) -> u64 {
+        self.source as u64 | (self.write as u64) << 16 | (self.reason as u64) << 24
+    }
+
+    pub const fn from_code(code: u64) -> DmaFault {
+        DmaFault { source: code as u16, write: (code >> 16) & 1 != 0, reason: (code >> 24) as u8 }
+    }
+
+    /// The access as a word: `write` or `read`.
+    pub const fn access(self) -> &'static str {
+        if self.write { "write" } else { "read" }
+    }
+}
+
+impl core::fmt::Display for DmaFault {
+    /// `00:02.0`: the device, as PCI writes it.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:02x}:{:02x}.{}", self.source >> 8, (self.source >> 3) & 0x1f, self.source & 7)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum TaskState {
@@ -169,5 +208,17 @@ mod tests {
         assert!(!Cause::Runaway.stops_task());
         assert_eq!(Cause::from_raw(Cause::Runaway as u64), Some(Cause::Runaway));
         assert!(Cause::InvalidOpcode.stops_task());
+    }
+
+    #[test]
+    fn dma_faults_pack_device_access_and_reason() {
+        assert_eq!(Cause::from_raw(0x107), Some(Cause::DmaFault));
+        assert!(Cause::DmaFault.stops_task());
+        let f = DmaFault { source: 0x0010, write: true, reason: 5 };
+        assert_eq!(f.code(), 0x10 | 1 << 16 | 5 << 24);
+        assert_eq!(DmaFault::from_code(f.code()), f);
+        assert_eq!(f.to_string(), "00:02.0");
+        assert_eq!(f.access(), "write");
+        assert_eq!(DmaFault { source: 0x1ff, write: false, reason: 6 }.to_string(), "01:1f.7");
     }
 }

@@ -22,6 +22,8 @@ pub const PROTO_ICU: i64 = -0x102;
 pub const PROTO_IO_PORTS: i64 = -0x103;
 pub const PROTO_IO_MEM: i64 = -0x104;
 pub const PROTO_KERNEL: i64 = -0x105;
+pub const PROTO_IOMMU: i64 = -0x106;
+pub const PROTO_DMA_DOMAIN: i64 = -0x107;
 
 /// Operations on a task (label [`PROTO_TASK`]).
 pub mod task {
@@ -211,6 +213,42 @@ pub mod io_mem {
     pub const CREATE_DATASPACE: u64 = 1;
     /// out: `[physical address, size]`.
     pub const INFO: u64 = 2;
+}
+
+/// Operations on the IOMMU (label [`PROTO_IOMMU`]), held by init and given
+/// to the task that owns the PCI bus (manifest `devices`).
+pub mod iommu {
+    /// out: `[1 when DMA remapping is on (else 0), page-table levels of a domain]`.
+    pub const INFO: u64 = 0;
+    /// A fresh DMA domain for one PCI device: until it maps memory, the
+    /// device's DMA reaches nothing. in: `[source id: bus << 8 | device << 3 |
+    /// function]` (cap, with the IOMMU capability's rights). `InUse` while
+    /// the device has a live domain; `BadProtocol` when there is no IOMMU.
+    pub const CREATE_DOMAIN: u64 = 1;
+}
+
+/// Operations on a DMA domain (label [`PROTO_DMA_DOMAIN`]): the memory one
+/// PCI device can reach by DMA, at I/O virtual addresses equal to the
+/// physical ones.
+pub mod dma_domain {
+    /// Make a physically contiguous dataspace reachable by the device, read
+    /// and write (needs WRITE on both). in: `[dataspace slot]`; out: `[I/O
+    /// virtual address]`. `InUse` when it is mapped already,
+    /// `InvalidArgument` for other memory, `QuotaExceeded` beyond
+    /// [`MAX_MAPPINGS`]. The domain holds a reference to the dataspace, so
+    /// its frames stay until it is unmapped.
+    pub const MAP: u64 = 0;
+    /// Unmap a dataspace and invalidate the IOMMU's caches before its
+    /// reference goes. in: `[dataspace slot]`.
+    pub const UNMAP: u64 = 1;
+    /// Detach the domain from its device and destroy it (needs SERVER): every
+    /// mapping goes, the device's DMA reaches nothing, and every capability to
+    /// the domain is dead.
+    pub const DESTROY: u64 = 2;
+    /// out: `[source id, mapped pages]`.
+    pub const INFO: u64 = 3;
+    /// Dataspaces one domain maps at most.
+    pub const MAX_MAPPINGS: usize = 128;
 }
 
 /// Operations on a dataspace (label [`PROTO_DATASPACE`]).

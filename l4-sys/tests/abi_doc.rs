@@ -93,7 +93,10 @@ fn object_labels() {
         ("| I/O ports |", proto::PROTO_IO_PORTS),
         ("| device memory |", proto::PROTO_IO_MEM),
         ("| kernel |", proto::PROTO_KERNEL),
+        ("| IOMMU |", proto::PROTO_IOMMU),
+        ("| DMA domain |", proto::PROTO_DMA_DOMAIN),
     ];
+    says(&format!("`MAX_MAPPINGS` {}", proto::dma_domain::MAX_MAPPINGS));
     for (row, label) in bare {
         says(&format!("{row} `-{:#x}` |", -label));
     }

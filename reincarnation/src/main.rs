@@ -274,6 +274,17 @@ impl Server {
                 }
                 Cause::Exit => format!("exit {} at {}: {}", ev.code, place, info.reason()),
                 Cause::Killed => "killed".into(),
+                Cause::DmaFault => {
+                    // Its device, not its code: the IOMMU blocked a DMA request.
+                    let f = rt::sys::event::DmaFault::from_code(ev.code);
+                    format!(
+                        "dma-fault: device {} {} at I/O address {:#x} blocked by the IOMMU (VT-d reason {:#x})",
+                        f,
+                        f.access(),
+                        ev.addr,
+                        f.reason
+                    )
+                }
                 c => format!("{} at {} (ip {:#x}), address {:#x}", c.name(), place, ev.ip, ev.addr),
             };
             self.failed(i, cause);

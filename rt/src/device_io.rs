@@ -6,18 +6,48 @@
 //! which is asked of the kernel (each answers only its own protocol's INFO),
 //! so nothing depends on the order or on which resources the driver's
 //! manifest allows. Configuration space goes through CONFIG_READ and
-//! CONFIG_WRITE; the io server decides what may be written.
+//! CONFIG_WRITE; the io server decides what may be written. With the IOMMU
+//! on, OPEN also hands over the device's DMA domain, and [`dma_alloc`] maps
+//! every region it allocates into it (at the I/O address = physical address).
 
 use crate::device::{DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
 use crate::ipc;
 use crate::mem::Region;
-use crate::obj::{IoMem, IoPorts, Irq, Task, kcall};
-use l4_sys::proto::{PROTO_IO_MEM, PROTO_IO_PORTS, PROTO_IRQ, io_mem, io_ports, irq};
+use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task, kcall};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use l4_sys::proto::{PROTO_DMA_DOMAIN, PROTO_IO_MEM, PROTO_IO_PORTS, PROTO_IRQ, dma_domain, io_mem, io_ports, irq};
 use l4_sys::{CapIdx, MsgTag, Timeout};
 use protocols::pci::{self as proto, INFO_WORDS};
 
-/// Items OPEN can return: six BARs and the IRQ.
-const MAX_ITEMS: usize = 7;
+/// Items OPEN can return: six BARs, the IRQ and the DMA domain.
+const MAX_ITEMS: usize = 8;
+
+/// The slot of the DMA domain OPEN handed over (`u32::MAX`: none, no IOMMU).
+static DMA_DOMAIN: AtomicU32 = AtomicU32::new(u32::MAX);
+/// OPEN has answered (with or without a domain).
+static OPENED: AtomicBool = AtomicBool::new(false);
+/// Dataspaces of DMA regions allocated before OPEN (DDEKit's pool starts
+/// before the driver probes), held until the domain is known and maps them.
+static EARLY: [AtomicU32; EARLY_MAX] = [const { AtomicU32::new(u32::MAX) }; EARLY_MAX];
+const EARLY_MAX: usize = 16;
+
+/// Maps the regions allocated before OPEN into the domain (if there is one)
+/// and lets their dataspace slots go.
+fn map_early(domain: Option<DmaDomain>) {
+    for e in &EARLY {
+        let slot = e.swap(u32::MAX, Ordering::AcqRel);
+        if slot == u32::MAX {
+            continue;
+        }
+        let ds = crate::memory::Dataspace(CapIdx(slot));
+        if let Some(d) = domain
+            && d.map(&ds).is_err()
+        {
+            crate::warn!("device: cannot map early DMA memory into the device's domain");
+        }
+        crate::obj::release(ds.0);
+    }
+}
 
 /// A capability OPEN returned, and what it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +55,7 @@ enum Resource {
     Ports { cap: CapIdx, first: u64, count: u64 },
     Mem { cap: CapIdx, base: u64, size: u64 },
     Irq { cap: CapIdx, line: u64 },
+    Dma { cap: CapIdx },
 }
 
 /// The task's opened device.
@@ -76,6 +107,9 @@ pub fn open() -> Result<Device, DeviceError> {
     let mut resources = [None; MAX_ITEMS];
     for (i, &cap) in received.iter().enumerate().take(items) {
         resources[i] = classify(cap);
+        if let Some(Resource::Dma { cap }) = resources[i] {
+            DMA_DOMAIN.store(cap.0, Ordering::Relaxed);
+        }
         if resources[i].is_none() {
             crate::warn!("device: io.pci OPEN sent a capability of an unexpected kind");
         }
@@ -84,6 +118,9 @@ pub fn open() -> Result<Device, DeviceError> {
     let unused: [CapIdx; MAX_ITEMS] =
         core::array::from_fn(|i| if received.contains(&slots[i]) { CapIdx::INVALID } else { slots[i] });
     free_slots(&unused);
+    let domain = DMA_DOMAIN.load(Ordering::Relaxed);
+    OPENED.store(true, Ordering::Release);
+    map_early((domain != u32::MAX).then_some(DmaDomain(CapIdx(domain))));
     Ok(Device { info: DeviceInfo::from_words(&words), gate, resources })
 }
 
@@ -105,6 +142,9 @@ fn classify(cap: CapIdx) -> Option<Resource> {
     }
     if kcall(cap, PROTO_IRQ, &[irq::INFO]).is_ok() {
         return Some(Resource::Irq { cap, line: ipc::mr()[0] });
+    }
+    if kcall(cap, PROTO_DMA_DOMAIN, &[dma_domain::INFO]).is_ok() {
+        return Some(Resource::Dma { cap });
     }
     None
 }
@@ -198,12 +238,46 @@ impl Device {
 
 /// Zeroed memory the device can reach, mapped writable: physically
 /// contiguous, and the device address is the physical address
-/// (`Region::phys`).
+/// (`Region::phys`). With the IOMMU on it is mapped into the device's DMA
+/// domain at that address; it stays there until the domain is destroyed
+/// (the io server does that when the instance is gone).
 pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
     let r = crate::mem::alloc(size, true)?;
     if r.phys == 0 {
         r.free();
         return Err(DeviceError::Sys(crate::Error::OutOfMemory));
+    }
+    if !OPENED.load(Ordering::Acquire) {
+        // Before OPEN: a copy of the capability waits for the domain.
+        if let Some(slot) = crate::cap::alloc() {
+            let copied = Task::own().give(r.ds.0, slot, l4_sys::Rights::READ | l4_sys::Rights::WRITE).is_ok();
+            if copied
+                && EARLY
+                    .iter()
+                    .any(|e| e.compare_exchange(u32::MAX, slot.0, Ordering::AcqRel, Ordering::Relaxed).is_ok())
+            {
+                return Ok(r);
+            }
+            if copied {
+                crate::obj::release(slot);
+            } else {
+                crate::cap::free(slot);
+            }
+        }
+        crate::warn!("device: cannot keep DMA memory allocated before the device is opened");
+        r.free();
+        return Err(DeviceError::Sys(crate::Error::OutOfMemory));
+    }
+    let domain = DMA_DOMAIN.load(Ordering::Relaxed);
+    if domain != u32::MAX {
+        match DmaDomain(CapIdx(domain)).map(&r.ds) {
+            Ok(iova) if iova == r.phys => {}
+            Ok(_) | Err(_) => {
+                crate::warn!("device: cannot map {} KiB of DMA memory into the device's domain", size >> 10);
+                r.free();
+                return Err(DeviceError::Sys(crate::Error::OutOfMemory));
+            }
+        }
     }
     Ok(r)
 }

@@ -328,6 +328,47 @@ impl IoMem {
     }
 }
 
+/// The IOMMU root capability (the bus owner's): creates DMA domains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Iommu(pub CapIdx);
+
+impl Iommu {
+    /// Whether DMA remapping is on.
+    pub fn enabled(&self) -> bool {
+        kcall(self.0, PROTO_IOMMU, &[iommu::INFO]).is_ok() && mr()[0] == 1
+    }
+    /// A fresh domain for the PCI device with `source` id (bus << 8 | devfn).
+    pub fn create_domain(&self, source: u16) -> Result<DmaDomain, Error> {
+        kcall_new(self.0, PROTO_IOMMU, &[iommu::CREATE_DOMAIN, source as u64]).map(DmaDomain)
+    }
+}
+
+/// What one PCI device can reach by DMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaDomain(pub CapIdx);
+
+impl DmaDomain {
+    /// Makes a contiguous dataspace reachable by the device; returns its I/O address.
+    pub fn map(&self, ds: &Dataspace) -> Result<u64, Error> {
+        kcall(self.0, PROTO_DMA_DOMAIN, &[dma_domain::MAP, ds.0.0 as u64])?;
+        Ok(mr()[0])
+    }
+    pub fn unmap(&self, ds: &Dataspace) -> Result<(), Error> {
+        kcall(self.0, PROTO_DMA_DOMAIN, &[dma_domain::UNMAP, ds.0.0 as u64]).map(|_| ())
+    }
+    /// `[source id, mapped pages]`, or an error when `self` is no domain.
+    pub fn info(&self) -> Result<(u64, u64), Error> {
+        kcall(self.0, PROTO_DMA_DOMAIN, &[dma_domain::INFO])?;
+        Ok((mr()[0], mr()[1]))
+    }
+    /// Detaches and destroys the domain (needs SERVER); frees the slot.
+    pub fn destroy(self) -> Result<(), Error> {
+        let r = kcall(self.0, PROTO_DMA_DOMAIN, &[dma_domain::DESTROY]).map(|_| ());
+        release(self.0);
+        r
+    }
+}
+
 impl Dataspace {
     pub fn info(&self) -> Result<DsInfo, Error> {
         kcall(self.0, PROTO_DATASPACE, &[dataspace::INFO])?;
