@@ -110,6 +110,9 @@ pub enum Outcome {
     DriverExit,
     /// The reincarnation server gave up on it.
     HeldDown,
+    /// The IOMMU blocked a DMA of the driver's device and the reincarnation
+    /// server restarted the driver for it (doc/iommu.md).
+    DmaBlocked,
     // The outcomes that must stay at zero.
     KernelCrash,
     OtherTaskFailed,
@@ -118,12 +121,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::NoEffect,
         Outcome::DriverCrash,
         Outcome::DriverHang,
         Outcome::DriverExit,
         Outcome::HeldDown,
+        Outcome::DmaBlocked,
         Outcome::KernelCrash,
         Outcome::OtherTaskFailed,
         Outcome::ClientError,
@@ -137,6 +141,7 @@ impl Outcome {
             Outcome::DriverHang => "driver_hang",
             Outcome::DriverExit => "driver_exit",
             Outcome::HeldDown => "held_down",
+            Outcome::DmaBlocked => "dma_blocked",
             Outcome::KernelCrash => "kernel_crash",
             Outcome::OtherTaskFailed => "other_task_failed",
             Outcome::ClientError => "client_error",
@@ -161,6 +166,8 @@ pub fn parse_failure(line: &str, task: &str) -> Option<(Outcome, String)> {
         Outcome::DriverHang
     } else if cause.starts_with("exit ") {
         Outcome::DriverExit
+    } else if cause.starts_with("dma-fault:") {
+        Outcome::DmaBlocked
     } else if cause.starts_with("killed") || cause.starts_with("restarted by operator") {
         return None;
     } else {
@@ -596,7 +603,7 @@ impl SwifiReport {
 
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  stream\n",
+            "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  stream\n",
             "mode",
             "nic",
             "faults",
@@ -607,6 +614,7 @@ impl SwifiReport {
             "hang",
             "exit",
             "held",
+            "dma",
             "forbidden",
             "rec. med",
             "rec. p99"
@@ -616,7 +624,7 @@ impl SwifiReport {
                 let rec = r.recoveries();
                 let ms = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.0} ms"));
                 out.push_str(&format!(
-                    "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  {} MiB, sha256 {}{}{}\n",
+                    "{:<12} {:<9} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>5} {:>9} {:>9} {:>8}  {} MiB, sha256 {}{}{}\n",
                     mode.name(),
                     nic,
                     r.faults(),
@@ -627,6 +635,7 @@ impl SwifiReport {
                     r.count(Outcome::DriverHang),
                     r.count(Outcome::DriverExit),
                     r.count(Outcome::HeldDown),
+                    r.count(Outcome::DmaBlocked),
                     r.trials.iter().filter(|t| t.outcome.forbidden()).count(),
                     ms(median(&rec)),
                     ms(p99(&rec)),
@@ -1098,12 +1107,13 @@ pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let colors: [RGBColor; 9] = [
+    let colors: [RGBColor; 10] = [
         RGBColor(0xbd, 0xbd, 0xbd),
         RGBColor(0xd9, 0x5f, 0x02),
         RGBColor(0x75, 0x70, 0xb3),
         RGBColor(0x1b, 0x9e, 0x77),
         RGBColor(0xe6, 0xab, 0x02),
+        RGBColor(0x1f, 0x78, 0xb4),
         RGBColor(0xe7, 0x29, 0x8a),
         RGBColor(0x66, 0x66, 0x66),
         RGBColor(0xa6, 0x76, 0x1d),
@@ -1205,6 +1215,14 @@ mod tests {
             f("[reincarnation] ERROR eth-8139cp held down after 6 failures: page fault"),
             Some(Outcome::HeldDown)
         );
+        assert_eq!(
+            f(
+                "[reincarnation] WARN eth-8139cp failed: dma-fault: device 00:02.0 write at I/O address 0x1ed06000 blocked by the IOMMU (VT-d reason 0x5)"
+            ),
+            Some(Outcome::DmaBlocked)
+        );
+        assert_eq!(cause_kind("dma-fault: device 00:02.0 write at I/O address 0x1ed06000 blocked"), "dma-fault");
+        assert!(!Outcome::DmaBlocked.forbidden());
         assert_eq!(f("[reincarnation] WARN eth-8139cp failed: restarted by operator"), None);
         assert_eq!(f("[reincarnation] WARN eth-e1000 failed: page fault at x"), None);
         assert_eq!(f("[shell] eth-8139cp failed: page fault"), None);
