@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use netring::Mac;
 use protocols::nic::{mac_to_word, word_to_mac};
 use protocols::nicconfig as proto;
-use protocols::socket::encode;
+use protocols::status::encode;
 
 pub struct Operators {
     /// `(task, gate label)` for every client of `config`.
@@ -33,7 +33,7 @@ impl Operators {
     /// Serves one call of `who` for the NIC at `nic` in `nics.list`, if any.
     pub fn handle(&self, who: &str, req: &Request, nics: &mut Nics, nic: Option<usize>) -> Reply {
         let Some(n) = nic.and_then(|i| nics.list.get_mut(i)) else {
-            return Reply::word(encode(Err(proto::ERR_NO_DEVICE)));
+            return Reply::word(encode(Err(proto::Error::NoDevice)));
         };
         match req.op {
             proto::SHOW => {
@@ -48,12 +48,12 @@ impl Operators {
                 let thing = Change(what, value);
                 match r {
                     Ok(g) => rt::info!("{}: {} by {} (generation {})", n.name, thing, who, g),
-                    Err(e) => rt::info!("{}: {} by {} refused: {}", n.name, thing, who, proto::error_text(e)),
+                    Err(e) => rt::info!("{}: {} by {} refused: {}", n.name, thing, who, e),
                 }
                 Reply::word(encode(r.map(u64::from)))
             }
-            proto::SET => Reply::word(encode(Err(proto::ERR_INVALID))),
-            _ => Reply::word(encode(Err(proto::ERR_NOT_SUPPORTED))),
+            proto::SET => Reply::word(encode(Err(proto::Error::Invalid))),
+            _ => Reply::word(encode(Err(proto::Error::NotSupported))),
         }
     }
 }

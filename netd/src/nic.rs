@@ -217,14 +217,14 @@ impl Nic {
     /// An operator's change (`protocols::nicconfig::SET`): validated, then
     /// published for the driver. Returns the generation that carries it; a
     /// refused change changes nothing.
-    pub fn change(&mut self, what: u64, value: u64) -> Result<u32, i64> {
+    pub fn change(&mut self, what: u64, value: u64) -> Result<u32, nicconfig::Error> {
         let mut next = self.config;
         let flag = |v: u64| match v {
             0 | 1 => Ok(v == 1),
-            _ => Err(nicconfig::ERR_INVALID),
+            _ => Err(nicconfig::Error::Invalid),
         };
         let mac =
-            |v: u64| if nicconfig::is_mac_word(v) { Ok(nic::word_to_mac(v)) } else { Err(nicconfig::ERR_INVALID) };
+            |v: u64| if nicconfig::is_mac_word(v) { Ok(nic::word_to_mac(v)) } else { Err(nicconfig::Error::Invalid) };
         let r = match what {
             nicconfig::MTU => next.set_mtu(u32::try_from(value).unwrap_or(u32::MAX)),
             nicconfig::MAC => next.set_mac(mac(value)?),
@@ -232,7 +232,7 @@ impl Nic {
             nicconfig::ALLMULTI => next.set_flag(IFF_ALLMULTI, flag(value)?),
             nicconfig::MC_ADD => next.add_multicast(mac(value)?),
             nicconfig::MC_DEL => next.remove_multicast(mac(value)?),
-            _ => return Err(nicconfig::ERR_INVALID),
+            _ => return Err(nicconfig::Error::Invalid),
         };
         r.map_err(config_error_code)?;
         if next != self.config {
@@ -268,15 +268,15 @@ impl Nic {
 }
 
 /// The `nicconfig` error for a refused change.
-fn config_error_code(e: ConfigError) -> i64 {
+fn config_error_code(e: ConfigError) -> nicconfig::Error {
     match e {
-        ConfigError::MtuRange => nicconfig::ERR_MTU_RANGE,
-        ConfigError::NotUnicast => nicconfig::ERR_NOT_UNICAST,
-        ConfigError::NotMulticast => nicconfig::ERR_NOT_MULTICAST,
-        ConfigError::Duplicate => nicconfig::ERR_EXISTS,
-        ConfigError::NotListed => nicconfig::ERR_NOT_LISTED,
-        ConfigError::ListFull => nicconfig::ERR_FULL,
-        ConfigError::BadFlags | ConfigError::Malformed => nicconfig::ERR_INVALID,
+        ConfigError::MtuRange => nicconfig::Error::MtuRange,
+        ConfigError::NotUnicast => nicconfig::Error::NotUnicast,
+        ConfigError::NotMulticast => nicconfig::Error::NotMulticast,
+        ConfigError::Duplicate => nicconfig::Error::Exists,
+        ConfigError::NotListed => nicconfig::Error::NotListed,
+        ConfigError::ListFull => nicconfig::Error::Full,
+        ConfigError::BadFlags | ConfigError::Malformed => nicconfig::Error::Invalid,
     }
 }
 

@@ -20,8 +20,8 @@ pub enum ConfigError {
     /// The manifest gives this task no `netd.config`.
     NoGate,
     Kernel(rt::Error),
-    /// netd refused (`protocols::nicconfig::ERR_*`).
-    Refused(i64),
+    /// netd refused, and why.
+    Refused(proto::Error),
     /// netd's answer does not follow the protocol.
     Protocol,
 }
@@ -31,7 +31,7 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::NoGate => write!(f, "no `{ENDPOINT}` capability"),
             ConfigError::Kernel(e) => write!(f, "kernel: {e}"),
-            ConfigError::Refused(code) => write!(f, "refused: {} ({code})", proto::error_text(*code)),
+            ConfigError::Refused(e) => write!(f, "refused: {e} ({})", protocols::status::ProtocolError::code(*e)),
             ConfigError::Protocol => f.write_str("netd's answer does not make sense"),
         }
     }
@@ -127,5 +127,5 @@ impl NicConfigClient {
 }
 
 fn proto_status(w: u64) -> Result<u64, ConfigError> {
-    protocols::socket::decode(w).map_err(ConfigError::Refused)
+    protocols::status::decode(w).map_err(ConfigError::Refused)
 }

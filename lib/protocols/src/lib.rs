@@ -1084,40 +1084,30 @@ pub mod nicconfig {
     /// Most multicast addresses (as `netring::config::MAX_MC`).
     pub const MAX_MC: usize = 16;
 
-    /// A malformed request: an unknown `what`, a flag value other than 0 or 1,
-    /// a MAC word with bits past six bytes.
-    pub const ERR_INVALID: i64 = -22;
-    /// No NIC has attached to netd yet.
-    pub const ERR_NO_DEVICE: i64 = -19;
-    /// The MTU is outside 68..=1500 (a ring slot carries frames of up to 1518
-    /// bytes).
-    pub const ERR_MTU_RANGE: i64 = -34;
-    /// Not an address an interface can have (multicast or all zero).
-    pub const ERR_NOT_UNICAST: i64 = -99;
-    /// Not a multicast group address (or the broadcast address).
-    pub const ERR_NOT_MULTICAST: i64 = -89;
-    /// The multicast address is listed already.
-    pub const ERR_EXISTS: i64 = -17;
-    /// The multicast address is not listed.
-    pub const ERR_NOT_LISTED: i64 = -2;
-    /// The multicast list is full ([`MAX_MC`]).
-    pub const ERR_FULL: i64 = -28;
-    /// An unknown call.
-    pub const ERR_NOT_SUPPORTED: i64 = -38;
-
-    /// What an error word means, for an operator.
-    pub fn error_text(code: i64) -> &'static str {
-        match code {
-            ERR_INVALID => "invalid request",
-            ERR_NO_DEVICE => "no NIC attached to netd yet",
-            ERR_MTU_RANGE => "MTU out of range 68..=1500",
-            ERR_NOT_UNICAST => "not a unicast MAC address",
-            ERR_NOT_MULTICAST => "not a multicast MAC address",
-            ERR_EXISTS => "already in the multicast list",
-            ERR_NOT_LISTED => "not in the multicast list",
-            ERR_FULL => "the multicast list is full (16 addresses)",
-            ERR_NOT_SUPPORTED => "not supported",
-            _ => "error",
+    crate::errors! {
+        /// Why netd refused a `config` call: the status word in `mr[0]` of
+        /// the reply ([`crate::status`]).
+        pub enum Error (undefined = Invalid) {
+            /// A malformed request: an unknown `what`, a flag value other
+            /// than 0 or 1, a MAC word with bits past six bytes.
+            Invalid = -22 => "invalid request",
+            /// No NIC has attached to netd yet.
+            NoDevice = -19 => "no NIC attached to netd yet",
+            /// The MTU is outside 68..=1500 (a ring slot carries frames of
+            /// up to 1518 bytes).
+            MtuRange = -34 => "MTU out of range 68..=1500",
+            /// Not an address an interface can have (multicast or all zero).
+            NotUnicast = -99 => "not a unicast MAC address",
+            /// Not a multicast group address (or the broadcast address).
+            NotMulticast = -89 => "not a multicast MAC address",
+            /// The multicast address is listed already.
+            Exists = -17 => "already in the multicast list",
+            /// The multicast address is not listed.
+            NotListed = -2 => "not in the multicast list",
+            /// The multicast list is full ([`MAX_MC`]).
+            Full = -28 => "the multicast list is full (16 addresses)",
+            /// An unknown call.
+            NotSupported = -38 => "not supported",
         }
     }
 
@@ -1218,6 +1208,11 @@ pub mod nicconfig {
         use super::*;
 
         #[test]
+        fn errors_round_trip() {
+            crate::status::check_round_trip::<Error>();
+        }
+
+        #[test]
         fn show_round_trips() {
             let s = Show {
                 name: Show::name_bytes("eth-8139cp"),
@@ -1240,21 +1235,10 @@ pub mod nicconfig {
         }
 
         #[test]
-        fn errors_have_distinct_codes_and_texts() {
-            let all = [
-                ERR_INVALID,
-                ERR_NO_DEVICE,
-                ERR_MTU_RANGE,
-                ERR_NOT_UNICAST,
-                ERR_NOT_MULTICAST,
-                ERR_EXISTS,
-                ERR_NOT_LISTED,
-                ERR_FULL,
-                ERR_NOT_SUPPORTED,
-            ];
-            for (i, a) in all.iter().enumerate() {
-                assert!(*a < 0 && error_text(*a) != "error");
-                assert!(all[i + 1..].iter().all(|b| b != a && error_text(*b) != error_text(*a)));
+        fn errors_have_distinct_texts_and_mac_words_check() {
+            use crate::status::ProtocolError;
+            for (i, a) in Error::ALL.iter().enumerate() {
+                assert!(Error::ALL[i + 1..].iter().all(|b| b.as_str() != a.as_str()));
             }
             assert!(is_mac_word(super::super::nic::mac_to_word([0xff; 6])));
             assert!(!is_mac_word(1 << 48));
