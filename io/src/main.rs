@@ -155,8 +155,8 @@ fn grant(dev: &Device, m: &DriverManifest, icu: &Icu, ports: &IoPorts, mem: &IoM
     Ok(caps)
 }
 
-fn error(code: i64) -> MsgTag {
-    ipc::mr()[0] = code as u64;
+fn error(e: proto::Error) -> MsgTag {
+    ipc::mr()[0] = protocols::status::encode(Err(e));
     MsgTag::new(0, 1, 0)
 }
 
@@ -171,7 +171,7 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
             }
             Ok(m) if admins.contains(&m.label) => admin(devices, assignments, m.tag),
             Ok(m) => match assignments.get(&m.label) {
-                None => error(proto::ERR_NO_DEVICE),
+                None => error(proto::Error::NoDevice),
                 Some(a) => handle(&devices[a.device], a, m.tag, iommu),
             },
         };
@@ -183,11 +183,11 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
 fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTag) -> MsgTag {
     let mr = ipc::mr();
     if tag.label() != proto::QUIESCE || tag.words() < 5 {
-        return error(proto::ERR_INVALID);
+        return error(proto::Error::Invalid);
     }
-    let Some((bytes, len)) = protocols::name::unpack(mr[0], &mr[1..5]) else { return error(proto::ERR_INVALID) };
+    let Some((bytes, len)) = protocols::name::unpack(mr[0], &mr[1..5]) else { return error(proto::Error::Invalid) };
     let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
-    let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::ERR_NO_DEVICE) };
+    let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::Error::NoDevice) };
     let dev = &devices[a.device];
     hand_over(dev, &a.client);
     // Only now that the device cannot start a transfer: whatever it still
@@ -277,7 +277,7 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
         proto::CONFIG_READ => {
             let (offset, len) = (mr[0], mr[1]);
             if offset > 0xff || !matches!(len, 1 | 2 | 4) || offset % len != 0 {
-                return error(proto::ERR_INVALID);
+                return error(proto::Error::Invalid);
             }
             mr[0] = pci::read(dev.bdf, offset as u8, len as u8) as u64;
             MsgTag::new(0, 1, 0)
@@ -285,7 +285,7 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
         proto::CONFIG_WRITE => {
             let (offset, len, value) = (mr[0], mr[1], mr[2] as u32);
             if offset > 0xff || !matches!(len, 1 | 2 | 4) {
-                return error(proto::ERR_INVALID);
+                return error(proto::Error::Invalid);
             }
             let command = pci::read(dev.bdf, 0x04, 2);
             match pci_config::filter_write(command, offset as u8, len as u8, value, a.dma, dev.caps.as_slice()) {
@@ -303,10 +303,10 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
                         dev.bdf,
                         why.as_str()
                     );
-                    error(proto::ERR_DENIED)
+                    error(proto::Error::Denied)
                 }
             }
         }
-        _ => error(proto::ERR_INVALID),
+        _ => error(proto::Error::Invalid),
     }
 }

@@ -95,7 +95,11 @@ pub fn open() -> Result<Device, DeviceError> {
     let mr = ipc::mr();
     if tag.words() < INFO_WORDS {
         free_slots(&slots);
-        return Err(if mr[0] as i64 == proto::ERR_NO_DEVICE { DeviceError::NoDevice } else { DeviceError::Refused });
+        return Err(match protocols::status::decode::<proto::Error>(mr[0]) {
+            Err(e) => e.into(),
+            // A reply too short for the device's description.
+            Ok(_) => DeviceError::Refused,
+        });
     }
     let mut words = [0u64; INFO_WORDS];
     words.copy_from_slice(&mr[..INFO_WORDS]);
@@ -168,7 +172,10 @@ impl Device {
         mr[1] = len;
         let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_READ, 2, 0), Timeout::Never)?;
         let v = ipc::mr()[0];
-        if r.tag.words() >= 1 && (v as i64) >= 0 { Ok(v as u32) } else { Err(DeviceError::Refused) }
+        if r.tag.words() == 0 {
+            return Err(DeviceError::Refused);
+        }
+        protocols::status::decode::<proto::Error>(v).map(|v| v as u32).map_err(DeviceError::from)
     }
 
     /// Writes configuration space (the io server filters what may change).
@@ -181,7 +188,10 @@ impl Device {
         mr[1] = len;
         mr[2] = value as u64;
         let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_WRITE, 3, 0), Timeout::Never)?;
-        if r.tag.words() >= 1 && ipc::mr()[0] == 0 { Ok(()) } else { Err(DeviceError::Refused) }
+        if r.tag.words() == 0 {
+            return Err(DeviceError::Refused);
+        }
+        protocols::status::decode::<proto::Error>(ipc::mr()[0]).map(|_| ()).map_err(DeviceError::from)
     }
 
     /// Puts the device's ports `[first, first + count)` into the task's I/O
@@ -287,4 +297,14 @@ pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
 pub fn keep(r: Region) -> (u64, u64, u64) {
     crate::obj::release(r.ds.0);
     (r.addr, r.size, r.phys)
+}
+
+impl From<proto::Error> for DeviceError {
+    fn from(e: proto::Error) -> Self {
+        match e {
+            proto::Error::NoDevice => DeviceError::NoDevice,
+            proto::Error::Invalid => DeviceError::BadAccess,
+            proto::Error::Denied => DeviceError::Refused,
+        }
+    }
 }

@@ -88,14 +88,22 @@ pub mod pci {
     /// go on writing received data into the frames of its receive buffers,
     /// whoever has them next. The next instance enables bus mastering again
     /// as its probe does. in: `[name length, name in 4 words]` (see
-    /// [`crate::name`]). out: `[0]`, or [`ERR_NO_DEVICE`] when NAME has none.
+    /// [`crate::name`]). out: `[0]`, or [`Error::NoDevice`] when NAME has none.
     pub const QUIESCE: i64 = 0x5004;
 
-    /// A negative `mr[0]` in a reply is an error: no device for this client,
-    /// a refused write, a bad offset.
-    pub const ERR_NO_DEVICE: i64 = -19;
-    pub const ERR_DENIED: i64 = -1;
-    pub const ERR_INVALID: i64 = -22;
+    crate::errors! {
+        /// Why io refused a `pci` or `admin` call: a negative `mr[0]` in
+        /// the reply ([`crate::status`]).
+        pub enum Error (undefined = Invalid) {
+            /// A configuration write io's filter refuses (a BAR, MSI, the
+            /// fixed header, a power state other than D0).
+            Denied = -1 => "refused by io's configuration-space filter",
+            /// No device for this client (on `admin`: for the named driver).
+            NoDevice = -19 => "no device assigned",
+            /// Too few words, a bad offset or length, an unknown label.
+            Invalid = -22 => "invalid request",
+        }
+    }
 
     pub const BARS: usize = 6;
     pub const INFO_WORDS: usize = 5 + 2 * BARS;
@@ -247,6 +255,11 @@ pub mod nic {
 mod tests {
     extern crate std;
     use super::pci::*;
+
+    #[test]
+    fn pci_errors_round_trip() {
+        crate::status::check_round_trip::<Error>();
+    }
 
     #[test]
     fn device_info_round_trips() {

@@ -16,6 +16,7 @@
 use protocols::pci::DeviceInfo;
 use protocols::pci::{self, INFO_WORDS};
 use protocols::pci_config;
+use protocols::status::ProtocolError;
 use rt::obj::{IoPorts, Task};
 use rt::{CapIdx, MsgTag, Timeout, ipc};
 use selftest::check;
@@ -78,7 +79,7 @@ fn main() {
     ];
     for (what, offset, len, value) in attacks {
         let answer = write(io, offset, len, value);
-        check!("pci.write_refused", answer == pci::ERR_DENIED, "what={what} answer={answer}");
+        check!("pci.write_refused", answer == pci::Error::Denied.code(), "what={what} answer={answer}");
     }
     // Command bits past the allowed ones (SERR, parity) keep their value.
     let command = before[1] & 0xffff;

@@ -53,7 +53,7 @@ fn main() {
     mr[1] = 4;
     mr[2] = 0xdead_0001;
     let _ = ipc::call(io, MsgTag::new(pci::CONFIG_WRITE, 3, 0), Timeout::Never);
-    let refused = ipc::mr()[0] as i64 == pci::ERR_DENIED;
+    let refused = protocols::status::decode::<pci::Error>(ipc::mr()[0]) == Err(pci::Error::Denied);
     rt::info!("TEST pci.bar_write_refused {} answer={}", if refused { "ok" } else { "FAIL" }, ipc::mr()[0] as i64);
 
     // Device memory outside its BARs (the VGA framebuffer): refused by the kernel.
