@@ -104,7 +104,7 @@ fn main() {
             operators.handle(who, &req, &mut nics, nic)
         } else {
             rt::warn!("call through unknown gate label {:#x}", msg.label);
-            Reply::word(protocols::socket::ERR_INVALID as u64)
+            Reply::word(protocols::status::encode(Err(protocols::socket::Error::Invalid)))
         });
     }
 }

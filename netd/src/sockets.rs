@@ -2,7 +2,7 @@
 //! shared stream rings between smoltcp's socket buffers and the application.
 //!
 //! No call blocks netd (see `protocols::socket`): an ACCEPT with nothing ready
-//! answers `ERR_WOULD_BLOCK` and remembers that the client waits; when a
+//! answers `Error::WouldBlock` and remembers that the client waits; when a
 //! connection arrives, netd triggers the client's notification IRQ. Data moves
 //! through each connection's stream dataspace; [`Sockets::service`] copies
 //! between it and smoltcp on every turn of the main loop and wakes whoever
@@ -14,7 +14,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use protocols::socket::stream::{self, Dir, Stream};
-use protocols::socket::{self as proto, encode, make_handle, split_handle};
+use protocols::socket::{self as proto, make_handle, split_handle};
+use protocols::status::encode;
 use rt::mem::Region;
 use rt::obj::{Factory, Irq, Thread};
 use rt::{Rights, ipc};
@@ -47,7 +48,7 @@ const EPHEMERAL_PORTS: u16 = 16384;
 /// A connection the application closed gets this long to deliver what is left.
 const LINGER: Duration = Duration::from_secs(30);
 
-type Result<T> = core::result::Result<T, i64>;
+type Result<T> = core::result::Result<T, proto::Error>;
 
 pub struct Client {
     pub label: u64,
@@ -73,7 +74,7 @@ struct Listener {
     listening: Vec<SocketHandle>,
     /// Established, waiting for ACCEPT.
     ready: VecDeque<SocketHandle>,
-    /// The client got ERR_WOULD_BLOCK and waits for a connection.
+    /// The client got `Error::WouldBlock` and waits for a connection.
     waiting: bool,
 }
 
@@ -149,8 +150,8 @@ impl Sockets {
     }
 
     /// Whether one more smoltcp socket fits, for client `c`: the heap's
-    /// budget ([`proto::ERR_NO_MEMORY`]), the client's share
-    /// ([`proto::ERR_TOO_MANY`]).
+    /// budget ([`proto::Error::NoMemory`]), the client's share
+    /// ([`proto::Error::TooMany`]).
     fn socket_allowed(&self, c: usize, set: &SocketSet<'static>) -> Result<()> {
         let total = set.iter().filter(|(_, s)| matches!(s, smoltcp::socket::Socket::Tcp(_))).count();
         let mine: usize = self
@@ -163,9 +164,9 @@ impl Sockets {
             })
             .sum();
         if mine >= MAX_SOCKETS_PER_CLIENT {
-            Err(proto::ERR_TOO_MANY)
+            Err(proto::Error::TooMany)
         } else if total >= self.max_sockets {
-            Err(proto::ERR_NO_MEMORY)
+            Err(proto::Error::NoMemory)
         } else {
             Ok(())
         }
@@ -217,14 +218,14 @@ impl Sockets {
                 };
             }
             proto::HELLO => return self.hello(c, set),
-            _ if self.clients[c].session.is_none() => Err(proto::ERR_NO_SESSION),
+            _ if self.clients[c].session.is_none() => Err(proto::Error::NoSession),
             proto::LISTEN if w >= 2 => self.listen(c, a[0], a[1], set),
             proto::ACCEPT if w >= 1 => return self.accept(c, a[0], set),
             proto::CLOSE if w >= 1 => self.close(c, a[0], set, false),
             proto::ABORT if w >= 1 => self.close(c, a[0], set, true),
             proto::INFO => return Reply::new(&[0, info[0], info[1], info[2], info[3]], &[]),
-            proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT | proto::CONNECT => Err(proto::ERR_INVALID),
-            _ => Err(proto::ERR_NOT_SUPPORTED),
+            proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT | proto::CONNECT => Err(proto::Error::Invalid),
+            _ => Err(proto::Error::NotSupported),
         };
         Reply::word(encode(r))
     }
@@ -244,7 +245,7 @@ impl Sockets {
                 Ok(s) => client.session = Some(s),
                 Err(e) => {
                     rt::warn!("{}: no session: {}", client.name, e);
-                    return Reply::word(encode(Err(proto::ERR_NO_MEMORY)));
+                    return Reply::word(encode(Err(proto::Error::NoMemory)));
                 }
             }
         }
@@ -263,7 +264,7 @@ impl Sockets {
 
     fn alloc_slot(&mut self, c: usize, entry: Entry) -> Result<u64> {
         if self.slots.iter().filter(|s| matches!(s.used, Some((o, _)) if o == c)).count() >= MAX_PER_CLIENT {
-            return Err(proto::ERR_TOO_MANY);
+            return Err(proto::Error::TooMany);
         }
         let i = match self.slots.iter().position(|s| s.used.is_none()) {
             Some(i) => i,
@@ -271,7 +272,7 @@ impl Sockets {
                 self.slots.push(Slot { generation: 0, used: None });
                 self.slots.len() - 1
             }
-            None => return Err(proto::ERR_TOO_MANY),
+            None => return Err(proto::Error::TooMany),
         };
         let s = &mut self.slots[i];
         s.generation = s.generation.wrapping_add(1);
@@ -281,22 +282,22 @@ impl Sockets {
 
     /// The slot of a handle that client `c` owns.
     fn lookup(&self, c: usize, h: u64) -> Result<usize> {
-        let (i, generation) = split_handle(h).ok_or(proto::ERR_BAD_HANDLE)?;
-        let s = self.slots.get(i as usize).ok_or(proto::ERR_BAD_HANDLE)?;
+        let (i, generation) = split_handle(h).ok_or(proto::Error::BadHandle)?;
+        let s = self.slots.get(i as usize).ok_or(proto::Error::BadHandle)?;
         match s.used {
             Some((owner, _)) if owner == c && s.generation == generation => Ok(i as usize),
-            _ => Err(proto::ERR_BAD_HANDLE),
+            _ => Err(proto::Error::BadHandle),
         }
     }
 
     fn listen(&mut self, c: usize, port: u64, backlog: u64, set: &mut SocketSet<'static>) -> Result<u64> {
-        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or(proto::ERR_INVALID)?;
+        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or(proto::Error::Invalid)?;
         if backlog > proto::MAX_BACKLOG {
-            return Err(proto::ERR_INVALID);
+            return Err(proto::Error::Invalid);
         }
         let taken = self.slots.iter().any(|s| matches!(&s.used, Some((_, Entry::Listener(l))) if l.port == port));
         if taken {
-            return Err(proto::ERR_IN_USE);
+            return Err(proto::Error::InUse);
         }
         self.socket_allowed(c, set)?;
         let mut l = Listener {
@@ -308,7 +309,7 @@ impl Sockets {
         };
         refill(&mut l, set, 1);
         if l.listening.is_empty() {
-            return Err(proto::ERR_NO_MEMORY);
+            return Err(proto::Error::NoMemory);
         }
         let socks = l.listening.clone();
         match self.alloc_slot(c, Entry::Listener(l)) {
@@ -334,15 +335,15 @@ impl Sockets {
         set: &mut SocketSet<'static>,
         iface: Option<&mut Interface>,
     ) -> Result<(u64, u16, rt::CapIdx, u64)> {
-        let ip = u32::try_from(ip).ok().filter(|&a| a != 0 && a != u32::MAX).ok_or(proto::ERR_INVALID)?;
-        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or(proto::ERR_INVALID)?;
-        let iface = iface.ok_or(proto::ERR_NETWORK_DOWN)?;
+        let ip = u32::try_from(ip).ok().filter(|&a| a != 0 && a != u32::MAX).ok_or(proto::Error::Invalid)?;
+        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or(proto::Error::Invalid)?;
+        let iface = iface.ok_or(proto::Error::NetworkDown)?;
         self.socket_allowed(c, set)?;
-        let local = self.ephemeral_port(set).ok_or(proto::ERR_TOO_MANY)?;
+        let local = self.ephemeral_port(set).ok_or(proto::Error::TooMany)?;
         let mut s = new_tcp_socket();
         let remote = (Ipv4Address::from_bits(ip), port);
         if s.connect(iface.context(), remote, local).is_err() {
-            return Err(proto::ERR_INVALID);
+            return Err(proto::Error::Invalid);
         }
         let sock = set.add(s);
         let conn = match new_conn(sock, false) {
@@ -396,10 +397,10 @@ impl Sockets {
         set: &mut SocketSet<'static>,
     ) -> Result<(u64, u32, u16, rt::CapIdx, u64)> {
         let i = self.lookup(c, h)?;
-        let Some((_, Entry::Listener(l))) = &mut self.slots[i].used else { return Err(proto::ERR_BAD_HANDLE) };
+        let Some((_, Entry::Listener(l))) = &mut self.slots[i].used else { return Err(proto::Error::BadHandle) };
         let Some(sock) = l.ready.pop_front() else {
             l.waiting = true;
-            return Err(proto::ERR_WOULD_BLOCK);
+            return Err(proto::Error::WouldBlock);
         };
         let conn = match new_conn(sock, true) {
             Ok(conn) => conn,
@@ -617,7 +618,7 @@ fn service_listener(l: &mut Listener, set: &mut SocketSet<'static>, room: usize)
 /// A connection's stream region; `connected` for an accepted one.
 fn new_conn(sock: SocketHandle, connected: bool) -> Result<Conn> {
     let bytes = stream::region_size(STREAM_RX_BYTES, STREAM_TX_BYTES) as u64;
-    let region = rt::mem::alloc(bytes, false).map_err(|_| proto::ERR_NO_MEMORY)?;
+    let region = rt::mem::alloc(bytes, false).map_err(|_| proto::Error::NoMemory)?;
     // SAFETY: `region` is fresh RAM mapped writable at its address for its size
     // and stays mapped until `Conn` frees it.
     match unsafe { Stream::init(region.as_mut_ptr(), region.size as usize, STREAM_RX_BYTES, STREAM_TX_BYTES) } {
@@ -629,7 +630,7 @@ fn new_conn(sock: SocketHandle, connected: bool) -> Result<Conn> {
         }
         Err(_) => {
             region.free();
-            Err(proto::ERR_NO_MEMORY)
+            Err(proto::Error::NoMemory)
         }
     }
 }

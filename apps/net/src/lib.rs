@@ -18,8 +18,13 @@ pub mod nicconfig;
 pub use netring::Mac;
 
 use core::fmt;
+use protocols::socket as proto;
 use protocols::socket::stream::{self, Dir, Stream};
-use protocols::socket::{self as proto, decode};
+
+/// A status word of netd's `socket` endpoint, typed.
+fn decode(w: u64) -> core::result::Result<u64, proto::Error> {
+    protocols::status::decode(w)
+}
 use rt::obj::{Dataspace, Irq, Thread};
 use rt::{CapIdx, MsgTag, Timeout, ipc};
 
@@ -34,8 +39,8 @@ pub enum NetError {
     NoGate,
     /// The kernel refused an operation (netd gone, no free slot, ...).
     Kernel(rt::Error),
-    /// netd answered with an error (`protocols::socket::ERR_*`).
-    Netd(i64),
+    /// netd refused, and why.
+    Netd(proto::Error),
     /// The connection was reset.
     Reset,
     /// netd's reply or stream region did not make sense.
@@ -55,7 +60,7 @@ impl fmt::Display for NetError {
         match self {
             NetError::NoGate => f.write_str("no `netd.sockets` capability"),
             NetError::Kernel(e) => write!(f, "kernel: {e}"),
-            NetError::Netd(e) => write!(f, "netd: error {e}"),
+            NetError::Netd(e) => write!(f, "netd: {e} ({})", protocols::status::ProtocolError::code(*e)),
             NetError::Reset => f.write_str("connection reset"),
             NetError::TimedOut => f.write_str("nothing arrived in time"),
             NetError::Protocol => f.write_str("netd's answer does not make sense"),
@@ -156,7 +161,7 @@ impl Net {
                 let (handle, ip, port, size) = (m[0], m[1] as u32, m[2] as u16, m[3]);
                 self.map_stream(handle, slot, size, (ip.to_be_bytes(), port)).map(Some)
             }
-            Err(NetError::Netd(proto::ERR_WOULD_BLOCK)) => Ok(None),
+            Err(NetError::Netd(proto::Error::WouldBlock)) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -297,7 +297,7 @@ mod tests {
 /// NIC, and the kernel lets a server reply only to the caller it received last,
 /// so a call that had to wait inside netd (an `accept` with nobody connecting)
 /// would stall everyone else. Instead each call answers at once, with
-/// [`ERR_WOULD_BLOCK`] when there is nothing yet, and netd triggers the client's
+/// [`Error::WouldBlock`] when there is nothing yet, and netd triggers the client's
 /// notification IRQ (from [`HELLO`]) when something it waits for happens. The
 /// client library turns that into blocking calls: try, arm, try again, sleep
 /// on the IRQ.
@@ -326,7 +326,7 @@ pub mod socket {
     /// Take an established connection of a listener. in: `[listener]`. out:
     /// `[handle, remote IPv4 (big-endian u32), remote port, stream bytes]`;
     /// item: the stream dataspace (read/write, see [`stream`]). Nothing yet:
-    /// [`ERR_WOULD_BLOCK`], and the notification IRQ fires when one arrives.
+    /// [`Error::WouldBlock`], and the notification IRQ fires when one arrives.
     pub const ACCEPT: i64 = 0x5303;
     /// Close a handle. A listener stops listening (its connections not yet
     /// accepted are reset); a connection is closed gracefully: what the client
@@ -346,26 +346,31 @@ pub mod socket {
 
     pub const MAX_BACKLOG: u64 = 4;
 
-    pub const ERR_BAD_HANDLE: i64 = -9;
-    pub const ERR_WOULD_BLOCK: i64 = -11;
-    pub const ERR_NO_MEMORY: i64 = -12;
-    pub const ERR_INVALID: i64 = -22;
-    pub const ERR_TOO_MANY: i64 = -24;
-    pub const ERR_NOT_SUPPORTED: i64 = -38;
-    pub const ERR_IN_USE: i64 = -98;
-    /// The client has no session: call [`HELLO`] first.
-    pub const ERR_NO_SESSION: i64 = -107;
-    /// No interface with an address yet.
-    pub const ERR_NETWORK_DOWN: i64 = -100;
-
-    /// A status word from a result: the value, or the (negative) error.
-    pub fn encode(r: Result<u64, i64>) -> u64 {
-        crate::status::encode_raw(r, ERR_INVALID)
-    }
-
-    /// The result a status word stands for.
-    pub fn decode(w: u64) -> Result<u64, i64> {
-        crate::status::decode_raw(w)
+    crate::errors! {
+        /// Why netd refused a `socket` call: the status word in `mr[0]` of
+        /// the reply ([`crate::status`]).
+        pub enum Error (undefined = Invalid) {
+            /// Not a handle of this client's, or one already closed.
+            BadHandle = -9 => "no such socket",
+            /// ACCEPT: no connection is waiting yet (the notification IRQ
+            /// fires when one arrives).
+            WouldBlock = -11 => "nothing to accept yet",
+            /// netd's memory for sockets and streams is used up.
+            NoMemory = -12 => "netd is out of memory for sockets",
+            /// Too few words, an out-of-range port or address, an operation
+            /// on the wrong kind of socket.
+            Invalid = -22 => "invalid request",
+            /// The client's share of sockets (or of ephemeral ports) is used up.
+            TooMany = -24 => "too many sockets",
+            /// An unknown call.
+            NotSupported = -38 => "not supported",
+            /// LISTEN on a port that is taken.
+            InUse = -98 => "port in use",
+            /// The client has no session: call [`HELLO`] first.
+            NoSession = -107 => "no session (HELLO first)",
+            /// No interface with an address yet.
+            NetworkDown = -100 => "no interface with an address yet",
+        }
     }
 
     /// Handles name a slot of netd's table and its generation, so that a handle
@@ -691,10 +696,7 @@ mod socket_tests {
 
     #[test]
     fn status_words_round_trip() {
-        assert_eq!(decode(encode(Ok(42))), Ok(42));
-        assert_eq!(decode(encode(Err(ERR_WOULD_BLOCK))), Err(ERR_WOULD_BLOCK));
-        assert_eq!(decode(encode(Err(5))), Err(ERR_INVALID), "a positive error is still an error");
-        assert_eq!(decode(encode(Ok(u64::MAX))), Ok(i64::MAX as u64), "values never read as errors");
+        crate::status::check_round_trip::<Error>();
     }
 
     #[test]

@@ -8,7 +8,7 @@
 #![no_std]
 #![no_main]
 
-use protocols::socket::{self as proto, decode, make_handle};
+use protocols::socket::{self as proto, make_handle};
 use rt::obj::Factory;
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
@@ -22,12 +22,20 @@ macro_rules! check {
     }};
 }
 
-/// A call with `words`; the decoded status word (or the IPC error as `-1000 - code`).
-fn call(gate: CapIdx, op: i64, words: &[u64]) -> Result<u64, i64> {
+/// Why a call failed: netd's refusal, or the kernel's error for the IPC.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Failure {
+    Netd(proto::Error),
+    Ipc(rt::Error),
+}
+use Failure::Netd;
+
+/// A call with `words`; the decoded status word.
+fn call(gate: CapIdx, op: i64, words: &[u64]) -> Result<u64, Failure> {
     ipc::mr()[..words.len()].copy_from_slice(words);
     match ipc::call(gate, MsgTag::new(op, words.len(), 0), Timeout::Millis(5000)) {
-        Ok(_) => decode(ipc::mr()[0]),
-        Err(e) => Err(-1000 - e as i64),
+        Ok(_) => protocols::status::decode(ipc::mr()[0]).map_err(Netd),
+        Err(e) => Err(Failure::Ipc(e)),
     }
 }
 
@@ -36,7 +44,7 @@ fn main() {
     let mut all = true;
 
     let r = call(gate, proto::LISTEN, &[1234, 1]);
-    all &= check!("net.no_session", r == Err(proto::ERR_NO_SESSION), "listen={:?}", r);
+    all &= check!("net.no_session", r == Err(Netd(proto::Error::NoSession)), "listen={:?}", r);
 
     let slots = [rt::cap::alloc().expect("slot"), rt::cap::alloc().expect("slot")];
     ipc::utcb().br[0] = slots[0].selector();
@@ -44,7 +52,12 @@ fn main() {
     let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Millis(5000));
     ipc::utcb().br[..2].fill(0);
     let items = r.map(|m| m.tag.items()).unwrap_or(0);
-    all &= check!("net.hello", items == 2 && decode(ipc::mr()[0]) == Ok(0), "items={}", items);
+    all &= check!(
+        "net.hello",
+        items == 2 && protocols::status::decode::<proto::Error>(ipc::mr()[0]) == Ok(0),
+        "items={}",
+        items
+    );
 
     let bad = [
         call(gate, proto::LISTEN, &[0, 1]),
@@ -53,14 +66,20 @@ fn main() {
         call(gate, proto::LISTEN, &[1234]),
         call(gate, proto::ACCEPT, &[]),
     ];
-    all &= check!("net.bad_arguments", bad.iter().all(|r| *r == Err(proto::ERR_INVALID)), "{:?}", bad);
+    all &= check!("net.bad_arguments", bad.iter().all(|r| *r == Err(Netd(proto::Error::Invalid))), "{:?}", bad);
 
     let mine = call(gate, proto::LISTEN, &[1234, 1]);
     let r = call(gate, proto::LISTEN, &[1234, 1]);
-    all &= check!("net.port_in_use", mine.is_ok() && r == Err(proto::ERR_IN_USE), "listen 1234 twice={:?}", r);
+    all &= check!("net.port_in_use", mine.is_ok() && r == Err(Netd(proto::Error::InUse)), "listen 1234 twice={:?}", r);
 
     let r = mine.and_then(|h| call(gate, proto::ACCEPT, &[h]));
-    all &= check!("net.accept_would_block", mine.is_ok() && r == Err(proto::ERR_WOULD_BLOCK), "{:?} {:?}", mine, r);
+    all &= check!(
+        "net.accept_would_block",
+        mine.is_ok() && r == Err(Netd(proto::Error::WouldBlock)),
+        "{:?} {:?}",
+        mine,
+        r
+    );
 
     // Garbage and forged handles: every slot and generation near the start,
     // which includes the listeners of echo and sink.
@@ -69,7 +88,7 @@ fn main() {
     let mut tried = 0;
     for h in [0, 1, 7, u64::MAX, 1 << 63, own ^ (1 << 40), own + 1] {
         tried += 1;
-        refused += (call(gate, proto::ACCEPT, &[h]) == Err(proto::ERR_BAD_HANDLE)) as u32;
+        refused += (call(gate, proto::ACCEPT, &[h]) == Err(Netd(proto::Error::BadHandle))) as u32;
     }
     for slot in 0..8 {
         for generation in 0..4 {
@@ -78,7 +97,7 @@ fn main() {
                 continue;
             }
             tried += 1;
-            refused += (call(gate, proto::CLOSE, &[h]) == Err(proto::ERR_BAD_HANDLE)) as u32;
+            refused += (call(gate, proto::CLOSE, &[h]) == Err(Netd(proto::Error::BadHandle))) as u32;
         }
     }
     all &= check!("net.foreign_handles", refused == tried, "refused={} of {}", refused, tried);
@@ -89,10 +108,10 @@ fn main() {
         call(gate, proto::CONNECT, &[1 << 40, 80]),
         call(gate, proto::CONNECT, &[0x0a00_0202]),
     ];
-    all &= check!("net.connect_bad_arguments", bad.iter().all(|r| *r == Err(proto::ERR_INVALID)), "{:?}", bad);
+    all &= check!("net.connect_bad_arguments", bad.iter().all(|r| *r == Err(Netd(proto::Error::Invalid))), "{:?}", bad);
 
     let r = call(gate, 0x53ff, &[1, 2, 3]);
-    all &= check!("net.unknown_op", r == Err(proto::ERR_NOT_SUPPORTED), "{:?}", r);
+    all &= check!("net.unknown_op", r == Err(Netd(proto::Error::NotSupported)), "{:?}", r);
 
     // A capability netd never asked for: the kernel refuses the send, netd
     // carries on.
@@ -116,7 +135,7 @@ fn main() {
     let info = call(gate, proto::INFO, &[]);
     all &= check!(
         "net.listener_flood",
-        matches!(last, Err(proto::ERR_NO_MEMORY | proto::ERR_TOO_MANY)) && info.is_ok(),
+        matches!(last, Err(Netd(proto::Error::NoMemory | proto::Error::TooMany))) && info.is_ok(),
         "opened={} then {:?}",
         opened,
         last
