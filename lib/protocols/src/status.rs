@@ -35,8 +35,8 @@ pub fn decode<E: ProtocolError>(w: u64) -> Result<u64, E> {
     }
 }
 
-/// [`encode`] for the interfaces whose errors are still bare codes (the
-/// `socket` and `store` endpoints): a non-negative "error" becomes
+/// [`encode`] for the interface whose errors are still bare codes (the
+/// `store` endpoint): a non-negative "error" becomes
 /// `invalid`, so it can never read as a value.
 pub fn encode_raw(r: Result<u64, i64>, invalid: i64) -> u64 {
     match r {
