@@ -161,7 +161,7 @@ impl Client {
         if r.tag.words() == 0 {
             return Err(Error::BadReply);
         }
-        let status = proto::decode(ipc::mr()[0]).map_err(|code| Error::Refused(Refusal::from_code(code)))?;
+        let status = proto::decode(ipc::mr()[0]).map_err(Error::Refused)?;
         Ok((r.tag, status))
     }
 

@@ -89,7 +89,7 @@ struct Reply {
 impl Reply {
     fn status(r: Result<u64, Error>) -> Reply {
         let mut words = [0; MSG_WORDS];
-        words[0] = proto::encode(r.map_err(Error::code));
+        words[0] = proto::encode(r);
         Reply { words, len: 1, item: None }
     }
 

@@ -894,45 +894,53 @@ pub mod store {
     /// [`PUBLISH`]: lookers may delegate the capability further.
     pub const FLAG_DELEGATE: u8 = 1;
 
-    /// Not allowed: another owner's key, a namespace not granted, a private key
-    /// of another task, a global name someone else owns.
-    pub const ERR_DENIED: i64 = -1;
-    /// No such key (or subscription).
-    pub const ERR_NOT_FOUND: i64 = -2;
-    /// A subscription id the caller does not hold.
-    pub const ERR_BAD_ID: i64 = -9;
-    /// The store itself is out of memory or capability slots.
-    pub const ERR_NO_MEMORY: i64 = -12;
-    /// Malformed request: bad label, lengths that do not match the message,
-    /// invalid UTF-8 or key syntax, reserved bits set.
-    pub const ERR_INVALID: i64 = -22;
-    /// Too many subscriptions.
-    pub const ERR_TOO_MANY: i64 = -24;
-    /// A key or value longer than allowed.
-    pub const ERR_TOO_BIG: i64 = -27;
-    /// A chunk out of order (or of another value than the one being written).
-    pub const ERR_SEQUENCE: i64 = -71;
-    /// The capability sent is unusable: not delegable, dead, or (for
-    /// [`SUBSCRIBE`]) not a software IRQ; or no capability came with the call.
-    pub const ERR_BAD_CAP: i64 = -77;
-    /// The calling gate belongs to no client the manifest declares.
-    pub const ERR_NO_CLIENT: i64 = -107;
-    /// The owner's quota (entries, bytes, capabilities) is used up.
-    pub const ERR_QUOTA: i64 = -122;
-    /// The entry holds another kind of value than the call expects (a
-    /// [`LOOKUP`] of a string, say).
-    pub const ERR_WRONG_KIND: i64 = -124;
-    /// The published object is gone.
-    pub const ERR_DEAD: i64 = -130;
+    crate::errors! {
+        /// Why the store refused a call: the status word in `mr[0]` of the
+        /// reply ([`crate::status`]).
+        pub enum Error (undefined = Invalid) {
+            /// Not allowed: another owner's key, a namespace not granted, a
+            /// private key of another task, a global name someone else owns.
+            Denied = -1 => "denied",
+            /// No such key (or subscription).
+            NotFound = -2 => "not found",
+            /// A subscription id the caller does not hold.
+            BadId = -9 => "no such subscription",
+            /// The store itself is out of memory or capability slots.
+            NoMemory = -12 => "the store is out of memory",
+            /// Malformed request: bad label, lengths that do not match the
+            /// message, invalid UTF-8 or key syntax, reserved bits set.
+            Invalid = -22 => "malformed request",
+            /// Too many subscriptions.
+            TooMany = -24 => "too many subscriptions",
+            /// A key or value longer than allowed.
+            TooBig = -27 => "too long",
+            /// A chunk out of order (or of another value than the one being
+            /// written).
+            Sequence = -71 => "chunk out of order",
+            /// The capability sent is unusable: not delegable, dead, or (for
+            /// [`SUBSCRIBE`]) not a software IRQ; or no capability came with
+            /// the call.
+            BadCap = -77 => "unusable capability",
+            /// The calling gate belongs to no client the manifest declares.
+            NoClient = -107 => "not a client",
+            /// The owner's quota (entries, bytes, capabilities) is used up.
+            Quota = -122 => "quota exceeded",
+            /// The entry holds another kind of value than the call expects (a
+            /// [`LOOKUP`] of a string, say).
+            WrongKind = -124 => "another kind of value",
+            /// The published object is gone.
+            Dead = -130 => "the object is gone",
+        }
+    }
 
     /// A status word from a result: the value, or the (negative) error.
-    pub fn encode(r: Result<u64, i64>) -> u64 {
-        crate::status::encode_raw(r, ERR_INVALID)
+    pub fn encode(r: Result<u64, Error>) -> u64 {
+        crate::status::encode(r)
     }
 
     /// The result a status word stands for.
-    pub fn decode(w: u64) -> Result<u64, i64> {
-        crate::status::decode_raw(w)
+    pub fn decode(w: u64) -> Result<u64, Error> {
+        crate::status::decode(w)
     }
 
     /// The first word of a request (and of some replies): `key_len` in bits
@@ -1033,9 +1041,10 @@ mod store_tests {
     #[test]
     fn statuses_keep_values_and_errors_apart() {
         assert_eq!(decode(encode(Ok(7))), Ok(7));
-        assert_eq!(decode(encode(Err(ERR_QUOTA))), Err(ERR_QUOTA));
-        assert_eq!(decode(encode(Err(3))), Err(ERR_INVALID));
+        assert_eq!(decode(encode(Err(Error::Quota))), Err(Error::Quota));
+        assert_eq!(decode(3u64.wrapping_neg()), Err(Error::Invalid), "an undefined code");
         assert_eq!(decode(encode(Ok(u64::MAX))), Ok(i64::MAX as u64));
+        crate::status::check_round_trip::<Error>();
     }
 
     #[test]

@@ -35,21 +35,6 @@ pub fn decode<E: ProtocolError>(w: u64) -> Result<u64, E> {
     }
 }
 
-/// [`encode`] for the interface whose errors are still bare codes (the
-/// `store` endpoint): a non-negative "error" becomes
-/// `invalid`, so it can never read as a value.
-pub fn encode_raw(r: Result<u64, i64>, invalid: i64) -> u64 {
-    match r {
-        Ok(v) => v & i64::MAX as u64,
-        Err(e) => (if e < 0 { e } else { invalid }) as u64,
-    }
-}
-
-/// [`decode`] for bare codes.
-pub fn decode_raw(w: u64) -> Result<u64, i64> {
-    if (w as i64) < 0 { Err(w as i64) } else { Ok(w) }
-}
-
 /// Declares an interface's error enum: each variant with its negative wire
 /// code and the text a person reads, and the variant an undefined code
 /// decodes to. Generates the enum, [`ProtocolError`] and `Display`.

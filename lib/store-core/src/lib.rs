@@ -28,89 +28,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use protocols::store as proto;
 
-/// Why a request was refused; each is one of the protocol's error codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    Denied,
-    NotFound,
-    BadId,
-    NoMemory,
-    Invalid,
-    TooMany,
-    TooBig,
-    Sequence,
-    BadCap,
-    NoClient,
-    Quota,
-    WrongKind,
-    Dead,
-}
-
-impl Error {
-    /// The protocol's `ERR_*` code.
-    pub fn code(self) -> i64 {
-        match self {
-            Error::Denied => proto::ERR_DENIED,
-            Error::NotFound => proto::ERR_NOT_FOUND,
-            Error::BadId => proto::ERR_BAD_ID,
-            Error::NoMemory => proto::ERR_NO_MEMORY,
-            Error::Invalid => proto::ERR_INVALID,
-            Error::TooMany => proto::ERR_TOO_MANY,
-            Error::TooBig => proto::ERR_TOO_BIG,
-            Error::Sequence => proto::ERR_SEQUENCE,
-            Error::BadCap => proto::ERR_BAD_CAP,
-            Error::NoClient => proto::ERR_NO_CLIENT,
-            Error::Quota => proto::ERR_QUOTA,
-            Error::WrongKind => proto::ERR_WRONG_KIND,
-            Error::Dead => proto::ERR_DEAD,
-        }
-    }
-
-    /// The error a protocol code stands for (`Invalid` for unknown codes).
-    pub fn from_code(code: i64) -> Error {
-        [
-            Error::Denied,
-            Error::NotFound,
-            Error::BadId,
-            Error::NoMemory,
-            Error::TooMany,
-            Error::TooBig,
-            Error::Sequence,
-            Error::BadCap,
-            Error::NoClient,
-            Error::Quota,
-            Error::WrongKind,
-            Error::Dead,
-        ]
-        .into_iter()
-        .find(|e| e.code() == code)
-        .unwrap_or(Error::Invalid)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Error::Denied => "denied",
-            Error::NotFound => "not found",
-            Error::BadId => "no such subscription",
-            Error::NoMemory => "the store is out of memory",
-            Error::Invalid => "malformed request",
-            Error::TooMany => "too many subscriptions",
-            Error::TooBig => "too long",
-            Error::Sequence => "chunk out of order",
-            Error::BadCap => "unusable capability",
-            Error::NoClient => "not a client",
-            Error::Quota => "quota exceeded",
-            Error::WrongKind => "another kind of value",
-            Error::Dead => "the object is gone",
-        }
-    }
-}
-
-impl core::fmt::Display for Error {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Why a request was refused: the protocol's own error enum.
+pub use protocols::store::Error;
 
 /// How much the store gives each task, and itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -494,10 +413,6 @@ mod tests {
 
     #[test]
     fn error_codes_round_trip() {
-        for e in [Error::Denied, Error::Quota, Error::Dead, Error::Invalid, Error::Sequence, Error::NoClient] {
-            assert_eq!(Error::from_code(e.code()), e);
-            assert!(e.code() < 0);
-        }
-        assert_eq!(Error::from_code(-9999), Error::Invalid);
+        protocols::status::check_round_trip::<Error>();
     }
 }

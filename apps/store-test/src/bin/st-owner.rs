@@ -11,6 +11,7 @@ use alloc::format;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use datastore::{Error, Refusal, Value, private_key};
+use protocols::status::ProtocolError;
 use protocols::store::{self as proto, Head};
 use rt::obj::Factory;
 use rt::{Rights, Timeout, ipc};
@@ -122,39 +123,39 @@ fn garbage(store: &datastore::Client, blob: &[u8]) {
         w.extend_from_slice(extra);
         raw_call(gate, proto::PUT, &w, &[])
     };
-    let mut cases: Vec<(&str, i64, i64)> = alloc::vec![
-        ("unknown label", raw_call(gate, 0x54ff, &[1, 2, 3], &[]), proto::ERR_INVALID),
-        ("reserved bits", put(h(10, proto::KIND_INT, 0) | 1 << 40, 5, 0, &[]), proto::ERR_INVALID),
-        ("key longer than sent", put(h(100, proto::KIND_INT, 0), 5, 0, &[]), proto::ERR_INVALID),
+    let mut cases: Vec<(&str, i64, proto::Error)> = alloc::vec![
+        ("unknown label", raw_call(gate, 0x54ff, &[1, 2, 3], &[]), proto::Error::Invalid),
+        ("reserved bits", put(h(10, proto::KIND_INT, 0) | 1 << 40, 5, 0, &[]), proto::Error::Invalid),
+        ("key longer than sent", put(h(100, proto::KIND_INT, 0), 5, 0, &[]), proto::Error::Invalid),
         // Exactly as many words as a 200-byte key takes: refused for its length.
-        ("key over the limit", put(h(200, proto::KIND_INT, 0), 5, 0, &[0; 23]), proto::ERR_TOO_BIG),
-        ("words left over", put(h(10, proto::KIND_INT, 0), 5, 0, &[9]), proto::ERR_INVALID),
-        ("unknown kind", put(h(10, 9, 0), 5, 0, &[]), proto::ERR_INVALID),
-        ("value over the limit", put(h(10, proto::KIND_BYTES, 8), 1 << 20, 0, &[0]), proto::ERR_TOO_BIG),
-        ("chunk past the end", put(h(10, proto::KIND_BYTES, 16), 8, 0, &[0, 0]), proto::ERR_INVALID),
-        ("chunk out of order", put(h(10, proto::KIND_BYTES, 8), 64, 8, &[0]), proto::ERR_SEQUENCE),
-        ("string not UTF-8", put(h(10, proto::KIND_STR, 2), 2, 0, &[0x28c3]), proto::ERR_INVALID),
+        ("key over the limit", put(h(200, proto::KIND_INT, 0), 5, 0, &[0; 23]), proto::Error::TooBig),
+        ("words left over", put(h(10, proto::KIND_INT, 0), 5, 0, &[9]), proto::Error::Invalid),
+        ("unknown kind", put(h(10, 9, 0), 5, 0, &[]), proto::Error::Invalid),
+        ("value over the limit", put(h(10, proto::KIND_BYTES, 8), 1 << 20, 0, &[0]), proto::Error::TooBig),
+        ("chunk past the end", put(h(10, proto::KIND_BYTES, 16), 8, 0, &[0, 0]), proto::Error::Invalid),
+        ("chunk out of order", put(h(10, proto::KIND_BYTES, 8), 64, 8, &[0]), proto::Error::Sequence),
+        ("string not UTF-8", put(h(10, proto::KIND_STR, 2), 2, 0, &[0x28c3]), proto::Error::Invalid),
     ];
     let bad_utf8 = Head { key_len: 9, ..Head::default() }.to_word();
     let r = raw_call(gate, proto::GET, &[bad_utf8, 0, u64::from_le_bytes(*b"st-owner"), 0xff], &[]);
-    cases.push(("key not UTF-8", r, proto::ERR_INVALID));
+    cases.push(("key not UTF-8", r, proto::Error::Invalid));
     let r = raw_call(gate, proto::GET, &[h(kn * 8, 0, 0), 0], &[]);
-    cases.push(("get without its key", r, proto::ERR_INVALID));
+    cases.push(("get without its key", r, proto::Error::Invalid));
     let (bk, bn) = key("st-owner/a b");
     let mut w = Vec::from([h(12, 0, 0), 0]);
     w.extend_from_slice(&bk[..bn]);
-    cases.push(("key with a space", raw_call(gate, proto::GET, &w, &[]), proto::ERR_INVALID));
-    cases.push(("events of nobody", raw_call(gate, proto::EVENTS, &[12345], &[]), proto::ERR_BAD_ID));
+    cases.push(("key with a space", raw_call(gate, proto::GET, &w, &[]), proto::Error::Invalid));
+    cases.push(("events of nobody", raw_call(gate, proto::EVENTS, &[12345], &[]), proto::Error::BadId));
     let mut w = Vec::from([h(10, 0, 0)]);
     w.extend_from_slice(&k[..kn]);
-    cases.push(("subscribe without an IRQ", raw_call(gate, proto::SUBSCRIBE, &w, &[]), proto::ERR_BAD_CAP));
+    cases.push(("subscribe without an IRQ", raw_call(gate, proto::SUBSCRIBE, &w, &[]), proto::Error::BadCap));
     // Things that are not IRQs, as notification IRQs: a dataspace; a gate
     // whose thread sleeps and never receives (IPC to it would block the
     // store forever); a gate whose thread takes every message (the store's
     // probe lands there and must not be taken for an IRQ's answer).
     let ds = Factory::own().create_dataspace(4096, false).expect("dataspace");
     let r = raw_call(gate, proto::SUBSCRIBE, &w, &[ipc::cap_item(ds.0, Rights::ALL)]);
-    cases.push(("subscribe with a dataspace", r, proto::ERR_BAD_CAP));
+    cases.push(("subscribe with a dataspace", r, proto::Error::BadCap));
     let sleeper = rt::thread::spawn(100, 16 << 10, || {
         loop {
             ipc::sleep_ms(60_000);
@@ -163,7 +164,7 @@ fn garbage(store: &datastore::Client, blob: &[u8]) {
     .expect("thread");
     let trap = Factory::own().create_gate(Some(&sleeper.thread), 0x77).expect("gate");
     let r = raw_call(gate, proto::SUBSCRIBE, &w, &[ipc::cap_item(trap.0, Rights::ALL)]);
-    cases.push(("subscribe with a gate nobody serves", r, proto::ERR_BAD_CAP));
+    cases.push(("subscribe with a gate nobody serves", r, proto::Error::BadCap));
     let taker = rt::thread::spawn(100, 16 << 10, || {
         TAKER_READY.store(true, Ordering::Release);
         loop {
@@ -177,14 +178,14 @@ fn garbage(store: &datastore::Client, blob: &[u8]) {
     wait_until(1000, || TAKER_READY.load(Ordering::Acquire));
     ipc::sleep_ms(20);
     let r = raw_call(gate, proto::SUBSCRIBE, &w, &[ipc::cap_item(trap.0, Rights::ALL)]);
-    cases.push(("subscribe with a served gate", r, proto::ERR_BAD_CAP));
+    cases.push(("subscribe with a served gate", r, proto::Error::BadCap));
     let irq = store_test::notification_irq(9);
     let r = raw_call(gate, proto::PUBLISH, &w, &[ipc::cap_item(irq.0, Rights::WRITE)]);
-    cases.push(("publish without DELEGATE", r, proto::ERR_BAD_CAP));
-    cases.push(("publish without a capability", raw_call(gate, proto::PUBLISH, &w, &[]), proto::ERR_BAD_CAP));
-    cases.push(("info with words", raw_call(gate, proto::INFO, &[1], &[]), proto::ERR_INVALID));
+    cases.push(("publish without DELEGATE", r, proto::Error::BadCap));
+    cases.push(("publish without a capability", raw_call(gate, proto::PUBLISH, &w, &[]), proto::Error::BadCap));
+    cases.push(("info with words", raw_call(gate, proto::INFO, &[1], &[]), proto::Error::Invalid));
 
-    let wrong: Vec<&(&str, i64, i64)> = cases.iter().filter(|(_, got, want)| got != want).collect();
+    let wrong: Vec<&(&str, i64, proto::Error)> = cases.iter().filter(|(_, got, want)| *got != want.code()).collect();
     for (what, got, want) in &wrong {
         rt::error!("garbage case `{}`: got {} instead of {}", what, got, want);
     }
