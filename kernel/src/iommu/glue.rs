@@ -24,6 +24,24 @@ pub struct Iommu {
     pub regs_phys: u64,
     pub include_all: bool,
     pub sources: Vec<u16>,
+    /// Per device, what the domain it had last mapped (`(iova, pages)`):
+    /// a device the previous instance programmed may go on reading and
+    /// writing there once the next instance turns bus mastering back on,
+    /// before that instance's probe has reset it.
+    pub retired: Vec<(u16, Vec<(u64, u64)>)>,
+}
+
+impl Iommu {
+    /// Remembers what the domain of `source` being destroyed had mapped.
+    fn retire(&mut self, source: u16, ranges: Vec<(u64, u64)>) {
+        self.retired.retain(|(s, _)| *s != source);
+        self.retired.push((source, ranges));
+    }
+
+    /// Whether `iova` is an address the previous domain of `source` mapped.
+    fn stale(&self, source: u16, iova: u64) -> bool {
+        self.retired.iter().any(|(s, r)| *s == source && super::within(r, iova))
+    }
 }
 
 /// Table frames from the kernel's allocator, reached through the direct map.
@@ -74,7 +92,7 @@ pub fn start(dmar: Option<&Dmar>, master: paging::Table, frames: &mut FrameAlloc
                 unit.caps.domains
             );
             let sources = u.endpoints.iter().map(|&b| source_id(b)).collect();
-            Some(Iommu { unit, regs_phys: u.base, include_all: u.include_all, sources })
+            Some(Iommu { unit, regs_phys: u.base, include_all: u.include_all, sources, retired: Vec::new() })
         }
         Err(why) => {
             crate::kwarn!("DMA is not confined: the VT-d unit cannot be used ({why})");
@@ -225,6 +243,10 @@ impl Kernel {
                         _ => None,
                     },
                 );
+            // An address only the previous domain mapped: the device still
+            // works from what the dead instance programmed, not for this one.
+            let stale = self.iommu.as_ref().is_some_and(|i| i.stale(f.source, f.iova));
+            let user = if stale { None } else { user };
             let fault = l4_sys::event::DmaFault { source: f.source, write: f.write, reason: f.reason };
             let name = user.and_then(|u| self.objs.task(u)).map(|t| t.name());
             if crate::kernel::worth_logging(self.stats.dma_faults) {
@@ -234,7 +256,11 @@ impl Kernel {
                     fault.access(),
                     f.iova,
                     f.reason,
-                    if name.is_some() { "; a fault of " } else { "; the device has no driver" },
+                    match (stale, name.is_some()) {
+                        (true, _) => "; stale: the device's previous instance had it mapped",
+                        (false, true) => "; a fault of ",
+                        (false, false) => "; the device has no driver",
+                    },
                     name.unwrap_or("")
                 );
             }
@@ -264,6 +290,7 @@ impl Kernel {
             }
             io.unit.free_did(did);
             sl::free_all(&mut FrameTables(&mut self.frames), root, levels);
+            io.retire(source, maps.iter().map(|m| (m.iova, m.pages)).collect());
         }
         self.refund(owner, tables + 1);
         self.remove_object(id);

@@ -24,6 +24,11 @@ pub struct DmaMap {
     pub ds: ObjId,
 }
 
+/// Whether `iova` falls in one of `ranges` (`(iova, pages)`).
+pub fn within(ranges: &[(u64, u64)], iova: u64) -> bool {
+    ranges.iter().any(|&(start, pages)| iova >= start && iova - start < pages.saturating_mul(4096))
+}
+
 /// A DMA domain: the second-level tables one PCI device translates through.
 pub struct DmaDomain {
     /// The task that created it (the bus owner); it pays for the tables.
@@ -77,4 +82,18 @@ pub fn probe(read: acpi::PhysReader, rsdp_hint: u64) -> Result<Dmar, AcpiError> 
         Err(e) => crate::kwarn!("no IOMMU ({e}): DMA is not confined; a driver's device can write anywhere"),
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn within_its_ranges_and_nowhere_else() {
+        let r = [(0x5680_000, 8), (0x1000_0000, 1)];
+        assert!(super::within(&r, 0x5686_000));
+        assert!(super::within(&r, 0x5687_fff));
+        assert!(!super::within(&r, 0x5688_000));
+        assert!(super::within(&r, 0x1000_0fff));
+        assert!(!super::within(&r, 0x0fff_ffff));
+        assert!(!super::within(&[(u64::MAX - 4095, u64::MAX)], 0));
+    }
 }

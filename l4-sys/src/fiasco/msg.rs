@@ -136,6 +136,9 @@ pub fn ds_info(mr: &mut [u64]) -> MsgTag {
 pub const RM_SEARCH_ADDR: u32 = 0x2_0000;
 /// Region-manager flag: map the whole region now (`Rm::F::Eager_map`).
 pub const RM_EAGER_MAP: u32 = 0x8_0000;
+/// Region-manager region flag: kernel-user memory (`Rm::F::Kernel`), a
+/// region no dataspace backs.
+pub const RM_KERNEL: u32 = 0x100;
 /// Region rights (`Rm::F::R`, `W`, `X`).
 pub const RM_R: u32 = 4;
 pub const RM_W: u32 = 2;
@@ -152,6 +155,29 @@ pub fn rm_attach(mr: &mut [u64], addr: u64, size: u64, flags: u32, ds: Cap, offs
     mr[..10].copy_from_slice(&[0, addr, size, flags as u64, offset, align as u64, ds.0 & !0xfff, 1, 0, 0]);
     mr[10..12].copy_from_slice(&[item::MAP, item::obj_fpage(ds, item::CAP_R | item::CAP_W)]);
     MsgTag::new(proto::RM, 10, 1)
+}
+
+/// `Rm::attach` of `1 << order` bytes of kernel-user memory anywhere (no
+/// dataspace, so no item), as L4Re's `kumem_alloc` reserves it before
+/// `Task::add_ku_mem`. Answers label 0 and the address in `mr[0]`.
+pub fn rm_attach_kumem(mr: &mut [u64], order: u8) -> MsgTag {
+    let flags = RM_SEARCH_ADDR | RM_KERNEL | RM_R | RM_W;
+    mr[..10].copy_from_slice(&[0, 0, 1 << order, flags as u64, 0, order as u64, Cap::INVALID.0 & !0xfff, 1, 0, 0]);
+    MsgTag::new(proto::RM, 10, 0)
+}
+
+/// `Task::add_ku_mem` (opcode 3): the memory flexpage `fpage` of this
+/// task's address space becomes kernel-user memory, room for more UTCBs.
+pub fn task_add_ku_mem(mr: &mut [u64], fpage: u64) -> MsgTag {
+    mr[..2].copy_from_slice(&[3, fpage]);
+    MsgTag::new(proto::TASK, 2, 0)
+}
+
+/// Memory flexpage of `1 << order` bytes at `addr` with `rights`
+/// (`l4_fpage`, rights as `L4_FPAGE_RO` 4 | `W` 2 | `X` 1).
+pub const fn mem_fpage(addr: u64, order: u32, rights: u64) -> u64 {
+    const FPAGE_MEMORY: u64 = 1;
+    (addr & !0xfff) | ((order as u64) << 6) | (FPAGE_MEMORY << 4) | (rights & 0xf)
 }
 
 /// `Rm::detach` (opcode 1) of the region at `addr`: `[opcode, addr, size, flags]`.
@@ -191,6 +217,18 @@ mod tests {
         assert_eq!(&mr[..7], &[0x4000, 0x81 | (8 << 16), 2 << 20, 0x01 | (8 << 16), 1, 0x01 | (8 << 16), 0]);
         assert_eq!(tag.0, ((-15i64 as u64) << 16) | 7);
         assert_eq!(rcv_cap(Cap::from_index(0x41f)), 0x41f00a);
+    }
+
+    #[test]
+    fn kernel_user_memory_grows_the_utcb_room() {
+        let mut mr = [0u64; 64];
+        let tag = rm_attach_kumem(&mut mr, 14);
+        assert_eq!((tag.label(), tag.words(), tag.items()), (proto::RM, 10, 0));
+        assert_eq!(&mr[..6], &[0, 0, 1 << 14, 0x2_0106, 0, 14]);
+        // l4_fpage(0xb3004000, 14, L4_FPAGE_RW)
+        assert_eq!(mem_fpage(0xb300_4000, 14, 6), 0xb300_4000 | 14 << 6 | 0x16);
+        let tag = task_add_ku_mem(&mut mr, mem_fpage(0xb300_4000, 14, 6));
+        assert_eq!((tag.label(), tag.words(), mr[0]), (proto::TASK, 2, 3));
     }
 
     #[test]

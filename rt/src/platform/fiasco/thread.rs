@@ -6,16 +6,20 @@
 use crate::ipc::{mr, utcb};
 use crate::mem;
 use crate::obj::{Factory, Thread, release};
+use crate::sync::Mutex;
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicU64, Ordering};
 use l4_sys::fiasco::syscall::call;
 use l4_sys::fiasco::{Cap, msg};
 use l4_sys::{CapIdx, Error};
 
 type Start = Box<dyn FnOnce() + Send + 'static>;
 
-/// The next unused UTCB address (0 until the first thread is made).
-static NEXT_UTCB: AtomicU64 = AtomicU64::new(0);
+/// UTCBs not yet used: `[next, end)` (both 0 until the first thread is made).
+static UTCBS: Mutex<(u64, u64)> = Mutex::new((0, 0));
+
+/// Kernel-user memory added at a time when the UTCB area is used up: 16 KiB,
+/// 16 UTCBs (ned gives a task one page, room for its first thread and three more).
+const KUMEM_ORDER: u8 = 14;
 
 /// L4Re's default priority for application threads.
 const L4RE_DEFAULT_PRIO: u64 = 2;
@@ -79,18 +83,36 @@ pub struct Handle {
     pub index: u64,
 }
 
-/// A UTCB from the task's UTCB area that no thread uses yet.
+/// A UTCB that no thread uses yet: from the task's UTCB area, then from
+/// kernel-user memory added to the task when that is used up.
 fn alloc_utcb() -> Result<u64, Error> {
-    let env = super::l4re_env();
-    let base = env.utcb_area & !0xfff;
-    let end = base.saturating_add(1u64.checked_shl(((env.utcb_area >> 6) & 0x3f) as u32).unwrap_or(0));
-    let _ = NEXT_UTCB.compare_exchange(0, env.first_free_utcb, Ordering::AcqRel, Ordering::Relaxed);
     let size = l4_sys::fiasco::utcb::SIZE;
-    let at = NEXT_UTCB.fetch_add(size, Ordering::AcqRel);
-    if at < base || at.saturating_add(size) > end {
-        return Err(Error::QuotaExceeded);
+    let mut room = UTCBS.lock();
+    if room.1 == 0 {
+        let env = super::l4re_env();
+        let base = env.utcb_area & !0xfff;
+        let end = base.saturating_add(1u64.checked_shl(((env.utcb_area >> 6) & 0x3f) as u32).unwrap_or(0));
+        *room = (env.first_free_utcb.max(base), end);
     }
+    if room.0.saturating_add(size) > room.1 {
+        *room = add_kumem()?;
+    }
+    let at = room.0;
+    room.0 += size;
     Ok(at)
+}
+
+/// Reserves a region of kernel-user memory with the region manager and adds
+/// it to this task (`L4Re::Util::kumem_alloc`); returns its `[start, end)`.
+fn add_kumem() -> Result<(u64, u64), Error> {
+    call(Cap(super::l4re_env().rm), msg::rm_attach_kumem(mr(), KUMEM_ORDER)).map_err(|_| Error::QuotaExceeded)?;
+    let start = mr()[0];
+    let fpage = msg::mem_fpage(start, KUMEM_ORDER as u32, 6);
+    if let Err(e) = call(super::TASK, msg::task_add_ku_mem(mr(), fpage)) {
+        let _ = call(Cap(super::l4re_env().rm), msg::rm_detach(mr(), start, 1 << KUMEM_ORDER));
+        return Err(e);
+    }
+    Ok((start, start + (1 << KUMEM_ORDER)))
 }
 
 /// Fiasco's priority for Resurgo's: the default (100) is L4Re's default (2);
