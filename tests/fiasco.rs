@@ -96,8 +96,9 @@ fn seam_task_runs_on_resurgo_too() {
 /// (`rt::device`: PCI config, ports, registers) and reads its MAC, the other
 /// drivers find no device on their own vbus and end quietly, netd hands the
 /// driver its rings (capabilities in a reply through a ned channel) and
-/// brings the interface up. Traffic does not flow yet: the driver cannot
-/// start its interrupt thread (doc/fiasco.md).
+/// brings the interface up, and the driver starts its interrupt thread (its
+/// UTCB from kernel-user memory the task adds: ned's UTCB area holds four)
+/// and opens the device. Frames do not arrive yet (doc/fiasco.md).
 #[test]
 fn rtl8139_probes_under_ned_and_netd_attaches_on_fiasco() {
     use resurgo::qemu::NetConfig;
@@ -116,6 +117,11 @@ fn rtl8139_probes_under_ned_and_netd_attaches_on_fiasco() {
         seen(&guest, other, STEP);
     }
     seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth0 attached to netd: 52:54:00:12:34:56 mtu 1500, incarnation 1", STEP);
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "listening on 7", STEP);
+    let lines = guest.lines();
+    for bad in ["cannot start thread", "ndo_open failed", "open failed"] {
+        assert!(!lines.iter().any(|l| l.contains(bad)), "`{bad}` on the console:\n{}", lines.join("\n"));
+    }
 }
