@@ -716,12 +716,6 @@ fn boot(image: &image::Image, spec: &NicSpec, task: &str, machine: Machine) -> R
     boot_forwarding(image, (spec, machine), task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
 }
 
-/// Whether a boot failed only because a forwarded host port was taken
-/// between picking it and QEMU binding it.
-fn is_port_race(error: &str) -> bool {
-    error.contains("host forwarding") || error.contains("is in use by a process not visible from here")
-}
-
 /// Boots the image with the NIC and forwards from free host ports to the
 /// guest's `guest_ports` (the host ports come back in the same order), and
 /// waits for the sink, the shell and netd's `TASK up ADDRESS`. Tries other
@@ -743,7 +737,7 @@ pub(crate) fn boot_forwarding(
             // A port picked free can be taken before QEMU binds it (the
             // ephemeral range is shared with every outgoing connection of
             // this host, the benchmark's own streams included): pick again.
-            Err(e) if attempt < 3 && is_port_race(&format!("{e:#}")) => continue,
+            Err(e) if attempt < 3 && crate::ports::is_race(&format!("{e:#}")) => continue,
             other => return other.map(|g| (g, ports)),
         }
     }

@@ -17,6 +17,13 @@ pub struct Holder {
 
 /// Fails when a forwarded host port (on 127.0.0.1) cannot be bound, naming
 /// the process that holds it. `ports` are `(host port, what it forwards to)`.
+/// Whether a boot failed only because a forwarded host port was taken
+/// between picking it free and QEMU binding it (the ephemeral range is shared
+/// with every outgoing connection of the host): picking again is the cure.
+pub fn is_race(error: &str) -> bool {
+    error.contains("host forwarding") || error.contains("is in use by a process not visible from here")
+}
+
 pub fn check_free(ports: &[(u16, String)]) -> Result<()> {
     let mut lines = Vec::new();
     for (port, what) in ports {

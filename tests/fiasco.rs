@@ -105,11 +105,20 @@ fn rtl8139_probes_under_ned_and_netd_attaches_on_fiasco() {
     let Some(l4re) = l4re() else { return };
     let manifest = resurgo::workspace_root().join(fiasco::NET_MANIFEST);
     let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
-    let cfg = QemuConfig {
-        netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![(free_port(), 7)] }),
-        ..QemuConfig::default()
+    let boot = || {
+        let cfg = QemuConfig {
+            netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![(free_port(), 7)] }),
+            ..QemuConfig::default()
+        };
+        fiasco::boot(&l4re, &image, &cfg)
     };
-    let guest = fiasco::boot(&l4re, &image, &cfg).unwrap_or_else(|e| panic!("{e:#}"));
+    // A port picked free can be taken before QEMU binds it: pick again.
+    let guest = (1..3)
+        .fold(boot(), |r, _| match r {
+            Err(e) if resurgo::ports::is_race(&format!("{e:#}")) => boot(),
+            r => r,
+        })
+        .unwrap_or_else(|e| panic!("{e:#}"));
     let line = fiasco::plain(&seen(&guest, "RTL-8139C+ at ", STEP));
     assert!(line.starts_with("eth-8139| "), "probe message from the driver's task: {line}");
     assert!(line.contains("52:54:00:12:34:56"), "the MAC read through the ports io mapped: {line}");
