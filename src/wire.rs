@@ -180,8 +180,7 @@ impl WireGuard {
     /// Whether the guard still runs (it ends on its own only when reading
     /// the dump or talking to QEMU failed).
     pub fn check(&mut self) -> Result<()> {
-        if self.thread.as_ref().is_some_and(|t| t.is_finished()) {
-            let t = self.thread.take().expect("checked above");
+        if let Some(t) = self.thread.take_if(|t| t.is_finished()) {
             return match t.join() {
                 Ok(Ok(())) => bail!("the wire's guard stopped"),
                 Ok(Err(e)) => Err(e.context(format!("the wire's guard ({})", self.pcap.display()))),
