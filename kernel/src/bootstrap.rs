@@ -27,7 +27,7 @@ const HEAP_SIZE: u64 = 32 << 20;
 const BOOT_MAPPED: u64 = 1 << 30;
 const INIT_STACK: u64 = 64 * 1024;
 const INIT_HEAP: u64 = 8 << 20;
-const INIT_PRIORITY: u64 = 200;
+const INIT_PRIORITY: u8 = 200;
 const TIMER_HZ: u32 = 1000;
 
 unsafe extern "C" {

@@ -190,7 +190,7 @@ impl Kernel {
         Ok((id, index))
     }
 
-    pub fn start_thread(&mut self, id: ObjId, ip: u64, sp: u64, priority: u64, arg: u64) -> Result<(), Error> {
+    pub fn start_thread(&mut self, id: ObjId, ip: u64, sp: u64, priority: u8, arg: u64) -> Result<(), Error> {
         let t = self.objs.thread(id).ok_or(Error::DeadObject)?;
         if t.state != State::Inactive {
             return Err(Error::Busy);
@@ -199,7 +199,7 @@ impl Kernel {
         if ip >= layout::USER_END || sp >= layout::USER_END {
             return Err(Error::BadAddress);
         }
-        let prio = priority.min(task.max_priority as u64) as u8;
+        let prio = priority.min(task.max_priority);
         let iopl = task.iopl;
         let t = self.objs.thread_mut(id).expect("checked above");
         t.frame = TrapFrame::new_user(ip, sp, arg, iopl);

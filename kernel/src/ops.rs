@@ -1,8 +1,11 @@
 //! Operations of the kernel objects: what a message to a task, thread, factory,
 //! gate, IRQ, ICU, I/O range, dataspace, log or kernel capability does.
 //!
-//! Each operation reads its arguments from the caller's message registers,
-//! validates all of them, then acts, and answers in the message registers. Rights
+//! Each operation's message is decoded once, by the generated decoder of its
+//! protocol (`l4_sys::proto`, declared with `l4_sys::requests!`), which
+//! checks the operation, the word count and every field's type; the operation
+//! then validates what depends on the kernel's state, acts, and answers in the
+//! message registers, replies of several words through their declared types. Rights
 //! are checked against the capability used. A new capability goes to the slot
 //! named by the caller's buffer register 0, which is checked before anything is
 //! created, so a failed call leaves nothing behind.
@@ -15,8 +18,9 @@ use crate::task::Cap;
 use crate::thread::State;
 use alloc::boxed::Box;
 use l4_sys::event::{Cause, Event, TaskState};
+use l4_sys::message::{Bytes, pack};
 use l4_sys::proto::{self, *};
-use l4_sys::utcb::BR_RECV_CAP;
+use l4_sys::utcb::{BR_RECV_CAP, MR_COUNT};
 use l4_sys::{CapIdx, Error, MsgTag, Rights};
 
 type OpResult = Result<(MsgTag, u64), Error>;
@@ -26,7 +30,6 @@ struct Call {
     thread: ObjId,
     task: ObjId,
     cap: Cap,
-    tag: MsgTag,
 }
 
 fn need(cap: &Cap, rights: Rights) -> Result<(), Error> {
@@ -35,50 +38,52 @@ fn need(cap: &Cap, rights: Rights) -> Result<(), Error> {
 
 impl Kernel {
     pub fn kernel_op(&mut self, thread: ObjId, cap: Cap, tag: MsgTag) -> OpResult {
-        let task = self.objs.thread(thread).ok_or(Error::DeadObject)?.task;
-        let c = Call { thread, task, cap, tag };
+        let t = self.objs.thread(thread).ok_or(Error::DeadObject)?;
+        let task = t.task;
+        // The words the tag says were sent, copied out once: each protocol's
+        // generated decoder (`l4_sys::proto`) checks them before anything acts.
+        let n = tag.words().min(MR_COUNT);
+        let mut mr = [0u64; MR_COUNT];
+        mr[..n].copy_from_slice(&t.utcb().mr[..n]);
+        let words = &mr[..n];
+        let c = Call { thread, task, cap };
         let label = tag.label();
         match (self.objs.get(cap.obj).ok_or(Error::DeadObject)?, label) {
-            (Object::Task(_), PROTO_TASK) => self.task_op(&c),
-            (Object::Thread(_), PROTO_THREAD) => self.thread_op(&c),
-            (Object::Factory(_), PROTO_FACTORY) => self.factory_op(&c),
-            (Object::Gate(_), PROTO_KOBJECT) => self.gate_op(&c),
-            (Object::Irq(_), PROTO_IRQ | PROTO_IRQ_SENDER) => self.irq_op(&c),
-            (Object::Icu, PROTO_ICU) => self.icu_op(&c),
-            (Object::IoPorts(_), PROTO_IO_PORTS) => self.io_ports_op(&c),
-            (Object::IoMem(_), PROTO_IO_MEM) => self.io_mem_op(&c),
-            (Object::Dataspace(_), PROTO_DATASPACE) => self.dataspace_op(&c),
-            (Object::Log, PROTO_LOG) => self.log_op(&c),
-            (Object::Kernel, PROTO_KERNEL) => self.kernel_info_op(&c),
-            (Object::Iommu, PROTO_IOMMU) => self.iommu_op(&c),
-            (Object::DmaDomain(_), PROTO_DMA_DOMAIN) => self.dma_domain_op(&c),
+            (Object::Task(_), PROTO_TASK) => self.task_op(&c, task::Request::decode(words)?),
+            (Object::Thread(_), PROTO_THREAD) => self.thread_op(&c, thread::Request::decode(words)?),
+            (Object::Factory(_), PROTO_FACTORY) => self.factory_op(&c, factory::Request::decode(words)?),
+            (Object::Gate(_), PROTO_KOBJECT) => self.gate_op(&c, gate::Request::decode(words)?),
+            (Object::Irq(_), PROTO_IRQ | PROTO_IRQ_SENDER) => {
+                let req = irq::Request::decode(words)?;
+                if req.label() != label {
+                    return Err(Error::BadOpcode);
+                }
+                self.irq_op(&c, req)
+            }
+            (Object::Icu, PROTO_ICU) => self.icu_op(&c, icu::Request::decode(words)?),
+            (Object::IoPorts(_), PROTO_IO_PORTS) => self.io_ports_op(&c, io_ports::Request::decode(words)?),
+            (Object::IoMem(_), PROTO_IO_MEM) => self.io_mem_op(&c, io_mem::Request::decode(words)?),
+            (Object::Dataspace(_), PROTO_DATASPACE) => self.dataspace_op(&c, dataspace::Request::decode(words)?),
+            (Object::Log, PROTO_LOG) => self.log_op(&c, proto::log::Request::decode(words)?),
+            (Object::Kernel, PROTO_KERNEL) => self.kernel_info_op(&c, kernel::Request::decode(words)?),
+            (Object::Iommu, PROTO_IOMMU) => self.iommu_op(&c, iommu::Request::decode(words)?),
+            (Object::DmaDomain(_), PROTO_DMA_DOMAIN) => self.dma_domain_op(&c, dma_domain::Request::decode(words)?),
             _ => Err(Error::BadProtocol),
         }
     }
 
-    fn mr(&self, c: &Call, i: usize) -> u64 {
-        if i >= c.tag.words() {
-            return 0;
-        }
-        self.objs.thread(c.thread).map_or(0, |t| t.utcb().mr[i])
-    }
-
-    /// Bytes packed in message registers from `first`, `len` long.
-    fn mr_bytes(&self, c: &Call, first: usize, len: usize, out: &mut [u8]) -> usize {
-        let Some(t) = self.objs.thread(c.thread) else { return 0 };
-        let avail = c.tag.words().saturating_sub(first) * 8;
-        let n = len.min(avail).min(out.len());
-        let words = &t.utcb().mr[first..];
-        for (i, b) in out[..n].iter_mut().enumerate() {
-            *b = (words[i / 8] >> ((i % 8) * 8)) as u8;
-        }
-        n
+    /// Answers with a reply the protocol declares.
+    fn reply_with(&mut self, c: &Call, encode: impl FnOnce(&mut [u64]) -> Result<usize, Error>) -> OpResult {
+        let t = self.objs.thread_mut(c.thread).ok_or(Error::DeadObject)?;
+        let n = encode(&mut t.utcb_mut().mr)?;
+        Ok((MsgTag::new(0, n, 0), 0))
     }
 
     fn reply_words(&mut self, c: &Call, words: &[u64]) -> OpResult {
-        let t = self.objs.thread_mut(c.thread).ok_or(Error::DeadObject)?;
-        t.utcb_mut().mr[..words.len()].copy_from_slice(words);
-        Ok((MsgTag::new(0, words.len(), 0), 0))
+        self.reply_with(c, |mr| {
+            mr[..words.len()].copy_from_slice(words);
+            Ok(words.len())
+        })
     }
 
     fn done(&self) -> OpResult {
@@ -100,28 +105,26 @@ impl Kernel {
     }
 
     /// A capability of the caller, of the expected kind.
-    fn arg_cap(&self, c: &Call, slot: u64) -> Result<Cap, Error> {
-        let cap = self.objs.task(c.task).and_then(|t| t.caps.get(CapIdx(slot as u32))).ok_or(Error::NoCapability)?;
+    fn arg_cap(&self, c: &Call, slot: CapIdx) -> Result<Cap, Error> {
+        let cap = self.objs.task(c.task).and_then(|t| t.caps.get(slot)).ok_or(Error::NoCapability)?;
         self.objs.get(cap.obj).ok_or(Error::DeadObject)?;
         Ok(cap)
     }
 
-    fn task_op(&mut self, c: &Call) -> OpResult {
+    fn task_op(&mut self, c: &Call, req: task::Request) -> OpResult {
+        use task::Request as R;
         let target = c.cap.obj;
-        match self.mr(c, 0) {
-            task::MAP => {
+        match req {
+            R::Map { ds, offset, addr, size, access } => {
                 need(&c.cap, Rights::WRITE)?;
-                let (ds_slot, offset, addr, size, rights) =
-                    (self.mr(c, 1), self.mr(c, 2), self.mr(c, 3), self.mr(c, 4), self.mr(c, 5));
                 if offset % 4096 != 0 || size % 4096 != 0 {
                     return Err(Error::BadAddress);
                 }
-                let ds = self.arg_cap(c, ds_slot)?;
+                let ds = self.arg_cap(c, ds)?;
                 if !matches!(self.objs.get(ds.obj), Some(Object::Dataspace(_))) {
                     return Err(Error::InvalidArgument);
                 }
                 need(&ds, Rights::READ)?;
-                let access = task::MapAccess::from_bits(rights).ok_or(Error::InvalidArgument)?;
                 let writable = access.contains(task::MapAccess::WRITE);
                 let executable = access.contains(task::MapAccess::EXECUTE);
                 if writable {
@@ -137,72 +140,67 @@ impl Kernel {
                 )?;
                 self.done()
             }
-            task::UNMAP => {
+            R::Unmap { addr, size } => {
                 need(&c.cap, Rights::WRITE)?;
-                self.unmap_range(target, self.mr(c, 1), self.mr(c, 2))?;
+                self.unmap_range(target, addr, size)?;
                 self.done()
             }
-            task::CAP_COPY => {
+            R::CapCopy { src, dst, mask } => {
                 need(&c.cap, Rights::WRITE)?;
-                let mask = Rights::from_bits_truncate(self.mr(c, 3) as u8);
-                self.copy_cap(c.task, CapIdx(self.mr(c, 1) as u32), target, CapIdx(self.mr(c, 2) as u32), mask)?;
+                self.copy_cap(c.task, src, target, dst, mask)?;
                 self.done()
             }
-            task::CAP_DELETE => {
+            R::CapDelete { slot } => {
                 need(&c.cap, Rights::WRITE)?;
-                self.delete_cap(target, CapIdx(self.mr(c, 1) as u32))?;
+                self.delete_cap(target, slot)?;
                 self.done()
             }
-            op @ (task::INFO | task::NEXT_EVENT) => {
+            R::Info {} | R::NextEvent {} => {
                 need(&c.cap, Rights::READ)?;
                 let t = self.objs.task_mut(target).ok_or(Error::DeadObject)?;
-                let record = if op == task::INFO { t.last_event } else { t.events.pop_front() };
-                let mut w = [0u64; 9 + 15];
-                w[0] = t.state as u64;
-                w[7] = t.events_total;
-                let mut n = 9;
-                if let Some(r) = record {
-                    w[1] = 1;
-                    w[2..7].copy_from_slice(&r.event.to_words());
-                    w[8] = r.reason_len as u64;
-                    for (i, b) in r.reason[..r.reason_len].iter().enumerate() {
-                        w[9 + i / 8] |= (*b as u64) << ((i % 8) * 8);
-                    }
-                    n += r.reason_len.div_ceil(8);
-                }
-                self.reply_words(c, &w[..n])
+                let record = if matches!(req, R::Info {}) { t.last_event } else { t.events.pop_front() };
+                let [cause, ip, addr, code, thread] = record.map_or([0; 5], |r| r.event.to_words());
+                let reply = task::InfoReply {
+                    state: t.state as u64,
+                    has_event: record.is_some(),
+                    cause,
+                    ip,
+                    addr,
+                    code,
+                    thread,
+                    events_total: t.events_total,
+                    reason: Bytes::new(record.as_ref().map_or(&[][..], |r| &r.reason[..r.reason_len]))?,
+                };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            task::KILL => {
+            R::Kill {} => {
                 need(&c.cap, Rights::WRITE)?;
                 let ip = self.objs.thread(c.thread).map_or(0, |t| t.frame.rip);
                 self.report(target, Event { cause: Cause::Killed, ip, addr: 0, code: 0, thread: 0 }, b"killed");
                 self.done()
             }
-            task::EXIT => {
+            R::Exit { code, reason } => {
                 if target != c.task {
                     return Err(Error::Denied);
                 }
-                let code = self.mr(c, 1);
-                let mut reason = [0u8; l4_sys::event::REASON_BYTES];
-                let n = self.mr_bytes(c, 3, self.mr(c, 2) as usize, &mut reason);
                 let (ip, index) = self.objs.thread(c.thread).map_or((0, 0), |t| (t.frame.rip, t.index as u64));
                 let event = Event { cause: Cause::Exit, ip, addr: 0, code, thread: index };
-                self.report(target, event, &reason[..n]);
+                self.report(target, event, reason.as_bytes());
                 if self.objs.task(target).is_some_and(|t| t.event_irq.is_none()) {
                     let name = self.objs.task(target).map(|t| t.name()).unwrap_or("?");
                     crate::kinfo!("{} exited with status {} and nobody to tell", name, code);
                 }
                 self.done()
             }
-            task::GRANT_IO => {
+            R::GrantIo { ports, iopl } => {
                 need(&c.cap, Rights::WRITE)?;
-                let io = self.arg_cap(c, self.mr(c, 1))?;
+                let io = self.arg_cap(c, ports)?;
                 // Using ports is WRITE; DELEGATE is for passing them on, which
                 // a driver given its device's ports must not be able to do.
                 need(&io, Rights::WRITE)?;
                 let Some(Object::IoPorts(p)) = self.objs.get(io.obj) else { return Err(Error::InvalidArgument) };
                 let (base, count) = (p.base, p.count);
-                if self.mr(c, 2) == 1 {
+                if iopl {
                     if base != 0 || count != 65536 {
                         return Err(Error::Denied);
                     }
@@ -212,7 +210,7 @@ impl Kernel {
                 }
                 self.done()
             }
-            task::DESTROY => {
+            R::Destroy {} => {
                 need(&c.cap, Rights::WRITE)?;
                 if target == c.task {
                     return Err(Error::InvalidArgument);
@@ -220,50 +218,43 @@ impl Kernel {
                 self.destroy_task(target);
                 self.done()
             }
-            task::FACTORY => {
+            R::Factory {} => {
                 need(&c.cap, Rights::WRITE)?;
                 let slot = self.recv_slot(c)?;
                 let f = self.objs.task(target).and_then(|t| t.factory).ok_or(Error::DeadObject)?;
                 self.install_cap(c.task, slot, Cap { obj: f, rights: Rights::ALL })?;
                 self.done()
             }
-            task::POKE => {
+            R::Poke { addr, bytes } => {
                 need(&c.cap, Rights::DEBUG)?;
-                let (addr, len) = (self.mr(c, 1), self.mr(c, 2) as usize);
-                if len == 0 || len > task::POKE_MAX {
+                if bytes.is_empty() {
                     return Err(Error::InvalidArgument);
                 }
-                let mut bytes = [0u8; task::POKE_MAX];
-                if self.mr_bytes(c, 3, len, &mut bytes) != len {
-                    return Err(Error::InvalidArgument);
-                }
-                let old = self.poke_text(target, addr, &bytes[..len])?;
+                let old = self.poke_text(target, addr, bytes.as_bytes())?;
                 let mut w = [0u64; task::POKE_MAX / 8];
-                for (i, b) in old[..len].iter().enumerate() {
-                    w[i / 8] |= (*b as u64) << ((i % 8) * 8);
-                }
-                self.reply_words(c, &w[..len.div_ceil(8)])
+                let n = pack(&old[..bytes.len()], &mut w);
+                self.reply_words(c, &w[..n])
             }
-            task::VIRT_TO_PHYS => {
+            R::VirtToPhys { addr } => {
                 need(&c.cap, Rights::READ)?;
                 let t = self.objs.task(target).ok_or(Error::DeadObject)?;
-                let (phys, _) = crate::mem::paging::translate(t.space.pml4, self.mr(c, 1)).ok_or(Error::BadAddress)?;
+                let (phys, _) = crate::mem::paging::translate(t.space.pml4, addr).ok_or(Error::BadAddress)?;
                 self.reply_words(c, &[phys])
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn thread_op(&mut self, c: &Call) -> OpResult {
+    fn thread_op(&mut self, c: &Call, req: thread::Request) -> OpResult {
+        use thread::Request as R;
         let target = c.cap.obj;
         let own = self.objs.thread(target).is_some_and(|t| t.task == c.task);
-        match self.mr(c, 0) {
-            thread::START => {
+        match req {
+            R::Start { ip, sp, priority, arg } => {
                 need(&c.cap, Rights::WRITE)?;
-                self.start_thread(target, self.mr(c, 1), self.mr(c, 2), self.mr(c, 3), self.mr(c, 4))?;
+                self.start_thread(target, ip, sp, priority, arg)?;
                 self.done()
             }
-            thread::YIELD => {
+            R::Yield {} => {
                 if target != c.thread {
                     return Err(Error::Denied);
                 }
@@ -274,7 +265,7 @@ impl Kernel {
                 }
                 self.done()
             }
-            thread::EXIT => {
+            R::Exit {} => {
                 if !own {
                     return Err(Error::Denied);
                 }
@@ -295,13 +286,13 @@ impl Kernel {
                 }
                 self.done()
             }
-            thread::SET_PRIORITY => {
+            R::SetPriority { priority } => {
                 need(&c.cap, Rights::WRITE)?;
                 let max = self
                     .objs
                     .task(self.objs.thread(target).ok_or(Error::DeadObject)?.task)
                     .map_or(0, |t| t.max_priority);
-                let prio = self.mr(c, 1).min(max as u64) as u8;
+                let prio = priority.min(max);
                 let t = self.objs.thread_mut(target).ok_or(Error::DeadObject)?;
                 let (old, state) = (t.priority, t.state);
                 t.base_priority = prio;
@@ -318,7 +309,7 @@ impl Kernel {
                 }
                 self.done()
             }
-            thread::INFO => {
+            R::Info {} => {
                 let t = self.objs.thread(target).ok_or(Error::DeadObject)?;
                 let state = match t.state {
                     State::Inactive => 0,
@@ -327,29 +318,28 @@ impl Kernel {
                     State::Receiving { .. } => 3,
                     State::Dead => 4,
                 };
-                let w = [t.index as u64, state, t.priority as u64];
-                self.reply_words(c, &w)
+                let reply = thread::InfoReply { index: t.index as u64, state, priority: t.priority };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn factory_op(&mut self, c: &Call) -> OpResult {
+    fn factory_op(&mut self, c: &Call, req: factory::Request) -> OpResult {
+        use factory::Request as R;
         need(&c.cap, Rights::WRITE)?;
         let Some(Object::Factory(f)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
         let charged = f.task;
         let slot = self.recv_slot(c)?;
-        let kind = self.mr(c, 0) as i64;
-        let (obj, rights, out) = match kind {
-            factory::CREATE_TASK => {
-                let irq_slot = self.mr(c, 1);
-                let event_irq = if irq_slot == 0 {
-                    None
-                } else {
-                    let cap = self.arg_cap(c, irq_slot)?;
-                    match self.objs.get(cap.obj) {
-                        Some(Object::Irq(_)) => Some(cap.obj),
-                        _ => return Err(Error::InvalidArgument),
+        let (obj, rights, out) = match req {
+            R::CreateTask { fault_irq, quota_pages, max_priority, max_threads, flags, name } => {
+                let event_irq = match fault_irq {
+                    None => None,
+                    Some(irq_slot) => {
+                        let cap = self.arg_cap(c, irq_slot)?;
+                        match self.objs.get(cap.obj) {
+                            Some(Object::Irq(_)) => Some(cap.obj),
+                            _ => return Err(Error::InvalidArgument),
+                        }
                     }
                 };
                 // The payer reserves the child's quota: at most what it has left.
@@ -358,20 +348,18 @@ impl Kernel {
                 // Debugging is passed down only by a creator that may debug.
                 let may_debug = self.objs.task(c.task).is_some_and(|t| t.may_debug);
                 let limits = TaskLimits {
-                    quota_pages: self.mr(c, 2).min(left),
-                    max_priority: self.mr(c, 3).min(parent.max_priority as u64) as u8,
-                    max_threads: self.mr(c, 4).min(l4_sys::layout::MAX_THREADS) as u32,
-                    may_debug: may_debug && self.mr(c, 5) & factory::TASK_MAY_DEBUG != 0,
+                    quota_pages: quota_pages.min(left),
+                    max_priority: max_priority.min(parent.max_priority),
+                    max_threads: max_threads.min(l4_sys::layout::MAX_THREADS as u32),
+                    may_debug: may_debug && flags & factory::TASK_MAY_DEBUG != 0,
                 };
-                let mut name = [0u8; 32];
-                let n = self.mr_bytes(c, 7, self.mr(c, 6) as usize, &mut name);
-                let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
+                let name = name.as_str().unwrap_or("?");
                 let log = self.log.expect("log object exists after boot");
                 let id = self.create_task(Some(c.task), Some(charged), name, event_irq, limits, log)?;
                 (id, if may_debug { Rights::ALL } else { Rights::ALL - Rights::DEBUG }, None)
             }
-            factory::CREATE_THREAD => {
-                let task = self.arg_cap(c, self.mr(c, 1))?;
+            R::CreateThread { task } => {
+                let task = self.arg_cap(c, task)?;
                 need(&task, Rights::WRITE)?;
                 if !matches!(self.objs.get(task.obj), Some(Object::Task(_))) {
                     return Err(Error::InvalidArgument);
@@ -379,26 +367,26 @@ impl Kernel {
                 let (id, index) = self.create_thread(task.obj, charged)?;
                 (id, Rights::ALL, Some(index as u64))
             }
-            factory::CREATE_GATE => {
-                let thread_slot = self.mr(c, 1);
-                let thread = if thread_slot == 0 { None } else { Some(self.thread_arg(c, thread_slot)?) };
-                let gate = Gate { owner: c.task, thread, label: self.mr(c, 2) };
+            R::CreateGate { thread, label } => {
+                let thread = match thread {
+                    None => None,
+                    Some(slot) => Some(self.thread_arg(c, slot)?),
+                };
+                let gate = Gate { owner: c.task, thread, label };
                 let id = self.new_object(Object::Gate(gate), charged, OBJECT_PAGES)?;
                 (id, Rights::ALL, None)
             }
-            factory::CREATE_IRQ => {
+            R::CreateIrq {} => {
                 let irq = Irq { owner: c.task, target: None, pending: false, line: None, awaiting_ack: false };
                 (self.new_object(Object::Irq(irq), charged, OBJECT_PAGES)?, Rights::ALL, None)
             }
-            factory::CREATE_DATASPACE => {
-                let size = self.mr(c, 1);
+            R::CreateDataspace { size, flags } => {
                 if size == 0 || !size.is_multiple_of(4096) {
                     return Err(Error::InvalidArgument);
                 }
-                let contiguous = self.mr(c, 2) & factory::DS_CONTIGUOUS != 0;
+                let contiguous = flags & factory::DS_CONTIGUOUS != 0;
                 (self.create_ram_ds(charged, size / 4096, contiguous)?, Rights::ALL, None)
             }
-            _ => return Err(Error::BadOpcode),
         };
         self.install_cap(c.task, slot, Cap { obj, rights })?;
         match out {
@@ -407,7 +395,7 @@ impl Kernel {
         }
     }
 
-    fn thread_arg(&self, c: &Call, slot: u64) -> Result<ObjId, Error> {
+    fn thread_arg(&self, c: &Call, slot: CapIdx) -> Result<ObjId, Error> {
         let cap = self.arg_cap(c, slot)?;
         match self.objs.get(cap.obj) {
             Some(Object::Thread(t)) if t.is_alive() => Ok(cap.obj),
@@ -416,39 +404,38 @@ impl Kernel {
         }
     }
 
-    fn gate_op(&mut self, c: &Call) -> OpResult {
+    fn gate_op(&mut self, c: &Call, req: gate::Request) -> OpResult {
+        use gate::Request as R;
         need(&c.cap, Rights::SERVER)?;
-        match self.mr(c, 0) {
-            gate::BIND => {
-                let thread = self.thread_arg(c, self.mr(c, 1))?;
-                let label = self.mr(c, 2);
+        match req {
+            R::Bind { thread, label } => {
+                let thread = self.thread_arg(c, thread)?;
                 let Some(Object::Gate(g)) = self.objs.get_mut(c.cap.obj) else { return Err(Error::DeadObject) };
                 g.thread = Some(thread);
                 g.label = label;
                 self.done()
             }
-            gate::UNBIND => {
+            R::Unbind {} => {
                 if let Some(Object::Gate(g)) = self.objs.get_mut(c.cap.obj) {
                     g.thread = None;
                 }
                 self.done()
             }
-            gate::INFO => {
+            R::Info {} => {
                 let Some(Object::Gate(g)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
-                let w = [g.label, g.thread.is_some() as u64];
-                self.reply_words(c, &w)
+                let reply = gate::InfoReply { label: g.label, bound: g.thread.is_some() };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn irq_op(&mut self, c: &Call) -> OpResult {
+    fn irq_op(&mut self, c: &Call, req: irq::Request) -> OpResult {
+        use irq::Request as R;
         let id = c.cap.obj;
-        match (c.tag.label(), self.mr(c, 0)) {
-            (PROTO_IRQ_SENDER, irq::ATTACH) => {
+        match req {
+            R::Attach { thread, label } => {
                 need(&c.cap, Rights::SERVER)?;
-                let thread = self.thread_arg(c, self.mr(c, 1))?;
-                let label = self.mr(c, 2);
+                let thread = self.thread_arg(c, thread)?;
                 let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
                 i.target = Some((thread, label));
                 let pending = core::mem::take(&mut i.pending);
@@ -457,12 +444,12 @@ impl Kernel {
                 }
                 self.done()
             }
-            (PROTO_IRQ_SENDER, irq::DETACH) => {
+            R::Detach {} => {
                 need(&c.cap, Rights::SERVER)?;
                 self.objs.irq_mut(id).ok_or(Error::DeadObject)?.target = None;
                 self.done()
             }
-            (PROTO_IRQ, irq::TRIGGER) => {
+            R::Trigger {} => {
                 need(&c.cap, Rights::WRITE)?;
                 if self.objs.irq_mut(id).ok_or(Error::DeadObject)?.line.is_some() {
                     return Err(Error::Denied);
@@ -470,30 +457,32 @@ impl Kernel {
                 self.trigger_irq(id);
                 self.done()
             }
-            (PROTO_IRQ, irq::UNMASK) => {
+            R::Unmask {} => {
                 need(&c.cap, Rights::SERVER)?;
                 self.ack_irq(id);
                 self.done()
             }
-            (PROTO_IRQ, irq::INFO) => {
+            R::Info {} => {
                 let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
-                let w = [i.line.map_or(u64::MAX, |l| l as u64), i.pending as u64, i.target.is_some() as u64];
-                self.reply_words(c, &w)
+                let reply = irq::InfoReply {
+                    line: i.line.map_or(u64::MAX, |l| l as u64),
+                    pending: i.pending,
+                    attached: i.target.is_some(),
+                };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn icu_op(&mut self, c: &Call) -> OpResult {
-        match self.mr(c, 0) {
-            icu::BIND => {
+    fn icu_op(&mut self, c: &Call, req: icu::Request) -> OpResult {
+        match req {
+            icu::Request::Bind { line, irq } => {
                 need(&c.cap, Rights::WRITE)?;
-                let line = self.mr(c, 1);
                 // Line 0 is the kernel's timer, line 2 the cascade.
                 if line >= crate::arch::pic::LINES as u64 || line == 0 || line == crate::arch::pic::CASCADE as u64 {
                     return Err(Error::InvalidArgument);
                 }
-                let irq = self.arg_cap(c, self.mr(c, 2))?;
+                let irq = self.arg_cap(c, irq)?;
                 let i = self.objs.irq_mut(irq.obj).ok_or(Error::InvalidArgument)?;
                 if i.line.is_some() {
                     return Err(Error::Busy);
@@ -501,63 +490,61 @@ impl Kernel {
                 self.bind_line(line as u8, irq.obj);
                 self.done()
             }
-            icu::INFO => self.reply_words(c, &[crate::arch::pic::LINES as u64]),
-            _ => Err(Error::BadOpcode),
+            icu::Request::Info {} => self.reply_words(c, &[crate::arch::pic::LINES as u64]),
         }
     }
 
-    fn io_ports_op(&mut self, c: &Call) -> OpResult {
+    fn io_ports_op(&mut self, c: &Call, req: io_ports::Request) -> OpResult {
         let Some(Object::IoPorts(p)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
         let (base, count) = (p.base as u64, p.count as u64);
-        match self.mr(c, 0) {
-            io_ports::RESTRICT => {
+        match req {
+            io_ports::Request::Restrict { first, count: n } => {
                 need(&c.cap, Rights::DELEGATE)?;
-                let (first, n) = (self.mr(c, 1), self.mr(c, 2));
-                if n == 0 || first < base || first.saturating_add(n) > base + count {
-                    self.report_current(Cause::ResourceDenied, first, n);
+                let (first_port, ports) = (first as u64, n as u64);
+                if ports == 0 || first_port < base || first_port + ports > base + count {
+                    self.report_current(Cause::ResourceDenied, first_port, ports);
                     return Err(Error::Denied);
                 }
                 let slot = self.recv_slot(c)?;
-                let ports = IoPorts { owner: Some(c.task), base: first as u16, count: n as u32 };
+                let ports = IoPorts { owner: Some(c.task), base: first, count: n };
                 let id = self.new_object(Object::IoPorts(ports), c.task, OBJECT_PAGES)?;
                 self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights })?;
                 self.done()
             }
-            io_ports::INFO => self.reply_words(c, &[base, count]),
-            _ => Err(Error::BadOpcode),
+            io_ports::Request::Info {} => self.reply_words(c, &[base, count]),
         }
     }
 
-    fn iommu_op(&mut self, c: &Call) -> OpResult {
-        match self.mr(c, 0) {
-            iommu::INFO => {
+    fn iommu_op(&mut self, c: &Call, req: iommu::Request) -> OpResult {
+        match req {
+            iommu::Request::Info {} => {
                 let levels = self.iommu.as_ref().map_or(0, |i| i.unit.levels as u64);
                 self.reply_words(c, &[u64::from(self.iommu.is_some()), levels])
             }
-            iommu::CREATE_DOMAIN => {
+            iommu::Request::CreateDomain { source } => {
                 need(&c.cap, Rights::WRITE)?;
                 let slot = self.recv_slot(c)?;
-                let id = self.create_domain(c.task, self.mr(c, 1))?;
+                let id = self.create_domain(c.task, source)?;
                 if let Err(e) = self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights }) {
                     self.destroy_domain(id);
                     return Err(e);
                 }
                 self.done()
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn dma_domain_op(&mut self, c: &Call) -> OpResult {
+    fn dma_domain_op(&mut self, c: &Call, req: dma_domain::Request) -> OpResult {
+        use dma_domain::Request as R;
         let id = c.cap.obj;
-        match self.mr(c, 0) {
-            op @ (dma_domain::MAP | dma_domain::UNMAP) => {
+        match req {
+            R::Map { ds } | R::Unmap { ds } => {
                 need(&c.cap, Rights::WRITE)?;
-                let ds = self.arg_cap(c, self.mr(c, 1))?;
+                let ds = self.arg_cap(c, ds)?;
                 if !matches!(self.objs.get(ds.obj), Some(Object::Dataspace(_))) {
                     return Err(Error::InvalidArgument);
                 }
-                if op == dma_domain::UNMAP {
+                if matches!(req, R::Unmap { .. }) {
                     self.domain_unmap(id, ds.obj)?;
                     return self.done();
                 }
@@ -565,166 +552,139 @@ impl Kernel {
                 let iova = self.domain_map(id, ds.obj, c.task)?;
                 self.reply_words(c, &[iova])
             }
-            dma_domain::DESTROY => {
+            R::Destroy {} => {
                 need(&c.cap, Rights::SERVER)?;
                 self.destroy_domain(id);
                 self.done()
             }
-            dma_domain::INFO => {
+            R::Info {} => {
                 let Some(Object::DmaDomain(d)) = self.objs.get(id) else { return Err(Error::DeadObject) };
                 let pages = d.maps.iter().map(|m| m.pages).sum();
                 let source = d.source as u64;
                 self.reply_words(c, &[source, pages])
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn io_mem_op(&mut self, c: &Call) -> OpResult {
+    fn io_mem_op(&mut self, c: &Call, req: io_mem::Request) -> OpResult {
         let Some(Object::IoMem(m)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
         let (base, size) = (m.base, m.size);
-        let (addr, len) = (self.mr(c, 1), self.mr(c, 2));
+        let (addr, len, restrict) = match req {
+            io_mem::Request::Info {} => return self.reply_words(c, &[base, size]),
+            io_mem::Request::Restrict { phys, size } => (phys, size, true),
+            io_mem::Request::CreateDataspace { phys, size } => (phys, size, false),
+        };
         let inside = len > 0 && addr >= base && addr.checked_add(len).is_some_and(|e| e <= base + size);
-        match self.mr(c, 0) {
-            op @ (io_mem::RESTRICT | io_mem::CREATE_DATASPACE) => {
-                if addr % 4096 != 0 || len % 4096 != 0 {
-                    return Err(Error::InvalidArgument);
-                }
-                if !inside || self.is_ram(addr, addr + len) || self.is_iommu_regs(addr, len) {
-                    self.stats.resources_denied += 1;
-                    if crate::kernel::worth_logging(self.stats.resources_denied) {
-                        let (name, _) = self.current_place();
-                        crate::kwarn!(
-                            "denied: {} asked for device memory {:#x}+{:#x} outside its grant",
-                            name,
-                            addr,
-                            len
-                        );
-                    }
-                    self.report_current(Cause::MmioDenied, addr, len);
-                    return Err(Error::Denied);
-                }
-                let slot = self.recv_slot(c)?;
-                let id = if op == io_mem::RESTRICT {
-                    need(&c.cap, Rights::DELEGATE)?;
-                    self.new_object(
-                        Object::IoMem(IoMem { owner: Some(c.task), base: addr, size: len }),
-                        c.task,
-                        OBJECT_PAGES,
-                    )?
-                } else {
-                    let ds = Dataspace {
-                        memory: Memory::Device { phys: addr },
-                        pages: len / 4096,
-                        refs: 0,
-                        charged_to: None,
-                    };
-                    self.new_object(Object::Dataspace(Box::new(ds)), c.task, OBJECT_PAGES)?
-                };
-                // No more rights than the capability it came from: a driver
-                // whose device memory cannot be passed on cannot pass on a
-                // dataspace over it either.
-                self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights })?;
-                self.done()
-            }
-            io_mem::INFO => self.reply_words(c, &[base, size]),
-            _ => Err(Error::BadOpcode),
+        if addr % 4096 != 0 || len % 4096 != 0 {
+            return Err(Error::InvalidArgument);
         }
+        if !inside || self.is_ram(addr, addr + len) || self.is_iommu_regs(addr, len) {
+            self.stats.resources_denied += 1;
+            if crate::kernel::worth_logging(self.stats.resources_denied) {
+                let (name, _) = self.current_place();
+                crate::kwarn!("denied: {} asked for device memory {:#x}+{:#x} outside its grant", name, addr, len);
+            }
+            self.report_current(Cause::MmioDenied, addr, len);
+            return Err(Error::Denied);
+        }
+        let slot = self.recv_slot(c)?;
+        let id = if restrict {
+            need(&c.cap, Rights::DELEGATE)?;
+            self.new_object(Object::IoMem(IoMem { owner: Some(c.task), base: addr, size: len }), c.task, OBJECT_PAGES)?
+        } else {
+            let ds = Dataspace { memory: Memory::Device { phys: addr }, pages: len / 4096, refs: 0, charged_to: None };
+            self.new_object(Object::Dataspace(Box::new(ds)), c.task, OBJECT_PAGES)?
+        };
+        // No more rights than the capability it came from: a driver whose
+        // device memory cannot be passed on cannot pass on a dataspace over
+        // it either.
+        self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights })?;
+        self.done()
     }
 
-    fn dataspace_op(&mut self, c: &Call) -> OpResult {
+    fn dataspace_op(&mut self, c: &Call, req: dataspace::Request) -> OpResult {
         let Some(Object::Dataspace(d)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
-        match self.mr(c, 0) {
-            dataspace::INFO => {
+        match req {
+            dataspace::Request::Info {} => {
                 let flags = if matches!(d.memory, Memory::Contiguous { .. }) { factory::DS_CONTIGUOUS } else { 0 };
-                let w = [d.pages * 4096, flags, d.phys_base().unwrap_or(0)];
-                self.reply_words(c, &w)
+                let reply = dataspace::InfoReply { size: d.pages * 4096, flags, phys: d.phys_base().unwrap_or(0) };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 
-    fn log_op(&mut self, c: &Call) -> OpResult {
-        match self.mr(c, 0) {
-            proto::log::WRITE => {
-                let level = crate::log::Level::from_raw(self.mr(c, 1));
-                let mut buf = [0u8; 8 * 61];
-                let n = self.mr_bytes(c, 3, self.mr(c, 2) as usize, &mut buf);
-                // One line per message, no control characters: a task cannot
-                // forge a line that looks like someone else's (or the kernel's).
-                let n = buf[..n].iter().rposition(|&b| b != b'\n').map_or(0, |i| i + 1);
-                for b in &mut buf[..n] {
-                    if *b < 0x20 || *b == 0x7f {
-                        *b = b' ';
-                    }
-                }
-                let text = core::str::from_utf8(&buf[..n]).unwrap_or("<invalid utf-8>");
-                let name = self.objs.task(c.task).map_or("?", |t| t.name());
-                crate::log::line(level, name, format_args!("{}", text));
-                self.done()
+    fn log_op(&mut self, c: &Call, req: proto::log::Request) -> OpResult {
+        let proto::log::Request::Write { level, text } = req;
+        let level = crate::log::Level::from_raw(level);
+        let mut buf = [0u8; proto::log::LINE_MAX];
+        let n = text.len();
+        buf[..n].copy_from_slice(text.as_bytes());
+        // One line per message, no control characters: a task cannot forge a
+        // line that looks like someone else's (or the kernel's).
+        let n = buf[..n].iter().rposition(|&b| b != b'\n').map_or(0, |i| i + 1);
+        for b in &mut buf[..n] {
+            if *b < 0x20 || *b == 0x7f {
+                *b = b' ';
             }
-            _ => Err(Error::BadOpcode),
         }
+        let text = core::str::from_utf8(&buf[..n]).unwrap_or("<invalid utf-8>");
+        let name = self.objs.task(c.task).map_or("?", |t| t.name());
+        crate::log::line(level, name, format_args!("{}", text));
+        self.done()
     }
 
-    fn kernel_info_op(&mut self, c: &Call) -> OpResult {
-        match self.mr(c, 0) {
-            kernel::STATS => {
-                let tasks = self.objs.ids_where(|o| matches!(o, Object::Task(_))).len() as u64;
-                let threads = self.objs.ids_where(|o| matches!(o, Object::Thread(_))).len() as u64;
-                let w = [
-                    self.frames.free_count(),
-                    self.frames.total_count(),
-                    self.stats.ipc_denied,
-                    self.ticks,
-                    tasks,
-                    threads,
-                    crate::mem::heap::used() as u64,
-                ];
-                self.reply_words(c, &w)
+    fn kernel_info_op(&mut self, c: &Call, req: kernel::Request) -> OpResult {
+        use kernel::Request as R;
+        match req {
+            R::Stats {} => {
+                let reply = kernel::StatsReply {
+                    free_frames: self.frames.free_count(),
+                    total_frames: self.frames.total_count(),
+                    ipc_denied: self.stats.ipc_denied,
+                    ticks: self.ticks,
+                    tasks: self.objs.ids_where(|o| matches!(o, Object::Task(_))).len() as u64,
+                    threads: self.objs.ids_where(|o| matches!(o, Object::Thread(_))).len() as u64,
+                    heap_bytes: crate::mem::heap::used() as u64,
+                };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            kernel::SHUTDOWN => {
+            R::Shutdown { status } => {
                 need(&c.cap, Rights::WRITE)?;
-                let status = self.mr(c, 1);
                 crate::kinfo!("shutdown requested with status {}", status);
                 crate::arch::exit_qemu(if status == 0 { crate::arch::EXIT_SUCCESS } else { crate::arch::EXIT_FAILURE });
             }
-            kernel::IRQ_ENTRY_TSC => {
-                let line = self.mr(c, 1) as usize;
+            R::IrqEntryTsc { line } => {
+                let line = usize::try_from(line).map_err(|_| Error::InvalidArgument)?;
                 let tsc = self.lines.get(line).ok_or(Error::InvalidArgument)?.entry_tsc;
                 self.reply_words(c, &[tsc])
             }
-            kernel::TASK_INFO => {
-                let n = self.mr(c, 1) as usize;
+            R::TaskInfo { n } => {
                 let ids = self.objs.ids_where(|o| matches!(o, Object::Task(_)));
-                let Some(t) = ids.get(n).and_then(|&id| self.objs.task(id)) else {
+                let Some(t) = usize::try_from(n).ok().and_then(|n| ids.get(n)).and_then(|&id| self.objs.task(id))
+                else {
                     return self.reply_words(c, &[u64::MAX]);
                 };
-                let mut w = [0u64; 14];
-                w[0] = t.state as u64;
-                w[1] = t.events_total;
-                w[2] = t.used_pages;
-                w[3] = t.quota_pages;
-                w[4] = t.live_threads().filter(|&x| self.objs.thread(x).is_some_and(|th| th.is_alive())).count() as u64;
-                if let Some(r) = t.last_event {
-                    w[5] = 1;
-                    w[6] = r.event.cause as u64;
-                    w[7] = r.event.ip;
-                    w[8] = r.event.addr;
-                }
-                let name = &t.name[..t.name_len.min(32)];
-                w[9] = name.len() as u64;
-                for (i, b) in name.iter().enumerate() {
-                    w[10 + i / 8] |= (*b as u64) << ((i % 8) * 8);
-                }
-                self.reply_words(c, &w)
+                let event = t.last_event.map(|r| r.event);
+                let reply = kernel::TaskInfoReply {
+                    state: t.state as u64,
+                    events_total: t.events_total,
+                    used_pages: t.used_pages,
+                    quota_pages: t.quota_pages,
+                    threads: t.live_threads().filter(|&x| self.objs.thread(x).is_some_and(|th| th.is_alive())).count()
+                        as u64,
+                    has_event: event.is_some(),
+                    cause: event.map_or(0, |e| e.cause as u64),
+                    ip: event.map_or(0, |e| e.ip),
+                    addr: event.map_or(0, |e| e.addr),
+                    name: Bytes::new(&t.name[..t.name_len.min(factory::NAME_MAX)])?,
+                };
+                self.reply_with(c, |mr| reply.encode(mr))
             }
-            kernel::SET_LOG_LEVEL => {
+            R::SetLogLevel { level } => {
                 need(&c.cap, Rights::WRITE)?;
-                crate::log::set_level(crate::log::Level::from_raw(self.mr(c, 1)));
+                crate::log::set_level(crate::log::Level::from_raw(level));
                 self.done()
             }
-            _ => Err(Error::BadOpcode),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod event;
 pub mod fiasco;
 pub mod kip;
 pub mod layout;
+pub mod message;
 pub mod proto;
 pub mod syscall;
 pub mod tag;

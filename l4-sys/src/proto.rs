@@ -94,6 +94,45 @@ pub mod task {
     pub const POKE: u64 = 12;
     /// The most bytes one [`POKE`] writes: two x86 instructions' worth.
     pub const POKE_MAX: usize = 32;
+
+    use crate::event::REASON_BYTES;
+    use crate::{CapIdx, Rights};
+
+    crate::requests! {
+        /// A task operation, as the constants above describe it.
+        pub enum Request {
+            Map(MAP) { ds: CapIdx, offset: u64, addr: u64, size: u64, access: MapAccess },
+            Unmap(UNMAP) { addr: u64, size: u64 },
+            CapCopy(CAP_COPY) { src: CapIdx, dst: CapIdx, mask: Rights },
+            CapDelete(CAP_DELETE) { slot: CapIdx },
+            Info(INFO),
+            Kill(KILL),
+            Exit(EXIT) { code: u64 } bytes reason[REASON_BYTES],
+            GrantIo(GRANT_IO) { ports: CapIdx, iopl: bool },
+            Destroy(DESTROY),
+            Factory(FACTORY),
+            VirtToPhys(VIRT_TO_PHYS) { addr: u64 },
+            NextEvent(NEXT_EVENT),
+            Poke(POKE) { addr: u64 } bytes bytes[POKE_MAX],
+        }
+    }
+
+    crate::reply! {
+        /// What [`INFO`] and [`NEXT_EVENT`] answer: the task's state (0
+        /// running, 1 stopped), the event if there is one (its five words,
+        /// as [`crate::event::Event::to_words`]), the events so far and the
+        /// event's reason.
+        pub struct InfoReply {
+            state: u64,
+            has_event: bool,
+            cause: u64,
+            ip: u64,
+            addr: u64,
+            code: u64,
+            thread: u64,
+            events_total: u64,
+        } bytes reason[REASON_BYTES]
+    }
 }
 
 /// Operations on a thread (label [`PROTO_THREAD`]).
@@ -123,6 +162,27 @@ pub mod thread {
     pub const SET_PRIORITY: u64 = 3;
     /// out: `[thread index, state, priority]`.
     pub const INFO: u64 = 4;
+
+    crate::requests! {
+        /// A thread operation.
+        pub enum Request {
+            Start(START) { ip: u64, sp: u64, priority: u8, arg: u64 },
+            Yield(YIELD),
+            Exit(EXIT),
+            SetPriority(SET_PRIORITY) { priority: u8 },
+            Info(INFO),
+        }
+    }
+
+    crate::reply! {
+        /// What [`INFO`] answers; `state` is 0 inactive, 1 ready, 2 sending,
+        /// 3 receiving, 4 dead.
+        pub struct InfoReply {
+            index: u64,
+            state: u64,
+            priority: u8,
+        }
+    }
 }
 
 /// Operations on a factory (label [`PROTO_FACTORY`]): `mr[0]` is the protocol of
@@ -157,6 +217,27 @@ pub mod factory {
     pub const CREATE_DATASPACE: i64 = super::PROTO_DATASPACE;
     /// Dataspace flag: physically contiguous (DMA-able), its physical address known.
     pub const DS_CONTIGUOUS: u64 = 1;
+    /// The longest task name.
+    pub const NAME_MAX: usize = 32;
+
+    use crate::CapIdx;
+
+    crate::requests! {
+        /// What to create; the new capability lands in buffer register 0's slot.
+        pub enum Request {
+            CreateTask(CREATE_TASK) {
+                fault_irq: Option<CapIdx>,
+                quota_pages: u64,
+                max_priority: u8,
+                max_threads: u32,
+                flags: u64,
+            } bytes name[NAME_MAX],
+            CreateThread(CREATE_THREAD) { task: CapIdx },
+            CreateGate(CREATE_GATE) { thread: Option<CapIdx>, label: u64 },
+            CreateIrq(CREATE_IRQ),
+            CreateDataspace(CREATE_DATASPACE) { size: u64, flags: u64 },
+        }
+    }
 }
 
 /// Operations on an IPC gate (label [`PROTO_KOBJECT`], needs SERVER). Any other
@@ -167,6 +248,25 @@ pub mod gate {
     /// out: `[label, bound]`.
     pub const INFO: u64 = 0x11;
     pub const UNBIND: u64 = 0x12;
+
+    use crate::CapIdx;
+
+    crate::requests! {
+        /// A gate operation (label [`super::PROTO_KOBJECT`]).
+        pub enum Request {
+            Bind(BIND) { thread: CapIdx, label: u64 },
+            Info(INFO),
+            Unbind(UNBIND),
+        }
+    }
+
+    crate::reply! {
+        /// What [`INFO`] answers.
+        pub struct InfoReply {
+            label: u64,
+            bound: bool,
+        }
+    }
 }
 
 /// Operations on an IRQ object: attach/detach use [`PROTO_IRQ_SENDER`], the rest
@@ -184,6 +284,39 @@ pub mod irq {
     pub const UNMASK: u64 = 4;
     /// out: `[line or u64::MAX, pending, attached]`.
     pub const INFO: u64 = 5;
+
+    use crate::CapIdx;
+
+    crate::requests! {
+        /// An IRQ operation; [`Request::label`] is the label it travels with.
+        pub enum Request {
+            Attach(ATTACH) { thread: CapIdx, label: u64 },
+            Detach(DETACH),
+            Trigger(TRIGGER),
+            Unmask(UNMASK),
+            Info(INFO),
+        }
+    }
+
+    impl Request {
+        /// Attaching and detaching speak the IRQ sender's protocol, the rest
+        /// the IRQ's.
+        pub fn label(&self) -> i64 {
+            match self {
+                Request::Attach { .. } | Request::Detach {} => super::PROTO_IRQ_SENDER,
+                _ => super::PROTO_IRQ,
+            }
+        }
+    }
+
+    crate::reply! {
+        /// What [`INFO`] answers; `line` is `u64::MAX` for a software IRQ.
+        pub struct InfoReply {
+            line: u64,
+            pending: bool,
+            attached: bool,
+        }
+    }
 }
 
 /// Operations on the interrupt controller (label [`PROTO_ICU`]), held by init.
@@ -192,6 +325,14 @@ pub mod icu {
     pub const BIND: u64 = 0;
     /// out: `[number of lines]`.
     pub const INFO: u64 = 2;
+
+    crate::requests! {
+        /// An interrupt-controller operation.
+        pub enum Request {
+            Bind(BIND) { line: u64, irq: crate::CapIdx },
+            Info(INFO),
+        }
+    }
 }
 
 /// Operations on an I/O-port range capability (label [`PROTO_IO_PORTS`]).
@@ -200,6 +341,14 @@ pub mod io_ports {
     pub const RESTRICT: u64 = 0;
     /// out: `[first port, count]`.
     pub const INFO: u64 = 1;
+
+    crate::requests! {
+        /// An I/O-port capability's operation.
+        pub enum Request {
+            Restrict(RESTRICT) { first: u16, count: u32 },
+            Info(INFO),
+        }
+    }
 }
 
 /// Operations on a physical-address-range capability for device memory
@@ -213,6 +362,15 @@ pub mod io_mem {
     pub const CREATE_DATASPACE: u64 = 1;
     /// out: `[physical address, size]`.
     pub const INFO: u64 = 2;
+
+    crate::requests! {
+        /// A device-memory capability's operation.
+        pub enum Request {
+            Restrict(RESTRICT) { phys: u64, size: u64 },
+            CreateDataspace(CREATE_DATASPACE) { phys: u64, size: u64 },
+            Info(INFO),
+        }
+    }
 }
 
 /// Operations on the IOMMU (label [`PROTO_IOMMU`]), held by init and given
@@ -225,6 +383,14 @@ pub mod iommu {
     /// function]` (cap, with the IOMMU capability's rights). `InUse` while
     /// the device has a live domain; `BadProtocol` when there is no IOMMU.
     pub const CREATE_DOMAIN: u64 = 1;
+
+    crate::requests! {
+        /// An IOMMU operation.
+        pub enum Request {
+            Info(INFO),
+            CreateDomain(CREATE_DOMAIN) { source: u16 },
+        }
+    }
 }
 
 /// Operations on a DMA domain (label [`PROTO_DMA_DOMAIN`]): the memory one
@@ -249,12 +415,40 @@ pub mod dma_domain {
     pub const INFO: u64 = 3;
     /// Dataspaces one domain maps at most.
     pub const MAX_MAPPINGS: usize = 128;
+
+    use crate::CapIdx;
+
+    crate::requests! {
+        /// A DMA domain's operation.
+        pub enum Request {
+            Map(MAP) { ds: CapIdx },
+            Unmap(UNMAP) { ds: CapIdx },
+            Destroy(DESTROY),
+            Info(INFO),
+        }
+    }
 }
 
 /// Operations on a dataspace (label [`PROTO_DATASPACE`]).
 pub mod dataspace {
     /// out: `[size, flags, physical address (contiguous and device only, else 0)]`.
     pub const INFO: u64 = 0;
+
+    crate::requests! {
+        /// A dataspace's operation.
+        pub enum Request {
+            Info(INFO),
+        }
+    }
+
+    crate::reply! {
+        /// What [`INFO`] answers.
+        pub struct InfoReply {
+            size: u64,
+            flags: u64,
+            phys: u64,
+        }
+    }
 }
 
 /// Operations on the kernel log (label [`PROTO_LOG`]).
@@ -265,6 +459,15 @@ pub mod log {
     pub const LEVEL_WARN: u64 = 2;
     pub const LEVEL_INFO: u64 = 3;
     pub const LEVEL_DEBUG: u64 = 4;
+    /// The longest line one [`WRITE`] carries.
+    pub const LINE_MAX: usize = 480;
+
+    crate::requests! {
+        /// A log operation.
+        pub enum Request {
+            Write(WRITE) { level: u64 } bytes text[LINE_MAX],
+        }
+    }
 }
 
 /// Operations on the kernel-information capability (label [`PROTO_KERNEL`]).
@@ -284,4 +487,125 @@ pub mod kernel {
     /// has event, cause, ip, address, name length, name bytes (4 words)]`, or
     /// `[u64::MAX]` past the last task.
     pub const TASK_INFO: u64 = 4;
+
+    crate::requests! {
+        /// An operation on the kernel-information capability.
+        pub enum Request {
+            Stats(STATS),
+            Shutdown(SHUTDOWN) { status: u64 },
+            IrqEntryTsc(IRQ_ENTRY_TSC) { line: u64 },
+            SetLogLevel(SET_LOG_LEVEL) { level: u64 },
+            TaskInfo(TASK_INFO) { n: u64 },
+        }
+    }
+
+    crate::reply! {
+        /// What [`STATS`] answers.
+        pub struct StatsReply {
+            free_frames: u64,
+            total_frames: u64,
+            ipc_denied: u64,
+            ticks: u64,
+            tasks: u64,
+            threads: u64,
+            heap_bytes: u64,
+        }
+    }
+
+    crate::reply! {
+        /// What [`TASK_INFO`] answers for a live task (past the last one the
+        /// answer is the single word `u64::MAX`).
+        pub struct TaskInfoReply {
+            state: u64,
+            events_total: u64,
+            used_pages: u64,
+            quota_pages: u64,
+            threads: u64,
+            has_event: bool,
+            cause: u64,
+            ip: u64,
+            addr: u64,
+        } bytes name[super::factory::NAME_MAX]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_operations_of_an_object_share_a_number() {
+        let all: [(&str, &[u64]); 13] = [
+            ("task", task::Request::OPS),
+            ("thread", thread::Request::OPS),
+            ("factory", factory::Request::OPS),
+            ("gate", gate::Request::OPS),
+            ("irq", irq::Request::OPS),
+            ("icu", icu::Request::OPS),
+            ("io_ports", io_ports::Request::OPS),
+            ("io_mem", io_mem::Request::OPS),
+            ("iommu", iommu::Request::OPS),
+            ("dma_domain", dma_domain::Request::OPS),
+            ("dataspace", dataspace::Request::OPS),
+            ("log", log::Request::OPS),
+            ("kernel", kernel::Request::OPS),
+        ];
+        for (name, ops) in all {
+            for (i, op) in ops.iter().enumerate() {
+                assert!(!ops[i + 1..].contains(op), "{name}: operation {op:#x} is declared twice");
+            }
+        }
+    }
+
+    #[test]
+    fn the_longest_messages_fit_the_registers() {
+        let mut mr = [0u64; crate::utcb::MR_COUNT];
+        let line = [b'x'; log::LINE_MAX];
+        let w = log::Request::Write { level: log::LEVEL_INFO, text: crate::message::Bytes::new(&line).unwrap() };
+        assert!(w.encode(&mut mr).unwrap() <= 63, "a tag counts at most 63 words");
+        let reason = [b'r'; crate::event::REASON_BYTES];
+        let e = task::Request::Exit { code: 1, reason: crate::message::Bytes::new(&reason).unwrap() };
+        assert!(e.encode(&mut mr).unwrap() <= 63);
+        let info = task::InfoReply {
+            state: 1,
+            has_event: true,
+            cause: 3,
+            ip: 4,
+            addr: 5,
+            code: 6,
+            thread: 7,
+            events_total: 8,
+            reason: crate::message::Bytes::new(&reason).unwrap(),
+        };
+        let n = info.encode(&mut mr).unwrap();
+        assert_eq!(task::InfoReply::decode(&mr[..n]), Ok(info));
+    }
+
+    #[test]
+    fn the_layouts_are_the_documented_ones() {
+        let mut mr = [0u64; crate::utcb::MR_COUNT];
+        let map = task::Request::Map {
+            ds: crate::CapIdx(9),
+            offset: 0x1000,
+            addr: 0x40_0000,
+            size: 0x2000,
+            access: task::MapAccess::READ | task::MapAccess::WRITE,
+        };
+        let n = map.encode(&mut mr).unwrap();
+        assert_eq!(&mr[..n], &[task::MAP, 9, 0x1000, 0x40_0000, 0x2000, 6]);
+        let ct = factory::Request::CreateTask {
+            fault_irq: None,
+            quota_pages: 10,
+            max_priority: 120,
+            max_threads: 4,
+            flags: factory::TASK_MAY_DEBUG,
+            name: crate::message::Bytes::new(b"netd").unwrap(),
+        };
+        let n = ct.encode(&mut mr).unwrap();
+        assert_eq!(&mr[..n], &[PROTO_TASK as u64, 0, 10, 120, 4, 1, 4, u64::from_le_bytes(*b"netd\0\0\0\0")]);
+        assert_eq!(irq::Request::Attach { thread: crate::CapIdx(1), label: 2 }.label(), PROTO_IRQ_SENDER);
+        assert_eq!(irq::Request::Unmask {}.label(), PROTO_IRQ);
+        // MAP takes the flexpage access bits, not capability rights: 8 is no access bit.
+        assert_eq!(task::Request::decode(&[task::MAP, 9, 0, 0, 0x1000, 8]), Err(crate::Error::InvalidArgument));
+    }
 }

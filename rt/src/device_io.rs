@@ -13,9 +13,8 @@
 use crate::device::{DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
 use crate::ipc;
 use crate::mem::Region;
-use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task, kcall};
+use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use l4_sys::proto::{PROTO_DMA_DOMAIN, PROTO_IO_MEM, PROTO_IO_PORTS, PROTO_IRQ, dma_domain, io_mem, io_ports, irq};
 use l4_sys::{CapIdx, MsgTag, Timeout};
 use protocols::pci::{self as proto, INFO_WORDS};
 
@@ -136,18 +135,16 @@ fn free_slots(slots: &[CapIdx]) {
 
 /// What a capability is: each kernel object answers only its own protocol.
 fn classify(cap: CapIdx) -> Option<Resource> {
-    if kcall(cap, PROTO_IO_PORTS, &[io_ports::INFO]).is_ok() {
-        let m = ipc::mr();
-        return Some(Resource::Ports { cap, first: m[0], count: m[1] });
+    if let Ok((first, count)) = IoPorts(cap).info() {
+        return Some(Resource::Ports { cap, first, count });
     }
-    if kcall(cap, PROTO_IO_MEM, &[io_mem::INFO]).is_ok() {
-        let m = ipc::mr();
-        return Some(Resource::Mem { cap, base: m[0], size: m[1] });
+    if let Ok((base, size)) = IoMem(cap).info() {
+        return Some(Resource::Mem { cap, base, size });
     }
-    if kcall(cap, PROTO_IRQ, &[irq::INFO]).is_ok() {
-        return Some(Resource::Irq { cap, line: ipc::mr()[0] });
+    if let Ok(i) = Irq(cap).info() {
+        return Some(Resource::Irq { cap, line: i.line });
     }
-    if kcall(cap, PROTO_DMA_DOMAIN, &[dma_domain::INFO]).is_ok() {
+    if DmaDomain(cap).info().is_ok() {
         return Some(Resource::Dma { cap });
     }
     None

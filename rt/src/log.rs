@@ -5,7 +5,7 @@ use l4_sys::MsgTag;
 #[cfg(not(feature = "fiasco"))]
 use l4_sys::cap::slot;
 #[cfg(not(feature = "fiasco"))]
-use l4_sys::proto::{PROTO_LOG, log::WRITE};
+use l4_sys::proto::{PROTO_LOG, log::Request};
 
 #[cfg(feature = "fiasco")]
 pub use crate::platform::fiasco::log::write;
@@ -48,19 +48,10 @@ impl fmt::Write for Buf {
 /// Writes one line at a level (see `l4_sys::proto::log`).
 #[cfg(not(feature = "fiasco"))]
 pub fn write(level: u64, text: &str) {
-    let mr = crate::ipc::mr();
-    let bytes = text.as_bytes();
-    let n = bytes.len().min(60 * 8);
-    mr[0] = WRITE;
-    mr[1] = level;
-    mr[2] = n as u64;
-    for (i, chunk) in bytes[..n].chunks(8).enumerate() {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        mr[3 + i] = u64::from_le_bytes(w);
+    let req = Request::Write { level, text: l4_sys::message::Bytes::truncated(text) };
+    if let Ok(words) = req.encode(crate::ipc::mr()) {
+        let _ = crate::ipc::send(slot::LOG, MsgTag::new(PROTO_LOG, words, 0), l4_sys::Timeout::Never);
     }
-    let words = 3 + n.div_ceil(8);
-    let _ = crate::ipc::send(slot::LOG, MsgTag::new(PROTO_LOG, words, 0), l4_sys::Timeout::Never);
 }
 
 pub fn write_fmt(level: u64, args: fmt::Arguments) {

@@ -38,7 +38,7 @@ pub fn main_cap() -> l4_sys::CapIdx {
 /// The priority the task was started with (its first thread's), where the
 /// kernel tells.
 pub fn declared_priority() -> Option<u8> {
-    Thread::own_main().info().ok().map(|(_, _, p)| p.clamp(1, 255) as u8)
+    Thread::own_main().info().ok().map(|i| i.priority.max(1))
 }
 
 /// A running thread of this task.

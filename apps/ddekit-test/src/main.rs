@@ -152,7 +152,7 @@ fn threads() {
     REPORT.store(sem(0), R);
     let t = spawn(child, 0x1234, b"worker\0");
     let waited = ddekit_sem_down_timed(REPORT.load(R), 2000);
-    let prio_main = rt::obj::Thread::own_main().info().map(|i| i.2).unwrap_or(0);
+    let prio_main = rt::obj::Thread::own_main().info().map(|i| i.priority).unwrap_or(0);
     check!(
         "threads",
         !t.is_null()
@@ -918,8 +918,8 @@ fn interrupts() {
         return;
     }
     // SAFETY: DDEKit returns thread records, valid for the task's life.
-    let irq_prio = unsafe { &*t }.thread().and_then(|th| th.info().ok()).map_or(0, |i| i.2);
-    let main_prio = rt::obj::Thread::own_main().info().map_or(0, |i| i.2);
+    let irq_prio = unsafe { &*t }.thread().and_then(|th| th.info().ok()).map_or(0, |i| i.priority);
+    let main_prio = rt::obj::Thread::own_main().info().map_or(0, |i| i.priority);
     // Not shared: a second handler is refused.
     let refused = ddekit_interrupt_attach(8, 1, None, Some(as_callback(irq_handler_b)), null_mut()).is_null();
 

@@ -115,9 +115,8 @@ impl Kernel {
     }
 
     /// A fresh, empty domain for `source`, owned and paid for by `owner`.
-    pub fn create_domain(&mut self, owner: ObjId, source: u64) -> Result<ObjId, Error> {
+    pub fn create_domain(&mut self, owner: ObjId, source: u16) -> Result<ObjId, Error> {
         let Some(io) = self.iommu.as_ref() else { return Err(Error::BadProtocol) };
-        let source = u16::try_from(source).map_err(|_| Error::InvalidArgument)?;
         if !io.include_all && !io.sources.contains(&source) {
             return Err(Error::InvalidArgument);
         }
