@@ -159,10 +159,18 @@ fn free_port() -> Result<u16> {
 fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, r: &mut NicResult) -> Result<()> {
     let (echo, sink, http) = (free_port()?, free_port()?, free_port()?);
     let (wire, inject) = Wire::new()?;
+    // What the user network (QEMU's slirp, the host's side) sends and gets,
+    // kept only when a service check fails.
+    let pcap = user_dump_path(model);
+    if let Some(dir) = pcap.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(&pcap);
     let cfg = QemuConfig {
         machine: opts.machine,
         netdev: Some(NetConfig { model: model.into(), hostfwd: vec![(echo, 7), (sink, 9), (http, 80)] }),
         inject: Some(inject),
+        extra_args: vec!["-object".into(), format!("filter-dump,id=user-dump,netdev=net0,file={}", pcap.display())],
         ..QemuConfig::default()
     };
     let mut guest = Guest::boot(image, &cfg)?;
@@ -213,9 +221,16 @@ fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, 
     }
 
     r.probes_answered = wire.answers.load(Ordering::Relaxed);
-    r.echo_ok = check_echo(echo).map_err(|e| eprintln!("{model}: echo: {e:#}")).is_ok();
-    r.sink_ok = check_sink(&guest, sink).map_err(|e| eprintln!("{model}: sink: {e:#}")).is_ok();
-    r.status_ok = check_status(http).map_err(|e| eprintln!("{model}: status page: {e:#}")).is_ok();
+    // A failed check says what the guest said around it.
+    let failed = |what: &str, e: anyhow::Error| eprintln!("{model}: {what}: {e:#}; last lines:\n{}", guest.tail(20));
+    r.echo_ok = check_echo(echo).map_err(|e| failed("echo", e)).is_ok();
+    r.sink_ok = check_sink(&guest, sink).map_err(|e| failed("sink", e)).is_ok();
+    r.status_ok = check_status(http).map_err(|e| failed("status page", e)).is_ok();
+    if r.echo_ok && r.sink_ok && r.status_ok {
+        let _ = std::fs::remove_file(&pcap);
+    } else {
+        eprintln!("{model}: the user network's frames are kept in {}", pcap.display());
+    }
     let lines = guest.lines();
     r.crashes = lines[booted..].iter().filter(|l| crash_line(l) && !watchdog_line(l)).cloned().collect();
     r.watchdog_resets = lines[booted..].iter().filter(|l| l.starts_with("[netd]") && l.contains(WATCHDOG_NETD)).count();
@@ -299,6 +314,11 @@ impl Drop for Wire {
             let _ = relay.join();
         }
     }
+}
+
+/// Where a NIC's dump of the user network goes (see [`run_nic`]).
+pub fn user_dump_path(model: &str) -> std::path::PathBuf {
+    crate::workspace_root().join(format!("target/bench/frames-{model}.pcap"))
 }
 
 fn free_udp_port() -> Result<u16> {

@@ -750,12 +750,12 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
     Ok(SwifiReport { seed: opts.seed, trial: opts.trial, modes })
 }
 
-/// Where a campaign's guest console goes.
 /// Where a campaign's dump of the wire goes (kept only if it needed repairs).
 pub fn wire_dump_path(mode: Mode, nic: &str) -> PathBuf {
     console_path(mode, nic).with_extension("pcap")
 }
 
+/// Where a campaign's guest console goes.
 pub fn console_path(mode: Mode, nic: &str) -> PathBuf {
     workspace_root().join(format!("target/bench/swifi-{}-{nic}.log", mode.name()))
 }
