@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream, UdpSocket};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -152,20 +153,35 @@ fn ok(b: bool) -> &'static str {
     if b { "ok" } else { "FAILED" }
 }
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A guest booted for one NIC, with the wire and the ports it forwards.
+struct Booted {
+    guest: Guest,
+    wire: Wire,
+    /// Host ports forwarding to echo, sink and the status page.
+    ports: (u16, u16, u16),
+    /// How many console lines the boot took.
+    booted: usize,
 }
 
-fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, r: &mut NicResult) -> Result<()> {
-    let (echo, sink, http) = (free_port()?, free_port()?, free_port()?);
-    let (wire, inject) = Wire::new()?;
-    // What the user network (QEMU's slirp, the host's side) sends and gets,
-    // kept only when a service check fails.
-    let pcap = user_dump_path(model);
-    if let Some(dir) = pcap.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+/// Boots the default system on `model`'s card behind an injecting wire, and
+/// waits for netd, echo, sink and the status page. Picks other host ports
+/// when one was taken before QEMU bound it.
+fn boot_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, pcap: &Path) -> Result<Booted> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match boot_once(image, model, task, opts, pcap) {
+            Err(e) if attempt < 3 && crate::ports::is_race(&format!("{e:#}")) => continue,
+            other => return other,
+        }
     }
-    let _ = std::fs::remove_file(&pcap);
+}
+
+fn boot_once(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, pcap: &Path) -> Result<Booted> {
+    let ports = crate::ports::free(3)?;
+    let (echo, sink, http) = (ports[0], ports[1], ports[2]);
+    let (wire, inject) = Wire::new()?;
+    let _ = std::fs::remove_file(pcap);
     let cfg = QemuConfig {
         machine: opts.machine,
         netdev: Some(NetConfig { model: model.into(), hostfwd: vec![(echo, 7), (sink, 9), (http, 80)] }),
@@ -181,16 +197,29 @@ fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, 
         "[httpd] status page on port 80".into(),
     ];
     let deadline = Instant::now() + STEP;
-    let booted = loop {
+    loop {
         let lines = guest.lines();
         if ready.iter().all(|want| lines.iter().any(|l| l.starts_with(want.as_str()))) {
-            break lines.len();
+            return Ok(Booted { guest, wire, ports: (echo, sink, http), booted: lines.len() });
+        }
+        if let Some(exit) = guest.exited() {
+            bail!("QEMU ended before the guest came up ({exit}); last lines:\n{}", guest.tail(30));
         }
         if Instant::now() > deadline {
             bail!("the guest did not come up within {} s; last lines:\n{}", STEP.as_secs(), guest.tail(30));
         }
         std::thread::sleep(Duration::from_millis(100));
-    };
+    }
+}
+
+fn run_nic(image: &image::Image, model: &str, task: &str, opts: &FramesOptions, r: &mut NicResult) -> Result<()> {
+    // What the user network (QEMU's slirp, the host's side) sends and gets,
+    // kept only when a service check fails.
+    let pcap = user_dump_path(model);
+    if let Some(dir) = pcap.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let Booted { mut guest, wire, ports: (echo, sink, http), booted } = boot_nic(image, model, task, opts, &pcap)?;
 
     let mut generator = Generator::of_kinds(opts.seed ^ fnv(model), Target::default(), &opts.kinds);
     let started = Instant::now();

@@ -34,7 +34,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::io::{ErrorKind, IsTerminal, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -546,13 +546,6 @@ struct Booted {
     qmp: Qmp,
 }
 
-/// Host ports on 127.0.0.1 that are free now (all distinct).
-fn free_ports(n: usize) -> Result<Vec<u16>> {
-    let listeners: Vec<TcpListener> =
-        (0..n).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<_>>().context("no free port")?;
-    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
-}
-
 fn qemu_config(machine: Machine, model: &str, sink_port: u16, source_port: u16) -> QemuConfig {
     QemuConfig {
         machine,
@@ -578,7 +571,7 @@ fn boot(what: &Bootable, system: System, nic: &NicSpec, size: u64, machine: Mach
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let ports = free_ports(2)?;
+        let ports = crate::ports::free(2)?;
         match boot_once(what, system, nic, (size, machine), ports[0], ports[1], attempt) {
             Err(e) if attempt < 3 && format!("{e:#}").contains("host forwarding") => continue,
             Ok(mut booted) => {
@@ -1055,6 +1048,7 @@ pub(crate) fn register_font() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
 
     fn sample(nic: &str, system: System, direction: Direction, mib_s: f64) -> Sample {
         Sample { nic: nic.into(), system, direction, bytes: 16 * MIB, seconds: 16.0 / mib_s }

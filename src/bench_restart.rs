@@ -45,7 +45,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -706,10 +706,6 @@ pub(crate) fn driver_task(image: &image::Image, spec: &NicSpec) -> Result<String
         .ok_or_else(|| anyhow!("{MANIFEST} has no task with driver = \"{}\"", spec.resurgo_driver))
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0").context("no free port")?.local_addr()?.port())
-}
-
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
 fn boot(image: &image::Image, spec: &NicSpec, task: &str, machine: Machine) -> Result<(Guest, u16)> {
@@ -731,7 +727,7 @@ pub(crate) fn boot_forwarding(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let ports = guest_ports.iter().map(|_| free_port()).collect::<Result<Vec<u16>>>()?;
+        let ports = crate::ports::free(guest_ports.len())?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
         match boot_once(image, (spec, machine), task, forwards, extra) {
             // A port picked free can be taken before QEMU binds it (the
@@ -1113,6 +1109,7 @@ pub fn plot(report: &RestartReport, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
 
     const TASK: &str = "eth-8139cp";
 

@@ -15,8 +15,17 @@ pub struct Holder {
     pub command: String,
 }
 
-/// Fails when a forwarded host port (on 127.0.0.1) cannot be bound, naming
-/// the process that holds it. `ports` are `(host port, what it forwards to)`.
+/// `n` host ports on 127.0.0.1 that are free now, all distinct: each is held
+/// until all are picked (ports picked one after the other can repeat, since
+/// the kernel may hand out a port again as soon as it is let go).
+pub fn free(n: usize) -> Result<Vec<u16>> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| anyhow::anyhow!("no free port on 127.0.0.1: {e}"))?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+}
+
 /// Whether a boot failed only because a forwarded host port was taken
 /// between picking it free and QEMU binding it (the ephemeral range is shared
 /// with every outgoing connection of the host): picking again is the cure.
@@ -24,6 +33,8 @@ pub fn is_race(error: &str) -> bool {
     error.contains("host forwarding") || error.contains("is in use by a process not visible from here")
 }
 
+/// Fails when a forwarded host port (on 127.0.0.1) cannot be bound, naming
+/// the process that holds it. `ports` are `(host port, what it forwards to)`.
 pub fn check_free(ports: &[(u16, String)]) -> Result<()> {
     let mut lines = Vec::new();
     for (port, what) in ports {
@@ -108,6 +119,18 @@ pub fn holder(port: u16) -> Option<Holder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_picked_together_are_distinct_and_free() {
+        let ports = free(16).unwrap();
+        let mut sorted = ports.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 16, "{ports:?}");
+        for p in ports {
+            TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, p)).expect("free after picking");
+        }
+    }
 
     /// Two lines of a real `/proc/net/tcp`: 127.0.0.1:5555 listening, and a
     /// connection from port 5555 (not listening).

@@ -63,7 +63,7 @@ fn boot_default_with_status_page() -> (resurgo::qemu::Guest, u16, String) {
 /// from a free host port (returned in the same order), and the token.
 fn boot_default_with(guest_ports: &[u16]) -> (resurgo::qemu::Guest, Vec<u16>, String) {
     use resurgo::qemu::{Guest, NetConfig, QemuConfig};
-    let ports: Vec<u16> = guest_ports.iter().map(|_| free_port()).collect();
+    let ports = resurgo::ports::free(guest_ports.len()).expect("free host ports");
     let hostfwd = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
     let cfg = QemuConfig { netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd }), ..Default::default() };
     let image = resurgo::image::build(&resurgo::image::BuildOptions {

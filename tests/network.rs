@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Boots the network system with one QEMU NIC, forwarding echo and sink.
 fn boot_nic(model: &str) -> (Guest, u16, u16) {
-    let (echo, sink) = (free_port(), free_port());
+    let [echo, sink] = free_ports();
     let cfg = QemuConfig {
         netdev: Some(NetConfig { model: model.into(), hostfwd: vec![(echo, 7), (sink, 9)] }),
         ..Default::default()

@@ -109,7 +109,14 @@ pub fn seen(guest: &Guest, needle: &str, timeout: Duration) -> String {
 
 /// A host port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct host ports nobody listens on right now (ports picked one at
+/// a time can repeat).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let ports = resurgo::ports::free(N).expect("free host ports");
+    ports.try_into().expect("N ports")
 }
 
 /// `n` pseudo-random bytes (xorshift from `seed`): data to send that no
