@@ -258,10 +258,36 @@ static CONFIG_LOCK: Mutex<()> = Mutex::new(());
 /// [`FRAGMENT_FILE`] and its headers generated; returns where. Cached: a second
 /// call with the same inputs only checks the marks.
 pub fn prepare(progress: bool) -> Result<Prepared> {
+    prepare_with(&[], progress).map(|(p, _)| p)
+}
+
+/// The fragment with `CONFIG_SYM=y` lines added for `extra` (drivers' own
+/// options, whose `select`s kconfig then follows, as it would for a kernel
+/// that builds them).
+pub fn fragment_with(fragment: &str, extra: &[String]) -> String {
+    let mut text = fragment.to_string();
+    if !extra.is_empty() {
+        text.push_str("\n# Added for this build: the options of the drivers it compiles.\n");
+        for sym in extra {
+            text.push_str(&format!("CONFIG_{sym}=y\n"));
+        }
+    }
+    text
+}
+
+/// [`prepare`] with the options `extra` turned on as well (symbols without
+/// `CONFIG_`), in a build folder of its own. Returns the lines of `extra`
+/// kconfig did not honour (a driver option whose dependencies are not met);
+/// only [`FRAGMENT_FILE`]'s own lines must hold.
+pub fn prepare_with(extra: &[String], progress: bool) -> Result<(Prepared, Vec<String>)> {
     let root = workspace_root();
     let fragment_path = root.join(FRAGMENT_FILE);
-    let fragment =
-        fs::read_to_string(&fragment_path).with_context(|| format!("error: {FRAGMENT_FILE}: cannot read it"))?;
+    let base = fs::read_to_string(&fragment_path).with_context(|| format!("error: {FRAGMENT_FILE}: cannot read it"))?;
+    let fragment = fragment_with(&base, extra);
+    let extra_unmet = |objtree: &Path| -> Vec<String> {
+        let dot = fs::read_to_string(objtree.join(".config")).unwrap_or_default();
+        unmet(&fragment_with("", extra), &dot)
+    };
     let pin = tree_pin()?;
     let sources = extract_tree(&pin, progress)?;
     ensure_tools()?;
@@ -271,7 +297,8 @@ pub fn prepare(progress: bool) -> Result<Prepared> {
     let prepared = Prepared { srctree: sources.dir.clone(), objtree: objtree.clone(), version: sources.version, key };
     let _lock = DirLock::acquire(&CONFIG_LOCK, &config_root()?, ".lock")?;
     if fs::read_to_string(objtree.join(DONE_MARK)).is_ok_and(|k| k.trim() == prepared.key) {
-        return Ok(prepared);
+        let dropped = extra_unmet(&objtree);
+        return Ok((prepared, dropped));
     }
     let started = Instant::now();
     // A half-done folder from an interrupted run is started over.
@@ -288,7 +315,7 @@ pub fn prepare(progress: bool) -> Result<Prepared> {
     let configured = run_make(&prepared, &[&allconfig, "allnoconfig"], &mut log);
     let result = configured.and_then(|()| {
         let dot = fs::read_to_string(objtree.join(".config")).context("kconfig wrote no .config")?;
-        let unmet = unmet(&fragment, &dot);
+        let unmet = unmet(&base, &dot);
         if !unmet.is_empty() {
             bail!(
                 "error: {FRAGMENT_FILE}: Linux's kconfig does not honour {}:\n  {}",
@@ -326,7 +353,8 @@ pub fn prepare(progress: bool) -> Result<Prepared> {
             crate::display_path(&objtree, &root)
         ));
     }
-    Ok(prepared)
+    let dropped = extra_unmet(&objtree);
+    Ok((prepared, dropped))
 }
 
 /// `2 lines` or `1 line`.
@@ -533,6 +561,19 @@ mod tests {
             ]
         );
         assert!(unmet("CONFIG_PCI=y\n", "CONFIG_PCI=y\n").is_empty());
+    }
+
+    #[test]
+    fn drivers_options_are_added_as_lines_of_the_fragment() {
+        assert_eq!(fragment_with("CONFIG_PCI=y\n", &[]), "CONFIG_PCI=y\n");
+        let text = fragment_with("CONFIG_PCI=y\n", &["E1000".to_string(), "NET_VENDOR_INTEL".to_string()]);
+        let c = parse_config(&text);
+        assert_eq!((c["PCI"].as_str(), c["E1000"].as_str(), c["NET_VENDOR_INTEL"].as_str()), ("y", "y", "y"));
+        assert_ne!(
+            config_key("v", "t", &text, "gcc"),
+            config_key("v", "t", "CONFIG_PCI=y\n", "gcc"),
+            "another build folder"
+        );
     }
 
     #[test]
