@@ -12,7 +12,14 @@ use std::time::Instant;
 fn linux_configures_with_resurgos_fragment_and_its_headers_compile() {
     let p = resurgo::linux_config::prepare(true).unwrap_or_else(|e| panic!("{e:#}"));
     let autoconf = fs::read_to_string(p.autoconf()).unwrap();
-    for on in ["CONFIG_PCI", "CONFIG_NET", "CONFIG_NETDEVICES", "CONFIG_DEBUG_SPINLOCK", "CONFIG_SPARSEMEM_VMEMMAP"] {
+    for on in [
+        "CONFIG_PCI",
+        "CONFIG_NET",
+        "CONFIG_NETDEVICES",
+        "CONFIG_DEBUG_SPINLOCK",
+        "CONFIG_SPARSEMEM_VMEMMAP",
+        "CONFIG_DYNAMIC_MEMORY_LAYOUT",
+    ] {
         assert!(autoconf.contains(&format!("#define {on} 1\n")), "{on} is not on in {}", p.autoconf().display());
     }
     for off in ["CONFIG_SMP", "CONFIG_MODULES"] {
