@@ -219,11 +219,13 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     fs::create_dir_all(&out_root).with_context(|| format!("cannot create {}", out_root.display()))?;
 
     let mut units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    let linux_headers = lib.prepare_headers(progress)?;
     units.extend(lib.units(
         &out_root.join(drivers::LINUX_LIB),
         &|p| sources.get(drivers::LINUX_LIB, p).to_path_buf(),
         &cflags,
         &Headers::Shim,
+        linux_headers.as_ref(),
         &tool,
         &root,
     )?);
@@ -295,8 +297,19 @@ pub fn survey_build(
     let fingerprint = headers_fingerprint(&root, headers);
     let linux_lib = read_linux_lib(&root)?;
     let lib_sources = linux::ensure(&linux_lib.pinned(), progress)?;
-    let mut units =
-        linux_lib.units(&out.join(drivers::LINUX_LIB), &|p| lib_sources.path(p), &cflags, headers, &tool, &root)?;
+    let linux_headers = match headers {
+        Headers::Linux(_) => Some(headers.clone()),
+        Headers::Shim => linux_lib.prepare_headers(progress)?,
+    };
+    let mut units = linux_lib.units(
+        &out.join(drivers::LINUX_LIB),
+        &|p| lib_sources.path(p),
+        &cflags,
+        headers,
+        linux_headers.as_ref(),
+        &tool,
+        &root,
+    )?;
     for item in items {
         let dir = out.join(&item.name);
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -372,7 +385,14 @@ pub struct LinuxLib {
     /// Configuration options the files test (`CONFIG_PRINTK`), defined for them alone.
     #[serde(default)]
     pub defines: Vec<String>,
+    /// Compiled against the shim's headers.
     pub sources: Vec<manifest::driver::SourceFile>,
+    /// Compiled against Linux's own headers configured for Resurgo
+    /// ([`Headers::Linux`]), with the generated `lib/` headers (`crc32table.h`):
+    /// files that use nothing but plain C types across their interface, so
+    /// they link with a shim still built on its own headers.
+    #[serde(default)]
+    pub linux_headers: Vec<manifest::driver::SourceFile>,
 }
 
 impl LinuxLib {
@@ -380,6 +400,7 @@ impl LinuxLib {
     pub fn pinned(&self) -> Vec<linux::PinnedFile> {
         self.sources
             .iter()
+            .chain(&self.linux_headers)
             .map(|f| linux::PinnedFile {
                 path: f.path.clone(),
                 sha256: f.sha256.clone(),
@@ -388,13 +409,24 @@ impl LinuxLib {
             .collect()
     }
 
-    /// Their compile jobs, objects in `dir`.
+    /// Linux's configured headers, when some files are compiled against them.
+    pub fn prepare_headers(&self, progress: bool) -> Result<Option<Headers>> {
+        if self.linux_headers.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Headers::Linux(crate::linux_config::prepare(progress)?)))
+    }
+
+    /// Their compile jobs, objects in `dir`: `sources` against `headers`,
+    /// `linux_headers` against `linux` (from [`LinuxLib::prepare_headers`]).
+    #[allow(clippy::too_many_arguments)]
     fn units(
         &self,
         dir: &Path,
         source: &dyn Fn(&str) -> PathBuf,
         cflags: &[String],
         headers: &Headers,
+        linux: Option<&Headers>,
         tool: &cc::Tool,
         root: &Path,
     ) -> Result<Vec<Unit>> {
@@ -406,6 +438,20 @@ impl LinuxLib {
             let object = object_path(dir, &f.path, &mut stems);
             let mut unit =
                 unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &defines, headers, tool, root);
+            unit.source_hash = f.sha256.clone();
+            units.push(unit);
+        }
+        if self.linux_headers.is_empty() {
+            return Ok(units);
+        }
+        let Some(linux @ Headers::Linux(p)) = linux else {
+            bail!("{LINUX_LIB_FILE}: files listed under `linux_headers` need Linux's configured headers");
+        };
+        let generated = vec![format!("-I{}", p.objtree.join("lib").display())];
+        for f in &self.linux_headers {
+            let object = object_path(dir, &f.path, &mut stems);
+            let mut unit =
+                unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &generated, linux, tool, root);
             unit.source_hash = f.sha256.clone();
             units.push(unit);
         }
@@ -1196,6 +1242,7 @@ mod tests {
     fn the_linux_library_files_are_pinned() {
         let lib = read_linux_lib(&workspace_root()).unwrap();
         assert!(lib.sources.iter().any(|f| f.path == "lib/hexdump.c"), "{lib:?}");
+        assert!(lib.linux_headers.iter().any(|f| f.path == "lib/crc32.c"), "{lib:?}");
         for f in lib.pinned() {
             assert!(f.path.starts_with("lib/") && f.sha256.len() == 64, "{f:?}");
             assert_eq!(f.pinned_by, LINUX_LIB_FILE);

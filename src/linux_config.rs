@@ -49,7 +49,7 @@ const TREE_MARK: &str = ".resurgo-headers-tree";
 /// Marks a configured build folder complete; holds its key.
 const DONE_MARK: &str = ".resurgo-prepared";
 /// Bumped when what [`prepare`] does changes, so older build folders are not reused.
-const RECIPE: &str = "allnoconfig+prepare0 v1";
+const RECIPE: &str = "allnoconfig+prepare0+crc32table v2";
 
 /// The host programs Linux's kconfig and header generation run, with the
 /// Debian package of each.
@@ -324,7 +324,8 @@ pub fn prepare_with(extra: &[String], progress: bool) -> Result<(Prepared, Vec<S
             );
         }
         bar.set_message("generating Linux's headers (make prepare0)");
-        run_make(&prepared, &["prepare0"], &mut log)
+        run_make(&prepared, &["prepare0"], &mut log)?;
+        crc32_table(&prepared, &mut log)
     });
     bar.finish_and_clear();
     let _ = fs::write(&log_path, &log);
@@ -336,9 +337,12 @@ pub fn prepare_with(extra: &[String], progress: bool) -> Result<(Prepared, Vec<S
             tail.join("\n")
         )));
     }
-    for generated in
-        ["include/generated/autoconf.h", "include/generated/bounds.h", "include/generated/uapi/linux/version.h"]
-    {
+    for generated in [
+        "include/generated/autoconf.h",
+        "include/generated/bounds.h",
+        "include/generated/uapi/linux/version.h",
+        "lib/crc32table.h",
+    ] {
         if !objtree.join(generated).is_file() {
             bail!("configuring Linux wrote no {generated} (see {})", log_path.display());
         }
@@ -355,6 +359,30 @@ pub fn prepare_with(extra: &[String], progress: bool) -> Result<(Prepared, Vec<S
     }
     let dropped = extra_unmet(&objtree);
     Ok((prepared, dropped))
+}
+
+/// `lib/crc32table.h`, which Linux's `lib/crc32.c` includes: generated as
+/// kbuild does, by Linux's own host program `lib/gen_crc32table.c` (built with
+/// the build folder's `lib/` on the include path, where its
+/// `../include/generated/autoconf.h` is found).
+fn crc32_table(p: &Prepared, log: &mut String) -> Result<()> {
+    let dir = p.objtree.join("lib");
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let program = dir.join("gen_crc32table");
+    let mut cc = Command::new("gcc");
+    cc.arg("-O2").arg("-I").arg(&dir).arg("-o").arg(&program).arg(p.srctree.join("lib/gen_crc32table.c"));
+    log.push_str("== gcc lib/gen_crc32table.c\n");
+    let out = cc.env("LC_ALL", "C").stdin(Stdio::null()).output().context("cannot run gcc")?;
+    log.push_str(&String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        bail!("building Linux's lib/gen_crc32table failed ({})", out.status);
+    }
+    let out = Command::new(&program).stdin(Stdio::null()).output().context("cannot run lib/gen_crc32table")?;
+    if !out.status.success() || out.stdout.is_empty() {
+        bail!("Linux's lib/gen_crc32table failed ({})", out.status);
+    }
+    let table = dir.join("crc32table.h");
+    fs::write(&table, &out.stdout).with_context(|| format!("cannot write {}", table.display()))
 }
 
 /// `2 lines` or `1 line`.

@@ -32,6 +32,7 @@ fn linux_configures_with_resurgos_fragment_and_its_headers_compile() {
         "include/generated/uapi/linux/version.h",
         "arch/x86/include/generated/uapi/asm/unistd_64.h",
         "arch/x86/include/generated/asm/rwonce.h",
+        "lib/crc32table.h",
     ] {
         assert!(p.objtree.join(generated).is_file(), "{generated} was not generated");
     }
