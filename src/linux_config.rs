@@ -18,7 +18,9 @@
 //!    that writes headers (`include/generated/autoconf.h`, `bounds.h`,
 //!    `timeconst.h`, `asm-offsets.h`, `uapi/linux/version.h`, and
 //!    `arch/x86/include/generated/`: the asm-generic wrappers and the syscall
-//!    tables) without building objtool, which this configuration does not use.
+//!    tables) without building objtool, which this configuration does not use;
+//!    and `lib/crc32table.h`, from Linux's own `lib/gen_crc32table.c`, for
+//!    `lib/crc32.c`.
 //!
 //! Everything goes into an out-of-tree build folder,
 //! `${XDG_CACHE_HOME:-~/.cache}/resurgo/linux-config/VERSION-KEY/`, keyed by
