@@ -107,11 +107,29 @@ fn flag(word: &str, tree: &Path, dir: &str) -> Option<String> {
     if !(word.starts_with("-I") || word.starts_with("-D")) {
         return None;
     }
+    let here = tree.join(dir).display().to_string();
+    // `$(src)` is the folder's path in the tree: `$(srctree)/$(src)` is the folder.
     let w = word
+        .replace("$(srctree)/$(src)", &here)
+        .replace("$(srctree)/$(obj)", &here)
         .replace("$(srctree)/", &format!("{}/", tree.display()))
         .replace("$(src)", &tree.join(dir).display().to_string())
         .replace("$(obj)", &tree.join(dir).display().to_string());
     (!w.contains("$(")).then_some(w)
+}
+
+/// Flags with `-I DIR` and `-D NAME` written as one word (`-IDIR`).
+fn joined(words: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        if w == "-I" || w == "-D" {
+            out.push(format!("{w}{}", it.next().map_or("", String::as_str)));
+        } else {
+            out.push(w.clone());
+        }
+    }
+    out
 }
 
 /// Every module below `drivers/net/ethernet` in the extracted tree.
@@ -125,11 +143,11 @@ fn walk(tree: &Path, dir: &str, gates: &[String], inherited: &[String], out: &mu
     let Ok(text) = fs::read_to_string(tree.join(dir).join("Makefile")) else { return };
     let m = parse_makefile(&text);
     let mut flags: Vec<String> = inherited.to_vec();
-    let below: Vec<String> = m.subdir_ccflags.iter().filter_map(|w| flag(w, tree, dir)).collect();
+    let below: Vec<String> = joined(&m.subdir_ccflags).iter().filter_map(|w| flag(w, tree, dir)).collect();
     flags.extend(below.iter().cloned());
     let mut sub_flags = inherited.to_vec();
     sub_flags.extend(below);
-    flags.extend(m.ccflags.iter().filter_map(|w| flag(w, tree, dir)));
+    flags.extend(joined(&m.ccflags).iter().filter_map(|w| flag(w, tree, dir)));
     for (cond, line) in &m.obj {
         for target in line {
             let mut configs = gates.to_vec();
@@ -514,6 +532,14 @@ mod tests {
         assert_eq!(m.ccflags, ["-I$(srctree)/drivers/net/ethernet/common", "-Wno-foo"]);
         assert_eq!(flag("-I$(srctree)/drivers/x", Path::new("/t"), "drivers/y").as_deref(), Some("-I/t/drivers/x"));
         assert_eq!(flag("-Wno-foo", Path::new("/t"), "d"), None);
+        // atlantic's and funeth's own folders.
+        assert_eq!(flag("-I$(srctree)/$(src)", Path::new("/t"), "drivers/a").as_deref(), Some("-I/t/drivers/a"));
+        assert_eq!(
+            flag("-I$(srctree)/$(src)/../core", Path::new("/t"), "drivers/a").as_deref(),
+            Some("-I/t/drivers/a/../core")
+        );
+        let words: Vec<String> = ["-I", "$(src)", "-DX=1", "-D", "Y"].iter().map(|w| w.to_string()).collect();
+        assert_eq!(joined(&words), ["-I$(src)", "-DX=1", "-DY"]);
     }
 
     #[test]
