@@ -33,6 +33,58 @@ use std::time::{Duration, SystemTime};
 pub const CFLAGS_FILE: &str = "dde-linux-shim/cflags";
 /// The include folders every driver file gets, after the shim's flags.
 pub const INCLUDE_DIRS: &[&str] = &["dde-linux-shim/include", "ddekit/include"];
+/// The folder of headers of our own that take the place of Linux's when
+/// compiling against Linux's headers (`dde-linux-shim/linux-shadow/README.md`).
+pub const SHADOW_DIR: &str = "dde-linux-shim/linux-shadow";
+
+/// The headers C files are compiled against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Headers {
+    /// The shim's own (`INCLUDE_DIRS`): what the committed drivers and the
+    /// shim library are built with today.
+    Shim,
+    /// Linux's own, configured for Resurgo ([`crate::linux_config`]), with
+    /// [`SHADOW_DIR`] first.
+    Linux(crate::linux_config::Prepared),
+}
+
+impl Headers {
+    /// The include arguments (and, for Linux's, the forced includes and `-D__KERNEL__`).
+    fn args(&self, root: &Path) -> Vec<OsString> {
+        match self {
+            Headers::Shim => {
+                INCLUDE_DIRS.iter().flat_map(|inc| ["-I".into(), root.join(inc).into_os_string()]).collect()
+            }
+            Headers::Linux(p) => p.include_args(Some(&root.join(SHADOW_DIR))).into_iter().map(OsString::from).collect(),
+        }
+    }
+
+    /// The folders of our own headers, whose changes a kept failed compile must see.
+    fn own_dirs(&self) -> Vec<&'static str> {
+        match self {
+            Headers::Shim => INCLUDE_DIRS.to_vec(),
+            Headers::Linux(_) => vec![SHADOW_DIR],
+        }
+    }
+
+    /// Extra names kbuild defines for a file of the module `module` at `tree_path`.
+    fn kbuild_defines(&self, module: &str, tree_path: &str) -> Vec<OsString> {
+        match self {
+            Headers::Shim => Vec::new(),
+            Headers::Linux(_) => {
+                let file = tree_path.strip_suffix(".c").unwrap_or(tree_path);
+                let modfile = match file.rsplit_once('/') {
+                    Some((dir, _)) => format!("{dir}/{module}"),
+                    None => module.to_string(),
+                };
+                vec![
+                    format!("-DKBUILD_MODFILE=\"{modfile}\"").into(),
+                    format!("-D__KBUILD_MODNAME=kmod_{}", kbuild_name(module)).into(),
+                ]
+            }
+        }
+    }
+}
 /// The shim's static library in the image's target folder.
 pub const SHIM_LIB: &str = "release/libdde_linux_shim.a";
 /// The cargo package of the shim.
@@ -167,10 +219,13 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     fs::create_dir_all(&out_root).with_context(|| format!("cannot create {}", out_root.display()))?;
 
     let mut units = plan(drivers, &sources, &cflags, &tool, &root)?;
+    let linux_headers = lib.prepare_headers(progress)?;
     units.extend(lib.units(
         &out_root.join(drivers::LINUX_LIB),
         &|p| sources.get(drivers::LINUX_LIB, p).to_path_buf(),
         &cflags,
+        &Headers::Shim,
+        linux_headers.as_ref(),
         &tool,
         &root,
     )?);
@@ -233,15 +288,28 @@ pub fn survey_build(
     out: &Path,
     lib: &Path,
     linux_version: &str,
+    headers: &Headers,
     progress: bool,
 ) -> Result<Vec<SurveyOutcome>> {
     let root = workspace_root();
     let cflags = read_cflags(&root)?;
     let tool = compiler()?;
-    let headers = headers_fingerprint(&root);
+    let fingerprint = headers_fingerprint(&root, headers);
     let linux_lib = read_linux_lib(&root)?;
     let lib_sources = linux::ensure(&linux_lib.pinned(), progress)?;
-    let mut units = linux_lib.units(&out.join(drivers::LINUX_LIB), &|p| lib_sources.path(p), &cflags, &tool, &root)?;
+    let linux_headers = match headers {
+        Headers::Linux(_) => Some(headers.clone()),
+        Headers::Shim => linux_lib.prepare_headers(progress)?,
+    };
+    let mut units = linux_lib.units(
+        &out.join(drivers::LINUX_LIB),
+        &|p| lib_sources.path(p),
+        &cflags,
+        headers,
+        linux_headers.as_ref(),
+        &tool,
+        &root,
+    )?;
     for item in items {
         let dir = out.join(&item.name);
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -249,9 +317,10 @@ pub fn survey_build(
         for (tree_path, source) in &item.sources {
             let source_hash = linux::sha256_file(source)?;
             let object = object_path(&dir, tree_path, &mut stems);
-            let mut unit = unit_for(&item.name, tree_path, source, object, &cflags, &item.extra_flags, &tool, &root);
+            let mut unit =
+                unit_for(&item.name, tree_path, source, object, &cflags, &item.extra_flags, headers, &tool, &root);
             unit.source_hash = source_hash;
-            unit.fail_key = Some(headers.clone());
+            unit.fail_key = Some(fingerprint.clone());
             units.push(unit);
         }
     }
@@ -266,7 +335,13 @@ pub fn survey_build(
     for (unit, res) in units.iter().zip(&results) {
         log_unit(&mut log, &tool, unit, res);
         if !res.ok && unit.driver == drivers::LINUX_LIB {
-            bail!("Linux's {} does not compile with the shim's headers (see {})", unit.tree_path, LINUX_LIB_FILE);
+            let _ = fs::write(out.join("survey.log"), &log);
+            bail!(
+                "Linux's {} does not compile with the headers it is built against (see {} and {})",
+                unit.tree_path,
+                LINUX_LIB_FILE,
+                display_path(&out.join("survey.log"), &root)
+            );
         }
         if !res.ok {
             let o = outcomes.get_mut(&unit.driver).expect("an item per unit");
@@ -310,7 +385,14 @@ pub struct LinuxLib {
     /// Configuration options the files test (`CONFIG_PRINTK`), defined for them alone.
     #[serde(default)]
     pub defines: Vec<String>,
+    /// Compiled against the shim's headers.
     pub sources: Vec<manifest::driver::SourceFile>,
+    /// Compiled against Linux's own headers configured for Resurgo
+    /// ([`Headers::Linux`]), with the generated `lib/` headers (`crc32table.h`):
+    /// files that use nothing but plain C types across their interface, so
+    /// they link with a shim still built on its own headers.
+    #[serde(default)]
+    pub linux_headers: Vec<manifest::driver::SourceFile>,
 }
 
 impl LinuxLib {
@@ -318,6 +400,7 @@ impl LinuxLib {
     pub fn pinned(&self) -> Vec<linux::PinnedFile> {
         self.sources
             .iter()
+            .chain(&self.linux_headers)
             .map(|f| linux::PinnedFile {
                 path: f.path.clone(),
                 sha256: f.sha256.clone(),
@@ -326,12 +409,24 @@ impl LinuxLib {
             .collect()
     }
 
-    /// Their compile jobs, objects in `dir`.
+    /// Linux's configured headers, when some files are compiled against them.
+    pub fn prepare_headers(&self, progress: bool) -> Result<Option<Headers>> {
+        if self.linux_headers.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Headers::Linux(crate::linux_config::prepare(progress)?)))
+    }
+
+    /// Their compile jobs, objects in `dir`: `sources` against `headers`,
+    /// `linux_headers` against `linux` (from [`LinuxLib::prepare_headers`]).
+    #[allow(clippy::too_many_arguments)]
     fn units(
         &self,
         dir: &Path,
         source: &dyn Fn(&str) -> PathBuf,
         cflags: &[String],
+        headers: &Headers,
+        linux: Option<&Headers>,
         tool: &cc::Tool,
         root: &Path,
     ) -> Result<Vec<Unit>> {
@@ -342,7 +437,21 @@ impl LinuxLib {
         for f in &self.sources {
             let object = object_path(dir, &f.path, &mut stems);
             let mut unit =
-                unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &defines, tool, root);
+                unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &defines, headers, tool, root);
+            unit.source_hash = f.sha256.clone();
+            units.push(unit);
+        }
+        if self.linux_headers.is_empty() {
+            return Ok(units);
+        }
+        let Some(linux @ Headers::Linux(p)) = linux else {
+            bail!("{LINUX_LIB_FILE}: files listed under `linux_headers` need Linux's configured headers");
+        };
+        let generated = vec![format!("-I{}", p.objtree.join("lib").display())];
+        for f in &self.linux_headers {
+            let object = object_path(dir, &f.path, &mut stems);
+            let mut unit =
+                unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &generated, linux, tool, root);
             unit.source_hash = f.sha256.clone();
             units.push(unit);
         }
@@ -376,9 +485,13 @@ fn bar(progress: bool, len: usize, what: &str) -> ProgressBar {
 
 /// A fingerprint of the shim's and DDEKit's headers (paths, sizes, times):
 /// a failed compile is only as current as the headers it failed against.
-fn headers_fingerprint(root: &Path) -> String {
+fn headers_fingerprint(root: &Path, headers: &Headers) -> String {
     let mut entries = Vec::new();
-    let mut stack: Vec<PathBuf> = INCLUDE_DIRS.iter().map(|d| root.join(d)).collect();
+    if let Headers::Linux(p) = headers {
+        // Linux's tree and configuration: the key of the configured build.
+        entries.push(format!("linux {}", p.key));
+    }
+    let mut stack: Vec<PathBuf> = headers.own_dirs().iter().map(|d| root.join(d)).collect();
     stack.push(root.join(CFLAGS_FILE));
     while let Some(p) = stack.pop() {
         if let Ok(rd) = fs::read_dir(&p) {
@@ -414,20 +527,19 @@ fn unit_for(
     object: PathBuf,
     cflags: &[String],
     extra: &[String],
+    headers: &Headers,
     tool: &cc::Tool,
     root: &Path,
 ) -> Unit {
     let stem = Path::new(tree_path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut args: Vec<OsString> = cflags.iter().map(OsString::from).collect();
-    for inc in INCLUDE_DIRS {
-        args.push("-I".into());
-        args.push(root.join(inc).into());
-    }
+    args.extend(headers.args(root));
     args.push("-I".into());
     args.push(source.parent().unwrap_or(Path::new(".")).into());
     args.extend(extra.iter().map(OsString::from));
     args.push(format!("-DKBUILD_MODNAME=\"{}\"", kbuild_name(driver)).into());
     args.push(format!("-DKBUILD_BASENAME=\"{}\"", kbuild_name(&stem)).into());
+    args.extend(headers.kbuild_defines(driver, tree_path));
     let flags_hash = flags_hash(tool, &args);
     args.extend(["-MD".into(), "-MF".into(), object.with_extension("d").into_os_string()]);
     args.extend(["-c".into(), source.as_os_str().to_owned(), "-o".into(), object.clone().into_os_string()]);
@@ -604,7 +716,7 @@ fn plan(
         for f in &d.manifest.sources {
             let source = sources.get(&d.name, &f.path);
             let object = object_path(&dir, &f.path, &mut stems);
-            let mut unit = unit_for(&d.name, &f.path, source, object, cflags, &[], tool, root);
+            let mut unit = unit_for(&d.name, &f.path, source, object, cflags, &[], &Headers::Shim, tool, root);
             unit.source_hash = f.sha256.clone();
             units.push(unit);
         }
@@ -1130,6 +1242,7 @@ mod tests {
     fn the_linux_library_files_are_pinned() {
         let lib = read_linux_lib(&workspace_root()).unwrap();
         assert!(lib.sources.iter().any(|f| f.path == "lib/hexdump.c"), "{lib:?}");
+        assert!(lib.linux_headers.iter().any(|f| f.path == "lib/crc32.c"), "{lib:?}");
         for f in lib.pinned() {
             assert!(f.path.starts_with("lib/") && f.sha256.len() == 64, "{f:?}");
             assert_eq!(f.pinned_by, LINUX_LIB_FILE);
@@ -1141,6 +1254,33 @@ mod tests {
     fn cflags_are_one_per_line() {
         let text = "# the shim's flags\n-O2\n\n  -ffreestanding  \n-DFOO=\"a b\"\n";
         assert_eq!(parse_cflags(text), ["-O2", "-ffreestanding", "-DFOO=\"a b\""]);
+    }
+
+    #[test]
+    fn linux_headers_come_with_the_shadow_folder_first_and_kbuild_names() {
+        let p = crate::linux_config::Prepared {
+            srctree: PathBuf::from("/s"),
+            objtree: PathBuf::from("/o"),
+            version: "6.1.192-2".into(),
+            key: "k".into(),
+        };
+        let root = Path::new("/w");
+        let linux = Headers::Linux(p);
+        let args: Vec<String> = linux.args(root).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args[..3], ["-nostdinc", "-I/w/dde-linux-shim/linux-shadow", "-I/s/arch/x86/include"]);
+        let defines: Vec<String> = linux
+            .kbuild_defines("ne2k-pci", "drivers/net/ethernet/8390/8390.c")
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            defines,
+            ["-DKBUILD_MODFILE=\"drivers/net/ethernet/8390/ne2k-pci\"", "-D__KBUILD_MODNAME=kmod_ne2k_pci"]
+        );
+        assert!(Headers::Shim.kbuild_defines("x", "x.c").is_empty());
+        let shim: Vec<String> = Headers::Shim.args(root).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(shim, ["-I", "/w/dde-linux-shim/include", "-I", "/w/ddekit/include"]);
+        assert_ne!(headers_fingerprint(root, &linux), headers_fingerprint(root, &Headers::Shim));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod image;
 pub mod kconfig;
 pub mod linux;
 pub mod linux_baseline;
+pub mod linux_config;
 pub mod nic_models;
 pub mod ports;
 pub mod qemu;

@@ -651,6 +651,12 @@ fn extract_tree<R: Read>(
         std::io::copy(&mut item, &mut file).with_context(|| format!("extracting {rel}"))?;
         file.flush()?;
         drop(file);
+        // Linux's scripts are run by its build (`make prepare`): keep them executable.
+        if item.header().mode().is_ok_and(|m| m & 0o111 != 0) {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("cannot make {} executable", tmp.display()))?;
+        }
         fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
         found.insert(rel);
         if stop_after == Some(found.len()) {
@@ -815,7 +821,7 @@ mod tests {
         for (path, data) in files {
             let mut header = tar::Header::new_gnu();
             header.set_size(data.len() as u64);
-            header.set_mode(0o644);
+            header.set_mode(if path.ends_with(".sh") { 0o755 } else { 0o644 });
             header.set_entry_type(tar::EntryType::Regular);
             builder.append_data(&mut header, path, *data).unwrap();
         }
@@ -833,6 +839,7 @@ mod tests {
         let inner = tarball(&[
             ("linux-source-6.1/drivers/net/a.c", b"int a;\n"),
             ("linux-source-6.1/drivers/net/b.c", b"int b;\n"),
+            ("linux-source-6.1/drivers/net/run.sh", b"#!/bin/sh\n"),
             ("linux-source-6.1/Makefile", b"all:\n"),
         ]);
         let data = tarball(&[("./usr/src/linux-source-6.1.tar.xz", &inner)]);
@@ -851,8 +858,13 @@ mod tests {
         // Whole folders, for `driver add`.
         let folders = BTreeSet::from(["drivers/net".to_string()]);
         let found = extract(&deb, &out, &BTreeSet::from(["Makefile".to_string()]), &folders, false).unwrap();
-        assert_eq!(found.len(), 3);
+        assert_eq!(found.len(), 4);
         assert_eq!(fs::read(out.join("drivers/net/a.c")).unwrap(), b"int a;\n");
+        // Executable files stay executable (Linux's build runs its scripts).
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("drivers/net/run.sh"), 0o755);
+        assert_eq!(mode("drivers/net/a.c") & 0o111, 0);
         fs::remove_dir_all(&tmp).unwrap();
     }
 }

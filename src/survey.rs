@@ -107,11 +107,29 @@ fn flag(word: &str, tree: &Path, dir: &str) -> Option<String> {
     if !(word.starts_with("-I") || word.starts_with("-D")) {
         return None;
     }
+    let here = tree.join(dir).display().to_string();
+    // `$(src)` is the folder's path in the tree: `$(srctree)/$(src)` is the folder.
     let w = word
+        .replace("$(srctree)/$(src)", &here)
+        .replace("$(srctree)/$(obj)", &here)
         .replace("$(srctree)/", &format!("{}/", tree.display()))
         .replace("$(src)", &tree.join(dir).display().to_string())
         .replace("$(obj)", &tree.join(dir).display().to_string());
     (!w.contains("$(")).then_some(w)
+}
+
+/// Flags with `-I DIR` and `-D NAME` written as one word (`-IDIR`).
+fn joined(words: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        if w == "-I" || w == "-D" {
+            out.push(format!("{w}{}", it.next().map_or("", String::as_str)));
+        } else {
+            out.push(w.clone());
+        }
+    }
+    out
 }
 
 /// Every module below `drivers/net/ethernet` in the extracted tree.
@@ -125,11 +143,11 @@ fn walk(tree: &Path, dir: &str, gates: &[String], inherited: &[String], out: &mu
     let Ok(text) = fs::read_to_string(tree.join(dir).join("Makefile")) else { return };
     let m = parse_makefile(&text);
     let mut flags: Vec<String> = inherited.to_vec();
-    let below: Vec<String> = m.subdir_ccflags.iter().filter_map(|w| flag(w, tree, dir)).collect();
+    let below: Vec<String> = joined(&m.subdir_ccflags).iter().filter_map(|w| flag(w, tree, dir)).collect();
     flags.extend(below.iter().cloned());
     let mut sub_flags = inherited.to_vec();
     sub_flags.extend(below);
-    flags.extend(m.ccflags.iter().filter_map(|w| flag(w, tree, dir)));
+    flags.extend(joined(&m.ccflags).iter().filter_map(|w| flag(w, tree, dir)));
     for (cond, line) in &m.obj {
         for target in line {
             let mut configs = gates.to_vec();
@@ -216,6 +234,8 @@ pub struct Survey {
     /// PCI drivers Kconfig does not allow on x86-64, with the option that is off.
     pub excluded: Vec<(String, String)>,
     pub rows: Vec<Row>,
+    /// Compiled against Linux's own headers (`--linux-headers`), not the shim's.
+    pub linux_headers: bool,
 }
 
 impl Survey {
@@ -297,10 +317,20 @@ impl Survey {
         s
     }
 
+    /// What the drivers were compiled against.
+    pub fn headers(&self) -> &'static str {
+        if self.linux_headers { "linux" } else { "shim" }
+    }
+
     pub fn totals_line(&self) -> String {
+        let against = if self.linux_headers {
+            "against Linux's own headers (dde-linux-shim/resurgo.config, the shadow folder) and the shim's names"
+        } else {
+            "against the shim's headers"
+        };
         format!(
             "linux-source-6.1 {}: {} modules under {ROOT}, {} PCI drivers, {} allowed on x86-64; \
-             {} compiled, {} linked, {} without any trap",
+             {} compiled, {} linked, {} without any trap ({against})",
             self.linux_version,
             self.modules,
             self.pci,
@@ -335,6 +365,7 @@ impl Survey {
         };
         json!({
             "linux": format!("linux-source-6.1 {}", self.linux_version),
+            "headers": self.headers(),
             "totals": {
                 "modules": self.modules,
                 "pci_drivers": self.pci,
@@ -398,8 +429,19 @@ pub fn out_dir() -> PathBuf {
     image::target_dir().join("survey")
 }
 
-/// Runs the survey: fetches what it needs, builds the shim, builds every driver.
-pub fn run(progress: bool) -> Result<Survey> {
+/// Where the survey against Linux's own headers keeps its objects and images.
+pub fn linux_out_dir() -> PathBuf {
+    image::target_dir().join("survey-linux")
+}
+
+/// Runs the survey: fetches what it needs, builds the shim, builds every
+/// driver. With `linux_headers`, the drivers are compiled against Linux's own
+/// headers configured for Resurgo ([`crate::linux_config`]) and the shadow
+/// folder instead of the shim's headers, and linked with traps against the
+/// shim library as it is: the traps are then the names the shim lacks (the
+/// images are not meant to run, since the shim itself is still built against
+/// its own headers).
+pub fn run(progress: bool, linux_headers: bool) -> Result<Survey> {
     let sources = linux::fetch_selected(MARK, &format!("{ROOT} and every Kconfig file"), &wanted, progress)?;
     let tree = sources.dir.clone();
     let kc = read_kconfig(&tree)?;
@@ -414,6 +456,19 @@ pub fn run(progress: bool) -> Result<Survey> {
         .iter()
         .map(|m| (m.name.clone(), m.configs.iter().find(|c| !kc.enabled(c)).cloned().unwrap_or_default()))
         .collect();
+    let headers = if linux_headers {
+        // One configuration for all: Resurgo's, with every surveyed driver's
+        // options on, so that kconfig follows what they select (I2C, PTP...).
+        let options: BTreeSet<String> = allowed.iter().flat_map(|m| m.configs.iter().cloned()).collect();
+        let options: Vec<String> = options.into_iter().collect();
+        let (prepared, dropped) = crate::linux_config::prepare_with(&options, progress)?;
+        if progress && !dropped.is_empty() {
+            eprintln!("note: kconfig did not honour {} driver option(s): {}", dropped.len(), dropped.join("; "));
+        }
+        driver_build::Headers::Linux(prepared)
+    } else {
+        driver_build::Headers::Shim
+    };
     let lib = image::build_shim(progress)?;
     let items: Vec<SurveyItem> = allowed
         .iter()
@@ -423,10 +478,11 @@ pub fn run(progress: bool) -> Result<Survey> {
             extra_flags: m.flags.clone(),
         })
         .collect();
-    let out = out_dir();
+    let out = if linux_headers { linux_out_dir() } else { out_dir() };
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let outcomes =
-        image::with_build_lock(|| driver_build::survey_build(&items, &out, &lib, &sources.version, progress))?;
+    let outcomes = image::with_build_lock(|| {
+        driver_build::survey_build(&items, &out, &lib, &sources.version, &headers, progress)
+    })?;
     let rows = allowed
         .iter()
         .zip(outcomes)
@@ -437,7 +493,7 @@ pub fn run(progress: bool) -> Result<Survey> {
             outcome,
         })
         .collect();
-    Ok(Survey { linux_version: sources.version, modules: all.len(), pci: pci.len(), excluded, rows })
+    Ok(Survey { linux_version: sources.version, modules: all.len(), pci: pci.len(), excluded, rows, linux_headers })
 }
 
 /// A driver's sources and those of the library modules its Makefile builds
@@ -476,6 +532,14 @@ mod tests {
         assert_eq!(m.ccflags, ["-I$(srctree)/drivers/net/ethernet/common", "-Wno-foo"]);
         assert_eq!(flag("-I$(srctree)/drivers/x", Path::new("/t"), "drivers/y").as_deref(), Some("-I/t/drivers/x"));
         assert_eq!(flag("-Wno-foo", Path::new("/t"), "d"), None);
+        // atlantic's and funeth's own folders.
+        assert_eq!(flag("-I$(srctree)/$(src)", Path::new("/t"), "drivers/a").as_deref(), Some("-I/t/drivers/a"));
+        assert_eq!(
+            flag("-I$(srctree)/$(src)/../core", Path::new("/t"), "drivers/a").as_deref(),
+            Some("-I/t/drivers/a/../core")
+        );
+        let words: Vec<String> = ["-I", "$(src)", "-DX=1", "-D", "Y"].iter().map(|w| w.to_string()).collect();
+        assert_eq!(joined(&words), ["-I$(src)", "-DX=1", "-DY"]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-/* <linux/crc32.h>: CRC-32 (IEEE 802.3 polynomial), table driven (csrc/crc32.c). */
+/* <linux/crc32.h>: CRC-32 (IEEE 802.3 polynomial), compiled from Linux's own lib/crc32.c (linux-lib.toml). */
 #ifndef _LINUX_CRC32_H
 #define _LINUX_CRC32_H
 #include <linux/bitrev.h>
