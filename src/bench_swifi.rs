@@ -1100,8 +1100,95 @@ fn services_answer(guest: &Guest, sink: u16, http: u16) -> bool {
     sink_ok && page.is_ok_and(|p| p.starts_with("HTTP/1.") && p.contains(" 200 "))
 }
 
+/// Outcomes per fault type in one mode: what [`plot`] draws.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeCounts {
+    pub mode: String,
+    pub faults: usize,
+    pub trials: usize,
+    /// Per fault type (in [`FaultType::ALL`]'s order), trials per outcome
+    /// (in [`Outcome::ALL`]'s order).
+    pub by_type: [[usize; Outcome::ALL.len()]; FaultType::ALL.len()],
+}
+
+impl SwifiReport {
+    /// The counts [`plot`] draws, from this run's trials.
+    pub fn counts(&self) -> Vec<ModeCounts> {
+        self.modes
+            .iter()
+            .map(|(mode, nics)| {
+                let trials: Vec<&Trial> = nics.iter().flat_map(|(_, r)| r.trials.iter()).collect();
+                let mut by_type = [[0; Outcome::ALL.len()]; FaultType::ALL.len()];
+                for t in &trials {
+                    let ti = FaultType::ALL.iter().position(|k| *k == t.kind).expect("a kind of ALL");
+                    let oi = Outcome::ALL.iter().position(|o| *o == t.outcome).expect("an outcome of ALL");
+                    by_type[ti][oi] += 1;
+                }
+                ModeCounts {
+                    mode: mode.name().to_string(),
+                    faults: trials.iter().map(|t| t.faults).sum(),
+                    trials: trials.len(),
+                    by_type,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The counts [`plot`] draws, from the JSON objects earlier runs printed
+/// (`--json`'s last line), with the file each came from. A later report's
+/// figures for a mode and NIC replace an earlier one's, so a rerun of some
+/// NICs completes a campaign. Returns the counts and, per mode, which report
+/// each NIC's figures came from.
+pub fn counts_from_reports(reports: &[(String, Value)]) -> Result<(Vec<ModeCounts>, Vec<String>)> {
+    let mut chosen: BTreeMap<(usize, String), (String, &Value)> = BTreeMap::new();
+    for (file, report) in reports {
+        let modes = report["modes"].as_object().ok_or_else(|| anyhow!("{file}: no \"modes\" object"))?;
+        for (mode, figures) in modes {
+            let rank = Mode::ALL
+                .iter()
+                .position(|m| m.name() == mode)
+                .ok_or_else(|| anyhow!("{file}: unknown mode {mode:?}"))?;
+            let nics = figures["nics"].as_object().ok_or_else(|| anyhow!("{file}: mode {mode} has no \"nics\""))?;
+            for (nic, fig) in nics {
+                chosen.insert((rank, nic.clone()), (file.clone(), fig));
+            }
+        }
+    }
+    let mut out: Vec<ModeCounts> = Vec::new();
+    let mut sources = Vec::new();
+    for ((rank, nic), (file, fig)) in &chosen {
+        let mode = Mode::ALL[*rank].name();
+        if out.last().is_none_or(|m| m.mode != mode) {
+            out.push(ModeCounts {
+                mode: mode.to_string(),
+                faults: 0,
+                trials: 0,
+                by_type: [[0; Outcome::ALL.len()]; FaultType::ALL.len()],
+            });
+        }
+        let m = out.last_mut().expect("pushed above");
+        let count = |v: &Value, what: &str| {
+            v.as_u64().map(|n| n as usize).ok_or_else(|| anyhow!("{file}: {mode} {nic}: {what} is not a count"))
+        };
+        m.faults += count(&fig["faults"], "faults")?;
+        m.trials += count(&fig["trials"], "trials")?;
+        for (ti, kind) in FaultType::ALL.iter().enumerate() {
+            let of = &fig["by_fault_type"][kind.name()];
+            for (oi, o) in Outcome::ALL.iter().enumerate() {
+                m.by_type[ti][oi] += count(&of[o.name()], &format!("by_fault_type.{}.{}", kind.name(), o.name()))?;
+            }
+        }
+        sources.push(format!("{mode} {nic}: {file}"));
+    }
+    if out.is_empty() {
+        bail!("the reports hold no mode with a NIC");
+    }
+    Ok((out, sources))
+}
+
 /// Outcomes per fault type for each mode, as stacked bars, into a PNG.
-pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
+pub fn plot(modes: &[ModeCounts], path: &Path) -> Result<()> {
     use plotters::prelude::*;
     bench_net::register_font()?;
     if let Some(parent) = path.parent() {
@@ -1119,17 +1206,15 @@ pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
         RGBColor(0xa6, 0x76, 0x1d),
         RGBColor(0x00, 0x00, 0x00),
     ];
-    let n = report.modes.len().max(1) as u32;
+    let n = modes.len().max(1) as u32;
     let root = BitMapBackend::new(path, (1000, 380 * n)).into_drawing_area();
     root.fill(&WHITE)?;
-    for ((mode, nics), area) in report.modes.iter().zip(root.split_evenly((n as usize, 1))) {
-        let trials: Vec<&Trial> = nics.iter().flat_map(|(_, r)| r.trials.iter()).collect();
-        let faults: usize = trials.iter().map(|t| t.faults).sum();
+    for (m, area) in modes.iter().zip(root.split_evenly((n as usize, 1))) {
         // The legend beside the chart, where it covers no bar.
         let (area, key) = area.split_horizontally(820);
         let mut chart = ChartBuilder::on(&area)
             .caption(
-                format!("bench swifi, {} restarts: {} faults in {} trials", mode.name(), faults, trials.len()),
+                format!("bench swifi, {} restarts: {} faults in {} trials", m.mode, m.faults, m.trials),
                 ("sans-serif", 18),
             )
             .margin(10)
@@ -1150,15 +1235,11 @@ pub fn plot(report: &SwifiReport, path: &Path) -> Result<()> {
             })
             .y_desc("% of trials")
             .draw()?;
-        for (ti, kind) in FaultType::ALL.iter().enumerate() {
-            let of: Vec<&&Trial> = trials.iter().filter(|t| t.kind == *kind).collect();
+        for (ti, counts) in m.by_type.iter().enumerate() {
+            let total: usize = counts.iter().sum();
             let mut bottom = 0.0;
-            for (oi, o) in Outcome::ALL.iter().enumerate() {
-                let share = if of.is_empty() {
-                    0.0
-                } else {
-                    100.0 * of.iter().filter(|t| t.outcome == *o).count() as f64 / of.len() as f64
-                };
+            for (oi, &c) in counts.iter().enumerate() {
+                let share = if total == 0 { 0.0 } else { 100.0 * c as f64 / total as f64 };
                 if share > 0.0 {
                     let x = ti as f64;
                     chart.draw_series(std::iter::once(Rectangle::new(
@@ -1311,11 +1392,47 @@ mod tests {
             ],
         };
         let path = std::env::temp_dir().join(format!("resurgo-swifi-plot-{}.png", std::process::id()));
-        plot(&report, &path).unwrap();
+        plot(&report.counts(), &path).unwrap();
         let png = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         // Two charts of 380 pixels, one above the other.
         assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 760);
+
+        // The plot drawn again from the JSON is the same plot.
+        let (again, sources) = counts_from_reports(&[("run.json".into(), report.json())]).unwrap();
+        assert_eq!(again, report.counts());
+        assert_eq!(sources, ["transparent e1000: run.json", "minix e1000: run.json"]);
+    }
+
+    #[test]
+    fn a_later_report_replaces_a_mode_and_nic_of_an_earlier_one() {
+        let trial = |outcome| Trial {
+            kind: FaultType::BitFlip,
+            faults: 100,
+            outcome,
+            cause: String::new(),
+            recovery_ms: None,
+            empty_frames: 0,
+        };
+        let report = |outcomes: &[Outcome], nics: &[&str]| {
+            let run = || NicRun { trials: outcomes.iter().map(|&o| trial(o)).collect(), ..NicRun::default() };
+            SwifiReport {
+                seed: 1,
+                trial: TrialOptions { burst: 100, limit: Duration::from_millis(100) },
+                modes: vec![(Mode::Transparent, nics.iter().map(|n| (n.to_string(), run())).collect())],
+            }
+            .json()
+        };
+        let first = report(&[Outcome::HeldDown, Outcome::HeldDown], &["e1000", "pcnet"]);
+        let rerun = report(&[Outcome::DriverCrash], &["e1000"]);
+        let (counts, sources) = counts_from_reports(&[("a".into(), first), ("b".into(), rerun)]).unwrap();
+        assert_eq!(sources, ["transparent e1000: b", "transparent pcnet: a"]);
+        assert_eq!((counts[0].faults, counts[0].trials), (300, 3));
+        let held = Outcome::ALL.iter().position(|o| *o == Outcome::HeldDown).unwrap();
+        let crash = Outcome::ALL.iter().position(|o| *o == Outcome::DriverCrash).unwrap();
+        assert_eq!((counts[0].by_type[0][held], counts[0].by_type[0][crash]), (2, 1));
+        let err = counts_from_reports(&[("x".into(), json!({"seed": 1}))]).unwrap_err();
+        assert!(format!("{err}").contains("x: no \"modes\""), "{err}");
     }
 }

@@ -1,6 +1,6 @@
 //! `resurgo`: builds the boot image, boots it in QEMU, runs benchmarks.
 
-use anyhow::Result;
+use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
 use resurgo::image::{self, BuildOptions};
 use resurgo::qemu::{self, NetConfig, QemuConfig};
@@ -313,6 +313,12 @@ enum Bench {
         /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
         #[arg(long, value_enum, default_value = "q35")]
         machine: MachineArg,
+        /// Run nothing: draw the plot from the output of earlier runs (each
+        /// file's last line is the JSON object `--json` printed; repeat for
+        /// several, and a later file's figures for a mode and NIC replace an
+        /// earlier one's).
+        #[arg(long = "plot-from", value_name = "FILE")]
+        plot_from: Vec<PathBuf>,
     },
     /// The syscall fuzzer: random kernel calls from a fixed seed, with child
     /// tasks created and destroyed under it; calls, errors by kind, kernel
@@ -366,7 +372,7 @@ fn bench_swifi(
     })?;
     print!("{}", report.table());
     let plot = bench_swifi::plot_path();
-    match bench_swifi::plot(&report, &plot) {
+    match bench_swifi::plot(&report.counts(), &plot) {
         Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
         Err(e) => eprintln!("warning: no plot: {e:#}"),
     }
@@ -374,6 +380,31 @@ fn bench_swifi(
         println!("{}", report.json());
     }
     Ok(if report.clean() { 0 } else { 1 })
+}
+
+/// `resurgo bench swifi --plot-from FILE...`: the plot of earlier runs.
+fn bench_swifi_plot(files: &[PathBuf]) -> Result<i32> {
+    use resurgo::bench_swifi;
+    let mut reports = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let last = text.lines().rev().find(|l| l.trim_start().starts_with('{'));
+        let value = last
+            .and_then(|l| serde_json::from_str(l).ok())
+            .ok_or_else(|| anyhow!("{}: no JSON object from `bench swifi --json` in it", f.display()))?;
+        reports.push((f.display().to_string(), value));
+    }
+    let (counts, sources) = bench_swifi::counts_from_reports(&reports)?;
+    for s in &sources {
+        println!("{s}");
+    }
+    for m in &counts {
+        println!("{}: {} faults in {} trials", m.mode, m.faults, m.trials);
+    }
+    let plot = bench_swifi::plot_path();
+    bench_swifi::plot(&counts, &plot)?;
+    println!("plot: {}", resurgo::display_path(&plot, &workspace_root()));
+    Ok(0)
 }
 
 /// `resurgo bench frames`: table, and with `--json` the JSON object last.
@@ -667,7 +698,10 @@ fn run(cli: Cli) -> Result<i32> {
             bench_frames(json, nics, (frames, rate, seed), kinds, machine)
         }
         Command::Bench {
-            which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine },
+            which: Bench::Swifi { plot_from, .. },
+        } if !plot_from.is_empty() => bench_swifi_plot(&plot_from),
+        Command::Bench {
+            which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine, .. },
         } => bench_swifi(
             json,
             nics,
