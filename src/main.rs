@@ -697,9 +697,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds, machine } } => {
             bench_frames(json, nics, (frames, rate, seed), kinds, machine)
         }
-        Command::Bench {
-            which: Bench::Swifi { plot_from, .. },
-        } if !plot_from.is_empty() => bench_swifi_plot(&plot_from),
+        Command::Bench { which: Bench::Swifi { plot_from, .. } } if !plot_from.is_empty() => {
+            bench_swifi_plot(&plot_from)
+        }
         Command::Bench {
             which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine, .. },
         } => bench_swifi(
