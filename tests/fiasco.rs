@@ -151,32 +151,61 @@ fn traffic(guest: &resurgo::qemu::Guest, model: &str, echo_port: u16, sink_port:
     assert!(report.contains(&format!("received {} bytes sha256 {want}", data.len())), "{model}: {report}");
 }
 
-/// Boots `system/fiasco-net.toml` on Fiasco.OC with an rtl8139: the
-/// unmodified Linux 8139cp probes its device through L4Re io's vbus
+/// The driver tasks of `system/fiasco-net.toml`: name, ned's log prefix.
+const DRIVERS: [(&str, &str); 3] = [("8139cp", "eth-8139| "), ("ne2k-pci", "eth-ne2k| "), ("e1000", "eth-e100| ")];
+
+/// Boots `system/fiasco-net.toml` on Fiasco.OC with one QEMU NIC `model`:
+/// the unmodified Linux `driver` probes its device through L4Re io's vbus
 /// (`rt::device`: PCI config, ports, registers, the interrupt through io's
-/// ICU, DMA addresses from a `Dma_space`) and reads its MAC, the other
+/// ICU, DMA addresses from a `Dma_space`) and prints `probe`, the other
 /// drivers find no device on their own vbus and end quietly, netd hands the
-/// driver its rings (capabilities in a reply through a ned channel), gets a
-/// DHCP lease from QEMU's user network, and the host reaches echo and sink.
-#[test]
-fn rtl8139_carries_echo_and_sink_on_fiasco() {
-    let Some(l4re) = l4re() else { return };
-    let (guest, echo, sink) = boot_net(&l4re, "rtl8139");
-    let line = fiasco::plain(&seen(&guest, "RTL-8139C+ at ", STEP));
-    assert!(line.starts_with("eth-8139| "), "probe message from the driver's task: {line}");
-    assert!(line.contains("52:54:00:12:34:56"), "the MAC read through the ports io mapped: {line}");
-    for other in ["eth-ne2k| exit 0: no device", "eth-e100| exit 0: no device"] {
-        seen(&guest, other, STEP);
+/// driver its rings (capabilities in a reply through a ned channel) and
+/// brings the interface up, and the host reaches echo and sink. Returns
+/// netd's line saying how the interface got its address (`None`: no L4Re
+/// build, nothing ran).
+fn check_nic_on_fiasco(model: &str, driver: &str, probe: &str) -> Option<String> {
+    let l4re = l4re()?;
+    let (guest, echo, sink) = boot_net(&l4re, model);
+    let line = fiasco::plain(&seen(&guest, probe, STEP));
+    let (_, prefix) = DRIVERS.iter().find(|(d, _)| *d == driver).expect("a driver of fiasco-net.toml");
+    assert!(line.starts_with(prefix), "probe message from the driver's task: {line}");
+    assert!(line.contains("52:54:00:12:34:56"), "the MAC read from the device: {line}");
+    for (_, other) in DRIVERS.iter().filter(|(d, _)| *d != driver) {
+        seen(&guest, &format!("{other}exit 0: no device"), STEP);
     }
-    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, &format!("eth-{driver}: attached (#1) mac 52:54:00:12:34:56"), STEP);
     seen(&guest, "eth0 attached to netd: 52:54:00:12:34:56 mtu 1500, incarnation 1", STEP);
-    // The lease needs frames both ways: the interrupt arrives and rx works.
-    seen(&guest, "eth-8139cp up 10.0.2.15/24 via dhcp", STEP);
+    let up = fiasco::plain(&seen(&guest, &format!("eth-{driver} up 10.0.2.15/24"), STEP));
     seen(&guest, "echo    | listening on 7", STEP);
     seen(&guest, "sink    | listening on 9", STEP);
-    traffic(&guest, "rtl8139", echo, sink);
+    traffic(&guest, model, echo, sink);
     let lines = guest.lines();
     for bad in ["cannot start thread", "ndo_open failed", "open failed", "interrupt thread of line"] {
         assert!(!lines.iter().any(|l| l.contains(bad)), "`{bad}` on the console:\n{}", lines.join("\n"));
     }
+    Some(up)
+}
+
+/// The rtl8139 with Linux's 8139cp (descriptor rings in DMA memory). Its
+/// link is up when netd attaches it, so the DHCP lease (frames both ways,
+/// the interrupt acknowledged) comes before the static fallback would.
+#[test]
+fn rtl8139_carries_echo_and_sink_on_fiasco() {
+    if let Some(up) = check_nic_on_fiasco("rtl8139", "8139cp", "RTL-8139C+ at ") {
+        assert!(up.contains("via dhcp"), "{up}");
+    }
+}
+
+/// The ne2k_pci with Linux's ne2k-pci (programmed I/O through the ports io
+/// mapped, no DMA).
+#[test]
+fn ne2k_pci_carries_echo_and_sink_on_fiasco() {
+    check_nic_on_fiasco("ne2k_pci", "ne2k-pci", "RealTek RTL-8029(AS) found at ");
+}
+
+/// QEMU's e1000 (82540EM) with Linux's e1000 (descriptor rings in DMA
+/// memory, registers in a 128 KiB BAR).
+#[test]
+fn e1000_carries_echo_and_sink_on_fiasco() {
+    check_nic_on_fiasco("e1000", "e1000", "e1000 0000:00:00.0 eth0: (PCI:");
 }
