@@ -72,20 +72,24 @@ fn timeout() {
     rt::info!("TEST seam.timeout {} waited_ms={waited} result={:?}", if ok { "ok" } else { "FAIL" }, r.map(|_| ()));
 }
 
-/// A software IRQ attached to this thread, triggered and received.
+/// A software IRQ attached to this thread, triggered and received: the
+/// message has the attach label and `PROTO_IRQ` in its tag on both kernels
+/// (Fiasco's own IRQ messages have tag 0; `rt` gives them Resurgo's tag).
 fn irq() {
     const IRQ_LABEL: u64 = 0x1a0;
     let me = rt::obj::Thread(rt::thread::current_cap());
     let r = rt::obj::Factory::own().create_irq().and_then(|irq| {
         irq.attach(&me, IRQ_LABEL)?;
         irq.trigger()?;
-        let label = irq.wait(Timeout::Millis(1000))?;
+        let m = ipc::receive(irq.0, Timeout::Millis(1000))?;
         rt::obj::release(irq.0);
-        Ok(label)
+        Ok(m)
     });
     match r {
-        Ok(IRQ_LABEL) => rt::info!("TEST seam.irq ok label={IRQ_LABEL:#x}"),
-        Ok(other) => rt::info!("TEST seam.irq FAIL label={other:#x}"),
+        Ok(m) if m.label == IRQ_LABEL && m.tag.label() == rt::sys::proto::PROTO_IRQ => {
+            rt::info!("TEST seam.irq ok label={IRQ_LABEL:#x} tag=irq")
+        }
+        Ok(m) => rt::info!("TEST seam.irq FAIL label={:#x} tag={}", m.label, m.tag.label()),
         Err(e) => rt::info!("TEST seam.irq FAIL error=\"{e}\""),
     }
 }

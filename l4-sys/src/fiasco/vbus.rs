@@ -310,6 +310,21 @@ pub fn icu_bind(mr: &mut [u64], irq: u64, irq_cap: Cap) -> MsgTag {
     MsgTag::new(PROTO_ICU, 2, 1)
 }
 
+/// What `l4_icu_bind`'s answer label 1 means: the line is unmasked at the
+/// ICU ([`icu_unmask`]), not through the IRQ object (answer 0). io answers 1
+/// for a line the kernel wants unmasked at its ICU (a level-triggered
+/// IO-APIC pin on QEMU's `pc`): an EOI through the IRQ object then leaves
+/// the pin masked.
+pub const BIND_UNMASK_VIA_ICU: i64 = 1;
+
+/// `l4_icu_unmask(icu, irq, NULL, ...)`: `L4_ICU_OP_UNMASK` (4) with
+/// `L4_ICU_CTL_UNMASK` (0), a send without an answer.
+pub fn icu_unmask(mr: &mut [u64], irq: u64) -> MsgTag {
+    mr[0] = 4;
+    mr[1] = irq;
+    MsgTag::new(PROTO_ICU, 2, 0)
+}
+
 /// `l4_icu_set_mode(icu, irq, mode)` (op 6).
 pub fn icu_set_mode(mr: &mut [u64], irq: u64, mode: u64) -> MsgTag {
     mr[0] = 6;
@@ -337,6 +352,14 @@ pub const RM_UNCACHED: u32 = 0x20;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn icu_unmask_is_op_4_with_the_line() {
+        let mut mr = [0u64; 64];
+        let t = icu_unmask(&mut mr, 11);
+        assert_eq!((t.label(), t.words(), t.items()), (-1, 2, 0));
+        assert_eq!(&mr[..2], &[4, 11]);
+    }
 
     #[test]
     fn opcodes_match_libvbus() {

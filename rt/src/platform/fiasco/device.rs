@@ -14,8 +14,13 @@
 //! * registers: the vbus is also a dataspace whose offsets are physical
 //!   addresses, so the region manager attaches it, uncached, at the BAR;
 //! * the interrupt: an IRQ object from the factory, bound to the line at io's
-//!   virtual ICU; io binds it to the hardware line, so `Irq::unmask` is the
-//!   kernel's EOI and the interrupt arrives as IPC at the attached thread;
+//!   virtual ICU; io binds it to the hardware line and the interrupt arrives
+//!   as IPC at the attached thread. The line starts masked: `Irq::attach`
+//!   unmasks it once (L4Re's "unmask to receive the first IRQ"). `Irq::unmask`
+//!   is the kernel's EOI through the IRQ object, or, when io's bind answered
+//!   that the line is unmasked at the ICU (a level-triggered IO-APIC pin), an
+//!   unmask sent to io's virtual ICU, which unmasks the pin at the kernel's
+//!   ICU;
 //! * DMA: contiguous, pinned dataspaces from moe, mapped eagerly, and one
 //!   `Dma_space` (made by moe, attached to the vbus's DMA domain by io) that
 //!   gives each its device address.
@@ -214,11 +219,50 @@ impl Device {
         }
         let icu = icu(self.bus)?;
         let irq = Factory::own().create_irq()?;
-        if let Err(e) = call(icu, vbus::icu_bind(mr(), line, Cap::from_idx(irq.0))) {
+        let via_icu = match call(icu, vbus::icu_bind(mr(), line, Cap::from_idx(irq.0))) {
+            Ok(answer) => answer.label() == vbus::BIND_UNMASK_VIA_ICU,
+            Err(e) => {
+                release(irq.0);
+                return Err(e.into());
+            }
+        };
+        let mut lines = DEVICE_IRQS.lock();
+        let Some(free) = lines.iter_mut().find(|l| l.is_none()) else {
+            drop(lines);
             release(irq.0);
-            return Err(e.into());
-        }
+            return Err(DeviceError::Sys(Error::QuotaExceeded));
+        };
+        *free = Some(DeviceIrq { irq: irq.0, icu, line, via_icu });
         Ok(irq)
+    }
+}
+
+/// An IRQ object bound to a line of the device at io's virtual ICU.
+#[derive(Clone, Copy)]
+struct DeviceIrq {
+    irq: l4_sys::CapIdx,
+    icu: Cap,
+    line: u64,
+    /// io's bind answered [`vbus::BIND_UNMASK_VIA_ICU`].
+    via_icu: bool,
+}
+
+/// Most device IRQ objects a task has at once.
+const MAX_DEVICE_IRQS: usize = 8;
+static DEVICE_IRQS: Mutex<[Option<DeviceIrq>; MAX_DEVICE_IRQS]> = Mutex::new([None; MAX_DEVICE_IRQS]);
+
+/// How IRQ object `irq` is unmasked, if it is a device's: `Some(Some((icu,
+/// line)))` at io's virtual ICU, `Some(None)` through the object itself.
+pub(crate) fn device_irq(irq: l4_sys::CapIdx) -> Option<Option<(Cap, u64)>> {
+    DEVICE_IRQS.lock().iter().flatten().find(|l| l.irq == irq).map(|l| l.via_icu.then_some((l.icu, l.line)))
+}
+
+/// Forgets IRQ object `irq` (it is being deleted).
+pub(crate) fn forget_irq(irq: l4_sys::CapIdx) {
+    for l in DEVICE_IRQS.lock().iter_mut() {
+        if l.is_some_and(|l| l.irq == irq) {
+            *l = None;
+        }
     }
 }
 

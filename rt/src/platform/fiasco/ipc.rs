@@ -4,8 +4,15 @@
 //! Labels: Fiasco delivers an IPC gate's label with its two low bits carrying
 //! the rights of the sender's capability. The runtime binds gates and IRQs
 //! with the label shifted left by two (`kernel_label`) and shifts received
-//! labels back, so any label below 2^62 arrives as it was given, as on
+//! labels back, so any label below 2^61 arrives as it was given, as on
 //! Resurgo's kernel.
+//!
+//! IRQs: Fiasco delivers an interrupt or trigger as a message with tag 0
+//! (`Irq_sender::transfer_msg`), where Resurgo's kernel puts `PROTO_IRQ` in
+//! the tag's label. The runtime binds IRQs with the label's top bit set
+//! (`irq_label`), and a received message with that bit and tag 0 gets
+//! Resurgo's tag, so a task tells an interrupt from a message the same way
+//! on both kernels. Gate labels never have that bit.
 
 use l4_sys::fiasco::syscall::ipc;
 use l4_sys::fiasco::utcb::Utcb;
@@ -36,8 +43,17 @@ pub(crate) const fn kernel_label(label: u64) -> u64 {
     label << 2
 }
 
+/// The bit that marks the label of an IRQ (see the module's header).
+const IRQ_BIT: u64 = 1 << 63;
+
+/// The label the kernel is given for an IRQ's `label`.
+pub(crate) const fn irq_label(label: u64) -> u64 {
+    kernel_label(label) | IRQ_BIT
+}
+
 fn clean(r: Received) -> Received {
-    Received { tag: r.tag, label: r.label >> 2 }
+    let tag = if r.label & IRQ_BIT != 0 && r.tag.0 == 0 { MsgTag::new(l4_sys::proto::PROTO_IRQ, 0, 0) } else { r.tag };
+    Received { tag, label: (r.label & !IRQ_BIT) >> 2 }
 }
 
 pub fn call(to: CapIdx, tag: MsgTag, t: Timeout) -> Result<Received, Error> {

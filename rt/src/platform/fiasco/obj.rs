@@ -4,7 +4,7 @@
 //! the factory. Handles are plain capability indices; [`release`] deletes one.
 
 use crate::cap;
-use crate::ipc::{kernel_label, mr, set_receive_slot};
+use crate::ipc::{irq_label, kernel_label, mr, set_receive_slot};
 pub use crate::memory::{Dataspace, DsInfo};
 use l4_sys::fiasco::syscall::{call, send};
 use l4_sys::fiasco::{Cap, item, msg, proto};
@@ -35,6 +35,7 @@ pub fn delete(idx: CapIdx) -> Result<(), Error> {
 
 /// Deletes one of this task's capabilities and frees its slot.
 pub fn release(idx: CapIdx) {
+    super::device::forget_irq(idx);
     let _ = delete(idx);
     cap::free(idx);
 }
@@ -139,14 +140,25 @@ impl Irq {
     }
 
     /// Triggers of this IRQ reach `thread` as messages with `label`.
+    /// A device's line starts masked: it is unmasked once here, so that the
+    /// first interrupt arrives.
     pub fn attach(&self, thread: &Thread, label: u64) -> Result<(), Error> {
-        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));
-        call(Cap::from_idx(self.0), tag).map(|_| ())
+        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), irq_label(label));
+        call(Cap::from_idx(self.0), tag)?;
+        if super::device::device_irq(self.0).is_some() {
+            self.unmask()?;
+        }
+        Ok(())
     }
     pub fn trigger(&self) -> Result<(), Error> {
         send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 0, 0))
     }
+    /// Lets the interrupt fire again: the EOI through the IRQ object, or at
+    /// io's virtual ICU for a line io unmasks there.
     pub fn unmask(&self) -> Result<(), Error> {
+        if let Some(Some((icu, line))) = super::device::device_irq(self.0) {
+            return send(icu, l4_sys::fiasco::vbus::icu_unmask(mr(), line));
+        }
         mr()[0] = 4; // L4_IRQ_OP_EOI
         send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
     }
