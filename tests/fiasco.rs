@@ -121,32 +121,16 @@ fn boot_net(l4re: &L4re, model: &str) -> (resurgo::qemu::Guest, u16, u16) {
 /// stream to sink arrives with its sha256.
 fn traffic(guest: &resurgo::qemu::Guest, model: &str, echo_port: u16, sink_port: u16) {
     use sha2::{Digest, Sha256};
-    use std::io::{Read, Write};
-    use std::net::{Shutdown, TcpStream};
-    use std::time::Duration;
     let data = random_bytes(1 << 20, 0x5eed);
-    let mut s = TcpStream::connect(("127.0.0.1", echo_port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let mut reader = s.try_clone().unwrap();
-    let got = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        reader.read_to_end(&mut got).map(|_| got)
-    });
-    s.write_all(&data).unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let got = got.join().unwrap().unwrap_or_else(|e| panic!("{model}: echo stream: {e}\n{}", guest.tail(30)));
+    let got =
+        echo_round_trip(echo_port, &data).unwrap_or_else(|e| panic!("{model}: echo stream: {e}\n{}", guest.tail(30)));
     assert_eq!(got.len(), data.len(), "{model}: echoed length\n{}", guest.tail(30));
     assert!(got == data, "{model}: echoed bytes differ");
     seen(guest, "echoed 1048576 bytes", STEP);
 
     let data = random_bytes(4 << 20, 0xfeed);
     let want: String = Sha256::digest(&data).iter().map(|x| format!("{x:02x}")).collect();
-    let mut s = TcpStream::connect(("127.0.0.1", sink_port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
-    s.write_all(&data).unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut rest = Vec::new();
-    let _ = s.read_to_end(&mut rest);
+    send_all(sink_port, &data);
     let report = fiasco::plain(&seen(guest, "sink    | received ", STEP));
     assert!(report.contains(&format!("received {} bytes sha256 {want}", data.len())), "{model}: {report}");
 }

@@ -7,9 +7,6 @@ mod common;
 use common::*;
 use resurgo::qemu::{Guest, NetConfig, QemuConfig};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::time::Duration;
 
 /// Boots the network system with one QEMU NIC, forwarding echo and sink.
 fn boot_nic(model: &str) -> (Guest, u16, u16) {
@@ -33,28 +30,14 @@ fn check_nic(model: &str, driver: &str, probe_line: &str) {
 
     // 1 MiB of random data to echo comes back byte for byte.
     let data = random_bytes(1 << 20, 0x5eed);
-    let mut s = TcpStream::connect(("127.0.0.1", echo_port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let mut reader = s.try_clone().unwrap();
-    let got = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        reader.read_to_end(&mut got).map(|_| got)
-    });
-    s.write_all(&data).unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let got = got.join().unwrap().expect("echo stream");
+    let got = echo_round_trip(echo_port, &data).expect("echo stream");
     assert_eq!(got.len(), data.len(), "{model}: echoed length");
     assert!(got == data, "{model}: echoed bytes differ");
 
     // A 4 MiB stream to the sink, whose sha256 must match.
     let data = random_bytes(4 << 20, 0xfeed);
     let want = hex(&Sha256::digest(&data));
-    let mut s = TcpStream::connect(("127.0.0.1", sink_port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
-    s.write_all(&data).unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut rest = Vec::new();
-    let _ = s.read_to_end(&mut rest);
+    send_all(sink_port, &data);
     let report = guest.wait_line("[sink] received ", STEP).unwrap();
     assert!(report.contains(&format!("received {} bytes sha256 {want}", data.len())), "{model}: {report}");
 }

@@ -119,6 +119,33 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
     ports.try_into().expect("N ports")
 }
 
+/// Sends `data` to the echo server forwarded to 127.0.0.1:`port`, shuts
+/// the sending side, and returns what came back until the server closed.
+pub fn echo_round_trip(port: u16, data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut reader = s.try_clone()?;
+    let got = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).map(|_| got)
+    });
+    s.write_all(data)?;
+    s.shutdown(std::net::Shutdown::Write)?;
+    got.join().map_err(|_| std::io::Error::other("the reader thread panicked"))?
+}
+
+/// Sends `data` to 127.0.0.1:`port`, shuts the sending side and waits for
+/// the peer to close (a sink).
+pub fn send_all(port: u16, data: &[u8]) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+    s.write_all(data).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let _ = s.read_to_end(&mut Vec::new());
+}
+
 /// `n` pseudo-random bytes (xorshift from `seed`): data to send that no
 /// offset or repetition bug can pass by accident.
 pub fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
