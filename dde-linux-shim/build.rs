@@ -2,8 +2,16 @@
 //!
 //! - `csrc/*.c` are compiled with exactly the flags in `cflags` (one per line;
 //!   blank lines and `#` comments ignored), the same flags the image builder
-//!   uses for the drivers' own C files, into a static library that is bundled
-//!   into this crate's staticlib.
+//!   uses for the drivers' own C files, against the same headers: Linux's
+//!   own, configured for Resurgo, with the shadow folder `linux-shadow/`
+//!   first. The host tool configures them before it runs this build and
+//!   leaves their include arguments, one per line, in the file
+//!   `RESURGO_LINUX_HEADERS` names, by default `target/linux-headers.args`
+//!   of the workspace (`src/driver_build.rs`, `SHIM_HEADERS_FILE`). After
+//!   them come `include/` (`resurgo/host.h`, and the freestanding
+//!   `stdint.h`/`stddef.h` it and `ddekit.h` include) and DDEKit's headers.
+//!   The objects go into a static library that is bundled into this crate's
+//!   staticlib.
 //! - `include/resurgo/host.h` goes through bindgen into `$OUT_DIR/host.rs`
 //!   (the `resurgo_*` and `dde_*` functions; `struct net_device` opaque).
 
@@ -17,12 +25,26 @@ fn main() {
     let include = here.join("include");
     let ddekit_include = root.join("ddekit").join("include");
 
-    for p in ["build.rs", "cflags", "csrc", "include"] {
+    for p in ["build.rs", "cflags", "csrc", "include", "linux-shadow"] {
         println!("cargo:rerun-if-changed={}", here.join(p).display());
     }
     println!("cargo:rerun-if-changed={}", ddekit_include.display());
+    println!("cargo:rerun-if-env-changed=RESURGO_LINUX_HEADERS");
+    let args_file = env::var_os("RESURGO_LINUX_HEADERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target").join("linux-headers.args"));
+    println!("cargo:rerun-if-changed={}", args_file.display());
+    let linux_args = match fs::read_to_string(&args_file) {
+        Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>(),
+        Err(e) => panic!(
+            "the shim's C is compiled against Linux's headers configured for Resurgo, whose include arguments \
+             {} should hold ({e}): run `cargo run --release -- build` (or `driver build`) once, which \
+             configures them and writes that file",
+            args_file.display()
+        ),
+    };
 
-    build_c(&here, &include, &ddekit_include);
+    build_c(&here, &linux_args, &include, &ddekit_include);
     bindings(&include);
 }
 
@@ -33,7 +55,7 @@ fn cflags(here: &Path) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
 }
 
-fn build_c(here: &Path, include: &Path, ddekit_include: &Path) {
+fn build_c(here: &Path, linux_args: &[String], include: &Path, ddekit_include: &Path) {
     let csrc = here.join("csrc");
     let mut files: Vec<PathBuf> = fs::read_dir(&csrc)
         .unwrap_or_else(|e| panic!("reading {}: {e}", csrc.display()))
@@ -50,10 +72,14 @@ fn build_c(here: &Path, include: &Path, ddekit_include: &Path) {
     // and CFLAGS from the environment) would make the shim differ from the
     // drivers it is linked with.
     build.no_default_flags(true).cargo_warnings(true).warnings(false).extra_warnings(false);
-    build.include(include).include(ddekit_include);
     for flag in cflags(here) {
         build.flag(&flag);
     }
+    for arg in linux_args {
+        build.flag(arg);
+    }
+    // After Linux's (cc's `include()` would put them first).
+    build.flag(format!("-I{}", include.display())).flag(format!("-I{}", ddekit_include.display()));
     build.define("KBUILD_MODNAME", Some("\"dde_linux\""));
     build.files(&files);
     build.compile("dde_linux_shim_c");

@@ -71,11 +71,45 @@ pub const APT: Requirement = Requirement {
     probe: || find_on_path("apt-get"),
 };
 
+/// The host programs Linux's own kconfig and header generation run
+/// ([`crate::linux_config`]): the shim and the legacy drivers are compiled
+/// against Linux's headers configured with them.
+pub const MAKE: Requirement = Requirement {
+    name: "make",
+    packages: &["make"],
+    why: "configuring Linux's headers with Linux's own kconfig and `make prepare0`",
+    probe: || find_on_path("make"),
+};
+
+/// flex, which Linux's kconfig (`scripts/kconfig`) is built with.
+pub const FLEX: Requirement = Requirement {
+    name: "flex",
+    packages: &["flex"],
+    why: "building Linux's kconfig (scripts/kconfig/lexer.l) to configure Linux's headers",
+    probe: || find_on_path("flex"),
+};
+
+/// bison, which Linux's kconfig (`scripts/kconfig`) is built with.
+pub const BISON: Requirement = Requirement {
+    name: "bison",
+    packages: &["bison"],
+    why: "building Linux's kconfig (scripts/kconfig/parser.y) to configure Linux's headers",
+    probe: || find_on_path("bison"),
+};
+
+/// bc, which Linux's header generation runs (`kernel/time/timeconst.bc`).
+pub const BC: Requirement = Requirement {
+    name: "bc",
+    packages: &["bc"],
+    why: "generating Linux's include/generated/timeconst.h (kernel/time/timeconst.bc)",
+    probe: || find_on_path("bc"),
+};
+
 /// Everything any command needs, in `doctor`'s order.
-pub const ALL: &[Requirement] = &[QEMU, LIBCLANG, C_COMPILER, APT];
+pub const ALL: &[Requirement] = &[QEMU, LIBCLANG, C_COMPILER, APT, MAKE, FLEX, BISON, BC];
 
 /// What building an image needs.
-pub const BUILD: &[Requirement] = &[LIBCLANG, C_COMPILER, APT];
+pub const BUILD: &[Requirement] = &[LIBCLANG, C_COMPILER, APT, MAKE, FLEX, BISON, BC];
 
 /// Folders where clang-sys (bindgen's loader) looks for libclang on Debian.
 fn libclang_dirs() -> Vec<PathBuf> {

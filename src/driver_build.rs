@@ -85,12 +85,43 @@ impl Headers {
         }
     }
 }
+/// Where the host tool leaves the include arguments of Linux's configured
+/// headers (one per line) for the shim's build script
+/// (`dde-linux-shim/build.rs`), which compiles the shim's C against them.
+pub const SHIM_HEADERS_FILE: &str = "target/linux-headers.args";
+
+/// Configures Linux's headers for Resurgo (cached) and writes
+/// [`SHIM_HEADERS_FILE`], before the shim's cargo build.
+pub fn prepare_shim_headers(progress: bool) -> Result<crate::linux_config::Prepared> {
+    let prepared = crate::linux_config::prepare(progress)?;
+    write_shim_headers(&prepared, &workspace_root())?;
+    Ok(prepared)
+}
+
+/// Writes [`SHIM_HEADERS_FILE`] for `prepared` (the shadow folder first), when it changed.
+pub fn write_shim_headers(prepared: &crate::linux_config::Prepared, root: &Path) -> Result<()> {
+    let path = root.join(SHIM_HEADERS_FILE);
+    let mut text = prepared.include_args(Some(&root.join(SHADOW_DIR))).join("\n");
+    text.push('\n');
+    if fs::read_to_string(&path).is_ok_and(|t| t == text) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// The shim's static library in the image's target folder.
 pub const SHIM_LIB: &str = "release/libdde_linux_shim.a";
 /// The cargo package of the shim.
 pub const SHIM_PACKAGE: &str = "dde-linux-shim";
 /// The linker script of every task.
 pub const LINKER_SCRIPT: &str = "lib/task-link/user.ld";
+/// Where Resurgo's kernel keeps its millisecond tick counter in every task:
+/// `ticks` of the kernel information page (`l4-sys/src/kip.rs`, the page at
+/// `l4_sys::layout::KIP`, 0x110000, after its 8-byte magic).
+pub const KIP_TICKS: u64 = 0x11_0008;
 /// The host triple the compiler is asked for.
 const TRIPLE: &str = "x86_64-unknown-linux-gnu";
 
@@ -218,14 +249,17 @@ pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     let out_root = objects_dir();
     fs::create_dir_all(&out_root).with_context(|| format!("cannot create {}", out_root.display()))?;
 
-    let mut units = plan(drivers, &sources, &cflags, &tool, &root)?;
-    let linux_headers = lib.prepare_headers(progress)?;
+    // The drivers, Linux's library files and the shim's own C (whose cargo
+    // build follows, reading the include arguments from SHIM_HEADERS_FILE)
+    // are all compiled against Linux's headers configured for Resurgo.
+    let linux_headers = Headers::Linux(prepare_shim_headers(progress)?);
+    let mut units = plan(drivers, &sources, &cflags, &linux_headers, &tool, &root)?;
     units.extend(lib.units(
         &out_root.join(drivers::LINUX_LIB),
         &|p| sources.get(drivers::LINUX_LIB, p).to_path_buf(),
         &cflags,
-        &Headers::Shim,
-        linux_headers.as_ref(),
+        &linux_headers,
+        Some(&linux_headers),
         &tool,
         &root,
     )?);
@@ -382,15 +416,16 @@ pub const LINUX_LIB_FILE: &str = "dde-linux-shim/linux-lib.toml";
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinuxLib {
-    /// Configuration options the files test (`CONFIG_PRINTK`), defined for them alone.
+    /// Names the files test that say what the task provides otherwise
+    /// (`__HAVE_ARCH_MEMCMP`), defined for them alone.
     #[serde(default)]
     pub defines: Vec<String>,
-    /// Compiled against the shim's headers.
+    /// Compiled against the headers the drivers are compiled against (none are
+    /// listed since the shim moved to Linux's headers: see `linux_headers`).
+    #[serde(default)]
     pub sources: Vec<manifest::driver::SourceFile>,
     /// Compiled against Linux's own headers configured for Resurgo
-    /// ([`Headers::Linux`]), with the generated `lib/` headers (`crc32table.h`):
-    /// files that use nothing but plain C types across their interface, so
-    /// they link with a shim still built on its own headers.
+    /// ([`Headers::Linux`]), with the generated `lib/` headers (`crc32table.h`).
     #[serde(default)]
     pub linux_headers: Vec<manifest::driver::SourceFile>,
 }
@@ -447,7 +482,8 @@ impl LinuxLib {
         let Some(linux @ Headers::Linux(p)) = linux else {
             bail!("{LINUX_LIB_FILE}: files listed under `linux_headers` need Linux's configured headers");
         };
-        let generated = vec![format!("-I{}", p.objtree.join("lib").display())];
+        let mut generated = vec![format!("-I{}", p.objtree.join("lib").display())];
+        generated.extend(defines.iter().cloned());
         for f in &self.linux_headers {
             let object = object_path(dir, &f.path, &mut stems);
             let mut unit =
@@ -705,6 +741,7 @@ fn plan(
     drivers: &[&Driver],
     sources: &SourceSet,
     cflags: &[String],
+    headers: &Headers,
     tool: &cc::Tool,
     root: &Path,
 ) -> Result<Vec<Unit>> {
@@ -716,7 +753,7 @@ fn plan(
         for f in &d.manifest.sources {
             let source = sources.get(&d.name, &f.path);
             let object = object_path(&dir, &f.path, &mut stems);
-            let mut unit = unit_for(&d.name, &f.path, source, object, cflags, &[], &Headers::Shim, tool, root);
+            let mut unit = unit_for(&d.name, &f.path, source, object, cflags, &[], headers, tool, root);
             unit.source_hash = f.sha256.clone();
             units.push(unit);
         }
@@ -962,6 +999,12 @@ fn link(
     .iter()
     .map(OsString::from)
     .collect();
+    if lib.starts_with(target_dir()) {
+        // Resurgo's kernel: Linux's `jiffies` is the tick counter of the
+        // kernel's information page, always current, as Linux's variable is
+        // (the shim's own, which a thread of its keeps, serves elsewhere).
+        args.push(format!("-Wl,--defsym=jiffies={KIP_TICKS:#x}").into());
+    }
     args.extend(objects.iter().map(|u| u.object.clone().into_os_string()));
     args.extend(trap_object.map(PathBuf::into_os_string));
     args.push(lib.into());

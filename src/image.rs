@@ -227,6 +227,7 @@ pub fn build_shim(progress: bool) -> Result<PathBuf> {
     let target = target_dir();
     let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
     crate::deps::ensure(crate::deps::BUILD)?;
+    driver_build::prepare_shim_headers(progress)?;
     cargo_build(&root, &target, &BTreeSet::from([driver_build::SHIM_PACKAGE]), progress)?;
     Ok(target.join(driver_build::SHIM_LIB))
 }

@@ -49,25 +49,12 @@ __wsum csum_partial(const void *buff, int len, __wsum wsum)
     return csum_add((__wsum)r, wsum);
 }
 
-__sum16 ip_fast_csum(const void *iph, unsigned int ihl) { return csum_fold(csum_partial(iph, (int)ihl * 4, 0)); }
-
 __sum16 ip_compute_csum(const void *buff, int len) { return csum_fold(csum_partial(buff, len, 0)); }
 
 __wsum csum_partial_copy_nocheck(const void *src, void *dst, int len)
 {
     memcpy(dst, src, (size_t)len);
     return csum_partial(dst, len, 0);
-}
-
-__wsum csum_tcpudp_nofold(__be32 saddr, __be32 daddr, __u32 len, __u8 proto, __wsum sum)
-{
-    u64 s = (u32)sum;
-
-    s += saddr;
-    s += daddr;
-    /* Length and protocol in network byte order, as memory-order words. */
-    s += (u32)cpu_to_be16((u16)len) + ((u32)cpu_to_be16(proto));
-    return (__wsum)fold64(s);
 }
 
 __sum16 csum_ipv6_magic(const struct in6_addr *saddr, const struct in6_addr *daddr, __u32 len, __u8 proto,

@@ -51,25 +51,35 @@ static dma_addr_t map(struct device *dev, const void *ptr, size_t size)
 {
     dma_addr_t addr = ddekit_pgtab_get_physaddr(ptr);
 
-    if (!addr || !dma_capable(dev, addr, size))
+    if (!addr || (dev && dev->dma_mask && addr + size - 1 > *dev->dma_mask))
         return DMA_MAPPING_ERROR;
     /* The device must see the CPU's writes to the buffer. */
     dma_wmb();
     return addr;
 }
 
-dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr, size_t size, enum dma_data_direction dir,
-                                unsigned long attrs)
-{
-    (void)dir, (void)attrs;
-    return map(dev, ptr, size);
-}
-
 dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page, size_t offset, size_t size,
                               enum dma_data_direction dir, unsigned long attrs)
 {
     (void)dir, (void)attrs;
-    return map(dev, (char *)page_address(page) + offset, size);
+    return map(dev, (char *)dde_page_address(page) + offset, size);
+}
+
+/* x86 DMA is cache coherent: unmapping and syncing need nothing. */
+void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                          unsigned long attrs)
+{
+}
+
+void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+    /* The CPU must see the device's writes before it reads the buffer. */
+    dma_rmb();
+}
+
+void dma_sync_single_for_device(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+    dma_wmb();
 }
 
 /* Streaming memory comes from anywhere in the task's RAM, so a mask must

@@ -4,6 +4,7 @@
  * host's frames through the driver's ndo_start_xmit.
  */
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/if_vlan.h>
 #include <linux/init.h>
 #include <linux/netdevice.h>
@@ -16,28 +17,36 @@
 int dde_mc_list_set(struct net_device *dev, const u8 *mc, int n);
 void dde_pci_remove_all(void);
 
+/* Linux's initcalls (module_init, module_pci_driver, ...) and module_exit
+ * functions, by level and in link order, where the task's linker script
+ * (lib/task-link/user.ld) collects them. */
+extern const initcall_entry_t __initcall_start[], __initcall_end[];
+extern const exitcall_t __exitcall_start[], __exitcall_end[];
+
 int dde_linux_init(void)
 {
     int failed;
 
     dde_runtime_init();
     failed = ddekit_do_initcalls();
+    for (const initcall_entry_t *p = __initcall_start; p < __initcall_end; p++) {
+        initcall_t fn = initcall_from_entry((initcall_entry_t *)p);
+        int ret = fn();
+
+        if (ret && ret != -ENODEV) {
+            pr_warn("dde-linux: initcall %ps returned %d\n", fn, ret);
+            failed++;
+        }
+    }
     if (failed)
         pr_warn("dde-linux: %d initcall(s) failed\n", failed);
     return dde_netdev_nr;
 }
 
-/* module_exit functions, in the section the linker collects them in. */
-extern const exitcall_t __start_dde_linux_exitcalls[] __attribute__((weak));
-extern const exitcall_t __stop_dde_linux_exitcalls[] __attribute__((weak));
-
 void dde_linux_exit(void)
 {
-    const exitcall_t *start = __start_dde_linux_exitcalls, *p = __stop_dde_linux_exitcalls;
-
-    if (start && p)
-        while (p-- > start)
-            (*p)();
+    for (const exitcall_t *p = __exitcall_end; p-- > __exitcall_start;)
+        (*p)();
     dde_pci_remove_all();
 }
 
@@ -142,9 +151,9 @@ int dde_netdev_xmit(resurgo_netdev_t dev, const void *frame, size_t len, uint64_
         kfree_skb(skb);
         return 1;
     }
-    skb->dde_cookie = cookie;
-    skb->dde_tx_dev = dev;
-    skb->dde_has_cookie = true;
+    dde_skb(skb)->cookie = cookie;
+    dde_skb(skb)->tx_dev = dev;
+    dde_skb(skb)->has_cookie = true;
     /* A read-side section, as in Linux's transmit path: synchronize_rcu()
      * after netif_stop_queue() waits for a transmit in progress. */
     rcu_read_lock();
@@ -156,7 +165,7 @@ int dde_netdev_xmit(resurgo_netdev_t dev, const void *frame, size_t len, uint64_
 
     if (rc == NETDEV_TX_BUSY) {
         /* The driver did not take the frame: it is still ours, untold. */
-        skb->dde_has_cookie = false;
+        dde_skb(skb)->has_cookie = false;
         kfree_skb(skb);
         return 1;
     }
@@ -170,7 +179,7 @@ int dde_netdev_set_mac(resurgo_netdev_t dev, const uint8_t mac[6])
     int err;
 
     sa.sa_family = dev->type;
-    memset(sa.sa_data, 0, sizeof(sa.sa_data));
+    memset(sa.sa_data, 0, sizeof(sa.sa_data_min));
     memcpy(sa.sa_data, mac, ETH_ALEN);
     rtnl_lock();
     err = dev_set_mac_address(dev, &sa, NULL);

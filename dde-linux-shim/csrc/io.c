@@ -126,12 +126,16 @@ void __iomem *ioremap(resource_size_t offset, unsigned long size)
     return (void __iomem *)m->virt;
 }
 
+/* x86 write-combining is a caching mode of the mapping, which DDEKit does not
+ * offer: an uncached mapping is correct, if slower. */
+void __iomem *ioremap_wc(resource_size_t offset, unsigned long size) { return ioremap(offset, size); }
+
 void iounmap(volatile void __iomem *addr)
 {
     struct mmio_map **pp, *m = NULL;
     const char *a = (const char *)addr;
 
-    if (!addr || dde_is_pio_cookie(addr))
+    if (!addr)
         return;
     ddekit_lock_lock(&res_lock);
     for (pp = &maps; *pp; pp = &(*pp)->next) {
@@ -196,7 +200,3 @@ void memset_io(volatile void __iomem *dst, int c, size_t count)
     while (count--)
         *d++ = (u8)c;
 }
-
-phys_addr_t virt_to_phys(volatile void *address) { return ddekit_pgtab_get_physaddr((const void *)address); }
-
-void *phys_to_virt(phys_addr_t address) { return (void *)(unsigned long)ddekit_pgtab_get_virtaddr(address); }

@@ -54,7 +54,7 @@ unsigned long dde_local_irq_save(void)
 {
     struct dde_thread_ctx *c = dde_ctx();
 
-    if (c->irqs_off || c->hardirq)
+    if (c->irqs_off || dde_ctx_hardirq(c))
         return 1;
     dde_irq_virtual_lock();
     c->irqs_off = 1;
@@ -65,19 +65,16 @@ void dde_local_irq_restore(unsigned long flags)
 {
     struct dde_thread_ctx *c = dde_ctx();
 
-    if (flags || c->hardirq || !c->irqs_off)
+    if (flags || dde_ctx_hardirq(c) || !c->irqs_off)
         return;
     c->irqs_off = 0;
     dde_irq_virtual_unlock();
 }
 
-void local_irq_disable(void) { (void)dde_local_irq_save(); }
-void local_irq_enable(void) { dde_local_irq_restore(0); }
-
-int irqs_disabled(void)
+int dde_irqs_disabled(void)
 {
     struct dde_thread_ctx *c = dde_ctx();
-    return c->irqs_off || c->hardirq;
+    return c->irqs_off || dde_ctx_hardirq(c);
 }
 
 /* ---- lines ------------------------------------------------------------------------ */
@@ -116,10 +113,10 @@ static void dispatch(void *priv)
 
     dde_irq_virtual_lock();
     c->irqs_off = 1;
-    c->hardirq++;
+    dde_preempt_count_add((int)HARDIRQ_OFFSET);
     for (struct irq_action *a = l->actions; a; a = a->next)
         a->handler((int)l->irq, resurgo_irq_inject(l->irq, a->dev_id));
-    c->hardirq--;
+    dde_preempt_count_add(-(int)HARDIRQ_OFFSET);
     c->irqs_off = 0;
     dde_irq_virtual_unlock();
 }

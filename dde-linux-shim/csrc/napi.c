@@ -14,8 +14,9 @@
 
 #include "internal.h"
 
+
+/* As net/core/gro.c has it: room for the headers of a napi_get_frags() skb. */
 #define GRO_MAX_HEAD (MAX_HEADER + 128)
-#define MAX_HEADER 32
 
 static ddekit_lock_t napi_lock;
 static LIST_HEAD(poll_list);
@@ -44,13 +45,17 @@ void netif_napi_add_weight(struct net_device *dev, struct napi_struct *napi,
     set_bit(NAPI_STATE_NPSVC, &napi->state);
 }
 
-void netif_napi_del(struct napi_struct *napi)
+/* What Linux's netif_napi_del() calls (then synchronize_net()). */
+void __netif_napi_del(struct napi_struct *napi)
 {
     if (!test_and_clear_bit(NAPI_STATE_LISTED, &napi->state))
         return;
     list_del_init(&napi->dev_list);
     napi_free_frags(napi);
 }
+
+/* Interrupts are a thread's here: the same as __napi_schedule(). */
+void __napi_schedule_irqoff(struct napi_struct *n) { __napi_schedule(n); }
 
 bool napi_schedule_prep(struct napi_struct *n)
 {
@@ -129,12 +134,6 @@ void napi_enable(struct napi_struct *n)
         BUG_ON(!(val & NAPIF_STATE_SCHED));
         new = val & ~(NAPIF_STATE_SCHED | NAPIF_STATE_NPSVC);
     } while (!napi_cmpxchg(n, &val, new));
-}
-
-void napi_synchronize(const struct napi_struct *n)
-{
-    while (test_bit(NAPI_STATE_SCHED, &n->state))
-        ddekit_thread_msleep(1);
 }
 
 bool dde_napi_pending(void)
@@ -218,10 +217,4 @@ gro_result_t napi_gro_frags(struct napi_struct *napi)
     }
     dde_deliver_rx(skb);
     return GRO_NORMAL;
-}
-
-void napi_free_frags(struct napi_struct *napi)
-{
-    kfree_skb(napi->skb);
-    napi->skb = NULL;
 }

@@ -52,7 +52,7 @@ static void dev_watchdog(struct timer_list *t)
 
             if (netif_xmit_stopped(txq) && time_after(jiffies, trans_start + (unsigned long)dev->watchdog_timeo)) {
                 timedout = true;
-                txq->trans_timeout++;
+                atomic_long_inc(&txq->trans_timeout);
                 netdev_crit(dev, "NETDEV WATCHDOG: transmit queue %u timed out %u ms\n", i,
                             jiffies_to_msecs(jiffies - trans_start));
                 break;
@@ -78,10 +78,27 @@ void dde_watchdog_down(struct net_device *dev) { del_timer_sync(&dev->watchdog_t
 
 /* ---- allocation ---------------------------------------------------------------------------- */
 
+/* What the shim keeps per net_device, right before it in the same
+ * allocation (Linux's net_device keeps its layout, and the driver's private
+ * data follows it, where Linux's netdev_priv() finds it). */
+struct dde_netdev {
+    void *alloc;                        /* the allocation, for free_netdev() */
+    unsigned char addr[MAX_ADDR_LEN];   /* what dev->dev_addr points to */
+};
+
+static struct dde_netdev *dde_netdev(struct net_device *dev) { return (struct dde_netdev *)dev - 1; }
+
+/* How Linux's eth_hw_addr_set() and dev_addr_set() write the address. */
+void dev_addr_mod(struct net_device *dev, unsigned int offset, const void *addr, size_t len)
+{
+    memcpy(dde_netdev(dev)->addr + offset, addr, len);
+}
+
 struct net_device *alloc_netdev_mqs(int sizeof_priv, const char *name, unsigned char name_assign_type,
                                     void (*setup)(struct net_device *), unsigned int txqs, unsigned int rxqs)
 {
-    size_t alloc_size = ALIGN(sizeof(struct net_device), NETDEV_ALIGN) + (size_t)sizeof_priv + NETDEV_ALIGN - 1;
+    size_t alloc_size = sizeof(struct dde_netdev) + ALIGN(sizeof(struct net_device), NETDEV_ALIGN) +
+                        (size_t)sizeof_priv + NETDEV_ALIGN - 1;
     struct net_device *dev;
     void *p;
 
@@ -91,8 +108,8 @@ struct net_device *alloc_netdev_mqs(int sizeof_priv, const char *name, unsigned 
     p = kzalloc(alloc_size, GFP_KERNEL);
     if (!p)
         return NULL;
-    dev = PTR_ALIGN(p, NETDEV_ALIGN);
-    dev->dde_alloc = p;
+    dev = PTR_ALIGN((struct net_device *)((struct dde_netdev *)p + 1), NETDEV_ALIGN);
+    dde_netdev(dev)->alloc = p;
     dev->_tx = kcalloc(txqs, sizeof(struct netdev_queue), GFP_KERNEL);
     if (!dev->_tx) {
         kfree(p);
@@ -111,7 +128,7 @@ struct net_device *alloc_netdev_mqs(int sizeof_priv, const char *name, unsigned 
     INIT_LIST_HEAD(&dev->mc.list);
     spin_lock_init(&dev->addr_list_lock);
     spin_lock_init(&dev->tx_global_lock);
-    dev->dev_addr = dev->dde_addr;
+    dev->dev_addr = dde_netdev(dev)->addr;
     dev->gso_max_size = 65536;
     dev->tso_max_size = 65536;
     dev->gso_max_segs = 65535;
@@ -155,7 +172,7 @@ void free_netdev(struct net_device *dev)
     dde_spin_lock_destroy(&dev->tx_global_lock);
     kfree(dev->_tx);
     dev->reg_state = NETREG_RELEASED;
-    kfree(dev->dde_alloc);
+    kfree(dde_netdev(dev)->alloc);
 }
 
 /* ---- registration --------------------------------------------------------------------------- */
@@ -488,6 +505,19 @@ void netif_tx_wake_queue(struct netdev_queue *dev_queue)
         resurgo_netdev_queue_woken(dev_queue->dev);
 }
 
+/* Byte queue limits made room again (Linux's netdev_tx_completed_queue()
+ * cleared __QUEUE_STATE_STACK_XOFF): the host may transmit unless the driver
+ * stopped the queue itself. */
+void netif_schedule_queue(struct netdev_queue *txq)
+{
+    if (!netif_xmit_stopped(txq) && txq->dev->reg_state == NETREG_REGISTERED)
+        resurgo_netdev_queue_woken(txq->dev);
+}
+
+/* netdev_xmit_more() reads it: the host hands frames one at a time, so
+ * `xmit.more` stays 0 and drivers ring their doorbell for each. */
+DEFINE_PER_CPU_ALIGNED(struct softnet_data, softnet_data);
+
 unsigned long dev_trans_start(struct net_device *dev)
 {
     unsigned long res = READ_ONCE(netdev_get_tx_queue(dev, 0)->trans_start);
@@ -530,15 +560,10 @@ void netif_tx_unlock(struct net_device *dev)
         resurgo_netdev_queue_woken(dev);
 }
 
-void netif_tx_disable(struct net_device *dev)
+void netif_tx_stop_all_queues(struct net_device *dev)
 {
-    for (unsigned int i = 0; i < dev->num_tx_queues; i++) {
-        struct netdev_queue *txq = netdev_get_tx_queue(dev, i);
-
-        __netif_tx_lock(txq, 0);
-        netif_tx_stop_queue(txq);
-        __netif_tx_unlock(txq);
-    }
+    for (unsigned int i = 0; i < dev->num_tx_queues; i++)
+        netif_tx_stop_queue(netdev_get_tx_queue(dev, i));
 }
 
 void netif_carrier_on(struct net_device *dev)

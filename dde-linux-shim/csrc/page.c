@@ -1,11 +1,23 @@
 /*
- * Pages: alloc_pages() on DDEKit's page allocator with a struct page
- * descriptor per allocation, found again from any address inside the
- * allocation through a hash of page numbers (virt_to_head_page), and
- * reference counted (get_page/put_page). Page fragments for receive buffers
+ * Pages: Linux's alloc_pages() (its inline calls __alloc_pages()) on DDEKit's
+ * page allocator. Each allocation gets a struct page of the shim's
+ * (`struct dde_page`: Linux's struct page, then the order), which carries
+ * the address of its memory (`page->virtual`: the shadow asm/page.h turns on
+ * WANT_PAGE_VIRTUAL, so Linux's page_address() reads it) and Linux's
+ * reference count, which Linux's inline get_page()/put_page() work on;
+ * put_page() dropping the last reference calls __folio_put(), which frees.
+ * Any address inside an allocation finds its page again through a hash of
+ * page numbers (dde_page_of()). Page fragments for receive buffers
  * (netdev_alloc_frag, napi_alloc_frag) are carved from pages the way Linux's
  * page_frag_cache does it: each fragment holds a reference on its page, and
- * skb_free_frag() drops it, whatever address inside the fragment it gets.
+ * page_frag_free() drops it, whatever address inside the fragment it gets.
+ *
+ * virt_to_page() is Linux's arithmetic: with page_offset_base 0 a task
+ * address's page frame number is its page number, and its struct page
+ * pointer is vmemmap_base + pfn, in the kernel's half of the address space,
+ * where the task has no memory. The shim only computes with those (the DMA
+ * mapping turns them back into the address: dde_page_address()); a driver
+ * that reads one faults, visibly.
  */
 #include <linux/gfp.h>
 #include <linux/kernel.h>
@@ -15,20 +27,31 @@
 
 #include "internal.h"
 
+/* What __pa(), __va() and virt_to_page() read (CONFIG_DYNAMIC_MEMORY_LAYOUT). */
+unsigned long page_offset_base = 0;
+unsigned long vmemmap_base = 0xffffea0000000000UL;
+unsigned long phys_base = 0;
+
 #define PAGE_MAGIC 0x70616765u
-#define HASH_BITS 10
-#define HASH_SIZE (1u << HASH_BITS)
+#define PAGE_HASH_BITS 10
+#define PAGE_HASH_SIZE (1u << PAGE_HASH_BITS)
+
+struct dde_page {
+    struct page page;
+    unsigned int order;
+    unsigned int magic;
+};
 
 struct page_ref {
     unsigned long pfn; /* virtual page number */
-    struct page *page;
+    struct dde_page *page;
     struct page_ref *next;
 };
 
 static ddekit_lock_t page_lock;
-static struct page_ref *page_hash[HASH_SIZE];
+static struct page_ref *page_hash[PAGE_HASH_SIZE];
 
-static unsigned int hash_pfn(unsigned long pfn) { return (unsigned int)((pfn * 0x9e3779b97f4a7c15ull) >> (64 - HASH_BITS)); }
+static unsigned int hash_pfn(unsigned long pfn) { return (unsigned int)((pfn * 0x9e3779b97f4a7c15ull) >> (64 - PAGE_HASH_BITS)); }
 
 static struct page_ref *lookup(unsigned long pfn)
 {
@@ -38,11 +61,13 @@ static struct page_ref *lookup(unsigned long pfn)
     return NULL;
 }
 
-static void unregister_pages(struct page *page)
-{
-    unsigned long first = (unsigned long)page->virtual >> PAGE_SHIFT;
+static struct dde_page *dde_page(struct page *page) { return container_of(page, struct dde_page, page); }
 
-    for (unsigned long i = 0; i < (1UL << page->order); i++) {
+static void unregister_pages(struct dde_page *dp)
+{
+    unsigned long first = (unsigned long)dp->page.virtual >> PAGE_SHIFT;
+
+    for (unsigned long i = 0; i < (1UL << dp->order); i++) {
         unsigned long pfn = first + i;
         struct page_ref **pp = &page_hash[hash_pfn(pfn)];
 
@@ -58,28 +83,28 @@ static void unregister_pages(struct page *page)
     }
 }
 
-struct page *alloc_pages(gfp_t gfp, unsigned int order)
+struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid, nodemask_t *nodemask)
 {
     size_t size = PAGE_SIZE << order;
-    struct page *page = ddekit_simple_malloc(sizeof(*page));
+    struct dde_page *dp = ddekit_simple_malloc(sizeof(*dp));
     unsigned long first;
     bool ok = true;
 
-    if (!page)
+    if (!dp)
         return NULL;
-    page->virtual = ddekit_large_malloc(size);
-    if (!page->virtual) {
-        ddekit_simple_free(page);
+    memset(dp, 0, sizeof(*dp));
+    dp->page.virtual = ddekit_large_malloc(size);
+    if (!dp->page.virtual) {
+        ddekit_simple_free(dp);
         return NULL;
     }
-    page->flags = 0;
-    page->order = order;
-    page->dde_magic = PAGE_MAGIC;
-    atomic_set(&page->_refcount, 1);
+    dp->order = order;
+    dp->magic = PAGE_MAGIC;
+    atomic_set(&dp->page._refcount, 1);
     if (gfp & __GFP_ZERO)
-        memset(page->virtual, 0, size);
+        memset(dp->page.virtual, 0, size);
 
-    first = (unsigned long)page->virtual >> PAGE_SHIFT;
+    first = (unsigned long)dp->page.virtual >> PAGE_SHIFT;
     ddekit_lock_lock(&page_lock);
     for (unsigned long i = 0; i < (1UL << order); i++) {
         struct page_ref *r = ddekit_simple_malloc(sizeof(*r));
@@ -89,42 +114,45 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
             break;
         }
         r->pfn = first + i;
-        r->page = page;
+        r->page = dp;
         r->next = page_hash[hash_pfn(r->pfn)];
         page_hash[hash_pfn(r->pfn)] = r;
     }
     if (!ok)
-        unregister_pages(page);
+        unregister_pages(dp);
     ddekit_lock_unlock(&page_lock);
     if (!ok) {
-        ddekit_large_free(page->virtual);
-        ddekit_simple_free(page);
+        ddekit_large_free(dp->page.virtual);
+        ddekit_simple_free(dp);
         return NULL;
     }
-    return page;
+    return &dp->page;
 }
 
-static void free_page_now(struct page *page)
+struct folio *__folio_alloc(gfp_t gfp, unsigned int order, int preferred_nid, nodemask_t *nodemask)
 {
+    return (struct folio *)__alloc_pages(gfp, order, preferred_nid, nodemask);
+}
+
+static void free_page_now(struct dde_page *dp)
+{
+    BUG_ON(dp->magic != PAGE_MAGIC);
     ddekit_lock_lock(&page_lock);
-    unregister_pages(page);
+    unregister_pages(dp);
     ddekit_lock_unlock(&page_lock);
-    page->dde_magic = 0;
-    ddekit_large_free(page->virtual);
-    ddekit_simple_free(page);
+    dp->magic = 0;
+    ddekit_large_free(dp->page.virtual);
+    ddekit_simple_free(dp);
 }
 
-void put_page(struct page *page)
-{
-    BUG_ON(page->dde_magic != PAGE_MAGIC);
-    if (atomic_dec_and_test(&page->_refcount))
-        free_page_now(page);
-}
+/* put_page() dropped the last reference. */
+void __folio_put(struct folio *folio) { free_page_now(dde_page(&folio->page)); }
 
 void __free_pages(struct page *page, unsigned int order)
 {
     (void)order;
-    put_page(page);
+    if (put_page_testzero(page))
+        free_page_now(dde_page(page));
 }
 
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
@@ -134,38 +162,43 @@ unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
     return page ? (unsigned long)page_address(page) : 0;
 }
 
-void free_pages(unsigned long addr, unsigned int order)
-{
-    (void)order;
-    if (addr)
-        put_page(virt_to_head_page((void *)addr));
-}
+unsigned long get_zeroed_page(gfp_t gfp) { return __get_free_pages(gfp | __GFP_ZERO, 0); }
 
-struct page *virt_to_head_page(const void *addr)
+/* The page of the shim's that `addr` is in, or NULL. */
+struct page *dde_page_of(const void *addr)
 {
     struct page_ref *r;
 
     ddekit_lock_lock(&page_lock);
     r = lookup((unsigned long)addr >> PAGE_SHIFT);
     ddekit_lock_unlock(&page_lock);
-    if (!r) {
-        WARN(1, "virt_to_page(%p): not in an allocated page\n", addr);
-        return NULL;
-    }
-    return r->page;
+    return r ? &r->page->page : NULL;
 }
 
-bool virt_addr_valid(const void *addr)
+void free_pages(unsigned long addr, unsigned int order)
 {
-    bool found;
+    struct page *page;
 
-    ddekit_lock_lock(&page_lock);
-    found = lookup((unsigned long)addr >> PAGE_SHIFT) != NULL;
-    ddekit_lock_unlock(&page_lock);
-    return found;
+    if (!addr)
+        return;
+    page = dde_page_of((void *)addr);
+    if (WARN(!page, "free_pages(%#lx): not an allocated page\n", addr))
+        return;
+    __free_pages(page, order);
 }
 
-phys_addr_t page_to_phys(const struct page *page) { return ddekit_pgtab_get_physaddr(page->virtual); }
+/* The address a struct page stands for: one of the shim's carries it; one
+ * that virt_to_page() computed is vmemmap_base + the page number. */
+void *dde_page_address(const struct page *page)
+{
+    unsigned long p = (unsigned long)page;
+
+    if (p >= vmemmap_base && p - vmemmap_base < (1UL << (47 - PAGE_SHIFT)) * sizeof(struct page))
+        return (void *)(((p - vmemmap_base) / sizeof(struct page)) << PAGE_SHIFT);
+    return page->virtual;
+}
+
+bool __virt_addr_valid(unsigned long addr) { return dde_page_of((void *)addr) != NULL; }
 
 /* ---- page fragments -------------------------------------------------------------------- */
 
@@ -207,15 +240,22 @@ static void *frag_alloc(struct frag_cache *fc, unsigned int fragsz)
     return p;
 }
 
-void *netdev_alloc_frag(unsigned int fragsz) { return frag_alloc(&netdev_frags, fragsz); }
-void *napi_alloc_frag(unsigned int fragsz) { return frag_alloc(&napi_frags, fragsz); }
+/* What Linux's netdev_alloc_frag() and napi_alloc_frag() call; fragments are
+ * cache-line aligned, which satisfies any alignment a driver asks for. */
+void *__netdev_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
+{
+    return frag_alloc(&netdev_frags, fragsz);
+}
+
+void *__napi_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
+{
+    return frag_alloc(&napi_frags, fragsz);
+}
 
 void page_frag_free(void *addr)
 {
-    struct page *page = virt_to_head_page(addr);
+    struct page *page = dde_page_of(addr);
 
-    if (page)
+    if (!WARN(!page, "page_frag_free(%p): not in an allocated page\n", addr))
         put_page(page);
 }
-
-void skb_free_frag(void *addr) { page_frag_free(addr); }

@@ -14,18 +14,28 @@
 #include "internal.h"
 #include <resurgo/host.h>
 
-static const struct bus_type pci_bus_type = {.name = "pci"};
+struct bus_type pci_bus_type = {.name = "pci"};
 static struct pci_bus the_bus;
 static struct pci_dev *the_dev;
 static struct dde_once dev_once;
 
 static LIST_HEAD(drivers);
 
+/* The pci_dev the shim allocates for the task's device, and the BARs claimed
+ * through pci_request_region(). Linux's pci_dev keeps its layout; the
+ * location is Linux's: dev->bus->number and dev->devfn. */
+struct dde_pci_dev {
+    struct pci_dev dev;
+    unsigned int regions;
+};
+
+static struct dde_pci_dev *dde_pci(struct pci_dev *dev) { return container_of(dev, struct dde_pci_dev, dev); }
+
 /* ---- configuration space ---------------------------------------------------------- */
 
 static int cfg_read(const struct pci_dev *dev, int where, int len, u32 *val)
 {
-    if (ddekit_pci_read(dev->dde_bus, dev->dde_slot, dev->dde_func, where, len, val) != 0) {
+    if (ddekit_pci_read(dev->bus->number, PCI_SLOT(dev->devfn), PCI_FUNC(dev->devfn), where, len, val) != 0) {
         *val = ~0u;
         return PCIBIOS_DEVICE_NOT_FOUND;
     }
@@ -34,7 +44,7 @@ static int cfg_read(const struct pci_dev *dev, int where, int len, u32 *val)
 
 static int cfg_write(const struct pci_dev *dev, int where, int len, u32 val)
 {
-    if (ddekit_pci_write(dev->dde_bus, dev->dde_slot, dev->dde_func, where, len, val) != 0)
+    if (ddekit_pci_write(dev->bus->number, PCI_SLOT(dev->devfn), PCI_FUNC(dev->devfn), where, len, val) != 0)
         return PCIBIOS_SET_FAILED;
     return PCIBIOS_SUCCESSFUL;
 }
@@ -103,7 +113,9 @@ int pcie_capability_write_word(struct pci_dev *dev, int pos, u16 val)
     return pci_write_config_word(dev, cap + pos, val);
 }
 
-int pcie_capability_clear_and_set_word(struct pci_dev *dev, int pos, u16 clear, u16 set)
+/* What Linux's pcie_capability_clear_and_set_word() calls; one device and
+ * the callers' own locks: the locked variant needs nothing more. */
+int pcie_capability_clear_and_set_word_unlocked(struct pci_dev *dev, int pos, u16 clear, u16 set)
 {
     u16 val;
     int rc = pcie_capability_read_word(dev, pos, &val);
@@ -111,6 +123,11 @@ int pcie_capability_clear_and_set_word(struct pci_dev *dev, int pos, u16 clear, 
     if (rc)
         return rc;
     return pcie_capability_write_word(dev, pos, (u16)((val & ~clear) | set));
+}
+
+int pcie_capability_clear_and_set_word_locked(struct pci_dev *dev, int pos, u16 clear, u16 set)
+{
+    return pcie_capability_clear_and_set_word_unlocked(dev, pos, clear, set);
 }
 
 /* Sets or clears bits of the command register. */
@@ -132,6 +149,7 @@ static int update_command(struct pci_dev *dev, u16 set, u16 clear)
 static struct pci_dev *the_device(void)
 {
     struct ddekit_pci_info info;
+    struct dde_pci_dev *d;
     struct pci_dev *dev;
     int bus, slot, func;
 
@@ -139,16 +157,14 @@ static struct pci_dev *the_device(void)
         return the_dev;
     if (ddekit_pci_get_device(0, &bus, &slot, &func) != 0 || ddekit_pci_get_info(&info) != 0)
         goto out;
-    dev = kzalloc(sizeof(*dev), GFP_KERNEL);
-    if (!dev)
+    d = kzalloc(sizeof(*d), GFP_KERNEL);
+    if (!d)
         goto out;
+    dev = &d->dev;
     the_bus.number = (unsigned char)bus;
     INIT_LIST_HEAD(&dev->bus_list);
     dev->bus = &the_bus;
     dev->devfn = PCI_DEVFN(slot, func);
-    dev->dde_bus = bus;
-    dev->dde_slot = slot;
-    dev->dde_func = func;
     dev->vendor = info.vendor;
     dev->device = info.device;
     dev->subsystem_vendor = info.subsystem_vendor;
@@ -185,7 +201,6 @@ static struct pci_dev *the_device(void)
         }
     }
     dev->pm_cap = pci_find_capability(dev, PCI_CAP_ID_PM);
-    dev->is_added = 1;
     the_dev = dev;
 out:
     dde_once_done(&dev_once);
@@ -302,7 +317,6 @@ static int enable(struct pci_dev *dev, unsigned long types)
 int pci_enable_device(struct pci_dev *dev) { return enable(dev, IORESOURCE_IO | IORESOURCE_MEM); }
 int pci_enable_device_io(struct pci_dev *dev) { return enable(dev, IORESOURCE_IO); }
 int pci_enable_device_mem(struct pci_dev *dev) { return enable(dev, IORESOURCE_MEM); }
-int pci_is_enabled(struct pci_dev *pdev) { return atomic_read(&pdev->enable_cnt) > 0; }
 
 void pci_disable_device(struct pci_dev *dev)
 {
@@ -380,7 +394,7 @@ int pci_request_region(struct pci_dev *pdev, int bar, const char *name)
         dev_warn(&pdev->dev, "BAR %d: can't reserve %pR\n", bar, &pdev->resource[bar]);
         return -EBUSY;
     }
-    pdev->dde_regions |= 1u << bar;
+    dde_pci(pdev)->regions |= 1u << bar;
     return 0;
 }
 
@@ -388,13 +402,13 @@ void pci_release_region(struct pci_dev *pdev, int bar)
 {
     resource_size_t start = pci_resource_start(pdev, bar), len = pci_resource_len(pdev, bar);
 
-    if (!len || !(pdev->dde_regions & (1u << bar)))
+    if (!len || !(dde_pci(pdev)->regions & (1u << bar)))
         return;
     if (pci_resource_flags(pdev, bar) & IORESOURCE_IO)
         release_region(start, len);
     else
         release_mem_region(start, len);
-    pdev->dde_regions &= ~(1u << bar);
+    dde_pci(pdev)->regions &= ~(1u << bar);
 }
 
 int pci_request_selected_regions(struct pci_dev *pdev, int bars, const char *name)
@@ -432,38 +446,6 @@ int pci_request_regions(struct pci_dev *pdev, const char *name)
 int pci_request_regions_exclusive(struct pci_dev *pdev, const char *name) { return pci_request_regions(pdev, name); }
 
 void pci_release_regions(struct pci_dev *pdev) { pci_release_selected_regions(pdev, (1 << PCI_STD_NUM_BARS) - 1); }
-
-void __iomem *pci_iomap_range(struct pci_dev *dev, int bar, unsigned long offset, unsigned long maxlen)
-{
-    resource_size_t start = pci_resource_start(dev, bar), len = pci_resource_len(dev, bar);
-    unsigned long flags = pci_resource_flags(dev, bar);
-
-    if (len <= offset || !start)
-        return NULL;
-    len -= offset;
-    start += offset;
-    if (maxlen && len > maxlen)
-        len = maxlen;
-    if (flags & IORESOURCE_IO)
-        return ioport_map((unsigned long)start, (unsigned int)len);
-    if (flags & IORESOURCE_MEM)
-        return ioremap(start, (unsigned long)len);
-    return NULL;
-}
-
-void __iomem *pci_iomap(struct pci_dev *dev, int bar, unsigned long maxlen)
-{
-    return pci_iomap_range(dev, bar, 0, maxlen);
-}
-
-void pci_iounmap(struct pci_dev *dev, void __iomem *addr)
-{
-    (void)dev;
-    if (dde_is_pio_cookie(addr))
-        ioport_unmap(addr);
-    else
-        iounmap(addr);
-}
 
 void __iomem *pci_ioremap_bar(struct pci_dev *pdev, int bar)
 {

@@ -11,6 +11,7 @@
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/printk.h>
+#include <linux/refcount.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -630,7 +631,8 @@ int vprintk(const char *fmt, va_list args)
     return dde_vprintk_level(level, NULL, fmt, args);
 }
 
-int printk(const char *fmt, ...)
+/* What Linux's printk() calls. */
+int _printk(const char *fmt, ...)
 {
     va_list args;
     int n;
@@ -689,13 +691,19 @@ const char *dev_driver_string(const struct device *dev)
     return "";
 }
 
+/* The name is the device's kobject's, which Linux's dev_name() reads. */
 int dev_set_name(struct device *dev, const char *fmt, ...)
 {
     va_list args;
+    char *name;
 
     va_start(args, fmt);
-    vsnprintf(dev->dde_name, sizeof(dev->dde_name), fmt, args);
+    name = kvasprintf(GFP_KERNEL, fmt, args);
     va_end(args);
+    if (!name)
+        return -ENOMEM;
+    kfree_const(dev->kobj.name);
+    dev->kobj.name = name;
     dev->init_name = NULL;
     return 0;
 }
@@ -711,7 +719,8 @@ static void dev_vprintk(int level, const struct device *dev, const char *fmt, va
     dde_vprintk_level(level, prefix, fmt, args);
 }
 
-void dev_printk(const char *level, const struct device *dev, const char *fmt, ...)
+/* What Linux's dev_printk() calls. */
+void _dev_printk(const char *level, const struct device *dev, const char *fmt, ...)
 {
     va_list args;
     int kern = printk_get_level(level);
@@ -790,16 +799,8 @@ DEFINE_NETDEV_LEVEL(netdev_info, LOGLEVEL_INFO)
 
 /* ---- BUG and WARN ------------------------------------------------------------------- */
 
-void __dde_bug(const char *file, int line, const char *func)
-{
-    char msg[192];
-
-    snprintf(msg, sizeof(msg), "kernel BUG at %s:%d (%s)", file, line, func);
-    ddekit_print_level(1, msg);
-    ddekit_panic(msg);
-}
-
-void __dde_warn(const char *file, int line, const char *func, const char *fmt, ...)
+/* Linux's generic WARN() (linux-shadow/asm/bug.h): the message, the place, and on. */
+void warn_slowpath_fmt(const char *file, const int line, unsigned taint, const char *fmt, ...)
 {
     if (fmt) {
         va_list args;
@@ -808,7 +809,37 @@ void __dde_warn(const char *file, int line, const char *func, const char *fmt, .
         dde_vprintk_level(LOGLEVEL_WARNING, NULL, fmt, args);
         va_end(args);
     }
-    printk(KERN_WARNING "WARNING: at %s:%d %s()\n", file, line, func);
+    printk(KERN_WARNING "WARNING: at %s:%d\n", file, line);
+}
+
+/* What WARN_ONCE() and friends print with (CONFIG_BUG's __WARN_printf). */
+void __warn_printk(const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    dde_vprintk_level(LOGLEVEL_WARNING, NULL, fmt, args);
+    va_end(args);
+}
+
+/* Linux's refcount_t found an overflow, underflow or use after free. */
+void refcount_warn_saturate(refcount_t *r, enum refcount_saturation_type t)
+{
+    refcount_set(r, REFCOUNT_SATURATED);
+    WARN_ONCE(1, "refcount_t: misuse (%d)\n", (int)t);
+}
+
+/* BUG() and panic(): the task ends with the reason. */
+void panic(const char *fmt, ...)
+{
+    char msg[192];
+    va_list args;
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+    ddekit_print_level(1, msg);
+    ddekit_panic(msg);
 }
 
 void dump_stack(void) { printk(KERN_WARNING "(no stack trace in a driver task)\n"); }

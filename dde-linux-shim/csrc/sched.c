@@ -15,6 +15,7 @@
 #include "internal.h"
 
 static int next_pid = 1;
+static struct dde_thread_ctx *all_ctx; /* pushed with a compare-and-swap, never removed */
 
 static struct dde_thread_ctx *ctx_new(const char *name)
 {
@@ -29,6 +30,9 @@ static struct dde_thread_ctx *ctx_new(const char *name)
         name = ddekit_thread_get_name(ddekit_thread_myself());
     strscpy(c->task.comm, name ? name : "thread", sizeof(c->task.comm));
     ddekit_thread_set_my_data(c);
+    c->next_ctx = __atomic_load_n(&all_ctx, __ATOMIC_ACQUIRE);
+    while (!__atomic_compare_exchange_n(&all_ctx, &c->next_ctx, c, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
     return c;
 }
 
@@ -52,26 +56,51 @@ struct dde_thread_ctx *dde_ctx_adopt(const char *name)
 
 struct task_struct *dde_current(void) { return &dde_ctx()->task; }
 
-int dde_in_hardirq(void) { return dde_ctx()->hardirq > 0; }
+/* ---- the preempt count (linux-shadow/asm/preempt.h) ------------------------------ */
 
-int dde_in_softirq(void)
+int *dde_preempt_count_ptr(void) { return &dde_ctx()->preempt_count; }
+
+void dde_preempt_count_add(int val)
 {
     struct dde_thread_ctx *c = dde_ctx();
-    return c->softirq > 0 || c->bh_disabled > 0;
+    int now = __atomic_add_fetch(&c->preempt_count, val, __ATOMIC_SEQ_CST);
+
+    WARN_ON_ONCE(now < 0);
+    if (now == 0)
+        __atomic_add_fetch(&c->quiescent, 1, __ATOMIC_SEQ_CST);
 }
 
-int dde_in_serving_softirq(void) { return dde_ctx()->softirq > 0; }
+/* What Linux's local_bh_enable() calls (local_bh_disable() is inline). The
+ * softirq thread runs raised work by itself; nothing to run here. */
+void __local_bh_enable_ip(unsigned long ip, unsigned int cnt) { dde_preempt_count_add(-(int)cnt); }
 
-void local_bh_disable(void) { dde_ctx()->bh_disabled++; }
-
-void local_bh_enable(void)
+/*
+ * RCU: a read-side section is any stretch of a thread with a non-zero preempt
+ * count (rcu_read_lock() is preempt_disable() with CONFIG_PREEMPT_COUNT, and
+ * softirq and interrupt handlers count too). synchronize_rcu() waits until
+ * every other thread that was in one when it was called has left it (its
+ * count dropped to zero once: `quiescent` moved).
+ */
+void synchronize_rcu(void)
 {
-    struct dde_thread_ctx *c = dde_ctx();
+    struct dde_thread_ctx *me = dde_ctx();
 
-    WARN_ON_ONCE(c->bh_disabled <= 0);
-    if (c->bh_disabled > 0)
-        c->bh_disabled--;
+    for (struct dde_thread_ctx *c = __atomic_load_n(&all_ctx, __ATOMIC_ACQUIRE); c; c = c->next_ctx) {
+        unsigned long seen = __atomic_load_n(&c->quiescent, __ATOMIC_SEQ_CST);
+
+        if (c == me)
+            continue;
+        while (__atomic_load_n(&c->preempt_count, __ATOMIC_SEQ_CST) != 0 &&
+               __atomic_load_n(&c->quiescent, __ATOMIC_SEQ_CST) == seen)
+            ddekit_thread_msleep(1);
+    }
 }
+
+void synchronize_net(void) { synchronize_rcu(); }
+
+void __might_sleep(const char *file, int line) { }
+void __might_resched(const char *file, int line, unsigned int offsets) { }
+void __cant_sleep(const char *file, int line, int preempt_offset) { }
 
 /* ---- sleeping ------------------------------------------------------------------- */
 
@@ -129,7 +158,7 @@ void schedule(void)
 
 void yield(void) { ddekit_yield(); }
 
-int _cond_resched(void)
+int __cond_resched(void)
 {
     ddekit_yield();
     return 1;
@@ -158,6 +187,7 @@ void dde_runtime_init(void)
 
     if (!dde_once_begin(&once))
         return;
+    dde_jiffies_init();
     dde_irq_init();
     dde_softirq_init();
     dde_workqueue_init();

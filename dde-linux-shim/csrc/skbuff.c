@@ -4,6 +4,10 @@
  * non-linear helpers drivers use (pskb_trim, __pskb_pull_tail, skb_copy_bits,
  * padding with reallocation). The data layout is Linux's: headroom, data,
  * tailroom, then struct skb_shared_info with the page fragments.
+ *
+ * Every sk_buff is allocated here, inside a `struct dde_skb` that adds what
+ * the shim keeps per skb: the host's transmit cookie (csrc/host.c), reported
+ * when the skb is freed. Linux's sk_buff keeps its layout.
  */
 #include <linux/kernel.h>
 #include <linux/netdevice.h>
@@ -14,30 +18,33 @@
 #include "internal.h"
 
 static struct kmem_cache *skb_cache;
+
+struct dde_skb *dde_skb(struct sk_buff *skb) { return container_of(skb, struct dde_skb, skb); }
 static struct dde_once skb_once;
 
 static struct sk_buff *skb_struct_alloc(gfp_t gfp)
 {
+    struct dde_skb *d;
+
     if (__atomic_load_n(&skb_once.state, __ATOMIC_ACQUIRE) != 2 && dde_once_begin(&skb_once)) {
-        skb_cache = kmem_cache_create("skbuff_head_cache", sizeof(struct sk_buff), 0, 0, NULL);
+        skb_cache = kmem_cache_create("skbuff_head_cache", sizeof(struct dde_skb), 0, 0, NULL);
         dde_once_done(&skb_once);
     }
-    if (skb_cache)
-        return kmem_cache_alloc(skb_cache, gfp);
-    return kmalloc(sizeof(struct sk_buff), gfp);
+    d = skb_cache ? kmem_cache_alloc(skb_cache, gfp) : kmalloc(sizeof(struct dde_skb), gfp);
+    return d ? &d->skb : NULL;
 }
 
 static void skb_struct_free(struct sk_buff *skb)
 {
     if (skb_cache)
-        kmem_cache_free(skb_cache, skb);
+        kmem_cache_free(skb_cache, dde_skb(skb));
     else
-        kfree(skb);
+        kfree(dde_skb(skb));
 }
 
 /* Initialises an skb around a buffer of `size` usable bytes at `data`
  * (the shared info follows them). */
-static void skb_init(struct sk_buff *skb, u8 *data, unsigned int size, bool head_frag)
+static void skb_setup(struct sk_buff *skb, u8 *data, unsigned int size, bool head_frag)
 {
     struct skb_shared_info *shinfo;
 
@@ -53,9 +60,9 @@ static void skb_init(struct sk_buff *skb, u8 *data, unsigned int size, bool head
     skb->network_header = 0;
     skb->truesize = SKB_TRUESIZE(size);
     skb->destructor = NULL;
-    skb->dde_cookie = 0;
-    skb->dde_tx_dev = NULL;
-    skb->dde_has_cookie = false;
+    dde_skb(skb)->cookie = 0;
+    dde_skb(skb)->tx_dev = NULL;
+    dde_skb(skb)->has_cookie = false;
     shinfo = skb_shinfo(skb);
     memset(shinfo, 0, offsetof(struct skb_shared_info, dataref));
     atomic_set(&shinfo->dataref, 1);
@@ -76,7 +83,7 @@ struct sk_buff *__alloc_skb(unsigned int size, gfp_t priority, int flags, int no
         skb_struct_free(skb);
         return NULL;
     }
-    skb_init(skb, data, size, false);
+    skb_setup(skb, data, size, false);
     return skb;
 }
 
@@ -88,7 +95,7 @@ static struct sk_buff *__build(void *data, unsigned int frag_size)
     if (!skb)
         return NULL;
     size -= SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
-    skb_init(skb, data, size, frag_size != 0);
+    skb_setup(skb, data, size, frag_size != 0);
     return skb;
 }
 
@@ -130,9 +137,9 @@ static void skb_free_head(struct sk_buff *skb)
 void __kfree_skb(struct sk_buff *skb)
 {
     struct skb_shared_info *shinfo = skb_shinfo(skb);
-    struct net_device *tx_dev = skb->dde_tx_dev;
-    u64 cookie = skb->dde_cookie;
-    bool report = skb->dde_has_cookie;
+    struct net_device *tx_dev = dde_skb(skb)->tx_dev;
+    u64 cookie = dde_skb(skb)->cookie;
+    bool report = dde_skb(skb)->has_cookie;
 
     if (skb->destructor)
         skb->destructor(skb);
@@ -147,14 +154,24 @@ void __kfree_skb(struct sk_buff *skb)
         resurgo_netdev_tx_done(tx_dev, cookie);
 }
 
-void kfree_skb(struct sk_buff *skb)
+/* What Linux's kfree_skb_list() calls. */
+void kfree_skb_list_reason(struct sk_buff *segs, enum skb_drop_reason reason)
+{
+    while (segs) {
+        struct sk_buff *next = segs->next;
+
+        kfree_skb_reason(segs, reason);
+        segs = next;
+    }
+}
+
+/* What Linux's kfree_skb() and consume_skb() call. */
+void kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
 {
     if (!skb_unref(skb))
         return;
     __kfree_skb(skb);
 }
-
-void consume_skb(struct sk_buff *skb) { kfree_skb(skb); }
 
 void napi_consume_skb(struct sk_buff *skb, int budget)
 {
@@ -170,6 +187,40 @@ void skb_dump_overflow(const struct sk_buff *skb, unsigned int len, const char *
              skb->head, skb->data, skb->tail, skb->end, skb->dev ? skb->dev->name : "<NULL>");
     BUG();
 }
+
+void *skb_put(struct sk_buff *skb, unsigned int len)
+{
+    void *tmp = skb_tail_pointer(skb);
+
+    SKB_LINEAR_ASSERT(skb);
+    skb->tail += len;
+    skb->len += len;
+    if (unlikely(skb->tail > skb->end))
+        skb_dump_overflow(skb, len, "skb_put over");
+    return tmp;
+}
+
+void *skb_push(struct sk_buff *skb, unsigned int len)
+{
+    skb->data -= len;
+    skb->len += len;
+    if (unlikely(skb->data < skb->head))
+        skb_dump_overflow(skb, len, "skb_push under");
+    return skb->data;
+}
+
+void *skb_pull(struct sk_buff *skb, unsigned int len) { return skb_pull_inline(skb, len); }
+
+void skb_trim(struct sk_buff *skb, unsigned int len)
+{
+    if (skb->len > len)
+        __skb_trim(skb, len);
+}
+
+/* Transmit timestamps go to the socket that asked for them (SKBTX_SW_TSTAMP
+ * and friends); no socket of a driver task's ever does, so there is nothing
+ * to report. */
+void skb_tstamp_tx(struct sk_buff *orig_skb, struct skb_shared_hwtstamps *hwtstamps) { }
 
 /* ---- reshaping ---------------------------------------------------------------------------- */
 
@@ -370,8 +421,6 @@ void *__pskb_pull_tail(struct sk_buff *skb, int delta)
     skb->data_len -= (unsigned int)delta;
     return skb_tail_pointer(skb);
 }
-
-int __skb_linearize(struct sk_buff *skb) { return __pskb_pull_tail(skb, (int)skb->data_len) ? 0 : -ENOMEM; }
 
 void skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page, int off, int size, unsigned int truesize)
 {

@@ -39,6 +39,16 @@ void *__kmalloc(size_t size, gfp_t flags)
     return h + 1;
 }
 
+/* Linux's kmalloc() of a constant size reads a cache from this table and
+ * calls kmalloc_trace() with it; every size is __kmalloc()'s here, so the
+ * table stays empty. */
+struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+
+void *kmalloc_trace(struct kmem_cache *s, gfp_t flags, size_t size) { return __kmalloc(size, flags); }
+void *kmalloc_large(size_t size, gfp_t flags) { return __kmalloc(size, flags); }
+void *__kmalloc_node(size_t size, gfp_t flags, int node) { return __kmalloc(size, flags); }
+void *kmalloc_node_trace(struct kmem_cache *s, gfp_t flags, int node, size_t size) { return __kmalloc(size, flags); }
+
 static struct kmalloc_hdr *hdr_of(const void *p)
 {
     struct kmalloc_hdr *h = (struct kmalloc_hdr *)p - 1;
@@ -197,7 +207,8 @@ void vfree(const void *addr)
     ddekit_simple_free(a);
 }
 
-void *kvmalloc(size_t size, gfp_t flags)
+/* What Linux's kvmalloc() and kvzalloc() call. */
+void *kvmalloc_node(size_t size, gfp_t flags, int node)
 {
     /* Physically contiguous memory of any size is what DDEKit gives anyway. */
     return __kmalloc(size, flags);
@@ -261,7 +272,8 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
     return p;
 }
 
-void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t flags) { return kmem_cache_alloc(s, flags | __GFP_ZERO); }
+void *kmem_cache_alloc_lru(struct kmem_cache *s, struct list_lru *lru, gfp_t flags) { return kmem_cache_alloc(s, flags); }
+void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node) { return kmem_cache_alloc(s, flags); }
 
 void kmem_cache_free(struct kmem_cache *s, void *objp)
 {

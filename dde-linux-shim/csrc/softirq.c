@@ -20,9 +20,8 @@ static struct tasklet_struct **tasklet_tail = &tasklet_head;
 
 static void softirq_thread(void *arg)
 {
-    struct dde_thread_ctx *c = dde_ctx_adopt("ksoftirqd");
-
     (void)arg;
+    dde_ctx_adopt("ksoftirqd");
     for (;;) {
         ddekit_lock_lock(&softirq_lock);
         while (!softirq_raised)
@@ -30,18 +29,18 @@ static void softirq_thread(void *arg)
         softirq_raised = false;
         ddekit_lock_unlock(&softirq_lock);
 
-        c->softirq++;
+        dde_preempt_count_add((int)SOFTIRQ_OFFSET);
         for (;;) {
             dde_tasklet_run();
             dde_napi_run();
             if (!dde_napi_pending() && !dde_tasklet_pending())
                 break;
             /* More work (a poll used its whole budget): let others run first. */
-            c->softirq--;
+            dde_preempt_count_add(-(int)SOFTIRQ_OFFSET);
             ddekit_yield();
-            c->softirq++;
+            dde_preempt_count_add((int)SOFTIRQ_OFFSET);
         }
-        c->softirq--;
+        dde_preempt_count_add(-(int)SOFTIRQ_OFFSET);
     }
 }
 
@@ -139,14 +138,9 @@ void dde_tasklet_run(void)
     }
 }
 
-void tasklet_enable(struct tasklet_struct *t)
-{
-    smp_mb__before_atomic();
-    if (atomic_dec_return(&t->count) == 0 && test_bit(TASKLET_STATE_SCHED, &t->state))
-        dde_softirq_raise();
-}
-
-void tasklet_unlock_wait(struct tasklet_struct *t)
+/* Linux's tasklet_unlock_wait() is empty on a uniprocessor (a tasklet
+ * cannot be running while another context runs); here it can. */
+static void wait_not_running(struct tasklet_struct *t)
 {
     while (test_bit(TASKLET_STATE_RUN, &t->state))
         ddekit_yield();
@@ -156,7 +150,7 @@ void tasklet_kill(struct tasklet_struct *t)
 {
     while (test_and_set_bit(TASKLET_STATE_SCHED, &t->state))
         ddekit_yield();
-    tasklet_unlock_wait(t);
+    wait_not_running(t);
     /* It is not on the list now (SCHED was clear), and may not be queued again. */
     clear_bit(TASKLET_STATE_SCHED, &t->state);
 }

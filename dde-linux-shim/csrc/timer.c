@@ -9,6 +9,11 @@
  * del_timer() returned 1). Callbacks run on DDEKit's timer thread in softirq
  * context; del_timer_sync() waits for a running callback (unless called from
  * that callback). All timer state is guarded by one lock.
+ *
+ * Linux's struct timer_list keeps its layout: its `entry`, which only
+ * Linux's timer core (not compiled here) links, holds the shim's state. The
+ * shot is `entry.next`; `entry.pprev` is non-NULL exactly while the timer is
+ * pending, which is what Linux's inline timer_pending() tests.
  */
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -19,6 +24,7 @@
 
 struct shot {
     struct timer_list *timer; /* NULL once cancelled */
+    int id;                   /* the DDEKit timer */
 };
 
 /* A callback in progress; lives on the trampoline's stack. */
@@ -43,7 +49,14 @@ static void timer_init_once(void)
     dde_once_done(&timer_once);
 }
 
-#define SHOT(t) (*(struct shot **)&(t)->dde_shot)
+#define SHOT(t) (*(struct shot **)&(t)->entry.next)
+
+static bool pending(const struct timer_list *t) { return __atomic_load_n(&t->entry.pprev, __ATOMIC_ACQUIRE) != NULL; }
+
+static void set_pending(struct timer_list *t, bool on)
+{
+    __atomic_store_n(&t->entry.pprev, on ? &t->entry.next : NULL, __ATOMIC_RELEASE);
+}
 
 static bool is_running(const struct timer_list *t, bool other_thread_only)
 {
@@ -61,7 +74,7 @@ static void trampoline(void *arg)
     struct timer_list *t;
     struct running me;
     void (*fn)(struct timer_list *);
-    struct dde_thread_ctx *c = dde_ctx();
+    (void)dde_ctx();
 
     ddekit_lock_lock(&timer_lock);
     t = shot->timer;
@@ -71,8 +84,7 @@ static void trampoline(void *arg)
         return;
     }
     SHOT(t) = NULL;
-    t->dde_id = -1;
-    __atomic_store_n(&t->dde_pending, 0, __ATOMIC_RELEASE);
+    set_pending(t, false);
     fn = t->function;
     me.timer = t;
     me.thread = ddekit_thread_myself();
@@ -81,9 +93,9 @@ static void trampoline(void *arg)
     ddekit_lock_unlock(&timer_lock);
     kfree(shot);
 
-    c->softirq++;
+    dde_preempt_count_add((int)SOFTIRQ_OFFSET);
     fn(t);
-    c->softirq--;
+    dde_preempt_count_add(-(int)SOFTIRQ_OFFSET);
 
     ddekit_lock_lock(&timer_lock);
     for (struct running **pp = &running_list; *pp; pp = &(*pp)->next) {
@@ -101,17 +113,16 @@ static bool disarm(struct timer_list *t)
 {
     struct shot *shot = SHOT(t);
 
-    if (!t->dde_pending)
+    if (!pending(t))
         return false;
     if (shot) {
-        if (t->dde_id >= 0 && ddekit_del_timer(t->dde_id) == 0)
+        if (shot->id >= 0 && ddekit_del_timer(shot->id) == 0)
             kfree(shot); /* never fired: the shot is ours to free */
         else
             shot->timer = NULL; /* fired: the trampoline will drop it */
     }
     SHOT(t) = NULL;
-    t->dde_id = -1;
-    __atomic_store_n(&t->dde_pending, 0, __ATOMIC_RELEASE);
+    set_pending(t, false);
     return true;
 }
 
@@ -126,24 +137,25 @@ static void arm(struct timer_list *t, unsigned long expires)
         return;
     }
     shot->timer = t;
-    t->dde_id = ddekit_add_timer(trampoline, shot, expires);
-    if (t->dde_id < 0) {
+    shot->id = ddekit_add_timer(trampoline, shot, expires);
+    if (shot->id < 0) {
         kfree(shot);
         pr_err("dde-linux: DDEKit refused a timer\n");
         return;
     }
     SHOT(t) = shot;
-    __atomic_store_n(&t->dde_pending, 1, __ATOMIC_RELEASE);
+    set_pending(t, true);
 }
 
-void timer_setup(struct timer_list *timer, void (*callback)(struct timer_list *), unsigned int flags)
+/* What Linux's timer_setup() calls. */
+void init_timer_key(struct timer_list *timer, void (*callback)(struct timer_list *), unsigned int flags,
+                    const char *name, struct lock_class_key *key)
 {
     timer->function = callback;
     timer->flags = flags;
     timer->expires = 0;
-    timer->dde_id = -1;
-    timer->dde_pending = 0;
-    timer->dde_shot = NULL;
+    timer->entry.next = NULL;
+    timer->entry.pprev = NULL;
 }
 
 static int modify(struct timer_list *timer, unsigned long expires, bool pending_only)
@@ -152,11 +164,11 @@ static int modify(struct timer_list *timer, unsigned long expires, bool pending_
 
     timer_init_once();
     ddekit_lock_lock(&timer_lock);
-    if (timer->dde_pending && timer->expires == expires) {
+    if (pending(timer) && timer->expires == expires) {
         ddekit_lock_unlock(&timer_lock);
         return 1;
     }
-    if (pending_only && !timer->dde_pending) {
+    if (pending_only && !pending(timer)) {
         ddekit_lock_unlock(&timer_lock);
         return 0;
     }
@@ -183,7 +195,7 @@ void add_timer(struct timer_list *timer)
     mod_timer(timer, timer->expires);
 }
 
-int del_timer(struct timer_list *timer)
+int timer_delete(struct timer_list *timer)
 {
     int ret;
 
@@ -209,7 +221,7 @@ int try_to_del_timer_sync(struct timer_list *timer)
     return ret;
 }
 
-int del_timer_sync(struct timer_list *timer)
+int timer_delete_sync(struct timer_list *timer)
 {
     int ret;
 

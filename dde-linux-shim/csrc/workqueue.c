@@ -5,6 +5,13 @@
  * "pending" from queueing (or arming its delay timer) until the worker takes
  * it; it may be queued again while it runs. cancel_*_sync and flush_* wait
  * for a running instance unless called from that very instance.
+ *
+ * Linux's structures keep their layout. A work item's `data` holds, as in
+ * Linux, the PENDING bit that Linux's inline work_pending() tests, and once
+ * the item was queued, its workqueue in the bits above the flags, marked
+ * WORK_STRUCT_PWQ (Linux keeps its pool workqueue there): workqueues are
+ * page-aligned allocations for that. INIT_WORK() and INIT_DELAYED_WORK() are
+ * Linux's inline code; the delay timer's callback is delayed_work_timer_fn().
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -33,6 +40,23 @@ struct workqueue_struct *system_freezable_wq;
 struct workqueue_struct *system_power_efficient_wq;
 
 #define PENDING(work) ((unsigned long *)&(work)->data.counter)
+
+/* The workqueue the item was last queued on, or NULL. */
+static struct workqueue_struct *wq_of(struct work_struct *work)
+{
+    unsigned long data = (unsigned long)atomic_long_read(&work->data);
+
+    return (data & WORK_STRUCT_PWQ) ? (struct workqueue_struct *)(data & WORK_STRUCT_WQ_DATA_MASK) : NULL;
+}
+
+static void set_wq(struct work_struct *work, struct workqueue_struct *wq)
+{
+    long old = atomic_long_read(&work->data), new;
+
+    do {
+        new = (long)(((unsigned long)old & WORK_STRUCT_PENDING) | (unsigned long)wq | WORK_STRUCT_PWQ);
+    } while (!atomic_long_try_cmpxchg(&work->data, &old, new));
+}
 
 static void worker(void *arg)
 {
@@ -66,12 +90,14 @@ static void worker(void *arg)
 
 struct workqueue_struct *alloc_workqueue(const char *fmt, unsigned int flags, int max_active, ...)
 {
-    struct workqueue_struct *wq = kzalloc(sizeof(*wq), GFP_KERNEL);
+    struct workqueue_struct *wq = ddekit_large_malloc(sizeof(*wq));
     va_list args;
 
     (void)flags, (void)max_active;
     if (!wq)
         return NULL;
+    BUILD_BUG_ON(sizeof(*wq) > PAGE_SIZE);
+    memset(wq, 0, sizeof(*wq));
     va_start(args, max_active);
     vsnprintf(wq->name, sizeof(wq->name), fmt, args);
     va_end(args);
@@ -89,7 +115,7 @@ fail:
         ddekit_condvar_deinit(wq->more);
     if (wq->done)
         ddekit_condvar_deinit(wq->done);
-    kfree(wq);
+    ddekit_large_free(wq);
     return NULL;
 }
 
@@ -103,33 +129,15 @@ void dde_workqueue_init(void)
     system_freezable_wq = system_power_efficient_wq = system_wq;
 }
 
-void dde_init_work(struct work_struct *work, work_func_t func)
-{
-    atomic_long_set(&work->data, 0);
-    INIT_LIST_HEAD(&work->entry);
-    work->func = func;
-    work->dde_wq = NULL;
-}
-
-void dde_delayed_work_timer_fn(struct timer_list *t);
-
-void dde_init_delayed_work(struct delayed_work *dwork, work_func_t func)
-{
-    dde_init_work(&dwork->work, func);
-    timer_setup(&dwork->timer, dde_delayed_work_timer_fn, 0);
-    dwork->wq = NULL;
-    dwork->cpu = 0;
-}
-
 /* Puts a work item whose PENDING bit the caller set on the queue. wq_lock held. */
 static void enqueue(struct workqueue_struct *wq, struct work_struct *work)
 {
-    work->dde_wq = wq;
+    set_wq(work, wq);
     list_add_tail(&work->entry, &wq->list);
     ddekit_condvar_signal(wq->more);
 }
 
-bool queue_work(struct workqueue_struct *wq, struct work_struct *work)
+bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
 {
     dde_runtime_init();
     if (test_and_set_bit(WORK_STRUCT_PENDING_BIT, PENDING(work)))
@@ -140,7 +148,7 @@ bool queue_work(struct workqueue_struct *wq, struct work_struct *work)
     return true;
 }
 
-void dde_delayed_work_timer_fn(struct timer_list *t)
+void delayed_work_timer_fn(struct timer_list *t)
 {
     struct delayed_work *dwork = from_timer(dwork, t, timer);
 
@@ -160,11 +168,11 @@ static void queue_delayed(struct workqueue_struct *wq, struct delayed_work *dwor
         return;
     }
     dwork->wq = wq;
-    dwork->work.dde_wq = wq;
+    set_wq(&dwork->work, wq);
     mod_timer(&dwork->timer, jiffies + delay);
 }
 
-bool queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork, unsigned long delay)
+bool queue_delayed_work_on(int cpu, struct workqueue_struct *wq, struct delayed_work *dwork, unsigned long delay)
 {
     dde_runtime_init();
     if (test_and_set_bit(WORK_STRUCT_PENDING_BIT, PENDING(&dwork->work)))
@@ -188,7 +196,7 @@ static bool grab_pending(struct work_struct *work, struct delayed_work *dwork)
     return was;
 }
 
-bool mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork, unsigned long delay)
+bool mod_delayed_work_on(int cpu, struct workqueue_struct *wq, struct delayed_work *dwork, unsigned long delay)
 {
     bool was;
 
@@ -201,7 +209,7 @@ bool mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork, u
 
 static bool running_elsewhere(struct work_struct *work)
 {
-    struct workqueue_struct *wq = work->dde_wq;
+    struct workqueue_struct *wq = wq_of(work);
 
     return wq && wq->current_work == work && wq->thread != ddekit_thread_myself();
 }
@@ -212,7 +220,7 @@ static void wait_idle(struct work_struct *work)
 {
     struct workqueue_struct *wq;
 
-    while ((wq = work->dde_wq) &&
+    while ((wq = wq_of(work)) &&
            ((!list_empty(&work->entry) && wq->thread != ddekit_thread_myself()) || running_elsewhere(work)))
         ddekit_condvar_wait(wq->done, &wq_lock);
 }
@@ -223,7 +231,7 @@ static bool cancel_sync(struct work_struct *work, struct delayed_work *dwork)
 
     ddekit_lock_lock(&wq_lock);
     while (running_elsewhere(work)) {
-        ddekit_condvar_wait(work->dde_wq->done, &wq_lock);
+        ddekit_condvar_wait(wq_of(work)->done, &wq_lock);
         /* It may have queued itself again while running. */
         if (!list_empty(&work->entry)) {
             list_del_init(&work->entry);
@@ -277,7 +285,7 @@ bool flush_delayed_work(struct delayed_work *dwork)
     return flush_work(&dwork->work);
 }
 
-void flush_workqueue(struct workqueue_struct *wq)
+void __flush_workqueue(struct workqueue_struct *wq)
 {
     if (!wq)
         return;
@@ -288,23 +296,17 @@ void flush_workqueue(struct workqueue_struct *wq)
     ddekit_lock_unlock(&wq_lock);
 }
 
-void drain_workqueue(struct workqueue_struct *wq) { flush_workqueue(wq); }
+void drain_workqueue(struct workqueue_struct *wq) { __flush_workqueue(wq); }
 
 void destroy_workqueue(struct workqueue_struct *wq)
 {
     if (!wq || wq == system_wq)
         return;
-    flush_workqueue(wq);
+    __flush_workqueue(wq);
     ddekit_lock_lock(&wq_lock);
     wq->dying = true;
     ddekit_condvar_signal(wq->more);
     ddekit_lock_unlock(&wq_lock);
     /* The worker leaves on its own; its few bytes of state stay allocated
      * because it may still be on its way out. */
-}
-
-bool current_work_is(struct work_struct *work)
-{
-    struct workqueue_struct *wq = work->dde_wq;
-    return wq && wq->current_work == work && wq->thread == ddekit_thread_myself();
 }

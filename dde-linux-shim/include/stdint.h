@@ -27,7 +27,5 @@ typedef __UINTMAX_TYPE__ uintmax_t;
 #define UINT16_MAX __UINT16_MAX__
 #define UINT32_MAX __UINT32_MAX__
 #define UINT64_MAX __UINT64_MAX__
-#define SIZE_MAX __SIZE_MAX__
-#define UINTPTR_MAX __UINTPTR_MAX__
 
 #endif
