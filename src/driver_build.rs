@@ -31,58 +31,42 @@ use std::time::{Duration, SystemTime};
 
 /// The shim's compiler flags, one per line (`#` comments and blank lines skipped).
 pub const CFLAGS_FILE: &str = "dde-linux-shim/cflags";
-/// The include folders every driver file gets, after the shim's flags.
-pub const INCLUDE_DIRS: &[&str] = &["dde-linux-shim/include", "ddekit/include"];
 /// The folder of headers of our own that take the place of Linux's when
 /// compiling against Linux's headers (`dde-linux-shim/linux-shadow/README.md`).
 pub const SHADOW_DIR: &str = "dde-linux-shim/linux-shadow";
 
-/// The headers C files are compiled against.
+/// The headers C files are compiled against: Linux's own, configured for
+/// Resurgo ([`crate::linux_config`]), with [`SHADOW_DIR`] first. The
+/// committed drivers, Linux's library files and the shim's own C
+/// (`dde-linux-shim/build.rs`) all are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Headers {
-    /// The shim's own (`INCLUDE_DIRS`): what the committed drivers and the
-    /// shim library are built with today.
-    Shim,
-    /// Linux's own, configured for Resurgo ([`crate::linux_config`]), with
-    /// [`SHADOW_DIR`] first.
     Linux(crate::linux_config::Prepared),
 }
 
 impl Headers {
     /// The include arguments (and, for Linux's, the forced includes and `-D__KERNEL__`).
     fn args(&self, root: &Path) -> Vec<OsString> {
-        match self {
-            Headers::Shim => {
-                INCLUDE_DIRS.iter().flat_map(|inc| ["-I".into(), root.join(inc).into_os_string()]).collect()
-            }
-            Headers::Linux(p) => p.include_args(Some(&root.join(SHADOW_DIR))).into_iter().map(OsString::from).collect(),
-        }
+        let Headers::Linux(p) = self;
+        p.include_args(Some(&root.join(SHADOW_DIR))).into_iter().map(OsString::from).collect()
     }
 
     /// The folders of our own headers, whose changes a kept failed compile must see.
     fn own_dirs(&self) -> Vec<&'static str> {
-        match self {
-            Headers::Shim => INCLUDE_DIRS.to_vec(),
-            Headers::Linux(_) => vec![SHADOW_DIR],
-        }
+        vec![SHADOW_DIR]
     }
 
     /// Extra names kbuild defines for a file of the module `module` at `tree_path`.
     fn kbuild_defines(&self, module: &str, tree_path: &str) -> Vec<OsString> {
-        match self {
-            Headers::Shim => Vec::new(),
-            Headers::Linux(_) => {
-                let file = tree_path.strip_suffix(".c").unwrap_or(tree_path);
-                let modfile = match file.rsplit_once('/') {
-                    Some((dir, _)) => format!("{dir}/{module}"),
-                    None => module.to_string(),
-                };
-                vec![
-                    format!("-DKBUILD_MODFILE=\"{modfile}\"").into(),
-                    format!("-D__KBUILD_MODNAME=kmod_{}", kbuild_name(module)).into(),
-                ]
-            }
-        }
+        let file = tree_path.strip_suffix(".c").unwrap_or(tree_path);
+        let modfile = match file.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{module}"),
+            None => module.to_string(),
+        };
+        vec![
+            format!("-DKBUILD_MODFILE=\"{modfile}\"").into(),
+            format!("-D__KBUILD_MODNAME=kmod_{}", kbuild_name(module)).into(),
+        ]
     }
 }
 /// Where the host tool leaves the include arguments of Linux's configured
@@ -331,10 +315,7 @@ pub fn survey_build(
     let fingerprint = headers_fingerprint(&root, headers);
     let linux_lib = read_linux_lib(&root)?;
     let lib_sources = linux::ensure(&linux_lib.pinned(), progress)?;
-    let linux_headers = match headers {
-        Headers::Linux(_) => Some(headers.clone()),
-        Headers::Shim => linux_lib.prepare_headers(progress)?,
-    };
+    let linux_headers = Some(headers.clone());
     let mut units = linux_lib.units(
         &out.join(drivers::LINUX_LIB),
         &|p| lib_sources.path(p),
@@ -519,14 +500,12 @@ fn bar(progress: bool, len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// A fingerprint of the shim's and DDEKit's headers (paths, sizes, times):
-/// a failed compile is only as current as the headers it failed against.
+/// A fingerprint of the headers (Linux's configured tree by its key, the
+/// shadow folder's paths, sizes, times): a failed compile is only as current
+/// as the headers it failed against.
 fn headers_fingerprint(root: &Path, headers: &Headers) -> String {
-    let mut entries = Vec::new();
-    if let Headers::Linux(p) = headers {
-        // Linux's tree and configuration: the key of the configured build.
-        entries.push(format!("linux {}", p.key));
-    }
+    let Headers::Linux(p) = headers;
+    let mut entries = vec![format!("linux {}", p.key)];
     let mut stack: Vec<PathBuf> = headers.own_dirs().iter().map(|d| root.join(d)).collect();
     stack.push(root.join(CFLAGS_FILE));
     while let Some(p) = stack.pop() {
@@ -1320,10 +1299,6 @@ mod tests {
             defines,
             ["-DKBUILD_MODFILE=\"drivers/net/ethernet/8390/ne2k-pci\"", "-D__KBUILD_MODNAME=kmod_ne2k_pci"]
         );
-        assert!(Headers::Shim.kbuild_defines("x", "x.c").is_empty());
-        let shim: Vec<String> = Headers::Shim.args(root).iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(shim, ["-I", "/w/dde-linux-shim/include", "-I", "/w/ddekit/include"]);
-        assert_ne!(headers_fingerprint(root, &linux), headers_fingerprint(root, &Headers::Shim));
     }
 
     #[test]

@@ -164,11 +164,6 @@ enum DriverAction {
         /// How many of the most often missing headers and symbols to list.
         #[arg(long, default_value_t = 15)]
         top: usize,
-        /// Compile against Linux's own headers with Resurgo's configuration
-        /// (and the shadow folder) instead of the shim's headers; the traps are
-        /// then the names the shim lacks.
-        #[arg(long)]
-        linux_headers: bool,
     },
     /// Write drivers-legacy/NAME/driver.toml for a driver's source files: files
     /// in a Linux tree or in drivers-legacy/NAME/, or paths in the Linux tree
@@ -776,8 +771,8 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Driver { action: DriverAction::Survey { json, top, linux_headers } } => {
-            let survey = resurgo::survey::run(true, linux_headers)?;
+        Command::Driver { action: DriverAction::Survey { json, top } } => {
+            let survey = resurgo::survey::run(true)?;
             print!("{}", survey.table(top));
             if json {
                 println!("{}", survey.json(top));

@@ -234,8 +234,6 @@ pub struct Survey {
     /// PCI drivers Kconfig does not allow on x86-64, with the option that is off.
     pub excluded: Vec<(String, String)>,
     pub rows: Vec<Row>,
-    /// Compiled against Linux's own headers (`--linux-headers`), not the shim's.
-    pub linux_headers: bool,
 }
 
 impl Survey {
@@ -319,15 +317,12 @@ impl Survey {
 
     /// What the drivers were compiled against.
     pub fn headers(&self) -> &'static str {
-        if self.linux_headers { "linux" } else { "shim" }
+        "linux"
     }
 
     pub fn totals_line(&self) -> String {
-        let against = if self.linux_headers {
-            "against Linux's own headers (dde-linux-shim/resurgo.config, the shadow folder) and the shim's names"
-        } else {
-            "against the shim's headers"
-        };
+        let against =
+            "against Linux's own headers (dde-linux-shim/resurgo.config with the drivers' options, the shadow folder)";
         format!(
             "linux-source-6.1 {}: {} modules under {ROOT}, {} PCI drivers, {} allowed on x86-64; \
              {} compiled, {} linked, {} without any trap ({against})",
@@ -429,19 +424,13 @@ pub fn out_dir() -> PathBuf {
     image::target_dir().join("survey")
 }
 
-/// Where the survey against Linux's own headers keeps its objects and images.
-pub fn linux_out_dir() -> PathBuf {
-    image::target_dir().join("survey-linux")
-}
-
 /// Runs the survey: fetches what it needs, builds the shim, builds every
-/// driver. With `linux_headers`, the drivers are compiled against Linux's own
-/// headers configured for Resurgo ([`crate::linux_config`]) and the shadow
-/// folder instead of the shim's headers, and linked with traps against the
-/// shim library as it is: the traps are then the names the shim lacks (the
-/// images are not meant to run, since the shim itself is still built against
-/// its own headers).
-pub fn run(progress: bool, linux_headers: bool) -> Result<Survey> {
+/// driver against Linux's own headers configured for Resurgo
+/// ([`crate::linux_config`]) and the shadow folder, with every surveyed
+/// driver's options on (so that kconfig follows what they select), and links
+/// it with traps against the shim library: the traps are the names the shim
+/// lacks.
+pub fn run(progress: bool) -> Result<Survey> {
     let sources = linux::fetch_selected(MARK, &format!("{ROOT} and every Kconfig file"), &wanted, progress)?;
     let tree = sources.dir.clone();
     let kc = read_kconfig(&tree)?;
@@ -456,19 +445,15 @@ pub fn run(progress: bool, linux_headers: bool) -> Result<Survey> {
         .iter()
         .map(|m| (m.name.clone(), m.configs.iter().find(|c| !kc.enabled(c)).cloned().unwrap_or_default()))
         .collect();
-    let headers = if linux_headers {
-        // One configuration for all: Resurgo's, with every surveyed driver's
-        // options on, so that kconfig follows what they select (I2C, PTP...).
-        let options: BTreeSet<String> = allowed.iter().flat_map(|m| m.configs.iter().cloned()).collect();
-        let options: Vec<String> = options.into_iter().collect();
-        let (prepared, dropped) = crate::linux_config::prepare_with(&options, progress)?;
-        if progress && !dropped.is_empty() {
-            eprintln!("note: kconfig did not honour {} driver option(s): {}", dropped.len(), dropped.join("; "));
-        }
-        driver_build::Headers::Linux(prepared)
-    } else {
-        driver_build::Headers::Shim
-    };
+    // One configuration for all: Resurgo's, with every surveyed driver's
+    // options on, so that kconfig follows what they select (I2C, PTP...).
+    let options: BTreeSet<String> = allowed.iter().flat_map(|m| m.configs.iter().cloned()).collect();
+    let options: Vec<String> = options.into_iter().collect();
+    let (prepared, dropped) = crate::linux_config::prepare_with(&options, progress)?;
+    if progress && !dropped.is_empty() {
+        eprintln!("note: kconfig did not honour {} driver option(s): {}", dropped.len(), dropped.join("; "));
+    }
+    let headers = driver_build::Headers::Linux(prepared);
     let lib = image::build_shim(progress)?;
     let items: Vec<SurveyItem> = allowed
         .iter()
@@ -478,7 +463,7 @@ pub fn run(progress: bool, linux_headers: bool) -> Result<Survey> {
             extra_flags: m.flags.clone(),
         })
         .collect();
-    let out = if linux_headers { linux_out_dir() } else { out_dir() };
+    let out = out_dir();
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let outcomes = image::with_build_lock(|| {
         driver_build::survey_build(&items, &out, &lib, &sources.version, &headers, progress)
@@ -493,7 +478,7 @@ pub fn run(progress: bool, linux_headers: bool) -> Result<Survey> {
             outcome,
         })
         .collect();
-    Ok(Survey { linux_version: sources.version, modules: all.len(), pci: pci.len(), excluded, rows, linux_headers })
+    Ok(Survey { linux_version: sources.version, modules: all.len(), pci: pci.len(), excluded, rows })
 }
 
 /// A driver's sources and those of the library modules its Makefile builds

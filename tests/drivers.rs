@@ -1,6 +1,6 @@
 //! The legacy-driver pipeline on the host: Debian's Linux sources fetched and
 //! checked against the committed manifests, `resurgo drivers --json`, manifests
-//! written by `driver add`, and the drivers compiled against the shim's headers
+//! written by `driver add`, and the drivers compiled against Linux's configured headers
 //! (or the missing-API report when the shim lacks something).
 //!
 //! The first test to need the sources downloads `linux-source-6.1` with apt
@@ -71,11 +71,11 @@ fn driver_add_reproduces_the_committed_manifests() {
     std::fs::remove_dir_all(&out).unwrap();
 }
 
-/// Every driver compiles against the shim's headers; when one does not, the
-/// failure is the missing-API report's one summary line (the report itself is
-/// on stderr).
+/// Every driver compiles against Linux's headers configured for Resurgo (and
+/// the shim's shadow folder); when one does not, the failure is the
+/// missing-API report's one summary line (the report itself is on stderr).
 #[test]
-fn drivers_compile_against_the_shim_headers() {
+fn drivers_compile_against_linux_headers() {
     if !workspace_root().join(driver_build::CFLAGS_FILE).is_file() {
         // Before the shim has its flags, the build says so in one line.
         let e = driver_build::read_cflags(&workspace_root()).unwrap_err().to_string();
@@ -93,7 +93,7 @@ fn drivers_compile_against_the_shim_headers() {
 }
 
 /// `resurgo driver survey --json`: every x86-64 PCI driver of
-/// drivers/net/ethernet tried against the shim. The committed drivers are
+/// drivers/net/ethernet tried against Linux's headers and the shim. The committed drivers are
 /// among those that compile and link, without a trap; the JSON object is the
 /// last line.
 #[test]

@@ -1,1 +1,0 @@
-#include <linux/compiler.h>

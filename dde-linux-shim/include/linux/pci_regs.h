@@ -1,1 +1,0 @@
-#include <uapi/linux/pci_regs.h>
