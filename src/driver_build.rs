@@ -184,7 +184,7 @@ struct Unit {
     flags_hash: String,
     source_hash: String,
     /// Set for the survey: a failed compile is kept (in `*.failed`) and
-    /// reused while this key, the stamp and the shim's headers are unchanged.
+    /// reused while this key, the stamp and the headers are unchanged.
     fail_key: Option<String>,
 }
 
@@ -222,8 +222,10 @@ pub struct CompiledDrivers {
     log: String,
 }
 
-/// Fetches, checks and compiles the drivers' sources (the shim's headers are
-/// all that is needed). Fails with the missing-API report when one does not compile.
+/// Fetches, checks and compiles the drivers' sources against Linux's headers
+/// configured for Resurgo (which it configures first and hands to the shim's
+/// build: [`SHIM_HEADERS_FILE`]). Fails with the missing-API report when one
+/// does not compile.
 pub fn compile(drivers: &[&Driver], progress: bool) -> Result<CompiledDrivers> {
     let root = workspace_root();
     let cflags = read_cflags(&root)?;
@@ -299,7 +301,7 @@ pub struct SurveyOutcome {
 /// Builds each item as a driver task image under `out` (objects in
 /// `out/NAME/`, images `out/images/drv-NAME`), with traps for what nothing
 /// defines, and reports every driver instead of failing. Objects and failed
-/// compiles are kept and reused while their inputs and the shim's headers are
+/// compiles are kept and reused while their inputs and the headers are
 /// unchanged; the compiler's output goes to `out/survey.log`.
 pub fn survey_build(
     items: &[SurveyItem],

@@ -96,8 +96,9 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
         packages.insert(driver_build::SHIM_PACKAGE);
     }
 
-    // Legacy drivers compile against the shim's headers alone: a missing API
-    // shows before the long cargo build, and they link after it.
+    // Legacy drivers compile against Linux's configured headers alone (which
+    // this configures, for the shim's build too): a compile error shows
+    // before the long cargo build, and they link after it.
     let compiled = if driver_images.is_empty() {
         None
     } else {

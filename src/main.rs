@@ -138,8 +138,8 @@ enum DriverAction {
         /// Driver names (default: every driver in drivers-legacy/).
         names: Vec<String>,
     },
-    /// Compile the drivers against the shim's headers (no linking) and report
-    /// what Linux API they use that the shim lacks.
+    /// Compile the drivers against Linux's headers configured for Resurgo (no
+    /// linking) and report what does not compile.
     Check {
         /// Driver names (default: every driver in drivers-legacy/).
         names: Vec<String>,
@@ -757,7 +757,7 @@ fn run(cli: Cli) -> Result<i32> {
             let chosen = chosen_drivers(&names)?;
             let refs: Vec<&drivers::Driver> = chosen.iter().collect();
             image::with_build_lock(|| driver_build::build(&refs, driver_build::Mode::Check, true))?;
-            println!("ok: {} compiled against the shim's headers", names_of(&chosen));
+            println!("ok: {} compiled against Linux's headers (Resurgo's configuration)", names_of(&chosen));
             Ok(0)
         }
         Command::Driver { action: DriverAction::Build { names, strict } } => {

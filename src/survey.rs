@@ -252,7 +252,7 @@ impl Survey {
         top(self.rows.iter().flat_map(|r| r.missing_headers().into_iter().map(String::from).collect::<Vec<_>>()))
     }
 
-    /// Functions, constants and macros the shim's headers do not declare, by
+    /// Functions, constants and macros the headers do not declare, by
     /// the number of drivers that use them (as far as their compile got).
     pub fn top_undeclared(&self) -> Vec<(String, usize)> {
         top(self.rows.iter().flat_map(|r| {
