@@ -119,6 +119,12 @@ struct net_device *alloc_netdev_mqs(int sizeof_priv, const char *name, unsigned 
         dev->_tx[i].dev = dev;
         spin_lock_init(&dev->_tx[i]._xmit_lock);
         dev->_tx[i].xmit_lock_owner = -1;
+#ifdef CONFIG_BQL
+        /* As Linux's netdev_init_one_queue(): byte queue limits that start
+         * open and adapt (a zeroed dql would stop the queue after every
+         * frame until its completion). */
+        dql_init(&dev->_tx[i].dql, HZ);
+#endif
     }
     dev->num_tx_queues = dev->real_num_tx_queues = txqs;
     dev->num_rx_queues = dev->real_num_rx_queues = rxqs;
