@@ -21,6 +21,7 @@ struct dde_thread_ctx {
     int preempt_count;
     unsigned long quiescent;   /* times preempt_count dropped to 0 (synchronize_rcu) */
     int irqs_off;              /* 1 while the thread holds the virtual interrupt lock */
+    ddekit_sem_t *wake;        /* what schedule() sleeps on and wake_up_process() ups */
     struct dde_thread_ctx *next_ctx; /* every context, for synchronize_rcu */
 };
 
@@ -32,6 +33,10 @@ struct dde_thread_ctx *dde_ctx(void);
 /* Gives the calling thread a context with the given name (for threads the
  * shim creates itself). */
 struct dde_thread_ctx *dde_ctx_adopt(const char *name);
+
+/* Wakes `p` if its state is in `state` (csrc/sched.c), as Linux's
+ * kernel/sched/core.c; 1 when it did. */
+int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_flags);
 
 /* Starts the shim's threads and locks once (softirq thread, system
  * workqueue). Safe to call any number of times from any thread. */

@@ -48,6 +48,9 @@ void dde_irq_init(void)
 void dde_irq_virtual_lock(void) { ddekit_lock_lock(&virtual_irq_lock); }
 void dde_irq_virtual_unlock(void) { ddekit_lock_unlock(&virtual_irq_lock); }
 
+/* The number of interrupt lines, as Linux's (legacy PIC and IO-APIC pins). */
+int nr_irqs = NR_IRQS;
+
 /* ---- local_irq_* ----------------------------------------------------------------- */
 
 unsigned long dde_local_irq_save(void)

@@ -12,6 +12,8 @@
 #include <linux/if_vlan.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/random.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
@@ -519,6 +521,26 @@ void netif_schedule_queue(struct netdev_queue *txq)
     if (!netif_xmit_stopped(txq) && txq->dev->reg_state == NETREG_REGISTERED)
         resurgo_netdev_queue_woken(txq->dev);
 }
+
+/* The RSS hash key drivers program into their devices: random, the same for
+ * every device of the task, as Linux's netdev_rss_key (net/core/ethtool.c). */
+void netdev_rss_key_fill(void *buffer, size_t len)
+{
+    static u8 key[NETDEV_RSS_KEY_LEN];
+    static struct dde_once once;
+
+    BUG_ON(len > sizeof(key));
+    if (dde_once_begin(&once)) {
+        get_random_bytes(key, sizeof(key));
+        dde_once_done(&once);
+    }
+    memcpy(buffer, key, len);
+}
+
+/* NL_SET_ERR_MSG() emits Linux's netlink_extack tracepoint: no tracer is
+ * attached in a driver task (the message itself goes to the caller's
+ * extack, which the macro sets). */
+void do_trace_netlink_extack(const char *msg) { }
 
 /* netdev_xmit_more() reads it: the host hands frames one at a time, so
  * `xmit.more` stays 0 and drivers ring their doorbell for each. */

@@ -207,6 +207,11 @@ out:
     return the_dev;
 }
 
+/* The task's one pci_dev lives as long as the task (the shim allocates it
+ * once and never frees it), so references to it need no count. */
+struct pci_dev *pci_dev_get(struct pci_dev *dev) { return dev; }
+void pci_dev_put(struct pci_dev *dev) { }
+
 const struct pci_device_id *pci_match_id(const struct pci_device_id *ids, struct pci_dev *dev)
 {
     if (!ids)

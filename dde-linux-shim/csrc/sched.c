@@ -6,6 +6,7 @@
  * Also the scheduler calls drivers make (schedule_timeout, cond_resched) and
  * the one-time start-up of the shim's own threads.
  */
+#include <linux/capability.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/sched.h>
@@ -24,6 +25,9 @@ static struct dde_thread_ctx *ctx_new(const char *name)
     if (!c)
         ddekit_panic("dde-linux: out of memory for a thread context");
     memset(c, 0, sizeof(*c));
+    c->wake = ddekit_sem_init(0);
+    if (!c->wake)
+        ddekit_panic("dde-linux: out of memory for a thread's wake-up semaphore");
     c->task.pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
     c->task.__state = TASK_RUNNING;
     if (!name)
@@ -98,32 +102,74 @@ void synchronize_rcu(void)
 
 void synchronize_net(void) { synchronize_rcu(); }
 
+/* Every caller of a driver's is the task itself (the host's configuration
+ * of its device): there is no less privileged user to refuse. */
+bool capable(int cap) { return true; }
+bool ns_capable(struct user_namespace *ns, int cap) { return true; }
+
 void __might_sleep(const char *file, int line) { }
 void __might_resched(const char *file, int line, unsigned int offsets) { }
 void __cant_sleep(const char *file, int line, int preempt_offset) { }
 
-/* ---- sleeping ------------------------------------------------------------------- */
+/* ---- sleeping and waking ------------------------------------------------------------ */
 
-/* Sleeps for `timeout` jiffies when the caller set a sleeping state (nothing
- * wakes a driver thread early: there are no signals and no wait queue here
- * that would), otherwise just gives up the CPU. Returns the jiffies left. */
+/*
+ * A thread that set a sleeping state (set_current_state(), wait_event()'s
+ * prepare_to_wait_event()) and calls schedule() or schedule_timeout() sleeps
+ * on its own semaphore until wake_up_process() (or a wait queue's wake-up)
+ * puts its state back to TASK_RUNNING and ups it, or the timeout passes. A
+ * wake-up that comes between setting the state and sleeping is kept by the
+ * semaphore, so none is lost; one that comes after the thread found its
+ * condition true without sleeping makes a later sleep return early, which
+ * every wait loop tolerates (Linux's wake-ups may be spurious too). No signals
+ * here: interruptible sleeps end only so.
+ */
+static struct dde_thread_ctx *ctx_of(struct task_struct *p) { return container_of(p, struct dde_thread_ctx, task); }
+
+int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_flags)
+{
+    unsigned int old = __atomic_load_n(&p->__state, __ATOMIC_SEQ_CST);
+
+    do {
+        if (!(old & state))
+            return 0;
+    } while (!__atomic_compare_exchange_n(&p->__state, &old, TASK_RUNNING, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_SEQ_CST));
+    ddekit_sem_up(ctx_of(p)->wake);
+    return 1;
+}
+
+int wake_up_process(struct task_struct *p) { return try_to_wake_up(p, TASK_NORMAL, 0); }
+int wake_up_state(struct task_struct *p, unsigned int state) { return try_to_wake_up(p, state, 0); }
+
+/* Sleeps for at most `timeout` jiffies (MAX_SCHEDULE_TIMEOUT: until woken)
+ * when the caller set a sleeping state, otherwise just gives up the CPU.
+ * Returns the jiffies left. */
 long schedule_timeout(long timeout)
 {
-    struct task_struct *t = current;
-    unsigned int state = __atomic_load_n(&t->__state, __ATOMIC_SEQ_CST);
+    struct dde_thread_ctx *c = dde_ctx();
+    struct task_struct *t = &c->task;
+    unsigned long start = jiffies;
+    long left;
 
-    if (state == TASK_RUNNING) {
+    if (__atomic_load_n(&t->__state, __ATOMIC_SEQ_CST) == TASK_RUNNING) {
         ddekit_yield();
         return timeout;
     }
     if (timeout == MAX_SCHEDULE_TIMEOUT) {
-        WARN_ONCE(1, "schedule_timeout(MAX_SCHEDULE_TIMEOUT) with nothing to wake the thread\n");
-        timeout = HZ;
+        ddekit_sem_down(c->wake);
+        left = timeout;
+    } else if (timeout <= 0) {
+        left = 0;
+    } else if (ddekit_sem_down_timed(c->wake, (int)min(jiffies_to_msecs((unsigned long)timeout), (unsigned int)INT_MAX)) == 0) {
+        left = timeout - (long)(jiffies - start);
+        if (left < 1)
+            left = 1;
+    } else {
+        left = 0;
     }
-    if (timeout > 0)
-        ddekit_thread_msleep(jiffies_to_msecs((unsigned long)timeout));
     __atomic_store_n(&t->__state, TASK_RUNNING, __ATOMIC_SEQ_CST);
-    return 0;
+    return left;
 }
 
 long schedule_timeout_interruptible(long timeout)
@@ -150,11 +196,10 @@ long schedule_timeout_idle(long timeout)
     return schedule_timeout(timeout);
 }
 
-void schedule(void)
-{
-    ddekit_yield();
-    __set_current_state(TASK_RUNNING);
-}
+void schedule(void) { (void)schedule_timeout(MAX_SCHEDULE_TIMEOUT); }
+
+long io_schedule_timeout(long timeout) { return schedule_timeout(timeout); }
+void io_schedule(void) { schedule(); }
 
 void yield(void) { ddekit_yield(); }
 

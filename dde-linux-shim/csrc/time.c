@@ -8,6 +8,8 @@
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/sched/clock.h>
+#include <linux/time64.h>
 #include <linux/timekeeping.h>
 
 #include <ddekit.h>
@@ -70,6 +72,11 @@ void __ndelay(unsigned long nsecs) { ddekit_udelay((nsecs + NSEC_PER_USEC - 1) /
 
 void __delay(unsigned long loops) { ddekit_udelay(loops ? loops : 1); }
 
+/* What Linux's inb_p()/outb_p() wait with. Linux writes to port 0x80 by
+ * default, which a driver task is not given; 2 us is Linux's own
+ * alternative (io_delay=udelay). */
+void native_io_delay(void) { ddekit_udelay(2); }
+
 /* ---- sleeps ------------------------------------------------------------------------ */
 
 void msleep(unsigned int msecs) { ddekit_thread_msleep(msecs); }
@@ -95,10 +102,30 @@ ktime_t ktime_get_raw(void) { return (ktime_t)ddekit_clock_ns(); }
 u64 ktime_get_mono_fast_ns(void) { return ddekit_clock_ns(); }
 u64 ktime_get_raw_fast_ns(void) { return ddekit_clock_ns(); }
 
-void ktime_get_ts64(struct timespec64 *ts)
-{
-    u64 ns = ddekit_clock_ns();
+/* Nanoseconds since boot, as Linux's sched_clock() (DDEKit's clock). */
+u64 sched_clock(void) { return ddekit_clock_ns(); }
 
-    ts->tv_sec = (time64_t)(ns / NSEC_PER_SEC);
-    ts->tv_nsec = (long)(ns % NSEC_PER_SEC);
+/* As Linux's kernel/time/time.c: a remainder that is never negative. */
+struct timespec64 ns_to_timespec64(s64 nsec)
+{
+    struct timespec64 ts = {0, 0};
+    s64 sec, rem;
+
+    if (!nsec)
+        return ts;
+    sec = nsec / NSEC_PER_SEC;
+    rem = nsec % NSEC_PER_SEC;
+    if (rem < 0) {
+        sec--;
+        rem += NSEC_PER_SEC;
+    }
+    ts.tv_sec = sec;
+    ts.tv_nsec = (long)rem;
+    return ts;
 }
+
+/* Nothing sets the wall clock in a driver task (no RTC, no NTP): real time
+ * counts from boot, as Linux's does until something sets it. */
+void ktime_get_real_ts64(struct timespec64 *ts) { *ts = ns_to_timespec64((s64)ddekit_clock_ns()); }
+
+void ktime_get_ts64(struct timespec64 *ts) { *ts = ns_to_timespec64((s64)ddekit_clock_ns()); }
