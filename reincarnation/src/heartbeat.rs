@@ -3,10 +3,7 @@
 //! thread, which restarts it. Pinging on a thread of its own keeps the server
 //! answering requests while a hung driver makes a ping wait.
 
-use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
-use boot::Boot;
 use core::sync::atomic::{AtomicU64, Ordering};
 use reincarnation::proto::control;
 use rt::obj::{Factory, Irq, Thread};
@@ -48,21 +45,18 @@ struct Target {
 }
 
 /// Starts the heartbeat thread for the services that serve `control` and set a
-/// period (`heartbeat-ms` in their manifest values).
-pub fn start(boot: &Boot, names: &[(String, String)], label: u64) -> &'static Pings {
+/// period (`heartbeat-ms` in their manifest values): per service, its
+/// `control` gate and the period in ms, or `None`.
+pub fn start(services: Vec<Option<(CapIdx, u64)>>, label: u64) -> &'static Pings {
     let pings: &'static Pings = alloc::boxed::Box::leak(alloc::boxed::Box::new(Pings {
         running: [const { AtomicU64::new(0) }; MAX],
         failed: [const { AtomicU64::new(0) }; MAX],
-        count: names.len().min(MAX),
+        count: services.len().min(MAX),
     }));
-    let targets: Vec<Option<Target>> = names
-        .iter()
+    let targets: Vec<Option<Target>> = services
+        .into_iter()
         .take(MAX)
-        .map(|(name, _)| {
-            let period = boot.task(name)?.values.iter().find(|(k, _)| k == "heartbeat-ms")?.1;
-            let control = rt::env::cap(&format!("{name}.control"))?;
-            (period > 0).then_some(Target { control, period_ms: period })
-        })
+        .map(|s| s.filter(|&(_, period)| period > 0).map(|(control, period_ms)| Target { control, period_ms }))
         .collect();
     if targets.iter().all(Option::is_none) {
         return pings;

@@ -117,7 +117,7 @@ fn add_kumem() -> Result<(u64, u64), Error> {
 
 /// Fiasco's priority for Resurgo's: the default (100) is L4Re's default (2);
 /// above it, one Fiasco level per ten (the scheduler ned gives a task caps it).
-fn fiasco_prio(priority: u8) -> u64 {
+pub(crate) fn fiasco_prio(priority: u8) -> u64 {
     L4RE_DEFAULT_PRIO + (priority.saturating_sub(l4_sys::proto::thread::DEFAULT_PRIORITY) / 10) as u64
 }
 

@@ -1,0 +1,386 @@
+//! The reincarnation server on Fiasco.OC: it starts its drivers itself and
+//! is their pager.
+//!
+//! ned hands it, per child `N` (`child.N=NAME` among its arguments): the
+//! image (`N.image`, from moe's `rom`), a log of the child's own (`N.log`),
+//! every capability the manifest grants the child (`N:NAME`, the child's
+//! `vbus`, its client gates, the gates it serves), a gate to the child's
+//! `control` endpoint (`N.control`) and the child's arguments (`N/KEY=VALUE`).
+//! [`rt::loader::spawn`] creates the task and maps its image, stack and
+//! capabilities; the child's pager, exception handler, region manager and
+//! parent is a gate of this server labelled for the child, so every fault
+//! and exit of the child arrives here as IPC, with its cause and address.
+//! Restarts follow the same policy as on Resurgo's kernel
+//! (`reincarnation-core`): at once, then with backoff, held down after too
+//! many failures in the window; a driver that does not answer two
+//! heartbeats is restarted too. The capabilities a new instance gets are
+//! the same objects (ned's gates, io's vbus), so its clients keep theirs.
+
+use crate::heartbeat;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use protocols::status;
+use reincarnation::policy::{Decision, Policy, Service, State};
+use reincarnation::proto::{self, control, svc};
+use reincarnation::symbols::symbolize;
+use rt::loader::{Child, Event, Grant, Spawn};
+use rt::obj::{Dataspace, Factory, Gate, Thread};
+use rt::time::ticks;
+use rt::{MsgTag, Rights, Timeout, ipc};
+
+/// Labels of what the main thread receives: a child's pager gate is
+/// `PAGER_BASE + index`; heartbeat failures `HEARTBEAT`.
+const PAGER_BASE: u64 = 0x1000;
+const HEARTBEAT: u64 = 0x2000;
+/// The stack of a child's first thread.
+const STACK: u64 = 64 << 10;
+
+struct Supervised {
+    svc: Service,
+    image: &'static [u8],
+    log: Option<rt::CapIdx>,
+    grants: Vec<(String, rt::CapIdx)>,
+    values: Vec<(String, u64)>,
+    priority: u8,
+    pager: Gate,
+    child: Option<Child>,
+    started: u64,
+    failed_at: u64,
+}
+
+struct Server {
+    policy: Policy,
+    services: Vec<Supervised>,
+}
+
+/// The image dataspace `cap`, mapped read-only for good.
+fn map_image(cap: rt::CapIdx) -> Result<&'static [u8], rt::Error> {
+    let ds = Dataspace(cap);
+    let size = ds.info()?.size;
+    let addr = rt::mem::attach(&ds, size, false)?;
+    // SAFETY: the dataspace is mapped read-only at `addr` for `size` bytes and
+    // never unmapped; nobody writes it.
+    Ok(unsafe { core::slice::from_raw_parts(addr as *const u8, size as usize) })
+}
+
+/// The children ned named, in index order, from the arguments and capabilities.
+fn children() -> Vec<Supervised> {
+    let mut names: Vec<(usize, String)> = rt::env::strings()
+        .filter_map(|(k, v)| Some((k.strip_prefix("child.")?.parse().ok()?, v.to_string())))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for (i, name) in names {
+        let image = match rt::env::cap(&format!("{i}.image")).ok_or(rt::Error::NoCapability).and_then(map_image) {
+            Ok(img) => img,
+            Err(e) => {
+                rt::error!("{name}: no image to start it from ({e})");
+                continue;
+            }
+        };
+        let prefix = format!("{i}:");
+        let grants = rt::env::named_caps()
+            .filter_map(|(n, c)| Some((n.strip_prefix(prefix.as_str())?.to_string(), c)))
+            .collect();
+        let vprefix = format!("{i}/");
+        let values: Vec<(String, u64)> = rt::env::values()
+            .filter_map(|(k, v)| Some((k.strip_prefix(vprefix.as_str())?.to_string(), v)))
+            .collect();
+        let priority = values.iter().find(|(k, _)| k == "priority").map_or(100, |&(_, v)| v.min(255) as u8);
+        let pager = match Factory::own().create_gate(Some(&Thread::own_main()), PAGER_BASE + out.len() as u64) {
+            Ok(g) => g,
+            Err(e) => rt::exit(1, &format!("no pager gate for {name}: {e}")),
+        };
+        out.push(Supervised {
+            svc: Service::new(&name),
+            image,
+            log: rt::env::cap(&format!("{i}.log")),
+            grants,
+            values,
+            priority,
+            pager,
+            child: None,
+            started: 0,
+            failed_at: 0,
+        });
+    }
+    out
+}
+
+pub fn main() {
+    let services = children();
+    let targets = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let period = s.values.iter().find(|(k, _)| k == "heartbeat-ms")?.1;
+            Some((rt::env::cap(&format!("{i}.control"))?, period))
+        })
+        .collect();
+    // io serves the drivers' vbus once it has scanned the machine; a driver
+    // started before would spend its first heartbeats waiting for it.
+    for s in &services {
+        if let Some((_, bus)) = s.grants.iter().find(|(n, _)| n == "vbus")
+            && rt::loader::wait_for_vbus(*bus, 30_000).is_err()
+        {
+            rt::warn!("{}: io does not serve its vbus after 30 s", s.svc.name);
+        }
+    }
+    let mut server = Server { policy: Policy::default(), services };
+    let pings = heartbeat::start(targets, HEARTBEAT);
+    for i in 0..server.services.len() {
+        server.start(i);
+    }
+    rt::info!("supervising {} drivers (their pager on Fiasco.OC)", server.services.len());
+
+    let mut reply: Option<MsgTag> = None;
+    loop {
+        let timeout = server.next_deadline().map_or(Timeout::Never, |t| {
+            Timeout::Millis(t.saturating_sub(ticks()).clamp(1, u32::MAX as u64 - 1) as u32)
+        });
+        rt::loader::arm();
+        let msg = match reply.take() {
+            Some(tag) => ipc::reply_and_wait(tag, timeout),
+            None => ipc::wait(timeout),
+        };
+        match msg {
+            Err(_) => {}
+            Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ && m.label == HEARTBEAT => {
+                for (i, incarnation) in pings.take_failures() {
+                    if server.services.get(i).is_some_and(|s| s.svc.incarnation == incarnation && s.child.is_some()) {
+                        let at = server.services[i].child.as_ref().and_then(Child::first_thread_at);
+                        let cause = match at {
+                            Some((ip, _)) => format!("no answer to two heartbeats: hung (its first thread at {})", server.place(i, ip)),
+                            None => "no answer to two heartbeats: hung".into(),
+                        };
+                        server.failed(i, cause);
+                    }
+                }
+            }
+            Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
+            Ok(m) if (PAGER_BASE..HEARTBEAT).contains(&m.label) => {
+                reply = server.from_child((m.label - PAGER_BASE) as usize, m.tag);
+            }
+            Ok(m) => reply = Some(server.request(m.tag)),
+        }
+        server.restart_due();
+        pings.publish(&server.running());
+    }
+}
+
+impl Server {
+    fn running(&self) -> Vec<(bool, u64)> {
+        self.services.iter().map(|s| (s.child.is_some() && s.svc.state == State::Running, s.svc.incarnation)).collect()
+    }
+
+    fn next_deadline(&self) -> Option<u64> {
+        self.services
+            .iter()
+            .filter_map(|s| match s.svc.state {
+                State::Backoff(t) => Some(t),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.services.iter().position(|s| s.svc.name == name)
+    }
+
+    /// Loads a new instance of service `i`.
+    fn start(&mut self, i: usize) {
+        let now = ticks();
+        let s = &mut self.services[i];
+        s.svc.incarnation += 1;
+        if s.svc.incarnation > 1 {
+            s.svc.restarts += 1;
+        }
+        let grants: Vec<Grant> =
+            s.grants.iter().map(|(n, c)| Grant { name: n.as_str(), cap: *c, rights: Rights::ALL }).collect();
+        let mut values: Vec<(&str, u64)> = s.values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        values.push(("incarnation", s.svc.incarnation));
+        values.push(("fault-ticks", s.failed_at));
+        let spawn = Spawn {
+            name: &s.svc.name,
+            image: s.image,
+            priority: s.priority,
+            stack: STACK,
+            heap: 0,
+            grants: &grants,
+            values: &values,
+            log: s.log,
+            pager: s.pager,
+        };
+        match rt::loader::spawn(&spawn) {
+            Ok(child) => {
+                s.child = Some(child);
+                s.started = now;
+                s.svc.state = State::Running;
+                if s.svc.incarnation > 1 {
+                    rt::info!(
+                        "{} incarnation {} started (restart {}; last: {})",
+                        s.svc.name,
+                        s.svc.incarnation,
+                        s.svc.restarts,
+                        s.svc.last_cause
+                    );
+                }
+            }
+            Err(e) => {
+                let cause = format!("cannot load: {e}");
+                rt::error!("{}: {}", s.svc.name, cause);
+                self.failed(i, cause);
+            }
+        }
+    }
+
+    /// An instance ended badly: record why, and restart by the policy.
+    fn failed(&mut self, i: usize, cause: String) {
+        let now = ticks();
+        let s = &mut self.services[i];
+        rt::warn!("{} failed: {}", s.svc.name, cause);
+        if let Some(child) = s.child.take() {
+            child.destroy();
+        }
+        s.failed_at = now;
+        s.svc.last_cause = cause;
+        match s.svc.failed(now, s.started, &self.policy) {
+            Decision::Now => self.start(i),
+            Decision::At(t) => {
+                rt::warn!("{} failed again: restart in {} ms ({})", s.svc.name, t - now, s.svc.last_cause)
+            }
+            Decision::HoldDown => rt::error!(
+                "{} held down after {} failures: {}",
+                s.svc.name,
+                s.svc.failures_in_window(),
+                s.svc.last_cause
+            ),
+        }
+    }
+
+    fn restart_due(&mut self) {
+        let now = ticks();
+        for i in 0..self.services.len() {
+            if matches!(self.services[i].svc.state, State::Backoff(t) if t <= now) {
+                self.start(i);
+            }
+        }
+    }
+
+    /// `function+offset` for an address in service `i`'s image.
+    fn place(&self, i: usize, ip: u64) -> String {
+        match symbolize(self.services[i].image, ip) {
+            Some((name, off)) => format!("{name}+{off:#x}"),
+            None => format!("{ip:#x}"),
+        }
+    }
+
+    /// A message through child `i`'s pager gate: served, or the end of
+    /// the instance. Returns the reply, if one is due.
+    fn from_child(&mut self, i: usize, tag: MsgTag) -> Option<MsgTag> {
+        let s = self.services.get_mut(i)?;
+        let child = s.child.as_mut()?;
+        let cause = match child.serve(tag) {
+            Event::Reply(t) => return Some(t),
+            Event::Exit(0) => {
+                rt::info!("{} exited: no device", s.svc.name);
+                if let Some(c) = s.child.take() {
+                    c.destroy();
+                }
+                s.svc.state = State::Down;
+                s.svc.last_cause = "exited: 0".into();
+                return None;
+            }
+            Event::Exit(code) => format!("exit {code}"),
+            Event::PageFault(pf) => format!(
+                "page-fault at {} (ip {:#x}), address {:#x} ({})",
+                self.place(i, pf.ip),
+                pf.ip,
+                pf.addr,
+                if pf.write { "write" } else { "read" }
+            ),
+            Event::Exception(e) => {
+                format!("{} at {} (ip {:#x}), sp {:#x}", e.name(), self.place(i, e.ip), e.ip, e.sp)
+            }
+            Event::Unknown(label) => {
+                rt::warn!("{}: a message of protocol {label} through its pager gate, ignored", self.services[i].svc.name);
+                return None;
+            }
+        };
+        self.failed(i, cause);
+        None
+    }
+
+    /// A message on the `svc` endpoint: the operator's verbs (`svc kill`,
+    /// `restart`, `down`, `status`, fault injection through the driver's
+    /// `control`) as on Resurgo's kernel. Every client
+    /// ned gives the gate may use them: the manifest's `svc` grants are not
+    /// carried to Fiasco.OC yet.
+    fn request(&mut self, tag: MsgTag) -> MsgTag {
+        let mr = ipc::mr();
+        let answer = |r: Result<(), svc::Error>| {
+            ipc::mr()[0] = status::encode(r.map(|()| 0));
+            MsgTag::new(0, 1, 0)
+        };
+        if tag.label() == svc::STATUS {
+            let Some(s) = self.services.get(mr[0] as usize) else { return answer(Err(svc::Error::NoService)) };
+            let mut name = [0u64; 4];
+            let n = proto::pack_name(&s.svc.name, &mut name);
+            mr[0] = s.svc.state.code();
+            mr[1] = s.svc.incarnation;
+            mr[2] = s.svc.restarts;
+            mr[3] = s.svc.failures_in_window() as u64;
+            mr[4] = n as u64;
+            mr[5..9].copy_from_slice(&name);
+            mr[9] = 0;
+            return MsgTag::new(0, 10, 0);
+        }
+        if tag.words() < 5 {
+            return answer(Err(svc::Error::Malformed));
+        }
+        let Some((bytes, len)) = proto::unpack_name(mr[0], &mr[1..5]) else {
+            return answer(Err(svc::Error::Malformed));
+        };
+        let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
+        let Some(i) = self.find(name) else { return answer(Err(svc::Error::NoService)) };
+        match tag.label() {
+            svc::RESTART | svc::UP => {
+                let s = &mut self.services[i];
+                if let Some(c) = s.child.take() {
+                    c.destroy();
+                }
+                s.svc.reset();
+                s.failed_at = ticks();
+                s.svc.last_cause = "restarted by operator".into();
+                self.start(i);
+                answer(Ok(()))
+            }
+            svc::KILL => {
+                if self.services[i].child.is_none() {
+                    return answer(Err(svc::Error::State));
+                }
+                self.failed(i, "killed by operator".into());
+                answer(Ok(()))
+            }
+            svc::DOWN => {
+                let s = &mut self.services[i];
+                if let Some(c) = s.child.take() {
+                    c.destroy();
+                }
+                s.svc.state = State::Down;
+                s.svc.last_cause = "stopped by operator".into();
+                rt::info!("{} is down", s.svc.name);
+                answer(Ok(()))
+            }
+            svc::INJECT => {
+                let Some(ctl) = rt::env::cap(&format!("{i}.control")) else { return answer(Err(svc::Error::State)) };
+                ipc::mr()[0] = mr[5];
+                let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
+                // A crash injected "now" kills the driver before it can answer.
+                answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { Ok(()) } else { Err(svc::Error::State) })
+            }
+            _ => answer(Err(svc::Error::UnknownCall)),
+        }
+    }
+}
