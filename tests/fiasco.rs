@@ -263,7 +263,7 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     assert!(report.contains(&format!("received {} bytes sha256 {want}", 16 << 20)), "{report}");
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     let failed: Vec<&String> = lines.iter().filter(|l| l.starts_with("reincarn| WARN eth-8139cp failed: ")).collect();
-    assert_eq!(failed.len(), 4, "{}", guest.tail(60));
+    assert_eq!(failed.len(), 4, "{failed:#?}");
     assert_eq!(failed.iter().filter(|l| l.ends_with("killed by operator")).count(), 3, "{failed:?}");
     // The crash: a page fault in the interrupt handler, reported through the
     // pager gate with its place in the image.
@@ -283,14 +283,16 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     let at = lines.iter().position(|l| l.contains("held down after")).unwrap();
     assert!(lines[..at].iter().any(|l| l.contains("failed again: restart in ")), "backoff first:\n{}", guest.tail(40));
-    // The rest keeps running: netd reports after the driver was held down,
-    // and no other task ended.
+    // It stays down: no instance starts in the next seconds, and the rest
+    // keeps running (no other task ends; svc-net came up on netd).
     seen(&guest, "svc-net | listening on 23", STEP);
-    let deadline = std::time::Instant::now() + STEP;
-    while !guest.lines().iter().skip(at + 1).any(|l| fiasco::plain(l).starts_with("netd    | frames rx")) {
-        assert!(std::time::Instant::now() < deadline, "netd went quiet:\n{}", guest.tail(40));
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let after: Vec<String> = guest.lines().iter().skip(at + 1).map(|l| fiasco::plain(l)).collect();
+    assert!(
+        !after.iter().any(|l| l.contains("eth-8139cp incarnation")),
+        "restarted after the hold-down:\n{}",
+        guest.tail(40)
+    );
     for bad in ["netd    | exit", "echo    | exit", "sink    | exit", "svc-net | exit", "reincarn| exit"] {
         assert!(!guest.lines().iter().any(|l| fiasco::plain(l).contains(bad)), "`{bad}`:\n{}", guest.tail(40));
     }

@@ -44,6 +44,10 @@ struct Supervised {
     values: Vec<(String, u64)>,
     priority: u8,
     pager: Gate,
+    /// The label of the `control` endpoint the child serves this server,
+    /// and the gate of the running instance's (see [`Server::start`]).
+    control_label: Option<u64>,
+    control: Option<Gate>,
     child: Option<Child>,
     started: u64,
     failed_at: u64,
@@ -52,6 +56,19 @@ struct Supervised {
 struct Server {
     policy: Policy,
     services: Vec<Supervised>,
+    pings: Option<&'static heartbeat::Pings>,
+}
+
+/// Ends service `s`'s instance, if one runs, and deletes the `control` gate
+/// it served: a ping waiting in the gate for the dead instance ends, and
+/// the next instance binds a gate no one waits in.
+fn end_instance(s: &mut Supervised) {
+    if let Some(c) = s.child.take() {
+        c.destroy();
+    }
+    if let Some(g) = s.control.take() {
+        rt::obj::release(g.0);
+    }
 }
 
 /// The image dataspace `cap`, mapped read-only for good.
@@ -92,8 +109,12 @@ fn children() -> Vec<Supervised> {
             Ok(g) => g,
             Err(e) => rt::exit(1, &format!("no pager gate for {name}: {e}")),
         };
+        let me = rt::env::name();
+        let control_label = values.iter().find(|(k, _)| *k == format!("control@{me}")).map(|&(_, v)| v);
         out.push(Supervised {
             svc: Service::new(&name),
+            control_label,
+            control: None,
             image,
             log: rt::env::cap(&format!("{i}.log")),
             grants,
@@ -127,8 +148,9 @@ pub fn main() {
             rt::warn!("{}: io does not serve its vbus after 30 s", s.svc.name);
         }
     }
-    let mut server = Server { policy: Policy::default(), services };
+    let mut server = Server { policy: Policy::default(), services, pings: None };
     let pings = heartbeat::start(targets, HEARTBEAT);
+    server.pings = Some(pings);
     for i in 0..server.services.len() {
         server.start(i);
     }
@@ -196,8 +218,31 @@ impl Server {
         if s.svc.incarnation > 1 {
             s.svc.restarts += 1;
         }
-        let grants: Vec<Grant> =
-            s.grants.iter().map(|(n, c)| Grant { name: n.as_str(), cap: *c, rights: Rights::ALL }).collect();
+        // The control endpoint the child serves this server is a gate of
+        // this server's, new for each instance (see `end_instance`).
+        let control_name = s.control_label.map(|l| format!("gate.{l:x}"));
+        if control_name.is_some() && s.control.is_none() {
+            match Factory::own().create_gate(None, 0) {
+                Ok(g) => {
+                    s.control = Some(g);
+                    if let Some(p) = self.pings {
+                        p.set_control(i, g.0);
+                    }
+                }
+                Err(e) => rt::warn!("{}: no control gate of its own ({e}): ned's is used", s.svc.name),
+            }
+        }
+        let grants: Vec<Grant> = s
+            .grants
+            .iter()
+            .map(|(n, c)| {
+                let cap = match (&control_name, s.control) {
+                    (Some(name), Some(g)) if name == n => g.0,
+                    _ => *c,
+                };
+                Grant { name: n.as_str(), cap, rights: Rights::ALL }
+            })
+            .collect();
         let mut values: Vec<(&str, u64)> = s.values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         values.push(("incarnation", s.svc.incarnation));
         values.push(("fault-ticks", s.failed_at));
@@ -240,9 +285,7 @@ impl Server {
         let now = ticks();
         let s = &mut self.services[i];
         rt::warn!("{} failed: {}", s.svc.name, cause);
-        if let Some(child) = s.child.take() {
-            child.destroy();
-        }
+        end_instance(s);
         s.failed_at = now;
         s.svc.last_cause = cause;
         match s.svc.failed(now, s.started, &self.policy) {
@@ -285,9 +328,7 @@ impl Server {
             Event::Reply(t) => return Some(t),
             Event::Exit(0) => {
                 rt::info!("{} exited: no device", s.svc.name);
-                if let Some(c) = s.child.take() {
-                    c.destroy();
-                }
+                end_instance(s);
                 s.svc.state = State::Down;
                 s.svc.last_cause = "exited: 0".into();
                 return None;
@@ -347,9 +388,7 @@ impl Server {
         match tag.label() {
             svc::RESTART | svc::UP => {
                 let s = &mut self.services[i];
-                if let Some(c) = s.child.take() {
-                    c.destroy();
-                }
+                end_instance(s);
                 s.svc.reset();
                 s.failed_at = ticks();
                 s.svc.last_cause = "restarted by operator".into();
@@ -365,16 +404,20 @@ impl Server {
             }
             svc::DOWN => {
                 let s = &mut self.services[i];
-                if let Some(c) = s.child.take() {
-                    c.destroy();
-                }
+                end_instance(s);
                 s.svc.state = State::Down;
                 s.svc.last_cause = "stopped by operator".into();
                 rt::info!("{} is down", s.svc.name);
                 answer(Ok(()))
             }
             svc::INJECT => {
-                let Some(ctl) = rt::env::cap(&format!("{i}.control")) else { return answer(Err(svc::Error::State)) };
+                let ctl = match self.services[i].control {
+                    Some(g) => g.0,
+                    None => match rt::env::cap(&format!("{i}.control")) {
+                        Some(c) => c,
+                        None => return answer(Err(svc::Error::State)),
+                    },
+                };
                 ipc::mr()[0] = mr[5];
                 let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
                 // A crash injected "now" kills the driver before it can answer.

@@ -17,6 +17,9 @@ pub struct Pings {
     running: [AtomicU64; MAX],
     /// Per service: the incarnation that missed its heartbeats (0: none).
     failed: [AtomicU64; MAX],
+    /// Per service: the `control` gate of the running instance, where it has
+    /// one of its own (0: the one given at start).
+    control: [AtomicU64; MAX],
     count: usize,
 }
 
@@ -25,6 +28,13 @@ impl Pings {
     pub fn publish(&self, running: &[(bool, u64)]) {
         for (i, &(up, inc)) in running.iter().enumerate().take(self.count) {
             self.running[i].store(if up { inc } else { 0 }, Ordering::Release);
+        }
+    }
+
+    /// The `control` gate of service `i`'s next instances.
+    pub fn set_control(&self, i: usize, gate: CapIdx) {
+        if let Some(c) = self.control.get(i) {
+            c.store(gate.0 as u64, Ordering::Release);
         }
     }
 
@@ -51,6 +61,7 @@ pub fn start(services: Vec<Option<(CapIdx, u64)>>, label: u64) -> &'static Pings
     let pings: &'static Pings = alloc::boxed::Box::leak(alloc::boxed::Box::new(Pings {
         running: [const { AtomicU64::new(0) }; MAX],
         failed: [const { AtomicU64::new(0) }; MAX],
+        control: [const { AtomicU64::new(0) }; MAX],
         count: services.len().min(MAX),
     }));
     let targets: Vec<Option<Target>> = services
@@ -82,7 +93,11 @@ fn run(pings: &'static Pings, targets: Vec<Option<Target>>, alarm: Irq, tick: u6
             last[i] = now;
             // Two periods to answer, as MINIX allows.
             let wait = Timeout::Millis((2 * t.period_ms) as u32);
-            let answered = ipc::call(t.control, MsgTag::new(control::PING, 0, 0), wait).is_ok();
+            let gate = match pings.control[i].load(Ordering::Acquire) {
+                0 => t.control,
+                c => CapIdx(c as u32),
+            };
+            let answered = ipc::call(gate, MsgTag::new(control::PING, 0, 0), wait).is_ok();
             // The instance may have been replaced while we waited: only the one
             // we pinged can be blamed.
             if !answered && pings.running[i].load(Ordering::Acquire) == inc {
