@@ -269,6 +269,13 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     // pager gate with its place in the image.
     assert!(failed.iter().any(|l| l.contains("failed: page-fault at ") && l.contains("(ip 0x")), "{failed:?}");
     assert_eq!(lines.iter().filter(|l| l.contains("driver back; rings, addresses and connections kept")).count(), 4);
+    // What happened, for the test's log (`--nocapture`).
+    for l in lines
+        .iter()
+        .filter(|l| l.starts_with("reincarn|") || l.contains("attached (#") || l.starts_with("sink    | received"))
+    {
+        println!("{l}");
+    }
 }
 
 /// A driver whose probe always faults (`inject-probe-fault`) is restarted
