@@ -366,6 +366,9 @@ pub fn io_config_text(
     Ok(Some(s))
 }
 
+/// What ned hands a task: its capabilities (name, Lua value) and arguments.
+type TaskStart = (Vec<(String, String)>, Vec<String>);
+
 /// ned's script for the system: one ned channel (an IPC gate) per client and
 /// endpoint, as Resurgo's init makes one gate per client and endpoint; then
 /// one L4Re application per task that starts at boot, in manifest order,
@@ -421,7 +424,7 @@ pub fn ned_script_text(
         ));
     }
     // Each task's capabilities (name, Lua value) and arguments.
-    let mut entries: BTreeMap<&str, (Vec<(String, String)>, Vec<String>)> = BTreeMap::new();
+    let mut entries: BTreeMap<&str, TaskStart> = BTreeMap::new();
     // A supervised child's index among its parent's children.
     let child_index = |name: &str| -> Option<(&str, usize)> {
         let task = system.tasks.iter().find(|t| t.name == name)?;

@@ -182,7 +182,7 @@ pub fn main() {
             }
             Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
             Ok(m) if (PAGER_BASE..HEARTBEAT).contains(&m.label) => {
-                reply = server.from_child((m.label - PAGER_BASE) as usize, m.tag);
+                reply = server.child_message((m.label - PAGER_BASE) as usize, m.tag);
             }
             Ok(m) => reply = Some(server.request(m.tag)),
         }
@@ -321,7 +321,7 @@ impl Server {
 
     /// A message through child `i`'s pager gate: served, or the end of
     /// the instance. Returns the reply, if one is due.
-    fn from_child(&mut self, i: usize, tag: MsgTag) -> Option<MsgTag> {
+    fn child_message(&mut self, i: usize, tag: MsgTag) -> Option<MsgTag> {
         let s = self.services.get_mut(i)?;
         let child = s.child.as_mut()?;
         let cause = match child.serve(tag) {

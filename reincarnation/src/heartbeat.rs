@@ -31,13 +31,6 @@ impl Pings {
         }
     }
 
-    /// The `control` gate of service `i`'s next instances.
-    pub fn set_control(&self, i: usize, gate: CapIdx) {
-        if let Some(c) = self.control.get(i) {
-            c.store(gate.0 as u64, Ordering::Release);
-        }
-    }
-
     /// Services that missed their heartbeats, with the incarnation that did.
     pub fn take_failures(&self) -> Vec<(usize, u64)> {
         (0..self.count)
@@ -46,6 +39,18 @@ impl Pings {
                 inc => Some((i, inc)),
             })
             .collect()
+    }
+}
+
+rt::fiasco_only! {
+    impl Pings {
+        /// The `control` gate of service `i`'s next instances (on Fiasco.OC
+        /// the server makes one per instance).
+        pub fn set_control(&self, i: usize, gate: CapIdx) {
+            if let Some(c) = self.control.get(i) {
+                c.store(gate.0 as u64, Ordering::Release);
+            }
+        }
     }
 }
 

@@ -361,7 +361,7 @@ impl Child {
             }
             proto::PARENT if tag.words() >= 3 => Event::Exit(m[2]),
             proto::PAGE_FAULT if tag.words() >= 2 => Event::PageFault(PageFault::decode(&m[..])),
-            proto::EXCEPTION if tag.words() as usize >= Exception::WORDS => Event::Exception(Exception::decode(&m[..])),
+            proto::EXCEPTION if tag.words() >= Exception::WORDS => Event::Exception(Exception::decode(&m[..])),
             l => Event::Unknown(l),
         }
     }
