@@ -747,6 +747,14 @@ mod tests {
         assert!(lua.contains("l:start({ log = { \"other\" } }"), "{lua}");
         let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
                     [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
+        // A name too long for L4Re is the endpoint's alone when that is unique
+        // among the client's uses ...
+        let lua = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap();
+        assert!(lua.contains("l:start({ caps = { [\"main\"] = g0:m(\"rws\") }, log = { \"c\" } }"), "{lua}");
+        // ... and an error when it is not.
+        let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
+                    [tasks.b]\nserves = [\"main\"]\n\
+                    [tasks.c]\nuses = [\"a-very-long-server.main\", \"b.main\"]\n";
         let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap_err().to_string();
         assert!(e.contains("longer than the 16 bytes"), "{e}");
     }
