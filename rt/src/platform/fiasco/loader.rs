@@ -373,10 +373,7 @@ impl Child {
         for c in [self.thread.0, self.task.0] {
             let fp = item::obj_fpage(Cap::from_idx(c), item::CAP_RWSD);
             let _ = call(own(), t::task_unmap(mr(), fp, t::UNMAP_DELETE_OBJ));
-            // The slot is not handed out again: a thread created into the
-            // slot of one just deleted was not there when mapped into the
-            // next instance (Fiasco.OC deletes threads asynchronously; see
-            // doc/fiasco.md). Two slots per restart.
+            crate::cap::free(c);
         }
         for r in self.regions.drain(..) {
             detach_here(r.local, r.size);
