@@ -133,12 +133,22 @@ pub struct Client {
     gate: CapIdx,
 }
 
+/// A request's words, laid out before they go into the message registers.
+type Request = [u64; ipc::MR_COUNT];
+
 /// Writes the key's bytes from `mr[at]`; returns the words used.
-fn put_key(at: usize, key: &str) -> Result<usize, Error> {
+fn put_key(mr: &mut Request, at: usize, key: &str) -> Result<usize, Error> {
     if key.len() > MAX_KEY {
         return Err(Refusal::TooBig.into());
     }
-    proto::pack_bytes(&mut ipc::mr()[at..], key.as_bytes()).ok_or(Error::Refused(Refusal::TooBig))
+    proto::pack_bytes(&mut mr[at..], key.as_bytes()).ok_or(Error::Refused(Refusal::TooBig))
+}
+
+/// A request of one word.
+fn one(word: u64) -> Request {
+    let mut mr = [0; ipc::MR_COUNT];
+    mr[0] = word;
+    mr
 }
 
 fn head(key: &str) -> Head {
@@ -155,23 +165,26 @@ impl Client {
         rt::env::cap(ENDPOINT).map(Client::new)
     }
 
-    /// Sends the request in `mr`; returns the reply's tag and status value.
-    fn call(&self, label: i64, words: usize, items: usize) -> Result<(MsgTag, u64), Error> {
+    /// Sends the request `mr` (`words` words, then two per item); returns the
+    /// reply's tag, its words and its status value.
+    fn call(&self, label: i64, mr: &Request, words: usize, items: usize) -> Result<(MsgTag, ipc::Words, u64), Error> {
+        ipc::write_mrs(0, &mr[..(words + 2 * items).min(ipc::MR_COUNT)]).map_err(Error::Ipc)?;
         let r = ipc::call(self.gate, MsgTag::new(label, words, items), Timeout::Never).map_err(Error::Ipc)?;
-        if r.tag.words() == 0 {
+        let reply = ipc::received_words(r.tag);
+        let Some(&first) = reply.first() else {
             return Err(Error::BadReply);
-        }
-        let status = proto::decode(ipc::mr()[0]).map_err(Error::Refused)?;
-        Ok((r.tag, status))
+        };
+        let status = proto::decode(first).map_err(Error::Refused)?;
+        Ok((r.tag, reply, status))
     }
 
     pub fn put_int(&self, key: &str, value: i64) -> Result<u64, Error> {
-        let n = put_key(proto::PUT_KEY_AT, key)?;
-        let mr = ipc::mr();
+        let mut mr = [0; ipc::MR_COUNT];
+        let n = put_key(&mut mr, proto::PUT_KEY_AT, key)?;
         mr[0] = Head { kind: proto::KIND_INT, ..head(key) }.to_word();
         mr[1] = value as u64;
         mr[2] = 0;
-        self.call(proto::PUT, proto::PUT_KEY_AT + n, 0).map(|(_, v)| v)
+        self.call(proto::PUT, &mr, proto::PUT_KEY_AT + n, 0).map(|(_, _, v)| v)
     }
 
     pub fn put_str(&self, key: &str, value: &str) -> Result<u64, Error> {
@@ -195,13 +208,13 @@ impl Client {
         let mut offset = 0;
         loop {
             let chunk = &value[offset..(offset + room).min(value.len())];
-            let n = put_key(proto::PUT_KEY_AT, key)?;
-            let mr = ipc::mr();
+            let mut mr = [0; ipc::MR_COUNT];
+            let n = put_key(&mut mr, proto::PUT_KEY_AT, key)?;
             mr[0] = Head { kind, chunk_len: chunk.len(), ..head(key) }.to_word();
             mr[1] = value.len() as u64;
             mr[2] = offset as u64;
             let d = proto::pack_bytes(&mut mr[proto::PUT_KEY_AT + n..], chunk).ok_or(Error::BadReply)?;
-            let (_, status) = self.call(proto::PUT, proto::PUT_KEY_AT + n + d, 0)?;
+            let (_, _, status) = self.call(proto::PUT, &mr, proto::PUT_KEY_AT + n + d, 0)?;
             offset += chunk.len();
             if offset >= value.len() {
                 // The last chunk writes the value: its version, never 0.
@@ -216,14 +229,13 @@ impl Client {
         let mut first_version = None;
         let mut retries = 0;
         loop {
-            let n = put_key(proto::GET_KEY_AT, key)?;
-            let mr = ipc::mr();
-            mr[0] = head(key).to_word();
-            mr[1] = buf.len() as u64;
-            let (tag, version) = self.call(proto::GET, proto::GET_KEY_AT + n, 0)?;
-            let mr = ipc::mr();
-            let h = Head::from_word(mr[1]).ok_or(Error::BadReply)?;
-            let total = mr[2];
+            let mut req = [0; ipc::MR_COUNT];
+            let n = put_key(&mut req, proto::GET_KEY_AT, key)?;
+            req[0] = head(key).to_word();
+            req[1] = buf.len() as u64;
+            let (tag, mr, version) = self.call(proto::GET, &req, proto::GET_KEY_AT + n, 0)?;
+            let h = Head::from_word(mr.word(1)).ok_or(Error::BadReply)?;
+            let total = mr.word(2);
             if tag.words() < proto::GET_DATA_AT {
                 return Err(Error::BadReply);
             }
@@ -271,34 +283,36 @@ impl Client {
 
     /// Deletes an entry; returns the version of the deletion.
     pub fn delete(&self, key: &str) -> Result<u64, Error> {
-        let n = put_key(1, key)?;
-        ipc::mr()[0] = head(key).to_word();
-        self.call(proto::DELETE, 1 + n, 0).map(|(_, v)| v)
+        let mut mr = [0; ipc::MR_COUNT];
+        let n = put_key(&mut mr, 1, key)?;
+        mr[0] = head(key).to_word();
+        self.call(proto::DELETE, &mr, 1 + n, 0).map(|(_, _, v)| v)
     }
 
     /// Publishes a capability under `key`. Lookers get it with `rights` (and
     /// may pass it on when `delegate`); this task's capability must carry
     /// DELEGATE.
     pub fn publish(&self, key: &str, cap: CapIdx, rights: Rights, delegate: bool) -> Result<u64, Error> {
-        let n = put_key(1, key)?;
-        let mr = ipc::mr();
+        let mut mr = [0; ipc::MR_COUNT];
+        let n = put_key(&mut mr, 1, key)?;
         let flags = if delegate { proto::FLAG_DELEGATE } else { 0 };
         mr[0] = Head { flags, ..head(key) }.to_word();
         let [a, b] = ipc::cap_item(cap, rights | Rights::DELEGATE);
         mr[1 + n] = a;
         mr[2 + n] = b;
-        self.call(proto::PUBLISH, 1 + n, 1).map(|(_, v)| v)
+        self.call(proto::PUBLISH, &mr, 1 + n, 1).map(|(_, _, v)| v)
     }
 
     /// The capability published under `key`, in a new slot of this task, and
     /// its version.
     pub fn lookup(&self, key: &str) -> Result<(CapIdx, u64), Error> {
-        let n = put_key(1, key)?;
+        let mut mr = [0; ipc::MR_COUNT];
+        let n = put_key(&mut mr, 1, key)?;
         let slot = rt::cap::alloc().ok_or(Error::Ipc(rt::Error::QuotaExceeded))?;
         ipc::set_receive_slot(slot);
-        ipc::mr()[0] = head(key).to_word();
-        match self.call(proto::LOOKUP, 1 + n, 0) {
-            Ok((tag, version)) if tag.items() == 1 => Ok((slot, version)),
+        mr[0] = head(key).to_word();
+        match self.call(proto::LOOKUP, &mr, 1 + n, 0) {
+            Ok((tag, _, version)) if tag.items() == 1 => Ok((slot, version)),
             Ok(_) => {
                 rt::cap::free(slot);
                 Err(Error::BadReply)
@@ -314,19 +328,18 @@ impl Client {
     /// read); the store triggers `irq` when events are queued. Returns the
     /// subscription's id.
     pub fn subscribe(&self, prefix: &str, irq: &Irq) -> Result<u64, Error> {
-        let n = put_key(1, prefix)?;
-        let mr = ipc::mr();
+        let mut mr = [0; ipc::MR_COUNT];
+        let n = put_key(&mut mr, 1, prefix)?;
         mr[0] = head(prefix).to_word();
         let [a, b] = ipc::cap_item(irq.0, Rights::WRITE);
         mr[1 + n] = a;
         mr[2 + n] = b;
-        self.call(proto::SUBSCRIBE, 1 + n, 1).map(|(_, v)| v)
+        self.call(proto::SUBSCRIBE, &mr, 1 + n, 1).map(|(_, _, v)| v)
     }
 
     /// Drops a subscription; returns how many went.
     pub fn unsubscribe(&self, id: u64) -> Result<u64, Error> {
-        ipc::mr()[0] = id;
-        self.call(proto::UNSUBSCRIBE, 1, 0).map(|(_, v)| v)
+        self.call(proto::UNSUBSCRIBE, &one(id), 1, 0).map(|(_, _, v)| v)
     }
 
     /// Drops every subscription of this task (a predecessor's too).
@@ -336,10 +349,7 @@ impl Client {
 
     /// Fetches queued events of a subscription.
     pub fn events(&self, id: u64) -> Result<Events, Error> {
-        ipc::mr()[0] = id;
-        let (tag, count) = self.call(proto::EVENTS, 1, 0)?;
-        let mr = ipc::mr();
-        let words = mr.get(..tag.words()).ok_or(Error::BadReply)?;
+        let (_, words, count) = self.call(proto::EVENTS, &one(id), 1, 0)?;
         if words.len() < proto::EVENTS_AT {
             return Err(Error::BadReply);
         }
@@ -363,14 +373,14 @@ impl Client {
     /// The first key after `after` that this task may read: `(key, kind,
     /// version)`, `None` past the last.
     pub fn next(&self, after: &str) -> Result<Option<(String, u8, u64)>, Error> {
-        let n = put_key(1, after)?;
-        ipc::mr()[0] = head(after).to_word();
-        let (tag, version) = match self.call(proto::NEXT, 1 + n, 0) {
+        let mut req = [0; ipc::MR_COUNT];
+        let n = put_key(&mut req, 1, after)?;
+        req[0] = head(after).to_word();
+        let (tag, mr, version) = match self.call(proto::NEXT, &req, 1 + n, 0) {
             Err(Error::Refused(Refusal::NotFound)) => return Ok(None),
             other => other?,
         };
-        let mr = ipc::mr();
-        let h = Head::from_word(mr[1]).ok_or(Error::BadReply)?;
+        let h = Head::from_word(mr.word(1)).ok_or(Error::BadReply)?;
         let mut key = [0u8; MAX_KEY];
         if tag.words() < 2 + words_for(h.key_len) {
             return Err(Error::BadReply);
@@ -397,11 +407,10 @@ impl Client {
 
     /// This task's usage and limits.
     pub fn info(&self) -> Result<Info, Error> {
-        let (tag, _) = self.call(proto::INFO, 0, 0)?;
+        let (tag, m, _) = self.call(proto::INFO, &[0; ipc::MR_COUNT], 0, 0)?;
         if tag.words() < proto::INFO_WORDS {
             return Err(Error::BadReply);
         }
-        let m = ipc::mr();
         Ok(Info {
             entries: m[1],
             bytes: m[2],

@@ -25,6 +25,8 @@ extern crate alloc;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use protocols::store::{self as proto, Head, MAX_KEY, MSG_WORDS, words_for};
+
+const _: () = assert!(MSG_WORDS <= ipc::MR_COUNT);
 use rt::obj::{Task, delete, release};
 use rt::sys::proto::{PROTO_IRQ, irq};
 use rt::sys::syscall::{Flags, invoke};
@@ -130,7 +132,7 @@ fn key_only<'b>(words: &[u64], flags_allowed: u8, buf: &'b mut [u8; MAX_KEY]) ->
 /// client could pass a gate or a thread instead, and an IRQ label sent there is
 /// IPC to that client's thread.
 fn irq_op(cap: CapIdx, op: u64) -> Result<MsgTag, rt::Error> {
-    ipc::mr()[0] = op;
+    ipc::set_mr::<0>(op);
     invoke(cap, Flags::SEND, MsgTag::new(PROTO_IRQ, 1, 0), Timeout::pair(Timeout::Zero, Timeout::Zero)).map(|r| r.tag)
 }
 
@@ -161,7 +163,7 @@ fn probe(cap: CapIdx) -> Probe {
     // An IRQ answers INFO with three words: line (none: u64::MAX), pending,
     // attached. IPC to a client's thread answers with none.
     match irq_op(cap, irq::INFO) {
-        Ok(tag) if tag.words() == 3 && ipc::mr()[0] == u64::MAX => Probe::SoftwareIrq,
+        Ok(tag) if tag.words() == 3 && ipc::mr::<0>() == u64::MAX => Probe::SoftwareIrq,
         Ok(tag) if tag.words() == 3 => Probe::LineIrq,
         Ok(_) => Probe::Ipc,
         Err(e) => Probe::Failed(e),
@@ -188,21 +190,22 @@ impl Server {
                 }
             };
             // Work from a copy: every kernel call below reuses the registers.
-            let request: [u64; MSG_WORDS] = ipc::mr()[..MSG_WORDS].try_into().unwrap_or([0; MSG_WORDS]);
-            let words = &request[..m.tag.words().min(MSG_WORDS)];
+            let request = ipc::received(m.tag.words().min(MSG_WORDS));
+            let words = request.as_slice();
             let reply = self.handle(m.label, m.tag, words);
             self.prepare_receive();
-            let mr = ipc::mr();
-            mr[..reply.len].copy_from_slice(&reply.words[..reply.len]);
-            let items = match reply.item {
-                Some((cap, rights)) => {
-                    let [a, b] = ipc::cap_item(cap, rights);
-                    mr[reply.len] = a;
-                    mr[reply.len + 1] = b;
+            let mut words = [0; ipc::MR_COUNT];
+            words[..reply.len].copy_from_slice(&reply.words[..reply.len]);
+            // Only short replies carry a capability (LOOKUP's); one that would not
+            // fit the registers goes without it.
+            let items = match (reply.item, words.get_mut(reply.len..reply.len + 2)) {
+                (Some((cap, rights)), Some(item)) => {
+                    item.copy_from_slice(&ipc::cap_item(cap, rights));
                     1
                 }
-                None => 0,
+                _ => 0,
             };
+            let _ = ipc::write_mrs(0, &words[..reply.len + 2 * items]);
             msg = ipc::reply_and_wait(MsgTag::new(0, reply.len, items), Timeout::Never);
         }
     }
@@ -217,9 +220,8 @@ impl Server {
         } else if let Some(slot) = rt::cap::alloc() {
             self.recv = slot;
         }
-        let br = &mut ipc::utcb().br;
-        br.fill(0);
-        br[0] = self.recv.selector();
+        ipc::clear_receive_slots(usize::MAX);
+        ipc::set_receive_slot(self.recv);
     }
 
     fn handle(&mut self, label: u64, tag: MsgTag, words: &[u64]) -> Reply {

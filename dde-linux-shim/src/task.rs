@@ -149,14 +149,12 @@ fn attach(
     let slots: Vec<rt::CapIdx> =
         (0..3).map(|_| rt::cap::alloc().ok_or(rt::Error::QuotaExceeded)).collect::<Result<_, _>>()?;
     ipc::set_receive_slots(&slots);
-    let mr = ipc::mr();
-    mr[0] = nic::mac_to_word(mac);
-    mr[1] = mtu as u64;
     // SAFETY: `dev` is registered.
-    mr[2] = unsafe { bindings::dde_netdev_carrier_ok(dev) } as u64;
+    let carrier = unsafe { bindings::dde_netdev_carrier_ok(dev) } as u64;
+    ipc::write_mrs(0, &[nic::mac_to_word(mac), mtu as u64, carrier])?;
     let r = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Never)?;
-    if let Err(e) = status::decode::<nic::Error>(ipc::mr()[0]) {
-        let kernel = ipc::mr()[1];
+    if let Err(e) = status::decode::<nic::Error>(ipc::mr::<0>()) {
+        let kernel = ipc::mr::<1>();
         return Err(match e {
             nic::Error::Kernel => {
                 let e = rt::Error::from_raw(kernel).err().unwrap_or(rt::Error::InvalidArgument);
@@ -172,7 +170,7 @@ fn attach(
     if r.tag.items() != 3 || r.tag.words() < 2 {
         return Err(rt::Error::InvalidArgument);
     }
-    let (size, _) = (ipc::mr()[0], ipc::mr()[1]);
+    let (size, _) = (ipc::mr::<0>(), ipc::mr::<1>());
     let ds = Dataspace(slots[0]);
     let to_driver = Irq(slots[1]);
     let to_netd = Irq(slots[2]);
@@ -290,7 +288,7 @@ fn control(tag: MsgTag) -> MsgTag {
     match tag.label() {
         control::PING => MsgTag::new(0, 0, 0),
         control::INJECT if tag.words() >= 1 => {
-            let kind = ipc::mr()[0];
+            let kind = ipc::mr::<0>();
             match kind {
                 control::INJECT_CRASH_IRQ | control::INJECT_HANG_IRQ => {
                     rt::info!(

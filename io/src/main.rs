@@ -156,7 +156,7 @@ fn grant(dev: &Device, m: &DriverManifest, icu: &Icu, ports: &IoPorts, mem: &IoM
 }
 
 fn error(e: proto::Error) -> MsgTag {
-    ipc::mr()[0] = protocols::status::encode(Err(e));
+    ipc::set_mr::<0>(protocols::status::encode(Err(e)));
     MsgTag::new(0, 1, 0)
 }
 
@@ -181,7 +181,8 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
 
 /// A call on the `admin` endpoint.
 fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTag) -> MsgTag {
-    let mr = ipc::mr();
+    let request = ipc::received_words(tag);
+    let mr = request.padded();
     if tag.label() != proto::QUIESCE || tag.words() < 5 {
         return error(proto::Error::Invalid);
     }
@@ -199,7 +200,7 @@ fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTa
             Err(e) => rt::error!("{} of {}: cannot destroy its DMA domain: {}", dev.bdf, a.client, e),
         }
     }
-    mr[0] = 0;
+    ipc::set_mr::<0>(0);
     MsgTag::new(0, 1, 0)
 }
 
@@ -248,13 +249,14 @@ fn domain_for(dev: &Device, a: &Assignment, iommu: Option<Iommu>) -> Option<DmaD
 }
 
 fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> MsgTag {
-    let mr = ipc::mr();
+    let request = ipc::received_words(tag);
+    let args = request.as_slice();
     match tag.label() {
         proto::OPEN => {
-            // Log first: logging goes through the message registers too.
             rt::debug!("{} opened {}", a.client, dev.bdf);
             let domain = domain_for(dev, a, iommu);
             let words: [u64; INFO_WORDS] = dev.info.to_words();
+            let mut mr = [0; ipc::MR_COUNT];
             mr[..INFO_WORDS].copy_from_slice(&words);
             for (i, cap) in a.caps.iter().enumerate() {
                 // No DELEGATE: the driver uses its device and cannot pass it on
@@ -272,18 +274,23 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
                 mr[INFO_WORDS + 2 * items + 1] = w1;
                 items += 1;
             }
+            // At most a handful of capabilities follow the description.
+            if ipc::write_mrs(0, &mr[..INFO_WORDS + 2 * items]).is_err() {
+                return error(proto::Error::Invalid);
+            }
             MsgTag::new(0, INFO_WORDS, items)
         }
         proto::CONFIG_READ => {
-            let (offset, len) = (mr[0], mr[1]);
+            let &[offset, len] = args else { return error(proto::Error::Invalid) };
             if offset > 0xff || !matches!(len, 1 | 2 | 4) || offset % len != 0 {
                 return error(proto::Error::Invalid);
             }
-            mr[0] = pci::read(dev.bdf, offset as u8, len as u8) as u64;
+            ipc::set_mr::<0>(pci::read(dev.bdf, offset as u8, len as u8) as u64);
             MsgTag::new(0, 1, 0)
         }
         proto::CONFIG_WRITE => {
-            let (offset, len, value) = (mr[0], mr[1], mr[2] as u32);
+            let &[offset, len, value] = args else { return error(proto::Error::Invalid) };
+            let value = value as u32;
             if offset > 0xff || !matches!(len, 1 | 2 | 4) {
                 return error(proto::Error::Invalid);
             }
@@ -291,7 +298,7 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
             match pci_config::filter_write(command, offset as u8, len as u8, value, a.dma, dev.caps.as_slice()) {
                 Ok(v) => {
                     pci::write(dev.bdf, offset as u8, len as u8, v);
-                    mr[0] = 0;
+                    ipc::set_mr::<0>(0);
                     MsgTag::new(0, 1, 0)
                 }
                 Err(why) => {

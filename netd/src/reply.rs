@@ -23,11 +23,12 @@ impl Request {
     /// The request in the message registers, as just received.
     pub fn take(tag: MsgTag) -> Request {
         let mut args = [0u64; ARGS];
-        let n = tag.words().min(ARGS);
-        args[..n].copy_from_slice(&rt::ipc::mr()[..n]);
+        rt::ipc::read_mrs(0, &mut args[..tag.words().min(ARGS)]);
         Request { op: tag.label(), words: tag.words(), args }
     }
 }
+
+const _: () = assert!(REPLY_REGS <= rt::ipc::MR_COUNT);
 
 #[derive(Clone, Copy, Debug)]
 pub struct Reply {
@@ -55,7 +56,8 @@ impl Reply {
 
     /// Puts the reply into the message registers (just before sending it).
     pub fn load(&self) {
-        let n = self.tag.words() + 2 * self.tag.items();
-        rt::ipc::mr()[..n].copy_from_slice(&self.regs[..n]);
+        let n = (self.tag.words() + 2 * self.tag.items()).min(REPLY_REGS);
+        // `REPLY_REGS` is within the registers (checked below), so this fits.
+        let _ = rt::ipc::write_mrs(0, &self.regs[..n]);
     }
 }

@@ -43,14 +43,14 @@ impl core::fmt::Display for CallError {
 /// Calls the server and decodes the status word of its answer.
 fn call(rs: CapIdx, tag: MsgTag, timeout: Timeout) -> Result<u64, CallError> {
     ipc::call(rs, tag, timeout).map_err(CallError::Ipc)?;
-    status::decode::<svc::Error>(ipc::mr()[0]).map_err(CallError::Server)
+    status::decode::<svc::Error>(ipc::mr::<0>()).map_err(CallError::Server)
 }
 
 /// The status of the `n`-th service; [`svc::Error::NoService`] past the last.
 pub fn status_at(rs: CapIdx, n: u64) -> Result<Status, CallError> {
-    ipc::mr()[0] = n;
+    ipc::set_mr::<0>(n);
     let state = call(rs, MsgTag::new(svc::STATUS, 1, 0), Timeout::Millis(2000))?;
-    let mr = ipc::mr();
+    let mr = ipc::received(ipc::MR_COUNT);
     let malformed = CallError::Server(svc::Error::Malformed);
     let (b, len) = proto::unpack_name(mr[4], &mr[5..9]).ok_or(malformed)?;
     let mut cause = [0u8; 320];
@@ -75,10 +75,9 @@ pub fn status(rs: CapIdx, name: &str) -> Option<Status> {
 }
 
 /// Puts a service's name into `mr[0..5]`.
-fn put_name(name: &str) {
+fn put_name(mr: &mut [u64; ipc::MR_COUNT], name: &str) {
     let mut w = [0u64; 4];
     let n = proto::pack_name(name, &mut w);
-    let mr = ipc::mr();
     mr[0] = n as u64;
     mr[1..5].copy_from_slice(&w);
 }
@@ -86,8 +85,10 @@ fn put_name(name: &str) {
 /// Sends an operator request (`svc::RESTART`, `KILL`, `DOWN`, `UP`, `INJECT`
 /// with the injection kind as `arg`).
 pub fn command(rs: CapIdx, op: i64, name: &str, arg: u64) -> Result<(), CallError> {
-    put_name(name);
-    ipc::mr()[5] = arg;
+    let mut mr = [0; ipc::MR_COUNT];
+    put_name(&mut mr, name);
+    mr[5] = arg;
+    ipc::write_mrs(0, &mr[..6]).map_err(CallError::Ipc)?;
     call(rs, MsgTag::new(op, 6, 0), Timeout::Millis(5000)).map(|_| ())
 }
 
@@ -97,20 +98,21 @@ pub fn poke(rs: CapIdx, name: &str, incarnation: u64, addr: u64, bytes: &[u8]) -
     if bytes.is_empty() || bytes.len() > svc::POKE_MAX {
         return Err(CallError::Server(svc::Error::Malformed));
     }
-    put_name(name);
-    let mr = ipc::mr();
+    let mut mr = [0; ipc::MR_COUNT];
+    put_name(&mut mr, name);
     mr[5] = incarnation;
     mr[6] = addr;
     mr[7] = bytes.len() as u64;
     let used = words::pack_bytes(&mut mr[8..], bytes).unwrap_or(0);
+    ipc::write_mrs(0, &mr[..8 + used]).map_err(CallError::Ipc)?;
     match call(rs, MsgTag::new(svc::POKE, 8 + used, 0), Timeout::Millis(5000)) {
         Ok(_) => {
             let mut old = [0u8; svc::POKE_MAX];
-            let old = words::unpack_bytes(&ipc::mr()[1..], bytes.len(), &mut old)
+            let old = words::unpack_bytes(&ipc::received(ipc::MR_COUNT)[1..], bytes.len(), &mut old)
                 .ok_or(CallError::Server(svc::Error::Malformed))?;
             Ok(old.to_vec())
         }
-        Err(CallError::Server(svc::Error::Kernel)) => Err(rt::Error::from_raw(ipc::mr()[1])
+        Err(CallError::Server(svc::Error::Kernel)) => Err(rt::Error::from_raw(ipc::mr::<1>())
             .err()
             .map_or(CallError::Server(svc::Error::Malformed), CallError::Kernel)),
         Err(e) => Err(e),

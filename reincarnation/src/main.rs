@@ -139,10 +139,10 @@ fn right_for(call: i64) -> Option<SvcRight> {
 fn end_instance(s: &mut Supervised, io_admin: Option<rt::CapIdx>) {
     let Some(child) = s.child.take() else { return };
     if let Some(io) = io_admin {
-        let mr = ipc::mr();
         let mut name = [0u64; 4];
-        mr[0] = proto::pack_name(&s.svc.name, &mut name) as u64;
-        mr[1..5].copy_from_slice(&name);
+        let len = proto::pack_name(&s.svc.name, &mut name) as u64;
+        let [a, b, c, d] = name;
+        let _ = ipc::write_mrs(0, &[len, a, b, c, d]);
         match ipc::call(io, MsgTag::new(protocols::pci::QUIESCE, 5, 0), Timeout::Millis(1000)) {
             // 0, or no device: nothing of its can write to memory.
             Ok(_) => {}
@@ -324,9 +324,10 @@ impl Server {
 
     /// A message on the `svc` endpoint, through the gate labelled `label`.
     fn request(&mut self, label: u64, tag: MsgTag) -> MsgTag {
-        let mr = ipc::mr();
+        let request = ipc::received_words(tag);
+        let mr = request.padded();
         let answer = |r: Result<(), svc::Error>| {
-            ipc::mr()[0] = status::encode(r.map(|()| 0));
+            ipc::set_mr::<0>(status::encode(r.map(|()| 0)));
             MsgTag::new(0, 1, 0)
         };
         if tag.label() == svc::STATUS {
@@ -335,14 +336,17 @@ impl Server {
             let n = proto::pack_name(&s.svc.name, &mut name);
             let cause = s.svc.last_cause.as_bytes();
             let cause = &cause[..cause.len().min(8 * 40)];
-            mr[0] = s.svc.state.code();
-            mr[1] = s.svc.incarnation;
-            mr[2] = s.svc.restarts;
-            mr[3] = s.svc.failures_in_window() as u64;
-            mr[4] = n as u64;
-            mr[5..9].copy_from_slice(&name);
-            mr[9] = cause.len() as u64;
-            let used = words::pack_bytes(&mut mr[10..], cause).unwrap_or(0);
+            let mut out = [0; ipc::MR_COUNT];
+            out[0] = s.svc.state.code();
+            out[1] = s.svc.incarnation;
+            out[2] = s.svc.restarts;
+            out[3] = s.svc.failures_in_window() as u64;
+            out[4] = n as u64;
+            out[5..9].copy_from_slice(&name);
+            out[9] = cause.len() as u64;
+            let used = words::pack_bytes(&mut out[10..], cause).unwrap_or(0);
+            // The cause is cut to 40 words, so the reply fits the registers.
+            let _ = ipc::write_mrs(0, &out[..10 + used]);
             return MsgTag::new(0, 10 + used, 0);
         }
         let Some(right) = right_for(tag.label()) else { return answer(Err(svc::Error::UnknownCall)) };
@@ -400,7 +404,7 @@ impl Server {
             svc::INJECT => {
                 let kind = mr[5];
                 let Some(ctl) = rt::env::cap(&format!("{name}.control")) else { return answer(Err(svc::Error::State)) };
-                ipc::mr()[0] = kind;
+                ipc::set_mr::<0>(kind);
                 let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
                 // A crash injected "now" kills the driver before it can answer.
                 answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { Ok(()) } else { Err(svc::Error::State) })
@@ -414,11 +418,12 @@ impl Server {
     /// fault injection), through the debugging right the kernel put on this
     /// server's capability to the task. The reply carries the bytes replaced.
     fn poke(&self, i: usize, tag: MsgTag) -> MsgTag {
-        let mr = ipc::mr();
+        let request = ipc::received_words(tag);
+        let mr = request.padded();
         let (incarnation, addr, len) = (mr[5], mr[6], mr[7] as usize);
-        let reply = |words: &[u64]| {
-            ipc::mr()[..words.len()].copy_from_slice(words);
-            MsgTag::new(0, words.len(), 0)
+        let reply = |words: &[u64]| match ipc::write_mrs(0, words) {
+            Ok(()) => MsgTag::new(0, words.len(), 0),
+            Err(_) => MsgTag::new(0, 0, 0),
         };
         let refused = |e: svc::Error| status::encode(Err(e));
         let mut bytes = [0u8; svc::POKE_MAX];

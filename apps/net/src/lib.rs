@@ -115,8 +115,8 @@ impl Net {
         };
         ipc::set_receive_slots(&[notify, kick]);
         let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Never);
-        let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr()[0]).is_ok();
-        let status = ipc::mr()[0];
+        let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr::<0>()).is_ok();
+        let status = ipc::mr::<0>();
         ipc::clear_receive_slots(2);
         if !ok {
             for s in [notify, kick] {
@@ -132,14 +132,14 @@ impl Net {
 
     /// A call with `args`; the status word's value, or netd's error.
     fn call(&self, op: i64, args: &[u64]) -> Result<u64> {
-        ipc::mr()[..args.len()].copy_from_slice(args);
+        ipc::write_mrs(0, args)?;
         ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never)?;
-        decode(ipc::mr()[0]).map_err(NetError::Netd)
+        decode(ipc::mr::<0>()).map_err(NetError::Netd)
     }
 
     pub fn info(&self) -> Result<IfInfo> {
         self.call(proto::INFO, &[])?;
-        let m = ipc::mr();
+        let m = ipc::mrs::<5>();
         Ok(IfInfo {
             addr: (m[1] as u32).to_be_bytes(),
             prefix: m[2] as u8,
@@ -191,11 +191,11 @@ impl Net {
     fn call_for_stream(&self, op: i64, args: &[u64], words: usize) -> Result<([u64; 4], CapIdx)> {
         let Some(slot) = rt::cap::alloc() else { return Err(NetError::Kernel(rt::Error::QuotaExceeded)) };
         ipc::set_receive_slots(&[slot]);
-        ipc::mr()[..args.len()].copy_from_slice(args);
+        ipc::write_mrs(0, args)?;
         let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never);
         ipc::clear_receive_slots(1);
         // Copied out before anything else uses the message registers.
-        let m: [u64; 4] = ipc::mr()[..4].try_into().unwrap_or([0; 4]);
+        let m = ipc::mrs::<4>();
         let got = match r {
             Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= words,
             Err(e) => {

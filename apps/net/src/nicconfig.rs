@@ -85,17 +85,17 @@ impl NicConfigClient {
     }
 
     fn call(&self, op: i64, args: &[u64]) -> Result<(u64, usize), ConfigError> {
-        ipc::mr()[..args.len()].copy_from_slice(args);
+        ipc::write_mrs(0, args).map_err(ConfigError::Kernel)?;
         let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never).map_err(ConfigError::Kernel)?;
         if r.tag.words() == 0 {
             return Err(ConfigError::Protocol);
         }
-        proto_status(ipc::mr()[0]).map(|v| (v, r.tag.words()))
+        proto_status(ipc::mr::<0>()).map(|v| (v, r.tag.words()))
     }
 
     pub fn show(&self) -> Result<State, ConfigError> {
         let (_, words) = self.call(proto::SHOW, &[])?;
-        let m = ipc::mr();
+        let m = ipc::received(words);
         let fixed: [u64; proto::SHOW_WORDS] =
             m.get(..proto::SHOW_WORDS).and_then(|w| w.try_into().ok()).ok_or(ConfigError::Protocol)?;
         let show = Show::from_words(&fixed);

@@ -35,7 +35,7 @@ fn main() {
         let reply = match msg {
             Ok(m) if m.tag.label() == control::PING => Some(MsgTag::new(0, 0, 0)),
             Ok(m) if m.tag.label() == control::INJECT => {
-                if ipc::mr()[0] == control::INJECT_CRASH_NOW {
+                if ipc::mr::<0>() == control::INJECT_CRASH_NOW {
                     fake_probe();
                 }
                 Some(MsgTag::new(0, 0, 0))
