@@ -181,13 +181,11 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
 
 /// A call on the `admin` endpoint.
 fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTag) -> MsgTag {
-    let request = ipc::received_words(tag);
-    let mr = request.padded();
-    if tag.label() != proto::QUIESCE || tag.words() < 5 {
-        return error(proto::Error::Invalid);
-    }
-    let Some((bytes, len)) = protocols::name::unpack(mr[0], &mr[1..5]) else { return error(proto::Error::Invalid) };
-    let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
+    let proto::AdminRequest::Quiesce { name } = match ipc::decode_call(tag) {
+        Ok(r) => r,
+        Err(e) => return error(e.into()),
+    };
+    let Some(name) = name.as_str() else { return error(proto::Error::Invalid) };
     let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::Error::NoDevice) };
     let dev = &devices[a.device];
     hand_over(dev, &a.client);
@@ -249,10 +247,12 @@ fn domain_for(dev: &Device, a: &Assignment, iommu: Option<Iommu>) -> Option<DmaD
 }
 
 fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> MsgTag {
-    let request = ipc::received_words(tag);
-    let args = request.as_slice();
-    match tag.label() {
-        proto::OPEN => {
+    let request = match ipc::decode_call::<proto::Request>(tag) {
+        Ok(r) => r,
+        Err(e) => return error(e.into()),
+    };
+    match request {
+        proto::Request::Open {} => {
             rt::debug!("{} opened {}", a.client, dev.bdf);
             let domain = domain_for(dev, a, iommu);
             let words: [u64; INFO_WORDS] = dev.info.to_words();
@@ -280,24 +280,21 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
             }
             MsgTag::new(0, INFO_WORDS, items)
         }
-        proto::CONFIG_READ => {
-            let &[offset, len] = args else { return error(proto::Error::Invalid) };
-            if offset > 0xff || !matches!(len, 1 | 2 | 4) || offset % len != 0 {
+        proto::Request::ConfigRead { offset, len } => {
+            if !matches!(len, 1 | 2 | 4) || offset % len != 0 {
                 return error(proto::Error::Invalid);
             }
-            ipc::set_mr::<0>(pci::read(dev.bdf, offset as u8, len as u8) as u64);
+            ipc::set_mr::<0>(pci::read(dev.bdf, offset, len) as u64);
             MsgTag::new(0, 1, 0)
         }
-        proto::CONFIG_WRITE => {
-            let &[offset, len, value] = args else { return error(proto::Error::Invalid) };
-            let value = value as u32;
-            if offset > 0xff || !matches!(len, 1 | 2 | 4) {
+        proto::Request::ConfigWrite { offset, len, value } => {
+            if !matches!(len, 1 | 2 | 4) {
                 return error(proto::Error::Invalid);
             }
             let command = pci::read(dev.bdf, 0x04, 2);
-            match pci_config::filter_write(command, offset as u8, len as u8, value, a.dma, dev.caps.as_slice()) {
+            match pci_config::filter_write(command, offset, len, value, a.dma, dev.caps.as_slice()) {
                 Ok(v) => {
-                    pci::write(dev.bdf, offset as u8, len as u8, v);
+                    pci::write(dev.bdf, offset, len, v);
                     ipc::set_mr::<0>(0);
                     MsgTag::new(0, 1, 0)
                 }
@@ -314,6 +311,5 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
                 }
             }
         }
-        _ => error(proto::Error::Invalid),
     }
 }

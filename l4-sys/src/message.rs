@@ -366,6 +366,121 @@ macro_rules! requests {
     };
 }
 
+/// A request of a server's protocol whose operation is the message tag's
+/// label, declared with [`calls!`].
+pub trait Call: Sized {
+    /// The tag label that names the operation.
+    fn label(&self) -> i64;
+    /// Writes the request's fields into `mr`; returns its length in words.
+    fn encode(&self, mr: &mut [u64]) -> Result<usize, Error>;
+    /// The request a message with `label` and exactly `words` makes:
+    /// `BadOpcode` for a label the protocol does not have, `InvalidArgument`
+    /// for words that do not fit the operation.
+    fn decode(label: i64, words: &[u64]) -> Result<Self, Error>;
+}
+
+/// Declares the requests of a server's protocol, each named by its tag label
+/// (the way IPC to a gate names the operation), with typed fields in the
+/// registers: as [`requests!`], but the operation is the label, not a first
+/// word. The enum gets `label`, `encode`, `decode(label, words)` and
+/// [`Call`]; decoding checks the label, the exact word count and every
+/// field's type.
+///
+/// ```
+/// l4_sys::calls! {
+///     pub enum Cfg {
+///         Read (0x10) { offset: u8, len: u8 },
+///         Reset (0x11) {},
+///     }
+/// }
+/// let mut mr = [0u64; 4];
+/// let n = Cfg::Read { offset: 4, len: 2 }.encode(&mut mr).unwrap();
+/// assert_eq!(&mr[..n], &[4, 2]);
+/// assert_eq!(Cfg::decode(0x10, &[4, 2]), Ok(Cfg::Read { offset: 4, len: 2 }));
+/// assert_eq!(Cfg::decode(0x10, &[4]), Err(l4_sys::Error::InvalidArgument));
+/// assert_eq!(Cfg::decode(0x10, &[256, 2]), Err(l4_sys::Error::InvalidArgument));
+/// assert_eq!(Cfg::decode(0x12, &[]), Err(l4_sys::Error::BadOpcode));
+/// ```
+#[macro_export]
+macro_rules! calls {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident ($label:expr)
+                    $({ $($field:ident : $fty:ty),* $(,)? })?
+                    $(bytes $tail:ident [$n:expr])?,
+            )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $(
+                $(#[$vmeta])*
+                $variant { $($($field: $fty,)*)? $($tail: $crate::message::Bytes<{ $n }>,)? },
+            )+
+        }
+
+        impl $name {
+            /// Every label, in declaration order.
+            pub const LABELS: &'static [i64] = &[$(($label) as i64),+];
+
+            /// The tag label of this request.
+            pub fn label(&self) -> i64 {
+                match self {
+                    $($name::$variant { .. } => ($label) as i64,)+
+                }
+            }
+
+            /// Writes the request's fields into `mr`; returns its length in words.
+            pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                #[allow(unused_mut)]
+                let mut w = $crate::message::Writer::new(mr);
+                match *self {
+                    $(
+                        $name::$variant { $($($field,)*)? $($tail,)? } => {
+                            $($(w.field($field);)*)?
+                            $(w.bytes(&$tail);)?
+                        }
+                    )+
+                }
+                w.finish()
+            }
+
+            /// The request a message with `label` and exactly `words` makes.
+            pub fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
+                #[allow(unused_mut)]
+                let mut r = $crate::message::Reader::new(words);
+                $(
+                    if label == ($label) as i64 {
+                        let v = $name::$variant {
+                            $($($field: r.field::<$fty>()?,)*)?
+                            $($tail: r.bytes::<{ $n }>()?,)?
+                        };
+                        r.finish()?;
+                        return Ok(v);
+                    }
+                )+
+                Err($crate::Error::BadOpcode)
+            }
+        }
+
+        impl $crate::message::Call for $name {
+            fn label(&self) -> i64 {
+                $name::label(self)
+            }
+            fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                $name::encode(self, mr)
+            }
+            fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
+                $name::decode(label, words)
+            }
+        }
+    };
+}
+
 /// Declares a reply of several words as a struct of typed fields, with
 /// `encode` and `decode` as [`requests!`] makes them (no operation word);
 /// a byte string may follow the braces.

@@ -139,11 +139,8 @@ fn right_for(call: i64) -> Option<SvcRight> {
 fn end_instance(s: &mut Supervised, io_admin: Option<rt::CapIdx>) {
     let Some(child) = s.child.take() else { return };
     if let Some(io) = io_admin {
-        let mut name = [0u64; 4];
-        let len = proto::pack_name(&s.svc.name, &mut name) as u64;
-        let [a, b, c, d] = name;
-        let _ = ipc::write_mrs(0, &[len, a, b, c, d]);
-        match ipc::call(io, MsgTag::new(protocols::pci::QUIESCE, 5, 0), Timeout::Millis(1000)) {
+        let request = protocols::pci::AdminRequest::Quiesce { name: rt::sys::message::Bytes::truncated(&s.svc.name) };
+        match ipc::encode_call(&request).and_then(|tag| ipc::call(io, tag, Timeout::Millis(1000))) {
             // 0, or no device: nothing of its can write to memory.
             Ok(_) => {}
             Err(e) => rt::warn!("{}: io did not quiesce its device: {}", s.svc.name, e),

@@ -15,7 +15,7 @@ use crate::ipc;
 use crate::mem::Region;
 use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use l4_sys::{CapIdx, MsgTag, Timeout};
+use l4_sys::{CapIdx, Timeout};
 use protocols::pci::{self as proto, INFO_WORDS};
 
 /// Items OPEN can return: six BARs, the IRQ and the DMA domain.
@@ -79,7 +79,7 @@ pub fn open() -> Result<Device, DeviceError> {
         }
     }
     ipc::set_receive_slots(&slots);
-    let reply = ipc::call(gate, MsgTag::new(proto::OPEN, 0, 0), Timeout::Never);
+    let reply = ipc::encode_call(&proto::Request::Open {}).and_then(|tag| ipc::call(gate, tag, Timeout::Never));
     ipc::clear_receive_slots(MAX_ITEMS);
     let tag = match reply {
         Ok(r) => r.tag,
@@ -161,8 +161,8 @@ impl Device {
         if !valid_config_access(pos, len) {
             return Err(DeviceError::BadAccess);
         }
-        ipc::write_mrs(0, &[pos, len])?;
-        let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_READ, 2, 0), Timeout::Never)?;
+        let request = proto::Request::ConfigRead { offset: pos as u8, len: len as u8 };
+        let r = ipc::call(self.gate, ipc::encode_call(&request)?, Timeout::Never)?;
         let v = ipc::mr::<0>();
         if r.tag.words() == 0 {
             return Err(DeviceError::Refused);
@@ -175,8 +175,8 @@ impl Device {
         if !valid_config_access(pos, len) {
             return Err(DeviceError::BadAccess);
         }
-        ipc::write_mrs(0, &[pos, len, value as u64])?;
-        let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_WRITE, 3, 0), Timeout::Never)?;
+        let request = proto::Request::ConfigWrite { offset: pos as u8, len: len as u8, value };
+        let r = ipc::call(self.gate, ipc::encode_call(&request)?, Timeout::Never)?;
         if r.tag.words() == 0 {
             return Err(DeviceError::Refused);
         }

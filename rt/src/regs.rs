@@ -11,7 +11,7 @@
 //! The same functions exist on both kernels (`rt::ipc` re-exports them);
 //! only where the UTCB is differs (`platform_base`).
 
-use l4_sys::message::Message;
+use l4_sys::message::{Call, Message};
 use l4_sys::{Error, MsgTag};
 
 /// Message registers a thread has (64 words on both kernels; Fiasco's
@@ -153,6 +153,21 @@ pub fn encode(message: &impl Message) -> Result<usize, Error> {
     let n = message.encode(&mut buf)?;
     write_mrs(0, buf.get(..n).ok_or(Error::InvalidArgument)?)?;
     Ok(n)
+}
+
+/// Encodes a request of a server's protocol (its label names the operation)
+/// into the message registers; returns the tag to send it with (no items).
+pub fn encode_call(request: &impl Call) -> Result<MsgTag, Error> {
+    let mut buf = [0; MR_COUNT];
+    let n = request.encode(&mut buf)?;
+    write_mrs(0, buf.get(..n).ok_or(Error::InvalidArgument)?)?;
+    Ok(MsgTag::new(request.label(), n, 0))
+}
+
+/// Decodes the message just received with `tag` as a request of a server's
+/// protocol.
+pub fn decode_call<C: Call>(tag: MsgTag) -> Result<C, Error> {
+    C::decode(tag.label(), &received_words(tag))
 }
 
 /// Decodes the first `words` message registers as a `M`.

@@ -43,6 +43,9 @@ pub mod words {
 pub mod name {
     use crate::words::{pack_bytes, unpack_bytes};
 
+    /// The longest name, in bytes.
+    pub const MAX: usize = 32;
+
     /// Packs a short name into words (at most 32 bytes); returns its length.
     pub fn pack(name: &str, out: &mut [u64; 4]) -> usize {
         let b = &name.as_bytes()[..name.len().min(32)];
@@ -63,6 +66,80 @@ pub mod name {
 
 pub mod pci_config;
 pub mod status;
+
+#[cfg(test)]
+mod pci_tests {
+    use super::pci::{self, AdminRequest, Request};
+    use l4_sys::Error;
+    use l4_sys::message::Bytes;
+
+    fn round_trip(r: Request) -> Request {
+        let mut mr = [0u64; 64];
+        let n = r.encode(&mut mr).unwrap();
+        Request::decode(r.label(), &mr[..n]).unwrap()
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        for r in [
+            Request::Open {},
+            Request::ConfigRead { offset: 0x3c, len: 1 },
+            Request::ConfigWrite { offset: 4, len: 2, value: 0x0407 },
+        ] {
+            assert_eq!(round_trip(r), r);
+        }
+        let q = AdminRequest::Quiesce { name: Bytes::truncated("eth-8139cp") };
+        let mut mr = [0u64; 64];
+        let n = q.encode(&mut mr).unwrap();
+        assert_eq!(AdminRequest::decode(pci::QUIESCE, &mr[..n]), Ok(q));
+    }
+
+    #[test]
+    fn the_wire_is_the_documented_one() {
+        let mut mr = [0u64; 8];
+        let r = Request::ConfigWrite { offset: 0x10, len: 4, value: 0xdead_0001 };
+        assert_eq!(r.label(), pci::CONFIG_WRITE);
+        assert_eq!(r.encode(&mut mr), Ok(3));
+        assert_eq!(mr[..3], [0x10, 4, 0xdead_0001]);
+        assert_eq!(Request::Open {}.encode(&mut mr), Ok(0));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_typed_errors() {
+        // Unknown label.
+        assert_eq!(Request::decode(0x5099, &[]), Err(Error::BadOpcode));
+        assert_eq!(Request::decode(pci::QUIESCE, &[]), Err(Error::BadOpcode));
+        // Word counts: too few, too many.
+        assert_eq!(Request::decode(pci::CONFIG_READ, &[4]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::CONFIG_READ, &[4, 4, 0]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::OPEN, &[1]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::CONFIG_WRITE, &[4, 2]), Err(Error::InvalidArgument));
+        // Fields out of their type's range: an offset past 255, a value past 32 bits.
+        assert_eq!(Request::decode(pci::CONFIG_READ, &[0x100, 4]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::CONFIG_WRITE, &[4, 4, 1 << 32]), Err(Error::InvalidArgument));
+        // A name longer than its bound, or longer than the words sent.
+        assert_eq!(AdminRequest::decode(pci::QUIESCE, &[33, 0, 0, 0, 0, 0]), Err(Error::InvalidArgument));
+        assert_eq!(AdminRequest::decode(pci::QUIESCE, &[9, 0]), Err(Error::InvalidArgument));
+        // What io answers for each of them.
+        assert_eq!(pci::Error::from(Error::BadOpcode), pci::Error::Invalid);
+    }
+
+    #[test]
+    fn no_words_panic_the_decoder() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 8) as usize;
+            let words: [u64; 8] =
+                core::array::from_fn(|i| if x & (1 << i) != 0 { x.rotate_left(i as u32) } else { i as u64 });
+            let label = pci::OPEN + (x % 6) as i64;
+            let _ = Request::decode(label, &words[..n]);
+            let _ = AdminRequest::decode(label, &words[..n]);
+        }
+    }
+}
 
 /// The io server's `pci` endpoint: a driver task's access to its one device.
 pub mod pci {
@@ -87,9 +164,35 @@ pub mod pci {
     /// goes back to the kernel. A device left running by a dead driver would
     /// go on writing received data into the frames of its receive buffers,
     /// whoever has them next. The next instance enables bus mastering again
-    /// as its probe does. in: `[name length, name in 4 words]` (see
-    /// [`crate::name`]). out: `[0]`, or [`Error::NoDevice`] when NAME has none.
+    /// as its probe does. in: the name as a byte string
+    /// ([`AdminRequest::Quiesce`]). out: `[0]`, or [`Error::NoDevice`] when
+    /// NAME has none.
     pub const QUIESCE: i64 = 0x5004;
+
+    l4_sys::calls! {
+        /// A request on the `pci` endpoint (see the labels above), as io
+        /// decodes it and `rt::device` sends it.
+        pub enum Request {
+            Open (OPEN) {},
+            ConfigRead (CONFIG_READ) { offset: u8, len: u8 },
+            ConfigWrite (CONFIG_WRITE) { offset: u8, len: u8, value: u32 },
+        }
+    }
+
+    l4_sys::calls! {
+        /// A request on io's `admin` endpoint: the driver task's name.
+        pub enum AdminRequest {
+            Quiesce (QUIESCE) bytes name [crate::name::MAX],
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        /// A request the generated decoder refused (unknown label, wrong
+        /// word count, a field out of range) is an invalid one.
+        fn from(_: l4_sys::Error) -> Error {
+            Error::Invalid
+        }
+    }
 
     crate::errors! {
         /// Why io refused a `pci` or `admin` call: a negative `mr[0]` in
