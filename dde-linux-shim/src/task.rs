@@ -150,9 +150,9 @@ fn attach(
         (0..3).map(|_| rt::cap::alloc().ok_or(rt::Error::QuotaExceeded)).collect::<Result<_, _>>()?;
     ipc::set_receive_slots(&slots);
     // SAFETY: `dev` is registered.
-    let carrier = unsafe { bindings::dde_netdev_carrier_ok(dev) } as u64;
-    ipc::write_mrs(0, &[nic::mac_to_word(mac), mtu as u64, carrier])?;
-    let r = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Never)?;
+    let link = unsafe { bindings::dde_netdev_carrier_ok(dev) } != 0;
+    let request = nic::Request::Attach { mac: nic::mac_to_word(mac), mtu: mtu as u64, link };
+    let r = ipc::call(netd, ipc::encode_call(&request)?, Timeout::Never)?;
     if let Err(e) = status::decode::<nic::Error>(ipc::mr::<0>()) {
         let kernel = ipc::mr::<1>();
         return Err(match e {

@@ -304,6 +304,22 @@ pub mod nic {
     /// Link state changed. in: `[link up]`.
     pub const LINK: i64 = 0x4e02;
 
+    l4_sys::calls! {
+        /// A driver's call on its `nic` gate, as the shim sends it and netd
+        /// decodes it.
+        pub enum Request {
+            Attach (ATTACH) { mac: u64, mtu: u64, link: bool },
+            Link (LINK) { up: bool },
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        /// A call the generated decoder refused is malformed.
+        fn from(_: l4_sys::Error) -> Error {
+            Error::Malformed
+        }
+    }
+
     crate::errors! {
         /// Why netd refused a driver's call: the status word in `mr[0]` of
         /// the reply ([`crate::status`]); after [`Error::Kernel`] the
@@ -448,6 +464,32 @@ pub mod socket {
     pub const CONNECT: i64 = 0x5307;
 
     pub const MAX_BACKLOG: u64 = 4;
+
+    l4_sys::calls! {
+        /// An application's call on its `sockets` gate, as `netapps` sends it
+        /// and netd decodes it.
+        pub enum Request {
+            Hello (HELLO) {},
+            Listen (LISTEN) { port: u16, backlog: u64 },
+            Accept (ACCEPT) { listener: u64 },
+            Close (CLOSE) { handle: u64 },
+            Abort (ABORT) { handle: u64 },
+            Info (INFO) {},
+            Connect (CONNECT) { ip: u32, port: u16 },
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        /// A label the endpoint does not have is not supported; known
+        /// calls with the wrong words (a port past 16 bits, an address past
+        /// 32) are invalid.
+        fn from(e: l4_sys::Error) -> Error {
+            match e {
+                l4_sys::Error::BadOpcode => Error::NotSupported,
+                _ => Error::Invalid,
+            }
+        }
+    }
 
     crate::errors! {
         /// Why netd refused a `socket` call: the status word in `mr[0]` of
@@ -1211,6 +1253,23 @@ pub mod nicconfig {
     /// Most multicast addresses (as `netring::config::MAX_MC`).
     pub const MAX_MC: usize = 16;
 
+    l4_sys::calls! {
+        /// An operator's call on netd's `config` gate.
+        pub enum Request {
+            Show (SHOW) {},
+            Set (SET) { what: u64, value: u64 },
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        fn from(e: l4_sys::Error) -> Error {
+            match e {
+                l4_sys::Error::BadOpcode => Error::NotSupported,
+                _ => Error::Invalid,
+            }
+        }
+    }
+
     crate::errors! {
         /// Why netd refused a `config` call: the status word in `mr[0]` of
         /// the reply ([`crate::status`]).
@@ -1370,5 +1429,67 @@ pub mod nicconfig {
             assert!(is_mac_word(super::super::nic::mac_to_word([0xff; 6])));
             assert!(!is_mac_word(1 << 48));
         }
+    }
+}
+
+#[cfg(test)]
+mod call_tests {
+    //! Every protocol declared with `l4_sys::calls!`: each request encodes
+    //! and decodes back to itself, and the decoder refuses with a typed
+    //! error what a client could send wrong.
+    use super::{nic, nicconfig, socket};
+    use l4_sys::Error;
+    use l4_sys::message::Call;
+
+    fn round_trip<C: Call + PartialEq + core::fmt::Debug + Copy>(requests: &[C]) {
+        for r in requests {
+            let mut mr = [0u64; 64];
+            let n = r.encode(&mut mr).unwrap();
+            assert_eq!(C::decode(r.label(), &mr[..n]), Ok(*r));
+            // One word more or one fewer is refused.
+            assert_eq!(C::decode(r.label(), &mr[..n + 1]), Err(Error::InvalidArgument), "{r:?} + 1 word");
+            if n > 0 {
+                assert_eq!(C::decode(r.label(), &mr[..n - 1]), Err(Error::InvalidArgument), "{r:?} - 1 word");
+            }
+        }
+    }
+
+    #[test]
+    fn nic_requests() {
+        round_trip(&[
+            nic::Request::Attach { mac: 0x5634_1200_5452, mtu: 1500, link: true },
+            nic::Request::Link { up: false },
+        ]);
+        assert_eq!(nic::Request::decode(nic::ATTACH, &[1, 1500, 2]), Err(Error::InvalidArgument));
+        assert_eq!(nic::Request::decode(0x4e7f, &[]), Err(Error::BadOpcode));
+        assert_eq!(nic::Error::from(Error::BadOpcode), nic::Error::Malformed);
+    }
+
+    #[test]
+    fn socket_requests() {
+        round_trip(&[
+            socket::Request::Hello {},
+            socket::Request::Listen { port: 7, backlog: 1 },
+            socket::Request::Accept { listener: 0x1_0000_0003 },
+            socket::Request::Close { handle: 5 },
+            socket::Request::Abort { handle: 5 },
+            socket::Request::Info {},
+            socket::Request::Connect { ip: 0x0a00_0202, port: 5555 },
+        ]);
+        // A port past 16 bits, an address past 32.
+        assert_eq!(socket::Request::decode(socket::LISTEN, &[70000, 1]), Err(Error::InvalidArgument));
+        assert_eq!(socket::Request::decode(socket::CONNECT, &[1 << 32, 80]), Err(Error::InvalidArgument));
+        assert_eq!(socket::Error::from(Error::BadOpcode), socket::Error::NotSupported);
+        assert_eq!(socket::Error::from(Error::InvalidArgument), socket::Error::Invalid);
+        let mut labels = socket::Request::LABELS.to_vec();
+        labels.dedup();
+        assert_eq!(labels.len(), socket::Request::LABELS.len());
+    }
+
+    #[test]
+    fn nicconfig_requests() {
+        round_trip(&[nicconfig::Request::Show {}, nicconfig::Request::Set { what: nicconfig::MTU, value: 1400 }]);
+        assert_eq!(nicconfig::Request::decode(nicconfig::SET, &[1]), Err(Error::InvalidArgument));
+        assert_eq!(nicconfig::Error::from(Error::BadOpcode), nicconfig::Error::NotSupported);
     }
 }
