@@ -285,10 +285,13 @@ fn transmit_loop(nic: &'static Nic, mut config: config::Recorder) -> ! {
 
 /// A message on the `control` endpoint.
 fn control(tag: MsgTag) -> MsgTag {
-    match tag.label() {
-        control::PING => MsgTag::new(0, 0, 0),
-        control::INJECT if tag.words() >= 1 => {
-            let kind = ipc::mr::<0>();
+    let answer = |r: Result<(), control::Error>| {
+        ipc::set_mr::<0>(status::encode(r.map(|()| 0)));
+        MsgTag::new(0, 1, 0)
+    };
+    match ipc::decode_call::<control::Request>(tag) {
+        Ok(control::Request::Ping {}) => answer(Ok(())),
+        Ok(control::Request::Inject { kind }) => {
             match kind {
                 control::INJECT_CRASH_IRQ | control::INJECT_HANG_IRQ => {
                     rt::info!(
@@ -298,11 +301,11 @@ fn control(tag: MsgTag) -> MsgTag {
                     INJECT.store(kind, Ordering::Release);
                 }
                 control::INJECT_CRASH_NOW => crash_now(),
-                _ => return MsgTag::new(-1, 0, 0),
+                _ => return answer(Err(control::Error::Invalid)),
             }
-            MsgTag::new(0, 0, 0)
+            answer(Ok(()))
         }
-        _ => MsgTag::new(-1, 0, 0),
+        Err(_) => answer(Err(control::Error::Invalid)),
     }
 }
 

@@ -178,6 +178,32 @@ pub fn unpack(words: &[u64], out: &mut [u8]) {
     }
 }
 
+/// A field of a message: one register for a [`Word`], or a byte string
+/// ([`Bytes`]: its length, then its bytes), which may then stand anywhere in
+/// a message, not only at its end (the fields after it follow its last word).
+pub trait Field: Sized + Copy {
+    fn write(self, w: &mut Writer<'_>);
+    fn read(r: &mut Reader<'_>) -> Result<Self, Error>;
+}
+
+impl<T: Word> Field for T {
+    fn write(self, w: &mut Writer<'_>) {
+        w.word(self.to_word());
+    }
+    fn read(r: &mut Reader<'_>) -> Result<T, Error> {
+        T::from_word(r.word()?)
+    }
+}
+
+impl<const N: usize> Field for Bytes<N> {
+    fn write(self, w: &mut Writer<'_>) {
+        w.bytes(&self);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, Error> {
+        r.bytes::<N>()
+    }
+}
+
 /// Builds a message in the registers; a message that does not fit is
 /// `InvalidArgument` (none of the declared ones can be that long).
 pub struct Writer<'a> {
@@ -199,8 +225,8 @@ impl<'a> Writer<'a> {
         self.at += 1;
     }
 
-    pub fn field<T: Word>(&mut self, v: T) {
-        self.word(v.to_word());
+    pub fn field<T: Field>(&mut self, v: T) {
+        v.write(self);
     }
 
     pub fn bytes<const N: usize>(&mut self, b: &Bytes<N>) {
@@ -238,8 +264,8 @@ impl<'a> Reader<'a> {
         Ok(w)
     }
 
-    pub fn field<T: Word>(&mut self) -> Result<T, Error> {
-        T::from_word(self.word()?)
+    pub fn field<T: Field>(&mut self) -> Result<T, Error> {
+        T::read(self)
     }
 
     pub fn bytes<const N: usize>(&mut self) -> Result<Bytes<N>, Error> {

@@ -10,7 +10,7 @@ use boot::Boot;
 use core::sync::atomic::{AtomicU64, Ordering};
 use reincarnation::proto::control;
 use rt::obj::{Factory, Irq, Thread};
-use rt::{CapIdx, MsgTag, Timeout, ipc};
+use rt::{CapIdx, Timeout, ipc};
 
 /// Most services one server watches.
 const MAX: usize = 64;
@@ -88,7 +88,8 @@ fn run(pings: &'static Pings, targets: Vec<Option<Target>>, alarm: Irq, tick: u6
             last[i] = now;
             // Two periods to answer, as MINIX allows.
             let wait = Timeout::Millis((2 * t.period_ms) as u32);
-            let answered = ipc::call(t.control, MsgTag::new(control::PING, 0, 0), wait).is_ok();
+            let answered =
+                ipc::encode_call(&control::Request::Ping {}).and_then(|tag| ipc::call(t.control, tag, wait)).is_ok();
             // The instance may have been replaced while we waited: only the one
             // we pinged can be blamed.
             if !answered && pings.running[i].load(Ordering::Acquire) == inc {
