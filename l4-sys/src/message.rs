@@ -317,49 +317,23 @@ impl<'a> Reader<'a> {
 /// ```
 #[macro_export]
 macro_rules! requests {
-    (
-        $(#[$meta:meta])*
-        $vis:vis enum $name:ident {
-            $(
-                $(#[$vmeta:meta])*
-                $variant:ident ($op:expr)
-                    $({ $($field:ident : $fty:ty),* $(,)? })?
-                    $(bytes $tail:ident [$n:expr])?,
-            )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        $vis enum $name {
-            $(
-                $(#[$vmeta])*
-                $variant { $($($field: $fty,)*)? $($tail: $crate::message::Bytes<{ $n }>,)? },
-            )+
-        }
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $crate::__operations! { (u64) $(#[$meta])* $vis enum $name { $($body)* } }
 
         impl $name {
             /// Every operation number, in declaration order.
-            pub const OPS: &'static [u64] = &[$(($op) as u64),+];
+            pub const OPS: &'static [u64] = $name::NUMBERS;
 
             /// The operation number (the first register).
             pub fn op(&self) -> u64 {
-                match self {
-                    $($name::$variant { .. } => ($op) as u64,)+
-                }
+                self.number()
             }
 
             /// Writes the message into `mr`; returns its length in words.
             pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
                 let mut w = $crate::message::Writer::new(mr);
                 w.word(self.op());
-                match *self {
-                    $(
-                        $name::$variant { $($($field,)*)? $($tail,)? } => {
-                            $($(w.field($field);)*)?
-                            $(w.bytes(&$tail);)?
-                        }
-                    )+
-                }
+                self.write_fields(&mut w);
                 w.finish()
             }
 
@@ -367,17 +341,9 @@ macro_rules! requests {
             pub fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
                 let mut r = $crate::message::Reader::new(words);
                 let op = r.word().map_err(|_| $crate::Error::BadOpcode)?;
-                $(
-                    if op == ($op) as u64 {
-                        let v = $name::$variant {
-                            $($($field: r.field::<$fty>()?,)*)?
-                            $($tail: r.bytes::<{ $n }>()?,)?
-                        };
-                        r.finish()?;
-                        return Ok(v);
-                    }
-                )+
-                Err($crate::Error::BadOpcode)
+                let v = $name::read_fields(op, &mut r)?;
+                r.finish()?;
+                Ok(v)
             }
         }
 
@@ -429,12 +395,60 @@ pub trait Call: Sized {
 /// ```
 #[macro_export]
 macro_rules! calls {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $crate::__operations! { (i64) $(#[$meta])* $vis enum $name { $($body)* } }
+
+        impl $name {
+            /// Every label, in declaration order.
+            pub const LABELS: &'static [i64] = $name::NUMBERS;
+
+            /// The tag label of this request.
+            pub fn label(&self) -> i64 {
+                self.number()
+            }
+
+            /// Writes the request's fields into `mr`; returns its length in words.
+            pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                let mut w = $crate::message::Writer::new(mr);
+                self.write_fields(&mut w);
+                w.finish()
+            }
+
+            /// The request a message with `label` and exactly `words` makes.
+            pub fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
+                let mut r = $crate::message::Reader::new(words);
+                let v = $name::read_fields(label, &mut r)?;
+                r.finish()?;
+                Ok(v)
+            }
+        }
+
+        impl $crate::message::Call for $name {
+            fn label(&self) -> i64 {
+                $name::label(self)
+            }
+            fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                $name::encode(self, mr)
+            }
+            fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
+                $name::decode(label, words)
+            }
+        }
+    };
+}
+
+/// The part [`requests!`] and [`calls!`] share: the enum, each variant's
+/// number, and its fields' encoding and decoding.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __operations {
     (
+        ($numty:ty)
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
             $(
                 $(#[$vmeta:meta])*
-                $variant:ident ($label:expr)
+                $variant:ident ($num:expr)
                     $({ $($field:ident : $fty:ty),* $(,)? })?
                     $(bytes $tail:ident [$n:expr])?,
             )+
@@ -450,20 +464,17 @@ macro_rules! calls {
         }
 
         impl $name {
-            /// Every label, in declaration order.
-            pub const LABELS: &'static [i64] = &[$(($label) as i64),+];
+            /// Every operation's number, in declaration order.
+            const NUMBERS: &'static [$numty] = &[$(($num) as $numty),+];
 
-            /// The tag label of this request.
-            pub fn label(&self) -> i64 {
+            fn number(&self) -> $numty {
                 match self {
-                    $($name::$variant { .. } => ($label) as i64,)+
+                    $($name::$variant { .. } => ($num) as $numty,)+
                 }
             }
 
-            /// Writes the request's fields into `mr`; returns its length in words.
-            pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
-                #[allow(unused_mut)]
-                let mut w = $crate::message::Writer::new(mr);
+            #[allow(unused_variables)]
+            fn write_fields(&self, w: &mut $crate::message::Writer<'_>) {
                 match *self {
                     $(
                         $name::$variant { $($($field,)*)? $($tail,)? } => {
@@ -472,36 +483,20 @@ macro_rules! calls {
                         }
                     )+
                 }
-                w.finish()
             }
 
-            /// The request a message with `label` and exactly `words` makes.
-            pub fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
-                #[allow(unused_mut)]
-                let mut r = $crate::message::Reader::new(words);
+            /// The variant numbered `number`, its fields read from `r`.
+            #[allow(unused_variables)]
+            fn read_fields(number: $numty, r: &mut $crate::message::Reader<'_>) -> Result<Self, $crate::Error> {
                 $(
-                    if label == ($label) as i64 {
-                        let v = $name::$variant {
+                    if number == ($num) as $numty {
+                        return Ok($name::$variant {
                             $($($field: r.field::<$fty>()?,)*)?
                             $($tail: r.bytes::<{ $n }>()?,)?
-                        };
-                        r.finish()?;
-                        return Ok(v);
+                        });
                     }
                 )+
                 Err($crate::Error::BadOpcode)
-            }
-        }
-
-        impl $crate::message::Call for $name {
-            fn label(&self) -> i64 {
-                $name::label(self)
-            }
-            fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
-                $name::encode(self, mr)
-            }
-            fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
-                $name::decode(label, words)
             }
         }
     };
