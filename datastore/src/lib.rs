@@ -133,26 +133,9 @@ pub struct Client {
     gate: CapIdx,
 }
 
-/// A request's words, laid out before they go into the message registers.
-type Request = [u64; ipc::MR_COUNT];
-
-/// Writes the key's bytes from `mr[at]`; returns the words used.
-fn put_key(mr: &mut Request, at: usize, key: &str) -> Result<usize, Error> {
-    if key.len() > MAX_KEY {
-        return Err(Refusal::TooBig.into());
-    }
-    proto::pack_bytes(&mut mr[at..], key.as_bytes()).ok_or(Error::Refused(Refusal::TooBig))
-}
-
-/// A request of one word.
-fn one(word: u64) -> Request {
-    let mut mr = [0; ipc::MR_COUNT];
-    mr[0] = word;
-    mr
-}
-
-fn head(key: &str) -> Head {
-    Head { key_len: key.len(), ..Head::default() }
+/// A key as requests carry it; longer than [`MAX_KEY`] is refused here.
+fn key(key: &str) -> Result<proto::Key, Error> {
+    proto::Key::new(key.as_bytes()).map_err(|_| Error::Refused(Refusal::TooBig))
 }
 
 impl Client {
@@ -165,11 +148,21 @@ impl Client {
         rt::env::cap(ENDPOINT).map(Client::new)
     }
 
-    /// Sends the request `mr` (`words` words, then two per item); returns the
+    /// Sends `request` (with a capability item, if given); returns the
     /// reply's tag, its words and its status value.
-    fn call(&self, label: i64, mr: &Request, words: usize, items: usize) -> Result<(MsgTag, ipc::Words, u64), Error> {
-        ipc::write_mrs(0, &mr[..(words + 2 * items).min(ipc::MR_COUNT)]).map_err(Error::Ipc)?;
-        let r = ipc::call(self.gate, MsgTag::new(label, words, items), Timeout::Never).map_err(Error::Ipc)?;
+    fn call(&self, request: &proto::Request, item: Option<[u64; 2]>) -> Result<(MsgTag, ipc::Words, u64), Error> {
+        let mut mr = [0; ipc::MR_COUNT];
+        let words = request.encode(&mut mr).map_err(Error::Refused)?;
+        let items = match item {
+            Some(it) => {
+                mr.get_mut(words..words + 2).ok_or(Error::Refused(Refusal::TooBig))?.copy_from_slice(&it);
+                1
+            }
+            None => 0,
+        };
+        ipc::write_mrs(0, &mr[..words + 2 * items]).map_err(Error::Ipc)?;
+        let tag = MsgTag::new(request.label(), words, items);
+        let r = ipc::call(self.gate, tag, Timeout::Never).map_err(Error::Ipc)?;
         let reply = ipc::received_words(r.tag);
         let Some(&first) = reply.first() else {
             return Err(Error::BadReply);
@@ -179,12 +172,14 @@ impl Client {
     }
 
     pub fn put_int(&self, key: &str, value: i64) -> Result<u64, Error> {
-        let mut mr = [0; ipc::MR_COUNT];
-        let n = put_key(&mut mr, proto::PUT_KEY_AT, key)?;
-        mr[0] = Head { kind: proto::KIND_INT, ..head(key) }.to_word();
-        mr[1] = value as u64;
-        mr[2] = 0;
-        self.call(proto::PUT, &mr, proto::PUT_KEY_AT + n, 0).map(|(_, _, v)| v)
+        let request = proto::Request::Put {
+            key: self::key(key)?,
+            kind: proto::KIND_INT,
+            total: value as u64,
+            offset: 0,
+            chunk: proto::Chunk::truncated(""),
+        };
+        self.call(&request, None).map(|(_, _, v)| v)
     }
 
     pub fn put_str(&self, key: &str, value: &str) -> Result<u64, Error> {
@@ -201,20 +196,19 @@ impl Client {
         if value.len() > proto::MAX_VALUE {
             return Err(Refusal::TooBig.into());
         }
-        if key.len() > MAX_KEY {
-            return Err(Refusal::TooBig.into());
-        }
+        let key_bytes = self::key(key)?;
         let room = proto::put_capacity(key.len());
         let mut offset = 0;
         loop {
             let chunk = &value[offset..(offset + room).min(value.len())];
-            let mut mr = [0; ipc::MR_COUNT];
-            let n = put_key(&mut mr, proto::PUT_KEY_AT, key)?;
-            mr[0] = Head { kind, chunk_len: chunk.len(), ..head(key) }.to_word();
-            mr[1] = value.len() as u64;
-            mr[2] = offset as u64;
-            let d = proto::pack_bytes(&mut mr[proto::PUT_KEY_AT + n..], chunk).ok_or(Error::BadReply)?;
-            let (_, _, status) = self.call(proto::PUT, &mr, proto::PUT_KEY_AT + n + d, 0)?;
+            let request = proto::Request::Put {
+                key: key_bytes,
+                kind,
+                total: value.len() as u64,
+                offset: offset as u64,
+                chunk: proto::Chunk::new(chunk).map_err(|_| Error::BadReply)?,
+            };
+            let (_, _, status) = self.call(&request, None)?;
             offset += chunk.len();
             if offset >= value.len() {
                 // The last chunk writes the value: its version, never 0.
@@ -229,11 +223,8 @@ impl Client {
         let mut first_version = None;
         let mut retries = 0;
         loop {
-            let mut req = [0; ipc::MR_COUNT];
-            let n = put_key(&mut req, proto::GET_KEY_AT, key)?;
-            req[0] = head(key).to_word();
-            req[1] = buf.len() as u64;
-            let (tag, mr, version) = self.call(proto::GET, &req, proto::GET_KEY_AT + n, 0)?;
+            let request = proto::Request::Get { key: self::key(key)?, offset: buf.len() as u64 };
+            let (tag, mr, version) = self.call(&request, None)?;
             let h = Head::from_word(mr.word(1)).ok_or(Error::BadReply)?;
             let total = mr.word(2);
             if tag.words() < proto::GET_DATA_AT {
@@ -283,35 +274,24 @@ impl Client {
 
     /// Deletes an entry; returns the version of the deletion.
     pub fn delete(&self, key: &str) -> Result<u64, Error> {
-        let mut mr = [0; ipc::MR_COUNT];
-        let n = put_key(&mut mr, 1, key)?;
-        mr[0] = head(key).to_word();
-        self.call(proto::DELETE, &mr, 1 + n, 0).map(|(_, _, v)| v)
+        self.call(&proto::Request::Delete { key: self::key(key)? }, None).map(|(_, _, v)| v)
     }
 
     /// Publishes a capability under `key`. Lookers get it with `rights` (and
     /// may pass it on when `delegate`); this task's capability must carry
     /// DELEGATE.
     pub fn publish(&self, key: &str, cap: CapIdx, rights: Rights, delegate: bool) -> Result<u64, Error> {
-        let mut mr = [0; ipc::MR_COUNT];
-        let n = put_key(&mut mr, 1, key)?;
-        let flags = if delegate { proto::FLAG_DELEGATE } else { 0 };
-        mr[0] = Head { flags, ..head(key) }.to_word();
-        let [a, b] = ipc::cap_item(cap, rights | Rights::DELEGATE);
-        mr[1 + n] = a;
-        mr[2 + n] = b;
-        self.call(proto::PUBLISH, &mr, 1 + n, 1).map(|(_, _, v)| v)
+        let request = proto::Request::Publish { key: self::key(key)?, delegate };
+        self.call(&request, Some(ipc::cap_item(cap, rights | Rights::DELEGATE))).map(|(_, _, v)| v)
     }
 
     /// The capability published under `key`, in a new slot of this task, and
     /// its version.
     pub fn lookup(&self, key: &str) -> Result<(CapIdx, u64), Error> {
-        let mut mr = [0; ipc::MR_COUNT];
-        let n = put_key(&mut mr, 1, key)?;
+        let request = proto::Request::Lookup { key: self::key(key)? };
         let slot = rt::cap::alloc().ok_or(Error::Ipc(rt::Error::QuotaExceeded))?;
         ipc::set_receive_slot(slot);
-        mr[0] = head(key).to_word();
-        match self.call(proto::LOOKUP, &mr, 1 + n, 0) {
+        match self.call(&request, None) {
             Ok((tag, _, version)) if tag.items() == 1 => Ok((slot, version)),
             Ok(_) => {
                 rt::cap::free(slot);
@@ -328,18 +308,13 @@ impl Client {
     /// read); the store triggers `irq` when events are queued. Returns the
     /// subscription's id.
     pub fn subscribe(&self, prefix: &str, irq: &Irq) -> Result<u64, Error> {
-        let mut mr = [0; ipc::MR_COUNT];
-        let n = put_key(&mut mr, 1, prefix)?;
-        mr[0] = head(prefix).to_word();
-        let [a, b] = ipc::cap_item(irq.0, Rights::WRITE);
-        mr[1 + n] = a;
-        mr[2 + n] = b;
-        self.call(proto::SUBSCRIBE, &mr, 1 + n, 1).map(|(_, _, v)| v)
+        let request = proto::Request::Subscribe { prefix: key(prefix)? };
+        self.call(&request, Some(ipc::cap_item(irq.0, Rights::WRITE))).map(|(_, _, v)| v)
     }
 
     /// Drops a subscription; returns how many went.
     pub fn unsubscribe(&self, id: u64) -> Result<u64, Error> {
-        self.call(proto::UNSUBSCRIBE, &one(id), 1, 0).map(|(_, _, v)| v)
+        self.call(&proto::Request::Unsubscribe { id }, None).map(|(_, _, v)| v)
     }
 
     /// Drops every subscription of this task (a predecessor's too).
@@ -349,7 +324,7 @@ impl Client {
 
     /// Fetches queued events of a subscription.
     pub fn events(&self, id: u64) -> Result<Events, Error> {
-        let (_, words, count) = self.call(proto::EVENTS, &one(id), 1, 0)?;
+        let (_, words, count) = self.call(&proto::Request::Events { id }, None)?;
         if words.len() < proto::EVENTS_AT {
             return Err(Error::BadReply);
         }
@@ -373,10 +348,7 @@ impl Client {
     /// The first key after `after` that this task may read: `(key, kind,
     /// version)`, `None` past the last.
     pub fn next(&self, after: &str) -> Result<Option<(String, u8, u64)>, Error> {
-        let mut req = [0; ipc::MR_COUNT];
-        let n = put_key(&mut req, 1, after)?;
-        req[0] = head(after).to_word();
-        let (tag, mr, version) = match self.call(proto::NEXT, &req, 1 + n, 0) {
+        let (tag, mr, version) = match self.call(&proto::Request::Next { after: key(after)? }, None) {
             Err(Error::Refused(Refusal::NotFound)) => return Ok(None),
             other => other?,
         };
@@ -407,7 +379,7 @@ impl Client {
 
     /// This task's usage and limits.
     pub fn info(&self) -> Result<Info, Error> {
-        let (tag, m, _) = self.call(proto::INFO, &[0; ipc::MR_COUNT], 0, 0)?;
+        let (tag, m, _) = self.call(&proto::Request::Info, None)?;
         if tag.words() < proto::INFO_WORDS {
             return Err(Error::BadReply);
         }

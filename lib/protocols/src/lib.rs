@@ -1123,6 +1123,201 @@ pub mod store {
 
     pub use crate::words::{pack_bytes, unpack_bytes, words_for};
 
+    /// A key (or a subscription prefix), as requests carry it.
+    pub type Key = l4_sys::message::Bytes<MAX_KEY>;
+    /// The most value bytes one [`PUT`] carries (with an empty key).
+    pub const PUT_CHUNK_MAX: usize = (MSG_WORDS - PUT_KEY_AT) * 8;
+    /// A chunk of a value in a [`PUT`].
+    pub type Chunk = l4_sys::message::Bytes<PUT_CHUNK_MAX>;
+
+    /// A request on the `store` endpoint, as the client library sends it
+    /// and the store decodes it: the one place that knows where each field
+    /// lies (the layouts in the labels' documentation above). Decoding
+    /// checks everything the layout implies, in this order: the head's
+    /// reserved bits and the fields it must leave zero, the exact word count,
+    /// the key's length ([`Error::TooBig`] past [`MAX_KEY`]) and UTF-8, then
+    /// what depends on the kind; anything else is [`Error::Invalid`]. What
+    /// needs the store's state (who may write which key, quotas, whether a
+    /// value is that long) is the store's to check.
+    // A request lives on the stack for one call; PUT's chunk makes it large,
+    // and boxing it would put an allocation in every call.
+    #[allow(clippy::large_enum_variant)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Request {
+        /// An integer (`kind` [`KIND_INT`], `total` the value, no chunk) or a
+        /// chunk of a string or blob of `total` bytes at `offset`.
+        Put {
+            key: Key,
+            kind: u8,
+            total: u64,
+            offset: u64,
+            chunk: Chunk,
+        },
+        Get {
+            key: Key,
+            offset: u64,
+        },
+        Delete {
+            key: Key,
+        },
+        Publish {
+            key: Key,
+            delegate: bool,
+        },
+        Lookup {
+            key: Key,
+        },
+        Subscribe {
+            prefix: Key,
+        },
+        Unsubscribe {
+            id: u64,
+        },
+        Events {
+            id: u64,
+        },
+        Next {
+            after: Key,
+        },
+        Info,
+    }
+
+    /// The key packed at `words[at..]`, `len` bytes of UTF-8.
+    fn key_at(words: &[u64], at: usize, len: usize) -> Result<Key, Error> {
+        if len > MAX_KEY {
+            return Err(Error::TooBig);
+        }
+        let mut buf = [0u8; MAX_KEY];
+        let bytes = unpack_bytes(words.get(at..).ok_or(Error::Invalid)?, len, &mut buf).ok_or(Error::Invalid)?;
+        core::str::from_utf8(bytes).map_err(|_| Error::Invalid)?;
+        Key::new(bytes).map_err(|_| Error::TooBig)
+    }
+
+    /// A request that is a head and a key and nothing else (the head may
+    /// carry `flags_allowed`): the key and the head.
+    fn key_only(words: &[u64], flags_allowed: u8) -> Result<(Key, Head), Error> {
+        let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
+        if h.kind != 0 || h.chunk_len != 0 || h.flags & !flags_allowed != 0 || words.len() != 1 + words_for(h.key_len) {
+            return Err(Error::Invalid);
+        }
+        Ok((key_at(words, 1, h.key_len)?, h))
+    }
+
+    /// Writes a head (with `key`'s length) and the key at `mr[at..]`.
+    fn put_key(mr: &mut [u64], at: usize, key: &Key) -> Result<usize, Error> {
+        pack_bytes(mr.get_mut(at..).ok_or(Error::TooBig)?, key.as_bytes()).ok_or(Error::TooBig)
+    }
+
+    impl Request {
+        /// The label the request is sent with.
+        pub fn label(&self) -> i64 {
+            match self {
+                Request::Put { .. } => PUT,
+                Request::Get { .. } => GET,
+                Request::Delete { .. } => DELETE,
+                Request::Publish { .. } => PUBLISH,
+                Request::Lookup { .. } => LOOKUP,
+                Request::Subscribe { .. } => SUBSCRIBE,
+                Request::Unsubscribe { .. } => UNSUBSCRIBE,
+                Request::Events { .. } => EVENTS,
+                Request::Next { .. } => NEXT,
+                Request::Info => INFO,
+            }
+        }
+
+        /// Writes the request into `mr`; returns its length in words
+        /// ([`Error::TooBig`] when it does not fit a message).
+        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
+            let mr = mr.get_mut(..MSG_WORDS.min(mr.len())).ok_or(Error::TooBig)?;
+            let head = |key: &Key| Head { key_len: key.len(), ..Head::default() };
+            let one = |mr: &mut [u64], w: u64| {
+                *mr.first_mut().ok_or(Error::TooBig)? = w;
+                Ok(1)
+            };
+            match self {
+                Request::Put { key, kind, total, offset, chunk } => {
+                    let fixed = [Head { kind: *kind, chunk_len: chunk.len(), ..head(key) }.to_word(), *total, *offset];
+                    mr.get_mut(..PUT_KEY_AT).ok_or(Error::TooBig)?.copy_from_slice(&fixed);
+                    let at = PUT_KEY_AT + put_key(mr, PUT_KEY_AT, key)?;
+                    Ok(at
+                        + pack_bytes(mr.get_mut(at..).ok_or(Error::TooBig)?, chunk.as_bytes()).ok_or(Error::TooBig)?)
+                }
+                Request::Get { key, offset } => {
+                    mr.get_mut(..GET_KEY_AT).ok_or(Error::TooBig)?.copy_from_slice(&[head(key).to_word(), *offset]);
+                    Ok(GET_KEY_AT + put_key(mr, GET_KEY_AT, key)?)
+                }
+                Request::Publish { key, delegate } => {
+                    let flags = if *delegate { FLAG_DELEGATE } else { 0 };
+                    one(mr, Head { flags, ..head(key) }.to_word())?;
+                    Ok(1 + put_key(mr, 1, key)?)
+                }
+                Request::Delete { key }
+                | Request::Lookup { key }
+                | Request::Subscribe { prefix: key }
+                | Request::Next { after: key } => {
+                    one(mr, head(key).to_word())?;
+                    Ok(1 + put_key(mr, 1, key)?)
+                }
+                Request::Unsubscribe { id } | Request::Events { id } => one(mr, *id),
+                Request::Info => Ok(0),
+            }
+        }
+
+        /// The request a message with `label` and exactly `words` makes.
+        pub fn decode(label: i64, words: &[u64]) -> Result<Request, Error> {
+            Ok(match label {
+                PUT => {
+                    let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
+                    let data_at = PUT_KEY_AT + words_for(h.key_len);
+                    if h.flags != 0 || words.len() != data_at + words_for(h.chunk_len) {
+                        return Err(Error::Invalid);
+                    }
+                    let (total, offset) = (words[1], words[2]);
+                    let key = key_at(words, PUT_KEY_AT, h.key_len)?;
+                    let mut buf = [0u8; PUT_CHUNK_MAX];
+                    let chunk = match h.kind {
+                        KIND_INT if h.chunk_len == 0 && offset == 0 => Chunk::new(&[]),
+                        KIND_STR | KIND_BYTES => {
+                            if total > MAX_VALUE as u64 {
+                                return Err(Error::TooBig);
+                            }
+                            usize::try_from(offset).map_err(|_| Error::Invalid)?;
+                            let bytes = unpack_bytes(&words[data_at..], h.chunk_len, &mut buf).ok_or(Error::Invalid)?;
+                            Chunk::new(bytes)
+                        }
+                        _ => return Err(Error::Invalid),
+                    };
+                    Request::Put { key, kind: h.kind, total, offset, chunk: chunk.map_err(|_| Error::Invalid)? }
+                }
+                GET => {
+                    let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
+                    if h.kind != 0
+                        || h.flags != 0
+                        || h.chunk_len != 0
+                        || words.len() != GET_KEY_AT + words_for(h.key_len)
+                    {
+                        return Err(Error::Invalid);
+                    }
+                    Request::Get { key: key_at(words, GET_KEY_AT, h.key_len)?, offset: words[1] }
+                }
+                DELETE => Request::Delete { key: key_only(words, 0)?.0 },
+                PUBLISH => {
+                    let (key, h) = key_only(words, FLAG_DELEGATE)?;
+                    Request::Publish { key, delegate: h.flags & FLAG_DELEGATE != 0 }
+                }
+                LOOKUP => Request::Lookup { key: key_only(words, 0)?.0 },
+                SUBSCRIBE => Request::Subscribe { prefix: key_only(words, 0)?.0 },
+                UNSUBSCRIBE | EVENTS => {
+                    let &[id] = words else { return Err(Error::Invalid) };
+                    if label == UNSUBSCRIBE { Request::Unsubscribe { id } } else { Request::Events { id } }
+                }
+                NEXT => Request::Next { after: key_only(words, 0)?.0 },
+                INFO if words.is_empty() => Request::Info,
+                _ => return Err(Error::Invalid),
+            })
+        }
+    }
+
     /// Bytes of value one [`PUT`] with a key of `key_len` bytes carries.
     pub const fn put_capacity(key_len: usize) -> usize {
         (MSG_WORDS - PUT_KEY_AT - words_for(key_len)) * 8
@@ -1161,6 +1356,101 @@ pub mod store {
 #[cfg(test)]
 mod store_tests {
     use super::store::*;
+
+    fn key(s: &str) -> Key {
+        Key::new(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        let long = "k".repeat(MAX_KEY);
+        let room = put_capacity(long.len());
+        let fill = [0xa5u8; PUT_CHUNK_MAX];
+        let all = [
+            Request::Put {
+                key: key("netd/mtu"),
+                kind: KIND_INT,
+                total: -3i64 as u64,
+                offset: 0,
+                chunk: Chunk::new(&[]).unwrap(),
+            },
+            Request::Put {
+                key: key(&long),
+                kind: KIND_BYTES,
+                total: 8000,
+                offset: 480,
+                chunk: Chunk::new(&fill[..room]).unwrap(),
+            },
+            Request::Put { key: key(""), kind: KIND_STR, total: 480, offset: 0, chunk: Chunk::new(&fill).unwrap() },
+            Request::Get { key: key("a/b"), offset: 17 },
+            Request::Delete { key: key("a/b") },
+            Request::Publish { key: key("a/gate"), delegate: true },
+            Request::Publish { key: key("a/gate"), delegate: false },
+            Request::Lookup { key: key("a/gate") },
+            Request::Subscribe { prefix: key("") },
+            Request::Unsubscribe { id: 0 },
+            Request::Events { id: 7 },
+            Request::Next { after: key("a/") },
+            Request::Info,
+        ];
+        for r in all {
+            let mut mr = [0u64; 64];
+            let n = r.encode(&mut mr).unwrap();
+            assert!(n <= MSG_WORDS, "{r:?}");
+            assert_eq!(Request::decode(r.label(), &mr[..n]), Ok(r));
+            assert_eq!(Request::decode(r.label(), &mr[..n + 1]), Err(Error::Invalid), "{r:?} + 1 word");
+        }
+        // A chunk too long for its key does not fit a message.
+        let r = Request::Put {
+            key: key(&long),
+            kind: KIND_BYTES,
+            total: 8000,
+            offset: 0,
+            chunk: Chunk::new(&fill).unwrap(),
+        };
+        assert_eq!(r.encode(&mut [0u64; 64]), Err(Error::TooBig));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_the_stores_errors() {
+        let h = |key_len: usize, kind: u8, chunk_len: usize| Head { key_len, kind, chunk_len, flags: 0 }.to_word();
+        // Unknown label, INFO with words, EVENTS without an id.
+        assert_eq!(Request::decode(0x54ff, &[]), Err(Error::Invalid));
+        assert_eq!(Request::decode(INFO, &[1]), Err(Error::Invalid));
+        assert_eq!(Request::decode(EVENTS, &[]), Err(Error::Invalid));
+        // A key longer than MAX_KEY, one that is not UTF-8.
+        let mut w = [0u64; 1 + 17];
+        w[0] = h(136, 0, 0);
+        assert_eq!(Request::decode(DELETE, &w), Err(Error::TooBig));
+        assert_eq!(Request::decode(DELETE, &[h(2, 0, 0), 0xffff]), Err(Error::Invalid));
+        // Reserved head bits, a kind on a key-only call, flags other than DELEGATE.
+        assert_eq!(Request::decode(LOOKUP, &[1 << 40]), Err(Error::Invalid));
+        assert_eq!(Request::decode(LOOKUP, &[h(0, KIND_INT, 0)]), Err(Error::Invalid));
+        assert_eq!(Request::decode(PUBLISH, &[Head { flags: 2, ..Head::default() }.to_word()]), Err(Error::Invalid));
+        // PUT: an integer with a chunk, an unknown kind, a value past MAX_VALUE.
+        assert_eq!(Request::decode(PUT, &[h(0, KIND_INT, 8), 5, 0, 0]), Err(Error::Invalid));
+        assert_eq!(Request::decode(PUT, &[h(0, 9, 0), 5, 0]), Err(Error::Invalid));
+        assert_eq!(Request::decode(PUT, &[h(0, KIND_STR, 0), MAX_VALUE as u64 + 1, 0]), Err(Error::TooBig));
+        // A chunk length the words do not hold.
+        assert_eq!(Request::decode(PUT, &[h(0, KIND_STR, 16), 16, 0, 0]), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn no_words_panic_the_decoder() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 10) as usize;
+            let words: [u64; 10] = core::array::from_fn(|i| match (x >> (4 * i)) & 3 {
+                0 => (x >> i) & 0xffff_ffff,
+                1 => i as u64,
+                _ => x.rotate_left(i as u32) & 0x00ff_00ff,
+            });
+            let _ = Request::decode(PUT + (x % 11) as i64, &words[..n]);
+        }
+    }
 
     #[test]
     fn heads_round_trip_and_reserved_bits_are_refused() {
