@@ -27,7 +27,7 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use protocols::store::{self as proto, Head, MAX_KEY, words_for};
+use protocols::store::{self as proto, MAX_KEY};
 use rt::obj::Irq;
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
@@ -224,13 +224,9 @@ impl Client {
         let mut retries = 0;
         loop {
             let request = proto::Request::Get { key: self::key(key)?, offset: buf.len() as u64 };
-            let (tag, mr, version) = self.call(&request, None)?;
-            let h = Head::from_word(mr.word(1)).ok_or(Error::BadReply)?;
-            let total = mr.word(2);
-            if tag.words() < proto::GET_DATA_AT {
-                return Err(Error::BadReply);
-            }
-            let kind = h.kind;
+            let (_, mr, _) = self.call(&request, None)?;
+            let reply = proto::GetReply::decode(&mr).map_err(|_| Error::BadReply)?;
+            let (version, total, kind) = (reply.version, reply.total, reply.kind);
             match kind {
                 proto::KIND_INT => return Ok((Value::Int(total as i64), version)),
                 proto::KIND_CAP => return Ok((Value::Cap, version)),
@@ -249,18 +245,11 @@ impl Client {
             }
             first_version = Some(version);
             let total = total as usize;
-            let len = h.chunk_len;
-            if total > proto::MAX_VALUE
-                || len > proto::GET_CHUNK
-                || buf.len() + len > total
-                || tag.words() < proto::GET_DATA_AT + words_for(len)
-                || (len == 0 && buf.len() < total)
-            {
+            let chunk = reply.chunk.as_bytes();
+            if total > proto::MAX_VALUE || buf.len() + chunk.len() > total || (chunk.is_empty() && buf.len() < total) {
                 return Err(Error::BadReply);
             }
-            let start = buf.len();
-            buf.resize(start + len, 0);
-            proto::unpack_bytes(&mr[proto::GET_DATA_AT..], len, &mut buf[start..]).ok_or(Error::BadReply)?;
+            buf.extend_from_slice(chunk);
             if buf.len() == total {
                 let value = if kind == proto::KIND_STR {
                     Value::Str(String::from_utf8(buf).map_err(|_| Error::BadReply)?)
@@ -348,18 +337,13 @@ impl Client {
     /// The first key after `after` that this task may read: `(key, kind,
     /// version)`, `None` past the last.
     pub fn next(&self, after: &str) -> Result<Option<(String, u8, u64)>, Error> {
-        let (tag, mr, version) = match self.call(&proto::Request::Next { after: key(after)? }, None) {
+        let (_, mr, _) = match self.call(&proto::Request::Next { after: key(after)? }, None) {
             Err(Error::Refused(Refusal::NotFound)) => return Ok(None),
             other => other?,
         };
-        let h = Head::from_word(mr.word(1)).ok_or(Error::BadReply)?;
-        let mut key = [0u8; MAX_KEY];
-        if tag.words() < 2 + words_for(h.key_len) {
-            return Err(Error::BadReply);
-        }
-        let key = proto::unpack_bytes(&mr[2..], h.key_len, &mut key).ok_or(Error::BadReply)?;
-        let key = core::str::from_utf8(key).map_err(|_| Error::BadReply)?;
-        Ok(Some((String::from(key), h.kind, version)))
+        let reply = proto::NextReply::decode(&mr).map_err(|_| Error::BadReply)?;
+        let key = reply.key.as_str().ok_or(Error::BadReply)?;
+        Ok(Some((String::from(key), reply.kind, reply.version)))
     }
 
     /// The keys starting with `prefix` this task may read, in order (a key
@@ -379,19 +363,17 @@ impl Client {
 
     /// This task's usage and limits.
     pub fn info(&self) -> Result<Info, Error> {
-        let (tag, m, _) = self.call(&proto::Request::Info, None)?;
-        if tag.words() < proto::INFO_WORDS {
-            return Err(Error::BadReply);
-        }
+        let (_, m, _) = self.call(&proto::Request::Info, None)?;
+        let r = proto::InfoReply::decode(&m).map_err(|_| Error::BadReply)?;
         Ok(Info {
-            entries: m[1],
-            bytes: m[2],
-            caps: m[3],
-            subscriptions: m[4],
-            max_entries: m[5],
-            max_bytes: m[6],
-            max_caps: m[7],
-            max_subscriptions: m[8],
+            entries: r.entries,
+            bytes: r.bytes,
+            caps: r.caps,
+            subscriptions: r.subscriptions,
+            max_entries: r.max_entries,
+            max_bytes: r.max_bytes,
+            max_caps: r.max_caps,
+            max_subscriptions: r.max_subscriptions,
         })
     }
 }

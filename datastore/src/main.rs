@@ -24,7 +24,7 @@ extern crate alloc;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use protocols::store::{self as proto, Head, MSG_WORDS};
+use protocols::store::{self as proto, MSG_WORDS};
 
 const _: () = assert!(MSG_WORDS <= ipc::MR_COUNT);
 use rt::obj::{Task, delete, release};
@@ -97,6 +97,13 @@ impl Reply {
 
     fn ok(value: u64) -> Reply {
         Reply::status(Ok(value))
+    }
+
+    /// A reply laid out by a protocol type's `encode`.
+    fn encoded(encode: impl FnOnce(&mut [u64]) -> Result<usize, Error>) -> Result<Reply, Error> {
+        let mut words = [0; MSG_WORDS];
+        let len = encode(&mut words)?;
+        Ok(Reply { words, len, item: None })
     }
 
     fn push(&mut self, w: u64) {
@@ -300,27 +307,18 @@ impl Server {
     fn get(&mut self, client: &str, key: &str, offset: u64) -> Result<Reply, Error> {
         let r = self.store.get(client, key).map(|e| (e.version, e.value.clone()));
         let (version, value) = self.logged(client, "read", key, r)?;
-        let mut reply = Reply::ok(version);
         let kind = value.kind();
-        match value {
-            Value::Int(v) => {
-                reply.push(Head { kind, ..Head::default() }.to_word());
-                reply.push(v as u64);
-            }
-            Value::Cap(_) => {
-                reply.push(Head { kind, ..Head::default() }.to_word());
-                reply.push(0);
-            }
+        let (total, chunk) = match value {
+            Value::Int(v) => (v as u64, &[][..]),
+            Value::Cap(_) => (0, &[][..]),
             Value::Str(_) | Value::Bytes(_) => {
                 let bytes = value.bytes();
                 let offset = usize::try_from(offset).ok().filter(|&o| o <= bytes.len()).ok_or(Error::Invalid)?;
-                let chunk = &bytes[offset..bytes.len().min(offset + proto::GET_CHUNK)];
-                reply.push(Head { kind, chunk_len: chunk.len(), ..Head::default() }.to_word());
-                reply.push(bytes.len() as u64);
-                reply.len += proto::pack_bytes(&mut reply.words[proto::GET_DATA_AT..], chunk).ok_or(Error::Invalid)?;
+                (bytes.len() as u64, &bytes[offset..bytes.len().min(offset + proto::GET_CHUNK)])
             }
-        }
-        Ok(reply)
+        };
+        let chunk = proto::GetChunk::new(chunk).map_err(|_| Error::Invalid)?;
+        Reply::encoded(|mr| proto::GetReply { version, kind, total, chunk }.encode(mr))
     }
 
     /// Whether a capability in our table names a live object we may pass on
@@ -424,22 +422,25 @@ impl Server {
 
     fn next(&mut self, client: &str, after: &str) -> Result<Reply, Error> {
         let (key, entry) = self.store.next(client, after)?;
-        let mut reply = Reply::ok(entry.version);
-        reply.push(Head { key_len: key.len(), kind: entry.value.kind(), ..Head::default() }.to_word());
-        reply.len += proto::pack_bytes(&mut reply.words[reply.len..], key.as_bytes()).ok_or(Error::Invalid)?;
-        Ok(reply)
+        let key = proto::Key::new(key.as_bytes()).map_err(|_| Error::Invalid)?;
+        Reply::encoded(|mr| proto::NextReply { version: entry.version, kind: entry.value.kind(), key }.encode(mr))
     }
 
     fn info(&self, client: &str) -> Reply {
         let u = self.store.usage(client);
         let l = self.store.limits();
-        let mut reply = Reply::ok(0);
-        for w in [u.entries as u64, u.bytes as u64, u.caps as u64, u.subscriptions as u64] {
-            reply.push(w);
-        }
-        for w in [l.entries as u64, l.bytes as u64, l.caps as u64, l.subscriptions as u64] {
-            reply.push(w);
-        }
-        reply
+        let info = proto::InfoReply {
+            status: 0,
+            entries: u.entries as u64,
+            bytes: u.bytes as u64,
+            caps: u.caps as u64,
+            subscriptions: u.subscriptions as u64,
+            max_entries: l.entries as u64,
+            max_bytes: l.bytes as u64,
+            max_caps: l.caps as u64,
+            max_subscriptions: l.subscriptions as u64,
+        };
+        // Nine words always fit.
+        Reply::encoded(|mr| info.encode(mr).map_err(|_| Error::Invalid)).unwrap_or_else(|e| Reply::status(Err(e)))
     }
 }

@@ -1318,6 +1318,86 @@ pub mod store {
         }
     }
 
+    /// A chunk of a value in a [`GET`] reply.
+    pub type GetChunk = l4_sys::message::Bytes<GET_CHUNK>;
+
+    /// The answer to [`GET`]: `[version, head, total, chunk...]`, the head
+    /// carrying the kind and the chunk's length; `total` is the integer, or
+    /// the whole value's length (0 for a capability).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct GetReply {
+        pub version: u64,
+        pub kind: u8,
+        pub total: u64,
+        pub chunk: GetChunk,
+    }
+
+    impl GetReply {
+        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
+            let head = Head { kind: self.kind, chunk_len: self.chunk.len(), ..Head::default() };
+            let fixed = [encode(Ok(self.version)), head.to_word(), self.total];
+            mr.get_mut(..GET_DATA_AT).ok_or(Error::TooBig)?.copy_from_slice(&fixed);
+            let tail = mr.get_mut(GET_DATA_AT..MSG_WORDS.min(mr.len())).ok_or(Error::TooBig)?;
+            Ok(GET_DATA_AT + pack_bytes(tail, self.chunk.as_bytes()).ok_or(Error::TooBig)?)
+        }
+
+        /// The reply `words` make, checked: a head with no key or flags,
+        /// exactly the chunk's words.
+        pub fn decode(words: &[u64]) -> Result<GetReply, Error> {
+            let &[status, head, total, ref data @ ..] = words else { return Err(Error::Invalid) };
+            let version = decode(status)?;
+            let h = Head::from_word(head).ok_or(Error::Invalid)?;
+            if h.key_len != 0 || h.flags != 0 || h.chunk_len > GET_CHUNK || data.len() != words_for(h.chunk_len) {
+                return Err(Error::Invalid);
+            }
+            let mut buf = [0u8; GET_CHUNK];
+            let bytes = unpack_bytes(data, h.chunk_len, &mut buf).ok_or(Error::Invalid)?;
+            Ok(GetReply { version, kind: h.kind, total, chunk: GetChunk::new(bytes).map_err(|_| Error::Invalid)? })
+        }
+    }
+
+    /// The answer to [`NEXT`]: `[version, head, key...]`, the head carrying
+    /// the key's length and the value's kind.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct NextReply {
+        pub version: u64,
+        pub kind: u8,
+        pub key: Key,
+    }
+
+    impl NextReply {
+        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
+            let head = Head { key_len: self.key.len(), kind: self.kind, ..Head::default() };
+            mr.get_mut(..2).ok_or(Error::TooBig)?.copy_from_slice(&[encode(Ok(self.version)), head.to_word()]);
+            Ok(2 + put_key(mr, 2, &self.key)?)
+        }
+
+        pub fn decode(words: &[u64]) -> Result<NextReply, Error> {
+            let &[status, head, ref data @ ..] = words else { return Err(Error::Invalid) };
+            let version = decode(status)?;
+            let h = Head::from_word(head).ok_or(Error::Invalid)?;
+            if h.flags != 0 || h.chunk_len != 0 || data.len() != words_for(h.key_len) {
+                return Err(Error::Invalid);
+            }
+            Ok(NextReply { version, kind: h.kind, key: key_at(words, 2, h.key_len)? })
+        }
+    }
+
+    l4_sys::reply! {
+        /// The answer to [`INFO`]: status 0, the caller's usage, then its limits.
+        pub struct InfoReply {
+            status: u64,
+            entries: u64,
+            bytes: u64,
+            caps: u64,
+            subscriptions: u64,
+            max_entries: u64,
+            max_bytes: u64,
+            max_caps: u64,
+            max_subscriptions: u64,
+        }
+    }
+
     /// Bytes of value one [`PUT`] with a key of `key_len` bytes carries.
     pub const fn put_capacity(key_len: usize) -> usize {
         (MSG_WORDS - PUT_KEY_AT - words_for(key_len)) * 8
@@ -1409,6 +1489,41 @@ mod store_tests {
             chunk: Chunk::new(&fill).unwrap(),
         };
         assert_eq!(r.encode(&mut [0u64; 64]), Err(Error::TooBig));
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let fill = [7u8; GET_CHUNK];
+        for r in [
+            GetReply { version: 3, kind: KIND_INT, total: 42, chunk: GetChunk::new(&[]).unwrap() },
+            GetReply { version: 9, kind: KIND_BYTES, total: 8192, chunk: GetChunk::new(&fill).unwrap() },
+        ] {
+            let mut mr = [0u64; 64];
+            let n = r.encode(&mut mr).unwrap();
+            assert!(n <= MSG_WORDS);
+            assert_eq!(GetReply::decode(&mr[..n]), Ok(r));
+            assert_eq!(GetReply::decode(&mr[..n + 1]), Err(Error::Invalid));
+        }
+        let r = NextReply { version: 5, kind: KIND_STR, key: key("netd/mtu") };
+        let mut mr = [0u64; 64];
+        let n = r.encode(&mut mr).unwrap();
+        assert_eq!(NextReply::decode(&mr[..n]), Ok(r));
+        // An error status is the store's error, not a reply.
+        assert_eq!(NextReply::decode(&[encode(Err(Error::NotFound)), 0]), Err(Error::NotFound));
+        assert_eq!(INFO_WORDS, 9);
+        let i = InfoReply {
+            status: 0,
+            entries: 1,
+            bytes: 2,
+            caps: 3,
+            subscriptions: 4,
+            max_entries: 5,
+            max_bytes: 6,
+            max_caps: 7,
+            max_subscriptions: 8,
+        };
+        let n = i.encode(&mut mr).unwrap();
+        assert_eq!((n, InfoReply::decode(&mr[..n])), (INFO_WORDS, Ok(i)));
     }
 
     #[test]
