@@ -128,9 +128,7 @@ mod pci_tests {
     fn no_words_panic_the_decoder() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = crate::status::xorshift(&mut x);
             let n = (x % 8) as usize;
             let words: [u64; 8] =
                 core::array::from_fn(|i| if x & (1 << i) != 0 { x.rotate_left(i as u32) } else { i as u64 });
@@ -484,10 +482,7 @@ pub mod socket {
         /// calls with the wrong words (a port past 16 bits, an address past
         /// 32) are invalid.
         fn from(e: l4_sys::Error) -> Error {
-            match e {
-                l4_sys::Error::BadOpcode => Error::NotSupported,
-                _ => Error::Invalid,
-            }
+            crate::status::refusal(e, Error::NotSupported, Error::Invalid)
         }
     }
 
@@ -1554,9 +1549,7 @@ mod store_tests {
     fn no_words_panic_the_decoder() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = crate::status::xorshift(&mut x);
             let n = (x % 10) as usize;
             let words: [u64; 10] = core::array::from_fn(|i| match (x >> (4 * i)) & 3 {
                 0 => (x >> i) & 0xffff_ffff,
@@ -1668,10 +1661,7 @@ pub mod nicconfig {
 
     impl From<l4_sys::Error> for Error {
         fn from(e: l4_sys::Error) -> Error {
-            match e {
-                l4_sys::Error::BadOpcode => Error::NotSupported,
-                _ => Error::Invalid,
-            }
+            crate::status::refusal(e, Error::NotSupported, Error::Invalid)
         }
     }
 

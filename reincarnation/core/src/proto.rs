@@ -113,10 +113,7 @@ pub mod svc {
         /// A label the endpoint does not have is an unknown call; a known
         /// one with the wrong words is malformed.
         fn from(e: l4_sys::Error) -> Error {
-            match e {
-                l4_sys::Error::BadOpcode => Error::UnknownCall,
-                _ => Error::Malformed,
-            }
+            protocols::status::refusal(e, Error::UnknownCall, Error::Malformed)
         }
     }
 
