@@ -14,54 +14,28 @@ pub mod words {
         len.div_ceil(8)
     }
 
-    /// Packs bytes into words; returns the words used, or `None` when `out`
-    /// is too short.
+    /// Packs bytes into words (`l4_sys::message::pack`); returns the words
+    /// used, or `None` when `out` is too short.
     pub fn pack_bytes(out: &mut [u64], bytes: &[u8]) -> Option<usize> {
-        let n = words_for(bytes.len());
-        let out = out.get_mut(..n)?;
-        for (w, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            *w = u64::from_le_bytes(b);
-        }
-        Some(n)
+        Some(l4_sys::message::pack(bytes, out.get_mut(..words_for(bytes.len()))?))
     }
 
-    /// The first `len` bytes packed in `words`, copied into `out`; `None` when
-    /// the words or `out` are too short.
+    /// The first `len` bytes packed in `words`, copied into `out`
+    /// (`l4_sys::message::unpack`); `None` when the words or `out` are too
+    /// short.
     pub fn unpack_bytes<'a>(words: &[u64], len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {
         let words = words.get(..words_for(len))?;
         let out = out.get_mut(..len)?;
-        for (chunk, w) in out.chunks_mut(8).zip(words) {
-            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
-        }
+        l4_sys::message::unpack(words, out);
         Some(out)
     }
 }
 
-/// Task names in message words: at most 32 bytes in 4 words (see [`words`]).
+/// Task names in messages: byte strings (`l4_sys::message::Bytes`) of at
+/// most [`name::MAX`] bytes.
 pub mod name {
-    use crate::words::{pack_bytes, unpack_bytes};
-
     /// The longest name, in bytes.
     pub const MAX: usize = 32;
-
-    /// Packs a short name into words (at most 32 bytes); returns its length.
-    pub fn pack(name: &str, out: &mut [u64; 4]) -> usize {
-        let b = &name.as_bytes()[..name.len().min(32)];
-        *out = [0; 4];
-        let _ = pack_bytes(out, b);
-        b.len()
-    }
-
-    /// The inverse of [`pack`]; invalid UTF-8 or lengths give `None`.
-    pub fn unpack(len: u64, words: &[u64]) -> Option<([u8; 32], usize)> {
-        let len = usize::try_from(len).ok().filter(|&l| l <= 32)?;
-        let mut out = [0u8; 32];
-        unpack_bytes(words, len, &mut out)?;
-        core::str::from_utf8(&out[..len]).ok()?;
-        Some((out, len))
-    }
 }
 
 pub mod pci_config;

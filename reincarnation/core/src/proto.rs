@@ -215,8 +215,6 @@ pub mod control {
     }
 }
 
-pub use protocols::name::{pack as pack_name, unpack as unpack_name};
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -243,16 +241,6 @@ mod tests {
     #[test]
     fn svc_errors_round_trip() {
         protocols::status::check_round_trip::<svc::Error>();
-    }
-
-    #[test]
-    fn names_round_trip_and_garbage_is_refused() {
-        let mut w = [0u64; 4];
-        let n = pack_name("eth-8139cp", &mut w);
-        let (b, len) = unpack_name(n as u64, &w).unwrap();
-        assert_eq!(core::str::from_utf8(&b[..len]).unwrap(), "eth-8139cp");
-        assert!(unpack_name(33, &w).is_none());
-        assert!(unpack_name(8, &[u64::MAX]).is_none(), "not UTF-8");
     }
 
     #[test]
