@@ -22,11 +22,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use protocols::status;
 use reincarnation::policy::{Decision, Policy, Service, State};
-use reincarnation::proto::{self, control, svc};
+use reincarnation::proto::{control, svc};
 use reincarnation::symbols::symbolize;
 use rt::loader::{Child, Event, Grant, Spawn};
 use rt::obj::{Dataspace, Factory, Gate, Thread};
 use rt::time::ticks;
+use rt::sys::message::Bytes;
 use rt::{MsgTag, Rights, Timeout, ipc};
 
 /// Labels of what the main thread receives: a child's pager gate is
@@ -359,34 +360,35 @@ impl Server {
     /// ned gives the gate may use them: the manifest's `svc` grants are not
     /// carried to Fiasco.OC yet.
     fn request(&mut self, tag: MsgTag) -> MsgTag {
-        let mr = ipc::mr();
         let answer = |r: Result<(), svc::Error>| {
-            ipc::mr()[0] = status::encode(r.map(|()| 0));
+            ipc::set_mr::<0>(status::encode(r.map(|()| 0)));
             MsgTag::new(0, 1, 0)
         };
-        if tag.label() == svc::STATUS {
-            let Some(s) = self.services.get(mr[0] as usize) else { return answer(Err(svc::Error::NoService)) };
-            let mut name = [0u64; 4];
-            let n = proto::pack_name(&s.svc.name, &mut name);
-            mr[0] = s.svc.state.code();
-            mr[1] = s.svc.incarnation;
-            mr[2] = s.svc.restarts;
-            mr[3] = s.svc.failures_in_window() as u64;
-            mr[4] = n as u64;
-            mr[5..9].copy_from_slice(&name);
-            mr[9] = 0;
-            return MsgTag::new(0, 10, 0);
-        }
-        if tag.words() < 5 {
-            return answer(Err(svc::Error::Malformed));
-        }
-        let Some((bytes, len)) = proto::unpack_name(mr[0], &mr[1..5]) else {
-            return answer(Err(svc::Error::Malformed));
+        let request = match ipc::decode_call::<svc::Request>(tag) {
+            Ok(r) => r,
+            Err(e) => return answer(Err(e.into())),
         };
-        let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
+        if let svc::Request::Status { n } = request {
+            let Some(s) = usize::try_from(n).ok().and_then(|n| self.services.get(n)) else {
+                return answer(Err(svc::Error::NoService));
+            };
+            let reply = svc::StatusReply {
+                state: s.svc.state.code(),
+                incarnation: s.svc.incarnation,
+                restarts: s.svc.restarts,
+                failures_in_window: s.svc.failures_in_window() as u64,
+                name: svc::Name::truncated(&s.svc.name),
+                cause: Bytes::truncated(&s.svc.last_cause),
+            };
+            return match ipc::encode(&reply) {
+                Ok(n) => MsgTag::new(0, n, 0),
+                Err(_) => answer(Err(svc::Error::Malformed)),
+            };
+        }
+        let name = request.name().and_then(|n| n.as_str()).unwrap_or("");
         let Some(i) = self.find(name) else { return answer(Err(svc::Error::NoService)) };
-        match tag.label() {
-            svc::RESTART | svc::UP => {
+        match request {
+            svc::Request::Restart { .. } | svc::Request::Up { .. } => {
                 let s = &mut self.services[i];
                 end_instance(s);
                 s.svc.reset();
@@ -395,14 +397,14 @@ impl Server {
                 self.start(i);
                 answer(Ok(()))
             }
-            svc::KILL => {
+            svc::Request::Kill { .. } => {
                 if self.services[i].child.is_none() {
                     return answer(Err(svc::Error::State));
                 }
                 self.failed(i, "killed by operator".into());
                 answer(Ok(()))
             }
-            svc::DOWN => {
+            svc::Request::Down { .. } => {
                 let s = &mut self.services[i];
                 end_instance(s);
                 s.svc.state = State::Down;
@@ -410,7 +412,7 @@ impl Server {
                 rt::info!("{} is down", s.svc.name);
                 answer(Ok(()))
             }
-            svc::INJECT => {
+            svc::Request::Inject { kind, .. } => {
                 let ctl = match self.services[i].control {
                     Some(g) => g.0,
                     None => match rt::env::cap(&format!("{i}.control")) {
@@ -418,12 +420,22 @@ impl Server {
                         None => return answer(Err(svc::Error::State)),
                     },
                 };
-                ipc::mr()[0] = mr[5];
-                let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
+                let r = ipc::encode_call(&control::Request::Inject { kind })
+                    .and_then(|tag| ipc::call(ctl, tag, Timeout::Millis(1000)));
                 // A crash injected "now" kills the driver before it can answer.
-                answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { Ok(()) } else { Err(svc::Error::State) })
+                answer(match r {
+                    Ok(m) if m.tag.words() >= 1 => match status::decode::<control::Error>(ipc::mr::<0>()) {
+                        Ok(_) => Ok(()),
+                        Err(_) => Err(svc::Error::Malformed),
+                    },
+                    Err(rt::Error::PeerDied) => Ok(()),
+                    _ => Err(svc::Error::State),
+                })
             }
-            _ => answer(Err(svc::Error::UnknownCall)),
+            // Not on Fiasco.OC yet: complaints, and patching a driver's text.
+            svc::Request::Complain { .. } | svc::Request::Poke { .. } | svc::Request::Status { .. } => {
+                answer(Err(svc::Error::UnknownCall))
+            }
         }
     }
 }

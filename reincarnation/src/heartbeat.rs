@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use reincarnation::proto::control;
 use rt::obj::{Factory, Irq, Thread};
-use rt::{CapIdx, MsgTag, Timeout, ipc};
+use rt::{CapIdx, Timeout, ipc};
 
 /// Most services one server watches.
 const MAX: usize = 64;
@@ -102,7 +102,8 @@ fn run(pings: &'static Pings, targets: Vec<Option<Target>>, alarm: Irq, tick: u6
                 0 => t.control,
                 c => CapIdx(c as u32),
             };
-            let answered = ipc::call(gate, MsgTag::new(control::PING, 0, 0), wait).is_ok();
+            let answered =
+                ipc::encode_call(&control::Request::Ping {}).and_then(|tag| ipc::call(gate, tag, wait)).is_ok();
             // The instance may have been replaced while we waited: only the one
             // we pinged can be blamed.
             if !answered && pings.running[i].load(Ordering::Acquire) == inc {

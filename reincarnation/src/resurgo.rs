@@ -15,13 +15,14 @@ use alloc::vec::Vec;
 use crate::heartbeat;
 use boot::Boot;
 use manifest::{SvcGrants, SvcRight};
-use protocols::{status, words};
+use protocols::status;
 use reincarnation::policy::{Decision, Policy, Service, State};
-use reincarnation::proto::{self, control, svc};
+use reincarnation::proto::{control, svc};
 use reincarnation::symbols::symbolize;
 use rt::loader::Child;
 use rt::obj::{Factory, Irq, Thread};
 use rt::sys::event::Cause;
+use rt::sys::message::Bytes;
 use rt::time::ticks;
 use rt::{MsgTag, Timeout, ipc};
 
@@ -140,11 +141,8 @@ fn right_for(call: i64) -> Option<SvcRight> {
 fn end_instance(s: &mut Supervised, io_admin: Option<rt::CapIdx>) {
     let Some(child) = s.child.take() else { return };
     if let Some(io) = io_admin {
-        let mr = ipc::mr();
-        let mut name = [0u64; 4];
-        mr[0] = proto::pack_name(&s.svc.name, &mut name) as u64;
-        mr[1..5].copy_from_slice(&name);
-        match ipc::call(io, MsgTag::new(protocols::pci::QUIESCE, 5, 0), Timeout::Millis(1000)) {
+        let request = protocols::pci::AdminRequest::Quiesce { name: rt::sys::message::Bytes::truncated(&s.svc.name) };
+        match ipc::encode_call(&request).and_then(|tag| ipc::call(io, tag, Timeout::Millis(1000))) {
             // 0, or no device: nothing of its can write to memory.
             Ok(_) => {}
             Err(e) => rt::warn!("{}: io did not quiesce its device: {}", s.svc.name, e),
@@ -325,41 +323,41 @@ impl Server {
 
     /// A message on the `svc` endpoint, through the gate labelled `label`.
     fn request(&mut self, label: u64, tag: MsgTag) -> MsgTag {
-        let mr = ipc::mr();
         let answer = |r: Result<(), svc::Error>| {
-            ipc::mr()[0] = status::encode(r.map(|()| 0));
+            ipc::set_mr::<0>(status::encode(r.map(|()| 0)));
             MsgTag::new(0, 1, 0)
         };
-        if tag.label() == svc::STATUS {
-            let Some(s) = self.services.get(mr[0] as usize) else { return answer(Err(svc::Error::NoService)) };
-            let mut name = [0u64; 4];
-            let n = proto::pack_name(&s.svc.name, &mut name);
-            let cause = s.svc.last_cause.as_bytes();
-            let cause = &cause[..cause.len().min(8 * 40)];
-            mr[0] = s.svc.state.code();
-            mr[1] = s.svc.incarnation;
-            mr[2] = s.svc.restarts;
-            mr[3] = s.svc.failures_in_window() as u64;
-            mr[4] = n as u64;
-            mr[5..9].copy_from_slice(&name);
-            mr[9] = cause.len() as u64;
-            let used = words::pack_bytes(&mut mr[10..], cause).unwrap_or(0);
-            return MsgTag::new(0, 10 + used, 0);
-        }
-        let Some(right) = right_for(tag.label()) else { return answer(Err(svc::Error::UnknownCall)) };
-        if tag.words() < 5 {
-            return answer(Err(svc::Error::Malformed));
-        }
-        let Some((bytes, len)) = proto::unpack_name(mr[0], &mr[1..5]) else {
-            return answer(Err(svc::Error::Malformed));
+        let request = match ipc::decode_call::<svc::Request>(tag) {
+            Ok(r) => r,
+            Err(e) => return answer(Err(e.into())),
         };
-        let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
+        let name = match request {
+            svc::Request::Status { n } => {
+                let Some(s) = usize::try_from(n).ok().and_then(|n| self.services.get(n)) else {
+                    return answer(Err(svc::Error::NoService));
+                };
+                let reply = svc::StatusReply {
+                    state: s.svc.state.code(),
+                    incarnation: s.svc.incarnation,
+                    restarts: s.svc.restarts,
+                    failures_in_window: s.svc.failures_in_window() as u64,
+                    name: svc::Name::truncated(&s.svc.name),
+                    cause: Bytes::truncated(&s.svc.last_cause),
+                };
+                return match ipc::encode(&reply) {
+                    Ok(n) => MsgTag::new(0, n, 0),
+                    Err(_) => answer(Err(svc::Error::Malformed)),
+                };
+            }
+            _ => request.name().and_then(|n| n.as_str()).unwrap_or(""),
+        };
+        let Some(right) = right_for(request.label()) else { return answer(Err(svc::Error::UnknownCall)) };
         let Some(i) = self.find(name) else { return answer(Err(svc::Error::NoService)) };
-        if !self.permitted(label, right, tag.label(), name) {
+        if !self.permitted(label, right, request.label(), name) {
             return answer(Err(svc::Error::Denied));
         }
-        match tag.label() {
-            svc::RESTART | svc::UP => {
+        match request {
+            svc::Request::Restart { .. } | svc::Request::Up { .. } => {
                 let s = &mut self.services[i];
                 end_instance(s, self.io_admin);
                 s.svc.reset();
@@ -368,7 +366,7 @@ impl Server {
                 self.start(i);
                 answer(Ok(()))
             }
-            svc::KILL => {
+            svc::Request::Kill { .. } => {
                 // An operator's kill is a failure like any other: the driver comes back.
                 if self.services[i].child.is_none() {
                     return answer(Err(svc::Error::State));
@@ -376,7 +374,7 @@ impl Server {
                 self.failed(i, "killed by operator".into());
                 answer(Ok(()))
             }
-            svc::DOWN => {
+            svc::Request::Down { .. } => {
                 let s = &mut self.services[i];
                 end_instance(s, self.io_admin);
                 s.svc.state = State::Down;
@@ -384,63 +382,58 @@ impl Server {
                 rt::info!("{} is down", s.svc.name);
                 answer(Ok(()))
             }
-            svc::COMPLAIN => {
-                let reason = if tag.words() > 6 {
-                    proto::unpack_name(mr[5].min(32), &mr[6..tag.words().min(10)])
-                        .map(|(b, l)| String::from(core::str::from_utf8(&b[..l]).unwrap_or("?")))
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                };
+            svc::Request::Complain { reason, .. } => {
+                let reason = String::from_utf8_lossy(reason.as_bytes()).into_owned();
                 if self.services[i].child.is_none() {
                     return answer(Err(svc::Error::State));
                 }
                 self.failed(i, format!("complaint: {reason}"));
                 answer(Ok(()))
             }
-            svc::INJECT => {
-                let kind = mr[5];
+            svc::Request::Inject { kind, .. } => {
                 let Some(ctl) = rt::env::cap(&format!("{name}.control")) else { return answer(Err(svc::Error::State)) };
-                ipc::mr()[0] = kind;
-                let r = ipc::call(ctl, MsgTag::new(control::INJECT, 1, 0), Timeout::Millis(1000));
+                let r = ipc::encode_call(&control::Request::Inject { kind })
+                    .and_then(|tag| ipc::call(ctl, tag, Timeout::Millis(1000)));
                 // A crash injected "now" kills the driver before it can answer.
-                answer(if matches!(r, Ok(_) | Err(rt::Error::PeerDied)) { Ok(()) } else { Err(svc::Error::State) })
+                answer(match r {
+                    Ok(m) if m.tag.words() >= 1 => match status::decode::<control::Error>(ipc::mr::<0>()) {
+                        Ok(_) => Ok(()),
+                        Err(_) => Err(svc::Error::Malformed),
+                    },
+                    Err(rt::Error::PeerDied) => Ok(()),
+                    _ => Err(svc::Error::State),
+                })
             }
-            svc::POKE => self.poke(i, tag),
-            _ => answer(Err(svc::Error::UnknownCall)),
+            svc::Request::Poke { incarnation, addr, bytes, .. } => self.poke(i, incarnation, addr, &bytes),
+            svc::Request::Status { .. } => answer(Err(svc::Error::UnknownCall)),
         }
     }
 
     /// `svc::POKE`: patches the running instance's text (software-implemented
     /// fault injection), through the debugging right the kernel put on this
     /// server's capability to the task. The reply carries the bytes replaced.
-    fn poke(&self, i: usize, tag: MsgTag) -> MsgTag {
-        let mr = ipc::mr();
-        let (incarnation, addr, len) = (mr[5], mr[6], mr[7] as usize);
-        let reply = |words: &[u64]| {
-            ipc::mr()[..words.len()].copy_from_slice(words);
-            MsgTag::new(0, words.len(), 0)
+    fn poke(&self, i: usize, incarnation: u64, addr: u64, bytes: &Bytes<{ svc::POKE_MAX }>) -> MsgTag {
+        let refused = |words: &[u64]| match ipc::write_mrs(0, words) {
+            Ok(()) => MsgTag::new(0, words.len(), 0),
+            Err(_) => MsgTag::new(0, 0, 0),
         };
-        let refused = |e: svc::Error| status::encode(Err(e));
-        let mut bytes = [0u8; svc::POKE_MAX];
-        if len == 0
-            || len > svc::POKE_MAX
-            || tag.words() < 8 + len.div_ceil(8)
-            || words::unpack_bytes(&mr[8..], len, &mut bytes).is_none()
-        {
-            return reply(&[refused(svc::Error::Malformed)]);
+        let error = |e: svc::Error| status::encode(Err(e));
+        if bytes.is_empty() {
+            return refused(&[error(svc::Error::Malformed)]);
         }
         let s = &self.services[i];
         let Some(child) = s.child.as_ref().filter(|_| incarnation == 0 || incarnation == s.svc.incarnation) else {
-            return reply(&[refused(svc::Error::State)]);
+            return refused(&[error(svc::Error::State)]);
         };
-        match child.task.poke(addr, &bytes[..len]) {
+        match child.task.poke(addr, bytes.as_bytes()) {
             Ok((old, n)) => {
-                let mut w = [0u64; 1 + svc::POKE_MAX / 8];
-                let used = words::pack_bytes(&mut w[1..], &old[..n]).unwrap_or(0);
-                reply(&w[..1 + used])
+                let reply = Bytes::new(&old[..n]).map(|old| svc::PokeReply { status: 0, old });
+                match reply.and_then(|r| ipc::encode(&r)) {
+                    Ok(words) => MsgTag::new(0, words, 0),
+                    Err(_) => refused(&[error(svc::Error::Malformed)]),
+                }
             }
-            Err(e) => reply(&[refused(svc::Error::Kernel), e as u64]),
+            Err(e) => refused(&[error(svc::Error::Kernel), e as u64]),
         }
     }
 }

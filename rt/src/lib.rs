@@ -40,6 +40,7 @@ pub mod device;
 pub mod log;
 pub mod memory;
 pub mod platform;
+mod regs;
 pub mod sync;
 
 mod start;

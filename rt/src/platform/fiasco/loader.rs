@@ -22,7 +22,7 @@
 //! child never faults on memory it was given; a fault that reaches the pager
 //! is a fault of the child's code.
 
-use crate::ipc::{mr, set_receive_slot};
+use crate::ipc::{self, set_receive_slot};
 use crate::mem;
 use crate::obj::{Factory, Gate, Task, Thread, release};
 use alloc::vec::Vec;
@@ -171,7 +171,12 @@ fn own() -> Cap {
 /// Maps `[local, local + size)` of this task into `task` at `child` with `rights`.
 fn map_memory(task: Cap, local: u64, child: u64, size: u64, rights: u64) -> Result<(), Error> {
     for (s, d, order) in t::chunks(local, child, size, MAX_ORDER) {
-        call(task, t::task_map(mr(), own(), msg::mem_fpage(s, order, rights), t::map_control(d, t::CACHE_AS_SENDER)))?;
+        call(
+            task,
+            ipc::compose(|m| {
+                t::task_map(m, own(), msg::mem_fpage(s, order, rights), t::map_control(d, t::CACHE_AS_SENDER))
+            }),
+        )?;
     }
     Ok(())
 }
@@ -180,7 +185,7 @@ fn map_memory(task: Cap, local: u64, child: u64, size: u64, rights: u64) -> Resu
 /// and the object's own rights this task has (a served gate's server right).
 fn map_cap(task: Cap, cap: Cap, to: u64, rights: u64) -> Result<(), Error> {
     let base = ((to << 12) & !0xfff) | t::OBJ_RIGHTS | item::MAP;
-    call(task, t::task_map(mr(), own(), item::obj_fpage(cap, rights), base)).map(|_| ())
+    call(task, ipc::compose(|m| t::task_map(m, own(), item::obj_fpage(cap, rights), base))).map(|_| ())
 }
 
 /// Attaches `size` bytes of `ds` from `offset` here, every page present
@@ -190,8 +195,8 @@ fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Er
     let flags = (flags & keep) | msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP;
     let align = if size >= 1 << MAX_ORDER { MAX_ORDER as u8 } else { 12 };
     let rm = Cap(super::l4re_env().rm);
-    call(rm, msg::rm_attach(mr(), 0, size, flags, Cap::from_idx(ds), offset, align))?;
-    let local = mr()[0];
+    call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds), offset, align)))?;
+    let local = ipc::mr::<0>();
     // The region manager here maps on faults only (an eager attach left the
     // pages absent): each page is touched, so that it is present before it
     // is mapped on. A writable page is touched by an atomic `or` of 0, which
@@ -214,7 +219,7 @@ fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Er
 }
 
 fn detach_here(local: u64, size: u64) {
-    let _ = call(Cap(super::l4re_env().rm), msg::rm_detach(mr(), local, size));
+    let _ = call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_detach(m, local, size)));
 }
 
 /// Memory rights of a region-manager flag word.
@@ -293,7 +298,7 @@ impl Child {
         let r = self.regions.swap_remove(i);
         for (_, d, order) in t::chunks(r.local, r.child, r.size, MAX_ORDER) {
             let fp = msg::mem_fpage(d, order, t::FPAGE_R | t::FPAGE_W | t::FPAGE_X);
-            let _ = call(Cap::from_idx(self.task.0), t::task_unmap(mr(), fp, t::UNMAP_ALL_SPACES));
+            let _ = call(Cap::from_idx(self.task.0), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_ALL_SPACES)));
         }
         detach_here(r.local, r.size);
         if let Some(ds) = r.ds {
@@ -305,8 +310,8 @@ impl Child {
     /// Where the child's first thread is: its instruction and stack pointer
     /// (`l4_thread_ex_regs` that changes nothing answers them).
     pub fn first_thread_at(&self) -> Option<(u64, u64)> {
-        call(Cap::from_idx(self.thread.0), msg::thread_ex_regs(mr(), !0, !0, 0)).ok()?;
-        Some((mr()[1], mr()[2]))
+        call(Cap::from_idx(self.thread.0), ipc::compose(|m| msg::thread_ex_regs(m, !0, !0, 0))).ok()?;
+        Some((ipc::mr::<1>(), ipc::mr::<2>()))
     }
 
     /// Whether `addr` lies in memory the child was given.
@@ -318,7 +323,9 @@ impl Child {
     /// words in the message registers): a region-manager request is served
     /// and answered, anything else is named for the supervisor.
     pub fn serve(&mut self, tag: MsgTag) -> Event {
-        let m = mr();
+        // A copy: serving an attach makes calls of its own.
+        let request = ipc::received(tag.words() + 2 * tag.items());
+        let m = request.padded();
         match tag.label() {
             proto::RM => {
                 let received = if tag.items() > 0 { take_received() } else { None };
@@ -346,7 +353,7 @@ impl Child {
                                 release(ds);
                             }
                             r.map(|at| {
-                                mr()[0] = at;
+                                ipc::set_mr::<0>(at);
                                 1
                             })
                         }
@@ -372,7 +379,7 @@ impl Child {
     pub fn destroy(mut self) {
         for c in [self.thread.0, self.task.0] {
             let fp = item::obj_fpage(Cap::from_idx(c), item::CAP_RWSD);
-            let _ = call(own(), t::task_unmap(mr(), fp, t::UNMAP_DELETE_OBJ));
+            let _ = call(own(), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
             crate::cap::free(c);
         }
         for r in self.regions.drain(..) {
@@ -402,7 +409,8 @@ pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
     let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
     let factory = Cap(super::l4re_env().factory);
-    if let Err(e) = call(factory, t::factory_create_task(mr(), msg::mem_fpage(UTCB_AREA, UTCB_ORDER, 0))) {
+    if let Err(e) = call(factory, ipc::compose(|m| t::factory_create_task(m, msg::mem_fpage(UTCB_AREA, UTCB_ORDER, 0))))
+    {
         crate::cap::free(slot);
         return Err(e.into());
     }
@@ -411,7 +419,7 @@ pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
         Ok(th) => th,
         Err(e) => {
             let fp = item::obj_fpage(Cap::from_idx(slot), item::CAP_RWSD);
-            let _ = call(own(), t::task_unmap(mr(), fp, t::UNMAP_DELETE_OBJ));
+            let _ = call(own(), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
             crate::cap::free(slot);
             return Err(e.into());
         }
@@ -543,10 +551,10 @@ fn populate(child: &mut Child, s: &Spawn) -> Result<(), LoadError> {
     // The first thread: paged by the gate, bound to the task, started.
     let th = Cap::from_idx(child.thread.0);
     let pager = Cap::from_index(slot::RM);
-    call(th, msg::thread_control_bind(mr(), pager, pager, UTCB_AREA, task))?;
-    call(th, msg::thread_ex_regs(mr(), file.ehdr.e_entry, sp, 0))?;
+    call(th, ipc::compose(|m| msg::thread_control_bind(m, pager, pager, UTCB_AREA, task)))?;
+    call(th, ipc::compose(|m| msg::thread_ex_regs(m, file.ehdr.e_entry, sp, 0)))?;
     let prio = super::thread::fiasco_prio(s.priority);
-    call(Cap(env.scheduler), msg::scheduler_run_thread(mr(), th, prio))?;
+    call(Cap(env.scheduler), ipc::compose(|m| msg::scheduler_run_thread(m, th, prio)))?;
     Ok(())
 }
 
@@ -630,7 +638,7 @@ pub fn wait_for_vbus(bus: CapIdx, ms: u32) -> Result<(), Error> {
     use l4_sys::fiasco::vbus;
     let mut waited = 0;
     loop {
-        match call(Cap::from_idx(bus), vbus::get_next(mr(), vbus::ROOT, vbus::NULL, vbus::MAX_DEPTH)) {
+        match call(Cap::from_idx(bus), ipc::compose(|m| vbus::get_next(m, vbus::ROOT, vbus::NULL, vbus::MAX_DEPTH))) {
             Err(Error::NoCapability) if waited < ms => {
                 crate::ipc::sleep_ms(50);
                 waited += 50;
