@@ -116,20 +116,25 @@ static BUILD_LOCK: Mutex<()> = Mutex::new(());
 /// devices.
 pub const IO_TASK: &str = "io";
 
+/// The image of the reincarnation server, which on Fiasco.OC starts its
+/// children itself (`parent = "..."` names a task running it).
+pub const REINCARNATION_IMAGE: &str = "reincarnation";
+
 /// What of a manifest does not run on Fiasco.OC yet (issue 12, step 3), as
 /// one line, or `None`.
 fn step3_refusal(system: &manifest::System, shown: &str) -> Option<String> {
     for task in &system.tasks {
-        if ["reincarnation", "datastore"].contains(&task.image.as_str()) {
+        if task.image == "datastore" {
             return Some(format!(
-                "error: {shown}: task `{}` is the {}, which does not run on Fiasco.OC yet (issue 12, step 3: restarts on Fiasco)",
-                task.name,
-                if task.image == "datastore" { "data store" } else { "reincarnation server" }
+                "error: {shown}: task `{}` is the data store, which does not run on Fiasco.OC yet (issue 12, step 3)",
+                task.name
             ));
         }
-        if task.parent.is_some() {
+        if let Some(parent) = &task.parent
+            && !system.tasks.iter().any(|p| &p.name == parent && p.image == REINCARNATION_IMAGE)
+        {
             return Some(format!(
-                "error: {shown}: task `{}` has a parent that restarts it, which Fiasco.OC does not do yet (issue 12, step 3); declare it without `parent`",
+                "error: {shown}: task `{}` has the parent `{parent}`; on Fiasco.OC only the reincarnation server starts tasks (declare it without `parent`, or with a parent running `{REINCARNATION_IMAGE}`)",
                 task.name
             ));
         }
@@ -361,6 +366,9 @@ pub fn io_config_text(
     Ok(Some(s))
 }
 
+/// What ned hands a task: its capabilities (name, Lua value) and arguments.
+type TaskStart = (Vec<(String, String)>, Vec<String>);
+
 /// ned's script for the system: one ned channel (an IPC gate) per client and
 /// endpoint, as Resurgo's init makes one gate per client and endpoint; then
 /// one L4Re application per task that starts at boot, in manifest order,
@@ -415,14 +423,23 @@ pub fn ned_script_text(
             system.name
         ));
     }
-    for task in system.tasks.iter().filter(|t| t.start && t.name != IO_TASK) {
+    // Each task's capabilities (name, Lua value) and arguments.
+    let mut entries: BTreeMap<&str, TaskStart> = BTreeMap::new();
+    // A supervised child's index among its parent's children.
+    let child_index = |name: &str| -> Option<(&str, usize)> {
+        let task = system.tasks.iter().find(|t| t.name == name)?;
+        let parent = task.parent.as_deref()?;
+        let i = system.tasks.iter().filter(|t| t.parent.as_deref() == Some(parent)).position(|t| t.name == name)?;
+        Some((parent, i))
+    };
+    for task in system.tasks.iter().filter(|t| t.name != IO_TASK) {
         let mut caps = Vec::new();
-        let mut cmdline = format!("rom/{}", task.image);
+        let mut args = Vec::new();
         if task.heap > 0 {
-            cmdline.push_str(&format!(" heap.size={}", task.heap));
+            args.push(format!("heap.size={}", task.heap));
         }
         for (name, value) in &task.values {
-            cmdline.push_str(&format!(" {name}={value}"));
+            args.push(format!("{name}={value}"));
         }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
@@ -431,7 +448,7 @@ pub fn ned_script_text(
                 caps.push(("vbus".to_string(), format!("vbus{i}:m(\"rws\")")));
                 for (n, id) in pci.get(&task.name).into_iter().flatten().enumerate() {
                     if let Some((_, number)) = pci_id(id) {
-                        cmdline.push_str(&format!(" pci.{n}={number:#x}"));
+                        args.push(format!("pci.{n}={number:#x}"));
                     }
                 }
             }
@@ -439,11 +456,47 @@ pub fn ned_script_text(
         for &(n, server, ep, client, label) in &links {
             if server == task.name {
                 caps.push((format!("gate.{label:x}"), format!("g{n}:svr()")));
-                cmdline.push_str(&format!(" {ep}@{client}={label}"));
+                args.push(format!("{ep}@{client}={label}"));
             }
             if client == task.name {
-                caps.push((format!("{server}.{ep}"), format!("g{n}:m(\"rws\")")));
+                // A supervisor's gate to its child's endpoint is named by the
+                // child's index (names are at most 16 bytes).
+                // A name longer than L4Re's 16 bytes is the endpoint's alone
+                // when the task uses no other server's endpoint of that name
+                // (`reincarnation.svc` is `svc`).
+                let name = match child_index(server) {
+                    Some((parent, i)) if parent == task.name => format!("{i}.{ep}"),
+                    _ if server.len() + 1 + ep.len() > CAP_NAME_MAX
+                        && task.uses.iter().filter(|(_, e)| e == ep).count() == 1 =>
+                    {
+                        ep.to_string()
+                    }
+                    _ => format!("{server}.{ep}"),
+                };
+                caps.push((name, format!("g{n}:m(\"rws\")")));
             }
+        }
+        entries.insert(&task.name, (caps, args));
+    }
+    // A supervised child's capabilities and arguments go to its parent,
+    // which starts it: `N:NAME` and `N/KEY=VALUE`, with its image and a log.
+    for task in system.tasks.iter().filter(|t| t.parent.is_some()) {
+        let Some((parent, i)) = child_index(&task.name) else { continue };
+        let (caps, args) = entries.remove(task.name.as_str()).unwrap_or_default();
+        let Some((pcaps, pargs)) = entries.get_mut(parent) else { continue };
+        pargs.push(format!("child.{i}={}", task.name));
+        pargs.push(format!("{i}/priority={}", task.priority));
+        pargs.extend(args.iter().map(|a| format!("{i}/{a}")));
+        pcaps.push((format!("{i}.image"), format!("L4.Env.rom:q({})()", lua_str(&task.image))));
+        pcaps.push((format!("{i}.log"), format!("l.log_fab:create(L4.Proto.Log, {})", lua_str(&task.name))));
+        pcaps.extend(caps.into_iter().map(|(n, v)| (format!("{i}:{n}"), v)));
+    }
+    for task in system.tasks.iter().filter(|t| t.start && t.name != IO_TASK && t.parent.is_none()) {
+        let Some((caps, args)) = entries.get(task.name.as_str()) else { continue };
+        let mut cmdline = format!("rom/{}", task.image);
+        for a in args {
+            cmdline.push(' ');
+            cmdline.push_str(a);
         }
         if let Some((name, _)) = caps.iter().find(|(name, _)| name.len() > CAP_NAME_MAX) {
             bail!(
@@ -694,6 +747,14 @@ mod tests {
         assert!(lua.contains("l:start({ log = { \"other\" } }"), "{lua}");
         let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
                     [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
+        // A name too long for L4Re is the endpoint's alone when that is unique
+        // among the client's uses ...
+        let lua = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap();
+        assert!(lua.contains("l:start({ caps = { [\"main\"] = g0:m(\"rws\") }, log = { \"c\" } }"), "{lua}");
+        // ... and an error when it is not.
+        let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
+                    [tasks.b]\nserves = [\"main\"]\n\
+                    [tasks.c]\nuses = [\"a-very-long-server.main\", \"b.main\"]\n";
         let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap_err().to_string();
         assert!(e.contains("longer than the 16 bytes"), "{e}");
     }
@@ -723,15 +784,46 @@ mod tests {
     }
 
     #[test]
-    fn restarts_and_the_data_store_are_one_line_refusals() {
+    fn only_the_reincarnation_server_starts_tasks_and_the_data_store_is_refused() {
         let text = "[system]\nname = \"s\"\n[tasks.reincarnation]\n[tasks.eth]\nparent = \"reincarnation\"\n";
-        let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
-        assert!(e.contains("the reincarnation server, which does not run on Fiasco.OC yet (issue 12, step 3"), "{e}");
+        assert!(step3_refusal(&manifest::load(text).unwrap(), "s.toml").is_none());
         let text = "[system]\nname = \"s\"\n[tasks.a]\n[tasks.eth]\nparent = \"a\"\n";
         let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
-        assert!(e.contains("task `eth` has a parent that restarts it"), "{e}");
+        assert!(
+            e.contains("task `eth` has the parent `a`; on Fiasco.OC only the reincarnation server starts tasks"),
+            "{e}"
+        );
         assert_eq!(e.lines().count(), 1);
+        let text = "[system]\nname = \"s\"\n[tasks.datastore]\nserves = [\"store\"]\n";
+        let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
+        assert!(e.contains("the data store, which does not run on Fiasco.OC yet"), "{e}");
         assert!(step3_refusal(&manifest::load("[system]\nname = \"s\"\n[tasks.a]\n").unwrap(), "s.toml").is_none());
+    }
+
+    #[test]
+    fn the_reincarnation_server_gets_its_childrens_capabilities() {
+        let text = "[system]\nname = \"s\"\n[tasks.netd]\nserves = [\"nic\"]\n\
+                    [tasks.reincarnation]\nserves = [\"svc\"]\nuses = [\"eth.control\"]\n\
+                    [tasks.eth]\nparent = \"reincarnation\"\nstart = false\nuses = [\"netd.nic\"]\nserves = [\"control\"]\n\
+                    heap = \"1M\"\npriority = 120\nvalues = { heartbeat-ms = 1000 }\n";
+        let system = manifest::load(text).unwrap();
+        let script = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let rs = script.lines().find(|l| l.contains("rom/reincarnation")).unwrap();
+        for want in [
+            "[\"0.control\"] = g",
+            "[\"0.image\"] = L4.Env.rom:q(\"eth\")()",
+            "[\"0.log\"] = l.log_fab:create(L4.Proto.Log, \"eth\")",
+            "[\"0:netd.nic\"] = g",
+            "[\"0:gate.",
+            "child.0=eth",
+            "0/priority=120",
+            "0/heap.size=1048576",
+            "0/heartbeat-ms=1000",
+            "0/control@reincarnation=",
+        ] {
+            assert!(rs.contains(want), "`{want}` not in {rs}");
+        }
+        assert!(!script.contains("rom/eth"), "ned does not start the supervised driver:\n{script}");
     }
 
     #[test]

@@ -97,16 +97,26 @@ fn seam_task_runs_on_resurgo_too() {
 /// Boots `system/fiasco-net.toml` on Fiasco.OC with one QEMU NIC, echo and
 /// sink forwarded; `probe` is the Linux driver's probe message.
 fn boot_net(l4re: &L4re, model: &str) -> (resurgo::qemu::Guest, u16, u16) {
+    let (g, [echo, sink, _]) = boot_manifest(l4re, fiasco::NET_MANIFEST, model);
+    (g, echo, sink)
+}
+
+/// Boots `manifest` (from the workspace root) on Fiasco.OC with one QEMU NIC
+/// `model`; echo, sink and svc-net forwarded: their host ports.
+fn boot_manifest(l4re: &L4re, manifest: &str, model: &str) -> (resurgo::qemu::Guest, [u16; 3]) {
     use resurgo::qemu::NetConfig;
-    let manifest = resurgo::workspace_root().join(fiasco::NET_MANIFEST);
+    let manifest = resurgo::workspace_root().join(manifest);
     let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
     let boot = || {
-        let (echo, sink) = (free_port(), free_port());
+        let ports = free_ports::<3>();
         let cfg = QemuConfig {
-            netdev: Some(NetConfig { model: model.into(), hostfwd: vec![(echo, 7), (sink, 9)] }),
+            netdev: Some(NetConfig {
+                model: model.into(),
+                hostfwd: vec![(ports[0], 7), (ports[1], 9), (ports[2], 23)],
+            }),
             ..QemuConfig::default()
         };
-        fiasco::boot(l4re, &image, &cfg).map(|g| (g, echo, sink))
+        fiasco::boot(l4re, &image, &cfg).map(|g| (g, ports))
     };
     // A port picked free can be taken before QEMU binds it: pick again.
     (1..3)
@@ -192,4 +202,105 @@ fn ne2k_pci_carries_echo_and_sink_on_fiasco() {
 #[test]
 fn e1000_carries_echo_and_sink_on_fiasco() {
     check_nic_on_fiasco("e1000", "e1000", "e1000 0000:00:00.0 eth0: (PCI:");
+}
+
+/// Issue 12, step 3 (`system/fiasco-restart.toml`): the reincarnation server
+/// starts the rtl8139's driver itself (factory, task, image, stack and the
+/// driver's capabilities mapped in) and is its pager: the driver probes,
+/// netd attaches it and 1 MiB echoes byte for byte. Then a 16 MiB stream to
+/// sink survives three kills and a crash in the driver's interrupt handler
+/// (a page fault that reaches the server as IPC, with its place), with its
+/// sha256 intact and no reset: each new instance gets the same vbus and netd
+/// gate, and netd keeps rings, addresses and connections.
+#[test]
+fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
+    use sha2::{Digest, Sha256};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    use std::time::Duration;
+    let Some(l4re) = l4re() else { return };
+    let (guest, [echo, sink, svc]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
+    seen(&guest, "reincarn| supervising 1 drivers (their pager on Fiasco.OC)", STEP);
+    let probe = fiasco::plain(&seen(&guest, "RTL-8139C+ at ", STEP));
+    assert!(probe.starts_with("eth-8139| ") && probe.contains("52:54:00:12:34:56"), "{probe}");
+    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    seen(&guest, "sink    | listening on 9", STEP);
+    let data = random_bytes(1 << 20, 0x5eed);
+    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+
+    let data = random_bytes(16 << 20, 0x1234_5678_9abc_def1);
+    let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+    let mut s = TcpStream::connect(("127.0.0.1", sink)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(240))).unwrap();
+    // Paced, so that the stream lasts while the driver is killed.
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        for chunk in data.chunks(64 << 10) {
+            s.write_all(chunk)?;
+            std::thread::sleep(Duration::from_millis(60));
+        }
+        s.shutdown(Shutdown::Write)?;
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest)?;
+        Ok(())
+    });
+    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
+    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    for (i, verb) in ["kill", "kill", "crash-irq", "kill"].iter().enumerate() {
+        std::thread::sleep(Duration::from_millis(2500));
+        (&ctl).write_all(format!("{verb} eth-8139cp\n").as_bytes()).unwrap();
+        let mut answer = String::new();
+        answers.read_line(&mut answer).unwrap();
+        assert_eq!(answer.trim(), format!("ok {verb} eth-8139cp"), "{}", guest.tail(30));
+        seen(&guest, &format!("eth-8139cp incarnation {} started", i + 2), STEP);
+        seen(&guest, &format!("eth-8139cp: attached (#{})", i + 2), STEP);
+    }
+    sender.join().unwrap().expect("the host's TCP connection was never reset");
+    let report = fiasco::plain(&seen(&guest, "sink    | received ", STEP));
+    assert!(report.contains(&format!("received {} bytes sha256 {want}", 16 << 20)), "{report}");
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    let failed: Vec<&String> = lines.iter().filter(|l| l.starts_with("reincarn| WARN eth-8139cp failed: ")).collect();
+    assert_eq!(failed.len(), 4, "{failed:#?}");
+    assert_eq!(failed.iter().filter(|l| l.ends_with("killed by operator")).count(), 3, "{failed:?}");
+    // The crash: a page fault in the interrupt handler, reported through the
+    // pager gate with its place in the image.
+    assert!(failed.iter().any(|l| l.contains("failed: page-fault at ") && l.contains("(ip 0x")), "{failed:?}");
+    assert_eq!(lines.iter().filter(|l| l.contains("driver back; rings, addresses and connections kept")).count(), 4);
+    // What happened, for the test's log (`--nocapture`).
+    for l in lines
+        .iter()
+        .filter(|l| l.starts_with("reincarn|") || l.contains("attached (#") || l.starts_with("sink    | received"))
+    {
+        println!("{l}");
+    }
+}
+
+/// A driver whose probe always faults (`inject-probe-fault`) is restarted
+/// with backoff and then held down by the reincarnation server on
+/// Fiasco.OC, while netd and the rest keep running.
+#[test]
+fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let (guest, _) = boot_manifest(&l4re, "tests/manifests/fiasco-probe-fault.toml", "rtl8139");
+    let held = fiasco::plain(&seen(&guest, "reincarn| ERROR eth-8139cp held down after ", STEP));
+    assert!(held.contains("page-fault at "), "{held}");
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    let at = lines.iter().position(|l| l.contains("held down after")).unwrap();
+    assert!(lines[..at].iter().any(|l| l.contains("failed again: restart in ")), "backoff first:\n{}", guest.tail(40));
+    // It stays down: no instance starts in the next seconds, and the rest
+    // keeps running (no other task ends; svc-net came up on netd).
+    seen(&guest, "svc-net | listening on 23", STEP);
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let after: Vec<String> = guest.lines().iter().skip(at + 1).map(|l| fiasco::plain(l)).collect();
+    assert!(
+        !after.iter().any(|l| l.contains("eth-8139cp incarnation")),
+        "restarted after the hold-down:\n{}",
+        guest.tail(40)
+    );
+    for bad in ["netd    | exit", "echo    | exit", "sink    | exit", "svc-net | exit", "reincarn| exit"] {
+        assert!(!guest.lines().iter().any(|l| fiasco::plain(l).contains(bad)), "`{bad}`:\n{}", guest.tail(40));
+    }
 }

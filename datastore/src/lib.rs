@@ -27,7 +27,7 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use protocols::store::{self as proto, Head, MAX_KEY, words_for};
+use protocols::store::{self as proto, MAX_KEY};
 use rt::obj::Irq;
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
@@ -133,16 +133,9 @@ pub struct Client {
     gate: CapIdx,
 }
 
-/// Writes the key's bytes from `mr[at]`; returns the words used.
-fn put_key(at: usize, key: &str) -> Result<usize, Error> {
-    if key.len() > MAX_KEY {
-        return Err(Refusal::TooBig.into());
-    }
-    proto::pack_bytes(&mut ipc::mr()[at..], key.as_bytes()).ok_or(Error::Refused(Refusal::TooBig))
-}
-
-fn head(key: &str) -> Head {
-    Head { key_len: key.len(), ..Head::default() }
+/// A key as requests carry it; longer than [`MAX_KEY`] is refused here.
+fn key(key: &str) -> Result<proto::Key, Error> {
+    proto::Key::new(key.as_bytes()).map_err(|_| Error::Refused(Refusal::TooBig))
 }
 
 impl Client {
@@ -155,23 +148,38 @@ impl Client {
         rt::env::cap(ENDPOINT).map(Client::new)
     }
 
-    /// Sends the request in `mr`; returns the reply's tag and status value.
-    fn call(&self, label: i64, words: usize, items: usize) -> Result<(MsgTag, u64), Error> {
-        let r = ipc::call(self.gate, MsgTag::new(label, words, items), Timeout::Never).map_err(Error::Ipc)?;
-        if r.tag.words() == 0 {
+    /// Sends `request` (with a capability item, if given); returns the
+    /// reply's tag, its words and its status value.
+    fn call(&self, request: &proto::Request, item: Option<[u64; 2]>) -> Result<(MsgTag, ipc::Words, u64), Error> {
+        let mut mr = [0; ipc::MR_COUNT];
+        let words = request.encode(&mut mr).map_err(Error::Refused)?;
+        let items = match item {
+            Some(it) => {
+                mr.get_mut(words..words + 2).ok_or(Error::Refused(Refusal::TooBig))?.copy_from_slice(&it);
+                1
+            }
+            None => 0,
+        };
+        ipc::write_mrs(0, &mr[..words + 2 * items]).map_err(Error::Ipc)?;
+        let tag = MsgTag::new(request.label(), words, items);
+        let r = ipc::call(self.gate, tag, Timeout::Never).map_err(Error::Ipc)?;
+        let reply = ipc::received_words(r.tag);
+        let Some(&first) = reply.first() else {
             return Err(Error::BadReply);
-        }
-        let status = proto::decode(ipc::mr()[0]).map_err(Error::Refused)?;
-        Ok((r.tag, status))
+        };
+        let status = proto::decode(first).map_err(Error::Refused)?;
+        Ok((r.tag, reply, status))
     }
 
     pub fn put_int(&self, key: &str, value: i64) -> Result<u64, Error> {
-        let n = put_key(proto::PUT_KEY_AT, key)?;
-        let mr = ipc::mr();
-        mr[0] = Head { kind: proto::KIND_INT, ..head(key) }.to_word();
-        mr[1] = value as u64;
-        mr[2] = 0;
-        self.call(proto::PUT, proto::PUT_KEY_AT + n, 0).map(|(_, v)| v)
+        let request = proto::Request::Put {
+            key: self::key(key)?,
+            kind: proto::KIND_INT,
+            total: value as u64,
+            offset: 0,
+            chunk: proto::Chunk::truncated(""),
+        };
+        self.call(&request, None).map(|(_, _, v)| v)
     }
 
     pub fn put_str(&self, key: &str, value: &str) -> Result<u64, Error> {
@@ -188,20 +196,19 @@ impl Client {
         if value.len() > proto::MAX_VALUE {
             return Err(Refusal::TooBig.into());
         }
-        if key.len() > MAX_KEY {
-            return Err(Refusal::TooBig.into());
-        }
+        let key_bytes = self::key(key)?;
         let room = proto::put_capacity(key.len());
         let mut offset = 0;
         loop {
             let chunk = &value[offset..(offset + room).min(value.len())];
-            let n = put_key(proto::PUT_KEY_AT, key)?;
-            let mr = ipc::mr();
-            mr[0] = Head { kind, chunk_len: chunk.len(), ..head(key) }.to_word();
-            mr[1] = value.len() as u64;
-            mr[2] = offset as u64;
-            let d = proto::pack_bytes(&mut mr[proto::PUT_KEY_AT + n..], chunk).ok_or(Error::BadReply)?;
-            let (_, status) = self.call(proto::PUT, proto::PUT_KEY_AT + n + d, 0)?;
+            let request = proto::Request::Put {
+                key: key_bytes,
+                kind,
+                total: value.len() as u64,
+                offset: offset as u64,
+                chunk: proto::Chunk::new(chunk).map_err(|_| Error::BadReply)?,
+            };
+            let (_, _, status) = self.call(&request, None)?;
             offset += chunk.len();
             if offset >= value.len() {
                 // The last chunk writes the value: its version, never 0.
@@ -216,18 +223,10 @@ impl Client {
         let mut first_version = None;
         let mut retries = 0;
         loop {
-            let n = put_key(proto::GET_KEY_AT, key)?;
-            let mr = ipc::mr();
-            mr[0] = head(key).to_word();
-            mr[1] = buf.len() as u64;
-            let (tag, version) = self.call(proto::GET, proto::GET_KEY_AT + n, 0)?;
-            let mr = ipc::mr();
-            let h = Head::from_word(mr[1]).ok_or(Error::BadReply)?;
-            let total = mr[2];
-            if tag.words() < proto::GET_DATA_AT {
-                return Err(Error::BadReply);
-            }
-            let kind = h.kind;
+            let request = proto::Request::Get { key: self::key(key)?, offset: buf.len() as u64 };
+            let (_, mr, _) = self.call(&request, None)?;
+            let reply = proto::GetReply::decode(&mr).map_err(|_| Error::BadReply)?;
+            let (version, total, kind) = (reply.version, reply.total, reply.kind);
             match kind {
                 proto::KIND_INT => return Ok((Value::Int(total as i64), version)),
                 proto::KIND_CAP => return Ok((Value::Cap, version)),
@@ -246,18 +245,11 @@ impl Client {
             }
             first_version = Some(version);
             let total = total as usize;
-            let len = h.chunk_len;
-            if total > proto::MAX_VALUE
-                || len > proto::GET_CHUNK
-                || buf.len() + len > total
-                || tag.words() < proto::GET_DATA_AT + words_for(len)
-                || (len == 0 && buf.len() < total)
-            {
+            let chunk = reply.chunk.as_bytes();
+            if total > proto::MAX_VALUE || buf.len() + chunk.len() > total || (chunk.is_empty() && buf.len() < total) {
                 return Err(Error::BadReply);
             }
-            let start = buf.len();
-            buf.resize(start + len, 0);
-            proto::unpack_bytes(&mr[proto::GET_DATA_AT..], len, &mut buf[start..]).ok_or(Error::BadReply)?;
+            buf.extend_from_slice(chunk);
             if buf.len() == total {
                 let value = if kind == proto::KIND_STR {
                     Value::Str(String::from_utf8(buf).map_err(|_| Error::BadReply)?)
@@ -271,34 +263,25 @@ impl Client {
 
     /// Deletes an entry; returns the version of the deletion.
     pub fn delete(&self, key: &str) -> Result<u64, Error> {
-        let n = put_key(1, key)?;
-        ipc::mr()[0] = head(key).to_word();
-        self.call(proto::DELETE, 1 + n, 0).map(|(_, v)| v)
+        self.call(&proto::Request::Delete { key: self::key(key)? }, None).map(|(_, _, v)| v)
     }
 
     /// Publishes a capability under `key`. Lookers get it with `rights` (and
     /// may pass it on when `delegate`); this task's capability must carry
     /// DELEGATE.
     pub fn publish(&self, key: &str, cap: CapIdx, rights: Rights, delegate: bool) -> Result<u64, Error> {
-        let n = put_key(1, key)?;
-        let mr = ipc::mr();
-        let flags = if delegate { proto::FLAG_DELEGATE } else { 0 };
-        mr[0] = Head { flags, ..head(key) }.to_word();
-        let [a, b] = ipc::cap_item(cap, rights | Rights::DELEGATE);
-        mr[1 + n] = a;
-        mr[2 + n] = b;
-        self.call(proto::PUBLISH, 1 + n, 1).map(|(_, v)| v)
+        let request = proto::Request::Publish { key: self::key(key)?, delegate };
+        self.call(&request, Some(ipc::cap_item(cap, rights | Rights::DELEGATE))).map(|(_, _, v)| v)
     }
 
     /// The capability published under `key`, in a new slot of this task, and
     /// its version.
     pub fn lookup(&self, key: &str) -> Result<(CapIdx, u64), Error> {
-        let n = put_key(1, key)?;
+        let request = proto::Request::Lookup { key: self::key(key)? };
         let slot = rt::cap::alloc().ok_or(Error::Ipc(rt::Error::QuotaExceeded))?;
         ipc::set_receive_slot(slot);
-        ipc::mr()[0] = head(key).to_word();
-        match self.call(proto::LOOKUP, 1 + n, 0) {
-            Ok((tag, version)) if tag.items() == 1 => Ok((slot, version)),
+        match self.call(&request, None) {
+            Ok((tag, _, version)) if tag.items() == 1 => Ok((slot, version)),
             Ok(_) => {
                 rt::cap::free(slot);
                 Err(Error::BadReply)
@@ -314,19 +297,13 @@ impl Client {
     /// read); the store triggers `irq` when events are queued. Returns the
     /// subscription's id.
     pub fn subscribe(&self, prefix: &str, irq: &Irq) -> Result<u64, Error> {
-        let n = put_key(1, prefix)?;
-        let mr = ipc::mr();
-        mr[0] = head(prefix).to_word();
-        let [a, b] = ipc::cap_item(irq.0, Rights::WRITE);
-        mr[1 + n] = a;
-        mr[2 + n] = b;
-        self.call(proto::SUBSCRIBE, 1 + n, 1).map(|(_, v)| v)
+        let request = proto::Request::Subscribe { prefix: key(prefix)? };
+        self.call(&request, Some(ipc::cap_item(irq.0, Rights::WRITE))).map(|(_, _, v)| v)
     }
 
     /// Drops a subscription; returns how many went.
     pub fn unsubscribe(&self, id: u64) -> Result<u64, Error> {
-        ipc::mr()[0] = id;
-        self.call(proto::UNSUBSCRIBE, 1, 0).map(|(_, v)| v)
+        self.call(&proto::Request::Unsubscribe { id }, None).map(|(_, _, v)| v)
     }
 
     /// Drops every subscription of this task (a predecessor's too).
@@ -336,10 +313,7 @@ impl Client {
 
     /// Fetches queued events of a subscription.
     pub fn events(&self, id: u64) -> Result<Events, Error> {
-        ipc::mr()[0] = id;
-        let (tag, count) = self.call(proto::EVENTS, 1, 0)?;
-        let mr = ipc::mr();
-        let words = mr.get(..tag.words()).ok_or(Error::BadReply)?;
+        let (_, words, count) = self.call(&proto::Request::Events { id }, None)?;
         if words.len() < proto::EVENTS_AT {
             return Err(Error::BadReply);
         }
@@ -363,21 +337,13 @@ impl Client {
     /// The first key after `after` that this task may read: `(key, kind,
     /// version)`, `None` past the last.
     pub fn next(&self, after: &str) -> Result<Option<(String, u8, u64)>, Error> {
-        let n = put_key(1, after)?;
-        ipc::mr()[0] = head(after).to_word();
-        let (tag, version) = match self.call(proto::NEXT, 1 + n, 0) {
+        let (_, mr, _) = match self.call(&proto::Request::Next { after: key(after)? }, None) {
             Err(Error::Refused(Refusal::NotFound)) => return Ok(None),
             other => other?,
         };
-        let mr = ipc::mr();
-        let h = Head::from_word(mr[1]).ok_or(Error::BadReply)?;
-        let mut key = [0u8; MAX_KEY];
-        if tag.words() < 2 + words_for(h.key_len) {
-            return Err(Error::BadReply);
-        }
-        let key = proto::unpack_bytes(&mr[2..], h.key_len, &mut key).ok_or(Error::BadReply)?;
-        let key = core::str::from_utf8(key).map_err(|_| Error::BadReply)?;
-        Ok(Some((String::from(key), h.kind, version)))
+        let reply = proto::NextReply::decode(&mr).map_err(|_| Error::BadReply)?;
+        let key = reply.key.as_str().ok_or(Error::BadReply)?;
+        Ok(Some((String::from(key), reply.kind, reply.version)))
     }
 
     /// The keys starting with `prefix` this task may read, in order (a key
@@ -397,20 +363,17 @@ impl Client {
 
     /// This task's usage and limits.
     pub fn info(&self) -> Result<Info, Error> {
-        let (tag, _) = self.call(proto::INFO, 0, 0)?;
-        if tag.words() < proto::INFO_WORDS {
-            return Err(Error::BadReply);
-        }
-        let m = ipc::mr();
+        let (_, m, _) = self.call(&proto::Request::Info, None)?;
+        let r = proto::InfoReply::decode(&m).map_err(|_| Error::BadReply)?;
         Ok(Info {
-            entries: m[1],
-            bytes: m[2],
-            caps: m[3],
-            subscriptions: m[4],
-            max_entries: m[5],
-            max_bytes: m[6],
-            max_caps: m[7],
-            max_subscriptions: m[8],
+            entries: r.entries,
+            bytes: r.bytes,
+            caps: r.caps,
+            subscriptions: r.subscriptions,
+            max_entries: r.max_entries,
+            max_bytes: r.max_bytes,
+            max_caps: r.max_caps,
+            max_subscriptions: r.max_subscriptions,
         })
     }
 }

@@ -24,7 +24,9 @@ extern crate alloc;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use protocols::store::{self as proto, Head, MAX_KEY, MSG_WORDS, words_for};
+use protocols::store::{self as proto, MSG_WORDS};
+
+const _: () = assert!(MSG_WORDS <= ipc::MR_COUNT);
 use rt::obj::{Task, delete, release};
 use rt::sys::proto::{PROTO_IRQ, irq};
 use rt::sys::syscall::{Flags, invoke};
@@ -97,40 +99,29 @@ impl Reply {
         Reply::status(Ok(value))
     }
 
+    /// A reply laid out by a protocol type's `encode`.
+    fn encoded(encode: impl FnOnce(&mut [u64]) -> Result<usize, Error>) -> Result<Reply, Error> {
+        let mut words = [0; MSG_WORDS];
+        let len = encode(&mut words)?;
+        Ok(Reply { words, len, item: None })
+    }
+
     fn push(&mut self, w: u64) {
         self.words[self.len] = w;
         self.len += 1;
     }
 }
 
-/// The head word of a request; `None` when reserved bits are set.
-fn head(words: &[u64]) -> Result<Head, Error> {
-    words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)
-}
-
-/// The `len` key bytes packed from `words[at..]`, as UTF-8.
-fn text_at<'b>(words: &[u64], at: usize, len: usize, buf: &'b mut [u8; MAX_KEY]) -> Result<&'b str, Error> {
-    if len > MAX_KEY {
-        return Err(Error::TooBig);
-    }
-    let bytes = proto::unpack_bytes(words.get(at..).ok_or(Error::Invalid)?, len, buf).ok_or(Error::Invalid)?;
-    core::str::from_utf8(bytes).map_err(|_| Error::Invalid)
-}
-
-/// A request that is a head and a key and nothing else: the key.
-fn key_only<'b>(words: &[u64], flags_allowed: u8, buf: &'b mut [u8; MAX_KEY]) -> Result<(&'b str, Head), Error> {
-    let h = head(words)?;
-    if h.kind != 0 || h.chunk_len != 0 || h.flags & !flags_allowed != 0 || words.len() != 1 + words_for(h.key_len) {
-        return Err(Error::Invalid);
-    }
-    Ok((text_at(words, 1, h.key_len, buf)?, h))
+/// A key of a request as text (the decoder checked that it is UTF-8).
+fn text(key: &proto::Key) -> &str {
+    key.as_str().unwrap_or("")
 }
 
 /// An operation on an IRQ object a client gave us, without ever blocking: a
 /// client could pass a gate or a thread instead, and an IRQ label sent there is
 /// IPC to that client's thread.
 fn irq_op(cap: CapIdx, op: u64) -> Result<MsgTag, rt::Error> {
-    ipc::mr()[0] = op;
+    ipc::set_mr::<0>(op);
     invoke(cap, Flags::SEND, MsgTag::new(PROTO_IRQ, 1, 0), Timeout::pair(Timeout::Zero, Timeout::Zero)).map(|r| r.tag)
 }
 
@@ -161,7 +152,7 @@ fn probe(cap: CapIdx) -> Probe {
     // An IRQ answers INFO with three words: line (none: u64::MAX), pending,
     // attached. IPC to a client's thread answers with none.
     match irq_op(cap, irq::INFO) {
-        Ok(tag) if tag.words() == 3 && ipc::mr()[0] == u64::MAX => Probe::SoftwareIrq,
+        Ok(tag) if tag.words() == 3 && ipc::mr::<0>() == u64::MAX => Probe::SoftwareIrq,
         Ok(tag) if tag.words() == 3 => Probe::LineIrq,
         Ok(_) => Probe::Ipc,
         Err(e) => Probe::Failed(e),
@@ -188,21 +179,22 @@ impl Server {
                 }
             };
             // Work from a copy: every kernel call below reuses the registers.
-            let request: [u64; MSG_WORDS] = ipc::mr()[..MSG_WORDS].try_into().unwrap_or([0; MSG_WORDS]);
-            let words = &request[..m.tag.words().min(MSG_WORDS)];
+            let request = ipc::received(m.tag.words().min(MSG_WORDS));
+            let words = request.as_slice();
             let reply = self.handle(m.label, m.tag, words);
             self.prepare_receive();
-            let mr = ipc::mr();
-            mr[..reply.len].copy_from_slice(&reply.words[..reply.len]);
-            let items = match reply.item {
-                Some((cap, rights)) => {
-                    let [a, b] = ipc::cap_item(cap, rights);
-                    mr[reply.len] = a;
-                    mr[reply.len + 1] = b;
+            let mut words = [0; ipc::MR_COUNT];
+            words[..reply.len].copy_from_slice(&reply.words[..reply.len]);
+            // Only short replies carry a capability (LOOKUP's); one that would not
+            // fit the registers goes without it.
+            let items = match (reply.item, words.get_mut(reply.len..reply.len + 2)) {
+                (Some((cap, rights)), Some(item)) => {
+                    item.copy_from_slice(&ipc::cap_item(cap, rights));
                     1
                 }
-                None => 0,
+                _ => 0,
             };
+            let _ = ipc::write_mrs(0, &words[..reply.len + 2 * items]);
             msg = ipc::reply_and_wait(MsgTag::new(0, reply.len, items), Timeout::Never);
         }
     }
@@ -217,9 +209,8 @@ impl Server {
         } else if let Some(slot) = rt::cap::alloc() {
             self.recv = slot;
         }
-        let br = &mut ipc::utcb().br;
-        br.fill(0);
-        br[0] = self.recv.selector();
+        ipc::clear_receive_slots(usize::MAX);
+        ipc::set_receive_slot(self.recv);
     }
 
     fn handle(&mut self, label: u64, tag: MsgTag, words: &[u64]) -> Reply {
@@ -230,22 +221,27 @@ impl Server {
         // A capability sent along is in `recv` now (only buffer register 0 is
         // set, so at most one arrives).
         let cap = (tag.items() > 0).then_some(self.recv);
-        let mut key = [0u8; MAX_KEY];
-        let r = match tag.label() {
-            proto::PUT => self.put(&client, words, &mut key),
-            proto::GET => self.get(&client, words, &mut key),
-            proto::DELETE => key_only(words, 0, &mut key).and_then(|(k, _)| {
+        let request = match proto::Request::decode(tag.label(), words) {
+            Ok(r) => r,
+            Err(e) => return Reply::status(Err(e)),
+        };
+        let r = match request {
+            proto::Request::Put { key, kind, total, offset, chunk } => {
+                self.put(&client, text(&key), kind, total, offset, chunk.as_bytes())
+            }
+            proto::Request::Get { key, offset } => self.get(&client, text(&key), offset),
+            proto::Request::Delete { key } => {
+                let k = text(&key);
                 let r = self.store.delete(&client, k);
                 self.logged(&client, "delete", k, r).map(|o| Reply::ok(self.finish(o)))
-            }),
-            proto::PUBLISH => self.publish(&client, words, cap, &mut key),
-            proto::LOOKUP => self.lookup(&client, words, &mut key),
-            proto::SUBSCRIBE => self.subscribe(&client, words, cap, &mut key),
-            proto::UNSUBSCRIBE => self.unsubscribe(&client, words),
-            proto::EVENTS => self.events(&client, words),
-            proto::NEXT => self.next(&client, words, &mut key),
-            proto::INFO if words.is_empty() => Ok(self.info(&client)),
-            _ => Err(Error::Invalid),
+            }
+            proto::Request::Publish { key, delegate } => self.publish(&client, text(&key), delegate, cap),
+            proto::Request::Lookup { key } => self.lookup(&client, text(&key)),
+            proto::Request::Subscribe { prefix } => self.subscribe(&client, text(&prefix), cap),
+            proto::Request::Unsubscribe { id } => self.unsubscribe(&client, id),
+            proto::Request::Events { id } => self.events(&client, id),
+            proto::Request::Next { after } => self.next(&client, text(&after)),
+            proto::Request::Info => Ok(self.info(&client)),
         };
         r.unwrap_or_else(|e| Reply::status(Err(e)))
     }
@@ -284,28 +280,23 @@ impl Server {
         o.version
     }
 
-    fn put(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
-        let h = head(words)?;
-        let data_at = proto::PUT_KEY_AT + words_for(h.key_len);
-        if h.flags != 0 || words.len() != data_at + words_for(h.chunk_len) {
-            return Err(Error::Invalid);
-        }
-        let (total, offset) = (words[1], words[2]);
-        let key = text_at(words, proto::PUT_KEY_AT, h.key_len, buf)?;
-        let r = match h.kind {
-            proto::KIND_INT if h.chunk_len == 0 && offset == 0 => {
-                self.store.put(client, key, Value::Int(total as i64)).map(Some)
-            }
-            proto::KIND_STR | proto::KIND_BYTES => {
-                if total > proto::MAX_VALUE as u64 {
-                    return Err(Error::TooBig);
-                }
-                let mut data = [0u8; MSG_WORDS * 8];
-                let data = proto::unpack_bytes(&words[data_at..], h.chunk_len, &mut data).ok_or(Error::Invalid)?;
+    /// PUT, as decoded: an integer, or a chunk of a string or blob (the
+    /// decoder checked the kind, the total and the offset's range).
+    fn put(
+        &mut self,
+        client: &str,
+        key: &str,
+        kind: u8,
+        total: u64,
+        offset: u64,
+        chunk: &[u8],
+    ) -> Result<Reply, Error> {
+        let r = match kind {
+            proto::KIND_INT => self.store.put(client, key, Value::Int(total as i64)).map(Some),
+            _ => {
                 let offset = usize::try_from(offset).map_err(|_| Error::Invalid)?;
-                self.store.put_chunk(client, key, h.kind, total as usize, offset, data)
+                self.store.put_chunk(client, key, kind, total as usize, offset, chunk)
             }
-            _ => return Err(Error::Invalid),
         };
         Ok(match self.logged(client, "write", key, r)? {
             Some(o) => Reply::ok(self.finish(o)),
@@ -313,35 +304,21 @@ impl Server {
         })
     }
 
-    fn get(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
-        let h = head(words)?;
-        if h.kind != 0 || h.flags != 0 || h.chunk_len != 0 || words.len() != proto::GET_KEY_AT + words_for(h.key_len) {
-            return Err(Error::Invalid);
-        }
-        let key = text_at(words, proto::GET_KEY_AT, h.key_len, buf)?;
+    fn get(&mut self, client: &str, key: &str, offset: u64) -> Result<Reply, Error> {
         let r = self.store.get(client, key).map(|e| (e.version, e.value.clone()));
         let (version, value) = self.logged(client, "read", key, r)?;
-        let mut reply = Reply::ok(version);
         let kind = value.kind();
-        match value {
-            Value::Int(v) => {
-                reply.push(Head { kind, ..Head::default() }.to_word());
-                reply.push(v as u64);
-            }
-            Value::Cap(_) => {
-                reply.push(Head { kind, ..Head::default() }.to_word());
-                reply.push(0);
-            }
+        let (total, chunk) = match value {
+            Value::Int(v) => (v as u64, &[][..]),
+            Value::Cap(_) => (0, &[][..]),
             Value::Str(_) | Value::Bytes(_) => {
                 let bytes = value.bytes();
-                let offset = usize::try_from(words[1]).ok().filter(|&o| o <= bytes.len()).ok_or(Error::Invalid)?;
-                let chunk = &bytes[offset..bytes.len().min(offset + proto::GET_CHUNK)];
-                reply.push(Head { kind, chunk_len: chunk.len(), ..Head::default() }.to_word());
-                reply.push(bytes.len() as u64);
-                reply.len += proto::pack_bytes(&mut reply.words[proto::GET_DATA_AT..], chunk).ok_or(Error::Invalid)?;
+                let offset = usize::try_from(offset).ok().filter(|&o| o <= bytes.len()).ok_or(Error::Invalid)?;
+                (bytes.len() as u64, &bytes[offset..bytes.len().min(offset + proto::GET_CHUNK)])
             }
-        }
-        Ok(reply)
+        };
+        let chunk = proto::GetChunk::new(chunk).map_err(|_| Error::Invalid)?;
+        Reply::encoded(|mr| proto::GetReply { version, kind, total, chunk }.encode(mr))
     }
 
     /// Whether a capability in our table names a live object we may pass on
@@ -351,14 +328,7 @@ impl Server {
         delete(self.scratch)
     }
 
-    fn publish(
-        &mut self,
-        client: &str,
-        words: &[u64],
-        cap: Option<CapIdx>,
-        buf: &mut [u8; MAX_KEY],
-    ) -> Result<Reply, Error> {
-        let (key, h) = key_only(words, proto::FLAG_DELEGATE, buf)?;
+    fn publish(&mut self, client: &str, key: &str, delegate: bool, cap: Option<CapIdx>) -> Result<Reply, Error> {
         let cap = cap.ok_or(Error::BadCap)?;
         if let Err(e) = self.delegable(cap) {
             rt::warn!("{} published `{}` with a capability the store cannot pass on: {}", client, key, e);
@@ -366,7 +336,7 @@ impl Server {
         }
         // The capability stays in `cap`; the next one arrives elsewhere.
         let spare = rt::cap::alloc().ok_or(Error::NoMemory)?;
-        let r = self.store.publish(client, key, CapRef { slot: cap.0, delegate: h.flags & proto::FLAG_DELEGATE != 0 });
+        let r = self.store.publish(client, key, CapRef { slot: cap.0, delegate });
         match self.logged(client, "publish", key, r) {
             Ok(o) => {
                 self.recv = spare;
@@ -379,8 +349,7 @@ impl Server {
         }
     }
 
-    fn lookup(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
-        let (key, _) = key_only(words, 0, buf)?;
+    fn lookup(&mut self, client: &str, key: &str) -> Result<Reply, Error> {
         let r = self.store.lookup(client, key);
         let (cap, version) = self.logged(client, "look up", key, r)?;
         // The entry stays when its object died: its owner publishes again
@@ -392,14 +361,7 @@ impl Server {
         Ok(reply)
     }
 
-    fn subscribe(
-        &mut self,
-        client: &str,
-        words: &[u64],
-        cap: Option<CapIdx>,
-        buf: &mut [u8; MAX_KEY],
-    ) -> Result<Reply, Error> {
-        let (prefix, _) = key_only(words, 0, buf)?;
+    fn subscribe(&mut self, client: &str, prefix: &str, cap: Option<CapIdx>) -> Result<Reply, Error> {
         let cap = cap.ok_or(Error::BadCap)?;
         match probe(cap) {
             Probe::SoftwareIrq => {}
@@ -437,8 +399,7 @@ impl Server {
         }
     }
 
-    fn unsubscribe(&mut self, client: &str, words: &[u64]) -> Result<Reply, Error> {
-        let &[id] = words else { return Err(Error::Invalid) };
+    fn unsubscribe(&mut self, client: &str, id: u64) -> Result<Reply, Error> {
         let slots = self.store.unsubscribe(client, id)?;
         for &slot in &slots {
             release(CapIdx(slot));
@@ -446,8 +407,7 @@ impl Server {
         Ok(Reply::ok(slots.len() as u64))
     }
 
-    fn events(&mut self, client: &str, words: &[u64]) -> Result<Reply, Error> {
-        let &[id] = words else { return Err(Error::Invalid) };
+    fn events(&mut self, client: &str, id: u64) -> Result<Reply, Error> {
         let batch = self.store.events(client, id, MSG_WORDS - proto::EVENTS_AT)?;
         let mut reply = Reply::ok(batch.events.len() as u64);
         reply.push(batch.lost);
@@ -460,25 +420,27 @@ impl Server {
         Ok(reply)
     }
 
-    fn next(&mut self, client: &str, words: &[u64], buf: &mut [u8; MAX_KEY]) -> Result<Reply, Error> {
-        let (after, _) = key_only(words, 0, buf)?;
+    fn next(&mut self, client: &str, after: &str) -> Result<Reply, Error> {
         let (key, entry) = self.store.next(client, after)?;
-        let mut reply = Reply::ok(entry.version);
-        reply.push(Head { key_len: key.len(), kind: entry.value.kind(), ..Head::default() }.to_word());
-        reply.len += proto::pack_bytes(&mut reply.words[reply.len..], key.as_bytes()).ok_or(Error::Invalid)?;
-        Ok(reply)
+        let key = proto::Key::new(key.as_bytes()).map_err(|_| Error::Invalid)?;
+        Reply::encoded(|mr| proto::NextReply { version: entry.version, kind: entry.value.kind(), key }.encode(mr))
     }
 
     fn info(&self, client: &str) -> Reply {
         let u = self.store.usage(client);
         let l = self.store.limits();
-        let mut reply = Reply::ok(0);
-        for w in [u.entries as u64, u.bytes as u64, u.caps as u64, u.subscriptions as u64] {
-            reply.push(w);
-        }
-        for w in [l.entries as u64, l.bytes as u64, l.caps as u64, l.subscriptions as u64] {
-            reply.push(w);
-        }
-        reply
+        let info = proto::InfoReply {
+            status: 0,
+            entries: u.entries as u64,
+            bytes: u.bytes as u64,
+            caps: u.caps as u64,
+            subscriptions: u.subscriptions as u64,
+            max_entries: l.entries as u64,
+            max_bytes: l.bytes as u64,
+            max_caps: l.caps as u64,
+            max_subscriptions: l.subscriptions as u64,
+        };
+        // Nine words always fit.
+        Reply::encoded(|mr| info.encode(mr).map_err(|_| Error::Invalid)).unwrap_or_else(|e| Reply::status(Err(e)))
     }
 }

@@ -149,14 +149,12 @@ fn attach(
     let slots: Vec<rt::CapIdx> =
         (0..3).map(|_| rt::cap::alloc().ok_or(rt::Error::QuotaExceeded)).collect::<Result<_, _>>()?;
     ipc::set_receive_slots(&slots);
-    let mr = ipc::mr();
-    mr[0] = nic::mac_to_word(mac);
-    mr[1] = mtu as u64;
     // SAFETY: `dev` is registered.
-    mr[2] = unsafe { bindings::dde_netdev_carrier_ok(dev) } as u64;
-    let r = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Never)?;
-    if let Err(e) = status::decode::<nic::Error>(ipc::mr()[0]) {
-        let kernel = ipc::mr()[1];
+    let link = unsafe { bindings::dde_netdev_carrier_ok(dev) } != 0;
+    let request = nic::Request::Attach { mac: nic::mac_to_word(mac), mtu: mtu as u64, link };
+    let r = ipc::call(netd, ipc::encode_call(&request)?, Timeout::Never)?;
+    if let Err(e) = status::decode::<nic::Error>(ipc::mr::<0>()) {
+        let kernel = ipc::mr::<1>();
         return Err(match e {
             nic::Error::Kernel => {
                 let e = rt::Error::from_raw(kernel).err().unwrap_or(rt::Error::InvalidArgument);
@@ -172,7 +170,7 @@ fn attach(
     if r.tag.items() != 3 || r.tag.words() < 2 {
         return Err(rt::Error::InvalidArgument);
     }
-    let (size, _) = (ipc::mr()[0], ipc::mr()[1]);
+    let (size, _) = (ipc::mr::<0>(), ipc::mr::<1>());
     let ds = Dataspace(slots[0]);
     let to_driver = Irq(slots[1]);
     let to_netd = Irq(slots[2]);
@@ -287,10 +285,13 @@ fn transmit_loop(nic: &'static Nic, mut config: config::Recorder) -> ! {
 
 /// A message on the `control` endpoint.
 fn control(tag: MsgTag) -> MsgTag {
-    match tag.label() {
-        control::PING => MsgTag::new(0, 0, 0),
-        control::INJECT if tag.words() >= 1 => {
-            let kind = ipc::mr()[0];
+    let answer = |r: Result<(), control::Error>| {
+        ipc::set_mr::<0>(status::encode(r.map(|()| 0)));
+        MsgTag::new(0, 1, 0)
+    };
+    match ipc::decode_call::<control::Request>(tag) {
+        Ok(control::Request::Ping {}) => answer(Ok(())),
+        Ok(control::Request::Inject { kind }) => {
             match kind {
                 control::INJECT_CRASH_IRQ | control::INJECT_HANG_IRQ => {
                     rt::info!(
@@ -300,11 +301,11 @@ fn control(tag: MsgTag) -> MsgTag {
                     INJECT.store(kind, Ordering::Release);
                 }
                 control::INJECT_CRASH_NOW => crash_now(),
-                _ => return MsgTag::new(-1, 0, 0),
+                _ => return answer(Err(control::Error::Invalid)),
             }
-            MsgTag::new(0, 0, 0)
+            answer(Ok(()))
         }
-        _ => MsgTag::new(-1, 0, 0),
+        Err(_) => answer(Err(control::Error::Invalid)),
     }
 }
 

@@ -109,7 +109,9 @@ impl DdekitThread {
         {
             rt::warn!("ddekit: cannot attach the wake-up IRQ of {}: {}", self.name_str(), e);
         }
-        rt::thread::tls()[TLS_THREAD] = self.handle() as u64;
+        if let Err(e) = rt::thread::tls_set(TLS_THREAD, self.handle() as u64) {
+            rt::warn!("ddekit: cannot keep the record of {} in its thread word: {}", self.name_str(), e);
+        }
     }
 
     fn name_str(&self) -> &str {
@@ -143,7 +145,7 @@ impl L4 {
 
 impl Platform for L4 {
     fn current() -> usize {
-        rt::thread::tls()[TLS_THREAD] as usize
+        rt::thread::tls_get(TLS_THREAD) as usize
     }
 
     fn park(me: usize, timeout_ms: Option<u64>) {

@@ -156,7 +156,7 @@ fn grant(dev: &Device, m: &DriverManifest, icu: &Icu, ports: &IoPorts, mem: &IoM
 }
 
 fn error(e: proto::Error) -> MsgTag {
-    ipc::mr()[0] = protocols::status::encode(Err(e));
+    ipc::set_mr::<0>(protocols::status::encode(Err(e)));
     MsgTag::new(0, 1, 0)
 }
 
@@ -181,12 +181,11 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
 
 /// A call on the `admin` endpoint.
 fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTag) -> MsgTag {
-    let mr = ipc::mr();
-    if tag.label() != proto::QUIESCE || tag.words() < 5 {
-        return error(proto::Error::Invalid);
-    }
-    let Some((bytes, len)) = protocols::name::unpack(mr[0], &mr[1..5]) else { return error(proto::Error::Invalid) };
-    let name = core::str::from_utf8(&bytes[..len]).unwrap_or("");
+    let proto::AdminRequest::Quiesce { name } = match ipc::decode_call(tag) {
+        Ok(r) => r,
+        Err(e) => return error(e.into()),
+    };
+    let Some(name) = name.as_str() else { return error(proto::Error::Invalid) };
     let Some(a) = assignments.values().find(|a| a.client == name) else { return error(proto::Error::NoDevice) };
     let dev = &devices[a.device];
     hand_over(dev, &a.client);
@@ -199,7 +198,7 @@ fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTa
             Err(e) => rt::error!("{} of {}: cannot destroy its DMA domain: {}", dev.bdf, a.client, e),
         }
     }
-    mr[0] = 0;
+    ipc::set_mr::<0>(0);
     MsgTag::new(0, 1, 0)
 }
 
@@ -248,13 +247,16 @@ fn domain_for(dev: &Device, a: &Assignment, iommu: Option<Iommu>) -> Option<DmaD
 }
 
 fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> MsgTag {
-    let mr = ipc::mr();
-    match tag.label() {
-        proto::OPEN => {
-            // Log first: logging goes through the message registers too.
+    let request = match ipc::decode_call::<proto::Request>(tag) {
+        Ok(r) => r,
+        Err(e) => return error(e.into()),
+    };
+    match request {
+        proto::Request::Open {} => {
             rt::debug!("{} opened {}", a.client, dev.bdf);
             let domain = domain_for(dev, a, iommu);
             let words: [u64; INFO_WORDS] = dev.info.to_words();
+            let mut mr = [0; ipc::MR_COUNT];
             mr[..INFO_WORDS].copy_from_slice(&words);
             for (i, cap) in a.caps.iter().enumerate() {
                 // No DELEGATE: the driver uses its device and cannot pass it on
@@ -272,26 +274,28 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
                 mr[INFO_WORDS + 2 * items + 1] = w1;
                 items += 1;
             }
-            MsgTag::new(0, INFO_WORDS, items)
-        }
-        proto::CONFIG_READ => {
-            let (offset, len) = (mr[0], mr[1]);
-            if offset > 0xff || !matches!(len, 1 | 2 | 4) || offset % len != 0 {
+            // At most a handful of capabilities follow the description.
+            if ipc::write_mrs(0, &mr[..INFO_WORDS + 2 * items]).is_err() {
                 return error(proto::Error::Invalid);
             }
-            mr[0] = pci::read(dev.bdf, offset as u8, len as u8) as u64;
+            MsgTag::new(0, INFO_WORDS, items)
+        }
+        proto::Request::ConfigRead { offset, len } => {
+            if !matches!(len, 1 | 2 | 4) || offset % len != 0 {
+                return error(proto::Error::Invalid);
+            }
+            ipc::set_mr::<0>(pci::read(dev.bdf, offset, len) as u64);
             MsgTag::new(0, 1, 0)
         }
-        proto::CONFIG_WRITE => {
-            let (offset, len, value) = (mr[0], mr[1], mr[2] as u32);
-            if offset > 0xff || !matches!(len, 1 | 2 | 4) {
+        proto::Request::ConfigWrite { offset, len, value } => {
+            if !matches!(len, 1 | 2 | 4) {
                 return error(proto::Error::Invalid);
             }
             let command = pci::read(dev.bdf, 0x04, 2);
-            match pci_config::filter_write(command, offset as u8, len as u8, value, a.dma, dev.caps.as_slice()) {
+            match pci_config::filter_write(command, offset, len, value, a.dma, dev.caps.as_slice()) {
                 Ok(v) => {
-                    pci::write(dev.bdf, offset as u8, len as u8, v);
-                    mr[0] = 0;
+                    pci::write(dev.bdf, offset, len, v);
+                    ipc::set_mr::<0>(0);
                     MsgTag::new(0, 1, 0)
                 }
                 Err(why) => {
@@ -307,6 +311,5 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
                 }
             }
         }
-        _ => error(proto::Error::Invalid),
     }
 }

@@ -178,6 +178,32 @@ pub fn unpack(words: &[u64], out: &mut [u8]) {
     }
 }
 
+/// A field of a message: one register for a [`Word`], or a byte string
+/// ([`Bytes`]: its length, then its bytes), which may then stand anywhere in
+/// a message, not only at its end (the fields after it follow its last word).
+pub trait Field: Sized + Copy {
+    fn write(self, w: &mut Writer<'_>);
+    fn read(r: &mut Reader<'_>) -> Result<Self, Error>;
+}
+
+impl<T: Word> Field for T {
+    fn write(self, w: &mut Writer<'_>) {
+        w.word(self.to_word());
+    }
+    fn read(r: &mut Reader<'_>) -> Result<T, Error> {
+        T::from_word(r.word()?)
+    }
+}
+
+impl<const N: usize> Field for Bytes<N> {
+    fn write(self, w: &mut Writer<'_>) {
+        w.bytes(&self);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, Error> {
+        r.bytes::<N>()
+    }
+}
+
 /// Builds a message in the registers; a message that does not fit is
 /// `InvalidArgument` (none of the declared ones can be that long).
 pub struct Writer<'a> {
@@ -199,8 +225,8 @@ impl<'a> Writer<'a> {
         self.at += 1;
     }
 
-    pub fn field<T: Word>(&mut self, v: T) {
-        self.word(v.to_word());
+    pub fn field<T: Field>(&mut self, v: T) {
+        v.write(self);
     }
 
     pub fn bytes<const N: usize>(&mut self, b: &Bytes<N>) {
@@ -238,8 +264,8 @@ impl<'a> Reader<'a> {
         Ok(w)
     }
 
-    pub fn field<T: Word>(&mut self) -> Result<T, Error> {
-        T::from_word(self.word()?)
+    pub fn field<T: Field>(&mut self) -> Result<T, Error> {
+        T::read(self)
     }
 
     pub fn bytes<const N: usize>(&mut self) -> Result<Bytes<N>, Error> {
@@ -291,12 +317,138 @@ impl<'a> Reader<'a> {
 /// ```
 #[macro_export]
 macro_rules! requests {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $crate::__operations! { (u64) $(#[$meta])* $vis enum $name { $($body)* } }
+
+        impl $name {
+            /// Every operation number, in declaration order.
+            pub const OPS: &'static [u64] = $name::NUMBERS;
+
+            /// The operation number (the first register).
+            pub fn op(&self) -> u64 {
+                self.number()
+            }
+
+            /// Writes the message into `mr`; returns its length in words.
+            pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                let mut w = $crate::message::Writer::new(mr);
+                w.word(self.op());
+                self.write_fields(&mut w);
+                w.finish()
+            }
+
+            /// The request `words` (exactly the words sent) make.
+            pub fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
+                let mut r = $crate::message::Reader::new(words);
+                let op = r.word().map_err(|_| $crate::Error::BadOpcode)?;
+                let v = $name::read_fields(op, &mut r)?;
+                r.finish()?;
+                Ok(v)
+            }
+        }
+
+        impl $crate::message::Message for $name {
+            fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                $name::encode(self, mr)
+            }
+            fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
+                $name::decode(words)
+            }
+        }
+    };
+}
+
+/// A request of a server's protocol whose operation is the message tag's
+/// label, declared with [`calls!`].
+pub trait Call: Sized {
+    /// The tag label that names the operation.
+    fn label(&self) -> i64;
+    /// Writes the request's fields into `mr`; returns its length in words.
+    fn encode(&self, mr: &mut [u64]) -> Result<usize, Error>;
+    /// The request a message with `label` and exactly `words` makes:
+    /// `BadOpcode` for a label the protocol does not have, `InvalidArgument`
+    /// for words that do not fit the operation.
+    fn decode(label: i64, words: &[u64]) -> Result<Self, Error>;
+}
+
+/// Declares the requests of a server's protocol, each named by its tag label
+/// (the way IPC to a gate names the operation), with typed fields in the
+/// registers: as [`requests!`], but the operation is the label, not a first
+/// word. The enum gets `label`, `encode`, `decode(label, words)` and
+/// [`Call`]; decoding checks the label, the exact word count and every
+/// field's type.
+///
+/// ```
+/// l4_sys::calls! {
+///     pub enum Cfg {
+///         Read (0x10) { offset: u8, len: u8 },
+///         Reset (0x11) {},
+///     }
+/// }
+/// let mut mr = [0u64; 4];
+/// let n = Cfg::Read { offset: 4, len: 2 }.encode(&mut mr).unwrap();
+/// assert_eq!(&mr[..n], &[4, 2]);
+/// assert_eq!(Cfg::decode(0x10, &[4, 2]), Ok(Cfg::Read { offset: 4, len: 2 }));
+/// assert_eq!(Cfg::decode(0x10, &[4]), Err(l4_sys::Error::InvalidArgument));
+/// assert_eq!(Cfg::decode(0x10, &[256, 2]), Err(l4_sys::Error::InvalidArgument));
+/// assert_eq!(Cfg::decode(0x12, &[]), Err(l4_sys::Error::BadOpcode));
+/// ```
+#[macro_export]
+macro_rules! calls {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $crate::__operations! { (i64) $(#[$meta])* $vis enum $name { $($body)* } }
+
+        impl $name {
+            /// Every label, in declaration order.
+            pub const LABELS: &'static [i64] = $name::NUMBERS;
+
+            /// The tag label of this request.
+            pub fn label(&self) -> i64 {
+                self.number()
+            }
+
+            /// Writes the request's fields into `mr`; returns its length in words.
+            pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                let mut w = $crate::message::Writer::new(mr);
+                self.write_fields(&mut w);
+                w.finish()
+            }
+
+            /// The request a message with `label` and exactly `words` makes.
+            pub fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
+                let mut r = $crate::message::Reader::new(words);
+                let v = $name::read_fields(label, &mut r)?;
+                r.finish()?;
+                Ok(v)
+            }
+        }
+
+        impl $crate::message::Call for $name {
+            fn label(&self) -> i64 {
+                $name::label(self)
+            }
+            fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
+                $name::encode(self, mr)
+            }
+            fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
+                $name::decode(label, words)
+            }
+        }
+    };
+}
+
+/// The part [`requests!`] and [`calls!`] share: the enum, each variant's
+/// number, and its fields' encoding and decoding.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __operations {
     (
+        ($numty:ty)
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
             $(
                 $(#[$vmeta:meta])*
-                $variant:ident ($op:expr)
+                $variant:ident ($num:expr)
                     $({ $($field:ident : $fty:ty),* $(,)? })?
                     $(bytes $tail:ident [$n:expr])?,
             )+
@@ -312,20 +464,17 @@ macro_rules! requests {
         }
 
         impl $name {
-            /// Every operation number, in declaration order.
-            pub const OPS: &'static [u64] = &[$(($op) as u64),+];
+            /// Every operation's number, in declaration order.
+            const NUMBERS: &'static [$numty] = &[$(($num) as $numty),+];
 
-            /// The operation number (the first register).
-            pub fn op(&self) -> u64 {
+            fn number(&self) -> $numty {
                 match self {
-                    $($name::$variant { .. } => ($op) as u64,)+
+                    $($name::$variant { .. } => ($num) as $numty,)+
                 }
             }
 
-            /// Writes the message into `mr`; returns its length in words.
-            pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
-                let mut w = $crate::message::Writer::new(mr);
-                w.word(self.op());
+            #[allow(unused_variables)]
+            fn write_fields(&self, w: &mut $crate::message::Writer<'_>) {
                 match *self {
                     $(
                         $name::$variant { $($($field,)*)? $($tail,)? } => {
@@ -334,33 +483,20 @@ macro_rules! requests {
                         }
                     )+
                 }
-                w.finish()
             }
 
-            /// The request `words` (exactly the words sent) make.
-            pub fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
-                let mut r = $crate::message::Reader::new(words);
-                let op = r.word().map_err(|_| $crate::Error::BadOpcode)?;
+            /// The variant numbered `number`, its fields read from `r`.
+            #[allow(unused_variables)]
+            fn read_fields(number: $numty, r: &mut $crate::message::Reader<'_>) -> Result<Self, $crate::Error> {
                 $(
-                    if op == ($op) as u64 {
-                        let v = $name::$variant {
+                    if number == ($num) as $numty {
+                        return Ok($name::$variant {
                             $($($field: r.field::<$fty>()?,)*)?
                             $($tail: r.bytes::<{ $n }>()?,)?
-                        };
-                        r.finish()?;
-                        return Ok(v);
+                        });
                     }
                 )+
                 Err($crate::Error::BadOpcode)
-            }
-        }
-
-        impl $crate::message::Message for $name {
-            fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
-                $name::encode(self, mr)
-            }
-            fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
-                $name::decode(words)
             }
         }
     };

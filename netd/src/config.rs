@@ -35,15 +35,14 @@ impl Operators {
         let Some(n) = nic.and_then(|i| nics.list.get_mut(i)) else {
             return Reply::word(encode(Err(proto::Error::NoDevice)));
         };
-        match req.op {
-            proto::SHOW => {
+        match req.decode::<proto::Request>() {
+            Ok(proto::Request::Show {}) => {
                 let mut words = Vec::with_capacity(proto::SHOW_WORDS + proto::MAX_MC);
                 words.extend_from_slice(&n.show().to_words());
                 words.extend(n.config.multicast().iter().map(|m| mac_to_word(*m)));
                 Reply::new(&words, &[])
             }
-            proto::SET if req.words >= 2 => {
-                let (what, value) = (req.args[0], req.args[1]);
+            Ok(proto::Request::Set { what, value }) => {
                 let r = n.change(what, value);
                 let thing = Change(what, value);
                 match r {
@@ -52,8 +51,7 @@ impl Operators {
                 }
                 Reply::word(encode(r.map(u64::from)))
             }
-            proto::SET => Reply::word(encode(Err(proto::Error::Invalid))),
-            _ => Reply::word(encode(Err(proto::Error::NotSupported))),
+            Err(e) => Reply::word(encode(Err(proto::Error::from(e)))),
         }
     }
 }

@@ -436,35 +436,35 @@ impl Nics {
     /// Serves one call from a driver's gate.
     pub fn handle(&mut self, label: u64, req: &Request) -> (Reply, Event) {
         let error = |e: nic::Error| Reply::word(status::encode(Err(e)));
-        match req.op {
-            nic::ATTACH if req.words >= 3 => {
-                let (mac, link) = (nic::word_to_mac(req.args[0]), req.args[2] != 0);
-                match self.attach(label, mac, req.args[1], link) {
-                    Ok(i) => {
-                        let n = &self.list[i];
-                        let items = [
-                            ipc::cap_item(n.region.ds.0, Rights::READ | Rights::WRITE),
-                            ipc::cap_item(n.to_driver.0, Rights::SERVER | Rights::READ),
-                            ipc::cap_item(n.to_netd.0, Rights::WRITE | Rights::READ),
-                        ];
-                        (Reply::new(&[n.region.size, SLOTS as u64], &items), Event::Attached(i))
-                    }
-                    Err(e) => {
-                        rt::warn!("attach from {} refused: {}", self.client_name(label), e);
-                        (e.reply(), Event::None)
-                    }
+        let request = match req.decode::<nic::Request>() {
+            Ok(r) => r,
+            Err(e) => return (error(e.into()), Event::None),
+        };
+        match request {
+            nic::Request::Attach { mac, mtu, link } => match self.attach(label, nic::word_to_mac(mac), mtu, link) {
+                Ok(i) => {
+                    let n = &self.list[i];
+                    let items = [
+                        ipc::cap_item(n.region.ds.0, Rights::READ | Rights::WRITE),
+                        ipc::cap_item(n.to_driver.0, Rights::SERVER | Rights::READ),
+                        ipc::cap_item(n.to_netd.0, Rights::WRITE | Rights::READ),
+                    ];
+                    (Reply::new(&[n.region.size, SLOTS as u64], &items), Event::Attached(i))
                 }
-            }
-            nic::LINK if req.words >= 1 => match self.list.iter().position(|n| n.label == label) {
+                Err(e) => {
+                    rt::warn!("attach from {} refused: {}", self.client_name(label), e);
+                    (e.reply(), Event::None)
+                }
+            },
+            nic::Request::Link { up } => match self.list.iter().position(|n| n.label == label) {
                 Some(i) => {
                     let n = &mut self.list[i];
-                    n.link_up = req.args[0] != 0;
+                    n.link_up = up;
                     rt::info!("{}: link {}", n.name, if n.link_up { "up" } else { "down" });
                     (Reply::word(0), Event::Link)
                 }
                 None => (error(nic::Error::NotAttached), Event::None),
             },
-            _ => (error(nic::Error::Malformed), Event::None),
         }
     }
 

@@ -3,31 +3,34 @@
 //! everything in between (logging, kernel calls) uses them too.
 
 use rt::MsgTag;
-
-/// Words of a request netd looks at (no request of `nic` or `sockets` has more).
-pub const ARGS: usize = 4;
+use rt::sys::message::Call;
 /// Registers a reply may fill: words plus two per capability item (the
 /// longest reply is `nicconfig::SHOW` with a full multicast list).
 pub const REPLY_REGS: usize = protocols::nicconfig::SHOW_WORDS + protocols::nicconfig::MAX_MC;
 
-#[derive(Clone, Copy, Debug)]
+/// A call as it arrived: its tag and a copy of its words, decoded by the
+/// endpoint that serves it into its protocol's request type.
+#[derive(Clone)]
 pub struct Request {
-    /// The protocol label of the call.
-    pub op: i64,
-    /// Words the caller sent (at most [`ARGS`] are kept).
-    pub words: usize,
-    pub args: [u64; ARGS],
+    tag: MsgTag,
+    words: rt::ipc::Words,
 }
 
 impl Request {
     /// The request in the message registers, as just received.
     pub fn take(tag: MsgTag) -> Request {
-        let mut args = [0u64; ARGS];
-        let n = tag.words().min(ARGS);
-        args[..n].copy_from_slice(&rt::ipc::mr()[..n]);
-        Request { op: tag.label(), words: tag.words(), args }
+        Request { tag, words: rt::ipc::received_words(tag) }
+    }
+
+    /// The call as a request of protocol `C`: refused (typed, by the
+    /// generated decoder) for a label `C` does not have, the wrong number of
+    /// words, or a field out of its range.
+    pub fn decode<C: Call>(&self) -> Result<C, rt::Error> {
+        C::decode(self.tag.label(), &self.words)
     }
 }
+
+const _: () = assert!(REPLY_REGS <= rt::ipc::MR_COUNT);
 
 #[derive(Clone, Copy, Debug)]
 pub struct Reply {
@@ -55,7 +58,8 @@ impl Reply {
 
     /// Puts the reply into the message registers (just before sending it).
     pub fn load(&self) {
-        let n = self.tag.words() + 2 * self.tag.items();
-        rt::ipc::mr()[..n].copy_from_slice(&self.regs[..n]);
+        let n = (self.tag.words() + 2 * self.tag.items()).min(REPLY_REGS);
+        // `REPLY_REGS` is within the registers (checked below), so this fits.
+        let _ = rt::ipc::write_mrs(0, &self.regs[..n]);
     }
 }

@@ -207,25 +207,26 @@ impl Sockets {
         iface: Option<&mut Interface>,
         info: [u64; 4],
     ) -> Reply {
-        let (w, a) = (req.words, req.args);
-        let r = match req.op {
-            proto::CONNECT if w >= 2 && self.clients[c].session.is_some() => {
-                return match self.connect(c, a[0], a[1], set, iface) {
+        let request = match req.decode::<proto::Request>() {
+            Ok(r) => r,
+            Err(e) => return Reply::word(encode(Err(proto::Error::from(e)))),
+        };
+        let r = match request {
+            proto::Request::Hello {} => return self.hello(c, set),
+            _ if self.clients[c].session.is_none() => Err(proto::Error::NoSession),
+            proto::Request::Connect { ip, port } => {
+                return match self.connect(c, ip.into(), port.into(), set, iface) {
                     Ok((handle, local, ds, size)) => {
                         Reply::new(&[handle, local as u64, size], &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)])
                     }
                     Err(e) => Reply::word(encode(Err(e))),
                 };
             }
-            proto::HELLO => return self.hello(c, set),
-            _ if self.clients[c].session.is_none() => Err(proto::Error::NoSession),
-            proto::LISTEN if w >= 2 => self.listen(c, a[0], a[1], set),
-            proto::ACCEPT if w >= 1 => return self.accept(c, a[0], set),
-            proto::CLOSE if w >= 1 => self.close(c, a[0], set, false),
-            proto::ABORT if w >= 1 => self.close(c, a[0], set, true),
-            proto::INFO => return Reply::new(&[0, info[0], info[1], info[2], info[3]], &[]),
-            proto::LISTEN | proto::ACCEPT | proto::CLOSE | proto::ABORT | proto::CONNECT => Err(proto::Error::Invalid),
-            _ => Err(proto::Error::NotSupported),
+            proto::Request::Listen { port, backlog } => self.listen(c, port.into(), backlog, set),
+            proto::Request::Accept { listener } => return self.accept(c, listener, set),
+            proto::Request::Close { handle } => self.close(c, handle, set, false),
+            proto::Request::Abort { handle } => self.close(c, handle, set, true),
+            proto::Request::Info {} => return Reply::new(&[0, info[0], info[1], info[2], info[3]], &[]),
         };
         Reply::word(encode(r))
     }

@@ -2,11 +2,12 @@
 //! and tests. (Not compiled into the host unit tests, which have no kernel.)
 
 use crate::policy::State;
-use crate::proto::{self, svc};
+use crate::proto::svc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use protocols::{status, words};
-use rt::{CapIdx, MsgTag, Timeout, ipc};
+use protocols::status;
+use rt::sys::message::Bytes;
+use rt::{CapIdx, Timeout, ipc};
 
 /// One supervised driver, as the server reports it.
 #[derive(Clone, Debug)]
@@ -40,28 +41,28 @@ impl core::fmt::Display for CallError {
     }
 }
 
-/// Calls the server and decodes the status word of its answer.
-fn call(rs: CapIdx, tag: MsgTag, timeout: Timeout) -> Result<u64, CallError> {
-    ipc::call(rs, tag, timeout).map_err(CallError::Ipc)?;
-    status::decode::<svc::Error>(ipc::mr()[0]).map_err(CallError::Server)
+/// Sends `request` and decodes the status word of the answer; the answer's
+/// words come back with it.
+fn call(rs: CapIdx, request: &svc::Request, timeout: Timeout) -> Result<(u64, ipc::Words), CallError> {
+    let tag = ipc::encode_call(request).map_err(CallError::Ipc)?;
+    let r = ipc::call(rs, tag, timeout).map_err(CallError::Ipc)?;
+    let words = ipc::received_words(r.tag);
+    let status = status::decode::<svc::Error>(words.word(0)).map_err(CallError::Server)?;
+    Ok((status, words))
 }
 
 /// The status of the `n`-th service; [`svc::Error::NoService`] past the last.
 pub fn status_at(rs: CapIdx, n: u64) -> Result<Status, CallError> {
-    ipc::mr()[0] = n;
-    let state = call(rs, MsgTag::new(svc::STATUS, 1, 0), Timeout::Millis(2000))?;
-    let mr = ipc::mr();
-    let malformed = CallError::Server(svc::Error::Malformed);
-    let (b, len) = proto::unpack_name(mr[4], &mr[5..9]).ok_or(malformed)?;
-    let mut cause = [0u8; 320];
-    let cause = words::unpack_bytes(&mr[10..], (mr[9] as usize).min(cause.len()), &mut cause).ok_or(malformed)?;
+    let (state, words) = call(rs, &svc::Request::Status { n }, Timeout::Millis(2000))?;
+    let r = svc::StatusReply::decode(&words).map_err(|_| CallError::Server(svc::Error::Malformed))?;
+    let name = r.name.as_str().ok_or(CallError::Server(svc::Error::Malformed))?;
     Ok(Status {
-        name: String::from(core::str::from_utf8(&b[..len]).map_err(|_| malformed)?),
+        name: String::from(name),
         state: State::from_code(state),
-        incarnation: mr[1],
-        restarts: mr[2],
-        failures_in_window: mr[3],
-        last_cause: String::from_utf8_lossy(cause).into_owned(),
+        incarnation: r.incarnation,
+        restarts: r.restarts,
+        failures_in_window: r.failures_in_window,
+        last_cause: String::from_utf8_lossy(r.cause.as_bytes()).into_owned(),
     })
 }
 
@@ -74,45 +75,34 @@ pub fn status(rs: CapIdx, name: &str) -> Option<Status> {
     list(rs).into_iter().find(|s| s.name == name)
 }
 
-/// Puts a service's name into `mr[0..5]`.
-fn put_name(name: &str) {
-    let mut w = [0u64; 4];
-    let n = proto::pack_name(name, &mut w);
-    let mr = ipc::mr();
-    mr[0] = n as u64;
-    mr[1..5].copy_from_slice(&w);
-}
-
 /// Sends an operator request (`svc::RESTART`, `KILL`, `DOWN`, `UP`, `INJECT`
-/// with the injection kind as `arg`).
+/// with the injection kind as `arg`, `COMPLAIN`).
 pub fn command(rs: CapIdx, op: i64, name: &str, arg: u64) -> Result<(), CallError> {
-    put_name(name);
-    ipc::mr()[5] = arg;
-    call(rs, MsgTag::new(op, 6, 0), Timeout::Millis(5000)).map(|_| ())
+    let request = svc::Request::command(op, name, arg).ok_or(CallError::Server(svc::Error::UnknownCall))?;
+    call(rs, &request, Timeout::Millis(5000)).map(|_| ())
 }
 
 /// Patches the text of `name`'s instance `incarnation` (0: whichever runs) at
 /// `addr` (`svc::POKE`); the bytes replaced.
 pub fn poke(rs: CapIdx, name: &str, incarnation: u64, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, CallError> {
-    if bytes.is_empty() || bytes.len() > svc::POKE_MAX {
-        return Err(CallError::Server(svc::Error::Malformed));
+    let malformed = CallError::Server(svc::Error::Malformed);
+    if bytes.is_empty() {
+        return Err(malformed);
     }
-    put_name(name);
-    let mr = ipc::mr();
-    mr[5] = incarnation;
-    mr[6] = addr;
-    mr[7] = bytes.len() as u64;
-    let used = words::pack_bytes(&mut mr[8..], bytes).unwrap_or(0);
-    match call(rs, MsgTag::new(svc::POKE, 8 + used, 0), Timeout::Millis(5000)) {
+    let bytes = Bytes::new(bytes).map_err(|_| malformed)?;
+    let request = svc::Request::Poke { name: svc::Name::truncated(name), incarnation, addr, bytes };
+    let tag = ipc::encode_call(&request).map_err(CallError::Ipc)?;
+    let r = ipc::call(rs, tag, Timeout::Millis(5000)).map_err(CallError::Ipc)?;
+    let words = ipc::received_words(r.tag);
+    match status::decode::<svc::Error>(words.word(0)) {
         Ok(_) => {
-            let mut old = [0u8; svc::POKE_MAX];
-            let old = words::unpack_bytes(&ipc::mr()[1..], bytes.len(), &mut old)
-                .ok_or(CallError::Server(svc::Error::Malformed))?;
-            Ok(old.to_vec())
+            let reply = svc::PokeReply::decode(&words).map_err(|_| malformed)?;
+            if reply.old.len() != bytes.len() {
+                return Err(malformed);
+            }
+            Ok(reply.old.as_bytes().to_vec())
         }
-        Err(CallError::Server(svc::Error::Kernel)) => Err(rt::Error::from_raw(ipc::mr()[1])
-            .err()
-            .map_or(CallError::Server(svc::Error::Malformed), CallError::Kernel)),
-        Err(e) => Err(e),
+        Err(svc::Error::Kernel) => Err(rt::Error::from_raw(words.word(1)).err().map_or(malformed, CallError::Kernel)),
+        Err(e) => Err(CallError::Server(e)),
     }
 }

@@ -3,14 +3,11 @@
 //! thread, which restarts it. Pinging on a thread of its own keeps the server
 //! answering requests while a hung driver makes a ping wait.
 
-use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
-use boot::Boot;
 use core::sync::atomic::{AtomicU64, Ordering};
 use reincarnation::proto::control;
 use rt::obj::{Factory, Irq, Thread};
-use rt::{CapIdx, MsgTag, Timeout, ipc};
+use rt::{CapIdx, Timeout, ipc};
 
 /// Most services one server watches.
 const MAX: usize = 64;
@@ -20,6 +17,9 @@ pub struct Pings {
     running: [AtomicU64; MAX],
     /// Per service: the incarnation that missed its heartbeats (0: none).
     failed: [AtomicU64; MAX],
+    /// Per service: the `control` gate of the running instance, where it has
+    /// one of its own (0: the one given at start).
+    control: [AtomicU64; MAX],
     count: usize,
 }
 
@@ -42,27 +42,37 @@ impl Pings {
     }
 }
 
+rt::fiasco_only! {
+    impl Pings {
+        /// The `control` gate of service `i`'s next instances (on Fiasco.OC
+        /// the server makes one per instance).
+        pub fn set_control(&self, i: usize, gate: CapIdx) {
+            if let Some(c) = self.control.get(i) {
+                c.store(gate.0 as u64, Ordering::Release);
+            }
+        }
+    }
+}
+
 struct Target {
     control: CapIdx,
     period_ms: u64,
 }
 
 /// Starts the heartbeat thread for the services that serve `control` and set a
-/// period (`heartbeat-ms` in their manifest values).
-pub fn start(boot: &Boot, names: &[(String, String)], label: u64) -> &'static Pings {
+/// period (`heartbeat-ms` in their manifest values): per service, its
+/// `control` gate and the period in ms, or `None`.
+pub fn start(services: Vec<Option<(CapIdx, u64)>>, label: u64) -> &'static Pings {
     let pings: &'static Pings = alloc::boxed::Box::leak(alloc::boxed::Box::new(Pings {
         running: [const { AtomicU64::new(0) }; MAX],
         failed: [const { AtomicU64::new(0) }; MAX],
-        count: names.len().min(MAX),
+        control: [const { AtomicU64::new(0) }; MAX],
+        count: services.len().min(MAX),
     }));
-    let targets: Vec<Option<Target>> = names
-        .iter()
+    let targets: Vec<Option<Target>> = services
+        .into_iter()
         .take(MAX)
-        .map(|(name, _)| {
-            let period = boot.task(name)?.values.iter().find(|(k, _)| k == "heartbeat-ms")?.1;
-            let control = rt::env::cap(&format!("{name}.control"))?;
-            (period > 0).then_some(Target { control, period_ms: period })
-        })
+        .map(|s| s.filter(|&(_, period)| period > 0).map(|(control, period_ms)| Target { control, period_ms }))
         .collect();
     if targets.iter().all(Option::is_none) {
         return pings;
@@ -88,7 +98,12 @@ fn run(pings: &'static Pings, targets: Vec<Option<Target>>, alarm: Irq, tick: u6
             last[i] = now;
             // Two periods to answer, as MINIX allows.
             let wait = Timeout::Millis((2 * t.period_ms) as u32);
-            let answered = ipc::call(t.control, MsgTag::new(control::PING, 0, 0), wait).is_ok();
+            let gate = match pings.control[i].load(Ordering::Acquire) {
+                0 => t.control,
+                c => CapIdx(c as u32),
+            };
+            let answered =
+                ipc::encode_call(&control::Request::Ping {}).and_then(|tag| ipc::call(gate, tag, wait)).is_ok();
             // The instance may have been replaced while we waited: only the one
             // we pinged can be blamed.
             if !answered && pings.running[i].load(Ordering::Acquire) == inc {

@@ -15,7 +15,7 @@ use crate::ipc;
 use crate::mem::Region;
 use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use l4_sys::{CapIdx, MsgTag, Timeout};
+use l4_sys::{CapIdx, Timeout};
 use protocols::pci::{self as proto, INFO_WORDS};
 
 /// Items OPEN can return: six BARs, the IRQ and the DMA domain.
@@ -78,12 +78,9 @@ pub fn open() -> Result<Device, DeviceError> {
             }
         }
     }
-    let br = &mut ipc::utcb().br;
-    for (i, s) in slots.iter().enumerate() {
-        br[i] = s.selector();
-    }
-    let reply = ipc::call(gate, MsgTag::new(proto::OPEN, 0, 0), Timeout::Never);
-    ipc::utcb().br[..MAX_ITEMS].fill(0);
+    ipc::set_receive_slots(&slots);
+    let reply = ipc::encode_call(&proto::Request::Open {}).and_then(|tag| ipc::call(gate, tag, Timeout::Never));
+    ipc::clear_receive_slots(MAX_ITEMS);
     let tag = match reply {
         Ok(r) => r.tag,
         Err(e) => {
@@ -91,7 +88,7 @@ pub fn open() -> Result<Device, DeviceError> {
             return Err(DeviceError::Sys(e));
         }
     };
-    let mr = ipc::mr();
+    let mr = ipc::received(tag.words() + 2 * tag.items());
     if tag.words() < INFO_WORDS {
         free_slots(&slots);
         return Err(match protocols::status::decode::<proto::Error>(mr[0]) {
@@ -105,7 +102,7 @@ pub fn open() -> Result<Device, DeviceError> {
     let items = tag.items().min(MAX_ITEMS);
     let mut received = [CapIdx::INVALID; MAX_ITEMS];
     for (i, r) in received.iter_mut().enumerate().take(items) {
-        *r = CapIdx::from_selector(mr[INFO_WORDS + 2 * i + 1]);
+        *r = CapIdx::from_selector(mr.word(INFO_WORDS + 2 * i + 1));
     }
     let mut resources = [None; MAX_ITEMS];
     for (i, &cap) in received.iter().enumerate().take(items) {
@@ -164,11 +161,9 @@ impl Device {
         if !valid_config_access(pos, len) {
             return Err(DeviceError::BadAccess);
         }
-        let mr = ipc::mr();
-        mr[0] = pos;
-        mr[1] = len;
-        let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_READ, 2, 0), Timeout::Never)?;
-        let v = ipc::mr()[0];
+        let request = proto::Request::ConfigRead { offset: pos as u8, len: len as u8 };
+        let r = ipc::call(self.gate, ipc::encode_call(&request)?, Timeout::Never)?;
+        let v = ipc::mr::<0>();
         if r.tag.words() == 0 {
             return Err(DeviceError::Refused);
         }
@@ -180,15 +175,12 @@ impl Device {
         if !valid_config_access(pos, len) {
             return Err(DeviceError::BadAccess);
         }
-        let mr = ipc::mr();
-        mr[0] = pos;
-        mr[1] = len;
-        mr[2] = value as u64;
-        let r = ipc::call(self.gate, MsgTag::new(proto::CONFIG_WRITE, 3, 0), Timeout::Never)?;
+        let request = proto::Request::ConfigWrite { offset: pos as u8, len: len as u8, value };
+        let r = ipc::call(self.gate, ipc::encode_call(&request)?, Timeout::Never)?;
         if r.tag.words() == 0 {
             return Err(DeviceError::Refused);
         }
-        protocols::status::decode::<proto::Error>(ipc::mr()[0]).map(|_| ()).map_err(DeviceError::from)
+        protocols::status::decode::<proto::Error>(ipc::mr::<0>()).map(|_| ()).map_err(DeviceError::from)
     }
 
     /// Puts the device's ports `[first, first + count)` into the task's I/O

@@ -3,23 +3,30 @@ use l4_sys::syscall::{Flags, Received, invoke};
 use l4_sys::utcb::Utcb;
 use l4_sys::{CapIdx, Error, MsgTag, Timeout};
 
-/// This thread's UTCB.
+pub use crate::regs::*;
+
+/// This thread's UTCB. Only a raw pointer leaves this function: the message
+/// registers are reached through `regs` by copying, the buffer registers and
+/// the thread words through the setters below.
 #[inline(always)]
-pub fn utcb() -> &'static mut Utcb {
+pub(crate) fn utcb_ptr() -> *mut Utcb {
     let p: u64;
     // SAFETY: the kernel points %fs at this thread's UTCB, whose last word holds
-    // its own address; the UTCB is mapped for the thread's whole life and only
-    // this thread uses it.
+    // its own address; reading it has no side effects.
     unsafe {
         core::arch::asm!("mov {}, fs:[{off}]", out(reg) p, off = const l4_sys::utcb::SELF_PTR_OFFSET, options(nostack, readonly, preserves_flags));
-        &mut *(p as *mut Utcb)
     }
+    p as *mut Utcb
 }
 
-/// Message registers.
-#[inline(always)]
-pub fn mr() -> &'static mut [u64; l4_sys::utcb::MR_COUNT] {
-    &mut utcb().mr
+/// Sets buffer register `i` (ignored past the last one).
+fn set_br(i: usize, value: u64) {
+    if i < l4_sys::utcb::BR_COUNT {
+        let utcb = utcb_ptr();
+        // SAFETY: the UTCB is mapped for the thread's whole life and only this
+        // thread uses it; `i` is within the buffer registers; no reference made.
+        unsafe { (&raw mut (*utcb).br).cast::<u64>().add(i).write(value) }
+    }
 }
 
 pub fn call(dest: CapIdx, tag: MsgTag, timeout: Timeout) -> Result<Received, Error> {
@@ -60,21 +67,31 @@ pub fn cap_item(slot: CapIdx, mask: l4_sys::Rights) -> [u64; 2] {
     [crate::obj::ITEM_MAP, slot.selector() | mask.bits() as u64]
 }
 
+/// Writes raw words into the buffer registers from register `at` (those past
+/// the last are left out). For code that must hand the kernel exactly what it
+/// chose, malformed or not (the fuzzers); everything else names slots with
+/// [`set_receive_slots`].
+pub fn write_brs(at: usize, words: &[u64]) {
+    for (i, w) in words.iter().enumerate() {
+        set_br(at.saturating_add(i), *w);
+    }
+}
+
 /// Sets the slot where the next received capability goes.
 pub fn set_receive_slot(slot: CapIdx) {
-    utcb().br[l4_sys::utcb::BR_RECV_CAP] = slot.selector();
+    set_br(l4_sys::utcb::BR_RECV_CAP, slot.selector());
 }
 
 /// Sets the slots where the next received capabilities go, in item order.
 pub fn set_receive_slots(slots: &[CapIdx]) {
-    for (b, s) in utcb().br.iter_mut().zip(slots) {
-        *b = s.selector();
+    for (i, s) in slots.iter().enumerate() {
+        set_br(i, s.selector());
     }
 }
 
 /// Takes back the first `n` receive slots: no capability is received there.
 pub fn clear_receive_slots(n: usize) {
-    let br = &mut utcb().br;
-    let n = n.min(br.len());
-    br[..n].fill(0);
+    for i in 0..n.min(l4_sys::utcb::BR_COUNT) {
+        set_br(i, 0);
+    }
 }

@@ -34,12 +34,13 @@ pub mod thread;
 #[cfg(not(feature = "fiasco"))]
 pub mod time;
 #[cfg(feature = "fiasco")]
-pub use platform::fiasco::{cap, env, ipc, mem, obj, thread, time};
+pub use platform::fiasco::{cap, env, ipc, loader, mem, obj, thread, time};
 
 pub mod device;
 pub mod log;
 pub mod memory;
 pub mod platform;
+mod regs;
 pub mod sync;
 
 mod start;
@@ -63,6 +64,23 @@ macro_rules! resurgo_only {
 #[cfg(feature = "fiasco")]
 #[macro_export]
 macro_rules! resurgo_only {
+    ($($item:item)*) => {};
+}
+
+/// Items that exist only in a build for Fiasco.OC (the counterpart of
+/// [`resurgo_only!`]): a crate's Fiasco-specific parts, such as the
+/// reincarnation server's pager.
+#[cfg(feature = "fiasco")]
+#[macro_export]
+macro_rules! fiasco_only {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Items that exist only in a build for Fiasco.OC (left out here, in the
+/// build for Resurgo's kernel).
+#[cfg(not(feature = "fiasco"))]
+#[macro_export]
+macro_rules! fiasco_only {
     ($($item:item)*) => {};
 }
 

@@ -49,7 +49,7 @@ impl fmt::Write for Buf {
 #[cfg(not(feature = "fiasco"))]
 pub fn write(level: u64, text: &str) {
     let req = Request::Write { level, text: l4_sys::message::Bytes::truncated(text) };
-    if let Ok(words) = req.encode(crate::ipc::mr()) {
+    if let Ok(words) = crate::ipc::encode(&req) {
         let _ = crate::ipc::send(slot::LOG, MsgTag::new(PROTO_LOG, words, 0), l4_sys::Timeout::Never);
     }
 }

@@ -3,14 +3,13 @@
 //! not copy the capability; [`release`] deletes it.
 
 use crate::cap;
-use crate::ipc::{mr, utcb};
+use crate::ipc;
 pub use crate::memory::{Dataspace, DsInfo};
 use l4_sys::cap::slot;
 use l4_sys::event::{Event, TaskState};
 use l4_sys::message::{Bytes, Message};
 use l4_sys::proto::*;
 use l4_sys::syscall::{Flags, invoke};
-use l4_sys::utcb::BR_RECV_CAP;
 use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
 
 pub use l4_sys::proto::task::MapAccess;
@@ -20,7 +19,7 @@ pub use l4_sys::utcb::ITEM_MAP;
 /// (`l4_sys::proto`); the answer's words are in `mr` and their number in the
 /// tag.
 fn kcall(cap: CapIdx, proto: i64, req: &impl Message) -> Result<MsgTag, Error> {
-    let words = req.encode(mr())?;
+    let words = ipc::encode(req)?;
     invoke(cap, Flags::SEND, MsgTag::new(proto, words, 0), Timeout::pair(Timeout::Never, Timeout::Never)).map(|r| r.tag)
 }
 
@@ -28,13 +27,13 @@ fn kcall(cap: CapIdx, proto: i64, req: &impl Message) -> Result<MsgTag, Error> {
 /// checked like a request.
 fn kcall_reply<R: Message>(cap: CapIdx, proto: i64, req: &impl Message) -> Result<R, Error> {
     let tag = kcall(cap, proto, req)?;
-    R::decode(&mr()[..tag.words().min(l4_sys::utcb::MR_COUNT)])
+    R::decode(&ipc::received_words(tag))
 }
 
 /// [`kcall`] for an operation that answers one word.
 fn kcall_word(cap: CapIdx, proto: i64, req: &impl Message) -> Result<u64, Error> {
     match kcall(cap, proto, req)?.words() {
-        1 => Ok(mr()[0]),
+        1 => Ok(ipc::mr::<0>()),
         _ => Err(Error::BadProtocol),
     }
 }
@@ -42,7 +41,7 @@ fn kcall_word(cap: CapIdx, proto: i64, req: &impl Message) -> Result<u64, Error>
 /// Like [`kcall`] for an operation that creates a capability: returns its slot.
 fn kcall_new(cap: CapIdx, proto: i64, req: &impl Message) -> Result<CapIdx, Error> {
     let slot = cap::alloc().ok_or(Error::QuotaExceeded)?;
-    utcb().br[BR_RECV_CAP] = slot.selector();
+    ipc::set_receive_slot(slot);
     match kcall(cap, proto, req) {
         Ok(_) => Ok(slot),
         Err(e) => {
@@ -152,7 +151,7 @@ impl Task {
             return Err(Error::BadProtocol);
         }
         let mut old = [0u8; task::POKE_MAX];
-        l4_sys::message::unpack(&mr()[..tag.words()], &mut old[..bytes.len()]);
+        l4_sys::message::unpack(&ipc::received_words(tag), &mut old[..bytes.len()]);
         Ok((old, bytes.len()))
     }
 
@@ -226,7 +225,7 @@ impl Factory {
     /// A thread in `task`, and its index there.
     pub fn create_thread(&self, task: &Task) -> Result<(Thread, u64), Error> {
         let t = kcall_new(self.0, PROTO_FACTORY, &factory::Request::CreateThread { task: task.0 })?;
-        Ok((Thread(t), mr()[0]))
+        Ok((Thread(t), ipc::mr::<0>()))
     }
 
     pub fn create_gate(&self, thread: Option<&Thread>, label: u64) -> Result<Gate, Error> {
@@ -308,7 +307,7 @@ impl IoPorts {
     /// `(first port, count)`.
     pub fn info(&self) -> Result<(u64, u64), Error> {
         match kcall(self.0, PROTO_IO_PORTS, &io_ports::Request::Info {})?.words() {
-            2 => Ok((mr()[0], mr()[1])),
+            2 => Ok(ipc::mrs::<2>().into()),
             _ => Err(Error::BadProtocol),
         }
     }
@@ -327,7 +326,7 @@ impl IoMem {
     /// `(physical address, size)`.
     pub fn info(&self) -> Result<(u64, u64), Error> {
         match kcall(self.0, PROTO_IO_MEM, &io_mem::Request::Info {})?.words() {
-            2 => Ok((mr()[0], mr()[1])),
+            2 => Ok(ipc::mrs::<2>().into()),
             _ => Err(Error::BadProtocol),
         }
     }
@@ -340,7 +339,7 @@ pub struct Iommu(pub CapIdx);
 impl Iommu {
     /// Whether DMA remapping is on.
     pub fn enabled(&self) -> bool {
-        kcall(self.0, PROTO_IOMMU, &iommu::Request::Info {}).is_ok_and(|t| t.words() == 2) && mr()[0] == 1
+        kcall(self.0, PROTO_IOMMU, &iommu::Request::Info {}).is_ok_and(|t| t.words() == 2) && ipc::mr::<0>() == 1
     }
     /// A fresh domain for the PCI device with `source` id (bus << 8 | devfn).
     pub fn create_domain(&self, source: u16) -> Result<DmaDomain, Error> {
@@ -363,7 +362,7 @@ impl DmaDomain {
     /// `[source id, mapped pages]`, or an error when `self` is no domain.
     pub fn info(&self) -> Result<(u64, u64), Error> {
         match kcall(self.0, PROTO_DMA_DOMAIN, &dma_domain::Request::Info {})?.words() {
-            2 => Ok((mr()[0], mr()[1])),
+            2 => Ok(ipc::mrs::<2>().into()),
             _ => Err(Error::BadProtocol),
         }
     }
@@ -422,11 +421,11 @@ impl KernelCap {
     /// The `n`-th live task, or `None` past the last.
     pub fn task_info(&self, n: u64) -> Result<Option<KernelTaskInfo>, Error> {
         let tag = kcall(self.0, PROTO_KERNEL, &kernel::Request::TaskInfo { n })?;
-        let words = &mr()[..tag.words().min(l4_sys::utcb::MR_COUNT)];
-        if words == [u64::MAX] {
+        let words = ipc::received_words(tag);
+        if *words == [u64::MAX] {
             return Ok(None);
         }
-        let r = kernel::TaskInfoReply::decode(words)?;
+        let r = kernel::TaskInfoReply::decode(&words)?;
         let mut name = [0u8; factory::NAME_MAX];
         name[..r.name.len()].copy_from_slice(r.name.as_bytes());
         Ok(Some(KernelTaskInfo {

@@ -20,14 +20,37 @@ extern "C" fn trampoline(arg: u64) -> ! {
 /// The capability slot of the running thread's own thread capability, kept in
 /// its UTCB's thread-local words by `spawn` (slot 2 for the main thread).
 pub fn current_cap() -> l4_sys::CapIdx {
-    let v = crate::ipc::utcb().tls[0];
+    let v = tls_word(0);
     if v == 0 { l4_sys::cap::slot::THREAD } else { l4_sys::CapIdx(v as u32) }
 }
 
-/// The running thread's thread-local words (in its UTCB). Word 0 is the
-/// runtime's (the thread capability); the others are the task's.
-pub fn tls() -> &'static mut [u64] {
-    &mut crate::ipc::utcb().tls[..]
+/// Thread-local words the running thread has (in its UTCB).
+pub const TLS_WORDS: usize = 16;
+const _: () = assert!(core::mem::size_of::<[u64; TLS_WORDS]>() == 16 * 8);
+
+/// Thread-local word `i` of the running thread (0 past the last). Word 0 is
+/// the runtime's (the thread capability); the others are the task's.
+pub fn tls_get(i: usize) -> u64 {
+    if i < TLS_WORDS { tls_word(i) } else { 0 }
+}
+
+/// Sets the running thread's thread-local word `i`; word 0 (the runtime's)
+/// and words past the last are refused.
+pub fn tls_set(i: usize, value: u64) -> Result<(), l4_sys::Error> {
+    if i == 0 || i >= TLS_WORDS {
+        return Err(l4_sys::Error::InvalidArgument);
+    }
+    let utcb = crate::ipc::utcb_ptr();
+    // SAFETY: the UTCB is mapped for the thread's life and only this thread uses
+    // it; `i` is within `tls`; no reference is made.
+    unsafe { (&raw mut (*utcb).tls).cast::<u64>().add(i).write(value) };
+    Ok(())
+}
+
+fn tls_word(i: usize) -> u64 {
+    let utcb = crate::ipc::utcb_ptr();
+    // SAFETY: as in `tls_set`; callers pass `i < TLS_WORDS`.
+    unsafe { (&raw const (*utcb).tls).cast::<u64>().add(i.min(TLS_WORDS - 1)).read() }
 }
 
 /// The thread capability of the task's first thread.

@@ -26,7 +26,7 @@ fn decode(w: u64) -> core::result::Result<u64, proto::Error> {
     protocols::status::decode(w)
 }
 use rt::obj::{Dataspace, Irq, Thread};
-use rt::{CapIdx, MsgTag, Timeout, ipc};
+use rt::{CapIdx, Timeout, ipc};
 
 /// The label of the notification IRQ as this thread receives it.
 const NOTIFY_LABEL: u64 = 0x4e45_5444; // "NETD"
@@ -114,9 +114,9 @@ impl Net {
             return Err(NetError::Kernel(rt::Error::QuotaExceeded));
         };
         ipc::set_receive_slots(&[notify, kick]);
-        let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Never);
-        let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr()[0]).is_ok();
-        let status = ipc::mr()[0];
+        let r = ipc::encode_call(&proto::Request::Hello {}).and_then(|tag| ipc::call(gate, tag, Timeout::Never));
+        let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr::<0>()).is_ok();
+        let status = ipc::mr::<0>();
         ipc::clear_receive_slots(2);
         if !ok {
             for s in [notify, kick] {
@@ -130,16 +130,15 @@ impl Net {
         Ok(Net { gate, notify, kick: Irq(kick) })
     }
 
-    /// A call with `args`; the status word's value, or netd's error.
-    fn call(&self, op: i64, args: &[u64]) -> Result<u64> {
-        ipc::mr()[..args.len()].copy_from_slice(args);
-        ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never)?;
-        decode(ipc::mr()[0]).map_err(NetError::Netd)
+    /// A call; the status word's value, or netd's error.
+    fn call(&self, request: &proto::Request) -> Result<u64> {
+        ipc::call(self.gate, ipc::encode_call(request)?, Timeout::Never)?;
+        decode(ipc::mr::<0>()).map_err(NetError::Netd)
     }
 
     pub fn info(&self) -> Result<IfInfo> {
-        self.call(proto::INFO, &[])?;
-        let m = ipc::mr();
+        self.call(&proto::Request::Info {})?;
+        let m = ipc::mrs::<5>();
         Ok(IfInfo {
             addr: (m[1] as u32).to_be_bytes(),
             prefix: m[2] as u8,
@@ -149,14 +148,14 @@ impl Net {
     }
 
     pub fn listen(&self, port: u16, backlog: u8) -> Result<Listener> {
-        let handle = self.call(proto::LISTEN, &[port as u64, backlog as u64])?;
+        let handle = self.call(&proto::Request::Listen { port, backlog: backlog.into() })?;
         Ok(Listener { handle, port })
     }
 
     /// An established connection, if one is waiting; if not, the next
     /// [`Net::wait`] ends when one arrives.
     pub fn try_accept(&self, l: &Listener) -> Result<Option<Conn<'_>>> {
-        match self.call_for_stream(proto::ACCEPT, &[l.handle], 4) {
+        match self.call_for_stream(&proto::Request::Accept { listener: l.handle }, 4) {
             Ok((m, slot)) => {
                 let (handle, ip, port, size) = (m[0], m[1] as u32, m[2] as u16, m[3]);
                 self.map_stream(handle, slot, size, (ip.to_be_bytes(), port)).map(Some)
@@ -168,8 +167,8 @@ impl Net {
 
     /// Connects to `addr:port`; waits for the handshake.
     pub fn connect(&self, addr: [u8; 4], port: u16) -> Result<Conn<'_>> {
-        let ip = u32::from_be_bytes(addr) as u64;
-        let (m, slot) = self.call_for_stream(proto::CONNECT, &[ip, port as u64], 3)?;
+        let ip = u32::from_be_bytes(addr);
+        let (m, slot) = self.call_for_stream(&proto::Request::Connect { ip, port }, 3)?;
         let conn = self.map_stream(m[0], slot, m[2], (addr, port))?;
         loop {
             let state = conn.stream.state();
@@ -188,14 +187,14 @@ impl Net {
 
     /// A call whose answer carries a stream dataspace: the answer's first
     /// `words` words and the slot the dataspace arrived in.
-    fn call_for_stream(&self, op: i64, args: &[u64], words: usize) -> Result<([u64; 4], CapIdx)> {
+    fn call_for_stream(&self, request: &proto::Request, words: usize) -> Result<([u64; 4], CapIdx)> {
+        let tag = ipc::encode_call(request)?;
         let Some(slot) = rt::cap::alloc() else { return Err(NetError::Kernel(rt::Error::QuotaExceeded)) };
         ipc::set_receive_slots(&[slot]);
-        ipc::mr()[..args.len()].copy_from_slice(args);
-        let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never);
+        let r = ipc::call(self.gate, tag, Timeout::Never);
         ipc::clear_receive_slots(1);
         // Copied out before anything else uses the message registers.
-        let m: [u64; 4] = ipc::mr()[..4].try_into().unwrap_or([0; 4]);
+        let m = ipc::mrs::<4>();
         let got = match r {
             Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= words,
             Err(e) => {
@@ -219,7 +218,7 @@ impl Net {
         let ds = Dataspace(slot);
         let fail = |e: NetError| {
             rt::obj::release(slot);
-            let _ = self.call(proto::ABORT, &[handle]);
+            let _ = self.call(&proto::Request::Abort { handle });
             Err(e)
         };
         if size == 0 || size > (stream::HEADER_BYTES + 2 * stream::MAX_RING) as u64 {
@@ -258,7 +257,7 @@ impl Net {
 
     /// Stops listening.
     pub fn close_listener(&self, l: Listener) -> Result<()> {
-        self.call(proto::CLOSE, &[l.handle]).map(|_| ())
+        self.call(&proto::Request::Close { handle: l.handle }).map(|_| ())
     }
 
     fn kick(&self) {
@@ -390,7 +389,7 @@ impl Conn<'_> {
     /// Resets the connection.
     pub fn abort(mut self) -> Result<()> {
         self.closed = true;
-        let r = self.net.call(proto::ABORT, &[self.handle]).map(|_| ());
+        let r = self.net.call(&proto::Request::Abort { handle: self.handle }).map(|_| ());
         self.unmap();
         r
     }
@@ -400,7 +399,7 @@ impl Conn<'_> {
             return Ok(());
         }
         self.closed = true;
-        let r = self.net.call(proto::CLOSE, &[self.handle]).map(|_| ());
+        let r = self.net.call(&proto::Request::Close { handle: self.handle }).map(|_| ());
         self.unmap();
         r
     }

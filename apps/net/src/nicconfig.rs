@@ -10,7 +10,7 @@ use core::fmt;
 use protocols::nic::{mac_to_word, word_to_mac};
 use protocols::nicconfig as proto;
 pub use protocols::nicconfig::Show;
-use rt::{CapIdx, MsgTag, Timeout, ipc};
+use rt::{CapIdx, Timeout, ipc};
 
 /// The gate's name in the environment (task `netd`, endpoint `config`).
 pub const ENDPOINT: &str = "netd.config";
@@ -49,15 +49,16 @@ pub enum Change {
 }
 
 impl Change {
-    fn words(self) -> [u64; 2] {
-        match self {
-            Change::Mtu(m) => [proto::MTU, m as u64],
-            Change::Mac(m) => [proto::MAC, mac_to_word(m)],
-            Change::Promisc(on) => [proto::PROMISC, on as u64],
-            Change::AllMulti(on) => [proto::ALLMULTI, on as u64],
-            Change::McAdd(m) => [proto::MC_ADD, mac_to_word(m)],
-            Change::McDel(m) => [proto::MC_DEL, mac_to_word(m)],
-        }
+    fn request(self) -> proto::Request {
+        let (what, value) = match self {
+            Change::Mtu(m) => (proto::MTU, m as u64),
+            Change::Mac(m) => (proto::MAC, mac_to_word(m)),
+            Change::Promisc(on) => (proto::PROMISC, on as u64),
+            Change::AllMulti(on) => (proto::ALLMULTI, on as u64),
+            Change::McAdd(m) => (proto::MC_ADD, mac_to_word(m)),
+            Change::McDel(m) => (proto::MC_DEL, mac_to_word(m)),
+        };
+        proto::Request::Set { what, value }
     }
 }
 
@@ -84,18 +85,18 @@ impl NicConfigClient {
         rt::env::cap(ENDPOINT).map(|gate| NicConfigClient { gate }).ok_or(ConfigError::NoGate)
     }
 
-    fn call(&self, op: i64, args: &[u64]) -> Result<(u64, usize), ConfigError> {
-        ipc::mr()[..args.len()].copy_from_slice(args);
-        let r = ipc::call(self.gate, MsgTag::new(op, args.len(), 0), Timeout::Never).map_err(ConfigError::Kernel)?;
+    fn call(&self, request: &proto::Request) -> Result<(u64, usize), ConfigError> {
+        let tag = ipc::encode_call(request).map_err(ConfigError::Kernel)?;
+        let r = ipc::call(self.gate, tag, Timeout::Never).map_err(ConfigError::Kernel)?;
         if r.tag.words() == 0 {
             return Err(ConfigError::Protocol);
         }
-        proto_status(ipc::mr()[0]).map(|v| (v, r.tag.words()))
+        proto_status(ipc::mr::<0>()).map(|v| (v, r.tag.words()))
     }
 
     pub fn show(&self) -> Result<State, ConfigError> {
-        let (_, words) = self.call(proto::SHOW, &[])?;
-        let m = ipc::mr();
+        let (_, words) = self.call(&proto::Request::Show {})?;
+        let m = ipc::received(words);
         let fixed: [u64; proto::SHOW_WORDS] =
             m.get(..proto::SHOW_WORDS).and_then(|w| w.try_into().ok()).ok_or(ConfigError::Protocol)?;
         let show = Show::from_words(&fixed);
@@ -109,7 +110,7 @@ impl NicConfigClient {
 
     /// Asks for one change; returns the generation that carries it.
     pub fn set(&self, change: Change) -> Result<u64, ConfigError> {
-        self.call(proto::SET, &change.words()).map(|(g, _)| g)
+        self.call(&change.request()).map(|(g, _)| g)
     }
 
     /// Asks until the driver has applied `generation` (or a later one), for

@@ -100,8 +100,7 @@ fn serve() {
     loop {
         match r {
             Ok(m) if m.label == LABEL => {
-                let m = ipc::mr();
-                m[0] += 1;
+                ipc::set_mr::<0>(ipc::mr::<0>().wrapping_add(1));
                 r = ipc::reply_and_wait(MsgTag::new(0, 1, 0), Timeout::Never);
             }
             _ => r = ipc::wait(Timeout::Never),
@@ -126,11 +125,11 @@ fn round_trips() {
     };
     let start = rt::time::rdtsc();
     for i in 0..ROUNDS {
-        ipc::mr()[0] = i;
+        ipc::set_mr::<0>(i);
         match ipc::call(gate.0, MsgTag::new(0, 1, 0), Timeout::Millis(5000)) {
-            Ok(_) if ipc::mr()[0] == i + 1 => {}
+            Ok(_) if ipc::mr::<0>() == i + 1 => {}
             Ok(_) => {
-                rt::info!("TEST seam.ipc FAIL step=answer round={i} got={}", ipc::mr()[0]);
+                rt::info!("TEST seam.ipc FAIL step=answer round={i} got={}", ipc::mr::<0>());
                 return;
             }
             Err(e) => {

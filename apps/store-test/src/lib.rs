@@ -55,14 +55,19 @@ pub fn wait_until(ms: u64, mut f: impl FnMut() -> bool) -> bool {
 /// straight to the store; returns the status word of the reply, or the IPC
 /// error as a negative number below -1000.
 pub fn raw_call(gate: CapIdx, label: i64, words: &[u64], items: &[[u64; 2]]) -> i64 {
-    let mr = ipc::mr();
+    let mut mr = [0; ipc::MR_COUNT];
+    let n = words.len() + 2 * items.len();
+    if n > mr.len() {
+        return -1000 - rt::Error::InvalidArgument as i64;
+    }
     mr[..words.len()].copy_from_slice(words);
     for (i, it) in items.iter().enumerate() {
         mr[words.len() + 2 * i] = it[0];
         mr[words.len() + 2 * i + 1] = it[1];
     }
+    let _ = ipc::write_mrs(0, &mr[..n]);
     match ipc::call(gate, MsgTag::new(label, words.len(), items.len()), Timeout::Millis(5000)) {
-        Ok(r) if r.tag.words() > 0 => ipc::mr()[0] as i64,
+        Ok(r) if r.tag.words() > 0 => ipc::mr::<0>() as i64,
         Ok(_) => -999,
         Err(e) => -1000 - e as i64,
     }

@@ -55,6 +55,24 @@ pub const fn from_label(label: i64) -> Result<i64, Error> {
     })
 }
 
+/// The negative answer label a server gives for `e` (the inverse of
+/// [`from_label`] where Fiasco has the code; `-L4_EINVAL` otherwise).
+pub const fn to_label(e: Error) -> i64 {
+    -match e {
+        Error::Denied => 1,
+        Error::NoCapability => 2,
+        Error::OutOfMemory => 12,
+        Error::BadAddress => 14,
+        Error::Busy => 16,
+        Error::InUse => 17,
+        Error::QuotaExceeded => 28,
+        Error::BadOpcode => 38,
+        Error::BadProtocol => 39,
+        Error::NoReplyPartner => 1000,
+        _ => 22,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +85,8 @@ mod tests {
         assert_eq!(from_label(-12), Err(Error::OutOfMemory));
         assert_eq!(from_label(-39), Err(Error::BadProtocol));
         assert_eq!(from_label(-9999), Err(Error::InvalidArgument));
+        for e in [Error::Denied, Error::OutOfMemory, Error::BadOpcode, Error::InvalidArgument, Error::QuotaExceeded] {
+            assert_eq!(from_label(to_label(e)), Err(e));
+        }
     }
 }

@@ -30,6 +30,7 @@ pub mod error;
 pub mod msg;
 #[cfg(feature = "fiasco")]
 pub mod syscall;
+pub mod task;
 pub mod timeout;
 pub mod utcb;
 pub mod vbus;

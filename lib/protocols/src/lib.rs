@@ -14,55 +14,104 @@ pub mod words {
         len.div_ceil(8)
     }
 
-    /// Packs bytes into words; returns the words used, or `None` when `out`
-    /// is too short.
+    /// Packs bytes into words (`l4_sys::message::pack`); returns the words
+    /// used, or `None` when `out` is too short.
     pub fn pack_bytes(out: &mut [u64], bytes: &[u8]) -> Option<usize> {
-        let n = words_for(bytes.len());
-        let out = out.get_mut(..n)?;
-        for (w, chunk) in out.iter_mut().zip(bytes.chunks(8)) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            *w = u64::from_le_bytes(b);
-        }
-        Some(n)
+        Some(l4_sys::message::pack(bytes, out.get_mut(..words_for(bytes.len()))?))
     }
 
-    /// The first `len` bytes packed in `words`, copied into `out`; `None` when
-    /// the words or `out` are too short.
+    /// The first `len` bytes packed in `words`, copied into `out`
+    /// (`l4_sys::message::unpack`); `None` when the words or `out` are too
+    /// short.
     pub fn unpack_bytes<'a>(words: &[u64], len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {
         let words = words.get(..words_for(len))?;
         let out = out.get_mut(..len)?;
-        for (chunk, w) in out.chunks_mut(8).zip(words) {
-            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
-        }
+        l4_sys::message::unpack(words, out);
         Some(out)
     }
 }
 
-/// Task names in message words: at most 32 bytes in 4 words (see [`words`]).
+/// Task names in messages: byte strings (`l4_sys::message::Bytes`) of at
+/// most [`name::MAX`] bytes.
 pub mod name {
-    use crate::words::{pack_bytes, unpack_bytes};
-
-    /// Packs a short name into words (at most 32 bytes); returns its length.
-    pub fn pack(name: &str, out: &mut [u64; 4]) -> usize {
-        let b = &name.as_bytes()[..name.len().min(32)];
-        *out = [0; 4];
-        let _ = pack_bytes(out, b);
-        b.len()
-    }
-
-    /// The inverse of [`pack`]; invalid UTF-8 or lengths give `None`.
-    pub fn unpack(len: u64, words: &[u64]) -> Option<([u8; 32], usize)> {
-        let len = usize::try_from(len).ok().filter(|&l| l <= 32)?;
-        let mut out = [0u8; 32];
-        unpack_bytes(words, len, &mut out)?;
-        core::str::from_utf8(&out[..len]).ok()?;
-        Some((out, len))
-    }
+    /// The longest name, in bytes.
+    pub const MAX: usize = 32;
 }
 
 pub mod pci_config;
 pub mod status;
+
+#[cfg(test)]
+mod pci_tests {
+    use super::pci::{self, AdminRequest, Request};
+    use l4_sys::Error;
+    use l4_sys::message::Bytes;
+
+    fn round_trip(r: Request) -> Request {
+        let mut mr = [0u64; 64];
+        let n = r.encode(&mut mr).unwrap();
+        Request::decode(r.label(), &mr[..n]).unwrap()
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        for r in [
+            Request::Open {},
+            Request::ConfigRead { offset: 0x3c, len: 1 },
+            Request::ConfigWrite { offset: 4, len: 2, value: 0x0407 },
+        ] {
+            assert_eq!(round_trip(r), r);
+        }
+        let q = AdminRequest::Quiesce { name: Bytes::truncated("eth-8139cp") };
+        let mut mr = [0u64; 64];
+        let n = q.encode(&mut mr).unwrap();
+        assert_eq!(AdminRequest::decode(pci::QUIESCE, &mr[..n]), Ok(q));
+    }
+
+    #[test]
+    fn the_wire_is_the_documented_one() {
+        let mut mr = [0u64; 8];
+        let r = Request::ConfigWrite { offset: 0x10, len: 4, value: 0xdead_0001 };
+        assert_eq!(r.label(), pci::CONFIG_WRITE);
+        assert_eq!(r.encode(&mut mr), Ok(3));
+        assert_eq!(mr[..3], [0x10, 4, 0xdead_0001]);
+        assert_eq!(Request::Open {}.encode(&mut mr), Ok(0));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_typed_errors() {
+        // Unknown label.
+        assert_eq!(Request::decode(0x5099, &[]), Err(Error::BadOpcode));
+        assert_eq!(Request::decode(pci::QUIESCE, &[]), Err(Error::BadOpcode));
+        // Word counts: too few, too many.
+        assert_eq!(Request::decode(pci::CONFIG_READ, &[4]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::CONFIG_READ, &[4, 4, 0]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::OPEN, &[1]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::CONFIG_WRITE, &[4, 2]), Err(Error::InvalidArgument));
+        // Fields out of their type's range: an offset past 255, a value past 32 bits.
+        assert_eq!(Request::decode(pci::CONFIG_READ, &[0x100, 4]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::CONFIG_WRITE, &[4, 4, 1 << 32]), Err(Error::InvalidArgument));
+        // A name longer than its bound, or longer than the words sent.
+        assert_eq!(AdminRequest::decode(pci::QUIESCE, &[33, 0, 0, 0, 0, 0]), Err(Error::InvalidArgument));
+        assert_eq!(AdminRequest::decode(pci::QUIESCE, &[9, 0]), Err(Error::InvalidArgument));
+        // What io answers for each of them.
+        assert_eq!(pci::Error::from(Error::BadOpcode), pci::Error::Invalid);
+    }
+
+    #[test]
+    fn no_words_panic_the_decoder() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let x = crate::status::xorshift(&mut x);
+            let n = (x % 8) as usize;
+            let words: [u64; 8] =
+                core::array::from_fn(|i| if x & (1 << i) != 0 { x.rotate_left(i as u32) } else { i as u64 });
+            let label = pci::OPEN + (x % 6) as i64;
+            let _ = Request::decode(label, &words[..n]);
+            let _ = AdminRequest::decode(label, &words[..n]);
+        }
+    }
+}
 
 /// The io server's `pci` endpoint: a driver task's access to its one device.
 pub mod pci {
@@ -87,9 +136,35 @@ pub mod pci {
     /// goes back to the kernel. A device left running by a dead driver would
     /// go on writing received data into the frames of its receive buffers,
     /// whoever has them next. The next instance enables bus mastering again
-    /// as its probe does. in: `[name length, name in 4 words]` (see
-    /// [`crate::name`]). out: `[0]`, or [`Error::NoDevice`] when NAME has none.
+    /// as its probe does. in: the name as a byte string
+    /// ([`AdminRequest::Quiesce`]). out: `[0]`, or [`Error::NoDevice`] when
+    /// NAME has none.
     pub const QUIESCE: i64 = 0x5004;
+
+    l4_sys::calls! {
+        /// A request on the `pci` endpoint (see the labels above), as io
+        /// decodes it and `rt::device` sends it.
+        pub enum Request {
+            Open (OPEN) {},
+            ConfigRead (CONFIG_READ) { offset: u8, len: u8 },
+            ConfigWrite (CONFIG_WRITE) { offset: u8, len: u8, value: u32 },
+        }
+    }
+
+    l4_sys::calls! {
+        /// A request on io's `admin` endpoint: the driver task's name.
+        pub enum AdminRequest {
+            Quiesce (QUIESCE) bytes name [crate::name::MAX],
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        /// A request the generated decoder refused (unknown label, wrong
+        /// word count, a field out of range) is an invalid one.
+        fn from(_: l4_sys::Error) -> Error {
+            Error::Invalid
+        }
+    }
 
     crate::errors! {
         /// Why io refused a `pci` or `admin` call: a negative `mr[0]` in
@@ -200,6 +275,22 @@ pub mod nic {
     pub const ATTACH: i64 = 0x4e01;
     /// Link state changed. in: `[link up]`.
     pub const LINK: i64 = 0x4e02;
+
+    l4_sys::calls! {
+        /// A driver's call on its `nic` gate, as the shim sends it and netd
+        /// decodes it.
+        pub enum Request {
+            Attach (ATTACH) { mac: u64, mtu: u64, link: bool },
+            Link (LINK) { up: bool },
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        /// A call the generated decoder refused is malformed.
+        fn from(_: l4_sys::Error) -> Error {
+            Error::Malformed
+        }
+    }
 
     crate::errors! {
         /// Why netd refused a driver's call: the status word in `mr[0]` of
@@ -345,6 +436,29 @@ pub mod socket {
     pub const CONNECT: i64 = 0x5307;
 
     pub const MAX_BACKLOG: u64 = 4;
+
+    l4_sys::calls! {
+        /// An application's call on its `sockets` gate, as `netapps` sends it
+        /// and netd decodes it.
+        pub enum Request {
+            Hello (HELLO) {},
+            Listen (LISTEN) { port: u16, backlog: u64 },
+            Accept (ACCEPT) { listener: u64 },
+            Close (CLOSE) { handle: u64 },
+            Abort (ABORT) { handle: u64 },
+            Info (INFO) {},
+            Connect (CONNECT) { ip: u32, port: u16 },
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        /// A label the endpoint does not have is not supported; known
+        /// calls with the wrong words (a port past 16 bits, an address past
+        /// 32) are invalid.
+        fn from(e: l4_sys::Error) -> Error {
+            crate::status::refusal(e, Error::NotSupported, Error::Invalid)
+        }
+    }
 
     crate::errors! {
         /// Why netd refused a `socket` call: the status word in `mr[0]` of
@@ -978,6 +1092,281 @@ pub mod store {
 
     pub use crate::words::{pack_bytes, unpack_bytes, words_for};
 
+    /// A key (or a subscription prefix), as requests carry it.
+    pub type Key = l4_sys::message::Bytes<MAX_KEY>;
+    /// The most value bytes one [`PUT`] carries (with an empty key).
+    pub const PUT_CHUNK_MAX: usize = (MSG_WORDS - PUT_KEY_AT) * 8;
+    /// A chunk of a value in a [`PUT`].
+    pub type Chunk = l4_sys::message::Bytes<PUT_CHUNK_MAX>;
+
+    /// A request on the `store` endpoint, as the client library sends it
+    /// and the store decodes it: the one place that knows where each field
+    /// lies (the layouts in the labels' documentation above). Decoding
+    /// checks everything the layout implies, in this order: the head's
+    /// reserved bits and the fields it must leave zero, the exact word count,
+    /// the key's length ([`Error::TooBig`] past [`MAX_KEY`]) and UTF-8, then
+    /// what depends on the kind; anything else is [`Error::Invalid`]. What
+    /// needs the store's state (who may write which key, quotas, whether a
+    /// value is that long) is the store's to check.
+    // A request lives on the stack for one call; PUT's chunk makes it large,
+    // and boxing it would put an allocation in every call.
+    #[allow(clippy::large_enum_variant)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Request {
+        /// An integer (`kind` [`KIND_INT`], `total` the value, no chunk) or a
+        /// chunk of a string or blob of `total` bytes at `offset`.
+        Put {
+            key: Key,
+            kind: u8,
+            total: u64,
+            offset: u64,
+            chunk: Chunk,
+        },
+        Get {
+            key: Key,
+            offset: u64,
+        },
+        Delete {
+            key: Key,
+        },
+        Publish {
+            key: Key,
+            delegate: bool,
+        },
+        Lookup {
+            key: Key,
+        },
+        Subscribe {
+            prefix: Key,
+        },
+        Unsubscribe {
+            id: u64,
+        },
+        Events {
+            id: u64,
+        },
+        Next {
+            after: Key,
+        },
+        Info,
+    }
+
+    /// The key packed at `words[at..]`, `len` bytes of UTF-8.
+    fn key_at(words: &[u64], at: usize, len: usize) -> Result<Key, Error> {
+        if len > MAX_KEY {
+            return Err(Error::TooBig);
+        }
+        let mut buf = [0u8; MAX_KEY];
+        let bytes = unpack_bytes(words.get(at..).ok_or(Error::Invalid)?, len, &mut buf).ok_or(Error::Invalid)?;
+        core::str::from_utf8(bytes).map_err(|_| Error::Invalid)?;
+        Key::new(bytes).map_err(|_| Error::TooBig)
+    }
+
+    /// A request that is a head and a key and nothing else (the head may
+    /// carry `flags_allowed`): the key and the head.
+    fn key_only(words: &[u64], flags_allowed: u8) -> Result<(Key, Head), Error> {
+        let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
+        if h.kind != 0 || h.chunk_len != 0 || h.flags & !flags_allowed != 0 || words.len() != 1 + words_for(h.key_len) {
+            return Err(Error::Invalid);
+        }
+        Ok((key_at(words, 1, h.key_len)?, h))
+    }
+
+    /// Writes a head (with `key`'s length) and the key at `mr[at..]`.
+    fn put_key(mr: &mut [u64], at: usize, key: &Key) -> Result<usize, Error> {
+        pack_bytes(mr.get_mut(at..).ok_or(Error::TooBig)?, key.as_bytes()).ok_or(Error::TooBig)
+    }
+
+    impl Request {
+        /// The label the request is sent with.
+        pub fn label(&self) -> i64 {
+            match self {
+                Request::Put { .. } => PUT,
+                Request::Get { .. } => GET,
+                Request::Delete { .. } => DELETE,
+                Request::Publish { .. } => PUBLISH,
+                Request::Lookup { .. } => LOOKUP,
+                Request::Subscribe { .. } => SUBSCRIBE,
+                Request::Unsubscribe { .. } => UNSUBSCRIBE,
+                Request::Events { .. } => EVENTS,
+                Request::Next { .. } => NEXT,
+                Request::Info => INFO,
+            }
+        }
+
+        /// Writes the request into `mr`; returns its length in words
+        /// ([`Error::TooBig`] when it does not fit a message).
+        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
+            let mr = mr.get_mut(..MSG_WORDS.min(mr.len())).ok_or(Error::TooBig)?;
+            let head = |key: &Key| Head { key_len: key.len(), ..Head::default() };
+            let one = |mr: &mut [u64], w: u64| {
+                *mr.first_mut().ok_or(Error::TooBig)? = w;
+                Ok(1)
+            };
+            match self {
+                Request::Put { key, kind, total, offset, chunk } => {
+                    let fixed = [Head { kind: *kind, chunk_len: chunk.len(), ..head(key) }.to_word(), *total, *offset];
+                    mr.get_mut(..PUT_KEY_AT).ok_or(Error::TooBig)?.copy_from_slice(&fixed);
+                    let at = PUT_KEY_AT + put_key(mr, PUT_KEY_AT, key)?;
+                    Ok(at
+                        + pack_bytes(mr.get_mut(at..).ok_or(Error::TooBig)?, chunk.as_bytes()).ok_or(Error::TooBig)?)
+                }
+                Request::Get { key, offset } => {
+                    mr.get_mut(..GET_KEY_AT).ok_or(Error::TooBig)?.copy_from_slice(&[head(key).to_word(), *offset]);
+                    Ok(GET_KEY_AT + put_key(mr, GET_KEY_AT, key)?)
+                }
+                Request::Publish { key, delegate } => {
+                    let flags = if *delegate { FLAG_DELEGATE } else { 0 };
+                    one(mr, Head { flags, ..head(key) }.to_word())?;
+                    Ok(1 + put_key(mr, 1, key)?)
+                }
+                Request::Delete { key }
+                | Request::Lookup { key }
+                | Request::Subscribe { prefix: key }
+                | Request::Next { after: key } => {
+                    one(mr, head(key).to_word())?;
+                    Ok(1 + put_key(mr, 1, key)?)
+                }
+                Request::Unsubscribe { id } | Request::Events { id } => one(mr, *id),
+                Request::Info => Ok(0),
+            }
+        }
+
+        /// The request a message with `label` and exactly `words` makes.
+        pub fn decode(label: i64, words: &[u64]) -> Result<Request, Error> {
+            Ok(match label {
+                PUT => {
+                    let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
+                    let data_at = PUT_KEY_AT + words_for(h.key_len);
+                    if h.flags != 0 || words.len() != data_at + words_for(h.chunk_len) {
+                        return Err(Error::Invalid);
+                    }
+                    let (total, offset) = (words[1], words[2]);
+                    let key = key_at(words, PUT_KEY_AT, h.key_len)?;
+                    let mut buf = [0u8; PUT_CHUNK_MAX];
+                    let chunk = match h.kind {
+                        KIND_INT if h.chunk_len == 0 && offset == 0 => Chunk::new(&[]),
+                        KIND_STR | KIND_BYTES => {
+                            if total > MAX_VALUE as u64 {
+                                return Err(Error::TooBig);
+                            }
+                            usize::try_from(offset).map_err(|_| Error::Invalid)?;
+                            let bytes = unpack_bytes(&words[data_at..], h.chunk_len, &mut buf).ok_or(Error::Invalid)?;
+                            Chunk::new(bytes)
+                        }
+                        _ => return Err(Error::Invalid),
+                    };
+                    Request::Put { key, kind: h.kind, total, offset, chunk: chunk.map_err(|_| Error::Invalid)? }
+                }
+                GET => {
+                    let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
+                    if h.kind != 0
+                        || h.flags != 0
+                        || h.chunk_len != 0
+                        || words.len() != GET_KEY_AT + words_for(h.key_len)
+                    {
+                        return Err(Error::Invalid);
+                    }
+                    Request::Get { key: key_at(words, GET_KEY_AT, h.key_len)?, offset: words[1] }
+                }
+                DELETE => Request::Delete { key: key_only(words, 0)?.0 },
+                PUBLISH => {
+                    let (key, h) = key_only(words, FLAG_DELEGATE)?;
+                    Request::Publish { key, delegate: h.flags & FLAG_DELEGATE != 0 }
+                }
+                LOOKUP => Request::Lookup { key: key_only(words, 0)?.0 },
+                SUBSCRIBE => Request::Subscribe { prefix: key_only(words, 0)?.0 },
+                UNSUBSCRIBE | EVENTS => {
+                    let &[id] = words else { return Err(Error::Invalid) };
+                    if label == UNSUBSCRIBE { Request::Unsubscribe { id } } else { Request::Events { id } }
+                }
+                NEXT => Request::Next { after: key_only(words, 0)?.0 },
+                INFO if words.is_empty() => Request::Info,
+                _ => return Err(Error::Invalid),
+            })
+        }
+    }
+
+    /// A chunk of a value in a [`GET`] reply.
+    pub type GetChunk = l4_sys::message::Bytes<GET_CHUNK>;
+
+    /// The answer to [`GET`]: `[version, head, total, chunk...]`, the head
+    /// carrying the kind and the chunk's length; `total` is the integer, or
+    /// the whole value's length (0 for a capability).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct GetReply {
+        pub version: u64,
+        pub kind: u8,
+        pub total: u64,
+        pub chunk: GetChunk,
+    }
+
+    impl GetReply {
+        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
+            let head = Head { kind: self.kind, chunk_len: self.chunk.len(), ..Head::default() };
+            let fixed = [encode(Ok(self.version)), head.to_word(), self.total];
+            mr.get_mut(..GET_DATA_AT).ok_or(Error::TooBig)?.copy_from_slice(&fixed);
+            let tail = mr.get_mut(GET_DATA_AT..MSG_WORDS.min(mr.len())).ok_or(Error::TooBig)?;
+            Ok(GET_DATA_AT + pack_bytes(tail, self.chunk.as_bytes()).ok_or(Error::TooBig)?)
+        }
+
+        /// The reply `words` make, checked: a head with no key or flags,
+        /// exactly the chunk's words.
+        pub fn decode(words: &[u64]) -> Result<GetReply, Error> {
+            let &[status, head, total, ref data @ ..] = words else { return Err(Error::Invalid) };
+            let version = decode(status)?;
+            let h = Head::from_word(head).ok_or(Error::Invalid)?;
+            if h.key_len != 0 || h.flags != 0 || h.chunk_len > GET_CHUNK || data.len() != words_for(h.chunk_len) {
+                return Err(Error::Invalid);
+            }
+            let mut buf = [0u8; GET_CHUNK];
+            let bytes = unpack_bytes(data, h.chunk_len, &mut buf).ok_or(Error::Invalid)?;
+            Ok(GetReply { version, kind: h.kind, total, chunk: GetChunk::new(bytes).map_err(|_| Error::Invalid)? })
+        }
+    }
+
+    /// The answer to [`NEXT`]: `[version, head, key...]`, the head carrying
+    /// the key's length and the value's kind.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct NextReply {
+        pub version: u64,
+        pub kind: u8,
+        pub key: Key,
+    }
+
+    impl NextReply {
+        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
+            let head = Head { key_len: self.key.len(), kind: self.kind, ..Head::default() };
+            mr.get_mut(..2).ok_or(Error::TooBig)?.copy_from_slice(&[encode(Ok(self.version)), head.to_word()]);
+            Ok(2 + put_key(mr, 2, &self.key)?)
+        }
+
+        pub fn decode(words: &[u64]) -> Result<NextReply, Error> {
+            let &[status, head, ref data @ ..] = words else { return Err(Error::Invalid) };
+            let version = decode(status)?;
+            let h = Head::from_word(head).ok_or(Error::Invalid)?;
+            if h.flags != 0 || h.chunk_len != 0 || data.len() != words_for(h.key_len) {
+                return Err(Error::Invalid);
+            }
+            Ok(NextReply { version, kind: h.kind, key: key_at(words, 2, h.key_len)? })
+        }
+    }
+
+    l4_sys::reply! {
+        /// The answer to [`INFO`]: status 0, the caller's usage, then its limits.
+        pub struct InfoReply {
+            status: u64,
+            entries: u64,
+            bytes: u64,
+            caps: u64,
+            subscriptions: u64,
+            max_entries: u64,
+            max_bytes: u64,
+            max_caps: u64,
+            max_subscriptions: u64,
+        }
+    }
+
     /// Bytes of value one [`PUT`] with a key of `key_len` bytes carries.
     pub const fn put_capacity(key_len: usize) -> usize {
         (MSG_WORDS - PUT_KEY_AT - words_for(key_len)) * 8
@@ -1016,6 +1405,134 @@ pub mod store {
 #[cfg(test)]
 mod store_tests {
     use super::store::*;
+
+    fn key(s: &str) -> Key {
+        Key::new(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        let long = "k".repeat(MAX_KEY);
+        let room = put_capacity(long.len());
+        let fill = [0xa5u8; PUT_CHUNK_MAX];
+        let all = [
+            Request::Put {
+                key: key("netd/mtu"),
+                kind: KIND_INT,
+                total: -3i64 as u64,
+                offset: 0,
+                chunk: Chunk::new(&[]).unwrap(),
+            },
+            Request::Put {
+                key: key(&long),
+                kind: KIND_BYTES,
+                total: 8000,
+                offset: 480,
+                chunk: Chunk::new(&fill[..room]).unwrap(),
+            },
+            Request::Put { key: key(""), kind: KIND_STR, total: 480, offset: 0, chunk: Chunk::new(&fill).unwrap() },
+            Request::Get { key: key("a/b"), offset: 17 },
+            Request::Delete { key: key("a/b") },
+            Request::Publish { key: key("a/gate"), delegate: true },
+            Request::Publish { key: key("a/gate"), delegate: false },
+            Request::Lookup { key: key("a/gate") },
+            Request::Subscribe { prefix: key("") },
+            Request::Unsubscribe { id: 0 },
+            Request::Events { id: 7 },
+            Request::Next { after: key("a/") },
+            Request::Info,
+        ];
+        for r in all {
+            let mut mr = [0u64; 64];
+            let n = r.encode(&mut mr).unwrap();
+            assert!(n <= MSG_WORDS, "{r:?}");
+            assert_eq!(Request::decode(r.label(), &mr[..n]), Ok(r));
+            assert_eq!(Request::decode(r.label(), &mr[..n + 1]), Err(Error::Invalid), "{r:?} + 1 word");
+        }
+        // A chunk too long for its key does not fit a message.
+        let r = Request::Put {
+            key: key(&long),
+            kind: KIND_BYTES,
+            total: 8000,
+            offset: 0,
+            chunk: Chunk::new(&fill).unwrap(),
+        };
+        assert_eq!(r.encode(&mut [0u64; 64]), Err(Error::TooBig));
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let fill = [7u8; GET_CHUNK];
+        for r in [
+            GetReply { version: 3, kind: KIND_INT, total: 42, chunk: GetChunk::new(&[]).unwrap() },
+            GetReply { version: 9, kind: KIND_BYTES, total: 8192, chunk: GetChunk::new(&fill).unwrap() },
+        ] {
+            let mut mr = [0u64; 64];
+            let n = r.encode(&mut mr).unwrap();
+            assert!(n <= MSG_WORDS);
+            assert_eq!(GetReply::decode(&mr[..n]), Ok(r));
+            assert_eq!(GetReply::decode(&mr[..n + 1]), Err(Error::Invalid));
+        }
+        let r = NextReply { version: 5, kind: KIND_STR, key: key("netd/mtu") };
+        let mut mr = [0u64; 64];
+        let n = r.encode(&mut mr).unwrap();
+        assert_eq!(NextReply::decode(&mr[..n]), Ok(r));
+        // An error status is the store's error, not a reply.
+        assert_eq!(NextReply::decode(&[encode(Err(Error::NotFound)), 0]), Err(Error::NotFound));
+        assert_eq!(INFO_WORDS, 9);
+        let i = InfoReply {
+            status: 0,
+            entries: 1,
+            bytes: 2,
+            caps: 3,
+            subscriptions: 4,
+            max_entries: 5,
+            max_bytes: 6,
+            max_caps: 7,
+            max_subscriptions: 8,
+        };
+        let n = i.encode(&mut mr).unwrap();
+        assert_eq!((n, InfoReply::decode(&mr[..n])), (INFO_WORDS, Ok(i)));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_the_stores_errors() {
+        let h = |key_len: usize, kind: u8, chunk_len: usize| Head { key_len, kind, chunk_len, flags: 0 }.to_word();
+        // Unknown label, INFO with words, EVENTS without an id.
+        assert_eq!(Request::decode(0x54ff, &[]), Err(Error::Invalid));
+        assert_eq!(Request::decode(INFO, &[1]), Err(Error::Invalid));
+        assert_eq!(Request::decode(EVENTS, &[]), Err(Error::Invalid));
+        // A key longer than MAX_KEY, one that is not UTF-8.
+        let mut w = [0u64; 1 + 17];
+        w[0] = h(136, 0, 0);
+        assert_eq!(Request::decode(DELETE, &w), Err(Error::TooBig));
+        assert_eq!(Request::decode(DELETE, &[h(2, 0, 0), 0xffff]), Err(Error::Invalid));
+        // Reserved head bits, a kind on a key-only call, flags other than DELEGATE.
+        assert_eq!(Request::decode(LOOKUP, &[1 << 40]), Err(Error::Invalid));
+        assert_eq!(Request::decode(LOOKUP, &[h(0, KIND_INT, 0)]), Err(Error::Invalid));
+        assert_eq!(Request::decode(PUBLISH, &[Head { flags: 2, ..Head::default() }.to_word()]), Err(Error::Invalid));
+        // PUT: an integer with a chunk, an unknown kind, a value past MAX_VALUE.
+        assert_eq!(Request::decode(PUT, &[h(0, KIND_INT, 8), 5, 0, 0]), Err(Error::Invalid));
+        assert_eq!(Request::decode(PUT, &[h(0, 9, 0), 5, 0]), Err(Error::Invalid));
+        assert_eq!(Request::decode(PUT, &[h(0, KIND_STR, 0), MAX_VALUE as u64 + 1, 0]), Err(Error::TooBig));
+        // A chunk length the words do not hold.
+        assert_eq!(Request::decode(PUT, &[h(0, KIND_STR, 16), 16, 0, 0]), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn no_words_panic_the_decoder() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let x = crate::status::xorshift(&mut x);
+            let n = (x % 10) as usize;
+            let words: [u64; 10] = core::array::from_fn(|i| match (x >> (4 * i)) & 3 {
+                0 => (x >> i) & 0xffff_ffff,
+                1 => i as u64,
+                _ => x.rotate_left(i as u32) & 0x00ff_00ff,
+            });
+            let _ = Request::decode(PUT + (x % 11) as i64, &words[..n]);
+        }
+    }
 
     #[test]
     fn heads_round_trip_and_reserved_bits_are_refused() {
@@ -1107,6 +1624,20 @@ pub mod nicconfig {
     pub const SHOW_WORDS: usize = 15;
     /// Most multicast addresses (as `netring::config::MAX_MC`).
     pub const MAX_MC: usize = 16;
+
+    l4_sys::calls! {
+        /// An operator's call on netd's `config` gate.
+        pub enum Request {
+            Show (SHOW) {},
+            Set (SET) { what: u64, value: u64 },
+        }
+    }
+
+    impl From<l4_sys::Error> for Error {
+        fn from(e: l4_sys::Error) -> Error {
+            crate::status::refusal(e, Error::NotSupported, Error::Invalid)
+        }
+    }
 
     crate::errors! {
         /// Why netd refused a `config` call: the status word in `mr[0]` of
@@ -1267,5 +1798,67 @@ pub mod nicconfig {
             assert!(is_mac_word(super::super::nic::mac_to_word([0xff; 6])));
             assert!(!is_mac_word(1 << 48));
         }
+    }
+}
+
+#[cfg(test)]
+mod call_tests {
+    //! Every protocol declared with `l4_sys::calls!`: each request encodes
+    //! and decodes back to itself, and the decoder refuses with a typed
+    //! error what a client could send wrong.
+    use super::{nic, nicconfig, socket};
+    use l4_sys::Error;
+    use l4_sys::message::Call;
+
+    fn round_trip<C: Call + PartialEq + core::fmt::Debug + Copy>(requests: &[C]) {
+        for r in requests {
+            let mut mr = [0u64; 64];
+            let n = r.encode(&mut mr).unwrap();
+            assert_eq!(C::decode(r.label(), &mr[..n]), Ok(*r));
+            // One word more or one fewer is refused.
+            assert_eq!(C::decode(r.label(), &mr[..n + 1]), Err(Error::InvalidArgument), "{r:?} + 1 word");
+            if n > 0 {
+                assert_eq!(C::decode(r.label(), &mr[..n - 1]), Err(Error::InvalidArgument), "{r:?} - 1 word");
+            }
+        }
+    }
+
+    #[test]
+    fn nic_requests() {
+        round_trip(&[
+            nic::Request::Attach { mac: 0x5634_1200_5452, mtu: 1500, link: true },
+            nic::Request::Link { up: false },
+        ]);
+        assert_eq!(nic::Request::decode(nic::ATTACH, &[1, 1500, 2]), Err(Error::InvalidArgument));
+        assert_eq!(nic::Request::decode(0x4e7f, &[]), Err(Error::BadOpcode));
+        assert_eq!(nic::Error::from(Error::BadOpcode), nic::Error::Malformed);
+    }
+
+    #[test]
+    fn socket_requests() {
+        round_trip(&[
+            socket::Request::Hello {},
+            socket::Request::Listen { port: 7, backlog: 1 },
+            socket::Request::Accept { listener: 0x1_0000_0003 },
+            socket::Request::Close { handle: 5 },
+            socket::Request::Abort { handle: 5 },
+            socket::Request::Info {},
+            socket::Request::Connect { ip: 0x0a00_0202, port: 5555 },
+        ]);
+        // A port past 16 bits, an address past 32.
+        assert_eq!(socket::Request::decode(socket::LISTEN, &[70000, 1]), Err(Error::InvalidArgument));
+        assert_eq!(socket::Request::decode(socket::CONNECT, &[1 << 32, 80]), Err(Error::InvalidArgument));
+        assert_eq!(socket::Error::from(Error::BadOpcode), socket::Error::NotSupported);
+        assert_eq!(socket::Error::from(Error::InvalidArgument), socket::Error::Invalid);
+        let mut labels = socket::Request::LABELS.to_vec();
+        labels.dedup();
+        assert_eq!(labels.len(), socket::Request::LABELS.len());
+    }
+
+    #[test]
+    fn nicconfig_requests() {
+        round_trip(&[nicconfig::Request::Show {}, nicconfig::Request::Set { what: nicconfig::MTU, value: 1400 }]);
+        assert_eq!(nicconfig::Request::decode(nicconfig::SET, &[1]), Err(Error::InvalidArgument));
+        assert_eq!(nicconfig::Error::from(Error::BadOpcode), nicconfig::Error::NotSupported);
     }
 }

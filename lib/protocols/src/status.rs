@@ -49,6 +49,25 @@ pub fn decode<E: ProtocolError>(w: u64) -> Result<u64, E> {
 /// }
 /// assert_eq!(protocols::status::decode::<FrobError>(protocols::status::encode(Err(FrobError::Busy))), Err(FrobError::Busy));
 /// ```
+/// What an interface answers for a request its generated decoder refused
+/// (`l4_sys::calls!`): `unknown` for a label the interface does not have,
+/// `malformed` for the wrong words or a field out of range.
+pub fn refusal<E>(e: l4_sys::Error, unknown: E, malformed: E) -> E {
+    match e {
+        l4_sys::Error::BadOpcode => unknown,
+        _ => malformed,
+    }
+}
+
+/// A step of a xorshift generator, for the decoders' garbage tests.
+#[cfg(test)]
+pub(crate) fn xorshift(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}
+
 #[macro_export]
 macro_rules! errors {
     (

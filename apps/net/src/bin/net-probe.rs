@@ -32,9 +32,9 @@ use Failure::Netd;
 
 /// A call with `words`; the decoded status word.
 fn call(gate: CapIdx, op: i64, words: &[u64]) -> Result<u64, Failure> {
-    ipc::mr()[..words.len()].copy_from_slice(words);
+    ipc::write_mrs(0, words).map_err(Failure::Ipc)?;
     match ipc::call(gate, MsgTag::new(op, words.len(), 0), Timeout::Millis(5000)) {
-        Ok(_) => protocols::status::decode(ipc::mr()[0]).map_err(Netd),
+        Ok(_) => protocols::status::decode(ipc::mr::<0>()).map_err(Netd),
         Err(e) => Err(Failure::Ipc(e)),
     }
 }
@@ -47,14 +47,13 @@ fn main() {
     all &= check!("net.no_session", r == Err(Netd(proto::Error::NoSession)), "listen={:?}", r);
 
     let slots = [rt::cap::alloc().expect("slot"), rt::cap::alloc().expect("slot")];
-    ipc::utcb().br[0] = slots[0].selector();
-    ipc::utcb().br[1] = slots[1].selector();
+    ipc::set_receive_slots(&slots);
     let r = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Millis(5000));
-    ipc::utcb().br[..2].fill(0);
+    ipc::clear_receive_slots(2);
     let items = r.map(|m| m.tag.items()).unwrap_or(0);
     all &= check!(
         "net.hello",
-        items == 2 && protocols::status::decode::<proto::Error>(ipc::mr()[0]) == Ok(0),
+        items == 2 && protocols::status::decode::<proto::Error>(ipc::mr::<0>()) == Ok(0),
         "items={}",
         items
     );
@@ -117,7 +116,7 @@ fn main() {
     // carries on.
     let irq = Factory::own().create_irq().expect("irq");
     let [a, b] = ipc::cap_item(irq.0, Rights::WRITE);
-    ipc::mr()[..2].copy_from_slice(&[a, b]);
+    let _ = ipc::write_mrs(0, &[a, b]);
     let r = ipc::call(gate, MsgTag::new(proto::INFO, 0, 1), Timeout::Millis(5000));
     let after = call(gate, proto::INFO, &[]);
     all &= check!("net.unwanted_capability", r.is_err() && after.is_ok(), "send={:?} then info={:?}", r.err(), after);
@@ -142,13 +141,12 @@ fn main() {
     );
 
     // A new session drops the old sockets: the port is free again.
-    ipc::utcb().br[0] = slots[0].selector();
-    ipc::utcb().br[1] = slots[1].selector();
     for s in slots {
         let _ = rt::obj::delete(s);
     }
+    ipc::set_receive_slots(&slots);
     let _ = ipc::call(gate, MsgTag::new(proto::HELLO, 0, 0), Timeout::Millis(5000));
-    ipc::utcb().br[..2].fill(0);
+    ipc::clear_receive_slots(2);
     let again = call(gate, proto::LISTEN, &[1234, 1]);
     all &= check!("net.hello_resets", again.is_ok(), "listen 1234 again={:?}", again);
 

@@ -20,14 +20,14 @@ fn main() {
     let mut best = u64::MAX;
     let mut total = 0;
     for i in 0..WARMUP + ROUNDS {
-        ipc::mr()[0] = i;
+        ipc::set_mr::<0>(i);
         let t0 = rt::time::rdtsc();
         let r = ipc::call(pong, MsgTag::new(0, 1, 0), Timeout::Never);
         let t = rt::time::rdtsc().wrapping_sub(t0);
         match r {
-            Ok(_) if ipc::mr()[0] == i.wrapping_add(1) => {}
+            Ok(_) if ipc::mr::<0>() == i.wrapping_add(1) => {}
             Ok(_) => {
-                rt::info!("TEST seam.xipc FAIL round={i} got={}", ipc::mr()[0]);
+                rt::info!("TEST seam.xipc FAIL round={i} got={}", ipc::mr::<0>());
                 return;
             }
             Err(e) => {

@@ -14,8 +14,7 @@ fn main() {
     loop {
         r = match r {
             Ok(_) => {
-                let m = ipc::mr();
-                m[0] = m[0].wrapping_add(1);
+                ipc::set_mr::<0>(ipc::mr::<0>().wrapping_add(1));
                 ipc::reply_and_wait(MsgTag::new(0, 1, 0), Timeout::Never)
             }
             Err(_) => ipc::wait(Timeout::Never),

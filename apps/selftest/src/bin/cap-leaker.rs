@@ -53,15 +53,12 @@ fn main() {
     }
     let io = rt::env::require_cap("io.pci");
     let slots: [CapIdx; 4] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
-    for (i, s) in slots.iter().enumerate() {
-        ipc::utcb().br[i] = s.selector();
-    }
+    ipc::set_receive_slots(&slots);
     let r = ipc::call(io, MsgTag::new(pci::OPEN, 0, 0), Timeout::Never).expect("io answers");
     if r.tag.words() != INFO_WORDS {
         rt::exit(2, "io gave no device");
     }
-    let mut w = [0u64; INFO_WORDS];
-    w.copy_from_slice(&ipc::mr()[..INFO_WORDS]);
+    let w: [u64; INFO_WORDS] = ipc::mrs::<INFO_WORDS>();
     let info = DeviceInfo::from_words(&w);
     // The rtl8139: an I/O BAR, a memory BAR, then the IRQ.
     let (ports, mmio, irq) = (slots[0], slots[1], slots[2]);

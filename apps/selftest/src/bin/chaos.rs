@@ -40,9 +40,9 @@ fn main() {
         let label = rng.label();
         let words = rng.below(70) as usize;
         let items = if rng.below(10) == 0 { rng.below(70) as usize } else { 0 };
-        let mr = ipc::mr();
+        let mut mr = [0u64; 9];
         mr[0] = rng.below(16);
-        for w in mr.iter_mut().skip(1).take(8) {
+        for w in mr.iter_mut().skip(1) {
             *w = match rng.below(4) {
                 0 => rng.below(64),
                 1 => rng.below(1100),
@@ -50,7 +50,8 @@ fn main() {
                 _ => rng.next_u64(),
             };
         }
-        ipc::utcb().br[BR_RECV_CAP] = (256 + rng.below(300)) << 12;
+        let _ = ipc::write_mrs(0, &mr);
+        ipc::write_brs(BR_RECV_CAP, &[(256 + rng.below(300)) << 12]);
         let flags = rng.below(16);
         // Timeouts mostly zero, rarely a millisecond: never wait forever.
         let timeouts = if rng.below(64) == 0 { (1 << 32) | 1 } else { 0 };

@@ -68,8 +68,8 @@ fn kernel_page() -> (u64, u64) {
 fn victim() -> (u64, u64, u64) {
     let gate = rt::env::require_cap("dma-victim.main");
     ipc::call(gate, MsgTag::new(1, 0, 0), Timeout::Never).expect("the victim answers");
-    let mr = ipc::mr();
-    (mr[0], mr[1], mr[2])
+    let [phys, sum, calls] = ipc::mrs::<3>();
+    (phys, sum, calls)
 }
 
 fn main() {

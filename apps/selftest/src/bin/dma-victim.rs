@@ -29,10 +29,7 @@ fn main() {
     loop {
         if msg.is_ok() {
             calls += 1;
-            let mr = ipc::mr();
-            mr[0] = page.phys;
-            mr[1] = checksum(bytes);
-            mr[2] = calls;
+            let _ = ipc::write_mrs(0, &[page.phys, checksum(bytes), calls]);
         }
         msg = ipc::reply_and_wait(MsgTag::new(0, 3, 0), Timeout::Never);
     }

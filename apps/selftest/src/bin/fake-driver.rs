@@ -32,15 +32,20 @@ fn main() {
             #[allow(clippy::empty_loop)]
             loop {}
         }
-        let reply = match msg {
-            Ok(m) if m.tag.label() == control::PING => Some(MsgTag::new(0, 0, 0)),
-            Ok(m) if m.tag.label() == control::INJECT => {
-                if ipc::mr()[0] == control::INJECT_CRASH_NOW {
+        // The driver's side of the `control` protocol: a status word.
+        let answer = |r: Result<(), control::Error>| {
+            ipc::set_mr::<0>(protocols::status::encode(r.map(|()| 0)));
+            Some(MsgTag::new(0, 1, 0))
+        };
+        let reply = match msg.map(|m| ipc::decode_call::<control::Request>(m.tag)) {
+            Ok(Ok(control::Request::Ping {})) => answer(Ok(())),
+            Ok(Ok(control::Request::Inject { kind })) => {
+                if kind == control::INJECT_CRASH_NOW {
                     fake_probe();
                 }
-                Some(MsgTag::new(0, 0, 0))
+                answer(Ok(()))
             }
-            Ok(_) => Some(MsgTag::new(-1, 0, 0)),
+            Ok(Err(_)) => answer(Err(control::Error::Invalid)),
             Err(_) => None,
         };
         msg = match reply {

@@ -69,7 +69,7 @@ fn main() {
     let (cause, code) = run(&boot, events, &[]);
     let ms = rt::time::ticks() - t0;
     let after = kernel.stats().expect("stats");
-    ipc::mr()[0] = 0;
+    ipc::set_mr::<0>(0);
     let answered = ipc::call(bystander, MsgTag::new(1, 1, 0), Timeout::Millis(2000)).is_ok();
     rt::info!(
         "BENCH fuzzer_exited={} fuzzer_exit_code={} fuzzer_cause={} run_ms={} bystander_answered={}",

@@ -160,7 +160,7 @@ fn main() {
             // outlive their capabilities: destroy them. Other objects refuse;
             // to a thread or a gate this is an IPC, hence the zero timeouts.
             for s in SCRATCH..SCRATCH + SCRATCH_LEN {
-                ipc::mr()[0] = task::DESTROY;
+                ipc::set_mr::<0>(task::DESTROY);
                 let tag = rt::MsgTag::new(proto::PROTO_TASK, 1, 0);
                 let zero = Timeout::pair(Timeout::Zero, Timeout::Zero);
                 let _ = invoke(CapIdx(s as u32), Flags::SEND, tag, zero);
@@ -205,7 +205,7 @@ fn main() {
             1..=3 => 1 + rng.below(3) as usize,
             _ => 0,
         };
-        let mr = ipc::mr();
+        let mut mr = [0u64; MR_COUNT];
         // The operation: a small number (most protocols' opcodes), now and
         // then anything, and for a factory mostly one of its object kinds.
         mr[0] = match rng.below(16) {
@@ -230,10 +230,10 @@ fn main() {
             mr[words + 2 * n] = if rng.below(4) == 0 { rng.next_u64() } else { rt::obj::ITEM_MAP };
             mr[words + 2 * n + 1] = targets[rng.below(targets.len() as u64) as usize] << 12 | rng.below(16);
         }
-        let u = ipc::utcb();
-        for b in u.br.iter_mut().take(BR_COUNT) {
-            *b = if rng.below(8) == 0 { rng.next_u64() } else { (SCRATCH + rng.below(SCRATCH_LEN)) << 12 };
-        }
+        let brs: [u64; BR_COUNT] = core::array::from_fn(|_| {
+            if rng.below(8) == 0 { rng.next_u64() } else { (SCRATCH + rng.below(SCRATCH_LEN)) << 12 }
+        });
+        ipc::write_brs(0, &brs);
         // Timeouts: mostly zero, one call in sixteen a millisecond or two,
         // never infinite.
         let mut timeout = || if rng.below(16) == 0 { 1 + rng.below(2) } else { 0 };
@@ -263,6 +263,7 @@ fn main() {
                 tamed += 1;
             }
         }
+        let _ = ipc::write_mrs(0, &mr);
         let tag = rt::MsgTag::new(label, words.min(63), items.min(1023));
         let rdi = (target << 12) | flags_in;
         let r10 = (send_t << 32) | recv_t;

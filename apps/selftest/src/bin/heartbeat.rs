@@ -13,7 +13,7 @@ fn main() {
     loop {
         if msg.is_ok() {
             count += 1;
-            ipc::mr()[0] = count;
+            ipc::set_mr::<0>(count);
         }
         msg = ipc::reply_and_wait(MsgTag::new(0, 1, 0), Timeout::Never);
     }

@@ -66,7 +66,7 @@ fn main() {
                 }
             }
             let t0 = rt::time::ticks();
-            ipc::mr()[0] = 0;
+            ipc::set_mr::<0>(0);
             let answered = ipc::call(bystander, MsgTag::new(1, 1, 0), Timeout::Millis(BYSTANDER_MS)).is_ok();
             max_ms = max_ms.max(rt::time::ticks() - t0);
             calls += 1;

@@ -20,19 +20,18 @@ fn main() {
     let kernel = KernelCap(rt::env::require_cap("kernel"));
 
     // Call and reply: three words out, the same three back.
-    let mr = ipc::mr();
-    mr[..3].copy_from_slice(&[0x1111, 0x2222, 0x3333]);
+    let _ = ipc::write_mrs(0, &[0x1111, 0x2222, 0x3333]);
     let r = ipc::call(server, MsgTag::new(ECHO, 3, 0), Timeout::Never);
-    let back = ipc::mr()[..3] == [0x1111, 0x2222, 0x3333];
+    let back = ipc::mrs::<3>() == [0x1111, 0x2222, 0x3333];
     check!("ipc.call_reply", r.is_ok_and(|m| m.tag.words() == 3) && back, "label={}", r.map(|m| m.label).unwrap_or(0));
 
     // Reply-and-wait: the server answers every call in one system call.
     let mut value = 0u64;
     let mut ok = true;
     for _ in 0..1000 {
-        ipc::mr()[0] = value;
+        ipc::set_mr::<0>(value);
         match ipc::call(server, MsgTag::new(INCREMENT, 1, 0), Timeout::Never) {
-            Ok(_) if ipc::mr()[0] == value + 1 => value += 1,
+            Ok(_) if ipc::mr::<0>() == value + 1 => value += 1,
             _ => ok = false,
         }
     }
@@ -42,11 +41,9 @@ fn main() {
     let irq = Factory::own().create_irq().expect("irq");
     irq.attach(&Thread::own_main(), 0x77).expect("attach");
     let [w0, w1] = ipc::cap_item(irq.0, Rights::WRITE);
-    let mr = ipc::mr();
-    mr[0] = w0;
-    mr[1] = w1;
+    let _ = ipc::write_mrs(0, &[w0, w1]);
     let r = ipc::call(server, MsgTag::new(TRIGGER_CAP, 0, 1), Timeout::Never);
-    let server_got_it = r.is_ok() && ipc::mr()[0] == 1;
+    let server_got_it = r.is_ok() && ipc::mr::<0>() == 1;
     let woke = irq.wait(Timeout::Millis(1000));
     check!("ipc.cap_transfer", server_got_it && woke == Ok(0x77), "server_got_cap={} irq={:?}", server_got_it, woke);
 
@@ -73,7 +70,7 @@ fn main() {
 
     // Finite timeout: the server sleeps 300 ms, the call gives up after 50.
     let t0 = ticks(&kernel);
-    ipc::mr()[0] = 300;
+    ipc::set_mr::<0>(300);
     let r = ipc::call(server, MsgTag::new(SLOW, 1, 0), Timeout::Millis(50));
     let waited = ticks(&kernel) - t0;
     check!(
@@ -87,7 +84,7 @@ fn main() {
 
     // Infinite timeout: the call waits as long as the server takes.
     let t0 = ticks(&kernel);
-    ipc::mr()[0] = 100;
+    ipc::set_mr::<0>(100);
     let r = ipc::call(server, MsgTag::new(SLOW, 1, 0), Timeout::Never);
     let waited = ticks(&kernel) - t0;
     check!("ipc.timeout_never", r.is_ok() && waited >= 100, "waited_ms={waited}");

@@ -22,7 +22,7 @@ fn main() {
             Ok(m) => match m.tag.label() {
                 ECHO => MsgTag::new(0, m.tag.words(), 0),
                 INCREMENT => {
-                    ipc::mr()[0] += 1;
+                    ipc::set_mr::<0>(ipc::mr::<0>() + 1);
                     MsgTag::new(0, 1, 0)
                 }
                 TRIGGER_CAP => {
@@ -31,11 +31,11 @@ fn main() {
                         let _ = Irq(cap_slot).trigger();
                         let _ = delete(cap_slot);
                     }
-                    ipc::mr()[0] = got as u64;
+                    ipc::set_mr::<0>(got as u64);
                     MsgTag::new(0, 1, 0)
                 }
                 SLOW => {
-                    let ms = ipc::mr()[0] as u32;
+                    let ms = ipc::mr::<0>() as u32;
                     ipc::sleep_ms(ms);
                     MsgTag::new(0, 0, 0)
                 }

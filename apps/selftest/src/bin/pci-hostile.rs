@@ -24,23 +24,18 @@ use selftest::check;
 rt::entry!(main);
 
 fn read(io: CapIdx, offset: u64, len: u64) -> u64 {
-    let mr = ipc::mr();
-    mr[0] = offset;
-    mr[1] = len;
+    let _ = ipc::write_mrs(0, &[offset, len]);
     match ipc::call(io, MsgTag::new(pci::CONFIG_READ, 2, 0), Timeout::Millis(2000)) {
-        Ok(_) => ipc::mr()[0],
+        Ok(_) => ipc::mr::<0>(),
         Err(_) => u64::MAX,
     }
 }
 
 /// io's answer: 0, or a negative error code.
 fn write(io: CapIdx, offset: u64, len: u64, value: u64) -> i64 {
-    let mr = ipc::mr();
-    mr[0] = offset;
-    mr[1] = len;
-    mr[2] = value;
+    let _ = ipc::write_mrs(0, &[offset, len, value]);
     match ipc::call(io, MsgTag::new(pci::CONFIG_WRITE, 3, 0), Timeout::Millis(2000)) {
-        Ok(_) => ipc::mr()[0] as i64,
+        Ok(_) => ipc::mr::<0>() as i64,
         Err(_) => i64::MIN,
     }
 }
@@ -49,17 +44,14 @@ fn main() {
     let io = rt::env::require_cap("io.pci");
     let foreign = rt::env::value("foreign-bar").unwrap_or(0xc100);
     let slots: [CapIdx; 4] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
-    for (i, s) in slots.iter().enumerate() {
-        ipc::utcb().br[i] = s.selector();
-    }
+    ipc::set_receive_slots(&slots);
     let r = ipc::call(io, MsgTag::new(pci::OPEN, 0, 0), Timeout::Never).expect("io answers");
     if r.tag.words() != INFO_WORDS {
         rt::exit(2, "io gave no device");
     }
     match rt::env::value("mode") {
         Some(1) => {
-            let mut w = [0u64; INFO_WORDS];
-            w.copy_from_slice(&ipc::mr()[..INFO_WORDS]);
+            let w: [u64; INFO_WORDS] = ipc::mrs::<INFO_WORDS>();
             return bystander(io, DeviceInfo::from_words(&w), slots[0]);
         }
         Some(2) => leaver(io),

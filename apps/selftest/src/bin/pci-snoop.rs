@@ -25,15 +25,12 @@ fn main() {
     let mode = rt::env::value("mode").unwrap_or(0);
     // Claim the device: info words plus one capability per BAR and the IRQ.
     let slots: [rt::CapIdx; 4] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
-    for (i, s) in slots.iter().enumerate() {
-        ipc::utcb().br[i] = s.selector();
-    }
+    ipc::set_receive_slots(&slots);
     let r = ipc::call(io, MsgTag::new(pci::OPEN, 0, 0), Timeout::Never).expect("io answers");
     if r.tag.words() != INFO_WORDS {
         rt::exit(2, "io gave no device");
     }
-    let mut w = [0u64; INFO_WORDS];
-    w.copy_from_slice(&ipc::mr()[..INFO_WORDS]);
+    let w: [u64; INFO_WORDS] = ipc::mrs::<INFO_WORDS>();
     let info = DeviceInfo::from_words(&w);
     let bar0 = info.bars[0].expect("an I/O BAR");
     // Its own ports work once granted.
@@ -48,13 +45,10 @@ fn main() {
     );
 
     // Moving a BAR: refused by io.
-    let mr = ipc::mr();
-    mr[0] = 0x10;
-    mr[1] = 4;
-    mr[2] = 0xdead_0001;
+    let _ = ipc::write_mrs(0, &[0x10, 4, 0xdead_0001]);
     let _ = ipc::call(io, MsgTag::new(pci::CONFIG_WRITE, 3, 0), Timeout::Never);
-    let refused = protocols::status::decode::<pci::Error>(ipc::mr()[0]) == Err(pci::Error::Denied);
-    rt::info!("TEST pci.bar_write_refused {} answer={}", if refused { "ok" } else { "FAIL" }, ipc::mr()[0] as i64);
+    let refused = protocols::status::decode::<pci::Error>(ipc::mr::<0>()) == Err(pci::Error::Denied);
+    rt::info!("TEST pci.bar_write_refused {} answer={}", if refused { "ok" } else { "FAIL" }, ipc::mr::<0>() as i64);
 
     // Device memory outside its BARs (the VGA framebuffer): refused by the kernel.
     // The capabilities come in BAR order; a device without a memory BAR has

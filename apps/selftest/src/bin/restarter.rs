@@ -29,7 +29,7 @@ fn main() {
         match ipc::wait(Timeout::Millis(5000)) {
             Ok(m) if m.label != 0xe => {
                 alive += (i > 0) as u64;
-                ipc::mr()[0] = i;
+                ipc::set_mr::<0>(i);
                 let _ = ipc::reply(MsgTag::new(0, 1, 0));
             }
             other => rt::error!("incarnation {} did not report: {:?}", i, other.map(|m| m.label)),

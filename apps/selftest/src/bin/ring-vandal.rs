@@ -139,23 +139,18 @@ fn main() {
 fn attach(netd: CapIdx) -> Result<(Rings, u64, u64, Irq), alloc::string::String> {
     use alloc::format;
     let slots: [CapIdx; 3] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
-    for (i, s) in slots.iter().enumerate() {
-        ipc::utcb().br[i] = s.selector();
-    }
-    let mr = ipc::mr();
-    mr[0] = nic::mac_to_word([0x52, 0x54, 0x00, 0x66, 0x66, 0x66]);
-    mr[1] = 1500;
-    mr[2] = 1;
+    ipc::set_receive_slots(&slots);
+    let _ = ipc::write_mrs(0, &[nic::mac_to_word([0x52, 0x54, 0x00, 0x66, 0x66, 0x66]), 1500, 1]);
     let tag = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000))
         .map_err(|e| format!("netd did not answer the attach: {e:?}"))?
         .tag;
-    if let Err(e) = protocols::status::decode::<nic::Error>(ipc::mr()[0]) {
+    if let Err(e) = protocols::status::decode::<nic::Error>(ipc::mr::<0>()) {
         return Err(format!("attach refused: {e}"));
     }
     if tag.items() != 3 {
         return Err("attach answered without its three capabilities".into());
     }
-    let size = ipc::mr()[0];
+    let size = ipc::mr::<0>();
     let base = rt::mem::attach(&Dataspace(slots[0]), size, true).map_err(|e| format!("cannot map the rings: {e:?}"))?;
     // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
     let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }

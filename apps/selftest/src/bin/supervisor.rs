@@ -52,7 +52,7 @@ fn main() {
         }
         child.destroy();
         // The rest of the system keeps running: the heartbeat task answers.
-        ipc::mr()[0] = 0;
+        ipc::set_mr::<0>(0);
         let alive = ipc::call(heartbeat, rt::MsgTag::new(1, 1, 0), Timeout::Millis(2000)).is_ok();
         check!("fault.others_alive", alive, "after={}", name);
     }

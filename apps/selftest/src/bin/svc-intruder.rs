@@ -118,7 +118,7 @@ fn main() {
     }
 
     // Bystanders: the heartbeat task answers within 2 s, `other` still runs.
-    ipc::mr()[0] = 0;
+    ipc::set_mr::<0>(0);
     let alive = ipc::call(heartbeat, MsgTag::new(1, 1, 0), Timeout::Millis(2000)).is_ok();
     let other = client::status(rs, "other").is_some_and(|s| s.state == State::Running);
     check!(
@@ -143,7 +143,7 @@ fn main() {
     }
     if operator {
         ipc::sleep_ms(2000);
-        ipc::mr()[0] = 0;
+        ipc::set_mr::<0>(0);
         let alive = ipc::call(heartbeat, MsgTag::new(1, 1, 0), Timeout::Millis(2000)).is_ok();
         check!("authority.alive_after_shutdown_attempt", alive, "heartbeat={alive}");
     }

@@ -17,7 +17,7 @@ const STATE: &[u8] = b"rx_ring=17 tx_ring=4 mac=52:54:00:12:34:56";
 fn report() -> u64 {
     let parent = rt::env::require_cap("st-parent.alive");
     match ipc::call(parent, MsgTag::new(0, 0, 0), Timeout::Never) {
-        Ok(_) => ipc::mr()[0],
+        Ok(_) => ipc::mr::<0>(),
         Err(_) => 0,
     }
 }

@@ -20,7 +20,7 @@ fn answer(reply: u64) -> bool {
         match ipc::wait(Timeout::Millis(30_000)) {
             Ok(m) if m.label == EVENTS => continue,
             Ok(_) => {
-                ipc::mr()[0] = reply;
+                ipc::set_mr::<0>(reply);
                 return ipc::reply(MsgTag::new(0, 1, 0)).is_ok();
             }
             Err(e) => {

@@ -26,7 +26,7 @@
 //!   gives each its device address.
 
 use crate::device::{BARS, Bar, DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
-use crate::ipc::{mr, set_receive_slot, utcb};
+use crate::ipc::{self, set_receive_slot};
 use crate::memory::Region;
 use crate::obj::{Factory, Irq, release};
 use crate::sync::Mutex;
@@ -54,8 +54,8 @@ fn vbus_cap() -> Result<Cap, DeviceError> {
 }
 
 fn cfg_read(bus: Cap, handle: u64, pos: u64, len: u64) -> Result<u32, Error> {
-    call(bus, vbus::pcidev_cfg_read(mr(), handle, pos as u32, (len * 8) as u32))?;
-    Ok(mr()[0] as u32)
+    call(bus, ipc::compose(|m| vbus::pcidev_cfg_read(m, handle, pos as u32, (len * 8) as u32)))?;
+    Ok(ipc::mr::<0>() as u32)
 }
 
 fn wanted_ids() -> ([u32; MAX_IDS], usize) {
@@ -85,7 +85,9 @@ pub fn open() -> Result<Device, DeviceError> {
     let (ids, n) = wanted_ids();
     // Until io binds its end of the channel, IPC to it finds no partner.
     let mut waited = 0;
-    while let Err(Error::NoCapability) = call(bus, vbus::get_next(mr(), vbus::ROOT, vbus::NULL, vbus::MAX_DEPTH)) {
+    while let Err(Error::NoCapability) =
+        call(bus, ipc::compose(|m| vbus::get_next(m, vbus::ROOT, vbus::NULL, vbus::MAX_DEPTH)))
+    {
         if waited >= IO_START_MS {
             return Err(DeviceError::Sys(Error::NoCapability));
         }
@@ -94,10 +96,10 @@ pub fn open() -> Result<Device, DeviceError> {
     }
     let mut child = vbus::NULL;
     loop {
-        let Ok(_) = call(bus, vbus::get_next(mr(), vbus::ROOT, child, vbus::MAX_DEPTH)) else {
+        let Ok(_) = call(bus, ipc::compose(|m| vbus::get_next(m, vbus::ROOT, child, vbus::MAX_DEPTH))) else {
             return Err(DeviceError::NoDevice);
         };
-        let (handle, dev) = vbus::parse_device(&mr()[..vbus::DEVICE_WORDS]).ok_or(DeviceError::NoDevice)?;
+        let (handle, dev) = vbus::parse_device(&ipc::mrs::<{ vbus::DEVICE_WORDS }>()).ok_or(DeviceError::NoDevice)?;
         child = handle;
         if dev.kind & vbus::TYPE_PCIDEV == 0 {
             continue;
@@ -115,8 +117,8 @@ pub fn open() -> Result<Device, DeviceError> {
 fn describe(bus: Cap, handle: u64, count: u32) -> Result<Device, DeviceError> {
     let mut resources = [None; MAX_RESOURCES];
     for (i, r) in resources.iter_mut().enumerate().take(count as usize) {
-        if call(bus, vbus::get_resource(mr(), handle, i as u32)).is_ok() {
-            *r = Resource::from_words(&mr()[..5]);
+        if call(bus, ipc::compose(|m| vbus::get_resource(m, handle, i as u32))).is_ok() {
+            *r = Resource::from_words(&ipc::mrs::<5>());
         }
     }
     let cfg = |pos| cfg_read(bus, handle, pos, 4);
@@ -143,7 +145,7 @@ fn describe(bus: Cap, handle: u64, count: u32) -> Result<Device, DeviceError> {
         i += if wide { 2 } else { 1 };
     }
     // ACPI's _ADR of a PCI device: slot << 16 | function.
-    let adr = call(bus, vbus::get_adr(mr(), handle)).map(|_| mr()[0] as u32).unwrap_or(0);
+    let adr = call(bus, ipc::compose(|m| vbus::get_adr(m, handle))).map(|_| ipc::mr::<0>() as u32).unwrap_or(0);
     let info = DeviceInfo {
         bus: 0,
         slot: (adr >> 16) as u8,
@@ -176,7 +178,7 @@ impl Device {
         if !valid_config_access(pos, len) {
             return Err(DeviceError::BadAccess);
         }
-        let tag = vbus::pcidev_cfg_write(mr(), self.handle, pos as u32, value, (len * 8) as u32);
+        let tag = ipc::compose(|m| vbus::pcidev_cfg_write(m, self.handle, pos as u32, value, (len * 8) as u32));
         call(self.bus, tag).map(|_| ()).map_err(|_| DeviceError::Refused)
     }
 
@@ -185,12 +187,10 @@ impl Device {
     pub fn request_ports(&self, first: u64, count: u64) -> Result<(u64, u64), DeviceError> {
         let r = self.resource(res::PORT, first, count).ok_or(DeviceError::NotTheDevices)?;
         for (start, order) in vbus::port_pieces(r.start, r.len()) {
-            let u = utcb();
-            u.bdr = 0;
-            u.br[..2].copy_from_slice(&vbus::rcv_io_window());
-            let tag = vbus::request_ports(mr(), start, order);
+            ipc::set_receive_items(&vbus::rcv_io_window());
+            let tag = ipc::compose(|m| vbus::request_ports(m, start, order));
             let result = call(self.bus, tag);
-            u.br[..2].fill(0);
+            ipc::clear_receive_slots(2);
             result?;
         }
         Ok((r.start, r.len()))
@@ -203,9 +203,9 @@ impl Device {
         self.resource(res::MEM, start, size).ok_or(DeviceError::NotTheDevices)?;
         let rm = Cap(super::l4re_env().rm);
         let flags = msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP | msg::RM_R | msg::RM_W | vbus::RM_UNCACHED;
-        let tag = msg::rm_attach(mr(), 0, len, flags, self.bus, base, 12);
+        let tag = ipc::compose(|m| msg::rm_attach(m, 0, len, flags, self.bus, base, 12));
         call(rm, tag)?;
-        Ok(Mmio { virt: mr()[0], phys: base, size: len, ds: None })
+        Ok(Mmio { virt: ipc::mr::<0>(), phys: base, size: len, ds: None })
     }
 
     pub fn unmap_mem(&self, m: Mmio) {
@@ -219,7 +219,7 @@ impl Device {
         }
         let icu = icu(self.bus)?;
         let irq = Factory::own().create_irq()?;
-        let via_icu = match call(icu, vbus::icu_bind(mr(), line, Cap::from_idx(irq.0))) {
+        let via_icu = match call(icu, ipc::compose(|m| vbus::icu_bind(m, line, Cap::from_idx(irq.0)))) {
             Ok(answer) => answer.label() == vbus::BIND_UNMASK_VIA_ICU,
             Err(e) => {
                 release(irq.0);
@@ -274,13 +274,13 @@ fn icu(bus: Cap) -> Result<Cap, DeviceError> {
     if let Some(c) = *icu {
         return Ok(c);
     }
-    let hid =
-        vbus::get_by_hid(mr(), vbus::ROOT, vbus::NULL, vbus::HID_ICU, vbus::MAX_DEPTH).ok_or(DeviceError::NoBus)?;
+    let hid = ipc::compose(|m| vbus::get_by_hid(m, vbus::ROOT, vbus::NULL, vbus::HID_ICU, vbus::MAX_DEPTH))
+        .ok_or(DeviceError::NoBus)?;
     call(bus, hid).map_err(|_| DeviceError::NoDevice)?;
-    let handle = mr()[0];
+    let handle = ipc::mr::<0>();
     let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
-    if let Err(e) = call(bus, vbus::vicu_get_cap(mr(), handle)) {
+    if let Err(e) = call(bus, ipc::compose(|m| vbus::vicu_get_cap(m, handle))) {
         crate::cap::free(slot);
         return Err(e.into());
     }
@@ -301,12 +301,12 @@ fn dma_space() -> Result<Cap, DeviceError> {
     let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
     let mem_alloc = Cap(super::l4re_env().mem_alloc);
-    if let Err(e) = call(mem_alloc, msg::factory_create(mr(), vbus::PROTO_DMA_SPACE)) {
+    if let Err(e) = call(mem_alloc, ipc::compose(|m| msg::factory_create(m, vbus::PROTO_DMA_SPACE))) {
         crate::cap::free(slot);
         return Err(e.into());
     }
     let c = Cap::from_idx(slot);
-    match call(bus, vbus::assign_dma_domain(mr(), c)) {
+    match call(bus, ipc::compose(|m| vbus::assign_dma_domain(m, c))) {
         Ok(_) => {}
         // A vbus without devices has no DMA domain: no device can reach
         // this task's memory, which then has no device address.
@@ -331,17 +331,17 @@ pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
     let ds = crate::mem::alloc_dataspace(size, true)?;
     let rm = Cap(super::l4re_env().rm);
     let flags = msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP | msg::RM_R | msg::RM_W;
-    if let Err(e) = call(rm, msg::rm_attach(mr(), 0, size, flags, Cap::from_idx(ds.0), 0, 12)) {
+    if let Err(e) = call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds.0), 0, 12))) {
         release(ds.0);
         return Err(e.into());
     }
-    let addr = mr()[0];
+    let addr = ipc::mr::<0>();
     let region = Region { addr, size, ds, phys: 0 };
     if !space.is_valid() {
         return Ok(region);
     }
-    match call(space, vbus::dma_map(mr(), Cap::from_idx(ds.0), 0, size)) {
-        Ok(_) if mr()[0] >= size => Ok(Region { phys: mr()[1], ..region }),
+    match call(space, ipc::compose(|m| vbus::dma_map(m, Cap::from_idx(ds.0), 0, size))) {
+        Ok(_) if ipc::mr::<0>() >= size => Ok(Region { phys: ipc::mr::<1>(), ..region }),
         Ok(_) => {
             region.free();
             Err(DeviceError::Sys(Error::OutOfMemory))

@@ -105,3 +105,18 @@ pub fn values() -> impl Iterator<Item = (&'static str, u64)> {
         Some((k, parse_number(v)?))
     })
 }
+
+/// Every `name=text` argument the starter passed, numbers or not (a
+/// supervisor reads the names of its children from them).
+pub fn strings() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let argc = ARGC.load(Ordering::Relaxed);
+    (1..argc).filter_map(arg).filter_map(|a| a.split_once('='))
+}
+
+/// Every named capability the starter granted, by name.
+pub fn named_caps() -> impl Iterator<Item = (&'static str, CapIdx)> {
+    entries().filter_map(|e| {
+        let c = Cap(e.cap);
+        Some((core::str::from_utf8(e.name()).ok()?, c)).filter(|_| c.is_valid()).map(|(n, c)| (n, c.idx()))
+    })
+}

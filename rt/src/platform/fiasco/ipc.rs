@@ -20,18 +20,21 @@ use l4_sys::fiasco::{Cap, msg, sysf, timeout};
 use l4_sys::syscall::Received;
 use l4_sys::{CapIdx, Error, MsgTag, Timeout};
 
-/// This thread's UTCB.
-#[inline(always)]
-pub fn utcb() -> &'static mut Utcb {
-    // SAFETY: %gs:0 holds this thread's UTCB address; the UTCB is mapped for the
-    // thread's whole life and only this thread uses it.
-    unsafe { &mut *l4_sys::fiasco::utcb::current() }
-}
+pub use crate::regs::*;
 
-/// Message registers (Fiasco's messages use at most the first 63).
-#[inline(always)]
-pub fn mr() -> &'static mut [u64; 64] {
-    &mut utcb().mr
+/// Sets the buffer descriptor to 0 and buffer register `i` (ignored past the
+/// last one).
+fn set_br(i: usize, value: u64) {
+    if i < l4_sys::fiasco::utcb::BR_COUNT {
+        let u: *mut Utcb = l4_sys::fiasco::utcb::current();
+        // SAFETY: %gs:0 is this thread's UTCB, mapped for its whole life and used
+        // only by this thread; `i` is within the buffer registers; no reference
+        // is made.
+        unsafe {
+            (&raw mut (*u).bdr).write(0);
+            (&raw mut (*u).br).cast::<u64>().add(i).write(value);
+        }
+    }
 }
 
 fn dest(c: CapIdx) -> Cap {
@@ -103,23 +106,27 @@ pub fn cap_item(slot: CapIdx, mask: l4_sys::Rights) -> [u64; 2] {
 /// Sets the slots where the next received capabilities go, in item order
 /// (one small receive item per buffer register).
 pub fn set_receive_slots(slots: &[CapIdx]) {
-    let u = utcb();
-    u.bdr = 0;
-    for (b, s) in u.br.iter_mut().zip(slots) {
-        *b = msg::rcv_cap(Cap::from_idx(*s));
+    for (i, s) in slots.iter().enumerate() {
+        set_br(i, msg::rcv_cap(Cap::from_idx(*s)));
     }
 }
 
 /// Takes back the first `n` receive slots: no capability is received there.
 pub fn clear_receive_slots(n: usize) {
-    let br = &mut utcb().br;
-    let n = n.min(br.len());
-    br[..n].fill(0);
+    for i in 0..n.min(l4_sys::fiasco::utcb::BR_COUNT) {
+        set_br(i, 0);
+    }
 }
 
 /// Sets the slot where the next received capability goes.
 pub fn set_receive_slot(slot: CapIdx) {
-    let u = utcb();
-    u.bdr = 0;
-    u.br[0] = msg::rcv_cap(Cap::from_idx(slot));
+    set_br(0, msg::rcv_cap(Cap::from_idx(slot)));
+}
+
+/// Puts raw receive items (already encoded, e.g. an I/O flexpage window) in
+/// the first buffer registers.
+pub(crate) fn set_receive_items(items: &[u64]) {
+    for (i, w) in items.iter().enumerate() {
+        set_br(i, *w);
+    }
 }

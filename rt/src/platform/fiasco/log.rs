@@ -21,6 +21,6 @@ pub fn write(level: u64, text: &str) {
     if !log.is_valid() {
         return;
     }
-    let (tag, _) = msg::vcon_write(super::ipc::mr(), &line[..n + 1]);
+    let (tag, _) = super::ipc::compose(|m| msg::vcon_write(m, &line[..n + 1]));
     let _ = syscall::send(log, tag);
 }

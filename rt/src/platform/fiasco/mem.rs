@@ -3,7 +3,7 @@
 //! the page faults on them through the task's own dataspace capability: unlike
 //! on Resurgo's kernel, that capability must stay while the memory is mapped.
 
-use crate::ipc::{mr, set_receive_slot};
+use crate::ipc::{self, set_receive_slot};
 pub use crate::memory::Region;
 use crate::obj::{Dataspace, release};
 use l4_sys::Error;
@@ -17,14 +17,14 @@ pub fn attach(ds: &Dataspace, size: u64, writable: bool) -> Result<u64, Error> {
     let size = size.next_multiple_of(PAGE_SIZE);
     let rights = msg::RM_R | if writable { msg::RM_W } else { 0 };
     let rm = Cap(super::l4re_env().rm);
-    let tag = msg::rm_attach(mr(), 0, size, msg::RM_SEARCH_ADDR | rights, Cap::from_idx(ds.0), 0, 12);
+    let tag = ipc::compose(|m| msg::rm_attach(m, 0, size, msg::RM_SEARCH_ADDR | rights, Cap::from_idx(ds.0), 0, 12));
     call(rm, tag)?;
-    Ok(mr()[0])
+    Ok(ipc::mr::<0>())
 }
 
 pub fn detach(addr: u64, size: u64) -> Result<(), Error> {
     let rm = Cap(super::l4re_env().rm);
-    let tag = msg::rm_detach(mr(), addr, size.next_multiple_of(PAGE_SIZE));
+    let tag = ipc::compose(|m| msg::rm_detach(m, addr, size.next_multiple_of(PAGE_SIZE)));
     call(rm, tag).map(|_| ())
 }
 
@@ -34,7 +34,7 @@ pub fn alloc_dataspace(size: u64, contiguous: bool) -> Result<Dataspace, Error> 
     let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
     let flags = if contiguous { msg::MEM_CONTINUOUS | msg::MEM_PINNED } else { 0 };
-    let tag = msg::mem_alloc(mr(), size, flags, 0);
+    let tag = ipc::compose(|m| msg::mem_alloc(m, size, flags, 0));
     match call(Cap(super::l4re_env().mem_alloc), tag) {
         Ok(_) => Ok(Dataspace(slot)),
         Err(e) => {

@@ -10,6 +10,7 @@ pub mod cap;
 pub mod device;
 pub mod env;
 pub mod ipc;
+pub mod loader;
 pub mod log;
 pub mod mem;
 pub mod obj;

@@ -4,17 +4,17 @@
 //! the factory. Handles are plain capability indices; [`release`] deletes one.
 
 use crate::cap;
-use crate::ipc::{irq_label, kernel_label, mr, set_receive_slot};
+use crate::ipc::{self, irq_label, kernel_label, set_receive_slot};
 pub use crate::memory::{Dataspace, DsInfo};
 use l4_sys::fiasco::syscall::{call, send};
 use l4_sys::fiasco::{Cap, item, msg, proto};
 use l4_sys::{CapIdx, Error, MsgTag, Timeout};
 
 /// An operation that creates a capability: returns its slot.
-fn create(on: Cap, fill: impl FnOnce(&mut [u64; 64]) -> MsgTag) -> Result<CapIdx, Error> {
+fn create(on: Cap, fill: impl FnOnce(&mut [u64]) -> MsgTag) -> Result<CapIdx, Error> {
     let slot = cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
-    let tag = fill(mr());
+    let tag = ipc::compose(fill);
     match call(on, tag) {
         Ok(_) => Ok(slot),
         Err(e) => {
@@ -26,10 +26,8 @@ fn create(on: Cap, fill: impl FnOnce(&mut [u64; 64]) -> MsgTag) -> Result<CapIdx
 
 /// Deletes one of this task's capabilities; the slot stays reserved for reuse.
 pub fn delete(idx: CapIdx) -> Result<(), Error> {
-    let m = mr();
-    m[0] = 1; // L4_TASK_UNMAP_OP
-    m[1] = 0x8000_0000; // L4_FP_ALL_SPACES
-    m[2] = item::obj_fpage(Cap::from_idx(idx), item::CAP_RWSD);
+    // L4_TASK_UNMAP_OP, L4_FP_ALL_SPACES, the capability's flexpage.
+    ipc::write_mrs(0, &[1, 0x8000_0000, item::obj_fpage(Cap::from_idx(idx), item::CAP_RWSD)])?;
     call(super::TASK, MsgTag::new(proto::TASK, 3, 0)).map(|_| ())
 }
 
@@ -55,7 +53,7 @@ impl Task {
             crate::log::write_fmt(l4_sys::proto::log::LEVEL_INFO, format_args!("exit {code}: {reason}"));
         }
         let parent = Cap(super::l4re_env().parent);
-        let tag = msg::parent_signal(mr(), 0, code);
+        let tag = ipc::compose(|m| msg::parent_signal(m, 0, code));
         let _ = send(parent, tag);
         loop {
             crate::ipc::sleep_forever();
@@ -125,7 +123,7 @@ pub struct Gate(pub CapIdx);
 
 impl Gate {
     pub fn bind(&self, thread: &Thread, label: u64) -> Result<(), Error> {
-        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), kernel_label(label));
+        let tag = ipc::compose(|m| msg::rcv_ep_bind(m, Cap::from_idx(thread.0), kernel_label(label)));
         call(Cap::from_idx(self.0), tag).map(|_| ())
     }
 }
@@ -143,7 +141,7 @@ impl Irq {
     /// A device's line starts masked: it is unmasked once here, so that the
     /// first interrupt arrives.
     pub fn attach(&self, thread: &Thread, label: u64) -> Result<(), Error> {
-        let tag = msg::rcv_ep_bind(mr(), Cap::from_idx(thread.0), irq_label(label));
+        let tag = ipc::compose(|m| msg::rcv_ep_bind(m, Cap::from_idx(thread.0), irq_label(label)));
         call(Cap::from_idx(self.0), tag)?;
         if super::device::device_irq(self.0).is_some() {
             self.unmask()?;
@@ -157,9 +155,9 @@ impl Irq {
     /// io's virtual ICU for a line io unmasks there.
     pub fn unmask(&self) -> Result<(), Error> {
         if let Some(Some((icu, line))) = super::device::device_irq(self.0) {
-            return send(icu, l4_sys::fiasco::vbus::icu_unmask(mr(), line));
+            return send(icu, ipc::compose(|m| l4_sys::fiasco::vbus::icu_unmask(m, line)));
         }
-        mr()[0] = 4; // L4_IRQ_OP_EOI
+        ipc::set_mr::<0>(4); // L4_IRQ_OP_EOI
         send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
     }
     /// Waits for this IRQ only.
@@ -170,10 +168,9 @@ impl Irq {
 
 impl Dataspace {
     pub fn info(&self) -> Result<DsInfo, Error> {
-        let tag = msg::ds_info(mr());
+        let tag = ipc::compose(msg::ds_info);
         call(Cap::from_idx(self.0), tag)?;
-        let m = mr();
         // Fiasco's `Stats` carry the size and the rights, not the kind of memory.
-        Ok(DsInfo { size: m[0], contiguous: false, phys: 0 })
+        Ok(DsInfo { size: ipc::mr::<0>(), contiguous: false, phys: 0 })
     }
 }

@@ -3,7 +3,7 @@
 //! region manager (as L4Re's pthreads do without ITAS registration), its
 //! registers set with `ex_regs`, and run by the scheduler ned gave the task.
 
-use crate::ipc::{mr, utcb};
+use crate::ipc;
 use crate::mem;
 use crate::obj::{Factory, Thread, release};
 use crate::sync::Mutex;
@@ -42,7 +42,7 @@ unsafe extern "C" {
 }
 
 extern "C" fn thread_main(arg: u64, cap: u64) -> ! {
-    utcb().user[0] = cap;
+    set_tls_word(0, cap);
     // SAFETY: `spawn` put a pointer from `Box::into_raw` of a `Box<Start>` on
     // this thread's stack, handed to exactly this thread.
     let f = unsafe { Box::from_raw(arg as *mut Start) };
@@ -55,14 +55,39 @@ extern "C" fn thread_main(arg: u64, cap: u64) -> ! {
 
 /// The capability slot of the running thread's own thread capability.
 pub fn current_cap() -> CapIdx {
-    let v = utcb().user[0];
+    let v = tls_get(0);
     if v == 0 { Cap(super::l4re_env().main_thread).idx() } else { CapIdx(v as u32) }
 }
 
-/// The running thread's thread-local words (the UTCB's user words). Word 0
-/// is the runtime's (the thread capability); the others are the task's.
-pub fn tls() -> &'static mut [u64] {
-    &mut utcb().user[..]
+/// Thread-local words the running thread has (the UTCB's user words).
+pub const TLS_WORDS: usize = 3;
+
+/// Thread-local word `i` of the running thread (0 past the last). Word 0 is
+/// the runtime's (the thread capability); the others are the task's.
+pub fn tls_get(i: usize) -> u64 {
+    if i >= TLS_WORDS {
+        return 0;
+    }
+    let utcb = l4_sys::fiasco::utcb::current();
+    // SAFETY: %gs:0 is this thread's mapped UTCB, used only by this thread; `i`
+    // is within `user`; no reference is made.
+    unsafe { (&raw const (*utcb).user).cast::<u64>().add(i).read() }
+}
+
+/// Sets the running thread's thread-local word `i`; word 0 (the runtime's)
+/// and words past the last are refused.
+pub fn tls_set(i: usize, value: u64) -> Result<(), Error> {
+    if i == 0 || i >= TLS_WORDS {
+        return Err(Error::InvalidArgument);
+    }
+    set_tls_word(i, value);
+    Ok(())
+}
+
+fn set_tls_word(i: usize, value: u64) {
+    let utcb = l4_sys::fiasco::utcb::current();
+    // SAFETY: as in `tls_get`; callers pass `i < TLS_WORDS`.
+    unsafe { (&raw mut (*utcb).user).cast::<u64>().add(i.min(TLS_WORDS - 1)).write(value) }
 }
 
 /// The thread capability of the task's first thread.
@@ -105,11 +130,12 @@ fn alloc_utcb() -> Result<u64, Error> {
 /// Reserves a region of kernel-user memory with the region manager and adds
 /// it to this task (`L4Re::Util::kumem_alloc`); returns its `[start, end)`.
 fn add_kumem() -> Result<(u64, u64), Error> {
-    call(Cap(super::l4re_env().rm), msg::rm_attach_kumem(mr(), KUMEM_ORDER)).map_err(|_| Error::QuotaExceeded)?;
-    let start = mr()[0];
+    call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_attach_kumem(m, KUMEM_ORDER)))
+        .map_err(|_| Error::QuotaExceeded)?;
+    let start = ipc::mr::<0>();
     let fpage = msg::mem_fpage(start, KUMEM_ORDER as u32, 6);
-    if let Err(e) = call(super::TASK, msg::task_add_ku_mem(mr(), fpage)) {
-        let _ = call(Cap(super::l4re_env().rm), msg::rm_detach(mr(), start, 1 << KUMEM_ORDER));
+    if let Err(e) = call(super::TASK, ipc::compose(|m| msg::task_add_ku_mem(m, fpage))) {
+        let _ = call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_detach(m, start, 1 << KUMEM_ORDER)));
         return Err(e);
     }
     Ok((start, start + (1 << KUMEM_ORDER)))
@@ -117,7 +143,7 @@ fn add_kumem() -> Result<(u64, u64), Error> {
 
 /// Fiasco's priority for Resurgo's: the default (100) is L4Re's default (2);
 /// above it, one Fiasco level per ten (the scheduler ned gives a task caps it).
-fn fiasco_prio(priority: u8) -> u64 {
+pub(crate) fn fiasco_prio(priority: u8) -> u64 {
     L4RE_DEFAULT_PRIO + (priority.saturating_sub(l4_sys::proto::thread::DEFAULT_PRIORITY) / 10) as u64
 }
 
@@ -128,7 +154,7 @@ pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Res
     let thread = Factory::own().create_thread_cap()?;
     let cap = Cap::from_idx(thread.0);
     let rm = Cap(env.rm);
-    if let Err(e) = call(cap, msg::thread_control_bind(mr(), rm, rm, utcb_addr, super::TASK)) {
+    if let Err(e) = call(cap, ipc::compose(|m| msg::thread_control_bind(m, rm, rm, utcb_addr, super::TASK))) {
         release(thread.0);
         return Err(e);
     }
@@ -151,8 +177,9 @@ pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Res
         ((sp + 8) as *mut u64).write(thread.0.0 as u64);
     }
     let entry = __rt_fiasco_thread_entry as *const () as u64;
-    let started = call(cap, msg::thread_ex_regs(mr(), entry, sp, 0))
-        .and_then(|_| call(Cap(env.scheduler), msg::scheduler_run_thread(mr(), cap, fiasco_prio(priority))));
+    let started = call(cap, ipc::compose(|m| msg::thread_ex_regs(m, entry, sp, 0))).and_then(|_| {
+        call(Cap(env.scheduler), ipc::compose(|m| msg::scheduler_run_thread(m, cap, fiasco_prio(priority))))
+    });
     match started {
         Ok(_) => Ok(Handle { thread, index: utcb_addr }),
         Err(e) => {

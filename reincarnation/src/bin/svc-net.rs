@@ -1,0 +1,77 @@
+//! svc-net: the reincarnation server's operator verbs over TCP, for a
+//! system without a console shell (Resurgo on Fiasco.OC, whose serial line
+//! the kernel owns). A client connects to port 23 and sends lines `VERB
+//! NAME` (`kill`, `restart`, `down`, `up`, `crash-irq`, `hang-irq`, `crash`,
+//! as `svc VERB NAME` in the shell); each is answered `ok VERB NAME` or
+//! `error VERB NAME: WHY`. It reaches the server through the one gate its
+//! manifest grants (`uses = ["reincarnation.svc"]`, named `svc` on
+//! Fiasco.OC).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec::Vec;
+use netapps::Net;
+use reincarnation::client;
+use reincarnation::proto::svc;
+
+rt::entry!(main);
+
+const PORT: u16 = 23;
+
+fn main() {
+    // `svc` on Fiasco.OC, whose capability names are at most 16 bytes.
+    let Some(rs) = rt::env::cap("reincarnation.svc").or_else(|| rt::env::cap("svc")) else {
+        rt::exit(1, "no gate to the reincarnation server")
+    };
+    let net = match Net::open() {
+        Ok(n) => n,
+        Err(e) => netapps::fail("netd", e),
+    };
+    let listener = match net.listen(PORT, 1) {
+        Ok(l) => l,
+        Err(e) => netapps::fail("listen", e),
+    };
+    rt::info!("listening on {}", PORT);
+    let mut buf = [0u8; 256];
+    loop {
+        let Ok(mut conn) = net.accept(&listener) else {
+            rt::time::sleep_ms(100);
+            continue;
+        };
+        let mut line: Vec<u8> = Vec::new();
+        'conn: loop {
+            let n = match conn.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            for &b in &buf[..n] {
+                if b != b'\n' {
+                    if line.len() < 128 {
+                        line.push(b);
+                    }
+                    continue;
+                }
+                let text = core::str::from_utf8(&line).unwrap_or("").trim();
+                let answer = match text.split_once(' ') {
+                    Some((verb, name)) => match svc::operation(verb) {
+                        Some((op, arg)) => match client::command(rs, op, name.trim(), arg) {
+                            Ok(()) => format!("ok {verb} {}\n", name.trim()),
+                            Err(e) => format!("error {verb} {}: {e}\n", name.trim()),
+                        },
+                        None => format!("error {verb}: no such verb\n"),
+                    },
+                    None => format!("error `{text}`: expected VERB NAME\n"),
+                };
+                rt::info!("{}", answer.trim_end());
+                line.clear();
+                if conn.write_all(answer.as_bytes()).is_err() {
+                    break 'conn;
+                }
+            }
+        }
+        let _ = conn.close();
+    }
+}
