@@ -12,6 +12,7 @@
 extern crate alloc;
 
 mod heartbeat;
+mod supervisor;
 
 rt::resurgo_only! {
     mod resurgo;

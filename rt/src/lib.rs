@@ -37,6 +37,7 @@ pub mod time;
 pub use platform::fiasco::{cap, env, ipc, loader, mem, obj, thread, time};
 
 pub mod device;
+mod load;
 pub mod log;
 pub mod memory;
 pub mod platform;

@@ -9,7 +9,7 @@ use crate::obj::{Factory, Gate, IoPorts, Irq, MapAccess, Task, TaskSpec, Thread,
 use l4_sys::cap::slot;
 use l4_sys::env::{EnvPage, Kind};
 use l4_sys::layout::{ENV_PAGE, HEAP_BASE, PAGE_SIZE, STACK_TOP};
-use l4_sys::{CapIdx, Error, Rights};
+use l4_sys::{CapIdx, Rights};
 
 /// One capability to hand to the child, under a name in its environment.
 pub struct Grant<'a> {
@@ -49,30 +49,7 @@ pub struct Child {
     pub thread: Thread,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoadError {
-    NotElf,
-    BadSegment,
-    TooManyGrants,
-    Kernel(Error),
-}
-
-impl From<Error> for LoadError {
-    fn from(e: Error) -> Self {
-        LoadError::Kernel(e)
-    }
-}
-
-impl core::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            LoadError::NotElf => f.write_str("not an ELF executable"),
-            LoadError::BadSegment => f.write_str("a segment lies outside the file or the user half"),
-            LoadError::TooManyGrants => f.write_str("too many grants for the environment page"),
-            LoadError::Kernel(e) => write!(f, "kernel: {e}"),
-        }
-    }
-}
+pub use crate::load::LoadError;
 
 /// Creates, loads and starts a task. On failure nothing is left behind.
 pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {

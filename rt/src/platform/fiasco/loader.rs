@@ -59,30 +59,7 @@ pub struct Spawn<'a> {
     pub pager: Gate,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoadError {
-    NotElf,
-    BadSegment,
-    TooManyGrants,
-    Kernel(Error),
-}
-
-impl From<Error> for LoadError {
-    fn from(e: Error) -> Self {
-        LoadError::Kernel(e)
-    }
-}
-
-impl core::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            LoadError::NotElf => f.write_str("not an ELF executable"),
-            LoadError::BadSegment => f.write_str("a segment lies outside the file or the user half"),
-            LoadError::TooManyGrants => f.write_str("too many grants or arguments for the start page"),
-            LoadError::Kernel(e) => write!(f, "kernel: {e}"),
-        }
-    }
-}
+pub use crate::load::LoadError;
 
 /// The child's capability slots (those of an L4Re application).
 mod slot {
