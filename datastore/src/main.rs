@@ -222,6 +222,8 @@ impl Server {
         // set, so at most one arrives).
         let cap = (tag.items() > 0).then_some(self.recv);
         let request = match proto::Request::decode(tag.label(), words) {
+            // A capability too many is malformed; one too few is BADCAP below.
+            Ok(r) if tag.items() > r.items() => return Reply::status(Err(Error::Invalid)),
             Ok(r) => r,
             Err(e) => return Reply::status(Err(e)),
         };

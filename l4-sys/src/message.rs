@@ -369,6 +369,17 @@ pub trait Call: Sized {
     /// `BadOpcode` for a label the protocol does not have, `InvalidArgument`
     /// for words that do not fit the operation.
     fn decode(label: i64, words: &[u64]) -> Result<Self, Error>;
+
+    /// The request a whole message makes: its tag (label, word and item
+    /// counts) and its words. No request of a protocol declared with
+    /// [`calls!`] carries a capability, so one that comes with items is
+    /// `InvalidArgument`, as one with a word too many is.
+    fn decode_message(tag: crate::MsgTag, words: &[u64]) -> Result<Self, Error> {
+        if tag.items() != 0 || words.len() != tag.words() {
+            return Err(Error::InvalidArgument);
+        }
+        Self::decode(tag.label(), words)
+    }
 }
 
 /// Declares the requests of a server's protocol, each named by its tag label

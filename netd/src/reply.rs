@@ -26,7 +26,7 @@ impl Request {
     /// generated decoder) for a label `C` does not have, the wrong number of
     /// words, or a field out of its range.
     pub fn decode<C: Call>(&self) -> Result<C, rt::Error> {
-        C::decode(self.tag.label(), &self.words)
+        C::decode_message(self.tag, &self.words)
     }
 }
 

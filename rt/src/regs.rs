@@ -167,7 +167,7 @@ pub fn encode_call(request: &impl Call) -> Result<MsgTag, Error> {
 /// Decodes the message just received with `tag` as a request of a server's
 /// protocol.
 pub fn decode_call<C: Call>(tag: MsgTag) -> Result<C, Error> {
-    C::decode(tag.label(), &received_words(tag))
+    C::decode_message(tag, &received_words(tag))
 }
 
 /// Decodes the first `words` message registers as a `M`.

@@ -1178,6 +1178,14 @@ pub mod store {
     }
 
     impl Request {
+        /// Capabilities the request carries: PUBLISH's and SUBSCRIBE's one.
+        pub fn items(&self) -> usize {
+            match self {
+                Request::Publish { .. } | Request::Subscribe { .. } => 1,
+                _ => 0,
+            }
+        }
+
         /// The label the request is sent with.
         pub fn label(&self) -> i64 {
             match self {
@@ -1853,6 +1861,21 @@ mod call_tests {
         let mut labels = socket::Request::LABELS.to_vec();
         labels.dedup();
         assert_eq!(labels.len(), socket::Request::LABELS.len());
+    }
+
+    #[test]
+    fn a_request_with_a_capability_is_refused() {
+        // No request declared with `calls!` carries one.
+        let tag = l4_sys::MsgTag::new(socket::INFO, 0, 1);
+        assert_eq!(socket::Request::decode_message(tag, &[]), Err(Error::InvalidArgument));
+        let tag = l4_sys::MsgTag::new(socket::INFO, 0, 0);
+        assert_eq!(socket::Request::decode_message(tag, &[]), Ok(socket::Request::Info {}));
+        let tag = l4_sys::MsgTag::new(nic::LINK, 1, 2);
+        assert_eq!(nic::Request::decode_message(tag, &[1]), Err(Error::InvalidArgument));
+        // The store's PUBLISH and SUBSCRIBE carry one; the store refuses more.
+        let key = super::store::Key::truncated("a/b");
+        assert_eq!(super::store::Request::Publish { key, delegate: false }.items(), 1);
+        assert_eq!(super::store::Request::Lookup { key }.items(), 0);
     }
 
     #[test]
