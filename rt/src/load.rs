@@ -1,7 +1,14 @@
-//! Why loading a child task failed: the same on both kernels' loaders
-//! (`rt::loader`).
+//! What both kernels' loaders (`rt::loader`) share: the capabilities handed
+//! to a child, and why loading one failed.
 
-use l4_sys::Error;
+use l4_sys::{CapIdx, Error, Rights};
+
+/// One capability to hand to the child, under a name in its environment.
+pub struct Grant<'a> {
+    pub name: &'a str,
+    pub cap: CapIdx,
+    pub rights: Rights,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadError {

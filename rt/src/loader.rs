@@ -11,13 +11,6 @@ use l4_sys::env::{EnvPage, Kind};
 use l4_sys::layout::{ENV_PAGE, HEAP_BASE, PAGE_SIZE, STACK_TOP};
 use l4_sys::{CapIdx, Rights};
 
-/// One capability to hand to the child, under a name in its environment.
-pub struct Grant<'a> {
-    pub name: &'a str,
-    pub cap: CapIdx,
-    pub rights: Rights,
-}
-
 pub struct Spawn<'a> {
     pub name: &'a str,
     pub image: &'a [u8],
@@ -49,7 +42,7 @@ pub struct Child {
     pub thread: Thread,
 }
 
-pub use crate::load::LoadError;
+pub use crate::load::{Grant, LoadError};
 
 /// Creates, loads and starts a task. On failure nothing is left behind.
 pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {

@@ -31,14 +31,7 @@ use l4_sys::fiasco::syscall::call;
 use l4_sys::fiasco::task::{self as t, Exception, PageFault, RmRequest};
 use l4_sys::fiasco::{Cap, item, msg, proto};
 use l4_sys::layout::PAGE_SIZE;
-use l4_sys::{CapIdx, Error, MsgTag, Rights};
-
-/// One capability to hand to the child, under a name in its environment.
-pub struct Grant<'a> {
-    pub name: &'a str,
-    pub cap: CapIdx,
-    pub rights: Rights,
-}
+use l4_sys::{CapIdx, Error, MsgTag};
 
 pub struct Spawn<'a> {
     /// The child's name (its `argv[0]`).
@@ -59,7 +52,7 @@ pub struct Spawn<'a> {
     pub pager: Gate,
 }
 
-pub use crate::load::LoadError;
+pub use crate::load::{Grant, LoadError};
 
 /// The child's capability slots (those of an L4Re application).
 mod slot {
