@@ -4,7 +4,8 @@
 //! kernel call and every log line overwrites. No reference to them ever
 //! leaves this module: words go in and come out by value (`mr`, `set_mr`,
 //! `write_mrs`, `mrs`, `received`), and a typed message is encoded or
-//! decoded through a copy on the stack (`encode`, `decode`, `compose`). So
+//! decoded through a copy on the stack (`encode`, `encode_call`,
+//! `decode_call`, `compose`). So
 //! a log line between writing a request and sending it cannot be aliased by
 //! anything a caller still holds; the borrow checker has nothing to hold.
 //!
@@ -60,13 +61,6 @@ pub fn set_mr<const I: usize>(value: u64) {
     unsafe { base().add(I).write(value) }
 }
 
-/// Message register `i`, or `None` past the last one.
-#[inline]
-pub fn mr_at(i: usize) -> Option<u64> {
-    // SAFETY: `i` is checked against the register count first; as in `mr`.
-    (i < MR_COUNT).then(|| unsafe { base().add(i).read() })
-}
-
 /// The first `N` message registers (checked at compile time).
 #[inline(always)]
 pub fn mrs<const N: usize>() -> [u64; N] {
@@ -94,7 +88,7 @@ pub fn write_mrs(at: usize, words: &[u64]) -> Result<(), Error> {
 /// Copies message registers from `at` into `out`, as many as there are;
 /// returns how many were copied.
 #[inline]
-pub fn read_mrs(at: usize, out: &mut [u64]) -> usize {
+fn read_mrs(at: usize, out: &mut [u64]) -> usize {
     let n = out.len().min(MR_COUNT.saturating_sub(at));
     // SAFETY: `at..at + n` lies within the registers (n is clamped); `out` is
     // caller memory.
@@ -168,11 +162,6 @@ pub fn encode_call(request: &impl Call) -> Result<MsgTag, Error> {
 /// protocol.
 pub fn decode_call<C: Call>(tag: MsgTag) -> Result<C, Error> {
     C::decode_message(tag, &received_words(tag))
-}
-
-/// Decodes the first `words` message registers as a `M`.
-pub fn decode<M: Message>(words: usize) -> Result<M, Error> {
-    M::decode(&received(words))
 }
 
 /// What an encoder written as `fn(&mut [u64], ..) -> T` returns: the tag of
