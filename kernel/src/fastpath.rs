@@ -79,7 +79,6 @@ impl Kernel {
         if server == cur_id {
             return None;
         }
-        let queued = self.sched.highest();
         let s = self.objs.thread_ptr(server)?;
         // SAFETY: `s` is a live thread other than `cur` (checked above); no other
         // reference to either exists while the kernel lock is held.
@@ -89,7 +88,7 @@ impl Kernel {
             State::Receiving { from: Source::Thread(x) } => x == cur_id,
             _ => false,
         };
-        if !waits || queued.is_some_and(|q| q > s.priority) {
+        if !waits || self.sched.has_above(s.priority) {
             return None;
         }
         copy_words(c, s, tag.words());
@@ -112,14 +111,13 @@ impl Kernel {
         if caller == cur_id {
             return None;
         }
-        let queued = self.sched.highest();
         let c = self.objs.thread_ptr(caller)?;
         // SAFETY: two distinct live threads, no other references (see fast_call).
         let (s, c) = unsafe { (&mut *cur, &mut *c) };
         if c.state != (State::Receiving { from: Source::Reply(cur_id) })
             || !s.senders.is_empty()
             || !s.pending_irqs.is_empty()
-            || queued.is_some_and(|q| q > c.priority)
+            || self.sched.has_above(c.priority)
         {
             return None;
         }

@@ -40,6 +40,16 @@ impl Scheduler {
         None
     }
 
+    /// Whether a thread of a priority above `prio` is queued: the fast path's
+    /// question, answered from one or two bitmap words without a scan.
+    #[inline]
+    pub fn has_above(&self, prio: u8) -> bool {
+        let w = prio as usize / 64;
+        // Bits above `prio` in its own word; `prio % 64 == 63` leaves none.
+        let above = !0u64 << (prio % 64) << 1;
+        self.bitmap[w] & above != 0 || self.bitmap[w + 1..].iter().any(|&b| b != 0)
+    }
+
     pub fn pop_highest(&mut self) -> Option<ObjId> {
         let prio = self.highest()?;
         let q = &mut self.queues[prio as usize];
@@ -79,6 +89,24 @@ mod tests {
         let order: alloc::vec::Vec<_> = core::iter::from_fn(|| s.pop_highest()).map(|x| x.index).collect();
         assert_eq!(order, [2, 5, 1, 3, 4]);
         assert_eq!(s.highest(), None);
+    }
+
+    #[test]
+    fn above_is_strictly_above() {
+        let mut s = Scheduler::new();
+        assert!(!s.has_above(0));
+        s.enqueue(id(1), 200);
+        assert!(s.has_above(0) && s.has_above(199) && s.has_above(63));
+        assert!(!s.has_above(200) && !s.has_above(201) && !s.has_above(255));
+        s.enqueue(id(2), 64);
+        assert!(s.has_above(63) && s.has_above(0));
+        s.remove(id(1), 200);
+        assert!(!s.has_above(64) && s.has_above(63));
+        s.enqueue(id(3), 255);
+        assert!(s.has_above(254) && !s.has_above(255));
+        for p in 0..=255u8 {
+            assert_eq!(s.has_above(p), s.highest().is_some_and(|h| h > p), "priority {p}");
+        }
     }
 
     #[test]
