@@ -9,15 +9,13 @@
 
 use crate::kernel::Kernel;
 use crate::obj::{ObjId, Object};
+use crate::syscall::{Invocation, Item, MAX_ITEMS, check_shape};
 use crate::task::Cap;
 use crate::thread::{PendingSend, Source, State};
 use l4_sys::event::Cause;
 use l4_sys::syscall::Flags;
-use l4_sys::utcb::{BR_COUNT, ITEM_MAP, MR_COUNT};
+use l4_sys::utcb::{BR_COUNT, ITEM_MAP};
 use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
-
-/// Most capabilities one message can carry.
-const MAX_ITEMS: usize = BR_COUNT;
 
 enum Sent {
     /// The receiver had the message at once.
@@ -30,10 +28,9 @@ impl Kernel {
     /// The `invoke` system call of thread `cur`, arguments in its saved registers.
     pub fn invoke(&mut self, cur: ObjId) {
         let Some(t) = self.objs.thread(cur) else { return };
-        let (rdi, tag, timeouts, task) = (t.frame.rdi, MsgTag(t.frame.rsi), t.frame.r10, t.task);
-        let flags = Flags::from_bits_truncate(rdi & 0xf);
-        let dest = CapIdx::from_selector(rdi);
-        let (send_timeout, recv_timeout) = Timeout::unpair(timeouts);
+        let task = t.task;
+        let Invocation { flags, dest, tag, send_timeout, recv_timeout } =
+            Invocation::from_registers(t.frame.rdi, t.frame.rsi, t.frame.r10);
 
         if flags.contains(Flags::SEND) {
             if flags.contains(Flags::REPLY) {
@@ -278,10 +275,8 @@ impl Kernel {
 
     /// Copies the message words and transfers the capability items.
     fn transfer(&mut self, from: ObjId, to: ObjId, tag: MsgTag) -> Result<MsgTag, Error> {
+        check_shape(tag)?;
         let (words, items) = (tag.words(), tag.items());
-        if words + 2 * items > MR_COUNT || items > MAX_ITEMS {
-            return Err(Error::InvalidArgument);
-        }
         let (s, r) = self.objs.thread_pair_mut(from, to).ok_or(Error::PeerDied)?;
         let (src, dst) = (s.utcb(), r.utcb_mut());
         dst.mr[..words].copy_from_slice(&src.mr[..words]);
@@ -300,14 +295,10 @@ impl Kernel {
         let mut result = Ok(());
         for (i, &(flags, fpage)) in descs.iter().enumerate().take(items) {
             let dst_slot = CapIdx::from_selector(recv_slots[i]);
-            let step = if flags & ITEM_MAP == 0 {
-                Err(Error::InvalidArgument)
-            } else if !dst_slot.is_valid() {
-                Err(Error::NoReceiveSlot)
-            } else {
-                let src_slot = CapIdx::from_selector(fpage);
-                let mask = Rights::from_bits_truncate(fpage as u8 & 0xf);
-                self.copy_cap(from_task, src_slot, to_task, dst_slot, mask)
+            let step = match Item::decode(flags, fpage) {
+                Err(e) => Err(e),
+                Ok(_) if !dst_slot.is_valid() => Err(Error::NoReceiveSlot),
+                Ok(item) => self.copy_cap(from_task, item.slot, to_task, dst_slot, item.mask),
             };
             if let Err(e) = step {
                 result = Err(e);

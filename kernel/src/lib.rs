@@ -25,6 +25,7 @@ mod mem;
 mod obj;
 mod sched;
 mod space;
+mod syscall;
 
 mod arch;
 #[cfg(not(test))]

@@ -81,6 +81,28 @@ pub enum Object {
 }
 
 impl Object {
+    /// The kind of object, which decides the protocol it speaks.
+    pub fn kind(&self) -> crate::syscall::Kind {
+        use crate::syscall::Kind;
+        match self {
+            Object::Task(_) => Kind::Task,
+            Object::Thread(_) => Kind::Thread,
+            Object::Gate(_) => Kind::Gate,
+            Object::Irq(_) => Kind::Irq,
+            Object::Factory(_) => Kind::Factory,
+            Object::Dataspace(_) => Kind::Dataspace,
+            Object::IoPorts(_) => Kind::IoPorts,
+            Object::IoMem(_) => Kind::IoMem,
+            Object::Icu => Kind::Icu,
+            Object::Log => Kind::Log,
+            Object::Kernel => Kind::Kernel,
+            Object::Iommu => Kind::Iommu,
+            Object::DmaDomain(_) => Kind::DmaDomain,
+        }
+    }
+}
+
+impl Object {
     /// The task whose destruction destroys this object (None: lives forever or is
     /// reference counted).
     pub fn owner(&self) -> Option<ObjId> {

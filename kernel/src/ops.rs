@@ -1,12 +1,14 @@
 //! Operations of the kernel objects: what a message to a task, thread, factory,
 //! gate, IRQ, ICU, I/O range, dataspace, log or kernel capability does.
 //!
-//! Each operation's message is decoded once, by the generated decoder of its
-//! protocol (`l4_sys::proto`, declared with `l4_sys::requests!`), which
-//! checks the operation, the word count and every field's type; the operation
-//! then validates what depends on the kernel's state, acts, and answers in the
-//! message registers, replies of several words through their declared types. Rights
-//! are checked against the capability used. A new capability goes to the slot
+//! Each operation's message is decoded once, by `syscall::Op::decode` (the
+//! generated decoder of its protocol, `l4_sys::proto`, which checks the
+//! operation, the word count and every field's type), and `Op::check` refuses
+//! it if the capability used lacks the rights it needs or an argument is wrong
+//! whatever the state. The operation here then validates what depends on the
+//! kernel's state (argument capabilities and their rights, ranges against
+//! grants), acts, and answers in the message registers, replies of several
+//! words through their declared types. A new capability goes to the slot
 //! named by the caller's buffer register 0, which is checked before anything is
 //! created, so a failed call leaves nothing behind.
 
@@ -14,6 +16,7 @@ use crate::kernel::Kernel;
 use crate::lifecycle::{Access, OBJECT_PAGES, TaskLimits};
 use crate::obj::{Gate, IoMem, IoPorts, Irq, ObjId, Object};
 use crate::space::{Dataspace, Memory};
+use crate::syscall::Op;
 use crate::task::Cap;
 use crate::thread::State;
 use alloc::boxed::Box;
@@ -47,28 +50,23 @@ impl Kernel {
         mr[..n].copy_from_slice(&t.utcb().mr[..n]);
         let words = &mr[..n];
         let c = Call { thread, task, cap };
-        let label = tag.label();
-        match (self.objs.get(cap.obj).ok_or(Error::DeadObject)?, label) {
-            (Object::Task(_), PROTO_TASK) => self.task_op(&c, task::Request::decode(words)?),
-            (Object::Thread(_), PROTO_THREAD) => self.thread_op(&c, thread::Request::decode(words)?),
-            (Object::Factory(_), PROTO_FACTORY) => self.factory_op(&c, factory::Request::decode(words)?),
-            (Object::Gate(_), PROTO_KOBJECT) => self.gate_op(&c, gate::Request::decode(words)?),
-            (Object::Irq(_), PROTO_IRQ | PROTO_IRQ_SENDER) => {
-                let req = irq::Request::decode(words)?;
-                if req.label() != label {
-                    return Err(Error::BadOpcode);
-                }
-                self.irq_op(&c, req)
-            }
-            (Object::Icu, PROTO_ICU) => self.icu_op(&c, icu::Request::decode(words)?),
-            (Object::IoPorts(_), PROTO_IO_PORTS) => self.io_ports_op(&c, io_ports::Request::decode(words)?),
-            (Object::IoMem(_), PROTO_IO_MEM) => self.io_mem_op(&c, io_mem::Request::decode(words)?),
-            (Object::Dataspace(_), PROTO_DATASPACE) => self.dataspace_op(&c, dataspace::Request::decode(words)?),
-            (Object::Log, PROTO_LOG) => self.log_op(&c, proto::log::Request::decode(words)?),
-            (Object::Kernel, PROTO_KERNEL) => self.kernel_info_op(&c, kernel::Request::decode(words)?),
-            (Object::Iommu, PROTO_IOMMU) => self.iommu_op(&c, iommu::Request::decode(words)?),
-            (Object::DmaDomain(_), PROTO_DMA_DOMAIN) => self.dma_domain_op(&c, dma_domain::Request::decode(words)?),
-            _ => Err(Error::BadProtocol),
+        let kind = self.objs.get(cap.obj).ok_or(Error::DeadObject)?.kind();
+        let op = Op::decode(kind, tag.label(), words)?;
+        op.check(cap.rights)?;
+        match op {
+            Op::Task(req) => self.task_op(&c, req),
+            Op::Thread(req) => self.thread_op(&c, req),
+            Op::Factory(req) => self.factory_op(&c, req),
+            Op::Gate(req) => self.gate_op(&c, req),
+            Op::Irq(req) => self.irq_op(&c, req),
+            Op::Icu(req) => self.icu_op(&c, req),
+            Op::IoPorts(req) => self.io_ports_op(&c, req),
+            Op::IoMem(req) => self.io_mem_op(&c, req),
+            Op::Dataspace(req) => self.dataspace_op(&c, req),
+            Op::Log(req) => self.log_op(&c, req),
+            Op::Kernel(req) => self.kernel_info_op(&c, req),
+            Op::Iommu(req) => self.iommu_op(&c, req),
+            Op::DmaDomain(req) => self.dma_domain_op(&c, req),
         }
     }
 
@@ -116,10 +114,6 @@ impl Kernel {
         let target = c.cap.obj;
         match req {
             R::Map { ds, offset, addr, size, access } => {
-                need(&c.cap, Rights::WRITE)?;
-                if offset % 4096 != 0 || size % 4096 != 0 {
-                    return Err(Error::BadAddress);
-                }
                 let ds = self.arg_cap(c, ds)?;
                 if !matches!(self.objs.get(ds.obj), Some(Object::Dataspace(_))) {
                     return Err(Error::InvalidArgument);
@@ -141,22 +135,18 @@ impl Kernel {
                 self.done()
             }
             R::Unmap { addr, size } => {
-                need(&c.cap, Rights::WRITE)?;
                 self.unmap_range(target, addr, size)?;
                 self.done()
             }
             R::CapCopy { src, dst, mask } => {
-                need(&c.cap, Rights::WRITE)?;
                 self.copy_cap(c.task, src, target, dst, mask)?;
                 self.done()
             }
             R::CapDelete { slot } => {
-                need(&c.cap, Rights::WRITE)?;
                 self.delete_cap(target, slot)?;
                 self.done()
             }
             R::Info {} | R::NextEvent {} => {
-                need(&c.cap, Rights::READ)?;
                 let t = self.objs.task_mut(target).ok_or(Error::DeadObject)?;
                 let record = if matches!(req, R::Info {}) { t.last_event } else { t.events.pop_front() };
                 let [cause, ip, addr, code, thread] = record.map_or([0; 5], |r| r.event.to_words());
@@ -174,7 +164,6 @@ impl Kernel {
                 self.reply_with(c, |mr| reply.encode(mr))
             }
             R::Kill {} => {
-                need(&c.cap, Rights::WRITE)?;
                 let ip = self.objs.thread(c.thread).map_or(0, |t| t.frame.rip);
                 self.report(target, Event { cause: Cause::Killed, ip, addr: 0, code: 0, thread: 0 }, b"killed");
                 self.done()
@@ -193,7 +182,6 @@ impl Kernel {
                 self.done()
             }
             R::GrantIo { ports, iopl } => {
-                need(&c.cap, Rights::WRITE)?;
                 let io = self.arg_cap(c, ports)?;
                 // Using ports is WRITE; DELEGATE is for passing them on, which
                 // a driver given its device's ports must not be able to do.
@@ -211,7 +199,6 @@ impl Kernel {
                 self.done()
             }
             R::Destroy {} => {
-                need(&c.cap, Rights::WRITE)?;
                 if target == c.task {
                     return Err(Error::InvalidArgument);
                 }
@@ -219,24 +206,18 @@ impl Kernel {
                 self.done()
             }
             R::Factory {} => {
-                need(&c.cap, Rights::WRITE)?;
                 let slot = self.recv_slot(c)?;
                 let f = self.objs.task(target).and_then(|t| t.factory).ok_or(Error::DeadObject)?;
                 self.install_cap(c.task, slot, Cap { obj: f, rights: Rights::ALL })?;
                 self.done()
             }
             R::Poke { addr, bytes } => {
-                need(&c.cap, Rights::DEBUG)?;
-                if bytes.is_empty() {
-                    return Err(Error::InvalidArgument);
-                }
                 let old = self.poke_text(target, addr, bytes.as_bytes())?;
                 let mut w = [0u64; task::POKE_MAX / 8];
                 let n = pack(&old[..bytes.len()], &mut w);
                 self.reply_words(c, &w[..n])
             }
             R::VirtToPhys { addr } => {
-                need(&c.cap, Rights::READ)?;
                 let t = self.objs.task(target).ok_or(Error::DeadObject)?;
                 let (phys, _) = crate::mem::paging::translate(t.space.pml4, addr).ok_or(Error::BadAddress)?;
                 self.reply_words(c, &[phys])
@@ -250,7 +231,6 @@ impl Kernel {
         let own = self.objs.thread(target).is_some_and(|t| t.task == c.task);
         match req {
             R::Start { ip, sp, priority, arg } => {
-                need(&c.cap, Rights::WRITE)?;
                 self.start_thread(target, ip, sp, priority, arg)?;
                 self.done()
             }
@@ -287,7 +267,6 @@ impl Kernel {
                 self.done()
             }
             R::SetPriority { priority } => {
-                need(&c.cap, Rights::WRITE)?;
                 let max = self
                     .objs
                     .task(self.objs.thread(target).ok_or(Error::DeadObject)?.task)
@@ -326,7 +305,6 @@ impl Kernel {
 
     fn factory_op(&mut self, c: &Call, req: factory::Request) -> OpResult {
         use factory::Request as R;
-        need(&c.cap, Rights::WRITE)?;
         let Some(Object::Factory(f)) = self.objs.get(c.cap.obj) else { return Err(Error::DeadObject) };
         let charged = f.task;
         let slot = self.recv_slot(c)?;
@@ -381,9 +359,6 @@ impl Kernel {
                 (self.new_object(Object::Irq(irq), charged, OBJECT_PAGES)?, Rights::ALL, None)
             }
             R::CreateDataspace { size, flags } => {
-                if size == 0 || !size.is_multiple_of(4096) {
-                    return Err(Error::InvalidArgument);
-                }
                 let contiguous = flags & factory::DS_CONTIGUOUS != 0;
                 (self.create_ram_ds(charged, size / 4096, contiguous)?, Rights::ALL, None)
             }
@@ -406,7 +381,6 @@ impl Kernel {
 
     fn gate_op(&mut self, c: &Call, req: gate::Request) -> OpResult {
         use gate::Request as R;
-        need(&c.cap, Rights::SERVER)?;
         match req {
             R::Bind { thread, label } => {
                 let thread = self.thread_arg(c, thread)?;
@@ -434,7 +408,6 @@ impl Kernel {
         let id = c.cap.obj;
         match req {
             R::Attach { thread, label } => {
-                need(&c.cap, Rights::SERVER)?;
                 let thread = self.thread_arg(c, thread)?;
                 let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
                 i.target = Some((thread, label));
@@ -445,12 +418,10 @@ impl Kernel {
                 self.done()
             }
             R::Detach {} => {
-                need(&c.cap, Rights::SERVER)?;
                 self.objs.irq_mut(id).ok_or(Error::DeadObject)?.target = None;
                 self.done()
             }
             R::Trigger {} => {
-                need(&c.cap, Rights::WRITE)?;
                 if self.objs.irq_mut(id).ok_or(Error::DeadObject)?.line.is_some() {
                     return Err(Error::Denied);
                 }
@@ -458,7 +429,6 @@ impl Kernel {
                 self.done()
             }
             R::Unmask {} => {
-                need(&c.cap, Rights::SERVER)?;
                 self.ack_irq(id);
                 self.done()
             }
@@ -477,11 +447,6 @@ impl Kernel {
     fn icu_op(&mut self, c: &Call, req: icu::Request) -> OpResult {
         match req {
             icu::Request::Bind { line, irq } => {
-                need(&c.cap, Rights::WRITE)?;
-                // Line 0 is the kernel's timer, line 2 the cascade.
-                if line >= crate::arch::pic::LINES as u64 || line == 0 || line == crate::arch::pic::CASCADE as u64 {
-                    return Err(Error::InvalidArgument);
-                }
                 let irq = self.arg_cap(c, irq)?;
                 let i = self.objs.irq_mut(irq.obj).ok_or(Error::InvalidArgument)?;
                 if i.line.is_some() {
@@ -499,7 +464,6 @@ impl Kernel {
         let (base, count) = (p.base as u64, p.count as u64);
         match req {
             io_ports::Request::Restrict { first, count: n } => {
-                need(&c.cap, Rights::DELEGATE)?;
                 let (first_port, ports) = (first as u64, n as u64);
                 if ports == 0 || first_port < base || first_port + ports > base + count {
                     self.report_current(Cause::ResourceDenied, first_port, ports);
@@ -522,7 +486,6 @@ impl Kernel {
                 self.reply_words(c, &[u64::from(self.iommu.is_some()), levels])
             }
             iommu::Request::CreateDomain { source } => {
-                need(&c.cap, Rights::WRITE)?;
                 let slot = self.recv_slot(c)?;
                 let id = self.create_domain(c.task, source)?;
                 if let Err(e) = self.install_cap(c.task, slot, Cap { obj: id, rights: c.cap.rights }) {
@@ -539,7 +502,6 @@ impl Kernel {
         let id = c.cap.obj;
         match req {
             R::Map { ds } | R::Unmap { ds } => {
-                need(&c.cap, Rights::WRITE)?;
                 let ds = self.arg_cap(c, ds)?;
                 if !matches!(self.objs.get(ds.obj), Some(Object::Dataspace(_))) {
                     return Err(Error::InvalidArgument);
@@ -553,7 +515,6 @@ impl Kernel {
                 self.reply_words(c, &[iova])
             }
             R::Destroy {} => {
-                need(&c.cap, Rights::SERVER)?;
                 self.destroy_domain(id);
                 self.done()
             }
@@ -575,9 +536,6 @@ impl Kernel {
             io_mem::Request::CreateDataspace { phys, size } => (phys, size, false),
         };
         let inside = len > 0 && addr >= base && addr.checked_add(len).is_some_and(|e| e <= base + size);
-        if addr % 4096 != 0 || len % 4096 != 0 {
-            return Err(Error::InvalidArgument);
-        }
         if !inside || self.is_ram(addr, addr + len) || self.is_iommu_regs(addr, len) {
             self.stats.resources_denied += 1;
             if crate::kernel::worth_logging(self.stats.resources_denied) {
@@ -589,7 +547,6 @@ impl Kernel {
         }
         let slot = self.recv_slot(c)?;
         let id = if restrict {
-            need(&c.cap, Rights::DELEGATE)?;
             self.new_object(Object::IoMem(IoMem { owner: Some(c.task), base: addr, size: len }), c.task, OBJECT_PAGES)?
         } else {
             let ds = Dataspace { memory: Memory::Device { phys: addr }, pages: len / 4096, refs: 0, charged_to: None };
@@ -649,7 +606,6 @@ impl Kernel {
                 self.reply_with(c, |mr| reply.encode(mr))
             }
             R::Shutdown { status } => {
-                need(&c.cap, Rights::WRITE)?;
                 crate::kinfo!("shutdown requested with status {}", status);
                 crate::arch::exit_qemu(if status == 0 { crate::arch::EXIT_SUCCESS } else { crate::arch::EXIT_FAILURE });
             }
@@ -681,7 +637,6 @@ impl Kernel {
                 self.reply_with(c, |mr| reply.encode(mr))
             }
             R::SetLogLevel { level } => {
-                need(&c.cap, Rights::WRITE)?;
                 crate::log::set_level(crate::log::Level::from_raw(level));
                 self.done()
             }

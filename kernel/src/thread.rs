@@ -128,17 +128,6 @@ impl Thread {
 
     /// Sets the results `invoke` returns to this thread.
     pub fn set_result(&mut self, result: Result<(MsgTag, u64), l4_sys::Error>) {
-        match result {
-            Ok((tag, label)) => {
-                self.frame.rax = 0;
-                self.frame.rsi = tag.0;
-                self.frame.rdx = label;
-            }
-            Err(e) => {
-                self.frame.rax = e as u64;
-                self.frame.rsi = 0;
-                self.frame.rdx = 0;
-            }
-        }
+        (self.frame.rax, self.frame.rsi, self.frame.rdx) = crate::syscall::result_registers(result);
     }
 }

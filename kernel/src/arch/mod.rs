@@ -10,6 +10,14 @@ pub mod gdt;
 pub mod idt;
 #[cfg(not(test))]
 pub mod pic;
+
+/// The interrupt lines of the PIC pair, without the hardware (for host tests).
+pub mod lines {
+    /// Lines 0..16 at vectors 32..48.
+    pub const LINES: usize = 16;
+    /// The line that cascades the second PIC into the first.
+    pub const CASCADE: u8 = 2;
+}
 #[cfg(not(test))]
 pub mod pit;
 #[cfg(not(test))]

@@ -6,8 +6,7 @@ use super::port::{inb, outb};
 const PIC1: u16 = 0x20;
 const PIC2: u16 = 0xa0;
 
-pub const LINES: usize = 16;
-pub const CASCADE: u8 = 2;
+pub use super::lines::{CASCADE, LINES};
 
 static mut MASK: u16 = 0xffff;
 
