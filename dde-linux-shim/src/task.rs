@@ -151,26 +151,22 @@ fn attach(
     ipc::set_receive_slots(&slots);
     // SAFETY: `dev` is registered.
     let link = unsafe { bindings::dde_netdev_carrier_ok(dev) } != 0;
-    let request = nic::Request::Attach { mac: nic::mac_to_word(mac), mtu: mtu as u64, link };
+    let request = nic::Request::Attach { mac, mtu: mtu as u64, link };
     let r = ipc::call(netd, ipc::encode_call(&request)?, Timeout::Never)?;
-    if let Err(e) = status::decode::<nic::Error>(ipc::mr::<0>()) {
-        let kernel = ipc::mr::<1>();
-        return Err(match e {
-            nic::Error::Kernel => {
-                let e = rt::Error::from_raw(kernel).err().unwrap_or(rt::Error::InvalidArgument);
-                rt::error!("netd refused the attach: {}: {}", nic::Error::Kernel, e);
-                e
-            }
-            e => {
-                rt::error!("netd refused the attach: {}", e);
-                rt::Error::Denied
-            }
-        });
-    }
-    if r.tag.items() != 3 || r.tag.words() < 2 {
+    let size = match nic::decode_attach(&ipc::received_words(r.tag)) {
+        Ok(attached) => attached.ring_bytes,
+        Err(refusal) => {
+            rt::error!("netd refused the attach: {}", refusal);
+            return Err(match refusal {
+                nic::Refusal::Kernel(e) => e,
+                nic::Refusal::Netd(nic::Error::Malformed) => rt::Error::InvalidArgument,
+                nic::Refusal::Netd(_) => rt::Error::Denied,
+            });
+        }
+    };
+    if r.tag.items() != nic::ATTACH_ITEMS {
         return Err(rt::Error::InvalidArgument);
     }
-    let (size, _) = (ipc::mr::<0>(), ipc::mr::<1>());
     let ds = Dataspace(slots[0]);
     let to_driver = Irq(slots[1]);
     let to_netd = Irq(slots[2]);

@@ -47,6 +47,33 @@ macro_rules! narrow_word {
 }
 narrow_word!(u8, u16, u32);
 
+/// A signed value (an errno a peer reports): any register is one.
+impl Word for i64 {
+    fn to_word(self) -> u64 {
+        self as u64
+    }
+    fn from_word(w: u64) -> Result<i64, Error> {
+        Ok(w as i64)
+    }
+}
+
+/// Six bytes (a MAC address) in one register, little-endian; a register with
+/// bits past the sixth byte holds none.
+impl Word for [u8; 6] {
+    fn to_word(self) -> u64 {
+        let mut b = [0u8; 8];
+        b[..6].copy_from_slice(&self);
+        u64::from_le_bytes(b)
+    }
+    fn from_word(w: u64) -> Result<[u8; 6], Error> {
+        if w >> 48 != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        let b = w.to_le_bytes();
+        Ok([b[0], b[1], b[2], b[3], b[4], b[5]])
+    }
+}
+
 impl Word for bool {
     fn to_word(self) -> u64 {
         self as u64
@@ -201,6 +228,71 @@ impl<const N: usize> Field for Bytes<N> {
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.bytes::<N>()
+    }
+}
+
+/// A list of at most `N` values of a [`Word`] type, as a field: its length in
+/// one register, then one register per value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct List<T: Word + Default, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Word + Default, const N: usize> List<T, N> {
+    /// `items`, or `InvalidArgument` when they are more than `N`.
+    pub fn new(items: &[T]) -> Result<Self, Error> {
+        if items.len() > N {
+            return Err(Error::InvalidArgument);
+        }
+        let mut buf = [T::default(); N];
+        buf[..items.len()].copy_from_slice(items);
+        Ok(List { items: buf, len: items.len() })
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        &self.items[..self.len]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T: Word + Default, const N: usize> Default for List<T, N> {
+    fn default() -> Self {
+        List { items: [T::default(); N], len: 0 }
+    }
+}
+
+impl<T: Word + Default + core::fmt::Debug, const N: usize> core::fmt::Debug for List<T, N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl<T: Word + Default, const N: usize> Field for List<T, N> {
+    fn write(self, w: &mut Writer<'_>) {
+        w.word(self.len as u64);
+        for &v in self.as_slice() {
+            w.word(v.to_word());
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let len = usize::try_from(r.word()?).map_err(|_| Error::InvalidArgument)?;
+        if len > N {
+            return Err(Error::InvalidArgument);
+        }
+        let mut list = List::default();
+        for slot in &mut list.items[..len] {
+            *slot = T::from_word(r.word()?)?;
+        }
+        list.len = len;
+        Ok(list)
     }
 }
 
@@ -578,6 +670,41 @@ mod tests {
             x: u64,
             small: u8,
         } bytes name[8]
+    }
+
+    crate::reply! {
+        struct Listing {
+            mac: [u8; 6],
+            err: i64,
+            macs: List<[u8; 6], 3>,
+            tail: u64,
+        }
+    }
+
+    #[test]
+    fn lists_and_six_byte_words_check() {
+        let v = Listing {
+            mac: [1, 2, 3, 4, 5, 6],
+            err: -16,
+            macs: List::new(&[[0xff; 6], [1, 0, 0x5e, 0, 0, 1]]).unwrap(),
+            tail: 9,
+        };
+        let mut mr = [0u64; 16];
+        let n = v.encode(&mut mr).unwrap();
+        assert_eq!(n, 6);
+        assert_eq!(Listing::decode(&mr[..n]), Ok(v));
+        assert_eq!(v.macs.as_slice().len(), 2);
+        // A MAC word with bits past six bytes, a list longer than its bound, or
+        // a list whose length runs past the message: all malformed.
+        let mut bad = mr;
+        bad[0] |= 1 << 48;
+        assert_eq!(Listing::decode(&bad[..n]), Err(Error::InvalidArgument));
+        let mut long = mr;
+        long[2] = 4;
+        assert_eq!(Listing::decode(&long[..n]), Err(Error::InvalidArgument));
+        long[2] = 3;
+        assert_eq!(Listing::decode(&long[..n]), Err(Error::InvalidArgument));
+        assert!(List::<u64, 2>::new(&[1, 2, 3]).is_err());
     }
 
     fn round_trip(v: Sample) {

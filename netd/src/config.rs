@@ -9,12 +9,13 @@
 
 use crate::nic::Nics;
 use crate::reply::{Reply, Request};
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use netring::Mac;
-use protocols::nic::{mac_to_word, word_to_mac};
 use protocols::nicconfig as proto;
 use protocols::status::encode;
+use rt::sys::message::Word;
 
 pub struct Operators {
     /// `(task, gate label)` for every client of `config`.
@@ -36,12 +37,7 @@ impl Operators {
             return Reply::word(encode(Err(proto::Error::NoDevice)));
         };
         match req.decode::<proto::Request>() {
-            Ok(proto::Request::Show {}) => {
-                let mut words = Vec::with_capacity(proto::SHOW_WORDS + proto::MAX_MC);
-                words.extend_from_slice(&n.show().to_words());
-                words.extend(n.config.multicast().iter().map(|m| mac_to_word(*m)));
-                Reply::new(&words, &[])
-            }
+            Ok(proto::Request::Show {}) => Reply::typed(&n.show(), &[]),
             Ok(proto::Request::Set { what, value }) => {
                 let r = n.change(what, value);
                 let thing = Change(what, value);
@@ -62,7 +58,8 @@ struct Change(u64, u64);
 impl core::fmt::Display for Change {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let (what, v) = (self.0, self.1);
-        let mac = Mac(word_to_mac(v));
+        // What the request says, even a word that is no MAC (refused).
+        let mac = <[u8; 6]>::from_word(v).map_or_else(|_| format!("{v:#x}"), |m| format!("{}", Mac(m)));
         let on = if v == 1 { "on" } else { "off" };
         match what {
             proto::MTU => write!(f, "mtu {v}"),

@@ -24,9 +24,9 @@ use netring::config::{IFF_ALLMULTI, IFF_PROMISC, MAX_MTU, MIN_MTU};
 use netring::{ConfigError, Dir, Mac, NicConfig, Rings};
 use protocols::nic;
 use protocols::nicconfig;
-use protocols::status;
 use rt::mem::Region;
 use rt::obj::{Dataspace, Factory, Irq, Thread};
+use rt::sys::message::{Bytes, List, Word};
 use rt::{Rights, ipc};
 
 /// Slots per ring: 256 frames each way (about 1 MiB of shared memory).
@@ -93,16 +93,16 @@ impl core::fmt::Display for NicError {
 }
 
 impl NicError {
-    /// The reply's words: the status word, and the kernel's code after
-    /// [`nic::Error::Kernel`], so the driver learns which call failed and why.
-    fn reply(&self) -> Reply {
-        let status = |e| status::encode(Err(e));
+    /// What the driver is told ([`nic::Refusal`]): netd's reason, and the
+    /// kernel's after one of netd's kernel calls failed, so the driver learns
+    /// which call failed and why.
+    fn refusal(&self) -> nic::Refusal {
         match self {
-            NicError::BadMac => Reply::word(status(nic::Error::NotUnicast)),
-            NicError::NotAnnounced => Reply::word(status(nic::Error::NotAnnounced)),
-            NicError::Store(_) => Reply::word(status(nic::Error::Store)),
-            NicError::Ring(_) => Reply::word(status(nic::Error::Rings)),
-            NicError::Kernel(e) => Reply::new(&[status(nic::Error::Kernel), *e as u64], &[]),
+            NicError::BadMac => nic::Refusal::Netd(nic::Error::NotUnicast),
+            NicError::NotAnnounced => nic::Refusal::Netd(nic::Error::NotAnnounced),
+            NicError::Store(_) => nic::Refusal::Netd(nic::Error::Store),
+            NicError::Ring(_) => nic::Refusal::Netd(nic::Error::Rings),
+            NicError::Kernel(e) => nic::Refusal::Kernel(*e),
         }
     }
 }
@@ -223,8 +223,7 @@ impl Nic {
             0 | 1 => Ok(v == 1),
             _ => Err(nicconfig::Error::Invalid),
         };
-        let mac =
-            |v: u64| if nicconfig::is_mac_word(v) { Ok(nic::word_to_mac(v)) } else { Err(nicconfig::Error::Invalid) };
+        let mac = |v: u64| <[u8; 6]>::from_word(v).map_err(|_| nicconfig::Error::Invalid);
         let r = match what {
             nicconfig::MTU => next.set_mtu(u32::try_from(value).unwrap_or(u32::MAX)),
             nicconfig::MAC => next.set_mac(mac(value)?),
@@ -250,13 +249,14 @@ impl Nic {
         let r = h.driver_report();
         let c = &self.config;
         nicconfig::Show {
-            name: nicconfig::Show::name_bytes(&self.name),
+            name: Bytes::truncated(&self.name),
             generation: self.generation as u64,
             applied: h.config.applied.load(core::sync::atomic::Ordering::Acquire) as u64,
             mtu: c.mtu as u64,
             flags: c.flags as u64,
             mac: c.mac,
-            mc_count: c.multicast().len() as u64,
+            // Never cut: netd's list is no longer than SHOW's (below).
+            multicast: List::new(c.multicast()).unwrap_or_default(),
             driver_mtu: r.mtu as u64,
             driver_flags: r.flags as u64,
             driver_mac: r.mac,
@@ -266,6 +266,8 @@ impl Nic {
         }
     }
 }
+
+const _: () = assert!(netring::config::MAX_MC <= nicconfig::MAX_MC);
 
 /// The `nicconfig` error for a refused change.
 fn config_error_code(e: ConfigError) -> nicconfig::Error {
@@ -435,13 +437,13 @@ impl Nics {
 
     /// Serves one call from a driver's gate.
     pub fn handle(&mut self, label: u64, req: &Request) -> (Reply, Event) {
-        let error = |e: nic::Error| Reply::word(status::encode(Err(e)));
+        let error = |e: nic::Error| Reply::refusal(nic::Refusal::Netd(e));
         let request = match req.decode::<nic::Request>() {
             Ok(r) => r,
             Err(e) => return (error(e.into()), Event::None),
         };
         match request {
-            nic::Request::Attach { mac, mtu, link } => match self.attach(label, nic::word_to_mac(mac), mtu, link) {
+            nic::Request::Attach { mac, mtu, link } => match self.attach(label, mac, mtu, link) {
                 Ok(i) => {
                     let n = &self.list[i];
                     let items = [
@@ -449,11 +451,12 @@ impl Nics {
                         ipc::cap_item(n.to_driver.0, Rights::SERVER | Rights::READ),
                         ipc::cap_item(n.to_netd.0, Rights::WRITE | Rights::READ),
                     ];
-                    (Reply::new(&[n.region.size, SLOTS as u64], &items), Event::Attached(i))
+                    let attached = nic::Attached { ring_bytes: n.region.size, slots: SLOTS as u64 };
+                    (Reply::typed(&attached, &items), Event::Attached(i))
                 }
                 Err(e) => {
                     rt::warn!("attach from {} refused: {}", self.client_name(label), e);
-                    (e.reply(), Event::None)
+                    (Reply::refusal(e.refusal()), Event::None)
                 }
             },
             nic::Request::Link { up } => match self.list.iter().position(|n| n.label == label) {

@@ -3,10 +3,10 @@
 //! everything in between (logging, kernel calls) uses them too.
 
 use rt::MsgTag;
-use rt::sys::message::Call;
+use rt::sys::message::{Call, Message};
 /// Registers a reply may fill: words plus two per capability item (the
 /// longest reply is `nicconfig::SHOW` with a full multicast list).
-pub const REPLY_REGS: usize = protocols::nicconfig::SHOW_WORDS + protocols::nicconfig::MAX_MC;
+pub const REPLY_REGS: usize = protocols::nicconfig::SHOW_MAX_WORDS;
 
 /// A call as it arrived: its tag and a copy of its words, decoded by the
 /// endpoint that serves it into its protocol's request type.
@@ -54,6 +54,30 @@ impl Reply {
     /// A one-word reply.
     pub fn word(w: u64) -> Reply {
         Reply::new(&[w], &[])
+    }
+
+    /// A refusal of the `nic` protocol: its status word, and the kernel's
+    /// code when one of netd's kernel calls failed.
+    pub fn refusal(r: protocols::nic::Refusal) -> Reply {
+        let mut words = [0u64; 2];
+        let n = r.encode(&mut words);
+        Reply::new(&words[..n], &[])
+    }
+
+    /// A reply declared with `l4_sys::reply!`: the status word 0, the
+    /// reply's fields (`protocols::status::encode_reply`), then the items.
+    pub fn typed<R: Message>(reply: &R, items: &[[u64; 2]]) -> Reply {
+        let mut words = [0u64; REPLY_REGS];
+        match protocols::status::encode_reply(reply, &mut words) {
+            Ok(n) => Reply::new(&words[..n], items),
+            // No declared reply is longer than `REPLY_REGS` (the longest
+            // is checked by a host test of its protocol); an empty reply is
+            // malformed to every client.
+            Err(e) => {
+                rt::error!("a reply does not fit {} registers: {}", REPLY_REGS, e);
+                Reply::new(&[], &[])
+            }
+        }
     }
 
     /// Puts the reply into the message registers (just before sending it).

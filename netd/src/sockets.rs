@@ -205,7 +205,7 @@ impl Sockets {
         req: &Request,
         set: &mut SocketSet<'static>,
         iface: Option<&mut Interface>,
-        info: [u64; 4],
+        info: proto::Info,
     ) -> Reply {
         let request = match req.decode::<proto::Request>() {
             Ok(r) => r,
@@ -216,9 +216,10 @@ impl Sockets {
             _ if self.clients[c].session.is_none() => Err(proto::Error::NoSession),
             proto::Request::Connect { ip, port } => {
                 return match self.connect(c, ip.into(), port.into(), set, iface) {
-                    Ok((handle, local, ds, size)) => {
-                        Reply::new(&[handle, local as u64, size], &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)])
-                    }
+                    Ok((handle, local_port, ds, stream_bytes)) => Reply::typed(
+                        &proto::Connected { handle, local_port, stream_bytes },
+                        &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)],
+                    ),
                     Err(e) => Reply::word(encode(Err(e))),
                 };
             }
@@ -226,7 +227,7 @@ impl Sockets {
             proto::Request::Accept { listener } => return self.accept(c, listener, set),
             proto::Request::Close { handle } => self.close(c, handle, set, false),
             proto::Request::Abort { handle } => self.close(c, handle, set, true),
-            proto::Request::Info {} => return Reply::new(&[0, info[0], info[1], info[2], info[3]], &[]),
+            proto::Request::Info {} => return Reply::typed(&info, &[]),
         };
         Reply::word(encode(r))
     }
@@ -384,9 +385,10 @@ impl Sockets {
 
     fn accept(&mut self, c: usize, h: u64, set: &mut SocketSet<'static>) -> Reply {
         match self.try_accept(c, h, set) {
-            Ok((handle, ip, port, ds, size)) => {
-                Reply::new(&[handle, ip as u64, port as u64, size], &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)])
-            }
+            Ok((handle, ip, port, ds, stream_bytes)) => Reply::typed(
+                &proto::Accepted { handle, ip, port, stream_bytes },
+                &[ipc::cap_item(ds, Rights::READ | Rights::WRITE)],
+            ),
             Err(e) => Reply::word(encode(Err(e))),
         }
     }

@@ -125,18 +125,19 @@ impl Stack {
         (&mut self.sockets, iface)
     }
 
-    /// `[IPv4, prefix, gateway, link up]` for the socket protocol's INFO.
-    pub fn info(&self, nics: &Nics) -> [u64; 4] {
-        let Some(f) = &self.iface else { return [0; 4] };
-        let link = nics.list.get(f.nic).is_some_and(|n| n.link_up) as u64;
+    /// The socket protocol's INFO.
+    pub fn info(&self, nics: &Nics) -> protocols::socket::Info {
+        let none = protocols::socket::Info { ip: 0, prefix: 0, gateway: 0, link_up: false };
+        let Some(f) = &self.iface else { return none };
+        let link_up = nics.list.get(f.nic).is_some_and(|n| n.link_up);
         match f.addr {
-            Some((cidr, gw)) => [
-                u32::from_be_bytes(cidr.address().octets()) as u64,
-                cidr.prefix_len() as u64,
-                gw.map_or(0, |g| u32::from_be_bytes(g.octets()) as u64),
-                link,
-            ],
-            None => [0, 0, 0, link],
+            Some((cidr, gw)) => protocols::socket::Info {
+                ip: u32::from_be_bytes(cidr.address().octets()),
+                prefix: cidr.prefix_len(),
+                gateway: gw.map_or(0, |g| u32::from_be_bytes(g.octets())),
+                link_up,
+            },
+            None => protocols::socket::Info { link_up, ..none },
         }
     }
 

@@ -25,7 +25,9 @@ use protocols::socket::stream::{self, Dir, Stream};
 fn decode(w: u64) -> core::result::Result<u64, proto::Error> {
     protocols::status::decode(w)
 }
+use protocols::status::{ReplyError, decode_reply};
 use rt::obj::{Dataspace, Irq, Thread};
+use rt::sys::message::Message;
 use rt::{CapIdx, Timeout, ipc};
 
 /// The label of the notification IRQ as this thread receives it.
@@ -52,6 +54,15 @@ pub enum NetError {
 impl From<rt::Error> for NetError {
     fn from(e: rt::Error) -> Self {
         NetError::Kernel(e)
+    }
+}
+
+impl From<ReplyError<proto::Error>> for NetError {
+    fn from(e: ReplyError<proto::Error>) -> Self {
+        match e {
+            ReplyError::Refused(e) => NetError::Netd(e),
+            ReplyError::Malformed => NetError::Protocol,
+        }
     }
 }
 
@@ -115,7 +126,7 @@ impl Net {
         };
         ipc::set_receive_slots(&[notify, kick]);
         let r = ipc::encode_call(&proto::Request::Hello {}).and_then(|tag| ipc::call(gate, tag, Timeout::Never));
-        let ok = matches!(r, Ok(m) if m.tag.items() == 2) && decode(ipc::mr::<0>()).is_ok();
+        let ok = matches!(r, Ok(m) if m.tag.items() == proto::HELLO_ITEMS) && decode(ipc::mr::<0>()).is_ok();
         let status = ipc::mr::<0>();
         ipc::clear_receive_slots(2);
         if !ok {
@@ -137,13 +148,13 @@ impl Net {
     }
 
     pub fn info(&self) -> Result<IfInfo> {
-        self.call(&proto::Request::Info {})?;
-        let m = ipc::mrs::<5>();
+        let r = ipc::call(self.gate, ipc::encode_call(&proto::Request::Info {})?, Timeout::Never)?;
+        let info = decode_reply::<proto::Info, proto::Error>(&ipc::received_words(r.tag))?;
         Ok(IfInfo {
-            addr: (m[1] as u32).to_be_bytes(),
-            prefix: m[2] as u8,
-            gateway: (m[3] as u32).to_be_bytes(),
-            link_up: m[4] != 0,
+            addr: info.ip.to_be_bytes(),
+            prefix: info.prefix,
+            gateway: info.gateway.to_be_bytes(),
+            link_up: info.link_up,
         })
     }
 
@@ -155,11 +166,8 @@ impl Net {
     /// An established connection, if one is waiting; if not, the next
     /// [`Net::wait`] ends when one arrives.
     pub fn try_accept(&self, l: &Listener) -> Result<Option<Conn<'_>>> {
-        match self.call_for_stream(&proto::Request::Accept { listener: l.handle }, 4) {
-            Ok((m, slot)) => {
-                let (handle, ip, port, size) = (m[0], m[1] as u32, m[2] as u16, m[3]);
-                self.map_stream(handle, slot, size, (ip.to_be_bytes(), port)).map(Some)
-            }
+        match self.call_for_stream::<proto::Accepted>(&proto::Request::Accept { listener: l.handle }) {
+            Ok((a, slot)) => self.map_stream(a.handle, slot, a.stream_bytes, (a.ip.to_be_bytes(), a.port)).map(Some),
             Err(NetError::Netd(proto::Error::WouldBlock)) => Ok(None),
             Err(e) => Err(e),
         }
@@ -168,8 +176,8 @@ impl Net {
     /// Connects to `addr:port`; waits for the handshake.
     pub fn connect(&self, addr: [u8; 4], port: u16) -> Result<Conn<'_>> {
         let ip = u32::from_be_bytes(addr);
-        let (m, slot) = self.call_for_stream(&proto::Request::Connect { ip, port }, 3)?;
-        let conn = self.map_stream(m[0], slot, m[2], (addr, port))?;
+        let (c, slot) = self.call_for_stream::<proto::Connected>(&proto::Request::Connect { ip, port })?;
+        let conn = self.map_stream(c.handle, slot, c.stream_bytes, (addr, port))?;
         loop {
             let state = conn.stream.state();
             if state & stream::RESET != 0 {
@@ -185,32 +193,31 @@ impl Net {
         }
     }
 
-    /// A call whose answer carries a stream dataspace: the answer's first
-    /// `words` words and the slot the dataspace arrived in.
-    fn call_for_stream(&self, request: &proto::Request, words: usize) -> Result<([u64; 4], CapIdx)> {
+    /// A call whose answer carries a stream dataspace: the answer, typed, and
+    /// the slot the dataspace arrived in.
+    fn call_for_stream<R: Message>(&self, request: &proto::Request) -> Result<(R, CapIdx)> {
         let tag = ipc::encode_call(request)?;
         let Some(slot) = rt::cap::alloc() else { return Err(NetError::Kernel(rt::Error::QuotaExceeded)) };
         ipc::set_receive_slots(&[slot]);
         let r = ipc::call(self.gate, tag, Timeout::Never);
-        ipc::clear_receive_slots(1);
         // Copied out before anything else uses the message registers.
-        let m = ipc::mrs::<4>();
-        let got = match r {
-            Ok(msg) => msg.tag.items() == 1 && msg.tag.words() >= words,
+        let r = r.map(|m| (m.tag, ipc::received_words(m.tag)));
+        ipc::clear_receive_slots(1);
+        let (reply_tag, words) = match r {
+            Ok(r) => r,
             Err(e) => {
                 rt::cap::free(slot);
                 return Err(e.into());
             }
         };
-        if !got {
-            // Deletes whatever arrived in the slot, if anything did.
-            rt::obj::release(slot);
-            return match decode(m[0]) {
-                Err(e) => Err(NetError::Netd(e)),
-                Ok(_) => Err(NetError::Protocol),
-            };
+        match decode_reply::<R, proto::Error>(&words) {
+            Ok(reply) if reply_tag.items() == proto::STREAM_ITEMS => Ok((reply, slot)),
+            other => {
+                // Deletes whatever arrived in the slot, if anything did.
+                rt::obj::release(slot);
+                Err(other.err().map_or(NetError::Protocol, NetError::from))
+            }
         }
-        Ok((m, slot))
     }
 
     /// Maps the stream dataspace netd sent for connection `handle`.

@@ -5,11 +5,11 @@
 //! netd answers every call at once; waiting for the driver happens here, by
 //! asking again until the generation a change got is applied.
 
-use alloc::vec::Vec;
 use core::fmt;
-use protocols::nic::{mac_to_word, word_to_mac};
 use protocols::nicconfig as proto;
 pub use protocols::nicconfig::Show;
+use protocols::status::{ReplyError, decode_reply};
+use rt::sys::message::Word;
 use rt::{CapIdx, Timeout, ipc};
 
 /// The gate's name in the environment (task `netd`, endpoint `config`).
@@ -52,24 +52,28 @@ impl Change {
     fn request(self) -> proto::Request {
         let (what, value) = match self {
             Change::Mtu(m) => (proto::MTU, m as u64),
-            Change::Mac(m) => (proto::MAC, mac_to_word(m)),
+            Change::Mac(m) => (proto::MAC, m.to_word()),
             Change::Promisc(on) => (proto::PROMISC, on as u64),
             Change::AllMulti(on) => (proto::ALLMULTI, on as u64),
-            Change::McAdd(m) => (proto::MC_ADD, mac_to_word(m)),
-            Change::McDel(m) => (proto::MC_DEL, mac_to_word(m)),
+            Change::McAdd(m) => (proto::MC_ADD, m.to_word()),
+            Change::McDel(m) => (proto::MC_DEL, m.to_word()),
         };
         proto::Request::Set { what, value }
     }
 }
 
-/// What netd wants and what the driver reported, with netd's multicast list.
+/// What netd wants and what the driver reported.
 #[derive(Clone, Debug)]
 pub struct State {
     pub show: Show,
-    pub multicast: Vec<[u8; 6]>,
 }
 
 impl State {
+    /// netd's multicast list.
+    pub fn multicast(&self) -> &[[u8; 6]] {
+        self.show.multicast.as_slice()
+    }
+
     /// The driver has applied the configuration netd wants.
     pub fn applied(&self) -> bool {
         self.show.applied >= self.show.generation
@@ -85,32 +89,29 @@ impl NicConfigClient {
         rt::env::cap(ENDPOINT).map(|gate| NicConfigClient { gate }).ok_or(ConfigError::NoGate)
     }
 
-    fn call(&self, request: &proto::Request) -> Result<(u64, usize), ConfigError> {
+    /// A call; the words of netd's answer.
+    fn call(&self, request: &proto::Request) -> Result<rt::ipc::Words, ConfigError> {
         let tag = ipc::encode_call(request).map_err(ConfigError::Kernel)?;
         let r = ipc::call(self.gate, tag, Timeout::Never).map_err(ConfigError::Kernel)?;
-        if r.tag.words() == 0 {
-            return Err(ConfigError::Protocol);
-        }
-        proto_status(ipc::mr::<0>()).map(|v| (v, r.tag.words()))
+        Ok(ipc::received_words(r.tag))
     }
 
     pub fn show(&self) -> Result<State, ConfigError> {
-        let (_, words) = self.call(&proto::Request::Show {})?;
-        let m = ipc::received(words);
-        let fixed: [u64; proto::SHOW_WORDS] =
-            m.get(..proto::SHOW_WORDS).and_then(|w| w.try_into().ok()).ok_or(ConfigError::Protocol)?;
-        let show = Show::from_words(&fixed);
-        let count = show.mc_count as usize;
-        if count > proto::MAX_MC || words < proto::SHOW_WORDS + count {
-            return Err(ConfigError::Protocol);
+        let words = self.call(&proto::Request::Show {})?;
+        match decode_reply::<Show, proto::Error>(&words) {
+            Ok(show) => Ok(State { show }),
+            Err(ReplyError::Refused(e)) => Err(ConfigError::Refused(e)),
+            Err(ReplyError::Malformed) => Err(ConfigError::Protocol),
         }
-        let multicast = m[proto::SHOW_WORDS..proto::SHOW_WORDS + count].iter().map(|w| word_to_mac(*w)).collect();
-        Ok(State { show, multicast })
     }
 
     /// Asks for one change; returns the generation that carries it.
     pub fn set(&self, change: Change) -> Result<u64, ConfigError> {
-        self.call(&change.request()).map(|(g, _)| g)
+        let words = self.call(&change.request())?;
+        match *words {
+            [status] => proto_status(status),
+            _ => Err(ConfigError::Protocol),
+        }
     }
 
     /// Asks until the driver has applied `generation` (or a later one), for

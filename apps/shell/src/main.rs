@@ -221,7 +221,7 @@ fn show(s: &State) {
     let w = &s.show;
     rt::info!("net: {} generation {} applied {} incarnation {}", w.name(), w.generation, w.applied, w.incarnation);
     let mut mc = String::new();
-    for m in &s.multicast {
+    for m in s.multicast() {
         use core::fmt::Write;
         let _ = write!(mc, " {}", Mac(*m));
     }

@@ -5,6 +5,8 @@
 //! [`decode`], so a client gets the server's reason as a typed value and a
 //! code the interface does not define can never pass for another one.
 
+use l4_sys::message::Message;
+
 /// An interface's error enum (made by [`errors!`]).
 pub trait ProtocolError: Copy + Eq + core::fmt::Debug + 'static {
     /// What a negative code the interface does not define decodes to (a
@@ -56,6 +58,35 @@ pub fn refusal<E>(e: l4_sys::Error, unknown: E, malformed: E) -> E {
     match e {
         l4_sys::Error::BadOpcode => unknown,
         _ => malformed,
+    }
+}
+
+/// Why a reply of several words was not taken: the server refused (its typed
+/// error), or the reply does not have the shape its declaration gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyError<E> {
+    Refused(E),
+    Malformed,
+}
+
+/// A reply of several words, declared with `l4_sys::reply!`: the status word
+/// 0, then the reply's fields. A refusal is its status word alone
+/// ([`encode`]). Returns the words written.
+pub fn encode_reply<R: Message>(reply: &R, mr: &mut [u64]) -> Result<usize, l4_sys::Error> {
+    let (status, fields) = mr.split_first_mut().ok_or(l4_sys::Error::InvalidArgument)?;
+    *status = 0;
+    Ok(1 + reply.encode(fields)?)
+}
+
+/// The reply `words` (exactly the words received) make, or the server's
+/// refusal: a negative status word is the interface's error; status 0 must
+/// be followed by exactly the declared fields.
+pub fn decode_reply<R: Message, E: ProtocolError>(words: &[u64]) -> Result<R, ReplyError<E>> {
+    let (&status, fields) = words.split_first().ok_or(ReplyError::Malformed)?;
+    match decode::<E>(status) {
+        Err(e) => Err(ReplyError::Refused(e)),
+        Ok(0) => R::decode(fields).map_err(|_| ReplyError::Malformed),
+        Ok(_) => Err(ReplyError::Malformed),
     }
 }
 
@@ -137,6 +168,29 @@ mod tests {
             Denied = -1 => "denied",
             Invalid = -22 => "invalid",
         }
+    }
+
+    l4_sys::reply! {
+        struct Pair {
+            a: u64,
+            b: bool,
+        }
+    }
+
+    #[test]
+    fn replies_are_a_status_then_their_fields() {
+        let mut mr = [0u64; 8];
+        let n = encode_reply(&Pair { a: 7, b: true }, &mut mr).unwrap();
+        assert_eq!(&mr[..n], &[0, 7, 1]);
+        assert_eq!(decode_reply::<Pair, Sample>(&mr[..n]), Ok(Pair { a: 7, b: true }));
+        assert_eq!(
+            decode_reply::<Pair, Sample>(&[encode::<Sample>(Err(Sample::Denied))]),
+            Err(ReplyError::Refused(Sample::Denied))
+        );
+        for bad in [&[][..], &[0, 7][..], &[0, 7, 1, 0][..], &[0, 7, 2][..], &[5, 7, 1][..]] {
+            assert_eq!(decode_reply::<Pair, Sample>(bad), Err(ReplyError::Malformed), "{bad:?}");
+        }
+        assert!(encode_reply(&Pair { a: 7, b: true }, &mut mr[..2]).is_err());
     }
 
     #[test]

@@ -140,17 +140,15 @@ fn attach(netd: CapIdx) -> Result<(Rings, u64, u64, Irq), alloc::string::String>
     use alloc::format;
     let slots: [CapIdx; 3] = core::array::from_fn(|_| rt::cap::alloc().expect("slot"));
     ipc::set_receive_slots(&slots);
-    let _ = ipc::write_mrs(0, &[nic::mac_to_word([0x52, 0x54, 0x00, 0x66, 0x66, 0x66]), 1500, 1]);
-    let tag = ipc::call(netd, MsgTag::new(nic::ATTACH, 3, 0), Timeout::Millis(5000))
-        .map_err(|e| format!("netd did not answer the attach: {e:?}"))?
-        .tag;
-    if let Err(e) = protocols::status::decode::<nic::Error>(ipc::mr::<0>()) {
-        return Err(format!("attach refused: {e}"));
-    }
-    if tag.items() != 3 {
+    let request = nic::Request::Attach { mac: [0x52, 0x54, 0x00, 0x66, 0x66, 0x66], mtu: 1500, link: true };
+    let tag = ipc::encode_call(&request).map_err(|e| format!("cannot encode the attach: {e:?}"))?;
+    let tag =
+        ipc::call(netd, tag, Timeout::Millis(5000)).map_err(|e| format!("netd did not answer the attach: {e:?}"))?.tag;
+    let attached = nic::decode_attach(&ipc::received_words(tag)).map_err(|e| format!("attach refused: {e}"))?;
+    if tag.items() != nic::ATTACH_ITEMS {
         return Err("attach answered without its three capabilities".into());
     }
-    let size = ipc::mr::<0>();
+    let size = attached.ring_bytes;
     let base = rt::mem::attach(&Dataspace(slots[0]), size, true).map_err(|e| format!("cannot map the rings: {e:?}"))?;
     // SAFETY: `size` bytes of the ring dataspace are mapped at `base` for good.
     let rings = unsafe { Rings::attach(base as *mut u8, size as usize) }
