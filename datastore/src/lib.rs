@@ -27,8 +27,9 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use protocols::store::{self as proto, MAX_KEY};
+use protocols::store as proto;
 use rt::obj::Irq;
+use rt::sys::message::Message;
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
 pub use store_core::Error as Refusal;
@@ -133,7 +134,7 @@ pub struct Client {
     gate: CapIdx,
 }
 
-/// A key as requests carry it; longer than [`MAX_KEY`] is refused here.
+/// A key as requests carry it; longer than [`proto::MAX_KEY`] is refused here.
 fn key(key: &str) -> Result<proto::Key, Error> {
     proto::Key::new(key.as_bytes()).map_err(|_| Error::Refused(Refusal::TooBig))
 }
@@ -152,7 +153,8 @@ impl Client {
     /// reply's tag, its words and its status value.
     fn call(&self, request: &proto::Request, item: Option<[u64; 2]>) -> Result<(MsgTag, ipc::Words, u64), Error> {
         let mut mr = [0; ipc::MR_COUNT];
-        let words = request.encode(&mut mr).map_err(Error::Refused)?;
+        // Only a request too long for a message fails to encode.
+        let words = request.encode(&mut mr[..proto::MSG_WORDS]).map_err(|_| Error::Refused(Refusal::TooBig))?;
         let items = match item {
             Some(it) => {
                 mr.get_mut(words..words + 2).ok_or(Error::Refused(Refusal::TooBig))?.copy_from_slice(&it);
@@ -225,7 +227,7 @@ impl Client {
         loop {
             let request = proto::Request::Get { key: self::key(key)?, offset: buf.len() as u64 };
             let (_, mr, _) = self.call(&request, None)?;
-            let reply = proto::GetReply::decode(&mr).map_err(|_| Error::BadReply)?;
+            let reply: proto::GetReply = typed(&mr)?;
             let (version, total, kind) = (reply.version, reply.total, reply.kind);
             match kind {
                 proto::KIND_INT => return Ok((Value::Int(total as i64), version)),
@@ -313,25 +315,19 @@ impl Client {
 
     /// Fetches queued events of a subscription.
     pub fn events(&self, id: u64) -> Result<Events, Error> {
-        let (_, words, count) = self.call(&proto::Request::Events { id }, None)?;
-        if words.len() < proto::EVENTS_AT {
-            return Err(Error::BadReply);
-        }
-        let mut out = Events { events: Vec::new(), lost: words[1], more: words[2] != 0 };
-        let mut at = proto::EVENTS_AT;
-        let mut key = [0u8; MAX_KEY];
-        for _ in 0..count {
-            let (kind, version, len, used) = proto::unpack_event(&words[at..], &mut key).ok_or(Error::BadReply)?;
-            let key = core::str::from_utf8(&key[..len]).map_err(|_| Error::BadReply)?;
-            let kind = match kind {
+        let (_, words, _) = self.call(&proto::Request::Events { id }, None)?;
+        let mut events = Vec::new();
+        let head = proto::decode_events(&words, |e| {
+            let kind = match e.kind {
                 proto::EVENT_CREATED => EventKind::Created,
                 proto::EVENT_CHANGED => EventKind::Changed,
                 _ => EventKind::Deleted,
             };
-            out.events.push(Event { key: String::from(key), kind, version });
-            at += used;
-        }
-        Ok(out)
+            // The decoder checked that every key is UTF-8.
+            events.push(Event { key: String::from(e.key.as_str().unwrap_or("")), kind, version: e.version });
+        })
+        .map_err(reply_error)?;
+        Ok(Events { events, lost: head.lost, more: head.more })
     }
 
     /// The first key after `after` that this task may read: `(key, kind,
@@ -341,7 +337,7 @@ impl Client {
             Err(Error::Refused(Refusal::NotFound)) => return Ok(None),
             other => other?,
         };
-        let reply = proto::NextReply::decode(&mr).map_err(|_| Error::BadReply)?;
+        let reply: proto::NextReply = typed(&mr)?;
         let key = reply.key.as_str().ok_or(Error::BadReply)?;
         Ok(Some((String::from(key), reply.kind, reply.version)))
     }
@@ -363,8 +359,8 @@ impl Client {
 
     /// This task's usage and limits.
     pub fn info(&self) -> Result<Info, Error> {
-        let (_, m, _) = self.call(&proto::Request::Info, None)?;
-        let r = proto::InfoReply::decode(&m).map_err(|_| Error::BadReply)?;
+        let (_, m, _) = self.call(&proto::Request::Info {}, None)?;
+        let r: proto::InfoReply = typed(&m)?;
         Ok(Info {
             entries: r.entries,
             bytes: r.bytes,
@@ -375,5 +371,17 @@ impl Client {
             max_caps: r.max_caps,
             max_subscriptions: r.max_subscriptions,
         })
+    }
+}
+
+/// A reply declared with `l4_sys::reply!`, after the status word.
+fn typed<R: Message>(words: &[u64]) -> Result<R, Error> {
+    protocols::status::decode_reply::<R, Refusal>(words).map_err(reply_error)
+}
+
+fn reply_error(e: protocols::status::ReplyError<Refusal>) -> Error {
+    match e {
+        protocols::status::ReplyError::Refused(e) => Error::Refused(e),
+        protocols::status::ReplyError::Malformed => Error::BadReply,
     }
 }

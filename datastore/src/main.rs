@@ -24,10 +24,12 @@ extern crate alloc;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec::Vec;
 use protocols::store::{self as proto, MSG_WORDS};
 
 const _: () = assert!(MSG_WORDS <= ipc::MR_COUNT);
 use rt::obj::{Task, delete, release};
+use rt::sys::message::Message;
 use rt::sys::proto::{PROTO_IRQ, irq};
 use rt::sys::syscall::{Flags, invoke};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
@@ -106,9 +108,9 @@ impl Reply {
         Ok(Reply { words, len, item: None })
     }
 
-    fn push(&mut self, w: u64) {
-        self.words[self.len] = w;
-        self.len += 1;
+    /// A reply declared with `l4_sys::reply!`, after the status word 0.
+    fn typed<R: Message>(reply: &R) -> Result<Reply, Error> {
+        Reply::encoded(|mr| protocols::status::encode_reply(reply, mr).map_err(|_| Error::Invalid))
     }
 }
 
@@ -221,7 +223,7 @@ impl Server {
         // A capability sent along is in `recv` now (only buffer register 0 is
         // set, so at most one arrives).
         let cap = (tag.items() > 0).then_some(self.recv);
-        let request = match proto::Request::decode(tag.label(), words) {
+        let request = match proto::Request::parse(tag.label(), words) {
             // A capability too many is malformed; one too few is BADCAP below.
             Ok(r) if tag.items() > r.items() => return Reply::status(Err(Error::Invalid)),
             Ok(r) => r,
@@ -243,7 +245,7 @@ impl Server {
             proto::Request::Unsubscribe { id } => self.unsubscribe(&client, id),
             proto::Request::Events { id } => self.events(&client, id),
             proto::Request::Next { after } => self.next(&client, text(&after)),
-            proto::Request::Info => Ok(self.info(&client)),
+            proto::Request::Info {} => Ok(self.info(&client)),
         };
         r.unwrap_or_else(|e| Reply::status(Err(e)))
     }
@@ -320,7 +322,7 @@ impl Server {
             }
         };
         let chunk = proto::GetChunk::new(chunk).map_err(|_| Error::Invalid)?;
-        Reply::encoded(|mr| proto::GetReply { version, kind, total, chunk }.encode(mr))
+        Reply::typed(&proto::GetReply { version, kind, total, chunk })
     }
 
     /// Whether a capability in our table names a live object we may pass on
@@ -411,28 +413,25 @@ impl Server {
 
     fn events(&mut self, client: &str, id: u64) -> Result<Reply, Error> {
         let batch = self.store.events(client, id, MSG_WORDS - proto::EVENTS_AT)?;
-        let mut reply = Reply::ok(batch.events.len() as u64);
-        reply.push(batch.lost);
-        reply.push(batch.more as u64);
-        for e in &batch.events {
-            let n = proto::pack_event(&mut reply.words[reply.len..], e.kind.code(), e.version, e.key.as_bytes())
-                .ok_or(Error::Invalid)?;
-            reply.len += n;
-        }
-        Ok(reply)
+        let events: Vec<proto::Event> = batch
+            .events
+            .iter()
+            .map(|e| proto::Event { kind: e.kind.code(), version: e.version, key: proto::Key::truncated(&e.key) })
+            .collect();
+        // The batch was taken by `proto::event_words`, so that it fits.
+        Reply::encoded(|mr| proto::encode_events(mr, batch.lost, batch.more, &events).map_err(|_| Error::Invalid))
     }
 
     fn next(&mut self, client: &str, after: &str) -> Result<Reply, Error> {
         let (key, entry) = self.store.next(client, after)?;
         let key = proto::Key::new(key.as_bytes()).map_err(|_| Error::Invalid)?;
-        Reply::encoded(|mr| proto::NextReply { version: entry.version, kind: entry.value.kind(), key }.encode(mr))
+        Reply::typed(&proto::NextReply { version: entry.version, kind: entry.value.kind(), key })
     }
 
     fn info(&self, client: &str) -> Reply {
         let u = self.store.usage(client);
         let l = self.store.limits();
         let info = proto::InfoReply {
-            status: 0,
             entries: u.entries as u64,
             bytes: u.bytes as u64,
             caps: u.caps as u64,
@@ -443,6 +442,6 @@ impl Server {
             max_subscriptions: l.subscriptions as u64,
         };
         // Nine words always fit.
-        Reply::encoded(|mr| info.encode(mr).map_err(|_| Error::Invalid)).unwrap_or_else(|e| Reply::status(Err(e)))
+        Reply::typed(&info).unwrap_or_else(|e| Reply::status(Err(e)))
     }
 }

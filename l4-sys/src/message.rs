@@ -461,16 +461,22 @@ pub trait Call: Sized {
     /// `BadOpcode` for a label the protocol does not have, `InvalidArgument`
     /// for words that do not fit the operation.
     fn decode(label: i64, words: &[u64]) -> Result<Self, Error>;
+    /// Capability items the request carries (its declaration's `items N`).
+    fn items(&self) -> usize;
 
     /// The request a whole message makes: its tag (label, word and item
-    /// counts) and its words. No request of a protocol declared with
-    /// [`calls!`] carries a capability, so one that comes with items is
-    /// `InvalidArgument`, as one with a word too many is.
+    /// counts) and its words. A request that comes with another number of
+    /// capability items than its declaration gives (none, unless it says
+    /// `items N`) is `InvalidArgument`, as one with a word too many is.
     fn decode_message(tag: crate::MsgTag, words: &[u64]) -> Result<Self, Error> {
-        if tag.items() != 0 || words.len() != tag.words() {
+        if words.len() != tag.words() {
             return Err(Error::InvalidArgument);
         }
-        Self::decode(tag.label(), words)
+        let request = Self::decode(tag.label(), words)?;
+        if tag.items() != request.items() {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(request)
     }
 }
 
@@ -536,6 +542,9 @@ macro_rules! calls {
             fn decode(label: i64, words: &[u64]) -> Result<Self, $crate::Error> {
                 $name::decode(label, words)
             }
+            fn items(&self) -> usize {
+                self.item_count()
+            }
         }
     };
 }
@@ -552,6 +561,7 @@ macro_rules! __operations {
             $(
                 $(#[$vmeta:meta])*
                 $variant:ident ($num:expr)
+                    $(items $items:literal)?
                     $({ $($field:ident : $fty:ty),* $(,)? })?
                     $(bytes $tail:ident [$n:expr])?,
             )+
@@ -573,6 +583,15 @@ macro_rules! __operations {
             fn number(&self) -> $numty {
                 match self {
                     $($name::$variant { .. } => ($num) as $numty,)+
+                }
+            }
+
+            /// Capability items the operation carries (`items N` in the
+            /// declaration; none unless it says so).
+            #[allow(dead_code)]
+            fn item_count(&self) -> usize {
+                match self {
+                    $($name::$variant { .. } => 0 $(+ $items)?,)+
                 }
             }
 
@@ -648,6 +667,21 @@ macro_rules! reply {
             }
             fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
                 $name::decode(words)
+            }
+        }
+
+        /// A reply's fields may stand inside a longer message (a list of
+        /// records one after the other).
+        impl $crate::message::Field for $name {
+            fn write(self, w: &mut $crate::message::Writer<'_>) {
+                $(w.field(self.$field);)*
+                $(w.bytes(&self.$tail);)?
+            }
+            fn read(r: &mut $crate::message::Reader<'_>) -> Result<Self, $crate::Error> {
+                Ok($name {
+                    $($field: r.field::<$fty>()?,)*
+                    $($tail: r.bytes::<{ $n }>()?,)?
+                })
             }
         }
     };

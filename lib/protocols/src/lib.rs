@@ -1052,61 +1052,63 @@ mod socket_tests {
 /// offsets (chunks), and comes back in several [`GET`] calls; the client checks
 /// that the version did not change between chunks.
 ///
-/// **Encoding.** Every request starts with a [`Head`] word (key length, value
-/// kind, flags, chunk length); the key's bytes follow packed little-endian into
-/// words ([`pack_bytes`]). Every reply carries a status in `mr[0]`: a value
-/// `>= 0` or a negative error ([`encode`], [`decode`]). Versions come from one
-/// counter for the whole store: every change gets a larger one than any before.
+/// **Encoding.** Every request and reply is declared once, below: requests
+/// with `l4_sys::calls!` (the label names the operation; keys and chunks are
+/// byte strings, a length word then the bytes packed little-endian), replies
+/// with `l4_sys::reply!` after the status word ([`crate::status::encode_reply`]).
+/// A request's label, word count, field types and capability items are
+/// checked by the generated decoder; [`Request::check`] then checks what the
+/// layout alone implies (UTF-8 keys, the kind's rules). Every reply carries a
+/// status in `mr[0]`: a value `>= 0` or a negative error ([`encode`],
+/// [`decode`]). Versions come from one counter for the whole store: every
+/// change gets a larger one than any before.
 pub mod store {
-    /// Write a value. in: `[head, total, offset, key..., chunk...]`: `head` with
-    /// the key length, the kind ([`KIND_INT`], [`KIND_STR`], [`KIND_BYTES`]) and
-    /// the chunk length; `total` is the value itself for an integer, else the
-    /// whole length; `offset` where this chunk goes. A value is written when its
-    /// last chunk arrives; chunks must come in order, one value at a time per
-    /// client (offset 0 starts over). out: `[version]` once complete, `[0]`
-    /// while chunks are missing.
+
+    /// Write a value. in: `[kind, total, offset, key, chunk]`: the kind
+    /// ([`KIND_INT`], [`KIND_STR`], [`KIND_BYTES`]); `total` is the value itself
+    /// for an integer, else the whole length; `offset` where this chunk goes.
+    /// A value is written when its last chunk arrives; chunks must come in
+    /// order, one value at a time per client (offset 0 starts over). out:
+    /// `[version]` once complete, `[0]` while chunks are missing.
     pub const PUT: i64 = 0x5401;
-    /// Read a value (or part of it). in: `[head, offset, key...]`. out:
-    /// `[version, head, total, chunk...]`: `head` carries the kind and the chunk
-    /// length (bytes from `offset`, at most [`GET_CHUNK`]), `total` is the
-    /// integer or the whole length. For a capability only its kind and version.
+    /// Read a value (or part of it). in: `[offset, key]`. out: [`GetReply`]
+    /// (at most [`GET_CHUNK`] bytes from `offset`). For a capability only its
+    /// kind and version.
     pub const GET: i64 = 0x5402;
-    /// Delete an entry (a capability is dropped). in: `[head, key...]`. out:
-    /// `[version of the deletion]`.
+    /// Delete an entry (a capability is dropped). in: `[key]`. out: `[version
+    /// of the deletion]`.
     pub const DELETE: i64 = 0x5403;
-    /// Store a capability under a name (name service). in: `[head, key...]`,
+    /// Store a capability under a name (name service). in: `[delegate, key]`,
     /// item: the capability, with DELEGATE (the store passes it on). With
-    /// [`FLAG_DELEGATE`] in the head, lookers may pass it on too; without it
-    /// they get it without DELEGATE. out: `[version]`.
+    /// `delegate` lookers may pass it on too; without it they get it without
+    /// DELEGATE. out: `[version]`.
     pub const PUBLISH: i64 = 0x5404;
-    /// Fetch a published capability. in: `[head, key...]`. out: `[version]`,
-    /// item: the capability, into the caller's receive slot (buffer register
-    /// 0). [`ERR_DEAD`] when the object is gone (its owner died): the entry
+    /// Fetch a published capability. in: `[key]`. out: `[version]`, item: the
+    /// capability, into the caller's receive slot (buffer register 0).
+    /// [`Error::Dead`] when the object is gone (its owner died): the entry
     /// stays until its owner publishes again.
     pub const LOOKUP: i64 = 0x5405;
-    /// Watch the keys that start with a prefix. in: `[head, prefix...]` (the
-    /// head's key length is the prefix length, 0 for every key), item: a
-    /// software IRQ object (right WRITE is enough). On every create, change or
-    /// delete of a matching key the caller may read, the store queues an event
-    /// and triggers the IRQ; the caller fetches with [`EVENTS`]. out:
-    /// `[subscription id]`. A prefix inside a namespace the caller may not read
-    /// is refused.
+    /// Watch the keys that start with a prefix. in: `[prefix]` (empty for
+    /// every key), item: a software IRQ object (right WRITE is enough). On
+    /// every create, change or delete of a matching key the caller may read,
+    /// the store queues an event and triggers the IRQ; the caller fetches with
+    /// [`EVENTS`]. out: `[subscription id]`. A prefix inside a namespace the
+    /// caller may not read is refused.
     pub const SUBSCRIBE: i64 = 0x5406;
     /// Stop watching. in: `[id]`, 0 for every subscription of the caller (a
     /// restarted task drops its predecessor's). out: `[subscriptions removed]`.
     pub const UNSUBSCRIBE: i64 = 0x5407;
-    /// Take queued events. in: `[id]`. out: `[count, lost, more, event...]`:
+    /// Take queued events. in: `[id]`. out: [`EventsHead`], then its `count`
+    /// [`Event`]s one after the other ([`encode_events`], [`decode_events`]):
     /// `lost` events were dropped because the queue was full since the last
-    /// call (re-read what you watch), `more` is 1 when events are left for the
-    /// next call. Each event is [`event_words`] words (see [`pack_event`]).
+    /// call (re-read what you watch), `more` is set when events are left for
+    /// the next call.
     pub const EVENTS: i64 = 0x5408;
     /// The first key after a given one that the caller may read, to list keys.
-    /// in: `[head, after...]` (an empty `after` starts at the beginning). out:
-    /// `[version, head, key...]` with the key's length and kind in `head`;
-    /// [`ERR_NOT_FOUND`] past the last.
+    /// in: `[after]` (empty starts at the beginning). out: [`NextReply`];
+    /// [`Error::NotFound`] past the last.
     pub const NEXT: i64 = 0x5409;
-    /// The caller's usage and limits. in: `[]`. out: `[0, entries, bytes, caps,
-    /// subscriptions, max entries, max bytes, max caps, max subscriptions]`.
+    /// The caller's usage and limits. in: `[]`. out: [`InfoReply`].
     pub const INFO: i64 = 0x540a;
 
     /// Longest key (and subscription prefix), in bytes.
@@ -1115,16 +1117,14 @@ pub mod store {
     pub const MAX_VALUE: usize = 8192;
     /// Most words a message carries (the tag's word count has six bits).
     pub const MSG_WORDS: usize = 63;
-    /// Words of a [`PUT`] before the key.
-    pub const PUT_KEY_AT: usize = 3;
-    /// Words of a [`GET`] request before the key.
-    pub const GET_KEY_AT: usize = 2;
-    /// Words of a [`GET`] reply before the data.
-    pub const GET_DATA_AT: usize = 3;
+    /// Words of a [`GET`] reply besides the chunk's bytes: status, version,
+    /// kind, total, the chunk's length.
+    const GET_FIXED: usize = 5;
     /// Most bytes one [`GET`] reply carries.
-    pub const GET_CHUNK: usize = (MSG_WORDS - GET_DATA_AT) * 8;
-    /// Words of an [`EVENTS`] reply before the first event.
-    pub const EVENTS_AT: usize = 3;
+    pub const GET_CHUNK: usize = (MSG_WORDS - GET_FIXED) * 8;
+    /// Words of an [`EVENTS`] reply before the first event: the status word
+    /// and [`EventsHead`].
+    pub const EVENTS_AT: usize = 4;
     /// Words of the [`INFO`] reply.
     pub const INFO_WORDS: usize = 9;
 
@@ -1138,9 +1138,6 @@ pub mod store {
     pub const EVENT_CREATED: u8 = 1;
     pub const EVENT_CHANGED: u8 = 2;
     pub const EVENT_DELETED: u8 = 3;
-
-    /// [`PUBLISH`]: lookers may delegate the capability further.
-    pub const FLAG_DELEGATE: u8 = 1;
 
     crate::errors! {
         /// Why the store refused a call: the status word in `mr[0]` of the
@@ -1160,7 +1157,9 @@ pub mod store {
             Invalid = -22 => "malformed request",
             /// Too many subscriptions.
             TooMany = -24 => "too many subscriptions",
-            /// A key or value longer than allowed.
+            /// A value longer than allowed, or a request too long for a
+            /// message (a key past [`MAX_KEY`] is malformed: the decoder
+            /// refuses it; the client library refuses it as too long).
             TooBig = -27 => "too long",
             /// A chunk out of order (or of another value than the one being
             /// written).
@@ -1191,313 +1190,127 @@ pub mod store {
         crate::status::decode(w)
     }
 
-    /// The first word of a request (and of some replies): `key_len` in bits
-    /// 0..8, `kind` in 8..12, `flags` in 12..16, `chunk_len` in 16..32; the
-    /// upper half is reserved and must be zero.
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-    pub struct Head {
-        pub key_len: usize,
-        pub kind: u8,
-        pub flags: u8,
-        pub chunk_len: usize,
-    }
-
-    impl Head {
-        pub fn to_word(&self) -> u64 {
-            (self.key_len as u64 & 0xff)
-                | (self.kind as u64 & 0xf) << 8
-                | (self.flags as u64 & 0xf) << 12
-                | (self.chunk_len as u64 & 0xffff) << 16
-        }
-
-        /// `None` when reserved bits are set.
-        pub fn from_word(w: u64) -> Option<Head> {
-            if w >> 32 != 0 {
-                return None;
-            }
-            Some(Head {
-                key_len: (w & 0xff) as usize,
-                kind: ((w >> 8) & 0xf) as u8,
-                flags: ((w >> 12) & 0xf) as u8,
-                chunk_len: ((w >> 16) & 0xffff) as usize,
-            })
-        }
-    }
-
-    pub use crate::words::{pack_bytes, unpack_bytes, words_for};
+    pub use crate::words::words_for;
 
     /// A key (or a subscription prefix), as requests carry it.
     pub type Key = l4_sys::message::Bytes<MAX_KEY>;
+    /// Words of a [`PUT`] besides the key's and the chunk's bytes: kind,
+    /// total, offset and the two lengths.
+    const PUT_FIXED: usize = 5;
     /// The most value bytes one [`PUT`] carries (with an empty key).
-    pub const PUT_CHUNK_MAX: usize = (MSG_WORDS - PUT_KEY_AT) * 8;
+    pub const PUT_CHUNK_MAX: usize = put_capacity(0);
     /// A chunk of a value in a [`PUT`].
     pub type Chunk = l4_sys::message::Bytes<PUT_CHUNK_MAX>;
-
-    /// A request on the `store` endpoint, as the client library sends it
-    /// and the store decodes it: the one place that knows where each field
-    /// lies (the layouts in the labels' documentation above). Decoding
-    /// checks everything the layout implies, in this order: the head's
-    /// reserved bits and the fields it must leave zero, the exact word count,
-    /// the key's length ([`Error::TooBig`] past [`MAX_KEY`]) and UTF-8, then
-    /// what depends on the kind; anything else is [`Error::Invalid`]. What
-    /// needs the store's state (who may write which key, quotas, whether a
-    /// value is that long) is the store's to check.
-    // A request lives on the stack for one call; PUT's chunk makes it large,
-    // and boxing it would put an allocation in every call.
-    #[allow(clippy::large_enum_variant)]
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Request {
-        /// An integer (`kind` [`KIND_INT`], `total` the value, no chunk) or a
-        /// chunk of a string or blob of `total` bytes at `offset`.
-        Put {
-            key: Key,
-            kind: u8,
-            total: u64,
-            offset: u64,
-            chunk: Chunk,
-        },
-        Get {
-            key: Key,
-            offset: u64,
-        },
-        Delete {
-            key: Key,
-        },
-        Publish {
-            key: Key,
-            delegate: bool,
-        },
-        Lookup {
-            key: Key,
-        },
-        Subscribe {
-            prefix: Key,
-        },
-        Unsubscribe {
-            id: u64,
-        },
-        Events {
-            id: u64,
-        },
-        Next {
-            after: Key,
-        },
-        Info,
-    }
-
-    /// The key packed at `words[at..]`, `len` bytes of UTF-8.
-    fn key_at(words: &[u64], at: usize, len: usize) -> Result<Key, Error> {
-        if len > MAX_KEY {
-            return Err(Error::TooBig);
-        }
-        let mut buf = [0u8; MAX_KEY];
-        let bytes = unpack_bytes(words.get(at..).ok_or(Error::Invalid)?, len, &mut buf).ok_or(Error::Invalid)?;
-        core::str::from_utf8(bytes).map_err(|_| Error::Invalid)?;
-        Key::new(bytes).map_err(|_| Error::TooBig)
-    }
-
-    /// A request that is a head and a key and nothing else (the head may
-    /// carry `flags_allowed`): the key and the head.
-    fn key_only(words: &[u64], flags_allowed: u8) -> Result<(Key, Head), Error> {
-        let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
-        if h.kind != 0 || h.chunk_len != 0 || h.flags & !flags_allowed != 0 || words.len() != 1 + words_for(h.key_len) {
-            return Err(Error::Invalid);
-        }
-        Ok((key_at(words, 1, h.key_len)?, h))
-    }
-
-    /// Writes a head (with `key`'s length) and the key at `mr[at..]`.
-    fn put_key(mr: &mut [u64], at: usize, key: &Key) -> Result<usize, Error> {
-        pack_bytes(mr.get_mut(at..).ok_or(Error::TooBig)?, key.as_bytes()).ok_or(Error::TooBig)
-    }
-
-    impl Request {
-        /// Capabilities the request carries: PUBLISH's and SUBSCRIBE's one.
-        pub fn items(&self) -> usize {
-            match self {
-                Request::Publish { .. } | Request::Subscribe { .. } => 1,
-                _ => 0,
-            }
-        }
-
-        /// The label the request is sent with.
-        pub fn label(&self) -> i64 {
-            match self {
-                Request::Put { .. } => PUT,
-                Request::Get { .. } => GET,
-                Request::Delete { .. } => DELETE,
-                Request::Publish { .. } => PUBLISH,
-                Request::Lookup { .. } => LOOKUP,
-                Request::Subscribe { .. } => SUBSCRIBE,
-                Request::Unsubscribe { .. } => UNSUBSCRIBE,
-                Request::Events { .. } => EVENTS,
-                Request::Next { .. } => NEXT,
-                Request::Info => INFO,
-            }
-        }
-
-        /// Writes the request into `mr`; returns its length in words
-        /// ([`Error::TooBig`] when it does not fit a message).
-        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
-            let mr = mr.get_mut(..MSG_WORDS.min(mr.len())).ok_or(Error::TooBig)?;
-            let head = |key: &Key| Head { key_len: key.len(), ..Head::default() };
-            let one = |mr: &mut [u64], w: u64| {
-                *mr.first_mut().ok_or(Error::TooBig)? = w;
-                Ok(1)
-            };
-            match self {
-                Request::Put { key, kind, total, offset, chunk } => {
-                    let fixed = [Head { kind: *kind, chunk_len: chunk.len(), ..head(key) }.to_word(), *total, *offset];
-                    mr.get_mut(..PUT_KEY_AT).ok_or(Error::TooBig)?.copy_from_slice(&fixed);
-                    let at = PUT_KEY_AT + put_key(mr, PUT_KEY_AT, key)?;
-                    Ok(at
-                        + pack_bytes(mr.get_mut(at..).ok_or(Error::TooBig)?, chunk.as_bytes()).ok_or(Error::TooBig)?)
-                }
-                Request::Get { key, offset } => {
-                    mr.get_mut(..GET_KEY_AT).ok_or(Error::TooBig)?.copy_from_slice(&[head(key).to_word(), *offset]);
-                    Ok(GET_KEY_AT + put_key(mr, GET_KEY_AT, key)?)
-                }
-                Request::Publish { key, delegate } => {
-                    let flags = if *delegate { FLAG_DELEGATE } else { 0 };
-                    one(mr, Head { flags, ..head(key) }.to_word())?;
-                    Ok(1 + put_key(mr, 1, key)?)
-                }
-                Request::Delete { key }
-                | Request::Lookup { key }
-                | Request::Subscribe { prefix: key }
-                | Request::Next { after: key } => {
-                    one(mr, head(key).to_word())?;
-                    Ok(1 + put_key(mr, 1, key)?)
-                }
-                Request::Unsubscribe { id } | Request::Events { id } => one(mr, *id),
-                Request::Info => Ok(0),
-            }
-        }
-
-        /// The request a message with `label` and exactly `words` makes.
-        pub fn decode(label: i64, words: &[u64]) -> Result<Request, Error> {
-            Ok(match label {
-                PUT => {
-                    let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
-                    let data_at = PUT_KEY_AT + words_for(h.key_len);
-                    if h.flags != 0 || words.len() != data_at + words_for(h.chunk_len) {
-                        return Err(Error::Invalid);
-                    }
-                    let (total, offset) = (words[1], words[2]);
-                    let key = key_at(words, PUT_KEY_AT, h.key_len)?;
-                    let mut buf = [0u8; PUT_CHUNK_MAX];
-                    let chunk = match h.kind {
-                        KIND_INT if h.chunk_len == 0 && offset == 0 => Chunk::new(&[]),
-                        KIND_STR | KIND_BYTES => {
-                            if total > MAX_VALUE as u64 {
-                                return Err(Error::TooBig);
-                            }
-                            usize::try_from(offset).map_err(|_| Error::Invalid)?;
-                            let bytes = unpack_bytes(&words[data_at..], h.chunk_len, &mut buf).ok_or(Error::Invalid)?;
-                            Chunk::new(bytes)
-                        }
-                        _ => return Err(Error::Invalid),
-                    };
-                    Request::Put { key, kind: h.kind, total, offset, chunk: chunk.map_err(|_| Error::Invalid)? }
-                }
-                GET => {
-                    let h = words.first().and_then(|&w| Head::from_word(w)).ok_or(Error::Invalid)?;
-                    if h.kind != 0
-                        || h.flags != 0
-                        || h.chunk_len != 0
-                        || words.len() != GET_KEY_AT + words_for(h.key_len)
-                    {
-                        return Err(Error::Invalid);
-                    }
-                    Request::Get { key: key_at(words, GET_KEY_AT, h.key_len)?, offset: words[1] }
-                }
-                DELETE => Request::Delete { key: key_only(words, 0)?.0 },
-                PUBLISH => {
-                    let (key, h) = key_only(words, FLAG_DELEGATE)?;
-                    Request::Publish { key, delegate: h.flags & FLAG_DELEGATE != 0 }
-                }
-                LOOKUP => Request::Lookup { key: key_only(words, 0)?.0 },
-                SUBSCRIBE => Request::Subscribe { prefix: key_only(words, 0)?.0 },
-                UNSUBSCRIBE | EVENTS => {
-                    let &[id] = words else { return Err(Error::Invalid) };
-                    if label == UNSUBSCRIBE { Request::Unsubscribe { id } } else { Request::Events { id } }
-                }
-                NEXT => Request::Next { after: key_only(words, 0)?.0 },
-                INFO if words.is_empty() => Request::Info,
-                _ => return Err(Error::Invalid),
-            })
-        }
-    }
-
     /// A chunk of a value in a [`GET`] reply.
     pub type GetChunk = l4_sys::message::Bytes<GET_CHUNK>;
 
-    /// The answer to [`GET`]: `[version, head, total, chunk...]`, the head
-    /// carrying the kind and the chunk's length; `total` is the integer, or
-    /// the whole value's length (0 for a capability).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct GetReply {
-        pub version: u64,
-        pub kind: u8,
-        pub total: u64,
-        pub chunk: GetChunk,
+    l4_sys::calls! {
+        /// A request on the `store` endpoint, as the client library sends it
+        /// and the store decodes it (the layouts in the labels' documentation
+        /// above). The generated decoder refuses a wrong label, word count,
+        /// field or item count; [`Request::check`] what else the layout
+        /// implies. What needs the store's state (who may write which key,
+        /// quotas, whether a value is that long) is the store's to check.
+        // A request lives on the stack for one call; PUT's chunk makes it
+        // large, and boxing it would put an allocation in every call.
+        #[allow(clippy::large_enum_variant)]
+        pub enum Request {
+            /// An integer (`kind` [`KIND_INT`], `total` the value, no chunk)
+            /// or a chunk of a string or blob of `total` bytes at `offset`.
+            Put (PUT) { kind: u8, total: u64, offset: u64, key: Key, chunk: Chunk },
+            Get (GET) { offset: u64, key: Key },
+            Delete (DELETE) { key: Key },
+            Publish (PUBLISH) items 1 { delegate: bool, key: Key },
+            Lookup (LOOKUP) { key: Key },
+            Subscribe (SUBSCRIBE) items 1 { prefix: Key },
+            Unsubscribe (UNSUBSCRIBE) { id: u64 },
+            Events (EVENTS) { id: u64 },
+            Next (NEXT) { after: Key },
+            Info (INFO) {},
+        }
     }
 
-    impl GetReply {
-        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
-            let head = Head { kind: self.kind, chunk_len: self.chunk.len(), ..Head::default() };
-            let fixed = [encode(Ok(self.version)), head.to_word(), self.total];
-            mr.get_mut(..GET_DATA_AT).ok_or(Error::TooBig)?.copy_from_slice(&fixed);
-            let tail = mr.get_mut(GET_DATA_AT..MSG_WORDS.min(mr.len())).ok_or(Error::TooBig)?;
-            Ok(GET_DATA_AT + pack_bytes(tail, self.chunk.as_bytes()).ok_or(Error::TooBig)?)
+    impl From<l4_sys::Error> for Error {
+        /// Whatever the generated decoder refused (a label the store does not
+        /// have, the wrong words or items) is a malformed request.
+        fn from(_: l4_sys::Error) -> Error {
+            Error::Invalid
         }
+    }
 
-        /// The reply `words` make, checked: a head with no key or flags,
-        /// exactly the chunk's words.
-        pub fn decode(words: &[u64]) -> Result<GetReply, Error> {
-            let &[status, head, total, ref data @ ..] = words else { return Err(Error::Invalid) };
-            let version = decode(status)?;
-            let h = Head::from_word(head).ok_or(Error::Invalid)?;
-            if h.key_len != 0 || h.flags != 0 || h.chunk_len > GET_CHUNK || data.len() != words_for(h.chunk_len) {
+    impl Request {
+        /// What the layout implies beyond the fields' types: keys are UTF-8;
+        /// an integer has no chunk and offset 0; a string or blob is at most
+        /// [`MAX_VALUE`] bytes ([`Error::TooBig`]); no other kind is written.
+        pub fn check(&self) -> Result<(), Error> {
+            let key = match self {
+                Request::Put { key, .. }
+                | Request::Get { key, .. }
+                | Request::Delete { key }
+                | Request::Publish { key, .. }
+                | Request::Lookup { key }
+                | Request::Subscribe { prefix: key }
+                | Request::Next { after: key } => Some(key),
+                Request::Unsubscribe { .. } | Request::Events { .. } | Request::Info {} => None,
+            };
+            if key.is_some_and(|k| k.as_str().is_none()) {
                 return Err(Error::Invalid);
             }
-            let mut buf = [0u8; GET_CHUNK];
-            let bytes = unpack_bytes(data, h.chunk_len, &mut buf).ok_or(Error::Invalid)?;
-            Ok(GetReply { version, kind: h.kind, total, chunk: GetChunk::new(bytes).map_err(|_| Error::Invalid)? })
-        }
-    }
-
-    /// The answer to [`NEXT`]: `[version, head, key...]`, the head carrying
-    /// the key's length and the value's kind.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct NextReply {
-        pub version: u64,
-        pub kind: u8,
-        pub key: Key,
-    }
-
-    impl NextReply {
-        pub fn encode(&self, mr: &mut [u64]) -> Result<usize, Error> {
-            let head = Head { key_len: self.key.len(), kind: self.kind, ..Head::default() };
-            mr.get_mut(..2).ok_or(Error::TooBig)?.copy_from_slice(&[encode(Ok(self.version)), head.to_word()]);
-            Ok(2 + put_key(mr, 2, &self.key)?)
-        }
-
-        pub fn decode(words: &[u64]) -> Result<NextReply, Error> {
-            let &[status, head, ref data @ ..] = words else { return Err(Error::Invalid) };
-            let version = decode(status)?;
-            let h = Head::from_word(head).ok_or(Error::Invalid)?;
-            if h.flags != 0 || h.chunk_len != 0 || data.len() != words_for(h.key_len) {
-                return Err(Error::Invalid);
+            match *self {
+                Request::Put { kind: KIND_INT, offset, chunk, .. } if offset != 0 || !chunk.is_empty() => {
+                    Err(Error::Invalid)
+                }
+                Request::Put { kind: KIND_INT, .. } => Ok(()),
+                Request::Put { kind: KIND_STR | KIND_BYTES, total, offset, .. } => {
+                    if total > MAX_VALUE as u64 {
+                        return Err(Error::TooBig);
+                    }
+                    usize::try_from(offset).map(|_| ()).map_err(|_| Error::Invalid)
+                }
+                Request::Put { .. } => Err(Error::Invalid),
+                _ => Ok(()),
             }
-            Ok(NextReply { version, kind: h.kind, key: key_at(words, 2, h.key_len)? })
+        }
+
+        /// The request a message with `label` and exactly `words` makes,
+        /// decoded and checked (capability items are the caller's to count
+        /// against [`Request::items`]).
+        pub fn parse(label: i64, words: &[u64]) -> Result<Request, Error> {
+            let r = Request::decode(label, words)?;
+            r.check()?;
+            Ok(r)
+        }
+
+        /// Capabilities the request carries: PUBLISH's and SUBSCRIBE's one.
+        pub fn items(&self) -> usize {
+            self.item_count()
         }
     }
 
     l4_sys::reply! {
-        /// The answer to [`INFO`]: status 0, the caller's usage, then its limits.
+        /// The answer to [`GET`] after the status word: `total` is the
+        /// integer, or the whole value's length (0 for a capability).
+        pub struct GetReply {
+            version: u64,
+            kind: u8,
+            total: u64,
+            chunk: GetChunk,
+        }
+    }
+
+    l4_sys::reply! {
+        /// The answer to [`NEXT`] after the status word.
+        pub struct NextReply {
+            version: u64,
+            kind: u8,
+            key: Key,
+        }
+    }
+
+    l4_sys::reply! {
+        /// The answer to [`INFO`] after the status word: the caller's usage,
+        /// then its limits.
         pub struct InfoReply {
-            status: u64,
             entries: u64,
             bytes: u64,
             caps: u64,
@@ -1509,44 +1322,90 @@ pub mod store {
         }
     }
 
+    l4_sys::reply! {
+        /// The start of an [`EVENTS`] answer, after the status word.
+        pub struct EventsHead {
+            /// Events dropped since the last call (the queue was full).
+            lost: u64,
+            /// Events are left for the next call.
+            more: bool,
+            /// Events that follow.
+            count: u64,
+        }
+    }
+
+    l4_sys::reply! {
+        /// One event of an [`EVENTS`] answer.
+        pub struct Event {
+            /// [`EVENT_CREATED`], [`EVENT_CHANGED`] or [`EVENT_DELETED`].
+            kind: u8,
+            version: u64,
+            key: Key,
+        }
+    }
+
     /// Bytes of value one [`PUT`] with a key of `key_len` bytes carries.
     pub const fn put_capacity(key_len: usize) -> usize {
-        (MSG_WORDS - PUT_KEY_AT - words_for(key_len)) * 8
+        (MSG_WORDS - PUT_FIXED - words_for(key_len)) * 8
     }
 
     /// Words one event takes in an [`EVENTS`] reply.
     pub const fn event_words(key_len: usize) -> usize {
-        2 + words_for(key_len)
+        3 + words_for(key_len)
     }
 
-    /// Packs one event: `[head with key length and event kind, version,
-    /// key...]`. Returns the words used, or `None` when it does not fit.
-    pub fn pack_event(out: &mut [u64], kind: u8, version: u64, key: &[u8]) -> Option<usize> {
-        if key.len() > MAX_KEY || out.len() < event_words(key.len()) {
-            return None;
+    /// Writes an [`EVENTS`] answer into `mr`: the status word, the head, the
+    /// events. Returns the words written; `InvalidArgument` when they do not
+    /// fit (the store takes events by [`event_words`] so that they do).
+    pub fn encode_events(mr: &mut [u64], lost: u64, more: bool, events: &[Event]) -> Result<usize, l4_sys::Error> {
+        let mut w = l4_sys::message::Writer::new(mr.get_mut(..MSG_WORDS.min(mr.len())).unwrap_or_default());
+        w.word(0);
+        w.field(EventsHead { lost, more, count: events.len() as u64 });
+        for &e in events {
+            w.field(e);
         }
-        out[0] = Head { key_len: key.len(), kind, ..Head::default() }.to_word();
-        out[1] = version;
-        Some(2 + pack_bytes(&mut out[2..], key)?)
+        w.finish()
     }
 
-    /// One event from the start of `words`, its key copied into `key`:
-    /// `(kind, version, key length, words used)`, or `None` when the words do
-    /// not hold one.
-    pub fn unpack_event(words: &[u64], key: &mut [u8; MAX_KEY]) -> Option<(u8, u64, usize, usize)> {
-        let head = Head::from_word(*words.first()?)?;
-        if head.key_len > MAX_KEY || !(EVENT_CREATED..=EVENT_DELETED).contains(&head.kind) {
-            return None;
+    /// An [`EVENTS`] answer: its head, and each event handed to `each` in
+    /// order. Malformed (or a refusal) before any event is handed on when
+    /// the words are not exactly the head's `count` events.
+    pub fn decode_events(
+        words: &[u64],
+        mut each: impl FnMut(Event),
+    ) -> Result<EventsHead, crate::status::ReplyError<Error>> {
+        use crate::status::ReplyError;
+        let (&status, rest) = words.split_first().ok_or(ReplyError::Malformed)?;
+        if decode(status).map_err(ReplyError::Refused)? != 0 {
+            return Err(ReplyError::Malformed);
         }
-        let version = *words.get(1)?;
-        unpack_bytes(words.get(2..)?, head.key_len, key)?;
-        Some((head.kind, version, head.key_len, event_words(head.key_len)))
+        // Checked whole first, so that a malformed answer hands on nothing.
+        let walk = |f: &mut dyn FnMut(Event)| -> Result<EventsHead, l4_sys::Error> {
+            let mut r = l4_sys::message::Reader::new(rest);
+            let head: EventsHead = r.field()?;
+            for _ in 0..head.count {
+                let e: Event = r.field()?;
+                if !(EVENT_CREATED..=EVENT_DELETED).contains(&e.kind) || e.key.as_str().is_none() {
+                    return Err(l4_sys::Error::InvalidArgument);
+                }
+                f(e);
+            }
+            r.finish()?;
+            Ok(head)
+        };
+        walk(&mut |_| {}).map_err(|_| ReplyError::Malformed)?;
+        walk(&mut each).map_err(|_| ReplyError::Malformed)
     }
 }
 
 #[cfg(test)]
 mod store_tests {
+    extern crate std;
+    use super::status::{ReplyError, decode_reply, encode_reply};
     use super::store::*;
+    use l4_sys::MsgTag;
+    use l4_sys::message::Call;
+    use std::vec::Vec;
 
     fn key(s: &str) -> Key {
         Key::new(s.as_bytes()).unwrap()
@@ -1582,14 +1441,19 @@ mod store_tests {
             Request::Unsubscribe { id: 0 },
             Request::Events { id: 7 },
             Request::Next { after: key("a/") },
-            Request::Info,
+            Request::Info {},
         ];
         for r in all {
             let mut mr = [0u64; 64];
             let n = r.encode(&mut mr).unwrap();
             assert!(n <= MSG_WORDS, "{r:?}");
-            assert_eq!(Request::decode(r.label(), &mr[..n]), Ok(r));
-            assert_eq!(Request::decode(r.label(), &mr[..n + 1]), Err(Error::Invalid), "{r:?} + 1 word");
+            assert_eq!(Request::parse(r.label(), &mr[..n]), Ok(r));
+            assert_eq!(Request::parse(r.label(), &mr[..n + 1]), Err(Error::Invalid), "{r:?} + 1 word");
+            // The items the declaration gives, and no other number.
+            let tag = MsgTag::new(r.label(), n, r.items());
+            assert_eq!(Request::decode_message(tag, &mr[..n]), Ok(r));
+            let tag = MsgTag::new(r.label(), n, r.items() + 1);
+            assert_eq!(Request::decode_message(tag, &mr[..n]), Err(l4_sys::Error::InvalidArgument), "{r:?}");
         }
         // A chunk too long for its key does not fit a message.
         let r = Request::Put {
@@ -1599,7 +1463,8 @@ mod store_tests {
             offset: 0,
             chunk: Chunk::new(&fill).unwrap(),
         };
-        assert_eq!(r.encode(&mut [0u64; 64]), Err(Error::TooBig));
+        let mut mr = [0u64; 64];
+        assert!(r.encode(&mut mr[..MSG_WORDS]).is_err());
     }
 
     #[test]
@@ -1610,20 +1475,19 @@ mod store_tests {
             GetReply { version: 9, kind: KIND_BYTES, total: 8192, chunk: GetChunk::new(&fill).unwrap() },
         ] {
             let mut mr = [0u64; 64];
-            let n = r.encode(&mut mr).unwrap();
+            let n = encode_reply(&r, &mut mr).unwrap();
             assert!(n <= MSG_WORDS);
-            assert_eq!(GetReply::decode(&mr[..n]), Ok(r));
-            assert_eq!(GetReply::decode(&mr[..n + 1]), Err(Error::Invalid));
+            assert_eq!(decode_reply::<GetReply, Error>(&mr[..n]), Ok(r));
+            assert_eq!(decode_reply::<GetReply, Error>(&mr[..n + 1]), Err(ReplyError::Malformed));
         }
         let r = NextReply { version: 5, kind: KIND_STR, key: key("netd/mtu") };
         let mut mr = [0u64; 64];
-        let n = r.encode(&mut mr).unwrap();
-        assert_eq!(NextReply::decode(&mr[..n]), Ok(r));
+        let n = encode_reply(&r, &mut mr).unwrap();
+        assert_eq!(decode_reply::<NextReply, Error>(&mr[..n]), Ok(r));
         // An error status is the store's error, not a reply.
-        assert_eq!(NextReply::decode(&[encode(Err(Error::NotFound)), 0]), Err(Error::NotFound));
-        assert_eq!(INFO_WORDS, 9);
+        let refused = [encode(Err(Error::NotFound))];
+        assert_eq!(decode_reply::<NextReply, Error>(&refused), Err(ReplyError::Refused(Error::NotFound)));
         let i = InfoReply {
-            status: 0,
             entries: 1,
             bytes: 2,
             caps: 3,
@@ -1633,68 +1497,33 @@ mod store_tests {
             max_caps: 7,
             max_subscriptions: 8,
         };
-        let n = i.encode(&mut mr).unwrap();
-        assert_eq!((n, InfoReply::decode(&mr[..n])), (INFO_WORDS, Ok(i)));
+        let n = encode_reply(&i, &mut mr).unwrap();
+        assert_eq!((n, decode_reply::<InfoReply, Error>(&mr[..n])), (INFO_WORDS, Ok(i)));
     }
 
     #[test]
     fn malformed_requests_are_refused_with_the_stores_errors() {
-        let h = |key_len: usize, kind: u8, chunk_len: usize| Head { key_len, kind, chunk_len, flags: 0 }.to_word();
         // Unknown label, INFO with words, EVENTS without an id.
-        assert_eq!(Request::decode(0x54ff, &[]), Err(Error::Invalid));
-        assert_eq!(Request::decode(INFO, &[1]), Err(Error::Invalid));
-        assert_eq!(Request::decode(EVENTS, &[]), Err(Error::Invalid));
+        assert_eq!(Request::parse(0x54ff, &[]), Err(Error::Invalid));
+        assert_eq!(Request::parse(INFO, &[1]), Err(Error::Invalid));
+        assert_eq!(Request::parse(EVENTS, &[]), Err(Error::Invalid));
         // A key longer than MAX_KEY, one that is not UTF-8.
         let mut w = [0u64; 1 + 17];
-        w[0] = h(136, 0, 0);
-        assert_eq!(Request::decode(DELETE, &w), Err(Error::TooBig));
-        assert_eq!(Request::decode(DELETE, &[h(2, 0, 0), 0xffff]), Err(Error::Invalid));
-        // Reserved head bits, a kind on a key-only call, flags other than DELEGATE.
-        assert_eq!(Request::decode(LOOKUP, &[1 << 40]), Err(Error::Invalid));
-        assert_eq!(Request::decode(LOOKUP, &[h(0, KIND_INT, 0)]), Err(Error::Invalid));
-        assert_eq!(Request::decode(PUBLISH, &[Head { flags: 2, ..Head::default() }.to_word()]), Err(Error::Invalid));
-        // PUT: an integer with a chunk, an unknown kind, a value past MAX_VALUE.
-        assert_eq!(Request::decode(PUT, &[h(0, KIND_INT, 8), 5, 0, 0]), Err(Error::Invalid));
-        assert_eq!(Request::decode(PUT, &[h(0, 9, 0), 5, 0]), Err(Error::Invalid));
-        assert_eq!(Request::decode(PUT, &[h(0, KIND_STR, 0), MAX_VALUE as u64 + 1, 0]), Err(Error::TooBig));
+        w[0] = 136;
+        assert_eq!(Request::parse(DELETE, &w), Err(Error::Invalid));
+        assert_eq!(Request::parse(DELETE, &[2, 0xffff]), Err(Error::Invalid));
+        // Padding past a key's bytes, a flag other than 0 or 1.
+        assert_eq!(Request::parse(LOOKUP, &[1, 0x161]), Err(Error::Invalid));
+        assert_eq!(Request::parse(PUBLISH, &[2, 0]), Err(Error::Invalid));
+        // PUT: an integer with a chunk or an offset, an unknown kind, a value
+        // past MAX_VALUE, a kind past eight bits.
+        assert_eq!(Request::parse(PUT, &[KIND_INT as u64, 5, 0, 0, 1, 0x41]), Err(Error::Invalid));
+        assert_eq!(Request::parse(PUT, &[KIND_INT as u64, 5, 8, 0, 0]), Err(Error::Invalid));
+        assert_eq!(Request::parse(PUT, &[9, 5, 0, 0, 0]), Err(Error::Invalid));
+        assert_eq!(Request::parse(PUT, &[KIND_STR as u64, MAX_VALUE as u64 + 1, 0, 0, 0]), Err(Error::TooBig));
+        assert_eq!(Request::parse(PUT, &[0x102, 5, 0, 0, 0]), Err(Error::Invalid));
         // A chunk length the words do not hold.
-        assert_eq!(Request::decode(PUT, &[h(0, KIND_STR, 16), 16, 0, 0]), Err(Error::Invalid));
-    }
-
-    #[test]
-    fn no_words_panic_the_decoder() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            let x = crate::status::xorshift(&mut x);
-            let n = (x % 10) as usize;
-            let words: [u64; 10] = core::array::from_fn(|i| match (x >> (4 * i)) & 3 {
-                0 => (x >> i) & 0xffff_ffff,
-                1 => i as u64,
-                _ => x.rotate_left(i as u32) & 0x00ff_00ff,
-            });
-            let _ = Request::decode(PUT + (x % 11) as i64, &words[..n]);
-        }
-    }
-
-    #[test]
-    fn heads_round_trip_and_reserved_bits_are_refused() {
-        let h = Head { key_len: 128, kind: KIND_BYTES, flags: FLAG_DELEGATE, chunk_len: 456 };
-        assert_eq!(Head::from_word(h.to_word()), Some(h));
-        assert_eq!(Head::from_word(1 << 32), None);
-        assert_eq!(Head::from_word(u64::MAX), None);
-    }
-
-    #[test]
-    fn bytes_pack_and_unpack_with_padding() {
-        let mut w = [u64::MAX; 4];
-        assert_eq!(pack_bytes(&mut w, b"eth0/.private/mac"), Some(3));
-        assert_eq!(w[2] >> 8, 0, "the last word is zero-padded");
-        let mut out = [0u8; 32];
-        assert_eq!(unpack_bytes(&w, 17, &mut out), Some(&b"eth0/.private/mac"[..]));
-        assert_eq!(pack_bytes(&mut w[..2], b"seventeen bytes!!"), None, "too few words");
-        assert_eq!(unpack_bytes(&w[..2], 17, &mut out), None, "the words do not hold 17 bytes");
-        assert_eq!(unpack_bytes(&w, 17, &mut out[..16]), None, "the buffer is too short");
-        assert_eq!(pack_bytes(&mut [], b""), Some(0));
+        assert_eq!(Request::parse(PUT, &[KIND_STR as u64, 16, 0, 0, 16, 0]), Err(Error::Invalid));
     }
 
     #[test]
@@ -1707,25 +1536,49 @@ mod store_tests {
     }
 
     #[test]
-    fn events_pack_back_to_back() {
+    fn events_go_back_to_back_and_are_checked_whole() {
+        let events = [
+            Event { kind: EVENT_CREATED, version: 5, key: key("netd/link") },
+            Event { kind: EVENT_DELETED, version: 9, key: key("net.eth0") },
+        ];
         let mut w = [0u64; MSG_WORDS];
-        let a = pack_event(&mut w, EVENT_CREATED, 5, b"netd/link").unwrap();
-        let b = pack_event(&mut w[a..], EVENT_DELETED, 9, b"net.eth0").unwrap();
-        assert_eq!((a, b), (event_words(9), event_words(8)));
-        let mut key = [0u8; MAX_KEY];
-        let (kind, version, len, used) = unpack_event(&w, &mut key).unwrap();
-        assert_eq!((kind, version, &key[..len], used), (EVENT_CREATED, 5, &b"netd/link"[..], a));
-        let (kind, version, len, _) = unpack_event(&w[a..], &mut key).unwrap();
-        assert_eq!((kind, version, &key[..len]), (EVENT_DELETED, 9, &b"net.eth0"[..]));
-        assert_eq!(unpack_event(&w[a + b..], &mut key), None, "zero words are no event");
-        assert_eq!(pack_event(&mut w[..3], EVENT_CHANGED, 1, b"a/long-key"), None);
+        let n = encode_events(&mut w, 3, true, &events).unwrap();
+        assert_eq!(n, EVENTS_AT + event_words(9) + event_words(8));
+        let mut got = Vec::new();
+        let head = decode_events(&w[..n], |e| got.push(e)).unwrap();
+        assert_eq!((head.lost, head.more, head.count), (3, true, 2));
+        assert_eq!(got, events);
+        // A count the words do not hold, an unknown event kind, a word too
+        // many: malformed, and no event is handed on.
+        for bad in [
+            {
+                let mut b = w;
+                b[3] = 3;
+                b
+            },
+            {
+                let mut b = w;
+                b[4] = 7;
+                b
+            },
+        ] {
+            let mut seen = Vec::new();
+            assert_eq!(decode_events(&bad[..n], |e| seen.push(e)), Err(ReplyError::Malformed));
+            assert!(seen.is_empty());
+        }
+        assert_eq!(decode_events(&w[..n + 1], |_| {}), Err(ReplyError::Malformed));
+        let refused = [encode(Err(Error::BadId))];
+        assert_eq!(decode_events(&refused, |_| {}), Err(ReplyError::Refused(Error::BadId)));
+        // Events that do not fit a message are refused by the encoder.
+        let many = [events[0]; 20];
+        assert!(encode_events(&mut w, 0, false, &many).is_err());
     }
 
     #[test]
     fn a_put_with_the_longest_key_still_carries_data() {
-        assert_eq!(put_capacity(MAX_KEY), (MSG_WORDS - PUT_KEY_AT - 16) * 8);
+        assert_eq!(put_capacity(MAX_KEY), (MSG_WORDS - 5 - 16) * 8);
         assert!(put_capacity(MAX_KEY) >= 256);
-        assert_eq!(GET_CHUNK, 480);
+        assert_eq!(GET_CHUNK, 464);
     }
 }
 

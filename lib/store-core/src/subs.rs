@@ -195,8 +195,8 @@ mod tests {
         for v in 1..=10 {
             assert_eq!(s.post("k/abcdefgh", EventKind::Changed, v, 4, |_| true).len(), 1, "woken even when full");
         }
-        // Each event is 2 + 2 words: room for two of the four queued.
-        let got = s.take("netd", id, 9).unwrap();
+        // Each event is 3 + 2 words: room for two of the four queued.
+        let got = s.take("netd", id, 11).unwrap();
         assert_eq!(got.events.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2]);
         assert_eq!((got.lost, got.more), (6, true));
         let got = s.take("netd", id, 100).unwrap();

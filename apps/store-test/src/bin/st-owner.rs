@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use datastore::{Error, Refusal, Value, private_key};
 use protocols::status::ProtocolError;
-use protocols::store::{self as proto, Head};
+use protocols::store as proto;
 use rt::obj::Factory;
 use rt::{Rights, Timeout, ipc};
 use store_test::{Rng, check, finished, notification_irq, raw_call, store, wait_until};
@@ -110,44 +110,44 @@ fn main() {
 /// stays up.
 fn garbage(store: &datastore::Client, blob: &[u8]) {
     let gate = rt::env::require_cap(datastore::ENDPOINT);
-    let key = |k: &str| {
-        let mut w = [0u64; 16];
-        let n = proto::pack_bytes(&mut w, k.as_bytes()).unwrap_or(0);
-        (w, n)
+    // A byte string as requests carry it: its length, then the bytes.
+    let text = |k: &[u8]| {
+        let mut w = Vec::from([k.len() as u64]);
+        let at = w.len();
+        w.resize(at + k.len().div_ceil(8), 0);
+        rt::sys::message::pack(k, &mut w[at..]);
+        w
     };
-    let (k, kn) = key("st-owner/g");
-    let h = |key_len: usize, kind: u8, chunk_len: usize| Head { key_len, kind, flags: 0, chunk_len }.to_word();
-    let put = |head: u64, total: u64, offset: u64, extra: &[u64]| {
-        let mut w = Vec::from([head, total, offset]);
-        w.extend_from_slice(&k[..kn]);
-        w.extend_from_slice(extra);
+    let k = text(b"st-owner/g");
+    let put = |kind: u64, total: u64, offset: u64, key: &[u64], chunk: &[u64]| {
+        let mut w = Vec::from([kind, total, offset]);
+        w.extend_from_slice(key);
+        w.extend_from_slice(chunk);
         raw_call(gate, proto::PUT, &w, &[])
     };
+    let (int, bytes, string) = (proto::KIND_INT as u64, proto::KIND_BYTES as u64, proto::KIND_STR as u64);
     let mut cases: Vec<(&str, i64, proto::Error)> = alloc::vec![
         ("unknown label", raw_call(gate, 0x54ff, &[1, 2, 3], &[]), proto::Error::Invalid),
-        ("reserved bits", put(h(10, proto::KIND_INT, 0) | 1 << 40, 5, 0, &[]), proto::Error::Invalid),
-        ("key longer than sent", put(h(100, proto::KIND_INT, 0), 5, 0, &[]), proto::Error::Invalid),
-        // Exactly as many words as a 200-byte key takes: refused for its length.
-        ("key over the limit", put(h(200, proto::KIND_INT, 0), 5, 0, &[0; 23]), proto::Error::TooBig),
-        ("words left over", put(h(10, proto::KIND_INT, 0), 5, 0, &[9]), proto::Error::Invalid),
-        ("unknown kind", put(h(10, 9, 0), 5, 0, &[]), proto::Error::Invalid),
-        ("value over the limit", put(h(10, proto::KIND_BYTES, 8), 1 << 20, 0, &[0]), proto::Error::TooBig),
-        ("chunk past the end", put(h(10, proto::KIND_BYTES, 16), 8, 0, &[0, 0]), proto::Error::Invalid),
-        ("chunk out of order", put(h(10, proto::KIND_BYTES, 8), 64, 8, &[0]), proto::Error::Sequence),
-        ("string not UTF-8", put(h(10, proto::KIND_STR, 2), 2, 0, &[0x28c3]), proto::Error::Invalid),
+        ("kind past eight bits", put(int | 1 << 40, 5, 0, &k, &[0]), proto::Error::Invalid),
+        ("key longer than sent", put(int, 5, 0, &[100], &[0]), proto::Error::Invalid),
+        // Exactly as many words as a 200-byte key takes: past MAX_KEY.
+        ("key over the limit", put(int, 5, 0, &text(&[b'a'; 200]), &[0]), proto::Error::Invalid),
+        ("words left over", put(int, 5, 0, &k, &[0, 9]), proto::Error::Invalid),
+        ("unknown kind", put(9, 5, 0, &k, &[0]), proto::Error::Invalid),
+        ("value over the limit", put(bytes, 1 << 20, 0, &k, &[8, 0]), proto::Error::TooBig),
+        ("chunk past the end", put(bytes, 8, 0, &k, &[16, 0, 0]), proto::Error::Invalid),
+        ("chunk out of order", put(bytes, 64, 8, &k, &[8, 0]), proto::Error::Sequence),
+        ("string not UTF-8", put(string, 2, 0, &k, &[2, 0x28c3]), proto::Error::Invalid),
     ];
-    let bad_utf8 = Head { key_len: 9, ..Head::default() }.to_word();
-    let r = raw_call(gate, proto::GET, &[bad_utf8, 0, u64::from_le_bytes(*b"st-owner"), 0xff], &[]);
+    let r = raw_call(gate, proto::GET, &[0, 9, u64::from_le_bytes(*b"st-owner"), 0xff], &[]);
     cases.push(("key not UTF-8", r, proto::Error::Invalid));
-    let r = raw_call(gate, proto::GET, &[h(kn * 8, 0, 0), 0], &[]);
+    let r = raw_call(gate, proto::GET, &[0, k[0]], &[]);
     cases.push(("get without its key", r, proto::Error::Invalid));
-    let (bk, bn) = key("st-owner/a b");
-    let mut w = Vec::from([h(12, 0, 0), 0]);
-    w.extend_from_slice(&bk[..bn]);
+    let mut w = Vec::from([0]);
+    w.extend_from_slice(&text(b"st-owner/a b"));
     cases.push(("key with a space", raw_call(gate, proto::GET, &w, &[]), proto::Error::Invalid));
     cases.push(("events of nobody", raw_call(gate, proto::EVENTS, &[12345], &[]), proto::Error::BadId));
-    let mut w = Vec::from([h(10, 0, 0)]);
-    w.extend_from_slice(&k[..kn]);
+    let w = k.clone();
     cases.push(("subscribe without an IRQ", raw_call(gate, proto::SUBSCRIBE, &w, &[]), proto::Error::BadCap));
     // Things that are not IRQs, as notification IRQs: a dataspace; a gate
     // whose thread sleeps and never receives (IPC to it would block the
@@ -180,6 +180,9 @@ fn garbage(store: &datastore::Client, blob: &[u8]) {
     let r = raw_call(gate, proto::SUBSCRIBE, &w, &[ipc::cap_item(trap.0, Rights::ALL)]);
     cases.push(("subscribe with a served gate", r, proto::Error::BadCap));
     let irq = store_test::notification_irq(9);
+    // PUBLISH: the delegate flag, then the key.
+    let mut w = Vec::from([0]);
+    w.extend_from_slice(&k);
     let r = raw_call(gate, proto::PUBLISH, &w, &[ipc::cap_item(irq.0, Rights::WRITE)]);
     cases.push(("publish without DELEGATE", r, proto::Error::BadCap));
     cases.push(("publish without a capability", raw_call(gate, proto::PUBLISH, &w, &[]), proto::Error::BadCap));
