@@ -7,27 +7,11 @@
 #![no_std]
 
 /// Bytes in message words: little-endian, 8 to a word, the last one
-/// zero-padded. Keys, names and values travel this way.
+/// zero-padded (`l4_sys::message::Bytes` does the packing).
 pub mod words {
     /// Words that `len` bytes take.
     pub const fn words_for(len: usize) -> usize {
         len.div_ceil(8)
-    }
-
-    /// Packs bytes into words (`l4_sys::message::pack`); returns the words
-    /// used, or `None` when `out` is too short.
-    pub fn pack_bytes(out: &mut [u64], bytes: &[u8]) -> Option<usize> {
-        Some(l4_sys::message::pack(bytes, out.get_mut(..words_for(bytes.len()))?))
-    }
-
-    /// The first `len` bytes packed in `words`, copied into `out`
-    /// (`l4_sys::message::unpack`); `None` when the words or `out` are too
-    /// short.
-    pub fn unpack_bytes<'a>(words: &[u64], len: usize, out: &'a mut [u8]) -> Option<&'a [u8]> {
-        let words = words.get(..words_for(len))?;
-        let out = out.get_mut(..len)?;
-        l4_sys::message::unpack(words, out);
-        Some(out)
     }
 }
 
