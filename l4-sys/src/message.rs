@@ -645,17 +645,14 @@ macro_rules! reply {
         impl $name {
             pub fn encode(&self, mr: &mut [u64]) -> Result<usize, $crate::Error> {
                 let mut w = $crate::message::Writer::new(mr);
-                $(w.field(self.$field);)*
-                $(w.bytes(&self.$tail);)?
+                w.field(*self);
                 w.finish()
             }
 
+            /// The reply exactly `words` make.
             pub fn decode(words: &[u64]) -> Result<Self, $crate::Error> {
                 let mut r = $crate::message::Reader::new(words);
-                let v = $name {
-                    $($field: r.field::<$fty>()?,)*
-                    $($tail: r.bytes::<{ $n }>()?,)?
-                };
+                let v = r.field::<$name>()?;
                 r.finish()?;
                 Ok(v)
             }
