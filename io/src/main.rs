@@ -255,9 +255,11 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
         proto::Request::Open {} => {
             rt::debug!("{} opened {}", a.client, dev.bdf);
             let domain = domain_for(dev, a, iommu);
-            let words: [u64; INFO_WORDS] = dev.info.to_words();
             let mut mr = [0; ipc::MR_COUNT];
-            mr[..INFO_WORDS].copy_from_slice(&words);
+            // The description always fits (INFO_WORDS, host-tested).
+            if protocols::status::encode_reply(&dev.info, &mut mr).is_err() {
+                return error(proto::Error::Invalid);
+            }
             for (i, cap) in a.caps.iter().enumerate() {
                 // No DELEGATE: the driver uses its device and cannot pass it on
                 // (copy it, publish it in the data store, give it to a task it

@@ -22,7 +22,7 @@
 
 use core::fmt;
 
-pub use protocols::pci::{BARS, Bar, DeviceInfo};
+pub use protocols::pci::{BARS, Bar, Bars, DeviceInfo};
 
 #[cfg(not(feature = "fiasco"))]
 pub use crate::device_io::{Device, dma_alloc, keep, open};

@@ -17,6 +17,7 @@ use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use l4_sys::{CapIdx, Timeout};
 use protocols::pci::{self as proto, INFO_WORDS};
+use protocols::status::ReplyError;
 
 /// Items OPEN can return: six BARs, the IRQ and the DMA domain.
 const MAX_ITEMS: usize = 8;
@@ -89,16 +90,17 @@ pub fn open() -> Result<Device, DeviceError> {
         }
     };
     let mr = ipc::received(tag.words() + 2 * tag.items());
-    if tag.words() < INFO_WORDS {
-        free_slots(&slots);
-        return Err(match protocols::status::decode::<proto::Error>(mr[0]) {
-            Err(e) => e.into(),
-            // A reply too short for the device's description.
-            Ok(_) => DeviceError::Refused,
-        });
-    }
-    let mut words = [0u64; INFO_WORDS];
-    words.copy_from_slice(&mr[..INFO_WORDS]);
+    let info = match protocols::status::decode_reply::<DeviceInfo, proto::Error>(&mr[..tag.words()]) {
+        Ok(info) if tag.words() == INFO_WORDS => info,
+        refused => {
+            free_slots(&slots);
+            return Err(match refused {
+                Err(ReplyError::Refused(e)) => e.into(),
+                // Not the device's description.
+                _ => DeviceError::Refused,
+            });
+        }
+    };
     let items = tag.items().min(MAX_ITEMS);
     let mut received = [CapIdx::INVALID; MAX_ITEMS];
     for (i, r) in received.iter_mut().enumerate().take(items) {
@@ -121,7 +123,7 @@ pub fn open() -> Result<Device, DeviceError> {
     let domain = DMA_DOMAIN.load(Ordering::Relaxed);
     OPENED.store(true, Ordering::Release);
     map_early((domain != u32::MAX).then_some(DmaDomain(CapIdx(domain))));
-    Ok(Device { info: DeviceInfo::from_words(&words), gate, resources })
+    Ok(Device { info, gate, resources })
 }
 
 fn free_slots(slots: &[CapIdx]) {

@@ -81,3 +81,14 @@ pub mod garbage {
         proto::PROTO_KERNEL,
     ];
 }
+
+/// The device description of the io OPEN reply just received (the hostile
+/// tests call io by hand, with receive slots of their own); a reply that is
+/// not one ends the test task.
+pub fn open_reply() -> protocols::pci::DeviceInfo {
+    let words = rt::ipc::received(protocols::pci::INFO_WORDS);
+    match protocols::status::decode_reply::<protocols::pci::DeviceInfo, protocols::pci::Error>(&words) {
+        Ok(info) => info,
+        Err(_) => rt::exit(2, "io's OPEN reply is not a device description"),
+    }
+}

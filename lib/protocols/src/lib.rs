@@ -165,7 +165,9 @@ pub mod pci {
     }
 
     pub const BARS: usize = 6;
-    pub const INFO_WORDS: usize = 5 + 2 * BARS;
+    /// Words of OPEN's reply before its capability items: the status word
+    /// and [`DeviceInfo`] (ten words and two per BAR).
+    pub const INFO_WORDS: usize = 1 + 10 + 2 * BARS;
 
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct Bar {
@@ -174,19 +176,66 @@ pub mod pci {
         pub is_io: bool,
     }
 
+    /// A device's BARs, as one field of [`DeviceInfo`]: two words each, the
+    /// base, then the size shifted left by two with bit 0 set (present) and
+    /// bit 1 for an I/O BAR; an absent BAR is two zero words.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-    pub struct DeviceInfo {
-        pub vendor: u16,
-        pub device: u16,
-        pub subsystem_vendor: u16,
-        pub subsystem_device: u16,
-        pub class_code: u32,
-        pub revision: u8,
-        pub bus: u8,
-        pub slot: u8,
-        pub func: u8,
-        pub irq_line: u8,
-        pub bars: [Option<Bar>; BARS],
+    pub struct Bars(pub [Option<Bar>; BARS]);
+
+    impl core::ops::Deref for Bars {
+        type Target = [Option<Bar>; BARS];
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+
+    impl core::ops::DerefMut for Bars {
+        fn deref_mut(&mut self) -> &mut Self::Target {
+            &mut self.0
+        }
+    }
+
+    impl l4_sys::message::Field for Bars {
+        fn write(self, w: &mut l4_sys::message::Writer<'_>) {
+            for b in self.0 {
+                let (base, meta) = b.map_or((0, 0), |b| (b.base, b.size << 2 | 1 | (b.is_io as u64) << 1));
+                w.word(base);
+                w.word(meta);
+            }
+        }
+        fn read(r: &mut l4_sys::message::Reader<'_>) -> Result<Self, l4_sys::Error> {
+            let mut bars = [None; BARS];
+            for b in &mut bars {
+                let (base, meta) = (r.word()?, r.word()?);
+                *b = match meta & 1 {
+                    1 => Some(Bar { base, size: meta >> 2, is_io: meta & 2 != 0 }),
+                    // Absent is all zero: one encoding per message.
+                    _ if base == 0 && meta == 0 => None,
+                    _ => return Err(l4_sys::Error::InvalidArgument),
+                };
+            }
+            Ok(Bars(bars))
+        }
+    }
+
+    l4_sys::reply! {
+        /// OPEN's answer after the status word: the device's identity, its
+        /// place, its interrupt line and its BARs; the capability items follow.
+        #[derive(Default)]
+        pub struct DeviceInfo {
+            vendor: u16,
+            device: u16,
+            subsystem_vendor: u16,
+            subsystem_device: u16,
+            /// 24 bits: class, subclass, programming interface.
+            class_code: u32,
+            revision: u8,
+            bus: u8,
+            slot: u8,
+            func: u8,
+            irq_line: u8,
+            bars: Bars,
+        }
     }
 
     impl DeviceInfo {
@@ -202,46 +251,6 @@ pub mod pci {
                 class_code: class >> 8,
                 revision: class as u8,
                 ..DeviceInfo::default()
-            }
-        }
-
-        pub fn to_words(&self) -> [u64; INFO_WORDS] {
-            let mut w = [0u64; INFO_WORDS];
-            w[0] = self.vendor as u64 | (self.device as u64) << 16;
-            w[1] = self.subsystem_vendor as u64 | (self.subsystem_device as u64) << 16;
-            w[2] = (self.class_code as u64) << 8 | self.revision as u64;
-            w[3] = (self.bus as u64) << 16 | (self.slot as u64) << 8 | self.func as u64;
-            w[4] = self.irq_line as u64;
-            for (i, b) in self.bars.iter().enumerate() {
-                if let Some(b) = b {
-                    w[5 + 2 * i] = b.base;
-                    // Size in the upper bits, flags in the low two: present, I/O.
-                    w[6 + 2 * i] = b.size << 2 | 1 | (b.is_io as u64) << 1;
-                }
-            }
-            w
-        }
-
-        pub fn from_words(w: &[u64; INFO_WORDS]) -> DeviceInfo {
-            let mut bars = [None; BARS];
-            for (i, b) in bars.iter_mut().enumerate() {
-                let meta = w[6 + 2 * i];
-                if meta & 1 != 0 {
-                    *b = Some(Bar { base: w[5 + 2 * i], size: meta >> 2, is_io: meta & 2 != 0 });
-                }
-            }
-            DeviceInfo {
-                vendor: w[0] as u16,
-                device: (w[0] >> 16) as u16,
-                subsystem_vendor: w[1] as u16,
-                subsystem_device: (w[1] >> 16) as u16,
-                class_code: (w[2] >> 8) as u32,
-                revision: w[2] as u8,
-                bus: (w[3] >> 16) as u8,
-                slot: (w[3] >> 8) as u8,
-                func: w[3] as u8,
-                irq_line: w[4] as u8,
-                bars,
             }
         }
     }
@@ -412,11 +421,18 @@ mod tests {
             slot: 3,
             func: 0,
             irq_line: 11,
-            bars,
+            bars: Bars(bars),
         };
-        assert_eq!(DeviceInfo::from_words(&d.to_words()), d);
+        let mut mr = [0u64; 32];
+        let n = crate::status::encode_reply(&d, &mut mr).unwrap();
+        assert_eq!(n, INFO_WORDS);
+        assert_eq!(crate::status::decode_reply::<DeviceInfo, Error>(&mr[..n]), Ok(d));
+        // An absent BAR with a base is malformed.
+        let mut bad = mr;
+        bad[1 + 10 + 4] = 0x1000;
+        assert!(crate::status::decode_reply::<DeviceInfo, Error>(&bad[..n]).is_err());
         let h = DeviceInfo::from_header(0x8139_10ec, 0x0200_0020, 0x1100_1af4);
-        assert_eq!(DeviceInfo { bus: 0, slot: 3, func: 0, irq_line: 11, bars, ..h }, d);
+        assert_eq!(DeviceInfo { bus: 0, slot: 3, func: 0, irq_line: 11, bars: Bars(bars), ..h }, d);
     }
 
     #[test]

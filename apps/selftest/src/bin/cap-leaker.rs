@@ -20,7 +20,7 @@
 extern crate alloc;
 
 use datastore::{Client, Error, Refusal};
-use protocols::pci::{self, DeviceInfo, INFO_WORDS};
+use protocols::pci::{self, INFO_WORDS};
 use rt::obj::{Dataspace, IoMem, IoPorts, Irq, Task, Thread};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 use selftest::check;
@@ -58,8 +58,7 @@ fn main() {
     if r.tag.words() != INFO_WORDS {
         rt::exit(2, "io gave no device");
     }
-    let w: [u64; INFO_WORDS] = ipc::mrs::<INFO_WORDS>();
-    let info = DeviceInfo::from_words(&w);
+    let info = selftest::open_reply();
     // The rtl8139: an I/O BAR, a memory BAR, then the IRQ.
     let (ports, mmio, irq) = (slots[0], slots[1], slots[2]);
     let bar0 = info.bars[0].expect("an I/O BAR");

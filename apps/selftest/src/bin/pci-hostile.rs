@@ -51,8 +51,7 @@ fn main() {
     }
     match rt::env::value("mode") {
         Some(1) => {
-            let w: [u64; INFO_WORDS] = ipc::mrs::<INFO_WORDS>();
-            return bystander(io, DeviceInfo::from_words(&w), slots[0]);
+            return bystander(io, selftest::open_reply(), slots[0]);
         }
         Some(2) => leaver(io),
         _ => {}

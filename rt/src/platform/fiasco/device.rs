@@ -25,7 +25,7 @@
 //!   `Dma_space` (made by moe, attached to the vbus's DMA domain by io) that
 //!   gives each its device address.
 
-use crate::device::{BARS, Bar, DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
+use crate::device::{BARS, Bar, Bars, DeviceError, DeviceInfo, Mmio, page_cover, valid_config_access, within};
 use crate::ipc::{self, set_receive_slot};
 use crate::memory::Region;
 use crate::obj::{Factory, Irq, release};
@@ -151,7 +151,7 @@ fn describe(bus: Cap, handle: u64, count: u32) -> Result<Device, DeviceError> {
         slot: (adr >> 16) as u8,
         func: adr as u8,
         irq_line: line.unwrap_or(0),
-        bars,
+        bars: Bars(bars),
         ..DeviceInfo::from_header(id, class, sub)
     };
     Ok(Device { info, bus, handle, resources })
