@@ -112,6 +112,13 @@ pub const NICS: &[NicSpec] = &[
         resurgo_driver: "pcnet32",
         default_size: 16 * MIB,
     },
+    NicSpec {
+        model: "e1000e",
+        linux_module: "e1000e",
+        linux_driver: "e1000e",
+        resurgo_driver: "e1000e",
+        default_size: 16 * MIB,
+    },
 ];
 
 /// The spec of a QEMU NIC model.

@@ -69,7 +69,7 @@ enum Command {
         /// 127.0.0.1:5555 → guest port 7 (echo), 127.0.0.1:5556 → guest port 9
         /// (sink) and 127.0.0.1:8080 → guest port 80 (the status page). Any
         /// PCI network card model of QEMU's (`qemu-system-x86_64 -device
-        /// help`); the committed drivers drive rtl8139, ne2k_pci, e1000, pcnet.
+        /// help`); the committed drivers drive rtl8139, ne2k_pci, e1000, pcnet, e1000e.
         #[arg(long, value_name = "MODEL")]
         nic: Option<String>,
         /// A further QEMU device, passed as `-device SPEC` (repeat for several),
@@ -208,7 +208,7 @@ enum Bench {
         /// Also print one JSON object with every figure as the last line.
         #[arg(long)]
         json: bool,
-        /// A NIC model to measure (repeat for several; default: all four).
+        /// A NIC model to measure (repeat for several; default: all five).
         #[arg(long = "nic", value_enum)]
         nics: Vec<Nic>,
         /// Transfers per system, NIC and direction; medians are reported.
@@ -559,6 +559,7 @@ enum Nic {
     Ne2kPci,
     E1000,
     Pcnet,
+    E1000e,
 }
 
 impl Nic {
@@ -568,6 +569,7 @@ impl Nic {
             Nic::Ne2kPci => "ne2k_pci",
             Nic::E1000 => "e1000",
             Nic::Pcnet => "pcnet",
+            Nic::E1000e => "e1000e",
         }
     }
 }

@@ -31,7 +31,7 @@ pub const TAIL_LINES: usize = 60;
 
 /// The NIC models QEMU offers that Resurgo's committed drivers drive (any
 /// other PCI model of QEMU boots too: see [`crate::nic_models`]).
-pub const NIC_MODELS: &[&str] = &["rtl8139", "ne2k_pci", "e1000", "pcnet"];
+pub const NIC_MODELS: &[&str] = &["rtl8139", "ne2k_pci", "e1000", "pcnet", "e1000e"];
 
 /// The default host→guest TCP forwards of a guest with a network card:
 /// 127.0.0.1:5555 → the guest's echo port 7, 127.0.0.1:5556 → its sink (discard)

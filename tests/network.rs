@@ -113,3 +113,10 @@ fn e1000_with_linux_e1000() {
 fn pcnet_with_linux_pcnet32() {
     check_nic("pcnet", "pcnet32", "PCnet/PCI II 79C970A");
 }
+
+#[test]
+fn e1000e_with_linux_e1000e() {
+    // QEMU's 82574L (8086:10d3) on its PCI Express link; the driver's own
+    // banner, then the card it found.
+    check_nic("e1000e", "e1000e", "eth0: Intel(R) PRO/1000 Network Connection");
+}

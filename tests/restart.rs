@@ -172,3 +172,47 @@ fn a_hung_driver_is_found_by_heartbeat_and_restarted() {
     s.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"still here");
 }
+
+#[test]
+fn an_e1000e_stream_survives_two_kills_and_an_interrupt_handler_crash() {
+    // Linux's e1000e (QEMU's 82574L), restarted transparently under a TCP
+    // stream: the host's connection is never reset and every byte arrives.
+    let (mut guest, _, sink) = boot_default("e1000e");
+    seen(&guest, "[netd] eth-e1000e up 10.0.2.15/24", STEP);
+    let data = random_bytes(16 << 20, 0x0e10_00e0_5eed_0001);
+    let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+    let mut s = TcpStream::connect(("127.0.0.1", sink)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        for chunk in data.chunks(64 << 10) {
+            s.write_all(chunk)?;
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        s.shutdown(Shutdown::Write)?;
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest)?;
+        Ok(())
+    });
+    for (i, cmd) in ["svc kill eth-e1000e", "svc crash-irq eth-e1000e", "svc kill eth-e1000e"].iter().enumerate() {
+        std::thread::sleep(Duration::from_millis(1500));
+        guest.send_line(cmd).unwrap();
+        seen(&guest, &format!("eth-e1000e incarnation {} started", i + 2), STEP);
+    }
+    sender.join().unwrap().expect("the host's TCP connection was never reset");
+    let report = guest.wait_line("[sink] received ", STEP).unwrap();
+    assert!(report.contains(&format!("received {} bytes sha256 {want}", 16 << 20)), "{report}");
+    assert!(
+        guest.lines().iter().any(|l| l.contains("[reincarnation] WARN eth-e1000e failed: page-fault at ")),
+        "{}",
+        guest.tail(40)
+    );
+    for k in 2..=4 {
+        seen(&guest, &format!("[eth-e1000e] recovered: incarnation {k} moved its first frame"), STEP);
+    }
+    assert_eq!(
+        guest.lines().iter().filter(|l| l.contains("[eth-e1000e] recovered: incarnation")).count(),
+        3,
+        "{}",
+        guest.tail(60)
+    );
+}

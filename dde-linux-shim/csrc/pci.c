@@ -603,6 +603,42 @@ int pci_wake_from_d3(struct pci_dev *dev, bool enable_wake)
                                             : pci_enable_wake(dev, PCI_D3hot, enable_wake);
 }
 
+/* Linux's (drivers/pci/pci.c): whether the device can wake itself from a
+ * runtime low-power state. dev->pme_support stays 0, as Linux leaves it for a
+ * device that cannot signal PME, because nothing in a driver task ever
+ * suspends the device at run time (no runtime PM, no PME interrupt), so this
+ * is false, and e1000e keeps its device powered as Linux does then. */
+bool pci_dev_run_wake(struct pci_dev *dev)
+{
+    struct pci_bus *bus = dev->bus;
+
+    if (!dev->pme_support)
+        return false;
+    if (device_can_wakeup(&dev->dev))
+        return true;
+    /* The task's device is alone on its bus: no bridge above it to ask. */
+    return bus->bridge ? device_can_wakeup(bus->bridge) : false;
+}
+
+/* ASPM (Linux's drivers/pci/pcie/aspm.c, CONFIG_PCIEASPM): a link's state is
+ * kept on the bridge above the device (pcie_aspm_get_link()), and a driver
+ * task sees no bridge, only its own device, so there is no link to change,
+ * and Linux's answer for that is -EINVAL. Drivers then clear the ASPM bits
+ * in their device's own Link Control register themselves, as e1000e's
+ * __e1000e_disable_aspm() does (what Linux's comment there calls "BIOS is
+ * preventing that"). */
+int pci_disable_link_state(struct pci_dev *pdev, int state)
+{
+    (void)pdev;
+    (void)state;
+    return -EINVAL;
+}
+
+int pci_disable_link_state_locked(struct pci_dev *pdev, int state)
+{
+    return pci_disable_link_state(pdev, state);
+}
+
 int pci_prepare_to_sleep(struct pci_dev *dev) { return pci_set_power_state(dev, PCI_D3hot); }
 int pci_back_from_sleep(struct pci_dev *dev) { return pci_set_power_state(dev, PCI_D0); }
 
