@@ -120,16 +120,9 @@ pub const IO_TASK: &str = "io";
 /// children itself (`parent = "..."` names a task running it).
 pub const REINCARNATION_IMAGE: &str = "reincarnation";
 
-/// What of a manifest does not run on Fiasco.OC yet (issue 12, step 3), as
-/// one line, or `None`.
-fn step3_refusal(system: &manifest::System, shown: &str) -> Option<String> {
+/// What of a manifest does not run on Fiasco.OC, as one line, or `None`.
+fn fiasco_refusal(system: &manifest::System, shown: &str) -> Option<String> {
     for task in &system.tasks {
-        if task.image == "datastore" {
-            return Some(format!(
-                "error: {shown}: task `{}` is the data store, which does not run on Fiasco.OC yet (issue 12, step 3)",
-                task.name
-            ));
-        }
         if let Some(parent) = &task.parent
             && !system.tasks.iter().any(|p| &p.name == parent && p.image == REINCARNATION_IMAGE)
         {
@@ -157,7 +150,7 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
     let _lock = DirLock::acquire(&BUILD_LOCK, &target, ".build-lock")?;
     let (text, system) = load_manifest(manifest_path)?;
     let shown = display_path(manifest_path, &root);
-    if let Some(line) = step3_refusal(&system, &shown) {
+    if let Some(line) = fiasco_refusal(&system, &shown) {
         bail!("{line}");
     }
     let providers = workspace_binaries(&root)?;
@@ -369,17 +362,59 @@ pub fn io_config_text(
 /// What ned hands a task: its capabilities (name, Lua value) and arguments.
 type TaskStart = (Vec<(String, String)>, Vec<String>);
 
+/// The image of the data store.
+pub const DATASTORE_IMAGE: &str = "datastore";
+
+/// What the data store learns on Fiasco.OC from the boot archive on
+/// Resurgo's kernel: each task's `reads`, one argument `reads@TASK=NS,...`
+/// per task that reads another's namespace.
+pub fn reads_args(system: &manifest::System) -> Vec<String> {
+    system
+        .tasks
+        .iter()
+        .filter(|t| !t.reads.is_empty())
+        .map(|t| format!("reads@{}={}", t.name, t.reads.join(",")))
+        .collect()
+}
+
+/// The endpoint of the reincarnation server's operator verbs.
+pub const SVC_ENDPOINT: &str = "svc";
+
+/// The rights of a client's gate to `endpoint`: `rw` for `svc`, whose
+/// replies carry no capabilities (and whose server keeps a receive slot
+/// armed for its children's `Rm::attach`, into which a client with S could
+/// put capabilities); `rws` otherwise, as netd's, the store's and io's
+/// protocols move capabilities both ways.
+fn client_rights(endpoint: &str) -> &'static str {
+    if endpoint == SVC_ENDPOINT { "rw" } else { "rws" }
+}
+
+/// The `svc` grants of `client` as the arguments its server reads: one
+/// `svc.CLASS@CLIENT=TARGET,...` per class of verbs the manifest grants it
+/// (`*` for all supervised tasks). A client without any is known by its
+/// gate's label alone and may only list.
+pub fn svc_grant_args(system: &manifest::System, client: &str) -> Vec<String> {
+    let Some(task) = system.tasks.iter().find(|t| t.name == client) else { return Vec::new() };
+    manifest::SvcRight::ALL
+        .iter()
+        .filter(|r| !task.svc.targets(**r).is_empty())
+        .map(|r| format!("svc.{}@{client}={}", r.name(), task.svc.targets(*r).join(",")))
+        .collect()
+}
+
 /// ned's script for the system: one ned channel (an IPC gate) per client and
 /// endpoint, as Resurgo's init makes one gate per client and endpoint; then
 /// one L4Re application per task that starts at boot, in manifest order,
 /// logging under its name, with exactly the gates its manifest entry grants
-/// (a client's as `SERVER.ENDPOINT`, with `rws`: Fiasco transfers the
+/// (a client's as `SERVER.ENDPOINT`, with `rw` for `svc` and `rws` for the
+/// rest: Fiasco transfers the
 /// capabilities of a server's reply (netd's rings, IRQs and stream
 /// dataspaces) only through a gate with the S right; no server here gives
 /// its clients receive slots, so a client's own send of a capability
 /// fails. A server's as `gate.LABEL`, which its
 /// runtime binds), and its heap size and values as `NAME=NUMBER` arguments
-/// (read by `rt::env::value`). With clients of `io.pci`, L4Re's io starts
+/// (read by `rt::env::value`); a `svc` server also gets each client's
+/// grants ([`svc_grant_args`]). With clients of `io.pci`, L4Re's io starts
 /// first with one vbus channel per client, which the client gets as `vbus`,
 /// and the PCI ids of its driver as `pci.N` values.
 pub fn ned_script_text(
@@ -441,6 +476,14 @@ pub fn ned_script_text(
         for (name, value) in &task.values {
             args.push(format!("{name}={value}"));
         }
+        // Every task learns the system-wide settings, as from Resurgo's
+        // loader (netd and the drivers act on the restart mode).
+        for (name, value) in manifest::settings::Settings::of(system).values() {
+            args.push(format!("{name}={value}"));
+        }
+        if task.image == DATASTORE_IMAGE {
+            args.extend(reads_args(system));
+        }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
                 // io's DMA-domain assignment takes a capability (the task's
@@ -457,6 +500,9 @@ pub fn ned_script_text(
             if server == task.name {
                 caps.push((format!("gate.{label:x}"), format!("g{n}:svr()")));
                 args.push(format!("{ep}@{client}={label}"));
+                if ep == SVC_ENDPOINT {
+                    args.extend(svc_grant_args(system, client));
+                }
             }
             if client == task.name {
                 // A supervisor's gate to its child's endpoint is named by the
@@ -473,7 +519,7 @@ pub fn ned_script_text(
                     }
                     _ => format!("{server}.{ep}"),
                 };
-                caps.push((name, format!("g{n}:m(\"rws\")")));
+                caps.push((name, format!("g{n}:m({})", lua_str(client_rights(ep)))));
             }
         }
         entries.insert(&task.name, (caps, args));
@@ -489,7 +535,17 @@ pub fn ned_script_text(
         pargs.extend(args.iter().map(|a| format!("{i}/{a}")));
         pcaps.push((format!("{i}.image"), format!("L4.Env.rom:q({})()", lua_str(&task.image))));
         pcaps.push((format!("{i}.log"), format!("l.log_fab:create(L4.Proto.Log, {})", lua_str(&task.name))));
-        pcaps.extend(caps.into_iter().map(|(n, v)| (format!("{i}:{n}"), v)));
+        // A name that `N:` makes too long for L4Re goes as `N:~K`, with
+        // the real name in the argument `N~K=NAME` (`0:datastore.store`).
+        for (k, (n, v)) in caps.into_iter().enumerate() {
+            let full = format!("{i}:{n}");
+            if full.len() <= CAP_NAME_MAX {
+                pcaps.push((full, v));
+            } else {
+                pcaps.push((format!("{i}:~{k}"), v));
+                pargs.push(format!("{i}~{k}={n}"));
+            }
+        }
     }
     for task in system.tasks.iter().filter(|t| t.start && t.name != IO_TASK && t.parent.is_none()) {
         let Some((caps, args)) = entries.get(task.name.as_str()) else { continue };
@@ -723,9 +779,12 @@ mod tests {
                     [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
         let system = manifest::load(text).unwrap();
         let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
-        assert!(lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576\");"), "{lua}");
+        assert!(
+            lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576 restart-mode=0\");"),
+            "{lua}"
+        );
         assert!(lua.contains("l:start({ log = { \"two\" } }, \"rom/seam-test"), "{lua}");
-        assert!(lua.contains(" answer=42\");"), "{lua}");
+        assert!(lua.contains(" answer=42 restart-mode=0\");"), "{lua}");
         assert_eq!(lua_str("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 
@@ -784,20 +843,19 @@ mod tests {
     }
 
     #[test]
-    fn only_the_reincarnation_server_starts_tasks_and_the_data_store_is_refused() {
+    fn only_the_reincarnation_server_starts_tasks() {
         let text = "[system]\nname = \"s\"\n[tasks.reincarnation]\n[tasks.eth]\nparent = \"reincarnation\"\n";
-        assert!(step3_refusal(&manifest::load(text).unwrap(), "s.toml").is_none());
+        assert!(fiasco_refusal(&manifest::load(text).unwrap(), "s.toml").is_none());
         let text = "[system]\nname = \"s\"\n[tasks.a]\n[tasks.eth]\nparent = \"a\"\n";
-        let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
+        let e = fiasco_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
         assert!(
             e.contains("task `eth` has the parent `a`; on Fiasco.OC only the reincarnation server starts tasks"),
             "{e}"
         );
         assert_eq!(e.lines().count(), 1);
         let text = "[system]\nname = \"s\"\n[tasks.datastore]\nserves = [\"store\"]\n";
-        let e = step3_refusal(&manifest::load(text).unwrap(), "s.toml").unwrap();
-        assert!(e.contains("the data store, which does not run on Fiasco.OC yet"), "{e}");
-        assert!(step3_refusal(&manifest::load("[system]\nname = \"s\"\n[tasks.a]\n").unwrap(), "s.toml").is_none());
+        assert!(fiasco_refusal(&manifest::load(text).unwrap(), "s.toml").is_none(), "the data store runs");
+        assert!(fiasco_refusal(&manifest::load("[system]\nname = \"s\"\n[tasks.a]\n").unwrap(), "s.toml").is_none());
     }
 
     #[test]
@@ -824,6 +882,51 @@ mod tests {
             assert!(rs.contains(want), "`{want}` not in {rs}");
         }
         assert!(!script.contains("rom/eth"), "ned does not start the supervised driver:\n{script}");
+    }
+
+    #[test]
+    fn svc_clients_get_their_grants_and_no_s_right() {
+        let text = "[system]\nname = \"s\"\n[tasks.reincarnation]\nserves = [\"svc\"]\n\
+                    [tasks.eth]\nparent = \"reincarnation\"\nstart = false\n\
+                    [tasks.ops]\nuses = [\"reincarnation.svc\"]\nsvc = { kill = [\"eth\"], inject = [\"*\"] }\n\
+                    [tasks.ro]\nuses = [\"reincarnation.svc\"]\n";
+        let system = manifest::load(text).unwrap();
+        let script = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let rs = script.lines().find(|l| l.contains("rom/reincarnation")).unwrap();
+        assert!(rs.contains(" svc.kill@ops=eth svc.inject@ops=*"), "{rs}");
+        assert!(!rs.contains("svc.restart@") && !rs.contains("@ro=eth"), "{rs}");
+        assert!(rs.contains(" svc@ro="), "ro is known by its gate: {rs}");
+        for client in ["ops", "ro"] {
+            let l = script.lines().find(|l| l.contains(&format!("log = {{ \"{client}\" }}"))).unwrap();
+            assert!(l.contains("[\"reincarnation.svc\"] = g") || l.contains("[\"svc\"] = g"), "{l}");
+            assert!(l.contains(":m(\"rw\")") && !l.contains("rws"), "no S on a svc gate: {l}");
+        }
+        assert!(svc_grant_args(&system, "ro").is_empty());
+    }
+
+    #[test]
+    fn the_data_store_learns_the_reads_and_every_task_the_restart_mode() {
+        let text = "[system]\nname = \"s\"\nrestart = \"minix\"\n\
+                    [tasks.datastore]\nserves = [\"store\"]\n\
+                    [tasks.netd]\nuses = [\"datastore.store\"]\nreads = [\"eth\", \"other\"]\n\
+                    [tasks.reincarnation]\n\
+                    [tasks.eth]\nparent = \"reincarnation\"\nstart = false\nuses = [\"datastore.store\"]\n\
+                    [tasks.other]\n";
+        let system = manifest::load(text).unwrap();
+        let script = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let ds = script.lines().find(|l| l.contains("rom/datastore")).unwrap();
+        assert!(ds.contains(" reads@netd=eth,other"), "{ds}");
+        assert!(!ds.contains("reads@eth"), "{ds}");
+        for task in ["datastore", "netd", "other"] {
+            let l = script.lines().find(|l| l.contains(&format!("\"rom/{task}"))).unwrap();
+            assert!(l.contains(" restart-mode=1"), "{l}");
+        }
+        let rs = script.lines().find(|l| l.contains("rom/reincarnation")).unwrap();
+        assert!(rs.contains(" 0/restart-mode=1"), "the child learns it through its parent: {rs}");
+        // `0:datastore.store` is longer than L4Re's 16 bytes: an alias and
+        // the real name as an argument.
+        assert!(rs.contains("[\"0:~0\"] = g") && rs.contains(" 0~0=datastore.store"), "{rs}");
+        assert!(rs.contains(":m(\"rws\")"), "the store's clients send capabilities: {rs}");
     }
 
     #[test]

@@ -97,22 +97,23 @@ fn seam_task_runs_on_resurgo_too() {
 /// Boots `system/fiasco-net.toml` on Fiasco.OC with one QEMU NIC, echo and
 /// sink forwarded; `probe` is the Linux driver's probe message.
 fn boot_net(l4re: &L4re, model: &str) -> (resurgo::qemu::Guest, u16, u16) {
-    let (g, [echo, sink, _]) = boot_manifest(l4re, fiasco::NET_MANIFEST, model);
+    let (g, [echo, sink, _, _]) = boot_manifest(l4re, fiasco::NET_MANIFEST, model);
     (g, echo, sink)
 }
 
 /// Boots `manifest` (from the workspace root) on Fiasco.OC with one QEMU NIC
-/// `model`; echo, sink and svc-net forwarded: their host ports.
-fn boot_manifest(l4re: &L4re, manifest: &str, model: &str) -> (resurgo::qemu::Guest, [u16; 3]) {
+/// `model`; echo, sink and svc-net (ports 23 and 24) forwarded: their host
+/// ports.
+fn boot_manifest(l4re: &L4re, manifest: &str, model: &str) -> (resurgo::qemu::Guest, [u16; 4]) {
     use resurgo::qemu::NetConfig;
     let manifest = resurgo::workspace_root().join(manifest);
     let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
     let boot = || {
-        let ports = free_ports::<3>();
+        let ports = free_ports::<4>();
         let cfg = QemuConfig {
             netdev: Some(NetConfig {
                 model: model.into(),
-                hostfwd: vec![(ports[0], 7), (ports[1], 9), (ports[2], 23)],
+                hostfwd: vec![(ports[0], 7), (ports[1], 9), (ports[2], 23), (ports[3], 24)],
             }),
             ..QemuConfig::default()
         };
@@ -219,7 +220,7 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     use std::net::{Shutdown, TcpStream};
     use std::time::Duration;
     let Some(l4re) = l4re() else { return };
-    let (guest, [echo, sink, svc]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
+    let (guest, [echo, sink, svc, _]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
     seen(&guest, "reincarn| supervising 1 drivers (their pager on Fiasco.OC)", STEP);
     let probe = fiasco::plain(&seen(&guest, "RTL-8139C+ at ", STEP));
     assert!(probe.starts_with("eth-8139| ") && probe.contains("52:54:00:12:34:56"), "{probe}");
@@ -302,5 +303,82 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
     );
     for bad in ["netd    | exit", "echo    | exit", "sink    | exit", "svc-net | exit", "reincarn| exit"] {
         assert!(!guest.lines().iter().any(|l| fiasco::plain(l).contains(bad)), "`{bad}`:\n{}", guest.tail(40));
+    }
+}
+
+/// One line to an svc-net and its answer (the console's end when none comes).
+fn svc_line(
+    guest: &resurgo::qemu::Guest,
+    ctl: &std::net::TcpStream,
+    answers: &mut impl std::io::BufRead,
+    line: &str,
+) -> String {
+    use std::io::Write;
+    let mut w = ctl;
+    w.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut answer = String::new();
+    if let Err(e) = answers.read_line(&mut answer) {
+        panic!("no answer to `{line}`: {e}\n{}", guest.tail(40));
+    }
+    answer.trim().to_string()
+}
+
+/// The manifest's `svc` grants hold on Fiasco.OC as on Resurgo's kernel
+/// (`system/fiasco-restart.toml`): svc-ro, granted nothing, is refused
+/// `kill`; svc-net, granted `kill` and `inject` on the driver, is refused
+/// `restart` and `up` (the class `restart`) and may `kill`. Each refusal is the server's typed
+/// error (`svc::Error::Denied`), logged with who asked for what, and leaves
+/// the driver running.
+#[test]
+fn svc_verbs_need_the_manifests_grant_on_fiasco() {
+    use std::io::BufReader;
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let Some(l4re) = l4re() else { return };
+    let (guest, [_, _, granted, ungranted]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
+    seen(&guest, "reincarn| supervising 1 drivers (their pager on Fiasco.OC); 2 svc clients", STEP);
+    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    seen(&guest, "svc-ro  | listening on 24", STEP);
+    let connect = |port: u16| {
+        let ctl = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let answers = BufReader::new(ctl.try_clone().unwrap());
+        (ctl, answers)
+    };
+    let (ro, mut ro_answers) = connect(ungranted);
+    let answer = svc_line(&guest, &ro, &mut ro_answers, "kill eth-8139cp");
+    assert!(answer.starts_with("error kill eth-8139cp: "), "{answer}\n{}", guest.tail(30));
+    let refused = fiasco::plain(&seen(&guest, "reincarn| WARN refused: svc-ro may not kill eth-8139cp", STEP));
+    assert!(refused.contains("grants it no `svc.kill` on it"), "{refused}");
+    seen(&guest, "svc-ro  | error kill eth-8139cp: not permitted by the manifest", STEP);
+
+    let (rw, mut rw_answers) = connect(granted);
+    for verb in ["restart", "up"] {
+        let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("{verb} eth-8139cp"));
+        assert!(answer.starts_with(&format!("error {verb} eth-8139cp: ")), "{answer}");
+        let refused = fiasco::plain(&seen(&guest, &format!("reincarn| WARN refused: svc-net may not {verb} eth-8139cp"), STEP));
+        assert!(refused.contains("grants it no `svc.restart` on it"), "{refused}");
+    }
+    // All three answered the same way, with the server's own error.
+    let denied: Vec<String> = guest
+        .lines()
+        .iter()
+        .map(|l| fiasco::plain(l))
+        .filter(|l| l.contains("| error ") && l.contains(" eth-8139cp: "))
+        .collect();
+    assert_eq!(denied.len(), 3, "{denied:#?}");
+    let why: std::collections::BTreeSet<&str> = denied.iter().filter_map(|l| l.split(": ").last()).collect();
+    assert_eq!(why.len(), 1, "one typed error: {denied:#?}");
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    assert!(!lines.iter().any(|l| l.contains("eth-8139cp failed") || l.contains("eth-8139cp is down")), "{lines:#?}");
+
+    assert_eq!(svc_line(&guest, &rw, &mut rw_answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
+    seen(&guest, "reincarn| WARN eth-8139cp failed: killed by operator", STEP);
+    seen(&guest, "eth-8139cp incarnation 2 started", STEP);
+    seen(&guest, "eth-8139cp: attached (#2)", STEP);
+    for l in guest.lines().iter().map(|l| fiasco::plain(l)).filter(|l| l.starts_with("reincarn|") || l.contains("| error ")) {
+        println!("{l}");
     }
 }

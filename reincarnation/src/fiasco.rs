@@ -4,7 +4,8 @@
 //! ned hands it, per child `N` (`child.N=NAME` among its arguments): the
 //! image (`N.image`, from moe's `rom`), a log of the child's own (`N.log`),
 //! every capability the manifest grants the child (`N:NAME`, the child's
-//! `vbus`, its client gates, the gates it serves), a gate to the child's
+//! `vbus`, its client gates, the gates it serves; `N:~K` with the name in
+//! the argument `N~K=NAME` when `N:NAME` is longer than L4Re's 16 bytes), a gate to the child's
 //! `control` endpoint (`N.control`) and the child's arguments (`N/KEY=VALUE`).
 //! [`rt::loader::spawn`] creates the task and maps its image, stack and
 //! capabilities; the child's pager, exception handler, region manager and
@@ -17,11 +18,11 @@
 //! the same objects (ned's gates, io's vbus), so its clients keep theirs.
 
 use crate::heartbeat;
-use crate::supervisor::{Kernel, Supervised, Supervisor};
+use crate::supervisor::{Kernel, SvcClients, Supervised, Supervisor};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use manifest::SvcRight;
+use manifest::{SvcGrants, SvcRight};
 use reincarnation::symbols::symbolize;
 use rt::loader::{Child, Event, Grant, Spawn};
 use rt::obj::{Dataspace, Factory, Gate, Thread};
@@ -52,6 +53,8 @@ struct Data {
 /// Supervising on Fiasco.OC: this server creates the tasks and pages them.
 struct Fiasco {
     pings: Option<&'static heartbeat::Pings>,
+    /// The clients of `svc`, with what the manifest lets each do.
+    clients: SvcClients,
 }
 
 type Server = Supervisor<Fiasco>;
@@ -116,10 +119,11 @@ impl Kernel for Fiasco {
         }
     }
 
-    /// Every client ned gives the `svc` gate may use every verb: the
-    /// manifest's `svc` grants are not carried to Fiasco.OC yet.
-    fn permitted(&mut self, _label: u64, _right: SvcRight, _verb: i64, _target: &str) -> bool {
-        true
+    /// As on Resurgo's kernel: each client calls through a gate of its own
+    /// (ned's script makes one per client, labelled for it), and may use
+    /// only the verbs its manifest entry grants.
+    fn permitted(&mut self, label: u64, right: SvcRight, verb: i64, target: &str) -> bool {
+        self.clients.permitted(label, right, verb, target)
     }
 
     fn control_of(&self, i: usize, s: &Supervised<Fiasco>) -> Option<rt::CapIdx> {
@@ -142,6 +146,33 @@ fn map_image(cap: rt::CapIdx) -> Result<&'static [u8], rt::Error> {
     Ok(unsafe { core::slice::from_raw_parts(addr as *const u8, size as usize) })
 }
 
+/// The clients of `svc`: ned's script passes each client's gate label
+/// (`svc@CLIENT=LABEL`, as init does on Resurgo's kernel) and its grants,
+/// one argument per class of verbs that lists targets
+/// (`svc.kill@CLIENT=eth-8139cp,eth-e1000`, `*` for all).
+fn svc_clients() -> Vec<(u64, String, SvcGrants)> {
+    boot::clients_of("svc")
+        .into_iter()
+        .map(|(name, label)| {
+            let mut grants = SvcGrants::default();
+            for right in SvcRight::ALL {
+                let key = format!("svc.{}@{name}", right.name());
+                let targets: Vec<String> = rt::env::strings()
+                    .filter(|(k, _)| *k == key)
+                    .flat_map(|(_, v)| v.split(',').filter(|t| !t.is_empty()).map(String::from))
+                    .collect();
+                match right {
+                    SvcRight::Restart => grants.restart = targets,
+                    SvcRight::Kill => grants.kill = targets,
+                    SvcRight::Inject => grants.inject = targets,
+                    SvcRight::Complain => grants.complain = targets,
+                }
+            }
+            (label, name, grants)
+        })
+        .collect()
+}
+
 /// The children ned named, in index order, from the arguments and capabilities.
 fn children() -> Vec<Supervised<Fiasco>> {
     let mut names: Vec<(usize, String)> = rt::env::strings()
@@ -157,9 +188,18 @@ fn children() -> Vec<Supervised<Fiasco>> {
                 continue;
             }
         };
+        // A name too long for L4Re with its `N:` came as `N:~K`, the name
+        // itself as the argument `N~K=NAME`.
         let prefix = format!("{i}:");
         let grants = rt::env::named_caps()
-            .filter_map(|(n, c)| Some((n.strip_prefix(prefix.as_str())?.to_string(), c)))
+            .filter_map(|(n, c)| {
+                let n = n.strip_prefix(prefix.as_str())?;
+                let name = match n.strip_prefix('~') {
+                    Some(k) => rt::env::strings().find(|(key, _)| *key == format!("{i}~{k}"))?.1,
+                    None => n,
+                };
+                Some((name.to_string(), c))
+            })
             .collect();
         let vprefix = format!("{i}/");
         let values: Vec<(String, u64)> = rt::env::values()
@@ -206,13 +246,19 @@ pub fn main() {
             rt::warn!("{}: io does not serve its vbus after 30 s", s.svc.name);
         }
     }
-    let mut server = Server::new(services, Fiasco { pings: None });
+    let clients = svc_clients();
+    let svc_count = clients.len();
+    let mut server = Server::new(services, Fiasco { pings: None, clients: SvcClients::new(clients) });
     let pings = heartbeat::start(targets, HEARTBEAT);
     server.kernel.pings = Some(pings);
     for i in 0..server.services.len() {
         server.start(i);
     }
-    rt::info!("supervising {} drivers (their pager on Fiasco.OC)", server.services.len());
+    rt::info!(
+        "supervising {} drivers (their pager on Fiasco.OC); {} svc clients",
+        server.services.len(),
+        svc_count
+    );
 
     let mut reply: Option<MsgTag> = None;
     loop {

@@ -10,13 +10,12 @@
 
 
 use crate::heartbeat;
-use crate::supervisor::{Kernel, Supervised, Supervisor};
+use crate::supervisor::{Kernel, SvcClients, Supervised, Supervisor};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use boot::Boot;
-use manifest::{SvcGrants, SvcRight};
-use reincarnation::proto::svc;
+use manifest::SvcRight;
 use reincarnation::symbols::symbolize;
 use rt::loader::Child;
 use rt::obj::{Factory, Irq, Thread};
@@ -41,10 +40,8 @@ struct Resurgo {
     boot: Boot,
     /// io's `admin` endpoint, to stop a dead driver's device from DMA.
     io_admin: Option<rt::CapIdx>,
-    /// The clients of `svc` by the labels of their gates, with what the
-    /// manifest lets each do besides listing.
-    clients: Vec<(u64, String, SvcGrants)>,
-    refusals: u64,
+    /// The clients of `svc`, with what the manifest lets each do.
+    clients: SvcClients,
 }
 
 type Server = Supervisor<Resurgo>;
@@ -76,25 +73,8 @@ impl Kernel for Resurgo {
         child.destroy();
     }
 
-    /// Whether the client behind gate `label` may use `right` on `target`;
-    /// a refusal is logged (sparingly) with who asked for what.
     fn permitted(&mut self, label: u64, right: SvcRight, verb: i64, target: &str) -> bool {
-        let client = self.clients.iter().find(|(l, _, _)| *l == label);
-        if client.is_some_and(|(_, _, g)| g.allows(right, target)) {
-            return true;
-        }
-        self.refusals += 1;
-        if self.refusals <= 20 || self.refusals.is_multiple_of(100) {
-            rt::warn!(
-                "refused: {} may not {} {} (the manifest grants it no `svc.{}` on it; {} refusals)",
-                client.map_or("?", |(_, n, _)| n.as_str()),
-                svc::verb_name(verb),
-                target,
-                right.name(),
-                self.refusals
-            );
-        }
-        false
+        self.clients.permitted(label, right, verb, target)
     }
 
     fn control_of(&self, _i: usize, s: &Supervised<Resurgo>) -> Option<rt::CapIdx> {
@@ -136,7 +116,7 @@ pub fn main() {
             Some((rt::env::cap(&format!("{name}.control"))?, period))
         })
         .collect();
-    let mut server = Server::new(services, Resurgo { boot, io_admin, clients, refusals: 0 });
+    let mut server = Server::new(services, Resurgo { boot, io_admin, clients: SvcClients::new(clients) });
     let pings = heartbeat::start(targets, HEARTBEAT);
     for i in 0..server.services.len() {
         server.start(i);

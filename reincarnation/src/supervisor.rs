@@ -11,7 +11,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use manifest::SvcRight;
+use manifest::{SvcGrants, SvcRight};
 use protocols::status;
 use reincarnation::policy::{Decision, Policy, Service, State};
 use reincarnation::proto::{control, svc};
@@ -64,6 +64,42 @@ pub fn right_for(call: i64) -> Option<SvcRight> {
         svc::COMPLAIN => SvcRight::Complain,
         _ => return None,
     })
+}
+
+/// The clients of `svc`, by the labels of their gates (one gate per client,
+/// made by init on Resurgo's kernel and by ned's script on Fiasco.OC), with
+/// what the manifest lets each do besides listing. Both kernels'
+/// [`Kernel::permitted`] ask it.
+pub struct SvcClients {
+    clients: Vec<(u64, String, SvcGrants)>,
+    refusals: u64,
+}
+
+impl SvcClients {
+    pub fn new(clients: Vec<(u64, String, SvcGrants)>) -> SvcClients {
+        SvcClients { clients, refusals: 0 }
+    }
+
+    /// Whether the client behind gate `label` may use `right` on `target`;
+    /// a refusal is logged (sparingly) with who asked for what.
+    pub fn permitted(&mut self, label: u64, right: SvcRight, verb: i64, target: &str) -> bool {
+        let client = self.clients.iter().find(|(l, _, _)| *l == label);
+        if client.is_some_and(|(_, _, g)| g.allows(right, target)) {
+            return true;
+        }
+        self.refusals += 1;
+        if self.refusals <= 20 || self.refusals.is_multiple_of(100) {
+            rt::warn!(
+                "refused: {} may not {} {} (the manifest grants it no `svc.{}` on it; {} refusals)",
+                client.map_or("?", |(_, n, _)| n.as_str()),
+                svc::verb_name(verb),
+                target,
+                right.name(),
+                self.refusals
+            );
+        }
+        false
+    }
 }
 
 pub struct Supervisor<K: Kernel> {

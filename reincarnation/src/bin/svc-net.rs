@@ -1,11 +1,13 @@
 //! svc-net: the reincarnation server's operator verbs over TCP, for a
 //! system without a console shell (Resurgo on Fiasco.OC, whose serial line
-//! the kernel owns). A client connects to port 23 and sends lines `VERB
+//! the kernel owns). A client connects to port 23 (or the task's `port`
+//! value) and sends lines `VERB
 //! NAME` (`kill`, `restart`, `down`, `up`, `crash-irq`, `hang-irq`, `crash`,
 //! as `svc VERB NAME` in the shell); each is answered `ok VERB NAME` or
 //! `error VERB NAME: WHY`. It reaches the server through the one gate its
 //! manifest grants (`uses = ["reincarnation.svc"]`, named `svc` on
-//! Fiasco.OC).
+//! Fiasco.OC); the server allows it the verbs its manifest entry's `svc`
+//! table grants and answers the rest `denied`.
 #![no_std]
 #![no_main]
 
@@ -19,6 +21,7 @@ use reincarnation::proto::svc;
 
 rt::entry!(main);
 
+/// The port unless the manifest gives one (`values = { port = N }`).
 const PORT: u16 = 23;
 
 fn main() {
@@ -30,11 +33,12 @@ fn main() {
         Ok(n) => n,
         Err(e) => netapps::fail("netd", e),
     };
-    let listener = match net.listen(PORT, 1) {
+    let port = rt::env::value("port").and_then(|p| u16::try_from(p).ok()).unwrap_or(PORT);
+    let listener = match net.listen(port, 1) {
         Ok(l) => l,
         Err(e) => netapps::fail("listen", e),
     };
-    rt::info!("listening on {}", PORT);
+    rt::info!("listening on {}", port);
     let mut buf = [0u8; 256];
     loop {
         let Ok(mut conn) = net.accept(&listener) else {
