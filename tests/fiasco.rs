@@ -358,7 +358,8 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
     for verb in ["restart", "up"] {
         let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("{verb} eth-8139cp"));
         assert!(answer.starts_with(&format!("error {verb} eth-8139cp: ")), "{answer}");
-        let refused = fiasco::plain(&seen(&guest, &format!("reincarn| WARN refused: svc-net may not {verb} eth-8139cp"), STEP));
+        let refused =
+            fiasco::plain(&seen(&guest, &format!("reincarn| WARN refused: svc-net may not {verb} eth-8139cp"), STEP));
         assert!(refused.contains("grants it no `svc.restart` on it"), "{refused}");
     }
     // All three answered the same way, with the server's own error.
@@ -378,7 +379,9 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
     seen(&guest, "reincarn| WARN eth-8139cp failed: killed by operator", STEP);
     seen(&guest, "eth-8139cp incarnation 2 started", STEP);
     seen(&guest, "eth-8139cp: attached (#2)", STEP);
-    for l in guest.lines().iter().map(|l| fiasco::plain(l)).filter(|l| l.starts_with("reincarn|") || l.contains("| error ")) {
+    for l in
+        guest.lines().iter().map(|l| fiasco::plain(l)).filter(|l| l.starts_with("reincarn|") || l.contains("| error "))
+    {
         println!("{l}");
     }
 }
