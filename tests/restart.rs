@@ -29,15 +29,12 @@ fn boot_default(model: &str) -> (Guest, u16, u16) {
     (guest, echo, sink)
 }
 
-#[test]
-fn a_stream_survives_three_kills_and_an_interrupt_handler_crash() {
-    let (mut guest, _, sink) = boot_default("rtl8139");
-    let data = random_bytes(16 << 20, 0x1234_5678_9abc_def1);
-    let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+/// Sends `data` to the sink, paced so that the stream lasts a few seconds
+/// and the faults land in it; then waits for the sink to close.
+fn send_paced(sink: u16, data: Vec<u8>) -> std::thread::JoinHandle<std::io::Result<()>> {
     let mut s = TcpStream::connect(("127.0.0.1", sink)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    // Pace the stream so that it lasts a few seconds and the faults land in it.
-    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+    std::thread::spawn(move || -> std::io::Result<()> {
         for chunk in data.chunks(64 << 10) {
             s.write_all(chunk)?;
             std::thread::sleep(Duration::from_millis(30));
@@ -46,7 +43,15 @@ fn a_stream_survives_three_kills_and_an_interrupt_handler_crash() {
         let mut rest = Vec::new();
         s.read_to_end(&mut rest)?;
         Ok(())
-    });
+    })
+}
+
+#[test]
+fn a_stream_survives_three_kills_and_an_interrupt_handler_crash() {
+    let (mut guest, _, sink) = boot_default("rtl8139");
+    let data = random_bytes(16 << 20, 0x1234_5678_9abc_def1);
+    let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+    let sender = send_paced(sink, data);
     for (i, cmd) in ["svc kill eth-8139cp", "svc kill eth-8139cp", "svc crash-irq eth-8139cp", "svc kill eth-8139cp"]
         .iter()
         .enumerate()
@@ -181,18 +186,7 @@ fn an_e1000e_stream_survives_two_kills_and_an_interrupt_handler_crash() {
     seen(&guest, "[netd] eth-e1000e up 10.0.2.15/24", STEP);
     let data = random_bytes(16 << 20, 0x0e10_00e0_5eed_0001);
     let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
-    let mut s = TcpStream::connect(("127.0.0.1", sink)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let sender = std::thread::spawn(move || -> std::io::Result<()> {
-        for chunk in data.chunks(64 << 10) {
-            s.write_all(chunk)?;
-            std::thread::sleep(Duration::from_millis(30));
-        }
-        s.shutdown(Shutdown::Write)?;
-        let mut rest = Vec::new();
-        s.read_to_end(&mut rest)?;
-        Ok(())
-    });
+    let sender = send_paced(sink, data);
     for (i, cmd) in ["svc kill eth-e1000e", "svc crash-irq eth-e1000e", "svc kill eth-e1000e"].iter().enumerate() {
         std::thread::sleep(Duration::from_millis(1500));
         guest.send_line(cmd).unwrap();
