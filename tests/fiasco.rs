@@ -385,3 +385,62 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
         println!("{l}");
     }
 }
+
+/// Issue 12, step 3, MINIX-style (`system/fiasco-minix.toml`, `[system]
+/// restart = "minix"`): the data store runs on Fiasco.OC; each driver
+/// instance announces its own rings and wake-up IRQ there, netd learns of it
+/// through its subscription and attaches it. After a kill, the new instance
+/// announces again and netd comes back through the store: rings formatted
+/// afresh, frames in flight dropped, and the host's echo works again on a new
+/// connection (a connection open across the kill may be reset, as with
+/// MINIX-style restarts on Resurgo's kernel).
+#[test]
+fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
+    use std::io::BufReader;
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let Some(l4re) = l4re() else { return };
+    let (guest, [echo, _, svc, _]) = boot_manifest(&l4re, "system/fiasco-minix.toml", "rtl8139");
+    let store = fiasco::plain(&seen(&guest, "datastor| ", STEP));
+    assert!(store.contains(" clients; each may hold "), "{store}");
+    seen(&guest, "eth-8139| MINIX-style: own rings announced in the data store; waiting for netd", STEP);
+    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "echo    | listening on 7", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    let data = random_bytes(1 << 20, 0x5eed);
+    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+
+    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
+    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
+    seen(&guest, "eth-8139cp incarnation 2 started", STEP);
+    let restart =
+        fiasco::plain(&seen(&guest, "netd    | eth-8139cp: MINIX-style restart: rings formatted afresh", STEP));
+    assert!(restart.ends_with("frames dropped (new instance learned from the data store)"), "{restart}");
+    seen(&guest, "eth-8139cp: attached (#2)", STEP);
+
+    let data = random_bytes(1 << 20, 0xbeef);
+    let got =
+        echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo after the restart: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ after the restart ({} of {})", got.len(), data.len());
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    let announced =
+        lines.iter().filter(|l| l.starts_with("eth-8139| MINIX-style: own rings announced in the data store")).count();
+    assert_eq!(announced, 2, "each instance announces its rings");
+    for bad in
+        ["without the data store", "announced rings refused", "cannot announce", "datastor| WARN", "netd    | exit"]
+    {
+        assert!(!lines.iter().any(|l| l.contains(bad)), "`{bad}` on the console:\n{}", lines.join("\n"));
+    }
+    for l in lines.iter().filter(|l| {
+        l.starts_with("reincarn|")
+            || l.starts_with("datastor|")
+            || l.contains("MINIX-style")
+            || l.contains("attached (#")
+    }) {
+        println!("{l}");
+    }
+}

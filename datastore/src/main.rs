@@ -7,11 +7,19 @@
 //! decodes messages, keeps the capabilities clients hand it, triggers the
 //! subscribers' IRQs, and logs what it refuses.
 //!
-//! It knows each caller by the gate the call came through (init gives every
-//! client its own gate; the environment maps `store@client` to its label), and
-//! it reads the boot manifest for the namespaces each task may read (`reads`),
-//! which is why it needs `boot-archive = true`. It outlives the drivers: what
-//! they stored stays when they die.
+//! It knows each caller by the gate the call came through (init, or ned's
+//! script on Fiasco.OC, gives every client its own gate; the environment maps
+//! `store@client` to its label), and it learns the namespaces each task may
+//! read (`reads`) from the manifest: on Resurgo's kernel from the boot
+//! archive, which is why it needs `boot-archive = true`, on Fiasco.OC from
+//! the arguments ned's script passes (see `access.rs`). It outlives the
+//! drivers: what they stored stays when they die.
+//!
+//! It uses only `rt`'s portable interface, so it runs on both kernels:
+//! capabilities checked by copying them into a scratch slot
+//! (`Task::give`), notification IRQs probed and triggered without blocking
+//! (`Irq::probe`, `Irq::trigger_nonblocking`), the receive slot set with
+//! `ipc::set_receive_slot`.
 //!
 //! Nothing a client sends can stop it: every message is checked (lengths,
 //! UTF-8, key syntax, reserved bits), every capability it is given is checked
@@ -28,12 +36,12 @@ use alloc::vec::Vec;
 use protocols::store::{self as proto, MSG_WORDS};
 
 const _: () = assert!(MSG_WORDS <= ipc::MR_COUNT);
-use rt::obj::{Task, delete, release};
+use rt::obj::{Irq, IrqKind, Task, delete, release};
 use rt::sys::message::Message;
-use rt::sys::proto::{PROTO_IRQ, irq};
-use rt::sys::syscall::{Flags, invoke};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
-use store_core::{Acl, CapRef, Error, Limits, Outcome, Store, Value};
+use store_core::{CapRef, Error, Limits, Outcome, Store, Value};
+
+mod access;
 
 rt::entry!(main);
 
@@ -41,19 +49,15 @@ rt::entry!(main);
 const DEFAULT_HEAP: u64 = 256 << 10;
 
 fn main() {
-    let boot = match boot::Boot::open() {
-        Ok(b) => b,
+    let clients: BTreeMap<u64, String> =
+        boot::clients_of("store").into_iter().map(|(name, label)| (label, name)).collect();
+    let acl = match access::acl() {
+        Ok(a) => a,
         Err(e) => {
-            rt::error!("cannot read the manifest: {} (the manifest must say `boot-archive = true`)", e);
+            rt::error!("cannot read the manifest: {}", e);
             rt::exit(1, "no manifest");
         }
     };
-    let clients: BTreeMap<u64, String> =
-        boot::clients_of("store").into_iter().map(|(name, label)| (label, name)).collect();
-    let mut acl = Acl::new();
-    for t in &boot.system.tasks {
-        acl.grant(&t.name, t.reads.iter().map(String::as_str));
-    }
     // Entries may use half the heap; queues, unfinished values and the map
     // nodes' slack live in the other half.
     let heap = rt::env::value("heap.size").unwrap_or(DEFAULT_HEAP);
@@ -119,14 +123,6 @@ fn text(key: &proto::Key) -> &str {
     key.as_str().unwrap_or("")
 }
 
-/// An operation on an IRQ object a client gave us, without ever blocking: a
-/// client could pass a gate or a thread instead, and an IRQ label sent there is
-/// IPC to that client's thread.
-fn irq_op(cap: CapIdx, op: u64) -> Result<MsgTag, rt::Error> {
-    ipc::set_mr::<0>(op);
-    invoke(cap, Flags::SEND, MsgTag::new(PROTO_IRQ, 1, 0), Timeout::pair(Timeout::Zero, Timeout::Zero)).map(|r| r.tag)
-}
-
 /// What a capability a client gave as its notification IRQ turned out to be.
 enum Probe {
     /// A live software IRQ, as it must be.
@@ -150,13 +146,13 @@ impl core::fmt::Display for Probe {
     }
 }
 
+/// Never blocks: a client could pass a gate or a thread instead of an IRQ
+/// (`rt::obj::Irq::probe`).
 fn probe(cap: CapIdx) -> Probe {
-    // An IRQ answers INFO with three words: line (none: u64::MAX), pending,
-    // attached. IPC to a client's thread answers with none.
-    match irq_op(cap, irq::INFO) {
-        Ok(tag) if tag.words() == 3 && ipc::mr::<0>() == u64::MAX => Probe::SoftwareIrq,
-        Ok(tag) if tag.words() == 3 => Probe::LineIrq,
-        Ok(_) => Probe::Ipc,
+    match Irq(cap).probe() {
+        Ok(IrqKind::Software) => Probe::SoftwareIrq,
+        Ok(IrqKind::Line) => Probe::LineIrq,
+        Ok(IrqKind::Ipc) => Probe::Ipc,
         Err(e) => Probe::Failed(e),
     }
 }
@@ -273,7 +269,7 @@ impl Server {
             release(CapIdx(slot));
         }
         for w in o.wake {
-            if let Err(e) = irq_op(CapIdx(w.irq), irq::TRIGGER) {
+            if let Err(e) = Irq(CapIdx(w.irq)).trigger_nonblocking() {
                 // Dead (its task is gone) or unusable: the subscription ends.
                 if let Some(slot) = self.store.drop_subscription(w.id) {
                     release(CapIdx(slot));

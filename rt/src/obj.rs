@@ -286,6 +286,44 @@ impl Irq {
     pub fn wait(&self, timeout: Timeout) -> Result<u64, Error> {
         crate::ipc::receive(self.0, timeout).map(|r| r.label)
     }
+
+    /// An operation on an IRQ someone else handed over, without ever
+    /// blocking: they could pass a gate or a thread instead, and an IRQ
+    /// request sent there is IPC to their thread.
+    fn op_nonblocking(&self, op: u64) -> Result<MsgTag, Error> {
+        ipc::set_mr::<0>(op);
+        invoke(self.0, Flags::SEND, MsgTag::new(PROTO_IRQ, 1, 0), Timeout::pair(Timeout::Zero, Timeout::Zero))
+            .map(|r| r.tag)
+    }
+
+    /// What an IRQ someone else handed over is, found without blocking.
+    pub fn probe(&self) -> Result<IrqKind, Error> {
+        // An IRQ answers INFO with three words: line (none: u64::MAX),
+        // pending, attached. IPC to a client's thread answers with none.
+        match self.op_nonblocking(irq::INFO) {
+            Ok(tag) if tag.words() == 3 && ipc::mr::<0>() == u64::MAX => Ok(IrqKind::Software),
+            Ok(tag) if tag.words() == 3 => Ok(IrqKind::Line),
+            Ok(_) => Ok(IrqKind::Ipc),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Irq::trigger`] of an IRQ someone else handed over, without ever
+    /// blocking.
+    pub fn trigger_nonblocking(&self) -> Result<(), Error> {
+        self.op_nonblocking(irq::TRIGGER).map(|_| ())
+    }
+}
+
+/// What a capability handed over as an IRQ turned out to be ([`Irq::probe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqKind {
+    /// A live software IRQ.
+    Software,
+    /// An IRQ bound to an interrupt line.
+    Line,
+    /// Something that took the probe as IPC (a gate or a thread).
+    Ipc,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

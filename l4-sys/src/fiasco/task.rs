@@ -45,6 +45,13 @@ pub fn task_unmap(mr: &mut [u64], fpage: u64, mask: u64) -> MsgTag {
     MsgTag::new(proto::TASK, 3, 0)
 }
 
+/// `l4_task_cap_valid(task, cap)`: the answer's label is positive when the
+/// slot `cap` of the task names an object, 0 when it is empty.
+pub fn task_cap_valid(mr: &mut [u64], cap: Cap) -> MsgTag {
+    mr[..2].copy_from_slice(&[2, cap.0 & !1]);
+    MsgTag::new(proto::TASK, 2, 0)
+}
+
 /// `L4_FPAGE_C_OBJ_RIGHTS`, in a capability map's send base: the object's
 /// own rights (an IPC gate's server right, `L4_FPAGE_C_IPCGATE_SVR`, that
 /// binding it needs) go along, as far as the sender has them.
@@ -202,6 +209,10 @@ mod tests {
         assert_eq!(mr[..5], [0, 0x5008, 0x20037, 8, 0x1037]);
         let tag = task_unmap(&mut mr, 0x1234_5037, UNMAP_ALL_SPACES);
         assert_eq!((tag.words(), mr[0], mr[1]), (3, 1, 0x8000_0000));
+        // L4_TASK_CAP_INFO_OP with the selector.
+        let tag = task_cap_valid(&mut mr, Cap::from_index(0x42));
+        assert_eq!((tag.label(), tag.words(), tag.items()), (proto::TASK, 2, 0));
+        assert_eq!(mr[..2], [2, 0x42000]);
     }
 
     #[test]

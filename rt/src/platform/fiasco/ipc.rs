@@ -98,9 +98,11 @@ pub fn sleep_forever() {
 }
 
 /// Item words for sending capability `slot` (rights reduced to `mask`; the
-/// rights bits are Fiasco's on both kernels).
+/// rights bits are Fiasco's on both kernels). R always goes along: without
+/// it Fiasco maps nothing (on Resurgo's kernel a capability sent with only
+/// `WRITE`, such as a driver's wake-up IRQ, still arrives).
 pub fn cap_item(slot: CapIdx, mask: l4_sys::Rights) -> [u64; 2] {
-    msg::map_item(Cap::from_idx(slot), mask.bits() as u64)
+    msg::map_item(Cap::from_idx(slot), mask.bits() as u64 | l4_sys::fiasco::item::CAP_R)
 }
 
 /// Sets the slots where the next received capabilities go, in item order

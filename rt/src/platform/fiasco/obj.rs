@@ -7,8 +7,8 @@ use crate::cap;
 use crate::ipc::{self, irq_label, kernel_label, set_receive_slot};
 pub use crate::memory::{Dataspace, DsInfo};
 use l4_sys::fiasco::syscall::{call, send};
-use l4_sys::fiasco::{Cap, item, msg, proto};
-use l4_sys::{CapIdx, Error, MsgTag, Timeout};
+use l4_sys::fiasco::{Cap, item, msg, proto, task};
+use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
 
 /// An operation that creates a capability: returns its slot.
 fn create(on: Cap, fill: impl FnOnce(&mut [u64]) -> MsgTag) -> Result<CapIdx, Error> {
@@ -31,6 +31,15 @@ pub fn delete(idx: CapIdx) -> Result<(), Error> {
     call(super::TASK, MsgTag::new(proto::TASK, 3, 0)).map(|_| ())
 }
 
+/// Whether this task's slot `idx` names an object (`l4_task_cap_valid`).
+pub fn cap_valid(idx: CapIdx) -> Result<bool, Error> {
+    if !Cap::from_idx(idx).is_valid() {
+        return Err(Error::NoCapability);
+    }
+    let tag = call(super::TASK, ipc::compose(|m| task::task_cap_valid(m, Cap::from_idx(idx))))?;
+    Ok(tag.label() > 0)
+}
+
 /// Deletes one of this task's capabilities and frees its slot.
 pub fn release(idx: CapIdx) {
     super::device::forget_irq(idx);
@@ -44,6 +53,19 @@ pub struct Task(pub CapIdx);
 impl Task {
     pub fn own() -> Task {
         Task(super::TASK.idx())
+    }
+
+    /// Copies this task's capability `src` into slot `dst` of this task
+    /// (`l4_task_map`), with at most `mask`'s rights (and R, without which
+    /// Fiasco maps nothing). A slot that names no object is an error, as on
+    /// Resurgo's kernel, rather than an empty map.
+    pub fn give(&self, src: CapIdx, dst: CapIdx, mask: Rights) -> Result<(), Error> {
+        if !cap_valid(src)? {
+            return Err(Error::DeadObject);
+        }
+        let fpage = item::obj_fpage(Cap::from_idx(src), mask.bits() as u64 | item::CAP_R);
+        let base = task::map_control(Cap::from_idx(dst).0, task::CACHE_AS_SENDER);
+        call(Cap::from_idx(self.0), ipc::compose(|m| task::task_map(m, super::TASK, fpage, base))).map(|_| ())
     }
 
     /// Ends the calling task: the reason goes to the log, the code to the
@@ -164,6 +186,44 @@ impl Irq {
     pub fn wait(&self, timeout: Timeout) -> Result<u64, Error> {
         crate::ipc::receive(self.0, timeout).map(|r| r.label)
     }
+
+    /// What an IRQ someone else handed over is, found without blocking.
+    /// Fiasco.OC's IRQ objects do not say whether they are bound to a line,
+    /// so any live object counts as a software IRQ here; a gate or thread
+    /// passed instead takes [`Irq::trigger_nonblocking`] as IPC, which never
+    /// blocks the caller either.
+    pub fn probe(&self) -> Result<IrqKind, Error> {
+        match cap_valid(self.0)? {
+            true => Ok(IrqKind::Software),
+            false => Err(Error::DeadObject),
+        }
+    }
+
+    /// [`Irq::trigger`] of an IRQ someone else handed over, without ever
+    /// blocking (`l4_irq_trigger`'s zero timeouts): they could pass a gate
+    /// or a thread instead.
+    pub fn trigger_nonblocking(&self) -> Result<(), Error> {
+        let zero = l4_sys::fiasco::timeout::pair(Timeout::Zero, Timeout::Zero);
+        l4_sys::fiasco::syscall::ipc(
+            Cap::from_idx(self.0),
+            l4_sys::fiasco::sysf::SEND,
+            0,
+            MsgTag::new(proto::IRQ, 0, 0),
+            zero,
+        )
+        .map(|_| ())
+    }
+}
+
+/// What a capability handed over as an IRQ turned out to be ([`Irq::probe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqKind {
+    /// A live software IRQ.
+    Software,
+    /// An IRQ bound to an interrupt line.
+    Line,
+    /// Something that took the probe as IPC (a gate or a thread).
+    Ipc,
 }
 
 impl Dataspace {
