@@ -354,6 +354,12 @@ pub fn entry_ids(entry: &str, defs: &BTreeMap<String, Define>) -> Option<Result<
         return Some(Err(format!("`{}` matches a device class, not a vendor and device", one_line(entry))));
     }
     let fields: Vec<String> = call_args(&format!("({inner})")).map(|a| a.0).unwrap_or_default();
+    // Linux's matcher stops at an entry whose vendor, subvendor and class
+    // mask are all zero: `{ 0, 0, 0, 0, 0, 0, 0 }` (e1000e) or `{ .vendor = 0 }`.
+    let zero = |f: &String| f.split_once('=').map_or(f.as_str(), |(_, v)| v).trim() == "0";
+    if !fields.is_empty() && fields.iter().all(zero) {
+        return None;
+    }
     let designated = |key: &str| {
         fields.iter().find_map(|f| {
             let (k, v) = f.split_once('=')?;
@@ -794,6 +800,19 @@ mod tests {
             { 0x1050, 0x0940, PCI_ANY_ID, PCI_ANY_ID, 0, 0, CH_Winbond_89C940 }, /* a comment, { 1, 2 } */\n\
             { 0, }\n};\n";
         assert_eq!(ids_of(src, &[]).ids, ["10ec:8029", "1050:0940"]);
+    }
+
+    #[test]
+    fn every_form_of_the_terminator_ends_the_table() {
+        let ids = ids_of(
+            "static const struct pci_device_id t[] = {\n\
+             { PCI_VDEVICE(INTEL, 0x10d3), 1 },\n\
+             { 0, 0, 0, 0, 0, 0, 0 }\n};\n\
+             static const struct pci_device_id u[] = { { 0x10ec, 0x8139 }, { .vendor = 0, }, {0,}, { } };",
+            &[],
+        );
+        assert_eq!(ids.ids, ["8086:10d3", "10ec:8139"]);
+        assert!(ids.unresolved.is_empty(), "{:?}", ids.unresolved);
     }
 
     #[test]
