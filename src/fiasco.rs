@@ -31,6 +31,16 @@ pub const DEFAULT_MANIFEST: &str = "system/fiasco.toml";
 /// the drivers, netd, echo and sink.
 pub const NET_MANIFEST: &str = "system/fiasco-net.toml";
 
+/// The manifest `up --kernel fiasco --restart MODE` boots unless told
+/// otherwise: the rtl8139's driver under the reincarnation server, and for
+/// MINIX-style restarts the data store between it and netd.
+pub fn restart_manifest(mode: manifest::RestartMode) -> &'static str {
+    match mode {
+        manifest::RestartMode::Transparent => "system/fiasco-restart.toml",
+        manifest::RestartMode::Minix => "system/fiasco-minix.toml",
+    }
+}
+
 /// The rt feature that selects the Fiasco platform layer.
 pub const RT_FEATURE: &str = "rt/fiasco";
 
