@@ -75,6 +75,8 @@ fn portable_steps(r: &[TestLine]) {
     assert_eq!(passed(r, "seam.heap").num("sum"), 4_999_950_000);
     let ds = passed(r, "seam.dataspace");
     assert_eq!((ds.field("zeroed"), ds.field("pattern")), ("true", "true"));
+    let reuse = passed(r, "seam.reuse");
+    assert_eq!((reuse.field("zeroed"), reuse.field("own")), ("true", "true"), "{}", reuse.raw);
     let t = passed(r, "seam.timeout");
     assert_eq!(t.field("result"), "Err(Timeout)");
     assert!((50..1000).contains(&t.num("waited_ms")), "{}", t.raw);

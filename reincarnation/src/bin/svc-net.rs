@@ -41,14 +41,22 @@ fn main() {
     rt::info!("listening on {}", port);
     let mut buf = [0u8; 256];
     loop {
-        let Ok(mut conn) = net.accept(&listener) else {
-            rt::time::sleep_ms(100);
-            continue;
+        let mut conn = match net.accept(&listener) {
+            Ok(c) => c,
+            Err(e) => {
+                rt::warn!("accept: {e}");
+                rt::time::sleep_ms(100);
+                continue;
+            }
         };
         let mut line: Vec<u8> = Vec::new();
         'conn: loop {
             let n = match conn.read(&mut buf) {
-                Ok(0) | Err(_) => break,
+                Ok(0) => break,
+                Err(e) => {
+                    rt::warn!("read: {e}");
+                    break;
+                }
                 Ok(n) => n,
             };
             for &b in &buf[..n] {

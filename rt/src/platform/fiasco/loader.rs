@@ -189,7 +189,7 @@ fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Er
 }
 
 fn detach_here(local: u64, size: u64) {
-    let _ = call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_detach(m, local, size)));
+    let _ = super::mem::detach(local, size);
 }
 
 /// Memory rights of a region-manager flag word.
