@@ -484,6 +484,11 @@ pub fn ned_script_text(
         if task.image == DATASTORE_IMAGE {
             args.extend(reads_args(system));
         }
+        // `debug = true`: the reincarnation server may patch its children's
+        // text (`svc poke`) through its own mapping of their images.
+        if task.debug {
+            args.push("debug=1".to_string());
+        }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
                 // io's DMA-domain assignment takes a capability (the task's
