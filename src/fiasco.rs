@@ -779,6 +779,25 @@ mod tests {
     }
 
     #[test]
+    fn debug_becomes_a_value_in_neds_script() {
+        let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\ndebug = true\n\
+                    [tasks.two]\nimage = \"seam-test\"\nparent = \"one\"\nstart = false\n";
+        let system = manifest::load(text).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        assert!(lua.contains("\"rom/seam-test heap.size=262144 restart-mode=0 debug=1 child.0=two "), "{lua}");
+        assert_eq!(lua.matches("debug=1").count(), 1, "{lua}");
+    }
+
+    #[test]
+    fn the_default_system_is_refused_in_one_line() {
+        let text = fs::read_to_string(workspace_root().join("system/default.toml")).unwrap();
+        let system = manifest::load(&text).unwrap();
+        let line = fiasco_refusal(&system, "system/default.toml").expect("refused");
+        assert!(line.contains("`reincarnation` uses `io.admin`"), "{line}");
+        assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
     fn ned_script_starts_each_task_with_its_arguments() {
         let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\nheap = \"1M\"\n\
                     [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
