@@ -446,3 +446,100 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
         println!("{l}");
     }
 }
+
+/// `up --kernel fiasco --restart transparent` with fiasco-minix.toml: the
+/// manifest's `[system] restart` overridden as on Resurgo's kernel. The
+/// data store still runs, but the driver announces no rings of its own, and
+/// after a kill netd keeps its rings and the echo stream works again.
+#[test]
+fn restart_flag_overrides_the_manifests_mode_on_fiasco() {
+    use std::io::BufReader;
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let Some(l4re) = l4re() else { return };
+    let minix = resurgo::workspace_root().join("system/fiasco-minix.toml");
+    let manifest = resurgo::image::with_restart_mode(&minix, manifest::RestartMode::Transparent).unwrap();
+    let (guest, [echo, _, svc, _]) = boot_manifest(&l4re, manifest.to_str().unwrap(), "rtl8139");
+    seen(&guest, "datastor| ", STEP);
+    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
+    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
+    seen(&guest, "eth-8139cp incarnation 2 started", STEP);
+    seen(&guest, "driver back; rings, addresses and connections kept", STEP);
+    seen(&guest, "eth-8139cp: attached (#2)", STEP);
+    let data = random_bytes(1 << 20, 0xbeef);
+    let got =
+        echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo after the restart: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ after the restart ({} of {})", got.len(), data.len());
+    // fiasco-minix.toml gives the server no `debug`: svc-net's `poke` is refused.
+    let answer = svc_line(&guest, &ctl, &mut answers, "poke eth-8139cp 401000:90");
+    assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}");
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    assert!(!lines.iter().any(|l| l.contains("MINIX-style")), "{}", lines.join("\n"));
+    for l in lines.iter().filter(|l| l.starts_with("reincarn|") || l.contains("attached (#")) {
+        println!("{l}");
+    }
+}
+
+/// The driver's entry point, from its ELF image (`e_entry`).
+fn entry_of(image: &fiasco::FiascoImage, task: &str) -> u64 {
+    let name = &image.system.tasks.iter().find(|t| t.name == task).unwrap().image;
+    let path = &image.binaries.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no image {name}")).1;
+    let elf = std::fs::read(path).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    u64::from_le_bytes(elf[24..32].try_into().unwrap())
+}
+
+/// `debug = true` on Fiasco.OC (`system/fiasco-restart.toml`): svc-net,
+/// granted `inject`, patches the running driver's text through the
+/// reincarnation server's mapping of its image (`poke NAME ADDR:HEX`) and
+/// gets back the bytes replaced; patching them back returns its own. svc-ro,
+/// granted nothing, is refused. The driver keeps running.
+#[test]
+fn svc_poke_patches_a_drivers_text_on_fiasco() {
+    use std::io::BufReader;
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let Some(l4re) = l4re() else { return };
+    let manifest = resurgo::workspace_root().join("system/fiasco-restart.toml");
+    let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
+    let entry = entry_of(&image, "eth-8139cp");
+    let (guest, [echo, _, granted, ungranted]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    seen(&guest, "svc-ro  | listening on 24", STEP);
+    let connect = |port: u16| {
+        let ctl = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let answers = BufReader::new(ctl.try_clone().unwrap());
+        (ctl, answers)
+    };
+    let (ro, mut ro_answers) = connect(ungranted);
+    let answer = svc_line(&guest, &ro, &mut ro_answers, &format!("poke eth-8139cp {entry:x}:cc"));
+    assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}\n{}", guest.tail(30));
+
+    let (rw, mut rw_answers) = connect(granted);
+    let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("poke eth-8139cp {entry:x}:90"));
+    let prefix = format!("ok poke eth-8139cp {entry:#x}: was ");
+    let old = answer.strip_prefix(&prefix).unwrap_or_else(|| panic!("{answer}\n{}", guest.tail(30))).to_string();
+    assert_eq!(old.len(), 2, "{answer}");
+    // The entry's first byte as the image has it.
+    assert_ne!(old, "90", "{answer}");
+    let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("poke eth-8139cp {entry:x}:{old}"));
+    assert_eq!(answer, format!("{prefix}90"), "{}", guest.tail(30));
+    // Outside the text: refused.
+    let answer = svc_line(&guest, &rw, &mut rw_answers, "poke eth-8139cp 10:90");
+    assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}");
+    let data = random_bytes(1 << 20, 0x5eed);
+    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    assert!(!lines.iter().any(|l| l.contains("eth-8139cp failed")), "{}", lines.join("\n"));
+    for l in lines.iter().filter(|l| l.contains("poke")) {
+        println!("{l}");
+    }
+}
