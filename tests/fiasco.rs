@@ -218,7 +218,7 @@ fn e1000_carries_echo_and_sink_on_fiasco() {
 #[test]
 fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     use sha2::{Digest, Sha256};
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, Read, Write};
     use std::net::{Shutdown, TcpStream};
     use std::time::Duration;
     let Some(l4re) = l4re() else { return };
@@ -249,9 +249,7 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
         s.read_to_end(&mut rest)?;
         Ok(())
     });
-    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
-    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    let (ctl, mut answers) = svc_connect(svc);
     for (i, verb) in ["kill", "kill", "crash-irq", "kill"].iter().enumerate() {
         std::thread::sleep(Duration::from_millis(2500));
         (&ctl).write_all(format!("{verb} eth-8139cp\n").as_bytes()).unwrap();
@@ -309,6 +307,14 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
 }
 
 /// One line to an svc-net and its answer (the console's end when none comes).
+/// A connection to svc-net on `port` and a line reader over it.
+fn svc_connect(port: u16) -> (std::net::TcpStream, std::io::BufReader<std::net::TcpStream>) {
+    let ctl = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    ctl.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let answers = std::io::BufReader::new(ctl.try_clone().unwrap());
+    (ctl, answers)
+}
+
 fn svc_line(
     guest: &resurgo::qemu::Guest,
     ctl: &std::net::TcpStream,
@@ -333,9 +339,6 @@ fn svc_line(
 /// the driver running.
 #[test]
 fn svc_verbs_need_the_manifests_grant_on_fiasco() {
-    use std::io::BufReader;
-    use std::net::TcpStream;
-    use std::time::Duration;
     let Some(l4re) = l4re() else { return };
     let (guest, [_, _, granted, ungranted]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
     seen(&guest, "reincarn| supervising 1 drivers (their pager on Fiasco.OC); 2 svc clients", STEP);
@@ -343,20 +346,14 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
     seen(&guest, "svc-ro  | listening on 24", STEP);
-    let connect = |port: u16| {
-        let ctl = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let answers = BufReader::new(ctl.try_clone().unwrap());
-        (ctl, answers)
-    };
-    let (ro, mut ro_answers) = connect(ungranted);
+    let (ro, mut ro_answers) = svc_connect(ungranted);
     let answer = svc_line(&guest, &ro, &mut ro_answers, "kill eth-8139cp");
     assert!(answer.starts_with("error kill eth-8139cp: "), "{answer}\n{}", guest.tail(30));
     let refused = fiasco::plain(&seen(&guest, "reincarn| WARN refused: svc-ro may not kill eth-8139cp", STEP));
     assert!(refused.contains("grants it no `svc.kill` on it"), "{refused}");
     seen(&guest, "svc-ro  | error kill eth-8139cp: not permitted by the manifest", STEP);
 
-    let (rw, mut rw_answers) = connect(granted);
+    let (rw, mut rw_answers) = svc_connect(granted);
     for verb in ["restart", "up"] {
         let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("{verb} eth-8139cp"));
         assert!(answer.starts_with(&format!("error {verb} eth-8139cp: ")), "{answer}");
@@ -398,9 +395,6 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
 /// MINIX-style restarts on Resurgo's kernel).
 #[test]
 fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
-    use std::io::BufReader;
-    use std::net::TcpStream;
-    use std::time::Duration;
     let Some(l4re) = l4re() else { return };
     let (guest, [echo, _, svc, _]) = boot_manifest(&l4re, "system/fiasco-minix.toml", "rtl8139");
     let store = fiasco::plain(&seen(&guest, "datastor| ", STEP));
@@ -414,9 +408,7 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
     let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
     assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
 
-    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
-    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    let (ctl, mut answers) = svc_connect(svc);
     assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
     seen(&guest, "eth-8139cp incarnation 2 started", STEP);
     let restart =
@@ -453,9 +445,6 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
 /// after a kill netd keeps its rings and the echo stream works again.
 #[test]
 fn restart_flag_overrides_the_manifests_mode_on_fiasco() {
-    use std::io::BufReader;
-    use std::net::TcpStream;
-    use std::time::Duration;
     let Some(l4re) = l4re() else { return };
     let minix = resurgo::workspace_root().join("system/fiasco-minix.toml");
     let manifest = resurgo::image::with_restart_mode(&minix, manifest::RestartMode::Transparent).unwrap();
@@ -464,9 +453,7 @@ fn restart_flag_overrides_the_manifests_mode_on_fiasco() {
     seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
-    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
-    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    let (ctl, mut answers) = svc_connect(svc);
     assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
     seen(&guest, "eth-8139cp incarnation 2 started", STEP);
     seen(&guest, "driver back; rings, addresses and connections kept", STEP);
@@ -501,9 +488,6 @@ fn entry_of(image: &fiasco::FiascoImage, task: &str) -> u64 {
 /// granted nothing, is refused. The driver keeps running.
 #[test]
 fn svc_poke_patches_a_drivers_text_on_fiasco() {
-    use std::io::BufReader;
-    use std::net::TcpStream;
-    use std::time::Duration;
     let Some(l4re) = l4re() else { return };
     let manifest = resurgo::workspace_root().join("system/fiasco-restart.toml");
     let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
@@ -512,17 +496,11 @@ fn svc_poke_patches_a_drivers_text_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
     seen(&guest, "svc-ro  | listening on 24", STEP);
-    let connect = |port: u16| {
-        let ctl = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let answers = BufReader::new(ctl.try_clone().unwrap());
-        (ctl, answers)
-    };
-    let (ro, mut ro_answers) = connect(ungranted);
+    let (ro, mut ro_answers) = svc_connect(ungranted);
     let answer = svc_line(&guest, &ro, &mut ro_answers, &format!("poke eth-8139cp {entry:x}:cc"));
     assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}\n{}", guest.tail(30));
 
-    let (rw, mut rw_answers) = connect(granted);
+    let (rw, mut rw_answers) = svc_connect(granted);
     let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("poke eth-8139cp {entry:x}:90"));
     let prefix = format!("ok poke eth-8139cp {entry:#x}: was ");
     let old = answer.strip_prefix(&prefix).unwrap_or_else(|| panic!("{answer}\n{}", guest.tail(30))).to_string();
