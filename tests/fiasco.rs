@@ -230,9 +230,7 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
     seen(&guest, "sink    | listening on 9", STEP);
-    let data = random_bytes(1 << 20, 0x5eed);
-    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0x5eed, "");
 
     let data = random_bytes(16 << 20, 0x1234_5678_9abc_def1);
     let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
@@ -307,6 +305,14 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
 }
 
 /// One line to an svc-net and its answer (the console's end when none comes).
+/// 1 MiB of random bytes (from `seed`) through echo on `port` comes back
+/// byte for byte; `when` names the moment in the messages.
+fn echo_mib(guest: &resurgo::qemu::Guest, port: u16, seed: u64, when: &str) {
+    let data = random_bytes(1 << 20, seed);
+    let got = echo_round_trip(port, &data).unwrap_or_else(|e| panic!("echo stream{when}: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ{when} ({} of {})", got.len(), data.len());
+}
+
 /// A connection to svc-net on `port` and a line reader over it.
 fn svc_connect(port: u16) -> (std::net::TcpStream, std::io::BufReader<std::net::TcpStream>) {
     let ctl = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -404,9 +410,7 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "echo    | listening on 7", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
-    let data = random_bytes(1 << 20, 0x5eed);
-    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0x5eed, "");
 
     let (ctl, mut answers) = svc_connect(svc);
     assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
@@ -416,10 +420,7 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
     assert!(restart.ends_with("frames dropped (new instance learned from the data store)"), "{restart}");
     seen(&guest, "eth-8139cp: attached (#2)", STEP);
 
-    let data = random_bytes(1 << 20, 0xbeef);
-    let got =
-        echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo after the restart: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ after the restart ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0xbeef, " after the restart");
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     let announced =
         lines.iter().filter(|l| l.starts_with("eth-8139| MINIX-style: own rings announced in the data store")).count();
@@ -458,10 +459,7 @@ fn restart_flag_overrides_the_manifests_mode_on_fiasco() {
     seen(&guest, "eth-8139cp incarnation 2 started", STEP);
     seen(&guest, "driver back; rings, addresses and connections kept", STEP);
     seen(&guest, "eth-8139cp: attached (#2)", STEP);
-    let data = random_bytes(1 << 20, 0xbeef);
-    let got =
-        echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo after the restart: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ after the restart ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0xbeef, " after the restart");
     // fiasco-minix.toml gives the server no `debug`: svc-net's `poke` is refused.
     let answer = svc_line(&guest, &ctl, &mut answers, "poke eth-8139cp 401000:90");
     assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}");
@@ -512,9 +510,7 @@ fn svc_poke_patches_a_drivers_text_on_fiasco() {
     // Outside the text: refused.
     let answer = svc_line(&guest, &rw, &mut rw_answers, "poke eth-8139cp 10:90");
     assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}");
-    let data = random_bytes(1 << 20, 0x5eed);
-    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0x5eed, "");
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     assert!(!lines.iter().any(|l| l.contains("eth-8139cp failed")), "{}", lines.join("\n"));
     for l in lines.iter().filter(|l| l.contains("poke")) {
