@@ -25,15 +25,6 @@ pub const fn map_item(cap: Cap, rights: u64) -> [u64; 2] {
     [item::MAP, item::obj_fpage(cap, rights)]
 }
 
-fn put_bytes(mr: &mut [u64], bytes: &[u8]) -> usize {
-    for (i, chunk) in bytes.chunks(8).enumerate() {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        mr[i] = u64::from_le_bytes(w);
-    }
-    bytes.len().div_ceil(8)
-}
-
 /// Vcon write (`L4_VCON_WRITE_OP`, label [`proto::LOG`]): `[0, length,
 /// bytes...]`. Longer text is cut to [`VCON_WRITE_MAX`]; returns the tag and
 /// the bytes taken.
@@ -41,7 +32,7 @@ pub fn vcon_write(mr: &mut [u64], text: &[u8]) -> (MsgTag, usize) {
     let n = text.len().min(VCON_WRITE_MAX);
     mr[0] = 0;
     mr[1] = n as u64;
-    let words = put_bytes(&mut mr[2..], &text[..n]);
+    let words = crate::message::pack(&text[..n], &mut mr[2..]);
     (MsgTag::new(proto::LOG, 2 + words, 0), n)
 }
 

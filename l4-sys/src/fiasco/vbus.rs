@@ -158,13 +158,7 @@ pub fn get_next(mr: &mut [u64], parent: u64, child: u64, depth: u32) -> MsgTag {
 fn put_str(mr: &mut [u64], at: usize, s: &[u8]) -> usize {
     // length with the NUL, then the bytes and the NUL.
     mr[at] = s.len() as u64 + 1;
-    let mut words = 0;
-    for (i, chunk) in s.chunks(8).enumerate() {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        mr[at + 1 + i] = u64::from_le_bytes(w);
-        words = i + 1;
-    }
+    let mut words = crate::message::pack(s, &mut mr[at + 1..]);
     if s.len().is_multiple_of(8) {
         // The NUL needs a word of its own.
         mr[at + 1 + words] = 0;
