@@ -31,6 +31,16 @@ pub const DEFAULT_MANIFEST: &str = "system/fiasco.toml";
 /// the drivers, netd, echo and sink.
 pub const NET_MANIFEST: &str = "system/fiasco-net.toml";
 
+/// The manifest `up --kernel fiasco --restart MODE` boots unless told
+/// otherwise: the rtl8139's driver under the reincarnation server, and for
+/// MINIX-style restarts the data store between it and netd.
+pub fn restart_manifest(mode: manifest::RestartMode) -> &'static str {
+    match mode {
+        manifest::RestartMode::Transparent => "system/fiasco-restart.toml",
+        manifest::RestartMode::Minix => "system/fiasco-minix.toml",
+    }
+}
+
 /// The rt feature that selects the Fiasco platform layer.
 pub const RT_FEATURE: &str = "rt/fiasco";
 
@@ -484,6 +494,11 @@ pub fn ned_script_text(
         if task.image == DATASTORE_IMAGE {
             args.extend(reads_args(system));
         }
+        // `debug = true`: the reincarnation server may patch its children's
+        // text (`svc poke`) through its own mapping of their images.
+        if task.debug {
+            args.push("debug=1".to_string());
+        }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
                 // io's DMA-domain assignment takes a capability (the task's
@@ -771,6 +786,25 @@ mod tests {
         fake_build(&good, &[], &[]);
         assert!(L4re::at(&good).is_ok());
         fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn debug_becomes_a_value_in_neds_script() {
+        let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\ndebug = true\n\
+                    [tasks.two]\nimage = \"seam-test\"\nparent = \"one\"\nstart = false\n";
+        let system = manifest::load(text).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        assert!(lua.contains("\"rom/seam-test heap.size=262144 restart-mode=0 debug=1 child.0=two "), "{lua}");
+        assert_eq!(lua.matches("debug=1").count(), 1, "{lua}");
+    }
+
+    #[test]
+    fn the_default_system_is_refused_in_one_line() {
+        let text = fs::read_to_string(workspace_root().join("system/default.toml")).unwrap();
+        let system = manifest::load(&text).unwrap();
+        let line = fiasco_refusal(&system, "system/default.toml").expect("refused");
+        assert!(line.contains("`reincarnation` uses `io.admin`"), "{line}");
+        assert_eq!(line.lines().count(), 1);
     }
 
     #[test]

@@ -631,18 +631,21 @@ fn run(cli: Cli) -> Result<i32> {
                     "error: Fiasco.OC boots on the pc machine only (the IOMMU is Resurgo's kernel's; doc/iommu.md)"
                 );
             }
-            if restart.is_some() {
-                anyhow::bail!(
-                    "error: --restart needs the reincarnation server and the data store, which do not run on Fiasco.OC yet (issue 12, step 3)"
-                );
-            }
             resurgo::deps::ensure(resurgo::deps::ALL)?;
             if let Some(model) = &nic {
                 resurgo::nic_models::check(model)?;
             }
-            // With a NIC the network system (drivers, netd, echo, sink) unless told otherwise.
-            let manifest = manifest.or_else(|| nic.as_ref().map(|_| PathBuf::from(resurgo::fiasco::NET_MANIFEST)));
-            let image = resurgo::fiasco::build(&resolve_manifest_path(&Kernel::Fiasco.manifest(manifest)))?;
+            // With a NIC the network system (drivers, netd, echo, sink) unless
+            // told otherwise; with --restart, the supervised one of that mode.
+            let manifest = match (manifest, restart) {
+                (Some(given), Some(mode)) => image::with_restart_mode(&resolve_manifest_path(&given), mode)?,
+                (None, Some(mode)) => resolve_manifest_path(Path::new(resurgo::fiasco::restart_manifest(mode))),
+                (given, None) => resolve_manifest_path(
+                    &Kernel::Fiasco
+                        .manifest(given.or_else(|| nic.as_ref().map(|_| PathBuf::from(resurgo::fiasco::NET_MANIFEST)))),
+                ),
+            };
+            let image = resurgo::fiasco::build(&manifest)?;
             let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();
             let cfg = QemuConfig { netdev: nic.as_deref().map(NetConfig::new), extra_args, ..QemuConfig::default() };
             resurgo::fiasco::run(&l4re, &image, &cfg, headless)

@@ -75,6 +75,8 @@ fn portable_steps(r: &[TestLine]) {
     assert_eq!(passed(r, "seam.heap").num("sum"), 4_999_950_000);
     let ds = passed(r, "seam.dataspace");
     assert_eq!((ds.field("zeroed"), ds.field("pattern")), ("true", "true"));
+    let reuse = passed(r, "seam.reuse");
+    assert_eq!((reuse.field("zeroed"), reuse.field("own")), ("true", "true"), "{}", reuse.raw);
     let t = passed(r, "seam.timeout");
     assert_eq!(t.field("result"), "Err(Timeout)");
     assert!((50..1000).contains(&t.num("waited_ms")), "{}", t.raw);
@@ -216,7 +218,7 @@ fn e1000_carries_echo_and_sink_on_fiasco() {
 #[test]
 fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     use sha2::{Digest, Sha256};
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, Read, Write};
     use std::net::{Shutdown, TcpStream};
     use std::time::Duration;
     let Some(l4re) = l4re() else { return };
@@ -228,9 +230,7 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
     seen(&guest, "sink    | listening on 9", STEP);
-    let data = random_bytes(1 << 20, 0x5eed);
-    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0x5eed, "");
 
     let data = random_bytes(16 << 20, 0x1234_5678_9abc_def1);
     let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
@@ -247,9 +247,7 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
         s.read_to_end(&mut rest)?;
         Ok(())
     });
-    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
-    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    let (ctl, mut answers) = svc_connect(svc);
     for (i, verb) in ["kill", "kill", "crash-irq", "kill"].iter().enumerate() {
         std::thread::sleep(Duration::from_millis(2500));
         (&ctl).write_all(format!("{verb} eth-8139cp\n").as_bytes()).unwrap();
@@ -307,6 +305,22 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
 }
 
 /// One line to an svc-net and its answer (the console's end when none comes).
+/// 1 MiB of random bytes (from `seed`) through echo on `port` comes back
+/// byte for byte; `when` names the moment in the messages.
+fn echo_mib(guest: &resurgo::qemu::Guest, port: u16, seed: u64, when: &str) {
+    let data = random_bytes(1 << 20, seed);
+    let got = echo_round_trip(port, &data).unwrap_or_else(|e| panic!("echo stream{when}: {e}\n{}", guest.tail(30)));
+    assert!(got == data, "echoed bytes differ{when} ({} of {})", got.len(), data.len());
+}
+
+/// A connection to svc-net on `port` and a line reader over it.
+fn svc_connect(port: u16) -> (std::net::TcpStream, std::io::BufReader<std::net::TcpStream>) {
+    let ctl = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    ctl.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let answers = std::io::BufReader::new(ctl.try_clone().unwrap());
+    (ctl, answers)
+}
+
 fn svc_line(
     guest: &resurgo::qemu::Guest,
     ctl: &std::net::TcpStream,
@@ -331,9 +345,6 @@ fn svc_line(
 /// the driver running.
 #[test]
 fn svc_verbs_need_the_manifests_grant_on_fiasco() {
-    use std::io::BufReader;
-    use std::net::TcpStream;
-    use std::time::Duration;
     let Some(l4re) = l4re() else { return };
     let (guest, [_, _, granted, ungranted]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
     seen(&guest, "reincarn| supervising 1 drivers (their pager on Fiasco.OC); 2 svc clients", STEP);
@@ -341,20 +352,14 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
     seen(&guest, "svc-ro  | listening on 24", STEP);
-    let connect = |port: u16| {
-        let ctl = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let answers = BufReader::new(ctl.try_clone().unwrap());
-        (ctl, answers)
-    };
-    let (ro, mut ro_answers) = connect(ungranted);
+    let (ro, mut ro_answers) = svc_connect(ungranted);
     let answer = svc_line(&guest, &ro, &mut ro_answers, "kill eth-8139cp");
     assert!(answer.starts_with("error kill eth-8139cp: "), "{answer}\n{}", guest.tail(30));
     let refused = fiasco::plain(&seen(&guest, "reincarn| WARN refused: svc-ro may not kill eth-8139cp", STEP));
     assert!(refused.contains("grants it no `svc.kill` on it"), "{refused}");
     seen(&guest, "svc-ro  | error kill eth-8139cp: not permitted by the manifest", STEP);
 
-    let (rw, mut rw_answers) = connect(granted);
+    let (rw, mut rw_answers) = svc_connect(granted);
     for verb in ["restart", "up"] {
         let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("{verb} eth-8139cp"));
         assert!(answer.starts_with(&format!("error {verb} eth-8139cp: ")), "{answer}");
@@ -396,9 +401,6 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
 /// MINIX-style restarts on Resurgo's kernel).
 #[test]
 fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
-    use std::io::BufReader;
-    use std::net::TcpStream;
-    use std::time::Duration;
     let Some(l4re) = l4re() else { return };
     let (guest, [echo, _, svc, _]) = boot_manifest(&l4re, "system/fiasco-minix.toml", "rtl8139");
     let store = fiasco::plain(&seen(&guest, "datastor| ", STEP));
@@ -408,13 +410,9 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
     seen(&guest, "echo    | listening on 7", STEP);
     seen(&guest, "svc-net | listening on 23", STEP);
-    let data = random_bytes(1 << 20, 0x5eed);
-    let got = echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo stream: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0x5eed, "");
 
-    let ctl = TcpStream::connect(("127.0.0.1", svc)).unwrap();
-    ctl.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut answers = BufReader::new(ctl.try_clone().unwrap());
+    let (ctl, mut answers) = svc_connect(svc);
     assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
     seen(&guest, "eth-8139cp incarnation 2 started", STEP);
     let restart =
@@ -422,10 +420,7 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
     assert!(restart.ends_with("frames dropped (new instance learned from the data store)"), "{restart}");
     seen(&guest, "eth-8139cp: attached (#2)", STEP);
 
-    let data = random_bytes(1 << 20, 0xbeef);
-    let got =
-        echo_round_trip(echo, &data).unwrap_or_else(|e| panic!("echo after the restart: {e}\n{}", guest.tail(30)));
-    assert!(got == data, "echoed bytes differ after the restart ({} of {})", got.len(), data.len());
+    echo_mib(&guest, echo, 0xbeef, " after the restart");
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     let announced =
         lines.iter().filter(|l| l.starts_with("eth-8139| MINIX-style: own rings announced in the data store")).count();
@@ -441,6 +436,84 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
             || l.contains("MINIX-style")
             || l.contains("attached (#")
     }) {
+        println!("{l}");
+    }
+}
+
+/// `up --kernel fiasco --restart transparent` with fiasco-minix.toml: the
+/// manifest's `[system] restart` overridden as on Resurgo's kernel. The
+/// data store still runs, but the driver announces no rings of its own, and
+/// after a kill netd keeps its rings and the echo stream works again.
+#[test]
+fn restart_flag_overrides_the_manifests_mode_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let minix = resurgo::workspace_root().join("system/fiasco-minix.toml");
+    let manifest = resurgo::image::with_restart_mode(&minix, manifest::RestartMode::Transparent).unwrap();
+    let (guest, [echo, _, svc, _]) = boot_manifest(&l4re, manifest.to_str().unwrap(), "rtl8139");
+    seen(&guest, "datastor| ", STEP);
+    seen(&guest, "eth-8139cp: attached (#1) mac 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    let (ctl, mut answers) = svc_connect(svc);
+    assert_eq!(svc_line(&guest, &ctl, &mut answers, "kill eth-8139cp"), "ok kill eth-8139cp", "{}", guest.tail(30));
+    seen(&guest, "eth-8139cp incarnation 2 started", STEP);
+    seen(&guest, "driver back; rings, addresses and connections kept", STEP);
+    seen(&guest, "eth-8139cp: attached (#2)", STEP);
+    echo_mib(&guest, echo, 0xbeef, " after the restart");
+    // fiasco-minix.toml gives the server no `debug`: svc-net's `poke` is refused.
+    let answer = svc_line(&guest, &ctl, &mut answers, "poke eth-8139cp 401000:90");
+    assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}");
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    assert!(!lines.iter().any(|l| l.contains("MINIX-style")), "{}", lines.join("\n"));
+    for l in lines.iter().filter(|l| l.starts_with("reincarn|") || l.contains("attached (#")) {
+        println!("{l}");
+    }
+}
+
+/// The driver's entry point, from its ELF image (`e_entry`).
+fn entry_of(image: &fiasco::FiascoImage, task: &str) -> u64 {
+    let name = &image.system.tasks.iter().find(|t| t.name == task).unwrap().image;
+    let path = &image.binaries.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no image {name}")).1;
+    let elf = std::fs::read(path).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    u64::from_le_bytes(elf[24..32].try_into().unwrap())
+}
+
+/// `debug = true` on Fiasco.OC (`system/fiasco-restart.toml`): svc-net,
+/// granted `inject`, patches the running driver's text through the
+/// reincarnation server's mapping of its image (`poke NAME ADDR:HEX`) and
+/// gets back the bytes replaced; patching them back returns its own. svc-ro,
+/// granted nothing, is refused. The driver keeps running.
+#[test]
+fn svc_poke_patches_a_drivers_text_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let manifest = resurgo::workspace_root().join("system/fiasco-restart.toml");
+    let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
+    let entry = entry_of(&image, "eth-8139cp");
+    let (guest, [echo, _, granted, ungranted]) = boot_manifest(&l4re, "system/fiasco-restart.toml", "rtl8139");
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "svc-net | listening on 23", STEP);
+    seen(&guest, "svc-ro  | listening on 24", STEP);
+    let (ro, mut ro_answers) = svc_connect(ungranted);
+    let answer = svc_line(&guest, &ro, &mut ro_answers, &format!("poke eth-8139cp {entry:x}:cc"));
+    assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}\n{}", guest.tail(30));
+
+    let (rw, mut rw_answers) = svc_connect(granted);
+    let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("poke eth-8139cp {entry:x}:90"));
+    let prefix = format!("ok poke eth-8139cp {entry:#x}: was ");
+    let old = answer.strip_prefix(&prefix).unwrap_or_else(|| panic!("{answer}\n{}", guest.tail(30))).to_string();
+    assert_eq!(old.len(), 2, "{answer}");
+    // The entry's first byte as the image has it.
+    assert_ne!(old, "90", "{answer}");
+    let answer = svc_line(&guest, &rw, &mut rw_answers, &format!("poke eth-8139cp {entry:x}:{old}"));
+    assert_eq!(answer, format!("{prefix}90"), "{}", guest.tail(30));
+    // Outside the text: refused.
+    let answer = svc_line(&guest, &rw, &mut rw_answers, "poke eth-8139cp 10:90");
+    assert!(answer.starts_with("error poke eth-8139cp: "), "{answer}");
+    echo_mib(&guest, echo, 0x5eed, "");
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    assert!(!lines.iter().any(|l| l.contains("eth-8139cp failed")), "{}", lines.join("\n"));
+    for l in lines.iter().filter(|l| l.contains("poke")) {
         println!("{l}");
     }
 }

@@ -242,12 +242,15 @@ impl Stack {
         {
             let c = &self.counters;
             let (l, o, cl) = socks.counts();
+            let tx = n.rings.indices(Dir::Tx);
             rt::debug!(
-                "frames rx {} tx {} tx-dropped {} driver kicks {}; turns {} busy {} ms; listeners {} connections {} closing {}",
+                "frames rx {} tx {} tx-dropped {} driver kicks {} (tx ring: {} queued, {} with the driver); turns {} busy {} ms; listeners {} connections {} closing {}",
                 c.rx_frames,
                 c.tx_frames,
                 c.tx_dropped,
                 c.driver_kicks,
+                tx.head.load(Ordering::Relaxed).wrapping_sub(tx.taken.load(Ordering::Relaxed)),
+                tx.taken.load(Ordering::Relaxed).wrapping_sub(tx.done.load(Ordering::Relaxed)),
                 c.turns,
                 c.busy_tsc / rt::time::tsc_per_ms().max(1),
                 l,

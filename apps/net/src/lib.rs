@@ -45,8 +45,11 @@ pub enum NetError {
     Netd(proto::Error),
     /// The connection was reset.
     Reset,
-    /// netd's reply or stream region did not make sense.
+    /// netd's reply did not make sense.
     Protocol,
+    /// A connection's stream region, as mapped here, is not one: its size,
+    /// as netd gave it, and what is wrong with it.
+    BadStream(u64, stream::StreamError),
     /// Nothing arrived before the deadline the reader set.
     TimedOut,
 }
@@ -75,6 +78,7 @@ impl fmt::Display for NetError {
             NetError::Reset => f.write_str("connection reset"),
             NetError::TimedOut => f.write_str("nothing arrived in time"),
             NetError::Protocol => f.write_str("netd's answer does not make sense"),
+            NetError::BadStream(size, e) => write!(f, "the stream region of {size} bytes netd sent is not one: {e:?}"),
         }
     }
 }
@@ -229,7 +233,7 @@ impl Net {
             Err(e)
         };
         if size == 0 || size > (stream::HEADER_BYTES + 2 * stream::MAX_RING) as u64 {
-            return fail(NetError::Protocol);
+            return fail(NetError::BadStream(size, stream::StreamError::BadGeometry));
         }
         let addr = match rt::mem::attach(&ds, size, true) {
             Ok(a) => a,
@@ -239,9 +243,9 @@ impl Net {
         // until `Conn` drops them.
         let stream = match unsafe { Stream::attach(addr as *mut u8, size as usize) } {
             Ok(s) => s,
-            Err(_) => {
+            Err(e) => {
                 let _ = rt::mem::detach(addr, size);
-                return fail(NetError::Protocol);
+                return fail(NetError::BadStream(size, e));
             }
         };
         Ok(Conn { net: self, handle, stream, addr, size, ds: slot, remote, closed: false })

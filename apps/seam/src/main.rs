@@ -24,6 +24,7 @@ fn main() {
     rt::info!("TEST seam.log ok kernel={kernel} task={}", rt::env::name());
     heap();
     dataspace();
+    reuse();
     timeout();
     irq();
     round_trips();
@@ -61,6 +62,45 @@ fn dataspace() {
         size / 1024
     );
     region.free();
+}
+
+/// Freed memory is gone from the address space: a region allocated after
+/// another was freed (the region manager tends to hand out the same
+/// addresses again) is zeroed and is its own dataspace: what is written
+/// through it shows through a second mapping of that dataspace. A page of
+/// the freed region still mapped would show the old pattern instead.
+fn reuse() {
+    let size: u64 = 64 << 10;
+    let fill = |r: &rt::mem::Region, v: u64| {
+        // SAFETY: the region is `size` bytes mapped writable here alone.
+        let mem = unsafe { core::slice::from_raw_parts_mut(r.as_mut_ptr() as *mut u64, (size / 8) as usize) };
+        let zeroed = mem.iter().all(|&w| w == 0);
+        mem.iter_mut().for_each(|w| *w = v);
+        zeroed
+    };
+    let step = || -> Result<(bool, bool, bool), rt::Error> {
+        let old = rt::mem::alloc(size, false)?;
+        fill(&old, 0xdead_beef);
+        let old_addr = old.addr;
+        old.free();
+        let new = rt::mem::alloc(size, false)?;
+        let zeroed = fill(&new, 0x600d_600d);
+        let again = rt::mem::attach(&new.ds, size, false)?;
+        // SAFETY: `again` maps `size` readable bytes of the new dataspace.
+        let seen = unsafe { core::slice::from_raw_parts(again as *const u64, (size / 8) as usize) };
+        let own = seen.iter().all(|&w| w == 0x600d_600d);
+        let _ = rt::mem::detach(again, size);
+        let same = new.addr == old_addr;
+        new.free();
+        Ok((same, zeroed, own))
+    };
+    match step() {
+        Ok((same, zeroed, own)) => rt::info!(
+            "TEST seam.reuse {} same_address={same} zeroed={zeroed} own={own}",
+            if zeroed && own { "ok" } else { "FAIL" }
+        ),
+        Err(e) => rt::info!("TEST seam.reuse FAIL error=\"{e}\""),
+    }
 }
 
 /// A receive from nobody with a timeout: the typed error after the time.

@@ -180,7 +180,13 @@ pub const fn mem_fpage(addr: u64, order: u32, rights: u64) -> u64 {
     (addr & !0xfff) | ((order as u64) << 6) | (FPAGE_MEMORY << 4) | (rights & 0xf)
 }
 
+/// `Rm::Unmapped_range`, in `Rm::detach`'s positive answer: the region
+/// manager unmapped the pages itself (else the caller must).
+pub const RM_DETACH_UNMAPPED: u64 = 8;
+
 /// `Rm::detach` (opcode 1) of the region at `addr`: `[opcode, addr, size, flags]`.
+/// The answer's label is `Rm::Detach_result` bits (or an error), its words
+/// the detached range's start and size.
 pub fn rm_detach(mr: &mut [u64], addr: u64, size: u64) -> MsgTag {
     mr[..4].copy_from_slice(&[1, addr, size, 0]);
     MsgTag::new(proto::RM, 4, 0)

@@ -95,6 +95,12 @@ impl DriverManifest {
         if let Some(bad) = m.pci_ids.iter().find(|i| parse_pci_id(i).is_none()) {
             return Err(format!("PCI id `{bad}` is not of the form vvvv:dddd (hex)"));
         }
+        // No device has vendor 0000 or ffff: the first ends Linux's id
+        // tables, the second is what reading an empty slot returns.
+        if let Some(bad) = m.pci_ids.iter().find(|i| parse_pci_id(i).is_some_and(|id| matches!(id.vendor, 0 | 0xffff)))
+        {
+            return Err(format!("PCI id `{bad}` has no vendor (0000 ends Linux's id tables, ffff is an empty slot)"));
+        }
         if m.sources.is_empty() {
             return Err("a driver needs at least one source file".into());
         }
@@ -142,6 +148,11 @@ irq = true
     #[test]
     fn refuses_bad_ids_paths_and_hashes() {
         assert!(DriverManifest::parse(&GOOD.replace("10ec:8139", "10ec-8139")).unwrap_err().contains("PCI id"));
+        for none in ["0000:0000", "ffff:ffff"] {
+            let e = DriverManifest::parse(&GOOD.replace("\"10ec:8139\"", &format!("\"10ec:8139\", \"{none}\"")))
+                .unwrap_err();
+            assert!(e.contains(none) && e.contains("no vendor"), "{e}");
+        }
         assert!(DriverManifest::parse(&GOOD.replace("drivers/net", "../net")).unwrap_err().contains("relative"));
         assert!(DriverManifest::parse(&GOOD.replace("0abc", "0ABC")).unwrap_err().contains("sha256"));
     }

@@ -299,6 +299,33 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         }
     }
 
+    // MINIX-style restarts go through the data store: a new driver instance
+    // announces its rings there and netd learns of it there, so both ends of
+    // every NIC attachment must reach a task serving `store`.
+    if restart == crate::RestartMode::Minix
+        && let Some(at) = m.system.restart.as_ref()
+    {
+        let stores: Vec<&str> =
+            tasks.iter().filter(|t| t.serves.iter().any(|e| e == "store")).map(|t| t.name.as_str()).collect();
+        let reaches_store = |t: &Task| t.uses.iter().any(|(s, e)| e == "store" && stores.contains(&s.as_str()));
+        let nic_ends = tasks
+            .iter()
+            .filter(|t| t.serves.iter().any(|e| e == "nic") || t.uses.iter().any(|(s, e)| e == "nic" && s != &t.name));
+        let missing: Vec<&str> = nic_ends.filter(|t| !reaches_store(t)).map(|t| t.name.as_str()).collect();
+        if stores.is_empty() && !missing.is_empty() {
+            c.err(at, "restart = \"minix\" needs the data store: no task serves `store`".to_string());
+        } else if !missing.is_empty() {
+            c.err(
+                at,
+                format!(
+                    "restart = \"minix\" needs the data store at both ends of a NIC: `{}` do not use `{}.store`",
+                    missing.join("`, `"),
+                    stores[0]
+                ),
+            );
+        }
+    }
+
     // Parent chains must end at init.
     for (i, t) in tasks.iter().enumerate() {
         let mut seen = BTreeSet::new();
@@ -421,6 +448,22 @@ start = false
         assert_eq!(load(&again).unwrap().restart, crate::RestartMode::Transparent);
         assert_eq!(load(GOOD).unwrap().restart, crate::RestartMode::Transparent);
         assert!(load("[system]\nname = \"x\"\nrestart = \"maybe\"\n").is_err());
+    }
+
+    #[test]
+    fn minix_restarts_need_the_data_store_at_both_ends_of_a_nic() {
+        let base = "[system]\nname = \"x\"\nrestart = \"minix\"\n[tasks.netd]\nserves = [\"nic\"]\nUSES\n[tasks.drv]\nuses = [\"netd.nic\"DRV]\n";
+        let p = problems(&base.replace("USES", "").replace("DRV", ""));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, 3);
+        assert!(p[0].1.contains("no task serves `store`"), "{}", p[0].1);
+        let with_store = format!("{base}[tasks.ds]\nserves = [\"store\"]\n");
+        let p = problems(&with_store.replace("USES", "uses = [\"ds.store\"]").replace("DRV", ""));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].1.contains("`drv` do not use `ds.store`"), "{}", p[0].1);
+        assert!(load(&with_store.replace("USES", "uses = [\"ds.store\"]").replace("DRV", ", \"ds.store\"")).is_ok());
+        // Transparent restarts need no store.
+        assert!(load(&base.replace("minix", "transparent").replace("USES", "").replace("DRV", "")).is_ok());
     }
 
     #[test]

@@ -86,6 +86,9 @@ struct Region {
     size: u64,
     local: u64,
     ds: Option<CapIdx>,
+    /// A segment of the image's text, copied here and mapped writable in
+    /// this task (what [`Child::poke`] may patch).
+    text: bool,
 }
 
 /// A started child, with the memory this task maps into it.
@@ -189,7 +192,7 @@ fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Er
 }
 
 fn detach_here(local: u64, size: u64) {
-    let _ = call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_detach(m, local, size)));
+    let _ = super::mem::detach(local, size);
 }
 
 /// Memory rights of a region-manager flag word.
@@ -249,7 +252,7 @@ impl Child {
             at.and_then(|at| map_memory(Cap::from_idx(self.task.0), local, at, size, rights_of(flags)).map(|_| at));
         match mapped {
             Ok(at) => {
-                self.regions.push(Region { child: at, size, local, ds });
+                self.regions.push(Region { child: at, size, local, ds, text: false });
                 Ok(at)
             }
             Err(e) => {
@@ -282,6 +285,32 @@ impl Child {
     pub fn first_thread_at(&self) -> Option<(u64, u64)> {
         call(Cap::from_idx(self.thread.0), ipc::compose(|m| msg::thread_ex_regs(m, !0, !0, 0))).ok()?;
         Some((ipc::mr::<1>(), ipc::mr::<2>()))
+    }
+
+    /// Patches the child's text (software-implemented fault injection, as
+    /// `Task::poke` on Resurgo's kernel): writes `bytes` at `addr` through
+    /// this task's own mapping of the image's text segment, which the child
+    /// runs from, and returns the bytes they replaced. The range must lie
+    /// within one text segment.
+    pub fn poke(&self, addr: u64, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+        if bytes.is_empty() {
+            return Err(Error::InvalidArgument);
+        }
+        let end = addr.checked_add(bytes.len() as u64).ok_or(Error::InvalidArgument)?;
+        let r =
+            self.regions.iter().find(|r| r.text && addr >= r.child && end <= r.child + r.size).ok_or(Error::Denied)?;
+        let at = (r.local + (addr - r.child)) as *mut u8;
+        let mut old = alloc::vec![0u8; bytes.len()];
+        // SAFETY: `[at, at + len)` lies within this task's writable mapping
+        // of the child's text segment (`fresh`, kept for the child's life);
+        // volatile, as the child may run the bytes meanwhile.
+        unsafe {
+            for (i, (o, b)) in old.iter_mut().zip(bytes).enumerate() {
+                *o = core::ptr::read_volatile(at.add(i));
+                core::ptr::write_volatile(at.add(i), *b);
+            }
+        }
+        Ok(old)
     }
 
     /// Whether `addr` lies in memory the child was given.
@@ -468,7 +497,7 @@ fn populate(child: &mut Child, s: &Spawn) -> Result<(), LoadError> {
             release(ds);
             return Err(e.into());
         }
-        child.regions.push(Region { child: start, size, local, ds: Some(ds) });
+        child.regions.push(Region { child: start, size, local, ds: Some(ds), text: ph.p_flags & elf::abi::PF_X != 0 });
     }
 
     // The KIP, where this task has it (touched, so that it is mapped here),
@@ -516,7 +545,7 @@ fn populate(child: &mut Child, s: &Spawn) -> Result<(), LoadError> {
         release(ds);
         return Err(e.into());
     }
-    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds) });
+    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds), text: false });
 
     // The first thread: paged by the gate, bound to the task, started.
     let th = Cap::from_idx(child.thread.0);

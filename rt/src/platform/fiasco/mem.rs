@@ -8,7 +8,7 @@ pub use crate::memory::Region;
 use crate::obj::{Dataspace, release};
 use l4_sys::Error;
 use l4_sys::fiasco::syscall::call;
-use l4_sys::fiasco::{Cap, msg};
+use l4_sys::fiasco::{Cap, msg, task};
 use l4_sys::layout::PAGE_SIZE;
 
 /// Maps a dataspace (or its first `size` bytes) into this task at an address
@@ -22,11 +22,29 @@ pub fn attach(ds: &Dataspace, size: u64, writable: bool) -> Result<u64, Error> {
     Ok(ipc::mr::<0>())
 }
 
+/// Unmaps the region at `addr` and frees its addresses. L4Re's region
+/// manager only forgets the region: unless its answer says it unmapped the
+/// pages itself, the caller must take them back from its own page table
+/// (as L4Re's `Rm::detach` does). Otherwise the pages stay mapped, and the
+/// next region attached at the same addresses would read and write the old
+/// dataspace's memory instead of its own.
 pub fn detach(addr: u64, size: u64) -> Result<(), Error> {
     let rm = Cap(super::l4re_env().rm);
     let tag = ipc::compose(|m| msg::rm_detach(m, addr, size.next_multiple_of(PAGE_SIZE)));
-    call(rm, tag).map(|_| ())
+    let reply = call(rm, tag)?;
+    // The answer: the detached range's start and size.
+    let (start, len) = (ipc::mr::<0>(), ipc::mr::<1>().next_multiple_of(PAGE_SIZE));
+    if reply.label() as u64 & msg::RM_DETACH_UNMAPPED == 0 {
+        for (page, _, order) in task::chunks(start, start, len, MAX_UNMAP_ORDER) {
+            let fp = msg::mem_fpage(page, order, task::FPAGE_R | task::FPAGE_W | task::FPAGE_X);
+            call(super::TASK, ipc::compose(|m| task::task_unmap(m, fp, task::UNMAP_ALL_SPACES)))?;
+        }
+    }
+    Ok(())
 }
+
+/// The largest flexpage [`detach`] unmaps at once (2 MiB).
+const MAX_UNMAP_ORDER: u32 = 21;
 
 /// A dataspace of `size` bytes from moe (physically contiguous with
 /// `contiguous`).
