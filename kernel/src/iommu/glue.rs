@@ -5,7 +5,7 @@
 
 use super::acpi::Dmar;
 use super::sl::{self, Tables};
-use super::vtd::Unit;
+use super::vtd::{Request, Unit};
 use super::{DmaDomain, DmaMap, REGS_VIRT, source_id};
 use crate::kernel::Kernel;
 use crate::mem::frames::{Frame, FrameAllocator};
@@ -85,12 +85,22 @@ pub fn start(dmar: Option<&Dmar>, master: paging::Table, frames: &mut FrameAlloc
     paging::map_kernel_page(master, REGS_VIRT, u.base, flags, frames);
     crate::arch::cpu::invlpg(REGS_VIRT);
     match Unit::start(REGS_VIRT, frames) {
-        Ok(unit) => {
+        Ok(mut unit) => {
             crate::kinfo!(
-                "DMA confined: remapping on ({}-level tables, {} domains); a device reaches only memory its driver's domain maps",
+                "DMA confined: remapping on ({}-level tables, {} domains, {} invalidation); a device reaches only memory its driver's domain maps",
                 unit.levels,
-                unit.caps.domains
+                unit.caps.domains,
+                if unit.caps.queued_invalidation { "queued" } else { "register-based" }
             );
+            match unit.start_interrupt_remapping(frames) {
+                Ok(()) if unit.interrupts_remapped() => crate::kinfo!(
+                    "interrupt remapping on (256 entries, none present; compatibility format not allowed): no device can raise an interrupt by DMA"
+                ),
+                Ok(()) => crate::kwarn!("interrupt remapping: the unit says it is not on as asked"),
+                Err(why) => {
+                    crate::kwarn!("interrupt remapping is off ({why}): a device's DMA to 0xFEEx_xxxx is an interrupt")
+                }
+            }
             let sources = u.endpoints.iter().map(|&b| source_id(b)).collect();
             Some(Iommu { unit, regs_phys: u.base, include_all: u.include_all, sources, retired: Vec::new() })
         }
@@ -200,10 +210,11 @@ impl Kernel {
         if let Some(ds) = self.objs.dataspace_mut(ds) {
             ds.refs += 1;
         }
-        if let Some(io) = self.iommu.as_ref()
+        if let Some(io) = self.iommu.as_mut()
             && io.unit.caps.caching_mode
+            && !io.unit.invalidate()
         {
-            io.unit.invalidate();
+            crate::kerror!("IOMMU: invalidation did not complete");
         }
         Ok(phys)
     }
@@ -216,7 +227,7 @@ impl Kernel {
         let m = d.maps.remove(at);
         let root = d.root;
         sl::unmap(&mut FrameTables(&mut self.frames), root, levels, m.iova, m.pages);
-        if let Some(io) = self.iommu.as_ref()
+        if let Some(io) = self.iommu.as_mut()
             && !io.unit.invalidate()
         {
             crate::kerror!("IOMMU: invalidation did not complete");
@@ -244,30 +255,45 @@ impl Kernel {
                 );
             // An address only the previous domain mapped: the device still
             // works from what the dead instance programmed, not for this one.
-            let stale = self.iommu.as_ref().is_some_and(|i| i.stale(f.source, f.iova));
+            let stale = match f.request {
+                Request::Dma { iova, .. } => self.iommu.as_ref().is_some_and(|i| i.stale(f.source, iova)),
+                Request::Interrupt { .. } => false,
+            };
             let user = if stale { None } else { user };
-            let fault = l4_sys::event::DmaFault { source: f.source, write: f.write, reason: f.reason };
+            let fault = l4_sys::event::DmaFault { source: f.source, write: f.write(), reason: f.reason };
             let name = user.and_then(|u| self.objs.task(u)).map(|t| t.name());
+            let whose = match (stale, name.is_some()) {
+                (true, _) => "; stale: the device's previous instance had it mapped",
+                (false, true) => "; a fault of ",
+                (false, false) => "; the device has no driver",
+            };
             if crate::kernel::worth_logging(self.stats.dma_faults) {
-                crate::kwarn!(
-                    "DMA fault: {} {} at I/O address {:#x} blocked (VT-d reason {:#x}){}{}",
-                    fault,
-                    fault.access(),
-                    f.iova,
-                    f.reason,
-                    match (stale, name.is_some()) {
-                        (true, _) => "; stale: the device's previous instance had it mapped",
-                        (false, true) => "; a fault of ",
-                        (false, false) => "; the device has no driver",
-                    },
-                    name.unwrap_or("")
-                );
+                match f.request {
+                    Request::Dma { iova, .. } => crate::kwarn!(
+                        "DMA fault: {} {} at I/O address {:#x} blocked (VT-d reason {:#x}){}{}",
+                        fault,
+                        fault.access(),
+                        iova,
+                        f.reason,
+                        whose,
+                        name.unwrap_or("")
+                    ),
+                    Request::Interrupt { index } => crate::kwarn!(
+                        "interrupt-remapping fault: {} interrupt request (index {}) blocked (VT-d reason {:#x}: {}){}{}",
+                        fault,
+                        index,
+                        f.reason,
+                        super::vtd::reason_text(f.reason),
+                        whose,
+                        name.unwrap_or("")
+                    ),
+                }
             }
             if let Some(task) = user {
                 let event = l4_sys::event::Event {
                     cause: l4_sys::event::Cause::DmaFault,
                     ip: 0,
-                    addr: f.iova,
+                    addr: f.addr(),
                     code: fault.code(),
                     thread: 0,
                 };
