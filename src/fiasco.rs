@@ -141,9 +141,13 @@ fn fiasco_refusal(system: &manifest::System, shown: &str) -> Option<String> {
                 task.name
             ));
         }
-        if let Some((server, ep)) = task.uses.iter().find(|(s, e)| s == IO_TASK && e != "pci") {
+        if let Some((server, ep)) = task
+            .uses
+            .iter()
+            .find(|(s, e)| s == IO_TASK && e != "pci" && !(e == IO_ADMIN && task.image == REINCARNATION_IMAGE))
+        {
             return Some(format!(
-                "error: {shown}: task `{}` uses `{server}.{ep}`; on Fiasco.OC io serves drivers their vbus (`io.pci`) only",
+                "error: {shown}: task `{}` uses `{server}.{ep}`; on Fiasco.OC io serves drivers their vbus (`io.pci`), and `io.admin` is the reincarnation server's only",
                 task.name
             ));
         }
@@ -387,6 +391,10 @@ pub fn reads_args(system: &manifest::System) -> Vec<String> {
         .collect()
 }
 
+/// io's endpoint through which a supervisor stops a dead driver's device
+/// from mastering the bus.
+pub const IO_ADMIN: &str = "admin";
+
 /// The endpoint of the reincarnation server's operator verbs.
 pub const SVC_ENDPOINT: &str = "svc";
 
@@ -445,7 +453,10 @@ pub fn ned_script_text(
     let mut links: Vec<(usize, &str, &str, &str, u64)> = Vec::new();
     for (ci, client) in system.tasks.iter().enumerate() {
         for (server, ep) in &client.uses {
-            if server == IO_TASK && ep == "pci" {
+            // A driver's vbus comes from io's configuration; `io.admin` is
+            // the reincarnation server's `io-admin=1` (it holds each child's
+            // vbus and switches a dead child's bus mastering off through it).
+            if server == IO_TASK && (ep == "pci" || ep == IO_ADMIN) {
                 continue;
             }
             let Some(ei) =
@@ -498,6 +509,9 @@ pub fn ned_script_text(
         // text (`svc poke`) through its own mapping of their images.
         if task.debug {
             args.push("debug=1".to_string());
+        }
+        if task.uses.iter().any(|(s, e)| s == IO_TASK && e == IO_ADMIN) {
+            args.push("io-admin=1".to_string());
         }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
@@ -799,11 +813,30 @@ mod tests {
     }
 
     #[test]
-    fn the_default_system_is_refused_in_one_line() {
+    fn the_default_system_is_not_refused() {
         let text = fs::read_to_string(workspace_root().join("system/default.toml")).unwrap();
         let system = manifest::load(&text).unwrap();
-        let line = fiasco_refusal(&system, "system/default.toml").expect("refused");
-        assert!(line.contains("`reincarnation` uses `io.admin`"), "{line}");
+        assert_eq!(fiasco_refusal(&system, "system/default.toml"), None);
+    }
+
+    /// io.admin is the reincarnation server's: it becomes `io-admin=1`, no
+    /// gate; any other task using it is refused in one line.
+    #[test]
+    fn io_admin_is_the_supervisors_argument_and_nobody_elses() {
+        let base = "[system]\nname = \"s\"\n[tasks.io]\nserves = [\"pci\", \"admin\"]\n\
+                    [tasks.reincarnation]\nuses = [\"io.admin\"]\n\
+                    [tasks.drv]\nimage = \"seam-test\"\nparent = \"reincarnation\"\nstart = false\nuses = [\"io.pci\"]\n";
+        let system = manifest::load(base).unwrap();
+        assert_eq!(fiasco_refusal(&system, "s.toml"), None);
+        let pci = BTreeMap::from([("drv".to_string(), vec!["10ec:8139".to_string()])]);
+        let lua = ned_script_text(&system, "s.toml", &pci).unwrap();
+        assert!(lua.contains(" io-admin=1 "), "{lua}");
+        assert!(!lua.contains("local g0"), "io.admin is no gate: {lua}");
+
+        let other = format!("{base}[tasks.spy]\nimage = \"seam-test\"\nuses = [\"io.admin\"]\n");
+        let system = manifest::load(&other).unwrap();
+        let line = fiasco_refusal(&system, "s.toml").expect("refused");
+        assert!(line.contains("task `spy` uses `io.admin`"), "{line}");
         assert_eq!(line.lines().count(), 1);
     }
 

@@ -268,6 +268,11 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     // pager gate with its place in the image.
     assert!(failed.iter().any(|l| l.contains("failed: page-fault at ") && l.contains("(ip 0x")), "{failed:?}");
     assert_eq!(lines.iter().filter(|l| l.contains("driver back; rings, addresses and connections kept")).count(), 4);
+    // `io.admin`: each dead instance's card stopped mastering the bus (read
+    // back through io) before its memory went.
+    let quiesced = "reincarn| eth-8139cp: its device's bus mastering is off until a driver enables it again";
+    assert_eq!(lines.iter().filter(|l| l.as_str() == quiesced).count(), 4, "{}", guest.tail(40));
+    assert!(!lines.iter().any(|l| l.contains("bus mastering could not be switched off")), "{}", guest.tail(40));
     // What happened, for the test's log (`--nocapture`).
     for l in lines
         .iter()

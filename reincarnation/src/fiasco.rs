@@ -57,6 +57,10 @@ struct Fiasco {
     clients: SvcClients,
     /// The manifest's `debug = true`: it may patch its children's text.
     debug: bool,
+    /// The manifest's `io.admin`: a dead driver's device stops mastering
+    /// the bus (`io-admin=1`), through the vbus this server holds to hand
+    /// on to the driver's next instance.
+    quiesce: bool,
 }
 
 type Server = Supervisor<Fiasco>;
@@ -112,8 +116,15 @@ impl Kernel for Fiasco {
     /// Ends the instance, if one runs, and deletes the `control` gate it
     /// served: a ping waiting in the gate for the dead instance ends, and the
     /// next instance binds a gate no one waits in.
+    ///
+    /// With `io.admin` its device stops mastering the bus first, while the
+    /// dead instance's DMA memory is still mapped: a stopped task's memory
+    /// goes back to moe only when `destroy` deletes the task.
     fn end(&mut self, s: &mut Supervised<Fiasco>) {
         if let Some(c) = s.child.take() {
+            if self.quiesce {
+                quiesce(s);
+            }
             c.destroy();
         }
         if let Some(g) = s.data.control.take() {
@@ -256,7 +267,9 @@ pub fn main() {
     }
     let clients = svc_clients();
     let svc_count = clients.len();
-    let mut server = Server::new(services, Fiasco { pings: None, clients: SvcClients::new(clients), debug: rt::env::value("debug") == Some(1) });
+    let mut server = Server::new(services, Fiasco { pings: None, clients: SvcClients::new(clients), debug: rt::env::value("debug") == Some(1),
+        quiesce: rt::env::value("io-admin") == Some(1),
+    });
     let pings = heartbeat::start(targets, HEARTBEAT);
     server.kernel.pings = Some(pings);
     for i in 0..server.services.len() {
@@ -296,6 +309,20 @@ pub fn main() {
         }
         server.restart_due();
         pings.publish(&server.running());
+    }
+}
+
+/// Switches bus mastering off for the device of `s`: the first PCI device on
+/// its vbus that its `pci.N` ids match, as the driver's own `open` picks it.
+/// A driver without a vbus has no device to stop.
+fn quiesce(s: &Supervised<Fiasco>) {
+    let Some(&(_, bus)) = s.data.grants.iter().find(|(n, _)| n == "vbus") else { return };
+    let ids: Vec<u32> =
+        s.data.values.iter().filter(|(k, _)| k.strip_prefix("pci.").is_some_and(|n| n.parse::<u8>().is_ok())).map(|&(_, v)| v as u32).collect();
+    match rt::device::stop_bus_mastering(bus, &ids) {
+        Ok(true) => rt::info!("{}: its device's bus mastering is off until a driver enables it again", s.svc.name),
+        Ok(false) | Err(rt::device::DeviceError::NoDevice) => {}
+        Err(e) => rt::warn!("{}: its device's bus mastering could not be switched off: {}", s.svc.name, e),
     }
 }
 

@@ -27,7 +27,7 @@ pub use protocols::pci::{BARS, Bar, Bars, DeviceInfo};
 #[cfg(not(feature = "fiasco"))]
 pub use crate::device_io::{Device, dma_alloc, keep, open};
 #[cfg(feature = "fiasco")]
-pub use crate::platform::fiasco::device::{Device, dma_alloc, keep, open};
+pub use crate::platform::fiasco::device::{Device, dma_alloc, keep, open, open_on, stop_bus_mastering};
 
 /// Why a device operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -83,6 +83,14 @@ const IO_START_MS: u32 = 30_000;
 pub fn open() -> Result<Device, DeviceError> {
     let bus = vbus_cap()?;
     let (ids, n) = wanted_ids();
+    open_on(bus.idx(), &ids[..n])
+}
+
+/// Opens the first PCI device on the vbus `bus` whose vendor/device id
+/// (`0xVVVVDDDD`) is one of `ids` (any PCI device when `ids` is empty).
+/// A supervisor uses it on a child's vbus, which it holds to hand on.
+pub fn open_on(bus: crate::CapIdx, ids: &[u32]) -> Result<Device, DeviceError> {
+    let bus = Cap::from_idx(bus);
     // Until io binds its end of the channel, IPC to it finds no partner.
     let mut waited = 0;
     while let Err(Error::NoCapability) =
@@ -107,11 +115,34 @@ pub fn open() -> Result<Device, DeviceError> {
         let Ok(id) = cfg_read(bus, handle, 0, 4) else { continue };
         // Config dword 0 is device << 16 | vendor; the task names vendor << 16 | device.
         let vendor_device = (id & 0xffff) << 16 | id >> 16;
-        if n > 0 && !ids[..n].contains(&vendor_device) {
+        if !ids.is_empty() && !ids.contains(&vendor_device) {
             continue;
         }
         return describe(bus, handle, dev.num_resources);
     }
+}
+
+/// Bus mastering in the PCI command register.
+const COMMAND: u64 = 0x04;
+const COMMAND_BUS_MASTER: u32 = 1 << 2;
+
+/// Switches bus mastering off for the device [`open_on`] finds on `bus`
+/// with `ids`, so that it can no longer reach memory by DMA; returns
+/// whether it was on. A supervisor does this for a dead driver
+/// while the dead instance's DMA memory is still mapped, before it frees
+/// that memory.
+pub fn stop_bus_mastering(bus: crate::CapIdx, ids: &[u32]) -> Result<bool, DeviceError> {
+    let dev = open_on(bus, ids)?;
+    let cmd = dev.config_read(COMMAND, 2)?;
+    let on = cmd & COMMAND_BUS_MASTER != 0;
+    if on {
+        dev.config_write(COMMAND, 2, cmd & !COMMAND_BUS_MASTER)?;
+        // io's virtual device filters what it passes on: see that it took.
+        if dev.config_read(COMMAND, 2)? & COMMAND_BUS_MASTER != 0 {
+            return Err(DeviceError::Refused);
+        }
+    }
+    Ok(on)
 }
 
 fn describe(bus: Cap, handle: u64, count: u32) -> Result<Device, DeviceError> {
