@@ -473,6 +473,8 @@ impl ModeRun {
 /// The whole run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestartReport {
+    /// `resurgo` or `fiasco`: the kernel it ran on.
+    pub kernel: &'static str,
     pub nic: String,
     /// The driver task.
     pub task: String,
@@ -521,7 +523,7 @@ impl RestartReport {
                 }),
             );
         }
-        json!({ "nic": self.nic, "kills": self.kills(), "seconds": self.seconds, "modes": modes })
+        json!({ "kernel": self.kernel, "nic": self.nic, "kills": self.kills(), "seconds": self.seconds, "modes": modes })
     }
 
     /// A readable table: one line per mode and phase, then each mode's figures.
@@ -561,7 +563,8 @@ impl RestartReport {
         let cols = rows[0].len();
         let widths: Vec<usize> = (0..cols).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
         let mut out = format!(
-            "{} ({}), {} s per phase, a fault every {} s; MiB/s, bytes and ms as the sink measured them\n",
+            "{}{} ({}), {} s per phase, a fault every {} s; MiB/s, bytes and ms as the sink measured them\n",
+            if self.kernel == "fiasco" { "Fiasco.OC: " } else { "" },
             self.nic,
             self.task,
             self.seconds,
@@ -611,9 +614,18 @@ pub struct RestartOptions {
     /// A QEMU NIC model (see [`bench_net::NICS`]).
     pub nic: String,
     pub seconds: u64,
-    /// The QEMU machine (q35 with the IOMMU, normally).
+    /// The QEMU machine (q35 with the IOMMU, normally; Fiasco.OC boots `pc`).
     pub machine: Machine,
+    /// Fiasco.OC and L4Re (from `$RESURGO_L4RE`) instead of Resurgo's kernel.
+    pub fiasco: Option<crate::fiasco::L4re>,
     pub progress: bool,
+}
+
+impl RestartOptions {
+    /// The kernel's name in the figures and the files: `resurgo` or `fiasco`.
+    pub fn kernel(&self) -> &'static str {
+        if self.fiasco.is_some() { "fiasco" } else { "resurgo" }
+    }
 }
 
 impl Default for RestartOptions {
@@ -622,6 +634,7 @@ impl Default for RestartOptions {
             nic: DEFAULT_NIC.into(),
             seconds: DEFAULT_SECONDS,
             machine: Machine::default(),
+            fiasco: None,
             progress: true,
         }
     }
@@ -638,23 +651,38 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
             eprintln!("{s}");
         }
     };
-    let mut report =
-        RestartReport { nic: spec.model.into(), task: String::new(), seconds: opts.seconds, modes: vec![] };
+    let mut report = RestartReport {
+        kernel: opts.kernel(),
+        nic: spec.model.into(),
+        task: String::new(),
+        seconds: opts.seconds,
+        modes: vec![],
+    };
     let block = pattern_block();
     for mode in Mode::ALL {
         let mut run = ModeRun { mode, phases: Vec::new(), error: None };
         let result = (|| -> Result<()> {
             let manifest = image::with_restart_mode(&workspace_root().join(MANIFEST), mode)?;
-            let image = image::build(&BuildOptions { manifest, progress: opts.progress })?;
-            let task = driver_task(&image, spec)?;
+            let (resurgo_image, fiasco_image);
+            let built = match &opts.fiasco {
+                None => {
+                    resurgo_image = image::build(&BuildOptions { manifest, progress: opts.progress })?;
+                    Built::Resurgo(&resurgo_image)
+                }
+                Some(l4re) => {
+                    fiasco_image = crate::fiasco::build(&manifest)?;
+                    Built::Fiasco(l4re, &fiasco_image)
+                }
+            };
+            let task = driver_task(built.system(), spec)?;
             report.task = task.clone();
-            say(format!("{}: booting with a {} ({task})", mode.name(), spec.model));
-            let (mut guest, port) = boot(&image, spec, &task, opts.machine)?;
+            say(format!("{}: booting {} with a {} ({task})", mode.name(), built.kernel(), spec.model));
+            let (mut guest, port) = boot(built, spec, &task, opts.machine)?;
             for phase in Phase::ALL {
                 std::thread::sleep(SETTLE);
                 say(format!("{} {}: {} s ...", mode.name(), phase.name(), opts.seconds));
                 let p = run_phase(&mut guest, port, &task, phase, opts.seconds, &block);
-                save_console(&guest, mode);
+                save_console(&guest, opts.kernel(), mode);
                 let p = p?;
                 say(format!(
                     "{} {}: {} MiB/s, {} faults, {} restarts, {} recovered, client {:?}",
@@ -679,14 +707,15 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
 }
 
 /// Where a mode's guest console goes, relative to the workspace.
-pub fn console_path(mode: Mode) -> PathBuf {
-    workspace_root().join(format!("target/bench/restart-{}.log", mode.name()))
+pub fn console_path(kernel: &str, mode: Mode) -> PathBuf {
+    let kernel = if kernel == "resurgo" { String::new() } else { format!("{kernel}-") };
+    workspace_root().join(format!("target/bench/restart-{kernel}{}.log", mode.name()))
 }
 
 /// Keeps the guest's console so far, for reading what happened behind a
 /// figure; a failure to write it costs only the log.
-fn save_console(guest: &Guest, mode: Mode) {
-    let path = console_path(mode);
+fn save_console(guest: &Guest, kernel: &str, mode: Mode) {
+    let path = console_path(kernel, mode);
     let mut text = guest.lines().join("\n");
     text.push('\n');
     let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
@@ -695,10 +724,42 @@ fn save_console(guest: &Guest, mode: Mode) {
     }
 }
 
-/// The name of the task in `image` that runs the NIC's driver.
-pub(crate) fn driver_task(image: &image::Image, spec: &NicSpec) -> Result<String> {
-    image
-        .system
+/// A system built for one of the two kernels, ready to boot.
+#[derive(Clone, Copy)]
+pub(crate) enum Built<'a> {
+    Resurgo(&'a image::Image),
+    Fiasco(&'a crate::fiasco::L4re, &'a crate::fiasco::FiascoImage),
+}
+
+impl Built<'_> {
+    pub(crate) fn system(&self) -> &manifest::System {
+        match self {
+            Built::Resurgo(image) => &image.system,
+            Built::Fiasco(_, image) => &image.system,
+        }
+    }
+
+    fn kernel(&self) -> &'static str {
+        match self {
+            Built::Resurgo(_) => "Resurgo's kernel",
+            Built::Fiasco(..) => "Fiasco.OC",
+        }
+    }
+
+    /// Boots it; on Fiasco.OC with the console in Resurgo's format
+    /// ([`crate::fiasco::resurgo_style`]), so that one reader reads both
+    /// (`task` wins when two task names cut to the same log tag).
+    fn boot(&self, cfg: &QemuConfig, task: &str) -> Result<Guest> {
+        match self {
+            Built::Resurgo(image) => Guest::boot(image, cfg),
+            Built::Fiasco(l4re, image) => crate::fiasco::boot_resurgo_style(l4re, image, cfg, &[task.to_string()]),
+        }
+    }
+}
+
+/// The name of the task in `system` that runs the NIC's driver.
+pub(crate) fn driver_task(system: &manifest::System, spec: &NicSpec) -> Result<String> {
+    system
         .tasks
         .iter()
         .find(|t| t.driver.as_deref() == Some(spec.resurgo_driver))
@@ -708,8 +769,8 @@ pub(crate) fn driver_task(image: &image::Image, spec: &NicSpec) -> Result<String
 
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
-fn boot(image: &image::Image, spec: &NicSpec, task: &str, machine: Machine) -> Result<(Guest, u16)> {
-    boot_forwarding(image, (spec, machine), task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
+fn boot(built: Built, spec: &NicSpec, task: &str, machine: Machine) -> Result<(Guest, u16)> {
+    boot_forwarding(built, (spec, machine), task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
 }
 
 /// Boots the image with the NIC and forwards from free host ports to the
@@ -718,7 +779,7 @@ fn boot(image: &image::Image, spec: &NicSpec, task: &str, machine: Machine) -> R
 /// ports when QEMU could not bind a forward, or a port was taken meanwhile.
 /// `extra` goes to QEMU as it is.
 pub(crate) fn boot_forwarding(
-    image: &image::Image,
+    built: Built,
     (spec, machine): (&NicSpec, Machine),
     task: &str,
     guest_ports: &[u16],
@@ -729,7 +790,7 @@ pub(crate) fn boot_forwarding(
         attempt += 1;
         let ports = crate::ports::free(guest_ports.len())?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
-        match boot_once(image, (spec, machine), task, forwards, extra) {
+        match boot_once(built, (spec, machine), task, forwards, extra) {
             // A port picked free can be taken before QEMU binds it (the
             // ephemeral range is shared with every outgoing connection of
             // this host, the benchmark's own streams included): pick again.
@@ -740,7 +801,7 @@ pub(crate) fn boot_forwarding(
 }
 
 fn boot_once(
-    image: &image::Image,
+    built: Built,
     (spec, machine): (&NicSpec, Machine),
     task: &str,
     hostfwd: Vec<(u16, u16)>,
@@ -752,7 +813,7 @@ fn boot_once(
         extra_args: extra.to_vec(),
         ..QemuConfig::default()
     };
-    let guest = Guest::boot(image, &cfg)?;
+    let guest = built.boot(&cfg, task)?;
     let up = |l: &str| is_netd_up(l) && l.contains(&format!(" {task} up "));
     let shell = |l: &str| task_text(l, "shell").is_some_and(|t| t.starts_with("type `svc list`"));
     let (mut netd, mut sink, mut console) = (false, false, false);
@@ -968,8 +1029,9 @@ pub fn stream(port: u16, t0: Instant, stop: &AtomicBool, block: &[u8]) -> Stream
 }
 
 /// The plot's path in the workspace.
-pub fn plot_path() -> PathBuf {
-    workspace_root().join(PLOT_PATH)
+pub fn plot_path(kernel: &str) -> PathBuf {
+    let path = workspace_root().join(PLOT_PATH);
+    if kernel == "resurgo" { path } else { path.with_file_name(format!("restart-{kernel}.png")) }
 }
 
 /// Where each phase starts on the plot's time axis (seconds), and where the
@@ -1321,6 +1383,7 @@ mod tests {
 
     fn report() -> RestartReport {
         RestartReport {
+            kernel: "resurgo",
             nic: "rtl8139".into(),
             task: TASK.into(),
             seconds: 10,
@@ -1338,7 +1401,7 @@ mod tests {
         assert_eq!(
             text,
             concat!(
-                r#"{"nic":"rtl8139","kills":6,"seconds":10,"modes":{"#,
+                r#"{"kernel":"resurgo","nic":"rtl8139","kills":6,"seconds":10,"modes":{"#,
                 r#""transparent":{"throughput_ratio":0.75,"irq_crash_ratio":0.25,"client_errors":0,"connections_reset":0,"#,
                 r#""recovery_ms_median":75.0,"recovery_ms_max":300,"faults_injected":6,"restarts":6,"recoveries":6,"#,
                 r#""mib_s":{"clean":4.0,"kill":4.0,"crash":2.0,"crash_irq":1.0}},"#,

@@ -30,7 +30,7 @@
 
 use crate::bench_net::{self, NicSpec, median, parse_sink_report};
 use crate::bench_restart::{
-    Mode, boot_forwarding, client_end, driver_task, parse_recovery, parse_restart, set_send_buffer, task_text,
+    Built, Mode, boot_forwarding, client_end, driver_task, parse_recovery, parse_restart, set_send_buffer, task_text,
 };
 use crate::frames::Rng;
 use crate::image::{self, BuildOptions, Image};
@@ -771,7 +771,7 @@ struct Plan<'a> {
 
 fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Result<()> {
     let (mode, opts) = (plan.mode, plan.opts);
-    let task = driver_task(image, spec)?;
+    let task = driver_task(&image.system, spec)?;
     run.task = task.clone();
     let text = driver_text(image, &task)?;
     run.text = Some(TextSizes {
@@ -788,8 +788,13 @@ fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Res
     let qmp = Qmp::socket_path(&format!("swifi-{}-{}", mode.name(), spec.model));
     let mut extra = wire::qemu_args(&pcap);
     extra.extend(Qmp::qemu_args(&qmp));
-    let (mut guest, ports) =
-        boot_forwarding(image, (spec, opts.machine), &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT], &extra)?;
+    let (mut guest, ports) = boot_forwarding(
+        Built::Resurgo(image),
+        (spec, opts.machine),
+        &task,
+        &[ECHO_PORT, SINK_PORT, HTTP_PORT],
+        &extra,
+    )?;
     let result = WireGuard::start(&pcap, &qmp).and_then(|mut wire| {
         let result = trials(&mut guest, &mut wire, &ports, &task, &text, plan, run);
         (run.wire_frames, _, run.wire_repairs) = wire.counts();

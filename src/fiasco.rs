@@ -762,9 +762,74 @@ pub fn plain(line: &str) -> String {
     out
 }
 
+/// The width of the task's name ned's log server prints before each line.
+const LOG_TAG: usize = 8;
+
+/// A console line of Fiasco.OC's in the format of Resurgo's kernel: ned's
+/// log server prints `TAG     | text` (`TAG     : text` for more of a line
+/// written in pieces), TAG the task's name cut to [`LOG_TAG`] bytes, in
+/// colour; Resurgo's kernel prints `[task] text`. A line of one of `tasks`
+/// comes back as `[task] text` (when two names cut alike, the first of them
+/// in `prefer`, else the tag as it stands); any other line without colour.
+pub fn resurgo_style(line: &str, tasks: &[String], prefer: &[String]) -> String {
+    let line = plain(line);
+    let (Some(tag), Some(sep), Some(text)) =
+        (line.get(..LOG_TAG), line.get(LOG_TAG..LOG_TAG + 2), line.get(LOG_TAG + 2..))
+    else {
+        return line;
+    };
+    let tag = tag.trim_end();
+    if (sep != "| " && sep != ": ") || tag.is_empty() {
+        return line;
+    }
+    let cut = |name: &String| name.get(..LOG_TAG).unwrap_or(name) == tag;
+    let candidates: Vec<&String> = tasks.iter().filter(|t| cut(t)).collect();
+    let task = match candidates[..] {
+        [] => return line,
+        [one] => one.as_str(),
+        _ => prefer.iter().find(|p| candidates.contains(p)).map_or(tag, String::as_str),
+    };
+    format!("[{task}] {text}")
+}
+
+/// [`boot`], with the console in the format of Resurgo's kernel
+/// ([`resurgo_style`]), so that what reads Resurgo's console reads this one.
+pub fn boot_resurgo_style(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, prefer: &[String]) -> Result<Guest> {
+    let mods = modules(l4re, image)?;
+    let tasks: Vec<String> = image.system.tasks.iter().map(|t| t.name.clone()).collect();
+    let prefer = prefer.to_vec();
+    let map: crate::qemu::LineMap = std::sync::Arc::new(move |line: String| resurgo_style(&line, &tasks, &prefer));
+    Guest::boot_kernel_mapped(
+        &image.system.name,
+        &l4re.bin("bootstrap"),
+        Path::new(&mods),
+        Some(""),
+        &fiasco_config(cfg),
+        Some(map),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fiasco_lines_read_like_resurgos() {
+        let tasks: Vec<String> = ["netd", "reincarnation", "eth-e1000", "eth-e1000e"].map(String::from).to_vec();
+        let prefer = vec!["eth-e1000e".to_string()];
+        let r = |l: &str| resurgo_style(l, &tasks, &prefer);
+        assert_eq!(r("\u{1b}[37mnetd    | eth0 up 10.0.2.15/24\u{1b}[0m"), "[netd] eth0 up 10.0.2.15/24");
+        assert_eq!(r("reincarn| WARN eth-8139cp failed: killed"), "[reincarnation] WARN eth-8139cp failed: killed");
+        assert_eq!(r("reincarn: more of it"), "[reincarnation] more of it");
+        // Two names cut alike: the preferred one.
+        assert_eq!(r("eth-e100| probe"), "[eth-e1000e] probe");
+        assert_eq!(resurgo_style("eth-e100| probe", &tasks, &[]), "[eth-e100] probe");
+        // Not a task's line: as it was, without colour.
+        assert_eq!(r("\u{1b}[31mKERNEL\u{1b}[m: Warning: x"), "KERNEL: Warning: x");
+        assert_eq!(r("io      | ready"), "io      | ready");
+        assert_eq!(r("short"), "short");
+        assert_eq!(r("ééééé| x"), "ééééé| x");
+    }
 
     fn fake_build(dir: &Path, skip: &[&str], bad: &[&str]) {
         fs::create_dir_all(dir.join("bin")).unwrap();

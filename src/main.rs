@@ -243,6 +243,10 @@ enum Bench {
         /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
         #[arg(long, value_enum, default_value = "q35")]
         machine: MachineArg,
+        /// The kernel: Resurgo's own, or Fiasco.OC with L4Re (from the build
+        /// $RESURGO_L4RE names), the same system/default.toml on `pc`.
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
     },
     /// Malformed Ethernet frames (truncated, oversized, bad lengths,
     /// checksums, fragments, options, TCP flags, DHCP and ARP garbage, random
@@ -483,12 +487,17 @@ fn bench_net(
 }
 
 /// `resurgo bench restart`: table, plot, and with `--json` the JSON object last.
-fn bench_restart(json: bool, nic: Nic, seconds: u64, machine: MachineArg) -> Result<i32> {
+fn bench_restart(json: bool, nic: Nic, seconds: u64, machine: MachineArg, kernel: Kernel) -> Result<i32> {
     use resurgo::bench_restart::{self, RestartOptions};
-    let opts = RestartOptions { nic: nic.model().to_string(), seconds, machine: machine.machine(), progress: true };
+    let fiasco = match kernel {
+        Kernel::Resurgo => None,
+        Kernel::Fiasco => Some(resurgo::fiasco::L4re::required()?),
+    };
+    let opts =
+        RestartOptions { nic: nic.model().to_string(), seconds, machine: machine.machine(), fiasco, progress: true };
     let report = bench_restart::run(&opts)?;
     print!("{}", report.table());
-    let plot = bench_restart::plot_path();
+    let plot = bench_restart::plot_path(opts.kernel());
     match bench_restart::plot(&report, &plot) {
         Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
         Err(e) => eprintln!("error: {e:#}"),
@@ -691,8 +700,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine } } => {
             bench_net(json, nics, runs, size, only, machine)
         }
-        Command::Bench { which: Bench::Restart { json, nic, seconds, machine } } => {
-            bench_restart(json, nic, seconds, machine)
+        Command::Bench { which: Bench::Restart { json, nic, seconds, machine, kernel } } => {
+            bench_restart(json, nic, seconds, machine, kernel)
         }
         Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds, machine } } => {
             bench_frames(json, nics, (frames, rate, seed), kinds, machine)

@@ -400,6 +400,20 @@ impl Guest {
         append: Option<&str>,
         cfg: &QemuConfig,
     ) -> Result<Guest> {
+        Guest::boot_kernel_mapped(name, kernel, initrd, append, cfg, None)
+    }
+
+    /// [`Guest::boot_kernel`], with each complete console line rewritten by
+    /// `map` before it is kept (for a kernel whose console says the same
+    /// things in another format: see `fiasco::resurgo_style`).
+    pub fn boot_kernel_mapped(
+        name: &str,
+        kernel: &Path,
+        initrd: &Path,
+        append: Option<&str>,
+        cfg: &QemuConfig,
+        map: Option<LineMap>,
+    ) -> Result<Guest> {
         let qemu = ensure_qemu()?;
         check_ports(cfg)?;
         let mut child = start(
@@ -414,7 +428,8 @@ impl Guest {
         let echo = std::env::var(ECHO_ENV).is_ok_and(|v| v == "1");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
-        let readers = vec![spawn_stdout_reader(stdout, out.clone(), echo), spawn_stderr_reader(stderr, out.clone())];
+        let readers =
+            vec![spawn_stdout_reader(stdout, out.clone(), echo, map), spawn_stderr_reader(stderr, out.clone())];
         Ok(Guest {
             stdin: child.stdin.take(),
             child,
@@ -593,7 +608,19 @@ impl Drop for Guest {
     }
 }
 
-fn spawn_stdout_reader(mut stdout: impl Read + Send + 'static, out: Arc<Output>, echo: bool) -> JoinHandle<()> {
+/// Rewrites a complete console line before the guest keeps it.
+pub type LineMap = Arc<dyn Fn(String) -> String + Send + Sync>;
+
+fn spawn_stdout_reader(
+    mut stdout: impl Read + Send + 'static,
+    out: Arc<Output>,
+    echo: bool,
+    map: Option<LineMap>,
+) -> JoinHandle<()> {
+    let map = move |line: String| match &map {
+        Some(f) => f(line),
+        None => line,
+    };
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         let mut pending: Vec<u8> = Vec::new();
@@ -606,7 +633,7 @@ fn spawn_stdout_reader(mut stdout: impl Read + Send + 'static, out: Arc<Output>,
             let mut complete = Vec::new();
             while let Some(i) = pending.iter().position(|&b| b == b'\n') {
                 let raw: Vec<u8> = pending.drain(..=i).collect();
-                complete.push(clean_line(&raw[..raw.len() - 1]));
+                complete.push(map(clean_line(&raw[..raw.len() - 1])));
             }
             if echo {
                 for line in &complete {
@@ -621,7 +648,7 @@ fn spawn_stdout_reader(mut stdout: impl Read + Send + 'static, out: Arc<Output>,
         }
         let mut state = out.lock();
         if !state.partial.is_empty() {
-            let last = std::mem::take(&mut state.partial);
+            let last = map(std::mem::take(&mut state.partial));
             if echo {
                 eprintln!("guest| {last}");
             }
