@@ -125,6 +125,15 @@ pub mod item {
     pub const fn obj_fpage(cap: super::Cap, rights: u64) -> u64 {
         (cap.0 & !0xfff) | (FPAGE_OBJ << 4) | (rights & 0xf)
     }
+
+    /// `L4_WHOLE_ADDRESS_SPACE`: the order of a flexpage over a whole space.
+    pub const WHOLE_SPACE: u64 = 63;
+
+    /// `l4_obj_fpage(0, L4_WHOLE_ADDRESS_SPACE, rights)`: every slot of a
+    /// capability space.
+    pub const fn all_objects(rights: u64) -> u64 {
+        (WHOLE_SPACE << 6) | (FPAGE_OBJ << 4) | (rights & 0xf)
+    }
 }
 
 #[cfg(test)]

@@ -376,6 +376,12 @@ impl Child {
     /// the objects go even though others were mapped from them), then the
     /// memory this task mapped into it.
     pub fn destroy(mut self) {
+        // The task's own objects first (what it holds with D: the threads it
+        // made, its IRQs and gates), so that no thread of it is still running
+        // when its address space goes (it would fault with no pager left).
+        // What it was granted it holds without D: only its entries go.
+        let everything = item::all_objects(item::CAP_RWSD);
+        let _ = call(Cap::from_idx(self.task.0), ipc::compose(|m| t::task_unmap(m, everything, t::UNMAP_DELETE_OBJ)));
         for c in [self.thread.0, self.task.0] {
             let fp = item::obj_fpage(Cap::from_idx(c), item::CAP_RWSD);
             let _ = call(own(), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
