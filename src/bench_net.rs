@@ -133,6 +133,9 @@ pub enum System {
     /// Resurgo on the `pc` machine, without an IOMMU: the other half of
     /// `iommu_ratio`.
     ResurgoPc,
+    /// The same system (the same driver, netd and sink) on Fiasco.OC and
+    /// L4Re, on `pc`: over `ResurgoPc`, `fiasco_ratio`.
+    Fiasco,
 }
 
 impl System {
@@ -141,17 +144,18 @@ impl System {
             System::Resurgo => "resurgo",
             System::Linux => "linux",
             System::ResurgoPc => "resurgo-pc",
+            System::Fiasco => "fiasco",
         }
     }
 
-    /// Whether it is Resurgo (on either machine).
+    /// Whether it is Resurgo's system (on either machine or kernel).
     pub fn is_resurgo(self) -> bool {
         self != System::Linux
     }
 
     /// The machine it boots on when the run's machine is `machine`.
     pub fn machine(self, machine: Machine) -> Machine {
-        if self == System::ResurgoPc { Machine::Pc } else { machine }
+        if matches!(self, System::ResurgoPc | System::Fiasco) { Machine::Pc } else { machine }
     }
 }
 
@@ -212,6 +216,7 @@ pub struct Cell {
     pub resurgo: Option<f64>,
     pub linux: Option<f64>,
     pub resurgo_pc: Option<f64>,
+    pub fiasco: Option<f64>,
 }
 
 impl Cell {
@@ -231,11 +236,22 @@ impl Cell {
         }
     }
 
+    /// Resurgo's system on Fiasco.OC over the same on Resurgo's kernel,
+    /// both on `pc`.
+    /// (Resurgo on pc is `resurgo` itself when the run's machine was pc.)
+    pub fn fiasco_ratio(&self) -> Option<f64> {
+        match (self.fiasco, self.resurgo_pc.or(self.resurgo)) {
+            (Some(f), Some(r)) if r > 0.0 => Some(f / r),
+            _ => None,
+        }
+    }
+
     pub fn get(&self, system: System) -> Option<f64> {
         match system {
             System::Resurgo => self.resurgo,
             System::Linux => self.linux,
             System::ResurgoPc => self.resurgo_pc,
+            System::Fiasco => self.fiasco,
         }
     }
 }
@@ -283,8 +299,9 @@ pub fn summarize(nics: &[&str], samples: &[Sample]) -> Summary {
                 let (resurgo, a) = figure(nic, System::Resurgo, direction);
                 let (linux, b) = figure(nic, System::Linux, direction);
                 let (resurgo_pc, c) = figure(nic, System::ResurgoPc, direction);
-                runs = runs.max(a).max(b).max(c);
-                Cell { resurgo, linux, resurgo_pc }
+                let (fiasco, d) = figure(nic, System::Fiasco, direction);
+                runs = runs.max(a).max(b).max(c).max(d);
+                Cell { resurgo, linux, resurgo_pc, fiasco }
             };
             let (rx, tx) = (cell(Direction::Rx), cell(Direction::Tx));
             Row { nic: nic.to_string(), rx, tx, runs }
@@ -320,6 +337,8 @@ impl Summary {
                         "ratio": number(cell.ratio()),
                         "resurgo_pc_mib_s": number(cell.resurgo_pc),
                         "iommu_ratio": number(cell.iommu_ratio()),
+                        "fiasco_mib_s": number(cell.fiasco),
+                        "fiasco_ratio": number(cell.fiasco_ratio()),
                     }),
                 );
             }
@@ -331,8 +350,21 @@ impl Summary {
     /// A readable table: NIC, direction, both medians and their ratio.
     pub fn table(&self) -> String {
         let fmt = |x: Option<f64>, prec: usize| x.map_or_else(|| "-".to_string(), |x| format!("{x:.prec$}"));
-        let header = ["NIC", "dir", "Resurgo MiB/s", "Linux MiB/s", "ratio", "Resurgo pc MiB/s", "IOMMU ratio"];
-        let mut lines: Vec<[String; 7]> = vec![header.map(String::from)];
+        let header = [
+            "NIC",
+            "dir",
+            "Resurgo MiB/s",
+            "Linux MiB/s",
+            "ratio",
+            "Resurgo pc MiB/s",
+            "IOMMU ratio",
+            "Fiasco MiB/s",
+            "Fiasco ratio",
+        ];
+        // Fiasco.OC's columns only when it was measured.
+        let with_fiasco = self.rows.iter().any(|r| r.rx.fiasco.is_some() || r.tx.fiasco.is_some());
+        let columns = if with_fiasco { 9 } else { 7 };
+        let mut lines: Vec<[String; 9]> = vec![header.map(String::from)];
         for row in &self.rows {
             for direction in Direction::BOTH {
                 let cell = row.cell(direction);
@@ -344,13 +376,15 @@ impl Summary {
                     fmt(cell.ratio(), 2),
                     fmt(cell.resurgo_pc, 2),
                     fmt(cell.iommu_ratio(), 2),
+                    fmt(cell.fiasco, 2),
+                    fmt(cell.fiasco_ratio(), 2),
                 ]);
             }
         }
-        let widths: Vec<usize> = (0..7).map(|i| lines.iter().map(|l| l[i].len()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..columns).map(|i| lines.iter().map(|l| l[i].len()).max().unwrap_or(0)).collect();
         let mut out = String::new();
         for (n, line) in lines.iter().enumerate() {
-            let cells: Vec<String> = line
+            let cells: Vec<String> = line[..columns]
                 .iter()
                 .enumerate()
                 .map(|(i, c)| if i < 2 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
@@ -365,8 +399,9 @@ impl Summary {
         }
         let runs = self.rows.iter().map(|r| r.runs).max().unwrap_or(0);
         out.push_str(&format!(
-            "medians of {runs} transfer{} each; ratio = Resurgo / Linux; IOMMU ratio = Resurgo on q35 with the IOMMU / on pc without\n",
-            plural(runs)
+            "medians of {runs} transfer{} each; ratio = Resurgo / Linux; IOMMU ratio = Resurgo on q35 with the IOMMU / on pc without{}\n",
+            plural(runs),
+            if with_fiasco { "; Fiasco ratio = the same system on Fiasco.OC / on Resurgo's kernel, both on pc" } else { "" }
         ));
         out
     }
@@ -518,6 +553,8 @@ pub struct NetOptions {
     pub systems: Vec<System>,
     /// The QEMU machine both systems boot on (q35 with the IOMMU, normally).
     pub machine: Machine,
+    /// Fiasco.OC and L4Re, for [`System::Fiasco`].
+    pub l4re: Option<crate::fiasco::L4re>,
     pub progress: bool,
 }
 
@@ -529,6 +566,7 @@ impl Default for NetOptions {
             size: None,
             systems: vec![System::Resurgo, System::ResurgoPc, System::Linux],
             machine: Machine::default(),
+            l4re: None,
             progress: true,
         }
     }
@@ -568,6 +606,7 @@ fn qemu_config(machine: Machine, model: &str, sink_port: u16, source_port: u16) 
 /// What each system boots from.
 enum Bootable<'a> {
     Resurgo(&'a image::Image),
+    Fiasco(&'a crate::fiasco::L4re, &'a crate::fiasco::FiascoImage),
     Linux { baseline: &'a Baseline, initramfs: &'a Path },
 }
 
@@ -603,39 +642,16 @@ fn boot_once(
     let qmp_path = Qmp::socket_path(&format!("bench-net-{}-{}-{attempt}", system.name(), nic.model));
     let _ = std::fs::remove_file(&qmp_path);
     cfg.extra_args.extend(Qmp::qemu_args(&qmp_path));
-    match what {
+    // The task that runs this NIC's driver: if it ends before netd has the
+    // NIC up, waiting longer is pointless.
+    let (guest, driver_task) = match what {
         Bootable::Resurgo(image) => {
-            // The task that runs this NIC's driver: if it ends before netd has
-            // the NIC up, waiting longer is pointless.
-            let driver_task = image
-                .system
-                .tasks
-                .iter()
-                .find(|t| t.driver.as_deref() == Some(nic.resurgo_driver))
-                .map(|t| t.name.clone())
-                .ok_or_else(|| anyhow!("{MANIFEST} has no task with driver = \"{}\"", nic.resurgo_driver))?;
-            let guest = Guest::boot(image, &cfg)?;
-            let qmp = Qmp::connect(&qmp_path)?;
-            let (mut netd, mut sink) = (false, false);
-            let deadline = Instant::now() + BOOT_TIMEOUT;
-            while !(netd && sink) {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let line = guest
-                    .wait_for(|l| is_netd_up(l) || is_sink_ready(l) || (!netd && task_ended(l, &driver_task)), left)
-                    .context("Resurgo did not get ready (netd's `NIC up ADDRESS` and the sink's `listening on 9`)")?;
-                if !is_netd_up(&line) && !is_sink_ready(&line) {
-                    bail!(
-                        "Resurgo: the driver task `{driver_task}` ended before netd had the {} up: {line}\n\
-                         last {} lines of output:\n{}",
-                        nic.model,
-                        crate::qemu::TAIL_LINES,
-                        guest.tail(crate::qemu::TAIL_LINES)
-                    );
-                }
-                netd |= is_netd_up(&line);
-                sink |= is_sink_ready(&line);
-            }
-            Ok(Booted { system, guest, sink_port, source_port, qmp })
+            let task = crate::bench_restart::driver_task(&image.system, nic)?;
+            (Guest::boot(image, &cfg)?, task)
+        }
+        Bootable::Fiasco(l4re, image) => {
+            let task = crate::bench_restart::driver_task(&image.system, nic)?;
+            (crate::fiasco::boot_resurgo_style(l4re, image, &cfg, std::slice::from_ref(&task))?, task)
         }
         Bootable::Linux { baseline, initramfs } => {
             let order = baseline::load_order(&baseline.index, &[nic.linux_module])?;
@@ -652,9 +668,33 @@ fn boot_once(
             if driver != nic.linux_driver {
                 bail!("Linux bound `{driver}` to the {}, not `{}`: {line}", nic.model, nic.linux_driver);
             }
-            Ok(Booted { system: System::Linux, guest, sink_port, source_port, qmp })
+            return Ok(Booted { system: System::Linux, guest, sink_port, source_port, qmp });
         }
+    };
+    let qmp = Qmp::connect(&qmp_path)?;
+    let (mut netd, mut sink) = (false, false);
+    let deadline = Instant::now() + BOOT_TIMEOUT;
+    while !(netd && sink) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = guest
+            .wait_for(|l| is_netd_up(l) || is_sink_ready(l) || (!netd && task_ended(l, &driver_task)), left)
+            .with_context(|| {
+                format!("{} did not get ready (netd's `NIC up ADDRESS` and the sink's `listening on 9`)", system.name())
+            })?;
+        if !is_netd_up(&line) && !is_sink_ready(&line) {
+            bail!(
+                "{}: the driver task `{driver_task}` ended before netd had the {} up: {line}\n\
+                 last {} lines of output:\n{}",
+                system.name(),
+                nic.model,
+                crate::qemu::TAIL_LINES,
+                guest.tail(crate::qemu::TAIL_LINES)
+            );
+        }
+        netd |= is_netd_up(&line);
+        sink |= is_sink_ready(&line);
     }
+    Ok(Booted { system, guest, sink_port, source_port, qmp })
 }
 
 fn io_error(e: std::io::Error, what: &str) -> anyhow::Error {
@@ -729,7 +769,7 @@ fn measure(booted: &Booted, direction: Direction, size: u64, block: &[u8], sha25
         Direction::Rx => {
             let elapsed = rx_transfer(booted.sink_port, size, block)?;
             match booted.system {
-                System::Resurgo | System::ResurgoPc => {
+                System::Resurgo | System::ResurgoPc | System::Fiasco => {
                     let line = guest
                         .wait_for(|l| parse_sink_report(l).is_some(), REPORT_TIMEOUT)
                         .context("the sink did not report the transfer")?;
@@ -825,6 +865,17 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
     } else {
         None
     };
+    let fiasco = match (&opts.l4re, wants(System::Fiasco)) {
+        (Some(l4re), true) => match crate::fiasco::build(&workspace_root().join(MANIFEST)) {
+            Ok(image) => Some((l4re, image)),
+            Err(e) => {
+                report.errors.push(format!("fiasco: cannot build {MANIFEST} for Fiasco.OC: {e:#}"));
+                None
+            }
+        },
+        (None, true) => bail!("measuring Fiasco.OC needs its build (${})", crate::fiasco::L4RE_ENV),
+        _ => None,
+    };
     let linux = if wants(System::Linux) {
         // Every NIC's modules go into the cache at once (one download); the
         // initramfs gets those of the NICs measured.
@@ -840,13 +891,14 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
     } else {
         None
     };
-    if image.is_none() && linux.is_none() {
+    if image.is_none() && linux.is_none() && fiasco.is_none() {
         bail!("{}", report.errors.join("\n"));
     }
 
     let block = pattern_block();
     let resurgos = [System::Resurgo, System::ResurgoPc].into_iter().filter(|&s| wants(s)).count();
-    let systems = if image.is_some() { resurgos } else { 0 } + usize::from(linux.is_some());
+    let systems =
+        if image.is_some() { resurgos } else { 0 } + usize::from(linux.is_some()) + usize::from(fiasco.is_some());
     let reporter = Reporter::new(opts.progress, (specs.len() * opts.runs * 2 * systems) as u64);
     for spec in &specs {
         let size = opts.size.unwrap_or(spec.default_size);
@@ -857,6 +909,9 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
             for system in [System::Resurgo, System::ResurgoPc].into_iter().filter(|&s| wants(s)) {
                 todo.push((system, Bootable::Resurgo(image)));
             }
+        }
+        if let Some((l4re, image)) = &fiasco {
+            todo.push((System::Fiasco, Bootable::Fiasco(l4re, image)));
         }
         if let Some((baseline, initramfs)) = &linux {
             todo.push((System::Linux, Bootable::Linux { baseline, initramfs }));
@@ -968,13 +1023,17 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
         .flat_map(|r| Direction::BOTH.map(|d| (format!("{} {}", r.nic, d.name()), *r.cell(d))))
         .collect();
     let n = groups.len().max(1);
-    let top = groups.iter().flat_map(|(_, c)| [c.resurgo, c.linux, c.resurgo_pc]).flatten().fold(0.0f64, f64::max);
+    let top =
+        groups.iter().flat_map(|(_, c)| [c.resurgo, c.linux, c.resurgo_pc, c.fiasco]).flatten().fold(0.0f64, f64::max);
     let ymax = if top > 0.0 { top * 1.2 } else { 1.0 };
     // Resurgo on pc only when it was measured: then three bars a group.
     let with_pc = groups.iter().any(|(_, c)| c.resurgo_pc.is_some());
     let mut colors = vec![(System::Resurgo, RGBColor(0xd9, 0x5f, 0x02)), (System::Linux, RGBColor(0x1b, 0x9e, 0x77))];
     if with_pc {
         colors.push((System::ResurgoPc, RGBColor(0x75, 0x70, 0xb3)));
+    }
+    if groups.iter().any(|(_, c)| c.fiasco.is_some()) {
+        colors.push((System::Fiasco, RGBColor(0xe7, 0x29, 0x8a)));
     }
     let bar = 0.8 / colors.len() as f64;
 
@@ -1017,6 +1076,7 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
                     System::Resurgo => "Resurgo (driver task + netd + sink)",
                     System::Linux => "Linux 6.1 (in-kernel driver, nc)",
                     System::ResurgoPc => "Resurgo on pc, no IOMMU",
+                    System::Fiasco => "the same tasks on Fiasco.OC + L4Re, pc",
                 })
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled()));
             chart.draw_series(bars.iter().map(|&(x0, x1, v)| {
@@ -1112,14 +1172,29 @@ mod tests {
                 sample("rtl8139", System::Linux, Direction::Rx, 6.0),
                 sample("rtl8139", System::Linux, Direction::Tx, 1.0 / 3.0),
                 sample("rtl8139", System::ResurgoPc, Direction::Rx, 3.2),
+                sample("rtl8139", System::Fiasco, Direction::Rx, 1.6),
             ],
         );
         let text = s.json().to_string();
         assert!(!text.contains('\n'));
         assert_eq!(
             text,
-            r#"{"nics":{"rtl8139":{"rx":{"resurgo_mib_s":3.0,"linux_mib_s":6.0,"ratio":0.5,"resurgo_pc_mib_s":3.2,"iommu_ratio":0.938},"tx":{"resurgo_mib_s":null,"linux_mib_s":0.333,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null}},"ne2k_pci":{"rx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null},"tx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null}}}}"#
+            r#"{"nics":{"rtl8139":{"rx":{"resurgo_mib_s":3.0,"linux_mib_s":6.0,"ratio":0.5,"resurgo_pc_mib_s":3.2,"iommu_ratio":0.938,"fiasco_mib_s":1.6,"fiasco_ratio":0.5},"tx":{"resurgo_mib_s":null,"linux_mib_s":0.333,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null}},"ne2k_pci":{"rx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null},"tx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null}}}}"#
         );
+    }
+
+    #[test]
+    fn fiasco_columns_come_with_fiasco_figures() {
+        let samples = [
+            sample("e1000", System::Resurgo, Direction::Rx, 1.0),
+            sample("e1000", System::ResurgoPc, Direction::Rx, 2.0),
+            sample("e1000", System::Fiasco, Direction::Rx, 1.5),
+        ];
+        let with = summarize(&["e1000"], &samples).table();
+        assert!(with.lines().next().unwrap().ends_with("IOMMU ratio  Fiasco MiB/s  Fiasco ratio"), "{with}");
+        assert!(with.lines().nth(2).unwrap().ends_with("0.50          1.50          0.75"), "{with}");
+        let without = summarize(&["e1000"], &samples[..2]).table();
+        assert!(!without.contains("Fiasco"), "{without}");
     }
 
     #[test]

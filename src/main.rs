@@ -224,6 +224,11 @@ enum Bench {
         /// default) or pc without one.
         #[arg(long, value_enum, default_value = "q35")]
         machine: MachineArg,
+        /// Also measure the same system (system/default.toml) on Fiasco.OC and
+        /// L4Re (from the build $RESURGO_L4RE names), on pc, beside Resurgo's
+        /// kernel on pc: `fiasco_ratio`.
+        #[arg(long)]
+        fiasco: bool,
     },
     /// A TCP stream to the sink while the NIC's driver is killed, then crashed,
     /// then crashed in its interrupt handler, every second, with transparent and
@@ -457,19 +462,28 @@ fn bench_net(
     runs: u32,
     size: Option<u64>,
     only: Option<SystemArg>,
-    machine: MachineArg,
+    (machine, fiasco): (MachineArg, bool),
 ) -> Result<i32> {
     use resurgo::bench_net::{self, NetOptions, System};
     // On q35 Resurgo also boots on pc, without the IOMMU, for `iommu_ratio`.
-    let resurgo =
-        if machine == MachineArg::Q35 { vec![System::Resurgo, System::ResurgoPc] } else { vec![System::Resurgo] };
-    let systems = match only {
+    let pc = if machine == MachineArg::Q35 { System::ResurgoPc } else { System::Resurgo };
+    let resurgo = if machine == MachineArg::Q35 { vec![System::Resurgo, pc] } else { vec![System::Resurgo] };
+    let mut systems = match only {
         None => [resurgo, vec![System::Linux]].concat(),
         Some(SystemArg::Resurgo) => resurgo,
         Some(SystemArg::Linux) => vec![System::Linux],
     };
+    // Fiasco.OC boots pc: Resurgo on pc is what it is compared with.
+    let l4re = if fiasco { Some(resurgo::fiasco::L4re::required()?) } else { None };
+    if fiasco {
+        if !systems.contains(&pc) {
+            systems.push(pc);
+        }
+        systems.push(System::Fiasco);
+    }
     let nics = nics.iter().map(|n| n.model().to_string()).collect();
-    let opts = NetOptions { nics, runs: runs as usize, size, systems, machine: machine.machine(), progress: true };
+    let opts =
+        NetOptions { nics, runs: runs as usize, size, systems, machine: machine.machine(), l4re, progress: true };
     let report = bench_net::run(&opts)?;
     for error in &report.errors {
         eprintln!("error: {error}");
@@ -697,8 +711,8 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine } } => {
-            bench_net(json, nics, runs, size, only, machine)
+        Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine, fiasco } } => {
+            bench_net(json, nics, runs, size, only, (machine, fiasco))
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds, machine, kernel } } => {
             bench_restart(json, nic, seconds, machine, kernel)
