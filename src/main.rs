@@ -224,7 +224,7 @@ enum Bench {
         /// default) or pc without one.
         #[arg(long, value_enum, default_value = "q35")]
         machine: MachineArg,
-        /// Also measure the same system (system/default.toml) on Fiasco.OC and
+        /// Also measure the same system (system/bench-net.toml) on Fiasco.OC and
         /// L4Re (from the build $RESURGO_L4RE names), on pc, beside Resurgo's
         /// kernel on pc: `fiasco_ratio`.
         #[arg(long)]
