@@ -141,6 +141,12 @@ fn fiasco_refusal(system: &manifest::System, shown: &str) -> Option<String> {
                 task.name
             ));
         }
+        if let Some(what) = grant_without_place(task) {
+            return Some(format!(
+                "error: {shown}: task `{}` is granted {what}; on Fiasco.OC a driver reaches its device's through its vbus (`io.pci`), and only COM1 (the console: the kernel's log object) is granted by itself",
+                task.name
+            ));
+        }
         if let Some((server, ep)) = task
             .uses
             .iter()
@@ -153,6 +159,31 @@ fn fiasco_refusal(system: &manifest::System, shown: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// COM1's first port and interrupt line: Resurgo's serial console.
+const COM1_PORT: u16 = 0x3f8;
+const COM1_IRQ: u8 = 4;
+
+/// Whether the manifest grants the task the serial console (COM1's ports),
+/// which on Fiasco.OC is the kernel's log object: ned hands it over as
+/// `console` (`rt::console`).
+fn is_console(task: &manifest::Task) -> bool {
+    task.ports.iter().any(|&(base, _)| base == COM1_PORT)
+}
+
+/// A port or interrupt-line grant of `task` that Fiasco.OC has no place for:
+/// a driver reaches its device's through its vbus, COM1 and its line are the
+/// console, and io's are L4Re io's own.
+fn grant_without_place(task: &manifest::Task) -> Option<String> {
+    if task.name == IO_TASK {
+        return None;
+    }
+    if let Some((base, _)) = task.ports.iter().find(|&&(base, _)| base != COM1_PORT) {
+        return Some(format!("the ports at {base:#x}"));
+    }
+    let line = task.irqs.iter().find(|&&l| !(l == COM1_IRQ && is_console(task)))?;
+    Some(format!("interrupt line {line}"))
 }
 
 /// Builds the manifest's task images for Fiasco.OC (legacy drivers linked
@@ -512,6 +543,9 @@ pub fn ned_script_text(
         }
         if task.uses.iter().any(|(s, e)| s == IO_TASK && e == IO_ADMIN) {
             args.push("io-admin=1".to_string());
+        }
+        if is_console(task) {
+            caps.push(("console".to_string(), "L4.Env.log".to_string()));
         }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
@@ -882,6 +916,28 @@ mod tests {
         let text = fs::read_to_string(workspace_root().join("system/default.toml")).unwrap();
         let system = manifest::load(&text).unwrap();
         assert_eq!(fiasco_refusal(&system, "system/default.toml"), None);
+    }
+
+    /// COM1 is the console, the kernel's log object; other ports and lines
+    /// have no place on Fiasco.OC and are refused in one line.
+    #[test]
+    fn com1_is_the_console_and_other_ports_are_refused() {
+        let shell = "[system]\nname = \"s\"\n[tasks.sh]\nimage = \"seam-test\"\n\
+                     ports = [{ base = 0x3f8, count = 8 }]\nirqs = [4]\n";
+        let system = manifest::load(shell).unwrap();
+        assert_eq!(fiasco_refusal(&system, "s.toml"), None);
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        assert!(lua.contains("l:start({ caps = { [\"console\"] = L4.Env.log }, log = { \"sh\" } }"), "{lua}");
+        for (grant, what) in [
+            ("ports = [{ base = 0x2f8, count = 8 }]", "the ports at 0x2f8"),
+            ("irqs = [3]", "interrupt line 3"),
+            ("irqs = [4]", "interrupt line 4"),
+        ] {
+            let text = format!("[system]\nname = \"s\"\n[tasks.t]\nimage = \"seam-test\"\n{grant}\n");
+            let system = manifest::load(&text).unwrap();
+            let line = fiasco_refusal(&system, "s.toml").expect("refused");
+            assert!(line.contains(&format!("task `t` is granted {what};")), "{line}");
+        }
     }
 
     /// io.admin is the reincarnation server's: it becomes `io-admin=1`, no

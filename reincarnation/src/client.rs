@@ -51,6 +51,13 @@ fn call(rs: CapIdx, request: &svc::Request, timeout: Timeout) -> Result<(u64, ip
     Ok((status, words))
 }
 
+/// The reincarnation server's `svc` endpoint, as the manifest grants it
+/// (`uses = ["reincarnation.svc"]`): under that name, or as `svc` on
+/// Fiasco.OC, whose capability names are at most 16 bytes.
+pub fn server() -> Option<CapIdx> {
+    rt::env::cap("reincarnation.svc").or_else(|| rt::env::cap("svc"))
+}
+
 /// The status of the `n`-th service; [`svc::Error::NoService`] past the last.
 pub fn status_at(rs: CapIdx, n: u64) -> Result<Status, CallError> {
     let (state, words) = call(rs, &svc::Request::Status { n }, Timeout::Millis(2000))?;

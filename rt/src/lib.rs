@@ -18,6 +18,8 @@ extern crate freestanding;
 #[cfg(not(feature = "fiasco"))]
 pub mod cap;
 #[cfg(not(feature = "fiasco"))]
+mod console_uart;
+#[cfg(not(feature = "fiasco"))]
 mod device_io;
 #[cfg(not(feature = "fiasco"))]
 pub mod env;
@@ -36,6 +38,7 @@ pub mod time;
 #[cfg(feature = "fiasco")]
 pub use platform::fiasco::{cap, env, ipc, loader, mem, obj, thread, time};
 
+pub mod console;
 pub mod device;
 mod load;
 pub mod log;

@@ -202,7 +202,7 @@ fn route(req: &Request, token: Option<&[u8; 32]>) -> String {
             let Some((op, arg)) = svc::operation(op) else {
                 return response(404, "text/plain", "unknown operation\n".into());
             };
-            let Some(rs) = rt::env::cap("reincarnation.svc") else {
+            let Some(rs) = client::server() else {
                 return response(404, "text/plain", "no reincarnation server\n".into());
             };
             let body = match client::command(rs, op, name, arg) {
@@ -267,7 +267,7 @@ fn status_json() -> String {
         }
         out.push(']');
     }
-    if let Some(rs) = rt::env::cap("reincarnation.svc") {
+    if let Some(rs) = client::server() {
         out += ",\"drivers\":[";
         for (i, s) in client::list(rs).iter().enumerate() {
             if i > 0 {

@@ -1,6 +1,7 @@
-//! The guest shell: reads lines from the serial console (COM1's receive side,
-//! interrupt line 4), passes `svc` commands to the reincarnation server and
-//! `net` commands to netd's `config` endpoint.
+//! The guest shell: reads lines from the serial console ([`rt::console`]:
+//! COM1's receive side on Resurgo's kernel, the kernel's log object on
+//! Fiasco.OC), passes `svc` commands to the reincarnation server and `net`
+//! commands to netd's `config` endpoint.
 //!
 //! ```text
 //! svc list
@@ -15,9 +16,6 @@
 //! A `net` change is answered by netd at once; the shell then waits (up to
 //! three seconds) until the driver has applied it and prints what the device
 //! has.
-//!
-//! The kernel keeps writing to COM1; this task only reads the receive buffer
-//! and enables the receive interrupt, so the two never fight over the UART.
 #![no_std]
 #![no_main]
 
@@ -30,36 +28,21 @@ use protocols::nicconfig::{IFF_ALLMULTI, IFF_PROMISC};
 use reincarnation::client::{self, CallError};
 use reincarnation::proto::svc;
 use rt::Timeout;
-use rt::obj::{Irq, Thread};
 
 rt::entry!(main);
 
-const COM1: u16 = 0x3f8;
-
-fn inb(port: u16) -> u8 {
-    let v: u8;
-    // SAFETY: the manifest grants this task COM1's ports.
-    unsafe { core::arch::asm!("in al, dx", in("dx") port, out("al") v, options(nomem, nostack)) };
-    v
-}
-
-fn outb(port: u16, v: u8) {
-    // SAFETY: as in `inb`.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack)) };
-}
-
 fn main() {
-    let irq = Irq(rt::env::require_cap("irq.4"));
-    irq.attach(&Thread::own_main(), 4).expect("attach to COM1's line");
-    // Interrupt on received data; keep the line's OUT2 gate open.
-    outb(COM1 + 1, 0x01);
-    outb(COM1 + 4, inb(COM1 + 4) | 0x08);
+    let mut console = match rt::console::Console::open() {
+        Ok(c) => c,
+        Err(e) => rt::exit(1, &alloc::format!("no console to read: {e}")),
+    };
     rt::info!("type `svc list` or `help`");
     let mut line = String::new();
+    let mut keys = [0u8; 64];
     loop {
-        let _ = irq.wait(Timeout::Millis(1000));
-        while inb(COM1 + 5) & 1 != 0 {
-            match inb(COM1) {
+        let n = console.read(&mut keys, Timeout::Millis(1000));
+        for &key in &keys[..n] {
+            match key {
                 b'\r' | b'\n' => {
                     if !line.trim().is_empty() {
                         run(line.trim());
@@ -73,7 +56,6 @@ fn main() {
                 _ => {}
             }
         }
-        let _ = irq.unmask();
     }
 }
 
@@ -87,7 +69,7 @@ fn run(cmd: &str) {
         (Some("svc"), Some("poke"), Some(name)) => poke(name, words),
         (Some("svc"), Some(op), Some(name)) => {
             let Some((code, arg)) = svc::operation(op) else { return help() };
-            let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
+            let Some(rs) = client::server() else { return rt::info!("no reincarnation server") };
             match client::command(rs, code, name, arg) {
                 Ok(()) => rt::info!("svc {} {}: done", op, name),
                 Err(CallError::Server(svc::Error::NoService)) => rt::info!("svc {}: no service `{}`", op, name),
@@ -102,7 +84,7 @@ fn run(cmd: &str) {
 }
 
 fn list() {
-    let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
+    let Some(rs) = client::server() else { return rt::info!("no reincarnation server") };
     rt::info!("{:<16} {:<10} {:>11} {:>8}  last fault", "driver", "state", "incarnation", "restarts");
     for s in client::list(rs) {
         rt::info!("{:<16} {:<10} {:>11} {:>8}  {}", s.name, s.state.name(), s.incarnation, s.restarts, s.last_cause);
@@ -114,7 +96,7 @@ fn list() {
 /// the driver's code). With `@K` only instance K is patched: once it has died
 /// the rest of the line is refused, never applied to its successor.
 fn poke<'a>(name: &str, patches: impl Iterator<Item = &'a str>) {
-    let Some(rs) = rt::env::cap("reincarnation.svc") else { return rt::info!("no reincarnation server") };
+    let Some(rs) = client::server() else { return rt::info!("no reincarnation server") };
     let mut incarnation = 0;
     for word in patches {
         if let Some(k) = word.strip_prefix('@') {

@@ -126,6 +126,12 @@ pub mod item {
         (cap.0 & !0xfff) | (FPAGE_OBJ << 4) | (rights & 0xf)
     }
 
+    /// `l4_obj_fpage(cap, order, rights)`: `1 << order` slots from `cap`
+    /// (which that many slots align).
+    pub const fn obj_fpage_order(cap: super::Cap, order: u64, rights: u64) -> u64 {
+        (cap.0 & !0xfff) | ((order & 0x3f) << 6) | (FPAGE_OBJ << 4) | (rights & 0xf)
+    }
+
     /// `L4_WHOLE_ADDRESS_SPACE`: the order of a flexpage over a whole space.
     pub const WHOLE_SPACE: u64 = 63;
 

@@ -36,6 +36,58 @@ pub fn vcon_write(mr: &mut [u64], text: &[u8]) -> (MsgTag, usize) {
     (MsgTag::new(proto::LOG, 2 + words, 0), n)
 }
 
+/// Most bytes one vcon read returns (`L4_VCON_READ_SIZE`).
+pub const VCON_READ_MAX: usize = (super::utcb::MR_WORDS - 1) * 8;
+
+/// Vcon read (`l4_vcon_read_with_flags`, `L4_VCON_READ_OP`): up to `size`
+/// bytes (at most [`VCON_READ_MAX`]), answered in [`vcon_read_answer`]'s form.
+pub fn vcon_read(mr: &mut [u64], size: usize) -> MsgTag {
+    mr[0] = ((size.min(VCON_READ_MAX) as u64) << 16) | 1;
+    MsgTag::new(proto::LOG, 1, 0)
+}
+
+/// A vcon read's answer word: how many of the `asked` bytes follow (in the
+/// words after it), and whether more input is waiting
+/// (`L4_VCON_READ_STAT_DONE` clear).
+pub const fn vcon_read_answer(word: u64, asked: usize) -> (usize, bool) {
+    let n = (word & 0x3fff_ffff) as usize;
+    let done = word & (1 << 31) != 0;
+    (if n < asked { n } else { asked }, !done)
+}
+
+/// A console's attributes (`l4_vcon_attr_t`): input, output and local flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VconAttr {
+    pub i_flags: u64,
+    pub o_flags: u64,
+    pub l_flags: u64,
+}
+
+impl VconAttr {
+    /// `L4_VCON_ICRNL`: a CR in the input becomes NL.
+    pub const ICRNL: u64 = 0o400;
+    /// `L4_VCON_ICANON`: the console collects whole lines.
+    pub const ICANON: u64 = 0o2;
+    /// `L4_VCON_ECHO`: the console echoes its input.
+    pub const ECHO: u64 = 0o10;
+
+    pub const fn from_words(w: [u64; 3]) -> VconAttr {
+        VconAttr { i_flags: w[0], o_flags: w[1], l_flags: w[2] }
+    }
+}
+
+/// `l4_vcon_get_attr`: the answer's words 1 to 3 are a [`VconAttr`].
+pub fn vcon_get_attr(mr: &mut [u64]) -> MsgTag {
+    mr[0] = 3;
+    MsgTag::new(proto::LOG, 1, 0)
+}
+
+/// `l4_vcon_set_attr`.
+pub fn vcon_set_attr(mr: &mut [u64], a: VconAttr) -> MsgTag {
+    mr[..4].copy_from_slice(&[2, a.i_flags, a.o_flags, a.l_flags]);
+    MsgTag::new(proto::LOG, 4, 0)
+}
+
 const VARG_UMWORD: u64 = 0x01 | (8 << 16);
 const VARG_MWORD: u64 = 0x81 | (8 << 16);
 
@@ -192,6 +244,25 @@ pub fn parent_signal(mr: &mut [u64], sig: u64, val: u64) -> MsgTag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vcon_read_and_attributes_are_encoded_as_l4sys_does() {
+        let mut mr = [0u64; 8];
+        let tag = vcon_read(&mut mr, 64);
+        assert_eq!((tag.label(), tag.words(), mr[0]), (proto::LOG, 1, (64 << 16) | 1));
+        vcon_read(&mut mr, 100_000);
+        assert_eq!(mr[0] >> 16, VCON_READ_MAX as u64);
+        // 5 bytes, done; 64 bytes and more waiting; a size above the asked is cut.
+        assert_eq!(vcon_read_answer(5 | 1 << 31, 64), (5, false));
+        assert_eq!(vcon_read_answer(64, 64), (64, true));
+        assert_eq!(vcon_read_answer(70 | 1 << 31, 64), (64, false));
+        let tag = vcon_get_attr(&mut mr);
+        assert_eq!((tag.words(), mr[0]), (1, 3));
+        let a = VconAttr { i_flags: VconAttr::ICRNL, o_flags: 4, l_flags: 0 };
+        let tag = vcon_set_attr(&mut mr, a);
+        assert_eq!((tag.words(), &mr[..4]), (4, &[2, 0o400, 4, 0][..]));
+        assert_eq!(VconAttr::from_words([0o400, 4, 0]), a);
+    }
 
     #[test]
     fn vcon() {

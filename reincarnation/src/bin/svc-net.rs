@@ -27,9 +27,7 @@ const PORT: u16 = 23;
 
 fn main() {
     // `svc` on Fiasco.OC, whose capability names are at most 16 bytes.
-    let Some(rs) = rt::env::cap("reincarnation.svc").or_else(|| rt::env::cap("svc")) else {
-        rt::exit(1, "no gate to the reincarnation server")
-    };
+    let Some(rs) = reincarnation::client::server() else { rt::exit(1, "no gate to the reincarnation server") };
     let net = match Net::open() {
         Ok(n) => n,
         Err(e) => netapps::fail("netd", e),

@@ -378,15 +378,29 @@ impl Child {
     pub fn destroy(mut self) {
         // The task's own objects first (what it holds with D: the threads it
         // made, its IRQs and gates), so that no thread of it is still running
-        // when its address space goes (it would fault with no pager left).
-        // What it was granted it holds without D: only its entries go.
-        let everything = item::all_objects(item::CAP_RWSD);
-        let _ = call(Cap::from_idx(self.task.0), ipc::compose(|m| t::task_unmap(m, everything, t::UNMAP_DELETE_OBJ)));
-        for c in [self.thread.0, self.task.0] {
+        // when its address space or its pager's slot goes (it would fault
+        // with no pager left): the slots its runtime allocates from, then the
+        // rest. What it was granted it holds without D: only its entries go.
+        let child = Cap::from_idx(self.task.0);
+        let unmap = |fpage| call(child, ipc::compose(|m| t::task_unmap(m, fpage, t::UNMAP_DELETE_OBJ)));
+        let first = slot::FIRST_GRANT + slot::GRANTS;
+        let mut at = first;
+        while at < first + crate::cap::SLOTS as u64 {
+            // The largest naturally aligned block from `at`.
+            let order = at.trailing_zeros() as u64;
+            let _ = unmap(item::obj_fpage_order(Cap::from_index(at), order, item::CAP_RWSD));
+            at += 1 << order;
+        }
+        let delete_own = |c: CapIdx| {
             let fp = item::obj_fpage(Cap::from_idx(c), item::CAP_RWSD);
             let _ = call(own(), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
             crate::cap::free(c);
-        }
+        };
+        // Its first thread is this task's object: deleted here, before the
+        // slots it faults through go.
+        delete_own(self.thread.0);
+        let _ = unmap(item::all_objects(item::CAP_RWSD));
+        delete_own(self.task.0);
         for r in self.regions.drain(..) {
             detach_here(r.local, r.size);
             if let Some(ds) = r.ds {

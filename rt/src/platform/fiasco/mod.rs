@@ -7,6 +7,7 @@
 //! scheduler for threads and gates, the parent for the exit.
 
 pub mod cap;
+pub mod console;
 pub mod device;
 pub mod env;
 pub mod ipc;
