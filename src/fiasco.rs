@@ -547,6 +547,16 @@ pub fn ned_script_text(
         if is_console(task) {
             caps.push(("console".to_string(), "L4.Env.log".to_string()));
         }
+        // `kernel = true`: Fiasco.OC has no statistics to give; the task
+        // learns of the grant and says so (httpd's status page).
+        if task.kernel {
+            args.push("kernel=1".to_string());
+        }
+        // As from Resurgo's init: a `svc` client learns whether it may do
+        // more than list (httpd offers its write verbs only then).
+        if task.svc.any() {
+            args.push("svc-operator=1".to_string());
+        }
         for (i, (client, _)) in vbuses.iter().enumerate() {
             if *client == task.name {
                 // io's DMA-domain assignment takes a capability (the task's

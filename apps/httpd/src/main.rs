@@ -31,7 +31,6 @@ use alloc::vec::Vec;
 use netapps::{Conn, Net};
 use reincarnation::client::{self, CallError};
 use reincarnation::proto::svc;
-use rt::obj::KernelCap;
 
 rt::entry!(main);
 
@@ -232,41 +231,61 @@ fn op_name(path: &str) -> &str {
     path.trim_start_matches("/svc/").split('/').next().unwrap_or("")
 }
 
+rt::resurgo_only! {
+    /// The kernel's figures and every task as the kernel sees it (the
+    /// manifest's `kernel = true` grants the capability).
+    fn kernel_json(out: &mut String) {
+        use rt::obj::KernelCap;
+        if let Some(k) = rt::env::cap("kernel").map(KernelCap) {
+            if let Ok(s) = k.stats() {
+                *out += &format!(
+                    ",\"kernel\":{{\"free_frames\":{},\"total_frames\":{},\"ipc_denied\":{},\"tasks\":{},\"threads\":{}}}",
+                    s.free_frames, s.total_frames, s.ipc_denied, s.tasks, s.threads
+                );
+            }
+            *out += ",\"tasks\":[";
+            let mut n = 0;
+            while let Ok(Some(t)) = k.task_info(n) {
+                if n > 0 {
+                    out.push(',');
+                }
+                let fault = match t.last_event {
+                    Some((cause, ip, addr)) => {
+                        format!("{{\"cause\":\"{}\",\"ip\":\"{:#x}\",\"address\":\"{:#x}\"}}", cause.name(), ip, addr)
+                    }
+                    None => "null".into(),
+                };
+                *out += &format!(
+                    "{{\"name\":{},\"state\":\"{}\",\"threads\":{},\"events\":{},\"pages_used\":{},\"last_event\":{}}}",
+                    json::string(t.name()),
+                    if t.running { "running" } else { "stopped" },
+                    t.threads,
+                    t.events_total,
+                    t.used_pages,
+                    fault
+                );
+                n += 1;
+            }
+            out.push(']');
+        }
+    }
+}
+
+rt::fiasco_only! {
+    /// Fiasco.OC has no interface for the figures Resurgo's kernel gives
+    /// (free frames, every task's state and pages): with the manifest's
+    /// `kernel = true` (`kernel=1`) the page names the kernel and says so.
+    fn kernel_json(out: &mut String) {
+        if rt::env::value("kernel") == Some(1) {
+            out.push_str(",\"kernel\":{\"name\":\"Fiasco.OC\",\"figures\":\"none: Fiasco.OC has no interface for them\"}");
+        }
+    }
+}
+
 fn status_json() -> String {
     let mut out = String::from("{");
     out += &format!("\"uptime_ms\":{}", rt::time::ticks());
-    if let Some(k) = rt::env::cap("kernel").map(KernelCap) {
-        if let Ok(s) = k.stats() {
-            out += &format!(
-                ",\"kernel\":{{\"free_frames\":{},\"total_frames\":{},\"ipc_denied\":{},\"tasks\":{},\"threads\":{}}}",
-                s.free_frames, s.total_frames, s.ipc_denied, s.tasks, s.threads
-            );
-        }
-        out += ",\"tasks\":[";
-        let mut n = 0;
-        while let Ok(Some(t)) = k.task_info(n) {
-            if n > 0 {
-                out.push(',');
-            }
-            let fault = match t.last_event {
-                Some((cause, ip, addr)) => {
-                    format!("{{\"cause\":\"{}\",\"ip\":\"{:#x}\",\"address\":\"{:#x}\"}}", cause.name(), ip, addr)
-                }
-                None => "null".into(),
-            };
-            out += &format!(
-                "{{\"name\":{},\"state\":\"{}\",\"threads\":{},\"events\":{},\"pages_used\":{},\"last_event\":{}}}",
-                json::string(t.name()),
-                if t.running { "running" } else { "stopped" },
-                t.threads,
-                t.events_total,
-                t.used_pages,
-                fault
-            );
-            n += 1;
-        }
-        out.push(']');
-    }
+    kernel_json(&mut out);
     if let Some(rs) = client::server() {
         out += ",\"drivers\":[";
         for (i, s) in client::list(rs).iter().enumerate() {
@@ -311,7 +330,7 @@ function row(cells,cls){return '<tr>'+cells.map((c,i)=>'<td'+(i==1&&cls?' class=
 async function tick(){
  try{
   const s=await (await fetch('/status.json',{cache:'no-store'})).json();
-  document.getElementById('up').textContent='up '+(s.uptime_ms/1000).toFixed(1)+' s'+(s.kernel?', '+s.kernel.free_frames+' free frames':'');
+  document.getElementById('up').textContent='up '+(s.uptime_ms/1000).toFixed(1)+' s'+(s.kernel&&s.kernel.free_frames!==undefined?', '+s.kernel.free_frames+' free frames':(s.kernel?', '+s.kernel.name:''));
   let d='<tr><th>driver</th><th>state</th><th>incarnation</th><th>restarts</th><th>last fault</th></tr>';
   for(const x of (s.drivers||[]))d+=row([esc(x.name),x.state,x.incarnation,x.restarts,'<code>'+esc(x.last_fault||'')+'</code>'],x.state);
   document.getElementById('drivers').innerHTML=d;
