@@ -27,19 +27,10 @@ pub const L4RE_BINARIES: [&str; 6] = ["bin/bootstrap", "bin/fiasco", "bin/sigma0
 /// The manifest `--kernel fiasco` boots unless told otherwise.
 pub const DEFAULT_MANIFEST: &str = "system/fiasco.toml";
 
-/// The manifest `up --kernel fiasco --nic MODEL` boots unless told otherwise:
-/// the drivers, netd, echo and sink.
+/// The network system with one vbus per driver and no supervisor (the
+/// drivers, netd, echo and sink): what `tests/fiasco.rs` moves data through
+/// on each NIC.
 pub const NET_MANIFEST: &str = "system/fiasco-net.toml";
-
-/// The manifest `up --kernel fiasco --restart MODE` boots unless told
-/// otherwise: the rtl8139's driver under the reincarnation server, and for
-/// MINIX-style restarts the data store between it and netd.
-pub fn restart_manifest(mode: manifest::RestartMode) -> &'static str {
-    match mode {
-        manifest::RestartMode::Transparent => "system/fiasco-restart.toml",
-        manifest::RestartMode::Minix => "system/fiasco-minix.toml",
-    }
-}
 
 /// The rt feature that selects the Fiasco platform layer.
 pub const RT_FEATURE: &str = "rt/fiasco";

@@ -54,8 +54,8 @@ enum Command {
     },
     /// Build, then boot in QEMU with the serial console on this terminal.
     Up {
-        /// The boot manifest (default: system/default.toml, with `--kernel
-        /// fiasco` system/fiasco.toml).
+        /// The boot manifest (default: system/default.toml; with `--kernel
+        /// fiasco` and neither `--nic` nor `--restart`, system/fiasco.toml).
         #[arg(long)]
         manifest: Option<PathBuf>,
         /// The kernel to boot: Resurgo's own, or Fiasco.OC with L4Re (from the
@@ -658,15 +658,15 @@ fn run(cli: Cli) -> Result<i32> {
             if let Some(model) = &nic {
                 resurgo::nic_models::check(model)?;
             }
-            // With a NIC the network system (drivers, netd, echo, sink) unless
-            // told otherwise; with --restart, the supervised one of that mode.
-            let manifest = match (manifest, restart) {
-                (Some(given), Some(mode)) => image::with_restart_mode(&resolve_manifest_path(&given), mode)?,
-                (None, Some(mode)) => resolve_manifest_path(Path::new(resurgo::fiasco::restart_manifest(mode))),
-                (given, None) => resolve_manifest_path(
-                    &Kernel::Fiasco
-                        .manifest(given.or_else(|| nic.as_ref().map(|_| PathBuf::from(resurgo::fiasco::NET_MANIFEST)))),
-                ),
+            // With a NIC (or --restart) the same system as on Resurgo's kernel,
+            // system/default.toml, unless told otherwise; --restart sets the
+            // manifest's mode.
+            let given =
+                manifest.or_else(|| (nic.is_some() || restart.is_some()).then(|| Kernel::Resurgo.manifest(None)));
+            let manifest = resolve_manifest_path(&Kernel::Fiasco.manifest(given));
+            let manifest = match restart {
+                Some(mode) => image::with_restart_mode(&manifest, mode)?,
+                None => manifest,
             };
             let image = resurgo::fiasco::build(&manifest)?;
             let extra_args = devices.iter().flat_map(|d| ["-device".to_string(), d.clone()]).collect();

@@ -50,10 +50,13 @@ pub fn token(given: Option<String>, console: Option<&std::path::Path>) -> Result
     Ok(t.to_string())
 }
 
-/// The token in a guest's console output (the last one, if it booted twice).
+/// The token in a guest's console output (the last one, if it booted twice),
+/// Resurgo's kernel's or Fiasco.OC's (`httpd   | ...`).
 pub fn token_in_console<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let httpd = [String::from("httpd")];
     lines
         .into_iter()
+        .map(|l| crate::fiasco::resurgo_style(l, &httpd, &[]))
         .filter(|l| l.contains("[httpd]"))
         .filter_map(|l| l.split(TOKEN_LINE).nth(1)?.split_whitespace().next().map(str::to_string))
         .last()
@@ -157,6 +160,9 @@ mod tests {
         ];
         assert_eq!(token_in_console(console).as_deref(), Some("0123456789abcdef0123456789abcdef"));
         assert_eq!(token_in_console(["[httpd] status page on port 80"]), None);
+        // Fiasco.OC's console: ned's tag and colour.
+        let fiasco = ["\u{1b}[37mhttpd   | svc token 00112233445566778899aabbccddeeff (POST ...)\u{1b}[0m"];
+        assert_eq!(token_in_console(fiasco).as_deref(), Some("00112233445566778899aabbccddeeff"));
         assert_eq!(token(Some(" abc123 ".into()), None).unwrap(), "abc123");
         assert!(token(Some("a b\r\nX-Evil: 1".into()), None).is_err(), "a token cannot smuggle headers");
         let saved = std::env::temp_dir().join(format!("resurgo-console-{}.log", std::process::id()));

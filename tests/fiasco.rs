@@ -107,16 +107,23 @@ fn boot_net(l4re: &L4re, model: &str) -> (resurgo::qemu::Guest, u16, u16) {
 /// `model`; echo, sink and svc-net (ports 23 and 24) forwarded: their host
 /// ports.
 fn boot_manifest(l4re: &L4re, manifest: &str, model: &str) -> (resurgo::qemu::Guest, [u16; 4]) {
+    boot_forwarding(l4re, manifest, model, [7, 9, 23, 24])
+}
+
+/// [`boot_manifest`], forwarding free host ports to `guest_ports`.
+fn boot_forwarding(
+    l4re: &L4re,
+    manifest: &str,
+    model: &str,
+    guest_ports: [u16; 4],
+) -> (resurgo::qemu::Guest, [u16; 4]) {
     use resurgo::qemu::NetConfig;
     let manifest = resurgo::workspace_root().join(manifest);
     let image = fiasco::build(&manifest).unwrap_or_else(|e| panic!("{e:#}"));
     let boot = || {
         let ports = free_ports::<4>();
         let cfg = QemuConfig {
-            netdev: Some(NetConfig {
-                model: model.into(),
-                hostfwd: vec![(ports[0], 7), (ports[1], 9), (ports[2], 23), (ports[3], 24)],
-            }),
+            netdev: Some(NetConfig { model: model.into(), hostfwd: ports.iter().copied().zip(guest_ports).collect() }),
             ..QemuConfig::default()
         };
         fiasco::boot(l4re, &image, &cfg).map(|g| (g, ports))
@@ -280,6 +287,52 @@ fn a_sink_stream_survives_three_kills_and_a_crash_on_fiasco() {
     {
         println!("{l}");
     }
+}
+
+/// The system Resurgo's kernel boots, system/default.toml, unchanged on
+/// Fiasco.OC: the four drivers without a device end quietly, the shell reads
+/// the serial console (the kernel's log object), the status page answers and
+/// names the kernel, and a kill typed at the shell and one posted to the
+/// status page with its token are restarts netd and echo do not notice; each
+/// dead instance's card stops mastering the bus first.
+#[test]
+fn the_default_system_runs_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let (mut guest, [echo, _, http, _]) = boot_forwarding(&l4re, "system/default.toml", "rtl8139", [7, 9, 80, 23]);
+    seen(&guest, "reincarn| supervising 5 drivers (their pager on Fiasco.OC); 2 svc clients", STEP);
+    for driver in ["eth-e1000", "eth-e1000e", "eth-ne2k-pci", "eth-pcnet32"] {
+        seen(&guest, &format!("reincarn| {driver} exited: no device"), STEP);
+    }
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "shell   | type `svc list` or `help`", STEP);
+    seen(&guest, "httpd   | status page on port 80", STEP);
+    echo_mib(&guest, echo, 0xdef0, " before the kills");
+
+    guest.send_line("svc list").unwrap();
+    let row = fiasco::plain(&seen(&guest, "shell   | eth-pcnet32 ", STEP));
+    assert!(row.contains(" down ") && row.ends_with("exited: no device"), "{row}");
+
+    let (code, body) = resurgo::svc::request_with(http, "GET", "/status.json", &[]).unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains(r#""kernel":{"name":"Fiasco.OC""#), "{body}");
+    assert!(body.contains(r#"{"name":"eth-8139cp","state":"running","incarnation":1,"#), "{body}");
+
+    guest.send_line("svc kill eth-8139cp").unwrap();
+    seen(&guest, "shell   | svc kill eth-8139cp: done", STEP);
+    seen(&guest, "eth-8139cp: attached (#2)", STEP);
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    let token = resurgo::svc::token_in_console(lines.iter().map(String::as_str)).expect("httpd's token");
+    resurgo::svc::command(http, &token, "kill", "eth-8139cp").unwrap();
+    seen(&guest, "eth-8139cp: attached (#3)", STEP);
+    echo_mib(&guest, echo, 0xdef1, " after the kills");
+
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    let quiesced = "reincarn| eth-8139cp: its device's bus mastering is off until a driver enables it again";
+    assert_eq!(lines.iter().filter(|l| l.as_str() == quiesced).count(), 2, "{}", guest.tail(40));
+    // The four that ended were not restarted, and no thread of a dead
+    // instance ran on into its vanished address space.
+    assert!(!lines.iter().any(|l| l.contains("incarnation 2 started") && !l.contains("eth-8139cp")), "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains("Pager of") || l.contains("FATAL")), "{}", guest.tail(40));
 }
 
 /// A driver whose probe always faults (`inject-probe-fault`) is restarted
