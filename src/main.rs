@@ -224,11 +224,11 @@ enum Bench {
         /// default) or pc without one.
         #[arg(long, value_enum, default_value = "q35")]
         machine: MachineArg,
-        /// Also measure the same system (system/bench-net.toml) on Fiasco.OC and
-        /// L4Re (from the build $RESURGO_L4RE names), on pc, beside Resurgo's
-        /// kernel on pc: `fiasco_ratio`.
-        #[arg(long)]
-        fiasco: bool,
+        /// `fiasco`: also measure the same system (system/bench-net.toml) on
+        /// Fiasco.OC and L4Re (from the build $RESURGO_L4RE names), on pc,
+        /// beside Resurgo's kernel on pc (`fiasco_ratio`) and Linux.
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
     },
     /// A TCP stream to the sink while the NIC's driver is killed, then crashed,
     /// then crashed in its interrupt handler, every second, with transparent and
@@ -711,8 +711,8 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine, fiasco } } => {
-            bench_net(json, nics, runs, size, only, (machine, fiasco))
+        Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine, kernel } } => {
+            bench_net(json, nics, runs, size, only, (machine, kernel == Kernel::Fiasco))
         }
         Command::Bench { which: Bench::Restart { json, nic, seconds, machine, kernel } } => {
             bench_restart(json, nic, seconds, machine, kernel)
