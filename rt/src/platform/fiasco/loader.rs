@@ -89,6 +89,9 @@ struct Region {
     /// A segment of the image's text, copied here and mapped writable in
     /// this task (what [`Child::poke`] may patch).
     text: bool,
+    /// Mapped into the child as it touches it ([`Child::resolve`]), with
+    /// these region-manager flags; `None`: mapped whole when attached.
+    lazy: Option<u32>,
 }
 
 /// A started child, with the memory this task maps into it.
@@ -161,15 +164,32 @@ fn map_cap(task: Cap, cap: Cap, to: u64, rights: u64) -> Result<(), Error> {
     call(task, ipc::compose(|m| t::task_map(m, own(), item::obj_fpage(cap, rights), base))).map(|_| ())
 }
 
+/// How much of a lazily mapped region one fault maps (64 KiB, naturally
+/// aligned in the region).
+const LAZY_BLOCK: u64 = 16 * PAGE_SIZE;
+
 /// Attaches `size` bytes of `ds` from `offset` here, every page present
 /// (so that it can be mapped on), with `flags`' rights and cache attributes.
 fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Error> {
+    let local = attach_absent(ds, size, offset, flags)?;
+    touch(local, size, flags);
+    Ok(local)
+}
+
+/// Attaches `size` bytes of `ds` from `offset` here, with `flags`' rights
+/// and cache attributes, nothing present yet ([`touch`] makes it so).
+fn attach_absent(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Error> {
     let keep = msg::RM_R | msg::RM_W | msg::RM_X | l4_sys::fiasco::vbus::RM_UNCACHED;
     let flags = (flags & keep) | msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP;
     let align = if size >= 1 << MAX_ORDER { MAX_ORDER as u8 } else { 12 };
     let rm = Cap(super::l4re_env().rm);
     call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds), offset, align)))?;
-    let local = ipc::mr::<0>();
+    Ok(ipc::mr::<0>())
+}
+
+/// Makes the pages of `[local, local + size)`, attached here with `flags`,
+/// present, so that they can be mapped on.
+fn touch(local: u64, size: u64, flags: u32) {
     // The region manager here maps on faults only (an eager attach left the
     // pages absent): each page is touched, so that it is present before it
     // is mapped on. A writable page is touched by an atomic `or` of 0, which
@@ -188,7 +208,6 @@ fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Er
             let _ = unsafe { core::ptr::read_volatile(page as *const u8) };
         }
     }
-    Ok(local)
 }
 
 fn detach_here(local: u64, size: u64) {
@@ -243,16 +262,25 @@ impl Child {
                 None => self.place(size, align, 0),
             };
         };
-        let local = attach_here(ds_cap, size, offset, flags)?;
+        // What the child asks to have mapped at once (`RM_EAGER_MAP`: its DMA
+        // memory) is; the rest (its heap, a ring) as it touches it.
+        let eager = flags & msg::RM_EAGER_MAP != 0;
+        let local =
+            if eager { attach_here(ds_cap, size, offset, flags)? } else { attach_absent(ds_cap, size, offset, flags)? };
         let at = match child {
             Some(a) => Ok(a),
             None => self.place(size, align, local),
         };
-        let mapped =
-            at.and_then(|at| map_memory(Cap::from_idx(self.task.0), local, at, size, rights_of(flags)).map(|_| at));
+        let mapped = at.and_then(|at| {
+            if eager {
+                map_memory(Cap::from_idx(self.task.0), local, at, size, rights_of(flags))?;
+            }
+            Ok(at)
+        });
         match mapped {
             Ok(at) => {
-                self.regions.push(Region { child: at, size, local, ds, text: false });
+                let lazy = (!eager).then_some(flags);
+                self.regions.push(Region { child: at, size, local, ds, text: false, lazy });
                 Ok(at)
             }
             Err(e) => {
@@ -260,6 +288,22 @@ impl Child {
                 Err(e)
             }
         }
+    }
+
+    /// Maps the block of a lazily mapped region that `pf` touched into the
+    /// child, when the region allows the access: [`LAZY_BLOCK`] bytes
+    /// around it (one page of device memory, whose reads may have effects).
+    fn resolve(&self, pf: PageFault) -> Result<(), ()> {
+        let r = self.regions.iter().find(|r| pf.addr >= r.child && pf.addr - r.child < r.size).ok_or(())?;
+        let flags = r.lazy.ok_or(())?;
+        if pf.write && flags & msg::RM_W == 0 {
+            return Err(());
+        }
+        let block = if flags & l4_sys::fiasco::vbus::RM_UNCACHED != 0 { PAGE_SIZE } else { LAZY_BLOCK };
+        let start = (pf.addr - r.child) & !(block - 1);
+        let len = block.min(r.size - start);
+        touch(r.local + start, len, flags);
+        map_memory(Cap::from_idx(self.task.0), r.local + start, r.child + start, len, rights_of(flags)).map_err(|_| ())
     }
 
     fn remove(&mut self, addr: u64) -> Result<(), Error> {
@@ -366,7 +410,14 @@ impl Child {
                 }
             }
             proto::PARENT if tag.words() >= 3 => Event::Exit(m[2]),
-            proto::PAGE_FAULT if tag.words() >= 2 => Event::PageFault(PageFault::decode(&m[..])),
+            proto::PAGE_FAULT if tag.words() >= 2 => {
+                let pf = PageFault::decode(&m[..]);
+                match self.resolve(pf) {
+                    // Mapped: the thread retries the access.
+                    Ok(()) => Event::Reply(MsgTag::new(0, 0, 0)),
+                    Err(()) => Event::PageFault(pf),
+                }
+            }
             proto::EXCEPTION if tag.words() >= Exception::WORDS => Event::Exception(Exception::decode(&m[..])),
             l => Event::Unknown(l),
         }
@@ -517,7 +568,14 @@ fn populate(child: &mut Child, s: &Spawn) -> Result<(), LoadError> {
             release(ds);
             return Err(e.into());
         }
-        child.regions.push(Region { child: start, size, local, ds: Some(ds), text: ph.p_flags & elf::abi::PF_X != 0 });
+        child.regions.push(Region {
+            child: start,
+            size,
+            local,
+            ds: Some(ds),
+            text: ph.p_flags & elf::abi::PF_X != 0,
+            lazy: None,
+        });
     }
 
     // The KIP, where this task has it (touched, so that it is mapped here),
@@ -565,7 +623,7 @@ fn populate(child: &mut Child, s: &Spawn) -> Result<(), LoadError> {
         release(ds);
         return Err(e.into());
     }
-    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds), text: false });
+    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds), text: false, lazy: None });
 
     // The first thread: paged by the gate, bound to the task, started.
     let th = Cap::from_idx(child.thread.0);
