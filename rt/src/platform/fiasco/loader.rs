@@ -293,17 +293,20 @@ impl Child {
     /// Maps the block of a lazily mapped region that `pf` touched into the
     /// child, when the region allows the access: [`LAZY_BLOCK`] bytes
     /// around it (one page of device memory, whose reads may have effects).
-    fn resolve(&self, pf: PageFault) -> Result<(), ()> {
-        let r = self.regions.iter().find(|r| pf.addr >= r.child && pf.addr - r.child < r.size).ok_or(())?;
-        let flags = r.lazy.ok_or(())?;
+    /// Whether it did; a fault it does not resolve is the child's.
+    fn resolve(&self, pf: PageFault) -> bool {
+        let Some(r) = self.regions.iter().find(|r| pf.addr >= r.child && pf.addr - r.child < r.size) else {
+            return false;
+        };
+        let Some(flags) = r.lazy else { return false };
         if pf.write && flags & msg::RM_W == 0 {
-            return Err(());
+            return false;
         }
         let block = if flags & l4_sys::fiasco::vbus::RM_UNCACHED != 0 { PAGE_SIZE } else { LAZY_BLOCK };
         let start = (pf.addr - r.child) & !(block - 1);
         let len = block.min(r.size - start);
         touch(r.local + start, len, flags);
-        map_memory(Cap::from_idx(self.task.0), r.local + start, r.child + start, len, rights_of(flags)).map_err(|_| ())
+        map_memory(Cap::from_idx(self.task.0), r.local + start, r.child + start, len, rights_of(flags)).is_ok()
     }
 
     fn remove(&mut self, addr: u64) -> Result<(), Error> {
@@ -412,10 +415,11 @@ impl Child {
             proto::PARENT if tag.words() >= 3 => Event::Exit(m[2]),
             proto::PAGE_FAULT if tag.words() >= 2 => {
                 let pf = PageFault::decode(&m[..]);
-                match self.resolve(pf) {
+                if self.resolve(pf) {
                     // Mapped: the thread retries the access.
-                    Ok(()) => Event::Reply(MsgTag::new(0, 0, 0)),
-                    Err(()) => Event::PageFault(pf),
+                    Event::Reply(MsgTag::new(0, 0, 0))
+                } else {
+                    Event::PageFault(pf)
                 }
             }
             proto::EXCEPTION if tag.words() >= Exception::WORDS => Event::Exception(Exception::decode(&m[..])),
