@@ -24,6 +24,7 @@
 //! `iommu_ratio` is Resurgo with the IOMMU over Resurgo without
 //! (doc/iommu.md).
 
+use crate::bench_restart::Built;
 use crate::image::{self, BuildOptions};
 use crate::linux_baseline::{self as baseline, Baseline};
 use crate::qemu::{Guest, Machine, NetConfig, QemuConfig};
@@ -605,9 +606,12 @@ fn qemu_config(machine: Machine, model: &str, sink_port: u16, source_port: u16) 
 
 /// What each system boots from.
 enum Bootable<'a> {
-    Resurgo(&'a image::Image),
-    Fiasco(&'a crate::fiasco::L4re, &'a crate::fiasco::FiascoImage),
-    Linux { baseline: &'a Baseline, initramfs: &'a Path },
+    /// Resurgo's system, on either kernel.
+    System(Built<'a>),
+    Linux {
+        baseline: &'a Baseline,
+        initramfs: &'a Path,
+    },
 }
 
 /// Boots one system with `nic` and waits until it is ready to measure. Tries
@@ -645,13 +649,9 @@ fn boot_once(
     // The task that runs this NIC's driver: if it ends before netd has the
     // NIC up, waiting longer is pointless.
     let (guest, driver_task) = match what {
-        Bootable::Resurgo(image) => {
-            let task = crate::bench_restart::driver_task(&image.system, nic)?;
-            (Guest::boot(image, &cfg)?, task)
-        }
-        Bootable::Fiasco(l4re, image) => {
-            let task = crate::bench_restart::driver_task(&image.system, nic)?;
-            (crate::fiasco::boot_resurgo_style(l4re, image, &cfg, std::slice::from_ref(&task))?, task)
+        Bootable::System(built) => {
+            let task = crate::bench_restart::driver_task(built.system(), nic)?;
+            (built.boot(&cfg, &task)?, task)
         }
         Bootable::Linux { baseline, initramfs } => {
             let order = baseline::load_order(&baseline.index, &[nic.linux_module])?;
@@ -907,11 +907,11 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
         let mut todo = Vec::new();
         if let Some(image) = &image {
             for system in [System::Resurgo, System::ResurgoPc].into_iter().filter(|&s| wants(s)) {
-                todo.push((system, Bootable::Resurgo(image)));
+                todo.push((system, Bootable::System(Built::Resurgo(image))));
             }
         }
         if let Some((l4re, image)) = &fiasco {
-            todo.push((System::Fiasco, Bootable::Fiasco(l4re, image)));
+            todo.push((System::Fiasco, Bootable::System(Built::Fiasco(l4re, image))));
         }
         if let Some((baseline, initramfs)) = &linux {
             todo.push((System::Linux, Bootable::Linux { baseline, initramfs }));

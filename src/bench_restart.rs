@@ -749,7 +749,7 @@ impl Built<'_> {
     /// Boots it; on Fiasco.OC with the console in Resurgo's format
     /// ([`crate::fiasco::resurgo_style`]), so that one reader reads both
     /// (`task` wins when two task names cut to the same log tag).
-    fn boot(&self, cfg: &QemuConfig, task: &str) -> Result<Guest> {
+    pub(crate) fn boot(&self, cfg: &QemuConfig, task: &str) -> Result<Guest> {
         match self {
             Built::Resurgo(image) => Guest::boot(image, cfg),
             Built::Fiasco(l4re, image) => crate::fiasco::boot_resurgo_style(l4re, image, cfg, &[task.to_string()]),

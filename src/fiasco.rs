@@ -682,8 +682,13 @@ pub fn qemu_args(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, serial: &st
 /// Boots the image and collects its console (as [`Guest::boot`] does for
 /// Resurgo's kernel).
 pub fn boot(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig) -> Result<Guest> {
+    boot_mapped(l4re, image, cfg, None)
+}
+
+fn boot_mapped(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, map: Option<crate::qemu::LineMap>) -> Result<Guest> {
     let mods = modules(l4re, image)?;
-    Guest::boot_kernel(&image.system.name, &l4re.bin("bootstrap"), Path::new(&mods), Some(""), &fiasco_config(cfg))
+    let (bootstrap, cfg) = (l4re.bin("bootstrap"), fiasco_config(cfg));
+    Guest::boot_kernel_mapped(&image.system.name, &bootstrap, Path::new(&mods), Some(""), &cfg, map)
 }
 
 /// `resurgo up --kernel fiasco`: boots with the serial console on this
@@ -830,18 +835,10 @@ pub fn resurgo_style(line: &str, tasks: &[String], prefer: &[String]) -> String 
 /// [`boot`], with the console in the format of Resurgo's kernel
 /// ([`resurgo_style`]), so that what reads Resurgo's console reads this one.
 pub fn boot_resurgo_style(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, prefer: &[String]) -> Result<Guest> {
-    let mods = modules(l4re, image)?;
     let tasks: Vec<String> = image.system.tasks.iter().map(|t| t.name.clone()).collect();
     let prefer = prefer.to_vec();
     let map: crate::qemu::LineMap = std::sync::Arc::new(move |line: String| resurgo_style(&line, &tasks, &prefer));
-    Guest::boot_kernel_mapped(
-        &image.system.name,
-        &l4re.bin("bootstrap"),
-        Path::new(&mods),
-        Some(""),
-        &fiasco_config(cfg),
-        Some(map),
-    )
+    boot_mapped(l4re, image, cfg, Some(map))
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ use l4_sys::fiasco::syscall::call;
 use l4_sys::fiasco::vbus::{self, Resource, res};
 use l4_sys::fiasco::{Cap, msg};
 use l4_sys::layout::PAGE_SIZE;
+use protocols::pci_config::COMMAND_BUS_MASTER;
 
 /// Most resources of a device the runtime looks at.
 const MAX_RESOURCES: usize = 12;
@@ -122,9 +123,8 @@ pub fn open_on(bus: crate::CapIdx, ids: &[u32]) -> Result<Device, DeviceError> {
     }
 }
 
-/// Bus mastering in the PCI command register.
+/// The PCI command register.
 const COMMAND: u64 = 0x04;
-const COMMAND_BUS_MASTER: u32 = 1 << 2;
 
 /// Switches bus mastering off for the device [`open_on`] finds on `bus`
 /// with `ids`, so that it can no longer reach memory by DMA; returns
