@@ -277,10 +277,17 @@ impl<K: Kernel> Supervisor<K> {
                 let Some(ctl) = self.kernel.control_of(i, &self.services[i]) else {
                     return answer(Err(svc::Error::State));
                 };
-                let r = ipc::encode_call(&control::Request::Inject { kind })
-                    .and_then(|tag| ipc::call(ctl, tag, Timeout::Millis(1000)));
-                // A crash injected "now" kills the driver before it can answer.
-                answer(match r {
+                let Ok(tag) = ipc::encode_call(&control::Request::Inject { kind }) else {
+                    return answer(Err(svc::Error::Malformed));
+                };
+                // A crash injected "now" kills the driver before it can
+                // answer, so it is sent, not called: on Fiasco.OC this
+                // server is the driver's pager and must be waiting to hear
+                // of the fault, not blocked waiting for an answer.
+                if kind == control::INJECT_CRASH_NOW {
+                    return answer(ipc::send(ctl, tag, Timeout::Millis(1000)).map_err(|_| svc::Error::State));
+                }
+                answer(match ipc::call(ctl, tag, Timeout::Millis(1000)) {
                     Ok(m) if m.tag.words() >= 1 => match status::decode::<control::Error>(ipc::mr::<0>()) {
                         Ok(_) => Ok(()),
                         Err(_) => Err(svc::Error::Malformed),
