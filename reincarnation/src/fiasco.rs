@@ -117,11 +117,15 @@ impl Kernel for Fiasco {
     /// served: a ping waiting in the gate for the dead instance ends, and the
     /// next instance binds a gate no one waits in.
     ///
-    /// With `io.admin` its device stops mastering the bus first, while the
-    /// dead instance's DMA memory is still mapped: a stopped task's memory
-    /// goes back to moe only when `destroy` deletes the task.
+    /// Its threads stop first, so that nothing of it runs on (on Resurgo's
+    /// kernel a failed task no longer runs at all): a dying instance left
+    /// running would hand netd's frames to a device being stopped, and they
+    /// would be lost. With `io.admin` its device then stops mastering the
+    /// bus, while the dead instance's DMA memory is still mapped: a stopped
+    /// task's memory goes back to moe only when `destroy` deletes the task.
     fn end(&mut self, s: &mut Supervised<Fiasco>) {
-        if let Some(c) = s.child.take() {
+        if let Some(mut c) = s.child.take() {
+            c.stop();
             if self.quiesce {
                 quiesce(s);
             }

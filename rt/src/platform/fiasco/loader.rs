@@ -101,6 +101,8 @@ pub struct Child {
     regions: Vec<Region>,
     /// The next free address for regions placed anywhere.
     next: u64,
+    /// Whether [`Child::stop`] has deleted its threads.
+    stopped: bool,
 }
 
 /// What a message from a child through its pager gate was.
@@ -427,33 +429,43 @@ impl Child {
         }
     }
 
-    /// Destroys the child: its task and first thread (with their D right, so
-    /// the objects go even though others were mapped from them), then the
-    /// memory this task mapped into it.
-    pub fn destroy(mut self) {
-        // The task's own objects first (what it holds with D: the threads it
-        // made, its IRQs and gates), so that no thread of it is still running
-        // when its address space or its pager's slot goes (it would fault
-        // with no pager left): the slots its runtime allocates from, then the
-        // rest. What it was granted it holds without D: only its entries go.
+    /// Stops the child: deletes the objects it holds with D (the threads
+    /// it made, its IRQs and gates) and its first thread, so that none of
+    /// its code runs any more, while its address space and memory stay: a
+    /// device can still be quiesced while the DMA memory it may be writing
+    /// is mapped, and no frame of the dead instance's goes to a device
+    /// being stopped. Idempotent; [`Child::destroy`] stops first.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        // The task's own objects first, so that no thread of it is still
+        // running when its pager's slot goes (it would fault with no pager
+        // left): the slots its runtime allocates from, then the rest. What
+        // it was granted it holds without D: only its entries go.
         let child = Cap::from_idx(self.task.0);
-        let unmap = |fpage| call(child, ipc::compose(|m| t::task_unmap(m, fpage, t::UNMAP_DELETE_OBJ)));
         let first = slot::FIRST_GRANT + slot::GRANTS;
         let mut at = first;
         while at < first + crate::cap::SLOTS as u64 {
             // The largest naturally aligned block from `at`.
             let order = at.trailing_zeros() as u64;
-            let _ = unmap(item::obj_fpage_order(Cap::from_index(at), order, item::CAP_RWSD));
+            let fp = item::obj_fpage_order(Cap::from_index(at), order, item::CAP_RWSD);
+            let _ = call(child, ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
             at += 1 << order;
         }
-        let delete_own = |c: CapIdx| {
-            let fp = item::obj_fpage(Cap::from_idx(c), item::CAP_RWSD);
-            let _ = call(own(), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
-            crate::cap::free(c);
-        };
         // Its first thread is this task's object: deleted here, before the
         // slots it faults through go.
         delete_own(self.thread.0);
+    }
+
+    /// Destroys the child: stops it, then its task (with the D right, so it
+    /// goes even though others were mapped from it) and the memory this
+    /// task mapped into it.
+    pub fn destroy(mut self) {
+        self.stop();
+        let child = Cap::from_idx(self.task.0);
+        let unmap = |fpage| call(child, ipc::compose(|m| t::task_unmap(m, fpage, t::UNMAP_DELETE_OBJ)));
         let _ = unmap(item::all_objects(item::CAP_RWSD));
         delete_own(self.task.0);
         for r in self.regions.drain(..) {
@@ -463,6 +475,13 @@ impl Child {
             }
         }
     }
+}
+
+/// Deletes an object this task holds with D, and frees its slot.
+fn delete_own(c: CapIdx) {
+    let fp = item::obj_fpage(Cap::from_idx(c), item::CAP_RWSD);
+    let _ = call(own(), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_DELETE_OBJ)));
+    crate::cap::free(c);
 }
 
 /// Zeroed memory of this task for the child: a dataspace attached here
@@ -498,7 +517,7 @@ pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
             return Err(e.into());
         }
     };
-    let mut child = Child { task, thread, regions: Vec::new(), next: REGIONS_START };
+    let mut child = Child { task, thread, regions: Vec::new(), next: REGIONS_START, stopped: false };
     match populate(&mut child, s) {
         Ok(()) => Ok(child),
         Err(e) => {
