@@ -40,6 +40,7 @@ use crate::bench_net::{
 };
 use crate::image::{self, BuildOptions};
 use crate::qemu::{Guest, Machine, NetConfig, QemuConfig};
+use crate::tcp_trace::{self, Timeouts};
 use crate::workspace_root;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
@@ -48,7 +49,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The system measured (copied per mode with its `[system] restart` set).
 pub const MANIFEST: &str = "system/default.toml";
@@ -313,6 +314,12 @@ pub struct PhaseRun {
     /// `incarnation K started` lines of the reincarnation server for the driver.
     pub restarts: usize,
     pub recoveries: Vec<Recovery>,
+    /// When the phase's stream began and ended, host time in microseconds
+    /// since the Unix epoch (the clock of QEMU's dump).
+    pub wall_us: (u64, u64),
+    /// The host's TCP's retransmission timeouts in the phase, read from the
+    /// dump of the wire (`None`: the dump could not be read).
+    pub host_timeouts: Option<Timeouts>,
 }
 
 /// The client's verdict on a phase.
@@ -384,6 +391,8 @@ pub struct Figures {
     pub recoveries: usize,
     /// Per phase (in [`Phase::ALL`] order), MiB/s as the sink measured.
     pub mib_s: [Option<f64>; 4],
+    /// Per phase, the host's TCP's retransmission timeouts.
+    pub host_timeouts: [Option<Timeouts>; 4],
 }
 
 impl ModeRun {
@@ -420,6 +429,7 @@ impl ModeRun {
             restarts: self.fault_phases().map(|p| p.restarts).sum(),
             recoveries: ms.len(),
             mib_s: Phase::ALL.map(|p| self.phase(p).and_then(PhaseRun::mib_s)),
+            host_timeouts: Phase::ALL.map(|p| self.phase(p).and_then(|r| r.host_timeouts)),
         }
     }
 
@@ -503,9 +513,11 @@ impl RestartReport {
         let mut modes = Map::new();
         for m in &self.modes {
             let f = m.figures();
-            let mut phases = Map::new();
-            for (p, v) in Phase::ALL.iter().zip(f.mib_s) {
+            let (mut phases, mut timeouts, mut waited) = (Map::new(), Map::new(), Map::new());
+            for ((p, v), t) in Phase::ALL.iter().zip(f.mib_s).zip(f.host_timeouts) {
                 phases.insert(p.name().into(), number(v));
+                timeouts.insert(p.name().into(), t.map_or(Value::Null, |t| t.count.into()));
+                waited.insert(p.name().into(), number(t.map(|t| t.waited_us as f64 / 1e6)));
             }
             modes.insert(
                 m.mode.name().into(),
@@ -520,6 +532,8 @@ impl RestartReport {
                     "restarts": f.restarts,
                     "recoveries": f.recoveries,
                     "mib_s": phases,
+                    "host_tcp_timeouts": timeouts,
+                    "host_tcp_waited_s": waited,
                 }),
             );
         }
@@ -530,9 +544,21 @@ impl RestartReport {
     pub fn table(&self) -> String {
         let opt = |x: Option<f64>, prec: usize| x.map_or_else(|| "-".to_string(), |x| format!("{x:.prec$}"));
         let mut rows: Vec<Vec<String>> = vec![
-            ["mode", "phase", "MiB/s", "bytes", "ms", "faults", "restarts", "recovered", "recovery ms", "client"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "mode",
+                "phase",
+                "MiB/s",
+                "bytes",
+                "ms",
+                "faults",
+                "restarts",
+                "recovered",
+                "recovery ms",
+                "host timeouts",
+                "client",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for m in &self.modes {
             for p in &m.phases {
@@ -556,6 +582,7 @@ impl RestartReport {
                     p.restarts.to_string(),
                     p.recoveries.len().to_string(),
                     recovery,
+                    p.host_timeouts.map_or("-".into(), |t| format!("{} ({:.1} s)", t.count, t.waited_us as f64 / 1e6)),
                     client.into(),
                 ]);
             }
@@ -677,7 +704,8 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
             let task = driver_task(built.system(), spec)?;
             report.task = task.clone();
             say(format!("{}: booting {} with a {} ({task})", mode.name(), built.kernel(), spec.model));
-            let (mut guest, port) = boot(built, spec, &task, opts.machine)?;
+            let dump = dump_path(opts.kernel(), mode);
+            let (mut guest, port) = boot(built, spec, &task, opts.machine, &dump)?;
             for phase in Phase::ALL {
                 std::thread::sleep(SETTLE);
                 say(format!("{} {}: {} s ...", mode.name(), phase.name(), opts.seconds));
@@ -695,6 +723,9 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
                     p.verdict()
                 ));
                 run.phases.push(p);
+            }
+            if let Err(e) = count_timeouts(&mut run.phases, &dump) {
+                say(format!("{}: the host's TCP timeouts are not known: {e:#}", mode.name()));
             }
             Ok(())
         })();
@@ -769,8 +800,15 @@ pub(crate) fn driver_task(system: &manifest::System, spec: &NicSpec) -> Result<S
 
 /// Boots the image with the NIC and a forward from a free host port to the
 /// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
-fn boot(built: Built, spec: &NicSpec, task: &str, machine: Machine) -> Result<(Guest, u16)> {
-    boot_forwarding(built, (spec, machine), task, &[SINK_PORT], &[]).map(|(g, ports)| (g, ports[0]))
+/// QEMU dumps the headers of the user network's frames to `dump`
+/// ([`tcp_trace`]).
+fn boot(built: Built, spec: &NicSpec, task: &str, machine: Machine, dump: &Path) -> Result<(Guest, u16)> {
+    let _ = std::fs::remove_file(dump);
+    let extra = [
+        "-object".to_string(),
+        format!("filter-dump,id=restart-dump,netdev=net0,maxlen={},file={}", tcp_trace::CAPTURE_BYTES, dump.display()),
+    ];
+    boot_forwarding(built, (spec, machine), task, &[SINK_PORT], &extra).map(|(g, ports)| (g, ports[0]))
 }
 
 /// Boots the image with the NIC and forwards from free host ports to the
@@ -844,6 +882,7 @@ fn run_phase(guest: &mut Guest, port: u16, task: &str, phase: Phase, seconds: u6
     let stop = AtomicBool::new(false);
     let finished = AtomicBool::new(false);
     let t0 = Instant::now();
+    let wall_from = wall_us();
     let mut typed: Vec<Duration> = Vec::new();
     let (stream, typing) = std::thread::scope(|s| {
         let sender = s.spawn(|| {
@@ -876,6 +915,7 @@ fn run_phase(guest: &mut Guest, port: u16, task: &str, phase: Phase, seconds: u6
         (sender.join().unwrap_or_else(|_| panic!("the sending thread panicked")), typing)
     });
     typing?;
+    let wall = (wall_from, wall_us());
     let wait = if stream.end == ClientEnd::Closed { REPORT_TIMEOUT } else { Duration::from_secs(10) };
     let sink = guest.wait_for(|l| parse_sink_end(l).is_some(), wait).ok().and_then(|l| parse_sink_end(&l));
     let lines = guest.lines();
@@ -885,7 +925,37 @@ fn run_phase(guest: &mut Guest, port: u16, task: &str, phase: Phase, seconds: u6
         .enumerate()
         .map(|(i, &at)| Fault { at, accepted: seen.answers.get(i).copied().unwrap_or(false) })
         .collect();
-    Ok(PhaseRun { phase, stream, sink, faults, restarts: seen.restarts, recoveries: seen.recoveries })
+    Ok(PhaseRun {
+        phase,
+        stream,
+        sink,
+        faults,
+        restarts: seen.restarts,
+        recoveries: seen.recoveries,
+        wall_us: wall,
+        host_timeouts: None,
+    })
+}
+
+/// Host time in microseconds since the Unix epoch.
+fn wall_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+}
+
+/// Where a mode's dump of the wire goes (headers only; `tcpdump -r` reads it).
+pub fn dump_path(kernel: &str, mode: Mode) -> PathBuf {
+    console_path(kernel, mode).with_extension("pcap")
+}
+
+/// Fills in each phase's host TCP timeouts from the mode's dump; a dump that
+/// cannot be read leaves them unknown and says why.
+fn count_timeouts(phases: &mut [PhaseRun], dump: &Path) -> Result<()> {
+    let bytes = std::fs::read(dump).with_context(|| format!("reading the wire's dump {}", dump.display()))?;
+    let segments = tcp_trace::segments(&bytes, SINK_PORT)?;
+    for p in phases {
+        p.host_timeouts = Some(tcp_trace::timeouts(&segments, p.wall_us.0, p.wall_us.1));
+    }
+    Ok(())
 }
 
 /// What the guest said during a phase.
@@ -1312,6 +1382,8 @@ mod tests {
             faults: (0..faults).map(|k| Fault { at: FAULT_OFFSET + FAULT_PERIOD * k as u32, accepted: true }).collect(),
             restarts: recovery.len(),
             recoveries: recovery.iter().map(|&ms| Recovery { incarnation: 2, sent: true, ms }).collect(),
+            wall_us: (0, ms * 1000),
+            host_timeouts: Some(Timeouts { count: faults as u32 / 2, waited_us: 1_200_000 * (faults as u64 / 2) }),
         }
     }
 
@@ -1404,10 +1476,14 @@ mod tests {
                 r#"{"kernel":"resurgo","nic":"rtl8139","kills":6,"seconds":10,"modes":{"#,
                 r#""transparent":{"throughput_ratio":0.75,"irq_crash_ratio":0.25,"client_errors":0,"connections_reset":0,"#,
                 r#""recovery_ms_median":75.0,"recovery_ms_max":300,"faults_injected":6,"restarts":6,"recoveries":6,"#,
-                r#""mib_s":{"clean":4.0,"kill":4.0,"crash":2.0,"crash_irq":1.0}},"#,
+                r#""mib_s":{"clean":4.0,"kill":4.0,"crash":2.0,"crash_irq":1.0},"#,
+                r#""host_tcp_timeouts":{"clean":0,"kill":1,"crash":1,"crash_irq":1},"#,
+                r#""host_tcp_waited_s":{"clean":0.0,"kill":1.2,"crash":1.2,"crash_irq":1.2}},"#,
                 r#""minix":{"throughput_ratio":null,"irq_crash_ratio":null,"client_errors":0,"connections_reset":0,"#,
                 r#""recovery_ms_median":null,"recovery_ms_max":null,"faults_injected":0,"restarts":0,"recoveries":0,"#,
-                r#""mib_s":{"clean":4.0,"kill":null,"crash":null,"crash_irq":null}}}}"#
+                r#""mib_s":{"clean":4.0,"kill":null,"crash":null,"crash_irq":null},"#,
+                r#""host_tcp_timeouts":{"clean":0,"kill":null,"crash":null,"crash_irq":null},"#,
+                r#""host_tcp_waited_s":{"clean":0.0,"kill":null,"crash":null,"crash_irq":null}}}}"#
             )
         );
     }
@@ -1421,7 +1497,23 @@ mod tests {
         assert!(lines[1].starts_with("mode") && lines[1].ends_with("client"), "{table}");
         assert_eq!(
             lines[4].split_whitespace().collect::<Vec<_>>(),
-            ["transparent", "kill", "4.00", "16777216", "4000", "2", "2", "2", "200", "/", "300", "ok"]
+            [
+                "transparent",
+                "kill",
+                "4.00",
+                "16777216",
+                "4000",
+                "2",
+                "2",
+                "2",
+                "200",
+                "/",
+                "300",
+                "1",
+                "(1.2",
+                "s)",
+                "ok"
+            ]
         );
         assert!(lines[11].starts_with(
             "transparent: throughput under kills and crashes 0.750 of fault-free, under interrupt-handler crashes 0.250; 0 client errors"

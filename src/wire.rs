@@ -90,11 +90,31 @@ impl DumpTail {
 /// Counts the complete records in `buf` (which starts with the file header
 /// while `big_endian` is unknown); returns them and the bytes used.
 pub fn parse(buf: &[u8], big_endian: &mut Option<bool>) -> Result<(Seen, usize)> {
+    let mut seen = Seen::default();
+    let used = records(buf, big_endian, |r| {
+        seen.frames += 1;
+        seen.empty += u64::from(r.length == 0);
+    })?;
+    Ok((seen, used))
+}
+
+/// One frame of a dump: when QEMU saw it (host time, microseconds since the
+/// Unix epoch), its length on the wire, and the bytes captured of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub at_us: u64,
+    pub length: u32,
+    pub captured: &'a [u8],
+}
+
+/// Hands `each` the complete records in `buf` (which starts with the file
+/// header while `big_endian` is unknown); returns the bytes used.
+pub fn records(buf: &[u8], big_endian: &mut Option<bool>, mut each: impl FnMut(Record<'_>)) -> Result<usize> {
     let mut at = 0;
     let be = match *big_endian {
         Some(be) => be,
         None => {
-            let Some(head) = buf.get(..FILE_HEADER) else { return Ok((Seen::default(), 0)) };
+            let Some(head) = buf.get(..FILE_HEADER) else { return Ok(0) };
             let be = match u32::from_le_bytes([head[0], head[1], head[2], head[3]]) {
                 MAGIC_LE => false,
                 MAGIC_BE => true,
@@ -109,21 +129,18 @@ pub fn parse(buf: &[u8], big_endian: &mut Option<bool>) -> Result<(Seen, usize)>
         let w = [b[0], b[1], b[2], b[3]];
         if be { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
     };
-    let mut seen = Seen::default();
     while let Some(head) = buf.get(at..at + RECORD_HEADER) {
         let captured = word(&head[8..12]) as usize;
         let length = word(&head[12..16]);
         if captured > 1 << 16 {
             bail!("the wire's dump has a record of {captured} bytes: not a dump of frames");
         }
-        if buf.len() < at + RECORD_HEADER + captured {
-            break;
-        }
+        let Some(bytes) = buf.get(at + RECORD_HEADER..at + RECORD_HEADER + captured) else { break };
+        let at_us = u64::from(word(&head[0..4])) * 1_000_000 + u64::from(word(&head[4..8]));
+        each(Record { at_us, length, captured: bytes });
         at += RECORD_HEADER + captured;
-        seen.frames += 1;
-        seen.empty += u64::from(length == 0);
     }
-    Ok((seen, at))
+    Ok(at)
 }
 
 /// Counters the guard keeps, readable while it runs.
