@@ -951,8 +951,13 @@ fn link(
     if let Some(parent) = image.parent() {
         let _ = fs::create_dir_all(parent);
     }
+    let objects: Vec<&Unit> = match how.provided {
+        Some(shim) => linked_objects(name, objects, shim),
+        None => objects.to_vec(),
+    };
+    let objects = &objects[..];
     let traps = match how.provided {
-        Some(provided) => unresolved_of(objects, provided),
+        Some(shim) => unresolved_of(objects, &shim.defined),
         None => Traps::new(),
     };
     if how.strict && !traps.is_empty() {
@@ -1052,15 +1057,39 @@ pub type Traps = BTreeMap<String, Vec<traps::Reference>>;
 struct LinkWith<'a> {
     /// Fail instead of linking traps.
     strict: bool,
-    /// What the shim library defines; `None` when it could not be read (the
-    /// linker then reports what is missing, as without traps).
-    provided: Option<&'a BTreeSet<String>>,
+    /// What the shim library defines and needs; `None` when it could not be
+    /// read (the linker then reports what is missing, as without traps, and
+    /// every object of Linux's library code is linked).
+    provided: Option<&'a ShimSymbols>,
 }
 
-/// The global symbols of the shim library, or `None` when it is missing or unreadable.
-fn provided_symbols(lib: &Path) -> Option<BTreeSet<String>> {
+/// The shim library's symbols.
+struct ShimSymbols {
+    /// The global symbols it defines.
+    defined: BTreeSet<String>,
+    /// What its members reference and none defines.
+    needs: BTreeSet<String>,
+}
+
+/// The shim library's symbols, or `None` when it is missing or unreadable.
+fn provided_symbols(lib: &Path) -> Option<ShimSymbols> {
     let data = fs::read(lib).ok()?;
-    traps::archive_symbols(&data).ok()
+    Some(ShimSymbols { defined: traps::archive_symbols(&data).ok()?, needs: traps::archive_needs(&data).ok()? })
+}
+
+/// The objects a driver's link takes: its own, and those of Linux's library
+/// code that it or the shim needs, as from an archive ([`traps::needed`]), so
+/// that what a library file references reaches only the drivers that use it.
+fn linked_objects<'u>(name: &str, objects: &[&'u Unit], shim: &ShimSymbols) -> Vec<&'u Unit> {
+    let read = |u: &Unit| {
+        // An unreadable object is left to the linker, which says what is wrong with it.
+        fs::read(&u.object).ok().and_then(|d| traps::object_symbols(&u.tree_path, &d).ok()).unwrap_or_default()
+    };
+    let (own, lib): (Vec<&Unit>, Vec<&Unit>) = objects.iter().copied().partition(|u| u.driver == name);
+    let own_syms: Vec<_> = own.iter().map(|u| read(u)).collect();
+    let lib_syms: Vec<_> = lib.iter().map(|u| read(u)).collect();
+    let taken = traps::needed(&own_syms, &lib_syms, &shim.needs);
+    own.into_iter().chain(taken.into_iter().map(|i| lib[i])).collect()
 }
 
 /// The symbols the driver's objects use that neither they nor `provided` define.
@@ -1237,7 +1266,8 @@ mod tests {
         // With the library's symbols: the missing function becomes a trap that
         // calls the shim's handler, and the image links; `--strict` refuses.
         let provided = provided_symbols(&lib).unwrap();
-        assert!(provided.contains("tiny_shim_handler"), "{provided:?}");
+        assert!(provided.defined.contains("tiny_shim_handler"), "{:?}", provided.defined);
+        assert!(provided.needs.contains("tiny_probe"), "{:?}", provided.needs);
         let (src, obj) = cc(
             "int pci_enable_device(int);\nint tiny_probe(void)\n{\n\treturn pci_enable_device(1);\n}\n\
              void resurgo_unimplemented(const char *n, long c) { for (;;) {} }\n",
@@ -1272,7 +1302,7 @@ mod tests {
         assert!(lib.defines.iter().any(|d| d == "__HAVE_ARCH_MEMCMP"), "{lib:?}");
         for f in lib.pinned() {
             assert!(
-                (f.path.starts_with("lib/") || f.path.starts_with("kernel/time/")) && f.sha256.len() == 64,
+                ["lib/", "kernel/time/", "mm/"].iter().any(|d| f.path.starts_with(d)) && f.sha256.len() == 64,
                 "{f:?}"
             );
             assert_eq!(f.pinned_by, LINUX_LIB_FILE);

@@ -127,6 +127,48 @@ pub fn archive_symbols(data: &[u8]) -> Result<BTreeSet<String>> {
     Ok(out)
 }
 
+/// The symbols an archive's members reference that no member defines: what
+/// linking all of it would need from elsewhere.
+pub fn archive_needs(data: &[u8]) -> Result<BTreeSet<String>> {
+    let archive = object::read::archive::ArchiveFile::parse(data).context("not an ar archive")?;
+    let (mut defined, mut undefined) = (BTreeSet::new(), BTreeSet::new());
+    for member in archive.members() {
+        let member = member.context("an archive member")?;
+        let Ok(bytes) = member.data(data) else { continue };
+        if let Ok(obj) = object_symbols("member", bytes) {
+            defined.extend(obj.defined);
+            undefined.extend(obj.undefined.into_keys());
+        }
+    }
+    Ok(undefined.into_iter().filter(|n| !defined.contains(n)).collect())
+}
+
+/// Which of the `optional` objects a link of `always` takes when they come
+/// as an archive does (Linux links its own `lib.a` so): those that define a
+/// symbol `always`, `roots` or an object already taken references and that
+/// nothing taken defines, until nothing more is wanted. Indices into
+/// `optional`, ascending.
+pub fn needed(always: &[ObjectSymbols], optional: &[ObjectSymbols], roots: &BTreeSet<String>) -> Vec<usize> {
+    let mut defined: BTreeSet<&str> = always.iter().flat_map(|o| o.defined.iter().map(String::as_str)).collect();
+    let mut wanted: Vec<&str> = roots
+        .iter()
+        .map(String::as_str)
+        .chain(always.iter().flat_map(|o| o.undefined.keys().map(String::as_str)))
+        .collect();
+    let mut taken = vec![false; optional.len()];
+    while let Some(name) = wanted.pop() {
+        if defined.contains(name) {
+            continue;
+        }
+        if let Some(i) = (0..optional.len()).find(|&i| !taken[i] && optional[i].defined.contains(name)) {
+            taken[i] = true;
+            defined.extend(optional[i].defined.iter().map(String::as_str));
+            wanted.extend(optional[i].undefined.keys().map(String::as_str));
+        }
+    }
+    (0..optional.len()).filter(|&i| taken[i]).collect()
+}
+
 /// Whether the linker defines the symbol itself: the bounds of the initcall
 /// section in `user.ld`, and `__start_`/`__stop_` of any section named like
 /// a C identifier.
@@ -226,6 +268,35 @@ mod tests {
             .success();
         assert!(ok);
         std::fs::read(&o).unwrap()
+    }
+
+    fn syms(defined: &[&str], undefined: &[&str]) -> ObjectSymbols {
+        ObjectSymbols {
+            defined: defined.iter().map(|s| s.to_string()).collect(),
+            undefined: undefined.iter().map(|s| (s.to_string(), Vec::new())).collect(),
+        }
+    }
+
+    #[test]
+    fn library_objects_are_taken_only_when_something_needs_them() {
+        let driver = [syms(&["probe"], &["strlen", "dma_pool_create"])];
+        let lib = [
+            syms(&["strlen", "strcmp"], &[]),
+            syms(&["dma_pool_create", "dmam_pool_create"], &["devres_add", "crc32_le"]),
+            syms(&["crc32_le"], &[]),
+            syms(&["sort"], &["devres_add"]),
+            syms(&["hex_dump"], &[]),
+        ];
+        // dmapool brings crc32 along; sort and hexdump stay out, and so does
+        // what only sort would need.
+        assert_eq!(needed(&driver, &lib, &BTreeSet::new()), [0, 1, 2]);
+        // A driver that uses none of it takes none of it, unless the shim does.
+        let plain = [syms(&["probe"], &["printk"])];
+        assert!(needed(&plain, &lib, &BTreeSet::new()).is_empty());
+        assert_eq!(needed(&plain, &lib, &BTreeSet::from(["hex_dump".to_string()])), [4]);
+        // What the driver defines itself is not looked for.
+        let own = [syms(&["probe", "strlen"], &["strlen"])];
+        assert!(needed(&own, &lib, &BTreeSet::new()).is_empty());
     }
 
     #[test]

@@ -179,6 +179,8 @@ static struct pci_dev *the_device(void)
     dev->dev.dma_mask = &dev->dma_mask;
     dev->dev.coherent_dma_mask = DMA_BIT_MASK(32);
     dev->dev.bus = &pci_bus_type;
+    /* As device_initialize() does: the device's DMA pools (mm/dmapool.c). */
+    INIT_LIST_HEAD(&dev->dev.dma_pools);
     dev_set_name(&dev->dev, "0000:%02x:%02x.%d", bus, slot, func);
     pci_read_config_byte(dev, PCI_HEADER_TYPE, &dev->hdr_type);
     pci_read_config_byte(dev, PCI_INTERRUPT_PIN, &dev->pin);

@@ -13,6 +13,13 @@
 
 #include "internal.h"
 
+/* Whether allocations are zeroed on allocation and on free
+ * (want_init_on_alloc(), want_init_on_free(); mm/dmapool.c asks): off unless
+ * the configuration says otherwise, as in Linux's mm/page_alloc.c, and no
+ * boot parameter turns them on here. */
+DEFINE_STATIC_KEY_MAYBE(CONFIG_INIT_ON_ALLOC_DEFAULT_ON, init_on_alloc);
+DEFINE_STATIC_KEY_MAYBE(CONFIG_INIT_ON_FREE_DEFAULT_ON, init_on_free);
+
 /* kmalloc'd blocks carry their size just before the returned pointer so
  * that krealloc and ksize work; the header keeps the 16-byte alignment. */
 struct kmalloc_hdr {
