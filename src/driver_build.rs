@@ -411,6 +411,10 @@ pub struct LinuxLib {
     /// ([`Headers::Linux`]), with the generated `lib/` headers (`crc32table.h`).
     #[serde(default)]
     pub linux_headers: Vec<manifest::driver::SourceFile>,
+    /// Headers those files include from their own folder
+    /// (`drivers/base/base.h`): fetched and checked beside them, not compiled.
+    #[serde(default)]
+    pub local_headers: Vec<manifest::driver::SourceFile>,
 }
 
 impl LinuxLib {
@@ -419,6 +423,7 @@ impl LinuxLib {
         self.sources
             .iter()
             .chain(&self.linux_headers)
+            .chain(&self.local_headers)
             .map(|f| linux::PinnedFile {
                 path: f.path.clone(),
                 sha256: f.sha256.clone(),
@@ -1302,7 +1307,8 @@ mod tests {
         assert!(lib.defines.iter().any(|d| d == "__HAVE_ARCH_MEMCMP"), "{lib:?}");
         for f in lib.pinned() {
             assert!(
-                ["lib/", "kernel/time/", "mm/"].iter().any(|d| f.path.starts_with(d)) && f.sha256.len() == 64,
+                ["lib/", "kernel/time/", "mm/", "drivers/base/"].iter().any(|d| f.path.starts_with(d))
+                    && f.sha256.len() == 64,
                 "{f:?}"
             );
             assert_eq!(f.pinned_by, LINUX_LIB_FILE);

@@ -170,10 +170,11 @@ pub fn needed(always: &[ObjectSymbols], optional: &[ObjectSymbols], roots: &BTre
 }
 
 /// Whether the linker defines the symbol itself: the bounds of the initcall
-/// section in `user.ld`, and `__start_`/`__stop_` of any section named like
-/// a C identifier.
+/// section and of the read-only data (`__start_rodata`, `__end_rodata`) in
+/// `user.ld`, and `__start_`/`__stop_` of any section named like a C
+/// identifier.
 pub fn linker_defined(name: &str) -> bool {
-    name.starts_with("__start_") || name.starts_with("__stop_")
+    name.starts_with("__start_") || name.starts_with("__stop_") || name == "__end_rodata"
 }
 
 /// A symbol an assembler line can name without quoting.

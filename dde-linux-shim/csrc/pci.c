@@ -5,6 +5,8 @@
  * dde_linux_exit) removes. Configuration space goes through the io server,
  * which may refuse some writes (BARs): the helpers below that only optimise
  * or restore state treat a refusal like hardware without the feature.
+ * Managed resources (devres, Linux's drivers/base/devres.c) are released as
+ * Linux's driver core releases them: when the probe fails and after remove.
  */
 #include <linux/pci.h>
 #include <linux/delay.h>
@@ -20,6 +22,10 @@ static struct pci_dev *the_dev;
 static struct dde_once dev_once;
 
 static LIST_HEAD(drivers);
+
+/* drivers/base/devres.c; Linux declares it in the driver core's own
+ * drivers/base/base.h. */
+int devres_release_all(struct device *dev);
 
 /* The pci_dev the shim allocates for the task's device, and the BARs claimed
  * through pci_request_region(). Linux's pci_dev keeps its layout; the
@@ -179,8 +185,11 @@ static struct pci_dev *the_device(void)
     dev->dev.dma_mask = &dev->dma_mask;
     dev->dev.coherent_dma_mask = DMA_BIT_MASK(32);
     dev->dev.bus = &pci_bus_type;
-    /* As device_initialize() does: the device's DMA pools (mm/dmapool.c). */
+    /* As device_initialize() does: the device's DMA pools (mm/dmapool.c)
+     * and managed resources (drivers/base/devres.c). */
     INIT_LIST_HEAD(&dev->dev.dma_pools);
+    INIT_LIST_HEAD(&dev->dev.devres_head);
+    spin_lock_init(&dev->dev.devres_lock);
     dev_set_name(&dev->dev, "0000:%02x:%02x.%d", bus, slot, func);
     pci_read_config_byte(dev, PCI_HEADER_TYPE, &dev->hdr_type);
     pci_read_config_byte(dev, PCI_INTERRUPT_PIN, &dev->pin);
@@ -250,6 +259,7 @@ int __pci_register_driver(struct pci_driver *drv, struct module *owner, const ch
     dev->dev.driver = &drv->driver;
     rc = drv->probe(resurgo_probe_inject(dev), id);
     if (rc) {
+        devres_release_all(&dev->dev);
         dev->driver = NULL;
         dev->dev.driver = NULL;
         dev_set_drvdata(&dev->dev, NULL);
@@ -268,6 +278,7 @@ void pci_unregister_driver(struct pci_driver *drv)
     if (dev && dev->driver == drv) {
         if (drv->remove)
             drv->remove(dev);
+        devres_release_all(&dev->dev);
         dev->driver = NULL;
         dev->dev.driver = NULL;
         dev_set_drvdata(&dev->dev, NULL);

@@ -54,6 +54,12 @@ struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
 void *kmalloc_trace(struct kmem_cache *s, gfp_t flags, size_t size) { return __kmalloc(size, flags); }
 void *kmalloc_large(size_t size, gfp_t flags) { return __kmalloc(size, flags); }
 void *__kmalloc_node(size_t size, gfp_t flags, int node) { return __kmalloc(size, flags); }
+/* kmalloc_node_track_caller(): the caller is for Linux's slab debugging, which has no counterpart here. */
+void *__kmalloc_node_track_caller(size_t size, gfp_t flags, int node, unsigned long caller)
+{
+    (void)node, (void)caller;
+    return __kmalloc(size, flags);
+}
 void *kmalloc_node_trace(struct kmem_cache *s, gfp_t flags, int node, size_t size) { return __kmalloc(size, flags); }
 
 static struct kmalloc_hdr *hdr_of(const void *p)
