@@ -15,6 +15,9 @@ pub enum LoadError {
     NotElf,
     BadSegment,
     TooManyGrants,
+    /// A grant's or value's name is longer than an entry of the start-up
+    /// page holds ([`l4_sys::env::NAME_LEN`]).
+    NameTooLong,
     Kernel(Error),
 }
 
@@ -30,6 +33,11 @@ impl core::fmt::Display for LoadError {
             LoadError::NotElf => f.write_str("not an ELF executable"),
             LoadError::BadSegment => f.write_str("a segment lies outside the file or the user half"),
             LoadError::TooManyGrants => f.write_str("too many grants or arguments for the child's start-up page"),
+            LoadError::NameTooLong => write!(
+                f,
+                "a grant's or value's name is longer than the child's start-up page holds ({} bytes)",
+                l4_sys::env::NAME_LEN
+            ),
             LoadError::Kernel(e) => write!(f, "kernel: {e}"),
         }
     }

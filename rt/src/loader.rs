@@ -132,8 +132,13 @@ fn populate_with(task: &Task, factory: &Factory, s: &Spawn) -> Result<Thread, Lo
         let values = s.values.iter().map(|&(n, v)| (n, Kind::Value, v));
         let sizes = [("heap.size", Kind::Value, s.heap), ("stack.size", Kind::Value, s.stack)];
         for (name, kind, value) in caps.chain(values).chain(sizes) {
-            if env.push(name, kind, value).is_err() {
-                env_fill = Err(LoadError::TooManyGrants);
+            match env.push(name, kind, value) {
+                Ok(()) => {}
+                Err(l4_sys::env::EnvError::NameTooLong) => {
+                    crate::warn!("{}: the name `{}` does not fit an entry of its start-up page", s.name, name);
+                    env_fill = Err(LoadError::NameTooLong);
+                }
+                Err(l4_sys::env::EnvError::Full) => env_fill = Err(LoadError::TooManyGrants),
             }
         }
     })?;
