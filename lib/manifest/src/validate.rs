@@ -8,6 +8,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::ops::Range;
+use l4_sys::env::NAME_LEN;
 
 /// One thing wrong with a manifest, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,12 +340,53 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
         }
     }
 
+    // Every name a task's start-up page holds must fit an entry of it, and so
+    // must the parent's copy of it (`TASK:NAME`, for the tasks it starts):
+    // otherwise the parent cannot be loaded at boot.
+    for (i, t) in tasks.iter().enumerate() {
+        for name in env_names(t, &tasks) {
+            let held = [Some(name.clone()), t.parent.as_ref().map(|_| format!("{}:{name}", t.name))];
+            if let Some(long) = held.into_iter().flatten().find(|n| n.len() > NAME_LEN) {
+                c.err(
+                    decls[i],
+                    format!(
+                        "task `{}`: the start-up page entry `{long}` would be {} bytes, more than the {NAME_LEN} an entry holds (a shorter task or endpoint name fits)",
+                        t.name,
+                        long.len()
+                    ),
+                );
+                break;
+            }
+        }
+    }
+
     if !c.problems.is_empty() {
         c.problems.sort_by_key(|p| p.span.as_ref().map_or(0, |s| s.start));
         return Err(c.problems);
     }
     let tasks = start_order(tasks);
     Ok(System { name: m.system.name.clone(), log_level, restart, tasks })
+}
+
+/// The names of the entries init writes into task `t`'s start-up page for
+/// what the manifest says (init's `own_grants`, the loader's sizes), and the
+/// names of its I/O port grants, which only its parent's page holds.
+fn env_names(t: &Task, tasks: &[Task]) -> Vec<String> {
+    let mut names = Vec::new();
+    for client in tasks {
+        for (server, ep) in &client.uses {
+            if server == &t.name {
+                names.push(format!("gate.{ep}@{}", client.name));
+                names.push(format!("{ep}@{}", client.name));
+            }
+        }
+    }
+    names.extend(t.uses.iter().map(|(server, ep)| format!("{server}.{ep}")));
+    names.extend(t.irqs.iter().map(|line| format!("irq.{line}")));
+    names.extend((0..t.mmio.len()).map(|i| format!("mmio.{i}")));
+    names.extend((0..t.ports.len()).map(|i| format!("ports.{i}")));
+    names.extend(t.values.iter().map(|(k, _)| k.clone()));
+    names
 }
 
 /// Resolves the `svc` table of task `name`: every target is `*` or a task whose
@@ -571,6 +613,20 @@ uses = ["rs.svc"]
 
         let p = problems(&SVC.replace("inject = [", "injekt = ["));
         assert!(p[0].1.contains("injekt"), "{p:?}");
+    }
+
+    #[test]
+    fn start_up_page_names_must_fit_their_entries_and_the_parents_copies() {
+        // `eth-devresdemo:gate.control@reincarnation` is 41 bytes.
+        let text = "[system]\nname = \"x\"\n[tasks.reincarnation]\nuses = [\"NAME.control\"]\n\
+                    [tasks.NAME]\nparent = \"reincarnation\"\nserves = [\"control\"]\n";
+        let p = problems(&text.replace("NAME", "eth-devresdemo"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].1.contains("`eth-devresdemo:gate.control@reincarnation` would be 41 bytes"), "{}", p[0].1);
+        assert!(load(&text.replace("NAME", "eth-devres")).is_ok());
+        // A task's own entries too, without a parent.
+        let own = format!("[system]\nname = \"x\"\n[tasks.a]\nvalues = {{ {} = 1 }}\n", "v".repeat(41));
+        assert_eq!(problems(&own).len(), 1);
     }
 
     #[test]
