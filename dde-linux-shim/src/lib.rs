@@ -23,6 +23,7 @@ mod config;
 mod nic;
 mod sync;
 mod task;
+mod timeline;
 mod traps;
 
 rt::entry!(task::main);

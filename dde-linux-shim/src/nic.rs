@@ -44,10 +44,11 @@ impl Once {
         let incarnation = rt::env::value("incarnation").unwrap_or(1);
         if let Some(fault) = rt::env::value("fault-ticks").filter(|&t| t > 0 && incarnation > 1) {
             rt::info!(
-                "recovered: incarnation {} moved its first frame ({}) {} ms after the failure",
+                "recovered: incarnation {} moved its first frame ({}) {} ms after the failure ({})",
                 incarnation,
                 what,
-                rt::time::ticks().saturating_sub(fault)
+                rt::time::ticks().saturating_sub(fault),
+                crate::timeline::after(fault)
             );
         }
     }

@@ -10,6 +10,7 @@
 use crate::bindings::{self, resurgo_netdev_t};
 use crate::config;
 use crate::nic::Nic;
+use crate::timeline::{self, Step};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -35,12 +36,14 @@ static NIC: AtomicPtr<Nic> = AtomicPtr::new(core::ptr::null_mut());
 static KICK: spin::Once<Irq> = spin::Once::new();
 
 pub fn main() {
+    timeline::reached(Step::Running);
     let kick = Factory::own().create_irq().expect("no IRQ object for the transmit thread");
     kick.attach(&Thread::own_main(), LABEL_KICK).expect("attach");
     KICK.call_once(|| kick);
 
     // SAFETY: runs the driver's initcalls once, on the main thread.
     let n = unsafe { bindings::dde_linux_init() };
+    timeline::reached(Step::Probed);
     rt::debug!("initcalls done: {} net devices", n);
     let devs: Vec<usize> = REGISTERED.lock().clone();
     if n <= 0 || devs.is_empty() {
@@ -100,6 +103,7 @@ pub fn main() {
             rt::exit(1, "netd attach failed");
         }
     };
+    timeline::reached(Step::Attached);
     nic.resume();
     let nic: &'static Nic = Box::leak(Box::new(nic));
     NIC.store(nic as *const Nic as *mut Nic, Ordering::Release);
@@ -110,6 +114,7 @@ pub fn main() {
         rt::error!("{}: ndo_open failed: {}", name, r);
         rt::exit(1, "open failed");
     }
+    timeline::reached(Step::Open);
     // SAFETY: as above.
     nic.set_link(unsafe { bindings::dde_netdev_carrier_ok(dev) } != 0);
     rt::info!(

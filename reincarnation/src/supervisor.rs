@@ -155,10 +155,11 @@ impl<K: Kernel> Supervisor<K> {
                 s.svc.state = State::Running;
                 if s.svc.incarnation > 1 {
                     rt::info!(
-                        "{} incarnation {} started (restart {}; last: {})",
+                        "{} incarnation {} started (restart {}, {} ms after the failure; last: {})",
                         s.svc.name,
                         s.svc.incarnation,
                         s.svc.restarts,
+                        ticks().saturating_sub(s.failed_at),
                         s.svc.last_cause
                     );
                 }
