@@ -430,6 +430,9 @@ fn svc_verbs_need_the_manifests_grant_on_fiasco() {
         let refused =
             fiasco::plain(&seen(&guest, &format!("reincarn| WARN refused: svc-net may not {verb} eth-8139cp"), STEP));
         assert!(refused.contains("grants it no `svc.restart` on it"), "{refused}");
+        // The answer reaches the socket before the task's own log line
+        // reaches the console: wait for the line before counting it.
+        seen(&guest, &format!("svc-net | error {verb} eth-8139cp: not permitted by the manifest"), STEP);
     }
     // All three answered the same way, with the server's own error.
     let denied: Vec<String> = guest
