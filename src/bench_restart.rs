@@ -21,6 +21,11 @@
 //! SACK or NewReno) then resends only after its retransmission timeout, a
 //! second or more. What the restart costs the driver is in the recovery times.
 //!
+//! `--peer` chooses whose TCP sends: QEMU's user network behind a forward
+//! from a host port (`user`, the default, what `resurgo up` uses), or the
+//! host's own Linux TCP through a tap device ([`crate::tap`], needs root),
+//! which resends a lost window within milliseconds rather than a second.
+//!
 //! The host sends a pseudo-random stream as fast as it can through a small
 //! send buffer (so that what it managed to write tracks what the guest took),
 //! counts the bytes written in [`BIN`]-long bins (the plot), then half-closes
@@ -46,7 +51,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -153,9 +158,45 @@ pub struct Recovery {
     pub sent: bool,
     /// From the failure to that frame, in the guest's milliseconds.
     pub ms: u64,
+    /// When it reached each [`Step`] before, in ms after the failure, as
+    /// far as the guest said.
+    pub steps: [Option<u64>; Step::ALL.len()],
 }
 
-/// `[TASK] recovered: incarnation N moved its first frame (sent|received) M ms after the failure`.
+/// A step of a driver's restart before its first frame: where a recovery
+/// time goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The reincarnation server has ended the old instance and created the
+    /// new one (its `started` line).
+    Started,
+    /// The new instance runs its first line.
+    Running,
+    /// The Linux driver's probe is done.
+    Probed,
+    /// The device is attached to netd's rings.
+    Attached,
+    /// The driver's `ndo_open` is done.
+    Open,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [Step::Started, Step::Running, Step::Probed, Step::Attached, Step::Open];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Step::Started => "started",
+            Step::Running => "running",
+            Step::Probed => "probed",
+            Step::Attached => "attached",
+            Step::Open => "open",
+        }
+    }
+}
+
+/// `[TASK] recovered: incarnation N moved its first frame (sent|received) M
+/// ms after the failure`, optionally followed by the instance's own steps,
+/// `(running at A, probed at B, attached at C, open at D)`.
 pub fn parse_recovery(line: &str, task: &str) -> Option<Recovery> {
     let text = task_text(line, task)?.strip_prefix("recovered: incarnation ")?;
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -165,7 +206,16 @@ pub fn parse_recovery(line: &str, task: &str) -> Option<Recovery> {
         "(received)" => false,
         _ => return None,
     };
-    Some(Recovery { incarnation: incarnation.parse().ok()?, sent, ms: ms.parse().ok()? })
+    let mut steps = [None; Step::ALL.len()];
+    if let Some(list) = text.split_once("after the failure (").and_then(|(_, l)| l.strip_suffix(')')) {
+        for item in list.split(", ") {
+            let Some((name, at)) = item.split_once(" at ") else { continue };
+            if let (Some(i), Ok(at)) = (Step::ALL.iter().position(|s| s.name() == name), at.parse()) {
+                steps[i] = Some(at);
+            }
+        }
+    }
+    Some(Recovery { incarnation: incarnation.parse().ok()?, sent, ms: ms.parse().ok()?, steps })
 }
 
 /// The reincarnation server's `[reincarnation] TASK incarnation K started ...`: K.
@@ -174,6 +224,13 @@ pub fn parse_restart(line: &str, task: &str) -> Option<u64> {
     let mut words = text.split_whitespace();
     let k = words.next()?.parse().ok()?;
     (words.next()? == "started").then_some(k)
+}
+
+/// `... incarnation K started (restart R, M ms after the failure; ...)`: M.
+fn parse_started_ms(line: &str, task: &str) -> Option<u64> {
+    parse_restart(line, task)?;
+    let (before, _) = line.split_once(" ms after the failure")?;
+    before.rsplit(' ').next()?.parse().ok()
 }
 
 /// The shell's answer to `svc VERB TASK`: `Some(true)` for `done`, `Some(false)`
@@ -384,6 +441,8 @@ pub struct Figures {
     pub connections_reset: usize,
     pub recovery_ms_median: Option<f64>,
     pub recovery_ms_max: Option<u64>,
+    /// Per [`Step`], the median of when the new instances reached it.
+    pub steps_ms_median: [Option<f64>; Step::ALL.len()],
     /// Console commands typed, and those the shell said `done` to.
     pub faults: usize,
     pub injected: usize,
@@ -424,6 +483,14 @@ impl ModeRun {
             connections_reset: verdicts.iter().filter(|v| matches!(v, Verdict::Reset(_))).count(),
             recovery_ms_median: median(&ms.iter().map(|&m| m as f64).collect::<Vec<_>>()),
             recovery_ms_max: ms.iter().copied().max(),
+            steps_ms_median: core::array::from_fn(|i| {
+                let at: Vec<f64> = self
+                    .fault_phases()
+                    .flat_map(|p| p.recoveries.iter().filter_map(|r| r.steps[i]))
+                    .map(|m| m as f64)
+                    .collect();
+                median(&at)
+            }),
             faults: self.fault_phases().map(|p| p.faults.len()).sum(),
             injected: self.fault_phases().map(PhaseRun::injected).sum(),
             restarts: self.fault_phases().map(|p| p.restarts).sum(),
@@ -485,6 +552,8 @@ impl ModeRun {
 pub struct RestartReport {
     /// `resurgo` or `fiasco`: the kernel it ran on.
     pub kernel: &'static str,
+    /// Whose TCP sent the stream.
+    pub peer: Peer,
     pub nic: String,
     /// The driver task.
     pub task: String,
@@ -528,6 +597,11 @@ impl RestartReport {
                     "connections_reset": f.connections_reset,
                     "recovery_ms_median": number(f.recovery_ms_median),
                     "recovery_ms_max": f.recovery_ms_max,
+                    "recovery_steps_ms_median": Step::ALL
+                        .iter()
+                        .zip(f.steps_ms_median)
+                        .map(|(s, m)| (s.name().to_string(), number(m)))
+                        .collect::<Map<String, Value>>(),
                     "faults_injected": f.injected,
                     "restarts": f.restarts,
                     "recoveries": f.recoveries,
@@ -537,7 +611,14 @@ impl RestartReport {
                 }),
             );
         }
-        json!({ "kernel": self.kernel, "nic": self.nic, "kills": self.kills(), "seconds": self.seconds, "modes": modes })
+        json!({
+            "kernel": self.kernel,
+            "peer": self.peer.name(),
+            "nic": self.nic,
+            "kills": self.kills(),
+            "seconds": self.seconds,
+            "modes": modes
+        })
     }
 
     /// A readable table: one line per mode and phase, then each mode's figures.
@@ -590,12 +671,16 @@ impl RestartReport {
         let cols = rows[0].len();
         let widths: Vec<usize> = (0..cols).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
         let mut out = format!(
-            "{}{} ({}), {} s per phase, a fault every {} s; MiB/s, bytes and ms as the sink measured them\n",
+            "{}{} ({}), {} s per phase, a fault every {} s, the host's {}; MiB/s, bytes and ms as the sink measured them\n",
             if self.kernel == "fiasco" { "Fiasco.OC: " } else { "" },
             self.nic,
             self.task,
             self.seconds,
-            FAULT_PERIOD.as_secs()
+            FAULT_PERIOD.as_secs(),
+            match self.peer {
+                Peer::User => "TCP through QEMU's user network (slirp)",
+                Peer::Tap => "Linux TCP through a tap device",
+            }
         );
         for (n, row) in rows.iter().enumerate() {
             let cells: Vec<String> = row
@@ -625,6 +710,19 @@ impl RestartReport {
                 f.recoveries,
                 f.restarts,
             ));
+            if f.steps_ms_median.iter().any(Option::is_some) {
+                let steps: Vec<String> = Step::ALL
+                    .iter()
+                    .zip(f.steps_ms_median)
+                    .map(|(s, m)| format!("{} {}", s.name(), opt(m, 1)))
+                    .collect();
+                out.push_str(&format!(
+                    "{}: a restart's steps, median ms after the failure: {}, first frame {}\n",
+                    m.mode.name(),
+                    steps.join(", "),
+                    opt(f.recovery_ms_median, 1)
+                ));
+            }
         }
         for m in &self.modes {
             for note in m.notes() {
@@ -632,6 +730,38 @@ impl RestartReport {
             }
         }
         out
+    }
+}
+
+/// The host's end of the stream: who runs the TCP that sends to the sink.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Peer {
+    /// QEMU's user network (slirp) terminates the guest's TCP, and a
+    /// forward from a host port on 127.0.0.1 leads to it: what `resurgo up`
+    /// uses. slirp is a 4.4BSD TCP: no SACK, a retransmission timer of at
+    /// least a second.
+    #[default]
+    User,
+    /// The host's own Linux TCP, through a tap device ([`crate::tap`]): SACK,
+    /// tail-loss probes and a 200 ms minimum timer. Needs root.
+    Tap,
+}
+
+impl Peer {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Peer::User => "user",
+            Peer::Tap => "tap",
+        }
+    }
+
+    /// A resend after at least this silence counts as a timeout of the
+    /// sender's ([`tcp_trace::timeouts`]).
+    const fn min_silence_us(self) -> u64 {
+        match self {
+            Peer::User => tcp_trace::USER_NET_SILENCE_US,
+            Peer::Tap => tcp_trace::LINUX_SILENCE_US,
+        }
     }
 }
 
@@ -645,6 +775,7 @@ pub struct RestartOptions {
     pub machine: Machine,
     /// Fiasco.OC and L4Re (from `$RESURGO_L4RE`) instead of Resurgo's kernel.
     pub fiasco: Option<crate::fiasco::L4re>,
+    pub peer: Peer,
     pub progress: bool,
 }
 
@@ -662,6 +793,7 @@ impl Default for RestartOptions {
             seconds: DEFAULT_SECONDS,
             machine: Machine::default(),
             fiasco: None,
+            peer: Peer::default(),
             progress: true,
         }
     }
@@ -680,6 +812,7 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
     };
     let mut report = RestartReport {
         kernel: opts.kernel(),
+        peer: opts.peer,
         nic: spec.model.into(),
         task: String::new(),
         seconds: opts.seconds,
@@ -704,13 +837,18 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
             let task = driver_task(built.system(), spec)?;
             report.task = task.clone();
             say(format!("{}: booting {} with a {} ({task})", mode.name(), built.kernel(), spec.model));
-            let dump = dump_path(opts.kernel(), mode);
-            let (mut guest, port) = boot(built, spec, &task, opts.machine, &dump)?;
+            let files = Files::new(opts.kernel(), opts.peer, mode);
+            // A tap device lives as long as its guest (and is deleted after it).
+            let tap = match opts.peer {
+                Peer::User => None,
+                Peer::Tap => Some(crate::tap::Tap::create()?),
+            };
+            let (mut guest, sink) = boot(built, (spec, opts.machine), &task, tap.as_ref(), &files.dump)?;
             for phase in Phase::ALL {
                 std::thread::sleep(SETTLE);
                 say(format!("{} {}: {} s ...", mode.name(), phase.name(), opts.seconds));
-                let p = run_phase(&mut guest, port, &task, phase, opts.seconds, &block);
-                save_console(&guest, opts.kernel(), mode);
+                let p = run_phase(&mut guest, sink, &task, phase, opts.seconds, &block);
+                save_console(&guest, &files.console);
                 let p = p?;
                 say(format!(
                     "{} {}: {} MiB/s, {} faults, {} restarts, {} recovered, client {:?}",
@@ -724,7 +862,9 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
                 ));
                 run.phases.push(p);
             }
-            if let Err(e) = count_timeouts(&mut run.phases, &dump) {
+            drop(guest);
+            drop(tap);
+            if let Err(e) = count_timeouts(&mut run.phases, &files.dump, opts.peer) {
                 say(format!("{}: the host's TCP timeouts are not known: {e:#}", mode.name()));
             }
             Ok(())
@@ -737,19 +877,29 @@ pub fn run(opts: &RestartOptions) -> Result<RestartReport> {
     Ok(report)
 }
 
-/// Where a mode's guest console goes, relative to the workspace.
-pub fn console_path(kernel: &str, mode: Mode) -> PathBuf {
-    let kernel = if kernel == "resurgo" { String::new() } else { format!("{kernel}-") };
-    workspace_root().join(format!("target/bench/restart-{kernel}{}.log", mode.name()))
+/// Where a mode's files go: `target/bench/restart[-KERNEL][-tap]-MODE.log`
+/// for the guest's console, `.pcap` for the dump of the wire's headers
+/// (`tcpdump -r` reads it).
+pub struct Files {
+    pub console: PathBuf,
+    pub dump: PathBuf,
+}
+
+impl Files {
+    pub fn new(kernel: &str, peer: Peer, mode: Mode) -> Files {
+        let kernel = if kernel == "resurgo" { String::new() } else { format!("-{kernel}") };
+        let peer = if peer == Peer::User { String::new() } else { format!("-{}", peer.name()) };
+        let console = workspace_root().join(format!("target/bench/restart{kernel}{peer}-{}.log", mode.name()));
+        Files { dump: console.with_extension("pcap"), console }
+    }
 }
 
 /// Keeps the guest's console so far, for reading what happened behind a
 /// figure; a failure to write it costs only the log.
-fn save_console(guest: &Guest, kernel: &str, mode: Mode) {
-    let path = console_path(kernel, mode);
+fn save_console(guest: &Guest, path: &Path) {
     let mut text = guest.lines().join("\n");
     text.push('\n');
-    let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
+    let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(path, text));
     if let Err(e) = written {
         eprintln!("warning: cannot write {}: {e}", path.display());
     }
@@ -798,17 +948,33 @@ pub(crate) fn driver_task(system: &manifest::System, spec: &NicSpec) -> Result<S
         .ok_or_else(|| anyhow!("{MANIFEST} has no task with driver = \"{}\"", spec.resurgo_driver))
 }
 
-/// Boots the image with the NIC and a forward from a free host port to the
-/// sink, and waits for the sink, the shell and netd's `TASK up ADDRESS`.
-/// QEMU dumps the headers of the user network's frames to `dump`
-/// ([`tcp_trace`]).
-fn boot(built: Built, spec: &NicSpec, task: &str, machine: Machine, dump: &Path) -> Result<(Guest, u16)> {
+/// Boots the image with the NIC and waits for the sink, the shell and
+/// netd's `TASK up ADDRESS`; returns where the host reaches the sink. On the
+/// user network that is a forward from a free host port; with a tap device
+/// ([`Peer::Tap`]), the guest's own address. QEMU dumps the headers of the
+/// NIC's frames to `dump` ([`tcp_trace`]).
+fn boot(
+    built: Built,
+    nic: (&NicSpec, Machine),
+    task: &str,
+    tap: Option<&crate::tap::Tap>,
+    dump: &Path,
+) -> Result<(Guest, SocketAddr)> {
     let _ = std::fs::remove_file(dump);
+    // QEMU only opens the file: on a fresh checkout its directory is not there yet.
+    if let Some(dir) = dump.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     let extra = [
         "-object".to_string(),
         format!("filter-dump,id=restart-dump,netdev=net0,maxlen={},file={}", tcp_trace::CAPTURE_BYTES, dump.display()),
     ];
-    boot_forwarding(built, (spec, machine), task, &[SINK_PORT], &extra).map(|(g, ports)| (g, ports[0]))
+    match tap {
+        None => boot_forwarding(built, nic, task, &[SINK_PORT], &extra)
+            .map(|(g, ports)| (g, SocketAddr::from((Ipv4Addr::LOCALHOST, ports[0])))),
+        Some(tap) => boot_once(built, nic, task, (Vec::new(), Some(tap.name())), &extra)
+            .map(|g| (g, SocketAddr::from((crate::tap::GUEST, SINK_PORT)))),
+    }
 }
 
 /// Boots the image with the NIC and forwards from free host ports to the
@@ -828,7 +994,7 @@ pub(crate) fn boot_forwarding(
         attempt += 1;
         let ports = crate::ports::free(guest_ports.len())?;
         let forwards = ports.iter().copied().zip(guest_ports.iter().copied()).collect();
-        match boot_once(built, (spec, machine), task, forwards, extra) {
+        match boot_once(built, (spec, machine), task, (forwards, None), extra) {
             // A port picked free can be taken before QEMU binds it (the
             // ephemeral range is shared with every outgoing connection of
             // this host, the benchmark's own streams included): pick again.
@@ -838,16 +1004,19 @@ pub(crate) fn boot_forwarding(
     }
 }
 
+/// Boots once, the NIC on the user network with `hostfwd` or on the tap
+/// device named, and waits as [`boot_forwarding`] does.
 fn boot_once(
     built: Built,
     (spec, machine): (&NicSpec, Machine),
     task: &str,
-    hostfwd: Vec<(u16, u16)>,
+    (hostfwd, tap): (Vec<(u16, u16)>, Option<&str>),
     extra: &[String],
 ) -> Result<Guest> {
     let cfg = QemuConfig {
         machine,
         netdev: Some(NetConfig { model: spec.model.into(), hostfwd }),
+        tap: tap.map(str::to_string),
         extra_args: extra.to_vec(),
         ..QemuConfig::default()
     };
@@ -877,7 +1046,14 @@ fn boot_once(
 
 /// One phase: a stream to the sink for `seconds` (longer until the last
 /// fault's new instance moved a frame), the faults typed on the console.
-fn run_phase(guest: &mut Guest, port: u16, task: &str, phase: Phase, seconds: u64, block: &[u8]) -> Result<PhaseRun> {
+fn run_phase(
+    guest: &mut Guest,
+    sink: SocketAddr,
+    task: &str,
+    phase: Phase,
+    seconds: u64,
+    block: &[u8],
+) -> Result<PhaseRun> {
     let first = guest.lines().len();
     let stop = AtomicBool::new(false);
     let finished = AtomicBool::new(false);
@@ -886,7 +1062,7 @@ fn run_phase(guest: &mut Guest, port: u16, task: &str, phase: Phase, seconds: u6
     let mut typed: Vec<Duration> = Vec::new();
     let (stream, typing) = std::thread::scope(|s| {
         let sender = s.spawn(|| {
-            let run = stream(port, t0, &stop, block);
+            let run = stream(sink, t0, &stop, block);
             finished.store(true, Ordering::Release);
             run
         });
@@ -942,18 +1118,13 @@ fn wall_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
 }
 
-/// Where a mode's dump of the wire goes (headers only; `tcpdump -r` reads it).
-pub fn dump_path(kernel: &str, mode: Mode) -> PathBuf {
-    console_path(kernel, mode).with_extension("pcap")
-}
-
 /// Fills in each phase's host TCP timeouts from the mode's dump; a dump that
 /// cannot be read leaves them unknown and says why.
-fn count_timeouts(phases: &mut [PhaseRun], dump: &Path) -> Result<()> {
+fn count_timeouts(phases: &mut [PhaseRun], dump: &Path, peer: Peer) -> Result<()> {
     let bytes = std::fs::read(dump).with_context(|| format!("reading the wire's dump {}", dump.display()))?;
     let segments = tcp_trace::segments(&bytes, SINK_PORT)?;
     for p in phases {
-        p.host_timeouts = Some(tcp_trace::timeouts(&segments, p.wall_us.0, p.wall_us.1));
+        p.host_timeouts = Some(tcp_trace::timeouts(&segments, p.wall_us, peer.min_silence_us()));
     }
     Ok(())
 }
@@ -985,6 +1156,8 @@ impl PhaseLines {
 
     pub fn scan(lines: &[String], phase: Phase, task: &str) -> PhaseLines {
         let mut seen = PhaseLines::default();
+        // The last instance started, and when (its steps' first).
+        let mut started: (u64, Option<u64>) = (0, None);
         for line in lines {
             if let Some(answer) = phase.verb().and_then(|verb| parse_shell_answer(line, verb, task)) {
                 seen.answers.push(answer);
@@ -992,7 +1165,11 @@ impl PhaseLines {
                 seen.restarts += 1;
                 seen.last_started = Some(k);
                 seen.crash_pending = false;
-            } else if let Some(r) = parse_recovery(line, task) {
+                started = (k, parse_started_ms(line, task));
+            } else if let Some(mut r) = parse_recovery(line, task) {
+                if started.0 == r.incarnation {
+                    r.steps[Step::Started as usize] = started.1;
+                }
                 seen.recoveries.push(r);
             } else if task_text(line, task).is_some_and(|t| t.starts_with("fault injection armed")) {
                 seen.crash_pending = true;
@@ -1025,15 +1202,15 @@ pub(crate) fn client_end(e: &std::io::Error, what: &str) -> ClientEnd {
     }
 }
 
-/// The host's side of a phase: connects to `port`, writes the repeated
+/// The host's side of a phase: connects to `to`, writes the repeated
 /// `block` until `stop`, half-closes and waits for end of file. Bins are
 /// counted from `t0`.
-pub fn stream(port: u16, t0: Instant, stop: &AtomicBool, block: &[u8]) -> StreamRun {
+pub fn stream(to: SocketAddr, t0: Instant, stop: &AtomicBool, block: &[u8]) -> StreamRun {
     let mut bins = Bins::new(BIN);
     let mut hasher = Sha256::new();
     let mut sent = 0u64;
     let mut end = (|| -> ClientEnd {
-        let mut s = match TcpStream::connect(("127.0.0.1", port)) {
+        let mut s = match TcpStream::connect(to) {
             Ok(s) => s,
             Err(e) => return client_end(&e, "connecting"),
         };
@@ -1099,9 +1276,11 @@ pub fn stream(port: u16, t0: Instant, stop: &AtomicBool, block: &[u8]) -> Stream
 }
 
 /// The plot's path in the workspace.
-pub fn plot_path(kernel: &str) -> PathBuf {
+pub fn plot_path(kernel: &str, peer: Peer) -> PathBuf {
     let path = workspace_root().join(PLOT_PATH);
-    if kernel == "resurgo" { path } else { path.with_file_name(format!("restart-{kernel}.png")) }
+    let kernel = if kernel == "resurgo" { String::new() } else { format!("-{kernel}") };
+    let peer = if peer == Peer::User { String::new() } else { format!("-{}", peer.name()) };
+    path.with_file_name(format!("restart{kernel}{peer}.png"))
 }
 
 /// Where each phase starts on the plot's time axis (seconds), and where the
@@ -1248,9 +1427,20 @@ mod tests {
     #[test]
     fn recovery_lines_parse() {
         let line = "[eth-8139cp] recovered: incarnation 3 moved its first frame (sent) 142 ms after the failure";
-        assert_eq!(parse_recovery(line, TASK), Some(Recovery { incarnation: 3, sent: true, ms: 142 }));
+        assert_eq!(
+            parse_recovery(line, TASK),
+            Some(Recovery { incarnation: 3, sent: true, ms: 142, steps: [None; 5] })
+        );
         let line = "[eth-8139cp] recovered: incarnation 12 moved its first frame (received) 7 ms after the failure";
-        assert_eq!(parse_recovery(line, TASK), Some(Recovery { incarnation: 12, sent: false, ms: 7 }));
+        assert_eq!(
+            parse_recovery(line, TASK),
+            Some(Recovery { incarnation: 12, sent: false, ms: 7, steps: [None; 5] })
+        );
+        // The instance's own steps, as far as it reached them; unknown ones and garbage are left out.
+        let with = format!("{line} (running at 1, probed at 3, attached at 4, open at 6)");
+        assert_eq!(parse_recovery(&with, TASK).map(|r| r.steps), Some([None, Some(1), Some(3), Some(4), Some(6)]));
+        let partial = format!("{line} (running at 1, flying at 2, open at x)");
+        assert_eq!(parse_recovery(&partial, TASK).map(|r| r.steps), Some([None, Some(1), None, None, None]));
         assert_eq!(parse_recovery(line, "eth-e1000"), None);
         assert_eq!(parse_recovery(&line.replace("[eth-8139cp]", "[eth-8139cp-2]"), TASK), None);
         assert_eq!(parse_recovery(&line.replace("(received)", "(lost)"), TASK), None);
@@ -1262,6 +1452,10 @@ mod tests {
     fn restart_lines_parse() {
         let line = "[reincarnation] eth-8139cp incarnation 4 started (restart 3; last: killed by operator)";
         assert_eq!(parse_restart(line, TASK), Some(4));
+        assert_eq!(parse_started_ms(line, TASK), None, "an older server's line");
+        let line = "[reincarnation] eth-8139cp incarnation 4 started (restart 3, 41 ms after the failure; last: x)";
+        assert_eq!((parse_restart(line, TASK), parse_started_ms(line, TASK)), (Some(4), Some(41)));
+        assert_eq!(parse_started_ms(&line.replace("started", "ended"), TASK), None);
         assert_eq!(parse_restart(line, "eth-e1000"), None);
         assert_eq!(parse_restart("[reincarnation] eth-8139cp-x incarnation 4 started", TASK), None);
         assert_eq!(parse_restart("[reincarnation] WARN eth-8139cp failed: killed by operator", TASK), None);
@@ -1304,8 +1498,8 @@ mod tests {
         let lines: Vec<String> = [
             "[shell] svc kill eth-8139cp: done",
             "[reincarnation] WARN eth-8139cp failed: killed by operator",
-            "[reincarnation] eth-8139cp incarnation 2 started (restart 1; last: killed by operator)",
-            "[eth-8139cp] recovered: incarnation 2 moved its first frame (received) 120 ms after the failure",
+            "[reincarnation] eth-8139cp incarnation 2 started (restart 1, 30 ms after the failure; last: killed by operator)",
+            "[eth-8139cp] recovered: incarnation 2 moved its first frame (received) 120 ms after the failure (open at 90)",
             "[shell] svc kill eth-8139cp: refused in its current state",
             "[reincarnation] eth-e1000 incarnation 2 started (restart 1; last: x)",
         ]
@@ -1314,7 +1508,8 @@ mod tests {
         let seen = PhaseLines::scan(&lines, Phase::Kill, TASK);
         assert_eq!(seen.answers, [true, false]);
         assert_eq!(seen.restarts, 1);
-        assert_eq!(seen.recoveries, [Recovery { incarnation: 2, sent: false, ms: 120 }]);
+        let steps = [Some(30), None, None, None, Some(90)];
+        assert_eq!(seen.recoveries, [Recovery { incarnation: 2, sent: false, ms: 120, steps }]);
         assert_eq!(seen.last_started, Some(2));
         assert!(seen.settled(2));
         assert!(!seen.settled(3), "a command not answered yet");
@@ -1381,7 +1576,10 @@ mod tests {
             sink: Some(SinkEnd { bytes: sink_bytes, ms, sha256: Some("aa".into()), error: None }),
             faults: (0..faults).map(|k| Fault { at: FAULT_OFFSET + FAULT_PERIOD * k as u32, accepted: true }).collect(),
             restarts: recovery.len(),
-            recoveries: recovery.iter().map(|&ms| Recovery { incarnation: 2, sent: true, ms }).collect(),
+            recoveries: recovery
+                .iter()
+                .map(|&ms| Recovery { incarnation: 2, sent: true, ms, steps: [None; 5] })
+                .collect(),
             wall_us: (0, ms * 1000),
             host_timeouts: Some(Timeouts { count: faults as u32 / 2, waited_us: 1_200_000 * (faults as u64 / 2) }),
         }
@@ -1456,6 +1654,7 @@ mod tests {
     fn report() -> RestartReport {
         RestartReport {
             kernel: "resurgo",
+            peer: Peer::User,
             nic: "rtl8139".into(),
             task: TASK.into(),
             seconds: 10,
@@ -1473,14 +1672,18 @@ mod tests {
         assert_eq!(
             text,
             concat!(
-                r#"{"kernel":"resurgo","nic":"rtl8139","kills":6,"seconds":10,"modes":{"#,
+                r#"{"kernel":"resurgo","peer":"user","nic":"rtl8139","kills":6,"seconds":10,"modes":{"#,
                 r#""transparent":{"throughput_ratio":0.75,"irq_crash_ratio":0.25,"client_errors":0,"connections_reset":0,"#,
-                r#""recovery_ms_median":75.0,"recovery_ms_max":300,"faults_injected":6,"restarts":6,"recoveries":6,"#,
+                r#""recovery_ms_median":75.0,"recovery_ms_max":300,"#,
+                r#""recovery_steps_ms_median":{"started":null,"running":null,"probed":null,"attached":null,"open":null},"#,
+                r#""faults_injected":6,"restarts":6,"recoveries":6,"#,
                 r#""mib_s":{"clean":4.0,"kill":4.0,"crash":2.0,"crash_irq":1.0},"#,
                 r#""host_tcp_timeouts":{"clean":0,"kill":1,"crash":1,"crash_irq":1},"#,
                 r#""host_tcp_waited_s":{"clean":0.0,"kill":1.2,"crash":1.2,"crash_irq":1.2}},"#,
                 r#""minix":{"throughput_ratio":null,"irq_crash_ratio":null,"client_errors":0,"connections_reset":0,"#,
-                r#""recovery_ms_median":null,"recovery_ms_max":null,"faults_injected":0,"restarts":0,"recoveries":0,"#,
+                r#""recovery_ms_median":null,"recovery_ms_max":null,"#,
+                r#""recovery_steps_ms_median":{"started":null,"running":null,"probed":null,"attached":null,"open":null},"#,
+                r#""faults_injected":0,"restarts":0,"recoveries":0,"#,
                 r#""mib_s":{"clean":4.0,"kill":null,"crash":null,"crash_irq":null},"#,
                 r#""host_tcp_timeouts":{"clean":0,"kill":null,"crash":null,"crash_irq":null},"#,
                 r#""host_tcp_waited_s":{"clean":0.0,"kill":null,"crash":null,"crash_irq":null}}}}"#
@@ -1541,7 +1744,7 @@ mod tests {
     #[test]
     fn stream_sends_until_stopped_and_hashes_what_it_sent() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let to = listener.local_addr().unwrap();
         let sink = std::thread::spawn(move || {
             let (mut conn, _) = listener.accept().unwrap();
             let (mut hasher, mut total, mut buf) = (Sha256::new(), 0u64, [0u8; 8192]);
@@ -1562,7 +1765,7 @@ mod tests {
         let stop = AtomicBool::new(false);
         let block = pattern_block();
         let run = std::thread::scope(|s| {
-            let h = s.spawn(|| stream(port, Instant::now(), &stop, &block));
+            let h = s.spawn(|| stream(to, Instant::now(), &stop, &block));
             std::thread::sleep(Duration::from_millis(300));
             stop.store(true, Ordering::Release);
             h.join().unwrap()
@@ -1578,7 +1781,7 @@ mod tests {
     #[test]
     fn stream_reports_a_reset() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let to = listener.local_addr().unwrap();
         let peer = std::thread::spawn(move || {
             let (conn, _) = listener.accept().unwrap();
             let mut buf = [0u8; 1000];
@@ -1587,7 +1790,7 @@ mod tests {
             drop(conn);
         });
         let stop = AtomicBool::new(false);
-        let run = stream(port, Instant::now(), &stop, &pattern_block());
+        let run = stream(to, Instant::now(), &stop, &pattern_block());
         peer.join().unwrap();
         assert!(matches!(run.end, ClientEnd::Reset(_)), "{:?}", run.end);
     }

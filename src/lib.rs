@@ -34,6 +34,7 @@ mod report;
 pub mod survey;
 pub mod svc;
 pub mod swifi;
+pub mod tap;
 pub mod tcp_trace;
 pub mod traps;
 pub mod wire;

@@ -252,6 +252,12 @@ enum Bench {
         /// $RESURGO_L4RE names), the same system/default.toml on `pc`.
         #[arg(long, value_enum, default_value = "resurgo")]
         kernel: Kernel,
+        /// Whose TCP sends the stream: `user`, QEMU's user network (slirp,
+        /// no SACK, a timer of a second or more), or `tap`, the host's Linux
+        /// TCP through a tap device (needs root; the guest takes netd's
+        /// fallback address 10.0.2.15, the host 10.0.2.2).
+        #[arg(long, value_enum, default_value = "user")]
+        peer: PeerArg,
     },
     /// Malformed Ethernet frames (truncated, oversized, bad lengths,
     /// checksums, fragments, options, TCP flags, DHCP and ARP garbage, random
@@ -501,17 +507,32 @@ fn bench_net(
 }
 
 /// `resurgo bench restart`: table, plot, and with `--json` the JSON object last.
-fn bench_restart(json: bool, nic: Nic, seconds: u64, machine: MachineArg, kernel: Kernel) -> Result<i32> {
-    use resurgo::bench_restart::{self, RestartOptions};
+fn bench_restart(
+    json: bool,
+    nic: Nic,
+    seconds: u64,
+    (machine, kernel, peer): (MachineArg, Kernel, PeerArg),
+) -> Result<i32> {
+    use resurgo::bench_restart::{self, Peer, RestartOptions};
     let fiasco = match kernel {
         Kernel::Resurgo => None,
         Kernel::Fiasco => Some(resurgo::fiasco::L4re::required()?),
     };
-    let opts =
-        RestartOptions { nic: nic.model().to_string(), seconds, machine: machine.machine(), fiasco, progress: true };
+    let peer = match peer {
+        PeerArg::User => Peer::User,
+        PeerArg::Tap => Peer::Tap,
+    };
+    let opts = RestartOptions {
+        nic: nic.model().to_string(),
+        seconds,
+        machine: machine.machine(),
+        fiasco,
+        peer,
+        progress: true,
+    };
     let report = bench_restart::run(&opts)?;
     print!("{}", report.table());
-    let plot = bench_restart::plot_path(opts.kernel());
+    let plot = bench_restart::plot_path(opts.kernel(), opts.peer);
     match bench_restart::plot(&report, &plot) {
         Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
         Err(e) => eprintln!("error: {e:#}"),
@@ -557,6 +578,13 @@ impl Kernel {
             })
         })
     }
+}
+
+/// `--peer`: whose TCP sends `bench restart`'s stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PeerArg {
+    User,
+    Tap,
 }
 
 /// `--machine`: the QEMU machine a guest boots on.
@@ -714,8 +742,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Bench { which: Bench::Net { json, nics, runs, size, only, machine, kernel } } => {
             bench_net(json, nics, runs, size, only, (machine, kernel == Kernel::Fiasco))
         }
-        Command::Bench { which: Bench::Restart { json, nic, seconds, machine, kernel } } => {
-            bench_restart(json, nic, seconds, machine, kernel)
+        Command::Bench { which: Bench::Restart { json, nic, seconds, machine, kernel, peer } } => {
+            bench_restart(json, nic, seconds, (machine, kernel, peer))
         }
         Command::Bench { which: Bench::Frames { json, nics, frames, rate, seed, kinds, machine } } => {
             bench_frames(json, nics, (frames, rate, seed), kinds, machine)

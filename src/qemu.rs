@@ -114,6 +114,10 @@ pub struct QemuConfig {
     /// With a network card: a second way onto its wire, for raw frames from
     /// the host (see [`Injector`]).
     pub inject: Option<Injector>,
+    /// With a network card: its backend is this host tap device
+    /// ([`crate::tap::Tap`]) instead of the user network, and the card's
+    /// forwards are not used (the host reaches the guest's address itself).
+    pub tap: Option<String>,
     /// Appended to QEMU's command line as given.
     pub extra_args: Vec<String>,
 }
@@ -126,6 +130,7 @@ impl Default for QemuConfig {
             icount: false,
             netdev: None,
             inject: None,
+            tap: None,
             extra_args: Vec::new(),
         }
     }
@@ -238,10 +243,16 @@ pub fn qemu_args(kernel: &Path, archive: &Path, cfg: &QemuConfig, serial: &str) 
             push("none");
         }
         Some(net) => {
-            let mut netdev = String::from("user,id=net0");
-            for (host, guest) in &net.hostfwd {
-                netdev.push_str(&format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"));
-            }
+            let netdev = match &cfg.tap {
+                Some(tap) => format!("tap,id=net0,ifname={tap},script=no,downscript=no"),
+                None => {
+                    let mut netdev = String::from("user,id=net0");
+                    for (host, guest) in &net.hostfwd {
+                        netdev.push_str(&format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"));
+                    }
+                    netdev
+                }
+            };
             push("-netdev");
             push(&netdev);
             match cfg.inject {
@@ -304,7 +315,7 @@ pub fn ensure_qemu() -> Result<PathBuf> {
 /// Fails when a host port the configuration forwards is taken, naming the
 /// process that holds it.
 fn check_ports(cfg: &QemuConfig) -> Result<()> {
-    let Some(net) = &cfg.netdev else { return Ok(()) };
+    let Some(net) = cfg.netdev.as_ref().filter(|_| cfg.tap.is_none()) else { return Ok(()) };
     let ports: Vec<(u16, String)> =
         net.hostfwd.iter().map(|(host, guest)| (*host, format!("forwarded to the guest's port {guest}"))).collect();
     crate::ports::check_free(&ports)
@@ -778,6 +789,7 @@ mod tests {
             icount: true,
             netdev: Some(NetConfig::new("e1000")),
             inject: None,
+            tap: None,
             extra_args: vec!["-d".into(), "int".into()],
         };
         let a = args(&cfg);
@@ -793,6 +805,16 @@ mod tests {
         assert!(has_pair(&a, "-device", "e1000,netdev=net0"));
         assert!(!a.contains(&"-nic".to_string()));
         assert_eq!(&a[a.len() - 2..], ["-d", "int"]);
+    }
+
+    #[test]
+    fn a_tap_device_replaces_the_user_network_and_its_forwards() {
+        let cfg =
+            QemuConfig { netdev: Some(NetConfig::new("rtl8139")), tap: Some("t0".into()), ..QemuConfig::default() };
+        let a = args(&cfg);
+        assert!(has_pair(&a, "-netdev", "tap,id=net0,ifname=t0,script=no,downscript=no"));
+        assert!(has_pair(&a, "-device", "rtl8139,netdev=net0"));
+        assert!(!a.iter().any(|x| x.contains("user,") || x.contains("hostfwd")));
     }
 
     #[test]

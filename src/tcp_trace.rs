@@ -17,13 +17,18 @@ use crate::wire;
 use anyhow::Result;
 use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
-/// A silence at least this long before a segment sent again is a timeout
-/// (slirp's shortest is a second; fast retransmits follow within a few
-/// milliseconds).
-pub const MIN_SILENCE_US: u64 = 400_000;
-/// Bytes of each frame QEMU needs to dump for [`segments`]: Ethernet, IPv4 and
-/// TCP headers without options.
-pub const CAPTURE_BYTES: usize = 14 + 20 + 20;
+/// On QEMU's user network, a silence at least this long before a segment
+/// sent again is a timeout (slirp's shortest is a second; fast retransmits
+/// follow within a few milliseconds).
+pub const USER_NET_SILENCE_US: u64 = 400_000;
+/// With Linux as the sender (a tap peer): its shortest retransmission timer
+/// is 200 ms, and its tail-loss probes, which resend after about two round
+/// trips (a few milliseconds here), are not counted.
+pub const LINUX_SILENCE_US: u64 = 150_000;
+/// Bytes of each frame QEMU needs to dump for [`segments`]: Ethernet, IPv4
+/// without options, and TCP with the most options it can carry (Linux sends
+/// timestamps on every segment).
+pub const CAPTURE_BYTES: usize = 14 + 20 + 60;
 
 /// A TCP segment with data, as the dump shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +72,9 @@ fn before(a: u32, b: u32) -> bool {
 
 /// The timeouts among `segments` (in the order they were sent) that fall in
 /// `[from_us, to_us]`: a segment that starts before the highest byte its
-/// connection had sent, after at least [`MIN_SILENCE_US`] without a segment
-/// of that connection.
-pub fn timeouts(segments: &[Segment], from_us: u64, to_us: u64) -> Timeouts {
+/// connection had sent, after at least `min_silence_us` without a segment of
+/// that connection ([`USER_NET_SILENCE_US`], [`LINUX_SILENCE_US`]).
+pub fn timeouts(segments: &[Segment], (from_us, to_us): (u64, u64), min_silence_us: u64) -> Timeouts {
     // Per connection: the end of the highest byte sent, and when it last sent.
     let mut conns: Vec<(u16, u32, u64)> = Vec::new();
     let mut t = Timeouts::default();
@@ -80,7 +85,7 @@ pub fn timeouts(segments: &[Segment], from_us: u64, to_us: u64) -> Timeouts {
             continue;
         };
         let silence = s.at_us.saturating_sub(c.2);
-        if before(s.seq, c.1) && silence >= MIN_SILENCE_US && (from_us..=to_us).contains(&s.at_us) {
+        if before(s.seq, c.1) && silence >= min_silence_us && (from_us..=to_us).contains(&s.at_us) {
             t.count += 1;
             t.waited_us += silence;
         }
@@ -95,11 +100,16 @@ pub fn timeouts(segments: &[Segment], from_us: u64, to_us: u64) -> Timeouts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use etherparse::PacketBuilder;
+    use etherparse::{PacketBuilder, TcpOptionElement};
 
     const SINK: u16 = 9;
 
     fn dump(frames: &[(u64, u16, u16, u32, usize)], snap: usize) -> Vec<u8> {
+        dump_with(frames, snap, &[])
+    }
+
+    /// [`dump`] with these TCP options on every segment.
+    fn dump_with(frames: &[(u64, u16, u16, u32, usize)], snap: usize, options: &[TcpOptionElement]) -> Vec<u8> {
         let mut v = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
         v.extend_from_slice(&[2, 0, 4, 0]);
         v.extend_from_slice(&[0; 12]);
@@ -108,6 +118,8 @@ mod tests {
             let b = PacketBuilder::ethernet2([2; 6], [4; 6])
                 .ipv4([10, 0, 2, 2], [10, 0, 2, 15], 64)
                 .tcp(from, to, seq, 65535)
+                .options(options)
+                .unwrap()
                 .ack(1);
             let payload = vec![0xab; len];
             let mut frame = Vec::new();
@@ -133,14 +145,22 @@ mod tests {
     }
 
     #[test]
+    fn segments_with_linux_timestamps_fit_the_capture() {
+        let stamps = [TcpOptionElement::Noop, TcpOptionElement::Noop, TcpOptionElement::Timestamp(7, 8)];
+        let d = dump_with(&[(MS, 4000, SINK, 100, 1448)], CAPTURE_BYTES, &stamps);
+        assert_eq!(segments(&d, SINK).unwrap(), [Segment { at_us: MS, from_port: 4000, seq: 100, len: 1448 }]);
+    }
+
+    #[test]
     fn a_segment_sent_again_after_a_silence_is_a_timeout() {
         let mut f: Vec<_> = (0..10).map(|i| (i * MS, 4000, SINK, i as u32 * 1000, 1000)).collect();
         // Lost in flight: 10 000.. was sent, then nothing for 1.3 s, then 5 000 again.
         f.push((1_310 * MS, 4000, SINK, 5000, 1000));
         f.push((1_311 * MS, 4000, SINK, 6000, 1000));
         let s = segments(&dump(&f, CAPTURE_BYTES), SINK).unwrap();
-        assert_eq!(timeouts(&s, 0, u64::MAX), Timeouts { count: 1, waited_us: 1_301 * MS });
-        assert_eq!(timeouts(&s, 0, 1_000 * MS), Timeouts::default(), "outside the window");
+        assert_eq!(timeouts(&s, (0, u64::MAX), USER_NET_SILENCE_US), Timeouts { count: 1, waited_us: 1_301 * MS });
+        assert_eq!(timeouts(&s, (0, 1_000 * MS), USER_NET_SILENCE_US), Timeouts::default(), "outside the window");
+        assert_eq!(timeouts(&s, (0, u64::MAX), 2_000 * MS), Timeouts::default(), "a silence shorter than asked");
     }
 
     #[test]
@@ -156,7 +176,7 @@ mod tests {
             (5_000 * MS, 4001, SINK, 7, 1000),
         ];
         let s = segments(&dump(&f, CAPTURE_BYTES), SINK).unwrap();
-        assert_eq!(timeouts(&s, 0, u64::MAX), Timeouts::default());
+        assert_eq!(timeouts(&s, (0, u64::MAX), USER_NET_SILENCE_US), Timeouts::default());
     }
 
     #[test]
@@ -169,6 +189,6 @@ mod tests {
             (1_500 * MS, 4000, SINK, u32::MAX - 999, 1000),
         ];
         let s = segments(&dump(&f, CAPTURE_BYTES), SINK).unwrap();
-        assert_eq!(timeouts(&s, 0, u64::MAX), Timeouts { count: 1, waited_us: 1_499 * MS });
+        assert_eq!(timeouts(&s, (0, u64::MAX), USER_NET_SILENCE_US), Timeouts { count: 1, waited_us: 1_499 * MS });
     }
 }
