@@ -23,8 +23,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use manifest::{SvcGrants, SvcRight};
+use reincarnation::policy::State;
 use reincarnation::symbols::symbolize;
-use rt::loader::{Child, Event, Grant, Spawn};
+use rt::loader::{Child, Event, Grant, Prepared, Spawn};
 use rt::obj::{Dataspace, Factory, Gate, Thread};
 use rt::{MsgTag, Rights, ipc};
 
@@ -34,6 +35,11 @@ const PAGER_BASE: u64 = 0x1000;
 const HEARTBEAT: u64 = 0x2000;
 /// The stack of a child's first thread.
 const STACK: u64 = 64 << 10;
+/// How long after a failure or a start the server does its chores (see
+/// [`Fiasco::chores`]): late enough that the new instance has probed and
+/// moved its first frame (about 150 ms), whose page faults this server
+/// serves.
+const CHORES_AFTER_MS: u64 = 400;
 
 /// What the server keeps per service on Fiasco.OC: what ned handed it to
 /// start the child from.
@@ -48,6 +54,8 @@ struct Data {
     /// and the gate of the running instance's (see [`Fiasco::spawn`]).
     control_label: Option<u64>,
     control: Option<Gate>,
+    /// The image's segments copied for the next instance, ahead of its start.
+    next: Option<Prepared>,
 }
 
 /// Supervising on Fiasco.OC: this server creates the tasks and pages them.
@@ -61,9 +69,45 @@ struct Fiasco {
     /// the bus (`io-admin=1`), through the vbus this server holds to hand
     /// on to the driver's next instance.
     quiesce: bool,
+    /// Ended instances whose task and memory are still to go (see `end`).
+    graveyard: Vec<Child>,
+    /// When [`Fiasco::chores`] are due (ticks).
+    chores_at: Option<u64>,
 }
 
 type Server = Supervisor<Fiasco>;
+
+impl Fiasco {
+    /// Schedules the chores, unless they are due already.
+    fn chores_soon(&mut self) {
+        self.chores_at.get_or_insert(rt::time::ticks() + CHORES_AFTER_MS);
+    }
+
+    /// Milliseconds until the chores are due, if they are pending.
+    fn chores_in(&self) -> Option<u64> {
+        self.chores_at.map(|t| t.saturating_sub(rt::time::ticks()))
+    }
+
+    /// What a restart need not wait for, done when nothing waits for it:
+    /// the ended instances are deleted with their memory, and each service
+    /// without one gets a copy of its image's segments for its next
+    /// instance (a copy that cannot be made is made at the restart instead).
+    fn chores(&mut self, services: &mut [Supervised<Fiasco>]) {
+        if self.chores_at.is_none_or(|t| t > rt::time::ticks()) {
+            return;
+        }
+        self.chores_at = None;
+        for c in self.graveyard.drain(..) {
+            c.destroy();
+        }
+        for s in services.iter_mut().filter(|s| s.data.next.is_none() && s.svc.state != State::HeldDown) {
+            match rt::loader::prepare(s.data.image) {
+                Ok(p) => s.data.next = Some(p),
+                Err(e) => rt::warn!("{}: its next instance's image cannot be copied ahead: {}", s.svc.name, e),
+            }
+        }
+    }
+}
 
 impl Kernel for Fiasco {
     type Child = Child;
@@ -110,7 +154,13 @@ impl Kernel for Fiasco {
             log: d.log,
             pager: d.pager,
         };
-        rt::loader::spawn(&spawn).map_err(|e| e.to_string())
+        let child = match d.next.take() {
+            Some(prepared) => rt::loader::spawn_prepared(&spawn, prepared),
+            None => rt::loader::spawn(&spawn),
+        };
+        // The copy for the instance after this one is made later.
+        self.chores_soon();
+        child.map_err(|e| e.to_string())
     }
 
     /// Ends the instance, if one runs, and deletes the `control` gate it
@@ -123,13 +173,16 @@ impl Kernel for Fiasco {
     /// would be lost. With `io.admin` its device then stops mastering the
     /// bus, while the dead instance's DMA memory is still mapped: a stopped
     /// task's memory goes back to moe only when `destroy` deletes the task.
+    /// That is left to the chores, after the next instance has started: the
+    /// deletion was a quarter of what a restart took.
     fn end(&mut self, s: &mut Supervised<Fiasco>) {
         if let Some(mut c) = s.child.take() {
             c.stop();
             if self.quiesce {
                 quiesce(s);
             }
-            c.destroy();
+            self.graveyard.push(c);
+            self.chores_soon();
         }
         if let Some(g) = s.data.control.take() {
             rt::obj::release(g.0);
@@ -238,6 +291,7 @@ fn children() -> Vec<Supervised<Fiasco>> {
         let data = Data {
             control_label,
             control: None,
+            next: None,
             image,
             log: rt::env::cap(&format!("{i}.log")),
             grants,
@@ -273,6 +327,8 @@ pub fn main() {
     let svc_count = clients.len();
     let mut server = Server::new(services, Fiasco { pings: None, clients: SvcClients::new(clients), debug: rt::env::value("debug") == Some(1),
         quiesce: rt::env::value("io-admin") == Some(1),
+        graveyard: Vec::new(),
+        chores_at: None,
     });
     let pings = heartbeat::start(targets, HEARTBEAT);
     server.kernel.pings = Some(pings);
@@ -287,7 +343,11 @@ pub fn main() {
 
     let mut reply: Option<MsgTag> = None;
     loop {
-        let timeout = server.timeout();
+        let timeout = match (server.timeout(), server.kernel.chores_in()) {
+            (t, None) | (t @ rt::Timeout::Zero, _) => t,
+            (rt::Timeout::Millis(a), Some(b)) => rt::Timeout::Millis(a.min(b.clamp(1, u32::MAX as u64) as u32)),
+            (rt::Timeout::Never, Some(b)) => rt::Timeout::Millis(b.clamp(1, u32::MAX as u64) as u32),
+        };
         rt::loader::arm();
         let msg = match reply.take() {
             Some(tag) => ipc::reply_and_wait(tag, timeout),
@@ -312,6 +372,7 @@ pub fn main() {
             Ok(m) => reply = Some(server.request(m.label, m.tag)),
         }
         server.restart_due();
+        server.kernel.chores(&mut server.services);
         pings.publish(&server.running());
     }
 }

@@ -2,8 +2,9 @@
 //! loader the reincarnation server uses to start its drivers itself.
 //!
 //! [`spawn`] creates the task through this task's factory (with a UTCB area),
-//! copies the image's segments into dataspaces this task owns and maps them
-//! into the child (`l4_task_map`), with the stack that holds the entry
+//! copies the image's segments into dataspaces this task owns (or takes
+//! them from a [`prepare`] done ahead) and maps them into the child
+//! (`l4_task_map`), with the stack that holds the entry
 //! stack L4Re's start-up expects (argc, argv, envp, the aux vector with an
 //! `l4re_env_t`), the KIP, and the child's capabilities in the slots an L4Re
 //! application finds them in (task 1, factory 2, thread 3, log 5, scheduler
@@ -92,6 +93,16 @@ struct Region {
     /// Mapped into the child as it touches it ([`Child::resolve`]), with
     /// these region-manager flags; `None`: mapped whole when attached.
     lazy: Option<u32>,
+}
+
+impl Region {
+    /// Detaches it here and releases its dataspace.
+    fn release(self) {
+        detach_here(self.local, self.size);
+        if let Some(ds) = self.ds {
+            release(ds);
+        }
+    }
 }
 
 /// A started child, with the memory this task maps into it.
@@ -322,10 +333,7 @@ impl Child {
             let fp = msg::mem_fpage(d, order, t::FPAGE_R | t::FPAGE_W | t::FPAGE_X);
             let _ = call(Cap::from_idx(self.task.0), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_ALL_SPACES)));
         }
-        detach_here(r.local, r.size);
-        if let Some(ds) = r.ds {
-            release(ds);
-        }
+        r.release();
         Ok(())
     }
 
@@ -469,10 +477,7 @@ impl Child {
         let _ = unmap(item::all_objects(item::CAP_RWSD));
         delete_own(self.task.0);
         for r in self.regions.drain(..) {
-            detach_here(r.local, r.size);
-            if let Some(ds) = r.ds {
-                release(ds);
-            }
+            r.release();
         }
     }
 }
@@ -499,6 +504,78 @@ fn fresh(size: u64) -> Result<(CapIdx, u64), Error> {
 
 /// Creates, loads and starts a task. On failure nothing is left behind.
 pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
+    spawn_prepared(s, prepare(s.image)?)
+}
+
+/// An image's loadable segments, copied into dataspaces of this task ahead
+/// of a [`spawn_prepared`]: the copying, most of what creating a child
+/// costs, done while nothing waits for it. Dropping it releases them.
+pub struct Prepared {
+    /// The image it was made from (its address and length).
+    image: (usize, usize),
+    /// Each segment, with the region-manager rights it is mapped with.
+    segments: Vec<(Region, u32)>,
+}
+
+impl Prepared {
+    /// Whether it holds the segments of `image`.
+    pub fn is_of(&self, image: &[u8]) -> bool {
+        self.image == (image.as_ptr() as usize, image.len())
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        for (r, _) in self.segments.drain(..) {
+            r.release();
+        }
+    }
+}
+
+/// Copies the loadable segments of `image` into fresh dataspaces of this
+/// task, each at its page-aligned child address, with its rights.
+pub fn prepare(image: &[u8]) -> Result<Prepared, LoadError> {
+    use elf::endian::LittleEndian;
+    let file = elf::ElfBytes::<LittleEndian>::minimal_parse(image).map_err(|_| LoadError::NotElf)?;
+    let segments = file.segments().ok_or(LoadError::NotElf)?;
+    // Released by its drop if a later segment fails.
+    let mut prepared = Prepared { image: (image.as_ptr() as usize, image.len()), segments: Vec::new() };
+    for ph in segments.iter().filter(|p| p.p_type == elf::abi::PT_LOAD && p.p_memsz > 0) {
+        let start = ph.p_vaddr & !(PAGE_SIZE - 1);
+        let end = ph.p_vaddr.checked_add(ph.p_memsz).ok_or(LoadError::BadSegment)?.next_multiple_of(PAGE_SIZE);
+        if start < PAGE_SIZE || end > REGIONS_START {
+            return Err(LoadError::BadSegment);
+        }
+        let file_end = ph.p_offset.checked_add(ph.p_filesz).ok_or(LoadError::BadSegment)?;
+        let data = image.get(ph.p_offset as usize..file_end as usize).ok_or(LoadError::BadSegment)?;
+        if (ph.p_vaddr - start).checked_add(ph.p_filesz).is_none_or(|n| n > end - start) {
+            return Err(LoadError::BadSegment);
+        }
+        let mut flags = msg::RM_R;
+        if ph.p_flags & elf::abi::PF_W != 0 {
+            flags |= msg::RM_W;
+        }
+        if ph.p_flags & elf::abi::PF_X != 0 {
+            flags |= msg::RM_X;
+        }
+        let size = end - start;
+        let (ds, local) = fresh(size)?;
+        let at = (ph.p_vaddr - start) as usize;
+        // SAFETY: `local` is a fresh writable mapping of `size` bytes of `ds`,
+        // which nothing else uses yet; the segment lies within it (checked above).
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), (local as *mut u8).add(at), data.len());
+        }
+        let text = ph.p_flags & elf::abi::PF_X != 0;
+        prepared.segments.push((Region { child: start, size, local, ds: Some(ds), text, lazy: None }, flags));
+    }
+    Ok(prepared)
+}
+
+/// [`spawn`], with the image's segments copied already (`prepared`, which
+/// must be of `s.image`: else they are copied again).
+pub fn spawn_prepared(s: &Spawn, prepared: Prepared) -> Result<Child, LoadError> {
+    let prepared = if prepared.is_of(s.image) { prepared } else { prepare(s.image)? };
     let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
     let factory = Cap(super::l4re_env().factory);
@@ -518,7 +595,7 @@ pub fn spawn(s: &Spawn) -> Result<Child, LoadError> {
         }
     };
     let mut child = Child { task, thread, regions: Vec::new(), next: REGIONS_START, stopped: false };
-    match populate(&mut child, s) {
+    match populate(&mut child, s, prepared) {
         Ok(()) => Ok(child),
         Err(e) => {
             child.destroy();
@@ -558,47 +635,16 @@ impl StartPage<'_> {
     }
 }
 
-fn populate(child: &mut Child, s: &Spawn) -> Result<(), LoadError> {
+fn populate(child: &mut Child, s: &Spawn, mut prepared: Prepared) -> Result<(), LoadError> {
     use elf::endian::LittleEndian;
     let task = Cap::from_idx(child.task.0);
     let file = elf::ElfBytes::<LittleEndian>::minimal_parse(s.image).map_err(|_| LoadError::NotElf)?;
-    let segments = file.segments().ok_or(LoadError::NotElf)?;
-    for ph in segments.iter().filter(|p| p.p_type == elf::abi::PT_LOAD && p.p_memsz > 0) {
-        let start = ph.p_vaddr & !(PAGE_SIZE - 1);
-        let end = ph.p_vaddr.checked_add(ph.p_memsz).ok_or(LoadError::BadSegment)?.next_multiple_of(PAGE_SIZE);
-        if start < PAGE_SIZE || end > REGIONS_START {
-            return Err(LoadError::BadSegment);
-        }
-        let file_end = ph.p_offset.checked_add(ph.p_filesz).ok_or(LoadError::BadSegment)?;
-        let data = s.image.get(ph.p_offset as usize..file_end as usize).ok_or(LoadError::BadSegment)?;
-        let mut flags = msg::RM_R;
-        if ph.p_flags & elf::abi::PF_W != 0 {
-            flags |= msg::RM_W;
-        }
-        if ph.p_flags & elf::abi::PF_X != 0 {
-            flags |= msg::RM_X;
-        }
-        let size = end - start;
-        let (ds, local) = fresh(size)?;
-        let at = (ph.p_vaddr - start) as usize;
-        // SAFETY: `local` is a fresh writable mapping of `size` bytes of `ds`,
-        // which nothing else uses yet; the segment lies within it.
-        unsafe {
-            core::ptr::copy_nonoverlapping(data.as_ptr(), (local as *mut u8).add(at), data.len());
-        }
-        if let Err(e) = map_memory(task, local, start, size, rights_of(flags)) {
-            detach_here(local, size);
-            release(ds);
-            return Err(e.into());
-        }
-        child.regions.push(Region {
-            child: start,
-            size,
-            local,
-            ds: Some(ds),
-            text: ph.p_flags & elf::abi::PF_X != 0,
-            lazy: None,
-        });
+    // Each segment becomes the child's as it is mapped (and is released
+    // with it); those left are released when `prepared` is dropped.
+    while let Some((r, flags)) = prepared.segments.pop() {
+        let mapped = map_memory(task, r.local, r.child, r.size, rights_of(flags));
+        child.regions.push(r);
+        mapped?;
     }
 
     // The KIP, where this task has it (touched, so that it is mapped here),
