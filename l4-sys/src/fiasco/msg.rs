@@ -175,6 +175,28 @@ pub fn ds_info(mr: &mut [u64]) -> MsgTag {
     MsgTag::new(proto::DATASPACE, 1, 0)
 }
 
+/// `Dataspace::map` (opcode 0): the dataspace's memory at `offset`, into
+/// the caller's receive window (buffer registers [`rcv_mem_window`]) at
+/// `spot` bytes into it, with the rights and caching `flags`
+/// (`Dataspace::F`: R 4, W 2, X 1, uncached 0x20). Answers label 0 and the
+/// mapping as a map item in `mr[0..2]` ([`mapped_order`]): the server sends
+/// at most the window, and less where its memory is in smaller pieces.
+pub fn ds_map(mr: &mut [u64], offset: u64, spot: u64, flags: u64) -> MsgTag {
+    mr[..4].copy_from_slice(&[0, offset, spot, flags]);
+    MsgTag::new(proto::DATASPACE, 4, 0)
+}
+
+/// The buffer registers of a receive window for memory: `[base, base + (1
+/// << order))` of the receiver's own address space.
+pub const fn rcv_mem_window(base: u64, order: u32) -> [u64; 2] {
+    [item::MAP, mem_fpage(base, order, 0)]
+}
+
+/// The order of the flexpage of a map item's second word.
+pub const fn mapped_order(fpage: u64) -> u32 {
+    ((fpage >> 6) & 0x3f) as u32
+}
+
 /// Region-manager flag: pick a free address (`Rm::F::Search_addr`).
 pub const RM_SEARCH_ADDR: u32 = 0x2_0000;
 /// Region-manager flag: map the whole region now (`Rm::F::Eager_map`).
@@ -262,6 +284,17 @@ mod tests {
         let tag = vcon_set_attr(&mut mr, a);
         assert_eq!((tag.words(), &mr[..4]), (4, &[2, 0o400, 4, 0][..]));
         assert_eq!(VconAttr::from_words([0o400, 4, 0]), a);
+    }
+
+    #[test]
+    fn dataspace_maps_are_encoded_as_l4re_does() {
+        let mut mr = [0u64; 8];
+        let tag = ds_map(&mut mr, 0x3000, 0, 6);
+        assert_eq!((tag.label(), tag.words(), tag.items()), (proto::DATASPACE, 4, 0));
+        assert_eq!(&mr[..4], &[0, 0x3000, 0, 6]);
+        // A 2 MiB window at 0x4020_0000: the map-item word, then the memory flexpage.
+        assert_eq!(rcv_mem_window(0x4020_0000, 21), [8, 0x4020_0000 | 21 << 6 | 1 << 4]);
+        assert_eq!(mapped_order(mem_fpage(0x1000_0000, 16, 7)), 16);
     }
 
     #[test]

@@ -87,6 +87,8 @@ struct Region {
     size: u64,
     local: u64,
     ds: Option<CapIdx>,
+    /// Where in `ds` the region starts.
+    offset: u64,
     /// A segment of the image's text, copied here and mapped writable in
     /// this task (what [`Child::poke`] may patch).
     text: bool,
@@ -185,8 +187,48 @@ const LAZY_BLOCK: u64 = 16 * PAGE_SIZE;
 /// (so that it can be mapped on), with `flags`' rights and cache attributes.
 fn attach_here(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, Error> {
     let local = attach_absent(ds, size, offset, flags)?;
-    touch(local, size, flags);
+    present(ds, offset, local, size, flags);
     Ok(local)
+}
+
+/// Makes `[local, local + size)`, where `size` bytes of `ds` from `offset`
+/// are attached here with `flags`, present: through the dataspace's own
+/// `map`, in as few flexpages as its memory allows (one call per piece, up
+/// to 2 MiB, where touching takes a page fault per page), or by touching
+/// what it did not map (device memory, a dataspace that does not answer).
+fn present(ds: CapIdx, offset: u64, local: u64, size: u64, flags: u32) {
+    let mapped =
+        if flags & l4_sys::fiasco::vbus::RM_UNCACHED != 0 { 0 } else { map_here(ds, offset, local, size, flags) };
+    if mapped < size {
+        touch(local + mapped, size - mapped, flags);
+    }
+}
+
+/// Has `ds` map `[offset, offset + size)` at `local` here, each piece the
+/// largest naturally aligned block that fits; returns how many bytes from
+/// the start it mapped before it stopped (at the first refusal).
+fn map_here(ds: CapIdx, offset: u64, local: u64, size: u64, flags: u32) -> u64 {
+    let rights = (flags & (msg::RM_R | msg::RM_W | msg::RM_X)) as u64;
+    let end = local + size;
+    let mut at = local;
+    while at < end {
+        let mut order = at.trailing_zeros().min(MAX_ORDER);
+        while order > 12 && at + (1 << order) > end {
+            order -= 1;
+        }
+        ipc::set_receive_items(&msg::rcv_mem_window(at, order));
+        let answer = call(Cap::from_idx(ds), ipc::compose(|m| msg::ds_map(m, offset + (at - local), 0, rights)));
+        ipc::clear_receive_slots(2);
+        let Ok(tag) = answer else { break };
+        if tag.items() == 0 {
+            break;
+        }
+        // The map item follows the answer's untyped words.
+        let words = crate::regs::mrs::<8>();
+        let Some(&fpage) = words.get(tag.words() + 1) else { break };
+        at += 1 << msg::mapped_order(fpage).clamp(12, order);
+    }
+    at - local
 }
 
 /// Attaches `size` bytes of `ds` from `offset` here, with `flags`' rights
@@ -293,7 +335,7 @@ impl Child {
         match mapped {
             Ok(at) => {
                 let lazy = (!eager).then_some(flags);
-                self.regions.push(Region { child: at, size, local, ds, text: false, lazy });
+                self.regions.push(Region { child: at, size, local, ds, offset, text: false, lazy });
                 Ok(at)
             }
             Err(e) => {
@@ -318,7 +360,10 @@ impl Child {
         let block = if flags & l4_sys::fiasco::vbus::RM_UNCACHED != 0 { PAGE_SIZE } else { LAZY_BLOCK };
         let start = (pf.addr - r.child) & !(block - 1);
         let len = block.min(r.size - start);
-        touch(r.local + start, len, flags);
+        match r.ds {
+            Some(ds) => present(ds, r.offset + start, r.local + start, len, flags),
+            None => touch(r.local + start, len, flags),
+        }
         map_memory(Cap::from_idx(self.task.0), r.local + start, r.child + start, len, rights_of(flags)).is_ok()
     }
 
@@ -567,7 +612,9 @@ pub fn prepare(image: &[u8]) -> Result<Prepared, LoadError> {
             core::ptr::copy_nonoverlapping(data.as_ptr(), (local as *mut u8).add(at), data.len());
         }
         let text = ph.p_flags & elf::abi::PF_X != 0;
-        prepared.segments.push((Region { child: start, size, local, ds: Some(ds), text, lazy: None }, flags));
+        prepared
+            .segments
+            .push((Region { child: start, size, local, ds: Some(ds), offset: 0, text, lazy: None }, flags));
     }
     Ok(prepared)
 }
@@ -692,7 +739,7 @@ fn populate(child: &mut Child, s: &Spawn, mut prepared: Prepared) -> Result<(), 
         release(ds);
         return Err(e.into());
     }
-    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds), text: false, lazy: None });
+    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds), offset: 0, text: false, lazy: None });
 
     // The first thread: paged by the gate, bound to the task, started.
     let th = Cap::from_idx(child.thread.0);
