@@ -95,6 +95,9 @@ const VARG_MWORD: u64 = 0x81 | (8 << 16);
 pub const MEM_CONTINUOUS: u64 = 1;
 /// Mem_alloc flag: pinned (never paged out).
 pub const MEM_PINNED: u64 = 2;
+/// Mem_alloc flag: backed by superpages (2 MiB on x86-64), which the
+/// dataspace then maps whole.
+pub const MEM_SUPER_PAGES: u64 = 4;
 
 /// `Mem_alloc::alloc`: a factory create of a [`proto::DATASPACE`] with the size,
 /// flags and alignment (log2, 0 for the default) as typed arguments. The
@@ -179,8 +182,9 @@ pub fn ds_info(mr: &mut [u64]) -> MsgTag {
 /// the caller's receive window (buffer registers [`rcv_mem_window`]) at
 /// `spot` bytes into it, with the rights and caching `flags`
 /// (`Dataspace::F`: R 4, W 2, X 1, uncached 0x20). Answers label 0 and the
-/// mapping as a map item in `mr[0..2]` ([`mapped_order`]): the server sends
-/// at most the window, and less where its memory is in smaller pieces.
+/// mapping as a received map item in `mr[0..2]` ([`received_order`]): the
+/// kernel maps at most the window, and less where the server's memory is
+/// in smaller pieces.
 pub fn ds_map(mr: &mut [u64], offset: u64, spot: u64, flags: u64) -> MsgTag {
     mr[..4].copy_from_slice(&[0, offset, spot, flags]);
     MsgTag::new(proto::DATASPACE, 4, 0)
@@ -192,9 +196,10 @@ pub const fn rcv_mem_window(base: u64, order: u32) -> [u64; 2] {
     [item::MAP, mem_fpage(base, order, 0)]
 }
 
-/// The order of the flexpage of a map item's second word.
-pub const fn mapped_order(fpage: u64) -> u32 {
-    ((fpage >> 6) & 0x3f) as u32
+/// The order of what a received map item brought, from the item's first
+/// word as the kernel left it in the receiver's registers (`Snd_fpage::rcv_order`).
+pub const fn received_order(item: u64) -> u32 {
+    ((item >> 6) & 0x3f) as u32
 }
 
 /// Region-manager flag: pick a free address (`Rm::F::Search_addr`).
@@ -294,7 +299,9 @@ mod tests {
         assert_eq!(&mr[..4], &[0, 0x3000, 0, 6]);
         // A 2 MiB window at 0x4020_0000: the map-item word, then the memory flexpage.
         assert_eq!(rcv_mem_window(0x4020_0000, 21), [8, 0x4020_0000 | 21 << 6 | 1 << 4]);
-        assert_eq!(mapped_order(mem_fpage(0x1000_0000, 16, 7)), 16);
+        // As Fiasco.OC left them after a 2 MiB and a 4 MiB mapping (seen on the console).
+        assert_eq!((received_order(0x558), received_order(0x598)), (21, 22));
+        assert_eq!(received_order(item::MAP | 12 << 6), 12);
     }
 
     #[test]

@@ -95,9 +95,29 @@ struct Region {
     /// Mapped into the child as it touches it ([`Child::resolve`]), with
     /// these region-manager flags; `None`: mapped whole when attached.
     lazy: Option<u32>,
+    /// Whether its dataspace maps in superpages (a lazy region's faults
+    /// then map 2 MiB each); `None` until a fault has tried.
+    superpages: Option<bool>,
 }
 
 impl Region {
+    /// For a fault at `addr` (in the child) in a region whose dataspace
+    /// maps in superpages: maps the 2 MiB around it here and returns its
+    /// offset in the region, to be mapped on whole. The first fault tries;
+    /// a dataspace that maps less is remembered and faulted in blocks.
+    fn superpage(&mut self, addr: u64, flags: u32) -> Option<u64> {
+        let big = 1u64 << MAX_ORDER;
+        let ds = self.ds?;
+        let start = (addr & !(big - 1)).checked_sub(self.child)?;
+        let fits = self.local % big == self.child % big && start + big <= self.size;
+        if self.superpages == Some(false) || !fits || flags & l4_sys::fiasco::vbus::RM_UNCACHED != 0 {
+            return None;
+        }
+        let got = map_piece(ds, self.offset + start, self.local + start, MAX_ORDER, flags);
+        self.superpages = Some(got == Some(MAX_ORDER));
+        (got == Some(MAX_ORDER)).then_some(start)
+    }
+
     /// Detaches it here and releases its dataspace.
     fn release(self) {
         detach_here(self.local, self.size);
@@ -208,7 +228,6 @@ fn present(ds: CapIdx, offset: u64, local: u64, size: u64, flags: u32) {
 /// largest naturally aligned block that fits; returns how many bytes from
 /// the start it mapped before it stopped (at the first refusal).
 fn map_here(ds: CapIdx, offset: u64, local: u64, size: u64, flags: u32) -> u64 {
-    let rights = (flags & (msg::RM_R | msg::RM_W | msg::RM_X)) as u64;
     let end = local + size;
     let mut at = local;
     while at < end {
@@ -216,19 +235,25 @@ fn map_here(ds: CapIdx, offset: u64, local: u64, size: u64, flags: u32) -> u64 {
         while order > 12 && at + (1 << order) > end {
             order -= 1;
         }
-        ipc::set_receive_items(&msg::rcv_mem_window(at, order));
-        let answer = call(Cap::from_idx(ds), ipc::compose(|m| msg::ds_map(m, offset + (at - local), 0, rights)));
-        ipc::clear_receive_slots(2);
-        let Ok(tag) = answer else { break };
-        if tag.items() == 0 {
-            break;
-        }
-        // The map item follows the answer's untyped words.
-        let words = crate::regs::mrs::<8>();
-        let Some(&fpage) = words.get(tag.words() + 1) else { break };
-        at += 1 << msg::mapped_order(fpage).clamp(12, order);
+        let Some(got) = map_piece(ds, offset + (at - local), at, order, flags) else { break };
+        at += 1 << got;
     }
     at - local
+}
+
+/// One `Dataspace::map` of `ds` at `offset` into the window of `1 << order`
+/// bytes at `at` here (naturally aligned): the order of what it mapped, from
+/// the window's start, or `None` when it mapped nothing.
+fn map_piece(ds: CapIdx, offset: u64, at: u64, order: u32, flags: u32) -> Option<u32> {
+    let rights = (flags & (msg::RM_R | msg::RM_W | msg::RM_X)) as u64;
+    ipc::set_receive_items(&msg::rcv_mem_window(at, order));
+    let answer = call(Cap::from_idx(ds), ipc::compose(|m| msg::ds_map(m, offset, 0, rights)));
+    ipc::clear_receive_slots(2);
+    let tag = answer.ok().filter(|t| t.items() > 0)?;
+    // The received map item follows the answer's untyped words; its first
+    // word says the order the kernel mapped.
+    let item = *crate::regs::mrs::<8>().get(tag.words())?;
+    Some(msg::received_order(item).clamp(12, order))
 }
 
 /// Attaches `size` bytes of `ds` from `offset` here, with `flags`' rights
@@ -335,7 +360,7 @@ impl Child {
         match mapped {
             Ok(at) => {
                 let lazy = (!eager).then_some(flags);
-                self.regions.push(Region { child: at, size, local, ds, offset, text: false, lazy });
+                self.regions.push(Region { child: at, size, local, ds, offset, text: false, lazy, superpages: None });
                 Ok(at)
             }
             Err(e) => {
@@ -349,13 +374,17 @@ impl Child {
     /// child, when the region allows the access: [`LAZY_BLOCK`] bytes
     /// around it (one page of device memory, whose reads may have effects).
     /// Whether it did; a fault it does not resolve is the child's.
-    fn resolve(&self, pf: PageFault) -> bool {
-        let Some(r) = self.regions.iter().find(|r| pf.addr >= r.child && pf.addr - r.child < r.size) else {
+    fn resolve(&mut self, pf: PageFault) -> bool {
+        let task = Cap::from_idx(self.task.0);
+        let Some(r) = self.regions.iter_mut().find(|r| pf.addr >= r.child && pf.addr - r.child < r.size) else {
             return false;
         };
         let Some(flags) = r.lazy else { return false };
         if pf.write && flags & msg::RM_W == 0 {
             return false;
+        }
+        if let Some(mapped) = r.superpage(pf.addr, flags) {
+            return map_memory(task, r.local + mapped, r.child + mapped, 1 << MAX_ORDER, rights_of(flags)).is_ok();
         }
         let block = if flags & l4_sys::fiasco::vbus::RM_UNCACHED != 0 { PAGE_SIZE } else { LAZY_BLOCK };
         let start = (pf.addr - r.child) & !(block - 1);
@@ -364,7 +393,7 @@ impl Child {
             Some(ds) => present(ds, r.offset + start, r.local + start, len, flags),
             None => touch(r.local + start, len, flags),
         }
-        map_memory(Cap::from_idx(self.task.0), r.local + start, r.child + start, len, rights_of(flags)).is_ok()
+        map_memory(task, r.local + start, r.child + start, len, rights_of(flags)).is_ok()
     }
 
     fn remove(&mut self, addr: u64) -> Result<(), Error> {
@@ -612,9 +641,10 @@ pub fn prepare(image: &[u8]) -> Result<Prepared, LoadError> {
             core::ptr::copy_nonoverlapping(data.as_ptr(), (local as *mut u8).add(at), data.len());
         }
         let text = ph.p_flags & elf::abi::PF_X != 0;
-        prepared
-            .segments
-            .push((Region { child: start, size, local, ds: Some(ds), offset: 0, text, lazy: None }, flags));
+        prepared.segments.push((
+            Region { child: start, size, local, ds: Some(ds), offset: 0, text, lazy: None, superpages: None },
+            flags,
+        ));
     }
     Ok(prepared)
 }
@@ -739,7 +769,16 @@ fn populate(child: &mut Child, s: &Spawn, mut prepared: Prepared) -> Result<(), 
         release(ds);
         return Err(e.into());
     }
-    child.regions.push(Region { child: top, size: stack, local, ds: Some(ds), offset: 0, text: false, lazy: None });
+    child.regions.push(Region {
+        child: top,
+        size: stack,
+        local,
+        ds: Some(ds),
+        offset: 0,
+        text: false,
+        lazy: None,
+        superpages: None,
+    });
 
     // The first thread: paged by the gate, bound to the task, started.
     let th = Cap::from_idx(child.thread.0);

@@ -44,7 +44,7 @@ extern "C" fn rt_start_fiasco(sp: *const u64) -> ! {
     super::cap::init(super::l4re_env().first_free_cap);
 
     let size = super::env::value("heap.size").unwrap_or(DEFAULT_HEAP);
-    match super::mem::alloc(size, false) {
+    match super::mem::alloc_heap(size) {
         // SAFETY: the region is fresh RAM of `size` bytes mapped for this task
         // alone, and this runs once, before any allocation.
         Ok(heap) => unsafe { crate::start::init_heap(heap.addr as *mut u8, heap.size as usize) },
