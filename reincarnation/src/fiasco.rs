@@ -90,8 +90,10 @@ impl Fiasco {
 
     /// What a restart need not wait for, done when nothing waits for it:
     /// the ended instances are deleted with their memory, and each service
-    /// without one gets a copy of its image's segments for its next
-    /// instance (a copy that cannot be made is made at the restart instead).
+    /// that runs or waits to be restarted gets a copy of its image's
+    /// segments for its next instance, if it has none (one that cannot be
+    /// made is made at the restart instead; a service that is down, held
+    /// down or has no device gets its copy when it is brought up).
     fn chores(&mut self, services: &mut [Supervised<Fiasco>]) {
         if self.chores_at.is_none_or(|t| t > rt::time::ticks()) {
             return;
@@ -100,7 +102,8 @@ impl Fiasco {
         for c in self.graveyard.drain(..) {
             c.destroy();
         }
-        for s in services.iter_mut().filter(|s| s.data.next.is_none() && s.svc.state != State::HeldDown) {
+        let restartable = |s: &Supervised<Fiasco>| matches!(s.svc.state, State::Running | State::Backoff(_));
+        for s in services.iter_mut().filter(|s| s.data.next.is_none() && restartable(s)) {
             match rt::loader::prepare(s.data.image) {
                 Ok(p) => s.data.next = Some(p),
                 Err(e) => rt::warn!("{}: its next instance's image cannot be copied ahead: {}", s.svc.name, e),
