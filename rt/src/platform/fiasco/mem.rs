@@ -49,10 +49,15 @@ const MAX_UNMAP_ORDER: u32 = 21;
 /// A dataspace of `size` bytes from moe (physically contiguous with
 /// `contiguous`).
 pub fn alloc_dataspace(size: u64, contiguous: bool) -> Result<Dataspace, Error> {
+    let flags = if contiguous { msg::MEM_CONTINUOUS | msg::MEM_PINNED } else { 0 };
+    mem_alloc(size, flags, 0)
+}
+
+/// `Mem_alloc::alloc` from moe with its flags and log2 alignment.
+fn mem_alloc(size: u64, flags: u64, align: u64) -> Result<Dataspace, Error> {
     let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
-    let flags = if contiguous { msg::MEM_CONTINUOUS | msg::MEM_PINNED } else { 0 };
-    let tag = ipc::compose(|m| msg::mem_alloc(m, size, flags, 0));
+    let tag = ipc::compose(|m| msg::mem_alloc(m, size, flags, align));
     match call(Cap(super::l4re_env().mem_alloc), tag) {
         Ok(_) => Ok(Dataspace(slot)),
         Err(e) => {
@@ -70,29 +75,21 @@ pub fn alloc_dataspace(size: u64, contiguous: bool) -> Result<Dataspace, Error> 
 pub fn alloc_heap(size: u64) -> Result<Region, Error> {
     const SUPERPAGE: u64 = 2 << 20;
     let size = size.next_multiple_of(SUPERPAGE);
-    let slot = crate::cap::alloc().ok_or(Error::QuotaExceeded)?;
-    set_receive_slot(slot);
-    let tag = ipc::compose(|m| {
-        msg::mem_alloc(m, size, msg::MEM_CONTINUOUS | msg::MEM_SUPER_PAGES, SUPERPAGE.trailing_zeros() as u64)
-    });
-    if call(Cap(super::l4re_env().mem_alloc), tag).is_err() {
-        crate::cap::free(slot);
-        return alloc(size, false);
-    }
-    let ds = Dataspace(slot);
-    match attach(&ds, size, true) {
-        Ok(addr) => Ok(Region { addr, size, ds, phys: 0 }),
-        Err(e) => {
-            release(ds.0);
-            Err(e)
-        }
+    let flags = msg::MEM_CONTINUOUS | msg::MEM_SUPER_PAGES;
+    match mem_alloc(size, flags, SUPERPAGE.trailing_zeros() as u64) {
+        Ok(ds) => attached(ds, size),
+        Err(_) => alloc(size, false),
     }
 }
 
 /// Zeroed RAM, mapped writable.
 pub fn alloc(size: u64, contiguous: bool) -> Result<Region, Error> {
     let size = size.next_multiple_of(PAGE_SIZE);
-    let ds = alloc_dataspace(size, contiguous)?;
+    attached(alloc_dataspace(size, contiguous)?, size)
+}
+
+/// `ds` attached writable here; released if it cannot be.
+fn attached(ds: Dataspace, size: u64) -> Result<Region, Error> {
     match attach(&ds, size, true) {
         Ok(addr) => Ok(Region { addr, size, ds, phys: 0 }),
         Err(e) => {
