@@ -1,8 +1,10 @@
 //! Managed resources in QEMU: a legacy driver (drivers-legacy/devresdemo)
-//! takes managed memory, a managed DMA pool with a block from it and two
-//! release actions at probe, then fails. The shim's PCI core releases them as
-//! Linux's driver core does, last taken first, before it reports the failed
-//! probe; the task then ends with no device registered.
+//! takes managed memory, a managed DMA pool with a block from it, the device
+//! enabled with its memory BAR claimed and mapped (`pcim_*`), managed coherent
+//! DMA memory and release actions at probe, then fails. The shim's PCI core
+//! releases them as Linux's driver core does, last taken first, before it
+//! reports the failed probe: the device ends disabled, not bus mastering, its
+//! BAR free for another claim; the task then ends with no device registered.
 
 mod common;
 
@@ -15,13 +17,31 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     let guest = boot_with("devres", &cfg);
     seen(&guest, "[eth-devres] devresdemo: probing 0000:00:02.0", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
+    // Read through the managed mapping: QEMU's first NIC has this address.
+    seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: 8192 bytes of managed coherent memory at a DMA address, zeroed, page-aligned",
+        STEP,
+    );
     seen(&guest, "[eth-devres] devresdemo: failing the probe with -EIO", STEP);
     let second = seen(&guest, "[eth-devres] devresdemo: released the second action", STEP);
     let first = seen(&guest, "[eth-devres] devresdemo: released the first action (0000:00:02.0)", STEP);
+    // The check was taken first, so it runs last: by then the managed device
+    // was disabled (bus mastering with it) and its claimed BAR given back.
+    let check = seen(
+        &guest,
+        "[eth-devres] devresdemo: at the end the device is disabled, bus mastering off, BAR 1 free, managed no",
+        STEP,
+    );
+    // The check, the name, two actions, the pool, the device, its mapping
+    // table and the coherent block.
+    let count = seen(&guest, "[eth-devres] devresdemo: 8 managed resource(s) of the failed probe released", STEP);
     let failed = seen(&guest, "[eth-devres] WARN devresdemo: probe of 0000:00:02.0 failed with error -5", STEP);
     let lines = guest.lines();
     let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or_else(|| panic!("no line {l}"));
-    assert!(at(&second) < at(&first) && at(&first) < at(&failed), "released last first, then the failure reported");
+    let order = [&second, &first, &check, &count, &failed].map(|l| at(l));
+    assert!(order.is_sorted(), "released last first, then the failure reported: {lines:#?}");
     // Nothing else went wrong in the task: no trap, no fault.
     assert!(!lines.iter().any(|l| l.contains("unimplemented") || l.contains("[eth-devres] ERROR")), "{lines:#?}");
 }

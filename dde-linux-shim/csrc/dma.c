@@ -5,7 +5,8 @@
  * device's DMA mask. x86 DMA is cache coherent, so nothing is flushed; a
  * buffer DDEKit did not allocate (a static or stack buffer) has no known
  * physical address and fails to map, which drivers see via
- * dma_mapping_error().
+ * dma_mapping_error(). Managed coherent memory (dmam_*) is a devres entry
+ * that frees the block when the device's managed resources go.
  */
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
@@ -45,6 +46,54 @@ void dma_free_attrs(struct device *dev, size_t size, void *cpu_addr, dma_addr_t 
     (void)dev, (void)dma_handle, (void)attrs;
     if (cpu_addr)
         ddekit_contig_free(cpu_addr, size);
+}
+
+/* A managed coherent block (Linux keeps the same record in kernel/dma/mapping.c). */
+struct dmam_block {
+    size_t size;
+    void *vaddr;
+    dma_addr_t dma_handle;
+    unsigned long attrs;
+};
+
+static void dmam_release(struct device *dev, void *res)
+{
+    struct dmam_block *b = res;
+
+    dma_free_attrs(dev, b->size, b->vaddr, b->dma_handle, b->attrs);
+}
+
+static int dmam_match(struct device *dev, void *res, void *match_data)
+{
+    struct dmam_block *b = res, *want = match_data;
+
+    return b->vaddr == want->vaddr && b->dma_handle == want->dma_handle && !WARN_ON(b->size != want->size);
+}
+
+void *dmam_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle, gfp_t gfp, unsigned long attrs)
+{
+    struct dmam_block *b = devres_alloc(dmam_release, sizeof(*b), gfp);
+    void *vaddr;
+
+    if (!b)
+        return NULL;
+    vaddr = dma_alloc_attrs(dev, size, dma_handle, gfp, attrs);
+    if (!vaddr) {
+        devres_free(b);
+        return NULL;
+    }
+    *b = (struct dmam_block){.size = size, .vaddr = vaddr, .dma_handle = *dma_handle, .attrs = attrs};
+    devres_add(dev, b);
+    return vaddr;
+}
+
+void dmam_free_coherent(struct device *dev, size_t size, void *vaddr, dma_addr_t dma_handle)
+{
+    struct dmam_block want = {.size = size, .vaddr = vaddr, .dma_handle = dma_handle};
+
+    /* As Linux: a block that is not this device's managed one is a driver bug. */
+    WARN_ON(devres_destroy(dev, dmam_release, dmam_match, &want));
+    dma_free_attrs(dev, size, vaddr, dma_handle, 0);
 }
 
 static dma_addr_t map(struct device *dev, const void *ptr, size_t size)

@@ -4,8 +4,12 @@
  * Linux) and get port ranges into the task's I/O bitmap with
  * ddekit_request_io. ioremap() maps device memory with ddekit_request_mem,
  * sharing one mapping among ioremaps of the same range, and iounmap() drops
- * it with the last user. Also memcpy_fromio/toio and virt_to_phys.
+ * it with the last user. Also memcpy_fromio/toio and virt_to_phys, the
+ * managed region claims (devm_request_region and kin) that Linux's
+ * lib/devres.c builds on, and x86's memory-type hooks, which have nothing to
+ * do here.
  */
+#include <linux/device.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/kernel.h>
@@ -129,6 +133,63 @@ void __iomem *ioremap(resource_size_t offset, unsigned long size)
 /* x86 write-combining is a caching mode of the mapping, which DDEKit does not
  * offer: an uncached mapping is correct, if slower. */
 void __iomem *ioremap_wc(resource_size_t offset, unsigned long size) { return ioremap(offset, size); }
+
+/* ioremap() already maps uncached. */
+void __iomem *ioremap_uc(resource_size_t offset, unsigned long size) { return ioremap(offset, size); }
+
+/* Write-combining through MTRRs: Linux on a machine with PAT adds no MTRR
+ * either and returns 0, which callers take as "nothing to undo". */
+int arch_phys_wc_add(unsigned long base, unsigned long size) { return 0; }
+void arch_phys_wc_del(int handle) { }
+int arch_phys_wc_index(int handle) { return -1; }
+int arch_io_reserve_memtype_wc(resource_size_t start, resource_size_t size) { return 0; }
+void arch_io_free_memtype_wc(resource_size_t start, resource_size_t size) { }
+
+/* A managed claim: released with the device's other managed resources. */
+struct region_devres {
+    struct resource *parent;
+    resource_size_t start;
+    resource_size_t n;
+};
+
+static void devm_region_release(struct device *dev, void *res)
+{
+    struct region_devres *r = res;
+
+    __release_region(r->parent, r->start, r->n);
+}
+
+static int devm_region_match(struct device *dev, void *res, void *match_data)
+{
+    struct region_devres *r = res, *want = match_data;
+
+    return r->parent == want->parent && r->start == want->start && r->n == want->n;
+}
+
+struct resource *__devm_request_region(struct device *dev, struct resource *parent, resource_size_t start,
+                                       resource_size_t n, const char *name)
+{
+    struct region_devres *r = devres_alloc(devm_region_release, sizeof(*r), GFP_KERNEL);
+    struct resource *res;
+
+    if (!r)
+        return NULL;
+    res = __request_region(parent, start, n, name, 0);
+    if (!res) {
+        devres_free(r);
+        return NULL;
+    }
+    *r = (struct region_devres){.parent = parent, .start = start, .n = n};
+    devres_add(dev, r);
+    return res;
+}
+
+void __devm_release_region(struct device *dev, struct resource *parent, resource_size_t start, resource_size_t n)
+{
+    struct region_devres want = {.parent = parent, .start = start, .n = n};
+
+    WARN_ON(devres_release(dev, devm_region_release, devm_region_match, &want));
+}
 
 void iounmap(volatile void __iomem *addr)
 {

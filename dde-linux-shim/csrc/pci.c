@@ -7,6 +7,10 @@
  * or restore state treat a refusal like hardware without the feature.
  * Managed resources (devres, Linux's drivers/base/devres.c) are released as
  * Linux's driver core releases them: when the probe fails and after remove.
+ * A device a driver enables with pcim_enable_device() is managed, as in
+ * Linux: the BARs it claims, its INTx and MWI settings and the enable itself
+ * are undone with the rest of its managed resources (pcim_iomap* come from
+ * Linux's lib/devres.c).
  */
 #include <linux/pci.h>
 #include <linux/delay.h>
@@ -36,6 +40,19 @@ struct dde_pci_dev {
 };
 
 static struct dde_pci_dev *dde_pci(struct pci_dev *dev) { return container_of(dev, struct dde_pci_dev, dev); }
+
+/* What a managed device's release undoes (Linux keeps the same record, its
+ * struct pci_devres, in drivers/pci/pci.h). */
+struct pcim_state {
+    unsigned int enabled : 1;
+    unsigned int pinned : 1;
+    unsigned int orig_intx : 1;
+    unsigned int restore_intx : 1;
+    unsigned int mwi : 1;
+    u32 region_mask;
+};
+
+static struct pcim_state *pcim_find(struct pci_dev *dev);
 
 /* ---- configuration space ---------------------------------------------------------- */
 
@@ -259,7 +276,10 @@ int __pci_register_driver(struct pci_driver *drv, struct module *owner, const ch
     dev->dev.driver = &drv->driver;
     rc = drv->probe(resurgo_probe_inject(dev), id);
     if (rc) {
-        devres_release_all(&dev->dev);
+        int released = devres_release_all(&dev->dev);
+
+        if (released > 0)
+            pr_info("%s: %d managed resource(s) of the failed probe released\n", drv->name, released);
         dev->driver = NULL;
         dev->dev.driver = NULL;
         dev_set_drvdata(&dev->dev, NULL);
@@ -377,6 +397,12 @@ void pci_clear_mwi(struct pci_dev *dev) { update_command(dev, 0, PCI_COMMAND_INV
 
 void pci_intx(struct pci_dev *dev, int enable_intx)
 {
+    struct pcim_state *m = pcim_find(dev);
+
+    if (m && !m->restore_intx) {
+        m->restore_intx = 1;
+        m->orig_intx = !enable_intx;
+    }
     if (enable_intx)
         update_command(dev, 0, PCI_COMMAND_INTX_DISABLE);
     else
@@ -413,6 +439,8 @@ int pci_request_region(struct pci_dev *pdev, int bar, const char *name)
         return -EBUSY;
     }
     dde_pci(pdev)->regions |= 1u << bar;
+    if (pcim_find(pdev))
+        pcim_find(pdev)->region_mask |= 1u << bar;
     return 0;
 }
 
@@ -427,6 +455,8 @@ void pci_release_region(struct pci_dev *pdev, int bar)
     else
         release_mem_region(start, len);
     dde_pci(pdev)->regions &= ~(1u << bar);
+    if (pcim_find(pdev))
+        pcim_find(pdev)->region_mask &= ~(1u << bar);
 }
 
 int pci_request_selected_regions(struct pci_dev *pdev, int bars, const char *name)
@@ -472,6 +502,74 @@ void __iomem *pci_ioremap_bar(struct pci_dev *pdev, int bar)
         return NULL;
     }
     return ioremap(pci_resource_start(pdev, bar), (unsigned long)pci_resource_len(pdev, bar));
+}
+
+/* ---- managed devices (pcim_*) ------------------------------------------------------------ */
+
+static void pcim_release(struct device *gendev, void *res)
+{
+    struct pci_dev *dev = to_pci_dev(gendev);
+    struct pcim_state *m = res;
+
+    for (int i = 0; i < PCI_STD_NUM_BARS; i++)
+        if (m->region_mask & (1u << i))
+            pci_release_region(dev, i);
+    if (m->mwi)
+        pci_clear_mwi(dev);
+    if (m->restore_intx)
+        pci_intx(dev, m->orig_intx);
+    if (m->enabled && !m->pinned)
+        pci_disable_device(dev);
+    dev->is_managed = 0;
+}
+
+/* The device's managed record, if pcim_enable_device() made it managed. */
+static struct pcim_state *pcim_find(struct pci_dev *dev)
+{
+    if (!pci_is_managed(dev))
+        return NULL;
+    return devres_find(&dev->dev, pcim_release, NULL, NULL);
+}
+
+int pcim_enable_device(struct pci_dev *pdev)
+{
+    struct pcim_state *m = devres_find(&pdev->dev, pcim_release, NULL, NULL);
+    int rc;
+
+    if (!m) {
+        m = devres_alloc(pcim_release, sizeof(*m), GFP_KERNEL);
+        if (!m)
+            return -ENOMEM;
+        devres_add(&pdev->dev, m);
+    }
+    if (m->enabled)
+        return 0;
+    rc = pci_enable_device(pdev);
+    if (rc)
+        return rc;
+    pdev->is_managed = 1;
+    m->enabled = 1;
+    return 0;
+}
+
+/* The device stays enabled when its managed resources go. */
+void pcim_pin_device(struct pci_dev *pdev)
+{
+    struct pcim_state *m = pcim_find(pdev);
+
+    WARN_ON(!m || !m->enabled);
+    if (m)
+        m->pinned = 1;
+}
+
+int pcim_set_mwi(struct pci_dev *dev)
+{
+    struct pcim_state *m = pcim_find(dev);
+
+    if (!m)
+        return -ENOMEM;
+    m->mwi = 1;
+    return pci_set_mwi(dev);
 }
 
 /* ---- PCI-X ------------------------------------------------------------------------------ */

@@ -2,13 +2,19 @@
  * devresdemo: not a Linux driver but Resurgo's own test of managed resources
  * (devres, Linux's drivers/base/devres.c as the shim compiles it). It claims
  * QEMU's rtl8139 (10ec:8139) and, at probe, takes managed memory, a managed
- * DMA pool (and a block from it, given back) and two release actions, then
- * fails with -EIO. The shim's PCI core must release all of it as Linux's driver core
- * does, in the reverse order of taking: the second action, the pool, the
- * first action (tests/devres.rs).
+ * DMA pool (and a block from it, given back), the device itself enabled and
+ * its memory BAR claimed and mapped the managed way (pcim_*), managed
+ * coherent DMA memory and release actions, then fails with -EIO. The shim's
+ * PCI core must release all of it as Linux's driver core does, in the reverse
+ * order of taking: the second action, ..., the first action, and last the
+ * check, which looks whether the device was disabled and its BAR given back
+ * (tests/devres.rs).
  */
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
+#include <linux/if_ether.h>
+#include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -24,6 +30,52 @@ static void devresdemo_say(void *what)
 	pr_info("devresdemo: released %s\n", (const char *)what);
 }
 
+/* Released last: whatever the probe took after it is gone by now. */
+static void devresdemo_check(void *data)
+{
+	struct pci_dev *pdev = data;
+	bool bar_free = pci_request_region(pdev, 1, "devresdemo check") == 0;
+
+	if (bar_free)
+		pci_release_region(pdev, 1);
+	pr_info("devresdemo: at the end the device is %s, bus mastering %s, BAR 1 %s, managed %s\n",
+		pci_is_enabled(pdev) ? "enabled" : "disabled", pdev->is_busmaster ? "on" : "off",
+		bar_free ? "free" : "still claimed", pci_is_managed(pdev) ? "yes" : "no");
+}
+
+/* The device enabled, its memory BAR claimed and mapped, and coherent DMA
+ * memory: all managed. */
+static int devresdemo_take_device(struct pci_dev *pdev)
+{
+	void __iomem *regs;
+	dma_addr_t dma;
+	u8 mac[ETH_ALEN];
+	u32 *coherent;
+	int err, i;
+
+	err = pcim_enable_device(pdev);
+	if (err)
+		return err;
+	pci_set_master(pdev);
+	err = pcim_iomap_regions(pdev, BIT(1), "devresdemo");
+	if (err)
+		return err;
+	regs = pcim_iomap_table(pdev)[1];
+	/* The RTL8139's first registers are its station address. */
+	for (i = 0; i < ETH_ALEN; i++)
+		mac[i] = ioread8(regs + i);
+	pr_info("devresdemo: BAR 1 mapped, the station address %02x:%02x:%02x:%02x:%02x:%02x\n",
+		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	coherent = dmam_alloc_coherent(&pdev->dev, 8192, &dma, GFP_KERNEL);
+	if (!coherent)
+		return -ENOMEM;
+	for (i = 0; i < 8192 / 4 && !coherent[i]; i++)
+		;
+	pr_info("devresdemo: 8192 bytes of managed coherent memory at a DMA address, %s, %s\n",
+		i == 8192 / 4 ? "zeroed" : "not zeroed", (dma & (PAGE_SIZE - 1)) ? "misaligned" : "page-aligned");
+	return 0;
+}
+
 static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct dma_pool *pool;
@@ -33,6 +85,9 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 	int err;
 
 	pr_info("devresdemo: probing %s\n", pci_name(pdev));
+	err = devm_add_action(&pdev->dev, devresdemo_check, pdev);
+	if (err)
+		return err;
 	name = devm_kasprintf(&pdev->dev, GFP_KERNEL, "the first action (%s)", pci_name(pdev));
 	if (!name)
 		return -ENOMEM;
@@ -49,6 +104,9 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 		((unsigned long)block & 15) ? "misaligned" : "16-byte aligned");
 	/* A pool destroyed with a block still out is a driver bug Linux reports. */
 	dma_pool_free(pool, block, dma);
+	err = devresdemo_take_device(pdev);
+	if (err)
+		return err;
 	err = devm_add_action(&pdev->dev, devresdemo_say, "the second action");
 	if (err)
 		return err;
