@@ -127,6 +127,46 @@ pub fn find(name: &str) -> Result<Driver> {
     Driver::load(&dir)
 }
 
+/// The driver's firmware files (its manifest's `firmware`) as one ustar
+/// archive, each under the name the driver asks for; `None` without any.
+/// Every file is read from the driver's folder and checked against its sha256.
+pub fn firmware_archive(d: &Driver) -> Result<Option<Vec<u8>>> {
+    if d.manifest.firmware.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    for f in &d.manifest.firmware {
+        let path = d.dir.join(&f.file);
+        let data = fs::read(&path).with_context(|| {
+            format!(
+                "{}: firmware `{}`: cannot read {}",
+                d.shown_manifest(),
+                f.name,
+                display_path(&path, &workspace_root())
+            )
+        })?;
+        let sum = linux::sha256_hex(&data);
+        if sum != f.sha256 {
+            bail!(
+                "{}: firmware `{}`: {} has sha256 {sum}, the manifest pins {}",
+                d.shown_manifest(),
+                f.name,
+                display_path(&path, &workspace_root()),
+                f.sha256
+            );
+        }
+        let mut header = tar::Header::new_ustar();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o444);
+        header.set_path(&f.name).with_context(|| format!("firmware name `{}`", f.name))?;
+        header.set_cksum();
+        builder.append(&header, data.as_slice())?;
+    }
+    Ok(Some(builder.into_inner()?))
+}
+
 /// Where each file of some drivers is, checked against its pinned sha256.
 #[derive(Debug, Clone)]
 pub struct SourceSet {

@@ -132,11 +132,17 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
         .filter(|bin| bin.as_str() != KERNEL_BIN)
         .map(|bin| (bin.as_str(), binaries[bin].as_path()))
         .collect();
-    // The io server matches devices to drivers with their manifests.
-    let files: Vec<(String, Vec<u8>)> = task_drivers
+    // The io server matches devices to drivers with their manifests; the
+    // reincarnation server hands each driver its firmware files.
+    let mut files: Vec<(String, Vec<u8>)> = task_drivers
         .values()
         .map(|d| (format!("{ARCHIVE_DRIVERS}/{}.toml", d.name), d.text.clone().into_bytes()))
         .collect();
+    for d in task_drivers.values() {
+        if let Some(tar) = drivers::firmware_archive(d)? {
+            files.push((manifest::driver::firmware_member(&d.name), tar));
+        }
+    }
     write_archive_with_files(&archive, &text, &members, &files)?;
 
     Ok(Image { kernel: binaries[KERNEL_BIN].clone(), archive, system, manifest_path: opts.manifest.clone(), binaries })

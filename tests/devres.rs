@@ -5,6 +5,9 @@
 //! releases them as Linux's driver core does, last taken first, before it
 //! reports the failed probe: the device ends disabled, not bus mastering, its
 //! BAR free for another claim; the task then ends with no device registered.
+//! Before that it loads the firmware file its manifest names (from the boot
+//! archive, through the reincarnation server's read-only grant) and gets
+//! Linux's -ENOENT for one it does not name.
 
 mod common;
 
@@ -16,6 +19,21 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     let cfg = QemuConfig { netdev: Some(NetConfig { model: "rtl8139".into(), hostfwd: vec![] }), ..Default::default() };
     let guest = boot_with("devres", &cfg);
     seen(&guest, "[eth-devres] devresdemo: probing 0000:00:02.0", STEP);
+    // The file whole: its length, its CRC-32 and its first line.
+    let fw = std::fs::read(resurgo::workspace_root().join("drivers-legacy/devresdemo/devresdemo.fw")).unwrap();
+    let first = String::from_utf8_lossy(fw.split(|&b| b == b'\n').next().unwrap()).into_owned();
+    let want = format!(
+        "[eth-devres] devresdemo: firmware resurgo/devresdemo.fw: {} bytes, crc32 {:08x}, \"{first}\"",
+        fw.len(),
+        crc32fast::hash(&fw)
+    );
+    seen(&guest, &want, STEP);
+    seen(
+        &guest,
+        "[eth-devres] WARN devresdemo 0000:00:02.0: Direct firmware load for resurgo/absent.fw failed with error -2",
+        STEP,
+    );
+    seen(&guest, "[eth-devres] devresdemo: firmware resurgo/absent.fw: error -2, no file", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.
     seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);

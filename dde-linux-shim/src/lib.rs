@@ -20,6 +20,7 @@ pub mod bindings {
 }
 
 mod config;
+mod firmware;
 mod nic;
 mod sync;
 mod task;

@@ -8,11 +8,14 @@
  * PCI core must release all of it as Linux's driver core does, in the reverse
  * order of taking: the second action, ..., the first action, and last the
  * check, which looks whether the device was disabled and its BAR given back
- * (tests/devres.rs).
+ * (tests/devres.rs). Before that it loads the firmware file its manifest
+ * names (devresdemo.fw, our own bytes) and asks for one it does not name.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
+#include <linux/crc32.h>
+#include <linux/firmware.h>
 #include <linux/if_ether.h>
 #include <linux/io.h>
 #include <linux/module.h>
@@ -76,6 +79,28 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 	return 0;
 }
 
+/* The file the manifest names is there, whole; one it does not name is not. */
+static int devresdemo_firmware(struct pci_dev *pdev)
+{
+	const struct firmware *fw;
+	size_t line;
+	int err;
+
+	err = request_firmware(&fw, "resurgo/devresdemo.fw", &pdev->dev);
+	if (err)
+		return err;
+	for (line = 0; line < fw->size && fw->data[line] != '\n'; line++)
+		;
+	pr_info("devresdemo: firmware resurgo/devresdemo.fw: %zu bytes, crc32 %08x, \"%.*s\"\n", fw->size,
+		crc32_le(~0, fw->data, fw->size) ^ ~0, (int)line, fw->data);
+	release_firmware(fw);
+	err = request_firmware(&fw, "resurgo/absent.fw", &pdev->dev);
+	pr_info("devresdemo: firmware resurgo/absent.fw: error %d, %s\n", err, fw ? "a file" : "no file");
+	if (!err)
+		release_firmware(fw);
+	return 0;
+}
+
 static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct dma_pool *pool;
@@ -85,6 +110,9 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 	int err;
 
 	pr_info("devresdemo: probing %s\n", pci_name(pdev));
+	err = devresdemo_firmware(pdev);
+	if (err)
+		return err;
 	err = devm_add_action(&pdev->dev, devresdemo_check, pdev);
 	if (err)
 		return err;
@@ -127,5 +155,5 @@ static struct pci_driver devresdemo_driver = {
 
 module_pci_driver(devresdemo_driver);
 
-MODULE_DESCRIPTION("Resurgo's test of managed resources: takes some at probe, then fails");
+MODULE_DESCRIPTION("Resurgo's test of managed resources and firmware: takes some at probe, then fails");
 MODULE_LICENSE("GPL");

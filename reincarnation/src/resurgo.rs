@@ -32,6 +32,32 @@ struct Data {
     image: String,
     /// The IRQ the kernel reports the instance's events through.
     events: Irq,
+    /// The driver's firmware files (a ustar archive, granted read-only as
+    /// `firmware`), copied out of the boot archive before its first start and
+    /// kept for every restart; `None` for a task without any.
+    firmware: Option<rt::obj::Dataspace>,
+}
+
+/// A copy of the driver's firmware archive (the boot archive's
+/// `firmware/DRIVER.tar`), in a dataspace of its own.
+fn firmware_of(boot: &Boot, task: &str) -> Option<rt::obj::Dataspace> {
+    let driver = boot.task(task)?.driver.as_deref()?;
+    let files = boot.image(&manifest::driver::firmware_member(driver)).ok()?;
+    let region = match rt::mem::alloc(files.len() as u64, false) {
+        Ok(r) => r,
+        Err(e) => {
+            rt::warn!("{}: no memory for its firmware ({} KiB): {}", task, files.len().div_ceil(1024), e);
+            return None;
+        }
+    };
+    // SAFETY: the region is fresh RAM mapped writable for its size, which is
+    // at least `files.len()`.
+    unsafe { core::ptr::copy_nonoverlapping(files.as_ptr(), region.as_mut_ptr(), files.len()) };
+    let ds = region.ds;
+    // The server keeps the dataspace, not the mapping.
+    let _ = rt::mem::detach(region.addr, region.size);
+    rt::info!("{}: {} bytes of firmware for {}", task, files.len(), driver);
+    Some(ds)
 }
 
 /// Supervising on Resurgo's kernel: children from the boot archive, their
@@ -52,7 +78,14 @@ impl Kernel for Resurgo {
 
     fn spawn(&mut self, _i: usize, s: &mut Supervised<Resurgo>) -> Result<Child, String> {
         let extra = [("incarnation".to_string(), s.svc.incarnation), ("fault-ticks".to_string(), s.failed_at)];
-        boot::spawn_child_with(&self.boot, &s.svc.name, Some(s.data.events), &extra).map_err(|e| e.to_string())
+        let caps: Vec<boot::NamedCap> = s
+            .data
+            .firmware
+            .iter()
+            .map(|ds| boot::NamedCap { name: "firmware".into(), cap: ds.0, rights: rt::Rights::READ })
+            .collect();
+        boot::spawn_child_granted(&self.boot, &s.svc.name, Some(s.data.events), &extra, &caps)
+            .map_err(|e| e.to_string())
     }
 
     /// Ends a driver instance, if one runs. Its device stops mastering the bus
@@ -99,7 +132,8 @@ pub fn main() {
     for (i, (name, image)) in names.iter().enumerate() {
         let events = Factory::own().create_irq().expect("an event IRQ per child");
         events.attach(&Thread::own_main(), EVENT_BASE + i as u64).expect("attach");
-        services.push(Supervised::new(name, Data { image: image.clone(), events }));
+        let firmware = firmware_of(&boot, name);
+        services.push(Supervised::new(name, Data { image: image.clone(), events, firmware }));
     }
     let io_admin = rt::env::cap("io.admin");
     let clients = boot::clients_of("svc")

@@ -82,6 +82,13 @@ void dde_linux_exit(void);
 unsigned dde_netdev_rx_flags(resurgo_netdev_t dev);
 int dde_netdev_mc_count(resurgo_netdev_t dev);
 
+/* ---- firmware (implemented by the host) -------------------------------------
+ * The files the driver's manifest names, which the reincarnation server grants
+ * the task as one read-only archive. On success *data points into that
+ * read-only mapping (it stays for the task's life) and *size is the file's
+ * length; -2 (-ENOENT) when the task has no such file. */
+int resurgo_firmware_find(const char *name, const uint8_t **data, size_t *size);
+
 /* ---- fault injection (implemented by the host) ----------------------------
  * The interrupt dispatcher passes each handler's dev_id through this hook. An
  * armed crash injection returns a wild pointer instead, so the driver's own

@@ -222,8 +222,21 @@ pub fn spawn_child_with(
     event_irq: Option<Irq>,
     extra: &[(String, u64)],
 ) -> Result<Child, BootError> {
+    spawn_child_granted(boot, name, event_irq, extra, &[])
+}
+
+/// [`spawn_child_with`], with capabilities of the parent's own besides the
+/// manifest's grants (the reincarnation server's firmware archive).
+pub fn spawn_child_granted(
+    boot: &Boot,
+    name: &str,
+    event_irq: Option<Irq>,
+    extra: &[(String, u64)],
+    caps: &[NamedCap],
+) -> Result<Child, BootError> {
     let task = boot.task(name).ok_or_else(|| BootError::NoImage(name.to_string()))?;
     let mut grants = Grants::for_child(name);
     grants.values.extend(extra.iter().cloned());
+    grants.caps.extend(caps.iter().cloned());
     spawn(boot, task, &grants, event_irq)
 }

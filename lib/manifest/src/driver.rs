@@ -8,6 +8,9 @@
 //!   { path = "drivers/net/ethernet/realtek/8139cp.c", sha256 = "..." },
 //! ]
 //! includes = [] # fetched and checked, not compiled (headers, lib8390.c)
+//! firmware = [  # files request_firmware() finds, from the driver's folder
+//!   { name = "e100/d101m_ucode.bin", file = "d101m_ucode.bin", sha256 = "..." },
+//! ]
 //! [resources]   # what the io server may give the driver of its device
 //! ports = true
 //! mmio = true
@@ -15,9 +18,10 @@
 //! dma = true
 //! ```
 //!
-//! The host uses it to fetch, check and compile the sources; the io server reads
-//! it (from the boot archive) to match devices and to hand out only the kinds
-//! of resources it lists.
+//! The host uses it to fetch, check and compile the sources and to put the
+//! firmware files into the boot archive (as one archive of their own,
+//! [`firmware_member`]); the io server reads it (from the boot archive) to
+//! match devices and to hand out only the kinds of resources it lists.
 
 use alloc::format;
 use alloc::string::String;
@@ -35,7 +39,38 @@ pub struct DriverManifest {
     #[serde(default)]
     pub includes: Vec<SourceFile>,
     #[serde(default)]
+    pub firmware: Vec<FirmwareFile>,
+    #[serde(default)]
     pub resources: Resources,
+}
+
+/// A firmware file the driver may load.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareFile {
+    /// The name the driver asks for, as under Linux's /lib/firmware (`e100/d101m_ucode.bin`).
+    pub name: String,
+    /// Where the file is, relative to the driver's folder.
+    pub file: String,
+    /// Lower-case hex sha256 of the file.
+    pub sha256: String,
+}
+
+/// The longest firmware name: it must fit a ustar member name (100 bytes).
+pub const FIRMWARE_NAME_MAX: usize = 100;
+
+/// The boot archive's member that holds a driver's firmware files, itself a
+/// ustar archive with each file under its [`FirmwareFile::name`].
+pub fn firmware_member(driver: &str) -> String {
+    format!("firmware/{driver}.tar")
+}
+
+fn relative(path: &str) -> bool {
+    !path.is_empty() && !path.starts_with('/') && !path.split('/').any(|c| c == ".." || c.is_empty())
+}
+
+fn sha256_ok(sum: &str) -> bool {
+    sum.len() == 64 && sum.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
@@ -108,8 +143,26 @@ impl DriverManifest {
             if f.path.starts_with('/') || f.path.split('/').any(|c| c == "..") {
                 return Err(format!("`{}` must be a relative path inside the Linux tree", f.path));
             }
-            if f.sha256.len() != 64 || !f.sha256.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+            if !sha256_ok(&f.sha256) {
                 return Err(format!("the sha256 of `{}` must be 64 lower-case hex digits", f.path));
+            }
+        }
+        for (i, f) in m.firmware.iter().enumerate() {
+            let plain = f.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+/".contains(&b));
+            if !relative(&f.name) || !plain || f.name.len() > FIRMWARE_NAME_MAX {
+                return Err(format!(
+                    "firmware name `{}` must be a relative path of letters, digits and `._-+/`, at most {FIRMWARE_NAME_MAX} bytes",
+                    f.name
+                ));
+            }
+            if !relative(&f.file) {
+                return Err(format!("firmware file `{}` must be a relative path inside the driver's folder", f.file));
+            }
+            if !sha256_ok(&f.sha256) {
+                return Err(format!("the sha256 of firmware `{}` must be 64 lower-case hex digits", f.name));
+            }
+            if m.firmware[..i].iter().any(|g| g.name == f.name) {
+                return Err(format!("firmware `{}` is listed twice", f.name));
             }
         }
         Ok(m)
@@ -155,5 +208,42 @@ irq = true
         }
         assert!(DriverManifest::parse(&GOOD.replace("drivers/net", "../net")).unwrap_err().contains("relative"));
         assert!(DriverManifest::parse(&GOOD.replace("0abc", "0ABC")).unwrap_err().contains("sha256"));
+    }
+
+    fn with_firmware(entries: &str) -> Result<DriverManifest, String> {
+        DriverManifest::parse(&GOOD.replace("[resources]", &format!("firmware = [{entries}]\n[resources]")))
+    }
+
+    const SUM: &str = "00000000000000000000000000000000000000000000000000000000000000ff";
+
+    #[test]
+    fn firmware_files_are_named_and_pinned() {
+        let m =
+            with_firmware(&format!(r#"{{ name = "e100/d101m_ucode.bin", file = "fw/d101m.bin", sha256 = "{SUM}" }}"#))
+                .unwrap();
+        assert_eq!(m.firmware[0].name, "e100/d101m_ucode.bin");
+        assert_eq!(m.firmware[0].file, "fw/d101m.bin");
+        assert!(DriverManifest::parse(GOOD).unwrap().firmware.is_empty());
+        assert_eq!(firmware_member("e100"), "firmware/e100.tar");
+    }
+
+    #[test]
+    fn refuses_bad_firmware_entries() {
+        let entry =
+            |name: &str, file: &str, sum: &str| format!(r#"{{ name = "{name}", file = "{file}", sha256 = "{sum}" }}"#);
+        let long = "a".repeat(FIRMWARE_NAME_MAX + 1);
+        for name in ["/lib/firmware/x.bin", "../x.bin", "a//b", "", "a b.bin", "x:y", long.as_str()] {
+            let e = with_firmware(&entry(name, "x.bin", SUM)).unwrap_err();
+            assert!(e.contains("firmware name"), "{name}: {e}");
+        }
+        for file in ["/etc/passwd", "../other/x.bin", ""] {
+            let e = with_firmware(&entry("x.bin", file, SUM)).unwrap_err();
+            assert!(e.contains("inside the driver's folder"), "{file}: {e}");
+        }
+        assert!(with_firmware(&entry("x.bin", "x.bin", "abc")).unwrap_err().contains("sha256 of firmware `x.bin`"));
+        let twice = format!("{}, {}", entry("x.bin", "a", SUM), entry("x.bin", "b", SUM));
+        assert!(with_firmware(&twice).unwrap_err().contains("listed twice"));
+        let unknown = r#"{ name = "x.bin", file = "x.bin", sha256 = "00", size = 3 }"#;
+        assert!(with_firmware(unknown).is_err());
     }
 }
