@@ -429,6 +429,47 @@ mod tests {
     }
 
     #[test]
+    fn firmware_goes_into_an_archive_of_its_own_checked() {
+        let tmp = std::env::temp_dir().join(format!("resurgo-firmware-{}", std::process::id()));
+        let dir = tmp.join("x");
+        fs::create_dir_all(dir.join("fw")).unwrap();
+        let bytes = b"our own firmware bytes".as_slice();
+        fs::write(dir.join("fw/x.bin"), bytes).unwrap();
+        let manifest = |sum: &str, file: &str| {
+            let src = "0".repeat(64);
+            format!(
+                "name = \"x\"\npci-ids = [\"10ec:8139\"]\nsources = [{{ path = \"a.c\", sha256 = \"{src}\" }}]\n\
+                 firmware = [{{ name = \"vendor/x.bin\", file = \"{file}\", sha256 = \"{sum}\" }}]\n"
+            )
+        };
+        let good = linux::sha256_hex(bytes);
+        fs::write(dir.join(MANIFEST_FILE), manifest(&good, "fw/x.bin")).unwrap();
+        let tar = firmware_archive(&Driver::load(&dir).unwrap()).unwrap().unwrap();
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let entries: Vec<(String, Vec<u8>)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let mut data = Vec::new();
+                std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+                (e.path().unwrap().display().to_string(), data)
+            })
+            .collect();
+        assert_eq!(entries, [("vendor/x.bin".to_string(), bytes.to_vec())]);
+
+        // A changed file, and a missing one, stop the build with the reason.
+        let other = "1".repeat(64);
+        fs::write(dir.join(MANIFEST_FILE), manifest(&other, "fw/x.bin")).unwrap();
+        let e = firmware_archive(&Driver::load(&dir).unwrap()).unwrap_err().to_string();
+        assert!(e.contains(&format!("has sha256 {good}, the manifest pins {other}")), "{e}");
+        fs::write(dir.join(MANIFEST_FILE), manifest(&good, "fw/gone.bin")).unwrap();
+        let e = format!("{:#}", firmware_archive(&Driver::load(&dir).unwrap()).unwrap_err());
+        assert!(e.contains("firmware `vendor/x.bin`: cannot read") && e.contains("gone.bin"), "{e}");
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
     fn repinning_rewrites_only_changed_sums() {
         let text = "sources = [\n  { path = \"a.c\", sha256 = \"aa\" },\n  { path = \"b.c\", sha256 = \"bb\" },\n]\n";
         let files = [
