@@ -7,7 +7,8 @@
 //! BAR free for another claim; the task then ends with no device registered.
 //! Before that it loads the firmware file its manifest names (from the boot
 //! archive, through the reincarnation server's read-only grant) and gets
-//! Linux's -ENOENT for one it does not name.
+//! Linux's -ENOENT for one it does not name, and queues an RCU callback and a
+//! kfree_rcu() that rcu_barrier() waits for.
 
 mod common;
 
@@ -34,6 +35,13 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
         STEP,
     );
     seen(&guest, "[eth-devres] devresdemo: firmware resurgo/absent.fw: error -2, no file", STEP);
+    // call_rcu() after a grace period, as from softirq; rcu_barrier() waits for it.
+    let callback = seen(
+        &guest,
+        "[eth-devres] devresdemo: an RCU callback ran after a grace period (value 42, bottom halves off)",
+        STEP,
+    );
+    let barrier = seen(&guest, "[eth-devres] devresdemo: rcu_barrier returned", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.
     seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);
@@ -58,6 +66,7 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     let failed = seen(&guest, "[eth-devres] WARN devresdemo: probe of 0000:00:02.0 failed with error -5", STEP);
     let lines = guest.lines();
     let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or_else(|| panic!("no line {l}"));
+    assert!(at(&callback) < at(&barrier), "the callback ran before rcu_barrier() returned");
     let order = [&second, &first, &check, &count, &failed].map(|l| at(l));
     assert!(order.is_sorted(), "released last first, then the failure reported: {lines:#?}");
     // Nothing else went wrong in the task: no trap, no fault.

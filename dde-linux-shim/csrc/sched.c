@@ -3,12 +3,15 @@
  * (in DDEKit's per-thread data) that stands for Linux's `current` and its
  * preempt count: whether the thread is running interrupt handlers, softirq
  * work, has bottom halves disabled or holds the virtual interrupt lock.
- * Also the scheduler calls drivers make (schedule_timeout, cond_resched) and
- * the one-time start-up of the shim's own threads.
+ * Also the scheduler calls drivers make (schedule_timeout, cond_resched),
+ * RCU's grace periods and deferred callbacks, and the one-time start-up of
+ * the shim's own threads.
  */
 #include <linux/capability.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -101,6 +104,66 @@ void synchronize_rcu(void)
 }
 
 void synchronize_net(void) { synchronize_rcu(); }
+
+/*
+ * call_rcu(): callbacks wait for a grace period and then run in the order
+ * they were queued, on the system workqueue, with bottom halves disabled as
+ * Linux runs them in softirq context. kfree_rcu() queues an offset instead
+ * of a function (Linux's Tiny RCU, the configuration's): the object is freed.
+ */
+static DEFINE_SPINLOCK(rcu_cb_lock);
+static struct rcu_head *rcu_cb_head, **rcu_cb_tail = &rcu_cb_head;
+
+static void rcu_cb_run(struct work_struct *work)
+{
+    struct rcu_head *list, *next;
+    unsigned long flags;
+
+    spin_lock_irqsave(&rcu_cb_lock, flags);
+    list = rcu_cb_head;
+    rcu_cb_head = NULL;
+    rcu_cb_tail = &rcu_cb_head;
+    spin_unlock_irqrestore(&rcu_cb_lock, flags);
+    if (!list)
+        return;
+    synchronize_rcu();
+    for (; list; list = next) {
+        unsigned long offset = (unsigned long)list->func;
+
+        next = list->next;
+        if (__is_kvfree_rcu_offset(offset)) {
+            kvfree((char *)list - offset);
+            continue;
+        }
+        local_bh_disable();
+        list->func(list);
+        local_bh_enable();
+    }
+}
+
+static DECLARE_WORK(rcu_cb_work, rcu_cb_run);
+
+void call_rcu(struct rcu_head *head, rcu_callback_t func)
+{
+    unsigned long flags;
+
+    head->func = func;
+    head->next = NULL;
+    spin_lock_irqsave(&rcu_cb_lock, flags);
+    *rcu_cb_tail = head;
+    rcu_cb_tail = &head->next;
+    spin_unlock_irqrestore(&rcu_cb_lock, flags);
+    schedule_work(&rcu_cb_work);
+}
+
+/* Every callback queued before the call has run when it returns (not to be
+ * called from a callback, as in Linux). */
+void rcu_barrier(void)
+{
+    do
+        flush_work(&rcu_cb_work);
+    while (READ_ONCE(rcu_cb_head));
+}
 
 /* Every caller of a driver's is the task itself (the host's configuration
  * of its device): there is no less privileged user to refuse. */

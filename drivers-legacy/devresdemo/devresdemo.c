@@ -9,7 +9,9 @@
  * order of taking: the second action, ..., the first action, and last the
  * check, which looks whether the device was disabled and its BAR given back
  * (tests/devres.rs). Before that it loads the firmware file its manifest
- * names (devresdemo.fw, our own bytes) and asks for one it does not name.
+ * names (devresdemo.fw, our own bytes) and asks for one it does not name,
+ * and queues an RCU callback and a kfree_rcu() and waits for them with
+ * rcu_barrier().
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -20,6 +22,7 @@
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 static const struct pci_device_id devresdemo_pci_tbl[] = {
@@ -101,6 +104,38 @@ static int devresdemo_firmware(struct pci_dev *pdev)
 	return 0;
 }
 
+struct devresdemo_rcu {
+	int value;
+	struct rcu_head rcu;
+};
+
+static void devresdemo_rcu_done(struct rcu_head *head)
+{
+	struct devresdemo_rcu *r = container_of(head, struct devresdemo_rcu, rcu);
+
+	pr_info("devresdemo: an RCU callback ran after a grace period (value %d, %s)\n", r->value,
+		in_softirq() ? "bottom halves off" : "bottom halves on");
+	kfree(r);
+}
+
+/* A callback and a kfree_rcu(), both done when rcu_barrier() returns. */
+static int devresdemo_rcu(void)
+{
+	struct devresdemo_rcu *a = kzalloc(sizeof(*a), GFP_KERNEL), *b = kzalloc(sizeof(*b), GFP_KERNEL);
+
+	if (!a || !b) {
+		kfree(a);
+		kfree(b);
+		return -ENOMEM;
+	}
+	a->value = 42;
+	call_rcu(&a->rcu, devresdemo_rcu_done);
+	kfree_rcu(b, rcu);
+	rcu_barrier();
+	pr_info("devresdemo: rcu_barrier returned\n");
+	return 0;
+}
+
 static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct dma_pool *pool;
@@ -111,6 +146,9 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 
 	pr_info("devresdemo: probing %s\n", pci_name(pdev));
 	err = devresdemo_firmware(pdev);
+	if (err)
+		return err;
+	err = devresdemo_rcu();
 	if (err)
 		return err;
 	err = devm_add_action(&pdev->dev, devresdemo_check, pdev);
@@ -155,5 +193,5 @@ static struct pci_driver devresdemo_driver = {
 
 module_pci_driver(devresdemo_driver);
 
-MODULE_DESCRIPTION("Resurgo's test of managed resources and firmware: takes some at probe, then fails");
+MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware and RCU callbacks: takes some at probe, then fails");
 MODULE_LICENSE("GPL");
