@@ -8,7 +8,8 @@
 //! Before that it loads the firmware file its manifest names (from the boot
 //! archive, through the reincarnation server's read-only grant) and gets
 //! Linux's -ENOENT for one it does not name, and queues an RCU callback and a
-//! kfree_rcu() that rcu_barrier() waits for.
+//! kfree_rcu() that rcu_barrier() waits for, and runs a kernel thread until
+//! kthread_stop().
 
 mod common;
 
@@ -42,6 +43,10 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
         STEP,
     );
     let barrier = seen(&guest, "[eth-devres] devresdemo: rcu_barrier returned", STEP);
+    // A kernel thread with its own name runs until kthread_stop(), which
+    // returns what its function returned.
+    seen(&guest, "[eth-devres] devresdemo: kernel thread devresdemo-1 runs", STEP);
+    seen(&guest, "[eth-devres] devresdemo: kthread_stop returned 7 after 3 or more rounds", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.
     seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);

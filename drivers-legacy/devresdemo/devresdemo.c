@@ -10,8 +10,8 @@
  * check, which looks whether the device was disabled and its BAR given back
  * (tests/devres.rs). Before that it loads the firmware file its manifest
  * names (devresdemo.fw, our own bytes) and asks for one it does not name,
- * and queues an RCU callback and a kfree_rcu() and waits for them with
- * rcu_barrier().
+ * queues an RCU callback and a kfree_rcu() and waits for them with
+ * rcu_barrier(), and runs a kernel thread until it stops it.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -20,7 +20,9 @@
 #include <linux/firmware.h>
 #include <linux/if_ether.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/delay.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -136,6 +138,35 @@ static int devresdemo_rcu(void)
 	return 0;
 }
 
+static int devresdemo_thread_fn(void *data)
+{
+	int *rounds = data;
+
+	pr_info("devresdemo: kernel thread %s runs\n", current->comm);
+	while (!kthread_should_stop()) {
+		WRITE_ONCE(*rounds, *rounds + 1);
+		schedule_timeout_interruptible(1);
+	}
+	return 7;
+}
+
+/* A thread that runs until it is told to stop; its return value comes back. */
+static int devresdemo_kthread(void)
+{
+	struct task_struct *t;
+	int rounds = 0, result;
+
+	t = kthread_run(devresdemo_thread_fn, &rounds, "devresdemo-%d", 1);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	while (READ_ONCE(rounds) < 3)
+		msleep(5);
+	result = kthread_stop(t);
+	pr_info("devresdemo: kthread_stop returned %d after %s rounds\n", result,
+		READ_ONCE(rounds) >= 3 ? "3 or more" : "fewer than 3");
+	return 0;
+}
+
 static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct dma_pool *pool;
@@ -149,6 +180,9 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 	if (err)
 		return err;
 	err = devresdemo_rcu();
+	if (err)
+		return err;
+	err = devresdemo_kthread();
 	if (err)
 		return err;
 	err = devm_add_action(&pdev->dev, devresdemo_check, pdev);
@@ -193,5 +227,5 @@ static struct pci_driver devresdemo_driver = {
 
 module_pci_driver(devresdemo_driver);
 
-MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware and RCU callbacks: takes some at probe, then fails");
+MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware, RCU callbacks and kernel threads: takes some at probe, then fails");
 MODULE_LICENSE("GPL");
