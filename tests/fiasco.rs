@@ -491,7 +491,14 @@ fn netd_comes_back_through_the_data_store_after_a_minix_style_kill_on_fiasco() {
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     let announced =
         lines.iter().filter(|l| l.starts_with("eth-8139| MINIX-style: own rings announced in the data store")).count();
-    assert_eq!(announced, 2, "each instance announces its rings");
+    // Every instance announces, the first and each restart: one more restart
+    // than the kill (CI once saw three announcements) must not fail the test,
+    // an instance that announces twice or never must; the failure shows why
+    // each restart happened.
+    let restarts: Vec<&String> =
+        lines.iter().filter(|l| l.contains("eth-8139cp incarnation ") && l.contains(" started (")).collect();
+    assert!(!restarts.is_empty(), "no restart:\n{}", lines.join("\n"));
+    assert_eq!(announced, 1 + restarts.len(), "each instance announces its rings; restarts: {restarts:#?}");
     for bad in
         ["without the data store", "announced rings refused", "cannot announce", "datastor| WARN", "netd    | exit"]
     {
