@@ -9,7 +9,7 @@
 //! archive, through the reincarnation server's read-only grant) and gets
 //! Linux's -ENOENT for one it does not name, and queues an RCU callback and a
 //! kfree_rcu() that rcu_barrier() waits for, and runs a kernel thread until
-//! kthread_stop().
+//! kthread_stop(), which ups a semaphore the probe waits on.
 
 mod common;
 
@@ -46,6 +46,9 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     // A kernel thread with its own name runs until kthread_stop(), which
     // returns what its function returned.
     seen(&guest, "[eth-devres] devresdemo: kernel thread devresdemo-1 runs", STEP);
+    // Linux's own kernel/locking/semaphore.c: the thread's up() ends the first
+    // wait, none is left for the trylock, the second wait times out (-ETIME).
+    seen(&guest, "[eth-devres] devresdemo: semaphore: down_timeout 0, down_trylock 1, down_timeout again -62", STEP);
     seen(&guest, "[eth-devres] devresdemo: kthread_stop returned 7 after 3 or more rounds", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.

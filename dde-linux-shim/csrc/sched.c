@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/wake_q.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -204,6 +205,33 @@ int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_flags)
 
 int wake_up_process(struct task_struct *p) { return try_to_wake_up(p, TASK_NORMAL, 0); }
 int wake_up_state(struct task_struct *p, unsigned int state) { return try_to_wake_up(p, state, 0); }
+
+/* Wake queues (<linux/sched/wake_q.h>): tasks to wake once a lock is
+ * dropped (Linux's kernel/locking/semaphore.c uses them). A task's `current`
+ * lives as long as the task, so no reference is taken. */
+void wake_q_add(struct wake_q_head *head, struct task_struct *task)
+{
+    struct wake_q_node *node = &task->wake_q, *none = NULL;
+
+    /* Already on a queue: that one wakes it. */
+    if (!__atomic_compare_exchange_n(&node->next, &none, WAKE_Q_TAIL, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return;
+    *head->lastp = node;
+    head->lastp = &node->next;
+}
+
+void wake_up_q(struct wake_q_head *head)
+{
+    struct wake_q_node *node = head->first;
+
+    while (node != WAKE_Q_TAIL) {
+        struct task_struct *task = container_of(node, struct task_struct, wake_q);
+
+        node = node->next;
+        __atomic_store_n(&task->wake_q.next, NULL, __ATOMIC_SEQ_CST);
+        wake_up_process(task);
+    }
+}
 
 /* Sleeps for at most `timeout` jiffies (MAX_SCHEDULE_TIMEOUT: until woken)
  * when the caller set a sleeping state, otherwise just gives up the CPU.

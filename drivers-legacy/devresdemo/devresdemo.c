@@ -11,7 +11,8 @@
  * (tests/devres.rs). Before that it loads the firmware file its manifest
  * names (devresdemo.fw, our own bytes) and asks for one it does not name,
  * queues an RCU callback and a kfree_rcu() and waits for them with
- * rcu_barrier(), and runs a kernel thread until it stops it.
+ * rcu_barrier(), and runs a kernel thread until it stops it, which ups a
+ * semaphore the probe waits on.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -25,6 +26,7 @@
 #include <linux/delay.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
+#include <linux/semaphore.h>
 #include <linux/slab.h>
 
 static const struct pci_device_id devresdemo_pci_tbl[] = {
@@ -138,11 +140,15 @@ static int devresdemo_rcu(void)
 	return 0;
 }
 
+static struct semaphore devresdemo_sem;
+
 static int devresdemo_thread_fn(void *data)
 {
 	int *rounds = data;
 
 	pr_info("devresdemo: kernel thread %s runs\n", current->comm);
+	msleep(20);
+	up(&devresdemo_sem);
 	while (!kthread_should_stop()) {
 		WRITE_ONCE(*rounds, *rounds + 1);
 		schedule_timeout_interruptible(1);
@@ -150,15 +156,23 @@ static int devresdemo_thread_fn(void *data)
 	return 7;
 }
 
-/* A thread that runs until it is told to stop; its return value comes back. */
+/* A thread that runs until it is told to stop; its return value comes back.
+ * It ups the semaphore once, which the probe waits for; a second wait times
+ * out. */
 static int devresdemo_kthread(void)
 {
 	struct task_struct *t;
-	int rounds = 0, result;
+	int rounds = 0, result, first, busy, second;
 
+	sema_init(&devresdemo_sem, 0);
 	t = kthread_run(devresdemo_thread_fn, &rounds, "devresdemo-%d", 1);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	first = down_timeout(&devresdemo_sem, HZ);
+	busy = down_trylock(&devresdemo_sem);
+	second = down_timeout(&devresdemo_sem, msecs_to_jiffies(20));
+	pr_info("devresdemo: semaphore: down_timeout %d, down_trylock %d, down_timeout again %d\n", first, busy,
+		second);
 	while (READ_ONCE(rounds) < 3)
 		msleep(5);
 	result = kthread_stop(t);
