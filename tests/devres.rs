@@ -1,7 +1,8 @@
 //! Managed resources in QEMU: a legacy driver (drivers-legacy/devresdemo)
 //! takes managed memory, a managed DMA pool with a block from it, the device
-//! enabled with its memory BAR claimed and mapped (`pcim_*`), managed coherent
-//! DMA memory and release actions at probe, then fails. The shim's PCI core
+//! enabled with its memory BAR claimed and mapped (`pcim_*`), its interrupt
+//! line (`devm_request_irq`), managed coherent DMA memory and release actions
+//! at probe, then fails. The shim's PCI core
 //! releases them as Linux's driver core does, last taken first, before it
 //! reports the failed probe: the device ends disabled, not bus mastering, its
 //! BAR free for another claim; the task then ends with no device registered.
@@ -62,15 +63,16 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     let second = seen(&guest, "[eth-devres] devresdemo: released the second action", STEP);
     let first = seen(&guest, "[eth-devres] devresdemo: released the first action (0000:00:02.0)", STEP);
     // The check was taken first, so it runs last: by then the managed device
-    // was disabled (bus mastering with it) and its claimed BAR given back.
+    // was disabled (bus mastering with it), its claimed BAR and its interrupt
+    // line given back.
     let check = seen(
         &guest,
-        "[eth-devres] devresdemo: at the end the device is disabled, bus mastering off, BAR 1 free, managed no",
+        "[eth-devres] devresdemo: at the end the device is disabled, bus mastering off, BAR 1 free, its interrupt line free, managed no",
         STEP,
     );
     // The check, the name, two actions, the pool, the device, its mapping
-    // table and the coherent block.
-    let count = seen(&guest, "[eth-devres] devresdemo: 8 managed resource(s) of the failed probe released", STEP);
+    // table, its interrupt line and the coherent block.
+    let count = seen(&guest, "[eth-devres] devresdemo: 9 managed resource(s) of the failed probe released", STEP);
     let failed = seen(&guest, "[eth-devres] WARN devresdemo: probe of 0000:00:02.0 failed with error -5", STEP);
     let lines = guest.lines();
     let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or_else(|| panic!("no line {l}"));

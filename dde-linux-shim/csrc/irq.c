@@ -1,6 +1,8 @@
 /*
- * Interrupts: request_irq/free_irq on DDEKit interrupt threads, the
- * disable_irq family, and the virtual interrupt lock behind local_irq_save.
+ * Interrupts: request_irq/free_irq on DDEKit interrupt threads, their
+ * managed forms (devm_request_threaded_irq, freed with the device's other
+ * managed resources), the disable_irq family, and the virtual interrupt lock
+ * behind local_irq_save.
  *
  * Each line the driver requests is attached to DDEKit once; its interrupt
  * thread calls dispatch(), which runs every handler shared on the line, as
@@ -10,6 +12,7 @@
  * the line disabled (which waits for a running dispatch), so dispatch never
  * sees the list change under it.
  */
+#include <linux/device.h>
 #include <linux/interrupt.h>
 #include <linux/irqflags.h>
 #include <linux/kernel.h>
@@ -315,4 +318,62 @@ unsigned int probe_irq_mask(unsigned long val)
 {
     (void)val;
     return 0;
+}
+
+/* ---- managed interrupts ------------------------------------------------------------------ */
+
+/* What a managed request frees (Linux keeps the same record in kernel/irq/devres.c). */
+struct irq_devres {
+    unsigned int irq;
+    void *dev_id;
+};
+
+static void devm_irq_release(struct device *dev, void *res)
+{
+    struct irq_devres *r = res;
+
+    free_irq(r->irq, r->dev_id);
+}
+
+static int devm_irq_match(struct device *dev, void *res, void *data)
+{
+    struct irq_devres *r = res, *want = data;
+
+    return r->irq == want->irq && r->dev_id == want->dev_id;
+}
+
+int devm_request_threaded_irq(struct device *dev, unsigned int irq, irq_handler_t handler, irq_handler_t thread_fn,
+                              unsigned long irqflags, const char *devname, void *dev_id)
+{
+    struct irq_devres *r = devres_alloc(devm_irq_release, sizeof(*r), GFP_KERNEL);
+    int rc;
+
+    if (!r)
+        return -ENOMEM;
+    rc = request_threaded_irq(irq, handler, thread_fn, irqflags, devname ? devname : dev_name(dev), dev_id);
+    if (rc) {
+        devres_free(r);
+        return rc;
+    }
+    *r = (struct irq_devres){.irq = irq, .dev_id = dev_id};
+    devres_add(dev, r);
+    return 0;
+}
+
+/* Every handler here runs in the line's interrupt thread as hardirq context. */
+int devm_request_any_context_irq(struct device *dev, unsigned int irq, irq_handler_t handler, unsigned long irqflags,
+                                 const char *devname, void *dev_id)
+{
+    int rc = devm_request_threaded_irq(dev, irq, handler, NULL, irqflags, devname, dev_id);
+
+    return rc ? rc : IRQC_IS_HARDIRQ;
+}
+
+void devm_free_irq(struct device *dev, unsigned int irq, void *dev_id)
+{
+    struct irq_devres want = {.irq = irq, .dev_id = dev_id};
+
+    /* As Linux: freeing a line this device did not request managed is a bug. */
+    WARN_ON(devres_destroy(dev, devm_irq_release, devm_irq_match, &want));
+    free_irq(irq, dev_id);
 }

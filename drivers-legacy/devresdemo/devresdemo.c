@@ -3,8 +3,8 @@
  * (devres, Linux's drivers/base/devres.c as the shim compiles it). It claims
  * QEMU's rtl8139 (10ec:8139) and, at probe, takes managed memory, a managed
  * DMA pool (and a block from it, given back), the device itself enabled and
- * its memory BAR claimed and mapped the managed way (pcim_*), managed
- * coherent DMA memory and release actions, then fails with -EIO. The shim's
+ * its memory BAR claimed and mapped the managed way (pcim_*), its interrupt
+ * line (devm_request_irq), managed coherent DMA memory and release actions, then fails with -EIO. The shim's
  * PCI core must release all of it as Linux's driver core does, in the reverse
  * order of taking: the second action, ..., the first action, and last the
  * check, which looks whether the device was disabled and its BAR given back
@@ -20,6 +20,7 @@
 #include <linux/crc32.h>
 #include <linux/firmware.h>
 #include <linux/if_ether.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -41,20 +42,30 @@ static void devresdemo_say(void *what)
 }
 
 /* Released last: whatever the probe took after it is gone by now. */
+static irqreturn_t devresdemo_irq(int irq, void *dev_id)
+{
+	return IRQ_NONE;
+}
+
 static void devresdemo_check(void *data)
 {
 	struct pci_dev *pdev = data;
 	bool bar_free = pci_request_region(pdev, 1, "devresdemo check") == 0;
+	/* A second unshared request of a line that is still held is -EBUSY. */
+	bool irq_free = request_irq(pdev->irq, devresdemo_irq, 0, "devresdemo check", pdev) == 0;
 
 	if (bar_free)
 		pci_release_region(pdev, 1);
-	pr_info("devresdemo: at the end the device is %s, bus mastering %s, BAR 1 %s, managed %s\n",
+	if (irq_free)
+		free_irq(pdev->irq, pdev);
+	pr_info("devresdemo: at the end the device is %s, bus mastering %s, BAR 1 %s, its interrupt line %s, managed %s\n",
 		pci_is_enabled(pdev) ? "enabled" : "disabled", pdev->is_busmaster ? "on" : "off",
-		bar_free ? "free" : "still claimed", pci_is_managed(pdev) ? "yes" : "no");
+		bar_free ? "free" : "still claimed", irq_free ? "free" : "still requested",
+		pci_is_managed(pdev) ? "yes" : "no");
 }
 
-/* The device enabled, its memory BAR claimed and mapped, and coherent DMA
- * memory: all managed. */
+/* The device enabled, its memory BAR claimed and mapped, its interrupt line
+ * and coherent DMA memory: all managed. */
 static int devresdemo_take_device(struct pci_dev *pdev)
 {
 	void __iomem *regs;
@@ -76,6 +87,9 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 		mac[i] = ioread8(regs + i);
 	pr_info("devresdemo: BAR 1 mapped, the station address %02x:%02x:%02x:%02x:%02x:%02x\n",
 		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	err = devm_request_irq(&pdev->dev, pdev->irq, devresdemo_irq, 0, "devresdemo", pdev);
+	if (err)
+		return err;
 	coherent = dmam_alloc_coherent(&pdev->dev, 8192, &dma, GFP_KERNEL);
 	if (!coherent)
 		return -ENOMEM;
