@@ -424,6 +424,7 @@ int pci_select_bars(struct pci_dev *dev, unsigned long flags)
 int pci_request_region(struct pci_dev *pdev, int bar, const char *name)
 {
     resource_size_t start = pci_resource_start(pdev, bar), len = pci_resource_len(pdev, bar);
+    struct pcim_state *m;
     struct resource *r;
 
     if (!len)
@@ -439,14 +440,15 @@ int pci_request_region(struct pci_dev *pdev, int bar, const char *name)
         return -EBUSY;
     }
     dde_pci(pdev)->regions |= 1u << bar;
-    if (pcim_find(pdev))
-        pcim_find(pdev)->region_mask |= 1u << bar;
+    if ((m = pcim_find(pdev)))
+        m->region_mask |= 1u << bar;
     return 0;
 }
 
 void pci_release_region(struct pci_dev *pdev, int bar)
 {
     resource_size_t start = pci_resource_start(pdev, bar), len = pci_resource_len(pdev, bar);
+    struct pcim_state *m;
 
     if (!len || !(dde_pci(pdev)->regions & (1u << bar)))
         return;
@@ -455,8 +457,8 @@ void pci_release_region(struct pci_dev *pdev, int bar)
     else
         release_mem_region(start, len);
     dde_pci(pdev)->regions &= ~(1u << bar);
-    if (pcim_find(pdev))
-        pcim_find(pdev)->region_mask &= ~(1u << bar);
+    if ((m = pcim_find(pdev)))
+        m->region_mask &= ~(1u << bar);
 }
 
 int pci_request_selected_regions(struct pci_dev *pdev, int bars, const char *name)

@@ -4,11 +4,11 @@
  * QEMU's rtl8139 (10ec:8139) and, at probe, takes managed memory, a managed
  * DMA pool (and a block from it, given back), the device itself enabled and
  * its memory BAR claimed and mapped the managed way (pcim_*), its interrupt
- * line (devm_request_irq), managed coherent DMA memory and release actions, then fails with -EIO. The shim's
- * PCI core must release all of it as Linux's driver core does, in the reverse
- * order of taking: the second action, ..., the first action, and last the
- * check, which looks whether the device was disabled and its BAR given back
- * (tests/devres.rs). Before that it loads the firmware file its manifest
+ * line (devm_request_irq), managed coherent DMA memory and release actions,
+ * then fails with -EIO. The shim's PCI core must release all of it as
+ * Linux's driver core does, in the reverse order of taking: the second
+ * action, ..., the first action, and last the check, which looks whether the
+ * device was disabled and its BAR and line given back (tests/devres.rs). Before that it loads the firmware file its manifest
  * names (devresdemo.fw, our own bytes) and asks for one it does not name,
  * queues an RCU callback and a kfree_rcu() and waits for them with
  * rcu_barrier(), and runs a kernel thread until it stops it, which ups a
