@@ -10,7 +10,9 @@
 //! archive, through the reincarnation server's read-only grant) and gets
 //! Linux's -ENOENT for one it does not name, and queues an RCU callback and a
 //! kfree_rcu() that rcu_barrier() waits for, and runs a kernel thread until
-//! kthread_stop(), which ups a semaphore the probe waits on.
+//! kthread_stop(), which ups a semaphore the probe waits on, copies through
+//! scatterlists and maps them for DMA, and runs a periodic hrtimer and
+//! cancels a far one.
 
 mod common;
 
@@ -51,6 +53,31 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     // wait, none is left for the trylock, the second wait times out (-ETIME).
     seen(&guest, "[eth-devres] devresdemo: semaphore: down_timeout 0, down_trylock 1, down_timeout again -62", STEP);
     seen(&guest, "[eth-devres] devresdemo: kthread_stop returned 7 after 3 or more rounds", STEP);
+    // Scatterlists (Linux's lib/scatterlist.c on the shim's page_address()):
+    // copies through the page iterator land in each buffer, the DMA mapping
+    // gives an entry the same bus address as dma_map_single(), the iterator
+    // steps into the tail page of an order-1 allocation, whose reference
+    // counts on the head, and a long table is chained.
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: a scatterlist of 2 buffers: 8000 bytes copied in, 8000 out, each buffer holds its part",
+        STEP,
+    );
+    seen(&guest, "[eth-devres] devresdemo: dma_map_sg mapped 2 of 2 entries, each at its buffer's bus address", STEP);
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: an order-1 page through a scatterlist: 8192 bytes, both pages filled, the tail's reference counted on the head (2)",
+        STEP,
+    );
+    seen(&guest, "[eth-devres] devresdemo: a table of 300 entries walked through its chain links: 300", STEP);
+    // hrtimers: a periodic one forwarded from its callback, which runs in
+    // hard interrupt context, never early; a far one cancelled while armed.
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: an hrtimer fired 5 times, every 2 ms: 10 ms or more, in hard interrupt context: yes, active after: no",
+        STEP,
+    );
+    seen(&guest, "[eth-devres] devresdemo: a 10 s hrtimer: more than 9 s left, cancel 1 then 0 (an idle one 0)", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.
     seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);

@@ -5,12 +5,13 @@
  * device's DMA mask. x86 DMA is cache coherent, so nothing is flushed; a
  * buffer DDEKit did not allocate (a static or stack buffer) has no known
  * physical address and fails to map, which drivers see via
- * dma_mapping_error(). Managed coherent memory (dmam_*) is a devres entry
+ * dma_mapping_error(); a scatterlist maps entry by entry. Managed coherent memory (dmam_*) is a devres entry
  * that frees the block when the device's managed resources go.
  */
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 
 #include "internal.h"
 
@@ -111,7 +112,7 @@ dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page, size_t offs
                               enum dma_data_direction dir, unsigned long attrs)
 {
     (void)dir, (void)attrs;
-    return map(dev, (char *)dde_page_address(page) + offset, size);
+    return map(dev, (char *)page_address(page) + offset, size);
 }
 
 /* x86 DMA is cache coherent: unmapping and syncing need nothing. */
@@ -127,6 +128,52 @@ void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size, e
 }
 
 void dma_sync_single_for_device(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+    dma_wmb();
+}
+
+/* Scatterlists: each entry is mapped on its own (no IOMMU merges them), so
+ * the count mapped is the count given, and one that fails unmaps the ones
+ * before it and maps none, as Linux's dma-direct does. */
+unsigned int dma_map_sg_attrs(struct device *dev, struct scatterlist *sgl, int nents, enum dma_data_direction dir,
+                              unsigned long attrs)
+{
+    struct scatterlist *sg;
+    int i;
+
+    (void)dir, (void)attrs;
+    for_each_sg(sgl, sg, nents, i) {
+        sg->dma_address = map(dev, (char *)page_address(sg_page(sg)) + sg->offset, sg->length);
+        if (sg->dma_address == DMA_MAPPING_ERROR)
+            return 0;
+        sg_dma_len(sg) = sg->length;
+    }
+    return (unsigned int)nents;
+}
+
+void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
+                        unsigned long attrs)
+{
+}
+
+/* As Linux: the table's nents becomes the mapped count; an entry that cannot
+ * be mapped is -EIO (this mapping never runs out of space). */
+int dma_map_sgtable(struct device *dev, struct sg_table *sgt, enum dma_data_direction dir, unsigned long attrs)
+{
+    unsigned int n = dma_map_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir, attrs);
+
+    if (!n)
+        return -EIO;
+    sgt->nents = n;
+    return 0;
+}
+
+void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg, int nelems, enum dma_data_direction dir)
+{
+    dma_rmb();
+}
+
+void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nelems, enum dma_data_direction dir)
 {
     dma_wmb();
 }

@@ -87,7 +87,6 @@ struct dde_skb *dde_skb(struct sk_buff *skb);
 /* Pages (csrc/page.c): the shim's page `addr` is in, or NULL; the address
  * any struct page stands for (the shim's, or virt_to_page()'s arithmetic). */
 struct page *dde_page_of(const void *addr);
-void *dde_page_address(const struct page *page);
 
 /* Frees the DDEKit lock of a spinlock in memory the shim frees (csrc/locking.c). */
 void dde_spin_lock_destroy(spinlock_t *lock);

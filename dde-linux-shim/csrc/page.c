@@ -1,23 +1,29 @@
 /*
  * Pages: Linux's alloc_pages() (its inline calls __alloc_pages()) on DDEKit's
- * page allocator. Each allocation gets a struct page of the shim's
- * (`struct dde_page`: Linux's struct page, then the order), which carries
- * the address of its memory (`page->virtual`: the shadow asm/page.h turns on
- * WANT_PAGE_VIRTUAL, so Linux's page_address() reads it) and Linux's
- * reference count, which Linux's inline get_page()/put_page() work on;
- * put_page() dropping the last reference calls __folio_put(), which frees.
- * Any address inside an allocation finds its page again through a hash of
- * page numbers (dde_page_of()). Page fragments for receive buffers
- * (netdev_alloc_frag, napi_alloc_frag) are carved from pages the way Linux's
- * page_frag_cache does it: each fragment holds a reference on its page, and
- * page_frag_free() drops it, whatever address inside the fragment it gets.
+ * page allocator. Each allocation gets an array of struct pages of the
+ * shim's, one per page as in Linux's memory map, behind a record of where its
+ * memory is (`struct dde_pages`). An allocation of more than one page is a
+ * compound page, as Linux makes it with __GFP_COMP: its tail pages point to
+ * the head (compound_head), so Linux's inline get_page()/put_page() count
+ * references on the head whichever page they are given, and nth_page() steps
+ * through the array. put_page() dropping the last reference calls
+ * __folio_put(), which frees. Any address inside an allocation finds its page
+ * again through a hash of page numbers (dde_page_of()). Page fragments for
+ * receive buffers (netdev_alloc_frag, napi_alloc_frag) are carved from pages
+ * the way Linux's page_frag_cache does it: each fragment holds a reference on
+ * its page, and page_frag_free() drops it, whatever address inside the
+ * fragment it gets.
  *
  * virt_to_page() is Linux's arithmetic: with page_offset_base 0 a task
  * address's page frame number is its page number, and its struct page
  * pointer is vmemmap_base + pfn, in the kernel's half of the address space,
- * where the task has no memory. The shim only computes with those (the DMA
- * mapping turns them back into the address: dde_page_address()); a driver
- * that reads one faults, visibly.
+ * where the task has no memory. page_address() (HASHED_PAGE_VIRTUAL, the
+ * shadow asm/page.h) is the shim's function and knows both kinds: it turns a
+ * memory-map pointer back into its address by the same arithmetic, and reads
+ * the record behind one of the shim's pages. So a scatterlist entry that
+ * sg_set_buf() made from any DDEKit-allocated buffer leads back to that
+ * buffer (sg_virt(), the sg_miter copies, dma_map_sg()); a driver that reads
+ * the fields of a memory-map pointer faults, visibly.
  */
 #include <linux/gfp.h>
 #include <linux/kernel.h>
@@ -36,15 +42,16 @@ unsigned long phys_base = 0;
 #define PAGE_HASH_BITS 10
 #define PAGE_HASH_SIZE (1u << PAGE_HASH_BITS)
 
-struct dde_page {
-    struct page page;
+struct dde_pages {
+    void *addr;
     unsigned int order;
     unsigned int magic;
+    struct page pages[]; /* 1 << order of them */
 };
 
 struct page_ref {
     unsigned long pfn; /* virtual page number */
-    struct dde_page *page;
+    struct dde_pages *alloc;
     struct page_ref *next;
 };
 
@@ -61,11 +68,15 @@ static struct page_ref *lookup(unsigned long pfn)
     return NULL;
 }
 
-static struct dde_page *dde_page(struct page *page) { return container_of(page, struct dde_page, page); }
-
-static void unregister_pages(struct dde_page *dp)
+/* The allocation a page of the shim's (head or tail) belongs to. */
+static struct dde_pages *dde_pages(const struct page *page)
 {
-    unsigned long first = (unsigned long)dp->page.virtual >> PAGE_SHIFT;
+    return container_of(compound_head(page), struct dde_pages, pages[0]);
+}
+
+static void unregister_pages(struct dde_pages *dp)
+{
+    unsigned long first = (unsigned long)dp->addr >> PAGE_SHIFT;
 
     for (unsigned long i = 0; i < (1UL << dp->order); i++) {
         unsigned long pfn = first + i;
@@ -86,27 +97,35 @@ static void unregister_pages(struct dde_page *dp)
 struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid, nodemask_t *nodemask)
 {
     size_t size = PAGE_SIZE << order;
-    struct dde_page *dp = ddekit_simple_malloc(sizeof(*dp));
+    unsigned long count = 1UL << order;
+    struct dde_pages *dp = ddekit_simple_malloc(struct_size(dp, pages, count));
     unsigned long first;
     bool ok = true;
 
     if (!dp)
         return NULL;
-    memset(dp, 0, sizeof(*dp));
-    dp->page.virtual = ddekit_large_malloc(size);
-    if (!dp->page.virtual) {
+    memset(dp, 0, struct_size(dp, pages, count));
+    dp->addr = ddekit_large_malloc(size);
+    if (!dp->addr) {
         ddekit_simple_free(dp);
         return NULL;
     }
     dp->order = order;
     dp->magic = PAGE_MAGIC;
-    atomic_set(&dp->page._refcount, 1);
+    atomic_set(&dp->pages[0]._refcount, 1);
+    if (order) {
+        /* A compound page, as Linux's prep_compound_page() makes one. */
+        __SetPageHead(&dp->pages[0]);
+        set_compound_order(&dp->pages[0], order);
+        for (unsigned long i = 1; i < count; i++)
+            set_compound_head(&dp->pages[i], &dp->pages[0]);
+    }
     if (gfp & __GFP_ZERO)
-        memset(dp->page.virtual, 0, size);
+        memset(dp->addr, 0, size);
 
-    first = (unsigned long)dp->page.virtual >> PAGE_SHIFT;
+    first = (unsigned long)dp->addr >> PAGE_SHIFT;
     ddekit_lock_lock(&page_lock);
-    for (unsigned long i = 0; i < (1UL << order); i++) {
+    for (unsigned long i = 0; i < count; i++) {
         struct page_ref *r = ddekit_simple_malloc(sizeof(*r));
 
         if (!r) {
@@ -114,7 +133,7 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid, nod
             break;
         }
         r->pfn = first + i;
-        r->page = dp;
+        r->alloc = dp;
         r->next = page_hash[hash_pfn(r->pfn)];
         page_hash[hash_pfn(r->pfn)] = r;
     }
@@ -122,11 +141,11 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid, nod
         unregister_pages(dp);
     ddekit_lock_unlock(&page_lock);
     if (!ok) {
-        ddekit_large_free(dp->page.virtual);
+        ddekit_large_free(dp->addr);
         ddekit_simple_free(dp);
         return NULL;
     }
-    return &dp->page;
+    return &dp->pages[0];
 }
 
 struct folio *__folio_alloc(gfp_t gfp, unsigned int order, int preferred_nid, nodemask_t *nodemask)
@@ -134,25 +153,28 @@ struct folio *__folio_alloc(gfp_t gfp, unsigned int order, int preferred_nid, no
     return (struct folio *)__alloc_pages(gfp, order, preferred_nid, nodemask);
 }
 
-static void free_page_now(struct dde_page *dp)
+static void free_page_now(struct dde_pages *dp)
 {
     BUG_ON(dp->magic != PAGE_MAGIC);
     ddekit_lock_lock(&page_lock);
     unregister_pages(dp);
     ddekit_lock_unlock(&page_lock);
     dp->magic = 0;
-    ddekit_large_free(dp->page.virtual);
+    ddekit_large_free(dp->addr);
     ddekit_simple_free(dp);
 }
 
 /* put_page() dropped the last reference. */
-void __folio_put(struct folio *folio) { free_page_now(dde_page(&folio->page)); }
+void __folio_put(struct folio *folio) { free_page_now(dde_pages(&folio->page)); }
 
 void __free_pages(struct page *page, unsigned int order)
 {
-    (void)order;
-    if (put_page_testzero(page))
-        free_page_now(dde_page(page));
+    struct page *head = compound_head(page);
+
+    /* Linux frees what it is given; the shim only hands out whole allocations. */
+    WARN_ON(head != page || order != dde_pages(head)->order);
+    if (put_page_testzero(head))
+        free_page_now(dde_pages(head));
 }
 
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
@@ -164,15 +186,16 @@ unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
 
 unsigned long get_zeroed_page(gfp_t gfp) { return __get_free_pages(gfp | __GFP_ZERO, 0); }
 
-/* The page of the shim's that `addr` is in, or NULL. */
+/* The page of the shim's that `addr` is on, or NULL. */
 struct page *dde_page_of(const void *addr)
 {
+    unsigned long pfn = (unsigned long)addr >> PAGE_SHIFT;
     struct page_ref *r;
 
     ddekit_lock_lock(&page_lock);
-    r = lookup((unsigned long)addr >> PAGE_SHIFT);
+    r = lookup(pfn);
     ddekit_lock_unlock(&page_lock);
-    return r ? &r->page->page : NULL;
+    return r ? &r->alloc->pages[pfn - ((unsigned long)r->alloc->addr >> PAGE_SHIFT)] : NULL;
 }
 
 void free_pages(unsigned long addr, unsigned int order)
@@ -187,15 +210,24 @@ void free_pages(unsigned long addr, unsigned int order)
     __free_pages(page, order);
 }
 
-/* The address a struct page stands for: one of the shim's carries it; one
- * that virt_to_page() computed is vmemmap_base + the page number. */
-void *dde_page_address(const struct page *page)
+/* The address a struct page stands for: one that virt_to_page() computed is
+ * vmemmap_base + the page number; one of the shim's is a page of the
+ * allocation behind it. */
+void *page_address(const struct page *page)
 {
     unsigned long p = (unsigned long)page;
+    const struct page *head;
 
     if (p >= vmemmap_base && p - vmemmap_base < (1UL << (47 - PAGE_SHIFT)) * sizeof(struct page))
         return (void *)(((p - vmemmap_base) / sizeof(struct page)) << PAGE_SHIFT);
-    return page->virtual;
+    head = compound_head(page);
+    return (char *)dde_pages(head)->addr + ((page - head) << PAGE_SHIFT);
+}
+
+/* The shim's pages always have their address: nothing to record. */
+void set_page_address(struct page *page, void *virtual)
+{
+    WARN_ON(virtual != page_address(page));
 }
 
 bool __virt_addr_valid(unsigned long addr) { return dde_page_of((void *)addr) != NULL; }

@@ -12,13 +12,15 @@
  * names (devresdemo.fw, our own bytes) and asks for one it does not name,
  * queues an RCU callback and a kfree_rcu() and waits for them with
  * rcu_barrier(), and runs a kernel thread until it stops it, which ups a
- * semaphore the probe waits on.
+ * semaphore the probe waits on, copies through scatterlists and maps them,
+ * and runs a periodic hrtimer and cancels a far one.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
 #include <linux/crc32.h>
 #include <linux/firmware.h>
+#include <linux/hrtimer.h>
 #include <linux/if_ether.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -27,6 +29,7 @@
 #include <linux/delay.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
+#include <linux/scatterlist.h>
 #include <linux/semaphore.h>
 #include <linux/slab.h>
 
@@ -195,6 +198,140 @@ static int devresdemo_kthread(void)
 	return 0;
 }
 
+/* Scatterlists over kmalloc'd buffers and over the two pages of an order-1
+ * allocation: Linux's copies through its page iterator land in the right
+ * places, the DMA mapping gives each entry its buffer's bus address, and a
+ * table longer than a page of entries is chained. */
+static int devresdemo_sg(struct pci_dev *pdev)
+{
+	struct scatterlist sg[2], *s;
+	struct sg_table table;
+	struct page *page;
+	char *a, *b, *src, *back;
+	dma_addr_t direct;
+	size_t in, out;
+	unsigned int mapped, walked = 0;
+	bool ok;
+	int i, err = -ENOMEM;
+
+	a = kmalloc(3000, GFP_KERNEL);
+	b = kmalloc(5000, GFP_KERNEL);
+	src = kmalloc(8192, GFP_KERNEL);
+	back = kzalloc(8192, GFP_KERNEL);
+	page = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+	if (!a || !b || !src || !back || !page)
+		goto out;
+	for (i = 0; i < 8192; i++)
+		src[i] = (char)(i * 7 + 3);
+
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], a, 3000);
+	sg_set_buf(&sg[1], b, 5000);
+	in = sg_copy_from_buffer(sg, 2, src, 8000);
+	out = sg_copy_to_buffer(sg, 2, back, 8000);
+	ok = sg_virt(&sg[1]) == b && !memcmp(a, src, 3000) && !memcmp(b, src + 3000, 5000) &&
+	     !memcmp(back, src, 8000);
+	pr_info("devresdemo: a scatterlist of 2 buffers: %zu bytes copied in, %zu out, %s\n", in, out,
+		ok ? "each buffer holds its part" : "the parts are wrong");
+
+	direct = dma_map_single(&pdev->dev, b, 5000, DMA_TO_DEVICE);
+	mapped = dma_map_sg(&pdev->dev, sg, 2, DMA_TO_DEVICE);
+	ok = mapped == 2 && !dma_mapping_error(&pdev->dev, direct) && sg_dma_address(&sg[1]) == direct;
+	for_each_sg(sg, s, mapped, i)
+		ok = ok && sg_dma_address(s) && sg_dma_len(s) == s->length;
+	pr_info("devresdemo: dma_map_sg mapped %u of 2 entries, %s\n", mapped,
+		ok ? "each at its buffer's bus address" : "at wrong addresses");
+	if (mapped)
+		dma_unmap_sg(&pdev->dev, sg, 2, DMA_TO_DEVICE);
+	if (!dma_mapping_error(&pdev->dev, direct))
+		dma_unmap_single(&pdev->dev, direct, 5000, DMA_TO_DEVICE);
+
+	/* The iterator steps from the head page to the tail with nth_page(). */
+	sg_init_table(sg, 1);
+	sg_set_page(&sg[0], page, 2 * PAGE_SIZE, 0);
+	in = sg_copy_from_buffer(sg, 1, src, 8192);
+	get_page(nth_page(page, 1));
+	pr_info("devresdemo: an order-1 page through a scatterlist: %zu bytes, %s, the tail's reference counted on the head (%d)\n",
+		in, !memcmp(page_address(page), src, 8192) &&
+		page_address(nth_page(page, 1)) == page_address(page) + PAGE_SIZE ? "both pages filled" : "wrong pages",
+		page_count(page));
+	put_page(nth_page(page, 1));
+
+	err = sg_alloc_table(&table, 300, GFP_KERNEL);
+	if (err)
+		goto out;
+	for_each_sg(table.sgl, s, table.orig_nents, i)
+		walked++;
+	pr_info("devresdemo: a table of %u entries walked through its chain links: %u\n", table.orig_nents, walked);
+	sg_free_table(&table);
+out:
+	if (page)
+		__free_pages(page, 1);
+	kfree(back);
+	kfree(src);
+	kfree(b);
+	kfree(a);
+	return err;
+}
+
+struct devresdemo_tick {
+	struct hrtimer timer;
+	struct completion done;
+	ktime_t started;
+	int fired;
+	bool hardirq;
+};
+
+static enum hrtimer_restart devresdemo_tick_fn(struct hrtimer *timer)
+{
+	struct devresdemo_tick *t = container_of(timer, struct devresdemo_tick, timer);
+
+	t->hardirq = in_hardirq() && irqs_disabled();
+	if (++t->fired == 5) {
+		complete(&t->done);
+		return HRTIMER_NORESTART;
+	}
+	hrtimer_forward_now(timer, ms_to_ktime(2));
+	return HRTIMER_RESTART;
+}
+
+/* A periodic timer every 2 ms, five times; a far one cancelled. */
+static int devresdemo_hrtimer(void)
+{
+	struct devresdemo_tick t = {};
+	struct hrtimer far;
+	s64 took, left;
+	int idle, cancelled, again;
+
+	init_completion(&t.done);
+	hrtimer_init(&t.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	t.timer.function = devresdemo_tick_fn;
+	t.started = ktime_get();
+	hrtimer_start(&t.timer, ms_to_ktime(2), HRTIMER_MODE_REL);
+	if (!wait_for_completion_timeout(&t.done, HZ)) {
+		hrtimer_cancel(&t.timer);
+		pr_info("devresdemo: the hrtimer fired %d times in a second\n", t.fired);
+		return -ETIMEDOUT;
+	}
+	took = ktime_ms_delta(ktime_get(), t.started);
+	/* The callback may still be returning: hrtimer_cancel() waits for it. */
+	hrtimer_cancel(&t.timer);
+	pr_info("devresdemo: an hrtimer fired %d times, every 2 ms: %s, in hard interrupt context: %s, active after: %s\n",
+		t.fired, took >= 10 ? "10 ms or more" : "too early", t.hardirq ? "yes" : "no",
+		hrtimer_active(&t.timer) ? "yes" : "no");
+
+	hrtimer_init(&far, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	far.function = devresdemo_tick_fn;
+	idle = hrtimer_try_to_cancel(&far);
+	hrtimer_start(&far, ms_to_ktime(10000), HRTIMER_MODE_REL_SOFT);
+	left = ktime_ms_delta(hrtimer_get_remaining(&far), 0);
+	cancelled = hrtimer_cancel(&far);
+	again = hrtimer_cancel(&far);
+	pr_info("devresdemo: a 10 s hrtimer: %s left, cancel %d then %d (an idle one %d)\n",
+		left > 9000 && left <= 10000 ? "more than 9 s" : "a wrong time", cancelled, again, idle);
+	return 0;
+}
+
 static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct dma_pool *pool;
@@ -211,6 +348,12 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 	if (err)
 		return err;
 	err = devresdemo_kthread();
+	if (err)
+		return err;
+	err = devresdemo_sg(pdev);
+	if (err)
+		return err;
+	err = devresdemo_hrtimer();
 	if (err)
 		return err;
 	err = devm_add_action(&pdev->dev, devresdemo_check, pdev);
@@ -255,5 +398,5 @@ static struct pci_driver devresdemo_driver = {
 
 module_pci_driver(devresdemo_driver);
 
-MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware, RCU callbacks and kernel threads: takes some at probe, then fails");
+MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware, RCU callbacks, kernel threads, scatterlists and hrtimers: takes some at probe, then fails");
 MODULE_LICENSE("GPL");
