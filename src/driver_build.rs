@@ -1307,7 +1307,7 @@ mod tests {
         assert!(lib.defines.iter().any(|d| d == "__HAVE_ARCH_MEMCMP"), "{lib:?}");
         for f in lib.pinned() {
             assert!(
-                ["lib/", "kernel/time/", "kernel/locking/", "mm/", "drivers/base/"]
+                ["lib/", "kernel/time/", "kernel/locking/", "mm/", "drivers/base/", "net/"]
                     .iter()
                     .any(|d| f.path.starts_with(d))
                     && f.sha256.len() == 64,

@@ -8,11 +8,14 @@
 //! BAR free for another claim; the task then ends with no device registered.
 //! Before that it loads the firmware file its manifest names (from the boot
 //! archive, through the reincarnation server's read-only grant) and gets
-//! Linux's -ENOENT for one it does not name, and queues an RCU callback and a
+//! Linux's -ENOENT for one it does not name, both again with
+//! request_firmware_nowait(), and queues an RCU callback and a
 //! kfree_rcu() that rcu_barrier() waits for, and runs a kernel thread until
-//! kthread_stop(), which ups a semaphore the probe waits on, copies through
-//! scatterlists and maps them for DMA, and runs a periodic hrtimer and
-//! cancels a far one.
+//! kthread_stop(), which ups a semaphore the probe waits on, shares a
+//! read-write semaphore with a writer thread, copies through
+//! scatterlists and maps them for DMA, runs a periodic hrtimer and cancels a
+//! far one, shuts down a self-arming timer, and calls Linux's bitmap and
+//! rate-limit code; a managed network device is among what it takes.
 
 mod common;
 
@@ -39,6 +42,16 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
         STEP,
     );
     seen(&guest, "[eth-devres] devresdemo: firmware resurgo/absent.fw: error -2, no file", STEP);
+    // request_firmware_nowait(): the callback, on the system workqueue, gets
+    // the file, and nothing (with Linux's warning) for the absent one.
+    seen(
+        &guest,
+        &format!(
+            "[eth-devres] devresdemo: firmware without waiting: {} bytes on another thread, the absent file not found",
+            fw.len()
+        ),
+        STEP,
+    );
     // call_rcu() after a grace period, as from softirq; rcu_barrier() waits for it.
     let callback = seen(
         &guest,
@@ -53,6 +66,13 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     // wait, none is left for the trylock, the second wait times out (-ETIME).
     seen(&guest, "[eth-devres] devresdemo: semaphore: down_timeout 0, down_trylock 1, down_timeout again -62", STEP);
     seen(&guest, "[eth-devres] devresdemo: kthread_stop returned 7 after 3 or more rounds", STEP);
+    // Linux's own kernel/locking/rwsem.c: readers share, the writer thread
+    // waits for both, a reader that comes while it writes waits for it.
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: rwsem: a second reader shares it, a writer's trylock 0, the writer waited for both readers, a reader waited for the writer",
+        STEP,
+    );
     // Scatterlists (Linux's lib/scatterlist.c on the shim's page_address()):
     // copies through the page iterator land in each buffer, the DMA mapping
     // gives an entry the same bus address as dma_map_single(), the iterator
@@ -78,6 +98,17 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
         STEP,
     );
     seen(&guest, "[eth-devres] devresdemo: a 10 s hrtimer: more than 9 s left, cancel 1 then 0 (an idle one 0)", STEP);
+    // timer_shutdown_sync(): a timer that re-arms itself from its callback
+    // stops, and arming it again does nothing.
+    seen(&guest, "[eth-devres] devresdemo: a self-arming timer shut down: it stopped, mod_timer 0, pending no", STEP);
+    // Linux's lib/bitmap.c (the out-of-line __bitmap_*()) and lib/ratelimit.c
+    // (net_ratelimit(): a burst of 10 per 5 s).
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: bitmaps: 70 and 30 bits set, 10 in both, the second a subset of the first: no",
+        STEP,
+    );
+    seen(&guest, "[eth-devres] devresdemo: net_ratelimit allowed 10 of 15 at once", STEP);
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.
     seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);
@@ -86,6 +117,8 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
         "[eth-devres] devresdemo: 8192 bytes of managed coherent memory at a DMA address, zeroed, page-aligned",
         STEP,
     );
+    // Linux's net/devres.c: a network device freed with the rest.
+    seen(&guest, "[eth-devres] devresdemo: a managed network device, not registered", STEP);
     seen(&guest, "[eth-devres] devresdemo: failing the probe with -EIO", STEP);
     let second = seen(&guest, "[eth-devres] devresdemo: released the second action", STEP);
     let first = seen(&guest, "[eth-devres] devresdemo: released the first action (0000:00:02.0)", STEP);
@@ -98,14 +131,17 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
         STEP,
     );
     // The check, the name, two actions, the pool, the device, its mapping
-    // table, its interrupt line and the coherent block.
-    let count = seen(&guest, "[eth-devres] devresdemo: 9 managed resource(s) of the failed probe released", STEP);
+    // table, its interrupt line, the coherent block and the network device.
+    let count = seen(&guest, "[eth-devres] devresdemo: 10 managed resource(s) of the failed probe released", STEP);
     let failed = seen(&guest, "[eth-devres] WARN devresdemo: probe of 0000:00:02.0 failed with error -5", STEP);
     let lines = guest.lines();
     let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or_else(|| panic!("no line {l}"));
     assert!(at(&callback) < at(&barrier), "the callback ran before rcu_barrier() returned");
     let order = [&second, &first, &check, &count, &failed].map(|l| at(l));
     assert!(order.is_sorted(), "released last first, then the failure reported: {lines:#?}");
-    // Nothing else went wrong in the task: no trap, no fault.
+    // Nothing else went wrong in the task: no trap, no fault, no warning
+    // but the three the test provokes (two absent files, the failed probe).
     assert!(!lines.iter().any(|l| l.contains("unimplemented") || l.contains("[eth-devres] ERROR")), "{lines:#?}");
+    let warnings: Vec<_> = lines.iter().filter(|l| l.starts_with("[eth-devres] WARN")).collect();
+    assert_eq!(warnings.len(), 3, "{warnings:#?}");
 }

@@ -8,13 +8,15 @@
  * loader does: -ENOENT, *fw set to NULL, and (for the plain request) the same
  * warning. A driver that can do without (e100's optional microcode) goes on;
  * one that cannot fails its probe with Linux's error, and the reincarnation
- * server sees it end.
+ * server sees it end. request_firmware_nowait() looks the file up later, on
+ * the system workqueue, and hands the result to the driver's callback there.
  */
 #include <linux/device.h>
 #include <linux/errno.h>
 #include <linux/firmware.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include <resurgo/host.h>
 
@@ -86,6 +88,53 @@ int request_firmware_into_buf(const struct firmware **firmware_p, const char *na
     }
     memcpy(buf, f->data, f->size);
     f->data = buf;
+    return 0;
+}
+
+struct nowait {
+    struct work_struct work;
+    const char *name;
+    struct device *dev;
+    void *context;
+    void (*cont)(const struct firmware *fw, void *context);
+};
+
+static void nowait_work(struct work_struct *work)
+{
+    struct nowait *w = container_of(work, struct nowait, work);
+    const struct firmware *fw;
+
+    /* As Linux: the callback gets NULL for a file that is not there. */
+    (void)load(&fw, w->name, w->dev, true);
+    w->cont(fw, w->context);
+    kfree_const(w->name);
+    kfree(w);
+}
+
+/* The lookup and the callback run on the system workqueue. The device needs
+ * no reference: a driver task's PCI device lives as long as the task. There
+ * is no user helper to ask, so `uevent` changes nothing. */
+int request_firmware_nowait(struct module *module, bool uevent, const char *name, struct device *device, gfp_t gfp,
+                            void *context, void (*cont)(const struct firmware *fw, void *context))
+{
+    struct nowait *w;
+
+    (void)module, (void)uevent;
+    if (!cont)
+        return -EINVAL;
+    w = kzalloc(sizeof(*w), gfp);
+    if (!w)
+        return -ENOMEM;
+    w->name = kstrdup_const(name, gfp);
+    if (!w->name) {
+        kfree(w);
+        return -ENOMEM;
+    }
+    w->dev = device;
+    w->context = context;
+    w->cont = cont;
+    INIT_WORK(&w->work, nowait_work);
+    schedule_work(&w->work);
     return 0;
 }
 

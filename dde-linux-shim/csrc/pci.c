@@ -716,6 +716,43 @@ int pci_wake_from_d3(struct pci_dev *dev, bool enable_wake)
                                             : pci_enable_wake(dev, PCI_D3hot, enable_wake);
 }
 
+/* Linux's choice of a low-power state for a system sleep (drivers/pci/pci.c,
+ * without a platform to ask): D3hot for any suspend, D0 without power
+ * management. Nothing in a driver task suspends the system, so only a
+ * driver's own suspend path would ask. */
+pci_power_t pci_choose_state(struct pci_dev *dev, pm_message_t state)
+{
+    if (!dev->pm_cap)
+        return PCI_D0;
+    switch (state.event) {
+    case PM_EVENT_ON:
+        return PCI_D0;
+    case PM_EVENT_FREEZE:
+    case PM_EVENT_PRETHAW:
+    case PM_EVENT_SUSPEND:
+    case PM_EVENT_HIBERNATE:
+        return PCI_D3hot;
+    default:
+        /* Linux stops here (BUG()); the device stays on. */
+        pci_warn(dev, "unrecognized suspend event %d\n", state.event);
+        return PCI_D0;
+    }
+}
+
+/* The error bits of the status register, cleared (they are write-one-to-
+ * clear, and io lets a driver write the status register). */
+int pci_status_get_and_clear_errors(struct pci_dev *pdev)
+{
+    u16 status;
+
+    if (pci_read_config_word(pdev, PCI_STATUS, &status))
+        return -EIO;
+    status &= PCI_STATUS_ERROR_BITS;
+    if (status)
+        pci_write_config_word(pdev, PCI_STATUS, status);
+    return status;
+}
+
 /* Linux's (drivers/pci/pci.c): whether the device can wake itself from a
  * runtime low-power state. dev->pme_support stays 0, as Linux leaves it for a
  * device that cannot signal PME, because nothing in a driver task ever

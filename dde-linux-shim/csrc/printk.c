@@ -8,6 +8,7 @@
 #include <linux/ethtool.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/ratelimit.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/printk.h>
@@ -643,40 +644,30 @@ int _printk(const char *fmt, ...)
     return n;
 }
 
-/* At most `burst` messages per `interval` jiffies, shared by all callers. */
-static int ratelimit(unsigned long *begin, int *printed, unsigned long interval, int burst)
+/* Linux defers these to an irq_work because its console locks may be held
+ * where they are called (the scheduler, ___ratelimit()'s report of what it
+ * suppressed); the task's log takes no lock of the caller's, so they go out
+ * at once. */
+int _printk_deferred(const char *fmt, ...)
 {
-    static DEFINE_SPINLOCK(lock);
-    int ok;
+    va_list args;
+    int n;
 
-    spin_lock(&lock);
-    if (!*begin || time_after(jiffies, *begin + interval)) {
-        *begin = jiffies;
-        *printed = 0;
-    }
-    ok = *printed < burst;
-    if (ok)
-        (*printed)++;
-    spin_unlock(&lock);
-    return ok;
+    va_start(args, fmt);
+    n = vprintk(fmt, args);
+    va_end(args);
+    return n;
 }
 
-int __printk_ratelimit(const char *func)
-{
-    static unsigned long begin;
-    static int printed;
+/* Linux's two shared limits (kernel/printk/printk.c, net/core/utils.c): at
+ * most 10 messages per 5 s each, on Linux's own ___ratelimit()
+ * (lib/ratelimit.c, linux-lib.toml). */
+static DEFINE_RATELIMIT_STATE(printk_limit, 5 * HZ, 10);
+static DEFINE_RATELIMIT_STATE(net_limit, 5 * HZ, 10);
 
-    (void)func;
-    return ratelimit(&begin, &printed, 5 * HZ, 10);
-}
+int __printk_ratelimit(const char *func) { return ___ratelimit(&printk_limit, func); }
 
-int net_ratelimit(void)
-{
-    static unsigned long begin;
-    static int printed;
-
-    return ratelimit(&begin, &printed, 5 * HZ, 10);
-}
+int net_ratelimit(void) { return __ratelimit(&net_limit); }
 
 /* hex_dump_to_buffer and print_hex_dump are Linux's own lib/hexdump.c (linux-lib.toml). */
 

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/sched/wake_q.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -34,6 +35,9 @@ static struct dde_thread_ctx *ctx_new(const char *name)
         ddekit_panic("dde-linux: out of memory for a thread's wake-up semaphore");
     c->task.pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
     c->task.__state = TASK_RUNNING;
+    /* The thread's own reference, never dropped: a context lives as long as
+     * the task (get_task_struct()/put_task_struct() only count around it). */
+    refcount_set(&c->task.usage, 1);
     if (!name)
         name = ddekit_thread_get_name(ddekit_thread_myself());
     strscpy(c->task.comm, name ? name : "thread", sizeof(c->task.comm));
@@ -207,7 +211,7 @@ int wake_up_process(struct task_struct *p) { return try_to_wake_up(p, TASK_NORMA
 int wake_up_state(struct task_struct *p, unsigned int state) { return try_to_wake_up(p, state, 0); }
 
 /* Wake queues (<linux/sched/wake_q.h>): tasks to wake once a lock is
- * dropped (Linux's kernel/locking/semaphore.c uses them). A task's `current`
+ * dropped (Linux's kernel/locking/semaphore.c and rwsem.c use them). A task's `current`
  * lives as long as the task, so no reference is taken. */
 void wake_q_add(struct wake_q_head *head, struct task_struct *task)
 {
@@ -218,6 +222,21 @@ void wake_q_add(struct wake_q_head *head, struct task_struct *task)
         return;
     *head->lastp = node;
     head->lastp = &node->next;
+}
+
+/* As wake_q_add(), for a caller that took a reference on the task for the
+ * queue (Linux's kernel/locking/rwsem.c): the queue needs none, so it is
+ * dropped here. */
+void wake_q_add_safe(struct wake_q_head *head, struct task_struct *task)
+{
+    wake_q_add(head, task);
+    put_task_struct(task);
+}
+
+/* Only the thread's own reference could be the last, and it is never dropped. */
+void __put_task_struct(struct task_struct *t)
+{
+    WARN(1, "dde-linux: the last reference to task %s dropped\n", t->comm);
 }
 
 void wake_up_q(struct wake_q_head *head)
@@ -288,6 +307,15 @@ long schedule_timeout_idle(long timeout)
 }
 
 void schedule(void) { (void)schedule_timeout(MAX_SCHEDULE_TIMEOUT); }
+
+/* Called with preemption disabled once (Linux's rwsem waiters); sleeps with
+ * it enabled, as Linux does. */
+void schedule_preempt_disabled(void)
+{
+    dde_preempt_count_add(-1);
+    schedule();
+    dde_preempt_count_add(1);
+}
 
 long io_schedule_timeout(long timeout) { return schedule_timeout(timeout); }
 void io_schedule(void) { schedule(); }

@@ -102,6 +102,11 @@ ktime_t ktime_get_raw(void) { return (ktime_t)ddekit_clock_ns(); }
 u64 ktime_get_mono_fast_ns(void) { return ddekit_clock_ns(); }
 u64 ktime_get_raw_fast_ns(void) { return ddekit_clock_ns(); }
 
+/* Whole seconds of the same clock: there is no wall clock in a driver task,
+ * so the real time is the monotonic one, as above. */
+time64_t ktime_get_seconds(void) { return (time64_t)(ddekit_clock_ns() / NSEC_PER_SEC); }
+time64_t ktime_get_real_seconds(void) { return (time64_t)(ddekit_clock_ns() / NSEC_PER_SEC); }
+
 /* Nanoseconds since boot, as Linux's sched_clock() (DDEKit's clock). */
 u64 sched_clock(void) { return ddekit_clock_ns(); }
 

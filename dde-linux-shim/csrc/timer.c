@@ -8,7 +8,8 @@
  * timer_list, which the driver may have freed by then (legal after
  * del_timer() returned 1). Callbacks run on DDEKit's timer thread in softirq
  * context; del_timer_sync() waits for a running callback (unless called from
- * that callback). All timer state is guarded by one lock.
+ * that callback); timer_shutdown() makes a timer that cannot be armed again.
+ * All timer state is guarded by one lock.
  *
  * Linux's struct timer_list keeps its layout: its `entry`, which only
  * Linux's timer core (not compiled here) links, holds the shim's state. The
@@ -164,6 +165,11 @@ static int modify(struct timer_list *timer, unsigned long expires, bool pending_
 
     timer_init_once();
     ddekit_lock_lock(&timer_lock);
+    /* A timer shut down (timer_shutdown()) is never armed again, silently. */
+    if (!timer->function) {
+        ddekit_lock_unlock(&timer_lock);
+        return 0;
+    }
     if (pending(timer) && timer->expires == expires) {
         ddekit_lock_unlock(&timer_lock);
         return 1;
@@ -258,3 +264,32 @@ unsigned long round_jiffies(unsigned long j) { return round_abs(j, false); }
 unsigned long round_jiffies_relative(unsigned long j) { return round_abs(j + jiffies, false) - jiffies; }
 unsigned long round_jiffies_up(unsigned long j) { return round_abs(j, true); }
 unsigned long round_jiffies_up_relative(unsigned long j) { return round_abs(j + jiffies, true) - jiffies; }
+
+/* As timer_delete() and timer_delete_sync(), and the timer cannot be armed
+ * again: its callback is forgotten, so a later mod_timer() (from its own
+ * callback, say) does nothing, as in Linux. */
+int timer_shutdown(struct timer_list *timer)
+{
+    int ret;
+
+    timer_init_once();
+    ddekit_lock_lock(&timer_lock);
+    ret = disarm(timer);
+    timer->function = NULL;
+    ddekit_lock_unlock(&timer_lock);
+    return ret;
+}
+
+int timer_shutdown_sync(struct timer_list *timer)
+{
+    int ret;
+
+    timer_init_once();
+    ddekit_lock_lock(&timer_lock);
+    timer->function = NULL;
+    ret = disarm(timer);
+    while (is_running(timer, true))
+        ddekit_condvar_wait(timer_done, &timer_lock);
+    ddekit_lock_unlock(&timer_lock);
+    return ret;
+}

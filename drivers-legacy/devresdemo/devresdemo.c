@@ -10,28 +10,37 @@
  * action, ..., the first action, and last the check, which looks whether the
  * device was disabled and its BAR and line given back (tests/devres.rs). Before that it loads the firmware file its manifest
  * names (devresdemo.fw, our own bytes) and asks for one it does not name,
+ * both ways again without waiting,
  * queues an RCU callback and a kfree_rcu() and waits for them with
  * rcu_barrier(), and runs a kernel thread until it stops it, which ups a
- * semaphore the probe waits on, copies through scatterlists and maps them,
- * and runs a periodic hrtimer and cancels a far one.
+ * semaphore the probe waits on, shares a read-write semaphore with a writer
+ * thread, copies through scatterlists and maps them,
+ * runs a periodic hrtimer and cancels a far one, shuts down a timer that
+ * re-arms itself, and calls Linux's bitmap and rate-limit library code; the
+ * resources it takes include a managed network device.
  */
+#include <linux/bitmap.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
 #include <linux/crc32.h>
 #include <linux/firmware.h>
 #include <linux/hrtimer.h>
+#include <linux/etherdevice.h>
 #include <linux/if_ether.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/net.h>
 #include <linux/delay.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
 #include <linux/scatterlist.h>
+#include <linux/rwsem.h>
 #include <linux/semaphore.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 
 static const struct pci_device_id devresdemo_pci_tbl[] = {
 	{ PCI_DEVICE(0x10ec, 0x8139) },
@@ -71,6 +80,7 @@ static void devresdemo_check(void *data)
  * and coherent DMA memory: all managed. */
 static int devresdemo_take_device(struct pci_dev *pdev)
 {
+	struct net_device *ndev;
 	void __iomem *regs;
 	dma_addr_t dma;
 	u8 mac[ETH_ALEN];
@@ -100,6 +110,55 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 		;
 	pr_info("devresdemo: 8192 bytes of managed coherent memory at a DMA address, %s, %s\n",
 		i == 8192 / 4 ? "zeroed" : "not zeroed", (dma & (PAGE_SIZE - 1)) ? "misaligned" : "page-aligned");
+	/* Allocated, never registered: freed with the rest. */
+	ndev = devm_alloc_etherdev(&pdev->dev, 64);
+	if (!ndev)
+		return -ENOMEM;
+	pr_info("devresdemo: a managed network device, %s\n",
+		netdev_priv(ndev) && ndev->reg_state == NETREG_UNINITIALIZED ? "not registered" : "in a wrong state");
+	return 0;
+}
+
+struct devresdemo_async {
+	struct completion done;
+	struct task_struct *prober;
+	size_t size;
+	bool found, elsewhere;
+};
+
+static void devresdemo_fw_arrived(const struct firmware *fw, void *context)
+{
+	struct devresdemo_async *a = context;
+
+	a->found = fw != NULL;
+	a->size = fw ? fw->size : 0;
+	a->elsewhere = current != a->prober;
+	release_firmware(fw);
+	complete(&a->done);
+}
+
+/* request_firmware_nowait(): the callback runs later, on another thread,
+ * with the file or, for one the manifest does not name, with none. */
+static int devresdemo_firmware_nowait(struct pci_dev *pdev)
+{
+	struct devresdemo_async there = { .prober = current }, absent = { .prober = current };
+	int err;
+
+	init_completion(&there.done);
+	init_completion(&absent.done);
+	err = request_firmware_nowait(THIS_MODULE, FW_ACTION_UEVENT, "resurgo/devresdemo.fw", &pdev->dev,
+				      GFP_KERNEL, &there, devresdemo_fw_arrived);
+	if (err)
+		return err;
+	err = request_firmware_nowait(THIS_MODULE, FW_ACTION_UEVENT, "resurgo/absent.fw", &pdev->dev,
+				      GFP_KERNEL, &absent, devresdemo_fw_arrived);
+	wait_for_completion(&there.done);
+	if (err)
+		return err;
+	wait_for_completion(&absent.done);
+	pr_info("devresdemo: firmware without waiting: %zu bytes %s, the absent file %s\n", there.size,
+		there.found && there.elsewhere ? "on another thread" : "on the probing thread or not at all",
+		absent.found ? "found" : "not found");
 	return 0;
 }
 
@@ -198,6 +257,64 @@ static int devresdemo_kthread(void)
 	return 0;
 }
 
+struct devresdemo_rw {
+	struct rw_semaphore sem;
+	struct completion in;
+	bool held, done;
+};
+
+static int devresdemo_writer_fn(void *data)
+{
+	struct devresdemo_rw *rw = data;
+
+	down_write(&rw->sem);
+	WRITE_ONCE(rw->held, true);
+	complete(&rw->in);
+	msleep(20);
+	WRITE_ONCE(rw->done, true);
+	up_write(&rw->sem);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* Linux's read-write semaphores: readers share, a writer waits for them
+ * all, and a reader that comes while the writer holds it waits for it. */
+static int devresdemo_rwsem(void)
+{
+	struct devresdemo_rw rw = {};
+	struct task_struct *t;
+	int second, writer_try;
+	bool early, after;
+
+	init_rwsem(&rw.sem);
+	init_completion(&rw.in);
+	down_read(&rw.sem);
+	second = down_read_trylock(&rw.sem);
+	writer_try = down_write_trylock(&rw.sem);
+	t = kthread_run(devresdemo_writer_fn, &rw, "devresdemo-w");
+	if (IS_ERR(t)) {
+		up_read(&rw.sem);
+		if (second)
+			up_read(&rw.sem);
+		return PTR_ERR(t);
+	}
+	msleep(20);
+	early = READ_ONCE(rw.held);
+	up_read(&rw.sem);
+	if (second)
+		up_read(&rw.sem);
+	wait_for_completion(&rw.in);
+	down_read(&rw.sem);
+	after = READ_ONCE(rw.done);
+	up_read(&rw.sem);
+	kthread_stop(t);
+	pr_info("devresdemo: rwsem: a second reader %s, a writer's trylock %d, the writer %s both readers, a reader %s the writer\n",
+		second ? "shares it" : "is refused", writer_try, early ? "did not wait for" : "waited for",
+		after ? "waited for" : "did not wait for");
+	return 0;
+}
+
 /* Scatterlists over kmalloc'd buffers and over the two pages of an order-1
  * allocation: Linux's copies through its page iterator land in the right
  * places, the DMA mapping gives each entry its buffer's bus address, and a
@@ -274,6 +391,70 @@ out:
 	return err;
 }
 
+struct devresdemo_rearm {
+	struct timer_list timer;
+	int fired;
+};
+
+static void devresdemo_rearm_fn(struct timer_list *timer)
+{
+	struct devresdemo_rearm *r = from_timer(r, timer, timer);
+
+	WRITE_ONCE(r->fired, r->fired + 1);
+	mod_timer(timer, jiffies + 1);
+}
+
+/* A timer that re-arms itself from its callback stops for good at
+ * timer_shutdown_sync(): later arming does nothing. */
+static int devresdemo_timer_shutdown(void)
+{
+	struct devresdemo_rearm r = {};
+	int at_shutdown, rearmed;
+
+	timer_setup(&r.timer, devresdemo_rearm_fn, 0);
+	mod_timer(&r.timer, jiffies + 1);
+	while (READ_ONCE(r.fired) < 3)
+		msleep(2);
+	timer_shutdown_sync(&r.timer);
+	at_shutdown = READ_ONCE(r.fired);
+	rearmed = mod_timer(&r.timer, jiffies + 1);
+	msleep(20);
+	pr_info("devresdemo: a self-arming timer shut down: %s, mod_timer %d, pending %s\n",
+		READ_ONCE(r.fired) == at_shutdown ? "it stopped" : "it ran on", rearmed,
+		timer_pending(&r.timer) ? "yes" : "no");
+	return 0;
+}
+
+/* Linux's lib/bitmap.c and lib/ratelimit.c, as drivers call them. */
+static int devresdemo_library(void)
+{
+	unsigned long *a = bitmap_zalloc(100, GFP_KERNEL), *b = bitmap_zalloc(100, GFP_KERNEL);
+	unsigned int start = 3, allowed = 0, in_a, in_b, in_both;
+	bool subset;
+	int i;
+
+	if (!a || !b) {
+		bitmap_free(a);
+		bitmap_free(b);
+		return -ENOMEM;
+	}
+	/* Lengths not known at compile time: the out-of-line __bitmap_*(). */
+	bitmap_set(a, start, 70);
+	bitmap_set(b, start + 60, 30);
+	in_a = bitmap_weight(a, 100);
+	in_b = bitmap_weight(b, 100);
+	subset = bitmap_subset(b, a, 100);
+	in_both = bitmap_and(a, a, b, 100) ? bitmap_weight(a, 100) : 0;
+	pr_info("devresdemo: bitmaps: %u and %u bits set, %u in both, the second a subset of the first: %s\n",
+		in_a, in_b, in_both, subset ? "yes" : "no");
+	bitmap_free(a);
+	bitmap_free(b);
+	for (i = 0; i < 15; i++)
+		allowed += net_ratelimit() ? 1 : 0;
+	pr_info("devresdemo: net_ratelimit allowed %u of 15 at once\n", allowed);
+	return 0;
+}
+
 struct devresdemo_tick {
 	struct hrtimer timer;
 	struct completion done;
@@ -344,16 +525,28 @@ static int devresdemo_probe(struct pci_dev *pdev, const struct pci_device_id *en
 	err = devresdemo_firmware(pdev);
 	if (err)
 		return err;
+	err = devresdemo_firmware_nowait(pdev);
+	if (err)
+		return err;
 	err = devresdemo_rcu();
 	if (err)
 		return err;
 	err = devresdemo_kthread();
 	if (err)
 		return err;
+	err = devresdemo_rwsem();
+	if (err)
+		return err;
 	err = devresdemo_sg(pdev);
 	if (err)
 		return err;
 	err = devresdemo_hrtimer();
+	if (err)
+		return err;
+	err = devresdemo_timer_shutdown();
+	if (err)
+		return err;
+	err = devresdemo_library();
 	if (err)
 		return err;
 	err = devm_add_action(&pdev->dev, devresdemo_check, pdev);
@@ -398,5 +591,5 @@ static struct pci_driver devresdemo_driver = {
 
 module_pci_driver(devresdemo_driver);
 
-MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware, RCU callbacks, kernel threads, scatterlists and hrtimers: takes some at probe, then fails");
+MODULE_DESCRIPTION("Resurgo's test of managed resources, firmware, RCU callbacks, kernel threads, rwsems, scatterlists and timers: takes some at probe, then fails");
 MODULE_LICENSE("GPL");
