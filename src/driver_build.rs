@@ -1297,6 +1297,35 @@ mod tests {
         fs::remove_dir_all(&tmp).unwrap();
     }
 
+    /// The class split (doc/shim.md, "Two layers"): the generic Linux layer,
+    /// its contract and the generic task name no network type or header, so
+    /// a block class can sit beside the network class without touching it.
+    #[test]
+    fn the_generic_layer_names_no_class() {
+        let shim = workspace_root().join("dde-linux-shim");
+        let mut files: Vec<PathBuf> =
+            fs::read_dir(shim.join("csrc/core")).unwrap().map(|e| e.unwrap().path()).collect();
+        files.extend(["csrc/internal.h", "include/resurgo/host.h", "src/task.rs"].map(|f| shim.join(f)));
+        assert!(files.len() > 20, "{files:?}");
+        for f in &files {
+            let text = fs::read_to_string(f).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
+                    continue;
+                }
+                for word in ["net_device", "netdev", "sk_buff", "skbuff", "napi", "netdevice.h", "resurgo/net.h"] {
+                    assert!(
+                        !code.contains(word),
+                        "{}:{}: the generic layer names `{word}`: {line}",
+                        f.display(),
+                        n + 1
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_linux_library_files_are_pinned() {
         let lib = read_linux_lib(&workspace_root()).unwrap();

@@ -1,15 +1,16 @@
 /*
- * Shim-private declarations shared by the files in csrc/: the per-thread
+ * The generic Linux layer's private declarations, shared by its files
+ * (csrc/core) and the device classes on it (csrc/net): the per-thread
  * execution context behind `current`, in_interrupt() and local_irq_save(),
- * and the start-up of the shim's own threads.
+ * the start-up of the shim's own threads, softirq vectors, pages and page
+ * fragments. A class keeps its own declarations in its folder (csrc/net/net.h).
  */
 #ifndef DDE_LINUX_INTERNAL_H
 #define DDE_LINUX_INTERNAL_H
 
 #include <ddekit.h>
-#include <linux/netdevice.h>
 #include <linux/sched.h>
-#include <linux/skbuff.h>
+#include <linux/spinlock.h>
 
 /* What Linux keeps in preempt_count and task_struct, per thread. */
 struct dde_thread_ctx {
@@ -34,7 +35,7 @@ struct dde_thread_ctx *dde_ctx(void);
  * shim creates itself). */
 struct dde_thread_ctx *dde_ctx_adopt(const char *name);
 
-/* Wakes `p` if its state is in `state` (csrc/sched.c), as Linux's
+/* Wakes `p` if its state is in `state` (csrc/core/sched.c), as Linux's
  * kernel/sched/core.c; 1 when it did. */
 int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_flags);
 
@@ -46,52 +47,36 @@ void dde_workqueue_init(void);
 void dde_irq_init(void);
 void dde_jiffies_init(void);
 
-/* The virtual interrupt lock (csrc/irq.c), taken by handler threads. */
+/* The virtual interrupt lock (csrc/core/irq.c), taken by handler threads. */
 void dde_irq_virtual_lock(void);
 void dde_irq_virtual_unlock(void);
 
-/* Softirq thread (csrc/softirq.c): wakes it to run NAPI polls and tasklets. */
+/* Softirqs (csrc/core/softirq.c): a class opens a vector (Linux's
+ * NET_RX_SOFTIRQ, ...) with the function that runs its pending work once and
+ * says whether more is left; raising wakes the softirq thread, which runs
+ * every opened vector in Linux's order (tasklets: TASKLET_SOFTIRQ). */
+void dde_softirq_open(unsigned int nr, bool (*run)(void));
 void dde_softirq_raise(void);
-/* Runs the pending NAPI polls once (csrc/napi.c); called by the softirq thread. */
-void dde_napi_run(void);
-bool dde_napi_pending(void);
-/* Runs pending tasklets once; called by the softirq thread. */
-void dde_tasklet_run(void);
-bool dde_tasklet_pending(void);
 
-/* Receive path (csrc/netdevice.c): hands the frame in `skb` to the host. */
-void dde_deliver_rx(struct sk_buff *skb);
-
-/* Applies dev's receive mode (csrc/netdevice.c; the address list lock held). */
-void __dev_set_rx_mode(struct net_device *dev);
-
-/* Watchdog (csrc/netdevice.c). */
-void dde_watchdog_up(struct net_device *dev);
-void dde_watchdog_down(struct net_device *dev);
-
-/* Registered devices (csrc/netdevice.c). */
-#define DDE_MAX_NETDEVS 8
-extern struct net_device *dde_netdevs[DDE_MAX_NETDEVS];
-extern int dde_netdev_nr;
-
-/* Every sk_buff (csrc/skbuff.c): Linux's, and the host's transmit cookie,
- * reported to the host when the skb is freed (csrc/host.c). */
-struct dde_skb {
-    struct sk_buff skb;
-    u64 cookie;
-    struct net_device *tx_dev;
-    bool has_cookie;
+/* A page-fragment cache (csrc/core/page.c): fragments, cache-line aligned,
+ * carved from 32 KiB compound pages, each holding a reference on its page
+ * (page_frag_free() drops it). Zero-initialised is empty. */
+struct dde_frag_cache {
+    ddekit_lock_t lock;
+    struct page *page; /* the page being carved, the cache holds one reference */
+    unsigned int offset;
+    unsigned int size;
 };
-struct dde_skb *dde_skb(struct sk_buff *skb);
+void *dde_frag_alloc(struct dde_frag_cache *fc, unsigned int fragsz);
 
-/* Pages (csrc/page.c): the shim's page `addr` is in, or NULL; the address
+/* Pages (csrc/core/page.c): the shim's page `addr` is in, or NULL; the address
  * any struct page stands for (the shim's, or virt_to_page()'s arithmetic). */
 struct page *dde_page_of(const void *addr);
 
-/* Frees the DDEKit lock of a spinlock in memory the shim frees (csrc/locking.c). */
+/* Frees the DDEKit lock of a spinlock in memory the shim frees (csrc/core/locking.c). */
 void dde_spin_lock_destroy(spinlock_t *lock);
 
-/* Print helpers (csrc/printk.c). */
+/* Print helpers (csrc/core/printk.c). */
 int dde_vprintk_level(int level, const char *prefix, const char *fmt, va_list args);
 
 /* A once-only initialisation guard: returns true for exactly one caller,

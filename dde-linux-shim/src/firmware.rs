@@ -1,4 +1,4 @@
-//! Firmware files for `request_firmware()` (csrc/firmware.c): the
+//! Firmware files for `request_firmware()` (csrc/core/firmware.c): the
 //! reincarnation server grants a driver task the files its manifest names as
 //! one read-only ustar archive, `firmware`; this maps it once and finds a file
 //! by name. A task without the grant (no firmware in its manifest, or a kernel

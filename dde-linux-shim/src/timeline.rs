@@ -3,7 +3,7 @@
 //! driver's probe done, the device attached to netd's rings, the device open.
 //!
 //! Each step is stamped once, in the task's ticks (milliseconds); the
-//! recovery line ([`crate::nic`]) gives them in milliseconds after the
+//! recovery line ([`crate::net`]) gives them in milliseconds after the
 //! failure (`fault-ticks`, set by the reincarnation server), as
 //! `(running at A, probed at B, attached at C, open at D)`.
 

@@ -4,7 +4,7 @@
  * an entry in a bug table that the kernel's invalid-opcode handler looks up,
  * and after a WARN() the kernel carries on. A driver task has no such
  * handler: every `ud2` would end the task, a WARN_ON() too. The generic
- * versions call functions the shim defines (csrc/printk.c):
+ * versions call functions the shim defines (csrc/core/printk.c):
  * warn_slowpath_fmt() logs the warning with its place and returns, BUG()
  * logs and calls panic(), which ends the task with the reason.
  */

@@ -1,6 +1,6 @@
 /*
  * Resurgo's <asm/current.h> (the shadow folder; README.md): `current` is the
- * calling thread's task, which the shim keeps per thread (csrc/sched.c),
+ * calling thread's task, which the shim keeps per thread (csrc/core/sched.c),
  * instead of Linux's per-CPU `current_task`: a driver task runs several
  * threads on one CPU and no scheduler of Linux's switches that variable.
  */

@@ -2,7 +2,7 @@
  * Resurgo's <asm/irqflags.h> (the shadow folder; README.md). A user-level
  * task cannot execute cli/sti (nor trust pushf's IF bit): "interrupts off"
  * is the shim's virtual interrupt lock, which every interrupt handler of the
- * task takes (csrc/irq.c). Flags keep Linux's meaning, X86_EFLAGS_IF set
+ * task takes (csrc/core/irq.c). Flags keep Linux's meaning, X86_EFLAGS_IF set
  * when interrupts were on, so Linux's irqs_disabled_flags() and the
  * save/restore pairs in its headers work unchanged.
  */
@@ -15,7 +15,7 @@
 
 #define __cpuidle __section(".cpuidle.text")
 
-/* csrc/irq.c: takes the virtual interrupt lock unless the thread holds it or
+/* csrc/core/irq.c: takes the virtual interrupt lock unless the thread holds it or
  * runs a handler; returns nonzero when interrupts were already off. */
 unsigned long dde_local_irq_save(void);
 /* Gives the lock back when `was_off` is zero. */

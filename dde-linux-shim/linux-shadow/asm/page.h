@@ -5,7 +5,7 @@
  * the linear map. A driver task has no linear map: its memory comes from
  * DDEKit's pool in regions the task's runtime places anywhere, so the struct
  * pages the shim allocates (alloc_pages(), page fragments) are records of its
- * own, and page_address() (csrc/page.c) reads where their memory is.
+ * own, and page_address() (csrc/core/page.c) reads where their memory is.
  * virt_to_page() stays Linux's arithmetic (pfn into the vmemmap), and
  * page_address() turns those pointers back into the address by the same
  * arithmetic, so scatterlists built with sg_set_buf() work.

@@ -1,6 +1,6 @@
 /*
  * Resurgo's <asm/preempt.h> (the shadow folder; README.md): the preempt
- * count is the calling thread's, kept by the shim (csrc/sched.c), instead of
+ * count is the calling thread's, kept by the shim (csrc/core/sched.c), instead of
  * Linux's per-CPU `__preempt_count`. A driver task runs several threads on
  * one CPU (interrupt handler threads, the softirq thread, the workqueue and
  * timer threads, the host's), so what in_interrupt(), in_softirq(),
@@ -16,7 +16,7 @@
 #define PREEMPT_NEED_RESCHED 0x80000000
 #define PREEMPT_ENABLED (0 + PREEMPT_NEED_RESCHED)
 
-/* The calling thread's preempt count (csrc/sched.c). */
+/* The calling thread's preempt count (csrc/core/sched.c). */
 int *dde_preempt_count_ptr(void);
 /* Adds `val` to it; the shim counts the threads whose count is non-zero (RCU
  * read-side sections, softirq and interrupt handlers) for synchronize_rcu(). */

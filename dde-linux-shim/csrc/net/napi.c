@@ -13,6 +13,7 @@
 #include <linux/skbuff.h>
 
 #include "internal.h"
+#include "net.h"
 
 
 /* As net/core/gro.c has it: room for the headers of a napi_get_frags() skb. */
@@ -25,6 +26,8 @@ static inline bool napi_cmpxchg(struct napi_struct *n, unsigned long *old, unsig
 {
     return __atomic_compare_exchange_n(&n->state, old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
+
+static bool napi_run(void);
 
 void netif_napi_add_weight(struct net_device *dev, struct napi_struct *napi,
                            int (*poll)(struct napi_struct *, int), int weight)
@@ -40,6 +43,8 @@ void netif_napi_add_weight(struct net_device *dev, struct napi_struct *napi,
     napi->weight = weight;
     napi->dev = dev;
     list_add_tail(&napi->dev_list, &dev->napi_list);
+    /* Before any instance can be scheduled: NAPI's softirq vector. */
+    dde_softirq_open(NET_RX_SOFTIRQ, napi_run);
     /* A new instance is disabled until napi_enable(). */
     set_bit(NAPI_STATE_SCHED, &napi->state);
     set_bit(NAPI_STATE_NPSVC, &napi->state);
@@ -136,7 +141,7 @@ void napi_enable(struct napi_struct *n)
     } while (!napi_cmpxchg(n, &val, new));
 }
 
-bool dde_napi_pending(void)
+static bool napi_pending(void)
 {
     bool pending;
 
@@ -146,8 +151,9 @@ bool dde_napi_pending(void)
     return pending;
 }
 
-/* One round over the instances scheduled now (softirq thread only). */
-void dde_napi_run(void)
+/* NET_RX_SOFTIRQ: one round over the instances scheduled now (softirq
+ * thread only); true if some are scheduled again. */
+static bool napi_run(void)
 {
     LIST_HEAD(round);
 
@@ -178,6 +184,7 @@ void dde_napi_run(void)
             list_add_tail(&n->poll_list, &poll_list);
         ddekit_lock_unlock(&napi_lock);
     }
+    return napi_pending();
 }
 
 /* ---- receive ------------------------------------------------------------------------ */

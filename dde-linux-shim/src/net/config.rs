@@ -31,8 +31,8 @@
 //! Linux makes for `ip link set ... mtu|address|promisc|allmulticast` and
 //! `ip maddr add|del`.
 
-use crate::bindings::{self, resurgo_netdev_t};
-use crate::nic::Nic;
+use super::bindings::{self, resurgo_netdev_t};
+use super::nic::Nic;
 use alloc::format;
 use alloc::string::{String, ToString};
 use core::sync::atomic::Ordering;

@@ -2,14 +2,14 @@
  * printk and formatted output: vsnprintf with the kernel's format extensions
  * (%pM MAC addresses, %pI4, %ph hex buffers, %pR resources, %pe error
  * names ...), printk's KERN_* levels mapped onto ddekit_print_level, and the
- * dev_* / netdev_* message prefixes ("driver 0000:00:03.0 eth0: ...").
+ * dev_* message prefixes ("driver 0000:00:03.0: ..."; the network class adds
+ * netdev_*'s, csrc/net/printk.c).
  */
 #include <linux/device.h>
 #include <linux/ethtool.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ratelimit.h>
-#include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/printk.h>
 #include <linux/refcount.h>
@@ -747,46 +747,6 @@ int dev_err_probe(const struct device *dev, int err, const char *fmt, ...)
     va_end(args);
     return err;
 }
-
-static void netdev_vprintk(int level, const struct net_device *dev, const char *fmt, va_list args)
-{
-    char prefix[128];
-
-    if (dev && dev->dev.parent)
-        snprintf(prefix, sizeof(prefix), "%s %s %s%s: ", dev_driver_string(dev->dev.parent),
-                 dev_name(dev->dev.parent), netdev_name(dev), netdev_reg_state(dev));
-    else if (dev)
-        snprintf(prefix, sizeof(prefix), "%s%s: ", netdev_name(dev), netdev_reg_state(dev));
-    else
-        snprintf(prefix, sizeof(prefix), "(NULL net_device): ");
-    dde_vprintk_level(level, prefix, fmt, args);
-}
-
-void netdev_printk(const char *level, const struct net_device *dev, const char *fmt, ...)
-{
-    va_list args;
-    int kern = printk_get_level(level);
-
-    va_start(args, fmt);
-    netdev_vprintk(kern && kern != 'c' ? kern - '0' : LOGLEVEL_WARNING, dev, fmt, args);
-    va_end(args);
-}
-
-#define DEFINE_NETDEV_LEVEL(func, lvl)                                                             \
-    void func(const struct net_device *dev, const char *fmt, ...)                                  \
-    {                                                                                              \
-        va_list args;                                                                              \
-        va_start(args, fmt);                                                                       \
-        netdev_vprintk(lvl, dev, fmt, args);                                                       \
-        va_end(args);                                                                              \
-    }
-DEFINE_NETDEV_LEVEL(netdev_emerg, LOGLEVEL_EMERG)
-DEFINE_NETDEV_LEVEL(netdev_alert, LOGLEVEL_ALERT)
-DEFINE_NETDEV_LEVEL(netdev_crit, LOGLEVEL_CRIT)
-DEFINE_NETDEV_LEVEL(netdev_err, LOGLEVEL_ERR)
-DEFINE_NETDEV_LEVEL(netdev_warn, LOGLEVEL_WARNING)
-DEFINE_NETDEV_LEVEL(netdev_notice, LOGLEVEL_NOTICE)
-DEFINE_NETDEV_LEVEL(netdev_info, LOGLEVEL_INFO)
 
 /* ---- BUG and WARN ------------------------------------------------------------------- */
 

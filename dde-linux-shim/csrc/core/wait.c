@@ -1,6 +1,6 @@
 /*
  * Linux's wait queues (kernel/sched/wait.c semantics) on the shim's sleeping
- * and waking (csrc/sched.c): wait_event() and friends are Linux's inline
+ * and waking (csrc/core/sched.c): wait_event() and friends are Linux's inline
  * macros, which call prepare_to_wait_event(), schedule() and finish_wait();
  * wake_up() is __wake_up(), which runs each entry's wake function
  * (autoremove_wake_function() for wait_event(): try_to_wake_up() the

@@ -12,7 +12,7 @@
  * excludes the driver's interrupt handlers and local_irq_save() sections
  * as in Linux; a soft one in softirq context.
  *
- * As for timer_list (csrc/timer.c), the DDEKit timer's argument is a "shot"
+ * As for timer_list (csrc/core/timer.c), the DDEKit timer's argument is a "shot"
  * record: one that fired after the timer was cancelled or restarted finds
  * its timer gone and is dropped without touching it. Linux's struct hrtimer
  * keeps its layout: `state` is HRTIMER_STATE_ENQUEUED while armed, which

@@ -1,8 +1,10 @@
 /*
  * The softirq thread and tasklets. One thread per driver task ("ksoftirqd")
- * runs NAPI polls and tasklets in softirq context whenever something raised
- * it; like Linux's ksoftirqd it loops while work remains, yielding between
- * rounds so that the host's threads keep moving frames.
+ * runs the softirq vectors that the classes opened (the network class's
+ * NET_RX_SOFTIRQ runs NAPI polls) and tasklets (TASKLET_SOFTIRQ), in softirq
+ * context, whenever something raised it; like Linux's ksoftirqd it loops
+ * while work remains, yielding between rounds so that the host's threads keep
+ * moving frames.
  */
 #include <linux/interrupt.h>
 #include <linux/kernel.h>
@@ -13,10 +15,29 @@ static ddekit_lock_t softirq_lock;
 static ddekit_condvar_t *softirq_cv;
 static bool softirq_raised;
 
+/* Each vector's work, by Linux's softirq numbers; set once, never cleared. */
+static bool (*vectors[NR_SOFTIRQS])(void);
+
 /* Tasklets scheduled and not yet run (guarded by tasklet_lock). */
 static ddekit_lock_t tasklet_lock;
 static struct tasklet_struct *tasklet_head;
 static struct tasklet_struct **tasklet_tail = &tasklet_head;
+
+static bool tasklet_run(void);
+
+/* One round of every opened vector, in Linux's order; true if work is left. */
+static bool run_vectors(void)
+{
+    bool more = false;
+
+    for (unsigned int nr = 0; nr < NR_SOFTIRQS; nr++) {
+        bool (*run)(void) = __atomic_load_n(&vectors[nr], __ATOMIC_ACQUIRE);
+
+        if (run && run())
+            more = true;
+    }
+    return more;
+}
 
 static void softirq_thread(void *arg)
 {
@@ -30,11 +51,7 @@ static void softirq_thread(void *arg)
         ddekit_lock_unlock(&softirq_lock);
 
         dde_preempt_count_add((int)SOFTIRQ_OFFSET);
-        for (;;) {
-            dde_tasklet_run();
-            dde_napi_run();
-            if (!dde_napi_pending() && !dde_tasklet_pending())
-                break;
+        while (run_vectors()) {
             /* More work (a poll used its whole budget): let others run first. */
             dde_preempt_count_add(-(int)SOFTIRQ_OFFSET);
             ddekit_yield();
@@ -46,9 +63,22 @@ static void softirq_thread(void *arg)
 
 void dde_softirq_init(void)
 {
+    vectors[TASKLET_SOFTIRQ] = tasklet_run;
     softirq_cv = ddekit_condvar_init();
     if (!softirq_cv || !ddekit_thread_create(softirq_thread, NULL, "ksoftirqd"))
         ddekit_panic("dde-linux: cannot start the softirq thread");
+}
+
+/* A class's vector (Linux's open_softirq()); opening it again with the same
+ * work changes nothing. */
+void dde_softirq_open(unsigned int nr, bool (*run)(void))
+{
+    bool (*none)(void) = NULL;
+
+    if (WARN_ON(nr >= NR_SOFTIRQS))
+        return;
+    if (!__atomic_compare_exchange_n(&vectors[nr], &none, run, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        WARN(none != run, "dde-linux: softirq %u opened twice\n", nr);
 }
 
 void dde_softirq_raise(void)
@@ -92,7 +122,7 @@ void __tasklet_schedule(struct tasklet_struct *t)
     dde_softirq_raise();
 }
 
-bool dde_tasklet_pending(void)
+static bool tasklet_pending(void)
 {
     bool pending = false;
 
@@ -104,7 +134,9 @@ bool dde_tasklet_pending(void)
     return pending;
 }
 
-void dde_tasklet_run(void)
+/* TASKLET_SOFTIRQ: the tasklets scheduled now, once; true if some that can
+ * run are left (scheduled again, or running elsewhere). */
+static bool tasklet_run(void)
 {
     struct tasklet_struct *list, *t;
 
@@ -136,6 +168,7 @@ void dde_tasklet_run(void)
         tasklet_tail = &t->next;
         ddekit_lock_unlock(&tasklet_lock);
     }
+    return tasklet_pending();
 }
 
 /* Linux's tasklet_unlock_wait() is empty on a uniprocessor (a tasklet

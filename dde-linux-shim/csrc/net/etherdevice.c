@@ -7,6 +7,7 @@
 #include <linux/netdevice.h>
 
 #include "internal.h"
+#include "net.h"
 
 #define ARPHRD_ETHER 1
 

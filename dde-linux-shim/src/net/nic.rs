@@ -9,7 +9,7 @@
 //! lock: never a spin lock, which would livelock a high-priority interrupt thread
 //! against a preempted holder on one CPU.
 
-use crate::bindings::{self, resurgo_netdev_t};
+use super::bindings::{self, resurgo_netdev_t};
 use crate::sync::Lock;
 use alloc::vec;
 use alloc::vec::Vec;

@@ -17,9 +17,10 @@
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
-#include <resurgo/host.h>
+#include <resurgo/net.h>
 
 #include "internal.h"
+#include "net.h"
 
 struct net_device *dde_netdevs[DDE_MAX_NETDEVS];
 int dde_netdev_nr;

@@ -6,16 +6,17 @@
  * tailroom, then struct skb_shared_info with the page fragments.
  *
  * Every sk_buff is allocated here, inside a `struct dde_skb` that adds what
- * the shim keeps per skb: the host's transmit cookie (csrc/host.c), reported
+ * the shim keeps per skb: the host's transmit cookie (csrc/net/host.c), reported
  * when the skb is freed. Linux's sk_buff keeps its layout.
  */
 #include <linux/kernel.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
-#include <resurgo/host.h>
+#include <resurgo/net.h>
 
 #include "internal.h"
+#include "net.h"
 
 static struct kmem_cache *skb_cache;
 
@@ -531,4 +532,21 @@ void skb_queue_purge(struct sk_buff_head *list)
 
     while ((skb = skb_dequeue(list)) != NULL)
         kfree_skb(skb);
+}
+
+/* ---- page fragments ------------------------------------------------------------------ */
+
+static struct dde_frag_cache netdev_frags, napi_frags;
+
+/* What Linux's netdev_alloc_frag() and napi_alloc_frag() call (as
+ * net/core/skbuff.c has them): fragments are cache-line aligned, which
+ * satisfies any alignment a driver asks for. */
+void *__netdev_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
+{
+    return dde_frag_alloc(&netdev_frags, fragsz);
+}
+
+void *__napi_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
+{
+    return dde_frag_alloc(&napi_frags, fragsz);
 }

@@ -1,54 +1,19 @@
 /*
- * The shim side of the host contract (include/resurgo/host.h): start-up,
+ * The network class's side of the host contract (include/resurgo/net.h):
  * device queries, configuration under the rtnl lock, and transmission of the
  * host's frames through the driver's ndo_start_xmit.
  */
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_vlan.h>
-#include <linux/init.h>
 #include <linux/netdevice.h>
-#include <linux/pci.h>
 #include <linux/rtnetlink.h>
-#include <resurgo/host.h>
+#include <resurgo/net.h>
 
 #include "internal.h"
+#include "net.h"
 
 int dde_mc_list_set(struct net_device *dev, const u8 *mc, int n);
-void dde_pci_remove_all(void);
-
-/* Linux's initcalls (module_init, module_pci_driver, ...) and module_exit
- * functions, by level and in link order, where the task's linker script
- * (lib/task-link/user.ld) collects them. */
-extern const initcall_entry_t __initcall_start[], __initcall_end[];
-extern const exitcall_t __exitcall_start[], __exitcall_end[];
-
-int dde_linux_init(void)
-{
-    int failed;
-
-    dde_runtime_init();
-    failed = ddekit_do_initcalls();
-    for (const initcall_entry_t *p = __initcall_start; p < __initcall_end; p++) {
-        initcall_t fn = initcall_from_entry((initcall_entry_t *)p);
-        int ret = fn();
-
-        if (ret && ret != -ENODEV) {
-            pr_warn("dde-linux: initcall %ps returned %d\n", fn, ret);
-            failed++;
-        }
-    }
-    if (failed)
-        pr_warn("dde-linux: %d initcall(s) failed\n", failed);
-    return dde_netdev_nr;
-}
-
-void dde_linux_exit(void)
-{
-    for (const exitcall_t *p = __exitcall_end; p-- > __exitcall_start;)
-        (*p)();
-    dde_pci_remove_all();
-}
 
 int dde_netdev_count(void) { return dde_netdev_nr; }
 

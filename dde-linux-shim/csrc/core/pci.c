@@ -792,7 +792,7 @@ int pci_disable_link_state_locked(struct pci_dev *pdev, int state)
 int pci_prepare_to_sleep(struct pci_dev *dev) { return pci_set_power_state(dev, PCI_D3hot); }
 int pci_back_from_sleep(struct pci_dev *dev) { return pci_set_power_state(dev, PCI_D0); }
 
-/* The bound device, for dde_linux_exit (csrc/host.c). */
+/* The bound device, for dde_linux_exit (csrc/core/host.c). */
 void dde_pci_remove_all(void)
 {
     struct pci_driver *drv, *tmp;

@@ -8,11 +8,11 @@
  * references on the head whichever page they are given, and nth_page() steps
  * through the array. put_page() dropping the last reference calls
  * __folio_put(), which frees. Any address inside an allocation finds its page
- * again through a hash of page numbers (dde_page_of()). Page fragments for
- * receive buffers (netdev_alloc_frag, napi_alloc_frag) are carved from pages
- * the way Linux's page_frag_cache does it: each fragment holds a reference on
- * its page, and page_frag_free() drops it, whatever address inside the
- * fragment it gets.
+ * again through a hash of page numbers (dde_page_of()). Page fragments (a
+ * class's caches: the network class's netdev_alloc_frag and napi_alloc_frag)
+ * are carved from pages the way Linux's page_frag_cache does it: each
+ * fragment holds a reference on its page, and page_frag_free() drops it,
+ * whatever address inside the fragment it gets.
  *
  * virt_to_page() is Linux's arithmetic: with page_offset_base 0 a task
  * address's page frame number is its page number, and its struct page
@@ -28,7 +28,6 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
-#include <linux/skbuff.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -234,18 +233,9 @@ bool __virt_addr_valid(unsigned long addr) { return dde_page_of((void *)addr) !=
 
 /* ---- page fragments -------------------------------------------------------------------- */
 
-struct frag_cache {
-    ddekit_lock_t lock;
-    struct page *page; /* the page being carved, we hold one reference */
-    unsigned int offset;
-    unsigned int size;
-};
-
-static struct frag_cache netdev_frags, napi_frags;
-
 #define FRAG_CACHE_ORDER 3 /* carve 32 KiB at a time, like Linux */
 
-static void *frag_alloc(struct frag_cache *fc, unsigned int fragsz)
+void *dde_frag_alloc(struct dde_frag_cache *fc, unsigned int fragsz)
 {
     void *p = NULL;
 
@@ -270,18 +260,6 @@ static void *frag_alloc(struct frag_cache *fc, unsigned int fragsz)
     }
     ddekit_lock_unlock(&fc->lock);
     return p;
-}
-
-/* What Linux's netdev_alloc_frag() and napi_alloc_frag() call; fragments are
- * cache-line aligned, which satisfies any alignment a driver asks for. */
-void *__netdev_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
-{
-    return frag_alloc(&netdev_frags, fragsz);
-}
-
-void *__napi_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
-{
-    return frag_alloc(&napi_frags, fragsz);
 }
 
 void page_frag_free(void *addr)
