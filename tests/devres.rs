@@ -112,6 +112,14 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     seen(&guest, "[eth-devres] devresdemo: a pool block at a DMA address, 16-byte aligned", STEP);
     // Read through the managed mapping: QEMU's first NIC has this address.
     seen(&guest, "[eth-devres] devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);
+    // No MSI: Linux's own fallback (CONFIG_PCI_MSI off) gives the INTx line
+    // to a driver that asks for any kind of vector, and refuses MSI-X
+    // (-ENOSPC) and MSI (-ENOSYS).
+    seen(
+        &guest,
+        "[eth-devres] devresdemo: interrupt vectors: 1 of any kind (the INTx line), MSI-X only -28, pci_enable_msi -38",
+        STEP,
+    );
     seen(
         &guest,
         "[eth-devres] devresdemo: 8192 bytes of managed coherent memory at a DMA address, zeroed, page-aligned",

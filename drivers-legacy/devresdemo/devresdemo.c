@@ -85,7 +85,7 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 	dma_addr_t dma;
 	u8 mac[ETH_ALEN];
 	u32 *coherent;
-	int err, i;
+	int err, i, nvec;
 
 	err = pcim_enable_device(pdev);
 	if (err)
@@ -100,6 +100,13 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 		mac[i] = ioread8(regs + i);
 	pr_info("devresdemo: BAR 1 mapped, the station address %02x:%02x:%02x:%02x:%02x:%02x\n",
 		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	/* No MSI in a driver task (CONFIG_PCI_MSI off): Linux's own fallback
+	 * gives a driver that asks for any kind its one INTx line. */
+	nvec = pci_alloc_irq_vectors(pdev, 1, 4, PCI_IRQ_ALL_TYPES);
+	pr_info("devresdemo: interrupt vectors: %d of any kind (%s), MSI-X only %d, pci_enable_msi %d\n", nvec,
+		nvec == 1 && pci_irq_vector(pdev, 0) == pdev->irq ? "the INTx line" : "not the INTx line",
+		pci_alloc_irq_vectors(pdev, 1, 4, PCI_IRQ_MSIX), pci_enable_msi(pdev));
+	pci_free_irq_vectors(pdev);
 	err = devm_request_irq(&pdev->dev, pdev->irq, devresdemo_irq, 0, "devresdemo", pdev);
 	if (err)
 		return err;
