@@ -102,6 +102,10 @@ pub struct FiascoImage {
     pub io_config: Option<PathBuf>,
     /// Each task image, by name, in start order.
     pub binaries: Vec<(String, PathBuf)>,
+    /// The drivers' firmware archives (`fw-DRIVER.tar`, as on Resurgo's
+    /// kernel the boot archive's `firmware/DRIVER.tar`), boot modules in
+    /// moe's `rom` that the ned script grants each driver task as `firmware`.
+    pub firmware: Vec<PathBuf>,
 }
 
 /// The target directory of the Fiasco build: `target/image-fiasco`.
@@ -257,8 +261,22 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
         .collect();
     let dir = target.join(&system.name);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Each driver's firmware files, one archive per driver, by task.
+    let mut firmware_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut firmware = Vec::new();
+    for task in &system.tasks {
+        let Some(d) = task.driver.as_ref().and_then(|d| task_drivers.get(d)) else { continue };
+        let Some(tar) = crate::drivers::firmware_archive(d)? else { continue };
+        let module = firmware_module(&d.name);
+        let path = dir.join(&module);
+        if !firmware.contains(&path) {
+            fs::write(&path, tar).with_context(|| format!("cannot write {}", path.display()))?;
+            firmware.push(path);
+        }
+        firmware_of.insert(task.name.clone(), module);
+    }
     let ned_script = dir.join(format!("{}.cfg", system.name));
-    fs::write(&ned_script, ned_script_text(&system, &shown, &pci)?)
+    fs::write(&ned_script, ned_script_text(&system, &shown, &pci, &firmware_of)?)
         .with_context(|| format!("cannot write {}", ned_script.display()))?;
     let io_config = match io_config_text(&system, &shown, &pci)? {
         Some(text) => {
@@ -268,7 +286,12 @@ pub fn build(manifest_path: &Path) -> Result<FiascoImage> {
         }
         None => None,
     };
-    Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, io_config, binaries })
+    Ok(FiascoImage { system, manifest_path: manifest_path.to_path_buf(), ned_script, io_config, binaries, firmware })
+}
+
+/// The boot module (and `rom` name) of a driver's firmware archive.
+pub fn firmware_module(driver: &str) -> String {
+    format!("fw-{driver}.tar")
 }
 
 /// The failed Fiasco build in a few lines: the crates that did not compile
@@ -457,10 +480,12 @@ pub fn svc_grant_args(system: &manifest::System, client: &str) -> Vec<String> {
 /// grants ([`svc_grant_args`]). With clients of `io.pci`, L4Re's io starts
 /// first with one vbus channel per client, which the client gets as `vbus`,
 /// and the PCI ids of its driver as `pci.N` values.
+/// `firmware` maps a driver task to the `rom` module of its firmware archive.
 pub fn ned_script_text(
     system: &manifest::System,
     manifest_shown: &str,
     pci: &BTreeMap<String, Vec<String>>,
+    firmware: &BTreeMap<String, String>,
 ) -> Result<String> {
     let mut s = format!(
         "-- ned script for Resurgo's system `{}`, written by `resurgo build --kernel fiasco` from {manifest_shown}.\n\
@@ -537,6 +562,11 @@ pub fn ned_script_text(
         }
         if is_console(task) {
             caps.push(("console".to_string(), "L4.Env.log".to_string()));
+        }
+        // The driver's firmware files, read-only from moe's `rom` (through
+        // the reincarnation server for a supervised driver, to every instance).
+        if let Some(module) = firmware.get(&task.name) {
+            caps.push(("firmware".to_string(), format!("L4.Env.rom:q({})()", lua_str(module))));
         }
         // `kernel = true`: Fiasco.OC has no statistics to give; the task
         // learns of the grant and says so (httpd's status page).
@@ -656,6 +686,7 @@ pub fn modules(l4re: &L4re, image: &FiascoImage) -> Result<String> {
         mods.push(io.display().to_string());
     }
     mods.extend(image.binaries.iter().map(|(_, p)| p.display().to_string()));
+    mods.extend(image.firmware.iter().map(|p| p.display().to_string()));
     if let Some(m) = mods.iter().find(|m| m.contains(',')) {
         bail!("error: the boot module path `{m}` has a comma, which QEMU's module list cannot carry");
     }
@@ -904,7 +935,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\ndebug = true\n\
                     [tasks.two]\nimage = \"seam-test\"\nparent = \"one\"\nstart = false\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         assert!(lua.contains("\"rom/seam-test heap.size=262144 restart-mode=0 debug=1 child.0=two "), "{lua}");
         assert_eq!(lua.matches("debug=1").count(), 1, "{lua}");
     }
@@ -924,7 +955,7 @@ mod tests {
                      ports = [{ base = 0x3f8, count = 8 }]\nirqs = [4]\n";
         let system = manifest::load(shell).unwrap();
         assert_eq!(fiasco_refusal(&system, "s.toml"), None);
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         assert!(lua.contains("l:start({ caps = { [\"console\"] = L4.Env.log }, log = { \"sh\" } }"), "{lua}");
         for (grant, what) in [
             ("ports = [{ base = 0x2f8, count = 8 }]", "the ports at 0x2f8"),
@@ -948,7 +979,7 @@ mod tests {
         let system = manifest::load(base).unwrap();
         assert_eq!(fiasco_refusal(&system, "s.toml"), None);
         let pci = BTreeMap::from([("drv".to_string(), vec!["10ec:8139".to_string()])]);
-        let lua = ned_script_text(&system, "s.toml", &pci).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &pci, &BTreeMap::new()).unwrap();
         assert!(lua.contains(" io-admin=1 "), "{lua}");
         assert!(!lua.contains("local g0"), "io.admin is no gate: {lua}");
 
@@ -964,7 +995,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\nheap = \"1M\"\n\
                     [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         assert!(
             lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576 restart-mode=0\");"),
             "{lua}"
@@ -979,7 +1010,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.pong]\nserves = [\"main\"]\n[tasks.ping]\nuses = [\"pong.main\"]\n\
                     [tasks.other]\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         assert!(lua.contains("local g0 = l:new_channel();"), "{lua}");
         // ping is task 2 in start order (servers first), pong's `main` endpoint 0:
         // label 0x301, as Resurgo's init gives it.
@@ -994,14 +1025,39 @@ mod tests {
                     [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
         // A name too long for L4Re is the endpoint's alone when that is unique
         // among the client's uses ...
-        let lua = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap();
+        let lua =
+            ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         assert!(lua.contains("l:start({ caps = { [\"main\"] = g0:m(\"rws\") }, log = { \"c\" } }"), "{lua}");
         // ... and an error when it is not.
         let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
                     [tasks.b]\nserves = [\"main\"]\n\
                     [tasks.c]\nuses = [\"a-very-long-server.main\", \"b.main\"]\n";
-        let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new()).unwrap_err().to_string();
+        let e = ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new(), &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("longer than the 16 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_driver_gets_its_firmware_archive_from_rom_through_its_parent() {
+        let text = "[system]\nname = \"f\"\n[tasks.reincarnation]\n\
+                    [tasks.eth-fw]\ndriver = \"devresdemo\"\nparent = \"reincarnation\"\nstart = false\n\
+                    [tasks.eth-top]\ndriver = \"devresdemo\"\n[tasks.other]\n";
+        let system = manifest::load(text).unwrap();
+        let module = firmware_module("devresdemo");
+        assert_eq!(module, "fw-devresdemo.tar");
+        let fw = BTreeMap::from([("eth-fw".to_string(), module.clone()), ("eth-top".to_string(), module)]);
+        let lua = ned_script_text(&system, "f.toml", &BTreeMap::new(), &fw).unwrap();
+        // The supervised driver's through the reincarnation server (child 0) ...
+        assert!(lua.contains("[\"0:firmware\"] = L4.Env.rom:q(\"fw-devresdemo.tar\")()"), "{lua}");
+        // ... a driver ned starts itself gets it directly, and no other task does.
+        assert!(
+            lua.contains(
+                "l:start({ caps = { [\"firmware\"] = L4.Env.rom:q(\"fw-devresdemo.tar\")() }, log = { \"eth-top\" } }"
+            ),
+            "{lua}"
+        );
+        assert_eq!(lua.matches("firmware").count(), 2, "{lua}");
     }
 
     #[test]
@@ -1014,7 +1070,7 @@ mod tests {
         let io = io_config_text(&system, "n.toml", &pci).unwrap().unwrap();
         assert!(io.contains("eth_8139cp = Io.Vi.System_bus(function ()"), "{io}");
         assert!(io.contains("dev = wrap(hw:match(\"PCI/VEN_10EC&DEV_8139\", \"PCI/VEN_0357&DEV_000A\"));"), "{io}");
-        let lua = ned_script_text(&system, "n.toml", &pci).unwrap();
+        let lua = ned_script_text(&system, "n.toml", &pci, &BTreeMap::new()).unwrap();
         assert!(lua.contains("local vbus0 = l:new_channel();"), "{lua}");
         assert!(lua.contains("l:start({ caps = { eth_8139cp = vbus0:svr(), icu = L4.Env.icu"), "{lua}");
         assert!(lua.contains("\"rom/io rom/n.io\");"), "{lua}");
@@ -1051,7 +1107,7 @@ mod tests {
                     [tasks.eth]\nparent = \"reincarnation\"\nstart = false\nuses = [\"netd.nic\"]\nserves = [\"control\"]\n\
                     heap = \"1M\"\npriority = 120\nvalues = { heartbeat-ms = 1000 }\n";
         let system = manifest::load(text).unwrap();
-        let script = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let script = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         let rs = script.lines().find(|l| l.contains("rom/reincarnation")).unwrap();
         for want in [
             "[\"0.control\"] = g",
@@ -1077,7 +1133,7 @@ mod tests {
                     [tasks.ops]\nuses = [\"reincarnation.svc\"]\nsvc = { kill = [\"eth\"], inject = [\"*\"] }\n\
                     [tasks.ro]\nuses = [\"reincarnation.svc\"]\n";
         let system = manifest::load(text).unwrap();
-        let script = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let script = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         let rs = script.lines().find(|l| l.contains("rom/reincarnation")).unwrap();
         assert!(rs.contains(" svc.kill@ops=eth svc.inject@ops=*"), "{rs}");
         assert!(!rs.contains("svc.restart@") && !rs.contains("@ro=eth"), "{rs}");
@@ -1099,7 +1155,7 @@ mod tests {
                     [tasks.eth]\nparent = \"reincarnation\"\nstart = false\nuses = [\"datastore.store\"]\n\
                     [tasks.other]\n";
         let system = manifest::load(text).unwrap();
-        let script = ned_script_text(&system, "s.toml", &BTreeMap::new()).unwrap();
+        let script = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         let ds = script.lines().find(|l| l.contains("rom/datastore")).unwrap();
         assert!(ds.contains(" reads@netd=eth,other"), "{ds}");
         assert!(!ds.contains("reads@eth"), "{ds}");

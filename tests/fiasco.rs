@@ -369,6 +369,44 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
 }
 
 /// One line to an svc-net and its answer (the console's end when none comes).
+/// The managed-resource driver on Fiasco.OC: the firmware file its manifest
+/// names reaches it whole from an archive the reincarnation server holds
+/// (a ROM module ned grants it, passed on to the driver), an absent one is
+/// Linux's -ENOENT, both again without waiting; then the failed probe's
+/// managed resources go back, last taken first (the device memory mapping
+/// among them, detached through the reincarnation server's region manager),
+/// and the task ends with no device, not with a fault.
+#[test]
+fn a_driver_gets_its_firmware_and_releases_its_managed_resources_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let (guest, _) = boot_manifest(&l4re, "tests/manifests/devres.toml", "rtl8139");
+    let fw = std::fs::read(resurgo::workspace_root().join("drivers-legacy/devresdemo/devresdemo.fw")).unwrap();
+    let first = String::from_utf8_lossy(fw.split(|&b| b == b'\n').next().unwrap()).into_owned();
+    let crc = crc32fast::hash(&fw);
+    let want = format!(
+        "eth-devr| devresdemo: firmware resurgo/devresdemo.fw: {} bytes, crc32 {crc:08x}, \"{first}\"",
+        fw.len()
+    );
+    seen(&guest, &want, STEP);
+    seen(&guest, "eth-devr| devresdemo: firmware resurgo/absent.fw: error -2, no file", STEP);
+    let nowait = format!(
+        "eth-devr| devresdemo: firmware without waiting: {} bytes on another thread, the absent file not found",
+        fw.len()
+    );
+    seen(&guest, &nowait, STEP);
+    seen(&guest, "eth-devr| devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);
+    seen(&guest, "eth-devr| devresdemo: released the first action", STEP);
+    seen(
+        &guest,
+        "eth-devr| devresdemo: at the end the device is disabled, bus mastering off, BAR 1 free, its interrupt line free, managed no",
+        STEP,
+    );
+    seen(&guest, "eth-devr| devresdemo: 10 managed resource(s) of the failed probe released", STEP);
+    seen(&guest, "reincarn| eth-devres exited: no device", STEP);
+    let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
+    assert!(!lines.iter().any(|l| l.contains("eth-devres failed")), "a fault:\n{}", guest.tail(40));
+}
+
 /// 1 MiB of random bytes (from `seed`) through echo on `port` comes back
 /// byte for byte; `when` names the moment in the messages.
 fn echo_mib(guest: &resurgo::qemu::Guest, port: u16, seed: u64, when: &str) {

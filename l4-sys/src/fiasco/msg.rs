@@ -11,6 +11,7 @@
 
 use super::{Cap, item, proto};
 use crate::MsgTag;
+use crate::layout::PAGE_SIZE as PAGE;
 
 /// Most bytes one vcon write carries (`L4_VCON_WRITE_SIZE`).
 pub const VCON_WRITE_MAX: usize = (super::utcb::MR_WORDS - 2) * 8;
@@ -262,6 +263,31 @@ pub fn rm_detach(mr: &mut [u64], addr: u64, size: u64) -> MsgTag {
     MsgTag::new(proto::RM, 4, 0)
 }
 
+/// The answer to an `Rm::detach` that detached `[start, start + size)` and
+/// unmapped it: label `Detached_ds | Unmapped_range`, words the range and
+/// the dataspace capability (none is given back).
+pub fn rm_detach_answer(mr: &mut [u64], start: u64, size: u64) -> MsgTag {
+    mr[..3].copy_from_slice(&[start, size, Cap::INVALID.0]);
+    MsgTag::new(RM_DETACH_UNMAPPED as i64, 3, 0)
+}
+
+/// What an `Rm::detach` of `[addr, addr + size)` answered with `reply`
+/// (words `mr`) leaves the caller to unmap: `None` if the region manager
+/// unmapped the range itself. The range is cut to the pages asked for
+/// (a detach without `Detach_overlap` frees nothing outside them), and an
+/// answer without the range yields none: a region manager that answers
+/// wrongly cannot make the caller unmap its own text.
+pub fn rm_detach_left(reply: MsgTag, mr: &[u64], addr: u64, size: u64) -> Option<(u64, u64)> {
+    if reply.label() as u64 & RM_DETACH_UNMAPPED != 0 || reply.words() < 2 || mr.len() < 2 {
+        return None;
+    }
+    let lo = addr & !(PAGE - 1);
+    let hi = addr.checked_add(size)?.checked_next_multiple_of(PAGE)?;
+    let start = mr[0].max(lo);
+    let end = mr[0].checked_add(mr[1]).and_then(|e| e.checked_next_multiple_of(PAGE)).unwrap_or(u64::MAX).min(hi);
+    (start < end && start.is_multiple_of(PAGE)).then(|| (start, end - start))
+}
+
 /// `Parent::signal` (opcode 0): signal 0 with a value is the task's exit.
 pub fn parent_signal(mr: &mut [u64], sig: u64, val: u64) -> MsgTag {
     mr[..3].copy_from_slice(&[0, sig, val]);
@@ -351,5 +377,22 @@ mod tests {
         assert_eq!(mr[10..12], [8, 0x420035]);
         let tag = factory_create_gate(&mut mr, None, 0x40);
         assert_eq!((tag.words(), tag.items()), (3, 0));
+    }
+
+    #[test]
+    fn a_detach_answer_leaves_only_the_asked_pages_to_unmap() {
+        let mut mr = [0u64; 4];
+        // Resurgo's region manager in the parent unmapped the range itself.
+        let tag = rm_detach_answer(&mut mr, 0x40_0000, 0x2000);
+        assert_eq!(rm_detach_left(tag, &mr, 0x40_0000, 0x2000), None);
+        // L4Re's: the region, to unmap here.
+        let tag = MsgTag::new(0, 3, 0);
+        assert_eq!(rm_detach_left(tag, &[0x40_0000, 0x1800, 0], 0x40_0000, 0x1800), Some((0x40_0000, 0x2000)));
+        // An answer beyond the asked pages is cut to them; one outside them,
+        // or without its words, leaves nothing (it once unmapped the text).
+        assert_eq!(rm_detach_left(tag, &[0x1, 0x11bd_6000, 0], 0x11bd_6000, 0x1000), Some((0x11bd_6000, 0x1000)));
+        assert_eq!(rm_detach_left(tag, &[0x40_0000, 0x1000, 0], 0x11bd_6000, 0x1000), None);
+        assert_eq!(rm_detach_left(MsgTag::new(0, 0, 0), &[0x11bd_6000, 0x1000], 0x11bd_6000, 0x1000), None);
+        assert_eq!(rm_detach_left(tag, &[u64::MAX - 0xfff, 0x1000, 0], u64::MAX - 0xfff, 0x1000), None);
     }
 }

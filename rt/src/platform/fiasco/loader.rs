@@ -396,7 +396,7 @@ impl Child {
         map_memory(task, r.local + start, r.child + start, len, rights_of(flags)).is_ok()
     }
 
-    fn remove(&mut self, addr: u64) -> Result<(), Error> {
+    fn remove(&mut self, addr: u64) -> Result<(u64, u64), Error> {
         let i = self
             .regions
             .iter()
@@ -407,8 +407,9 @@ impl Child {
             let fp = msg::mem_fpage(d, order, t::FPAGE_R | t::FPAGE_W | t::FPAGE_X);
             let _ = call(Cap::from_idx(self.task.0), ipc::compose(|m| t::task_unmap(m, fp, t::UNMAP_ALL_SPACES)));
         }
+        let range = (r.child, r.size);
         r.release();
-        Ok(())
+        Ok(range)
     }
 
     /// Where the child's first thread is: its instruction and stack pointer
@@ -484,15 +485,17 @@ impl Child {
                             }
                             r.map(|at| {
                                 ipc::set_mr::<0>(at);
-                                1
+                                MsgTag::new(0, 1, 0)
                             })
                         }
                     }
-                    RmRequest::Detach { addr, .. } => self.remove(addr).map(|_| 0),
+                    RmRequest::Detach { addr, .. } => {
+                        self.remove(addr).map(|(start, size)| ipc::compose(|m| msg::rm_detach_answer(m, start, size)))
+                    }
                     RmRequest::Other(_) => Err(Error::BadOpcode),
                 };
                 match answer {
-                    Ok(words) => Event::Reply(MsgTag::new(0, words, 0)),
+                    Ok(reply) => Event::Reply(reply),
                     Err(e) => Event::Reply(MsgTag::new(l4_sys::fiasco::error::to_label(e), 0, 0)),
                 }
             }

@@ -32,9 +32,8 @@ pub fn detach(addr: u64, size: u64) -> Result<(), Error> {
     let rm = Cap(super::l4re_env().rm);
     let tag = ipc::compose(|m| msg::rm_detach(m, addr, size.next_multiple_of(PAGE_SIZE)));
     let reply = call(rm, tag)?;
-    // The answer: the detached range's start and size.
-    let (start, len) = (ipc::mr::<0>(), ipc::mr::<1>().next_multiple_of(PAGE_SIZE));
-    if reply.label() as u64 & msg::RM_DETACH_UNMAPPED == 0 {
+    let answer = [ipc::mr::<0>(), ipc::mr::<1>()];
+    if let Some((start, len)) = msg::rm_detach_left(reply, &answer, addr, size) {
         for (page, _, order) in task::chunks(start, start, len, MAX_UNMAP_ORDER) {
             let fp = msg::mem_fpage(page, order, task::FPAGE_R | task::FPAGE_W | task::FPAGE_X);
             call(super::TASK, ipc::compose(|m| task::task_unmap(m, fp, task::UNMAP_ALL_SPACES)))?;
