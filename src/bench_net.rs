@@ -72,8 +72,10 @@ const MIB: u64 = 1 << 20;
 pub struct NicSpec {
     /// QEMU's device model, also the key in the JSON output.
     pub model: &'static str,
-    /// The Linux module that drives it (dependencies come from modules.dep).
-    pub linux_module: &'static str,
+    /// The Linux modules that drive it (dependencies come from modules.dep):
+    /// virtio_net needs the virtio PCI transport beside it, which it does not
+    /// depend on.
+    pub linux_modules: &'static [&'static str],
     /// The driver's name in sysfs once it bound the device.
     pub linux_driver: &'static str,
     /// `drivers-legacy/NAME` in Resurgo.
@@ -86,14 +88,14 @@ pub struct NicSpec {
 pub const NICS: &[NicSpec] = &[
     NicSpec {
         model: "rtl8139",
-        linux_module: "8139cp",
+        linux_modules: &["8139cp"],
         linux_driver: "8139cp",
         resurgo_driver: "8139cp",
         default_size: 16 * MIB,
     },
     NicSpec {
         model: "ne2k_pci",
-        linux_module: "ne2k_pci",
+        linux_modules: &["ne2k_pci"],
         linux_driver: "ne2k-pci",
         resurgo_driver: "ne2k-pci",
         // Programmed I/O: about 0.14 MiB/s natively under TCG.
@@ -101,23 +103,30 @@ pub const NICS: &[NicSpec] = &[
     },
     NicSpec {
         model: "e1000",
-        linux_module: "e1000",
+        linux_modules: &["e1000"],
         linux_driver: "e1000",
         resurgo_driver: "e1000",
         default_size: 16 * MIB,
     },
     NicSpec {
         model: "pcnet",
-        linux_module: "pcnet32",
+        linux_modules: &["pcnet32"],
         linux_driver: "pcnet32",
         resurgo_driver: "pcnet32",
         default_size: 16 * MIB,
     },
     NicSpec {
         model: "e1000e",
-        linux_module: "e1000e",
+        linux_modules: &["e1000e"],
         linux_driver: "e1000e",
         resurgo_driver: "e1000e",
+        default_size: 16 * MIB,
+    },
+    NicSpec {
+        model: "virtio-net-pci",
+        linux_modules: &["virtio_pci", "virtio_net"],
+        linux_driver: "virtio_net",
+        resurgo_driver: "virtio-net",
         default_size: 16 * MIB,
     },
 ];
@@ -654,7 +663,7 @@ fn boot_once(
             (built.boot(&cfg, &task)?, task)
         }
         Bootable::Linux { baseline, initramfs } => {
-            let order = baseline::load_order(&baseline.index, &[nic.linux_module])?;
+            let order = baseline::load_order(&baseline.index, nic.linux_modules)?;
             let append = baseline::cmdline(&order, size);
             let guest = Guest::boot_kernel("linux-baseline", &baseline.kernel, initramfs, Some(&append), &cfg)?;
             let qmp = Qmp::connect(&qmp_path)?;
@@ -879,9 +888,9 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
     let linux = if wants(System::Linux) {
         // Every NIC's modules go into the cache at once (one download); the
         // initramfs gets those of the NICs measured.
-        let all: Vec<&str> = NICS.iter().map(|s| s.linux_module).collect();
+        let all: Vec<&str> = NICS.iter().flat_map(|s| s.linux_modules.iter().copied()).collect();
         let baseline = baseline::ensure(&all, opts.progress)?;
-        let roots: Vec<&str> = specs.iter().map(|s| s.linux_module).collect();
+        let roots: Vec<&str> = specs.iter().flat_map(|s| s.linux_modules.iter().copied()).collect();
         let mut modules = baseline::load_order(&baseline.index, &roots)?;
         modules.sort();
         modules.dedup();
@@ -1367,6 +1376,7 @@ mod tests {
         assert_eq!(nic("ne2k_pci").unwrap().default_size, MIB);
         assert_eq!(nic("e1000").unwrap().default_size, 16 * MIB);
         assert!(nic("virtio").is_none());
+        assert_eq!(nic("virtio-net-pci").unwrap().resurgo_driver, "virtio-net");
         for n in NICS {
             assert!(
                 crate::workspace_root().join("drivers-legacy").join(n.resurgo_driver).join("driver.toml").is_file(),

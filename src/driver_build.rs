@@ -186,6 +186,9 @@ struct Unit {
     /// Set for the survey: a failed compile is kept (in `*.failed`) and
     /// reused while this key, the stamp and the headers are unchanged.
     fail_key: Option<String>,
+    /// The function of Linux's boot that readies this library file
+    /// (`radix_tree_init`), run as an early initcall where it is linked.
+    boot: Option<String>,
 }
 
 /// What compiling one file gave.
@@ -210,6 +213,36 @@ pub fn build_with(drivers: &[&Driver], mode: Mode, strict: bool, progress: bool)
     match mode {
         Mode::Check => Ok(BTreeMap::new()),
         Mode::Link => link_all_with(compiled, strict),
+    }
+}
+
+/// The C files of Linux a driver task links: the driver's own sources and
+/// the library files its link takes ([`linked_objects`]), as paths on disk
+/// with their paths in the Linux tree.
+#[derive(Debug, Clone, Default)]
+pub struct LinkedSources {
+    pub driver: Vec<(String, PathBuf)>,
+    pub library: Vec<(String, PathBuf)>,
+}
+
+impl CompiledDrivers {
+    /// What each driver's link takes of Linux's code, against the shim
+    /// library `lib` (as [`link_all_against`] would link it).
+    pub fn linked_sources(&self, lib: &Path) -> Result<BTreeMap<String, LinkedSources>> {
+        let shim = provided_symbols(lib)
+            .ok_or_else(|| anyhow!("cannot read the shim library {}: build it first", lib.display()))?;
+        let mut out = BTreeMap::new();
+        for d in &self.drivers {
+            let objects: Vec<&Unit> =
+                self.units.iter().filter(|u| u.driver == d.name || u.driver == drivers::LINUX_LIB).collect();
+            let mut linked = LinkedSources::default();
+            for u in linked_objects(&d.name, &objects, &shim) {
+                let entry = (u.tree_path.clone(), u.source.clone());
+                if u.driver == d.name { linked.driver.push(entry) } else { linked.library.push(entry) }
+            }
+            out.insert(d.name.clone(), linked);
+        }
+        Ok(out)
     }
 }
 
@@ -415,6 +448,21 @@ pub struct LinuxLib {
     /// (`drivers/base/base.h`): fetched and checked beside them, not compiled.
     #[serde(default)]
     pub local_headers: Vec<manifest::driver::SourceFile>,
+    /// What Linux's boot calls to ready a file before anything uses it
+    /// (`radix_tree_init` creates the cache the XArray's nodes come from):
+    /// called as an early initcall in each task the file is linked into.
+    #[serde(default)]
+    pub boot: Vec<BootCall>,
+}
+
+/// A function of a library file that Linux's boot calls once.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootCall {
+    /// The file, as in `linux_headers`.
+    pub path: String,
+    /// The function (`void NAME(void)`).
+    pub function: String,
 }
 
 impl LinuxLib {
@@ -477,7 +525,11 @@ impl LinuxLib {
             let mut unit =
                 unit_for(drivers::LINUX_LIB, &f.path, &source(&f.path), object, cflags, &generated, linux, tool, root);
             unit.source_hash = f.sha256.clone();
+            unit.boot = self.boot.iter().find(|b| b.path == f.path).map(|b| b.function.clone());
             units.push(unit);
+        }
+        if let Some(b) = self.boot.iter().find(|b| !self.linux_headers.iter().any(|f| f.path == b.path)) {
+            bail!("{LINUX_LIB_FILE}: `boot` names {}, which `linux_headers` does not list", b.path);
         }
         Ok(units)
     }
@@ -574,6 +626,7 @@ fn unit_for(
         flags_hash,
         source_hash: String::new(),
         fail_key: None,
+        boot: None,
     }
 }
 
@@ -968,10 +1021,11 @@ fn link(
     if how.strict && !traps.is_empty() {
         return Err(trap_findings(name, objects, &traps));
     }
-    let trap_object = if traps.is_empty() {
+    let boots: Vec<&str> = objects.iter().filter_map(|u| u.boot.as_deref()).collect();
+    let trap_object = if traps.is_empty() && boots.is_empty() {
         None
     } else {
-        match write_traps(name, objects, &traps, tool, root, log) {
+        match write_traps(name, objects, &traps, &boots, tool, root, log) {
             Ok(o) => Some(o),
             Err(e) => return Err(vec![other(name, "", &e)]),
         }
@@ -1138,11 +1192,13 @@ fn trap_findings(driver: &str, objects: &[&Unit], traps: &Traps) -> Vec<Finding>
 }
 
 /// Writes `target/image/drivers/NAME/traps.s` and `traps.txt` (what is
-/// trapped, and where it is used) and assembles the traps.
+/// trapped, and where it is used) and assembles the traps, with the linked
+/// library files' `boot` calls.
 fn write_traps(
     name: &str,
     objects: &[&Unit],
     traps: &Traps,
+    boots: &[&str],
     tool: &cc::Tool,
     root: &Path,
     log: &mut String,
@@ -1152,7 +1208,8 @@ fn write_traps(
     let names: Vec<&str> = traps.keys().map(String::as_str).collect();
     let asm = dir.join("traps.s");
     let obj = dir.join("traps.o");
-    fs::write(&asm, traps::trap_assembly(name, &names)).map_err(|e| format!("cannot write {}: {e}", asm.display()))?;
+    fs::write(&asm, traps::trap_assembly(name, &names, boots))
+        .map_err(|e| format!("cannot write {}: {e}", asm.display()))?;
     let mut listing = traps::report_lines(traps).join("\n");
     listing.push('\n');
     let _ = fs::write(dir.join("traps.txt"), &listing);
@@ -1247,6 +1304,7 @@ mod tests {
             flags_hash: String::new(),
             source_hash: String::new(),
             fail_key: None,
+            boot: None,
         };
         let show = |p: &str| p.to_string();
         let image = tmp.join("drv-tiny");

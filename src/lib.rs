@@ -26,6 +26,7 @@ pub mod kconfig;
 pub mod linux;
 pub mod linux_baseline;
 pub mod linux_config;
+pub mod loc;
 pub mod nic_models;
 pub mod ports;
 pub mod qemu;

@@ -69,7 +69,7 @@ enum Command {
         /// 127.0.0.1:5555 → guest port 7 (echo), 127.0.0.1:5556 → guest port 9
         /// (sink) and 127.0.0.1:8080 → guest port 80 (the status page). Any
         /// PCI network card model of QEMU's (`qemu-system-x86_64 -device
-        /// help`); the committed drivers drive rtl8139, ne2k_pci, e1000, pcnet, e1000e.
+        /// help`); the committed drivers drive rtl8139, ne2k_pci, e1000, pcnet, e1000e, virtio-net-pci.
         #[arg(long, value_name = "MODEL")]
         nic: Option<String>,
         /// A further QEMU device, passed as `-device SPEC` (repeat for several),
@@ -164,6 +164,16 @@ enum DriverAction {
         /// How many of the most often missing headers and symbols to list.
         #[arg(long, default_value_t = 15)]
         top: usize,
+    },
+    /// Lines of code in each driver task: Linux's C files it compiles in
+    /// (the driver's and the library files its link takes) and Resurgo's own
+    /// code every driver task carries (shim, DDEKit, runtime).
+    Loc {
+        /// Drivers to count (all in drivers-legacy/ if none).
+        names: Vec<String>,
+        /// Also print one JSON object with every figure as the last line.
+        #[arg(long)]
+        json: bool,
     },
     /// Write drivers-legacy/NAME/driver.toml for a driver's source files: files
     /// in a Linux tree or in drivers-legacy/NAME/, or paths in the Linux tree
@@ -611,6 +621,9 @@ enum Nic {
     E1000,
     Pcnet,
     E1000e,
+    /// QEMU's virtio-net-pci (Linux's virtio_net).
+    #[value(name = "virtio-net")]
+    VirtioNet,
 }
 
 impl Nic {
@@ -621,6 +634,7 @@ impl Nic {
             Nic::E1000 => "e1000",
             Nic::Pcnet => "pcnet",
             Nic::E1000e => "e1000e",
+            Nic::VirtioNet => "virtio-net-pci",
         }
     }
 }
@@ -832,6 +846,16 @@ fn run(cli: Cli) -> Result<i32> {
             print!("{}", survey.table(top));
             if json {
                 println!("{}", survey.json(top));
+            }
+            Ok(0)
+        }
+        Command::Driver { action: DriverAction::Loc { names, json } } => {
+            let chosen = chosen_drivers(&names)?;
+            let refs: Vec<&drivers::Driver> = chosen.iter().collect();
+            let loc = resurgo::loc::run(&refs, true)?;
+            print!("{}", loc.table());
+            if json {
+                println!("{}", loc.json());
             }
             Ok(0)
         }

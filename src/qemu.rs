@@ -31,7 +31,23 @@ pub const TAIL_LINES: usize = 60;
 
 /// The NIC models QEMU offers that Resurgo's committed drivers drive (any
 /// other PCI model of QEMU boots too: see [`crate::nic_models`]).
-pub const NIC_MODELS: &[&str] = &["rtl8139", "ne2k_pci", "e1000", "pcnet", "e1000e"];
+pub const NIC_MODELS: &[&str] = &["rtl8139", "ne2k_pci", "e1000", "pcnet", "e1000e", "virtio-net-pci"];
+
+/// The properties Resurgo gives a NIC model of QEMU's beyond the user's:
+/// a virtio network card is modern only and uses the DMA API
+/// (`VIRTIO_F_ACCESS_PLATFORM`): a driver task's `virt_to_phys()` is not
+/// a bus address, and only so does the card's DMA go through the IOMMU.
+pub fn model_properties(model: &str) -> &'static str {
+    match model.split(',').next().unwrap_or_default() {
+        "virtio-net-pci" | "virtio-net" => ",disable-legacy=on,iommu_platform=on",
+        _ => "",
+    }
+}
+
+/// `-device` for the NIC `model` on the netdev `netdev`.
+pub fn nic_device(model: &str, netdev: &str) -> String {
+    format!("{model}{},netdev={netdev}", model_properties(model))
+}
 
 /// The default host→guest TCP forwards of a guest with a network card:
 /// 127.0.0.1:5555 → the guest's echo port 7, 127.0.0.1:5556 → its sink (discard)
@@ -258,7 +274,7 @@ pub fn qemu_args(kernel: &Path, archive: &Path, cfg: &QemuConfig, serial: &str) 
             match cfg.inject {
                 None => {
                     push("-device");
-                    push(&format!("{},netdev=net0", net.model));
+                    push(&nic_device(&net.model, "net0"));
                 }
                 Some(inj) => {
                     push("-netdev");
@@ -267,7 +283,7 @@ pub fn qemu_args(kernel: &Path, archive: &Path, cfg: &QemuConfig, serial: &str) 
                         inj.nic_peer, inj.nic_listen
                     ));
                     push("-device");
-                    push(&format!("{},netdev=nic-wire", net.model));
+                    push(&nic_device(&net.model, "nic-wire"));
                     push("-netdev");
                     push(&format!(
                         "socket,id=user-wire,udp=127.0.0.1:{},localaddr=127.0.0.1:{}",

@@ -120,3 +120,14 @@ fn e1000e_with_linux_e1000e() {
     // banner, then the card it found.
     check_nic("e1000e", "e1000e", "eth0: Intel(R) PRO/1000 Network Connection");
 }
+
+#[test]
+fn virtio_net_with_linux_virtio_net() {
+    // QEMU's virtio-net-pci, modern only and through the DMA API (the host
+    // tool gives it disable-legacy=on,iommu_platform=on), driven by Linux's
+    // virtio_net on Linux's virtio core: virtio_pci binds the PCI device and
+    // adds a virtio device to the virtio bus, whose match probes virtio_net.
+    // virtio_net says nothing at probe; the network device it registered is
+    // the one attached to netd.
+    check_nic("virtio-net-pci", "virtio", "eth0 attached to netd: 52:54:00:12:34:56 mtu 1500");
+}

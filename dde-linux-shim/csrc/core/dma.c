@@ -115,6 +115,21 @@ dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page, size_t offs
     return map(dev, (char *)page_address(page) + offset, size);
 }
 
+/* No bounce buffers stand between a mapping and its memory: any size maps,
+ * and x86 DMA is cache coherent, so no mapping needs syncing (as Linux's
+ * direct mapping answers without swiotlb). */
+size_t dma_max_mapping_size(struct device *dev)
+{
+    (void)dev;
+    return SIZE_MAX;
+}
+
+bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)
+{
+    (void)dev, (void)dma_addr;
+    return false;
+}
+
 /* x86 DMA is cache coherent: unmapping and syncing need nothing. */
 void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
                           unsigned long attrs)

@@ -14,10 +14,11 @@
  * fragment holds a reference on its page, and page_frag_free() drops it,
  * whatever address inside the fragment it gets.
  *
- * virt_to_page() is Linux's arithmetic: with page_offset_base 0 a task
- * address's page frame number is its page number, and its struct page
- * pointer is vmemmap_base + pfn, in the kernel's half of the address space,
- * where the task has no memory. page_address() (HASHED_PAGE_VIRTUAL, the
+ * virt_to_page() finds the shim's page for an address in one of its page
+ * allocations; for any other address it is Linux's arithmetic: with
+ * page_offset_base 0 a task address's page frame number is its page number,
+ * and its struct page pointer is vmemmap_base + pfn, in the kernel's half of
+ * the address space, where the task has no memory. page_address() (HASHED_PAGE_VIRTUAL, the
  * shadow asm/page.h) is the shim's function and knows both kinds: it turns a
  * memory-map pointer back into its address by the same arithmetic, and reads
  * the record behind one of the shim's pages. So a scatterlist entry that
@@ -184,6 +185,33 @@ unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
 }
 
 unsigned long get_zeroed_page(gfp_t gfp) { return __get_free_pages(gfp | __GFP_ZERO, 0); }
+
+/* Exactly `size` bytes in Linux, which frees the pages of the power of two
+ * beyond them; here the whole allocation stays (its pages are one record),
+ * and free_pages_exact() gives it back whole. */
+void *alloc_pages_exact(size_t size, gfp_t gfp)
+{
+    if (WARN_ON_ONCE(gfp & __GFP_COMP))
+        gfp &= ~__GFP_COMP;
+    return (void *)__get_free_pages(gfp, (unsigned int)get_order(size));
+}
+
+void free_pages_exact(void *virt, size_t size)
+{
+    free_pages((unsigned long)virt, (unsigned int)get_order(size));
+}
+
+/* virt_to_page() (the shadow asm/page.h): the shim's page for an address in
+ * one of its page allocations, so that virt_to_head_page() finds the head
+ * and its reference count (virtio_net's receive buffers, carved from page
+ * fragments); for any other address Linux's arithmetic pointer, which only
+ * page_address() reads. */
+struct page *dde_virt_to_page(const void *addr)
+{
+    struct page *page = dde_page_of(addr);
+
+    return page ? page : pfn_to_page((unsigned long)addr >> PAGE_SHIFT);
+}
 
 /* The page of the shim's that `addr` is on, or NULL. */
 struct page *dde_page_of(const void *addr)

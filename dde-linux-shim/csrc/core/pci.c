@@ -93,15 +93,14 @@ int pci_write_config_byte(const struct pci_dev *dev, int where, u8 val) { return
 int pci_write_config_word(const struct pci_dev *dev, int where, u16 val) { return cfg_write(dev, where, 2, val); }
 int pci_write_config_dword(const struct pci_dev *dev, int where, u32 val) { return cfg_write(dev, where, 4, val); }
 
-u8 pci_find_capability(struct pci_dev *dev, int cap)
+/* Walks the capability list from the pointer at `where` (Linux's
+ * __pci_find_next_cap_ttl): the offset of the first capability `cap`, or 0. */
+static u8 find_cap_from(struct pci_dev *dev, int where, int cap)
 {
-    u16 status;
     u8 pos, id;
     int ttl = 48;
 
-    if (pci_read_config_word(dev, PCI_STATUS, &status) || !(status & PCI_STATUS_CAP_LIST))
-        return 0;
-    if (pci_read_config_byte(dev, PCI_CAPABILITY_LIST, &pos))
+    if (pci_read_config_byte(dev, where, &pos))
         return 0;
     while (ttl--) {
         pos &= ~3;
@@ -115,6 +114,38 @@ u8 pci_find_capability(struct pci_dev *dev, int cap)
             break;
     }
     return 0;
+}
+
+u8 pci_find_capability(struct pci_dev *dev, int cap)
+{
+    u16 status;
+
+    if (pci_read_config_word(dev, PCI_STATUS, &status) || !(status & PCI_STATUS_CAP_LIST))
+        return 0;
+    return find_cap_from(dev, PCI_CAPABILITY_LIST, cap);
+}
+
+/* The next capability `cap` after the one at `pos` (virtio's vendor
+ * capabilities, several of one id). */
+u8 pci_find_next_capability(struct pci_dev *dev, u8 pos, int cap) { return find_cap_from(dev, pos + PCI_CAP_LIST_NEXT, cap); }
+
+/* Extended capabilities live above the first 256 bytes of configuration
+ * space, which the io server does not give a driver: the shim's devices have
+ * cfg_size PCI_CFG_SPACE_SIZE, and Linux finds none on such a device. */
+u16 pci_find_ext_capability(struct pci_dev *dev, int cap)
+{
+    (void)dev, (void)cap;
+    return 0;
+}
+
+/* Whether the device still answers: its vendor id reads as a real one. */
+bool pci_device_is_present(struct pci_dev *pdev)
+{
+    u32 id;
+
+    if (pci_read_config_dword(pdev, PCI_VENDOR_ID, &id))
+        return false;
+    return (id & 0xffff) != 0xffff && (id & 0xffff) != 0;
 }
 
 int pcie_capability_read_word(struct pci_dev *dev, int pos, u16 *val)
@@ -201,12 +232,11 @@ static struct pci_dev *the_device(void)
     dev->dma_mask = DMA_BIT_MASK(32);
     dev->dev.dma_mask = &dev->dma_mask;
     dev->dev.coherent_dma_mask = DMA_BIT_MASK(32);
+    /* Its DMA pools (mm/dmapool.c), managed resources
+     * (drivers/base/devres.c) and reference count (csrc/core/device.c):
+     * the task's own reference is never put. */
+    device_initialize(&dev->dev);
     dev->dev.bus = &pci_bus_type;
-    /* As device_initialize() does: the device's DMA pools (mm/dmapool.c)
-     * and managed resources (drivers/base/devres.c). */
-    INIT_LIST_HEAD(&dev->dev.dma_pools);
-    INIT_LIST_HEAD(&dev->dev.devres_head);
-    spin_lock_init(&dev->dev.devres_lock);
     dev_set_name(&dev->dev, "0000:%02x:%02x.%d", bus, slot, func);
     pci_read_config_byte(dev, PCI_HEADER_TYPE, &dev->hdr_type);
     pci_read_config_byte(dev, PCI_INTERRUPT_PIN, &dev->pin);

@@ -650,6 +650,13 @@ void dde_deliver_rx(struct sk_buff *skb)
     }
     hdr = (size_t)(skb->data - start);
     total = hdr + skb->len;
+    /* A checksum the device left to software (virtio's NEEDS_CSUM) holds
+     * only the pseudo-header's sum: the host's stack checks real ones. */
+    if (unlikely(skb->ip_summed == CHECKSUM_PARTIAL) && skb_checksum_help(skb)) {
+        dev->stats.rx_errors++;
+        kfree_skb(skb);
+        return;
+    }
 
     if (likely(!skb->data_len && !skb_vlan_tag_present(skb))) {
         resurgo_netdev_rx(dev, start, total);

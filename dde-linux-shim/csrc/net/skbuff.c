@@ -2,7 +2,9 @@
  * Socket buffers: allocation (linear kmalloc'd heads, or page fragments with
  * build_skb), freeing with the host's transmit-completion hook, and the
  * non-linear helpers drivers use (pskb_trim, __pskb_pull_tail, skb_copy_bits,
- * padding with reallocation). The data layout is Linux's: headroom, data,
+ * padding with reallocation, skb_to_sgvec, skb_partial_csum_set), and the
+ * page-fragment refill that drivers carve receive buffers from
+ * (skb_page_frag_refill). The data layout is Linux's: headroom, data,
  * tailroom, then struct skb_shared_info with the page fragments.
  *
  * Every sk_buff is allocated here, inside a `struct dde_skb` that adds what
@@ -11,8 +13,10 @@
  */
 #include <linux/kernel.h>
 #include <linux/netdevice.h>
+#include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <net/sock.h>
 #include <resurgo/net.h>
 
 #include "internal.h"
@@ -550,3 +554,125 @@ void *__napi_alloc_frag_align(unsigned int fragsz, unsigned int align_mask)
 {
     return dde_frag_alloc(&napi_frags, fragsz);
 }
+
+/* ---- scatterlists, checksum offsets, page fragments ------------------------------------------ */
+
+/* Linux's __skb_to_sgvec: the entries for `len` bytes from `offset`, the head
+ * first, then each page fragment, then the skbs on the fragment list; the
+ * number used, or -EMSGSIZE past 24 levels of fragment lists. */
+static int to_sgvec(struct sk_buff *skb, struct scatterlist *sg, int offset, int len, unsigned int depth)
+{
+    int start = (int)skb_headlen(skb), copy = start - offset, elt = 0;
+    struct sk_buff *frag_iter;
+
+    if (unlikely(depth > 24))
+        return -EMSGSIZE;
+    if (copy > 0) {
+        if (copy > len)
+            copy = len;
+        sg_set_buf(sg, skb->data + offset, (unsigned int)copy);
+        elt++;
+        if ((len -= copy) == 0)
+            return elt;
+        offset += copy;
+    }
+    for (int i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+        skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+        int end = start + (int)skb_frag_size(frag);
+
+        if ((copy = end - offset) > 0) {
+            if (copy > len)
+                copy = len;
+            sg_set_page(&sg[elt], skb_frag_page(frag), (unsigned int)copy,
+                        skb_frag_off(frag) + (unsigned int)(offset - start));
+            elt++;
+            if (!(len -= copy))
+                return elt;
+            offset += copy;
+        }
+        start = end;
+    }
+    skb_walk_frags(skb, frag_iter) {
+        int end = start + (int)frag_iter->len, ret;
+
+        if ((copy = end - offset) > 0) {
+            if (copy > len)
+                copy = len;
+            ret = to_sgvec(frag_iter, sg + elt, offset - start, copy, depth + 1);
+            if (unlikely(ret < 0))
+                return ret;
+            elt += ret;
+            if ((len -= copy) == 0)
+                return elt;
+            offset += copy;
+        }
+        start = end;
+    }
+    BUG_ON(len);
+    return elt;
+}
+
+int skb_to_sgvec(struct sk_buff *skb, struct scatterlist *sg, int offset, int len)
+{
+    int nsg = to_sgvec(skb, sg, offset, len, 0);
+
+    if (nsg <= 0)
+        return nsg;
+    sg_mark_end(&sg[nsg - 1]);
+    return nsg;
+}
+
+int skb_to_sgvec_nomark(struct sk_buff *skb, struct scatterlist *sg, int offset, int len)
+{
+    return to_sgvec(skb, sg, offset, len, 0);
+}
+
+/* A checksum the device left to software (virtio's NEEDS_CSUM): it starts
+ * `start` bytes into the data and goes `off` bytes further; false if that
+ * lies outside the head. */
+bool skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off)
+{
+    u32 csum_end = (u32)start + (u32)off + sizeof(__sum16);
+    u32 csum_start = skb_headroom(skb) + (u32)start;
+
+    if (unlikely(csum_start > U16_MAX || csum_end > skb_headlen(skb))) {
+        net_warn_ratelimited("bad partial csum: csum=%u/%u headroom=%u headlen=%u\n", start, off,
+                             skb_headroom(skb), skb_headlen(skb));
+        return false;
+    }
+    skb->ip_summed = CHECKSUM_PARTIAL;
+    skb->csum_start = (u16)csum_start;
+    skb->csum_offset = off;
+    skb_set_transport_header(skb, start);
+    return true;
+}
+
+/* Makes room for `sz` bytes in `pfrag`: the page it has if nothing else
+ * holds it any more (start over) or the bytes fit, else a fresh 32 KiB
+ * compound page, else a single page (Linux's semantics, net/core/sock.c). */
+bool skb_page_frag_refill(unsigned int sz, struct page_frag *pfrag, gfp_t gfp)
+{
+    if (pfrag->page) {
+        if (page_ref_count(pfrag->page) == 1) {
+            pfrag->offset = 0;
+            return true;
+        }
+        if (pfrag->offset + sz <= pfrag->size)
+            return true;
+        put_page(pfrag->page);
+    }
+    pfrag->offset = 0;
+    pfrag->page = alloc_pages((gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY,
+                              SKB_FRAG_PAGE_ORDER);
+    if (likely(pfrag->page)) {
+        pfrag->size = PAGE_SIZE << SKB_FRAG_PAGE_ORDER;
+        return true;
+    }
+    pfrag->page = alloc_page(gfp);
+    if (likely(pfrag->page)) {
+        pfrag->size = PAGE_SIZE;
+        return true;
+    }
+    return false;
+}
+

@@ -6,9 +6,12 @@
  * DDEKit's pool in regions the task's runtime places anywhere, so the struct
  * pages the shim allocates (alloc_pages(), page fragments) are records of its
  * own, and page_address() (csrc/core/page.c) reads where their memory is.
- * virt_to_page() stays Linux's arithmetic (pfn into the vmemmap), and
- * page_address() turns those pointers back into the address by the same
- * arithmetic, so scatterlists built with sg_set_buf() work.
+ * virt_to_page() is the shim's function too: the shim's own struct page for
+ * an address in one of its page allocations (so virt_to_head_page() and the
+ * reference counts work on page fragments), Linux's arithmetic (pfn into the
+ * vmemmap) for any other address, which page_address() turns back into the
+ * address by the same arithmetic, so scatterlists built with sg_set_buf()
+ * work on any buffer.
  */
 #ifndef RESURGO_SHADOW_ASM_PAGE_H
 #define RESURGO_SHADOW_ASM_PAGE_H
@@ -16,5 +19,10 @@
 #include_next <asm/page.h>
 
 #define HASHED_PAGE_VIRTUAL
+
+struct page;
+struct page *dde_virt_to_page(const void *addr);
+#undef virt_to_page
+#define virt_to_page(kaddr) dde_virt_to_page((const void *)(kaddr))
 
 #endif
