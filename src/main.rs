@@ -218,7 +218,7 @@ enum Bench {
         /// Also print one JSON object with every figure as the last line.
         #[arg(long)]
         json: bool,
-        /// A NIC model to measure (repeat for several; default: all five).
+        /// A NIC model to measure (repeat for several; default: all six).
         #[arg(long = "nic", value_enum)]
         nics: Vec<Nic>,
         /// Transfers per system, NIC and direction; medians are reported.
