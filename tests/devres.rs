@@ -28,14 +28,8 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     let guest = boot_with("devres", &cfg);
     seen(&guest, "[eth-devres] devresdemo: probing 0000:00:02.0", STEP);
     // The file whole: its length, its CRC-32 and its first line.
-    let fw = std::fs::read(resurgo::workspace_root().join("drivers-legacy/devresdemo/devresdemo.fw")).unwrap();
-    let first = String::from_utf8_lossy(fw.split(|&b| b == b'\n').next().unwrap()).into_owned();
-    let want = format!(
-        "[eth-devres] devresdemo: firmware resurgo/devresdemo.fw: {} bytes, crc32 {:08x}, \"{first}\"",
-        fw.len(),
-        crc32fast::hash(&fw)
-    );
-    seen(&guest, &want, STEP);
+    let [whole, nowait] = devresdemo_firmware_lines();
+    seen(&guest, &format!("[eth-devres] {whole}"), STEP);
     seen(
         &guest,
         "[eth-devres] WARN devresdemo 0000:00:02.0: Direct firmware load for resurgo/absent.fw failed with error -2",
@@ -44,14 +38,7 @@ fn a_failed_probe_releases_its_managed_resources_last_first() {
     seen(&guest, "[eth-devres] devresdemo: firmware resurgo/absent.fw: error -2, no file", STEP);
     // request_firmware_nowait(): the callback, on the system workqueue, gets
     // the file, and nothing (with Linux's warning) for the absent one.
-    seen(
-        &guest,
-        &format!(
-            "[eth-devres] devresdemo: firmware without waiting: {} bytes on another thread, the absent file not found",
-            fw.len()
-        ),
-        STEP,
-    );
+    seen(&guest, &format!("[eth-devres] {nowait}"), STEP);
     // call_rcu() after a grace period, as from softirq; rcu_barrier() waits for it.
     let callback = seen(
         &guest,

@@ -380,20 +380,10 @@ fn a_driver_whose_probe_always_faults_is_held_down_on_fiasco() {
 fn a_driver_gets_its_firmware_and_releases_its_managed_resources_on_fiasco() {
     let Some(l4re) = l4re() else { return };
     let (guest, _) = boot_manifest(&l4re, "tests/manifests/devres.toml", "rtl8139");
-    let fw = std::fs::read(resurgo::workspace_root().join("drivers-legacy/devresdemo/devresdemo.fw")).unwrap();
-    let first = String::from_utf8_lossy(fw.split(|&b| b == b'\n').next().unwrap()).into_owned();
-    let crc = crc32fast::hash(&fw);
-    let want = format!(
-        "eth-devr| devresdemo: firmware resurgo/devresdemo.fw: {} bytes, crc32 {crc:08x}, \"{first}\"",
-        fw.len()
-    );
-    seen(&guest, &want, STEP);
+    let [whole, nowait] = devresdemo_firmware_lines();
+    seen(&guest, &format!("eth-devr| {whole}"), STEP);
     seen(&guest, "eth-devr| devresdemo: firmware resurgo/absent.fw: error -2, no file", STEP);
-    let nowait = format!(
-        "eth-devr| devresdemo: firmware without waiting: {} bytes on another thread, the absent file not found",
-        fw.len()
-    );
-    seen(&guest, &nowait, STEP);
+    seen(&guest, &format!("eth-devr| {nowait}"), STEP);
     seen(&guest, "eth-devr| devresdemo: BAR 1 mapped, the station address 52:54:00:12:34:56", STEP);
     seen(&guest, "eth-devr| devresdemo: released the first action", STEP);
     seen(

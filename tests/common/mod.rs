@@ -159,3 +159,22 @@ pub fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// What devresdemo says of its firmware file (after the task's prefix): its
+/// length, CRC-32 and first line, and the length again for the request
+/// without waiting; from the committed file itself.
+pub fn devresdemo_firmware_lines() -> [String; 2] {
+    let fw = std::fs::read(resurgo::workspace_root().join("drivers-legacy/devresdemo/devresdemo.fw")).unwrap();
+    let first = String::from_utf8_lossy(fw.split(|&b| b == b'\n').next().unwrap()).into_owned();
+    [
+        format!(
+            "devresdemo: firmware resurgo/devresdemo.fw: {} bytes, crc32 {:08x}, \"{first}\"",
+            fw.len(),
+            crc32fast::hash(&fw)
+        ),
+        format!(
+            "devresdemo: firmware without waiting: {} bytes on another thread, the absent file not found",
+            fw.len()
+        ),
+    ]
+}
