@@ -130,8 +130,9 @@ u8 pci_find_capability(struct pci_dev *dev, int cap)
 u8 pci_find_next_capability(struct pci_dev *dev, u8 pos, int cap) { return find_cap_from(dev, pos + PCI_CAP_LIST_NEXT, cap); }
 
 /* Extended capabilities live above the first 256 bytes of configuration
- * space, which the io server does not give a driver: the shim's devices have
- * cfg_size PCI_CFG_SPACE_SIZE, and Linux finds none on such a device. */
+ * space, which the io server cannot reach (configuration mechanism 1
+ * addresses 256 bytes): the shim's devices have cfg_size
+ * PCI_CFG_SPACE_SIZE, and Linux finds none on such a device. */
 u16 pci_find_ext_capability(struct pci_dev *dev, int cap)
 {
     (void)dev, (void)cap;
