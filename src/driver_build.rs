@@ -233,8 +233,7 @@ impl CompiledDrivers {
             .ok_or_else(|| anyhow!("cannot read the shim library {}: build it first", lib.display()))?;
         let mut out = BTreeMap::new();
         for d in &self.drivers {
-            let objects: Vec<&Unit> =
-                self.units.iter().filter(|u| u.driver == d.name || u.driver == drivers::LINUX_LIB).collect();
+            let objects = task_units(&self.units, &d.name);
             let mut linked = LinkedSources::default();
             for u in linked_objects(&d.name, &objects, &shim) {
                 let entry = (u.tree_path.clone(), u.source.clone());
@@ -244,6 +243,11 @@ impl CompiledDrivers {
         }
         Ok(out)
     }
+}
+
+/// The units a driver's link chooses from: its own and Linux's library files.
+fn task_units<'u>(units: &'u [Unit], driver: &str) -> Vec<&'u Unit> {
+    units.iter().filter(|u| u.driver == driver || u.driver == drivers::LINUX_LIB).collect()
 }
 
 /// Drivers whose every source compiled: ready to link once the shim library is built.
@@ -405,8 +409,7 @@ pub fn survey_build(
     let bar = bar(progress, to_link.len(), "linking surveyed drivers");
     for item in to_link {
         bar.set_message(item.name.clone());
-        let objects: Vec<&Unit> =
-            units.iter().filter(|u| u.driver == item.name || u.driver == drivers::LINUX_LIB).collect();
+        let objects = task_units(&units, &item.name);
         let image = out.join("images").join(drivers::image_name(&item.name));
         let o = outcomes.get_mut(&item.name).expect("an item per driver");
         match link(&item.name, &objects, lib, &tool, &root, &image, &show, &mut log, &how) {
@@ -678,8 +681,7 @@ pub fn link_all_against(
     let mut images = BTreeMap::new();
     for d in &drivers {
         let image = image_of(d);
-        let objects: Vec<&Unit> =
-            units.iter().filter(|u| u.driver == d.name || u.driver == drivers::LINUX_LIB).collect();
+        let objects = task_units(&units, &d.name);
         let how = LinkWith { strict, provided: provided.as_ref() };
         match link(&d.name, &objects, lib, &tool, &root, &image, &show, &mut log, &how) {
             Ok(traps) => {
