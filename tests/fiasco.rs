@@ -315,7 +315,7 @@ fn a_sink_stream_survives_kills_and_crashes_on_fiasco() {
 }
 
 /// The system Resurgo's kernel boots, system/default.toml, unchanged on
-/// Fiasco.OC: the four drivers without a device end quietly, the shell reads
+/// Fiasco.OC: the six drivers without a device end quietly, the shell reads
 /// the serial console (the kernel's log object), the status page answers and
 /// names the kernel, and a kill typed at the shell and one posted to the
 /// status page with its token are restarts netd and echo do not notice; each
@@ -324,8 +324,8 @@ fn a_sink_stream_survives_kills_and_crashes_on_fiasco() {
 fn the_default_system_runs_on_fiasco() {
     let Some(l4re) = l4re() else { return };
     let (mut guest, [echo, _, http, _]) = boot_forwarding(&l4re, "system/default.toml", "rtl8139", [7, 9, 80, 23]);
-    seen(&guest, "reincarn| supervising 6 drivers (their pager on Fiasco.OC); 2 svc clients", STEP);
-    for driver in ["eth-e1000", "eth-e1000e", "eth-ne2k-pci", "eth-pcnet32", "eth-virtio"] {
+    seen(&guest, "reincarn| supervising 7 drivers (their pager on Fiasco.OC); 2 svc clients", STEP);
+    for driver in ["eth-e1000", "eth-e1000e", "eth-ne2k-pci", "eth-pcnet32", "eth-virtio", "eth-e100"] {
         seen(&guest, &format!("reincarn| {driver} exited: no device"), STEP);
     }
     seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
@@ -354,7 +354,7 @@ fn the_default_system_runs_on_fiasco() {
     let lines: Vec<String> = guest.lines().iter().map(|l| fiasco::plain(l)).collect();
     let quiesced = "reincarn| eth-8139cp: its device's bus mastering is off until a driver enables it again";
     assert_eq!(lines.iter().filter(|l| l.as_str() == quiesced).count(), 2, "{}", guest.tail(40));
-    // The five that ended were not restarted, and no thread of a dead
+    // The six that ended were not restarted, and no thread of a dead
     // instance ran on into its vanished address space.
     assert!(!lines.iter().any(|l| l.contains("incarnation 2 started") && !l.contains("eth-8139cp")), "{lines:#?}");
     assert!(!lines.iter().any(|l| l.contains("Pager of") || l.contains("FATAL")), "{}", guest.tail(40));

@@ -217,3 +217,11 @@ fn a_virtio_net_stream_survives_two_kills_and_an_interrupt_handler_crash() {
     // new instance's virtio_pci resets the device and sets its rings up afresh.
     stream_survives_two_kills_and_an_interrupt_handler_crash("virtio-net-pci", "eth-virtio", 0x0e10_00e0_5eed_0002);
 }
+
+#[test]
+fn an_e100_stream_survives_two_kills_and_an_interrupt_handler_crash() {
+    // Linux's e100 (QEMU's i82557b): each new instance gets a fresh DMA
+    // domain, builds its command-block pool and receive frames again and
+    // restarts the card's units.
+    stream_survives_two_kills_and_an_interrupt_handler_crash("i82557b", "eth-e100", 0x0e10_00e0_5eed_0003);
+}
