@@ -30,6 +30,11 @@ pub struct Counters {
 pub struct RingDevice<'r> {
     pub rings: &'r Rings,
     pub rx_buf: &'r mut [u8; MAX_FRAME],
+    /// Where smoltcp builds each outgoing frame before it is copied into the
+    /// tx ring: kept, and only the `len` bytes a frame needs are cleared
+    /// (smoltcp may leave padding unwritten, which must not carry an earlier
+    /// frame's bytes onto the wire), not all of it for every ACK.
+    pub tx_buf: &'r mut [u8; MAX_FRAME],
     pub counters: &'r mut Counters,
     /// The interface's MTU (IP packet bytes).
     pub mtu: usize,
@@ -44,6 +49,7 @@ pub struct RxToken<'a> {
 
 pub struct TxToken<'a> {
     rings: &'a Rings,
+    buf: &'a mut [u8; MAX_FRAME],
     counters: &'a mut Counters,
 }
 
@@ -67,7 +73,8 @@ impl phy::Device for RingDevice<'_> {
         self.rx_buf[..n].copy_from_slice(&frame[..n]);
         self.rings.take(Dir::Rx);
         self.counters.rx_frames += 1;
-        Some((RxToken { frame: &self.rx_buf[..n] }, TxToken { rings: self.rings, counters: self.counters }))
+        let tx = TxToken { rings: self.rings, buf: &mut *self.tx_buf, counters: self.counters };
+        Some((RxToken { frame: &self.rx_buf[..n] }, tx))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
@@ -78,7 +85,7 @@ impl phy::Device for RingDevice<'_> {
             self.counters.tx_full = true;
             return None;
         }
-        Some(TxToken { rings: self.rings, counters: self.counters })
+        Some(TxToken { rings: self.rings, buf: &mut *self.tx_buf, counters: self.counters })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -99,7 +106,6 @@ impl phy::RxToken for RxToken<'_> {
 
 impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut buf = [0u8; MAX_FRAME];
         if len > MAX_FRAME {
             // smoltcp never builds more than the MTU; should it, the frame is
             // built and dropped rather than truncated.
@@ -107,8 +113,10 @@ impl phy::TxToken for TxToken<'_> {
             self.counters.tx_dropped += 1;
             return f(&mut big);
         }
-        let r = f(&mut buf[..len]);
-        if self.rings.push(Dir::Tx, &buf[..len]) {
+        let frame = &mut self.buf[..len];
+        frame.fill(0);
+        let r = f(frame);
+        if self.rings.push(Dir::Tx, &self.buf[..len]) {
             self.counters.tx_frames += 1;
         } else {
             self.counters.tx_dropped += 1;

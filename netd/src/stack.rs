@@ -54,6 +54,7 @@ pub struct Stack {
     pub sockets: SocketSet<'static>,
     iface: Option<Iface>,
     rx_buf: [u8; MAX_FRAME],
+    tx_buf: [u8; MAX_FRAME],
     counters: Counters,
     last_stats: (u64, u64),
     /// Whether the interface's NIC still receives ([`netring::watch`]).
@@ -70,6 +71,7 @@ impl Stack {
             sockets: SocketSet::new(Vec::new()),
             iface: None,
             rx_buf: [0; MAX_FRAME],
+            tx_buf: [0; MAX_FRAME],
             counters: Counters::default(),
             last_stats: (0, 0),
             rx_watch: RxWatch::default(),
@@ -96,6 +98,7 @@ impl Stack {
         let mut dev = RingDevice {
             rings: &n.rings,
             rx_buf: &mut self.rx_buf,
+            tx_buf: &mut self.tx_buf,
             counters: &mut self.counters,
             mtu: mtu as usize,
             rx_budget: n.rings.slots(),
@@ -180,6 +183,7 @@ impl Stack {
             let mut dev = RingDevice {
                 rings: &n.rings,
                 rx_buf: &mut self.rx_buf,
+                tx_buf: &mut self.tx_buf,
                 counters: &mut self.counters,
                 mtu: 0,
                 rx_budget: n.rings.slots(),
@@ -194,6 +198,7 @@ impl Stack {
             let mut dev = RingDevice {
                 rings: &n.rings,
                 rx_buf: &mut self.rx_buf,
+                tx_buf: &mut self.tx_buf,
                 counters: &mut self.counters,
                 mtu: f.mtu as usize,
                 rx_budget: n.rings.slots(),
