@@ -63,7 +63,7 @@ impl Kernel {
             Op::IoPorts(req) => self.io_ports_op(&c, req),
             Op::IoMem(req) => self.io_mem_op(&c, req),
             Op::Dataspace(req) => self.dataspace_op(&c, req),
-            Op::Log(req) => self.log_op(&c, req),
+            Op::Log => self.log_op(&c, proto::log::Request::decode(words)?),
             Op::Kernel(req) => self.kernel_info_op(&c, req),
             Op::Iommu(req) => self.iommu_op(&c, req),
             Op::DmaDomain(req) => self.dma_domain_op(&c, req),
