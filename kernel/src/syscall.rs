@@ -234,14 +234,14 @@ pub fn icu_line_bindable(line: u64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use l4_sys::message::Bytes;
+
     #[test]
     fn an_op_stays_small_since_every_kernel_call_moves_one() {
         // The task request with its name is the largest (144 bytes, plus the tag).
         assert!(core::mem::size_of::<Op>() <= 160, "Op is {} bytes", core::mem::size_of::<Op>());
     }
-
-    use super::*;
-    use l4_sys::message::Bytes;
 
     const KINDS: [(Kind, i64); 13] = [
         (Kind::Task, PROTO_TASK),

@@ -29,18 +29,39 @@ pub struct Counters {
 
 pub struct RingDevice<'r> {
     pub rings: &'r Rings,
-    pub rx_buf: &'r mut [u8; MAX_FRAME],
-    /// Where smoltcp builds each outgoing frame before it is copied into the
-    /// tx ring: kept, and only the `len` bytes a frame needs are cleared
-    /// (smoltcp may leave padding unwritten, which must not carry an earlier
-    /// frame's bytes onto the wire), not all of it for every ACK.
-    pub tx_buf: &'r mut [u8; MAX_FRAME],
-    pub counters: &'r mut Counters,
+    bufs: &'r mut FrameBufs,
+    counters: &'r mut Counters,
     /// The interface's MTU (IP packet bytes).
     pub mtu: usize,
     /// Frames it still hands smoltcp in this poll: smoltcp polls until the
     /// device has nothing, and a driver can always have something.
-    pub rx_budget: u32,
+    rx_budget: u32,
+}
+
+/// netd's two frame buffers, kept for its life.
+pub struct FrameBufs {
+    /// A received frame, copied out of the ring before smoltcp reads it (the
+    /// driver could change it in the ring meanwhile).
+    rx: [u8; MAX_FRAME],
+    /// Where smoltcp builds each outgoing frame before it is copied into the
+    /// tx ring. Only the `len` bytes a frame needs are cleared (smoltcp may
+    /// leave padding unwritten, which must not carry an earlier frame's
+    /// bytes onto the wire), not all of it for every ACK.
+    tx: [u8; MAX_FRAME],
+}
+
+impl FrameBufs {
+    pub const fn new() -> FrameBufs {
+        FrameBufs { rx: [0; MAX_FRAME], tx: [0; MAX_FRAME] }
+    }
+}
+
+impl<'r> RingDevice<'r> {
+    /// The device for one poll of the interface on `rings`: it hands smoltcp
+    /// at most one ring's worth of received frames.
+    pub fn new(rings: &'r Rings, bufs: &'r mut FrameBufs, counters: &'r mut Counters, mtu: usize) -> Self {
+        RingDevice { rings, bufs, counters, mtu, rx_budget: rings.slots() }
+    }
 }
 
 pub struct RxToken<'a> {
@@ -70,11 +91,11 @@ impl phy::Device for RingDevice<'_> {
         let (_, frame) = self.rings.peek(Dir::Rx)?;
         self.rx_budget -= 1;
         let n = frame.len().min(MAX_FRAME);
-        self.rx_buf[..n].copy_from_slice(&frame[..n]);
+        self.bufs.rx[..n].copy_from_slice(&frame[..n]);
         self.rings.take(Dir::Rx);
         self.counters.rx_frames += 1;
-        let tx = TxToken { rings: self.rings, buf: &mut *self.tx_buf, counters: self.counters };
-        Some((RxToken { frame: &self.rx_buf[..n] }, tx))
+        let tx = TxToken { rings: self.rings, buf: &mut self.bufs.tx, counters: self.counters };
+        Some((RxToken { frame: &self.bufs.rx[..n] }, tx))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
@@ -85,7 +106,7 @@ impl phy::Device for RingDevice<'_> {
             self.counters.tx_full = true;
             return None;
         }
-        Some(TxToken { rings: self.rings, buf: &mut *self.tx_buf, counters: self.counters })
+        Some(TxToken { rings: self.rings, buf: &mut self.bufs.tx, counters: self.counters })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {

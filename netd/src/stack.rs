@@ -9,14 +9,14 @@
 //! announces it with a gratuitous ARP, so that the neighbours (QEMU's user
 //! network among them) send to the new one.
 
-use crate::device::{Counters, RingDevice, kick};
+use crate::device::{Counters, FrameBufs, RingDevice, kick};
 use crate::nic::{self, Nics};
 use crate::sockets::Sockets;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 use core::sync::atomic::Ordering;
+use netring::Dir;
 use netring::watch::{self, Action, RxWatch};
-use netring::{Dir, MAX_FRAME};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::socket::dhcpv4;
 use smoltcp::time::Instant;
@@ -53,8 +53,7 @@ struct Iface {
 pub struct Stack {
     pub sockets: SocketSet<'static>,
     iface: Option<Iface>,
-    rx_buf: [u8; MAX_FRAME],
-    tx_buf: [u8; MAX_FRAME],
+    bufs: FrameBufs,
     counters: Counters,
     last_stats: (u64, u64),
     /// Whether the interface's NIC still receives ([`netring::watch`]).
@@ -70,8 +69,7 @@ impl Stack {
         Stack {
             sockets: SocketSet::new(Vec::new()),
             iface: None,
-            rx_buf: [0; MAX_FRAME],
-            tx_buf: [0; MAX_FRAME],
+            bufs: FrameBufs::new(),
             counters: Counters::default(),
             last_stats: (0, 0),
             rx_watch: RxWatch::default(),
@@ -95,14 +93,7 @@ impl Stack {
         }
         let n = &nics.list[i];
         let mtu = n.mtu();
-        let mut dev = RingDevice {
-            rings: &n.rings,
-            rx_buf: &mut self.rx_buf,
-            tx_buf: &mut self.tx_buf,
-            counters: &mut self.counters,
-            mtu: mtu as usize,
-            rx_budget: n.rings.slots(),
-        };
+        let mut dev = RingDevice::new(&n.rings, &mut self.bufs, &mut self.counters, mtu as usize);
         let iface = new_interface(n.mac, &mut dev);
         let dhcp = self.sockets.add(dhcpv4::Socket::new());
         self.iface = Some(Iface {
@@ -180,14 +171,7 @@ impl Stack {
         }
         if (n.mac, n.mtu()) != (f.mac, f.mtu) {
             let log = n.worth_logging();
-            let mut dev = RingDevice {
-                rings: &n.rings,
-                rx_buf: &mut self.rx_buf,
-                tx_buf: &mut self.tx_buf,
-                counters: &mut self.counters,
-                mtu: 0,
-                rx_budget: n.rings.slots(),
-            };
+            let mut dev = RingDevice::new(&n.rings, &mut self.bufs, &mut self.counters, 0);
             f.follow(n.mac, n.mtu(), &mut dev, &n.name, log);
         }
         if f.announce && f.addr.is_some() {
@@ -195,14 +179,7 @@ impl Stack {
         }
         let mut again = false;
         for _ in 0..MAX_ROUNDS {
-            let mut dev = RingDevice {
-                rings: &n.rings,
-                rx_buf: &mut self.rx_buf,
-                tx_buf: &mut self.tx_buf,
-                counters: &mut self.counters,
-                mtu: f.mtu as usize,
-                rx_budget: n.rings.slots(),
-            };
+            let mut dev = RingDevice::new(&n.rings, &mut self.bufs, &mut self.counters, f.mtu as usize);
             f.iface.poll(now(), &mut dev, &mut self.sockets);
             // What smoltcp sent goes to the driver now, as one batch.
             kick(&n.rings, n.to_driver, &mut self.counters);
