@@ -18,7 +18,7 @@
 //! the same objects (ned's gates, io's vbus), so its clients keep theirs.
 
 use crate::heartbeat;
-use crate::supervisor::{Kernel, SvcClients, Supervised, Supervisor};
+use crate::supervisor::{Kernel, Reply, SvcClients, Supervised, Supervisor};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -344,7 +344,7 @@ pub fn main() {
         svc_count
     );
 
-    let mut reply: Option<MsgTag> = None;
+    let mut reply: Option<Reply> = None;
     loop {
         let timeout = match (server.timeout(), server.kernel.chores_in()) {
             (t, None) | (t @ rt::Timeout::Zero, _) => t,
@@ -353,7 +353,7 @@ pub fn main() {
         };
         rt::loader::arm();
         let msg = match reply.take() {
-            Some(tag) => ipc::reply_and_wait(tag, timeout),
+            Some(r) => ipc::reply_and_wait(r.restore(), timeout),
             None => ipc::wait(timeout),
         };
         match msg {
@@ -370,9 +370,9 @@ pub fn main() {
             }
             Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
             Ok(m) if (PAGER_BASE..HEARTBEAT).contains(&m.label) => {
-                reply = child_message(&mut server, (m.label - PAGER_BASE) as usize, m.tag);
+                reply = child_message(&mut server, (m.label - PAGER_BASE) as usize, m.tag).map(Reply::kept);
             }
-            Ok(m) => reply = Some(server.request(m.label, m.tag)),
+            Ok(m) => reply = Some(Reply::kept(server.request(m.label, m.tag))),
         }
         server.restart_due();
         server.kernel.chores(&mut server.services);

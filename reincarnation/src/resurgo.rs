@@ -10,7 +10,7 @@
 
 
 use crate::heartbeat;
-use crate::supervisor::{Kernel, SvcClients, Supervised, Supervisor};
+use crate::supervisor::{Kernel, Reply, SvcClients, Supervised, Supervisor};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -20,7 +20,7 @@ use reincarnation::symbols::symbolize;
 use rt::loader::Child;
 use rt::obj::{Factory, Irq, Thread};
 use rt::sys::event::Cause;
-use rt::{MsgTag, ipc};
+use rt::ipc;
 
 /// Labels of the notifications the main thread receives: child events are
 /// `EVENT_BASE + index`; heartbeat failures `HEARTBEAT`.
@@ -157,11 +157,11 @@ pub fn main() {
     }
     rt::info!("supervising {} drivers", server.services.len());
 
-    let mut reply: Option<MsgTag> = None;
+    let mut reply: Option<Reply> = None;
     loop {
         let timeout = server.timeout();
         let msg = match reply.take() {
-            Some(tag) => ipc::reply_and_wait(tag, timeout),
+            Some(r) => ipc::reply_and_wait(r.restore(), timeout),
             None => ipc::wait(timeout),
         };
         match msg {
@@ -173,7 +173,7 @@ pub fn main() {
                 server.hung(pings.take_failures(), |_, _| "no answer to two heartbeats: hung".into());
             }
             Ok(m) if m.tag.label() == rt::sys::proto::PROTO_IRQ => {}
-            Ok(m) => reply = Some(server.request(m.label, m.tag)),
+            Ok(m) => reply = Some(Reply::kept(server.request(m.label, m.tag))),
         }
         server.restart_due();
         pings.publish(&server.running());

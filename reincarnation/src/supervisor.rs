@@ -354,3 +354,28 @@ fn answer(r: Result<(), svc::Error>) -> MsgTag {
     ipc::set_mr::<0>(status::encode(r.map(|()| 0)));
     MsgTag::new(0, 1, 0)
 }
+
+/// A reply the server built in its message registers, copied out at once:
+/// what its loop does before sending it (restarts that are due, kernel
+/// chores, the heartbeat board, log lines) uses the registers too. On
+/// Fiasco.OC, where the server is its children's region manager, a child
+/// once got 0x318 for the address of its new stack's region (the first word
+/// of something the server sent in between, most likely) and faulted there.
+pub struct Reply {
+    tag: MsgTag,
+    words: ipc::Words,
+}
+
+impl Reply {
+    pub fn kept(tag: MsgTag) -> Reply {
+        Reply { tag, words: ipc::received(tag.words() + 2 * tag.items()) }
+    }
+
+    /// The words back in the registers; the tag to send them with.
+    pub fn restore(self) -> MsgTag {
+        ipc::compose(|m| {
+            m[..self.words.len()].copy_from_slice(&self.words);
+            self.tag
+        })
+    }
+}
