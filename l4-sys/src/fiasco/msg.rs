@@ -228,6 +228,19 @@ pub fn rm_attach(mr: &mut [u64], addr: u64, size: u64, flags: u32, ds: Cap, offs
     MsgTag::new(proto::RM, 10, 1)
 }
 
+/// The end of the user half of an x86-64 address space (47 bits).
+const USER_END: u64 = 1 << 47;
+
+/// The address `Rm::attach`'s answer gives the region of `size` bytes
+/// (`mr0`), if it can be one: the answer has its word, and the region is
+/// page aligned, not at 0 and ends within the user half. A region manager
+/// that answers otherwise (a stale word, a hostile parent) is not believed:
+/// the caller would write its stack or heap wherever the word pointed.
+pub fn rm_attach_answer(reply: MsgTag, mr0: u64, size: u64) -> Option<u64> {
+    let fits = mr0.checked_add(size).is_some_and(|end| end <= USER_END);
+    (reply.words() >= 1 && mr0 != 0 && mr0.is_multiple_of(PAGE) && fits).then_some(mr0)
+}
+
 /// `Rm::attach` of `1 << order` bytes of kernel-user memory anywhere (no
 /// dataspace, so no item), as L4Re's `kumem_alloc` reserves it before
 /// `Task::add_ku_mem`. Answers label 0 and the address in `mr[0]`.
@@ -377,6 +390,19 @@ mod tests {
         assert_eq!(mr[10..12], [8, 0x420035]);
         let tag = factory_create_gate(&mut mr, None, 0x40);
         assert_eq!((tag.words(), tag.items()), (3, 0));
+    }
+
+    #[test]
+    fn an_attach_answer_is_believed_only_when_it_can_be_a_region() {
+        let answer = MsgTag::new(0, 1, 0);
+        assert_eq!(rm_attach_answer(answer, 0x1_0000_0000, 0x80_0000), Some(0x1_0000_0000));
+        // The word the child once took for its stack's region (a clobbered answer).
+        assert_eq!(rm_attach_answer(answer, 0x318, 0x1_0000), None);
+        assert_eq!(rm_attach_answer(answer, 0, 0x1000), None);
+        assert_eq!(rm_attach_answer(MsgTag::new(0, 0, 0), 0x40_0000, 0x1000), None);
+        assert_eq!(rm_attach_answer(answer, USER_END - 0x1000, 0x2000), None);
+        assert_eq!(rm_attach_answer(answer, !0xfff, 0x1000), None);
+        assert_eq!(rm_attach_answer(answer, USER_END - 0x1000, 0x1000), Some(USER_END - 0x1000));
     }
 
     #[test]

@@ -235,8 +235,8 @@ impl Device {
         let rm = Cap(super::l4re_env().rm);
         let flags = msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP | msg::RM_R | msg::RM_W | vbus::RM_UNCACHED;
         let tag = ipc::compose(|m| msg::rm_attach(m, 0, len, flags, self.bus, base, 12));
-        call(rm, tag)?;
-        Ok(Mmio { virt: ipc::mr::<0>(), phys: base, size: len, ds: None })
+        let virt = super::mem::region_at(call(rm, tag)?, len)?;
+        Ok(Mmio { virt, phys: base, size: len, ds: None })
     }
 
     pub fn unmap_mem(&self, m: Mmio) {
@@ -362,11 +362,14 @@ pub fn dma_alloc(size: u64) -> Result<Region, DeviceError> {
     let ds = crate::mem::alloc_dataspace(size, true)?;
     let rm = Cap(super::l4re_env().rm);
     let flags = msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP | msg::RM_R | msg::RM_W;
-    if let Err(e) = call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds.0), 0, 12))) {
-        release(ds.0);
-        return Err(e.into());
-    }
-    let addr = ipc::mr::<0>();
+    let answer = call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds.0), 0, 12)));
+    let addr = match answer.and_then(|reply| super::mem::region_at(reply, size)) {
+        Ok(addr) => addr,
+        Err(e) => {
+            release(ds.0);
+            return Err(e.into());
+        }
+    };
     let region = Region { addr, size, ds, phys: 0 };
     if !space.is_valid() {
         return Ok(region);

@@ -263,8 +263,8 @@ fn attach_absent(ds: CapIdx, size: u64, offset: u64, flags: u32) -> Result<u64, 
     let flags = (flags & keep) | msg::RM_SEARCH_ADDR | msg::RM_EAGER_MAP;
     let align = if size >= 1 << MAX_ORDER { MAX_ORDER as u8 } else { 12 };
     let rm = Cap(super::l4re_env().rm);
-    call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds), offset, align)))?;
-    Ok(ipc::mr::<0>())
+    let reply = call(rm, ipc::compose(|m| msg::rm_attach(m, 0, size, flags, Cap::from_idx(ds), offset, align)))?;
+    super::mem::region_at(reply, size)
 }
 
 /// Makes the pages of `[local, local + size)`, attached here with `flags`,

@@ -18,8 +18,14 @@ pub fn attach(ds: &Dataspace, size: u64, writable: bool) -> Result<u64, Error> {
     let rights = msg::RM_R | if writable { msg::RM_W } else { 0 };
     let rm = Cap(super::l4re_env().rm);
     let tag = ipc::compose(|m| msg::rm_attach(m, 0, size, msg::RM_SEARCH_ADDR | rights, Cap::from_idx(ds.0), 0, 12));
-    call(rm, tag)?;
-    Ok(ipc::mr::<0>())
+    region_at(call(rm, tag)?, size)
+}
+
+/// The region address of the region manager's answer to an attach of `size`
+/// bytes ([`msg::rm_attach_answer`]), or `BadAddress` for an answer that
+/// cannot be one.
+pub(super) fn region_at(reply: l4_sys::MsgTag, size: u64) -> Result<u64, Error> {
+    msg::rm_attach_answer(reply, ipc::mr::<0>(), size).ok_or(Error::BadAddress)
 }
 
 /// Unmaps the region at `addr` and frees its addresses. L4Re's region

@@ -130,9 +130,9 @@ fn alloc_utcb() -> Result<u64, Error> {
 /// Reserves a region of kernel-user memory with the region manager and adds
 /// it to this task (`L4Re::Util::kumem_alloc`); returns its `[start, end)`.
 fn add_kumem() -> Result<(u64, u64), Error> {
-    call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_attach_kumem(m, KUMEM_ORDER)))
+    let reply = call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_attach_kumem(m, KUMEM_ORDER)))
         .map_err(|_| Error::QuotaExceeded)?;
-    let start = ipc::mr::<0>();
+    let start = super::mem::region_at(reply, 1 << KUMEM_ORDER)?;
     let fpage = msg::mem_fpage(start, KUMEM_ORDER as u32, 6);
     if let Err(e) = call(super::TASK, ipc::compose(|m| msg::task_add_ku_mem(m, fpage))) {
         let _ = call(Cap(super::l4re_env().rm), ipc::compose(|m| msg::rm_detach(m, start, 1 << KUMEM_ORDER)));
