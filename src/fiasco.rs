@@ -541,6 +541,12 @@ pub fn ned_script_text(
         if task.heap > 0 {
             args.push(format!("heap.size={}", task.heap));
         }
+        // ned starts every first thread at L4Re's default priority; rt moves
+        // a task with another priority to its own (a supervised child gets
+        // its priority from its parent, below).
+        if task.parent.is_none() && task.priority != manifest::defaults::PRIORITY {
+            args.push(format!("priority={}", task.priority));
+        }
         for (name, value) in &task.values {
             args.push(format!("{name}={value}"));
         }
@@ -1103,7 +1109,7 @@ mod tests {
     #[test]
     fn the_reincarnation_server_gets_its_childrens_capabilities() {
         let text = "[system]\nname = \"s\"\n[tasks.netd]\nserves = [\"nic\"]\n\
-                    [tasks.reincarnation]\nserves = [\"svc\"]\nuses = [\"eth.control\"]\n\
+                    [tasks.reincarnation]\nserves = [\"svc\"]\nuses = [\"eth.control\"]\npriority = 200\n\
                     [tasks.eth]\nparent = \"reincarnation\"\nstart = false\nuses = [\"netd.nic\"]\nserves = [\"control\"]\n\
                     heap = \"1M\"\npriority = 120\nvalues = { heartbeat-ms = 1000 }\n";
         let system = manifest::load(text).unwrap();
@@ -1124,6 +1130,11 @@ mod tests {
             assert!(rs.contains(want), "`{want}` not in {rs}");
         }
         assert!(!script.contains("rom/eth"), "ned does not start the supervised driver:\n{script}");
+        // ned starts the server at L4Re's default; it takes its own priority,
+        // above its children's, and netd, at the default, gets no argument.
+        assert!(rs.contains(" priority=200"), "{rs}");
+        let netd = script.lines().find(|l| l.contains("rom/netd")).unwrap();
+        assert!(!netd.contains("priority="), "{netd}");
     }
 
     #[test]

@@ -53,6 +53,15 @@ extern "C" fn rt_start_fiasco(sp: *const u64) -> ! {
     if let Err(e) = bind_served_gates() {
         crate::exit(1, e);
     }
+    if let Some(p) = super::env::value("priority") {
+        let p = u8::try_from(p).unwrap_or(u8::MAX);
+        if let Err(e) = super::thread::set_own_priority(p) {
+            crate::log::write_fmt(
+                l4_sys::proto::log::LEVEL_WARN,
+                format_args!("priority {p}: the scheduler refused it ({}); running at the default", e.as_str()),
+            );
+        }
+    }
     // SAFETY: the task defines this function through `rt::entry!`.
     unsafe { __resurgo_main() };
     crate::exit(0, "")

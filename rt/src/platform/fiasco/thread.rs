@@ -147,6 +147,19 @@ pub(crate) fn fiasco_prio(priority: u8) -> u64 {
     L4RE_DEFAULT_PRIO + (priority.saturating_sub(l4_sys::proto::thread::DEFAULT_PRIORITY) / 10) as u64
 }
 
+/// Moves the task's first thread to Fiasco's priority for `priority`. ned
+/// starts every task's first thread at L4Re's default; a task whose manifest
+/// gives it another priority (`priority=N` among its arguments) takes it
+/// here, so that the order of tasks is the manifest's on both kernels. The
+/// reincarnation server needs it most: its drivers run above the default,
+/// and a driver that spins would otherwise starve the very loop that is to
+/// restart it.
+pub(crate) fn set_own_priority(priority: u8) -> Result<(), Error> {
+    let main = Cap(super::l4re_env().main_thread);
+    call(Cap(super::l4re_env().scheduler), ipc::compose(|m| msg::scheduler_run_thread(m, main, fiasco_prio(priority))))
+        .map(|_| ())
+}
+
 /// Starts `f` in a new thread at `priority` with a stack of `stack` bytes.
 pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Result<Handle, Error> {
     let env = super::l4re_env();
