@@ -927,6 +927,31 @@ impl Built<'_> {
         }
     }
 
+    /// The kernel's name in figures and file names: `resurgo` or `fiasco`.
+    pub(crate) fn kernel_name(&self) -> &'static str {
+        match self {
+            Built::Resurgo(_) => "resurgo",
+            Built::Fiasco(..) => "fiasco",
+        }
+    }
+
+    /// The linked binary of the task image `name`, as it boots.
+    pub(crate) fn binary(&self, name: &str) -> Option<&Path> {
+        match self {
+            Built::Resurgo(image) => image.binaries.get(name).map(PathBuf::as_path),
+            Built::Fiasco(_, image) => image.binaries.iter().find(|(n, _)| n == name).map(|(_, p)| p.as_path()),
+        }
+    }
+
+    /// The shim's library the drivers were linked against for this kernel.
+    pub(crate) fn shim_lib(&self) -> PathBuf {
+        let target = match self {
+            Built::Resurgo(_) => image::target_dir(),
+            Built::Fiasco(..) => crate::fiasco::target_dir(),
+        };
+        target.join(crate::driver_build::SHIM_LIB)
+    }
+
     /// Boots it; on Fiasco.OC with the console in Resurgo's format
     /// ([`crate::fiasco::resurgo_style`]), so that one reader reads both
     /// (`task` wins when two task names cut to the same log tag).

@@ -85,8 +85,10 @@ pub struct SwifiOptions {
     pub minix_faults: u64,
     pub trial: TrialOptions,
     pub seed: u64,
-    /// The QEMU machine (q35 with the IOMMU, normally).
+    /// The QEMU machine (q35 with the IOMMU, normally; Fiasco.OC boots `pc`).
     pub machine: crate::qemu::Machine,
+    /// Fiasco.OC and L4Re (from `$RESURGO_L4RE`) instead of Resurgo's kernel.
+    pub fiasco: Option<crate::fiasco::L4re>,
     pub progress: bool,
 }
 
@@ -162,7 +164,9 @@ pub fn parse_failure(line: &str, task: &str) -> Option<(Outcome, String)> {
         return Some((Outcome::HeldDown, rest.to_string()));
     }
     let cause = text.strip_prefix(" failed: ")?;
-    let outcome = if cause.ends_with("hung") || cause.starts_with("complaint:") {
+    // On Fiasco.OC the server adds where the first thread was: `hung (its
+    // first thread at f+0x38)`.
+    let outcome = if cause.ends_with("hung") || cause.contains(": hung (") || cause.starts_with("complaint:") {
         Outcome::DriverHang
     } else if cause.starts_with("exit ") {
         Outcome::DriverExit
@@ -210,8 +214,11 @@ pub fn parse_poke_answer(line: &str, task: &str) -> Option<(Option<u64>, Option<
     Some((addr, old))
 }
 
-/// A kernel line saying a task other than `task` faulted, or init saying one
-/// exited: the name of that task.
+/// A line saying that a task other than `task` failed: the name of that
+/// task. On Resurgo's kernel the kernel says a task faulted, or init that one
+/// exited; on Fiasco.OC the task's own runtime says it exits (`exit N:
+/// why`), or L4Re's in-task region manager that a fault went unhandled. On
+/// both, a task's runtime prints its panic (`panic: ...`) before it ends.
 pub fn other_task_failure(line: &str, task: &str) -> Option<String> {
     let line = line.trim();
     if let Some(rest) = line.strip_prefix("[kernel]") {
@@ -220,9 +227,27 @@ pub fn other_task_failure(line: &str, task: &str) -> Option<String> {
         let name = rest.strip_prefix("fault: ")?.split_whitespace().next()?;
         return (name != task).then(|| name.to_string());
     }
-    let rest = line.strip_prefix("[init] ")?;
-    let (name, what) = rest.split_once(' ')?;
-    (what.starts_with("exited") && name != task).then(|| name.to_string())
+    if let Some(rest) = line.strip_prefix("[init] ") {
+        let (name, what) = rest.split_once(' ')?;
+        return (what.starts_with("exited") && name != task).then(|| name.to_string());
+    }
+    let (name, text) = line.strip_prefix('[')?.split_once("] ")?;
+    let text = ["ERROR ", "WARN "].iter().find_map(|l| text.strip_prefix(l)).unwrap_or(text);
+    let exit = text
+        .strip_prefix("exit ")
+        .and_then(|t| t.split_once(':'))
+        .is_some_and(|(code, _)| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()));
+    let failed = exit
+        || text.starts_with("panic: ")
+        || text.contains("Unhandled exception")
+        || (text.contains("unhandled ") && text.contains(" page fault"));
+    (failed && name != task).then(|| name.to_string())
+}
+
+/// A line saying the kernel went down: Resurgo's panic, or Fiasco.OC's panic
+/// or entry into its kernel debugger.
+pub fn kernel_down(line: &str) -> bool {
+    line.starts_with(KERNEL_PANIC_MARK) || crate::fiasco::kernel_down(line)
 }
 
 /// `svc poke TASK @INCARNATION` lines for a burst, each at most [`LINE_MAX`]
@@ -246,6 +271,38 @@ pub fn poke_lines(task: &str, incarnation: u64, faults: &[Fault]) -> Vec<String>
         lines.push(line);
     }
     lines
+}
+
+/// How long the shell may take over one line of patches before the next is
+/// typed anyway.
+const LINE_ANSWER: Duration = Duration::from_secs(3);
+
+/// Types one `svc poke` line and waits until the shell has answered it: the
+/// answer for its last patch, or a line that ends it early (a refusal, no
+/// such instance). Typing ahead loses keys on Fiasco.OC, whose kernel
+/// buffers what the serial line receives until the shell reads it, and drops
+/// what does not fit; a patch with keys lost lands where no fault was chosen.
+fn type_paced(guest: &mut Guest, task: &str, line: &str) -> Result<()> {
+    let last = line
+        .rsplit(' ')
+        .next()
+        .and_then(|w| w.split_once(':'))
+        .and_then(|(a, _)| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok());
+    let from = guest.line_count();
+    guest.send_line(line)?;
+    let deadline = Instant::now() + LINE_ANSWER;
+    while Instant::now() < deadline && !guest.output_ended() {
+        let answered = guest
+            .lines_from(from)
+            .iter()
+            .filter_map(|l| parse_poke_answer(l, task))
+            .any(|(a, _)| a.is_none() || a == last);
+        if answered {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
 }
 
 /// The echo stream's byte at every offset: 4 KiB blocks from a seeded generator.
@@ -546,6 +603,8 @@ fn figures(runs: &[&NicRun]) -> Value {
 }
 
 pub struct SwifiReport {
+    /// `resurgo` or `fiasco`: the kernel it ran on.
+    pub kernel: &'static str,
     pub seed: u64,
     pub trial: TrialOptions,
     /// Per mode, per NIC model.
@@ -571,6 +630,7 @@ impl SwifiReport {
             modes.insert(mode.name().into(), json!({"nics": per, "total": figures(&all)}));
         }
         json!({
+            "kernel": self.kernel,
             "seed": self.seed,
             "burst": self.trial.burst,
             "trial_limit_ms": self.trial.limit.as_millis() as u64,
@@ -656,9 +716,14 @@ impl SwifiReport {
 /// The driver's code, split by origin: from the image that runs and the
 /// objects it was linked from.
 pub fn driver_text(image: &Image, task: &str) -> Result<Text> {
-    let t = image.system.tasks.iter().find(|t| t.name == task).ok_or_else(|| anyhow!("no task `{task}`"))?;
+    text_of(Built::Resurgo(image), task)
+}
+
+/// [`driver_text`] for a system built for either kernel.
+fn text_of(built: Built, task: &str) -> Result<Text> {
+    let t = built.system().tasks.iter().find(|t| t.name == task).ok_or_else(|| anyhow!("no task `{task}`"))?;
     let driver = t.driver.as_deref().ok_or_else(|| anyhow!("task `{task}` runs no legacy driver"))?;
-    let path = image.binaries.get(&t.image).ok_or_else(|| anyhow!("the image has no binary `{}`", t.image))?;
+    let path = built.binary(&t.image).ok_or_else(|| anyhow!("the image has no binary `{}`", t.image))?;
     let elf = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut linux = HashSet::new();
     let objects = driver_build::objects_dir().join(driver);
@@ -673,7 +738,7 @@ pub fn driver_text(image: &Image, task: &str) -> Result<Text> {
         bail!("{} holds no objects of the driver `{driver}`", objects.display());
     }
     let mut shim_c = HashSet::new();
-    let lib = crate::image::target_dir().join(driver_build::SHIM_LIB);
+    let lib = built.shim_lib();
     let data = std::fs::read(&lib).with_context(|| format!("cannot read {}", lib.display()))?;
     let mut archive = ar::Archive::new(&data[..]);
     while let Some(entry) = archive.next_entry() {
@@ -711,12 +776,16 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
     let mut images = Vec::new();
     for &mode in &opts.modes {
         let manifest = image::with_restart_mode(&workspace_root().join(MANIFEST), mode)?;
-        images.push((mode, image::build(&BuildOptions { manifest, progress: opts.progress })?));
+        images.push(match &opts.fiasco {
+            None => (mode, Owned::Resurgo(image::build(&BuildOptions { manifest, progress: opts.progress })?)),
+            Some(l4re) => (mode, Owned::Fiasco(l4re, crate::fiasco::build(&manifest)?)),
+        });
     }
     let modes = std::thread::scope(|s| {
         let runs: Vec<_> = images
             .iter()
             .map(|(mode, image)| {
+                let image = image.built();
                 let specs = &specs;
                 s.spawn(move || {
                     let faults = if *mode == Mode::Minix { opts.minix_faults } else { opts.faults };
@@ -724,7 +793,7 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
                     for (k, spec) in specs.iter().enumerate() {
                         let seed = opts.seed ^ (k as u64 + 1).wrapping_mul(0x2545_f491_4f6c_dd1d);
                         let mut run = NicRun::default();
-                        let plan = Plan { mode: *mode, opts, faults, seed };
+                        let plan = Plan { kernel: image.kernel_name(), mode: *mode, opts, faults, seed };
                         if let Err(e) = campaign(image, spec, &plan, &mut run) {
                             run.error = Some(format!("{e:#}"));
                         }
@@ -747,21 +816,41 @@ pub fn run(opts: &SwifiOptions) -> Result<SwifiReport> {
             .collect();
         runs.into_iter().map(|h| h.join().unwrap_or_else(|_| panic!("a campaign thread panicked"))).collect()
     });
-    Ok(SwifiReport { seed: opts.seed, trial: opts.trial, modes })
+    let kernel = if opts.fiasco.is_some() { "fiasco" } else { "resurgo" };
+    Ok(SwifiReport { kernel, seed: opts.seed, trial: opts.trial, modes })
+}
+
+/// A mode's system, built for one of the kernels.
+enum Owned<'a> {
+    Resurgo(Image),
+    Fiasco(&'a crate::fiasco::L4re, crate::fiasco::FiascoImage),
+}
+
+impl Owned<'_> {
+    fn built(&self) -> Built<'_> {
+        match self {
+            Owned::Resurgo(image) => Built::Resurgo(image),
+            Owned::Fiasco(l4re, image) => Built::Fiasco(l4re, image),
+        }
+    }
 }
 
 /// Where a campaign's dump of the wire goes (kept only if it needed repairs).
-pub fn wire_dump_path(mode: Mode, nic: &str) -> PathBuf {
-    console_path(mode, nic).with_extension("pcap")
+pub fn wire_dump_path(kernel: &str, mode: Mode, nic: &str) -> PathBuf {
+    console_path(kernel, mode, nic).with_extension("pcap")
 }
 
-/// Where a campaign's guest console goes.
-pub fn console_path(mode: Mode, nic: &str) -> PathBuf {
-    workspace_root().join(format!("target/bench/swifi-{}-{nic}.log", mode.name()))
+/// Where a campaign's guest console goes: `target/bench/swifi-MODE-NIC.log`
+/// on Resurgo's kernel, `swifi-fiasco-MODE-NIC.log` on Fiasco.OC.
+pub fn console_path(kernel: &str, mode: Mode, nic: &str) -> PathBuf {
+    let kernel = if kernel == "resurgo" { String::new() } else { format!("{kernel}-") };
+    workspace_root().join(format!("target/bench/swifi-{kernel}{}-{nic}.log", mode.name()))
 }
 
 /// One NIC's campaign in one mode.
 struct Plan<'a> {
+    /// `resurgo` or `fiasco`.
+    kernel: &'static str,
     mode: Mode,
     opts: &'a SwifiOptions,
     /// Faults to inject.
@@ -769,11 +858,11 @@ struct Plan<'a> {
     seed: u64,
 }
 
-fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Result<()> {
-    let (mode, opts) = (plan.mode, plan.opts);
-    let task = driver_task(&image.system, spec)?;
+fn campaign(built: Built, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Result<()> {
+    let (mode, opts, kernel) = (plan.mode, plan.opts, plan.kernel);
+    let task = driver_task(built.system(), spec)?;
     run.task = task.clone();
-    let text = driver_text(image, &task)?;
+    let text = text_of(built, &task)?;
     run.text = Some(TextSizes {
         linux: text.region_bytes(Region::Linux),
         shim: text.region_bytes(Region::Shim),
@@ -781,20 +870,15 @@ fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Res
         other: text.other_bytes,
     });
     say(opts.progress, format!("{} {}: booting ({task})", mode.name(), spec.model));
-    let pcap = wire_dump_path(mode, spec.model);
+    let pcap = wire_dump_path(kernel, mode, spec.model);
     if let Some(dir) = pcap.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let qmp = Qmp::socket_path(&format!("swifi-{}-{}", mode.name(), spec.model));
+    let qmp = Qmp::socket_path(&format!("swifi-{kernel}-{}-{}", mode.name(), spec.model));
     let mut extra = wire::qemu_args(&pcap);
     extra.extend(Qmp::qemu_args(&qmp));
-    let (mut guest, ports) = boot_forwarding(
-        Built::Resurgo(image),
-        (spec, opts.machine),
-        &task,
-        &[ECHO_PORT, SINK_PORT, HTTP_PORT],
-        &extra,
-    )?;
+    let (mut guest, ports) =
+        boot_forwarding(built, (spec, opts.machine), &task, &[ECHO_PORT, SINK_PORT, HTTP_PORT], &extra)?;
     let result = WireGuard::start(&pcap, &qmp).and_then(|mut wire| {
         let result = trials(&mut guest, &mut wire, &ports, &task, &text, plan, run);
         (run.wire_frames, _, run.wire_repairs) = wire.counts();
@@ -804,7 +888,7 @@ fn campaign(image: &Image, spec: &NicSpec, plan: &Plan, run: &mut NicRun) -> Res
     if run.wire_repairs == 0 {
         let _ = std::fs::remove_file(&pcap);
     }
-    let path = console_path(mode, spec.model);
+    let path = console_path(kernel, mode, spec.model);
     let saved = path
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
@@ -859,7 +943,7 @@ fn trials(
             *run.faults_by_region.entry(f.region).or_default() += 1;
         }
         for line in poke_lines(task, incarnation, &faults) {
-            guest.send_line(&line)?;
+            type_paced(guest, task, &line)?;
         }
         // 3. Watch.
         let (outcome, cause) = watch_trial(guest, &echo, &watch, task, &faults, opts.trial.limit, run);
@@ -869,7 +953,7 @@ fn trials(
                 "trial {k}: the kernel refused {} patches, and {} replaced other bytes than the image's; see {}",
                 run.patches_refused,
                 run.patch_mismatches,
-                console_path(mode, "*").display()
+                console_path(plan.kernel, mode, "*").display()
             );
         }
         if outcome == Outcome::KernelCrash || guest.exited().is_some() {
@@ -997,7 +1081,7 @@ fn watch_trial(
         let lines = guest.lines_from(seen);
         seen += lines.len();
         for l in &lines {
-            if l.starts_with(KERNEL_PANIC_MARK) {
+            if kernel_down(l) {
                 return (Outcome::KernelCrash, l.clone());
             }
             // Answers are matched by address: the shell may still be
@@ -1045,7 +1129,7 @@ fn wait_recovery(guest: &Guest, watch: &Watch, task: &str, incarnation: u64) -> 
         let lines = guest.lines_from(seen);
         seen += lines.len();
         for l in &lines {
-            if l.starts_with(KERNEL_PANIC_MARK) {
+            if kernel_down(l) {
                 bail!("kernel panic: {l}");
             }
             if let Some(k) = parse_restart(l, task) {
@@ -1193,8 +1277,10 @@ pub fn counts_from_reports(reports: &[(String, Value)]) -> Result<(Vec<ModeCount
 }
 
 /// Outcomes per fault type for each mode, as stacked bars, into a PNG.
-pub fn plot(modes: &[ModeCounts], path: &Path) -> Result<()> {
+/// `kernel` (`resurgo` or `fiasco`) names the kernel in the captions.
+pub fn plot(modes: &[ModeCounts], kernel: &str, path: &Path) -> Result<()> {
     use plotters::prelude::*;
+    let on = if kernel == "fiasco" { " on Fiasco.OC" } else { "" };
     bench_net::register_font()?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
@@ -1219,7 +1305,7 @@ pub fn plot(modes: &[ModeCounts], path: &Path) -> Result<()> {
         let (area, key) = area.split_horizontally(820);
         let mut chart = ChartBuilder::on(&area)
             .caption(
-                format!("bench swifi, {} restarts: {} faults in {} trials", m.mode, m.faults, m.trials),
+                format!("bench swifi{}, {} restarts: {} faults in {} trials", on, m.mode, m.faults, m.trials),
                 ("sans-serif", 18),
             )
             .margin(10)
@@ -1265,8 +1351,13 @@ pub fn plot(modes: &[ModeCounts], path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn plot_path() -> PathBuf {
-    workspace_root().join(PLOT_PATH)
+/// Where the plot of a run on `kernel` goes: [`PLOT_PATH`] for Resurgo's
+/// kernel, `target/bench/swifi-fiasco.png` for Fiasco.OC.
+pub fn plot_path(kernel: &str) -> PathBuf {
+    match kernel {
+        "resurgo" => workspace_root().join(PLOT_PATH),
+        k => workspace_root().join(format!("target/bench/swifi-{k}.png")),
+    }
 }
 
 #[cfg(test)]
@@ -1283,6 +1374,11 @@ mod tests {
         );
         assert_eq!(
             f("[reincarnation] WARN eth-8139cp failed: no answer to two heartbeats: hung"),
+            Some(Outcome::DriverHang)
+        );
+        assert_eq!(
+            f("[reincarnation] WARN eth-8139cp failed: no answer to two heartbeats: hung (its first thread at \
+               rt::platform::fiasco::obj::Irq::wait+0x38)"),
             Some(Outcome::DriverHang)
         );
         assert_eq!(
@@ -1345,6 +1441,23 @@ mod tests {
         assert_eq!(other_task_failure("[kernel] WARN fault: eth-8139cp thread 2: page fault at ip 0x1", t), None);
         assert_eq!(other_task_failure("[init] echo exited with status 1", t), Some("echo".into()));
         assert_eq!(other_task_failure("[netd] eth-8139cp up 10.0.2.15", t), None);
+        // Fiasco.OC: the runtime's exit and panic lines, L4Re's region manager.
+        assert_eq!(other_task_failure("[netd] exit 101: panic: oom at netd/src/main.rs:3", t), Some("netd".into()));
+        assert_eq!(other_task_failure("[httpd] ERROR panic: index out of bounds at x.rs:1", t), Some("httpd".into()));
+        assert_eq!(
+            other_task_failure("[sink] L4Re[rm]: unhandled write page fault at 0x0 pc=0x401234", t),
+            Some("sink".into())
+        );
+        assert_eq!(
+            other_task_failure("[echo] L4Re: Unhandled exception: PC=0x401000 PFA=0x0 LdrFlgs=0x0", t),
+            Some("echo".into())
+        );
+        assert_eq!(other_task_failure("[eth-8139cp] exit 1: probe failed", t), None);
+        assert_eq!(other_task_failure("[netd] exit status page answered", t), None);
+        assert_eq!(other_task_failure("[reincarnation] WARN eth-8139cp failed: page-fault at f+0x1", t), None);
+        assert!(kernel_down("[kernel] PANIC at kernel/src/sched.rs:1"));
+        assert!(kernel_down("Panic: assertion failed"));
+        assert!(!kernel_down("[reincarnation] WARN eth-8139cp failed: exception 6 (invalid opcode)"));
     }
 
     fn fault(addr: u64, n: usize) -> Fault {
@@ -1389,6 +1502,7 @@ mod tests {
             ..NicRun::default()
         };
         let report = SwifiReport {
+            kernel: "resurgo",
             seed: 1,
             trial: TrialOptions { burst: 10, limit: Duration::from_millis(100) },
             modes: vec![
@@ -1397,7 +1511,7 @@ mod tests {
             ],
         };
         let path = std::env::temp_dir().join(format!("resurgo-swifi-plot-{}.png", std::process::id()));
-        plot(&report.counts(), &path).unwrap();
+        plot(&report.counts(), "resurgo", &path).unwrap();
         let png = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(&png[1..4], b"PNG");
@@ -1423,6 +1537,7 @@ mod tests {
         let report = |outcomes: &[Outcome], nics: &[&str]| {
             let run = || NicRun { trials: outcomes.iter().map(|&o| trial(o)).collect(), ..NicRun::default() };
             SwifiReport {
+                kernel: "resurgo",
                 seed: 1,
                 trial: TrialOptions { burst: 100, limit: Duration::from_millis(100) },
                 modes: vec![(Mode::Transparent, nics.iter().map(|n| (n.to_string(), run())).collect())],

@@ -820,6 +820,15 @@ impl IpcBench {
     }
 }
 
+/// Whether a console line says that Fiasco.OC itself went down: its panic
+/// (`Panic: ...`, then `Return reboots`) or an entry into its kernel
+/// debugger, JDB (`... entered JDB`), which stops every task.
+pub fn kernel_down(line: &str) -> bool {
+    let line = plain(line);
+    let line = line.trim_start();
+    line.starts_with("Panic: ") || line.starts_with("Return reboots") || line.contains(" entered JDB")
+}
+
 /// A console line without the colour escapes ned's log server adds.
 pub fn plain(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
@@ -881,6 +890,15 @@ pub fn boot_resurgo_style(l4re: &L4re, image: &FiascoImage, cfg: &QemuConfig, pr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kernels_panic_and_debugger_entry_are_seen() {
+        assert!(kernel_down("\u{1b}[1mPanic: lock held\u{1b}[m"));
+        assert!(kernel_down("Return reboots, \"k\" enters L4 kernel debugger..."));
+        assert!(kernel_down("CPU0 entered JDB"));
+        assert!(!kernel_down("[netd] panic: out of memory"));
+        assert!(!kernel_down("KERNEL: Warning: nothing mapped"));
+    }
 
     #[test]
     fn fiasco_lines_read_like_resurgos() {

@@ -1,6 +1,6 @@
 //! `resurgo`: builds the boot image, boots it in QEMU, runs benchmarks.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use resurgo::image::{self, BuildOptions};
 use resurgo::qemu::{self, NetConfig, QemuConfig};
@@ -333,6 +333,12 @@ enum Bench {
         /// The QEMU machine: q35 with the IOMMU (the default) or pc without one.
         #[arg(long, value_enum, default_value = "q35")]
         machine: MachineArg,
+        /// The kernel: Resurgo's own, or Fiasco.OC with L4Re (from the build
+        /// $RESURGO_L4RE names), the same system/default.toml on `pc`, its
+        /// patches made by the reincarnation server through its own mapping
+        /// of the driver's text.
+        #[arg(long, value_enum, default_value = "resurgo")]
+        kernel: Kernel,
         /// Run nothing: draw the plot from the output of earlier runs (each
         /// file's last line is the JSON object `--json` printed; repeat for
         /// several, and a later file's figures for a mode and NIC replace an
@@ -363,7 +369,7 @@ fn bench_swifi(
     (faults, minix_faults): (u64, u64),
     (burst, limit_ms): (usize, u64),
     restart: Option<Restart>,
-    (seed, machine): (u64, MachineArg),
+    (seed, machine, kernel): (u64, MachineArg, Kernel),
 ) -> Result<i32> {
     use resurgo::bench_restart::Mode;
     use resurgo::bench_swifi::{self, NICS, SwifiOptions, TrialOptions};
@@ -380,6 +386,10 @@ fn bench_swifi(
         "bench swifi: seed {seed}, {faults} faults per NIC ({minix_faults} with MINIX-style restarts) in bursts of {burst}"
     );
     let trial = TrialOptions { burst, limit: std::time::Duration::from_millis(limit_ms) };
+    let fiasco = match kernel {
+        Kernel::Resurgo => None,
+        Kernel::Fiasco => Some(resurgo::fiasco::L4re::required()?),
+    };
     let report = bench_swifi::run(&SwifiOptions {
         nics,
         modes,
@@ -388,11 +398,12 @@ fn bench_swifi(
         trial,
         seed,
         machine: machine.machine(),
+        fiasco,
         progress: true,
     })?;
     print!("{}", report.table());
-    let plot = bench_swifi::plot_path();
-    match bench_swifi::plot(&report.counts(), &plot) {
+    let plot = bench_swifi::plot_path(report.kernel);
+    match bench_swifi::plot(&report.counts(), report.kernel, &plot) {
         Ok(()) => println!("plot: {}", resurgo::display_path(&plot, &workspace_root())),
         Err(e) => eprintln!("warning: no plot: {e:#}"),
     }
@@ -415,14 +426,22 @@ fn bench_swifi_plot(files: &[PathBuf]) -> Result<i32> {
         reports.push((f.display().to_string(), value));
     }
     let (counts, sources) = bench_swifi::counts_from_reports(&reports)?;
+    // Runs on one kernel make one plot; the first report names it.
+    let kernel = reports.first().and_then(|(_, r)| r["kernel"].as_str()).unwrap_or("resurgo").to_string();
+    if let Some((f, r)) = reports.iter().find(|(_, r)| r["kernel"].as_str().unwrap_or("resurgo") != kernel) {
+        bail!(
+            "{f} ran on {}, the first report on {kernel}: one plot is of one kernel",
+            r["kernel"].as_str().unwrap_or("resurgo")
+        );
+    }
     for s in &sources {
         println!("{s}");
     }
     for m in &counts {
         println!("{}: {} faults in {} trials", m.mode, m.faults, m.trials);
     }
-    let plot = bench_swifi::plot_path();
-    bench_swifi::plot(&counts, &plot)?;
+    let plot = bench_swifi::plot_path(&kernel);
+    bench_swifi::plot(&counts, &kernel, &plot)?;
     println!("plot: {}", resurgo::display_path(&plot, &workspace_root()));
     Ok(0)
 }
@@ -766,14 +785,15 @@ fn run(cli: Cli) -> Result<i32> {
             bench_swifi_plot(&plot_from)
         }
         Command::Bench {
-            which: Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine, .. },
+            which:
+                Bench::Swifi { json, nics, faults, minix_faults, burst, limit_ms, restart, seed, machine, kernel, .. },
         } => bench_swifi(
             json,
             nics,
             (faults, minix_faults.unwrap_or(faults)),
             (burst, limit_ms),
             restart,
-            (seed, machine),
+            (seed, machine, kernel),
         ),
         Command::Bench { which: Bench::Fuzz { json, calls, seed } } => {
             let opts = resurgo::bench_fuzz::FuzzOptions { calls, seed, progress: true };

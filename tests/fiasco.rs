@@ -638,3 +638,24 @@ fn svc_poke_patches_a_drivers_text_on_fiasco() {
         println!("{l}");
     }
 }
+
+#[test]
+fn a_short_fault_injection_campaign_leaves_fiasco_the_other_tasks_and_the_client_unharmed() {
+    use resurgo::bench_restart::Mode;
+    use resurgo::bench_swifi::{self, SwifiOptions, TrialOptions};
+    let Some(l4re) = l4re() else { return };
+    let opts = SwifiOptions {
+        nics: vec!["rtl8139".into()],
+        modes: Mode::ALL.to_vec(),
+        faults: 500,
+        minix_faults: 300,
+        trial: TrialOptions { burst: 100, limit: std::time::Duration::from_millis(2_000) },
+        seed: 7,
+        machine: resurgo::qemu::Machine::Pc,
+        fiasco: Some(l4re),
+        progress: false,
+    };
+    let report = bench_swifi::run(&opts).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(report.kernel, "fiasco");
+    assert_campaign_unharmed(&opts, &report);
+}

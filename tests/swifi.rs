@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use resurgo::bench_restart::Mode;
-use resurgo::bench_swifi::{self, Outcome, SwifiOptions, TrialOptions};
+use resurgo::bench_swifi::{self, SwifiOptions, TrialOptions};
 use resurgo::qemu::{NetConfig, QemuConfig};
 use std::time::Duration;
 
@@ -67,31 +67,8 @@ fn a_short_campaign_leaves_the_kernel_the_other_tasks_and_the_client_unharmed() 
         trial: TrialOptions { burst: 100, limit: Duration::from_millis(2_000) },
         seed: 7,
         machine: resurgo::qemu::Machine::default(),
+        fiasco: None,
         progress: false,
     };
-    let report = bench_swifi::run(&opts).unwrap();
-    let json = report.json();
-    for (mode, nics) in &report.modes {
-        let (_, run) = &nics[0];
-        assert!(run.error.is_none(), "{}: {:?}\n{}", mode.name(), run.error, report.table());
-        assert!(run.faults() >= if *mode == Mode::Minix { 1_000 } else { 1_500 }, "{}", report.table());
-        assert!(run.patches_applied > 0 && run.patches_refused == 0 && run.patch_mismatches == 0, "{}", json);
-        // MINIX-style restarts drop what was in flight: a client may notice.
-        let promised = |o: &&Outcome| {
-            o.forbidden() && (*mode == Mode::Transparent || !matches!(o, Outcome::ClientError | Outcome::DataCorrupted))
-        };
-        for o in Outcome::ALL.iter().filter(promised) {
-            assert_eq!(run.count(*o), 0, "{}: {} in {}", mode.name(), o.name(), json);
-        }
-        let failures =
-            run.count(Outcome::DriverCrash) + run.count(Outcome::DriverHang) + run.count(Outcome::DriverExit);
-        assert!(failures > 0, "bursts of 100 faults never broke the driver: {}", report.table());
-        assert!(run.sha256_match && run.services_ok, "{}", report.table());
-        let t = run.text.unwrap();
-        assert!(t.linux > 0 && t.shim > 0 && t.ddekit > 0, "{t:?}");
-        for r in resurgo::swifi::Region::ALL {
-            assert!(run.faults_by_region.get(&r).copied().unwrap_or(0) > 0, "no fault in {}: {json}", r.name());
-        }
-    }
-    assert!(report.clean(), "{}", report.table());
+    assert_campaign_unharmed(&opts, &bench_swifi::run(&opts).unwrap());
 }

@@ -178,3 +178,49 @@ pub fn devresdemo_firmware_lines() -> [String; 2] {
         ),
     ]
 }
+
+/// What a `bench swifi` campaign must show on either kernel: every NIC's
+/// faults made and patched as chosen, the driver broken at least once, none
+/// of the outcomes the system promises never to have (in MINIX-style mode a
+/// client may notice a restart), the echo stream intact, the services up at
+/// the end, and faults in the Linux driver's, the shim's and DDEKit's code.
+pub fn assert_campaign_unharmed(opts: &resurgo::bench_swifi::SwifiOptions, report: &resurgo::bench_swifi::SwifiReport) {
+    use resurgo::bench_restart::Mode;
+    use resurgo::bench_swifi::Outcome;
+    let json = report.json();
+    for (mode, nics) in &report.modes {
+        for (nic, run) in nics {
+            let what = format!("{} {nic}", mode.name());
+            assert!(run.error.is_none(), "{what}: {:?}\n{}", run.error, report.table());
+            let wanted = if *mode == Mode::Minix { opts.minix_faults } else { opts.faults };
+            assert!(run.faults() >= wanted, "{what}\n{}", report.table());
+            assert!(run.patches_applied > 0 && run.patches_refused == 0 && run.patch_mismatches == 0, "{what}: {json}");
+            let promised = |o: &&Outcome| {
+                o.forbidden()
+                    && (*mode == Mode::Transparent || !matches!(o, Outcome::ClientError | Outcome::DataCorrupted))
+            };
+            for o in Outcome::ALL.iter().filter(promised) {
+                assert_eq!(run.count(*o), 0, "{what}: {} in {json}", o.name());
+            }
+            let failures =
+                run.count(Outcome::DriverCrash) + run.count(Outcome::DriverHang) + run.count(Outcome::DriverExit);
+            assert!(
+                failures > 0,
+                "{what}: bursts of {} faults never broke the driver: {}",
+                opts.trial.burst,
+                report.table()
+            );
+            assert!(run.sha256_match && run.services_ok, "{what}\n{}", report.table());
+            let t = run.text.unwrap();
+            assert!(t.linux > 0 && t.shim > 0 && t.ddekit > 0, "{t:?}");
+            for r in resurgo::swifi::Region::ALL {
+                assert!(
+                    run.faults_by_region.get(&r).copied().unwrap_or(0) > 0,
+                    "{what}: no fault in {}: {json}",
+                    r.name()
+                );
+            }
+        }
+    }
+    assert!(report.clean(), "{}", report.table());
+}
