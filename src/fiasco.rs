@@ -543,8 +543,12 @@ pub fn ned_script_text(
         }
         // ned starts every first thread at L4Re's default priority; rt moves
         // a task with another priority to its own (a supervised child gets
-        // its priority from its parent, below).
-        if task.parent.is_none() && task.priority != manifest::defaults::PRIORITY {
+        // its priority from its parent, below). A driver ned starts stays at
+        // the default: DDEKit's threads, its interrupt threads among them,
+        // run at the default on Fiasco.OC, and a first thread above them
+        // kept virtio-net's interrupts waiting (no DHCP lease within 3 s in
+        // three boots of four).
+        if task.parent.is_none() && task.driver.is_none() && task.priority != manifest::defaults::PRIORITY {
             args.push(format!("priority={}", task.priority));
         }
         for (name, value) in &task.values {
