@@ -279,9 +279,10 @@ const LINE_ANSWER: Duration = Duration::from_secs(3);
 
 /// Types one `svc poke` line and waits until the shell has answered it: the
 /// answer for its last patch, or a line that ends it early (a refusal, no
-/// such instance). Typing ahead loses keys on Fiasco.OC, whose kernel
-/// buffers what the serial line receives until the shell reads it, and drops
-/// what does not fit; a patch with keys lost lands where no fault was chosen.
+/// such instance). Typed ahead, a burst's lines lost keys on Fiasco.OC,
+/// somewhere between the serial line and the shell (which reads through the
+/// kernel's log object; where exactly was not traced), and a patch with
+/// keys lost lands where no fault was chosen.
 fn type_paced(guest: &mut Guest, task: &str, line: &str) -> Result<()> {
     let last = line
         .rsplit(' ')
