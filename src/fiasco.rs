@@ -1160,6 +1160,20 @@ mod tests {
     }
 
     #[test]
+    fn a_driver_ned_starts_stays_at_the_default_priority() {
+        let text = "[system]\nname = \"p\"\n[tasks.store]\npriority = 140\n\
+                    [tasks.eth-top]\ndriver = \"devresdemo\"\npriority = 120\n";
+        let system = manifest::load(text).unwrap();
+        let script = ned_script_text(&system, "p.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let store = script.lines().find(|l| l.contains("\"rom/store")).unwrap();
+        assert!(store.contains(" priority=140"), "{store}");
+        // DDEKit's threads run at the default on Fiasco.OC: its first thread
+        // is not raised above them.
+        let driver = script.lines().find(|l| l.contains("log = { \"eth-top\" }")).unwrap();
+        assert!(!driver.contains("priority="), "{driver}");
+    }
+
+    #[test]
     fn svc_clients_get_their_grants_and_no_s_right() {
         let text = "[system]\nname = \"s\"\n[tasks.reincarnation]\nserves = [\"svc\"]\n\
                     [tasks.eth]\nparent = \"reincarnation\"\nstart = false\n\
