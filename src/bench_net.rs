@@ -18,6 +18,14 @@
 //!   as 8 bytes little-endian, read until end of file and check the count;
 //!   time from connect to end of file.
 //!
+//! Each transfer also counts how often QEMU's translator flushed the guest's
+//! TLB while it ran (QMP `x-query-jit`), per MiB moved: a count, not a time,
+//! so it compares kernels on this noisy machine where times do not. A kernel
+//! that reloads CR3 at every entry and exit (Fiasco.OC built with kernel
+//! isolation and without PCIDs, as `$RESURGO_L4RE`'s is) flushes it at
+//! every system call and interrupt, and QEMU then walks the page tables
+//! again for every page touched after each (doc/fiasco.md).
+//!
 //! Figures are medians; the ratio is Resurgo's over Linux's. On q35 (the
 //! default machine, with the IOMMU confining every device's DMA) Resurgo
 //! is also booted on `pc`, which has no IOMMU, in the same run: its
@@ -196,11 +204,19 @@ pub struct Sample {
     pub direction: Direction,
     pub bytes: u64,
     pub seconds: f64,
+    /// QEMU's TLB flushes during the transfer, when QEMU counted them.
+    pub tlb_flushes: Option<u64>,
 }
 
 impl Sample {
     pub fn mib_s(&self) -> f64 {
         mib_per_s(self.bytes, self.seconds)
+    }
+
+    /// TLB flushes per MiB moved.
+    pub fn flushes_per_mib(&self) -> Option<f64> {
+        let mib = self.bytes as f64 / MIB as f64;
+        self.tlb_flushes.filter(|_| mib > 0.0).map(|f| f as f64 / mib)
     }
 }
 
@@ -227,6 +243,28 @@ pub struct Cell {
     pub linux: Option<f64>,
     pub resurgo_pc: Option<f64>,
     pub fiasco: Option<f64>,
+    /// The median of QEMU's TLB flushes per MiB, per system.
+    pub flushes_per_mib: PerSystem,
+}
+
+/// One figure per system.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PerSystem {
+    pub resurgo: Option<f64>,
+    pub linux: Option<f64>,
+    pub resurgo_pc: Option<f64>,
+    pub fiasco: Option<f64>,
+}
+
+impl PerSystem {
+    fn json(&self) -> Value {
+        json!({
+            "resurgo": number(self.resurgo),
+            "linux": number(self.linux),
+            "resurgo_pc": number(self.resurgo_pc),
+            "fiasco": number(self.fiasco),
+        })
+    }
 }
 
 impl Cell {
@@ -293,13 +331,16 @@ pub struct Summary {
 
 /// Aggregates samples into medians, one row per NIC of `nics` (in that order).
 pub fn summarize(nics: &[&str], samples: &[Sample]) -> Summary {
+    let of = |nic: &str, system, direction| -> Vec<&Sample> {
+        samples.iter().filter(|s| s.nic == nic && s.system == system && s.direction == direction).collect()
+    };
     let figure = |nic: &str, system, direction| {
-        let v: Vec<f64> = samples
-            .iter()
-            .filter(|s| s.nic == nic && s.system == system && s.direction == direction)
-            .map(Sample::mib_s)
-            .collect();
+        let v: Vec<f64> = of(nic, system, direction).into_iter().map(Sample::mib_s).collect();
         (median(&v), v.len())
+    };
+    let flushes = |nic: &str, system, direction| {
+        let v: Vec<f64> = of(nic, system, direction).into_iter().filter_map(Sample::flushes_per_mib).collect();
+        median(&v)
     };
     let rows = nics
         .iter()
@@ -311,7 +352,13 @@ pub fn summarize(nics: &[&str], samples: &[Sample]) -> Summary {
                 let (resurgo_pc, c) = figure(nic, System::ResurgoPc, direction);
                 let (fiasco, d) = figure(nic, System::Fiasco, direction);
                 runs = runs.max(a).max(b).max(c).max(d);
-                Cell { resurgo, linux, resurgo_pc, fiasco }
+                let flushes_per_mib = PerSystem {
+                    resurgo: flushes(nic, System::Resurgo, direction),
+                    linux: flushes(nic, System::Linux, direction),
+                    resurgo_pc: flushes(nic, System::ResurgoPc, direction),
+                    fiasco: flushes(nic, System::Fiasco, direction),
+                };
+                Cell { resurgo, linux, resurgo_pc, fiasco, flushes_per_mib }
             };
             let (rx, tx) = (cell(Direction::Rx), cell(Direction::Tx));
             Row { nic: nic.to_string(), rx, tx, runs }
@@ -349,6 +396,7 @@ impl Summary {
                         "iommu_ratio": number(cell.iommu_ratio()),
                         "fiasco_mib_s": number(cell.fiasco),
                         "fiasco_ratio": number(cell.fiasco_ratio()),
+                        "tlb_flushes_per_mib": cell.flushes_per_mib.json(),
                     }),
                 );
             }
@@ -357,28 +405,23 @@ impl Summary {
         json!({ "nics": nics })
     }
 
-    /// A readable table: NIC, direction, both medians and their ratio.
+    /// A readable table: NIC, direction, both medians and their ratio; then
+    /// QEMU's TLB flushes per MiB, when it counted them.
     pub fn table(&self) -> String {
         let fmt = |x: Option<f64>, prec: usize| x.map_or_else(|| "-".to_string(), |x| format!("{x:.prec$}"));
-        let header = [
-            "NIC",
-            "dir",
-            "Resurgo MiB/s",
-            "Linux MiB/s",
-            "ratio",
-            "Resurgo pc MiB/s",
-            "IOMMU ratio",
-            "Fiasco MiB/s",
-            "Fiasco ratio",
-        ];
+        let mut header = vec!["NIC", "dir", "Resurgo MiB/s", "Linux MiB/s", "ratio", "Resurgo pc MiB/s", "IOMMU ratio"];
         // Fiasco.OC's columns only when it was measured.
         let with_fiasco = self.rows.iter().any(|r| r.rx.fiasco.is_some() || r.tx.fiasco.is_some());
-        let columns = if with_fiasco { 9 } else { 7 };
-        let mut lines: Vec<[String; 9]> = vec![header.map(String::from)];
+        if with_fiasco {
+            header.extend(["Fiasco MiB/s", "Fiasco ratio"]);
+        }
+        let mut lines = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+        let mut flush_lines =
+            vec![["NIC", "dir", "Resurgo", "Linux", "Resurgo pc", "Fiasco"].map(String::from).to_vec()];
         for row in &self.rows {
             for direction in Direction::BOTH {
                 let cell = row.cell(direction);
-                lines.push([
+                let mut line = vec![
                     row.nic.clone(),
                     direction.name().to_string(),
                     fmt(cell.resurgo, 2),
@@ -386,35 +429,62 @@ impl Summary {
                     fmt(cell.ratio(), 2),
                     fmt(cell.resurgo_pc, 2),
                     fmt(cell.iommu_ratio(), 2),
-                    fmt(cell.fiasco, 2),
-                    fmt(cell.fiasco_ratio(), 2),
-                ]);
+                ];
+                if with_fiasco {
+                    line.extend([fmt(cell.fiasco, 2), fmt(cell.fiasco_ratio(), 2)]);
+                }
+                lines.push(line);
+                let f = &cell.flushes_per_mib;
+                if [f.resurgo, f.linux, f.resurgo_pc, f.fiasco].iter().any(Option::is_some) {
+                    flush_lines.push(vec![
+                        row.nic.clone(),
+                        direction.name().to_string(),
+                        fmt(f.resurgo, 0),
+                        fmt(f.linux, 0),
+                        fmt(f.resurgo_pc, 0),
+                        fmt(f.fiasco, 0),
+                    ]);
+                }
             }
         }
-        let widths: Vec<usize> = (0..columns).map(|i| lines.iter().map(|l| l[i].len()).max().unwrap_or(0)).collect();
-        let mut out = String::new();
-        for (n, line) in lines.iter().enumerate() {
-            let cells: Vec<String> = line[..columns]
-                .iter()
-                .enumerate()
-                .map(|(i, c)| if i < 2 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-            if n == 0 {
-                let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-                out.push_str(&rule.join("  "));
-                out.push('\n');
-            }
-        }
+        let mut out = render(&lines);
         let runs = self.rows.iter().map(|r| r.runs).max().unwrap_or(0);
         out.push_str(&format!(
             "medians of {runs} transfer{} each; ratio = Resurgo / Linux; IOMMU ratio = Resurgo on q35 with the IOMMU / on pc without{}\n",
             plural(runs),
             if with_fiasco { "; Fiasco ratio = the same system on Fiasco.OC / on Resurgo's kernel, both on pc" } else { "" }
         ));
+        if flush_lines.len() > 1 {
+            out.push_str("\nQEMU's TLB flushes per MiB moved (medians; a count, not a time):\n");
+            out.push_str(&render(&flush_lines));
+        }
         out
     }
+}
+
+/// Columns padded to their widest cell, the first two to the left, a rule
+/// under the header.
+fn render(lines: &[Vec<String>]) -> String {
+    let columns = lines.first().map_or(0, Vec::len);
+    let widths: Vec<usize> =
+        (0..columns).map(|i| lines.iter().map(|l| l.get(i).map_or(0, String::len)).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (n, line) in lines.iter().enumerate() {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, &w))| if i < 2 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if n == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&rule.join("  "));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn plural(n: usize) -> &'static str {
@@ -961,14 +1031,23 @@ pub fn run(opts: &NetOptions) -> Result<NetReport> {
                     // Only the guest measured runs; the other one is stopped.
                     let result = booted.qmp.cont().and_then(|()| {
                         std::thread::sleep(SETTLE);
+                        // A QEMU that cannot count flushes leaves them out.
+                        let before = booted.qmp.tlb_flushes().ok();
                         let seconds = measure(booted, direction, size, &block, &sha256)?;
+                        let after = booted.qmp.tlb_flushes().ok();
                         booted.qmp.stop()?;
-                        Ok(seconds)
+                        Ok((seconds, before.zip(after).map(|(b, a)| a.saturating_sub(b))))
                     });
                     match result {
-                        Ok(seconds) => {
-                            let sample =
-                                Sample { nic: spec.model.to_string(), system, direction, bytes: size, seconds };
+                        Ok((seconds, tlb_flushes)) => {
+                            let sample = Sample {
+                                nic: spec.model.to_string(),
+                                system,
+                                direction,
+                                bytes: size,
+                                seconds,
+                                tlb_flushes,
+                            };
                             reporter.line(&format!(
                                 "{:8} {} {:7} run {run}/{}: {:7.3} MiB/s ({size} bytes in {seconds:.2} s)",
                                 spec.model,
@@ -1127,7 +1206,7 @@ mod tests {
     use std::net::TcpListener;
 
     fn sample(nic: &str, system: System, direction: Direction, mib_s: f64) -> Sample {
-        Sample { nic: nic.into(), system, direction, bytes: 16 * MIB, seconds: 16.0 / mib_s }
+        Sample { nic: nic.into(), system, direction, bytes: 16 * MIB, seconds: 16.0 / mib_s, tlb_flushes: None }
     }
 
     #[test]
@@ -1181,14 +1260,14 @@ mod tests {
                 sample("rtl8139", System::Linux, Direction::Rx, 6.0),
                 sample("rtl8139", System::Linux, Direction::Tx, 1.0 / 3.0),
                 sample("rtl8139", System::ResurgoPc, Direction::Rx, 3.2),
-                sample("rtl8139", System::Fiasco, Direction::Rx, 1.6),
+                Sample { tlb_flushes: Some(16 * 1600), ..sample("rtl8139", System::Fiasco, Direction::Rx, 1.6) },
             ],
         );
         let text = s.json().to_string();
         assert!(!text.contains('\n'));
         assert_eq!(
             text,
-            r#"{"nics":{"rtl8139":{"rx":{"resurgo_mib_s":3.0,"linux_mib_s":6.0,"ratio":0.5,"resurgo_pc_mib_s":3.2,"iommu_ratio":0.938,"fiasco_mib_s":1.6,"fiasco_ratio":0.5},"tx":{"resurgo_mib_s":null,"linux_mib_s":0.333,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null}},"ne2k_pci":{"rx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null},"tx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null}}}}"#
+            r#"{"nics":{"rtl8139":{"rx":{"resurgo_mib_s":3.0,"linux_mib_s":6.0,"ratio":0.5,"resurgo_pc_mib_s":3.2,"iommu_ratio":0.938,"fiasco_mib_s":1.6,"fiasco_ratio":0.5,"tlb_flushes_per_mib":{"resurgo":null,"linux":null,"resurgo_pc":null,"fiasco":1600.0}},"tx":{"resurgo_mib_s":null,"linux_mib_s":0.333,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null,"tlb_flushes_per_mib":{"resurgo":null,"linux":null,"resurgo_pc":null,"fiasco":null}}},"ne2k_pci":{"rx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null,"tlb_flushes_per_mib":{"resurgo":null,"linux":null,"resurgo_pc":null,"fiasco":null}},"tx":{"resurgo_mib_s":null,"linux_mib_s":null,"ratio":null,"resurgo_pc_mib_s":null,"iommu_ratio":null,"fiasco_mib_s":null,"fiasco_ratio":null,"tlb_flushes_per_mib":{"resurgo":null,"linux":null,"resurgo_pc":null,"fiasco":null}}}}}"#
         );
     }
 
@@ -1204,6 +1283,16 @@ mod tests {
         assert!(with.lines().nth(2).unwrap().ends_with("0.50          1.50          0.75"), "{with}");
         let without = summarize(&["e1000"], &samples[..2]).table();
         assert!(!without.contains("Fiasco"), "{without}");
+        assert!(!with.contains("TLB flushes"), "no counts, no flush table: {with}");
+        let counted = [
+            Sample { tlb_flushes: Some(16 * 40), ..samples[1].clone() },
+            Sample { tlb_flushes: Some(16 * 650), ..samples[2].clone() },
+        ];
+        let flushes = summarize(&["e1000"], &counted).table();
+        let tail: Vec<&str> = flushes.lines().skip_while(|l| !l.contains("TLB flushes")).collect();
+        assert_eq!(tail[1], "NIC    dir  Resurgo  Linux  Resurgo pc  Fiasco", "{flushes}");
+        assert_eq!(tail[3], "e1000  rx         -      -          40     650", "{flushes}");
+        assert_eq!(tail.len(), 4, "no line for tx, which has no counts: {flushes}");
     }
 
     #[test]

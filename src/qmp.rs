@@ -1,5 +1,6 @@
 //! A client of QEMU's machine protocol (QMP) on a Unix socket: the benches
-//! stop and continue the virtual machine through it.
+//! stop and continue the virtual machine through it, and read how often its
+//! TCG translator flushed the guest's TLB.
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
@@ -61,16 +62,33 @@ impl Qmp {
 
     /// Runs a command and waits for its answer (events in between are skipped).
     pub fn execute(&mut self, command: &str) -> Result<()> {
+        self.query(command).map(drop)
+    }
+
+    /// Runs a command and returns what it answered (events in between are skipped).
+    pub fn query(&mut self, command: &str) -> Result<Value> {
         writeln!(self.writer, "{}", json!({ "execute": command })).context("writing to QEMU's QMP socket")?;
         loop {
-            let msg = self.message()?;
-            if msg.get("return").is_some() {
-                return Ok(());
+            let mut msg = self.message()?;
+            if let Some(answer) = msg.get_mut("return") {
+                return Ok(answer.take());
             }
             if let Some(error) = msg.get("error") {
                 bail!("QMP `{command}` failed: {error}");
             }
         }
+    }
+
+    /// How many times TCG has flushed the guest's TLB since QEMU started
+    /// (`x-query-jit`: its full and partial flushes; the elided ones did
+    /// nothing). Every write of CR3 without PCIDs flushes it, so a kernel
+    /// that switches page tables at each entry and exit pays a refill of
+    /// every page touched after each: [`crate::bench_net`] reports this per
+    /// MiB moved.
+    pub fn tlb_flushes(&mut self) -> Result<u64> {
+        let answer = self.query("x-query-jit")?;
+        let text = answer.get("human-readable-text").and_then(Value::as_str).unwrap_or_default();
+        tlb_flushes_of(text).ok_or_else(|| anyhow!("QEMU's `x-query-jit` did not count TLB flushes: {text:?}"))
     }
 
     pub fn stop(&mut self) -> Result<()> {
@@ -82,6 +100,14 @@ impl Qmp {
     }
 }
 
+/// The sum of the full and partial TLB flushes in `x-query-jit`'s text.
+fn tlb_flushes_of(text: &str) -> Option<u64> {
+    let count = |label: &str| {
+        text.lines().find_map(|l| l.trim().strip_prefix(label)).and_then(|rest| rest.trim().parse::<u64>().ok())
+    };
+    Some(count("TLB full flushes")? + count("TLB partial flushes")?)
+}
+
 impl Drop for Qmp {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -91,6 +117,15 @@ impl Drop for Qmp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tlb_flushes_are_read_from_the_jit_statistics() {
+        let text = "TB count            74124\ncross page TB count 209 (0%)\nTB flush count      0\n\
+                    TLB full flushes    3\nTLB partial flushes 18708301\nTLB elided flushes  41322939\n";
+        assert_eq!(tlb_flushes_of(text), Some(18_708_304));
+        assert_eq!(tlb_flushes_of("TB count 1\nTLB full flushes 3\n"), None, "no partial count");
+        assert_eq!(tlb_flushes_of("TLB full flushes x\nTLB partial flushes 1\n"), None, "not a number");
+    }
 
     #[test]
     fn qmp_negotiates_skips_events_and_reports_errors() {
