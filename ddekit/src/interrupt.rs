@@ -7,7 +7,8 @@
 //! [`rt::device`], or else one the boot manifest granted it as `irq.<line>`)
 //! to itself and waits for messages from it and from its own wake-up
 //! IRQ. On an interrupt it calls every handler of the line (several when the
-//! line is shared) and then acknowledges (`Irq::unmask`), which lets the line
+//! line is shared) and then acknowledges (`Irq::unmask_and_wait`: the EOI and
+//! the next wait, one system call on Fiasco.OC), which lets the line
 //! fire again. Before a newly attached handler first runs, its `thread_init`
 //! runs once on the interrupt thread.
 //!
@@ -33,6 +34,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use ddekit_core::irq::{Action, LineState};
 use ddekit_core::sync::{Condvar, Mutex, Platform};
 use rt::obj::{Irq, Thread};
+use rt::sys::AckWaitError;
 use rt::sys::proto::PROTO_IRQ;
 use rt::{Timeout, ipc};
 
@@ -177,7 +179,7 @@ fn run(line: &'static Line) {
             (a, d.handlers)
         });
         interrupt = false;
-        if action == Action::Run {
+        let next = if action == Action::Run {
             for h in handlers.iter().flatten().filter(|h| h.init_done) {
                 // SAFETY: given to ddekit_interrupt_attach to be called for
                 // each interrupt.
@@ -185,11 +187,21 @@ fn run(line: &'static Line) {
             }
             line.with(|d| d.state.finished());
             line.idle.broadcast();
-            if let Err(e) = line.irq.unmask() {
-                rt::warn!("ddekit: acknowledging interrupt line {}: {}", line.line, e);
+            // The acknowledgement and the next wait: one kernel entry where
+            // the kernel allows it (each costs a TLB refill under QEMU on
+            // Fiasco.OC, doc/fiasco.md).
+            match line.irq.unmask_and_wait(Timeout::Never) {
+                Err(AckWaitError::Unmask(e)) => {
+                    rt::warn!("ddekit: acknowledging interrupt line {}: {}", line.line, e);
+                    ipc::wait(Timeout::Never)
+                }
+                Err(AckWaitError::Wait(e)) => Err(e),
+                Ok(m) => Ok(m),
             }
-        }
-        match ipc::wait(Timeout::Never) {
+        } else {
+            ipc::wait(Timeout::Never)
+        };
+        match next {
             Ok(m) => interrupt = m.label == HW_LABEL && m.tag.label() == PROTO_IRQ,
             Err(e) => {
                 rt::warn!("ddekit: interrupt thread of line {}: {}", line.line, e);

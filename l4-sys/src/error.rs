@@ -93,6 +93,15 @@ impl Error {
     }
 }
 
+/// Why acknowledging an interrupt and then waiting for the next message
+/// (one system call where the kernel allows it) failed: the acknowledgement
+/// (nothing was waited for), or the wait after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckWaitError {
+    Unmask(Error),
+    Wait(Error),
+}
+
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())

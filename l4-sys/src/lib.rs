@@ -28,7 +28,7 @@ pub mod timeout;
 pub mod utcb;
 
 pub use cap::{CapIdx, Rights};
-pub use error::Error;
+pub use error::{AckWaitError, Error};
 pub use tag::MsgTag;
 pub use timeout::Timeout;
 

@@ -10,7 +10,7 @@ use l4_sys::event::{Event, TaskState};
 use l4_sys::message::{Bytes, Message};
 use l4_sys::proto::*;
 use l4_sys::syscall::{Flags, invoke};
-use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
+use l4_sys::{AckWaitError, CapIdx, Error, MsgTag, Rights, Timeout};
 
 pub use l4_sys::proto::task::MapAccess;
 pub use l4_sys::utcb::ITEM_MAP;
@@ -282,6 +282,14 @@ impl Irq {
     pub fn unmask(&self) -> Result<(), Error> {
         self.op(irq::Request::Unmask {}).map(|_| ())
     }
+    /// [`Irq::unmask`], then an open wait for the next message
+    /// ([`crate::ipc::wait`]): two system calls on this kernel (one on
+    /// Fiasco.OC).
+    pub fn unmask_and_wait(&self, timeout: Timeout) -> Result<l4_sys::syscall::Received, AckWaitError> {
+        self.unmask().map_err(AckWaitError::Unmask)?;
+        crate::ipc::wait(timeout).map_err(AckWaitError::Wait)
+    }
+
     /// Waits for this IRQ only.
     pub fn wait(&self, timeout: Timeout) -> Result<u64, Error> {
         crate::ipc::receive(self.0, timeout).map(|r| r.label)

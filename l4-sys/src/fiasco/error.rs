@@ -35,6 +35,13 @@ pub const fn from_ipc(word: u64) -> Error {
     }
 }
 
+/// Whether the IPC error in `word` happened in the send phase (Fiasco's
+/// send-phase codes are even, `L4_IPC_SND_ERR_MASK`): then nothing was
+/// received or waited for.
+pub const fn in_send_phase(word: u64) -> bool {
+    word & 1 == 0
+}
+
 /// A negative answer label (`-L4_EPERM` ...), or `Ok` for zero and above.
 pub const fn from_label(label: i64) -> Result<i64, Error> {
     if label >= 0 {
@@ -87,6 +94,16 @@ mod tests {
         assert_eq!(from_label(-9999), Err(Error::InvalidArgument));
         for e in [Error::Denied, Error::OutOfMemory, Error::BadOpcode, Error::InvalidArgument, Error::QuotaExceeded] {
             assert_eq!(from_label(to_label(e)), Err(e));
+        }
+    }
+
+    #[test]
+    fn the_phase_of_an_ipc_error() {
+        for send in [ipc::SETIMEOUT, ipc::ENOT_EXISTENT, ipc::SECANCELED, ipc::SEABORTED, ipc::SEMAPFAILED] {
+            assert!(in_send_phase(send), "{send:#x}");
+        }
+        for receive in [ipc::RETIMEOUT, ipc::RECANCELED, ipc::REABORTED, ipc::REMAPFAILED] {
+            assert!(!in_send_phase(receive), "{receive:#x}");
         }
     }
 }

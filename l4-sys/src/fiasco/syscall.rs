@@ -54,6 +54,30 @@ pub fn ipc(dest: Cap, flags: u64, label: u64, tag: MsgTag, timeouts: u64) -> Res
     Ok(Received { tag, label })
 }
 
+/// Which half of a send-and-receive system call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing was sent, nor waited for.
+    Send,
+    Receive,
+}
+
+/// A send followed by an open wait in one system call
+/// (`l4_ipc_send_and_wait`): the next message, or the phase that failed.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn send_and_wait(dest: Cap, tag: MsgTag, timeouts: u64) -> Result<Received, (Phase, Error)> {
+    let flags = super::sysf::SEND | super::sysf::WAIT;
+    let (tag, label) = ipc_raw(dest, flags, 0, tag, timeouts);
+    if tag.0 & TAG_ERROR != 0 {
+        // SAFETY: the UTCB is mapped for the calling thread's life.
+        let word = unsafe { (*utcb::current()).error };
+        let phase = if error::in_send_phase(word) { Phase::Send } else { Phase::Receive };
+        return Err((phase, error::from_ipc(word)));
+    }
+    Ok(Received { tag, label })
+}
+
 /// A call to a kernel object or server: the IPC error, else the answer's
 /// label as a result code (negative labels are errors).
 #[cfg(target_arch = "x86_64")]

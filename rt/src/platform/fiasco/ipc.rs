@@ -72,6 +72,16 @@ pub fn wait(t: Timeout) -> Result<Received, Error> {
     ipc(Cap::INVALID, sysf::WAIT, 0, MsgTag(0), timeout::pair(Timeout::Never, t)).map(clean)
 }
 
+/// A send to `to`, then an open wait, in one system call; on failure, the
+/// phase that failed (after a failed send nothing was waited for).
+pub(crate) fn send_and_wait(
+    to: Cap,
+    tag: MsgTag,
+    t: Timeout,
+) -> Result<Received, (l4_sys::fiasco::syscall::Phase, Error)> {
+    l4_sys::fiasco::syscall::send_and_wait(to, tag, timeout::pair(Timeout::Never, t)).map(clean)
+}
+
 /// Closed receive from one thread or IRQ.
 pub fn receive(from: CapIdx, t: Timeout) -> Result<Received, Error> {
     ipc(dest(from), sysf::RECV, 0, MsgTag(0), timeout::pair(Timeout::Never, t)).map(clean)

@@ -6,9 +6,10 @@
 use crate::cap;
 use crate::ipc::{self, irq_label, kernel_label, set_receive_slot};
 pub use crate::memory::{Dataspace, DsInfo};
-use l4_sys::fiasco::syscall::{call, send};
+use l4_sys::fiasco::syscall::{Phase, call, send};
 use l4_sys::fiasco::{Cap, item, msg, proto, task};
-use l4_sys::{CapIdx, Error, MsgTag, Rights, Timeout};
+use l4_sys::syscall::Received;
+use l4_sys::{AckWaitError, CapIdx, Error, MsgTag, Rights, Timeout};
 
 /// An operation that creates a capability: returns its slot.
 fn create(on: Cap, fill: impl FnOnce(&mut [u64]) -> MsgTag) -> Result<CapIdx, Error> {
@@ -182,6 +183,23 @@ impl Irq {
         ipc::set_mr::<0>(4); // L4_IRQ_OP_EOI
         send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
     }
+    /// [`Irq::unmask`], then an open wait for the next message
+    /// ([`crate::ipc::wait`]), in one system call (`l4_irq_wait`'s EOI and
+    /// wait, or the unmask sent to io's ICU and the wait).
+    pub fn unmask_and_wait(&self, timeout: Timeout) -> Result<Received, AckWaitError> {
+        let tag = match super::device::device_irq(self.0) {
+            Some(Some((icu, line))) => (icu, ipc::compose(|m| l4_sys::fiasco::vbus::icu_unmask(m, line))),
+            _ => {
+                ipc::set_mr::<0>(4); // L4_IRQ_OP_EOI
+                (Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
+            }
+        };
+        ipc::send_and_wait(tag.0, tag.1, timeout).map_err(|(phase, e)| match phase {
+            Phase::Send => AckWaitError::Unmask(e),
+            Phase::Receive => AckWaitError::Wait(e),
+        })
+    }
+
     /// Waits for this IRQ only.
     pub fn wait(&self, timeout: Timeout) -> Result<u64, Error> {
         crate::ipc::receive(self.0, timeout).map(|r| r.label)
