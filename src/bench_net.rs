@@ -157,6 +157,8 @@ pub enum System {
 }
 
 impl System {
+    pub const ALL: [System; 4] = [System::Resurgo, System::Linux, System::ResurgoPc, System::Fiasco];
+
     pub fn name(self) -> &'static str {
         match self {
             System::Resurgo => "resurgo",
@@ -236,14 +238,12 @@ pub fn median(values: &[f64]) -> Option<f64> {
     Some(if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 })
 }
 
-/// The median throughput of both systems for one NIC and direction.
+/// The medians of every system for one NIC and direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cell {
-    pub resurgo: Option<f64>,
-    pub linux: Option<f64>,
-    pub resurgo_pc: Option<f64>,
-    pub fiasco: Option<f64>,
-    /// The median of QEMU's TLB flushes per MiB, per system.
+    /// Throughput.
+    pub mib_s: PerSystem,
+    /// QEMU's TLB flushes per MiB.
     pub flushes_per_mib: PerSystem,
 }
 
@@ -257,6 +257,30 @@ pub struct PerSystem {
 }
 
 impl PerSystem {
+    /// Each system's figure from `figure`.
+    fn of(mut figure: impl FnMut(System) -> Option<f64>) -> PerSystem {
+        PerSystem {
+            resurgo: figure(System::Resurgo),
+            linux: figure(System::Linux),
+            resurgo_pc: figure(System::ResurgoPc),
+            fiasco: figure(System::Fiasco),
+        }
+    }
+
+    pub fn get(&self, system: System) -> Option<f64> {
+        match system {
+            System::Resurgo => self.resurgo,
+            System::Linux => self.linux,
+            System::ResurgoPc => self.resurgo_pc,
+            System::Fiasco => self.fiasco,
+        }
+    }
+
+    /// Whether any system has a figure.
+    fn any(&self) -> bool {
+        [self.resurgo, self.linux, self.resurgo_pc, self.fiasco].iter().any(Option::is_some)
+    }
+
     fn json(&self) -> Value {
         json!({
             "resurgo": number(self.resurgo),
@@ -270,7 +294,7 @@ impl PerSystem {
 impl Cell {
     /// Resurgo's throughput over Linux's.
     pub fn ratio(&self) -> Option<f64> {
-        match (self.resurgo, self.linux) {
+        match (self.mib_s.resurgo, self.mib_s.linux) {
             (Some(r), Some(l)) if l > 0.0 => Some(r / l),
             _ => None,
         }
@@ -278,7 +302,7 @@ impl Cell {
 
     /// Resurgo with the IOMMU (q35) over Resurgo without (pc).
     pub fn iommu_ratio(&self) -> Option<f64> {
-        match (self.resurgo, self.resurgo_pc) {
+        match (self.mib_s.resurgo, self.mib_s.resurgo_pc) {
             (Some(on), Some(off)) if off > 0.0 => Some(on / off),
             _ => None,
         }
@@ -288,18 +312,9 @@ impl Cell {
     /// both on `pc`.
     /// (Resurgo on pc is `resurgo` itself when the run's machine was pc.)
     pub fn fiasco_ratio(&self) -> Option<f64> {
-        match (self.fiasco, self.resurgo_pc.or(self.resurgo)) {
+        match (self.mib_s.fiasco, self.mib_s.resurgo_pc.or(self.mib_s.resurgo)) {
             (Some(f), Some(r)) if r > 0.0 => Some(f / r),
             _ => None,
-        }
-    }
-
-    pub fn get(&self, system: System) -> Option<f64> {
-        match system {
-            System::Resurgo => self.resurgo,
-            System::Linux => self.linux,
-            System::ResurgoPc => self.resurgo_pc,
-            System::Fiasco => self.fiasco,
         }
     }
 }
@@ -347,18 +362,12 @@ pub fn summarize(nics: &[&str], samples: &[Sample]) -> Summary {
         .map(|&nic| {
             let mut runs = 0;
             let mut cell = |direction| {
-                let (resurgo, a) = figure(nic, System::Resurgo, direction);
-                let (linux, b) = figure(nic, System::Linux, direction);
-                let (resurgo_pc, c) = figure(nic, System::ResurgoPc, direction);
-                let (fiasco, d) = figure(nic, System::Fiasco, direction);
-                runs = runs.max(a).max(b).max(c).max(d);
-                let flushes_per_mib = PerSystem {
-                    resurgo: flushes(nic, System::Resurgo, direction),
-                    linux: flushes(nic, System::Linux, direction),
-                    resurgo_pc: flushes(nic, System::ResurgoPc, direction),
-                    fiasco: flushes(nic, System::Fiasco, direction),
-                };
-                Cell { resurgo, linux, resurgo_pc, fiasco, flushes_per_mib }
+                let mib_s = PerSystem::of(|system| {
+                    let (median, n) = figure(nic, system, direction);
+                    runs = runs.max(n);
+                    median
+                });
+                Cell { mib_s, flushes_per_mib: PerSystem::of(|system| flushes(nic, system, direction)) }
             };
             let (rx, tx) = (cell(Direction::Rx), cell(Direction::Tx));
             Row { nic: nic.to_string(), rx, tx, runs }
@@ -389,12 +398,12 @@ impl Summary {
                 dirs.insert(
                     direction.name().into(),
                     json!({
-                        "resurgo_mib_s": number(cell.resurgo),
-                        "linux_mib_s": number(cell.linux),
+                        "resurgo_mib_s": number(cell.mib_s.resurgo),
+                        "linux_mib_s": number(cell.mib_s.linux),
                         "ratio": number(cell.ratio()),
-                        "resurgo_pc_mib_s": number(cell.resurgo_pc),
+                        "resurgo_pc_mib_s": number(cell.mib_s.resurgo_pc),
                         "iommu_ratio": number(cell.iommu_ratio()),
-                        "fiasco_mib_s": number(cell.fiasco),
+                        "fiasco_mib_s": number(cell.mib_s.fiasco),
                         "fiasco_ratio": number(cell.fiasco_ratio()),
                         "tlb_flushes_per_mib": cell.flushes_per_mib.json(),
                     }),
@@ -411,7 +420,7 @@ impl Summary {
         let fmt = |x: Option<f64>, prec: usize| x.map_or_else(|| "-".to_string(), |x| format!("{x:.prec$}"));
         let mut header = vec!["NIC", "dir", "Resurgo MiB/s", "Linux MiB/s", "ratio", "Resurgo pc MiB/s", "IOMMU ratio"];
         // Fiasco.OC's columns only when it was measured.
-        let with_fiasco = self.rows.iter().any(|r| r.rx.fiasco.is_some() || r.tx.fiasco.is_some());
+        let with_fiasco = self.rows.iter().any(|r| r.rx.mib_s.fiasco.is_some() || r.tx.mib_s.fiasco.is_some());
         if with_fiasco {
             header.extend(["Fiasco MiB/s", "Fiasco ratio"]);
         }
@@ -424,18 +433,18 @@ impl Summary {
                 let mut line = vec![
                     row.nic.clone(),
                     direction.name().to_string(),
-                    fmt(cell.resurgo, 2),
-                    fmt(cell.linux, 2),
+                    fmt(cell.mib_s.resurgo, 2),
+                    fmt(cell.mib_s.linux, 2),
                     fmt(cell.ratio(), 2),
-                    fmt(cell.resurgo_pc, 2),
+                    fmt(cell.mib_s.resurgo_pc, 2),
                     fmt(cell.iommu_ratio(), 2),
                 ];
                 if with_fiasco {
-                    line.extend([fmt(cell.fiasco, 2), fmt(cell.fiasco_ratio(), 2)]);
+                    line.extend([fmt(cell.mib_s.fiasco, 2), fmt(cell.fiasco_ratio(), 2)]);
                 }
                 lines.push(line);
                 let f = &cell.flushes_per_mib;
-                if [f.resurgo, f.linux, f.resurgo_pc, f.fiasco].iter().any(Option::is_some) {
+                if f.any() {
                     flush_lines.push(vec![
                         row.nic.clone(),
                         direction.name().to_string(),
@@ -1111,16 +1120,15 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
         .flat_map(|r| Direction::BOTH.map(|d| (format!("{} {}", r.nic, d.name()), *r.cell(d))))
         .collect();
     let n = groups.len().max(1);
-    let top =
-        groups.iter().flat_map(|(_, c)| [c.resurgo, c.linux, c.resurgo_pc, c.fiasco]).flatten().fold(0.0f64, f64::max);
+    let top = groups.iter().flat_map(|(_, c)| System::ALL.map(|s| c.mib_s.get(s))).flatten().fold(0.0f64, f64::max);
     let ymax = if top > 0.0 { top * 1.2 } else { 1.0 };
     // Resurgo on pc only when it was measured: then three bars a group.
-    let with_pc = groups.iter().any(|(_, c)| c.resurgo_pc.is_some());
+    let with_pc = groups.iter().any(|(_, c)| c.mib_s.resurgo_pc.is_some());
     let mut colors = vec![(System::Resurgo, RGBColor(0xd9, 0x5f, 0x02)), (System::Linux, RGBColor(0x1b, 0x9e, 0x77))];
     if with_pc {
         colors.push((System::ResurgoPc, RGBColor(0x75, 0x70, 0xb3)));
     }
-    if groups.iter().any(|(_, c)| c.fiasco.is_some()) {
+    if groups.iter().any(|(_, c)| c.mib_s.fiasco.is_some()) {
         colors.push((System::Fiasco, RGBColor(0xe7, 0x29, 0x8a)));
     }
     let bar = 0.8 / colors.len() as f64;
@@ -1151,7 +1159,7 @@ pub fn plot(summary: &Summary, path: &Path) -> Result<()> {
                 .enumerate()
                 .map(|(i, (_, cell))| {
                     let x0 = i as f64 + 0.1 + bar * k as f64;
-                    (x0, x0 + bar * 0.95, cell.get(*system))
+                    (x0, x0 + bar * 0.95, cell.mib_s.get(*system))
                 })
                 .collect();
             chart
@@ -1242,10 +1250,10 @@ mod tests {
         assert_eq!(s.rows.iter().map(|r| r.nic.as_str()).collect::<Vec<_>>(), ["rtl8139", "e1000", "pcnet"]);
         let e1000 = &s.rows[1];
         assert_eq!(e1000.runs, 3);
-        assert!((e1000.rx.resurgo.unwrap() - 3.0).abs() < 1e-9);
-        assert!((e1000.rx.linux.unwrap() - 10.0).abs() < 1e-9);
+        assert!((e1000.rx.mib_s.resurgo.unwrap() - 3.0).abs() < 1e-9);
+        assert!((e1000.rx.mib_s.linux.unwrap() - 10.0).abs() < 1e-9);
         assert!((e1000.rx.ratio().unwrap() - 0.3).abs() < 1e-9);
-        assert_eq!(e1000.tx.resurgo, None);
+        assert_eq!(e1000.tx.mib_s.resurgo, None);
         assert_eq!(e1000.tx.ratio(), None);
         assert_eq!(s.rows[2].rx, Cell::default());
         assert_eq!(s.rows[2].runs, 0);
