@@ -177,27 +177,26 @@ impl Irq {
     /// Lets the interrupt fire again: the EOI through the IRQ object, or at
     /// io's virtual ICU for a line io unmasks there.
     pub fn unmask(&self) -> Result<(), Error> {
-        if let Some(Some((icu, line))) = super::device::device_irq(self.0) {
-            return send(icu, ipc::compose(|m| l4_sys::fiasco::vbus::icu_unmask(m, line)));
-        }
-        ipc::set_mr::<0>(4); // L4_IRQ_OP_EOI
-        send(Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
+        let (to, tag) = self.unmask_message();
+        send(to, tag)
     }
     /// [`Irq::unmask`], then an open wait for the next message
     /// ([`crate::ipc::wait`]), in one system call (`l4_irq_wait`'s EOI and
     /// wait, or the unmask sent to io's ICU and the wait).
     pub fn unmask_and_wait(&self, timeout: Timeout) -> Result<Received, AckWaitError> {
-        let tag = match super::device::device_irq(self.0) {
-            Some(Some((icu, line))) => (icu, ipc::compose(|m| l4_sys::fiasco::vbus::icu_unmask(m, line))),
-            _ => {
-                ipc::set_mr::<0>(4); // L4_IRQ_OP_EOI
-                (Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
-            }
-        };
-        ipc::send_and_wait(tag.0, tag.1, timeout).map_err(|(phase, e)| match phase {
+        let (to, tag) = self.unmask_message();
+        ipc::send_and_wait(to, tag, timeout).map_err(|(phase, e)| match phase {
             Phase::Send => AckWaitError::Unmask(e),
             Phase::Receive => AckWaitError::Wait(e),
         })
+    }
+    /// Where the unmask goes and its message (in the message registers).
+    fn unmask_message(&self) -> (Cap, MsgTag) {
+        if let Some(Some((icu, line))) = super::device::device_irq(self.0) {
+            return (icu, ipc::compose(|m| l4_sys::fiasco::vbus::icu_unmask(m, line)));
+        }
+        ipc::set_mr::<0>(4); // L4_IRQ_OP_EOI
+        (Cap::from_idx(self.0), MsgTag::new(proto::IRQ, 1, 0))
     }
 
     /// Waits for this IRQ only.
