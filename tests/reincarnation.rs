@@ -43,4 +43,18 @@ fn the_shell_lists_and_controls_services() {
     seen(&guest, "[reincarnation] steady incarnation 2 started", STEP);
     guest.send_line("svc down nosuch").unwrap();
     guest.wait_line("[shell] svc down: no service `nosuch`", STEP).unwrap();
+    // A line longer than the shell takes is refused whole, not run cut short.
+    let long = format!("svc kill steady {}", "x".repeat(200));
+    guest.send_line(&long).unwrap();
+    guest.wait_line(&format!("[shell] line too long ({} characters, at most 200): not run", long.len()), STEP).unwrap();
+    // Thirty lines typed at once, far ahead of the shell: every one is answered.
+    let tables = |g: &resurgo::qemu::Guest| g.lines().iter().filter(|l| l.starts_with("[shell] driver ")).count();
+    let before = tables(&guest);
+    guest.send_line(&["svc list"; 30].join("\r")).unwrap();
+    let deadline = std::time::Instant::now() + STEP;
+    while tables(&guest) < before + 30 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(tables(&guest), before + 30, "{}", guest.tail(40));
+    assert!(!guest.lines().iter().any(|l| l.contains("steady incarnation 3")), "{}", guest.tail(40));
 }

@@ -31,6 +31,10 @@ use rt::Timeout;
 
 rt::entry!(main);
 
+/// The longest line the shell takes. A longer one is refused whole when it
+/// ends, never run cut short (a `svc poke` cut short would patch other bytes).
+const LINE_MAX: usize = 200;
+
 fn main() {
     let mut console = match rt::console::Console::open() {
         Ok(c) => c,
@@ -38,21 +42,28 @@ fn main() {
     };
     rt::info!("type `svc list` or `help`");
     let mut line = String::new();
+    // Characters beyond LINE_MAX in the line being typed.
+    let mut over = 0usize;
     let mut keys = [0u8; 64];
     loop {
         let n = console.read(&mut keys, Timeout::Millis(1000));
         for &key in &keys[..n] {
             match key {
                 b'\r' | b'\n' => {
-                    if !line.trim().is_empty() {
+                    if over > 0 {
+                        rt::info!("line too long ({} characters, at most {}): not run", LINE_MAX + over, LINE_MAX);
+                    } else if !line.trim().is_empty() {
                         run(line.trim());
                     }
                     line.clear();
+                    over = 0;
                 }
+                8 | 0x7f if over > 0 => over -= 1,
                 8 | 0x7f => {
                     line.pop();
                 }
-                c if (0x20..0x7f).contains(&c) && line.len() < 200 => line.push(c as char),
+                c if (0x20..0x7f).contains(&c) && line.len() < LINE_MAX => line.push(c as char),
+                c if (0x20..0x7f).contains(&c) => over += 1,
                 _ => {}
             }
         }
