@@ -373,6 +373,35 @@ fn the_default_system_runs_on_fiasco() {
     assert!(!lines.iter().any(|l| l.contains("Pager of") || l.contains("FATAL")), "{}", guest.tail(40));
 }
 
+/// A driver thread that spins on the driver's level (its interrupt thread,
+/// made to hang by `svc hang-irq`) is found by the reincarnation server's
+/// watch of the time its threads consume, not by the heartbeats, which the
+/// driver's first thread on the same level still answers: the driver is
+/// restarted as hung, and echo, at the default level, works again after.
+#[test]
+fn a_driver_thread_that_spins_is_found_and_the_driver_restarted_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let (mut guest, [echo, _, _, _]) = boot_forwarding(&l4re, "system/default.toml", "rtl8139", [7, 9, 80, 23]);
+    seen(&guest, "eth-8139cp up 10.0.2.15/24", STEP);
+    seen(&guest, "shell   | type `svc list` or `help`", STEP);
+    guest.send_line("svc hang-irq eth-8139cp").unwrap();
+    seen(&guest, "shell   | svc hang-irq eth-8139cp: done", STEP);
+    // Any interrupt now spins in the driver; a connection from the host makes one.
+    let _ = std::net::TcpStream::connect_timeout(
+        &format!("127.0.0.1:{echo}").parse().unwrap(),
+        std::time::Duration::from_secs(2),
+    );
+    let failed = fiasco::plain(&seen(&guest, "reincarn| WARN eth-8139cp failed: ", STEP));
+    assert!(
+        failed.contains(
+            "failed: a thread ran 90 % or more of the last 2000 ms at priority 120 without waiting: hung (at "
+        ),
+        "{failed}"
+    );
+    seen(&guest, "eth-8139cp: attached (#2)", STEP);
+    echo_mib(&guest, echo, 0xdef2, " after the restart");
+}
+
 /// A driver whose probe always faults (`inject-probe-fault`) is restarted
 /// with backoff and then held down by the reincarnation server on
 /// Fiasco.OC, while netd and the rest keep running.

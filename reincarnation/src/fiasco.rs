@@ -40,6 +40,13 @@ const STACK: u64 = 64 << 10;
 /// moved its first frame (about 150 ms), whose page faults this server
 /// serves.
 const CHORES_AFTER_MS: u64 = 400;
+/// How often the server reads the time its drivers' threads consumed, and
+/// how many periods in a row a thread of a driver above the default
+/// priority may run 90 % of before it is a runaway: what Resurgo's kernel
+/// reports of a thread that ran `HANG_TICKS` (2 s) above the default
+/// priority without waiting, which Fiasco.OC does not watch for.
+const WATCH_MS: u64 = 1000;
+const RUNAWAY_PERIODS: u32 = 2;
 
 /// What the server keeps per service on Fiasco.OC: what ned handed it to
 /// start the child from.
@@ -56,6 +63,10 @@ struct Data {
     control: Option<Gate>,
     /// The image's segments copied for the next instance, ahead of its start.
     next: Option<Prepared>,
+    /// The running instance's threads at the last watch: the capability,
+    /// the microseconds it had consumed, and how many periods in a row it
+    /// ran most of (see [`watch`]).
+    samples: Vec<(rt::CapIdx, u64, u32)>,
 }
 
 /// Supervising on Fiasco.OC: this server creates the tasks and pages them.
@@ -73,6 +84,9 @@ struct Fiasco {
     graveyard: Vec<Child>,
     /// When [`Fiasco::chores`] are due (ticks).
     chores_at: Option<u64>,
+    /// When the threads were last watched, and when next (ticks).
+    watched_at: u64,
+    watch_at: u64,
 }
 
 type Server = Supervisor<Fiasco>;
@@ -146,6 +160,10 @@ impl Kernel for Fiasco {
         let mut values: Vec<(&str, u64)> = d.values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         values.push(("incarnation", s.svc.incarnation));
         values.push(("fault-ticks", s.failed_at));
+        // It tells this server of every thread it starts, so that `watch`
+        // sees them all; DDEKit starts them at the driver's priority then.
+        values.push(("announce-threads", 1));
+        d.samples.clear();
         let spawn = Spawn {
             name: &s.svc.name,
             image: d.image,
@@ -295,6 +313,7 @@ fn children() -> Vec<Supervised<Fiasco>> {
             control_label,
             control: None,
             next: None,
+            samples: Vec::new(),
             image,
             log: rt::env::cap(&format!("{i}.log")),
             grants,
@@ -332,6 +351,8 @@ pub fn main() {
         quiesce: rt::env::value("io-admin") == Some(1),
         graveyard: Vec::new(),
         chores_at: None,
+        watched_at: rt::time::ticks(),
+        watch_at: rt::time::ticks() + WATCH_MS,
     });
     let pings = heartbeat::start(targets, HEARTBEAT);
     server.kernel.pings = Some(pings);
@@ -346,7 +367,9 @@ pub fn main() {
 
     let mut reply: Option<Reply> = None;
     loop {
-        let timeout = match (server.timeout(), server.kernel.chores_in()) {
+        let watch_in = server.kernel.watch_at.saturating_sub(rt::time::ticks());
+        let due = server.kernel.chores_in().map_or(watch_in, |c| c.min(watch_in));
+        let timeout = match (server.timeout(), Some(due)) {
             (t, None) | (t @ rt::Timeout::Zero, _) => t,
             (rt::Timeout::Millis(a), Some(b)) => rt::Timeout::Millis(a.min(b.clamp(1, u32::MAX as u64) as u32)),
             (rt::Timeout::Never, Some(b)) => rt::Timeout::Millis(b.clamp(1, u32::MAX as u64) as u32),
@@ -374,9 +397,57 @@ pub fn main() {
             }
             Ok(m) => reply = Some(Reply::kept(server.request(m.label, m.tag))),
         }
+        watch(&mut server);
         server.restart_due();
         server.kernel.chores(&mut server.services);
         pings.publish(&server.running());
+    }
+}
+
+/// Every [`WATCH_MS`]: reads the time each thread of each running driver
+/// above the default priority consumed (its first thread and those it told
+/// of), and fails the driver as hung when one ran 90 % or more of
+/// [`RUNAWAY_PERIODS`] periods in a row. On the driver's level such a thread
+/// would starve netd and everything else at the default level while the
+/// first thread, on the same level, still answered the heartbeats.
+fn watch(server: &mut Server) {
+    let now = rt::time::ticks();
+    if now < server.kernel.watch_at {
+        return;
+    }
+    let elapsed_us = now.saturating_sub(server.kernel.watched_at).max(1) * 1000;
+    server.kernel.watched_at = now;
+    server.kernel.watch_at = now + WATCH_MS;
+    let mut runaways = Vec::new();
+    for (i, s) in server.services.iter_mut().enumerate() {
+        let Some(child) = s.child.as_ref() else { continue };
+        if s.data.priority <= rt::sys::proto::thread::DEFAULT_PRIORITY {
+            continue;
+        }
+        let mut samples = Vec::new();
+        let mut runaway = None;
+        for t in child.threads() {
+            let Ok(used) = t.consumed_us() else { continue };
+            let (before, streak) = s.data.samples.iter().find(|x| x.0 == t.0).map_or((used, 0), |x| (x.1, x.2));
+            let streak = if used.saturating_sub(before).saturating_mul(10) >= elapsed_us * 9 { streak + 1 } else { 0 };
+            if streak >= RUNAWAY_PERIODS && runaway.is_none() {
+                runaway = Some(t);
+            }
+            samples.push((t.0, used, streak));
+        }
+        s.data.samples = samples;
+        if let Some(t) = runaway {
+            runaways.push((i, t));
+        }
+    }
+    for (i, t) in runaways {
+        let at = Child::thread_at(t).map_or(String::new(), |(ip, _)| format!(" (at {})", place(server, i, ip)));
+        let cause = format!(
+            "a thread ran 90 % or more of the last {} ms at priority {} without waiting: hung{at}",
+            RUNAWAY_PERIODS as u64 * WATCH_MS,
+            server.services[i].data.priority,
+        );
+        server.failed(i, cause);
     }
 }
 

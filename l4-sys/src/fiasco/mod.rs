@@ -105,6 +105,10 @@ pub mod proto {
     pub const DATASPACE: i64 = 0x4000;
     pub const PARENT: i64 = 0x4002;
     pub const RM: i64 = 0x4005;
+    /// Resurgo's own, on a supervised child's pager gate: the child started
+    /// a thread, whose capability the message maps (so that the supervisor
+    /// can read the time it consumes, `l4_thread_stats_time`).
+    pub const RESURGO_THREAD: i64 = 0x5254;
 }
 
 /// Typed items (`L4_ITEM_MAP`, `L4_RCV_ITEM_SINGLE_CAP`, flexpage types).

@@ -162,6 +162,22 @@ pub fn thread_ex_regs(mr: &mut [u64], ip: u64, sp: u64, flags: u64) -> MsgTag {
     MsgTag::new(proto::THREAD, 3, 0)
 }
 
+/// `l4_thread_stats_time`: the answer's word 0 is the time the thread has
+/// consumed, in microseconds.
+pub fn thread_stats_time(mr: &mut [u64]) -> MsgTag {
+    mr[0] = 3;
+    MsgTag::new(proto::THREAD, 1, 0)
+}
+
+/// A supervised child tells its supervisor of a thread it started
+/// ([`proto::RESURGO_THREAD`]): one word (0) and the thread's capability,
+/// without the right to delete it.
+pub fn thread_announce(mr: &mut [u64], thread: Cap) -> MsgTag {
+    mr[0] = 0;
+    mr[1..3].copy_from_slice(&map_item(thread, item::CAP_RWS));
+    MsgTag::new(proto::RESURGO_THREAD, 1, 1)
+}
+
 /// `l4_scheduler_run_thread` at `prio` on every CPU the scheduler has.
 pub fn scheduler_run_thread(mr: &mut [u64], thread: Cap, prio: u64) -> MsgTag {
     mr[0] = 1;
@@ -310,6 +326,20 @@ pub fn parent_signal(mr: &mut [u64], sig: u64, val: u64) -> MsgTag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_is_announced_with_its_capability_and_its_time_asked_as_l4sys_does() {
+        let mut mr = [0u64; 8];
+        let tag = thread_stats_time(&mut mr);
+        // L4_THREAD_STATS_OP, one word, on the thread protocol.
+        assert_eq!((tag.label(), tag.words(), tag.items(), mr[0]), (proto::THREAD, 1, 0, 3));
+        let thread = Cap::from_index(0x42);
+        let tag = thread_announce(&mut mr, thread);
+        assert_eq!((tag.label(), tag.words(), tag.items(), mr[0]), (proto::RESURGO_THREAD, 1, 1, 0));
+        // A map item of the one capability, without the right to delete it.
+        assert_eq!([mr[1], mr[2]], map_item(thread, item::CAP_RWS));
+        assert_eq!(mr[2] & item::CAP_RWSD, item::CAP_RWS);
+    }
 
     #[test]
     fn vcon_read_and_attributes_are_encoded_as_l4sys_does() {

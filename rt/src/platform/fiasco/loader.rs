@@ -136,7 +136,13 @@ pub struct Child {
     next: u64,
     /// Whether [`Child::stop`] has deleted its threads.
     stopped: bool,
+    /// The threads the child told of ([`proto::RESURGO_THREAD`]), besides
+    /// its first: this task's capabilities to them.
+    threads: Vec<CapIdx>,
 }
+
+/// The most threads a child may tell of; it is refused the next.
+pub const MAX_ANNOUNCED_THREADS: usize = 32;
 
 /// What a message from a child through its pager gate was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -415,8 +421,7 @@ impl Child {
     /// Where the child's first thread is: its instruction and stack pointer
     /// (`l4_thread_ex_regs` that changes nothing answers them).
     pub fn first_thread_at(&self) -> Option<(u64, u64)> {
-        call(Cap::from_idx(self.thread.0), ipc::compose(|m| msg::thread_ex_regs(m, !0, !0, 0))).ok()?;
-        Some((ipc::mr::<1>(), ipc::mr::<2>()))
+        Child::thread_at(self.thread)
     }
 
     /// Patches the child's text (software-implemented fault injection, as
@@ -499,6 +504,24 @@ impl Child {
                     Err(e) => Event::Reply(MsgTag::new(l4_sys::fiasco::error::to_label(e), 0, 0)),
                 }
             }
+            proto::RESURGO_THREAD => {
+                let received = if tag.items() > 0 { take_received() } else { None };
+                let answer = match received {
+                    None => Err(Error::InvalidArgument),
+                    Some(c) if self.threads.len() >= MAX_ANNOUNCED_THREADS => {
+                        release(c);
+                        Err(Error::QuotaExceeded)
+                    }
+                    Some(c) => {
+                        self.threads.push(c);
+                        Ok(())
+                    }
+                };
+                Event::Reply(match answer {
+                    Ok(()) => MsgTag::new(0, 0, 0),
+                    Err(e) => MsgTag::new(l4_sys::fiasco::error::to_label(e), 0, 0),
+                })
+            }
             proto::PARENT if tag.words() >= 3 => Event::Exit(m[2]),
             proto::PAGE_FAULT if tag.words() >= 2 => {
                 let pf = PageFault::decode(&m[..]);
@@ -542,6 +565,23 @@ impl Child {
         // Its first thread is this task's object: deleted here, before the
         // slots it faults through go.
         delete_own(self.thread.0);
+        // The others went with its slots; these are only names of them.
+        for c in self.threads.drain(..) {
+            release(c);
+        }
+    }
+
+    /// The child's threads this task can watch: its first and those it told
+    /// of, while it runs.
+    pub fn threads(&self) -> impl Iterator<Item = Thread> + '_ {
+        let first = (!self.stopped).then_some(self.thread);
+        first.into_iter().chain(self.threads.iter().filter(|_| !self.stopped).map(|&c| Thread(c)))
+    }
+
+    /// Where thread `t` of the child is: its instruction and stack pointer.
+    pub fn thread_at(t: Thread) -> Option<(u64, u64)> {
+        call(Cap::from_idx(t.0), ipc::compose(|m| msg::thread_ex_regs(m, !0, !0, 0))).ok()?;
+        Some((ipc::mr::<1>(), ipc::mr::<2>()))
     }
 
     /// Destroys the child: stops it, then its task (with the D right, so it
@@ -674,7 +714,8 @@ pub fn spawn_prepared(s: &Spawn, prepared: Prepared) -> Result<Child, LoadError>
             return Err(e.into());
         }
     };
-    let mut child = Child { task, thread, regions: Vec::new(), next: REGIONS_START, stopped: false };
+    let mut child =
+        Child { task, thread, regions: Vec::new(), next: REGIONS_START, stopped: false, threads: Vec::new() };
     match populate(&mut child, s, prepared) {
         Ok(()) => Ok(child),
         Err(e) => {

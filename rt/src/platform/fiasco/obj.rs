@@ -104,6 +104,13 @@ impl Thread {
     pub fn yield_now(&self) {
         crate::ipc::sleep_ms(0);
     }
+
+    /// The time the thread has run so far, in microseconds
+    /// (`l4_thread_stats_time`).
+    pub fn consumed_us(&self) -> Result<u64, Error> {
+        call(Cap::from_idx(self.0), ipc::compose(msg::thread_stats_time))?;
+        Ok(ipc::mr::<0>())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -95,10 +95,22 @@ pub fn main_cap() -> CapIdx {
     Cap(super::l4re_env().main_thread).idx()
 }
 
-/// The priority the task was started with: Fiasco's scheduler does not say
-/// (ned's script sets none), so `None`.
+/// The priority the task was started with, which DDEKit starts its threads
+/// at: Fiasco's scheduler does not say, so it is the manifest's (`priority=N`
+/// among the arguments), and only for a task that tells its supervisor of
+/// its threads (`announce-threads=1`: a driver the reincarnation server
+/// started, which watches them for runaways, doc/fiasco.md). Any other task
+/// gets `None`, and DDEKit's threads in it run at L4Re's default level.
 pub fn declared_priority() -> Option<u8> {
-    None
+    if !announces_threads() {
+        return None;
+    }
+    super::env::value("priority").map(|p| p.min(u8::MAX as u64) as u8)
+}
+
+/// Whether this task's supervisor wants to be told of each thread it starts.
+fn announces_threads() -> bool {
+    super::env::value("announce-threads") == Some(1)
 }
 
 /// A running thread of this task.
@@ -188,6 +200,17 @@ pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Res
     unsafe {
         (sp as *mut u64).write(arg);
         ((sp + 8) as *mut u64).write(thread.0.0 as u64);
+    }
+    // A supervisor that watches this task's threads hears of each before it
+    // runs; one that cannot be told of it is not started.
+    if announces_threads()
+        && let Err(e) = call(Cap(env.rm), ipc::compose(|m| msg::thread_announce(m, cap)))
+    {
+        release(thread.0);
+        region.free();
+        // SAFETY: `arg` came from `Box::into_raw` above and nobody took it.
+        drop(unsafe { Box::from_raw(arg as *mut Start) });
+        return Err(e);
     }
     let entry = __rt_fiasco_thread_entry as *const () as u64;
     let started = call(cap, ipc::compose(|m| msg::thread_ex_regs(m, entry, sp, 0))).and_then(|_| {
