@@ -40,13 +40,16 @@ const STACK: u64 = 64 << 10;
 /// moved its first frame (about 150 ms), whose page faults this server
 /// serves.
 const CHORES_AFTER_MS: u64 = 400;
-/// How often the server reads the time its drivers' threads consumed, and
-/// how many periods in a row a thread of a driver above the default
-/// priority may run 90 % of before it is a runaway: what Resurgo's kernel
-/// reports of a thread that ran `HANG_TICKS` (2 s) above the default
-/// priority without waiting, which Fiasco.OC does not watch for.
-const WATCH_MS: u64 = 1000;
-const RUNAWAY_PERIODS: u32 = 2;
+/// How often the server reads the time its drivers' threads consumed. A
+/// thread of a driver above the default priority that ran 90 % or more of a
+/// period is moved to the default level (netd's) until it runs less than
+/// half of one; one that did so for [`RUNAWAY_PERIODS`] periods in a row
+/// (2 s) is a runaway, and its driver hung. That is what Resurgo's kernel
+/// does with a thread that runs above the default priority without waiting
+/// (demoted after 200 ms, reported after `HANG_TICKS`); Fiasco.OC does not
+/// watch for it.
+const WATCH_MS: u64 = 200;
+const RUNAWAY_PERIODS: u32 = 10;
 
 /// What the server keeps per service on Fiasco.OC: what ned handed it to
 /// start the child from.
@@ -63,10 +66,10 @@ struct Data {
     control: Option<Gate>,
     /// The image's segments copied for the next instance, ahead of its start.
     next: Option<Prepared>,
-    /// The running instance's threads at the last watch: the capability,
-    /// the microseconds it had consumed, and how many periods in a row it
-    /// ran most of (see [`watch`]).
-    samples: Vec<(rt::CapIdx, u64, u32)>,
+    /// The running instance's threads at the last watch (see [`watch`]),
+    /// and how often it moved one of them to the default level.
+    samples: Vec<Sample>,
+    demotions: u64,
 }
 
 /// Supervising on Fiasco.OC: this server creates the tasks and pages them.
@@ -164,6 +167,7 @@ impl Kernel for Fiasco {
         // sees them all; DDEKit starts them at the driver's priority then.
         values.push(("announce-threads", 1));
         d.samples.clear();
+        d.demotions = 0;
         let spawn = Spawn {
             name: &s.svc.name,
             image: d.image,
@@ -314,6 +318,7 @@ fn children() -> Vec<Supervised<Fiasco>> {
             control: None,
             next: None,
             samples: Vec::new(),
+            demotions: 0,
             image,
             log: rt::env::cap(&format!("{i}.log")),
             grants,
@@ -404,11 +409,23 @@ pub fn main() {
     }
 }
 
+/// A thread of a running instance as [`watch`] last saw it.
+struct Sample {
+    thread: Thread,
+    /// Microseconds it had run.
+    used: u64,
+    /// Periods in a row it ran 90 % or more of.
+    busy: u32,
+    /// Moved to the default level by the watch.
+    demoted: bool,
+}
+
 /// Every [`WATCH_MS`]: reads the time each thread of each running driver
 /// above the default priority consumed (its first thread and those it told
-/// of), and fails the driver as hung when one ran 90 % or more of
+/// of), moves one that ran most of the period to the default level and back
+/// once it waits again, and fails the driver as hung when one ran most of
 /// [`RUNAWAY_PERIODS`] periods in a row. On the driver's level such a thread
-/// would starve netd and everything else at the default level while the
+/// would starve netd and everything else at the default level, while the
 /// first thread, on the same level, still answered the heartbeats.
 fn watch(server: &mut Server) {
     let now = rt::time::ticks();
@@ -418,22 +435,45 @@ fn watch(server: &mut Server) {
     let elapsed_us = now.saturating_sub(server.kernel.watched_at).max(1) * 1000;
     server.kernel.watched_at = now;
     server.kernel.watch_at = now + WATCH_MS;
+    let default = rt::sys::proto::thread::DEFAULT_PRIORITY;
     let mut runaways = Vec::new();
     for (i, s) in server.services.iter_mut().enumerate() {
         let Some(child) = s.child.as_ref() else { continue };
-        if s.data.priority <= rt::sys::proto::thread::DEFAULT_PRIORITY {
+        if s.data.priority <= default {
             continue;
         }
         let mut samples = Vec::new();
         let mut runaway = None;
-        for t in child.threads() {
-            let Ok(used) = t.consumed_us() else { continue };
-            let (before, streak) = s.data.samples.iter().find(|x| x.0 == t.0).map_or((used, 0), |x| (x.1, x.2));
-            let streak = if used.saturating_sub(before).saturating_mul(10) >= elapsed_us * 9 { streak + 1 } else { 0 };
-            if streak >= RUNAWAY_PERIODS && runaway.is_none() {
-                runaway = Some(t);
+        for thread in child.threads() {
+            let Ok(used) = thread.consumed_us() else { continue };
+            let last = s.data.samples.iter().find(|x| x.thread == thread);
+            let (before, busy, demoted) = last.map_or((used, 0, false), |x| (x.used, x.busy, x.demoted));
+            let ran = used.saturating_sub(before).saturating_mul(10);
+            let mut next = Sample { thread, used, busy: 0, demoted };
+            if ran >= elapsed_us * 9 {
+                next.busy = busy + 1;
+                if !demoted && rt::thread::set_priority(thread, default).is_ok() {
+                    next.demoted = true;
+                    s.data.demotions += 1;
+                    // The first time, and then at each power of two.
+                    if s.data.demotions.is_power_of_two() {
+                        rt::warn!(
+                            "{}: a thread ran {} of the last {} ms at priority {}: at the default level until it waits ({} time(s))",
+                            s.svc.name,
+                            used.saturating_sub(before) / 1000,
+                            elapsed_us / 1000,
+                            s.data.priority,
+                            s.data.demotions
+                        );
+                    }
+                }
+            } else if demoted && ran < elapsed_us * 5 && rt::thread::set_priority(thread, s.data.priority).is_ok() {
+                next.demoted = false;
             }
-            samples.push((t.0, used, streak));
+            if next.busy >= RUNAWAY_PERIODS && runaway.is_none() {
+                runaway = Some(thread);
+            }
+            samples.push(next);
         }
         s.data.samples = samples;
         if let Some(t) = runaway {
