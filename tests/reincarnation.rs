@@ -48,13 +48,9 @@ fn the_shell_lists_and_controls_services() {
     guest.send_line(&long).unwrap();
     guest.wait_line(&format!("[shell] line too long ({} characters, at most 200): not run", long.len()), STEP).unwrap();
     // Thirty lines typed at once, far ahead of the shell: every one is answered.
-    let tables = |g: &resurgo::qemu::Guest| g.lines().iter().filter(|l| l.starts_with("[shell] driver ")).count();
-    let before = tables(&guest);
+    let table = |l: &str| l.starts_with("[shell] driver ");
+    let before = count_within(&guest, table, 0, STEP);
     guest.send_line(&["svc list"; 30].join("\r")).unwrap();
-    let deadline = std::time::Instant::now() + STEP;
-    while tables(&guest) < before + 30 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_eq!(tables(&guest), before + 30, "{}", guest.tail(40));
+    assert_eq!(count_within(&guest, table, before + 30, STEP), before + 30, "{}", guest.tail(40));
     assert!(!guest.lines().iter().any(|l| l.contains("steady incarnation 3")), "{}", guest.tail(40));
 }

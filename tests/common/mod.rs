@@ -107,6 +107,19 @@ pub fn seen(guest: &Guest, needle: &str, timeout: Duration) -> String {
     }
 }
 
+/// Waits until `want` lines since boot satisfy `is` (or `timeout` passes),
+/// and returns how many do: for answers to lines typed all at once.
+pub fn count_within(guest: &Guest, is: impl Fn(&str) -> bool, want: usize, timeout: Duration) -> usize {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let n = guest.lines().iter().filter(|l| is(l)).count();
+        if n >= want || std::time::Instant::now() >= deadline {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A host port nobody listens on right now.
 pub fn free_port() -> u16 {
     free_ports::<1>()[0]
