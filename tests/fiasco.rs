@@ -396,6 +396,24 @@ fn a_driver_thread_that_spins_is_found_and_the_driver_restarted_on_fiasco() {
     echo_mib(&guest, echo, 0xdef2, " after the restart");
 }
 
+/// A hostile child announces one of its gates as a thread (a second thread
+/// of it waits in the gate and never answers) and spins: the server's watch
+/// reads the gate without waiting on it, moves the spinner to the default
+/// level, and after 2 s restarts the child as hung.
+#[test]
+fn a_gate_announced_as_a_thread_does_not_stop_the_watch_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let (guest, _) = boot_manifest(&l4re, "tests/manifests/fiasco-thread-liar.toml", "rtl8139");
+    seen(&guest, "thread-liar: a gate announced as a thread; spinning", STEP);
+    seen(&guest, "reincarn| WARN thread-liar: a thread ran ", STEP);
+    let failed = fiasco::plain(&seen(&guest, "reincarn| WARN thread-liar failed: ", STEP));
+    assert!(
+        failed.contains("a thread ran 90 % or more of the last 2000 ms at priority 120 without waiting: hung (at "),
+        "{failed}"
+    );
+    seen(&guest, "thread-liar incarnation 2 started", STEP);
+}
+
 /// A driver whose probe always faults (`inject-probe-fault`) is restarted
 /// with backoff and then held down by the reincarnation server on
 /// Fiasco.OC, while netd and the rest keep running.

@@ -88,6 +88,16 @@ pub fn call(dest: Cap, tag: MsgTag) -> Result<MsgTag, Error> {
     Ok(r.tag)
 }
 
+/// [`call`] with zero timeouts in both phases: a kernel object answers at
+/// once, anything else (a gate someone passed off as a thread) is an error
+/// rather than a wait that the other side could make last for ever.
+pub fn call_at_once(dest: Cap, tag: MsgTag) -> Result<MsgTag, Error> {
+    let zero = super::timeout::pair(crate::Timeout::Zero, crate::Timeout::Zero);
+    let r = ipc(dest, super::sysf::CALL, 0, tag, zero)?;
+    error::from_label(r.tag.label())?;
+    Ok(r.tag)
+}
+
 /// A send without a receive phase, waiting for the partner without end.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]

@@ -578,9 +578,11 @@ impl Child {
         first.into_iter().chain(self.threads.iter().filter(|_| !self.stopped).map(|&c| Thread(c)))
     }
 
-    /// Where thread `t` of the child is: its instruction and stack pointer.
+    /// Where thread `t` of the child is: its instruction and stack pointer
+    /// (without waiting: see [`Thread::consumed_us`]).
     pub fn thread_at(t: Thread) -> Option<(u64, u64)> {
-        call(Cap::from_idx(t.0), ipc::compose(|m| msg::thread_ex_regs(m, !0, !0, 0))).ok()?;
+        let ask = ipc::compose(|m| msg::thread_ex_regs(m, !0, !0, 0));
+        l4_sys::fiasco::syscall::call_at_once(Cap::from_idx(t.0), ask).ok()?;
         Some((ipc::mr::<1>(), ipc::mr::<2>()))
     }
 

@@ -6,7 +6,7 @@
 use crate::cap;
 use crate::ipc::{self, irq_label, kernel_label, set_receive_slot};
 pub use crate::memory::{Dataspace, DsInfo};
-use l4_sys::fiasco::syscall::{Phase, call, send};
+use l4_sys::fiasco::syscall::{Phase, call, call_at_once, send};
 use l4_sys::fiasco::{Cap, item, msg, proto, task};
 use l4_sys::syscall::Received;
 use l4_sys::{AckWaitError, CapIdx, Error, MsgTag, Rights, Timeout};
@@ -106,9 +106,11 @@ impl Thread {
     }
 
     /// The time the thread has run so far, in microseconds
-    /// (`l4_thread_stats_time`).
+    /// (`l4_thread_stats_time`). Never waits: a capability handed over as a
+    /// thread that is not one (a gate whose server would not answer) is an
+    /// error.
     pub fn consumed_us(&self) -> Result<u64, Error> {
-        call(Cap::from_idx(self.0), ipc::compose(msg::thread_stats_time))?;
+        call_at_once(Cap::from_idx(self.0), ipc::compose(msg::thread_stats_time))?;
         Ok(ipc::mr::<0>())
     }
 }

@@ -108,6 +108,15 @@ pub fn declared_priority() -> Option<u8> {
     super::env::value("priority").map(|p| p.min(u8::MAX as u64) as u8)
 }
 
+/// Tells this task's supervisor (its region manager, the reincarnation
+/// server for a driver it started) of `thread`, with a capability to it:
+/// [`spawn`] does so for each thread when the supervisor asks
+/// (`announce-threads=1`).
+pub fn announce(thread: Thread) -> Result<(), Error> {
+    let rm = Cap(super::l4re_env().rm);
+    call(rm, ipc::compose(|m| msg::thread_announce(m, Cap::from_idx(thread.0)))).map(|_| ())
+}
+
 /// Whether this task's supervisor wants to be told of each thread it starts.
 fn announces_threads() -> bool {
     super::env::value("announce-threads") == Some(1)
@@ -211,7 +220,7 @@ pub fn spawn(priority: u8, stack: u64, f: impl FnOnce() + Send + 'static) -> Res
     // A supervisor that watches this task's threads hears of each before it
     // runs; one that cannot be told of it is not started.
     if announces_threads()
-        && let Err(e) = call(Cap(env.rm), ipc::compose(|m| msg::thread_announce(m, cap)))
+        && let Err(e) = announce(thread)
     {
         release(thread.0);
         region.free();
