@@ -40,14 +40,11 @@ const STACK: u64 = 64 << 10;
 /// moved its first frame (about 150 ms), whose page faults this server
 /// serves.
 const CHORES_AFTER_MS: u64 = 400;
-/// How often the server reads the time its drivers' threads consumed. A
-/// thread of a driver above the default priority that ran 90 % or more of a
-/// period is moved to the default level (netd's) until it runs less than
-/// half of one; one that did so for [`RUNAWAY_PERIODS`] periods in a row
-/// (2 s) is a runaway, and its driver hung. That is what Resurgo's kernel
-/// does with a thread that runs above the default priority without waiting
-/// (demoted after 200 ms, reported after `HANG_TICKS`); Fiasco.OC does not
-/// watch for it.
+/// How often the server reads the time its drivers' threads consumed, and
+/// how many periods in a row a thread of a driver above the default
+/// priority may run 90 % of before it is a runaway and its driver hung:
+/// what Resurgo's kernel reports of a thread that ran `HANG_TICKS` (2 s)
+/// without waiting, which Fiasco.OC does not watch for.
 const WATCH_MS: u64 = 200;
 const RUNAWAY_PERIODS: u32 = 10;
 
@@ -66,10 +63,8 @@ struct Data {
     control: Option<Gate>,
     /// The image's segments copied for the next instance, ahead of its start.
     next: Option<Prepared>,
-    /// The running instance's threads at the last watch (see [`watch`]),
-    /// and how often it moved one of them to the default level.
+    /// The running instance's threads at the last watch (see [`watch`]).
     samples: Vec<Sample>,
-    demotions: u64,
 }
 
 /// Supervising on Fiasco.OC: this server creates the tasks and pages them.
@@ -167,7 +162,6 @@ impl Kernel for Fiasco {
         // sees them all; DDEKit starts them at the driver's priority then.
         values.push(("announce-threads", 1));
         d.samples.clear();
-        d.demotions = 0;
         let spawn = Spawn {
             name: &s.svc.name,
             image: d.image,
@@ -318,7 +312,6 @@ fn children() -> Vec<Supervised<Fiasco>> {
             control: None,
             next: None,
             samples: Vec::new(),
-            demotions: 0,
             image,
             log: rt::env::cap(&format!("{i}.log")),
             grants,
@@ -416,17 +409,14 @@ struct Sample {
     used: u64,
     /// Periods in a row it ran 90 % or more of.
     busy: u32,
-    /// Moved to the default level by the watch.
-    demoted: bool,
 }
 
 /// Every [`WATCH_MS`]: reads the time each thread of each running driver
 /// above the default priority consumed (its first thread and those it told
-/// of), moves one that ran most of the period to the default level and back
-/// once it waits again, and fails the driver as hung when one ran most of
-/// [`RUNAWAY_PERIODS`] periods in a row. On the driver's level such a thread
-/// would starve netd and everything else at the default level, while the
-/// first thread, on the same level, still answered the heartbeats.
+/// of), and fails the driver as hung when one ran 90 % or more of
+/// [`RUNAWAY_PERIODS`] periods in a row. Such a thread starves whatever
+/// shares or is below its level (netd, the shell) while the driver's first
+/// thread may still answer the heartbeats.
 fn watch(server: &mut Server) {
     let now = rt::time::ticks();
     if now < server.kernel.watch_at {
@@ -435,11 +425,10 @@ fn watch(server: &mut Server) {
     let elapsed_us = now.saturating_sub(server.kernel.watched_at).max(1) * 1000;
     server.kernel.watched_at = now;
     server.kernel.watch_at = now + WATCH_MS;
-    let default = rt::sys::proto::thread::DEFAULT_PRIORITY;
     let mut runaways = Vec::new();
     for (i, s) in server.services.iter_mut().enumerate() {
         let Some(child) = s.child.as_ref() else { continue };
-        if s.data.priority <= default {
+        if s.data.priority <= rt::sys::proto::thread::DEFAULT_PRIORITY {
             continue;
         }
         let mut samples = Vec::new();
@@ -447,33 +436,13 @@ fn watch(server: &mut Server) {
         for thread in child.threads() {
             let Ok(used) = thread.consumed_us() else { continue };
             let last = s.data.samples.iter().find(|x| x.thread == thread);
-            let (before, busy, demoted) = last.map_or((used, 0, false), |x| (x.used, x.busy, x.demoted));
+            let (before, busy) = last.map_or((used, 0), |x| (x.used, x.busy));
             let ran = used.saturating_sub(before).saturating_mul(10);
-            let mut next = Sample { thread, used, busy: 0, demoted };
-            if ran >= elapsed_us * 9 {
-                next.busy = busy + 1;
-                if !demoted && rt::thread::set_priority(thread, default).is_ok() {
-                    next.demoted = true;
-                    s.data.demotions += 1;
-                    // The first time, and then at each power of two.
-                    if s.data.demotions.is_power_of_two() {
-                        rt::warn!(
-                            "{}: a thread ran {} of the last {} ms at priority {}: at the default level until it waits ({} time(s))",
-                            s.svc.name,
-                            used.saturating_sub(before) / 1000,
-                            elapsed_us / 1000,
-                            s.data.priority,
-                            s.data.demotions
-                        );
-                    }
-                }
-            } else if demoted && ran < elapsed_us * 5 && rt::thread::set_priority(thread, s.data.priority).is_ok() {
-                next.demoted = false;
-            }
-            if next.busy >= RUNAWAY_PERIODS && runaway.is_none() {
+            let busy = if ran >= elapsed_us * 9 { busy + 1 } else { 0 };
+            if busy >= RUNAWAY_PERIODS && runaway.is_none() {
                 runaway = Some(thread);
             }
-            samples.push(next);
+            samples.push(Sample { thread, used, busy });
         }
         s.data.samples = samples;
         if let Some(t) = runaway {
@@ -482,12 +451,8 @@ fn watch(server: &mut Server) {
     }
     for (i, t) in runaways {
         let at = Child::thread_at(t).map_or(String::new(), |(ip, _)| format!(" (at {})", place(server, i, ip)));
-        let cause = format!(
-            "a thread ran 90 % or more of the last {} ms at priority {} without waiting: hung{at}",
-            RUNAWAY_PERIODS as u64 * WATCH_MS,
-            server.services[i].data.priority,
-        );
-        server.failed(i, cause);
+        let ms = RUNAWAY_PERIODS as u64 * WATCH_MS;
+        server.failed(i, format!("a thread ran 90 % or more of the last {ms} ms without waiting: hung{at}"));
     }
 }
 

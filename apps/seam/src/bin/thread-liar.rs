@@ -4,8 +4,8 @@
 //! thread it starts), which a second thread waits in without ever
 //! answering, and then spins on its first thread. A server that asked that
 //! "thread" for its consumed time with an ordinary call would wait for ever
-//! and supervise nothing more; it has to go on watching, move the spinner
-//! to the default level and restart this task as hung. On Resurgo's kernel
+//! and supervise nothing more; it has to go on watching and restart this
+//! task as hung. On Resurgo's kernel
 //! there is no such message: it only spins there (the kernel's own runaway
 //! policy applies).
 #![no_std]

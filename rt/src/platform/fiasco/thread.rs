@@ -95,17 +95,14 @@ pub fn main_cap() -> CapIdx {
     Cap(super::l4re_env().main_thread).idx()
 }
 
-/// The priority the task was started with, which DDEKit starts its threads
-/// at: Fiasco's scheduler does not say, so it is the manifest's (`priority=N`
-/// among the arguments), and only for a task that tells its supervisor of
-/// its threads (`announce-threads=1`: a driver the reincarnation server
-/// started, which watches them for runaways, doc/fiasco.md). Any other task
-/// gets `None`, and DDEKit's threads in it run at L4Re's default level.
+/// The priority the task was started with: Fiasco's scheduler does not say
+/// (ned's script sets none), so `None`, and DDEKit's threads run at L4Re's
+/// default level. Starting them at the driver's manifest priority, as on
+/// Resurgo's kernel, was measured and not kept: it made the rtl8139's
+/// receive path faster but e1000's echo about half as fast (doc/fiasco.md,
+/// "The runaway watch").
 pub fn declared_priority() -> Option<u8> {
-    if !announces_threads() {
-        return None;
-    }
-    super::env::value("priority").map(|p| p.min(u8::MAX as u64) as u8)
+    None
 }
 
 /// Tells this task's supervisor (its region manager, the reincarnation
