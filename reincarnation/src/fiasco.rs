@@ -159,7 +159,7 @@ impl Kernel for Fiasco {
         values.push(("incarnation", s.svc.incarnation));
         values.push(("fault-ticks", s.failed_at));
         // It tells this server of every thread it starts, so that `watch`
-        // sees them all; DDEKit starts them at the driver's priority then.
+        // sees them all.
         values.push(("announce-threads", 1));
         d.samples.clear();
         let spawn = Spawn {

@@ -100,7 +100,7 @@ pub fn main_cap() -> CapIdx {
 /// default level. Starting them at the driver's manifest priority, as on
 /// Resurgo's kernel, was measured and not kept: it made the rtl8139's
 /// receive path faster but e1000's echo about half as fast (doc/fiasco.md,
-/// "The runaway watch").
+/// "DDEKit's threads on the driver's level, measured and not kept").
 pub fn declared_priority() -> Option<u8> {
     None
 }
