@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | the console | COM1's receive side: its ports and interrupt line 4, which the manifest grants (`ports`, `irqs`; the capability `irq.4`) | the kernel's log object (Fiasco's Vlog, which the serial line's input reaches), handed over as `console` |
 //! | input arrives | COM1's receive interrupt | an IRQ object bound to the log object |
-//! | read | the UART's receive buffer, while it has data (QEMU holds back what does not fit) | what a thread of the console's took with the log object's read operation (echo and line mode off) as soon as it came: the kernel keeps only 256 bytes |
+//! | read | the UART's receive buffer, while it has data | the log object's read operation, with its echo and line mode off |
 
 #[cfg(not(feature = "fiasco"))]
 pub use crate::console_uart::Console;
