@@ -365,12 +365,13 @@ pub fn main() {
 
     let mut reply: Option<Reply> = None;
     loop {
+        // The chores and the watch are due at the latest this many ms from now.
         let watch_in = server.kernel.watch_at.saturating_sub(rt::time::ticks());
-        let due = server.kernel.chores_in().map_or(watch_in, |c| c.min(watch_in));
-        let timeout = match (server.timeout(), Some(due)) {
-            (t, None) | (t @ rt::Timeout::Zero, _) => t,
-            (rt::Timeout::Millis(a), Some(b)) => rt::Timeout::Millis(a.min(b.clamp(1, u32::MAX as u64) as u32)),
-            (rt::Timeout::Never, Some(b)) => rt::Timeout::Millis(b.clamp(1, u32::MAX as u64) as u32),
+        let due = server.kernel.chores_in().map_or(watch_in, |c| c.min(watch_in)).clamp(1, u32::MAX as u64) as u32;
+        let timeout = match server.timeout() {
+            rt::Timeout::Zero => rt::Timeout::Zero,
+            rt::Timeout::Millis(a) => rt::Timeout::Millis(a.min(due)),
+            rt::Timeout::Never => rt::Timeout::Millis(due),
         };
         rt::loader::arm();
         let msg = match reply.take() {

@@ -83,17 +83,19 @@ pub fn send_and_wait(dest: Cap, tag: MsgTag, timeouts: u64) -> Result<Received, 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub fn call(dest: Cap, tag: MsgTag) -> Result<MsgTag, Error> {
-    let r = ipc(dest, super::sysf::CALL, 0, tag, 0)?;
-    error::from_label(r.tag.label())?;
-    Ok(r.tag)
+    call_within(dest, tag, 0)
 }
 
 /// [`call`] with zero timeouts in both phases: a kernel object answers at
 /// once, anything else (a gate someone passed off as a thread) is an error
 /// rather than a wait that the other side could make last for ever.
 pub fn call_at_once(dest: Cap, tag: MsgTag) -> Result<MsgTag, Error> {
-    let zero = super::timeout::pair(crate::Timeout::Zero, crate::Timeout::Zero);
-    let r = ipc(dest, super::sysf::CALL, 0, tag, zero)?;
+    call_within(dest, tag, super::timeout::pair(crate::Timeout::Zero, crate::Timeout::Zero))
+}
+
+/// A call with the encoded `timeouts`; an error label in the answer is the error.
+fn call_within(dest: Cap, tag: MsgTag, timeouts: u64) -> Result<MsgTag, Error> {
+    let r = ipc(dest, super::sysf::CALL, 0, tag, timeouts)?;
     error::from_label(r.tag.label())?;
     Ok(r.tag)
 }

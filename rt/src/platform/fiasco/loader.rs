@@ -574,8 +574,8 @@ impl Child {
     /// The child's threads this task can watch: its first and those it told
     /// of, while it runs.
     pub fn threads(&self) -> impl Iterator<Item = Thread> + '_ {
-        let first = (!self.stopped).then_some(self.thread);
-        first.into_iter().chain(self.threads.iter().filter(|_| !self.stopped).map(|&c| Thread(c)))
+        let (first, others) = if self.stopped { (None, &[][..]) } else { (Some(self.thread), &self.threads[..]) };
+        first.into_iter().chain(others.iter().map(|&c| Thread(c)))
     }
 
     /// Where thread `t` of the child is: its instruction and stack pointer

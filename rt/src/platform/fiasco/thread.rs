@@ -173,15 +173,8 @@ pub(crate) fn fiasco_prio(priority: u8) -> u64 {
 /// and a driver that spins would otherwise starve the very loop that is to
 /// restart it.
 pub(crate) fn set_own_priority(priority: u8) -> Result<(), Error> {
-    set_priority(Thread::own_main(), priority)
-}
-
-/// Moves `thread` (of this task or another, whichever this task holds a
-/// capability to) to Fiasco's priority for `priority`, through this task's
-/// scheduler.
-pub fn set_priority(thread: Thread, priority: u8) -> Result<(), Error> {
-    let t = Cap::from_idx(thread.0);
-    call(Cap(super::l4re_env().scheduler), ipc::compose(|m| msg::scheduler_run_thread(m, t, fiasco_prio(priority))))
+    let main = Cap(super::l4re_env().main_thread);
+    call(Cap(super::l4re_env().scheduler), ipc::compose(|m| msg::scheduler_run_thread(m, main, fiasco_prio(priority))))
         .map(|_| ())
 }
 
