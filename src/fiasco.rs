@@ -636,6 +636,8 @@ pub fn ned_script_text(
         let Some((pcaps, pargs)) = entries.get_mut(parent) else { continue };
         pargs.push(format!("child.{i}={}", task.name));
         pargs.push(format!("{i}/priority={}", task.priority));
+        pargs.push(format!("{i}/memory={}", task.memory));
+        pargs.push(format!("{i}/threads={}", task.threads));
         pargs.extend(args.iter().map(|a| format!("{i}/{a}")));
         pcaps.push((format!("{i}.image"), format!("L4.Env.rom:q({})()", lua_str(&task.image))));
         pcaps.push((format!("{i}.log"), format!("l.log_fab:create(L4.Proto.Log, {})", lua_str(&task.name))));
@@ -1145,6 +1147,8 @@ mod tests {
             "[\"0:gate.",
             "child.0=eth",
             "0/priority=120",
+            "0/memory=4194304",
+            "0/threads=",
             "0/heap.size=1048576",
             "0/heartbeat-ms=1000",
             "0/control@reincarnation=",

@@ -400,6 +400,41 @@ fn a_gate_announced_as_a_thread_does_not_stop_the_watch_on_fiasco() {
     seen(&guest, "thread-liar incarnation 2 started", STEP);
 }
 
+/// A hostile child tries to take more than its manifest gives it (see
+/// `apps/seam/src/bin/overreach.rs`): a scheduler of its own making is
+/// refused, memory and kernel threads end at its own quotas, and its first
+/// thread, asked to Fiasco.OC's highest priority, spins at its own level,
+/// below the server, whose watch restarts it as hung. The next instance
+/// gets fresh quotas of the same size.
+#[test]
+fn a_child_takes_no_more_than_its_manifest_gives_on_fiasco() {
+    let Some(l4re) = l4re() else { return };
+    let (guest, _) = boot_manifest(&l4re, "tests/manifests/fiasco-overreach.toml", "rtl8139");
+    let sched = fiasco::plain(&seen(&guest, "overreach: a scheduler of its own making: ", STEP));
+    assert!(sched.contains("refused"), "{sched}");
+    let number_after = |line: &str, key: &str| -> u32 {
+        let rest = &line[line.find(key).unwrap_or_else(|| panic!("`{key}` in {line}")) + key.len()..];
+        rest.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("a number after `{key}`: {line}"))
+    };
+    let memory = fiasco::plain(&seen(&guest, "overreach: memory: ", STEP));
+    // Its manifest's 8 MiB, its heap (2 MiB) and stacks among them.
+    let mib = number_after(&memory, "memory: ");
+    assert!((1..8).contains(&mib), "{memory}");
+    assert!(memory.contains("MiB taken, then ") && !memory.contains("no more asked"), "{memory}");
+    let threads = fiasco::plain(&seen(&guest, "overreach: kernel objects: ", STEP));
+    let n = number_after(&threads, "kernel objects: ");
+    assert!((1..64).contains(&n), "{threads}");
+    seen(&guest, "overreach: priority 255 asked", STEP);
+    let failed = fiasco::plain(&seen(&guest, "reincarn| WARN overreach failed: ", STEP));
+    assert!(failed.contains("a thread ran 90 % or more of the last 2000 ms without waiting: hung (at "), "{failed}");
+    seen(&guest, "overreach incarnation 2 started", STEP);
+    let is_memory = |l: &str| l.contains("overreach: memory: ");
+    assert_eq!(count_within(&guest, is_memory, 2, STEP), 2, "{}", guest.tail(40));
+    let lines = guest.lines();
+    let again = fiasco::plain(lines.iter().filter(|l| is_memory(l)).nth(1).unwrap());
+    assert_eq!(number_after(&again, "memory: "), mib, "{again}");
+}
+
 /// A driver whose probe always faults (`inject-probe-fault`) is restarted
 /// with backoff and then held down by the reincarnation server on
 /// Fiasco.OC, while netd and the rest keep running.

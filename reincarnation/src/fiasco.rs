@@ -56,6 +56,10 @@ struct Data {
     grants: Vec<(String, rt::CapIdx)>,
     values: Vec<(String, u64)>,
     priority: u8,
+    /// What the child may take for itself (its manifest's `memory` and
+    /// `threads`): its own allocator's and factory's quotas.
+    memory: u64,
+    threads: u32,
     pager: Gate,
     /// The label of the `control` endpoint the child serves this server,
     /// and the gate of the running instance's (see [`Fiasco::spawn`]).
@@ -172,6 +176,8 @@ impl Kernel for Fiasco {
             values: &values,
             log: d.log,
             pager: d.pager,
+            memory: d.memory,
+            threads: d.threads,
         };
         let child = match d.next.take() {
             Some(prepared) => rt::loader::spawn_prepared(&spawn, prepared),
@@ -300,7 +306,13 @@ fn children() -> Vec<Supervised<Fiasco>> {
         let values: Vec<(String, u64)> = rt::env::values()
             .filter_map(|(k, v)| Some((k.strip_prefix(vprefix.as_str())?.to_string(), v)))
             .collect();
-        let priority = values.iter().find(|(k, _)| k == "priority").map_or(100, |&(_, v)| v.min(255) as u8);
+        let value = |key: &str| values.iter().find(|(k, _)| k == key).map(|&(_, v)| v);
+        let priority = value("priority").map_or(100, |v| v.min(255) as u8);
+        let (Some(memory), Some(threads)) = (value("memory"), value("threads")) else {
+            rt::error!("{name}: ned gave no memory or thread quota for it: not started");
+            continue;
+        };
+        let threads = threads.min(u64::from(u32::MAX)) as u32;
         let pager = match Factory::own().create_gate(Some(&Thread::own_main()), PAGER_BASE + out.len() as u64) {
             Ok(g) => g,
             Err(e) => rt::exit(1, &format!("no pager gate for {name}: {e}")),
@@ -317,6 +329,8 @@ fn children() -> Vec<Supervised<Fiasco>> {
             grants,
             values,
             priority,
+            memory,
+            threads,
             pager,
         };
         out.push(Supervised::new(&name, data));

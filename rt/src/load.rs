@@ -18,6 +18,10 @@ pub enum LoadError {
     /// A grant's or value's name is longer than an entry of the start-up
     /// page holds ([`l4_sys::env::NAME_LEN`]).
     NameTooLong,
+    /// One of the objects a child gets of its own in place of its parent's
+    /// (on Fiasco.OC: its factory, memory allocator or scheduler) could
+    /// not be made.
+    OwnObject(&'static str, Error),
     Kernel(Error),
 }
 
@@ -38,6 +42,7 @@ impl core::fmt::Display for LoadError {
                 "a grant's or value's name is longer than the child's start-up page holds ({} bytes)",
                 l4_sys::env::NAME_LEN
             ),
+            LoadError::OwnObject(what, e) => write!(f, "the child's own {what} could not be made: {e}"),
             LoadError::Kernel(e) => write!(f, "kernel: {e}"),
         }
     }

@@ -115,6 +115,24 @@ pub fn factory_create(mr: &mut [u64], object: i64) -> MsgTag {
     MsgTag::new(proto::FACTORY, 1, 0)
 }
 
+/// A factory create of a factory with a quota of `limit` bytes
+/// (`l4_factory_create_factory`). On the kernel's factory the new one pays
+/// for the kernel objects made through it out of `limit`; on moe's
+/// allocator (`L4::Factory::Protocol` in its `op_create`) it is an
+/// allocator whose dataspaces `limit` bounds, and which is not moe's root,
+/// so it cannot make schedulers.
+pub fn factory_create_factory(mr: &mut [u64], limit: u64) -> MsgTag {
+    mr[..3].copy_from_slice(&[proto::FACTORY as u64, VARG_UMWORD, limit]);
+    MsgTag::new(proto::FACTORY, 3, 0)
+}
+
+/// Moe's root allocator creates a scheduler proxy (`Sched_proxy`): a thread
+/// it runs at priority `p` runs at `min(p + base, max)` (`max > base`).
+pub fn factory_create_scheduler(mr: &mut [u64], max: u64, base: u64) -> MsgTag {
+    mr[..5].copy_from_slice(&[proto::SCHEDULER as u64, VARG_MWORD, max, VARG_MWORD, base]);
+    MsgTag::new(proto::FACTORY, 5, 0)
+}
+
 /// A factory create of an IPC gate with `label`, bound to `thread` if given.
 pub fn factory_create_gate(mr: &mut [u64], thread: Option<Cap>, label: u64) -> MsgTag {
     mr[0] = 0;
@@ -394,6 +412,19 @@ mod tests {
         assert_eq!(&mr[..7], &[0x4000, 0x81 | (8 << 16), 2 << 20, 0x01 | (8 << 16), 1, 0x01 | (8 << 16), 0]);
         assert_eq!(tag.0, ((-15i64 as u64) << 16) | 7);
         assert_eq!(rcv_cap(Cap::from_index(0x41f)), 0x41f00a);
+    }
+
+    #[test]
+    fn sub_factories_and_scheduler_proxies_carry_typed_arguments() {
+        // l4_factory_create_factory: the protocol, then the limit as an
+        // unsigned word; moe's Sched_proxy: the maximum, then the base.
+        let mut mr = [0u64; 64];
+        let tag = factory_create_factory(&mut mr, 1 << 20);
+        assert_eq!(&mr[..3], &[(-15i64) as u64, 0x01 | (8 << 16), 1 << 20]);
+        assert_eq!((tag.label(), tag.words(), tag.items()), (proto::FACTORY, 3, 0));
+        let tag = factory_create_scheduler(&mut mr, 4, 0);
+        assert_eq!(&mr[..5], &[(-14i64) as u64, 0x81 | (8 << 16), 4, 0x81 | (8 << 16), 0]);
+        assert_eq!((tag.label(), tag.words(), tag.items()), (proto::FACTORY, 5, 0));
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct Spawn<'a> {
     /// The gate through which the child's faults, exceptions, region-manager
     /// calls and exit reach this task.
     pub pager: Gate,
+    /// What the child may take for itself: bytes of memory from moe (its
+    /// manifest's `memory`) and threads (its `threads`, which bound the
+    /// kernel memory its factory may spend).
+    pub memory: u64,
+    pub threads: u32,
 }
 
 pub use crate::load::{Grant, LoadError};
@@ -139,6 +144,48 @@ pub struct Child {
     /// The threads the child told of ([`proto::RESURGO_THREAD`]), besides
     /// its first: this task's capabilities to them.
     threads: Vec<CapIdx>,
+    /// The factory, memory allocator and scheduler made for this instance
+    /// alone ([`OwnObjects`]); released after its task.
+    own: Vec<CapIdx>,
+}
+
+/// Kernel memory a child's factory may spend per thread it may have (a
+/// thread object, its FPU state, the IPC gates and IRQs that go with it),
+/// and besides.
+const KERNEL_BYTES_PER_THREAD: u64 = 32 << 10;
+const KERNEL_BYTES_BASE: u64 = 256 << 10;
+
+/// The authority a child gets of its own in place of this task's. With
+/// this task's factory, memory allocator and scheduler, a driver could make
+/// kernel objects and take memory until the system had none left, and run
+/// its threads at any priority, this task's and above (ned's allocator is
+/// moe's root, which makes schedulers of any range). Each instance gets
+/// instead: a factory of the kernel's with a quota from its `threads`, an
+/// allocator of moe's bounded by its `memory` (not the root: it makes no
+/// schedulers), and a scheduler proxy of moe's whose priorities end at the
+/// level of the child's own first thread.
+struct OwnObjects {
+    factory: CapIdx,
+    mem_alloc: CapIdx,
+    scheduler: CapIdx,
+}
+
+impl OwnObjects {
+    fn make(s: &Spawn, own: &mut Vec<CapIdx>) -> Result<OwnObjects, LoadError> {
+        let env = super::l4re_env();
+        let kernel = KERNEL_BYTES_BASE + KERNEL_BYTES_PER_THREAD * u64::from(s.threads.max(1));
+        let factory = crate::obj::create(Cap(env.factory), |m| msg::factory_create_factory(m, kernel))
+            .map_err(|e| LoadError::OwnObject("factory", e))?;
+        own.push(factory);
+        let mem_alloc = crate::obj::create(Cap(env.mem_alloc), |m| msg::factory_create_factory(m, s.memory.max(1)))
+            .map_err(|e| LoadError::OwnObject("memory allocator", e))?;
+        own.push(mem_alloc);
+        let top = super::thread::fiasco_prio(s.priority);
+        let scheduler = crate::obj::create(Cap(env.mem_alloc), |m| msg::factory_create_scheduler(m, top, 0))
+            .map_err(|e| LoadError::OwnObject("scheduler", e))?;
+        own.push(scheduler);
+        Ok(OwnObjects { factory, mem_alloc, scheduler })
+    }
 }
 
 /// The most threads a child may tell of; it is refused the next.
@@ -598,6 +645,9 @@ impl Child {
         for r in self.regions.drain(..) {
             r.release();
         }
+        for c in self.own.drain(..) {
+            release(c);
+        }
     }
 }
 
@@ -716,8 +766,15 @@ pub fn spawn_prepared(s: &Spawn, prepared: Prepared) -> Result<Child, LoadError>
             return Err(e.into());
         }
     };
-    let mut child =
-        Child { task, thread, regions: Vec::new(), next: REGIONS_START, stopped: false, threads: Vec::new() };
+    let mut child = Child {
+        task,
+        thread,
+        regions: Vec::new(),
+        next: REGIONS_START,
+        stopped: false,
+        threads: Vec::new(),
+        own: Vec::new(),
+    };
     match populate(&mut child, s, prepared) {
         Ok(()) => Ok(child),
         Err(e) => {
@@ -782,15 +839,16 @@ fn populate(child: &mut Child, s: &Spawn, mut prepared: Prepared) -> Result<(), 
         return Err(LoadError::TooManyGrants);
     }
     let env = super::l4re_env();
+    let own = OwnObjects::make(s, &mut child.own)?;
     let gate = Cap::from_idx(s.pager.0);
     let rws = item::CAP_RWS;
     map_cap(task, task, slot::TASK, rws)?;
-    map_cap(task, Cap(env.factory), slot::FACTORY, rws)?;
+    map_cap(task, Cap::from_idx(own.factory), slot::FACTORY, rws)?;
     map_cap(task, Cap::from_idx(child.thread.0), slot::THREAD, rws)?;
     map_cap(task, s.log.map(Cap::from_idx).unwrap_or(Cap(env.log)), slot::LOG, rws)?;
-    map_cap(task, Cap(env.scheduler), slot::SCHEDULER, rws)?;
+    map_cap(task, Cap::from_idx(own.scheduler), slot::SCHEDULER, rws)?;
     map_cap(task, gate, slot::RM, rws)?;
-    map_cap(task, Cap(env.mem_alloc), slot::MEM_ALLOC, rws)?;
+    map_cap(task, Cap::from_idx(own.mem_alloc), slot::MEM_ALLOC, rws)?;
     map_cap(task, gate, slot::PARENT, rws)?;
     for (i, g) in s.grants.iter().enumerate() {
         // Never the D right: Fiasco.OC deletes the objects a task holds

@@ -12,7 +12,7 @@ use l4_sys::syscall::Received;
 use l4_sys::{AckWaitError, CapIdx, Error, MsgTag, Rights, Timeout};
 
 /// An operation that creates a capability: returns its slot.
-fn create(on: Cap, fill: impl FnOnce(&mut [u64]) -> MsgTag) -> Result<CapIdx, Error> {
+pub(crate) fn create(on: Cap, fill: impl FnOnce(&mut [u64]) -> MsgTag) -> Result<CapIdx, Error> {
     let slot = cap::alloc().ok_or(Error::QuotaExceeded)?;
     set_receive_slot(slot);
     let tag = ipc::compose(fill);
