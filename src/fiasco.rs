@@ -668,9 +668,33 @@ pub fn ned_script_text(
         }
         let caps: Vec<String> = caps.iter().map(|(name, v)| format!("[{}] = {v}", lua_str(name))).collect();
         let caps = if caps.is_empty() { String::new() } else { format!("caps = {{ {} }}, ", caps.join(", ")) };
-        s.push_str(&format!("l:start({{ {caps}log = {{ {} }} }}, {});\n", lua_str(&task.name), lua_str(&cmdline)));
+        let own = own_objects(system, task);
+        s.push_str(&format!("l:start({{ {caps}{own}log = {{ {} }} }}, {});\n", lua_str(&task.name), lua_str(&cmdline)));
     }
     Ok(s)
+}
+
+/// The factory, memory allocator and scheduler ned hands `task` (Lua table
+/// fields, each followed by a comma): its own, bounded by its manifest's
+/// `threads`, `memory` and priority, in place of ned's, which are the
+/// kernel's root factory, moe's root allocator (which makes schedulers of
+/// any range) and ned's scheduler, so that no task can take the kernel's
+/// memory, moe's, or the CPU at a priority above its own. A supervisor
+/// keeps ned's: it makes the same three for each child it starts, and
+/// only moe's root allocator makes schedulers.
+fn own_objects(system: &manifest::System, task: &manifest::Task) -> String {
+    if system.tasks.iter().any(|t| t.parent.as_deref() == Some(task.name.as_str())) {
+        return String::new();
+    }
+    use l4_sys::fiasco::limits::{kernel_quota, priority_level};
+    format!(
+        "factory = L4.Env.factory:create(L4.Proto.Factory, {}):m(\"rws\"), \
+         mem = L4.Env.user_factory:create(L4.Proto.Factory, {}):m(\"rws\"), \
+         scheduler = L4.Env.user_factory:create(L4.Proto.Scheduler, {}, 0):m(\"rws\"), ",
+        kernel_quota(task.threads, task.memory),
+        task.memory.max(1),
+        priority_level(task.priority)
+    )
 }
 
 /// QEMU's multiboot module list: Fiasco (with its command line), sigma0, moe
@@ -977,6 +1001,24 @@ mod tests {
         assert_eq!(fiasco_refusal(&system, "system/default.toml"), None);
     }
 
+    /// The script without the factory, allocator and scheduler each task
+    /// gets of its own (checked by `the_reincarnation_server_gets_its_childrens_capabilities`).
+    fn without_own(lua: &str) -> String {
+        let mut out = String::new();
+        for line in lua.lines() {
+            let mut line = line.to_string();
+            if let Some(a) = line.find("factory = L4.Env.factory:create(") {
+                let tail = "0):m(\"rws\"), ";
+                let b = line[a..].find("scheduler = ").map(|k| a + k).unwrap();
+                let end = b + line[b..].find(tail).unwrap() + tail.len();
+                line.replace_range(a..end, "");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
     /// COM1 is the console, the kernel's log object; other ports and lines
     /// have no place on Fiasco.OC and are refused in one line.
     #[test]
@@ -985,7 +1027,7 @@ mod tests {
                      ports = [{ base = 0x3f8, count = 8 }]\nirqs = [4]\n";
         let system = manifest::load(shell).unwrap();
         assert_eq!(fiasco_refusal(&system, "s.toml"), None);
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let lua = without_own(&ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap());
         assert!(lua.contains("l:start({ caps = { [\"console\"] = L4.Env.log }, log = { \"sh\" } }"), "{lua}");
         for (grant, what) in [
             ("ports = [{ base = 0x2f8, count = 8 }]", "the ports at 0x2f8"),
@@ -1025,7 +1067,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.one]\nimage = \"seam-test\"\nheap = \"1M\"\n\
                     [tasks.two]\nimage = \"seam-test\"\nvalues = { answer = 42 }\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let lua = without_own(&ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap());
         assert!(
             lua.contains("l:start({ log = { \"one\" } }, \"rom/seam-test heap.size=1048576 restart-mode=0\");"),
             "{lua}"
@@ -1040,7 +1082,7 @@ mod tests {
         let text = "[system]\nname = \"s\"\n[tasks.pong]\nserves = [\"main\"]\n[tasks.ping]\nuses = [\"pong.main\"]\n\
                     [tasks.other]\n";
         let system = manifest::load(text).unwrap();
-        let lua = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let lua = without_own(&ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap());
         assert!(lua.contains("local g0 = l:new_channel();"), "{lua}");
         // ping is task 2 in start order (servers first), pong's `main` endpoint 0:
         // label 0x301, as Resurgo's init gives it.
@@ -1055,8 +1097,9 @@ mod tests {
                     [tasks.c]\nuses = [\"a-very-long-server.main\"]\n";
         // A name too long for L4Re is the endpoint's alone when that is unique
         // among the client's uses ...
-        let lua =
-            ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let lua = without_own(
+            &ned_script_text(&manifest::load(long).unwrap(), "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap(),
+        );
         assert!(lua.contains("l:start({ caps = { [\"main\"] = g0:m(\"rws\") }, log = { \"c\" } }"), "{lua}");
         // ... and an error when it is not.
         let long = "[system]\nname = \"s\"\n[tasks.a-very-long-server]\nserves = [\"main\"]\n\
@@ -1077,7 +1120,7 @@ mod tests {
         let module = firmware_module("devresdemo");
         assert_eq!(module, "fw-devresdemo.tar");
         let fw = BTreeMap::from([("eth-fw".to_string(), module.clone()), ("eth-top".to_string(), module)]);
-        let lua = ned_script_text(&system, "f.toml", &BTreeMap::new(), &fw).unwrap();
+        let lua = without_own(&ned_script_text(&system, "f.toml", &BTreeMap::new(), &fw).unwrap());
         // The supervised driver's through the reincarnation server (child 0) ...
         assert!(lua.contains("[\"0:firmware\"] = L4.Env.rom:q(\"fw-devresdemo.tar\")()"), "{lua}");
         // ... a driver ned starts itself gets it directly, and no other task does.
@@ -1161,6 +1204,18 @@ mod tests {
         assert!(rs.contains(" priority=200"), "{rs}");
         let netd = script.lines().find(|l| l.contains("rom/netd")).unwrap();
         assert!(!netd.contains("priority="), "{netd}");
+        // netd gets a factory, an allocator and a scheduler of its own, from
+        // its manifest (the defaults: 8 threads, 4 MiB, priority 100); the
+        // server keeps ned's, from which it makes its children's.
+        let kernel = l4_sys::fiasco::limits::kernel_quota(8, 4 << 20);
+        for want in [
+            format!("factory = L4.Env.factory:create(L4.Proto.Factory, {kernel}):m(\"rws\"), "),
+            "mem = L4.Env.user_factory:create(L4.Proto.Factory, 4194304):m(\"rws\"), ".to_string(),
+            "scheduler = L4.Env.user_factory:create(L4.Proto.Scheduler, 2, 0):m(\"rws\"), ".to_string(),
+        ] {
+            assert!(netd.contains(&want), "`{want}` not in {netd}");
+        }
+        assert!(!rs.contains("factory =") && !rs.contains("scheduler ="), "{rs}");
     }
 
     #[test]
@@ -1184,7 +1239,7 @@ mod tests {
                     [tasks.ops]\nuses = [\"reincarnation.svc\"]\nsvc = { kill = [\"eth\"], inject = [\"*\"] }\n\
                     [tasks.ro]\nuses = [\"reincarnation.svc\"]\n";
         let system = manifest::load(text).unwrap();
-        let script = ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let script = without_own(&ned_script_text(&system, "s.toml", &BTreeMap::new(), &BTreeMap::new()).unwrap());
         let rs = script.lines().find(|l| l.contains("rom/reincarnation")).unwrap();
         assert!(rs.contains(" svc.kill@ops=eth svc.inject@ops=*"), "{rs}");
         assert!(!rs.contains("svc.restart@") && !rs.contains("@ro=eth"), "{rs}");

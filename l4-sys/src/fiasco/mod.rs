@@ -27,6 +27,7 @@
 
 pub mod env;
 pub mod error;
+pub mod limits;
 pub mod msg;
 #[cfg(feature = "fiasco")]
 pub mod syscall;

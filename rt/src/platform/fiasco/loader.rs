@@ -149,18 +149,13 @@ pub struct Child {
     own: Vec<CapIdx>,
 }
 
-/// Kernel memory a child's factory may spend per thread it may have (a
-/// thread object, its FPU state, the IPC gates and IRQs that go with it),
-/// and besides.
-const KERNEL_BYTES_PER_THREAD: u64 = 32 << 10;
-const KERNEL_BYTES_BASE: u64 = 256 << 10;
-
 /// The authority a child gets of its own in place of this task's. With
 /// this task's factory, memory allocator and scheduler, a driver could make
 /// kernel objects and take memory until the system had none left, and run
 /// its threads at any priority, this task's and above (ned's allocator is
 /// moe's root, which makes schedulers of any range). Each instance gets
-/// instead: a factory of the kernel's with a quota from its `threads`, an
+/// instead: a factory of the kernel's with a quota from its `threads` and
+/// `memory` ([`l4_sys::fiasco::limits::kernel_quota`]), an
 /// allocator of moe's bounded by its `memory` (not the root: it makes no
 /// schedulers), and a scheduler proxy of moe's whose priorities end at the
 /// level of the child's own first thread.
@@ -173,7 +168,7 @@ struct OwnObjects {
 impl OwnObjects {
     fn make(s: &Spawn, own: &mut Vec<CapIdx>) -> Result<OwnObjects, LoadError> {
         let env = super::l4re_env();
-        let kernel = KERNEL_BYTES_BASE + KERNEL_BYTES_PER_THREAD * u64::from(s.threads.max(1));
+        let kernel = l4_sys::fiasco::limits::kernel_quota(s.threads, s.memory);
         let factory = crate::obj::create(Cap(env.factory), |m| msg::factory_create_factory(m, kernel))
             .map_err(|e| LoadError::OwnObject("factory", e))?;
         own.push(factory);

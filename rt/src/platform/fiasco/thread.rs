@@ -21,9 +21,6 @@ static UTCBS: Mutex<(u64, u64)> = Mutex::new((0, 0));
 /// 16 UTCBs (ned gives a task one page, room for its first thread and three more).
 const KUMEM_ORDER: u8 = 14;
 
-/// L4Re's default priority for application threads.
-const L4RE_DEFAULT_PRIO: u64 = 2;
-
 core::arch::global_asm!(
     ".text",
     ".global __rt_fiasco_thread_entry",
@@ -159,10 +156,9 @@ fn add_kumem() -> Result<(u64, u64), Error> {
     Ok((start, start + (1 << KUMEM_ORDER)))
 }
 
-/// Fiasco's priority for Resurgo's: the default (100) is L4Re's default (2);
-/// above it, one Fiasco level per ten (the scheduler ned gives a task caps it).
+/// Fiasco's priority for Resurgo's ([`l4_sys::fiasco::limits::priority_level`]).
 pub(crate) fn fiasco_prio(priority: u8) -> u64 {
-    L4RE_DEFAULT_PRIO + (priority.saturating_sub(l4_sys::proto::thread::DEFAULT_PRIORITY) / 10) as u64
+    l4_sys::fiasco::limits::priority_level(priority)
 }
 
 /// Moves the task's first thread to Fiasco's priority for `priority`. ned
