@@ -240,7 +240,9 @@ pub fn other_task_failure(line: &str, task: &str) -> Option<String> {
     let failed = exit
         || text.starts_with("panic: ")
         || text.contains("Unhandled exception")
-        || (text.contains("unhandled ") && text.contains(" page fault"));
+        || (text.contains("unhandled ") && text.contains(" page fault"))
+        || text.contains("mapping for page fault failed")
+        || text.contains("FATAL: Fatal signal");
     (failed && name != task).then(|| name.to_string())
 }
 
@@ -984,11 +986,15 @@ fn trials(
                 // command: the whole guest stopped (without an IOMMU, a
                 // device the faulted driver programmed can write anywhere).
                 let silent = guest.line_count() == quiet_from;
+                let other = guest.lines_from(watch.first).iter().find_map(|l| other_task_failure(l, task));
                 let (outcome, cause) = if silent {
                     (
                         Outcome::KernelCrash,
                         format!("the guest went silent: no output for {} s", RECOVERY_TIMEOUT.as_secs()),
                     )
+                } else if let Some(name) = other {
+                    // A task the driver's clients need failed with it.
+                    (Outcome::OtherTaskFailed, format!("{name} failed"))
                 } else {
                     (outcome, cause)
                 };
@@ -1452,6 +1458,19 @@ mod tests {
         assert_eq!(
             other_task_failure("[echo] L4Re: Unhandled exception: PC=0x401000 PFA=0x0 LdrFlgs=0x0", t),
             Some("echo".into())
+        );
+        // The in-task region manager of this L4Re build, for a fault it
+        // could not resolve (netd touching a dataspace that was deleted).
+        assert_eq!(
+            other_task_failure(
+                "[netd] l4re_itas[rm]: mapping for page fault failed with error -2004 at 0x1010 pc=0x40a851",
+                t
+            ),
+            Some("netd".into())
+        );
+        assert_eq!(
+            other_task_failure("[netd] l4re_itas: FATAL: Fatal signal: Segmentation fault (si_signo=11, si_code=1)", t),
+            Some("netd".into())
         );
         assert_eq!(other_task_failure("[eth-8139cp] exit 1: probe failed", t), None);
         assert_eq!(other_task_failure("[netd] exit status page answered", t), None);

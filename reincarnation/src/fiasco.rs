@@ -57,9 +57,12 @@ struct Data {
     values: Vec<(String, u64)>,
     priority: u8,
     /// What the child may take for itself (its manifest's `memory` and
-    /// `threads`): its own allocator's and factory's quotas.
+    /// `threads`): its factory's quota, and the allocator all its
+    /// instances take memory from (twice `memory`: an instance and the one
+    /// before it, whose memory goes back when the chores delete it).
     memory: u64,
     threads: u32,
+    mem_alloc: rt::CapIdx,
     pager: Gate,
     /// The label of the `control` endpoint the child serves this server,
     /// and the gate of the running instance's (see [`Fiasco::spawn`]).
@@ -176,6 +179,7 @@ impl Kernel for Fiasco {
             values: &values,
             log: d.log,
             pager: d.pager,
+            mem_alloc: d.mem_alloc,
             memory: d.memory,
             threads: d.threads,
         };
@@ -313,6 +317,13 @@ fn children() -> Vec<Supervised<Fiasco>> {
             continue;
         };
         let threads = threads.min(u64::from(u32::MAX)) as u32;
+        let mem_alloc = match rt::loader::allocator(memory.saturating_mul(2)) {
+            Ok(a) => a,
+            Err(e) => {
+                rt::error!("{name}: no memory allocator for it ({e}): not started");
+                continue;
+            }
+        };
         let pager = match Factory::own().create_gate(Some(&Thread::own_main()), PAGER_BASE + out.len() as u64) {
             Ok(g) => g,
             Err(e) => rt::exit(1, &format!("no pager gate for {name}: {e}")),
@@ -331,6 +342,7 @@ fn children() -> Vec<Supervised<Fiasco>> {
             priority,
             memory,
             threads,
+            mem_alloc,
             pager,
         };
         out.push(Supervised::new(&name, data));

@@ -51,11 +51,25 @@ pub struct Spawn<'a> {
     /// The gate through which the child's faults, exceptions, region-manager
     /// calls and exit reach this task.
     pub pager: Gate,
-    /// What the child may take for itself: bytes of memory from moe (its
-    /// manifest's `memory`) and threads (its `threads`, which bound the
-    /// kernel memory its factory may spend).
+    /// The allocator the child takes its memory from ([`allocator`]): one
+    /// for all of a child's instances, made by the caller.
+    pub mem_alloc: CapIdx,
+    /// What the child may have (its manifest's `memory` and `threads`),
+    /// which bound the kernel memory its own factory may spend.
     pub memory: u64,
     pub threads: u32,
+}
+
+/// An allocator of moe's for a child, bounded by `limit` bytes, made from
+/// this task's (moe's root allocator, for a task ned started), for all of
+/// the child's instances. Not one per instance: moe deletes every
+/// dataspace an allocator made when the allocator goes, and others may
+/// still map a dead instance's (netd maps a MINIX-style instance's rings
+/// until the next instance announces its own); a dataspace that no one
+/// holds any more goes back to it on its own (moe's deletion IRQ). It is
+/// not moe's root, so it makes no scheduler.
+pub fn allocator(limit: u64) -> Result<CapIdx, Error> {
+    crate::obj::create(Cap(super::l4re_env().mem_alloc), |m| msg::factory_create_factory(m, limit.max(1)))
 }
 
 pub use crate::load::{Grant, LoadError};
@@ -144,8 +158,8 @@ pub struct Child {
     /// The threads the child told of ([`proto::RESURGO_THREAD`]), besides
     /// its first: this task's capabilities to them.
     threads: Vec<CapIdx>,
-    /// The factory, memory allocator and scheduler made for this instance
-    /// alone ([`OwnObjects`]); released after its task.
+    /// The factory and scheduler made for this instance alone
+    /// ([`OwnObjects`]); released after its task.
     own: Vec<CapIdx>,
 }
 
@@ -155,13 +169,11 @@ pub struct Child {
 /// its threads at any priority, this task's and above (ned's allocator is
 /// moe's root, which makes schedulers of any range). Each instance gets
 /// instead: a factory of the kernel's with a quota from its `threads` and
-/// `memory` ([`l4_sys::fiasco::limits::kernel_quota`]), an
-/// allocator of moe's bounded by its `memory` (not the root: it makes no
-/// schedulers), and a scheduler proxy of moe's whose priorities end at the
-/// level of the child's own first thread.
+/// `memory` ([`l4_sys::fiasco::limits::kernel_quota`]) and a scheduler
+/// proxy of moe's whose priorities end at the level of the child's own
+/// first thread; its memory comes from [`Spawn::mem_alloc`].
 struct OwnObjects {
     factory: CapIdx,
-    mem_alloc: CapIdx,
     scheduler: CapIdx,
 }
 
@@ -172,14 +184,11 @@ impl OwnObjects {
         let factory = crate::obj::create(Cap(env.factory), |m| msg::factory_create_factory(m, kernel))
             .map_err(|e| LoadError::OwnObject("factory", e))?;
         own.push(factory);
-        let mem_alloc = crate::obj::create(Cap(env.mem_alloc), |m| msg::factory_create_factory(m, s.memory.max(1)))
-            .map_err(|e| LoadError::OwnObject("memory allocator", e))?;
-        own.push(mem_alloc);
         let top = super::thread::fiasco_prio(s.priority);
         let scheduler = crate::obj::create(Cap(env.mem_alloc), |m| msg::factory_create_scheduler(m, top, 0))
             .map_err(|e| LoadError::OwnObject("scheduler", e))?;
         own.push(scheduler);
-        Ok(OwnObjects { factory, mem_alloc, scheduler })
+        Ok(OwnObjects { factory, scheduler })
     }
 }
 
@@ -843,7 +852,7 @@ fn populate(child: &mut Child, s: &Spawn, mut prepared: Prepared) -> Result<(), 
     map_cap(task, s.log.map(Cap::from_idx).unwrap_or(Cap(env.log)), slot::LOG, rws)?;
     map_cap(task, Cap::from_idx(own.scheduler), slot::SCHEDULER, rws)?;
     map_cap(task, gate, slot::RM, rws)?;
-    map_cap(task, Cap::from_idx(own.mem_alloc), slot::MEM_ALLOC, rws)?;
+    map_cap(task, Cap::from_idx(s.mem_alloc), slot::MEM_ALLOC, rws)?;
     map_cap(task, gate, slot::PARENT, rws)?;
     for (i, g) in s.grants.iter().enumerate() {
         // Never the D right: Fiasco.OC deletes the objects a task holds
