@@ -436,12 +436,12 @@ fn a_child_takes_no_more_than_its_manifest_gives_on_fiasco() {
     assert!(failed.contains("a thread ran 90 % or more of the last 2000 ms without waiting: hung (at "), "{failed}");
     seen(&guest, "overreach incarnation 2 started", STEP);
     for (what, want) in [
-        ("a scheduler of its own making: ", "refused".to_string()),
-        ("memory: ", "MiB taken, then out of memory".to_string()),
-        ("kernel objects: ", "threads made, then out of memory".to_string()),
+        ("a scheduler of its own making: ", "refused"),
+        ("memory: ", "MiB taken, then out of memory"),
+        ("kernel objects: ", "threads made, then out of memory"),
     ] {
         let line = fiasco::plain(&seen(&guest, &format!("hog     | overreach: {what}"), STEP));
-        assert!(line.contains(&want), "{line}");
+        assert!(line.contains(want), "{line}");
     }
     // ned's script gives it its manifest's 8 MiB, its heap among them.
     let hog = fiasco::plain(&seen(&guest, "hog     | overreach: memory: ", STEP));

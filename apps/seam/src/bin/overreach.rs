@@ -1,16 +1,17 @@
-//! A hostile child of the reincarnation server on Fiasco.OC
-//! (`tests/fiasco.rs`): it tries to take more than its manifest gives it,
-//! through the capabilities every L4Re application finds in its environment,
-//! and says what it got. It asks its memory allocator for a scheduler of its
-//! own making (moe's root allocator makes them, of any priority range), takes
-//! physically contiguous memory a MiB at a time until it is refused, makes
-//! kernel threads through its factory until it is refused, and then runs its
-//! first thread at Fiasco.OC's highest priority through its scheduler and
-//! spins. A supervisor that handed it its own factory, allocator and
-//! scheduler would lose the system's memory and then the CPU to it; with the
-//! child's own bounded ones it is refused early, spins at its own level, and
-//! the server's runaway watch restarts it. On Resurgo's kernel the kernel's
-//! own quotas and priority limit apply: it only spins there.
+//! A hostile task on Fiasco.OC, started as a child of the reincarnation
+//! server and by ned (`tests/fiasco.rs`): it tries to take more than its
+//! manifest gives it, through the capabilities every L4Re application finds
+//! in its environment, and says what it got. It asks its memory allocator
+//! for a scheduler of its own making (moe's root allocator makes them, of
+//! any priority range), takes physically contiguous memory a MiB at a time
+//! until it is refused, makes kernel threads through its factory until it
+//! is refused, and then runs its first thread at Fiasco.OC's highest
+//! priority through its scheduler and spins. A supervisor (or ned) that
+//! handed it its own factory, allocator and scheduler would lose the
+//! system's memory and then the CPU to it; with bounded ones of its own it
+//! is refused early and spins at its own level, where the server's runaway
+//! watch restarts the child. On Resurgo's kernel the kernel's own quotas and
+//! priority limit apply: it only spins there.
 #![no_std]
 #![no_main]
 
@@ -24,6 +25,8 @@ fn main() {
 }
 
 rt::fiasco_only! {
+    extern crate alloc;
+
     use rt::sys::fiasco::syscall::call;
     use rt::sys::fiasco::{Cap, msg, proto};
     use rt::{CapIdx, Error, MsgTag};
@@ -74,8 +77,6 @@ rt::fiasco_only! {
             Err(e) => rt::info!("overreach: priority {TOP} refused ({e}); spinning"),
         }
     }
-
-    extern crate alloc;
 }
 
 rt::resurgo_only! {
