@@ -195,6 +195,23 @@ struct ddekit_pci_info {
 int ddekit_pci_get_info(struct ddekit_pci_info *out);
 /* Sets the bus-master bit in the command register (the io server allows it). */
 int ddekit_pci_enable_busmaster(void);
+/* Switches the device from its INTx line to its message-signalled interrupt
+ * (MSI, one vector): the io server programs the device's MSI capability with
+ * what the kernel allocated for it (an interrupt-remapping entry that only
+ * this device may use, under the IOMMU). Returns the interrupt number to
+ * attach with ddekit_interrupt_attach(), or -1 when the device, its bus or
+ * the kernel offers none (MSI capability absent, Fiasco.OC): INTx stays. */
+int ddekit_pci_enable_msi(void);
+/* Back to the INTx line. 0, or -1 when MSI was not on. */
+int ddekit_pci_disable_msi(void);
+/* Switches the device to MSI-X with `count` vectors (1 to 8): each table
+ * entry 0..count gets a vector of its own, programmed by the io server.
+ * Writes the interrupt number of entry i to lines[i] and returns count, or
+ * -1 when the device, its bus or the kernel offers fewer (no MSI-X
+ * capability, a smaller table, Fiasco.OC): nothing changes then. */
+int ddekit_pci_enable_msix(int count, int *lines);
+/* Back to the INTx line from MSI-X. 0, or -1 when MSI-X was not on. */
+int ddekit_pci_disable_msix(void);
 
 /* ---- resources: ports and device memory -------------------------------------- */
 

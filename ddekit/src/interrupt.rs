@@ -40,7 +40,9 @@ use rt::{Timeout, ipc};
 
 /// Attach label of the line's IRQ object at its interrupt thread.
 const HW_LABEL: u64 = 1;
-const MAX_LINES: usize = 4;
+/// Lines a task may attach: its INTx line, or its MSI, or up to eight MSI-X
+/// vectors, and a few granted directly.
+const MAX_LINES: usize = 10;
 const MAX_HANDLERS: usize = 8;
 
 #[derive(Clone, Copy)]

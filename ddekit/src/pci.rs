@@ -9,6 +9,7 @@ use crate::memory::alloc_obj;
 use crate::thread::{Lock, rt_call};
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, Ordering};
+use protocols::pci::MAX_MSIX;
 pub use rt::device::Device;
 
 static DEVICE: AtomicPtr<Device> = AtomicPtr::new(core::ptr::null_mut());
@@ -200,4 +201,61 @@ pub unsafe extern "C" fn ddekit_pci_get_info(out: *mut DdekitPciInfo) -> c_int {
 pub extern "C" fn ddekit_pci_enable_busmaster() -> c_int {
     let Some(cmd) = config_read(0x04, 2) else { return -1 };
     if cmd & 0x4 != 0 || config_write(0x04, 2, cmd | 0x4) { 0 } else { -1 }
+}
+
+/// Switches the device to its message-signalled interrupt; the interrupt
+/// number to attach, or -1 (no MSI: the INTx line stays).
+#[unsafe(no_mangle)]
+pub extern "C" fn ddekit_pci_enable_msi() -> c_int {
+    let Some(d) = device() else { return -1 };
+    match rt_call(|| d.enable_msi()) {
+        Ok(line) => c_int::try_from(line).unwrap_or(-1),
+        Err(e) => {
+            rt::info!("ddekit: no MSI for the device ({}): it keeps its INTx line", e);
+            -1
+        }
+    }
+}
+
+/// Back to the INTx line: 0, or -1 when MSI was not on.
+#[unsafe(no_mangle)]
+pub extern "C" fn ddekit_pci_disable_msi() -> c_int {
+    let Some(d) = device() else { return -1 };
+    if rt_call(|| d.disable_msi()).is_ok() { 0 } else { -1 }
+}
+
+/// Switches the device to MSI-X with `count` vectors; writes entry `i`'s
+/// interrupt number to `lines[i]`; `count`, or -1 (nothing changed).
+///
+/// # Safety
+/// `lines` is valid for writing `count` ints.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ddekit_pci_enable_msix(count: c_int, lines: *mut c_int) -> c_int {
+    let Ok(n) = usize::try_from(count) else { return -1 };
+    if lines.is_null() || n == 0 || n > MAX_MSIX {
+        return -1;
+    }
+    let Some(d) = device() else { return -1 };
+    let mut got = [0u64; MAX_MSIX];
+    match rt_call(|| d.enable_msix(n, &mut got)) {
+        Ok(()) => {
+            for (i, &line) in got.iter().take(n).enumerate() {
+                let Ok(l) = c_int::try_from(line) else { return -1 };
+                // SAFETY: `lines` holds `count` ints by the contract, and i < count.
+                unsafe { lines.add(i).write(l) };
+            }
+            count
+        }
+        Err(e) => {
+            rt::info!("ddekit: no MSI-X with {} vectors for the device ({})", n, e);
+            -1
+        }
+    }
+}
+
+/// Back to the INTx line from MSI-X: 0, or -1 when MSI-X was not on.
+#[unsafe(no_mangle)]
+pub extern "C" fn ddekit_pci_disable_msix() -> c_int {
+    let Some(d) = device() else { return -1 };
+    if rt_call(|| d.disable_msix()).is_ok() { 0 } else { -1 }
 }

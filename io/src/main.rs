@@ -12,10 +12,17 @@
 //! drivers: a restarted driver gets the same IRQ object back, with any interrupt
 //! its predecessor never handled.
 //!
+//! A driver may switch its device to its message-signalled interrupt
+//! (`ENABLE_MSI`): io has the kernel bind a vector for the device (under the
+//! IOMMU, through a remapping entry only the device's own requests may use),
+//! writes what the kernel answers into the device's MSI capability, which a
+//! driver may not write itself, and hands over the IRQ object. Like the
+//! line's, it outlives the driver.
+//!
 //! On its `admin` endpoint the drivers' supervisor has io stop a dead driver's
 //! device from mastering the bus (`QUIESCE`) before the driver's DMA memory is
 //! freed: without an IOMMU, nothing else keeps the device from writing into
-//! frames that belong to somebody else by then.
+//! frames that belong to somebody else by then. MSI goes off with it.
 #![no_std]
 #![no_main]
 
@@ -27,12 +34,12 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use manifest::driver::DriverManifest;
 use pci::Device;
 use protocols::pci::{self as proto, INFO_WORDS};
 use protocols::pci_config;
-use rt::obj::{DmaDomain, Factory, Icu, IoMem, IoPorts, Iommu};
+use rt::obj::{DmaDomain, Factory, Icu, IoMem, IoPorts, Iommu, Irq};
 use rt::{CapIdx, MsgTag, Rights, Timeout, ipc};
 
 rt::entry!(main);
@@ -47,6 +54,24 @@ struct Assignment {
     /// The DMA domain of the driver instance that opened the device (with
     /// the IOMMU on): made at OPEN, destroyed at QUIESCE.
     domain: Cell<Option<DmaDomain>>,
+    /// Whether the manifest grants the device's interrupt.
+    irq: bool,
+    /// The device's MSI, once a driver asked for it: its IRQ object, line,
+    /// and the address and data the kernel gave it (kept for every later
+    /// instance).
+    msi: Cell<Option<Msi>>,
+    /// Its MSI-X vectors in table order, as many as a driver asked for so
+    /// far (kept likewise), and where io mapped the table.
+    msix: RefCell<Vec<Msi>>,
+    msix_table: Cell<Option<u64>>,
+}
+
+#[derive(Clone, Copy)]
+struct Msi {
+    irq: Irq,
+    line: u64,
+    address: u64,
+    data: u32,
 }
 
 fn main() {
@@ -124,6 +149,10 @@ fn main() {
                         dma: manifest.resources.dma,
                         caps,
                         domain: Cell::new(None),
+                        irq: manifest.resources.irq,
+                        msi: Cell::new(None),
+                        msix: RefCell::new(Vec::new()),
+                        msix_table: Cell::new(None),
                     },
                 );
             }
@@ -132,7 +161,15 @@ fn main() {
     }
 
     let admins: Vec<u64> = boot::clients_of("admin").into_iter().map(|(_, label)| label).collect();
-    serve(&devices, &assignments, &admins, iommu);
+    serve(&devices, &assignments, &admins, Bus { iommu, icu, mem });
+}
+
+/// The kernel objects io serves its clients with.
+#[derive(Clone, Copy)]
+struct Bus {
+    iommu: Option<Iommu>,
+    icu: Icu,
+    mem: IoMem,
 }
 
 /// Capabilities for a device's resources, as its driver manifest allows.
@@ -160,7 +197,7 @@ fn error(e: proto::Error) -> MsgTag {
     MsgTag::new(0, 1, 0)
 }
 
-fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[u64], iommu: Option<Iommu>) -> ! {
+fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[u64], bus: Bus) -> ! {
     let mut msg = ipc::wait(Timeout::Never);
     loop {
         let reply = match msg {
@@ -172,7 +209,7 @@ fn serve(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, admins: &[
             Ok(m) if admins.contains(&m.label) => admin(devices, assignments, m.tag),
             Ok(m) => match assignments.get(&m.label) {
                 None => error(proto::Error::NoDevice),
-                Some(a) => handle(&devices[a.device], a, m.tag, iommu),
+                Some(a) => handle(&devices[a.device], a, m.tag, bus),
             },
         };
         msg = ipc::reply_and_wait(reply, Timeout::Never);
@@ -206,8 +243,16 @@ fn admin(devices: &[Device], assignments: &BTreeMap<u64, Assignment>, tag: MsgTa
 /// write go back to what the firmware left (`pci_config::Writable`), bus
 /// mastering off and the interrupt enabled, so nothing it did outlives it.
 fn hand_over(dev: &Device, client: &str) {
-    let now = pci_config::Writable::read(|at| pci::read32(dev.bdf, at));
     let mut undone = Vec::new();
+    // First MSI off (before INTx comes back on below): a next instance
+    // that asks for it gets it programmed again.
+    if disable_msi(dev) {
+        undone.push("MSI off");
+    }
+    if disable_msix(dev) {
+        undone.push("MSI-X off");
+    }
+    let now = pci_config::Writable::read(|at| pci::read32(dev.bdf, at));
     for w in dev.boot.handover().restore_from(&now) {
         pci::write(dev.bdf, w.offset, w.len, w.value);
         if w.what != pci_config::BUS_MASTERING_OFF {
@@ -228,8 +273,7 @@ fn domain_for(dev: &Device, a: &Assignment, iommu: Option<Iommu>) -> Option<DmaD
     if let Some(d) = a.domain.get() {
         return Some(d);
     }
-    let source = (u16::from(dev.bdf.bus) << 8) | (u16::from(dev.bdf.slot & 0x1f) << 3) | u16::from(dev.bdf.func & 7);
-    match iommu.create_domain(source) {
+    match iommu.create_domain(source_id(dev)) {
         Ok(d) => {
             rt::info!(
                 "{} of {}: fresh DMA domain (it reaches nothing until the driver maps its memory)",
@@ -246,7 +290,7 @@ fn domain_for(dev: &Device, a: &Assignment, iommu: Option<Iommu>) -> Option<DmaD
     }
 }
 
-fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> MsgTag {
+fn handle(dev: &Device, a: &Assignment, tag: MsgTag, bus: Bus) -> MsgTag {
     let request = match ipc::decode_call::<proto::Request>(tag) {
         Ok(r) => r,
         Err(e) => return error(e.into()),
@@ -254,7 +298,7 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
     match request {
         proto::Request::Open {} => {
             rt::debug!("{} opened {}", a.client, dev.bdf);
-            let domain = domain_for(dev, a, iommu);
+            let domain = domain_for(dev, a, bus.iommu);
             let mut mr = [0; ipc::MR_COUNT];
             // The description always fits (INFO_WORDS, host-tested).
             if protocols::status::encode_reply(&dev.info, &mut mr).is_err() {
@@ -313,5 +357,207 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, iommu: Option<Iommu>) -> Ms
                 }
             }
         }
+        proto::Request::EnableMsi {} => match enable_msi(dev, a, bus.icu) {
+            Some(m) => {
+                // As the line's IRQ at OPEN: no DELEGATE.
+                let [w0, w1] = ipc::cap_item(m.irq.0, Rights::READ | Rights::WRITE | Rights::SERVER);
+                let words = [protocols::status::encode::<proto::Error>(Ok(m.line)), w0, w1];
+                if ipc::write_mrs(0, &words).is_err() {
+                    return error(proto::Error::Invalid);
+                }
+                MsgTag::new(0, 1, 1)
+            }
+            None => error(proto::Error::NoMsi),
+        },
+        proto::Request::EnableMsix { count } => match enable_msix(dev, a, bus, count as usize) {
+            Some(vectors) => {
+                let n = vectors.len();
+                let mut words = [0u64; 1 + 3 * proto::MAX_MSIX];
+                words[0] = protocols::status::encode::<proto::Error>(Ok(n as u64));
+                for (i, m) in vectors.iter().enumerate() {
+                    words[1 + i] = m.line;
+                    let [w0, w1] = ipc::cap_item(m.irq.0, Rights::READ | Rights::WRITE | Rights::SERVER);
+                    words[1 + n + 2 * i] = w0;
+                    words[1 + n + 2 * i + 1] = w1;
+                }
+                if ipc::write_mrs(0, &words[..1 + 3 * n]).is_err() {
+                    return error(proto::Error::Invalid);
+                }
+                MsgTag::new(0, 1 + n, n)
+            }
+            None => error(proto::Error::NoMsi),
+        },
+        proto::Request::DisableMsix {} => {
+            if disable_msix(dev) {
+                rt::info!("{} of {}: MSI-X off, its INTx line back on", dev.bdf, a.client);
+                ipc::set_mr::<0>(0);
+                MsgTag::new(0, 1, 0)
+            } else {
+                error(proto::Error::NoMsi)
+            }
+        }
+        proto::Request::DisableMsi {} => {
+            if disable_msi(dev) {
+                rt::info!("{} of {}: MSI off, its INTx line back on", dev.bdf, a.client);
+                ipc::set_mr::<0>(0);
+                MsgTag::new(0, 1, 0)
+            } else {
+                error(proto::Error::NoMsi)
+            }
+        }
     }
+}
+
+/// The device's capability of kind `id`, if it has one.
+fn capability(dev: &Device, id: u8) -> Option<pci_config::Capability> {
+    dev.caps.as_slice().iter().find(|c| c.id == id).copied()
+}
+
+fn msi_capability(dev: &Device) -> Option<pci_config::Capability> {
+    capability(dev, pci_config::CAP_MSI)
+}
+
+/// A new IRQ object bound to a kernel MSI vector for `dev`.
+fn bind_vector(dev: &Device, a: &Assignment, icu: Icu) -> Option<Msi> {
+    let irq = Factory::own().create_irq().ok()?;
+    let bound = icu.bind_msi(source_id(dev), &irq).and_then(|(address, data)| Ok((address, data, irq.info()?.line)));
+    match bound {
+        Ok((address, data, line)) => Some(Msi { irq, line, address, data }),
+        Err(e) => {
+            rt::warn!("{} of {}: no MSI vector from the kernel ({}): it keeps its INTx line", dev.bdf, a.client, e);
+            rt::obj::release(irq.0);
+            None
+        }
+    }
+}
+
+/// Switches `dev` to MSI-X with `count` vectors (bound at the kernel as
+/// first needed, written into its table) and INTx off; None, and the
+/// device as it was, when it cannot have them.
+fn enable_msix(dev: &Device, a: &Assignment, bus: Bus, count: usize) -> Option<Vec<Msi>> {
+    let cap = capability(dev, pci_config::CAP_MSIX)?;
+    if !a.irq || count == 0 || count > proto::MAX_MSIX {
+        return None;
+    }
+    let control = pci::read(dev.bdf, cap.offset + 2, 2) as u16;
+    let table = pci_config::MsixTable::decode(control, pci::read32(dev.bdf, cap.offset + 4))?;
+    if count > usize::from(table.entries) {
+        return None;
+    }
+    let base = msix_table(dev, a, bus, table)?;
+    let mut vectors = a.msix.borrow_mut();
+    while vectors.len() < count {
+        vectors.push(bind_vector(dev, a, bus.icu)?);
+    }
+    for (i, m) in vectors.iter().take(count).enumerate() {
+        let entry = base + i as u64 * pci_config::MSIX_ENTRY;
+        for (k, dword) in pci_config::msix_entry(m.address, m.data).iter().enumerate() {
+            // SAFETY: `entry` is table entry `i` < the table's size, in
+            // the device memory io mapped for the whole table.
+            unsafe { ((entry + 4 * k as u64) as *mut u32).write_volatile(*dword) };
+        }
+    }
+    pci::write(dev.bdf, cap.offset + 2, 2, u32::from(pci_config::msix_enable(control)));
+    let command = pci::read(dev.bdf, 0x04, 2);
+    pci::write(dev.bdf, 0x04, 2, command | u32::from(pci_config::COMMAND_INTX_DISABLE));
+    let lines: Vec<String> = vectors.iter().take(count).map(|m| format!("{:#x}", m.line)).collect();
+    rt::info!(
+        "{} of {}: MSI-X on ({} vectors, lines {}), its INTx line off",
+        dev.bdf,
+        a.client,
+        count,
+        lines.join(" ")
+    );
+    Some(vectors[..count].to_vec())
+}
+
+/// Where io has the device's MSI-X table mapped (mapped now if not yet).
+fn msix_table(dev: &Device, a: &Assignment, bus: Bus, table: pci_config::MsixTable) -> Option<u64> {
+    if let Some(t) = a.msix_table.get() {
+        return Some(t);
+    }
+    let bar = dev.info.bars[table.bar].filter(|b| !b.is_io)?;
+    let len = u64::from(table.entries) * pci_config::MSIX_ENTRY;
+    if table.offset.checked_add(len)? > bar.size {
+        rt::warn!("{} of {}: its MSI-X table lies outside BAR {}", dev.bdf, a.client, table.bar);
+        return None;
+    }
+    let start = bar.base + table.offset;
+    let page = start & !0xfff;
+    let size = (start + len).next_multiple_of(4096) - page;
+    let ds = bus.mem.create_dataspace(page, size).ok()?;
+    match rt::mem::attach(&ds, size, true) {
+        Ok(virt) => {
+            let t = virt + (start - page);
+            a.msix_table.set(Some(t));
+            Some(t)
+        }
+        Err(e) => {
+            rt::warn!("{} of {}: cannot map its MSI-X table: {}", dev.bdf, a.client, e);
+            rt::obj::release(ds.0);
+            None
+        }
+    }
+}
+
+/// Disables `dev`'s MSI-X and enables its INTx line again; false when
+/// MSI-X was not on.
+fn disable_msix(dev: &Device) -> bool {
+    let Some(cap) = capability(dev, pci_config::CAP_MSIX) else { return false };
+    let control = pci::read(dev.bdf, cap.offset + 2, 2) as u16;
+    let Some(off) = pci_config::msix_disable(control) else { return false };
+    pci::write(dev.bdf, cap.offset + 2, 2, u32::from(off));
+    let command = pci::read(dev.bdf, 0x04, 2);
+    pci::write(dev.bdf, 0x04, 2, command & !u32::from(pci_config::COMMAND_INTX_DISABLE));
+    true
+}
+
+/// Switches `dev` to its MSI (bound at the kernel on first use) with INTx
+/// off; None (and the device as it was) when it cannot have one.
+fn enable_msi(dev: &Device, a: &Assignment, icu: Icu) -> Option<Msi> {
+    let cap = msi_capability(dev)?;
+    if !a.irq {
+        return None;
+    }
+    let msi = match a.msi.get() {
+        Some(m) => m,
+        None => {
+            let m = bind_vector(dev, a, icu)?;
+            a.msi.set(Some(m));
+            m
+        }
+    };
+    let control = pci::read(dev.bdf, cap.offset + 2, 2) as u16;
+    let writes = pci_config::msi_enable(&cap, control, msi.address, msi.data)?;
+    for w in writes.iter().flatten() {
+        pci::write(dev.bdf, w.offset, w.len, w.value);
+    }
+    let command = pci::read(dev.bdf, 0x04, 2);
+    pci::write(dev.bdf, 0x04, 2, command | u32::from(pci_config::COMMAND_INTX_DISABLE));
+    rt::info!(
+        "{} of {}: MSI on (line {:#x}, message {:#x}/{:#x}), its INTx line off",
+        dev.bdf,
+        a.client,
+        msi.line,
+        msi.address,
+        msi.data
+    );
+    Some(msi)
+}
+
+/// Disables `dev`'s MSI and enables its INTx line again; false when MSI
+/// was not on.
+fn disable_msi(dev: &Device) -> bool {
+    let Some(cap) = msi_capability(dev) else { return false };
+    let control = pci::read(dev.bdf, cap.offset + 2, 2) as u16;
+    let Some(w) = pci_config::msi_disable(&cap, control) else { return false };
+    pci::write(dev.bdf, w.offset, w.len, w.value);
+    let command = pci::read(dev.bdf, 0x04, 2);
+    pci::write(dev.bdf, 0x04, 2, command & !u32::from(pci_config::COMMAND_INTX_DISABLE));
+    true
+}
+
+/// The device's 16-bit PCI source id (bus << 8 | devfn).
+fn source_id(dev: &Device) -> u16 {
+    (u16::from(dev.bdf.bus) << 8) | (u16::from(dev.bdf.slot & 0x1f) << 3) | u16::from(dev.bdf.func & 7)
 }

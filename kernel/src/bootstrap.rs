@@ -115,6 +115,23 @@ pub fn start(start_info: u64) -> ! {
     // page exactly as the code running now expects.
     unsafe { cpu::write_cr3(master.phys()) };
     k.iommu = crate::iommu::glue::start(dmar.as_ref().ok(), master, &mut k.frames);
+    // SAFETY: boot, interrupts off, the kernel's tables loaded.
+    k.apic = unsafe { crate::arch::lapic::init(master, &mut k.frames) };
+    match k.apic {
+        Some(a) => crate::kinfo!(
+            "local APIC {} at {:#x}: message-signalled interrupts on vectors {}..{}{}",
+            a.id,
+            a.phys,
+            crate::arch::lines::MSI_BASE,
+            crate::arch::lines::MSI_BASE as usize + crate::arch::lines::MSI_VECTORS,
+            if k.iommu.as_ref().is_some_and(|i| i.unit.irt.is_some()) {
+                ", each through a remapping entry only its device may use"
+            } else {
+                " (not remapped: any device could raise any of them)"
+            }
+        ),
+        None => crate::kwarn!("no local APIC: devices keep their INTx lines (no MSI)"),
+    }
 
     // SAFETY: boot, single CPU, interrupts off; the TSS page is mapped.
     unsafe {

@@ -7,6 +7,7 @@
 //! when the thread next waits: a restarted driver that attaches to the same IRQ
 //! object gets the interrupt its predecessor never handled.
 
+use crate::arch::idt::IRQ_BASE;
 use crate::arch::{cpu, pic};
 use crate::kernel::Kernel;
 use crate::obj::{ObjId, Object};
@@ -78,6 +79,24 @@ impl Kernel {
         }
     }
 
+    /// Interrupt `vector` entered the kernel: a PIC line, an MSI, or a
+    /// stray one (the APIC's spurious vector, or a message no MSI slot
+    /// sent), which is acknowledged and dropped.
+    pub fn interrupt(&mut self, vector: u64) {
+        if let Some(n) = crate::msi::slot(vector) {
+            self.msi_interrupt(n);
+        } else if let Some(line) = vector.checked_sub(IRQ_BASE).filter(|&l| l < pic::LINES as u64) {
+            self.hardware_irq(line as u8);
+        } else {
+            crate::arch::lapic::eoi();
+        }
+    }
+
+    /// Whether `[addr, addr + len)` meets the local APIC's registers.
+    pub fn is_apic_regs(&self, addr: u64, len: u64) -> bool {
+        self.apic.is_some_and(|a| addr < a.phys + 4096 && a.phys < addr.saturating_add(len))
+    }
+
     /// A hardware interrupt on `line` entered the kernel.
     pub fn hardware_irq(&mut self, line: u8) {
         let tsc = cpu::rdtsc();
@@ -130,10 +149,15 @@ impl Kernel {
         }
     }
 
-    /// An IRQ object is going away: it no longer holds its line masked.
+    /// An IRQ object is going away: it no longer holds its line masked (or
+    /// its MSI vector).
     pub fn unbind_irq(&mut self, irq: ObjId) {
         self.ack_irq(irq);
         let Some(Object::Irq(i)) = self.objs.get(irq) else { return };
+        if let Some(n) = i.msi {
+            self.unbind_msi(n);
+            return;
+        }
         if let Some(line) = i.line {
             let l = &mut self.lines[line as usize];
             l.irqs.retain(|&x| x != irq);

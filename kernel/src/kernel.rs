@@ -62,6 +62,11 @@ pub struct Kernel {
     pub handoff: Option<ObjId>,
     /// The VT-d unit, when there is one and DMA remapping is on.
     pub iommu: Option<crate::iommu::glue::Iommu>,
+    /// The local APIC, the target of message-signalled interrupts (None:
+    /// no MSI).
+    pub apic: Option<crate::arch::lapic::Apic>,
+    /// The MSI vectors, each bound to one IRQ object (`crate::msi`).
+    pub msi: [Option<crate::msi::Msi>; crate::arch::lines::MSI_VECTORS],
     /// CR3 and thread whose state the CPU currently holds.
     loaded_space: Option<Table>,
     loaded_thread: Option<ObjId>,
@@ -87,6 +92,8 @@ impl Kernel {
             kip: 0,
             handoff: None,
             iommu: None,
+            apic: None,
+            msi: [None; crate::arch::lines::MSI_VECTORS],
             loaded_space: None,
             loaded_thread: None,
         }

@@ -44,6 +44,7 @@ mod irq;
 mod kernel;
 #[cfg(not(test))]
 mod lifecycle;
+mod msi;
 #[cfg(not(test))]
 mod ops;
 mod task;

@@ -36,6 +36,8 @@ pub struct Irq {
     pub pending: bool,
     /// Hardware line, when bound through the ICU.
     pub line: Option<u8>,
+    /// MSI slot, when bound to a device's message-signalled interrupt.
+    pub msi: Option<u8>,
     /// An interrupt on the line was delivered and not yet acknowledged.
     pub awaiting_ack: bool,
 }

@@ -355,7 +355,8 @@ impl Kernel {
                 (id, Rights::ALL, None)
             }
             R::CreateIrq {} => {
-                let irq = Irq { owner: c.task, target: None, pending: false, line: None, awaiting_ack: false };
+                let irq =
+                    Irq { owner: c.task, target: None, pending: false, line: None, msi: None, awaiting_ack: false };
                 (self.new_object(Object::Irq(irq), charged, OBJECT_PAGES)?, Rights::ALL, None)
             }
             R::CreateDataspace { size, flags } => {
@@ -422,7 +423,8 @@ impl Kernel {
                 self.done()
             }
             R::Trigger {} => {
-                if self.objs.irq_mut(id).ok_or(Error::DeadObject)?.line.is_some() {
+                let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
+                if i.line.is_some() || i.msi.is_some() {
                     return Err(Error::Denied);
                 }
                 self.trigger_irq(id);
@@ -435,7 +437,11 @@ impl Kernel {
             R::Info {} => {
                 let i = self.objs.irq_mut(id).ok_or(Error::DeadObject)?;
                 let reply = irq::InfoReply {
-                    line: i.line.map_or(u64::MAX, |l| l as u64),
+                    line: match (i.line, i.msi) {
+                        (Some(l), _) => l as u64,
+                        (None, Some(n)) => irq::MSI_LINES + n as u64,
+                        (None, None) => u64::MAX,
+                    },
                     pending: i.pending,
                     attached: i.target.is_some(),
                 };
@@ -456,6 +462,12 @@ impl Kernel {
                 self.done()
             }
             icu::Request::Info {} => self.reply_words(c, &[crate::arch::pic::LINES as u64]),
+            icu::Request::BindMsi { source, irq } => {
+                let irq = self.arg_cap(c, irq)?;
+                // Checked at decode: 16 bits.
+                let (address, data) = self.bind_msi(source as u16, irq.obj)?;
+                self.reply_words(c, &[address, data as u64])
+            }
         }
     }
 
@@ -536,7 +548,7 @@ impl Kernel {
             io_mem::Request::CreateDataspace { phys, size } => (phys, size, false),
         };
         let inside = len > 0 && addr >= base && addr.checked_add(len).is_some_and(|e| e <= base + size);
-        if !inside || self.is_ram(addr, addr + len) || self.is_iommu_regs(addr, len) {
+        if !inside || self.is_ram(addr, addr + len) || self.is_iommu_regs(addr, len) || self.is_apic_regs(addr, len) {
             self.stats.resources_denied += 1;
             if crate::kernel::worth_logging(self.stats.resources_denied) {
                 let (name, _) = self.current_place();

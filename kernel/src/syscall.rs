@@ -184,7 +184,7 @@ impl Op {
                 irq::Request::Info {} => R::empty(),
                 irq::Request::Attach { .. } | irq::Request::Detach {} | irq::Request::Unmask {} => R::SERVER,
             },
-            Op::Icu(icu::Request::Bind { .. }) => R::WRITE,
+            Op::Icu(icu::Request::Bind { .. } | icu::Request::BindMsi { .. }) => R::WRITE,
             Op::IoPorts(io_ports::Request::Restrict { .. }) => R::DELEGATE,
             Op::IoMem(io_mem::Request::Restrict { .. }) => R::DELEGATE,
             Op::Iommu(iommu::Request::CreateDomain { .. }) => R::WRITE,
@@ -221,6 +221,8 @@ impl Op {
                 Err(Error::InvalidArgument)
             }
             Op::Icu(icu::Request::Bind { line, .. }) if !icu_line_bindable(line) => Err(Error::InvalidArgument),
+            // A PCI source id is 16 bits.
+            Op::Icu(icu::Request::BindMsi { source, .. }) if source > 0xffff => Err(Error::InvalidArgument),
             _ => Ok(()),
         }
     }
@@ -401,6 +403,12 @@ mod tests {
         assert_eq!(bind(11).check(Rights::WRITE), Ok(()));
         for reserved in [0, crate::arch::lines::CASCADE as u64, crate::arch::lines::LINES as u64, u64::MAX] {
             assert_eq!(bind(reserved).check(Rights::WRITE), Err(Error::InvalidArgument), "line {reserved}");
+        }
+        let msi = |source| Op::Icu(icu::Request::BindMsi { source, irq: CapIdx(5) });
+        assert_eq!(msi(0x0010).check(Rights::WRITE), Ok(()));
+        assert_eq!(msi(0x0010).check(Rights::READ), Err(Error::Denied));
+        for bad in [0x1_0000, u64::MAX] {
+            assert_eq!(msi(bad).check(Rights::WRITE), Err(Error::InvalidArgument), "source {bad:#x}");
         }
         let poke = Op::Task(task::Request::Poke { addr: 0x1000, bytes: Bytes::new(&[]).unwrap() });
         assert_eq!(poke.check(Rights::DEBUG), Err(Error::InvalidArgument));

@@ -43,7 +43,7 @@ pub extern "C" fn trap_from_user(frame: *mut TrapFrame) -> *const TrapFrame {
         // filled; the kernel lock is held, so nothing else touches it.
         let f = unsafe { &*frame };
         if f.vector >= IRQ_BASE {
-            k.hardware_irq((f.vector - IRQ_BASE) as u8);
+            k.interrupt(f.vector);
         } else if let Some(cur) = k.sched.current {
             user_fault(&mut k, cur, f);
         }
@@ -68,7 +68,7 @@ pub extern "C" fn trap_from_kernel(frame: *mut TrapFrame) -> *const TrapFrame {
         );
     }
     let mut k = KERNEL.lock();
-    k.hardware_irq((f.vector - IRQ_BASE) as u8);
+    k.interrupt(f.vector);
     k.schedule().unwrap_or(core::ptr::null())
 }
 

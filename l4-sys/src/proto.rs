@@ -284,6 +284,9 @@ pub mod irq {
     pub const UNMASK: u64 = 4;
     /// out: `[line or u64::MAX, pending, attached]`.
     pub const INFO: u64 = 5;
+    /// The line an IRQ object bound to a message-signalled interrupt reports:
+    /// `MSI_LINES + n` for the kernel's MSI vector `n`, above every PIC line.
+    pub const MSI_LINES: u64 = 0x100;
 
     use crate::CapIdx;
 
@@ -325,12 +328,23 @@ pub mod icu {
     pub const BIND: u64 = 0;
     /// out: `[number of lines]`.
     pub const INFO: u64 = 2;
+    /// Bind a message-signalled interrupt of the PCI device `source` (bus <<
+    /// 8 | devfn) to an IRQ object that has no line yet: the kernel takes a
+    /// free vector for it and, with interrupt remapping on, a remapping
+    /// entry that only requests from `source` may use. in: `[source, irq
+    /// slot]`. out: `[address, data]`, what the device's MSI capability must
+    /// be programmed with (the remappable format under the IOMMU, else the
+    /// compatibility format). `OutOfMemory` when every vector is taken, `Busy`
+    /// when the object is bound already, `BadProtocol` without a local APIC.
+    /// The vector is free again when the object is destroyed.
+    pub const BIND_MSI: u64 = 3;
 
     crate::requests! {
         /// An interrupt-controller operation.
         pub enum Request {
             Bind(BIND) { line: u64, irq: crate::CapIdx },
             Info(INFO),
+            BindMsi(BIND_MSI) { source: u64, irq: crate::CapIdx },
         }
     }
 }

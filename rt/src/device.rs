@@ -42,6 +42,9 @@ pub enum DeviceError {
     BadAccess,
     /// The device's server refused the operation (a write it does not allow).
     Refused,
+    /// The device, its bus or the kernel does not offer it (message-signalled
+    /// interrupts without an MSI capability, or on Fiasco.OC).
+    NotSupported,
     /// The kernel or a server failed.
     Sys(crate::Error),
 }
@@ -60,6 +63,7 @@ impl fmt::Display for DeviceError {
             DeviceError::NotTheDevices => f.write_str("not a resource of this task's device"),
             DeviceError::BadAccess => f.write_str("bad configuration-space offset or width"),
             DeviceError::Refused => f.write_str("refused by the device's server"),
+            DeviceError::NotSupported => f.write_str("not offered by the device, its bus or the kernel"),
             DeviceError::Sys(e) => write!(f, "{}", e),
         }
     }

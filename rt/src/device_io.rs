@@ -14,7 +14,7 @@ use crate::device::{DeviceError, DeviceInfo, Mmio, page_cover, valid_config_acce
 use crate::ipc;
 use crate::mem::Region;
 use crate::obj::{DmaDomain, IoMem, IoPorts, Irq, Task};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use l4_sys::{CapIdx, Timeout};
 use protocols::pci::{self as proto, INFO_WORDS};
 use protocols::status::ReplyError;
@@ -26,6 +26,14 @@ const MAX_ITEMS: usize = 8;
 static DMA_DOMAIN: AtomicU32 = AtomicU32::new(u32::MAX);
 /// OPEN has answered (with or without a domain).
 static OPENED: AtomicBool = AtomicBool::new(false);
+/// The slot of the MSI's IRQ object ENABLE_MSI handed over (`u32::MAX`:
+/// none yet), and its line. A restarted driver asks again and gets the same
+/// object; within one instance the slot is kept once received.
+static MSI_IRQ: AtomicU32 = AtomicU32::new(u32::MAX);
+static MSI_LINE: AtomicU64 = AtomicU64::new(u64::MAX);
+/// The same for the MSI-X vectors ENABLE_MSIX handed over, in table order.
+static MSIX_IRQ: [AtomicU32; proto::MAX_MSIX] = [const { AtomicU32::new(u32::MAX) }; proto::MAX_MSIX];
+static MSIX_LINE: [AtomicU64; proto::MAX_MSIX] = [const { AtomicU64::new(u64::MAX) }; proto::MAX_MSIX];
 /// Dataspaces of DMA regions allocated before OPEN (DDEKit's pool starts
 /// before the driver probes), held until the domain is known and maps them.
 static EARLY: [AtomicU32; EARLY_MAX] = [const { AtomicU32::new(u32::MAX) }; EARLY_MAX];
@@ -124,6 +132,13 @@ pub fn open() -> Result<Device, DeviceError> {
     OPENED.store(true, Ordering::Release);
     map_early((domain != u32::MAX).then_some(DmaDomain(CapIdx(domain))));
     Ok(Device { info, gate, resources })
+}
+
+/// Deletes whatever arrived in `slots` and frees them.
+fn release_all(slots: &[CapIdx]) {
+    for s in slots.iter().filter(|s| s.is_valid()) {
+        crate::obj::release(*s);
+    }
 }
 
 fn free_slots(slots: &[CapIdx]) {
@@ -226,14 +241,143 @@ impl Device {
         }
     }
 
-    /// The IRQ object of interrupt line `line`, as the io server gave it.
+    /// The IRQ object of interrupt line `line`, as the io server gave it
+    /// (the INTx line's at OPEN, the MSI's at [`Device::enable_msi`]).
     pub fn irq(&self, line: u64) -> Result<Irq, DeviceError> {
+        let msi = MSI_IRQ.load(Ordering::Acquire);
+        if msi != u32::MAX && MSI_LINE.load(Ordering::Acquire) == line {
+            return Ok(Irq(CapIdx(msi)));
+        }
+        for (slot, l) in MSIX_IRQ.iter().zip(&MSIX_LINE) {
+            let s = slot.load(Ordering::Acquire);
+            if s != u32::MAX && l.load(Ordering::Acquire) == line {
+                return Ok(Irq(CapIdx(s)));
+            }
+        }
         self.resources()
             .find_map(|r| match r {
                 Resource::Irq { cap, line: l } if l == line => Some(Irq(cap)),
                 _ => None,
             })
             .ok_or(DeviceError::NotTheDevices)
+    }
+
+    /// Switches the device to its message-signalled interrupt (io's
+    /// ENABLE_MSI) and returns its line, for [`Device::irq`]. The INTx line
+    /// is disabled until [`Device::disable_msi`].
+    pub fn enable_msi(&self) -> Result<u64, DeviceError> {
+        // The object comes into a fresh slot each time (the kernel maps
+        // nothing over a used one); asked before, it is the same object,
+        // and the second slot goes again.
+        let slot = crate::cap::alloc().ok_or(DeviceError::Sys(crate::Error::QuotaExceeded))?;
+        let give_back = |e: DeviceError| {
+            // Whether or not an object arrived in it.
+            crate::obj::release(slot);
+            e
+        };
+        ipc::set_receive_slots(&[slot]);
+        let reply =
+            ipc::encode_call(&proto::Request::EnableMsi {}).and_then(|tag| ipc::call(self.gate, tag, Timeout::Never));
+        ipc::clear_receive_slots(1);
+        let tag = reply.map_err(|e| give_back(DeviceError::Sys(e)))?.tag;
+        let line = match protocols::status::decode::<proto::Error>(ipc::mr::<0>()) {
+            _ if tag.words() == 0 => return Err(give_back(DeviceError::Refused)),
+            Err(e) => return Err(give_back(e.into())),
+            Ok(line) => line,
+        };
+        // The object must be an IRQ on that line, whatever the answer says.
+        match Irq(slot).info() {
+            Ok(i) if tag.items() == 1 && i.line == line => {}
+            _ => return Err(give_back(DeviceError::Refused)),
+        }
+        if MSI_IRQ.load(Ordering::Acquire) != u32::MAX {
+            // Only io hands out the device's MSI, always the same one.
+            if MSI_LINE.load(Ordering::Acquire) != line {
+                return Err(give_back(DeviceError::Refused));
+            }
+            give_back(DeviceError::Refused);
+            return Ok(line);
+        }
+        MSI_LINE.store(line, Ordering::Release);
+        MSI_IRQ.store(slot.0, Ordering::Release);
+        Ok(line)
+    }
+
+    /// Switches the device to MSI-X with `count` vectors (io's
+    /// ENABLE_MSIX, 1 to `MAX_MSIX`); writes their lines, in table order,
+    /// to `lines` (at least `count` long), for [`Device::irq`].
+    pub fn enable_msix(&self, count: usize, lines: &mut [u64]) -> Result<(), DeviceError> {
+        if count == 0 || count > proto::MAX_MSIX || lines.len() < count {
+            return Err(DeviceError::BadAccess);
+        }
+        let mut slots = [CapIdx::INVALID; proto::MAX_MSIX];
+        for s in slots.iter_mut().take(count) {
+            match crate::cap::alloc() {
+                Some(c) => *s = c,
+                None => {
+                    release_all(&slots);
+                    return Err(DeviceError::Sys(crate::Error::QuotaExceeded));
+                }
+            }
+        }
+        let give_back = |e: DeviceError| {
+            release_all(&slots);
+            e
+        };
+        ipc::set_receive_slots(&slots[..count]);
+        let request = proto::Request::EnableMsix { count: count as u8 };
+        let reply = ipc::encode_call(&request).and_then(|tag| ipc::call(self.gate, tag, Timeout::Never));
+        ipc::clear_receive_slots(count);
+        let tag = reply.map_err(|e| give_back(DeviceError::Sys(e)))?.tag;
+        if tag.words() == 0 {
+            return Err(give_back(DeviceError::Refused));
+        }
+        match protocols::status::decode::<proto::Error>(ipc::mr::<0>()) {
+            Ok(n) if n as usize == count && tag.words() == 1 + count && tag.items() == count => {}
+            Ok(_) => return Err(give_back(DeviceError::Refused)),
+            Err(e) => return Err(give_back(e.into())),
+        }
+        let mr = ipc::received(1 + 3 * count);
+        for i in 0..count {
+            let line = mr.word(1 + i);
+            // Each object must be an IRQ on the line the answer gives it.
+            if !Irq(slots[i]).info().is_ok_and(|info| info.line == line) {
+                return Err(give_back(DeviceError::Refused));
+            }
+            lines[i] = line;
+        }
+        for i in 0..count {
+            let known = MSIX_IRQ[i].load(Ordering::Acquire);
+            if known != u32::MAX && MSIX_LINE[i].load(Ordering::Acquire) == lines[i] {
+                // Asked before: the same object; the new slot goes again.
+                crate::obj::release(slots[i]);
+                continue;
+            }
+            if known != u32::MAX {
+                crate::obj::release(CapIdx(known));
+            }
+            MSIX_LINE[i].store(lines[i], Ordering::Release);
+            MSIX_IRQ[i].store(slots[i].0, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Back to the INTx line from MSI-X (io's DISABLE_MSIX).
+    pub fn disable_msix(&self) -> Result<(), DeviceError> {
+        let r = ipc::call(self.gate, ipc::encode_call(&proto::Request::DisableMsix {})?, Timeout::Never)?;
+        if r.tag.words() == 0 {
+            return Err(DeviceError::Refused);
+        }
+        protocols::status::decode::<proto::Error>(ipc::mr::<0>()).map(|_| ()).map_err(DeviceError::from)
+    }
+
+    /// Back to the INTx line (io's DISABLE_MSI).
+    pub fn disable_msi(&self) -> Result<(), DeviceError> {
+        let r = ipc::call(self.gate, ipc::encode_call(&proto::Request::DisableMsi {})?, Timeout::Never)?;
+        if r.tag.words() == 0 {
+            return Err(DeviceError::Refused);
+        }
+        protocols::status::decode::<proto::Error>(ipc::mr::<0>()).map(|_| ()).map_err(DeviceError::from)
     }
 }
 
@@ -296,6 +440,7 @@ impl From<proto::Error> for DeviceError {
             proto::Error::NoDevice => DeviceError::NoDevice,
             proto::Error::Invalid => DeviceError::BadAccess,
             proto::Error::Denied => DeviceError::Refused,
+            proto::Error::NoMsi => DeviceError::NotSupported,
         }
     }
 }

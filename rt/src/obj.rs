@@ -341,6 +341,19 @@ impl Icu {
     pub fn bind(&self, line: u8, irq: &Irq) -> Result<(), Error> {
         kcall(self.0, PROTO_ICU, &icu::Request::Bind { line: line as u64, irq: irq.0 }).map(|_| ())
     }
+
+    /// Binds a message-signalled interrupt of the PCI device `source` (bus
+    /// << 8 | devfn) to `irq`; returns the `(address, data)` its MSI
+    /// capability must be programmed with.
+    pub fn bind_msi(&self, source: u16, irq: &Irq) -> Result<(u64, u32), Error> {
+        match kcall(self.0, PROTO_ICU, &icu::Request::BindMsi { source: source as u64, irq: irq.0 })?.words() {
+            2 => {
+                let [address, data] = ipc::mrs::<2>();
+                Ok((address, u32::try_from(data).map_err(|_| Error::BadProtocol)?))
+            }
+            _ => Err(Error::BadProtocol),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,6 +18,15 @@ pub unsafe fn wrmsr(msr: u32, value: u64) {
     }
 }
 
+/// # Safety
+/// The MSR must exist on this CPU (reading one that does not faults).
+pub unsafe fn rdmsr(msr: u32) -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: see the function contract.
+    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nostack, nomem, preserves_flags)) };
+    (hi as u64) << 32 | lo as u64
+}
+
 pub fn read_cr2() -> u64 {
     let v;
     // SAFETY: reading CR2 has no side effects.

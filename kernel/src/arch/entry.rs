@@ -16,13 +16,15 @@ use core::arch::global_asm;
 
 unsafe extern "C" {
     pub fn syscall_entry();
+    /// The stub of every vector from [`super::idt::VECTORS`] up.
+    pub fn isr_stray();
     /// Restores the frame in `rax`... exposed for the first switch to user mode.
     pub fn resume_user_from(frame: *const TrapFrame) -> !;
-    static isr_table: [u64; 48];
+    static isr_table: [u64; super::idt::VECTORS];
 }
 
-/// Addresses of the interrupt stubs for vectors 0..48.
-pub fn isr_addresses() -> &'static [u64; 48] {
+/// Addresses of the interrupt stubs for vectors 0..64.
+pub fn isr_addresses() -> &'static [u64; super::idt::VECTORS] {
     // SAFETY: `isr_table` is an immutable table emitted by the assembly below.
     unsafe { &isr_table }
 }
@@ -113,6 +115,16 @@ global_asm!(
     trap_kernel = sym crate::trap::trap_from_kernel,
 );
 
+// Every vector past the last stub: no error code, and the one stray vector.
+global_asm!(
+    ".global isr_stray",
+    "isr_stray:",
+    "push 0",
+    "push {stray}",
+    "jmp isr_common",
+    stray = const super::lines::STRAY_VECTOR,
+);
+
 // One stub per vector: push a zero error code where the CPU pushes none, then the
 // vector number.
 macro_rules! isr_stubs {
@@ -140,4 +152,5 @@ isr_stubs!(
     0 0, 1 0, 2 0, 3 0, 4 0, 5 0, 6 0, 7 0, 8 1, 9 0, 10 1, 11 1, 12 1, 13 1, 14 1, 15 0,
     16 0, 17 1, 18 0, 19 0, 20 0, 21 1, 22 0, 23 0, 24 0, 25 0, 26 0, 27 0, 28 0, 29 1, 30 1, 31 0,
     32 0, 33 0, 34 0, 35 0, 36 0, 37 0, 38 0, 39 0, 40 0, 41 0, 42 0, 43 0, 44 0, 45 0, 46 0, 47 0,
+    48 0, 49 0, 50 0, 51 0, 52 0, 53 0, 54 0, 55 0, 56 0, 57 0, 58 0, 59 0, 60 0, 61 0, 62 0, 63 0,
 );

@@ -1,4 +1,5 @@
-//! x86-64 specifics: CPU tables, entry code, the PIC, the PIT and COM1.
+//! x86-64 specifics: CPU tables, entry code, the PIC, the local APIC (for
+//! message-signalled interrupts), the PIT and COM1.
 #[cfg(not(test))]
 pub mod cpu;
 #[cfg(not(test))]
@@ -9,6 +10,8 @@ pub mod gdt;
 #[cfg(not(test))]
 pub mod idt;
 #[cfg(not(test))]
+pub mod lapic;
+#[cfg(not(test))]
 pub mod pic;
 
 /// The interrupt lines of the PIC pair, without the hardware (for host tests).
@@ -17,6 +20,13 @@ pub mod lines {
     pub const LINES: usize = 16;
     /// The line that cascades the second PIC into the first.
     pub const CASCADE: u8 = 2;
+    /// Vectors 48..64 are message-signalled interrupts, one per device.
+    pub const MSI_BASE: u64 = 48;
+    pub const MSI_VECTORS: usize = 16;
+    /// Every vector above them (the local APIC's spurious vector 255
+    /// among them) enters as this one: a stray interrupt, acknowledged and
+    /// dropped.
+    pub const STRAY_VECTOR: u64 = 255;
 }
 #[cfg(not(test))]
 pub mod pit;

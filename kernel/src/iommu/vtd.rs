@@ -161,6 +161,26 @@ pub const fn irta(table: u64, size: u64) -> u64 {
     (table & !0xfff) | (size & 0xf)
 }
 
+/// An interrupt remapping table entry (VT-d 9.10, remapped format): a
+/// present, edge-triggered, fixed-delivery interrupt of `vector` to the
+/// xAPIC `dest` in physical destination mode, usable only by requests whose
+/// source id is `source` (SVT 01 with SQ 00: all 16 bits compared).
+pub const fn irte(vector: u8, dest: u8, source: u16) -> [u64; 2] {
+    // xAPIC mode: the APIC id sits in bits 15:8 of the 32-bit destination
+    // field (bits 47:40 of the entry).
+    let lo = 1 | (vector as u64) << 16 | (dest as u64) << 40;
+    let hi = source as u64 | 0b01 << 18;
+    [lo, hi]
+}
+
+/// The MSI address and data that name remapping entry `index` (the
+/// remappable format: bit 4 set, the index in bits 19:5 and bit 2, no
+/// subhandle, so the data is 0).
+pub const fn msi_remappable(index: u16) -> (u64, u32) {
+    let i = index as u64;
+    (0xfee0_0000 | (i & 0x7fff) << 5 | 1 << 4 | (i >> 15) << 2, 0)
+}
+
 /// What a faulting request was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -417,6 +437,33 @@ mod hw {
             Ok(())
         }
 
+        /// Writes remapping entry `index` (None: not present) and
+        /// invalidates the interrupt entry cache, so that when it returns
+        /// the unit uses the new entry.
+        pub fn set_irte(&mut self, index: usize, entry: Option<[u64; 2]>) -> Result<(), &'static str> {
+            let irt = self.irt.ok_or("interrupt remapping is off")?;
+            if index >= 1 << (IRTA_SIZE + 1) {
+                return Err("no such remapping entry");
+            }
+            let p = (phys_to_virt(irt) as *mut u64).wrapping_add(2 * index);
+            // SAFETY: the table is one page the kernel allocated (256 entries
+            // of 16 bytes) and `index` < 256. The present bit (low word, bit
+            // 0) is written last when setting and first when clearing.
+            unsafe {
+                match entry {
+                    Some([lo, hi]) => {
+                        p.add(1).write_volatile(hi);
+                        p.write_volatile(lo);
+                    }
+                    None => {
+                        p.write_volatile(0);
+                        p.add(1).write_volatile(0);
+                    }
+                }
+            }
+            self.submit(&[qi::iec_global()]).map_err(|_| "the interrupt entry cache does not invalidate")
+        }
+
         /// Whether interrupt remapping is on and compatibility-format
         /// interrupts are not allowed, as the status register says.
         pub fn interrupts_remapped(&self) -> bool {
@@ -629,6 +676,21 @@ mod tests {
         assert_eq!(qi::advance(0, 1), 1);
         assert_eq!(qi::reg(3), 0x30);
         assert_eq!(qi::reg(qi::ENTRIES), 0);
+    }
+
+    #[test]
+    fn remapping_entries_and_their_msi_encode() {
+        // Vector 0x31 to APIC 0 for 00:03.0 (source 0x18): present, edge,
+        // fixed, physical; SVT 01, SQ 00.
+        let [lo, hi] = irte(0x31, 0, 0x18);
+        assert_eq!(lo, 0x0031_0001);
+        assert_eq!(hi, 0x18 | 1 << 18);
+        assert_eq!(irte(0x31, 2, 0x18)[0] >> 40, 2, "xAPIC id in bits 47:40");
+        assert_eq!(lo & (0b111 << 5 | 1 << 4 | 1 << 2 | 1 << 15), 0, "fixed, edge, physical, remapped");
+        // Index 3: bits 19:5, the format bit 4, SHV (3) clear.
+        assert_eq!(msi_remappable(3), (0xfee0_0070, 0));
+        assert_eq!(msi_remappable(0x8001).0, 0xfee0_0000 | 1 << 5 | 1 << 4 | 1 << 2, "index bit 15 in bit 2");
+        assert_eq!(msi_remappable(0).0 >> 20, 0xfee, "in the interrupt window");
     }
 
     #[test]

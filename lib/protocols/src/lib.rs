@@ -43,6 +43,10 @@ mod pci_tests {
             Request::Open {},
             Request::ConfigRead { offset: 0x3c, len: 1 },
             Request::ConfigWrite { offset: 4, len: 2, value: 0x0407 },
+            Request::EnableMsi {},
+            Request::DisableMsi {},
+            Request::EnableMsix { count: 3 },
+            Request::DisableMsix {},
         ] {
             assert_eq!(round_trip(r), r);
         }
@@ -71,6 +75,7 @@ mod pci_tests {
         assert_eq!(Request::decode(pci::CONFIG_READ, &[4]), Err(Error::InvalidArgument));
         assert_eq!(Request::decode(pci::CONFIG_READ, &[4, 4, 0]), Err(Error::InvalidArgument));
         assert_eq!(Request::decode(pci::OPEN, &[1]), Err(Error::InvalidArgument));
+        assert_eq!(Request::decode(pci::ENABLE_MSI, &[0]), Err(Error::InvalidArgument));
         assert_eq!(Request::decode(pci::CONFIG_WRITE, &[4, 2]), Err(Error::InvalidArgument));
         // Fields out of their type's range: an offset past 255, a value past 32 bits.
         assert_eq!(Request::decode(pci::CONFIG_READ, &[0x100, 4]), Err(Error::InvalidArgument));
@@ -90,7 +95,7 @@ mod pci_tests {
             let n = (x % 8) as usize;
             let words: [u64; 8] =
                 core::array::from_fn(|i| if x & (1 << i) != 0 { x.rotate_left(i as u32) } else { i as u64 });
-            let label = pci::OPEN + (x % 6) as i64;
+            let label = pci::OPEN + (x % 10) as i64;
             let _ = Request::decode(label, &words[..n]);
             let _ = AdminRequest::decode(label, &words[..n]);
         }
@@ -124,6 +129,33 @@ pub mod pci {
     /// ([`AdminRequest::Quiesce`]). out: `[0]`, or [`Error::NoDevice`] when
     /// NAME has none.
     pub const QUIESCE: i64 = 0x5004;
+    /// Switch the device from its INTx line to its message-signalled
+    /// interrupt (MSI, one vector). io asks the kernel for a vector bound to
+    /// a new IRQ object (under the IOMMU, an interrupt-remapping entry only
+    /// this device's requests may use), writes the address and data into
+    /// the device's MSI capability, enables it and disables INTx. out:
+    /// `[line]` (the IRQ object's line, as its INFO says) and the IRQ
+    /// object as one item; [`Error::NoMsi`] when the device has no MSI
+    /// capability, its manifest grants no interrupt, or the kernel has no
+    /// vector for it. Calling again (a restarted driver) returns the same
+    /// object, the capability programmed again.
+    pub const ENABLE_MSI: i64 = 0x5005;
+    /// Back to the INTx line: MSI disabled, INTx enabled. out: `[0]`, or
+    /// [`Error::NoMsi`] when MSI was not on.
+    pub const DISABLE_MSI: i64 = 0x5006;
+    /// Switch the device to MSI-X with `count` vectors (1 to
+    /// [`MAX_MSIX`], at most its table's size): as [`ENABLE_MSI`], one
+    /// kernel vector and IRQ object per table entry 0..count, which io
+    /// writes into the device's MSI-X table (in one of its BARs, mapped by
+    /// io). in: `[count]`. out: `[count, line 0, .., line count-1]` and
+    /// the IRQ objects as `count` items, in entry order; [`Error::NoMsi`]
+    /// when the device has no MSI-X capability, a smaller table, no
+    /// interrupt in its manifest, or the kernel too few vectors.
+    pub const ENABLE_MSIX: i64 = 0x5007;
+    /// Back to the INTx line from MSI-X. out: `[0]`, or [`Error::NoMsi`].
+    pub const DISABLE_MSIX: i64 = 0x5008;
+    /// The most MSI-X vectors one device gets (one receive slot each).
+    pub const MAX_MSIX: usize = 8;
 
     l4_sys::calls! {
         /// A request on the `pci` endpoint (see the labels above), as io
@@ -132,6 +164,10 @@ pub mod pci {
             Open (OPEN) {},
             ConfigRead (CONFIG_READ) { offset: u8, len: u8 },
             ConfigWrite (CONFIG_WRITE) { offset: u8, len: u8, value: u32 },
+            EnableMsi (ENABLE_MSI) {},
+            DisableMsi (DISABLE_MSI) {},
+            EnableMsix (ENABLE_MSIX) { count: u8 },
+            DisableMsix (DISABLE_MSIX) {},
         }
     }
 
@@ -161,6 +197,10 @@ pub mod pci {
             NoDevice = -19 => "no device assigned",
             /// Too few words, a bad offset or length, an unknown label.
             Invalid = -22 => "invalid request",
+            /// No message-signalled interrupt: the device has no MSI
+            /// capability, its manifest grants no interrupt, or the kernel
+            /// has no vector left (or MSI is not on, for DISABLE_MSI).
+            NoMsi = -95 => "no message-signalled interrupt for this device",
         }
     }
 

@@ -290,6 +290,96 @@ impl Writable {
     }
 }
 
+/// MSI message control: enabled; 64-bit address; per-vector masking; the
+/// vectors enabled (multiple message enable, bits 6:4).
+pub const MSI_ENABLE: u16 = 0x0001;
+const MSI_64BIT: u16 = 0x0080;
+const MSI_MASKABLE: u16 = 0x0100;
+const MSI_MULTIPLE_ENABLE: u16 = 0x0070;
+
+/// A configuration write io makes on its own account (not a driver's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Write {
+    pub offset: u8,
+    pub len: u8,
+    pub value: u32,
+}
+
+/// The writes, in order, that point the MSI capability `cap` (its message
+/// control word is `control`) at `address` and `data` for one vector and
+/// then enable it: the address and data first, the vector unmasked where
+/// the capability masks per vector, the control word last. None when the
+/// address does not fit a 32-bit capability.
+pub fn msi_enable(cap: &Capability, control: u16, address: u64, data: u32) -> Option<[Option<Write>; 5]> {
+    let wide = control & MSI_64BIT != 0;
+    if !wide && address >> 32 != 0 {
+        return None;
+    }
+    let at = |off: u8| cap.offset.checked_add(off);
+    let (data_at, mask_at) = if wide { (0x0c, 0x10) } else { (0x08, 0x0c) };
+    let control = (control & !MSI_MULTIPLE_ENABLE) | MSI_ENABLE;
+    Some([
+        Some(Write { offset: at(4)?, len: 4, value: address as u32 }),
+        wide.then_some(Write { offset: at(8)?, len: 4, value: (address >> 32) as u32 }),
+        Some(Write { offset: at(data_at)?, len: 2, value: data & 0xffff }),
+        (control & MSI_MASKABLE != 0).then_some(Write { offset: at(mask_at)?, len: 4, value: 0 }),
+        Some(Write { offset: at(2)?, len: 2, value: control as u32 }),
+    ])
+}
+
+/// The write that disables the MSI capability `cap` (control word
+/// `control`), or None when it is not enabled.
+pub fn msi_disable(cap: &Capability, control: u16) -> Option<Write> {
+    (control & MSI_ENABLE != 0).then(|| Write {
+        offset: cap.offset.saturating_add(2),
+        len: 2,
+        value: (control & !MSI_ENABLE & !MSI_MULTIPLE_ENABLE) as u32,
+    })
+}
+
+/// MSI-X message control: enabled; all vectors masked; the table's size
+/// less one (bits 10:0).
+pub const MSIX_ENABLE: u16 = 0x8000;
+const MSIX_FUNCTION_MASK: u16 = 0x4000;
+const MSIX_TABLE_SIZE: u16 = 0x07ff;
+/// Bytes of one MSI-X table entry: address (two dwords), data, vector control.
+pub const MSIX_ENTRY: u64 = 16;
+
+/// Where an MSI-X capability's table is: in BAR `bar`, at `offset`, with
+/// `entries` entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsixTable {
+    pub bar: usize,
+    pub offset: u64,
+    pub entries: u16,
+}
+
+impl MsixTable {
+    /// From the capability's message control word and its table
+    /// offset/BIR dword; None for a BAR indicator past the six BARs.
+    pub fn decode(control: u16, table: u32) -> Option<MsixTable> {
+        let bar = (table & 7) as usize;
+        (bar < 6).then_some(MsixTable { bar, offset: u64::from(table & !7), entries: (control & MSIX_TABLE_SIZE) + 1 })
+    }
+}
+
+/// An MSI-X table entry pointing at `address` with `data`, unmasked, as
+/// its four dwords in order.
+pub const fn msix_entry(address: u64, data: u32) -> [u32; 4] {
+    [address as u32, (address >> 32) as u32, data, 0]
+}
+
+/// The MSI-X message control word that enables it, no vector masked as a
+/// whole (the entries say which are).
+pub const fn msix_enable(control: u16) -> u16 {
+    (control | MSIX_ENABLE) & !MSIX_FUNCTION_MASK
+}
+
+/// The control word that disables an enabled MSI-X, or None.
+pub const fn msix_disable(control: u16) -> Option<u16> {
+    if control & MSIX_ENABLE != 0 { Some(control & !MSIX_ENABLE & !MSIX_FUNCTION_MASK) } else { None }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +421,46 @@ mod tests {
             _ => 0,
         });
         assert_eq!(looping.as_slice().len(), 2);
+    }
+
+    #[test]
+    fn io_programs_msi_address_and_data_before_the_enable() {
+        let msi = e1000e().as_slice()[1];
+        let w = |offset, len, value| Some(Write { offset, len, value });
+        // e1000e's MSI is 64-bit (control 0x0080) without per-vector masks:
+        // the address in two dwords at 0xd4, the data at 0xdc, then the control.
+        assert_eq!(
+            msi_enable(&msi, 0x0080, 0xfee0_0070, 0),
+            Some([w(0xd4, 4, 0xfee0_0070), w(0xd8, 4, 0), w(0xdc, 2, 0), None, w(0xd2, 2, 0x0081)])
+        );
+        // A 32-bit capability with per-vector masks: data at +8, mask at +12;
+        // a multiple-message enable a driver could not have set is cleared.
+        let narrow = Capability { id: CAP_MSI, offset: 0x50, len: 20 };
+        assert_eq!(
+            msi_enable(&narrow, 0x0176, 0xfee0_3000, 0x31),
+            Some([w(0x54, 4, 0xfee0_3000), None, w(0x58, 2, 0x31), w(0x5c, 4, 0), w(0x52, 2, 0x0107)])
+        );
+        assert_eq!(msi_enable(&narrow, 0x0100, 0x1_fee0_0000, 0), None, "a 64-bit address in a 32-bit capability");
+        // A capability at the end of configuration space does not wrap.
+        assert_eq!(msi_enable(&Capability { id: CAP_MSI, offset: 0xfc, len: 14 }, 0x80, 0xfee0_0000, 0), None);
+        // Disabled only if enabled.
+        assert_eq!(msi_disable(&msi, 0x0081), Some(Write { offset: 0xd2, len: 2, value: 0x0080 }));
+        assert_eq!(msi_disable(&msi, 0x0080), None);
+    }
+
+    #[test]
+    fn msix_tables_and_controls_decode() {
+        // e1000e: MSI-X at 0xa0, control 0x0004 (5 entries), table in BAR 3 at 0.
+        assert_eq!(E1000E[0xa0 / 4] >> 16, 0x0004);
+        let t = MsixTable::decode(0x0004, E1000E[0xa4 / 4]).unwrap();
+        assert_eq!(t, MsixTable { bar: 3, offset: 0, entries: 5 });
+        assert_eq!(MsixTable::decode(0x07ff, 0x0000_2001), Some(MsixTable { bar: 1, offset: 0x2000, entries: 2048 }));
+        assert_eq!(MsixTable::decode(0, 6), None, "BAR indicator 6 is reserved");
+        assert_eq!(msix_entry(0xfee0_0030, 0), [0xfee0_0030, 0, 0, 0]);
+        assert_eq!(msix_entry(0x1_fee0_0000, 0x31)[1..3], [1, 0x31]);
+        assert_eq!(msix_enable(0x4004), 0x8004, "enabled, the function mask cleared");
+        assert_eq!(msix_disable(0xc004), Some(0x0004));
+        assert_eq!(msix_disable(0x0004), None);
     }
 
     #[test]

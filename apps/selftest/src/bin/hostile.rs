@@ -204,6 +204,16 @@ fn main() {
             // SAFETY: `int 32` from user mode must raise #GP; never returns.
             unsafe { asm!("int 32", options(noreturn)) }
         }
+        // Software interrupts into an MSI vector and into the vectors that
+        // share the stray stub (gates of DPL 0 too).
+        23 => {
+            // SAFETY: `int 48` from user mode must raise #GP; never returns.
+            unsafe { asm!("int 48", options(noreturn)) }
+        }
+        24 => {
+            // SAFETY: `int 200` from user mode must raise #GP; never returns.
+            unsafe { asm!("int 200", options(noreturn)) }
+        }
         // ICEBP (int1): a debug exception that skips the IDT gate's DPL check.
         20 => {
             // SAFETY: raises #DB from user mode; never returns.

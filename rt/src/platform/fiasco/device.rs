@@ -243,6 +243,27 @@ impl Device {
         let _ = crate::mem::detach(m.virt, m.size);
     }
 
+    /// Message-signalled interrupts are not asked of io's vbus by this
+    /// backend (only the INTx line is bound at its ICU), so drivers keep
+    /// their line.
+    pub fn enable_msi(&self) -> Result<u64, DeviceError> {
+        Err(DeviceError::NotSupported)
+    }
+
+    /// Nothing to switch back from (see [`Device::enable_msi`]).
+    pub fn disable_msi(&self) -> Result<(), DeviceError> {
+        Err(DeviceError::NotSupported)
+    }
+
+    /// Nor MSI-X (see [`Device::enable_msi`]).
+    pub fn enable_msix(&self, _count: usize, _lines: &mut [u64]) -> Result<(), DeviceError> {
+        Err(DeviceError::NotSupported)
+    }
+
+    pub fn disable_msix(&self) -> Result<(), DeviceError> {
+        Err(DeviceError::NotSupported)
+    }
+
     /// A new IRQ object bound to interrupt line `line` at io's virtual ICU.
     pub fn irq(&self, line: u64) -> Result<Irq, DeviceError> {
         if !self.resources.iter().flatten().any(|r| r.kind == res::IRQ && r.start == line) {
