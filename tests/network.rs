@@ -18,7 +18,7 @@ fn boot_nic(model: &str) -> (Guest, u16, u16) {
     (boot_with("net", &cfg), echo, sink)
 }
 
-fn check_nic(model: &str, driver: &str, probe_line: &str) {
+fn check_nic(model: &str, driver: &str, probe_line: &str) -> Guest {
     let (guest, echo_port, sink_port) = boot_nic(model);
     // The Linux driver's own probe message, from its task.
     let line = seen(&guest, probe_line, STEP);
@@ -40,6 +40,13 @@ fn check_nic(model: &str, driver: &str, probe_line: &str) {
     send_all(sink_port, &data);
     let report = guest.wait_line("[sink] received ", STEP).unwrap();
     assert!(report.contains(&format!("received {} bytes sha256 {want}", data.len())), "{model}: {report}");
+    guest
+}
+
+/// Whether io switched the driver's device to MSI-X with `vectors` vectors.
+fn on_msix(guest: &Guest, driver: &str, vectors: usize) -> bool {
+    let on = format!("[io] 00:02.0 of eth-{driver}: MSI-X on ({vectors} vectors");
+    guest.lines().iter().any(|l| l.starts_with(&on))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -118,7 +125,9 @@ fn pcnet_with_linux_pcnet32() {
 fn e1000e_with_linux_e1000e() {
     // QEMU's 82574L (8086:10d3) on its PCI Express link; the driver's own
     // banner, then the card it found.
-    check_nic("e1000e", "e1000e", "eth0: Intel(R) PRO/1000 Network Connection");
+    let guest = check_nic("e1000e", "e1000e", "eth0: Intel(R) PRO/1000 Network Connection");
+    // On three MSI-X vectors (receive, transmit, other), not its INTx line.
+    assert!(on_msix(&guest, "e1000e", 3), "{}", guest.tail(40));
 }
 
 #[test]
@@ -129,7 +138,10 @@ fn virtio_net_with_linux_virtio_net() {
     // adds a virtio device to the virtio bus, whose match probes virtio_net.
     // virtio_net says nothing at probe; the network device it registered is
     // the one attached to netd.
-    check_nic("virtio-net-pci", "virtio", "eth0 attached to netd: 52:54:00:12:34:56 mtu 1500");
+    let guest = check_nic("virtio-net-pci", "virtio", "eth0 attached to netd: 52:54:00:12:34:56 mtu 1500");
+    // On MSI-X: the configuration vector and one per virtqueue with a
+    // callback (receive, transmit).
+    assert!(on_msix(&guest, "virtio", 3), "{}", guest.tail(40));
 }
 
 #[test]

@@ -66,14 +66,18 @@ static void devresdemo_check(void *data)
 	/* A second unshared request of a line that is still held is -EBUSY. */
 	bool irq_free = request_irq(pdev->irq, devresdemo_irq, 0, "devresdemo check", pdev) == 0;
 
+	u16 cmd = PCI_COMMAND_INTX_DISABLE;
+
 	if (bar_free)
 		pci_release_region(pdev, 1);
 	if (irq_free)
 		free_irq(pdev->irq, pdev);
-	pr_info("devresdemo: at the end the device is %s, bus mastering %s, BAR 1 %s, its interrupt line %s, managed %s\n",
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	pr_info("devresdemo: at the end the device is %s, bus mastering %s, BAR 1 %s, its interrupt line %s, managed %s, %s\n",
 		pci_is_enabled(pdev) ? "enabled" : "disabled", pdev->is_busmaster ? "on" : "off",
 		bar_free ? "free" : "still claimed", irq_free ? "free" : "still requested",
-		pci_is_managed(pdev) ? "yes" : "no");
+		pci_is_managed(pdev) ? "yes" : "no",
+		pdev->msi_enabled ? "MSI still on" : cmd & PCI_COMMAND_INTX_DISABLE ? "INTx off" : "INTx on");
 }
 
 /* The device enabled, its memory BAR claimed and mapped, its interrupt line
@@ -85,7 +89,9 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 	dma_addr_t dma;
 	u8 mac[ETH_ALEN];
 	u32 *coherent;
-	int err, i, nvec;
+	const char *kind;
+	unsigned int intx;
+	int err, i, nvec, msix, msi;
 
 	err = pcim_enable_device(pdev);
 	if (err)
@@ -100,13 +106,26 @@ static int devresdemo_take_device(struct pci_dev *pdev)
 		mac[i] = ioread8(regs + i);
 	pr_info("devresdemo: BAR 1 mapped, the station address %02x:%02x:%02x:%02x:%02x:%02x\n",
 		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	/* No MSI in a driver task (CONFIG_PCI_MSI off): Linux's own fallback
-	 * gives a driver that asks for any kind its one INTx line. */
+	/* Interrupt vectors (csrc/core/msi.c): MSI-X is never offered, MSI where
+	 * DDEKit has it for the device, and the INTx line otherwise. QEMU's
+	 * RTL8139 has neither capability, so Linux's answer to MSI-X or MSI alone
+	 * is -EINVAL, and a driver that asks for any kind gets its INTx line.
+	 * What happened is printed, whatever it was. */
+	intx = pdev->irq;
 	nvec = pci_alloc_irq_vectors(pdev, 1, 4, PCI_IRQ_ALL_TYPES);
-	pr_info("devresdemo: interrupt vectors: %d of any kind (%s), MSI-X only %d, pci_enable_msi %d\n", nvec,
-		nvec == 1 && pci_irq_vector(pdev, 0) == pdev->irq ? "the INTx line" : "not the INTx line",
-		pci_alloc_irq_vectors(pdev, 1, 4, PCI_IRQ_MSIX), pci_enable_msi(pdev));
+	kind = nvec != 1 ? "none" : pdev->msi_enabled ? "an MSI vector" :
+	       pci_irq_vector(pdev, 0) == intx ? "the INTx line" : "not the INTx line";
 	pci_free_irq_vectors(pdev);
+	msix = pci_alloc_irq_vectors(pdev, 1, 4, PCI_IRQ_MSIX);
+	pci_free_irq_vectors(pdev);
+	msi = pci_enable_msi(pdev);
+	pr_info("devresdemo: interrupt vectors: %d of any kind (%s), MSI-X only %d, pci_enable_msi %d (%s), "
+		"MSI vectors %d, MSI-X vectors %d\n", nvec, kind, msix, msi,
+		msi ? "the INTx line kept" : pdev->irq != intx ? "MSI on" : "MSI on the INTx line's number",
+		pci_msi_vec_count(pdev), pci_msix_vec_count(pdev));
+	pci_disable_msi(pdev);
+	if (pdev->irq != intx || pdev->msi_enabled)
+		pr_info("devresdemo: MSI off, but not back on the INTx line\n");
 	err = devm_request_irq(&pdev->dev, pdev->irq, devresdemo_irq, 0, "devresdemo", pdev);
 	if (err)
 		return err;

@@ -10,7 +10,8 @@
  * A device a driver enables with pcim_enable_device() is managed, as in
  * Linux: the BARs it claims, its INTx and MWI settings and the enable itself
  * are undone with the rest of its managed resources (pcim_iomap* come from
- * Linux's lib/devres.c).
+ * Linux's lib/devres.c). MSI is csrc/core/msi.c's; a failed probe or a
+ * remove leaves the device on its INTx line.
  */
 #include <linux/pci.h>
 #include <linux/delay.h>
@@ -260,6 +261,10 @@ static struct pci_dev *the_device(void)
         }
     }
     dev->pm_cap = pci_find_capability(dev, PCI_CAP_ID_PM);
+    /* What csrc/core/msi.c reads, as Linux's PCI core finds them. */
+    dev->msi_cap = pci_find_capability(dev, PCI_CAP_ID_MSI);
+    dev->msix_cap = pci_find_capability(dev, PCI_CAP_ID_MSIX);
+    raw_spin_lock_init(&dev->msi_lock);
     the_dev = dev;
 out:
     dde_once_done(&dev_once);
@@ -309,6 +314,10 @@ int __pci_register_driver(struct pci_driver *drv, struct module *owner, const ch
     if (rc) {
         int released = devres_release_all(&dev->dev);
 
+        /* A device the probe switched to MSI without managing it goes back
+         * to its INTx line (csrc/core/msi.c; a managed one already has). */
+        pci_free_irq_vectors(dev);
+
         if (released > 0)
             pr_info("%s: %d managed resource(s) of the failed probe released\n", drv->name, released);
         dev->driver = NULL;
@@ -330,6 +339,7 @@ void pci_unregister_driver(struct pci_driver *drv)
         if (drv->remove)
             drv->remove(dev);
         devres_release_all(&dev->dev);
+        pci_free_irq_vectors(dev);
         dev->driver = NULL;
         dev->dev.driver = NULL;
         dev_set_drvdata(&dev->dev, NULL);
@@ -375,9 +385,9 @@ static int enable(struct pci_dev *dev, unsigned long types)
     if (atomic_inc_return(&dev->enable_cnt) > 1)
         return 0;
     /* The io server may already have enabled decoding and refuse the write.
-     * As in Linux, enabling a device with an interrupt pin (the shim has no
-     * MSI) also enables its INTx interrupt, whatever a driver left. */
-    update_command(dev, bits, dev->pin ? PCI_COMMAND_INTX_DISABLE : 0);
+     * As in Linux, enabling a device with an interrupt pin and MSI off also
+     * enables its INTx interrupt, whatever a driver left. */
+    update_command(dev, bits, dev->pin && !dev->msi_enabled ? PCI_COMMAND_INTX_DISABLE : 0);
     if (dev->current_state != PCI_D0)
         pci_set_power_state(dev, PCI_D0);
     return 0;
@@ -426,18 +436,27 @@ int pci_set_mwi(struct pci_dev *dev)
 int pci_try_set_mwi(struct pci_dev *dev) { return pci_set_mwi(dev); }
 void pci_clear_mwi(struct pci_dev *dev) { update_command(dev, 0, PCI_COMMAND_INVALIDATE); }
 
+/* A managed device gets its INTx setting back on release: the one before
+ * the first change (a call that changes nothing records nothing, as in
+ * Linux). */
 void pci_intx(struct pci_dev *dev, int enable_intx)
 {
-    struct pcim_state *m = pcim_find(dev);
+    struct pcim_state *m;
+    u16 cmd;
 
-    if (m && !m->restore_intx) {
-        m->restore_intx = 1;
-        m->orig_intx = !enable_intx;
-    }
+    if (pci_read_config_word(dev, PCI_COMMAND, &cmd))
+        return;
+    if (!(cmd & PCI_COMMAND_INTX_DISABLE) == !!enable_intx)
+        return;
     if (enable_intx)
         update_command(dev, 0, PCI_COMMAND_INTX_DISABLE);
     else
         update_command(dev, PCI_COMMAND_INTX_DISABLE, 0);
+    m = pcim_find(dev);
+    if (m && !m->restore_intx) {
+        m->restore_intx = 1;
+        m->orig_intx = !enable_intx;
+    }
 }
 
 /* ---- regions ---------------------------------------------------------------------------- */
