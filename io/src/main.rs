@@ -387,25 +387,20 @@ fn handle(dev: &Device, a: &Assignment, tag: MsgTag, bus: Bus) -> MsgTag {
             }
             None => error(proto::Error::NoMsi),
         },
-        proto::Request::DisableMsix {} => {
-            if disable_msix(dev) {
-                rt::info!("{} of {}: MSI-X off, its INTx line back on", dev.bdf, a.client);
-                ipc::set_mr::<0>(0);
-                MsgTag::new(0, 1, 0)
-            } else {
-                error(proto::Error::NoMsi)
-            }
-        }
-        proto::Request::DisableMsi {} => {
-            if disable_msi(dev) {
-                rt::info!("{} of {}: MSI off, its INTx line back on", dev.bdf, a.client);
-                ipc::set_mr::<0>(0);
-                MsgTag::new(0, 1, 0)
-            } else {
-                error(proto::Error::NoMsi)
-            }
-        }
+        proto::Request::DisableMsix {} => switched_off(dev, a, "MSI-X", disable_msix(dev)),
+        proto::Request::DisableMsi {} => switched_off(dev, a, "MSI", disable_msi(dev)),
     }
+}
+
+/// The answer to a DISABLE_MSI or DISABLE_MSIX that did (`off`) or did not
+/// find `what` on.
+fn switched_off(dev: &Device, a: &Assignment, what: &str, off: bool) -> MsgTag {
+    if !off {
+        return error(proto::Error::NoMsi);
+    }
+    rt::info!("{} of {}: {} off, its INTx line back on", dev.bdf, a.client, what);
+    ipc::set_mr::<0>(0);
+    MsgTag::new(0, 1, 0)
 }
 
 /// The device's capability of kind `id`, if it has one.

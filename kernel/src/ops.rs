@@ -455,7 +455,7 @@ impl Kernel {
             icu::Request::Bind { line, irq } => {
                 let irq = self.arg_cap(c, irq)?;
                 let i = self.objs.irq_mut(irq.obj).ok_or(Error::InvalidArgument)?;
-                if i.line.is_some() {
+                if i.line.is_some() || i.msi.is_some() {
                     return Err(Error::Busy);
                 }
                 self.bind_line(line as u8, irq.obj);

@@ -58,6 +58,7 @@ int pci_msix_vec_count(struct pci_dev *dev)
  * per device, when the driver asks. */
 int pci_msi_enabled(void) { return 1; }
 
+/* A managed device's MSI or MSI-X goes with its other managed resources. */
 static void pcim_msi_release(void *data)
 {
     struct pci_dev *dev = data;
@@ -121,14 +122,6 @@ void pci_disable_msi(struct pci_dev *dev)
     msi_affinity = false;
 }
 
-static void pcim_msix_release(void *data)
-{
-    struct pci_dev *dev = data;
-
-    dev->is_msi_managed = 0;
-    pci_free_irq_vectors(dev);
-}
-
 /* MSI-X with as many vectors as the device's table, DDEKit (MAX_MSIX) and
  * maxvec allow, at least minvec: the count, or a negative errno with the
  * INTx line kept. `entries` (may be NULL: entries 0..n) name the table
@@ -164,7 +157,7 @@ int pci_enable_msix_range(struct pci_dev *dev, struct msix_entry *entries, int m
     if (ddekit_pci_enable_msix(need, lines) != need)
         return -ENOSPC;
     if (pci_is_managed(dev) && !dev->is_msi_managed) {
-        if (devm_add_action(&dev->dev, pcim_msix_release, dev)) {
+        if (devm_add_action(&dev->dev, pcim_msi_release, dev)) {
             ddekit_pci_disable_msix();
             return -ENOMEM;
         }
