@@ -54,8 +54,10 @@ struct Assignment {
     /// The DMA domain of the driver instance that opened the device (with
     /// the IOMMU on): made at OPEN, destroyed at QUIESCE.
     domain: Cell<Option<DmaDomain>>,
-    /// Whether the manifest grants the device's interrupt.
+    /// Whether the manifest grants the device's interrupt, and its
+    /// message-signalled interrupts (the driver's manifest, or the task's).
     irq: bool,
+    msi_allowed: bool,
     /// The device's MSI, once a driver asked for it: its IRQ object, line,
     /// and the address and data the kernel gave it (kept for every later
     /// instance).
@@ -150,6 +152,7 @@ fn main() {
                         caps,
                         domain: Cell::new(None),
                         irq: manifest.resources.irq,
+                        msi_allowed: task.msi.unwrap_or(manifest.resources.msi),
                         msi: Cell::new(None),
                         msix: RefCell::new(Vec::new()),
                         msix_table: Cell::new(None),
@@ -431,7 +434,7 @@ fn bind_vector(dev: &Device, a: &Assignment, icu: Icu) -> Option<Msi> {
 /// device as it was, when it cannot have them.
 fn enable_msix(dev: &Device, a: &Assignment, bus: Bus, count: usize) -> Option<Vec<Msi>> {
     let cap = capability(dev, pci_config::CAP_MSIX)?;
-    if !a.irq || count == 0 || count > proto::MAX_MSIX {
+    if !a.irq || !a.msi_allowed || count == 0 || count > proto::MAX_MSIX {
         return None;
     }
     let control = pci::read(dev.bdf, cap.offset + 2, 2) as u16;
@@ -497,21 +500,40 @@ fn msix_table(dev: &Device, a: &Assignment, bus: Bus, table: pci_config::MsixTab
 
 /// Disables `dev`'s MSI-X and enables its INTx line again; false when
 /// MSI-X was not on.
+///
+/// The device is quiet first: bus mastering off (a card that may not
+/// master the bus takes no frame in, so it has no new interrupt cause),
+/// then [`MSIX_QUIET_MS`] for what it had already scheduled. QEMU 7.2's
+/// e1000e aborts the whole emulator when a per-vector throttling timer,
+/// armed while MSI-X was on, expires after it went off
+/// (`e1000e_intrmgr_on_msix_throttling_timer: Assertion
+/// msix_enabled(...)`); a dead driver's card, still receiving, had one
+/// armed at nearly every hand-over. Bus mastering is restored after.
 fn disable_msix(dev: &Device) -> bool {
     let Some(cap) = capability(dev, pci_config::CAP_MSIX) else { return false };
     let control = pci::read(dev.bdf, cap.offset + 2, 2) as u16;
     let Some(off) = pci_config::msix_disable(control) else { return false };
-    pci::write(dev.bdf, cap.offset + 2, 2, u32::from(off));
     let command = pci::read(dev.bdf, 0x04, 2);
+    if command & pci::COMMAND_BUS_MASTER != 0 {
+        pci::write(dev.bdf, 0x04, 2, command & !pci::COMMAND_BUS_MASTER);
+    }
+    ipc::sleep_ms(MSIX_QUIET_MS);
+    pci::write(dev.bdf, cap.offset + 2, 2, u32::from(off));
     pci::write(dev.bdf, 0x04, 2, command & !u32::from(pci_config::COMMAND_INTX_DISABLE));
     true
 }
+
+/// How long a device that may no longer master the bus is given to fire
+/// what it had scheduled before its MSI-X goes off: longer than the
+/// longest interrupt throttling interval of the cards io knows (e1000e's
+/// EITR, 65,535 × 256 ns, about 16.8 ms).
+const MSIX_QUIET_MS: u32 = 25;
 
 /// Switches `dev` to its MSI (bound at the kernel on first use) with INTx
 /// off; None (and the device as it was) when it cannot have one.
 fn enable_msi(dev: &Device, a: &Assignment, icu: Icu) -> Option<Msi> {
     let cap = msi_capability(dev)?;
-    if !a.irq {
+    if !a.irq || !a.msi_allowed {
         return None;
     }
     let msi = match a.msi.get() {

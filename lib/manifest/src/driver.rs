@@ -16,6 +16,7 @@
 //! mmio = true
 //! irq = true
 //! dma = true
+//! msi = true    # MSI and MSI-X, if the device has them (the default)
 //! ```
 //!
 //! The host uses it to fetch, check and compile the sources and to put the
@@ -93,11 +94,22 @@ pub struct Resources {
     pub irq: bool,
     #[serde(default)]
     pub dma: bool,
+    /// Whether io may switch the device to its message-signalled
+    /// interrupts (MSI, MSI-X) when the driver asks; false keeps it on its
+    /// INTx line (the driver's request is refused, and it falls back as on
+    /// a Linux without MSI). A system manifest may say otherwise for one
+    /// task (`msi` there).
+    #[serde(default = "yes")]
+    pub msi: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Resources {
     fn default() -> Self {
-        Resources { ports: true, mmio: true, irq: true, dma: true }
+        Resources { ports: true, mmio: true, irq: true, dma: true, msi: true }
     }
 }
 
@@ -196,6 +208,9 @@ irq = true
         assert!(m.matches(0x10ec, 0x8139));
         assert!(!m.matches(0x10ec, 0x8029));
         assert!(m.resources.ports && !m.resources.mmio && !m.resources.dma);
+        assert!(m.resources.msi, "MSI is allowed unless the manifest says not");
+        let intx = DriverManifest::parse(&format!("{GOOD}msi = false\n")).unwrap();
+        assert!(!intx.resources.msi && intx.resources.irq);
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub struct TaskDecl {
     /// loads images itself (the data store reads everyone's `reads`).
     #[serde(default)]
     pub boot_archive: bool,
+    /// For a driver task: whether io may give its device message-signalled
+    /// interrupts, in place of what the driver's manifest says
+    /// (`[resources] msi`).
+    pub msi: Option<bool>,
     /// Plain numbers handed to the task in its environment.
     #[serde(default)]
     pub values: BTreeMap<String, Spanned<i64>>,
@@ -391,6 +395,8 @@ pub struct Task {
     /// Data store namespaces it may read besides its own (`"*"`: all).
     pub reads: Vec<String>,
     pub boot_archive: bool,
+    /// Overrides the driver manifest's `msi` (None: as it says).
+    pub msi: Option<bool>,
     pub values: Vec<(String, u64)>,
 }
 

@@ -224,6 +224,7 @@ pub fn validate(m: &Manifest) -> Result<System, Vec<Problem>> {
             devices: d.devices,
             reads,
             boot_archive: d.boot_archive,
+            msi: d.msi,
             values,
         });
     }
