@@ -270,9 +270,10 @@ impl Device {
         // nothing over a used one); asked before, it is the same object,
         // and the second slot goes again.
         let slot = crate::cap::alloc().ok_or(DeviceError::Sys(crate::Error::QuotaExceeded))?;
+        // Whether or not an object arrived in it.
+        let drop_slot = || crate::obj::release(slot);
         let give_back = |e: DeviceError| {
-            // Whether or not an object arrived in it.
-            crate::obj::release(slot);
+            drop_slot();
             e
         };
         ipc::set_receive_slots(&[slot]);
@@ -295,7 +296,7 @@ impl Device {
             if MSI_LINE.load(Ordering::Acquire) != line {
                 return Err(give_back(DeviceError::Refused));
             }
-            give_back(DeviceError::Refused);
+            drop_slot();
             return Ok(line);
         }
         MSI_LINE.store(line, Ordering::Release);
